@@ -1,0 +1,50 @@
+/** What a commit source reports about the change a PR is made of. Pure data, no I/O. */
+
+export type ChangeType = "added" | "modified" | "deleted" | "renamed" | "copied" | "type_changed";
+
+export interface ChangedFile {
+  /** Path after the change (for deletions, the deleted path). Always `/`-separated, relative to the repo root. */
+  path: string;
+  /** Path before a rename or copy. */
+  old_path?: string;
+  change: ChangeType;
+  additions: number;
+  deletions: number;
+  binary: boolean;
+}
+
+export interface CommitInfo {
+  hash: string;
+  short_hash: string;
+  subject: string;
+  /** Message without the subject line, trimmed; empty when there is none. */
+  body: string;
+  author: { name: string; email: string };
+  authored_at: string;
+  parents: string[];
+}
+
+export interface ChangeSet {
+  /** Commits in the PR, oldest first; the event's commit is last. */
+  commits: CommitInfo[];
+  /** The commit the diff is taken against: the merge base, the first parent, or null for a root commit. */
+  base: string | null;
+  range: "commit" | "merge-base";
+  files: ChangedFile[];
+  additions: number;
+  deletions: number;
+}
+
+export interface ChangeRequest {
+  /** Repository name as the event gives it (a local source ignores it; forge sources use it). */
+  repo: string;
+  branch: string;
+  commit: string;
+  target_branch: string;
+  range: "auto" | "commit" | "merge-base";
+}
+
+/** Port: where commits come from. Errors are `PrCreatorError`s with `repo_not_found`, `commit_not_found`, `branch_not_found` or `commit_not_on_branch`. */
+export interface CommitSource {
+  load(request: ChangeRequest): Promise<ChangeSet>;
+}

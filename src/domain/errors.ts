@@ -1,0 +1,59 @@
+import type { z } from "zod";
+import type { FailureReason } from "./reasons.js";
+import type { Violation } from "./violations.js";
+
+/**
+ * An expected failure with a reason code and a one-paragraph explanation for people: what went wrong,
+ * where, and how to fix it. Anything else thrown inside a run is an `internal_error`.
+ */
+export class PrCreatorError extends Error {
+  readonly reason: FailureReason;
+  readonly hint: string | undefined;
+  readonly violations: Violation[];
+  readonly attempts: number;
+
+  constructor(reason: FailureReason, message: string, opts: { hint?: string; violations?: Violation[]; attempts?: number; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "PrCreatorError";
+    this.reason = reason;
+    this.hint = opts.hint;
+    this.violations = opts.violations ?? [];
+    this.attempts = opts.attempts ?? 0;
+  }
+
+  /** The message and the hint as one paragraph. */
+  get paragraph(): string {
+    return this.hint ? `${this.message} ${this.hint}` : this.message;
+  }
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "(top level)";
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
+}
+
+function expectation(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case "invalid_type":
+      return issue.input === undefined ? `is missing (expected ${issue.expected})` : `expected ${issue.expected}, got ${describe(issue.input)}`;
+    case "unrecognized_keys":
+      return `has unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling)`;
+    case "invalid_value":
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${describe(issue.input)}`;
+    default:
+      return issue.message;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${String(value)}`;
+}
+
+/** One line per issue, each naming the field: `title.max_length: expected number, got string "x"`. */
+export function formatZodIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${pathOf(issue.path)}: ${expectation(issue)}`);
+}

@@ -1,0 +1,128 @@
+import { z } from "zod";
+
+const prefix = z.string().min(1);
+const glob = z.string().min(1);
+const retryDefaults = { max_attempts: 3, backoff: "exponential" as const, base_delay_ms: 1000, retryable_status_codes: [429, 500, 502, 503] };
+
+export const DEFAULT_REQUIRED_SECTIONS = ["Summary|Description", "Blueprint|Related Trace", "Changed Files", "Linked Commits?", "Checklist|Review Checklist"];
+
+export const DEFAULT_TYPES = ["feat", "fix", "refactor", "perf", "docs", "test", "build", "ci", "chore", "style", "revert"];
+
+/**
+ * The whole policy: one YAML document. Every key has a default that reproduces the seeds, so an empty
+ * file (or no file) is a valid policy. Unknown keys are rejected so a typo never silently does nothing.
+ */
+export const PolicySchema = z
+  .strictObject({
+    branch_rules: z
+      .strictObject({
+        allowed_prefixes: z.array(prefix).min(1).default(["feature/", "bugfix/", "hotfix/"]),
+        target_branch_map: z.record(prefix, z.string().min(1)).default({ "feature/": "dev", "bugfix/": "dev", "hotfix/": "main" }),
+        /** An entry ending in "/" forbids every branch under it; any other entry forbids that exact name. */
+        forbidden: z.array(prefix).default(["master", "deprecated/"]),
+      })
+      .prefault({}),
+    title: z
+      .strictObject({
+        max_length: z.number().int().min(20).max(1000).default(100),
+        types: z.array(z.string().regex(/^[a-z]+$/, "conventional types are lower-case words")).min(1).default(DEFAULT_TYPES),
+        forbidden_keywords: z.array(z.string().min(1)).default(["test", "asdf", "fixme"]),
+        /** Stripped from the trace id inside the title tag: `trace-ord-8128` → `[trace:ord-8128]`. */
+        trace_id_prefix: z.string().default("trace-"),
+      })
+      .prefault({}),
+    body: z
+      .strictObject({
+        max_length: z.number().int().min(500).max(1_000_000).default(4000),
+        max_line_length: z.number().int().min(40).max(10_000).default(100),
+        /** Headings the body must have; `A|B` accepts either name, a trailing `?` makes the last letter optional. */
+        required_sections: z.array(z.string().min(1)).default(DEFAULT_REQUIRED_SECTIONS),
+        /** Inline template; wins over `template_file`. A repository's `.pr-template.md` wins over both. */
+        template: z.string().min(1).optional(),
+        template_file: z.string().min(1).optional(),
+        use_repo_template: z.boolean().default(true),
+      })
+      .prefault({}),
+    limits: z
+      .strictObject({
+        max_changed_lines: z.number().int().positive().default(3000),
+      })
+      .prefault({}),
+    reviewers: z
+      .strictObject({
+        mandatory: z.array(z.string().min(1)).default(["TechLeadAgent", "QAAssistantAgent"]),
+        /** Extra reviewers by component scope (matched case-insensitively). Prefix a name with `optional:` to not require it. */
+        by_scope: z.record(z.string(), z.array(z.string().min(1))).default({}),
+      })
+      .prefault({}),
+    labels: z
+      .strictObject({
+        always: z.array(z.string().min(1)).default(["traceable", "generated-by:AI"]),
+        /** `<scope>` is replaced by the component scope in lower case. Empty string turns it off. */
+        domain: z.string().default("domain:<scope>"),
+        requires_tests: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            label: z.string().min(1).default("requires-tests"),
+            code_globs: z.array(glob).default(["**/*.{cs,ts,tsx,js,jsx,mjs,cjs,py,go,java,kt,rb,rs,php,swift,scala,c,cc,cpp,h,hpp,fs,vb}"]),
+            test_globs: z.array(glob).default(["**/{test,tests,__tests__,spec,specs}/**", "**/*{Test,Tests,Spec,_test,.test,.spec}.*", "**/test_*.*"]),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    trace: z
+      .strictObject({
+        /** Files that may change in any trace without counting as outside its scope. */
+        always_in_scope: z
+          .array(glob)
+          .default(["**/*.md", "**/*.sln", "**/*.csproj", "**/package.json", "**/package-lock.json", "**/.gitignore", "**/.editorconfig"]),
+        /** A changed file whose path contains the component scope as a word (CreateOrderHandler.cs for Order) fits the scope. */
+        match_scope_in_path: z.boolean().default(true),
+      })
+      .prefault({}),
+    pr: z
+      .strictObject({
+        /** Team policy: ask the forge to complete the PR when its checks pass (only with a complete checklist). */
+        auto_complete: z.boolean().default(false),
+        /** `commit`: the event's commit only; `merge-base`: every commit since the target branch; `auto`: merge-base when the target exists locally. */
+        commit_range: z.enum(["auto", "commit", "merge-base"]).default("auto"),
+      })
+      .prefault({}),
+    retry_policy: z
+      .strictObject({
+        max_attempts: z.number().int().min(1).max(10).default(retryDefaults.max_attempts),
+        backoff: z.enum(["exponential", "fixed"]).default(retryDefaults.backoff),
+        base_delay_ms: z.number().int().min(0).max(60_000).default(retryDefaults.base_delay_ms),
+        retryable_status_codes: z.array(z.number().int().min(400).max(599)).default(retryDefaults.retryable_status_codes),
+      })
+      .prefault({}),
+    trace_registry: z.string().min(1).optional(),
+    events: z
+      .strictObject({
+        /** Append every lifecycle event as one JSON line to this file. */
+        jsonl_file: z.string().min(1).optional(),
+      })
+      .prefault({}),
+  })
+  .superRefine((policy, ctx) => {
+    for (const key of Object.keys(policy.branch_rules.target_branch_map)) {
+      if (!policy.branch_rules.allowed_prefixes.includes(key)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["branch_rules", "target_branch_map", key],
+          message: `"${key}" is not one of branch_rules.allowed_prefixes (${policy.branch_rules.allowed_prefixes.join(", ")}); add it there or remove this mapping`,
+        });
+      }
+    }
+    for (const p of policy.branch_rules.allowed_prefixes) {
+      if (!(p in policy.branch_rules.target_branch_map)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["branch_rules", "target_branch_map"],
+          message: `allowed prefix "${p}" has no target branch; add "${p}: <branch>" to branch_rules.target_branch_map`,
+        });
+      }
+    }
+  });
+
+export type Policy = z.infer<typeof PolicySchema>;

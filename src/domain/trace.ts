@@ -1,0 +1,18 @@
+import { z } from "zod";
+
+/** Blueprint metadata a trace id resolves to (seed: "Trace Metadata" and "Blueprint and Trace Knowledge"). */
+export const TraceRecordSchema = z.object({
+  trace_id: z.string().trim().min(1, "trace_id must be a non-empty string"),
+  blueprint_id: z.string().trim().min(1, "blueprint_id must be a non-empty string"),
+  blueprint_name: z.string().trim().min(1).optional(),
+  component_scope: z.string().trim().min(1, "component_scope must be a non-empty string"),
+  description: z.string().trim().min(1).optional(),
+  linked_files: z.array(z.string().min(1)).default([]),
+  /** Globs of paths that belong to this trace's scope, beyond its linked files. */
+  scope_paths: z.array(z.string().min(1)).default([]),
+});
+export type TraceRecord = z.infer<typeof TraceRecordSchema>;
+
+export const TraceRegistryFileSchema = z.object({
+  traces: z.array(TraceRecordSchema),
+});
