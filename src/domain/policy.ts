@@ -4,7 +4,7 @@ const prefix = z.string().min(1);
 const glob = z.string().min(1);
 const retryDefaults = { max_attempts: 3, backoff: "exponential" as const, base_delay_ms: 1000, retryable_status_codes: [429, 500, 502, 503] };
 
-export const DEFAULT_REQUIRED_SECTIONS = ["Summary|Description", "Blueprint|Related Trace", "Changed Files", "Linked Commits?", "Checklist|Review Checklist"];
+export const DEFAULT_REQUIRED_SECTIONS = ["Summary|Description", "Blueprint|Related Trace", "Changed Files", "Checklist|Review Checklist"];
 
 export const DEFAULT_TYPES = ["feat", "fix", "refactor", "perf", "docs", "test", "build", "ci", "chore", "style", "revert"];
 
@@ -35,7 +35,7 @@ export const PolicySchema = z
       .strictObject({
         max_length: z.number().int().min(500).max(1_000_000).default(4000),
         max_line_length: z.number().int().min(40).max(10_000).default(100),
-        /** Headings the body must have; `A|B` accepts either name, a trailing `?` makes the last letter optional. */
+        /** Headings the body must have (any level, case-insensitive); `A|B` accepts either name. */
         required_sections: z.array(z.string().min(1)).default(DEFAULT_REQUIRED_SECTIONS),
         /** Inline template; wins over `template_file`. A repository's `.pr-template.md` wins over both. */
         template: z.string().min(1).optional(),

@@ -15,14 +15,18 @@ export const VIOLATION_CODES = [
   "unfaithful_path",
   "unfaithful_commit",
   "unfaithful_trace",
+  "branch_invalid_name",
   "branch_prefix_not_allowed",
   "branch_forbidden",
   "target_forbidden",
   "target_mismatch",
   "pr_too_large",
-  "missing_trace_id",
-  "missing_scope",
-  "missing_blueprint",
+  "trace_unknown",
+  "trace_id_mismatch",
+  "trace_blueprint_mismatch",
+  "trace_commit_mismatch",
+  "trace_files_outside_scope",
+  "no_changes",
 ] as const;
 
 export type ViolationCode = (typeof VIOLATION_CODES)[number];

@@ -1,0 +1,40 @@
+import { readFile } from "node:fs/promises";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { PrCreatorError, formatZodIssues } from "../domain/errors.js";
+import type { FailureReason } from "../domain/reasons.js";
+
+async function readText(file: string, what: string, reason: FailureReason): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : `cannot be read (${code ?? String(error)})`;
+    throw new PrCreatorError(reason, `The ${what} ${file} ${why}.`, { hint: `Check the path, or leave the option out to use the defaults.` });
+  }
+}
+
+/**
+ * Reads a YAML file and validates it: syntax errors name the line, schema errors name each key with what
+ * was expected. An empty file is an empty object.
+ */
+export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S, what: string, reason: FailureReason = "invalid_config"): Promise<z.output<S>> {
+  const text = await readText(file, what, reason);
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const line = first.linePos?.[0].line;
+    throw new PrCreatorError(reason, `The ${what} ${file} is not valid YAML${line ? ` (line ${line})` : ""}: ${first.message.split("\n")[0]}`, {
+      hint: "Fix the YAML syntax; `yamllint` or an editor with YAML support shows the exact spot.",
+    });
+  }
+  const data: unknown = doc.toJS() ?? {};
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const lines = formatZodIssues(parsed.error);
+    throw new PrCreatorError(reason, `The ${what} ${file} is invalid: ${lines.join("; ")}.`, {
+      hint: "Fix these keys; the README's configuration reference lists every key, its type and its default.",
+    });
+  }
+  return parsed.data as z.output<S>;
+}

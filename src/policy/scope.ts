@@ -1,0 +1,36 @@
+import picomatch from "picomatch";
+import type { Policy } from "../domain/policy.js";
+import type { TraceRecord } from "../domain/trace.js";
+
+/** Lower-case words of a path or name: `src/CreateOrderHandler.cs` → src, create, order, handler, cs. */
+export function words(text: string): string[] {
+  return text
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w.toLowerCase());
+}
+
+function containsRun(haystack: readonly string[], needle: readonly string[]): boolean {
+  if (needle.length === 0) return false;
+  for (let i = 0; i + needle.length <= haystack.length; i++) {
+    if (needle.every((w, j) => haystack[i + j] === w)) return true;
+  }
+  return false;
+}
+
+export type ScopeFit = "linked" | "scope_path" | "always" | "name" | "outside";
+
+/**
+ * Whether a changed file belongs to the trace: it is a linked file, matches the trace's scope paths or the
+ * policy's always-in-scope globs, or (when enabled) names the component scope as a word of its path.
+ */
+export function scopeFit(file: string, trace: TraceRecord, policy: Policy): ScopeFit {
+  if (trace.linked_files.includes(file)) return "linked";
+  const opts = { dot: true };
+  if (trace.scope_paths.length > 0 && picomatch(trace.scope_paths, opts)(file)) return "scope_path";
+  if (policy.trace.always_in_scope.length > 0 && picomatch(policy.trace.always_in_scope, opts)(file)) return "always";
+  if (policy.trace.match_scope_in_path && containsRun(words(file), words(trace.component_scope))) return "name";
+  return "outside";
+}

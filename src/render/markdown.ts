@@ -1,0 +1,82 @@
+/** Small Markdown helpers shared by the renderer and the gate. Pure. */
+
+const FENCE = /^\s*(```|~~~)/;
+
+/** Calls `fn` for each line with whether it sits inside a fenced code block (fence lines count as inside). */
+export function forEachLine(text: string, fn: (line: string, index: number, inFence: boolean) => void): void {
+  let inFence = false;
+  text.split("\n").forEach((line, i) => {
+    const isFence = FENCE.test(line);
+    if (isFence) inFence = !inFence;
+    fn(line, i, inFence || isFence);
+  });
+}
+
+export function isTableRow(line: string): boolean {
+  return line.trimStart().startsWith("|");
+}
+
+export function isHeading(line: string): boolean {
+  return /^#{1,6}\s/.test(line);
+}
+
+/** A line the width rule cannot apply to: a table row, a code line, or one unbreakable token (a long URL). */
+export function isLineLengthExempt(line: string, inFence: boolean): boolean {
+  return inFence || isTableRow(line) || !/\S\s+\S/.test(line.replace(/^\s*(?:[-*+]|\d+\.)\s+(?:\[[ xX]\]\s+)?/, ""));
+}
+
+/** Wraps one prose line at spaces; list items continue with an indent that lines up with their text. */
+export function wrapLine(line: string, width: number): string[] {
+  if (line.length <= width) return [line];
+  const marker = /^(\s*(?:[-*+]|\d+\.)\s+(?:\[[ xX]\]\s+)?|\s*)/.exec(line)![1]!;
+  const indent = " ".repeat(marker.length);
+  const out: string[] = [];
+  let current = marker;
+  let currentHasWord = false;
+  for (const word of line.slice(marker.length).split(/\s+/).filter(Boolean)) {
+    if (currentHasWord && current.length + 1 + word.length > width) {
+      out.push(current);
+      current = indent + word;
+    } else {
+      current += (currentHasWord ? " " : "") + word;
+    }
+    currentHasWord = true;
+  }
+  out.push(current);
+  return out;
+}
+
+/** Wraps every prose line of a Markdown document; headings, tables and code stay as they are. */
+export function wrapMarkdown(text: string, width: number): string {
+  const out: string[] = [];
+  forEachLine(text, (line, _i, inFence) => {
+    if (inFence || isTableRow(line) || isHeading(line)) out.push(line);
+    else out.push(...wrapLine(line, width));
+  });
+  return out.join("\n");
+}
+
+/** Escapes text for one Markdown table cell. */
+export function tableCell(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");
+}
+
+/**
+ * Makes untrusted one-line text (commit subjects, file names) inert in Markdown: no HTML, no pings, no images.
+ * Mentions and HTML-looking text are shown as code instead of being interpreted.
+ */
+export function inertText(text: string): string {
+  return text
+    .replace(/[\r\n]+/g, " ")
+    .replace(/<!--[\s\S]*?-->/g, "")
+    .replace(/`/g, "'")
+    .replace(/<\/?[A-Za-z][^>]*>/g, (tag) => `\`${tag}\``)
+    .replace(/!\[/g, "[")
+    .replace(/(^|[^\w`])@([A-Za-z0-9][\w.-]*)/g, "$1`@$2`")
+    .trim();
+}
+
+/** Collapses runs of blank lines so optional empty variables do not leave holes. */
+export function tidyBlankLines(text: string): string {
+  return text.replace(/[ \t]+$/gm, "").replace(/\n{3,}/g, "\n\n").trim() + "\n";
+}

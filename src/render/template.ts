@@ -1,0 +1,79 @@
+/**
+ * PR body templates: Markdown with `${name}` placeholders, as in the seed's `.pr-template.md`. Rendering is
+ * plain substitution — no expressions, no code — so a repository's template cannot run anything.
+ */
+
+export const TEMPLATE_VARIABLES = {
+  title: "the full PR title",
+  type: "the conventional type (feat, fix, ...)",
+  summary: "the title's summary",
+  purpose: "one paragraph: what the change does and why",
+  highlights: "bullet list of notable points (may be empty)",
+  commit_summary: "purpose and highlights together (the seed's variable)",
+  trace_id: "the trace id, e.g. trace-ord-8128",
+  blueprint_id: "the blueprint id",
+  blueprint_name: "the blueprint's name",
+  blueprint_description: "the blueprint's description (may be empty)",
+  component_scope: "the component scope, e.g. Order",
+  scope: "same as component_scope",
+  repo: "the repository name",
+  source_branch: "the source branch",
+  target_branch: "the target branch",
+  commit_hash: "the event's commit, abbreviated",
+  commit_hash_full: "the event's commit, full hash",
+  author: "the event commit's author name",
+  linked_commits: "bullet list of the PR's commits",
+  file_table: "Markdown table of changed files",
+  change_stats: "e.g. 2 files changed, +120 -4",
+  checklist: "the review checklist as task-list items",
+  metadata_block: "fenced YAML block with the trace metadata, for automation",
+} as const;
+
+export type TemplateVariable = keyof typeof TEMPLATE_VARIABLES;
+export type TemplateValues = Record<TemplateVariable, string>;
+
+const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+export function unknownVariables(template: string): string[] {
+  const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+  return [...new Set(names.filter((n) => !(n in TEMPLATE_VARIABLES)))];
+}
+
+export function renderTemplate(template: string, values: TemplateValues): string {
+  return template.replace(PLACEHOLDER, (whole, name: string) => (name in values ? values[name as TemplateVariable] : whole));
+}
+
+/** The built-in body: the seed's "Output Expectations" layout plus the metadata block its system prompt asks for. */
+export const DEFAULT_TEMPLATE = `## Summary
+
+\${purpose}
+
+\${highlights}
+
+## Blueprint
+
+- Blueprint ID: \${blueprint_id}
+- Blueprint Name: \${blueprint_name}
+- Component Scope: \${component_scope}
+- Trace ID: \${trace_id}
+
+\${blueprint_description}
+
+## Changed Files
+
+\${change_stats}
+
+\${file_table}
+
+## Linked Commits
+
+\${linked_commits}
+
+## Review Checklist
+
+\${checklist}
+
+## Metadata
+
+\${metadata_block}
+`;

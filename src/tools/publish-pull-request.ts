@@ -1,0 +1,34 @@
+import { tool } from "@langchain/core/tools";
+import { z } from "zod";
+import type { Publisher, PublishResult } from "../forges/publisher.js";
+
+const RiskSchema = z.object({ level: z.enum(["low", "medium", "high"]), reasons: z.array(z.string()) }).nullable();
+
+export const PublishPullRequestInputSchema = z.object({
+  repo: z.string().min(1).describe("Repository name"),
+  pr: z.object({
+    title: z.string().min(1),
+    description: z.string(),
+    source_branch: z.string().min(1),
+    target_branch: z.string().min(1),
+    reviewers: z.array(z.object({ name: z.string().min(1), required: z.boolean() })),
+    labels: z.array(z.string().min(1)),
+    is_draft: z.boolean(),
+    auto_complete: z.boolean(),
+    risk: RiskSchema,
+    checklist: z.array(z.object({ label: z.string(), done: z.boolean() })),
+  }),
+});
+export type PublishPullRequestInput = z.infer<typeof PublishPullRequestInputSchema>;
+
+/**
+ * Creates (or, with the dry-run publisher, previews) a PR that has already passed the gate. Reviewers and
+ * labels travel with it, so one call assigns them too.
+ */
+export function createPublishPullRequestTool(publisher: Publisher) {
+  return tool(async (input: PublishPullRequestInput): Promise<PublishResult> => publisher.publish(input.repo, PublishPullRequestInputSchema.parse(input).pr), {
+    name: "publish_pull_request",
+    description: `Publish a gated pull request with its reviewers and labels through the ${publisher.kind} forge. Returns status, PR id and URL.`,
+    schema: PublishPullRequestInputSchema,
+  });
+}

@@ -1,0 +1,434 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChangeRequest, ChangeSet } from "../src/domain/commit.js";
+import { PrCreatorError } from "../src/domain/errors.js";
+import { FIXTURE_IDENTITY, createGitRepo, type GitRepo } from "../src/forges/git-fixture.js";
+import { createLocalGitSource } from "../src/forges/local-git.js";
+
+let root: string;
+let repoCount = 0;
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), "local-git-test-"));
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function newRepo(initialBranch?: string): Promise<GitRepo> {
+  repoCount += 1;
+  return createGitRepo(path.join(root, `repo-${repoCount}`), initialBranch ? { initialBranch } : {});
+}
+
+function request(overrides: Partial<ChangeRequest>): ChangeRequest {
+  return { repo: "acme/widgets", branch: "main", commit: "", target_branch: "dev", range: "commit", ...overrides };
+}
+
+function load(repo: GitRepo, overrides: Partial<ChangeRequest>): Promise<ChangeSet> {
+  return createLocalGitSource(repo.path).load(request(overrides));
+}
+
+async function failure(promise: Promise<unknown>): Promise<PrCreatorError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(PrCreatorError);
+    return error as PrCreatorError;
+  }
+  throw new Error("expected the promise to reject");
+}
+
+const lines = (...items: string[]): string => items.map((item) => `${item}\n`).join("");
+const numbered = (count: number, prefix = "line"): string => lines(...Array.from({ length: count }, (_, i) => `${prefix} ${i + 1}`));
+
+describe("local git source: single commit", () => {
+  it("reports added and modified files with exact line counts and the commit's metadata", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("src/a.txt", lines("one", "two", "three"));
+    const parent = await repo.commit("Initial commit");
+    await repo.writeFile("src/a.txt", lines("one", "TWO", "three", "four", "five"));
+    await repo.writeFile("src/b.txt", lines("b1", "b2", "b3", "b4"));
+    const hash = await repo.commit("Add b and rework a\n\nLonger explanation.\n\nSecond paragraph.", {
+      author: { name: "Ada Lovelace", email: "ada@example.org" },
+      date: "2024-03-04T05:06:07+02:00",
+    });
+
+    const set = await load(repo, { commit: hash });
+
+    expect(set.range).toBe("commit");
+    expect(set.base).toBe(parent);
+    expect(set.files).toEqual([
+      { path: "src/a.txt", change: "modified", additions: 3, deletions: 1, binary: false },
+      { path: "src/b.txt", change: "added", additions: 4, deletions: 0, binary: false },
+    ]);
+    expect(set.additions).toBe(7);
+    expect(set.deletions).toBe(1);
+    expect(set.commits).toHaveLength(1);
+    const [info] = set.commits;
+    expect(info).toEqual({
+      hash,
+      short_hash: expect.any(String),
+      subject: "Add b and rework a",
+      body: "Longer explanation.\n\nSecond paragraph.",
+      author: { name: "Ada Lovelace", email: "ada@example.org" },
+      authored_at: "2024-03-04T05:06:07+02:00",
+      parents: [parent],
+    });
+    expect(info?.short_hash.length).toBeGreaterThanOrEqual(4);
+    expect(hash.startsWith(info?.short_hash ?? "-")).toBe(true);
+  });
+
+  it("reports a deleted file with its removed lines", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("keep.txt", lines("k"));
+    await repo.writeFile("gone/old.txt", numbered(6));
+    await repo.commit("Initial commit");
+    await repo.remove("gone/old.txt");
+    const hash = await repo.commit("Remove old.txt");
+
+    const set = await load(repo, { commit: hash });
+
+    expect(set.files).toEqual([{ path: "gone/old.txt", change: "deleted", additions: 0, deletions: 6, binary: false }]);
+    expect(set.deletions).toBe(6);
+  });
+
+  it("detects a rename with edits and keeps the old path", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("lib/util.ts", numbered(20));
+    await repo.commit("Initial commit");
+    await repo.rename("lib/util.ts", "src/helpers/util.ts");
+    await repo.writeFile("src/helpers/util.ts", numbered(20).replace("line 7\n", "line seven\n"));
+    const hash = await repo.commit("Move util");
+
+    const set = await load(repo, { commit: hash });
+
+    expect(set.files).toEqual([
+      { path: "src/helpers/util.ts", old_path: "lib/util.ts", change: "renamed", additions: 1, deletions: 1, binary: false },
+    ]);
+  });
+
+  it("marks binary files and counts no lines for them", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("img/logo.png", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02, 0x00, 0xff]));
+    await repo.writeFile("notes.txt", lines("a"));
+    await repo.commit("Initial commit");
+    await repo.writeFile("img/logo.png", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x07, 0x08, 0x00, 0xfe, 0x00]));
+    await repo.writeFile("img/new.bin", Buffer.from([0x00, 0x00, 0x01]));
+    await repo.writeFile("notes.txt", lines("a", "b"));
+    const hash = await repo.commit("Update logo");
+
+    const set = await load(repo, { commit: hash });
+
+    expect(set.files).toEqual([
+      { path: "img/logo.png", change: "modified", additions: 0, deletions: 0, binary: true },
+      { path: "img/new.bin", change: "added", additions: 0, deletions: 0, binary: true },
+      { path: "notes.txt", change: "modified", additions: 1, deletions: 0, binary: false },
+    ]);
+    expect(set.additions).toBe(1);
+  });
+
+  it("keeps paths with spaces, unicode and tabs exact", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("docs/plain.md", numbered(5));
+    await repo.commit("Initial commit");
+    await repo.writeFile("docs/ünïcode file.md", lines("héllo", "wörld"));
+    await repo.writeFile("tab\there.txt", lines("t"));
+    await repo.rename("docs/plain.md", "docs/日本語 ファイル.md");
+    const hash = await repo.commit("Add unusual paths");
+
+    const set = await load(repo, { commit: hash });
+
+    expect(set.files.map((f) => [f.path, f.old_path, f.change, f.additions])).toEqual([
+      ["docs/ünïcode file.md", undefined, "added", 2],
+      ["docs/日本語 ファイル.md", "docs/plain.md", "renamed", 0],
+      ["tab\there.txt", undefined, "added", 1],
+    ]);
+  });
+
+  it("diffs a merge commit against its first parent", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("base.txt", lines("base"));
+    await repo.commit("Initial commit");
+    await repo.checkout("feature", { create: true });
+    await repo.writeFile("feature.txt", numbered(3));
+    const featureTip = await repo.commit("Feature work");
+    await repo.checkout("main");
+    await repo.writeFile("main.txt", numbered(2));
+    const mainTip = await repo.commit("Main work");
+    const merge = await repo.merge("feature", "Merge feature into main");
+
+    const set = await load(repo, { commit: merge });
+
+    expect(set.range).toBe("commit");
+    expect(set.base).toBe(mainTip);
+    expect(set.commits.map((c) => [c.hash, c.subject, c.parents])).toEqual([[merge, "Merge feature into main", [mainTip, featureTip]]]);
+    expect(set.files).toEqual([{ path: "feature.txt", change: "added", additions: 3, deletions: 0, binary: false }]);
+  });
+
+  it("diffs a root commit against the empty tree", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("README.md", numbered(4));
+    await repo.writeFile("src/index.ts", numbered(2));
+    const hash = await repo.commit("Initial commit");
+
+    const set = await load(repo, { commit: hash });
+
+    expect(set.base).toBeNull();
+    expect(set.commits[0]?.parents).toEqual([]);
+    expect(set.files).toEqual([
+      { path: "README.md", change: "added", additions: 4, deletions: 0, binary: false },
+      { path: "src/index.ts", change: "added", additions: 2, deletions: 0, binary: false },
+    ]);
+    expect(set.additions).toBe(6);
+  });
+
+  it("returns no files for an empty commit", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("a.txt", lines("a"));
+    const parent = await repo.commit("Initial commit");
+    const hash = await repo.commit("Nothing changed", { allowEmpty: true });
+
+    const set = await load(repo, { commit: hash });
+
+    expect(set.base).toBe(parent);
+    expect(set.commits.map((c) => c.hash)).toEqual([hash]);
+    expect(set.files).toEqual([]);
+    expect(set.additions).toBe(0);
+    expect(set.deletions).toBe(0);
+  });
+
+  it("resolves an abbreviated hash to the full hash", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("a.txt", lines("a"));
+    const hash = await repo.commit("Initial commit");
+
+    const set = await load(repo, { commit: hash.slice(0, 8) });
+
+    expect(hash).toMatch(/^[0-9a-f]{40}$/);
+    expect(set.commits[0]?.hash).toBe(hash);
+  });
+});
+
+describe("local git source: commit messages that are not UTF-8", () => {
+  it("decodes latin1 bytes in a commit without an encoding header", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("a.txt", lines("a"));
+    const hash = await repo.commit(Buffer.from("Résumé des changements\n\nCorrigé à la main.\n", "latin1"));
+    // The fixture must really have stored latin1 bytes and no encoding header for this test to mean anything.
+    const raw = await repo.git("cat-file", "commit", hash);
+    expect(raw).not.toMatch(/^encoding /m);
+
+    const set = await load(repo, { commit: hash });
+
+    expect(set.commits[0]?.subject).toBe("Résumé des changements");
+    expect(set.commits[0]?.body).toBe("Corrigé à la main.");
+  });
+
+  it("re-encodes commits that declare an encoding", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("a.txt", lines("a"));
+    const latin1 = await repo.commit(Buffer.from("Résumé\n", "latin1"), { encoding: "ISO-8859-1" });
+    await repo.writeFile("a.txt", lines("b"));
+    // 0xA4 is "€" in ISO-8859-15 but "¤" in latin1, so only real re-encoding by git gives the right text.
+    const latin9 = await repo.commit(Buffer.from([0x50, 0x72, 0x69, 0x78, 0x20, 0x35, 0x20, 0xa4, 0x0a]), { encoding: "ISO-8859-15" });
+    expect(await repo.git("cat-file", "commit", latin1)).toMatch(/^encoding ISO-8859-1$/m);
+
+    const first = await load(repo, { commit: latin1 });
+    const second = await load(repo, { commit: latin9 });
+
+    expect(first.commits[0]?.subject).toBe("Résumé");
+    expect(second.commits[0]?.subject).toBe("Prix 5 €");
+  });
+});
+
+describe("local git source: ranges", () => {
+  /** dev: init, shared; feature (off shared): three commits; dev then moves on with a commit the PR must not include. */
+  async function featureRepo(): Promise<{ repo: GitRepo; shared: string; feature: string[] }> {
+    const repo = await newRepo("dev");
+    await repo.writeFile("app.txt", numbered(10));
+    await repo.commit("Initial commit");
+    await repo.writeFile("shared.txt", lines("shared"));
+    const shared = await repo.commit("Shared work");
+    await repo.checkout("feature/login", { create: true });
+    await repo.writeFile("login.ts", numbered(5));
+    const c1 = await repo.commit("Add login");
+    await repo.writeFile("login.ts", numbered(5).replace("line 2\n", "line two\n"));
+    await repo.writeFile("app.txt", numbered(12));
+    const c2 = await repo.commit("Wire login into app");
+    await repo.writeFile("docs/login.md", lines("# Login"));
+    const c3 = await repo.commit("Document login");
+    await repo.checkout("dev");
+    await repo.writeFile("dev-only.txt", lines("not in the PR"));
+    await repo.commit("Unrelated dev work");
+    return { repo, shared, feature: [c1, c2, c3] };
+  }
+
+  it("merge-base: lists the branch's commits oldest first and diffs against the merge base", async () => {
+    const { repo, shared, feature } = await featureRepo();
+
+    const set = await load(repo, { branch: "feature/login", commit: feature[2], target_branch: "dev", range: "merge-base" });
+
+    expect(set.range).toBe("merge-base");
+    expect(set.base).toBe(shared);
+    expect(set.commits.map((c) => c.hash)).toEqual(feature);
+    expect(set.commits.map((c) => c.subject)).toEqual(["Add login", "Wire login into app", "Document login"]);
+    expect(set.files).toEqual([
+      { path: "app.txt", change: "modified", additions: 2, deletions: 0, binary: false },
+      { path: "docs/login.md", change: "added", additions: 1, deletions: 0, binary: false },
+      { path: "login.ts", change: "added", additions: 5, deletions: 0, binary: false },
+    ]);
+    expect(set.additions).toBe(8);
+  });
+
+  it("merge-base: a commit in the middle of the branch ends the range", async () => {
+    const { repo, shared, feature } = await featureRepo();
+
+    const set = await load(repo, { branch: "feature/login", commit: feature[1], target_branch: "dev", range: "merge-base" });
+
+    expect(set.base).toBe(shared);
+    expect(set.commits.map((c) => c.hash)).toEqual(feature.slice(0, 2));
+  });
+
+  it("merge-base: falls back to the single commit when the commit is already in the target", async () => {
+    const { repo, shared } = await featureRepo();
+
+    const set = await load(repo, { branch: "dev", commit: shared, target_branch: "dev", range: "merge-base" });
+
+    expect(set.range).toBe("commit");
+    expect(set.commits.map((c) => c.hash)).toEqual([shared]);
+    expect(set.files.map((f) => f.path)).toEqual(["shared.txt"]);
+  });
+
+  it("merge-base: a missing target branch is branch_not_found naming the target", async () => {
+    const { repo, feature } = await featureRepo();
+
+    const error = await failure(load(repo, { branch: "feature/login", commit: feature[2], target_branch: "release", range: "merge-base" }));
+
+    expect(error.reason).toBe("branch_not_found");
+    expect(error.message).toContain('"release"');
+  });
+
+  it("auto: uses the merge base when the target exists and the commit alone when it does not", async () => {
+    const { repo, shared, feature } = await featureRepo();
+
+    const withTarget = await load(repo, { branch: "feature/login", commit: feature[2], target_branch: "dev", range: "auto" });
+    const withoutTarget = await load(repo, { branch: "feature/login", commit: feature[2], target_branch: "release", range: "auto" });
+
+    expect(withTarget.range).toBe("merge-base");
+    expect(withTarget.base).toBe(shared);
+    expect(withTarget.commits.map((c) => c.hash)).toEqual(feature);
+    expect(withoutTarget.range).toBe("commit");
+    expect(withoutTarget.base).toBe(feature[1]);
+    expect(withoutTarget.commits.map((c) => c.hash)).toEqual([feature[2]]);
+    expect(withoutTarget.files.map((f) => f.path)).toEqual(["docs/login.md"]);
+  });
+
+  it("accepts branches that exist only as origin remote-tracking refs", async () => {
+    const { repo, shared, feature } = await featureRepo();
+    await repo.git("update-ref", "refs/remotes/origin/feature/login", feature[2] ?? "");
+    await repo.git("update-ref", "refs/remotes/origin/main", shared);
+    await repo.git("branch", "-D", "feature/login");
+
+    const set = await load(repo, { branch: "feature/login", commit: feature[2], target_branch: "main", range: "auto" });
+
+    expect(set.range).toBe("merge-base");
+    expect(set.base).toBe(shared);
+    expect(set.commits.map((c) => c.hash)).toEqual(feature);
+  });
+});
+
+describe("local git source: errors", () => {
+  let repo: GitRepo;
+  let first: string;
+  let onFeature: string;
+
+  beforeAll(async () => {
+    repo = await newRepo();
+    await repo.writeFile("a.txt", lines("a"));
+    first = await repo.commit("Initial commit");
+    await repo.checkout("feature", { create: true });
+    await repo.writeFile("b.txt", lines("b"));
+    onFeature = await repo.commit("Feature only");
+    await repo.checkout("main");
+  });
+
+  it("an unknown commit is commit_not_found naming the hash and the repository", async () => {
+    const missing = "0123456789abcdef0123456789abcdef01234567";
+
+    const error = await failure(load(repo, { commit: missing }));
+
+    expect(error.reason).toBe("commit_not_found");
+    expect(error.message).toContain(missing);
+    expect(error.message).toContain(repo.path);
+    expect(error.hint).toBeTruthy();
+  });
+
+  it("a path that is not a git repository is repo_not_found", async () => {
+    const plain = path.join(root, "plain-directory");
+    await mkdir(plain);
+
+    const notRepo = await failure(createLocalGitSource(plain).load(request({ commit: first })));
+    const missingDir = await failure(createLocalGitSource(path.join(root, "does-not-exist")).load(request({ commit: first })));
+
+    expect(notRepo.reason).toBe("repo_not_found");
+    expect(notRepo.message).toContain(plain);
+    expect(notRepo.hint).toContain("--repo-path");
+    expect(missingDir.reason).toBe("repo_not_found");
+  });
+
+  it("a missing source branch is branch_not_found", async () => {
+    const error = await failure(load(repo, { branch: "no-such-branch", commit: first }));
+
+    expect(error.reason).toBe("branch_not_found");
+    expect(error.message).toContain("no-such-branch");
+  });
+
+  it("a commit that is not reachable from the branch is commit_not_on_branch", async () => {
+    const error = await failure(load(repo, { branch: "main", commit: onFeature }));
+    const ok = await load(repo, { branch: "feature", commit: onFeature });
+
+    expect(error.reason).toBe("commit_not_on_branch");
+    expect(error.message).toContain(onFeature);
+    expect(ok.commits[0]?.hash).toBe(onFeature);
+  });
+
+  it("the identity defaults to the fixture's agent identity", async () => {
+    const set = await load(repo, { commit: first });
+
+    expect(set.commits[0]?.author).toEqual(FIXTURE_IDENTITY);
+  });
+});
+
+describe("local git source: large commits", () => {
+  it("reports every file of a 10,000-file commit", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("README.md", lines("big"));
+    await repo.commit("Initial commit");
+    const count = 10_000;
+    let expectedAdditions = 0;
+    // Plain fs writes in batches; the fixture's commit stages them with `git add -A`.
+    for (let dir = 0; dir < 100; dir += 1) await mkdir(path.join(repo.path, "gen", `d${dir}`), { recursive: true });
+    for (let start = 0; start < count; start += 500) {
+      const batch = Array.from({ length: Math.min(500, count - start) }, (_, k) => start + k);
+      await Promise.all(
+        batch.map((i) => {
+          const lineCount = (i % 7) + 1;
+          expectedAdditions += lineCount;
+          return writeFile(path.join(repo.path, "gen", `d${i % 100}`, `file ${i}.txt`), numbered(lineCount, `f${i}`));
+        }),
+      );
+    }
+    const hash = await repo.commit("Generate 10,000 files");
+
+    const set = await load(repo, { commit: hash });
+
+    expect(set.files).toHaveLength(count);
+    expect(new Set(set.files.map((f) => f.path)).size).toBe(count);
+    expect(set.files.every((f) => f.change === "added" && !f.binary && f.deletions === 0)).toBe(true);
+    expect(set.additions).toBe(expectedAdditions);
+    expect(set.files.find((f) => f.path === "gen/d42/file 9942.txt")?.additions).toBe((9942 % 7) + 1);
+  }, 60_000);
+});
