@@ -185,6 +185,36 @@ describe("local git source: single commit", () => {
     expect(set.additions).toBe(6);
   });
 
+  it("diffs a root commit in a SHA-256 repository against that format's empty tree", async () => {
+    repoCount += 1;
+    const repo = await createGitRepo(path.join(root, `repo-${repoCount}`), { objectFormat: "sha256" });
+    await repo.writeFile("README.md", numbered(3));
+    const hash = await repo.commit("Initial commit");
+
+    const set = await load(repo, { commit: hash.slice(0, 10) });
+
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(set.commits[0]?.hash).toBe(hash);
+    expect(set.base).toBeNull();
+    expect(set.files).toEqual([{ path: "README.md", change: "added", additions: 3, deletions: 0, binary: false }]);
+  });
+
+  it("refuses to treat the boundary commit of a shallow clone as a root commit", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("a.txt", numbered(3));
+    await repo.commit("Initial commit");
+    await repo.writeFile("b.txt", lines("b"));
+    const tip = await repo.commit("Add b");
+    const clone = path.join(root, `shallow-${repoCount}`);
+    await repo.git("clone", "--quiet", "--depth", "1", "--branch", "main", `file://${repo.path}`, clone);
+    const source = createLocalGitSource(clone);
+
+    const error = await failure(source.load(request({ commit: tip })));
+
+    expect(error.reason).toBe("commit_not_found");
+    expect(error.message).toContain("shallow");
+  });
+
   it("returns no files for an empty commit", async () => {
     const repo = await newRepo();
     await repo.writeFile("a.txt", lines("a"));
@@ -220,6 +250,8 @@ describe("local git source: commit messages that are not UTF-8", () => {
     // The fixture must really have stored latin1 bytes and no encoding header for this test to mean anything.
     const raw = await repo.git("cat-file", "commit", hash);
     expect(raw).not.toMatch(/^encoding /m);
+    expect(raw).toContain("R\uFFFDsum\uFFFD des changements");
+    expect(await repo.git("rev-parse", "HEAD")).toBe(`${hash}\n`);
 
     const set = await load(repo, { commit: hash });
 

@@ -100,8 +100,7 @@ export function draftDeterministically(facts: PrFacts, policy: Policy): Draft {
   summary = fitSummary(summary, room);
 
   const blueprint = facts.trace.blueprint_name ? `\`${facts.trace.blueprint_id}\` (${facts.trace.blueprint_name})` : `\`${facts.trace.blueprint_id}\``;
-  const purpose = [sentence(`${summary}, as defined in blueprint ${blueprint}`), facts.trace.description ? sentence(facts.trace.description) : ""]
-    .filter(Boolean)
-    .join(" ");
+  // The blueprint's description has its own place in the body; the purpose states what this change does.
+  const purpose = sentence(`${summary}, as defined in blueprint ${blueprint}`);
   return { type, summary, purpose, highlights: highlightsOf(commits) };
 }

@@ -47,4 +47,6 @@ export interface ChangeRequest {
 /** Port: where commits come from. Errors are `PrCreatorError`s with `repo_not_found`, `commit_not_found`, `branch_not_found` or `commit_not_on_branch`. */
 export interface CommitSource {
   load(request: ChangeRequest): Promise<ChangeSet>;
+  /** A file's text at a commit, or null when the commit has no such file (used for `.pr-template.md`). */
+  readFile?(commit: string, path: string): Promise<string | null>;
 }

@@ -53,11 +53,22 @@ const FIXED_CONFIG = [
   "advice.detachedHead=false",
 ].flatMap((setting) => ["-c", setting]);
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "+00:00");
 }
 
-export async function createGitRepo(dir: string, opts: { initialBranch?: string } = {}): Promise<GitRepo> {
+export async function createGitRepo(dir: string, opts: { initialBranch?: string; objectFormat?: "sha1" | "sha256" } = {}): Promise<GitRepo> {
   await mkdir(dir, { recursive: true });
   const root = await realpath(dir);
   let commits = 0;
@@ -73,13 +84,15 @@ export async function createGitRepo(dir: string, opts: { initialBranch?: string 
       GIT_COMMITTER_DATE: date,
     });
 
-  const run = async (args: string[], processEnv: NodeJS.ProcessEnv = env()): Promise<string> => {
-    const result = await runGit("git", root, [...FIXED_CONFIG, ...args], { env: processEnv });
+  const runBytes = async (args: string[], opts: { env?: NodeJS.ProcessEnv; input?: Buffer } = {}): Promise<Buffer> => {
+    const result = await runGit("git", root, [...FIXED_CONFIG, ...args], { env: opts.env ?? env(), ...(opts.input ? { input: opts.input } : {}) });
     if (result.code !== 0) {
       throw new Error(`git ${args.join(" ")} failed in ${root}: ${result.stderr.trim() || `exit code ${result.code}`}`);
     }
-    return result.stdout.toString("utf8");
+    return result.stdout;
   };
+  const run = async (args: string[], processEnv?: NodeJS.ProcessEnv): Promise<string> =>
+    (await runBytes(args, processEnv ? { env: processEnv } : {})).toString("utf8");
 
   /** Resolves a work-tree path, refusing anything that escapes the repository. */
   const inside = (rel: string): string => {
@@ -89,9 +102,25 @@ export async function createGitRepo(dir: string, opts: { initialBranch?: string 
   };
 
   // An empty template keeps sample hooks and machine-specific templates out of the repository.
-  await run(["init", "--quiet", "--template=", "-b", opts.initialBranch ?? "main"]);
+  await run(["init", "--quiet", "--template=", `--object-format=${opts.objectFormat ?? "sha1"}`, "-b", opts.initialBranch ?? "main"]);
 
   const head = async (): Promise<string> => (await run(["rev-parse", "HEAD"])).trim();
+
+  /**
+   * `git commit` converts a message that is not valid UTF-8 from latin1 to UTF-8 when no encoding is
+   * declared, so a commit holding raw latin1 bytes (as old tools wrote them) has to be written as an
+   * object: same headers as HEAD, the given bytes as message, then HEAD moved to it.
+   */
+  const storeRawMessage = async (message: Buffer): Promise<string> => {
+    const old = await head();
+    const object = await runBytes(["cat-file", "commit", old]);
+    const headerEnd = object.indexOf("\n\n");
+    const body = message.at(-1) === 0x0a ? message : Buffer.concat([message, Buffer.from("\n")]);
+    const content = Buffer.concat([object.subarray(0, headerEnd + 2), body]);
+    const hash = (await runBytes(["hash-object", "-t", "commit", "-w", "--stdin"], { input: content })).toString("utf8").trim();
+    await run(["update-ref", "HEAD", hash, old]);
+    return hash;
+  };
 
   return {
     path: root,
@@ -123,6 +152,7 @@ export async function createGitRepo(dir: string, opts: { initialBranch?: string 
         await rm(messageFile, { force: true });
       }
       commits += 1;
+      if (Buffer.isBuffer(message) && commitOpts.encoding === undefined && !isUtf8(message)) return storeRawMessage(message);
       return head();
     },
     async checkout(branch, checkoutOpts = {}) {

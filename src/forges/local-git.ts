@@ -6,7 +6,8 @@
  * signatures, log encoding) cannot change what we parse.
  */
 import { spawn } from "node:child_process";
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
 import type { ChangeRequest, ChangeSet, ChangeType, ChangedFile, CommitInfo, CommitSource } from "../domain/commit.js";
 import { PrCreatorError } from "../domain/errors.js";
 
@@ -183,7 +184,7 @@ function decodeText(bytes: Buffer): string {
   try {
     return strictUtf8.decode(bytes);
   } catch {
-    return bytes.toString("utf8");
+    return bytes.toString("latin1");
   }
 }
 
@@ -325,25 +326,38 @@ function changeSet(commits: CommitInfo[], base: string | null, range: ChangeSet[
   };
 }
 
-async function singleCommit(git: Git, commit: string): Promise<ChangeSet> {
+/** True when `commit` is a boundary of a shallow clone: git shows it without parents although it has some. */
+async function isShallowBoundary(git: Git, repoPath: string, commit: string): Promise<boolean> {
+  const shallowFile = text(await git(["rev-parse", "--git-path", "shallow"]));
+  const content = await readFile(path.resolve(repoPath, shallowFile), "utf8").catch(() => "");
+  return content.split("\n").includes(commit);
+}
+
+async function singleCommit(git: Git, repoPath: string, commit: string): Promise<ChangeSet> {
   const [info] = await commitInfos(git, [commit]);
   if (!info) throw new PrCreatorError("internal_error", `git log returned nothing for ${commit}.`);
+  // Diffing a shallow boundary against the empty tree would report the whole repository as added.
+  if (info.parents.length === 0 && (await isShallowBoundary(git, repoPath, commit))) {
+    throw new PrCreatorError("commit_not_found", `The parent of commit ${commit} is not in ${repoPath}: the clone is shallow.`, {
+      hint: "Fetch more history (git fetch --deepen=1, or fetch-depth: 0 in CI) so the commit's parent is available.",
+    });
+  }
   // Merge commits are diffed against their first parent: the change the merge brought into the branch.
   const base = info.parents[0] ?? null;
   const files = await changedFiles(git, base ?? (await emptyTree(git)), commit);
   return changeSet([info], base, "commit", files);
 }
 
-async function mergeBaseRange(git: Git, commit: string, targetRef: string): Promise<ChangeSet> {
+async function mergeBaseRange(git: Git, repoPath: string, commit: string, targetRef: string): Promise<ChangeSet> {
   const mergeBase = await git(["merge-base", targetRef, commit], { ok: [0, 1] });
   // Exit 1: unrelated histories. There is no meaningful base, so the commit alone is the change.
-  if (mergeBase.code !== 0) return singleCommit(git, commit);
+  if (mergeBase.code !== 0) return singleCommit(git, repoPath, commit);
   const base = text(mergeBase);
   const hashes = text(await git(["rev-list", "--reverse", "--topo-order", `${base}..${commit}`]))
     .split("\n")
     .filter((h) => h !== "");
   // The commit is already in the target branch: fall back to what the commit itself changed.
-  if (hashes.length === 0) return singleCommit(git, commit);
+  if (hashes.length === 0) return singleCommit(git, repoPath, commit);
   const [commits, files] = await Promise.all([commitInfos(git, hashes), changedFiles(git, base, commit)]);
   return changeSet(commits, base, "merge-base", files);
 }
@@ -366,17 +380,17 @@ async function load(git: Git, repoPath: string, request: ChangeRequest): Promise
     });
   }
 
-  if (request.range === "commit") return singleCommit(git, commit);
+  if (request.range === "commit") return singleCommit(git, repoPath, commit);
   const [targetRef] = await branchRefs(git, request.target_branch);
   if (targetRef === undefined) {
-    if (request.range === "auto") return singleCommit(git, commit);
+    if (request.range === "auto") return singleCommit(git, repoPath, commit);
     throw new PrCreatorError(
       "branch_not_found",
       `Target branch "${request.target_branch}" was not found in ${repoPath} (neither locally nor on origin).`,
       { hint: "Fetch the target branch (git fetch origin <branch>) or use range \"commit\"." },
     );
   }
-  return mergeBaseRange(git, commit, targetRef);
+  return mergeBaseRange(git, repoPath, commit, targetRef);
 }
 
 export function createLocalGitSource(repoPath: string, opts: { gitBinary?: string } = {}): CommitSource {

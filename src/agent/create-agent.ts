@@ -1,0 +1,79 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { PrCreatorError } from "../domain/errors.js";
+import type { CommitSource } from "../domain/commit.js";
+import type { LifecycleEvent } from "../domain/events.js";
+import type { Policy } from "../domain/policy.js";
+import { createJsonlFileSink, fanOut, type EventSink } from "../events/sinks.js";
+import { createLocalGitSource } from "../forges/local-git.js";
+import { createDryRunPublisher, type Publisher } from "../forges/publisher.js";
+import { loadPolicy } from "../policy/load-policy.js";
+import { loadTraceRegistryFile, type TraceRegistry } from "../policy/trace-registry.js";
+import { DEFAULT_TEMPLATE, unknownVariables } from "../render/template.js";
+import type { AgentDeps } from "./deps.js";
+import { buildGraph, type AgentGraph } from "./graph.js";
+import { runGraph, type RunResult } from "./run.js";
+
+export interface AgentOptions {
+  /** Config file; else ./pr-creator.yaml when present; else the built-in policy. Ignored when `policy` is given. */
+  configFile?: string;
+  policy?: Policy;
+  /** Trace registry file; overrides the config's `trace_registry`. */
+  tracesFile?: string;
+  traceRegistry?: TraceRegistry;
+  /** Local clone to read commits from (default: the working directory). Ignored when `commitSource` is given. */
+  repoPath?: string;
+  commitSource?: CommitSource;
+  publisher?: Publisher;
+  /** JSON-lines file for lifecycle events; overrides the config's `events.jsonl_file`. */
+  eventsFile?: string;
+  /** Extra event sinks (the CLI and tests collect events here). */
+  sinks?: EventSink[];
+  now?: () => Date;
+  cwd?: string;
+}
+
+export interface Agent {
+  policy: Policy;
+  policySource: string | null;
+  graph: AgentGraph;
+  /** Handles one event (any JSON value; it is validated) and resolves to the run's result. Never rejects for bad input. */
+  handle(event: unknown): Promise<RunResult>;
+}
+
+async function loadTemplate(policy: Policy): Promise<string> {
+  const source = policy.body.template ?? (policy.body.template_file ? await readFile(policy.body.template_file, "utf8").catch(() => null) : DEFAULT_TEMPLATE);
+  if (source === null) {
+    throw new PrCreatorError("invalid_config", `The body template file ${policy.body.template_file} cannot be read.`, { hint: "Fix body.template_file in the config." });
+  }
+  const unknown = unknownVariables(source);
+  if (unknown.length > 0) {
+    throw new PrCreatorError("invalid_config", `The body template uses unknown variable${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `\${${u}}`).join(", ")}.`, {
+      hint: "Use only the variables the README lists.",
+    });
+  }
+  return source;
+}
+
+/** Builds the agent from config: policy, trace registry, commit source, publisher and event sinks. */
+export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
+  const cwd = options.cwd ?? process.cwd();
+  const loaded = options.policy ? { policy: options.policy, source: null } : await loadPolicy(options.configFile, cwd);
+  const policy = loaded.policy;
+  const tracesFile = options.tracesFile ? path.resolve(cwd, options.tracesFile) : policy.trace_registry;
+  const traceRegistry = options.traceRegistry ?? (tracesFile ? await loadTraceRegistryFile(tracesFile) : null);
+  const eventsFile = options.eventsFile ? path.resolve(cwd, options.eventsFile) : policy.events.jsonl_file;
+  const sinks = [...(eventsFile ? [createJsonlFileSink(eventsFile)] : []), ...(options.sinks ?? [])];
+  const deps: AgentDeps = {
+    policy,
+    template: await loadTemplate(policy),
+    traceRegistry,
+    traceRegistrySource: options.traceRegistry ? "the provided registry" : (tracesFile ?? "none"),
+    commitSource: options.commitSource ?? createLocalGitSource(path.resolve(cwd, options.repoPath ?? ".")),
+    publisher: options.publisher ?? createDryRunPublisher(),
+    emit: fanOut(sinks) as (event: LifecycleEvent) => Promise<void>,
+    now: options.now ?? (() => new Date()),
+  };
+  const graph = buildGraph(deps);
+  return { policy, policySource: loaded.source, graph, handle: (event) => runGraph(graph, event) };
+}

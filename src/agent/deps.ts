@@ -1,0 +1,20 @@
+import type { CommitSource } from "../domain/commit.js";
+import type { LifecycleEvent } from "../domain/events.js";
+import type { Policy } from "../domain/policy.js";
+import type { Publisher } from "../forges/publisher.js";
+import type { TraceRegistry } from "../policy/trace-registry.js";
+
+/** What the graph's nodes need from the outside world. Passed in, never imported, so tests swap any of it. */
+export interface AgentDeps {
+  policy: Policy;
+  /** The body template from policy (inline or file), used when the repository has no `.pr-template.md`. */
+  template: string;
+  traceRegistry: TraceRegistry | null;
+  /** Names the registry in messages (a file path, or "built-in"). */
+  traceRegistrySource: string;
+  commitSource: CommitSource;
+  publisher: Publisher;
+  /** Delivers one lifecycle event to every configured sink. */
+  emit: (event: LifecycleEvent) => Promise<void>;
+  now: () => Date;
+}

@@ -1,0 +1,22 @@
+import type { FailureReason } from "../domain/reasons.js";
+
+/** How to fix each failure, appended to its message so every error is one actionable paragraph. */
+const HINTS: Partial<Record<FailureReason, string>> = {
+  invalid_event:
+    'Send a CommitCompleted event: {"event":"CommitCompleted","trace_id","commit_hash","repo","branch","agent","timestamp"} (see the README).',
+  missing_trace: "Add the trace to the registry (--traces FILE or trace_registry in the config) or send its metadata in the event's \"trace\" field.",
+  trace_violation:
+    "Fix the event or the trace record: use the trace the commits belong to, or extend the trace's linked_files / scope_paths if these files really belong to it.",
+  branch_policy_violation: "Push the commit to a branch with an allowed prefix (branch_rules.allowed_prefixes), or change the policy.",
+  forbidden_branch: "Create the PR from a branch that branch_rules.forbidden does not list.",
+  target_mismatch: "Leave target_branch out of the event to use the policy's target, or change branch_rules.target_branch_map.",
+  pr_too_large: "Split the change into smaller PRs, or raise limits.max_changed_lines in the config.",
+  no_changes: "The commit changes no files; there is nothing to review.",
+  validation_failed: "The assembled PR breaks the content rules listed above; if a custom template is in use, check it has every required section.",
+  internal_error: "This is a bug in pr-creator; run again with --debug and report the output.",
+};
+
+export function withHint(reason: FailureReason, message: string): string {
+  const hint = HINTS[reason];
+  return hint ? `${message} ${hint}` : message;
+}

@@ -1,0 +1,22 @@
+import { validateSize } from "../../validate/limits.js";
+import type { AgentDeps } from "../deps.js";
+import { withHint } from "../hints.js";
+import type { AgentStateType, AgentUpdate } from "../state.js";
+
+/** The change must exist and stay within the PR size policy. */
+export function makeCheckLimits(deps: AgentDeps) {
+  return async function checkLimits(state: AgentStateType): Promise<AgentUpdate> {
+    const changes = state.changes!;
+    if (changes.files.length === 0) {
+      const message = `Commit ${state.event!.commit_hash} changes no files compared with ${changes.base ?? "the empty tree"}.`;
+      return {
+        violations: [{ code: "no_changes", where: "commit", message: "the change is empty" }],
+        failure: { reason: "no_changes", message: withHint("no_changes", message), attempts: 0 },
+      };
+    }
+    const violations = validateSize(changes, deps.policy);
+    if (violations.length === 0) return {};
+    const message = `The PR is too large: ${violations.map((v) => v.message).join("; ")}.`;
+    return { violations, failure: { reason: "pr_too_large", message: withHint("pr_too_large", message), attempts: 0 } };
+  };
+}

@@ -1,0 +1,10 @@
+import type { RunResult } from "../agent/run.js";
+import { isRejection } from "../domain/reasons.js";
+
+export const EXIT = { ok: 0, failed: 1, rejected: 2, awaitingApproval: 3 } as const;
+
+export function exitCodeFor(result: RunResult): number {
+  if (result.status === "awaiting_approval") return EXIT.awaitingApproval;
+  if (result.status !== "failed") return EXIT.ok;
+  return result.reason && isRejection(result.reason) ? EXIT.rejected : EXIT.failed;
+}

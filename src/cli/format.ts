@@ -1,0 +1,42 @@
+import type { RunResult } from "../agent/run.js";
+
+const STATUS_LINE: Record<RunResult["status"], string> = {
+  previewed: "PR preview (dry run: nothing was sent to a forge)",
+  created: "PR created",
+  updated: "PR updated",
+  unchanged: "PR already up to date",
+  failed: "Rejected",
+  awaiting_approval: "Waiting for approval",
+};
+
+function rule(title: string): string {
+  return `── ${title} ${"─".repeat(Math.max(0, 72 - title.length))}`;
+}
+
+/** The human view of a run: a readable PR preview, or the failure paragraph and its violations. */
+export function formatHuman(result: RunResult): string {
+  const lines: string[] = [];
+  if (result.status === "failed") {
+    lines.push(`✖ ${STATUS_LINE.failed}: ${result.reason}`, "", result.message ?? "");
+    if (result.violations.length > 0) {
+      lines.push("", "Violations:");
+      for (const v of result.violations) lines.push(`  - ${v.code}: ${v.message}`);
+    }
+    return lines.join("\n") + "\n";
+  }
+  const pr = result.pr!;
+  lines.push(`✔ ${STATUS_LINE[result.status]}${pr.url ? ` ${pr.url}` : ""}`, "");
+  lines.push(`  Title      ${pr.title}`);
+  lines.push(`  Branches   ${pr.source_branch} → ${pr.target_branch}`);
+  lines.push(`  Reviewers  ${pr.reviewers.map((r) => `${r.name}${r.required ? " (required)" : " (optional)"}`).join(", ")}`);
+  lines.push(`  Labels     ${pr.labels.join(", ")}`);
+  lines.push(`  State      ${pr.is_draft ? "draft (blueprint context incomplete)" : "ready for review"}; auto-complete ${pr.auto_complete ? "on" : "off"}`);
+  lines.push(`  Drafted by ${result.drafted_by}`);
+  if (result.truncation) {
+    const t = result.truncation;
+    lines.push(`  Shortened  description kept within the limit: ${t.files_shown}/${t.files_total} files, ${t.commits_shown}/${t.commits_total} commits listed`);
+  }
+  if (result.events.length > 0) lines.push(`  Events     ${result.events.map((e) => e.event).join(", ")}`);
+  lines.push("", rule("description"), pr.description.trimEnd(), rule("end"));
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { PrCreatorError } from "../domain/errors.js";
+import { demoCommand } from "./demo-command.js";
+import { EXIT } from "./exit-codes.js";
+import { runCommand, type Io } from "./run-command.js";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new PrCreatorError("invalid_event", "No event on standard input.", { hint: "Pipe a CommitCompleted event in (cat event.json | pr-creator run -), or pass a file path." });
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const io: Io = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  readStdin,
+  cwd: process.cwd(),
+};
+
+let debug = process.env.PR_CREATOR_DEBUG === "1";
+
+function program(): Command {
+  const cli = new Command("pr-creator")
+    .description("Turn a finished commit into a traceable, policy-compliant pull request.")
+    .version(pkg.version, "-V, --version")
+    .option("--debug", "print stack traces for unexpected errors")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .hook("preAction", (cmd) => {
+      debug ||= Boolean(cmd.opts().debug);
+    });
+
+  cli
+    .command("run")
+    .description("Handle one CommitCompleted event: validate it, draft the PR, gate it and publish (preview) it.")
+    .argument("<event>", "path of a JSON file holding the event, or - for standard input")
+    .option("-c, --config <file>", "policy file (default: ./pr-creator.yaml if present, else built-in defaults)")
+    .option("-t, --traces <file>", "trace registry YAML (overrides trace_registry in the config)")
+    .option("-r, --repo-path <dir>", "local git clone to read the commit from", ".")
+    .option("-e, --events <file>", "append lifecycle events as JSON lines to this file (overrides events.jsonl_file)")
+    .addOption(new Option("--dry-run", "preview only; never write to a forge (the only mode until a forge is configured)").default(true))
+    .option("--json", "print exactly one JSON object with the result on stdout")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 success, 2 rejected by input, policy or trace checks, 1 other failure, 3 awaiting approval.\n\nExample:\n  pr-creator run event.json --repo-path ../OrderService --traces traces.yaml",
+    )
+    .action(async (event: string, opts) => {
+      process.exitCode = await runCommand(event, opts, io);
+    });
+
+  cli
+    .command("demo")
+    .description("Build a sample order-service repository with a feature branch and run the agent on it.")
+    .option("-d, --dir <dir>", "build the sample here (a new or empty folder) instead of a temporary folder")
+    .option("--json", "print the run's result as one JSON object")
+    .action(async (opts) => {
+      process.exitCode = await demoCommand(opts, io);
+    });
+  return cli;
+}
+
+try {
+  await program().parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.rejected;
+  } else if (error instanceof PrCreatorError) {
+    process.stderr.write(`error: ${error.paragraph}\n`);
+    process.exitCode = EXIT.rejected;
+  } else {
+    const detail = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`error: unexpected failure: ${detail}. Run with --debug for the stack trace and report it.\n`);
+    if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = EXIT.failed;
+  }
+}

@@ -1,0 +1,71 @@
+import { readFile } from "node:fs/promises";
+import { createAgent } from "../agent/create-agent.js";
+import { buildFailedEvent } from "../agent/failed-event.js";
+import type { RunResult } from "../agent/run.js";
+import { PrCreatorError } from "../domain/errors.js";
+import type { LifecycleEvent } from "../domain/events.js";
+import { exitCodeFor } from "./exit-codes.js";
+import { formatHuman } from "./format.js";
+
+export interface RunCommandOptions {
+  config?: string;
+  traces?: string;
+  repoPath?: string;
+  events?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readStdin: () => Promise<string>;
+  cwd: string;
+}
+
+async function readEventText(source: string, io: Io): Promise<string> {
+  if (source === "-") return io.readStdin();
+  try {
+    return await readFile(source, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new PrCreatorError("invalid_event", `The event file ${source} ${code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? String(error)})`}.`, {
+      hint: "Pass the path of a JSON file holding a CommitCompleted event, or - to read it from standard input.",
+    });
+  }
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const where = source === "-" ? "standard input" : source;
+    throw new PrCreatorError("invalid_event", `The event in ${where} is not valid JSON: ${(error as Error).message}.`, {
+      hint: "Send one JSON object such as the README's CommitCompleted example.",
+    });
+  }
+}
+
+/** A failure before the graph could run (unreadable event, bad config): still one result, and an event when the input was readable. */
+function earlyFailure(error: PrCreatorError, input: unknown | undefined): RunResult {
+  const events: LifecycleEvent[] = input === undefined ? [] : [buildFailedEvent(input, { reason: error.reason, message: error.paragraph, attempts: 0 }, error.violations, new Date())];
+  return { status: "failed", reason: error.reason, message: error.paragraph, pr: null, violations: error.violations, events, drafted_by: null, truncation: null };
+}
+
+/** `pr-creator run <event.json | ->`: one event in, one PR (preview) or one failure out. Returns the exit code. */
+export async function runCommand(source: string, opts: RunCommandOptions, io: Io): Promise<number> {
+  let input: unknown | undefined;
+  let result: RunResult;
+  try {
+    input = parseJson(await readEventText(source, io), source);
+    const agent = await createAgent({ configFile: opts.config, tracesFile: opts.traces, repoPath: opts.repoPath, eventsFile: opts.events, cwd: io.cwd });
+    result = await agent.handle(input);
+  } catch (error) {
+    if (!(error instanceof PrCreatorError)) throw error;
+    result = earlyFailure(error, input);
+  }
+  if (opts.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+  else if (result.status === "failed") io.stderr(formatHuman(result));
+  else io.stdout(formatHuman(result));
+  return exitCodeFor(result);
+}

@@ -1,0 +1,102 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { stringify } from "yaml";
+import type { CommitCompleted } from "../domain/events.js";
+import type { TraceRecord } from "../domain/trace.js";
+import { createGitRepo } from "../forges/git-fixture.js";
+
+/** The seed's worked example: trace-ord-8128 for blueprint usecase-create-order in OrderService. */
+export const SAMPLE_TRACES: TraceRecord[] = [
+  {
+    trace_id: "trace-ord-8128",
+    blueprint_id: "usecase-create-order",
+    blueprint_name: "Create Order",
+    component_scope: "Order",
+    description: "Customers place an order from a validated cart; the order is persisted and an OrderCreated event is published.",
+    linked_files: ["src/Application/Handlers/CreateOrderHandler.cs"],
+    scope_paths: [],
+  },
+  {
+    trace_id: "trace-pay-2201",
+    blueprint_id: "usecase-capture-payment",
+    blueprint_name: "Capture Payment",
+    component_scope: "Billing",
+    description: "Captures an authorised payment when an order ships.",
+    linked_files: [],
+    scope_paths: ["src/Billing/**"],
+  },
+];
+
+const HANDLER = `namespace OrderService.Application.Handlers;
+
+public sealed class CreateOrderHandler(IOrderRepository orders, IEventPublisher events)
+{
+    public async Task<OrderId> Handle(CreateOrder command, CancellationToken ct)
+    {
+        var order = Order.Create(command.CustomerId, command.Lines);
+        await orders.Add(order, ct);
+        await events.Publish(new OrderCreated(order.Id), ct);
+        return order.Id;
+    }
+}
+`;
+
+const HANDLER_TESTS = `namespace OrderService.Tests.Order;
+
+public class CreateOrderHandlerTests
+{
+    [Fact]
+    public async Task Persists_the_order_and_publishes_OrderCreated()
+    {
+        var orders = new InMemoryOrderRepository();
+        var events = new RecordingEventPublisher();
+        var id = await new CreateOrderHandler(orders, events).Handle(SampleCommands.CreateOrder(), default);
+        Assert.Contains(orders.All, o => o.Id == id);
+        Assert.Single(events.Published.OfType<OrderCreated>());
+    }
+}
+`;
+
+export interface SampleRepo {
+  dir: string;
+  event: CommitCompleted;
+  eventFile: string;
+  tracesFile: string;
+}
+
+/**
+ * Builds a small, realistic repository: `main` and `dev` with an order service, and `feature/order-handler`
+ * with the seed's commit adding the handler and its tests. Writes `traces.yaml` and `event.json` beside it.
+ */
+export async function buildSampleRepo(root: string): Promise<SampleRepo> {
+  const repoDir = path.join(root, "OrderService");
+  const repo = await createGitRepo(repoDir, { initialBranch: "main" });
+  await repo.writeFile("README.md", "# OrderService\n\nOrders for the storefront.\n");
+  await repo.writeFile("OrderService.sln", "Microsoft Visual Studio Solution File, Format Version 12.00\n");
+  await repo.writeFile("src/Domain/Order.cs", "namespace OrderService.Domain;\n\npublic sealed record Order(OrderId Id, CustomerId CustomerId);\n");
+  await repo.commit("chore: scaffold OrderService");
+  await repo.checkout("dev", { create: true });
+  await repo.writeFile("src/Domain/OrderId.cs", "namespace OrderService.Domain;\n\npublic readonly record struct OrderId(Guid Value);\n");
+  await repo.commit("feat(order): add OrderId value object [trace:ord-8100]");
+  await repo.checkout("feature/order-handler", { create: true });
+  await repo.writeFile("src/Application/Handlers/CreateOrderHandler.cs", HANDLER);
+  await repo.writeFile("tests/Order/CreateOrderHandlerTests.cs", HANDLER_TESTS);
+  const hash = await repo.commit(
+    "feat(order): implement CreateOrderHandler [trace:ord-8128]\n\n- Persist the new order through IOrderRepository\n- Publish OrderCreated once the order is stored\n",
+  );
+
+  const event: CommitCompleted = {
+    event: "CommitCompleted",
+    trace_id: "trace-ord-8128",
+    commit_hash: hash.slice(0, 7),
+    repo: "OrderService",
+    branch: "feature/order-handler",
+    agent: "code-committer-agent",
+    timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+  };
+  const eventFile = path.join(root, "event.json");
+  const tracesFile = path.join(root, "traces.yaml");
+  await writeFile(eventFile, `${JSON.stringify(event, null, 2)}\n`);
+  await writeFile(tracesFile, stringify({ traces: SAMPLE_TRACES }));
+  return { dir: repoDir, event, eventFile, tracesFile };
+}
