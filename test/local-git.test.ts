@@ -411,6 +411,12 @@ describe("local git source: errors", () => {
     expect(missingDir.reason).toBe("repo_not_found");
   });
 
+  it("a git binary that cannot be started is internal_error", async () => {
+    const error = await failure(createLocalGitSource(repo.path, { gitBinary: path.join(root, "no-git-here") }).load(request({ commit: first })));
+
+    expect(error.reason).toBe("internal_error");
+  });
+
   it("a missing source branch is branch_not_found", async () => {
     const error = await failure(load(repo, { branch: "no-such-branch", commit: first }));
 

@@ -208,12 +208,13 @@ async function commitInfos(git: Git, hashes: string[]): Promise<CommitInfo[]> {
     ],
     { input: Buffer.from(hashes.map((h) => `${h}\n`).join("")) },
   );
-  // -z terminates each record with NUL; the message is the last field, so extra separators stay in it.
+  // -z terminates each record with NUL. A message containing NUL would split a record; the count check catches it.
   const records = splitBuffer(result.stdout, 0).filter((record) => record.length > 0);
+  if (records.length !== hashes.length) {
+    throw new PrCreatorError("internal_error", `git log returned ${records.length} commits for ${hashes.length} requested.`);
+  }
   return records.map((record) => {
-    const fields = splitBuffer(record, FIELD);
-    const [hash, shortHash, parents, name, email, date] = fields.slice(0, 6).map((f) => decodeText(f));
-    const message = decodeText(Buffer.concat(joinWith(fields.slice(6), FIELD)));
+    const [hash, shortHash, parents, name, email, date, message = ""] = splitFields(record, 6).map((f) => decodeText(f));
     const newline = message.indexOf("\n");
     const subject = (newline === -1 ? message : message.slice(0, newline)).trim();
     const body = newline === -1 ? "" : message.slice(newline + 1).trim();
@@ -229,8 +230,18 @@ async function commitInfos(git: Git, hashes: string[]): Promise<CommitInfo[]> {
   });
 }
 
-function joinWith(parts: Buffer[], separator: number): Buffer[] {
-  return parts.flatMap((part, i) => (i === 0 ? [part] : [Buffer.of(separator), part]));
+/** The first `count` FIELD-separated fields, then the rest as one (the message may itself contain FIELD). */
+function splitFields(record: Buffer, count: number): Buffer[] {
+  const fields: Buffer[] = [];
+  let start = 0;
+  for (let n = 0; n < count; n += 1) {
+    const end = record.indexOf(FIELD, start);
+    if (end === -1) break;
+    fields.push(record.subarray(start, end));
+    start = end + 1;
+  }
+  fields.push(record.subarray(start));
+  return fields;
 }
 
 const CHANGE_TYPES: Record<string, ChangeType> = {
