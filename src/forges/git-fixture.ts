@@ -28,7 +28,10 @@ export interface GitRepo {
   writeFile(rel: string, content: string | Buffer): Promise<void>;
   remove(rel: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
-  /** Stages everything (`git add -A`) and commits; returns the full hash. */
+  /**
+   * Stages everything (`git add -A`) and commits; returns the full hash. A Buffer message that is not
+   * valid UTF-8 and has no `encoding` is stored as those exact bytes, with no encoding header.
+   */
   commit(message: string | Buffer, opts?: FixtureCommitOptions): Promise<string>;
   checkout(branch: string, opts?: { create?: boolean }): Promise<void>;
   /** Merges `branch` into the current branch with a merge commit (`--no-ff`); returns its full hash. */
