@@ -470,3 +470,21 @@ describe("local git source: large commits", () => {
     expect(set.files.find((f) => f.path === "gen/d42/file 9942.txt")?.additions).toBe((9942 % 7) + 1);
   }, 60_000);
 });
+
+describe("local git source: reading files at a commit", () => {
+  it("returns a file's text as it was at the commit, and null for a missing file or a directory", async () => {
+    const repo = await newRepo();
+    await repo.writeFile(".pr-template.md", "## Summary\nfirst ${trace_id}\n");
+    await repo.writeFile("docs/guide.md", "guide\n");
+    const first = await repo.commit("Add template");
+    await repo.writeFile(".pr-template.md", "## Summary\nsecond\n");
+    const second = await repo.commit("Change template");
+    const source = createLocalGitSource(repo.path);
+
+    expect(await source.readFile!(first, ".pr-template.md")).toBe("## Summary\nfirst ${trace_id}\n");
+    expect(await source.readFile!(second, ".pr-template.md")).toBe("## Summary\nsecond\n");
+    expect(await source.readFile!(second, "missing.md")).toBeNull();
+    expect(await source.readFile!(second, "docs")).toBeNull();
+    expect(await source.readFile!(second, "--help")).toBeNull();
+  });
+});

@@ -406,5 +406,15 @@ async function load(git: Git, repoPath: string, request: ChangeRequest): Promise
 
 export function createLocalGitSource(repoPath: string, opts: { gitBinary?: string } = {}): CommitSource {
   const git = makeGit(repoPath, opts.gitBinary ?? "git");
-  return { load: (request) => load(git, repoPath, request) };
+  return {
+    load: (request) => load(git, repoPath, request),
+    readFile: (commit, file) => readFileAt(git, commit, file),
+  };
+}
+
+/** A file's text at a commit, or null when the commit's tree has no such file. */
+async function readFileAt(git: Git, commit: string, file: string): Promise<string | null> {
+  // `--end-of-options` and the `commit:path` form keep a hostile path from being read as an option.
+  const result = await git(["cat-file", "blob", "--end-of-options", `${commit}:${file}`], { ok: [0, 128] });
+  return result.code === 0 ? decodeText(result.stdout) : null;
 }
