@@ -15,7 +15,8 @@ export function forbiddenBy(branch: string, forbidden: readonly string[]): strin
 export function invalidRefNameReason(name: string): string | undefined {
   if (name.startsWith("refs/")) return "give the short branch name, without refs/heads/";
   if (name.startsWith("-")) return "it starts with '-'";
-  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return "it contains a space, a control character or one of ~ ^ : ? * [ \\";
+  // Spaces and control characters are checked by code point rather than with a control-character regex.
+  if ([...name].some((ch) => ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) === 0x7f) || /[~^:?*[\\]/.test(name)) return "it contains a space, a control character or one of ~ ^ : ? * [ \\";
   if (name.includes("..")) return "it contains '..'";
   if (name.includes("@{")) return "it contains '@{'";
   if (name === "@") return "'@' alone is not a branch";
