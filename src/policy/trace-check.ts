@@ -2,7 +2,7 @@ import type { Policy } from "../domain/policy.js";
 import type { TraceRecord } from "../domain/trace.js";
 import type { Violation } from "../domain/violations.js";
 import { traceTagId } from "../render/title.js";
-import { scopeFit } from "./scope.js";
+import { createScopeMatcher } from "./scope.js";
 
 export interface TraceCheckInput {
   trace_id: string;
@@ -62,7 +62,8 @@ export function checkTrace(input: TraceCheckInput, policy: Policy): TraceCheckRe
   if (foreign.length > 0) {
     violations.push({ code: "trace_commit_mismatch", where: "commit", message: `the commits reference another trace (${foreign.join(", ")}) than ${input.trace_id}` });
   }
-  const outside = input.changed_files.filter((f) => scopeFit(f, record, policy) === "outside");
+  const fit = createScopeMatcher(record, policy);
+  const outside = input.changed_files.filter((f) => fit(f) === "outside");
   if (outside.length > 0) {
     const list = outside.slice(0, SHOWN).join(", ") + (outside.length > SHOWN ? ` and ${outside.length - SHOWN} more` : "");
     violations.push({
