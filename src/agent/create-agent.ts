@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { PrCreatorError } from "../domain/errors.js";
 import type { CommitSource } from "../domain/commit.js";
@@ -63,6 +63,9 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const tracesFile = options.tracesFile ? path.resolve(cwd, options.tracesFile) : policy.trace_registry;
   const traceRegistry = options.traceRegistry ?? (tracesFile ? await loadTraceRegistryFile(tracesFile) : null);
   const eventsFile = options.eventsFile ? path.resolve(cwd, options.eventsFile) : policy.events.jsonl_file;
+  if (eventsFile && (await stat(eventsFile).catch(() => undefined))?.isDirectory()) {
+    throw new PrCreatorError("invalid_config", `The events file ${eventsFile} is a directory.`, { hint: "Point --events (or events.jsonl_file) at a file; it is created if missing." });
+  }
   const sinks = [...(eventsFile ? [createJsonlFileSink(eventsFile)] : []), ...(options.sinks ?? [])];
   const deps: AgentDeps = {
     policy,

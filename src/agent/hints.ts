@@ -6,7 +6,7 @@ const HINTS: Partial<Record<FailureReason, string>> = {
     'Send a CommitCompleted event: {"event":"CommitCompleted","trace_id","commit_hash","repo","branch","agent","timestamp"} (see the README).',
   missing_trace: "Add the trace to the registry (--traces FILE or trace_registry in the config) or send its metadata in the event's \"trace\" field.",
   trace_violation:
-    "Fix the event or the trace record: use the trace the commits belong to, or extend the trace's linked_files / scope_paths if these files really belong to it.",
+    "Check that the event names the trace (and blueprint) the commits belong to; if the listed files really belong to this trace, add them to its linked_files or scope_paths.",
   branch_policy_violation: "Push the commit to a branch with an allowed prefix (branch_rules.allowed_prefixes), or change the policy.",
   forbidden_branch: "Create the PR from a branch that branch_rules.forbidden does not list.",
   target_mismatch: "Leave target_branch out of the event to use the policy's target, or change branch_rules.target_branch_map.",

@@ -16,13 +16,15 @@ export interface RunResult {
   events: LifecycleEvent[];
   drafted_by: DraftedBy | null;
   truncation: Truncation | null;
+  /** Problems that did not change the outcome (an event sink that could not be written). */
+  warnings: string[];
 }
 
 export async function runGraph(graph: AgentGraph, input: unknown): Promise<RunResult> {
   const state = await graph.invoke({ input });
   const violations = state.violations.map(({ code, message }) => ({ code, message }));
   const pr = state.pr ? { id: state.published?.id ?? null, url: state.published?.url ?? null, ...state.pr } : null;
-  const base = { pr, violations, events: state.events, drafted_by: state.drafted_by, truncation: state.truncation };
+  const base = { pr, violations, events: state.events, drafted_by: state.drafted_by, truncation: state.truncation, warnings: state.warnings };
   if (state.failure) return { status: "failed", reason: state.failure.reason, message: state.failure.message, ...base };
   return { status: state.published!.status, ...base };
 }

@@ -31,6 +31,8 @@ export const AgentState = Annotation.Root({
   published: last<PublishResult | null>(null),
   failure: last<Failure | null>(null),
   events: Annotation<LifecycleEvent[]>({ reducer: (prev, next) => [...prev, ...next], default: () => [] }),
+  /** Problems that did not change the outcome, such as an event sink that could not be written. */
+  warnings: Annotation<string[]>({ reducer: (prev, next) => [...prev, ...next], default: () => [] }),
 });
 
 export type AgentStateType = typeof AgentState.State;

@@ -1,8 +1,8 @@
 import { mkdtemp, mkdir, readdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { PrCreatorError } from "../domain/errors.js";
 import { buildSampleRepo } from "../demo/sample-repo.js";
+import { EXIT } from "./exit-codes.js";
 import { runCommand, type Io } from "./run-command.js";
 
 /** `pr-creator demo`: builds the sample repository and runs the agent on it, as a first look with no setup. */
@@ -12,7 +12,10 @@ export async function demoCommand(opts: { dir?: string; json?: boolean }, io: Io
     root = path.resolve(io.cwd, opts.dir);
     await mkdir(root, { recursive: true });
     if ((await readdir(root)).length > 0) {
-      throw new PrCreatorError("invalid_request", `The demo folder ${root} is not empty.`, { hint: "Pass --dir with a new or empty folder, or leave it out to use a temporary one." });
+      const message = `The demo folder ${root} is not empty. Pass --dir with a new or empty folder, or leave it out to use a temporary one.`;
+      if (opts.json) io.stdout(`${JSON.stringify({ status: "failed", reason: "invalid_request", message }, null, 2)}\n`);
+      else io.stderr(`error: ${message}\n`);
+      return EXIT.rejected;
     }
   } else {
     root = await mkdtemp(path.join(os.tmpdir(), "pr-creator-demo-"));

@@ -1,9 +1,11 @@
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { createAgent } from "../agent/create-agent.js";
 import { buildFailedEvent } from "../agent/failed-event.js";
 import type { RunResult } from "../agent/run.js";
 import { PrCreatorError } from "../domain/errors.js";
 import type { LifecycleEvent } from "../domain/events.js";
+import { createJsonlFileSink, emitAll } from "../events/sinks.js";
 import { exitCodeFor } from "./exit-codes.js";
 import { formatHuman } from "./format.js";
 
@@ -35,21 +37,33 @@ async function readEventText(source: string, io: Io): Promise<string> {
   }
 }
 
+/** JSON.parse's message without the quoted input it sometimes carries (which may span lines). */
+function jsonProblem(error: Error): string {
+  const flat = error.message.replace(/\s+/g, " ");
+  const quoted = /^(.*?), ".*" is not valid JSON$/.exec(flat);
+  return (quoted ? quoted[1]! : flat).slice(0, 200);
+}
+
 function parseJson(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
     const where = source === "-" ? "standard input" : source;
-    throw new PrCreatorError("invalid_event", `The event in ${where} is not valid JSON: ${(error as Error).message}.`, {
+    throw new PrCreatorError("invalid_event", `The event in ${where} is not valid JSON (${jsonProblem(error as Error)}).`, {
       hint: "Send one JSON object such as the README's CommitCompleted example.",
     });
   }
 }
 
-/** A failure before the graph could run (unreadable event, bad config): still one result, and an event when the input was readable. */
-function earlyFailure(error: PrCreatorError, input: unknown | undefined): RunResult {
+/**
+ * A failure before the graph could run (unreadable event, bad config): still one result, and one
+ * `PullRequestFailed` when the input was readable — delivered to `--events` when given, since the config
+ * that names other sinks may be the very thing that is broken.
+ */
+async function earlyFailure(error: PrCreatorError, input: unknown | undefined, eventsFile: string | undefined): Promise<RunResult> {
   const events: LifecycleEvent[] = input === undefined ? [] : [buildFailedEvent(input, { reason: error.reason, message: error.paragraph, attempts: 0 }, error.violations, new Date())];
-  return { status: "failed", reason: error.reason, message: error.paragraph, pr: null, violations: error.violations, events, drafted_by: null, truncation: null };
+  const warnings = eventsFile ? await emitAll(createJsonlFileSink(eventsFile), events) : [];
+  return { status: "failed", reason: error.reason, message: error.paragraph, pr: null, violations: error.violations, events, drafted_by: null, truncation: null, warnings };
 }
 
 /** `pr-creator run <event.json | ->`: one event in, one PR (preview) or one failure out. Returns the exit code. */
@@ -62,10 +76,11 @@ export async function runCommand(source: string, opts: RunCommandOptions, io: Io
     result = await agent.handle(input);
   } catch (error) {
     if (!(error instanceof PrCreatorError)) throw error;
-    result = earlyFailure(error, input);
+    result = await earlyFailure(error, input, opts.events === undefined ? undefined : path.resolve(io.cwd, opts.events));
   }
   if (opts.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   else if (result.status === "failed") io.stderr(formatHuman(result));
   else io.stdout(formatHuman(result));
+  for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
   return exitCodeFor(result);
 }

@@ -32,14 +32,20 @@ function pathOf(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
 }
 
+// Zod only puts the offending value on an issue when parsing with `reportInput: true` (see parseExplained);
+// without it we say what was expected and leave out what was found rather than guess.
 function expectation(issue: z.core.$ZodIssue): string {
+  const known = "input" in issue;
   switch (issue.code) {
     case "invalid_type":
+      if (!known) return `expected ${issue.expected}`;
       return issue.input === undefined ? `is missing (expected ${issue.expected})` : `expected ${issue.expected}, got ${describe(issue.input)}`;
     case "unrecognized_keys":
       return `has unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling)`;
-    case "invalid_value":
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}, got ${describe(issue.input)}`;
+    case "invalid_value": {
+      const options = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+      return known ? `${options}, got ${describe(issue.input)}` : options;
+    }
     default:
       return issue.message;
   }
@@ -56,4 +62,12 @@ function describe(value: unknown): string {
 /** One line per issue, each naming the field: `title.max_length: expected number, got string "x"`. */
 export function formatZodIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => `${pathOf(issue.path)}: ${expectation(issue)}`);
+}
+
+export type Explained<T> = { success: true; data: T } | { success: false; issues: string[] };
+
+/** Parses with the offending values reported, and explains every issue as one line naming its field. */
+export function parseExplained<S extends z.ZodType>(schema: S, data: unknown): Explained<z.output<S>> {
+  const result = schema.safeParse(data, { reportInput: true });
+  return result.success ? { success: true, data: result.data } : { success: false, issues: formatZodIssues(result.error) };
 }

@@ -6,16 +6,35 @@ export type EventSink = (event: LifecycleEvent) => Promise<void>;
 
 /** Appends each event as one JSON line; the folder is created on first use. */
 export function createJsonlFileSink(file: string): EventSink {
-  let ready: Promise<unknown> | undefined;
   return async (event) => {
-    ready ??= mkdir(path.dirname(file), { recursive: true });
-    await ready;
-    await appendFile(file, `${JSON.stringify(event)}\n`, "utf8");
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      await appendFile(file, `${JSON.stringify(event)}\n`, "utf8");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw new Error(`could not append ${event.event} to the events file ${file} (${code})`, { cause: error });
+    }
   };
 }
 
+/** Delivers to every sink even when one fails, then reports all failures together. */
 export function fanOut(sinks: readonly EventSink[]): EventSink {
   return async (event) => {
-    for (const sink of sinks) await sink(event);
+    const results = await Promise.allSettled(sinks.map((sink) => sink(event)));
+    const errors = results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => (r.reason instanceof Error ? r.reason.message : String(r.reason)));
+    if (errors.length > 0) throw new Error(errors.join("; "));
   };
+}
+
+/** Emits and turns a delivery failure into a warning: the run's outcome stands and the caller still gets the event. */
+export async function emitAll(emit: EventSink, events: readonly LifecycleEvent[]): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const event of events) {
+    try {
+      await emit(event);
+    } catch (error) {
+      warnings.push(`Event delivery failed: ${error instanceof Error ? error.message : String(error)}.`);
+    }
+  }
+  return warnings;
 }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
-import { PrCreatorError, formatZodIssues } from "../domain/errors.js";
+import { PrCreatorError, parseExplained } from "../domain/errors.js";
 import type { FailureReason } from "../domain/reasons.js";
 
 async function readText(file: string, what: string, reason: FailureReason): Promise<string> {
@@ -29,12 +29,11 @@ export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S,
     });
   }
   const data: unknown = doc.toJS() ?? {};
-  const parsed = schema.safeParse(data);
+  const parsed = parseExplained(schema, data);
   if (!parsed.success) {
-    const lines = formatZodIssues(parsed.error);
-    throw new PrCreatorError(reason, `The ${what} ${file} is invalid: ${lines.join("; ")}.`, {
+    throw new PrCreatorError(reason, `The ${what} ${file} is invalid: ${parsed.issues.join("; ")}.`, {
       hint: "Fix these keys; the README's configuration reference lists every key, its type and its default.",
     });
   }
-  return parsed.data as z.output<S>;
+  return parsed.data;
 }

@@ -1,3 +1,4 @@
+import { emitAll } from "../../events/sinks.js";
 import type { AgentDeps } from "../deps.js";
 import { buildFailedEvent } from "../failed-event.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
@@ -6,7 +7,6 @@ import type { AgentStateType, AgentUpdate } from "../state.js";
 export function makeFail(deps: AgentDeps) {
   return async function fail(state: AgentStateType): Promise<AgentUpdate> {
     const failed = buildFailedEvent(state.event ?? state.input, state.failure!, state.violations, deps.now());
-    await deps.emit(failed);
-    return { events: [failed] };
+    return { events: [failed], warnings: await emitAll(deps.emit, [failed]) };
   };
 }

@@ -1,5 +1,5 @@
 import { CommitCompletedSchema } from "../../domain/events.js";
-import { formatZodIssues } from "../../domain/errors.js";
+import { parseExplained } from "../../domain/errors.js";
 import type { FailureReason } from "../../domain/reasons.js";
 import type { Violation } from "../../domain/violations.js";
 import { checkBranches } from "../../policy/branches.js";
@@ -22,9 +22,9 @@ export function makeIntake(deps: AgentDeps) {
       const message = `The event's name is ${JSON.stringify(name)}; this agent handles "CommitCompleted" events.`;
       return { failure: { reason: "invalid_event", message: withHint("invalid_event", message), attempts: 0 } };
     }
-    const parsed = CommitCompletedSchema.safeParse(input);
+    const parsed = parseExplained(CommitCompletedSchema, input);
     if (!parsed.success) {
-      const message = `The event is invalid: ${formatZodIssues(parsed.error).join("; ")}.`;
+      const message = `The event is invalid: ${parsed.issues.join("; ")}.`;
       return { failure: { reason: "invalid_event", message: withHint("invalid_event", message), attempts: 0 } };
     }
     const event = parsed.data;

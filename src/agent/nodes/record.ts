@@ -1,4 +1,5 @@
 import { AGENT_NAME, type LifecycleEvent, type PullRequestCreated } from "../../domain/events.js";
+import { emitAll } from "../../events/sinks.js";
 import type { AgentDeps } from "../deps.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 
@@ -28,7 +29,6 @@ export function makeRecord(deps: AgentDeps) {
     };
     const events: LifecycleEvent[] = [created];
     if (!pr.is_draft && pr.checklist.every((i) => i.done)) events.push({ ...created, event: "PullRequestReadyForReview" });
-    for (const e of events) await deps.emit(e);
-    return { events };
+    return { events, warnings: await emitAll(deps.emit, events) };
   };
 }
