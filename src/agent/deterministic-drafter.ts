@@ -7,7 +7,7 @@ import { composeTitle } from "../render/title.js";
 import { forbiddenKeywordsIn } from "../validate/title.js";
 
 const CONVENTIONAL = /^([A-Za-z]+)(?:\([^)]*\))?!?:\s*(.+)$/;
-const TRAILER = /^[A-Za-z-]+:\s/;
+const TRAILER = /^(Signed-off-by|Co-authored-by|Reviewed-by|Acked-by|Tested-by|Reported-by|Suggested-by|Helped-by|Change-Id|Cc):\s/i;
 const MAX_HIGHLIGHTS = 8;
 // When commits disagree, the PR takes the most significant type.
 const TYPE_RANK = ["feat", "fix", "perf", "refactor", "revert", "build", "ci", "docs", "test", "style", "chore"];
@@ -28,10 +28,21 @@ function parseSubject(subject: string, types: readonly string[]): { type?: strin
 
 function inferType(facts: PrFacts, subject: string, types: readonly string[]): string {
   const pick = (t: string) => (types.includes(t) ? t : types[0]!);
-  if (/^(fix|bug|hotfix|patch)/i.test(subject) || /^(bugfix|hotfix)\//.test(facts.source_branch)) return pick("fix");
+  if (/^(fix|fixes|fixed|bug|bugfix|hotfix|patch)\b/i.test(subject) || /^(bugfix|hotfix)\//.test(facts.source_branch)) return pick("fix");
   const live = facts.changes.files.filter((f) => f.change !== "deleted").map((f) => f.path);
   if (live.length > 0 && live.every((p) => picomatch(["**/*.md", "docs/**"], { dot: true })(p))) return pick("docs");
   return pick("feat");
+}
+
+/** Titles are plain text: one line, no backticks, no HTML comments, and no @ that could notify someone. */
+function plainTitleText(text: string): string {
+  return text
+    .replace(/[\r\n]+/g, " ")
+    .replace(/<!--[\s\S]*?-->/g, "")
+    .replace(/`/g, "'")
+    .replace(/(^|[^\w])@([A-Za-z0-9])/g, "$1$2")
+    .replace(/\s{2,}/g, " ")
+    .trim();
 }
 
 /** `Implement CreateOrderHandler.` → `implement CreateOrderHandler`; leaves acronyms (`API`) alone. */
@@ -85,17 +96,17 @@ function highlightsOf(commits: readonly CommitInfo[]): string[] {
 export function draftDeterministically(facts: PrFacts, policy: Policy): Draft {
   const { commits } = facts.changes;
   const types = policy.title.types;
-  const head = commits[commits.length - 1]!;
-  const lead = !isMerge(head) ? head : (commits.find((c) => !isMerge(c)) ?? head);
-
+  const newestFirst = [...commits].reverse().filter((c) => !isMerge(c));
   const rankOf = (t: string) => (TYPE_RANK.includes(t) ? TYPE_RANK.indexOf(t) : TYPE_RANK.length);
-  const declared = commits.filter((c) => !isMerge(c)).map((c) => parseSubject(c.subject, types).type).filter((t): t is string => t !== undefined);
-  const parsed = parseSubject(lead.subject, types);
-  const type = declared.sort((a, b) => rankOf(a) - rankOf(b))[0] ?? inferType(facts, lead.subject, types);
+  const declared = newestFirst.map((c) => parseSubject(c.subject, types).type).filter((t): t is string => t !== undefined);
+  const winning = [...declared].sort((a, b) => rankOf(a) - rankOf(b))[0];
+  // The summary comes from the newest commit that carries the PR's type, so type and summary agree.
+  const lead = newestFirst.find((c) => winning !== undefined && parseSubject(c.subject, types).type === winning) ?? newestFirst[0] ?? commits[commits.length - 1]!;
+  const type = winning ?? inferType(facts, lead.subject, types);
 
-  let summary = summaryCase(inertText(stripTraceTags(parsed.summary)).replace(/`/g, ""));
+  let summary = summaryCase(plainTitleText(stripTraceTags(parseSubject(lead.subject, types).summary)));
   if (forbiddenKeywordsIn(summary, policy.title.forbidden_keywords).length > 0) summary = removeWords(summary, policy.title.forbidden_keywords);
-  if (!summary) summary = `update ${facts.trace.component_scope} component`;
+  if (!/[\p{L}\p{N}]/u.test(summary)) summary = `update ${facts.trace.component_scope} component`;
   const room = policy.title.max_length - composeTitle(type, facts.trace.component_scope, "", facts.trace.trace_id, policy).length;
   summary = fitSummary(summary, room);
 

@@ -6,6 +6,8 @@ const retryDefaults = { max_attempts: 3, backoff: "exponential" as const, base_d
 
 export const DEFAULT_REQUIRED_SECTIONS = ["Summary|Description", "Blueprint|Related Trace", "Changed Files", "Checklist|Review Checklist"];
 
+export const DEFAULT_TARGETS: Record<string, string> = { "feature/": "dev", "bugfix/": "dev", "hotfix/": "main" };
+
 export const DEFAULT_TYPES = ["feat", "fix", "refactor", "perf", "docs", "test", "build", "ci", "chore", "style", "revert"];
 
 /**
@@ -17,10 +19,16 @@ export const PolicySchema = z
     branch_rules: z
       .strictObject({
         allowed_prefixes: z.array(prefix).min(1).default(["feature/", "bugfix/", "hotfix/"]),
-        target_branch_map: z.record(prefix, z.string().min(1)).default({ "feature/": "dev", "bugfix/": "dev", "hotfix/": "main" }),
+        /** Left out: the seed's map, restricted to the allowed prefixes, so narrowing the prefixes is one key. */
+        target_branch_map: z.record(prefix, z.string().min(1)).optional(),
         /** An entry ending in "/" forbids every branch under it; any other entry forbids that exact name. */
         forbidden: z.array(prefix).default(["master", "deprecated/"]),
       })
+      .transform((rules) => ({
+        ...rules,
+        target_branch_map:
+          rules.target_branch_map ?? Object.fromEntries(Object.entries(DEFAULT_TARGETS).filter(([p]) => rules.allowed_prefixes.includes(p))),
+      }))
       .prefault({}),
     title: z
       .strictObject({

@@ -1,7 +1,10 @@
 import { z } from "zod";
 
-/** Blueprint metadata a trace id resolves to (seed: "Trace Metadata" and "Blueprint and Trace Knowledge"). */
-export const TraceRecordSchema = z.object({
+/**
+ * Blueprint metadata a trace id resolves to (seed: "Trace Metadata" and "Blueprint and Trace Knowledge").
+ * Strict: a misspelt `linked_file` would otherwise silently narrow the scope.
+ */
+export const TraceRecordSchema = z.strictObject({
   trace_id: z.string().trim().min(1, "trace_id must be a non-empty string"),
   blueprint_id: z.string().trim().min(1, "blueprint_id must be a non-empty string"),
   blueprint_name: z.string().trim().min(1).optional(),

@@ -25,7 +25,7 @@ async function exists(file: string): Promise<boolean> {
 export async function loadPolicy(configFile: string | undefined, cwd: string = process.cwd()): Promise<LoadedPolicy> {
   const candidate = configFile ? path.resolve(cwd, configFile) : path.resolve(cwd, DEFAULT_CONFIG_FILE);
   if (!configFile && !(await exists(candidate))) return { policy: PolicySchema.parse({}), source: null };
-  const policy = await loadYamlFile(candidate, PolicySchema, "config file");
+  const policy = await loadYamlFile(candidate, PolicySchema, "config file", { missingHint: "Check the path, or leave --config out to use ./pr-creator.yaml or the built-in policy." });
   const dir = path.dirname(candidate);
   const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
   return {

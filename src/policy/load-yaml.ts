@@ -4,13 +4,13 @@ import type { z } from "zod";
 import { PrCreatorError, parseExplained } from "../domain/errors.js";
 import type { FailureReason } from "../domain/reasons.js";
 
-async function readText(file: string, what: string, reason: FailureReason): Promise<string> {
+async function readText(file: string, what: string, reason: FailureReason, missingHint: string): Promise<string> {
   try {
     return await readFile(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : `cannot be read (${code ?? String(error)})`;
-    throw new PrCreatorError(reason, `The ${what} ${file} ${why}.`, { hint: `Check the path, or leave the option out to use the defaults.` });
+    throw new PrCreatorError(reason, `The ${what} ${file} ${why}.`, { hint: missingHint });
   }
 }
 
@@ -18,8 +18,14 @@ async function readText(file: string, what: string, reason: FailureReason): Prom
  * Reads a YAML file and validates it: syntax errors name the line, schema errors name each key with what
  * was expected. An empty file is an empty object.
  */
-export async function loadYamlFile<S extends z.ZodType>(file: string, schema: S, what: string, reason: FailureReason = "invalid_config"): Promise<z.output<S>> {
-  const text = await readText(file, what, reason);
+export async function loadYamlFile<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  what: string,
+  opts: { reason?: FailureReason; missingHint?: string } = {},
+): Promise<z.output<S>> {
+  const reason = opts.reason ?? "invalid_config";
+  const text = await readText(file, what, reason, opts.missingHint ?? "Check the path.");
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;

@@ -12,10 +12,15 @@ export function words(text: string): string[] {
     .map((w) => w.toLowerCase());
 }
 
+/** The same word, allowing a plural on the haystack side: `Orders/` belongs to scope `Order`. */
+function sameWord(candidate: string, word: string): boolean {
+  return candidate === word || candidate === `${word}s` || candidate === `${word}es`;
+}
+
 function containsRun(haystack: readonly string[], needle: readonly string[]): boolean {
   if (needle.length === 0) return false;
   for (let i = 0; i + needle.length <= haystack.length; i++) {
-    if (needle.every((w, j) => haystack[i + j] === w)) return true;
+    if (needle.every((w, j) => sameWord(haystack[i + j]!, w))) return true;
   }
   return false;
 }

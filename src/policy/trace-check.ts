@@ -3,6 +3,7 @@ import type { TraceRecord } from "../domain/trace.js";
 import type { Violation } from "../domain/violations.js";
 import { traceTagId } from "../render/title.js";
 import { createScopeMatcher } from "./scope.js";
+import { TRACE_ID_PATTERN } from "./trace-ids.js";
 
 export interface TraceCheckInput {
   trace_id: string;
@@ -29,7 +30,7 @@ const SHOWN = 10;
 function foreignTraces(message: string, traceId: string, tag: string): string[] {
   const found = new Set<string>();
   for (const m of message.matchAll(/\[trace:([^\]\s]+)\]/g)) if (m[1] !== tag && m[1] !== traceId) found.add(m[0]);
-  for (const m of message.matchAll(/(?<![\w-])trace-[A-Za-z0-9][\w-]*[A-Za-z0-9]/g)) if (m[0] !== traceId) found.add(m[0]);
+  for (const m of message.matchAll(TRACE_ID_PATTERN)) if (m[0] !== traceId) found.add(m[0]);
   return [...found];
 }
 

@@ -14,7 +14,9 @@ export function createInMemoryTraceRegistry(records: readonly TraceRecord[]): Tr
 
 /** A YAML file holding `traces: [ {trace_id, blueprint_id, ...}, ... ]`. Duplicate ids are a config error. */
 export async function loadTraceRegistryFile(file: string): Promise<TraceRegistry> {
-  const { traces } = await loadYamlFile(file, TraceRegistryFileSchema, "trace registry");
+  const { traces } = await loadYamlFile(file, TraceRegistryFileSchema, "trace registry", {
+    missingHint: "Check --traces or trace_registry in the config; the file holds a `traces:` list (see the README).",
+  });
   const seen = new Set<string>();
   for (const [i, t] of traces.entries()) {
     if (seen.has(t.trace_id)) {

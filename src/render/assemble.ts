@@ -60,7 +60,9 @@ function headCommit(facts: PrFacts): CommitInfo {
   return facts.changes.commits[facts.changes.commits.length - 1]!;
 }
 
-function metadataBlock(facts: PrFacts): string {
+/** The automation block; its commit list shrinks with the Linked Commits list (newest kept) and says how many there are. */
+function metadataBlock(facts: PrFacts, commitsShown: number): string {
+  const newestFirst = [...facts.changes.commits].reverse();
   const meta = {
     trace_id: facts.trace.trace_id,
     blueprint_id: facts.trace.blueprint_id,
@@ -68,7 +70,8 @@ function metadataBlock(facts: PrFacts): string {
     repo: facts.repo,
     source_branch: facts.source_branch,
     target_branch: facts.target_branch,
-    commits: facts.changes.commits.map((c) => c.short_hash),
+    commit_count: facts.changes.commits.length,
+    commits: newestFirst.slice(0, commitsShown).map((c) => c.short_hash),
   };
   return "```yaml\n" + stringify(meta, { lineWidth: 0, flowCollectionPadding: false }).trimEnd() + "\n```";
 }
@@ -104,7 +107,7 @@ function values(facts: PrFacts, draft: Draft, title: string, policy: Policy, fil
     file_table: renderFileTable(changes.files, filesShown, policy.body.max_length),
     change_stats: `${n} ${n === 1 ? "file" : "files"} changed, +${changes.additions} -${changes.deletions}`,
     checklist,
-    metadata_block: metadataBlock(facts),
+    metadata_block: metadataBlock(facts, commitsShown),
   };
 }
 
@@ -142,19 +145,23 @@ export function assemblePullRequest(facts: PrFacts, draft: Draft, template: stri
   let proseShortened = false;
   if (out.body.length > max) {
     // Largest share of list rows that fits: binary search over 1/1000 steps.
-    let lo = 0;
-    let hi = 1000;
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      if (render(mid / 1000, fullProse).body.length <= max) lo = mid;
-      else hi = mid - 1;
-    }
-    out = render(lo / 1000, fullProse);
+    const largestFit = (prose: typeof fullProse) => {
+      let lo = 0;
+      let hi = 1000;
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        if (render(mid / 1000, prose).body.length <= max) lo = mid;
+        else hi = mid - 1;
+      }
+      return render(lo / 1000, prose);
+    };
+    out = largestFit(fullProse);
     if (out.body.length > max) {
+      // Lists alone cannot make room: shorten the prose, then give the lists back whatever room it freed.
       proseShortened = true;
-      const over = out.body.length - max;
+      const over = render(0, fullProse).body.length - max;
       const purpose = shortenProse(draft.purpose, Math.max(80, draft.purpose.length - over - 20));
-      out = render(0, { purpose, highlights: [] });
+      out = largestFit({ purpose, highlights: [] });
     }
   }
 

@@ -1,14 +1,24 @@
 /** Small Markdown helpers shared by the renderer and the gate. Pure. */
 
-const FENCE = /^\s*(```|~~~)/;
+const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
 
-/** Calls `fn` for each line with whether it sits inside a fenced code block (fence lines count as inside). */
+/**
+ * Calls `fn` for each line with whether it sits inside a fenced code block (fence lines count as inside).
+ * As in CommonMark, a fence closes only with the same character, at least as long, and nothing after it.
+ */
 export function forEachLine(text: string, fn: (line: string, index: number, inFence: boolean) => void): void {
-  let inFence = false;
+  let open: string | null = null;
   text.split("\n").forEach((line, i) => {
-    const isFence = FENCE.test(line);
-    if (isFence) inFence = !inFence;
-    fn(line, i, inFence || isFence);
+    const m = FENCE.exec(line);
+    if (open === null) {
+      if (m && !(m[1]![0] === "`" && m[2]!.includes("`"))) {
+        open = m[1]!;
+        fn(line, i, true);
+      } else fn(line, i, false);
+      return;
+    }
+    if (m && m[1]![0] === open[0] && m[1]!.length >= open.length && m[2]!.trim() === "") open = null;
+    fn(line, i, true);
   });
 }
 
@@ -63,14 +73,14 @@ export function tableCell(text: string): string {
 
 /**
  * Makes untrusted one-line text (commit subjects, file names) inert in Markdown: no HTML, no pings, no images.
- * Mentions and HTML-looking text are shown as code instead of being interpreted.
+ * `<` becomes an entity so no tag can open, and mentions are shown as code instead of notifying anyone.
  */
 export function inertText(text: string): string {
   return text
     .replace(/[\r\n]+/g, " ")
     .replace(/<!--[\s\S]*?-->/g, "")
     .replace(/`/g, "'")
-    .replace(/<\/?[A-Za-z][^>]*>/g, (tag) => `\`${tag}\``)
+    .replace(/</g, "&lt;")
     .replace(/!\[/g, "[")
     .replace(/(^|[^\w`])@([A-Za-z0-9][\w.-]*)/g, "$1`@$2`")
     .trim();

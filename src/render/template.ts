@@ -36,11 +36,12 @@ const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 export function unknownVariables(template: string): string[] {
   const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
-  return [...new Set(names.filter((n) => !(n in TEMPLATE_VARIABLES)))];
+  return [...new Set(names.filter((n) => !Object.hasOwn(TEMPLATE_VARIABLES, n)))];
 }
 
 export function renderTemplate(template: string, values: TemplateValues): string {
-  return template.replace(PLACEHOLDER, (whole, name: string) => (name in values ? values[name as TemplateVariable] : whole));
+  // Own keys only: `${toString}` must not reach Object.prototype.
+  return template.replace(PLACEHOLDER, (whole, name: string) => (Object.hasOwn(values, name) ? values[name as TemplateVariable] : whole));
 }
 
 /** The built-in body: the seed's "Output Expectations" layout plus the metadata block its system prompt asks for. */

@@ -16,6 +16,12 @@ function headings(body: string): string[] {
   return out;
 }
 
+/** The scope as a word of its own: "OrderService" does not name scope "Order". */
+function mentionsWord(text: string, word: string): boolean {
+  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(?<![\\p{L}\\p{N}_])${escaped}(?![\\p{L}\\p{N}_])`, "u").test(text);
+}
+
 export function validateBody(body: string, ctx: BodyContext): Violation[] {
   const { policy } = ctx;
   const out: Violation[] = [];
@@ -30,7 +36,7 @@ export function validateBody(body: string, ctx: BodyContext): Violation[] {
     }
   }
   if (!body.includes(ctx.traceId)) out.push({ code: "body_missing_trace_id", where: "body", message: `description does not mention the trace id ${ctx.traceId}` });
-  if (!body.includes(ctx.componentScope)) {
+  if (!mentionsWord(body, ctx.componentScope)) {
     out.push({ code: "body_missing_scope", where: "body", message: `description does not mention the component scope ${ctx.componentScope}` });
   }
   const leftover = body.match(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g);

@@ -80,6 +80,7 @@ component_scope: Order
 repo: OrderService
 source_branch: feature/order-handler
 target_branch: dev
+commit_count: 1
 commits:
   - 9fbc871
 \`\`\`
@@ -293,7 +294,7 @@ describe("renderLinkedCommits", () => {
   it("lists newest first with inert subjects", () => {
     expect(renderLinkedCommits(commits, 3)).toBe(
       [
-        "- `aaaaaa3` third `<b>`bold`</b>` `@x` — by code-committer-agent",
+        "- `aaaaaa3` third &lt;b>bold&lt;/b> `@x` — by code-committer-agent",
         "- `aaaaaa2` second — by code-committer-agent",
         "- `aaaaaa1` first — by code-committer-agent",
       ].join("\n"),
@@ -301,7 +302,7 @@ describe("renderLinkedCommits", () => {
   });
 
   it("keeps the newest when shortened and counts the rest", () => {
-    expect(renderLinkedCommits(commits, 1)).toBe(["- `aaaaaa3` third `<b>`bold`</b>` `@x` — by code-committer-agent", "- … and 2 earlier commits"].join("\n"));
+    expect(renderLinkedCommits(commits, 1)).toBe(["- `aaaaaa3` third &lt;b>bold&lt;/b> `@x` — by code-committer-agent", "- … and 2 earlier commits"].join("\n"));
   });
 });
 
@@ -436,7 +437,7 @@ describe("assemblePullRequest: truncation", () => {
   // never shortened, so with the default template a PR of more than ~200 commits cannot fit: with 500 commits
   // the description is ~7,150 characters after every other part was shrunk (files 1 of 2, commits 1 of 500,
   // prose shortened), and runGate reports body_too_long.
-  it.fails("BUG: 500 commits with the default template stay within body.max_length", () => {
+  it("500 commits with the default template stay within body.max_length", () => {
     const commits = Array.from({ length: 500 }, (_, i) => commit(`feat(order): step ${i + 1} of the order handler [trace:ord-8128]`));
     const facts = makeFacts({ commits });
     const { pr } = assembleDeterministic(facts);
@@ -459,6 +460,8 @@ describe("assemblePullRequest: truncation", () => {
     expect(kept.length).toBeGreaterThan(1000);
     expect(kept.length).toBeLessThan(6000);
     expect(pr.description).not.toContain("first highlight");
+    // The room the shortened prose freed goes back to the lists: both files are listed again.
+    expect(truncation?.files_shown).toBe(2);
     expect(requiredSections(pr.description)).toEqual([]);
     expect(runGate(pr.title, pr.description, facts, policy)).toEqual([]);
   });
@@ -485,27 +488,27 @@ describe("BUG: the gate rejects text rendered from legitimate facts (src/validat
   });
 
   // PATH_TOKEN cannot cross the space, so it sees "Guide.md", which is neither a changed path nor a "/"-tail of one.
-  it.fails("BUG: a changed file with a space in its name (docs/Order Guide.md) → unfaithful_path \"Guide.md\"", () => {
+  it("a changed file with a space in its name (docs/Order Guide.md) → unfaithful_path \"Guide.md\"", () => {
     expect(gate(makeFacts({ files: [...seedFiles(), file("docs/Order Guide.md")] }))).toEqual([]);
   });
 
   // \w is ASCII-only, so the token starts after "ß": "e.cs".
-  it.fails('BUG: a changed file with a non-ASCII name (src/Order/Straße.cs) → unfaithful_path "e.cs"', () => {
+  it('a changed file with a non-ASCII name (src/Order/Straße.cs) → unfaithful_path "e.cs"', () => {
     expect(gate(makeFacts({ files: [...seedFiles(), file("src/Order/Straße.cs")] }))).toEqual([]);
   });
 
   // TRACE_TOKEN matches "trace-logging" inside the file table; paths are never consulted for traces.
-  it.fails('BUG: a changed file named trace-*.ts (src/Order/trace-logging.ts) → unfaithful_trace "trace-logging"', () => {
+  it('a changed file named trace-*.ts (src/Order/trace-logging.ts) → unfaithful_trace "trace-logging"', () => {
     expect(gate(makeFacts({ files: [...seedFiles(), file("src/Order/trace-logging.ts"), file("src/Order/trace-logging.test.ts")] }))).toEqual([]);
   });
 
   // The metadata block prints "source_branch: feature/trace-logging".
-  it.fails('BUG: a source branch feature/trace-logging → unfaithful_trace "trace-logging"', () => {
+  it('a source branch feature/trace-logging → unfaithful_trace "trace-logging"', () => {
     expect(gate(makeFacts({ source_branch: "feature/trace-logging" }))).toEqual([]);
   });
 
   // Linked Commits prints "— by john.doe"; author names are not part of the known text.
-  it.fails('BUG: a commit author named john.doe → unfaithful_path "john.doe"', () => {
+  it('a commit author named john.doe → unfaithful_path "john.doe"', () => {
     expect(gate(makeFacts({ commits: [seedCommit({ author: { name: "john.doe", email: "john@example.org" } })] }))).toEqual([]);
   });
 });

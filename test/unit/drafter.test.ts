@@ -195,7 +195,7 @@ describe("draftDeterministically: forbidden keywords, length and fallback", () =
   // BUG (src/agent/deterministic-drafter.ts, removeWords + fallback): the fallback only applies to an empty
   // string, but removing the keywords from "FIXME: Test" leaves ":", so the title is "fix(order): : [trace:ord-8128]".
   // It passes validateTitle, yet has no summary at all.
-  it.fails('BUG: a summary left with only punctuation falls back to "update <scope> component"', () => {
+  it('a summary left with only punctuation falls back to "update <scope> component"', () => {
     expect(draft(one("FIXME: Test")).draft.summary).toBe("update Order component");
   });
 
@@ -213,9 +213,11 @@ describe("draftDeterministically: several commits", () => {
     expect(draft({ commits: [commit("chore: deps"), commit("fix: x"), commit("perf: y")] }).draft.type).toBe("fix");
   });
 
-  it("the summary comes from the newest commit", () => {
+  it("the summary comes from the newest commit that carries the winning type, so type and summary agree", () => {
     const { title } = draft({ commits: [commit("feat(order): add handler"), commit("fix(order): correct null check")] });
-    expect(title).toBe("feat(order): correct null check [trace:ord-8128]");
+    expect(title).toBe("feat(order): add handler [trace:ord-8128]");
+    const newest = draft({ commits: [commit("feat(order): add handler"), commit("feat(order): add validation")] });
+    expect(newest.title).toBe("feat(order): add validation [trace:ord-8128]");
   });
 
   it("a declared type beats inference from other commits", () => {
@@ -245,15 +247,17 @@ describe("draftDeterministically: highlights", () => {
       "Plain line of prose.",
       "Signed-off-by: Agent <agent@example.org>",
       "Co-authored-by: Ada <ada@example.org>",
-      "Refs: #12",
+      "Change-Id: I0123abcd",
+      "Note: amounts are in cents",
     ].join("\n");
     const { draft: d } = draft({ commits: [seedCommit({ body })] });
-    expect(d.highlights).toEqual(["validates the cart", "persists the order", "publishes OrderCreated", "Plain line of prose."]);
+    // Known trailers go; other "Word: text" lines are prose and stay.
+    expect(d.highlights).toEqual(["validates the cart", "persists the order", "publishes OrderCreated", "Plain line of prose.", "Note: amounts are in cents"]);
   });
 
   it("neutralises mentions and HTML", () => {
     const { draft: d } = draft({ commits: [seedCommit({ body: "- reviewed with @john\n- renders <img src=x> safely\n- ![pic](x.png)" })] });
-    expect(d.highlights).toEqual(["reviewed with `@john`", "renders `<img src=x>` safely", "[pic](x.png)"]);
+    expect(d.highlights).toEqual(["reviewed with `@john`", "renders &lt;img src=x> safely", "[pic](x.png)"]);
   });
 
   it("are de-duplicated, collected oldest first, capped at 8, skip merges and shorten long lines", () => {

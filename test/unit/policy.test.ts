@@ -118,9 +118,22 @@ describe("PolicySchema rejections", () => {
     ]);
   });
 
-  it("narrowing allowed_prefixes alone conflicts with the default map", () => {
-    expect(issuesOf({ branch_rules: { allowed_prefixes: ["feature/"] } })).toEqual([
-      'branch_rules.target_branch_map.bugfix/: "bugfix/" is not one of branch_rules.allowed_prefixes (feature/); add it there or remove this mapping',
+  it("narrowing allowed_prefixes alone keeps the default targets of the remaining prefixes", () => {
+    expect(PolicySchema.parse({ branch_rules: { allowed_prefixes: ["feature/"] } }).branch_rules.target_branch_map).toEqual({ "feature/": "dev" });
+    expect(PolicySchema.parse({ branch_rules: { allowed_prefixes: ["hotfix/", "bugfix/"] } }).branch_rules.target_branch_map).toEqual({
+      "hotfix/": "main",
+      "bugfix/": "dev",
+    });
+  });
+
+  it("a new prefix without a map has no target and says so", () => {
+    expect(issuesOf({ branch_rules: { allowed_prefixes: ["feature/", "release/"] } })).toEqual([
+      'branch_rules.target_branch_map: allowed prefix "release/" has no target branch; add "release/: <branch>" to branch_rules.target_branch_map',
+    ]);
+  });
+
+  it("an explicit map must only use allowed prefixes", () => {
+    expect(issuesOf({ branch_rules: { allowed_prefixes: ["feature/"], target_branch_map: { "feature/": "dev", "hotfix/": "main" } } })).toEqual([
       'branch_rules.target_branch_map.hotfix/: "hotfix/" is not one of branch_rules.allowed_prefixes (feature/); add it there or remove this mapping',
     ]);
   });
@@ -240,8 +253,8 @@ describe("loadYamlFile", () => {
   it("uses the given failure reason", async () => {
     const dir = await newDir();
     const file = await writeIn(dir, "bad.yaml", "count: [1\n");
-    expect((await rejection(loadYamlFile(file, Schema, "event", "invalid_event"))).reason).toBe("invalid_event");
-    expect((await rejection(loadYamlFile(path.join(dir, "none.yaml"), Schema, "event", "invalid_event"))).reason).toBe("invalid_event");
+    expect((await rejection(loadYamlFile(file, Schema, "event", { reason: "invalid_event" }))).reason).toBe("invalid_event");
+    expect((await rejection(loadYamlFile(path.join(dir, "none.yaml"), Schema, "event", { reason: "invalid_event" }))).reason).toBe("invalid_event");
   });
 
   it("a missing file and a directory are named as such", async () => {
@@ -249,7 +262,7 @@ describe("loadYamlFile", () => {
     const missing = path.join(dir, "missing.yaml");
     const notFound = await rejection(loadYamlFile(missing, Schema, "widget file"));
     expect(notFound.message).toBe(`The widget file ${missing} does not exist.`);
-    expect(notFound.hint).toBe("Check the path, or leave the option out to use the defaults.");
+    expect(notFound.hint).toBe("Check the path.");
     expect((await rejection(loadYamlFile(dir, Schema, "widget file"))).message).toBe(`The widget file ${dir} is a directory.`);
   });
 
@@ -439,5 +452,24 @@ describe("trace registry", () => {
     const dir = await newDir();
     const file = await writeIn(dir, "traces.yaml", "");
     expect((await rejection(loadTraceRegistryFile(file))).message).toBe(`The trace registry ${file} is invalid: traces: is missing (expected array).`);
+  });
+});
+
+describe("missing files get hints that fit them", () => {
+  it("the config file and the trace registry each say what to do", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "pr-creator-hints-"));
+    const config = await rejection(loadPolicy(path.join(dir, "nope.yaml"), dir));
+    expect(config.hint).toBe("Check the path, or leave --config out to use ./pr-creator.yaml or the built-in policy.");
+    const registry = await rejection(loadTraceRegistryFile(path.join(dir, "traces.yaml")));
+    expect(registry.message).toBe(`The trace registry ${path.join(dir, "traces.yaml")} does not exist.`);
+    expect(registry.hint).toContain("`traces:` list");
+  });
+
+  it("a misspelt key in a trace record is an error, not a silently narrower scope", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "pr-creator-hints-"));
+    const file = path.join(dir, "traces.yaml");
+    await writeFile(file, "traces:\n  - trace_id: trace-a-1\n    blueprint_id: bp\n    component_scope: A\n    linked_file: [x.cs]\n");
+    const error = await rejection(loadTraceRegistryFile(file));
+    expect(error.message).toContain('traces[0]: has unknown key "linked_file"');
   });
 });

@@ -237,7 +237,7 @@ describe("inertText", () => {
   // BUG (src/render/markdown.ts, inertText): the mention rule skips an "@" preceded by a backtick so it does not
   // re-wrap a mention twice, but the backtick that closes a wrapped HTML tag also precedes it. "<b>@x</b>" becomes
   // "`<b>`@x`</b>`", where @x sits between two code spans and is a live mention.
-  it.fails("BUG: a mention right after an HTML tag is neutralised too", () => {
+  it("a mention right after an HTML tag is neutralised too", () => {
     const out = inertText("<b>@x</b>");
     expect(outsideCodeSpans(out)).not.toContain("@");
   });
@@ -253,10 +253,10 @@ describe("inertText", () => {
     expect(inertText("meet @ noon")).toBe("meet @ noon");
   });
 
-  it("shows HTML tags as code", () => {
-    expect(inertText("use <b>bold</b> here")).toBe("use `<b>`bold`</b>` here");
-    expect(inertText('<img src="x" onerror="alert(1)">')).toBe('`<img src="x" onerror="alert(1)">`');
-    expect(inertText("a < b and c > d")).toBe("a < b and c > d");
+  it("escapes < so no HTML tag can open", () => {
+    expect(inertText("use <b>bold</b> here")).toBe("use &lt;b>bold&lt;/b> here");
+    expect(inertText('<img src="x" onerror="alert(1)">')).toBe('&lt;img src="x" onerror="alert(1)">');
+    expect(inertText("a < b and c > d")).toBe("a &lt; b and c > d");
   });
 
   it("removes HTML comments", () => {
@@ -297,11 +297,11 @@ describe("template", () => {
   // Object.prototype members. `${toString}`, `${constructor}`, `${hasOwnProperty}`, `${__proto__}` pass the
   // repository-template check in agent/nodes/gate.ts and then render as JavaScript source:
   // renderTemplate("${toString}", values) === "function toString() { [native code] }".
-  it.fails("BUG: Object.prototype names are unknown variables", () => {
+  it("Object.prototype names are unknown variables", () => {
     expect(unknownVariables("${toString} ${constructor} ${__proto__}")).toEqual(["toString", "constructor", "__proto__"]);
   });
 
-  it.fails("BUG: Object.prototype names are left as placeholders, not rendered as function source", () => {
+  it("Object.prototype names are left as placeholders, not rendered as function source", () => {
     expect(renderTemplate("A ${toString} B ${constructor}", values)).toBe("A ${toString} B ${constructor}");
   });
 

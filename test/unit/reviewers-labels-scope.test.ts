@@ -200,10 +200,11 @@ describe("scopeFit", () => {
     expect(scopeFit("src/order_repository.py", trace, policy)).toBe("name");
   });
 
-  it('"Order" does not match inside another word: Reorder, Orders, Ordering', () => {
+  it('"Order" does not match inside another word (Reorder, Ordering) but does match its plural (Orders)', () => {
     expect(scopeFit("src/Reorder.cs", trace, policy)).toBe("outside");
-    expect(scopeFit("src/Orders/List.cs", trace, policy)).toBe("outside");
+    expect(scopeFit("src/Orders/List.cs", trace, policy)).toBe("name");
     expect(scopeFit("src/Ordering.cs", trace, policy)).toBe("outside");
+    expect(scopeFit("src/OrderSummary/List.cs", trace, policy)).toBe("name");
     expect(scopeFit("src/Billing/Invoice.cs", trace, policy)).toBe("outside");
   });
 
