@@ -23,7 +23,7 @@ export async function demoCommand(opts: { dir?: string; json?: boolean }, io: Io
   const sample = await buildSampleRepo(root);
   if (!opts.json) {
     io.stdout(`Sample repository: ${sample.dir} (branch ${sample.event.branch}, commit ${sample.event.commit_hash})\n`);
-    io.stdout(`Running: pr-creator run ${sample.eventFile} --repo-path ${sample.dir} --traces ${sample.tracesFile}\n\n`);
+    io.stdout(`Running: npx pr-creator run ${sample.eventFile} --repo-path ${sample.dir} --traces ${sample.tracesFile}\n\n`);
   }
   return runCommand(sample.eventFile, { repoPath: sample.dir, traces: sample.tracesFile, json: opts.json }, io);
 }
