@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChangeRequest, ChangeSet } from "../src/domain/commit.js";
-import { PrCreatorError } from "../src/domain/errors.js";
 import { FIXTURE_IDENTITY, createGitRepo, type GitRepo } from "../src/forges/git-fixture.js";
 import { createLocalGitSource } from "../src/forges/local-git.js";
+import { rejection as failure } from "./helpers.js";
 
 let root: string;
 let repoCount = 0;
@@ -31,15 +31,6 @@ function load(repo: GitRepo, overrides: Partial<ChangeRequest>): Promise<ChangeS
   return createLocalGitSource(repo.path).load(request(overrides));
 }
 
-async function failure(promise: Promise<unknown>): Promise<PrCreatorError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(PrCreatorError);
-    return error as PrCreatorError;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 const lines = (...items: string[]): string => items.map((item) => `${item}\n`).join("");
 const numbered = (count: number, prefix = "line"): string => lines(...Array.from({ length: count }, (_, i) => `${prefix} ${i + 1}`));

@@ -1,10 +1,7 @@
 import { z } from "zod";
 
-/**
- * The closed set of reasons a run can fail with. Platform errors that survive retries carry their
- * HTTP status (`azure_devops_503`, `github_502`), as in the seed's `azure_devops_500` example.
- */
-export const FIXED_REASONS = [
+/** Reasons caused by the caller's input or policy: the CLI exits 2 for these. */
+const REJECTION_REASONS = [
   "invalid_event",
   "invalid_config",
   "missing_trace",
@@ -19,12 +16,13 @@ export const FIXED_REASONS = [
   "branch_not_found",
   "repo_not_found",
   "validation_failed",
-  "pr_already_exists",
-  "unauthorized",
-  "forbidden",
-  "invalid_request",
-  "internal_error",
 ] as const;
+
+/**
+ * The closed set of reasons a run can fail with. Platform errors that survive retries carry their
+ * HTTP status (`azure_devops_503`, `github_502`), as in the seed's `azure_devops_500` example.
+ */
+export const FIXED_REASONS = [...REJECTION_REASONS, "pr_already_exists", "unauthorized", "forbidden", "invalid_request", "internal_error"] as const;
 
 export type FixedReason = (typeof FIXED_REASONS)[number];
 export type PlatformReason = `azure_devops_${number}` | `github_${number}`;
@@ -36,23 +34,7 @@ export const FailureReasonSchema = z.union([
   z.templateLiteral(["github_", z.number().int()]),
 ]);
 
-/** Reasons caused by the caller's input or policy: the CLI exits 2 for these, 1 for the rest. */
-const REJECTIONS: ReadonlySet<FailureReason> = new Set<FailureReason>([
-  "invalid_event",
-  "invalid_config",
-  "missing_trace",
-  "trace_violation",
-  "branch_policy_violation",
-  "forbidden_branch",
-  "target_mismatch",
-  "pr_too_large",
-  "no_changes",
-  "commit_not_found",
-  "commit_not_on_branch",
-  "branch_not_found",
-  "repo_not_found",
-  "validation_failed",
-]);
+const REJECTIONS: ReadonlySet<FailureReason> = new Set<FailureReason>(REJECTION_REASONS);
 
 export function isRejection(reason: FailureReason): boolean {
   return REJECTIONS.has(reason);

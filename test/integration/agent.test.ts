@@ -10,11 +10,11 @@ import { createAgent, type AgentOptions } from "../../src/agent/create-agent.js"
 import type { RunResult } from "../../src/agent/run.js";
 import { buildSampleRepo, SAMPLE_TRACES, type SampleRepo } from "../../src/demo/sample-repo.js";
 import type { CommitSource } from "../../src/domain/commit.js";
-import { PrCreatorError } from "../../src/domain/errors.js";
 import { PullRequestFailedSchema, type CommitCompleted, type LifecycleEvent, type PullRequestFailed } from "../../src/domain/events.js";
 import type { FailureReason } from "../../src/domain/reasons.js";
 import { createGitRepo, type GitRepo } from "../../src/forges/git-fixture.js";
 import { createLocalGitSource } from "../../src/forges/local-git.js";
+import { rejection } from "../helpers.js";
 
 const NOW = new Date("2025-05-07T19:10:00.000Z");
 const SEED_TITLE = "feat(order): implement CreateOrderHandler [trace:ord-8128]";
@@ -155,15 +155,6 @@ function fieldsOf(event: { trace_id: string; repo: string; branch: string; commi
   return { trace_id: event.trace_id, repo: event.repo, branch: event.branch, commit_hash: event.commit_hash };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<PrCreatorError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(PrCreatorError);
-    return error as PrCreatorError;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 async function writeConfig(name: string, yaml: string): Promise<string> {
   const dir = path.join(root, "configs");

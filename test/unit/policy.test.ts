@@ -3,13 +3,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { PrCreatorError, formatZodIssues, parseExplained } from "../../src/domain/errors.js";
+import { formatZodIssues, parseExplained } from "../../src/domain/errors.js";
 import { DEFAULT_REQUIRED_SECTIONS, DEFAULT_TYPES, PolicySchema } from "../../src/domain/policy.js";
 import { TraceRecordSchema, TraceRegistryFileSchema } from "../../src/domain/trace.js";
 import { DEFAULT_CONFIG_FILE, loadPolicy } from "../../src/policy/load-policy.js";
 import { loadYamlFile } from "../../src/policy/load-yaml.js";
 import { createInMemoryTraceRegistry, loadTraceRegistryFile } from "../../src/policy/trace-registry.js";
 import { makePolicy, seedTrace } from "./builders.js";
+import { rejection } from "../helpers.js";
 
 let root: string;
 let dirCount = 0;
@@ -36,15 +37,6 @@ async function writeIn(dir: string, name: string, text: string): Promise<string>
   return file;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<PrCreatorError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(PrCreatorError);
-    return error as PrCreatorError;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 function issuesOf(input: unknown): string[] {
   const result = PolicySchema.safeParse(input, { reportInput: true });
