@@ -27,10 +27,19 @@ export const VIOLATION_CODES = [
   "trace_commit_mismatch",
   "trace_files_outside_scope",
   "no_changes",
+  "draft_unparseable",
+  "prose_mention",
+  "prose_html",
+  "prose_html_comment",
+  "prose_image",
+  "prose_link",
+  "prose_filler",
+  "prose_tone",
+  "prose_shape",
 ] as const;
 
 export type ViolationCode = (typeof VIOLATION_CODES)[number];
-export type ViolationWhere = "title" | "body" | "branch" | "target" | "commit" | "trace";
+export type ViolationWhere = "title" | "body" | "branch" | "target" | "commit" | "trace" | "summary" | "purpose" | "highlights" | "draft";
 
 export interface Violation {
   code: ViolationCode;
