@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { PrCreatorError } from "../domain/errors.js";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { CommitSource } from "../domain/commit.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
@@ -12,7 +13,10 @@ import { loadTraceRegistryFile, type TraceRegistry } from "../policy/trace-regis
 import { DEFAULT_TEMPLATE, unknownVariables } from "../render/template.js";
 import type { AgentDeps } from "./deps.js";
 import { buildGraph, type AgentGraph } from "./graph.js";
-import { runGraph, type RunResult } from "./run.js";
+import { openCheckpoints } from "./checkpoints.js";
+import { createChatModel } from "./model.js";
+import { createRunner, type RunResult } from "./run.js";
+import type { ApprovalDecision } from "./state.js";
 
 export interface AgentOptions {
   /** Config file; else ./pr-creator.yaml when present; else the built-in policy. Ignored when `policy` is given. */
@@ -31,14 +35,24 @@ export interface AgentOptions {
   sinks?: EventSink[];
   now?: () => Date;
   cwd?: string;
+  /** The drafting model; null forces the deterministic drafter. Default: from `model:` in the policy and the environment. */
+  model?: BaseChatModel | null;
+  /** Environment for the model factory (default: process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Agent {
   policy: Policy;
   policySource: string | null;
+  /** Which model drafts, for people ("openai gpt-4o-mini"); "deterministic" without one. */
+  drafter: string;
   graph: AgentGraph;
   /** Handles one event (any JSON value; it is validated) and resolves to the run's result. Never rejects for bad input. */
   handle(event: unknown): Promise<RunResult>;
+  /** Continues a run paused for approval (status awaiting_approval) with a person's decision. */
+  resume(threadId: string, decision: ApprovalDecision): Promise<RunResult>;
+  /** Releases the state file, if one is open. */
+  close(): Promise<void>;
 }
 
 async function loadTemplate(policy: Policy): Promise<string> {
@@ -67,6 +81,9 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     throw new PrCreatorError("invalid_config", `The events file ${eventsFile} is a directory.`, { hint: "Point --events (or events.jsonl_file) at a file; it is created if missing." });
   }
   const sinks = [...(eventsFile ? [createJsonlFileSink(eventsFile)] : []), ...(options.sinks ?? [])];
+  const choice = options.model === undefined ? createChatModel(policy, options.env ?? process.env) : null;
+  const model = options.model === undefined ? (choice?.model ?? null) : options.model;
+  const drafter = options.model === undefined ? (choice?.description ?? "deterministic") : options.model ? "custom model" : "deterministic";
   const deps: AgentDeps = {
     policy,
     template: await loadTemplate(policy),
@@ -76,7 +93,10 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     publisher: options.publisher ?? createDryRunPublisher(),
     emit: fanOut(sinks) as (event: LifecycleEvent) => Promise<void>,
     now: options.now ?? (() => new Date()),
+    model,
   };
-  const graph = buildGraph(deps);
-  return { policy, policySource: loaded.source, graph, handle: (event) => runGraph(graph, event) };
+  const checkpoints = policy.approval.on_violations.length > 0 ? await openCheckpoints(path.resolve(cwd, policy.state_file)) : undefined;
+  const graph = buildGraph(deps, checkpoints?.saver);
+  const runner = createRunner(graph, checkpoints?.saver);
+  return { policy, policySource: loaded.source, drafter, graph, ...runner, close: async () => checkpoints?.close() };
 }

@@ -1,3 +1,4 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { CommitSource } from "../domain/commit.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
@@ -17,4 +18,6 @@ export interface AgentDeps {
   /** Delivers one lifecycle event to every configured sink. */
   emit: (event: LifecycleEvent) => Promise<void>;
   now: () => Date;
+  /** The drafting model; null drafts deterministically. */
+  model: BaseChatModel | null;
 }

@@ -1,7 +1,10 @@
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { END, START, StateGraph } from "@langchain/langgraph";
 import { PrCreatorError } from "../domain/errors.js";
+import type { FailureReason } from "../domain/reasons.js";
 import type { AgentDeps } from "./deps.js";
 import { withHint } from "./hints.js";
+import { makeApprove } from "./nodes/approve.js";
 import { makeCheckLimits } from "./nodes/check-limits.js";
 import { makeCheckTrace } from "./nodes/check-trace.js";
 import { makeDraft } from "./nodes/draft.js";
@@ -15,52 +18,75 @@ import { AgentState, type AgentStateType, type AgentUpdate } from "./state.js";
 
 type Node = (state: AgentStateType) => Promise<AgentUpdate>;
 
-/** A thrown error becomes a routed failure, so every run still ends in exactly one `PullRequestFailed`. */
-function guarded(node: Node): Node {
+/**
+ * A thrown error becomes a routed failure, so every run still ends in exactly one `PullRequestFailed`.
+ * A failure remembers the node it came from, so an approval can continue right after it.
+ */
+function guarded(name: string, node: Node): Node {
   return async (state) => {
+    let update: AgentUpdate;
     try {
-      return await node(state);
+      update = await node(state);
     } catch (error) {
       if (error instanceof PrCreatorError) {
-        return { violations: error.violations, failure: { reason: error.reason, message: withHint(error.reason, error.paragraph), attempts: error.attempts } };
+        update = { violations: error.violations, failure: { reason: error.reason, message: withHint(error.reason, error.paragraph), attempts: error.attempts } };
+      } else {
+        const detail = error instanceof Error ? error.message : String(error);
+        update = { failure: { reason: "internal_error", message: withHint("internal_error", `Unexpected error: ${detail}.`), attempts: 0 } };
       }
-      const detail = error instanceof Error ? error.message : String(error);
-      return { failure: { reason: "internal_error", message: withHint("internal_error", `Unexpected error: ${detail}.`), attempts: 0 } };
     }
+    return update.failure ? { ...update, paused_at: name } : update;
   };
 }
 
-const onwardTo =
-  <T extends string>(next: T) =>
-  (state: AgentStateType): T | "fail" =>
-    state.failure ? "fail" : next;
+/** Where an approved run continues: the step after the one whose failure was waved through. */
+const AFTER = { intake: "gather", check_trace: "check_limits", check_limits: "draft" } as const;
+type Resumable = keyof typeof AFTER;
 
 /**
- * intake → gather → check_trace → check_limits → draft → gate → publish → record, and from any step to fail.
- * This file only wires; each node lives in nodes/.
+ * intake → gather → check_trace → check_limits → draft ⇄ gate → publish → record; any failure goes to fail,
+ * or — when `approval.on_violations` names its reason — to approve, which pauses for a person.
+ * This file only wires; each node lives in nodes/. Pass a checkpointer whenever approvals are enabled.
  */
-export function buildGraph(deps: AgentDeps) {
+export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) {
+  const approvable = new Set<FailureReason>(deps.policy.approval.on_violations);
+  const onwardTo =
+    <T extends string>(next: T) =>
+    (state: AgentStateType): T | "approve" | "fail" => {
+      if (!state.failure) return next;
+      return approvable.has(state.failure.reason) && state.paused_at !== null && state.paused_at in AFTER ? "approve" : "fail";
+    };
+  // A clean draft ships; a draft with violations goes back (the gate has decided repair or fallback).
+  const afterGate = (state: AgentStateType): "publish" | "draft" | "fail" => {
+    if (state.failure) return "fail";
+    return state.violations.length === 0 ? "publish" : "draft";
+  };
+  const afterApproval = (state: AgentStateType): (typeof AFTER)[Resumable] | "fail" =>
+    state.failure ? "fail" : AFTER[state.paused_at as Resumable];
+
   return new StateGraph(AgentState)
-    .addNode("intake", guarded(makeIntake(deps)))
-    .addNode("gather", guarded(makeGather(deps)))
-    .addNode("check_trace", guarded(makeCheckTrace(deps)))
-    .addNode("check_limits", guarded(makeCheckLimits(deps)))
-    .addNode("draft", guarded(makeDraft(deps)))
-    .addNode("gate", guarded(makeGate(deps)))
-    .addNode("publish", guarded(makePublish(deps)))
+    .addNode("intake", guarded("intake", makeIntake(deps)))
+    .addNode("gather", guarded("gather", makeGather(deps)))
+    .addNode("check_trace", guarded("check_trace", makeCheckTrace(deps)))
+    .addNode("check_limits", guarded("check_limits", makeCheckLimits(deps)))
+    .addNode("approve", makeApprove(deps))
+    .addNode("draft", guarded("draft", makeDraft(deps)))
+    .addNode("gate", guarded("gate", makeGate(deps)))
+    .addNode("publish", guarded("publish", makePublish(deps)))
     .addNode("record", makeRecord(deps))
     .addNode("fail", makeFail(deps))
     .addEdge(START, "intake")
-    .addConditionalEdges("intake", onwardTo("gather"), ["gather", "fail"])
-    .addConditionalEdges("gather", onwardTo("check_trace"), ["check_trace", "fail"])
-    .addConditionalEdges("check_trace", onwardTo("check_limits"), ["check_limits", "fail"])
-    .addConditionalEdges("check_limits", onwardTo("draft"), ["draft", "fail"])
-    .addConditionalEdges("draft", onwardTo("gate"), ["gate", "fail"])
-    .addConditionalEdges("gate", onwardTo("publish"), ["publish", "fail"])
-    .addConditionalEdges("publish", onwardTo("record"), ["record", "fail"])
+    .addConditionalEdges("intake", onwardTo("gather"), ["gather", "approve", "fail"])
+    .addConditionalEdges("gather", onwardTo("check_trace"), ["check_trace", "approve", "fail"])
+    .addConditionalEdges("check_trace", onwardTo("check_limits"), ["check_limits", "approve", "fail"])
+    .addConditionalEdges("check_limits", onwardTo("draft"), ["draft", "approve", "fail"])
+    .addConditionalEdges("approve", afterApproval, ["gather", "check_limits", "draft", "fail"])
+    .addConditionalEdges("draft", onwardTo("gate"), ["gate", "approve", "fail"])
+    .addConditionalEdges("gate", afterGate, ["publish", "draft", "fail"])
+    .addConditionalEdges("publish", onwardTo("record"), ["record", "approve", "fail"])
     .addEdge("record", END)
     .addEdge("fail", END)
-    .compile();
+    .compile(checkpointer ? { checkpointer } : {});
 }
 
 export type AgentGraph = ReturnType<typeof buildGraph>;

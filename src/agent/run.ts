@@ -1,7 +1,12 @@
+import { Command, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { createHash } from "node:crypto";
+import { PrCreatorError } from "../domain/errors.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import type { FailureReason } from "../domain/reasons.js";
 import type { DraftedBy, PullRequestSpec, Truncation } from "../domain/pull-request.js";
 import type { AgentGraph } from "./graph.js";
+import type { ApprovalRequest } from "./nodes/approve.js";
+import type { AgentStateType, ApprovalDecision, ApprovalRecord, DraftRound, Usage } from "./state.js";
 
 export type RunStatus = "previewed" | "created" | "updated" | "unchanged" | "failed" | "awaiting_approval";
 
@@ -9,22 +14,110 @@ export type RunStatus = "previewed" | "created" | "updated" | "unchanged" | "fai
 export interface RunResult {
   status: RunStatus;
   reason?: FailureReason;
-  /** One paragraph for people: what went wrong and how to fix it (failures only). */
+  /** One paragraph for people: what went wrong and how to fix it (failures and pauses). */
   message?: string;
   pr: (Omit<PullRequestSpec, "checklist"> & { id: number | string | null; url: string | null; checklist: PullRequestSpec["checklist"] }) | null;
   violations: { code: string; message: string }[];
   events: LifecycleEvent[];
   drafted_by: DraftedBy | null;
   truncation: Truncation | null;
-  /** Problems that did not change the outcome (an event sink that could not be written). */
+  /** Problems that did not change the outcome (an event sink that could not be written, a model that failed). */
   warnings: string[];
+  /** Model calls, tokens, repairs and fallbacks of this run. */
+  usage: Usage;
+  /** Every draft and the violations the gate found in it, in order. */
+  rounds: DraftRound[];
+  /** Decisions people made on this run. */
+  approvals: ApprovalRecord[];
+  /** Set while the run waits for a person: where to resume and what they are asked. */
+  approval?: { thread_id: string; request: ApprovalRequest };
 }
 
-export async function runGraph(graph: AgentGraph, input: unknown): Promise<RunResult> {
-  const state = await graph.invoke({ input });
+type ResultBase = Omit<RunResult, "status" | "reason" | "message" | "approval">;
+
+function baseOf(state: AgentStateType): ResultBase {
   const violations = state.violations.map(({ code, message }) => ({ code, message }));
   const pr = state.pr ? { id: state.published?.id ?? null, url: state.published?.url ?? null, ...state.pr } : null;
-  const base = { pr, violations, events: state.events, drafted_by: state.drafted_by, truncation: state.truncation, warnings: state.warnings };
+  return {
+    pr,
+    violations,
+    events: state.events,
+    drafted_by: state.drafted_by,
+    truncation: state.truncation,
+    warnings: state.warnings,
+    usage: state.usage,
+    rounds: state.rounds,
+    approvals: state.approvals,
+  };
+}
+
+function resultOf(state: AgentStateType): RunResult {
+  const base = baseOf(state);
   if (state.failure) return { status: "failed", reason: state.failure.reason, message: state.failure.message, ...base };
   return { status: state.published!.status, ...base };
+}
+
+/**
+ * The checkpoint thread of an event: its trace and commit, so the same event finds its paused run again.
+ * Unreadable events get a random thread (they fail before anything could pause).
+ */
+export function threadIdFor(input: unknown): string {
+  const read = (key: string) => (typeof input === "object" && input !== null ? (input as Record<string, unknown>)[key] : undefined);
+  const trace = read("trace_id");
+  const commit = read("commit_hash");
+  if (typeof trace === "string" && typeof commit === "string") {
+    const safe = `${trace}@${commit}`.replace(/[^\w@.-]/g, "_");
+    return safe.length <= 120 ? safe : `${safe.slice(0, 100)}-${createHash("sha256").update(safe).digest("hex").slice(0, 16)}`;
+  }
+  return `run-${crypto.randomUUID()}`;
+}
+
+export interface Runner {
+  handle(input: unknown): Promise<RunResult>;
+  resume(threadId: string, decision: ApprovalDecision): Promise<RunResult>;
+}
+
+/** Runs events through the graph; with a checkpointer, paused runs survive the process and resume by thread id. */
+export function createRunner(graph: AgentGraph, checkpointer: BaseCheckpointSaver | undefined): Runner {
+  const configFor = (thread_id: string) => ({ configurable: { thread_id } });
+
+  async function outcome(threadId: string, state: AgentStateType): Promise<RunResult> {
+    const snapshot = await graph.getState(configFor(threadId));
+    const pending = snapshot.tasks.flatMap((t) => t.interrupts)[0];
+    if (!pending) return resultOf(state);
+    const request = pending.value as ApprovalRequest;
+    return {
+      ...baseOf(state),
+      status: "awaiting_approval",
+      reason: state.failure?.reason,
+      message: `${request.message} Waiting for a person: pr-creator resume ${threadId} --approve | --reject [--reason TEXT].`,
+      approval: { thread_id: threadId, request },
+    };
+  }
+
+  return {
+    async handle(input) {
+      if (!checkpointer) return resultOf(await graph.invoke({ input }));
+      const threadId = threadIdFor(input);
+      const existing = await graph.getState(configFor(threadId));
+      if (existing.next.length > 0) return outcome(threadId, existing.values as AgentStateType);
+      // A finished earlier run of the same event starts over: its reducers must not carry into this one.
+      if (existing.values && Object.keys(existing.values).length > 0) await checkpointer.deleteThread(threadId);
+      return outcome(threadId, await graph.invoke({ input }, configFor(threadId)));
+    },
+    async resume(threadId, decision) {
+      if (!checkpointer) {
+        throw new PrCreatorError("invalid_request", "Nothing can be resumed: approvals are off, so no run was paused.", {
+          hint: "Set approval.on_violations in the config to let people approve failures.",
+        });
+      }
+      const existing = await graph.getState(configFor(threadId));
+      if (existing.next.length === 0) {
+        throw new PrCreatorError("invalid_request", `No run is waiting for approval on thread ${threadId}.`, {
+          hint: "Use the thread id printed by the paused run, with the same --config (the state file holds the checkpoint).",
+        });
+      }
+      return outcome(threadId, await graph.invoke(new Command({ resume: decision }), configFor(threadId)));
+    },
+  };
 }

@@ -7,6 +7,20 @@ import type { TraceRecord } from "../domain/trace.js";
 import type { Violation } from "../domain/violations.js";
 import type { PublishResult } from "../forges/publisher.js";
 
+/** A person's answer to a paused run. */
+export interface ApprovalDecision {
+  approved: boolean;
+  /** Why, in the person's words; goes into the failure event on rejection. */
+  reason?: string;
+  by?: string;
+}
+
+export interface ApprovalRecord extends ApprovalDecision {
+  /** The failure reason that was waved through or upheld. */
+  failure_reason: FailureReason;
+  at: string;
+}
+
 export interface Failure {
   reason: FailureReason;
   message: string;
@@ -14,6 +28,24 @@ export interface Failure {
 }
 
 const last = <T>(initial: T) => Annotation<T>({ reducer: (_prev, next) => next, default: () => initial });
+
+/** Model usage of a run; nodes write increments and the reducer adds them up. */
+export interface Usage {
+  model_calls: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  repairs: number;
+  fallbacks: number;
+}
+
+export const NO_USAGE: Usage = { model_calls: 0, prompt_tokens: 0, completion_tokens: 0, repairs: 0, fallbacks: 0 };
+
+/** One draft and what the gate said of it, for the result, the debugger and evals. */
+export interface DraftRound {
+  round: number;
+  drafted_by: DraftedBy;
+  violations: { code: string; message: string }[];
+}
 
 /** Everything a run knows. Each node writes only its own keys; `failure` routes to the `fail` node. */
 export const AgentState = Annotation.Root({
@@ -23,13 +55,37 @@ export const AgentState = Annotation.Root({
   target_branch: last<string | null>(null),
   changes: last<ChangeSet | null>(null),
   trace: last<TraceRecord | null>(null),
+  /** Earlier PRs recalled as phrasing examples for the model (filled by memory; empty without it). */
+  style_examples: last<string[]>([]),
   prose: last<Draft | null>(null),
   drafted_by: last<DraftedBy | null>(null),
+  /** Why the last answer could not be read as prose (the gate reports these like its own violations). */
+  draft_violations: last<Violation[]>([]),
+  /** The model's last answer and what the gate said of it: the next repair round's input. */
+  last_answer: last<string>(""),
+  repair_feedback: last<Violation[]>([]),
+  repairs: last<number>(0),
+  /** Set when the model may not draft again (repairs used up, or the model is down). */
+  fallback: last<boolean>(false),
+  rounds: Annotation<DraftRound[]>({ reducer: (prev, next) => [...prev, ...next], default: () => [] }),
+  usage: Annotation<Usage>({
+    reducer: (prev, next) => ({
+      model_calls: prev.model_calls + next.model_calls,
+      prompt_tokens: prev.prompt_tokens + next.prompt_tokens,
+      completion_tokens: prev.completion_tokens + next.completion_tokens,
+      repairs: prev.repairs + next.repairs,
+      fallbacks: prev.fallbacks + next.fallbacks,
+    }),
+    default: () => NO_USAGE,
+  }),
   pr: last<PullRequestSpec | null>(null),
   truncation: last<Truncation | null>(null),
   violations: last<Violation[]>([]),
   published: last<PublishResult | null>(null),
   failure: last<Failure | null>(null),
+  /** The node whose failure a person is asked about, so an approval continues right after it. */
+  paused_at: last<string | null>(null),
+  approvals: Annotation<ApprovalRecord[]>({ reducer: (prev, next) => [...prev, ...next], default: () => [] }),
   events: Annotation<LifecycleEvent[]>({ reducer: (prev, next) => [...prev, ...next], default: () => [] }),
   /** Problems that did not change the outcome, such as an event sink that could not be written. */
   warnings: Annotation<string[]>({ reducer: (prev, next) => [...prev, ...next], default: () => [] }),

@@ -24,6 +24,14 @@ export function formatHuman(result: RunResult): string {
     }
     return lines.join("\n") + "\n";
   }
+  if (result.status === "awaiting_approval") {
+    lines.push(`⏸ ${STATUS_LINE.awaiting_approval}: ${result.reason ?? ""}`, "", result.message ?? "");
+    if (result.violations.length > 0) {
+      lines.push("", "Violations:");
+      for (const v of result.violations) lines.push(`  - ${v.code}: ${v.message}`);
+    }
+    return lines.join("\n") + "\n";
+  }
   const pr = result.pr!;
   lines.push(`✔ ${STATUS_LINE[result.status]}${pr.url ? ` ${pr.url}` : ""}`, "");
   lines.push(`  Title      ${pr.title}`);
@@ -31,7 +39,10 @@ export function formatHuman(result: RunResult): string {
   lines.push(`  Reviewers  ${pr.reviewers.map((r) => `${r.name}${r.required ? " (required)" : " (optional)"}`).join(", ")}`);
   lines.push(`  Labels     ${pr.labels.join(", ")}`);
   lines.push(`  State      ${pr.is_draft ? "draft (blueprint context incomplete)" : "ready for review"}; auto-complete ${pr.auto_complete ? "on" : "off"}`);
-  lines.push(`  Drafted by ${result.drafted_by}`);
+  const u = result.usage;
+  const modelNote = u.model_calls > 0 ? ` (${u.model_calls} model call${u.model_calls > 1 ? "s" : ""}, ${u.prompt_tokens}+${u.completion_tokens} tokens, ${u.repairs} repair${u.repairs === 1 ? "" : "s"})` : "";
+  lines.push(`  Drafted by ${result.drafted_by}${modelNote}`);
+  for (const a of result.approvals) lines.push(`  Approved   ${a.failure_reason}${a.by ? ` by ${a.by}` : ""}${a.reason ? `: ${a.reason}` : ""}`);
   if (result.truncation) {
     const t = result.truncation;
     lines.push(`  Shortened  description kept within the limit: ${t.files_shown}/${t.files_total} files, ${t.commits_shown}/${t.commits_total} commits listed`);

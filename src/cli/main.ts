@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { PrCreatorError } from "../domain/errors.js";
 import { demoCommand } from "./demo-command.js";
 import { EXIT } from "./exit-codes.js";
-import { runCommand, type Io } from "./run-command.js";
+import { resumeCommand, runCommand, type Io } from "./run-command.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -53,6 +53,23 @@ function program(): Command {
     )
     .action(async (event: string, opts) => {
       process.exitCode = await runCommand(event, opts, io);
+    });
+
+  cli
+    .command("resume")
+    .description("Answer a run that is waiting for approval (exit code 3): continue it or end it with PullRequestFailed.")
+    .argument("<thread>", "the thread id the paused run printed")
+    .option("--approve", "create the pull request despite the violation")
+    .option("--reject", "end the run with PullRequestFailed")
+    .option("--reason <text>", "why; recorded with the decision and, on rejection, in the failure event")
+    .option("--by <name>", "who decides (default: $USER)")
+    .option("-c, --config <file>", "the same policy file the paused run used (it names the state file)")
+    .option("-t, --traces <file>", "trace registry YAML, as for run")
+    .option("-r, --repo-path <dir>", "local git clone, as for run", ".")
+    .option("-e, --events <file>", "append lifecycle events as JSON lines to this file")
+    .option("--json", "print exactly one JSON object with the result on stdout")
+    .action(async (thread: string, opts) => {
+      process.exitCode = await resumeCommand(thread, opts, io);
     });
 
   cli

@@ -3,6 +3,7 @@ import path from "node:path";
 import { createAgent } from "../agent/create-agent.js";
 import { buildFailedEvent } from "../agent/failed-event.js";
 import type { RunResult } from "../agent/run.js";
+import { NO_USAGE } from "../agent/state.js";
 import { PrCreatorError } from "../domain/errors.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import { createJsonlFileSink, emitAll } from "../events/sinks.js";
@@ -63,7 +64,20 @@ function parseJson(text: string, source: string): unknown {
 async function earlyFailure(error: PrCreatorError, input: unknown | undefined, eventsFile: string | undefined): Promise<RunResult> {
   const events: LifecycleEvent[] = input === undefined ? [] : [buildFailedEvent(input, { reason: error.reason, message: error.paragraph, attempts: 0 }, error.violations, new Date())];
   const warnings = eventsFile ? await emitAll(createJsonlFileSink(eventsFile), events) : [];
-  return { status: "failed", reason: error.reason, message: error.paragraph, pr: null, violations: error.violations, events, drafted_by: null, truncation: null, warnings };
+  return { status: "failed", reason: error.reason, message: error.paragraph, pr: null, violations: error.violations, events, drafted_by: null, truncation: null, warnings, usage: NO_USAGE, rounds: [], approvals: [] };
+}
+
+function agentOptions(opts: RunCommandOptions, io: Io) {
+  return { configFile: opts.config, tracesFile: opts.traces, repoPath: opts.repoPath, eventsFile: opts.events, cwd: io.cwd };
+}
+
+/** Prints a result the way every command does and returns its exit code. */
+export function report(result: RunResult, json: boolean | undefined, io: Io): number {
+  if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+  else if (result.status === "failed") io.stderr(formatHuman(result));
+  else io.stdout(formatHuman(result));
+  for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
+  return exitCodeFor(result);
 }
 
 /** `pr-creator run <event.json | ->`: one event in, one PR (preview) or one failure out. Returns the exit code. */
@@ -72,15 +86,37 @@ export async function runCommand(source: string, opts: RunCommandOptions, io: Io
   let result: RunResult;
   try {
     input = parseJson(await readEventText(source, io), source);
-    const agent = await createAgent({ configFile: opts.config, tracesFile: opts.traces, repoPath: opts.repoPath, eventsFile: opts.events, cwd: io.cwd });
-    result = await agent.handle(input);
+    const agent = await createAgent(agentOptions(opts, io));
+    try {
+      result = await agent.handle(input);
+    } finally {
+      await agent.close();
+    }
   } catch (error) {
     if (!(error instanceof PrCreatorError)) throw error;
     result = await earlyFailure(error, input, opts.events === undefined ? undefined : path.resolve(io.cwd, opts.events));
   }
-  if (opts.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-  else if (result.status === "failed") io.stderr(formatHuman(result));
-  else io.stdout(formatHuman(result));
-  for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
-  return exitCodeFor(result);
+  return report(result, opts.json, io);
+}
+
+export interface ResumeCommandOptions extends RunCommandOptions {
+  approve?: boolean;
+  reject?: boolean;
+  reason?: string;
+  by?: string;
+}
+
+/** `pr-creator resume <thread> --approve | --reject`: a person's answer to a paused run. */
+export async function resumeCommand(threadId: string, opts: ResumeCommandOptions, io: Io): Promise<number> {
+  if (Boolean(opts.approve) === Boolean(opts.reject)) {
+    throw new PrCreatorError("invalid_request", "Say either --approve or --reject.", { hint: "Example: pr-creator resume <thread> --reject --reason \"wrong trace\"." });
+  }
+  const agent = await createAgent(agentOptions(opts, io));
+  try {
+    const by = opts.by ?? process.env.USER ?? undefined;
+    const result = await agent.resume(threadId, { approved: Boolean(opts.approve), ...(opts.reason ? { reason: opts.reason } : {}), ...(by ? { by } : {}) });
+    return report(result, opts.json, io);
+  } finally {
+    await agent.close();
+  }
 }

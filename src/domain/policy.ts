@@ -128,6 +128,34 @@ export const PolicySchema = z
         max_purpose_length: z.number().int().min(50).max(10_000).default(1200),
       })
       .prefault({}),
+    model: z
+      .strictObject({
+        /** `none` drafts deterministically from the commit messages. Env PR_CREATOR_MODEL_PROVIDER overrides. */
+        provider: z.enum(["none", "openai", "azure-openai"]).default("none"),
+        /** Model (OpenAI) or deployment (Azure) name. Env PR_CREATOR_MODEL overrides. */
+        name: z.string().min(1).default("gpt-4o-mini"),
+        temperature: z.number().min(0).max(2).default(0),
+        /** Per model call; a call that takes longer is retried like a 5xx. */
+        timeout_ms: z.number().int().min(1000).max(600_000).default(30_000),
+        /** Retries of one model call on timeouts, 429 (honouring Retry-After) and 5xx, with exponential backoff. */
+        max_retries: z.number().int().min(0).max(10).default(2),
+        /** Repair rounds after the first draft before the deterministic drafter takes over. */
+        max_repairs: z.number().int().min(0).max(10).default(2),
+        /** How the model is asked for structured output; `function_calling` works with most OpenAI-compatible servers. */
+        structured_output: z.enum(["function_calling", "json_schema", "json_mode"]).default("function_calling"),
+      })
+      .prefault({}),
+    approval: z
+      .strictObject({
+        /**
+         * Failures a person may wave through: the run pauses (exit 3) instead of failing, and
+         * `pr-creator resume` continues or ends it. Needs the state file for the checkpoint.
+         */
+        on_violations: z.array(z.enum(["branch_policy_violation", "forbidden_branch", "target_mismatch", "trace_violation", "pr_too_large"])).default([]),
+      })
+      .prefault({}),
+    /** SQLite file for checkpoints of paused runs (and, later, memory). Relative to the config file, else the working directory. */
+    state_file: z.string().min(1).default(".pr-creator/state.db"),
     trace_registry: z.string().min(1).optional(),
     events: z
       .strictObject({

@@ -24,7 +24,10 @@ async function exists(file: string): Promise<boolean> {
  */
 export async function loadPolicy(configFile: string | undefined, cwd: string = process.cwd()): Promise<LoadedPolicy> {
   const candidate = configFile ? path.resolve(cwd, configFile) : path.resolve(cwd, DEFAULT_CONFIG_FILE);
-  if (!configFile && !(await exists(candidate))) return { policy: PolicySchema.parse({}), source: null };
+  if (!configFile && !(await exists(candidate))) {
+    const defaults = PolicySchema.parse({});
+    return { policy: { ...defaults, state_file: path.resolve(cwd, defaults.state_file) }, source: null };
+  }
   const policy = await loadYamlFile(candidate, PolicySchema, "config file", { missingHint: "Check the path, or leave --config out to use ./pr-creator.yaml or the built-in policy." });
   const dir = path.dirname(candidate);
   const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
@@ -32,6 +35,7 @@ export async function loadPolicy(configFile: string | undefined, cwd: string = p
     policy: {
       ...policy,
       trace_registry: resolve(policy.trace_registry),
+      state_file: resolve(policy.state_file)!,
       body: { ...policy.body, template_file: resolve(policy.body.template_file) },
       events: { ...policy.events, jsonl_file: resolve(policy.events.jsonl_file) },
     },

@@ -273,7 +273,8 @@ describe("loadPolicy", () => {
     const dir = await newDir();
     const loaded = await loadPolicy(undefined, dir);
     expect(loaded.source).toBeNull();
-    expect(loaded.policy).toEqual(PolicySchema.parse({}));
+    // The state file is the one path with a default; it resolves against the working directory.
+    expect(loaded.policy).toEqual({ ...PolicySchema.parse({}), state_file: path.join(dir, ".pr-creator/state.db") });
   });
 
   it("picks up ./pr-creator.yaml from the working directory", async () => {
@@ -300,7 +301,7 @@ describe("loadPolicy", () => {
     await writeIn(dir, "pr-creator.yaml", "");
     const loaded = await loadPolicy(undefined, dir);
     expect(loaded.source).toBe(path.join(dir, "pr-creator.yaml"));
-    expect(loaded.policy).toEqual(PolicySchema.parse({}));
+    expect(loaded.policy).toEqual({ ...PolicySchema.parse({}), state_file: path.join(dir, ".pr-creator/state.db") });
   });
 
   it("resolves relative paths against the config file's folder and keeps absolute ones", async () => {

@@ -1,11 +1,13 @@
 import { PrCreatorError } from "../../domain/errors.js";
-import type { PrFacts } from "../../domain/pull-request.js";
+import type { Violation } from "../../domain/violations.js";
 import { assemblePullRequest } from "../../render/assemble.js";
 import { unknownVariables } from "../../render/template.js";
 import { runGate } from "../../validate/gate.js";
+import { validateProse } from "../../validate/prose.js";
 import type { AgentDeps } from "../deps.js";
+import { factsOf } from "../facts.js";
 import { withHint } from "../hints.js";
-import type { AgentStateType, AgentUpdate } from "../state.js";
+import { NO_USAGE, type AgentStateType, type AgentUpdate } from "../state.js";
 
 export const REPO_TEMPLATE = ".pr-template.md";
 
@@ -22,17 +24,37 @@ async function bodyTemplate(deps: AgentDeps, commit: string): Promise<string> {
   return own;
 }
 
-/** Assembles title and body from facts and prose, then runs every content rule on the result. */
+const brief = (violations: readonly Violation[]) => violations.map(({ code, message }) => ({ code, message }));
+
+/**
+ * Assembles title and body from facts and prose, then runs every rule on the result. A model draft that
+ * breaks a rule goes back for repair, or to the deterministic drafter once `model.max_repairs` rounds are
+ * used; a deterministic draft that breaks one is a failure, since nothing could fix it.
+ */
 export function makeGate(deps: AgentDeps) {
   return async function gate(state: AgentStateType): Promise<AgentUpdate> {
-    const event = state.event!;
-    const changes = state.changes!;
-    const facts: PrFacts = { repo: event.repo, source_branch: event.branch, target_branch: state.target_branch!, trace: state.trace!, changes };
-    const template = await bodyTemplate(deps, changes.commits[changes.commits.length - 1]!.hash);
-    const { pr, truncation } = assemblePullRequest(facts, state.prose!, template, deps.policy);
-    const violations = runGate(pr.title, pr.description, facts, deps.policy);
-    if (violations.length === 0) return { pr, truncation, violations: [] };
+    const facts = factsOf(state);
+    const round = state.rounds.length + 1;
+    const drafted_by = state.drafted_by!;
+    let update: AgentUpdate = {};
+    let violations: Violation[] = state.draft_violations;
+    if (state.prose) {
+      const template = await bodyTemplate(deps, facts.changes.commits[facts.changes.commits.length - 1]!.hash);
+      const { pr, truncation } = assemblePullRequest(facts, state.prose, template, deps.policy);
+      // Prose rules judge what the model wrote; deterministic prose only quotes the (already inert) commits.
+      const prose = drafted_by === "model" ? validateProse(state.prose, deps.policy) : [];
+      violations = [...prose, ...runGate(pr.title, pr.description, facts, deps.policy)];
+      update = { pr, truncation };
+    }
+    const rounds = [{ round, drafted_by, violations: brief(violations) }];
+    if (violations.length === 0) return { ...update, violations: [], rounds };
+    if (drafted_by === "model") {
+      if (state.repairs < deps.policy.model.max_repairs) {
+        return { ...update, violations, rounds, repair_feedback: violations, repairs: state.repairs + 1, usage: { ...NO_USAGE, repairs: 1 } };
+      }
+      return { ...update, violations, rounds, fallback: true };
+    }
     const message = `The drafted PR breaks ${violations.length} content rule${violations.length > 1 ? "s" : ""}: ${violations.map((v) => v.message).join("; ")}.`;
-    return { pr, truncation, violations, failure: { reason: "validation_failed", message: withHint("validation_failed", message), attempts: 0 } };
+    return { ...update, violations, rounds, failure: { reason: "validation_failed", message: withHint("validation_failed", message), attempts: 0 } };
   };
 }

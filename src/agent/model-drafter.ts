@@ -1,0 +1,132 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
+import type { Runnable } from "@langchain/core/runnables";
+import { z } from "zod";
+import { formatZodIssues } from "../domain/errors.js";
+import type { Policy } from "../domain/policy.js";
+import type { Draft, PrFacts } from "../domain/pull-request.js";
+import type { Violation } from "../domain/violations.js";
+import { PROMPTS, fenceUntrusted, fillPrompt } from "../prompts/prompts.js";
+import { composeTitle } from "../render/title.js";
+
+/** What the model must return. No defaults or optional keys: strict structured-output modes reject them. */
+export const DraftOutputSchema = z.object({
+  type: z.string().describe("Conventional commit type, e.g. feat or fix"),
+  summary: z.string().describe("Imperative one-line summary without trace id or trailing period"),
+  purpose: z.string().describe("One paragraph: what the change does and why"),
+  highlights: z.array(z.string()).describe("Short points for reviewers, one line each, no list markers"),
+});
+
+export interface TokenUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export interface ModelDraftResult {
+  /** The parsed prose, or null when the answer could not be read (then `violations` says why). */
+  draft: Draft | null;
+  violations: Violation[];
+  /** The answer as sent back in a repair round. */
+  answer: string;
+  usage: TokenUsage;
+}
+
+export interface RepairRequest {
+  previousAnswer: string;
+  violations: readonly Violation[];
+}
+
+const METHOD = { function_calling: "functionCalling", json_schema: "jsonSchema", json_mode: "jsonMode" } as const;
+const MAX_ANSWER_ECHO = 2000;
+
+function fileLine(f: PrFacts["changes"]["files"][number]): string {
+  const from = f.old_path ? ` (from ${f.old_path})` : "";
+  const lines = f.binary ? "binary" : `+${f.additions} -${f.deletions}`;
+  return `- ${f.change}: ${f.path}${from} [${lines}]`;
+}
+
+/** The system prompt and the input template filled with the facts; untrusted text is fenced as data. */
+export function buildDraftMessages(facts: PrFacts, policy: Policy, styleExamples: readonly string[], repair?: RepairRequest): BaseMessage[] {
+  const { trace, changes } = facts;
+  const summaryMax = policy.title.max_length - composeTitle("feat", trace.component_scope, "", trace.trace_id, policy).length;
+  const examples = styleExamples.length
+    ? fillPrompt(PROMPTS.styleExamples, { examples: styleExamples.map((e, i) => fenceUntrusted(`earlier-pr-${i + 1}`, e)).join("\n") })
+    : "";
+  const input = fillPrompt(PROMPTS.draft, {
+    types: policy.title.types.join(", "),
+    summary_max: String(summaryMax),
+    purpose_max: String(policy.prose.max_purpose_length),
+    highlights_max: String(policy.prose.max_highlights),
+    trace_id: trace.trace_id,
+    blueprint_id: trace.blueprint_id,
+    blueprint_name: trace.blueprint_name ?? "(not recorded)",
+    component_scope: trace.component_scope,
+    repo_name: facts.repo,
+    branch_name: facts.source_branch,
+    target_branch: facts.target_branch,
+    change_stats: `${changes.files.length} files, +${changes.additions} -${changes.deletions} lines, ${changes.commits.length} commits`,
+    blueprint_description: fenceUntrusted("blueprint", trace.description ?? ""),
+    commit_messages: fenceUntrusted("commits", changes.commits.map((c) => `commit ${c.short_hash} by ${c.author.name}\n${c.subject}\n${c.body}`.trim()).join("\n\n")),
+    changed_files_list: fenceUntrusted("files", changes.files.map(fileLine).join("\n")),
+    style_examples: examples,
+  });
+  const messages: BaseMessage[] = [new SystemMessage(PROMPTS.system), new HumanMessage(input.trimEnd())];
+  if (repair) {
+    messages.push(new AIMessage(repair.previousAnswer));
+    messages.push(
+      new HumanMessage(
+        fillPrompt(PROMPTS.repair, {
+          previous_draft: repair.previousAnswer,
+          violations: repair.violations.map((v) => `- ${v.message}`).join("\n"),
+        }).trimEnd(),
+      ),
+    );
+  }
+  return messages;
+}
+
+function rawAnswer(raw: BaseMessage | undefined): string {
+  if (!raw) return "";
+  const tool = (raw as AIMessage).tool_calls?.[0];
+  const text = tool ? JSON.stringify(tool.args) : typeof raw.content === "string" ? raw.content : JSON.stringify(raw.content);
+  return text.length > MAX_ANSWER_ECHO ? `${text.slice(0, MAX_ANSWER_ECHO)}…` : text;
+}
+
+function usageOf(raw: BaseMessage | undefined): TokenUsage {
+  const meta = (raw as AIMessage | undefined)?.usage_metadata;
+  return { prompt_tokens: meta?.input_tokens ?? 0, completion_tokens: meta?.output_tokens ?? 0 };
+}
+
+type Structured = Runnable<BaseMessage[], { raw: BaseMessage; parsed: unknown }>;
+
+/**
+ * One model call for structured prose. An answer that does not parse is returned as a violation, not thrown,
+ * so it is repaired like any other; errors that outlive the client's retries (model down) do throw.
+ */
+export async function draftWithModel(model: BaseChatModel, messages: BaseMessage[], policy: Policy): Promise<ModelDraftResult> {
+  const structured = model.withStructuredOutput(DraftOutputSchema, {
+    includeRaw: true,
+    name: "pull_request_prose",
+    method: METHOD[policy.model.structured_output],
+  }) as unknown as Structured;
+  const { raw, parsed } = await structured.invoke(messages);
+  const usage = usageOf(raw);
+  const answer = rawAnswer(raw);
+  const checked = DraftOutputSchema.safeParse(parsed, { reportInput: true });
+  if (!checked.success) {
+    const why = parsed === null || parsed === undefined ? "it was not valid JSON for the requested fields" : formatZodIssues(checked.error).join("; ");
+    return {
+      draft: null,
+      answer,
+      usage,
+      violations: [
+        {
+          code: "draft_unparseable",
+          where: "draft",
+          message: `the answer could not be used (${why}); return an object with string fields type, summary, purpose and a list of strings highlights`,
+        },
+      ],
+    };
+  }
+  return { draft: { ...checked.data, type: checked.data.type.trim().toLowerCase() }, violations: [], answer: JSON.stringify(checked.data), usage };
+}
