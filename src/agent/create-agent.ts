@@ -15,7 +15,7 @@ import type { AgentDeps } from "./deps.js";
 import { buildGraph, type AgentGraph } from "./graph.js";
 import { openCheckpoints } from "./checkpoints.js";
 import { createChatModel } from "./model.js";
-import { createRunner, type RunResult } from "./run.js";
+import { createRunner, type RunOptions, type RunResult } from "./run.js";
 import type { ApprovalDecision } from "./state.js";
 
 export interface AgentOptions {
@@ -48,9 +48,9 @@ export interface Agent {
   drafter: string;
   graph: AgentGraph;
   /** Handles one event (any JSON value; it is validated) and resolves to the run's result. Never rejects for bad input. */
-  handle(event: unknown): Promise<RunResult>;
+  handle(event: unknown, options?: RunOptions): Promise<RunResult>;
   /** Continues a run paused for approval (status awaiting_approval) with a person's decision. */
-  resume(threadId: string, decision: ApprovalDecision): Promise<RunResult>;
+  resume(threadId: string, decision: ApprovalDecision, options?: RunOptions): Promise<RunResult>;
   /** Releases the state file, if one is open. */
   close(): Promise<void>;
 }

@@ -87,14 +87,24 @@ export function buildDraftMessages(facts: PrFacts, policy: Policy, styleExamples
 
 function rawAnswer(raw: BaseMessage | undefined): string {
   if (!raw) return "";
-  const tool = (raw as AIMessage).tool_calls?.[0];
-  const text = tool ? JSON.stringify(tool.args) : typeof raw.content === "string" ? raw.content : JSON.stringify(raw.content);
+  const ai = raw as AIMessage;
+  const tool = ai.tool_calls?.[0];
+  // Arguments that are not JSON land in invalid_tool_calls as the raw string: exactly what the model must see again.
+  const invalid = ai.invalid_tool_calls?.[0]?.args;
+  const content = typeof raw.content === "string" ? raw.content : JSON.stringify(raw.content);
+  const text = tool ? JSON.stringify(tool.args) : invalid ? invalid : content;
   return text.length > MAX_ANSWER_ECHO ? `${text.slice(0, MAX_ANSWER_ECHO)}…` : text;
 }
 
 function usageOf(raw: BaseMessage | undefined): TokenUsage {
   const meta = (raw as AIMessage | undefined)?.usage_metadata;
   return { prompt_tokens: meta?.input_tokens ?? 0, completion_tokens: meta?.output_tokens ?? 0 };
+}
+
+function isParseError(error: unknown): boolean {
+  if (error instanceof SyntaxError) return true;
+  const name = error instanceof Error ? error.name : "";
+  return name === "OutputParserException" || name === "ZodError";
 }
 
 type Structured = Runnable<BaseMessage[], { raw: BaseMessage; parsed: unknown }>;
@@ -109,7 +119,16 @@ export async function draftWithModel(model: BaseChatModel, messages: BaseMessage
     name: "pull_request_prose",
     method: METHOD[policy.model.structured_output],
   }) as unknown as Structured;
-  const { raw, parsed } = await structured.invoke(messages);
+  let raw: BaseMessage | undefined;
+  let parsed: unknown;
+  try {
+    ({ raw, parsed } = await structured.invoke(messages));
+  } catch (error) {
+    // In json_schema / json_mode the client parses inside the call, so an unreadable answer arrives as a throw.
+    if (!isParseError(error)) throw error;
+    raw = undefined;
+    parsed = null;
+  }
   const usage = usageOf(raw);
   const answer = rawAnswer(raw);
   const checked = DraftOutputSchema.safeParse(parsed, { reportInput: true });

@@ -72,9 +72,29 @@ export function threadIdFor(input: unknown): string {
   return `run-${crypto.randomUUID()}`;
 }
 
+/** Called after each node with what it wrote, for people watching a run (the debugger). */
+export type UpdateListener = (node: string, update: Partial<AgentStateType>) => void;
+
+export interface RunOptions {
+  onUpdate?: UpdateListener;
+}
+
 export interface Runner {
-  handle(input: unknown): Promise<RunResult>;
-  resume(threadId: string, decision: ApprovalDecision): Promise<RunResult>;
+  handle(input: unknown, options?: RunOptions): Promise<RunResult>;
+  resume(threadId: string, decision: ApprovalDecision, options?: RunOptions): Promise<RunResult>;
+}
+
+type GraphInput = Parameters<AgentGraph["invoke"]>[0];
+
+/** Invokes the graph; with a listener, streams node updates to it and keeps the final state. */
+async function execute(graph: AgentGraph, input: GraphInput, config: { configurable?: { thread_id: string } }, onUpdate?: UpdateListener): Promise<AgentStateType> {
+  if (!onUpdate) return graph.invoke(input, config);
+  let final: AgentStateType | undefined;
+  for await (const [mode, chunk] of await graph.stream(input, { ...config, streamMode: ["updates", "values"] })) {
+    if (mode === "values") final = chunk as AgentStateType;
+    else for (const [node, update] of Object.entries(chunk as Record<string, Partial<AgentStateType>>)) onUpdate(node, update ?? {});
+  }
+  return final!;
 }
 
 /** Runs events through the graph; with a checkpointer, paused runs survive the process and resume by thread id. */
@@ -96,16 +116,16 @@ export function createRunner(graph: AgentGraph, checkpointer: BaseCheckpointSave
   }
 
   return {
-    async handle(input) {
-      if (!checkpointer) return resultOf(await graph.invoke({ input }));
+    async handle(input, options = {}) {
+      if (!checkpointer) return resultOf(await execute(graph, { input }, {}, options.onUpdate));
       const threadId = threadIdFor(input);
       const existing = await graph.getState(configFor(threadId));
       if (existing.next.length > 0) return outcome(threadId, existing.values as AgentStateType);
       // A finished earlier run of the same event starts over: its reducers must not carry into this one.
       if (existing.values && Object.keys(existing.values).length > 0) await checkpointer.deleteThread(threadId);
-      return outcome(threadId, await graph.invoke({ input }, configFor(threadId)));
+      return outcome(threadId, await execute(graph, { input }, configFor(threadId), options.onUpdate));
     },
-    async resume(threadId, decision) {
+    async resume(threadId, decision, options = {}) {
       if (!checkpointer) {
         throw new PrCreatorError("invalid_request", "Nothing can be resumed: approvals are off, so no run was paused.", {
           hint: "Set approval.on_violations in the config to let people approve failures.",
@@ -117,7 +137,7 @@ export function createRunner(graph: AgentGraph, checkpointer: BaseCheckpointSave
           hint: "Use the thread id printed by the paused run, with the same --config (the state file holds the checkpoint).",
         });
       }
-      return outcome(threadId, await graph.invoke(new Command({ resume: decision }), configFor(threadId)));
+      return outcome(threadId, await execute(graph, new Command({ resume: decision }), configFor(threadId), options.onUpdate));
     },
   };
 }

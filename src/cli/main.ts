@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { PrCreatorError } from "../domain/errors.js";
 import { demoCommand } from "./demo-command.js";
 import { EXIT } from "./exit-codes.js";
-import { resumeCommand, runCommand, type Io } from "./run-command.js";
+import { debugCommand, resumeCommand, runCommand, type Io } from "./run-command.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -54,6 +54,24 @@ function program(): Command {
     .action(async (event: string, opts) => {
       process.exitCode = await runCommand(event, opts, io);
     });
+
+  const withRunOptions = (cmd: Command) =>
+    cmd
+      .option("-c, --config <file>", "policy file (default: ./pr-creator.yaml if present, else built-in defaults)")
+      .option("-t, --traces <file>", "trace registry YAML (overrides trace_registry in the config)")
+      .option("-r, --repo-path <dir>", "local git clone to read the commit from", ".")
+      .option("-e, --events <file>", "append lifecycle events as JSON lines to this file (overrides events.jsonl_file)")
+      .option("--json", "print exactly one JSON object with the result on stdout");
+
+  withRunOptions(
+    cli
+      .command("debug")
+      .description("Run an event like `run`, printing every node's update (timing, state written, model calls, violations) to stderr.")
+      .argument("<event>", "path of a JSON file holding the event, or - for standard input"),
+  ).action(async (event: string, opts) => {
+    const color = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
+    process.exitCode = await debugCommand(event, opts, { ...io, color });
+  });
 
   cli
     .command("resume")

@@ -7,6 +7,7 @@ import { NO_USAGE } from "../agent/state.js";
 import { PrCreatorError } from "../domain/errors.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import { createJsonlFileSink, emitAll } from "../events/sinks.js";
+import { createDebugPrinter } from "./debug-printer.js";
 import { exitCodeFor } from "./exit-codes.js";
 import { formatHuman } from "./format.js";
 
@@ -97,6 +98,19 @@ export async function runCommand(source: string, opts: RunCommandOptions, io: Io
     result = await earlyFailure(error, input, opts.events === undefined ? undefined : path.resolve(io.cwd, opts.events));
   }
   return report(result, opts.json, io);
+}
+
+/** `pr-creator debug <event>`: the run command, printing every node's update to stderr as it happens. */
+export async function debugCommand(source: string, opts: RunCommandOptions, io: Io & { color: boolean }): Promise<number> {
+  const input = parseJson(await readEventText(source, io), source);
+  const agent = await createAgent(agentOptions(opts, io));
+  io.stderr(`drafter: ${agent.drafter}; policy: ${agent.policySource ?? "built-in"}\n`);
+  try {
+    const result = await agent.handle(input, { onUpdate: createDebugPrinter({ write: io.stderr, color: io.color }) });
+    return report(result, opts.json, io);
+  } finally {
+    await agent.close();
+  }
 }
 
 export interface ResumeCommandOptions extends RunCommandOptions {
