@@ -6,6 +6,9 @@ import type { CommitSource } from "../domain/commit.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
 import { createJsonlFileSink, fanOut, type EventSink } from "../events/sinks.js";
+import { createForge } from "../forges/create-forge.js";
+import type { Forge } from "../forges/forge.js";
+import { createForgePublisher } from "../forges/forge-publisher.js";
 import { createLocalGitSource } from "../forges/local-git.js";
 import { createDryRunPublisher, type Publisher } from "../forges/publisher.js";
 import { loadPolicy } from "../policy/load-policy.js";
@@ -25,10 +28,14 @@ export interface AgentOptions {
   /** Trace registry file; overrides the config's `trace_registry`. */
   tracesFile?: string;
   traceRegistry?: TraceRegistry;
-  /** Local clone to read commits from (default: the working directory). Ignored when `commitSource` is given. */
+  /** Local clone to read commits from. Default: the working directory, unless a forge is configured (then its API). */
   repoPath?: string;
   commitSource?: CommitSource;
   publisher?: Publisher;
+  /** The forge to publish to; default: from `forge:` in the policy and the environment. */
+  forge?: Forge | null;
+  /** Preview only, whatever forge is configured. */
+  dryRun?: boolean;
   /** JSON-lines file for lifecycle events; overrides the config's `events.jsonl_file`. */
   eventsFile?: string;
   /** Extra event sinks (the CLI and tests collect events here). */
@@ -46,6 +53,8 @@ export interface Agent {
   policySource: string | null;
   /** Which model drafts, for people ("openai gpt-4o-mini"); "deterministic" without one. */
   drafter: string;
+  /** Where PRs go: "dry-run", "azure-devops" or "github". */
+  publishesTo: Publisher["kind"];
   graph: AgentGraph;
   /** Handles one event (any JSON value; it is validated) and resolves to the run's result. Never rejects for bad input. */
   handle(event: unknown, options?: RunOptions): Promise<RunResult>;
@@ -69,6 +78,17 @@ async function loadTemplate(policy: Policy): Promise<string> {
   return source;
 }
 
+/** A local clone when asked for (or when there is no forge to ask), else the forge's API. */
+function commitSourceFor(policy: Policy, forge: Forge | null, repoPath: string | undefined, cwd: string): CommitSource {
+  const local = () => createLocalGitSource(path.resolve(cwd, repoPath ?? "."));
+  if (policy.commit_source === "local") return local();
+  if (policy.commit_source === "forge") {
+    if (!forge) throw new PrCreatorError("invalid_config", "commit_source is forge but no forge is configured.", { hint: "Set forge: azure-devops or github, or commit_source: auto." });
+    return forge.commits;
+  }
+  return repoPath !== undefined || !forge ? local() : forge.commits;
+}
+
 /** Builds the agent from config: policy, trace registry, commit source, publisher and event sinks. */
 export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const cwd = options.cwd ?? process.cwd();
@@ -84,13 +104,15 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const choice = options.model === undefined ? createChatModel(policy, options.env ?? process.env) : null;
   const model = options.model === undefined ? (choice?.model ?? null) : options.model;
   const drafter = options.model === undefined ? (choice?.description ?? "deterministic") : options.model ? "custom model" : "deterministic";
+  const forge = options.forge === undefined ? createForge(policy, options.env ?? process.env) : options.forge;
+  const publisher = options.publisher ?? (forge && !options.dryRun ? createForgePublisher(forge) : createDryRunPublisher());
   const deps: AgentDeps = {
     policy,
     template: await loadTemplate(policy),
     traceRegistry,
     traceRegistrySource: options.traceRegistry ? "the provided registry" : (tracesFile ?? "none"),
-    commitSource: options.commitSource ?? createLocalGitSource(path.resolve(cwd, options.repoPath ?? ".")),
-    publisher: options.publisher ?? createDryRunPublisher(),
+    commitSource: options.commitSource ?? commitSourceFor(policy, forge, options.repoPath, cwd),
+    publisher,
     emit: fanOut(sinks) as (event: LifecycleEvent) => Promise<void>,
     now: options.now ?? (() => new Date()),
     model,
@@ -98,5 +120,5 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const checkpoints = policy.approval.on_violations.length > 0 ? await openCheckpoints(path.resolve(cwd, policy.state_file)) : undefined;
   const graph = buildGraph(deps, checkpoints?.saver);
   const runner = createRunner(graph, checkpoints?.saver);
-  return { policy, policySource: loaded.source, drafter, graph, ...runner, close: async () => checkpoints?.close() };
+  return { policy, policySource: loaded.source, drafter, publishesTo: publisher.kind, graph, ...runner, close: async () => checkpoints?.close() };
 }

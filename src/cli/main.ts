@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
 import { PrCreatorError } from "../domain/errors.js";
 import { demoCommand } from "./demo-command.js";
 import { EXIT } from "./exit-codes.js";
@@ -43,9 +43,9 @@ function program(): Command {
     .argument("<event>", "path of a JSON file holding the event, or - for standard input")
     .option("-c, --config <file>", "policy file (default: ./pr-creator.yaml if present, else built-in defaults)")
     .option("-t, --traces <file>", "trace registry YAML (overrides trace_registry in the config)")
-    .option("-r, --repo-path <dir>", "local git clone to read the commit from", ".")
+    .option("-r, --repo-path <dir>", "local git clone to read the commit from (default: the current directory, or the forge's API when a forge is configured)")
     .option("-e, --events <file>", "append lifecycle events as JSON lines to this file (overrides events.jsonl_file)")
-    .addOption(new Option("--dry-run", "preview only; never write to a forge (the only mode until a forge is configured)").default(true))
+    .option("--dry-run", "preview only; never write to a forge, whatever forge is configured")
     .option("--json", "print exactly one JSON object with the result on stdout")
     .addHelpText(
       "after",
@@ -59,7 +59,8 @@ function program(): Command {
     cmd
       .option("-c, --config <file>", "policy file (default: ./pr-creator.yaml if present, else built-in defaults)")
       .option("-t, --traces <file>", "trace registry YAML (overrides trace_registry in the config)")
-      .option("-r, --repo-path <dir>", "local git clone to read the commit from", ".")
+      .option("-r, --repo-path <dir>", "local git clone to read the commit from")
+      .option("--dry-run", "preview only; never write to a forge")
       .option("-e, --events <file>", "append lifecycle events as JSON lines to this file (overrides events.jsonl_file)")
       .option("--json", "print exactly one JSON object with the result on stdout");
 
@@ -83,7 +84,7 @@ function program(): Command {
     .option("--by <name>", "who decides (default: $USER)")
     .option("-c, --config <file>", "the same policy file the paused run used (it names the state file)")
     .option("-t, --traces <file>", "trace registry YAML, as for run")
-    .option("-r, --repo-path <dir>", "local git clone, as for run", ".")
+    .option("-r, --repo-path <dir>", "local git clone, as for run")
     .option("-e, --events <file>", "append lifecycle events as JSON lines to this file")
     .option("--json", "print exactly one JSON object with the result on stdout")
     .action(async (thread: string, opts) => {

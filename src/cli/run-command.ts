@@ -69,7 +69,7 @@ async function earlyFailure(error: PrCreatorError, input: unknown | undefined, e
 }
 
 function agentOptions(opts: RunCommandOptions, io: Io) {
-  return { configFile: opts.config, tracesFile: opts.traces, repoPath: opts.repoPath, eventsFile: opts.events, cwd: io.cwd };
+  return { configFile: opts.config, tracesFile: opts.traces, repoPath: opts.repoPath, eventsFile: opts.events, dryRun: opts.dryRun, cwd: io.cwd };
 }
 
 /** Prints a result the way every command does and returns its exit code. */

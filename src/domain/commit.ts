@@ -33,6 +33,8 @@ export interface ChangeSet {
   files: ChangedFile[];
   additions: number;
   deletions: number;
+  /** `unavailable` when the source cannot count lines (Azure DevOps' commit API): counts are 0 and the size limit is not checked. */
+  line_counts?: "exact" | "unavailable";
 }
 
 export interface ChangeRequest {

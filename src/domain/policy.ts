@@ -128,6 +128,30 @@ export const PolicySchema = z
         max_purpose_length: z.number().int().min(50).max(10_000).default(1200),
       })
       .prefault({}),
+    /** Where PRs go. Env PR_CREATOR_FORGE wins. `dry-run` previews and writes nothing. */
+    forge: z.enum(["dry-run", "azure-devops", "github"]).default("dry-run"),
+    azure_devops: z
+      .strictObject({
+        /** e.g. https://dev.azure.com/acme; env AZURE_DEVOPS_ORG_URL wins. The PAT comes only from AZURE_DEVOPS_TOKEN. */
+        org_url: z.url().optional(),
+        /** Env AZURE_DEVOPS_PROJECT wins. */
+        project: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    github: z
+      .strictObject({
+        /** API root; https://HOST/api/v3 for GitHub Enterprise Server. Env GITHUB_API_URL wins. The token comes only from GITHUB_TOKEN. */
+        api_url: z.url().default("https://api.github.com"),
+        /** Owner for events whose repo is a bare name. Env GITHUB_OWNER wins. */
+        owner: z.string().min(1).optional(),
+        /** GitHub's recommended pacing: one write a second and ten requests at a time per process. */
+        throttle: z.boolean().default(true),
+      })
+      .prefault({}),
+    /** `local`: a git clone (--repo-path); `forge`: the forge's API; `auto`: local when --repo-path is given or no forge is set. */
+    commit_source: z.enum(["auto", "local", "forge"]).default("auto"),
+    /** Per forge request; a request that takes longer counts as a network failure and is retried under retry_policy. */
+    forge_timeout_ms: z.number().int().min(1000).max(600_000).default(30_000),
     model: z
       .strictObject({
         /** `none` drafts deterministically from the commit messages. Env PR_CREATOR_MODEL_PROVIDER overrides. */

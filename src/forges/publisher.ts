@@ -5,12 +5,15 @@ export interface PublishResult {
   /** The forge's PR id; null for a preview. */
   id: number | string | null;
   url: string | null;
+  /** Problems that did not stop publishing (a reviewer that could not be resolved). */
+  warnings?: string[];
 }
 
 /** Port: where a finished PR goes. Forge adapters create or update it; the dry-run one only previews. */
 export interface Publisher {
-  readonly kind: string;
-  publish(repo: string, pr: PullRequestSpec): Promise<PublishResult>;
+  readonly kind: "dry-run" | "azure-devops" | "github";
+  /** `trace_id` tells our own open PR (to update) from someone else's (never taken over). */
+  publish(repo: string, traceId: string, pr: PullRequestSpec): Promise<PublishResult>;
 }
 
 /** The embedded default: validates nothing further, writes nothing, and says so. */

@@ -21,14 +21,14 @@ function cellPath(path: string): string {
   return tableCell(path).replace(/</g, "&lt;");
 }
 
-function fileRow(f: ChangedFile): string {
+function fileRow(f: ChangedFile, counted: boolean): string {
   const change = f.old_path ? `${CHANGE_LABEL[f.change]} from ${cellPath(f.old_path)}` : CHANGE_LABEL[f.change];
-  const lines = f.binary ? "binary" : `+${f.additions} -${f.deletions}`;
+  const lines = f.binary ? "binary" : counted ? `+${f.additions} -${f.deletions}` : "n/a";
   return `| ${cellPath(f.path)} | ${change} | ${lines} |`;
 }
 
-export function renderFileTable(files: readonly ChangedFile[], shown: number, maxLength: number): string {
-  const rows = ["| File | Change | Lines |", "|------|--------|-------|", ...files.slice(0, shown).map(fileRow)];
+export function renderFileTable(files: readonly ChangedFile[], shown: number, maxLength: number, counted = true): string {
+  const rows = ["| File | Change | Lines |", "|------|--------|-------|", ...files.slice(0, shown).map((f) => fileRow(f, counted))];
   if (shown < files.length) {
     rows.push(`| … and ${files.length - shown} more files | | |`);
     rows.push("", `_Table shortened to keep the description within ${maxLength} characters: ${shown} of ${files.length} files shown._`);
@@ -52,7 +52,9 @@ export function computeChecklist(facts: PrFacts, policy: Policy): ChecklistItem[
     { label: `Blueprint linked (${trace.blueprint_id})`, done: true },
     { label: "Blueprint name and description recorded", done: Boolean(trace.blueprint_name && trace.description) },
     { label: "Tests included for changed code", done: !lacksTests(changes.files, policy) },
-    { label: `Change size within policy (${lines} of ${policy.limits.max_changed_lines} lines)`, done: lines <= policy.limits.max_changed_lines },
+    changes.line_counts === "unavailable"
+      ? { label: "Change size checked (line counts unavailable from the commit source)", done: false }
+      : { label: `Change size within policy (${lines} of ${policy.limits.max_changed_lines} lines)`, done: lines <= policy.limits.max_changed_lines },
   ];
 }
 
@@ -104,8 +106,11 @@ function values(facts: PrFacts, draft: Draft, title: string, policy: Policy, fil
     commit_hash_full: head.hash,
     author: inertText(head.author.name),
     linked_commits: renderLinkedCommits(changes.commits, commitsShown),
-    file_table: renderFileTable(changes.files, filesShown, policy.body.max_length),
-    change_stats: `${n} ${n === 1 ? "file" : "files"} changed, +${changes.additions} -${changes.deletions}`,
+    file_table: renderFileTable(changes.files, filesShown, policy.body.max_length, changes.line_counts !== "unavailable"),
+    change_stats:
+      changes.line_counts === "unavailable"
+        ? `${n} ${n === 1 ? "file" : "files"} changed (line counts unavailable)`
+        : `${n} ${n === 1 ? "file" : "files"} changed, +${changes.additions} -${changes.deletions}`,
     checklist,
     metadata_block: metadataBlock(facts, commitsShown),
   };

@@ -5,7 +5,8 @@ import type { Publisher, PublishResult } from "../forges/publisher.js";
 const RiskSchema = z.object({ level: z.enum(["low", "medium", "high"]), reasons: z.array(z.string()) }).nullable();
 
 export const PublishPullRequestInputSchema = z.object({
-  repo: z.string().min(1).describe("Repository name"),
+  repo: z.string().min(1).describe("Repository name (owner/name on GitHub)"),
+  trace_id: z.string().min(1).describe("The PR's trace id; an open PR for the same branches is updated only if it carries this trace"),
   pr: z.object({
     title: z.string().min(1),
     description: z.string(),
@@ -26,7 +27,10 @@ export type PublishPullRequestInput = z.infer<typeof PublishPullRequestInputSche
  * labels travel with it, so one call assigns them too.
  */
 export function createPublishPullRequestTool(publisher: Publisher) {
-  return tool(async (input: PublishPullRequestInput): Promise<PublishResult> => publisher.publish(input.repo, PublishPullRequestInputSchema.parse(input).pr), {
+  return tool(async (input: PublishPullRequestInput): Promise<PublishResult> => {
+    const args = PublishPullRequestInputSchema.parse(input);
+    return publisher.publish(args.repo, args.trace_id, args.pr);
+  }, {
     name: "publish_pull_request",
     description: `Publish a gated pull request with its reviewers and labels through the ${publisher.kind} forge. Returns status, PR id and URL.`,
     schema: PublishPullRequestInputSchema,

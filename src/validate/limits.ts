@@ -4,6 +4,7 @@ import type { Violation } from "../domain/violations.js";
 
 /** The seed's PR size rule: at most `limits.max_changed_lines` added plus deleted lines (binary files count 0). */
 export function validateSize(changes: ChangeSet, policy: Policy): Violation[] {
+  if (changes.line_counts === "unavailable") return [];
   const lines = changes.additions + changes.deletions;
   const max = policy.limits.max_changed_lines;
   if (lines <= max) return [];

@@ -6,7 +6,7 @@ import type { AgentStateType, AgentUpdate } from "../state.js";
 export function makePublish(deps: AgentDeps) {
   const publish = createPublishPullRequestTool(deps.publisher);
   return async function publishNode(state: AgentStateType): Promise<AgentUpdate> {
-    const published = await publish.invoke({ repo: state.event!.repo, pr: state.pr! });
-    return { published };
+    const published = await publish.invoke({ repo: state.event!.repo, trace_id: state.event!.trace_id, pr: state.pr! });
+    return { published, warnings: published.warnings ?? [] };
   };
 }

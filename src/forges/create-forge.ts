@@ -1,0 +1,52 @@
+import { PrCreatorError } from "../domain/errors.js";
+import type { Policy } from "../domain/policy.js";
+import { createAzureDevOpsForge } from "./azure-devops.js";
+import type { Forge } from "./forge.js";
+import { createGitHubForge } from "./github.js";
+import type { RetryOptions } from "./retry.js";
+
+type Env = Readonly<Record<string, string | undefined>>;
+export type ForgeKind = Policy["forge"];
+
+const KINDS: readonly ForgeKind[] = ["dry-run", "azure-devops", "github"];
+
+/** The forge in force: PR_CREATOR_FORGE wins over the config. */
+export function resolveForgeKind(policy: Policy, env: Env): ForgeKind {
+  const fromEnv = env.PR_CREATOR_FORGE?.trim();
+  if (!fromEnv) return policy.forge;
+  if (!KINDS.includes(fromEnv as ForgeKind)) {
+    throw new PrCreatorError("invalid_config", `PR_CREATOR_FORGE is "${fromEnv}"; expected one of ${KINDS.join(", ")}.`, { hint: "Fix or unset the variable." });
+  }
+  return fromEnv as ForgeKind;
+}
+
+function missing(kind: string, names: string[]): PrCreatorError {
+  return new PrCreatorError("invalid_config", `The forge "${kind}" is configured but ${names.join(", ")} ${names.length > 1 ? "are" : "is"} not set.`, {
+    hint: "Set them in the environment (tokens only ever come from the environment), or use forge: dry-run to preview.",
+  });
+}
+
+/** Builds the configured forge, or null for dry-run. Checks every required setting at start-up. */
+export function createForge(policy: Policy, env: Env = process.env, retryOptions?: RetryOptions): Forge | null {
+  const kind = resolveForgeKind(policy, env);
+  if (kind === "dry-run") return null;
+  const common = { timeoutMs: policy.forge_timeout_ms, retry: policy.retry_policy, ...(retryOptions ? { retryOptions } : {}) };
+  if (kind === "azure-devops") {
+    const orgUrl = env.AZURE_DEVOPS_ORG_URL?.trim() || policy.azure_devops.org_url;
+    const project = env.AZURE_DEVOPS_PROJECT?.trim() || policy.azure_devops.project;
+    const token = env.AZURE_DEVOPS_TOKEN?.trim();
+    const absent = [...(orgUrl ? [] : ["AZURE_DEVOPS_ORG_URL (or azure_devops.org_url)"]), ...(project ? [] : ["AZURE_DEVOPS_PROJECT (or azure_devops.project)"]), ...(token ? [] : ["AZURE_DEVOPS_TOKEN"])];
+    if (absent.length > 0) throw missing(kind, absent);
+    return createAzureDevOpsForge({ orgUrl: orgUrl!, project: project!, token: token!, ...common });
+  }
+  const token = env.GITHUB_TOKEN?.trim();
+  if (!token) throw missing(kind, ["GITHUB_TOKEN"]);
+  const owner = env.GITHUB_OWNER?.trim() || policy.github.owner;
+  return createGitHubForge({
+    token,
+    apiUrl: env.GITHUB_API_URL?.trim() || policy.github.api_url,
+    ...(owner ? { owner } : {}),
+    throttle: policy.github.throttle,
+    ...common,
+  });
+}

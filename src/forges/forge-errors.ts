@@ -1,0 +1,48 @@
+import { PrCreatorError } from "../domain/errors.js";
+import type { FailureReason } from "../domain/reasons.js";
+import type { RetriesExhausted } from "./retry.js";
+
+export type Platform = "azure_devops" | "github";
+
+const NAMES: Record<Platform, string> = { azure_devops: "Azure DevOps", github: "GitHub" };
+
+/** Removes every secret from text that may reach people (error messages, events, logs). */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s.length >= 4) out = out.split(s).join("[REDACTED]");
+  return out;
+}
+
+const HINTS: Partial<Record<FailureReason, string>> = {
+  unauthorized: "Check the token in the environment: it is missing, expired or revoked.",
+  forbidden: "The token is valid but lacks a permission this call needs (see the README for the scopes each forge needs).",
+  repo_not_found: "Check the repository name in the event (and the project or owner), and that the token can see it.",
+  branch_not_found: "Push the branch first, or check the branch names.",
+  forge_unreachable: "Check the forge URL and the network; the call was retried under retry_policy.",
+  invalid_request: "The forge rejected the request as invalid; the message above says why.",
+};
+
+/**
+ * Maps a call that failed for good to a reason code: 401 unauthorized, 403 forbidden, 404 the caller's
+ * not-found reason, 400/422 invalid_request, no response forge_unreachable, and any other status — after
+ * retries — `<platform>_<status>` as in the seed's `azure_devops_500`.
+ */
+export function forgeFailure(
+  platform: Platform,
+  operation: string,
+  error: RetriesExhausted,
+  opts: { secrets: readonly string[]; notFound?: FailureReason; serverMessage?: string },
+): PrCreatorError {
+  const { status, network } = error.failure;
+  let reason: FailureReason;
+  if (status === undefined) reason = "forge_unreachable";
+  else if (status === 401) reason = "unauthorized";
+  else if (status === 403) reason = "forbidden";
+  else if (status === 404) reason = opts.notFound ?? "repo_not_found";
+  else if (status === 400 || status === 422) reason = "invalid_request";
+  else reason = `${platform}_${status}`;
+  const what = status === undefined ? `could not be reached (${network ?? "network error"})` : `answered ${status}`;
+  const detail = (opts.serverMessage ?? error.message).replace(/\s+/g, " ").trim().slice(0, 300);
+  const message = redact(`${NAMES[platform]} ${what} to ${operation} after ${error.attempts} attempt${error.attempts > 1 ? "s" : ""}${detail ? `: ${detail}` : ""}.`, opts.secrets);
+  return new PrCreatorError(reason, message, { hint: HINTS[reason], attempts: error.attempts });
+}

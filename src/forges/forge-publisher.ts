@@ -1,0 +1,84 @@
+import { PrCreatorError } from "../domain/errors.js";
+import type { PullRequestSpec } from "../domain/pull-request.js";
+import type { Forge, RemotePullRequest, ResolvedReviewer } from "./forge.js";
+import { PullRequestExistsError } from "./forge.js";
+import { createKeyedLock } from "./keyed-lock.js";
+import type { Publisher, PublishResult } from "./publisher.js";
+
+/** Azure Boards links in commit text (`AB#123`) become work items of the PR. */
+export function workItemsIn(text: string): string[] {
+  return [...new Set([...text.matchAll(/\bAB#(\d+)\b/g)].map((m) => m[1]!))];
+}
+
+/** An open PR is ours when its description carries our trace metadata for the same trace. */
+function isOurs(existing: RemotePullRequest, traceId: string): boolean {
+  return existing.description.includes(`trace_id: ${traceId}`) || existing.description.includes(traceId);
+}
+
+/**
+ * Publishes through a forge, idempotently: the open PR of the same source and target is looked up first
+ * (and again after a duplicate conflict), then updated only where it differs. Work for one branch pair is
+ * serialised in this process; different pairs run in parallel.
+ */
+export function createForgePublisher(forge: Forge): Publisher {
+  const withLock = createKeyedLock();
+
+  async function update(repo: string, existing: RemotePullRequest, pr: PullRequestSpec, reviewers: ResolvedReviewer[]): Promise<PublishResult["status"]> {
+    const patch = {
+      ...(existing.title !== pr.title ? { title: pr.title } : {}),
+      ...(existing.description !== pr.description ? { description: pr.description } : {}),
+      ...(forge.kind === "azure-devops" && existing.is_draft !== pr.is_draft ? { is_draft: pr.is_draft } : {}),
+    };
+    const have = new Set(existing.labels.map((l) => l.toLowerCase()));
+    const labels = pr.labels.filter((l) => !have.has(l.toLowerCase()));
+    const newReviewers = reviewers.filter((r) => !existing.reviewer_ids.includes(r.id));
+    if (Object.keys(patch).length === 0 && labels.length === 0 && newReviewers.length === 0) return "unchanged";
+    await Promise.all([
+      Object.keys(patch).length > 0 ? forge.updatePullRequest(repo, existing.id, patch) : undefined,
+      labels.length > 0 ? forge.addLabels(repo, existing.id, labels) : undefined,
+      newReviewers.length > 0 ? forge.addReviewers(repo, existing, newReviewers) : undefined,
+    ]);
+    return "updated";
+  }
+
+  return {
+    kind: forge.kind,
+    publish: (repo, traceId, pr) =>
+      withLock(`${repo}\u0000${pr.source_branch}\u0000${pr.target_branch}`, async () => {
+        const [existingFirst, names] = await Promise.all([forge.findOpenPullRequest(repo, pr.source_branch, pr.target_branch), forge.resolveReviewers(repo, pr.reviewers)]);
+        const warnings = names.unresolved.map((n) => `Reviewer "${n}" could not be resolved to a ${forge.kind} identity and was not added.`);
+        let existing = existingFirst;
+        if (!existing) {
+          try {
+            const created = await forge.createPullRequest(repo, {
+              title: pr.title,
+              description: pr.description,
+              source_branch: pr.source_branch,
+              target_branch: pr.target_branch,
+              is_draft: pr.is_draft,
+              labels: pr.labels,
+              reviewers: names.resolved,
+              work_items: workItemsIn(pr.description),
+            });
+            return { status: "created", id: created.id, url: created.url, warnings };
+          } catch (error) {
+            if (!(error instanceof PullRequestExistsError)) throw error;
+            // Another process created it between our lookup and our create: take the update path.
+            existing = await forge.findOpenPullRequest(repo, pr.source_branch, pr.target_branch);
+            if (!existing) {
+              throw new PrCreatorError("pr_already_exists", `The forge reports a pull request from ${pr.source_branch} to ${pr.target_branch} already exists, but it cannot be found open.`, {
+                hint: "Check the repository's pull requests; a closing or abandoned PR may still block this pair.",
+              });
+            }
+          }
+        }
+        if (!isOurs(existing, traceId)) {
+          throw new PrCreatorError("pr_already_exists", `An open pull request from ${pr.source_branch} to ${pr.target_branch} already exists (${existing.url}) and was not created for ${traceId}.`, {
+            hint: "Close it or let its owner merge it; pr-creator never takes over a pull request it did not create.",
+          });
+        }
+        const status = await update(repo, existing, pr, names.resolved);
+        return { status, id: existing.id, url: existing.url, warnings };
+      }),
+  };
+}

@@ -1,0 +1,268 @@
+import { throttling } from "@octokit/plugin-throttling";
+import { Octokit } from "@octokit/rest";
+import type { ChangedFile, ChangeRequest, ChangeSet, CommitInfo, CommitSource } from "../domain/commit.js";
+import { PrCreatorError } from "../domain/errors.js";
+import type { FailureReason } from "../domain/reasons.js";
+import type { ReviewerAssignment } from "../domain/pull-request.js";
+import { forgeFailure } from "./forge-errors.js";
+import { PullRequestExistsError, type Forge, type NewPullRequest, type RemotePullRequest, type ResolvedReviewer } from "./forge.js";
+import { parseRetryAfter, RetriesExhausted, withRetry, type CallFailure, type RetryOptions, type RetryPolicy } from "./retry.js";
+
+export interface GitHubConfig {
+  token: string;
+  /** API root; https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server. */
+  apiUrl: string;
+  /** Owner for bare repository names. */
+  owner?: string;
+  timeoutMs: number;
+  /** GitHub's recommended pacing (one write a second, ten requests at a time). */
+  throttle: boolean;
+  retry: RetryPolicy;
+  retryOptions?: RetryOptions;
+}
+
+interface OctokitError {
+  status?: number;
+  message?: string;
+  name?: string;
+  response?: { headers?: Record<string, string | undefined>; data?: { message?: string; errors?: { message?: string; field?: string; code?: string }[] } };
+}
+
+/**
+ * Rate limits arrive as 403 or 429: both become "429" for the retry policy, waiting for Retry-After or
+ * the x-ratelimit-reset time. A request without a response (reset, timeout) is a network failure.
+ */
+export function classifyGitHubError(error: unknown): CallFailure {
+  const e = (error ?? {}) as OctokitError;
+  if (typeof e.status !== "number" || !e.response) return { network: e.name === "AbortError" || e.name === "TimeoutError" ? "TIMEOUT" : "ECONNRESET" };
+  const headers = e.response.headers ?? {};
+  const after = parseRetryAfter(headers["retry-after"]);
+  const exhausted = headers["x-ratelimit-remaining"] === "0" && headers["x-ratelimit-reset"] ? Math.max(0, Number(headers["x-ratelimit-reset"]) * 1000 - Date.now()) : undefined;
+  const secondary = /secondary rate limit/i.test(e.response.data?.message ?? e.message ?? "");
+  const limited = e.status === 429 || (e.status === 403 && (secondary || exhausted !== undefined));
+  return { status: limited ? 429 : e.status, retryAfterMs: after ?? exhausted ?? (secondary ? 60_000 : undefined) };
+}
+
+function serverMessage(error: unknown): string {
+  const data = (error as OctokitError).response?.data;
+  const details = (data?.errors ?? []).map((x) => x.message ?? [x.field, x.code].filter(Boolean).join(" ")).filter(Boolean);
+  return [data?.message ?? (error as Error).message, ...details].filter(Boolean).join(": ");
+}
+
+const ThrottledOctokit = Octokit.plugin(throttling);
+
+const FILE_STATUS: Record<string, ChangedFile["change"]> = {
+  added: "added",
+  removed: "deleted",
+  modified: "modified",
+  renamed: "renamed",
+  copied: "copied",
+  changed: "type_changed",
+  unchanged: "modified",
+};
+
+/**
+ * GitHub through @octokit/rest. Our retry policy is the only retry layer (the retry plugin is not loaded);
+ * the throttling plugin paces requests and recognises rate limits but never retries itself.
+ */
+export function createGitHubForge(cfg: GitHubConfig): Forge {
+  const octokit = new ThrottledOctokit({
+    auth: cfg.token,
+    baseUrl: cfg.apiUrl.replace(/\/+$/, ""),
+    userAgent: "pr-creator",
+    throttle: {
+      enabled: cfg.throttle,
+      onRateLimit: () => false,
+      onSecondaryRateLimit: () => false,
+    },
+  });
+  const logins = new Map<string, Promise<string | null>>();
+
+  function split(repo: string): { owner: string; repo: string } {
+    const [a, b] = repo.split("/");
+    if (b) return { owner: a!, repo: b };
+    if (!cfg.owner) {
+      throw new PrCreatorError("invalid_event", `The repository "${repo}" has no owner.`, { hint: "Send owner/name in the event's repo, or set github.owner in the config (or GITHUB_OWNER)." });
+    }
+    return { owner: cfg.owner, repo };
+  }
+
+  const timeout = () => ({ request: { signal: AbortSignal.timeout(cfg.timeoutMs) } });
+
+  async function call<T>(operation: string, fn: () => Promise<T>, notFound?: FailureReason): Promise<T> {
+    try {
+      return await withRetry(fn, cfg.retry, classifyGitHubError, cfg.retryOptions);
+    } catch (error) {
+      if (!(error instanceof RetriesExhausted)) throw error;
+      throw forgeFailure("github", operation, error, { secrets: [cfg.token], notFound, serverMessage: serverMessage(error.cause) });
+    }
+  }
+
+  type Pull = Awaited<ReturnType<typeof octokit.pulls.get>>["data"];
+  function remote(pr: Pull): RemotePullRequest {
+    return {
+      id: pr.number,
+      url: pr.html_url,
+      title: pr.title,
+      description: pr.body ?? "",
+      source_branch: pr.head.ref,
+      target_branch: pr.base.ref,
+      is_draft: Boolean(pr.draft),
+      labels: pr.labels.map((l) => l.name ?? "").filter(Boolean),
+      reviewer_ids: [...(pr.requested_reviewers ?? []).map((u) => u.login.toLowerCase()), ...(pr.requested_teams ?? []).map((t) => `team:${t.slug.toLowerCase()}`)],
+    };
+  }
+
+  function commitInfo(c: { sha: string; commit: { message: string; author: { name?: string; email?: string; date?: string } | null }; parents: { sha: string }[] }): CommitInfo {
+    const [subject = "", ...rest] = c.commit.message.split("\n");
+    return {
+      hash: c.sha,
+      short_hash: c.sha.slice(0, 7),
+      subject: subject.trim(),
+      body: rest.join("\n").trim(),
+      author: { name: c.commit.author?.name ?? "", email: c.commit.author?.email ?? "" },
+      authored_at: c.commit.author?.date ?? "",
+      parents: c.parents.map((p) => p.sha),
+    };
+  }
+
+  function files(list: { filename: string; status: string; additions: number; deletions: number; previous_filename?: string; patch?: string }[] | undefined): ChangedFile[] {
+    return (list ?? []).map((f) => ({
+      path: f.filename,
+      ...(f.previous_filename ? { old_path: f.previous_filename } : {}),
+      change: FILE_STATUS[f.status] ?? "modified",
+      additions: f.additions,
+      deletions: f.deletions,
+      // GitHub sends no patch for binary files; a text change with no lines is not binary.
+      binary: f.patch === undefined && f.additions + f.deletions === 0 && f.status !== "removed" && f.status !== "renamed",
+    }));
+  }
+
+  const totals = (fs: ChangedFile[]) => ({ additions: fs.reduce((n, f) => n + f.additions, 0), deletions: fs.reduce((n, f) => n + f.deletions, 0) });
+
+  async function addReviewers(repo: string, pr: RemotePullRequest, reviewers: readonly ResolvedReviewer[]): Promise<void> {
+    const missing = reviewers.filter((r) => !pr.reviewer_ids.includes(r.id));
+    if (missing.length === 0) return;
+    const where = split(repo);
+    const users = missing.filter((r) => r.kind === "user").map((r) => r.id);
+    const teams = missing.filter((r) => r.kind === "team").map((r) => r.id.replace(/^team:/, ""));
+    await call("request reviewers", () => octokit.pulls.requestReviewers({ ...where, pull_number: pr.id, reviewers: users, team_reviewers: teams, ...timeout() }));
+  }
+
+  async function addLabels(repo: string, id: number, labels: readonly string[]): Promise<void> {
+    if (labels.length === 0) return;
+    const where = split(repo);
+    await call("add labels", () => octokit.issues.addLabels({ ...where, issue_number: id, labels: [...labels], ...timeout() }));
+  }
+
+  const commits: CommitSource = {
+    async load(request: ChangeRequest): Promise<ChangeSet> {
+      const where = split(request.repo);
+      await call(`read repository ${request.repo}`, () => octokit.repos.get({ ...where, ...timeout() }));
+      await call(`read branch ${request.branch}`, () => octokit.repos.getBranch({ ...where, branch: request.branch, ...timeout() }), "branch_not_found");
+      const head = (await call(`read commit ${request.commit}`, () => octokit.repos.getCommit({ ...where, ref: request.commit, ...timeout() }), "commit_not_found")).data;
+      const onBranch = (await call("compare the commit with its branch", () => octokit.repos.compareCommitsWithBasehead({ ...where, basehead: `${request.branch}...${head.sha}`, ...timeout() }))).data;
+      if (onBranch.status !== "identical" && onBranch.status !== "behind") {
+        throw new PrCreatorError("commit_not_on_branch", `Commit ${head.sha} is not on branch "${request.branch}" of ${request.repo}.`, { hint: "Check the branch in the event." });
+      }
+      if (request.range !== "commit") {
+        const target = await octokit.repos.getBranch({ ...where, branch: request.target_branch, ...timeout() }).then(
+          () => true,
+          (error: OctokitError) => (error.status === 404 ? false : Promise.reject(error)),
+        );
+        if (!target && request.range === "merge-base") {
+          throw new PrCreatorError("branch_not_found", `Target branch "${request.target_branch}" does not exist in ${request.repo}.`, { hint: "Create the target branch or use pr.commit_range: commit." });
+        }
+        if (target) {
+          const cmp = (await call("compare the branch with its target", () => octokit.repos.compareCommitsWithBasehead({ ...where, basehead: `${request.target_branch}...${head.sha}`, ...timeout() }))).data;
+          if (cmp.commits.length > 0) {
+            const fs = files(cmp.files);
+            return { commits: cmp.commits.map(commitInfo), base: cmp.merge_base_commit.sha, range: "merge-base", files: fs, ...totals(fs) };
+          }
+        }
+      }
+      const fs = files(head.files);
+      return { commits: [commitInfo(head)], base: head.parents[0]?.sha ?? null, range: "commit", files: fs, ...totals(fs) };
+    },
+  };
+
+  return {
+    kind: "github",
+    commits,
+
+    async findOpenPullRequest(repo, source, target) {
+      const where = split(repo);
+      const list = await call("list open pull requests", () => octokit.pulls.list({ ...where, state: "open", head: `${where.owner}:${source}`, base: target, per_page: 10, ...timeout() }));
+      const found = list.data[0];
+      return found ? remote(found as Pull) : null;
+    },
+
+    async createPullRequest(repo, pr: NewPullRequest) {
+      const where = split(repo);
+      let created: Pull;
+      try {
+        created = (
+          await withRetry(
+            () => octokit.pulls.create({ ...where, title: pr.title, body: pr.description, head: pr.source_branch, base: pr.target_branch, draft: pr.is_draft, ...timeout() }),
+            cfg.retry,
+            classifyGitHubError,
+            cfg.retryOptions,
+          )
+        ).data;
+      } catch (error) {
+        if (!(error instanceof RetriesExhausted)) throw error;
+        const text = serverMessage(error.cause);
+        if (/pull request already exists/i.test(text)) throw new PullRequestExistsError(text);
+        const fields = ((error.cause as OctokitError).response?.data?.errors ?? []).map((x) => x.field);
+        if (error.failure.status === 422 && (fields.includes("head") || fields.includes("base"))) {
+          throw new PrCreatorError("branch_not_found", `GitHub cannot open the pull request: ${text}.`, { hint: "Push both branches first.", attempts: error.attempts });
+        }
+        throw forgeFailure("github", "create the pull request", error, { secrets: [cfg.token], serverMessage: text });
+      }
+      const made = remote(created);
+      await Promise.all([addReviewers(repo, made, pr.reviewers), addLabels(repo, made.id, pr.labels)]);
+      return { ...made, labels: [...new Set([...made.labels, ...pr.labels])], reviewer_ids: [...made.reviewer_ids, ...pr.reviewers.map((r) => r.id)] };
+    },
+
+    async updatePullRequest(repo, id, patch) {
+      const where = split(repo);
+      // Draft state changes only through GraphQL on GitHub; title and body are what the REST update carries.
+      if (patch.title === undefined && patch.description === undefined) return;
+      await call(`update pull request #${id}`, () =>
+        octokit.pulls.update({ ...where, pull_number: id, ...(patch.title !== undefined ? { title: patch.title } : {}), ...(patch.description !== undefined ? { body: patch.description } : {}), ...timeout() }),
+      );
+    },
+
+    async resolveReviewers(_repo, reviewers: readonly ReviewerAssignment[]) {
+      const resolved: ResolvedReviewer[] = [];
+      const unresolved: string[] = [];
+      const answers = await Promise.all(
+        reviewers.map(async (r) => {
+          const team = /^(?:team:|[^/]+\/)(.+)$/.exec(r.name);
+          if (team) return { r, id: `team:${team[1]!.toLowerCase()}`, kind: "team" as const };
+          const key = r.name.toLowerCase();
+          let login = logins.get(key);
+          if (!login) {
+            const lookup = () =>
+              octokit.users.getByUsername({ username: r.name, ...timeout() }).then(
+                (res) => res.data.login.toLowerCase(),
+                (error: OctokitError) => (error.status === 404 ? null : Promise.reject(error)),
+              );
+            login = call(`look up user ${r.name}`, lookup);
+            logins.set(key, login);
+            login.catch(() => logins.delete(key));
+          }
+          return { r, id: await login, kind: "user" as const };
+        }),
+      );
+      for (const { r, id, kind } of answers) {
+        if (id) resolved.push({ name: r.name, required: r.required, id, kind });
+        else unresolved.push(r.name);
+      }
+      return { resolved, unresolved };
+    },
+
+    addReviewers,
+    addLabels,
+  };
+}
