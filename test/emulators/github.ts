@@ -1,0 +1,774 @@
+/**
+ * A loopback emulator of the part of GitHub's REST API that pr-creator uses, for driving the unmodified
+ * `@octokit/rest` client in tests:
+ *
+ *   const gh = await startGitHubEmulator();
+ *   gh.seedRepo("acme/OrderService", { default_branch: "main", branches: { main: sha1 }, commits: { … } });
+ *   const octokit = new Octokit({ auth: "test-token", baseUrl: gh.url });
+ *
+ * Routes (octokit method → HTTP): repos.get, repos.getBranch, repos.getCommit, repos.compareCommits (also
+ * reached by compareCommitsWithBasehead), pulls.list / get / create / update / requestReviewers,
+ * issues.addLabels, users.getByUsername. Any other path answers 404 like GitHub does.
+ *
+ * Behaviour copied from GitHub (see /work/shared/reference/forge-api-facts.md and the OpenAPI description in
+ * @octokit/openapi): error bodies `{ message, documentation_url, status }` (422s add `errors`), the duplicate
+ * PR and title/body length 422s, branch and "No commits between" 422s, per-repo PR numbers from 1, 401 "Bad
+ * credentials", and rate-limit headers on every answer. Response objects carry every property the
+ * description marks required (checked by test/emulators/github.test.ts against the dereferenced description).
+ *
+ * Simplifications: one token and one viewer (`login`, who authors every PR); no forks (a head `other:branch`
+ * with another owner is an invalid head); a compare's `files` are folded from the seeded per-commit file
+ * lists rather than diffed; PRs are never mergeable-computed (`mergeable: null`, "unknown").
+ */
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { hasCycle, resolveRef, type SeedCommit } from "./github-graph.js";
+import {
+  compare,
+  hex40,
+  key,
+  nodeId,
+  pullTips,
+  renderBranch,
+  renderCommit,
+  renderComparison,
+  renderLabel,
+  renderPublicUser,
+  renderPull,
+  renderRepository,
+  timestamp,
+  type EmulatorState,
+  type LabelRecord,
+  type Links,
+  type PullRecord,
+  type RepoRecord,
+  type TeamRecord,
+  type UserRecord,
+} from "./github-model.js";
+
+export type { FileStatus, GitIdentity, SeedCommit, SeedFile } from "./github-graph.js";
+export type { EmulatorState, LabelRecord, PullRecord, RepoRecord, TeamRecord, UserRecord } from "./github-model.js";
+
+/** Emulated routes, named after the octokit method that calls them. */
+export type GitHubRoute =
+  | "pulls.create"
+  | "pulls.list"
+  | "pulls.get"
+  | "pulls.update"
+  | "pulls.requestReviewers"
+  | "issues.addLabels"
+  | "repos.get"
+  | "repos.getBranch"
+  | "repos.getCommit"
+  | "repos.compareCommits"
+  | "users.getByUsername";
+
+export type FaultRoute = GitHubRoute | "*";
+
+export type Fault =
+  /** Answer with this status instead; `body` defaults to `{ message, documentation_url }`; `headers` override the usual ones. */
+  | { status: number; body?: unknown; headers?: Record<string, string> }
+  /** Wait, then answer normally (on top of `latencyMs`). */
+  | { delayMs: number }
+  /** Never answer; the connection stays open until the client gives up or the emulator closes. */
+  | { hang: true }
+  /** Destroy the connection without answering. */
+  | { reset: true };
+
+export interface RequestLogEntry {
+  method: string;
+  /** Path and query string as sent, e.g. "/repos/acme/OrderService/pulls?state=open&head=acme%3Afeature". */
+  path: string;
+  route: GitHubRoute | "unknown";
+  /** The status answered; "reset" / "hang" for those faults, "aborted" when the client left first, null while pending. */
+  status: number | "reset" | "hang" | "aborted" | null;
+  /** Date.now() on arrival. */
+  at: number;
+  /** The parsed JSON request body, when there was one. */
+  body?: unknown;
+}
+
+export interface RepoSeed {
+  /** Must name one of `branches`. Default "main". */
+  default_branch?: string;
+  /** Branch name → tip sha (a key of `commits`). */
+  branches: Record<string, string>;
+  /** Sha → commit. Parents must be seeded too. */
+  commits: Record<string, SeedCommit>;
+  /** When given, only these logins can be requested as reviewers; otherwise any user added with addUser. */
+  collaborators?: string[];
+  private?: boolean;
+  description?: string;
+  /** Labels that exist before the test (addLabels creates missing ones with color "ededed"). */
+  labels?: { name: string; color?: string; description?: string }[];
+}
+
+export interface GitHubEmulatorOptions {
+  /** Delay before every answer, in ms. */
+  latencyMs?: number;
+  /** The only accepted token (`Authorization: token X` or `Bearer X`). Default "test-token". */
+  token?: string;
+  /** The login the token belongs to, author of created PRs. Default "pr-creator-bot". */
+  login?: string;
+}
+
+export interface GitHubEmulator {
+  /** Base URL for `new Octokit({ baseUrl })`, e.g. "http://127.0.0.1:41234" (no trailing slash, no /api/v3). */
+  url: string;
+  /** The live state; tests may read it or change it (e.g. move a branch tip). */
+  state: EmulatorState;
+  /** Creates (or replaces) a repository; its owner becomes an organisation unless already added as a user. */
+  seedRepo(fullName: string, seed: RepoSeed): RepoRecord;
+  addUser(login: string, profile?: { name?: string; email?: string; type?: UserRecord["type"] }): UserRecord;
+  /** Creates a team of `org` (an organisation, created when missing); unknown members are added as users. */
+  addTeam(org: string, slug: string, members?: string[]): TeamRecord;
+  /** Applies `fault` to the next `times` requests matching `route` ("*" = any), in injection order. */
+  inject(route: FaultRoute, fault: Fault, times?: number): void;
+  /** Every request, in arrival order. */
+  requests: RequestLogEntry[];
+  /** How many requests reached `route` (all requests without one). */
+  calls(route?: FaultRoute): number;
+  /** Forgets repos, users, teams, PRs, faults, the request log and rate-limit use. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** Fault presets shaped like GitHub's real rate-limit and outage answers. */
+export const githubFaults = {
+  /** Primary limit exhausted: 403 (or 429) with x-ratelimit-remaining 0 and a reset `resetInSeconds` from now. */
+  primaryRateLimit(resetInSeconds = 60, status: 403 | 429 = 403): Fault {
+    return {
+      status,
+      headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + resetInSeconds) },
+      body: {
+        message: "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID EMULATED.",
+        documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+        status: String(status),
+      },
+    };
+  },
+  /** Secondary (abuse) limit: 403 (or 429) with retry-after and GitHub's message. */
+  secondaryRateLimit(retryAfterSeconds = 60, status: 403 | 429 = 403): Fault {
+    return {
+      status,
+      headers: { "retry-after": String(retryAfterSeconds) },
+      body: {
+        message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+        documentation_url: "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+        status: String(status),
+      },
+    };
+  },
+  /** A bare 429 with retry-after (no rate-limit wording, remaining not 0). */
+  tooManyRequests(retryAfterSeconds = 1): Fault {
+    return { status: 429, headers: { "retry-after": String(retryAfterSeconds) } };
+  },
+  serverError(status: 500 | 502 | 503 | 504 = 502): Fault {
+    return { status };
+  },
+};
+
+const DOCS: Record<GitHubRoute, string> = {
+  "repos.get": "https://docs.github.com/rest/repos/repos#get-a-repository",
+  "repos.getBranch": "https://docs.github.com/rest/branches/branches#get-a-branch",
+  "repos.getCommit": "https://docs.github.com/rest/commits/commits#get-a-commit",
+  "repos.compareCommits": "https://docs.github.com/rest/commits/commits#compare-two-commits",
+  "pulls.list": "https://docs.github.com/rest/pulls/pulls#list-pull-requests",
+  "pulls.get": "https://docs.github.com/rest/pulls/pulls#get-a-pull-request",
+  "pulls.create": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+  "pulls.update": "https://docs.github.com/rest/pulls/pulls#update-a-pull-request",
+  "pulls.requestReviewers": "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request",
+  "issues.addLabels": "https://docs.github.com/rest/issues/labels#add-labels-to-an-issue",
+  "users.getByUsername": "https://docs.github.com/rest/users/users#get-a-user",
+};
+
+/** GitHub's limits, counted in characters (code points), as Ruby's String#length does. */
+export const TITLE_MAX = 256;
+export const BODY_MAX = 65536;
+const LABEL_NAME_MAX = 50;
+const RATE_LIMIT = 5000;
+
+interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Matched {
+  route: GitHubRoute;
+  owner: string;
+  repo: string;
+  /** Branch, ref, basehead, pull/issue number or username, by route. */
+  arg: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const chars = (s: string): number => [...s].length;
+
+function errorBody(message: string, documentationUrl: string, status: number, errors?: unknown[]): Answer {
+  const body: Record<string, unknown> = { message };
+  if (errors) body.errors = errors;
+  body.documentation_url = documentationUrl;
+  body.status = String(status);
+  return { status, body };
+}
+
+const notFound = (route: GitHubRoute, message = "Not Found"): Answer => errorBody(message, DOCS[route], 404);
+const validationFailed = (route: GitHubRoute, errors: unknown[]): Answer => errorBody("Validation Failed", DOCS[route], 422, errors);
+/** GitHub's answer when the body breaks the operation's JSON schema. */
+const invalidRequest = (route: GitHubRoute, detail: string): Answer => errorBody(`Invalid request.\n\n${detail}`, DOCS[route], 422);
+
+/** Maps method + path to a route; undefined for anything not emulated. */
+function match(method: string, segments: string[]): Matched | undefined {
+  const [first, owner, repo, kind, ...rest] = segments;
+  if (first === "users" && segments.length === 2 && method === "GET") return { route: "users.getByUsername", owner: "", repo: "", arg: owner! };
+  if (first !== "repos" || owner === undefined || repo === undefined) return undefined;
+  const base = { owner, repo };
+  if (kind === undefined) return method === "GET" ? { route: "repos.get", ...base, arg: "" } : undefined;
+  const tail = rest.join("/");
+  if (method === "GET" && rest.length > 0) {
+    if (kind === "branches") return { route: "repos.getBranch", ...base, arg: tail };
+    if (kind === "commits") return { route: "repos.getCommit", ...base, arg: tail };
+    if (kind === "compare") return { route: "repos.compareCommits", ...base, arg: tail };
+  }
+  if (kind === "pulls") {
+    if (rest.length === 0 && method === "GET") return { route: "pulls.list", ...base, arg: "" };
+    if (rest.length === 0 && method === "POST") return { route: "pulls.create", ...base, arg: "" };
+    const [number, sub] = rest;
+    if (number === undefined || !/^\d+$/.test(number)) return undefined;
+    if (rest.length === 1 && method === "GET") return { route: "pulls.get", ...base, arg: number };
+    if (rest.length === 1 && method === "PATCH") return { route: "pulls.update", ...base, arg: number };
+    if (rest.length === 2 && sub === "requested_reviewers" && method === "POST") return { route: "pulls.requestReviewers", ...base, arg: number };
+  }
+  if (kind === "issues" && rest.length === 2 && rest[1] === "labels" && method === "POST" && /^\d+$/.test(rest[0]!)) {
+    return { route: "issues.addLabels", ...base, arg: rest[0]! };
+  }
+  return undefined;
+}
+
+export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Promise<GitHubEmulator> {
+  const token = opts.token ?? "test-token";
+  const latencyMs = opts.latencyMs ?? 0;
+  const viewerLogin = opts.login ?? "pr-creator-bot";
+  const state: EmulatorState = { repos: new Map(), users: new Map(), teams: new Map(), viewer: viewerLogin, nextId: 1000 };
+  const requests: RequestLogEntry[] = [];
+  const faults: { route: FaultRoute; fault: Fault; left: number }[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let links: Links = { api: "", html: "https://github.com" };
+  let used = 0;
+  let windowStart = Math.floor(Date.now() / 1000);
+  let requestSeq = 0;
+
+  const newId = () => state.nextId++;
+
+  const addUser: GitHubEmulator["addUser"] = (login, profile = {}) => {
+    const existing = state.users.get(login.toLowerCase());
+    if (existing) {
+      if (profile.name !== undefined) existing.name = profile.name;
+      if (profile.email !== undefined) existing.email = profile.email;
+      if (profile.type !== undefined) existing.type = profile.type;
+      return existing;
+    }
+    const id = newId();
+    const user: UserRecord = {
+      login,
+      id,
+      node_id: nodeId(profile.type === "Organization" ? "O" : "U", id),
+      type: profile.type ?? "User",
+      name: profile.name ?? null,
+      email: profile.email ?? null,
+      created_at: "2020-01-01T00:00:00Z",
+    };
+    state.users.set(login.toLowerCase(), user);
+    return user;
+  };
+
+  const ensureOrg = (login: string) => state.users.get(login.toLowerCase()) ?? addUser(login, { type: "Organization" });
+
+  const seedRepo: GitHubEmulator["seedRepo"] = (fullName, seed) => {
+    const parts = fullName.split("/");
+    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new Error(`seedRepo: "${fullName}" is not "owner/name"`);
+    const commits = new Map(Object.entries(seed.commits));
+    for (const [sha, commit] of commits) {
+      for (const parent of commit.parents) if (!commits.has(parent)) throw new Error(`seedRepo ${fullName}: commit ${sha} has unseeded parent ${parent}`);
+    }
+    if (hasCycle(commits)) throw new Error(`seedRepo ${fullName}: the parent graph has a cycle`);
+    const branches = new Map(Object.entries(seed.branches));
+    for (const [name, sha] of branches) if (!commits.has(sha)) throw new Error(`seedRepo ${fullName}: branch ${name} points at unseeded ${sha}`);
+    const defaultBranch = seed.default_branch ?? "main";
+    if (!branches.has(defaultBranch)) throw new Error(`seedRepo ${fullName}: default branch ${defaultBranch} is not in branches`);
+    const owner = ensureOrg(parts[0]);
+    const id = newId();
+    const labels = new Map<string, LabelRecord>();
+    for (const label of seed.labels ?? []) {
+      const labelId = newId();
+      labels.set(label.name.toLowerCase(), { id: labelId, node_id: nodeId("LA", labelId), name: label.name, color: label.color ?? "ededed", description: label.description ?? null, default: false });
+    }
+    const dates = [...commits.values()].map((c) => Date.parse((c.committer ?? c.author).date)).filter((n) => !Number.isNaN(n));
+    const repo: RepoRecord = {
+      owner: owner.login,
+      name: parts[1],
+      full_name: `${owner.login}/${parts[1]}`,
+      id,
+      node_id: nodeId("R", id),
+      private: seed.private ?? false,
+      description: seed.description ?? null,
+      default_branch: defaultBranch,
+      branches,
+      commits,
+      collaborators: seed.collaborators ? [...seed.collaborators] : undefined,
+      labels,
+      pulls: [],
+      created_at: "2020-01-01T00:00:00Z",
+      pushed_at: dates.length > 0 ? timestamp(new Date(Math.max(...dates))) : "2020-01-01T00:00:00Z",
+    };
+    state.repos.set(key(fullName), repo);
+    return repo;
+  };
+
+  const addTeam: GitHubEmulator["addTeam"] = (org, slug, members = []) => {
+    const orgUser = ensureOrg(org);
+    for (const member of members) if (!state.users.has(member.toLowerCase())) addUser(member);
+    const id = newId();
+    const team: TeamRecord = { org: orgUser.login, slug, name: slug, id, node_id: nodeId("T", id), members: [...members] };
+    state.teams.set(key(org, slug), team);
+    return team;
+  };
+
+  const reset = () => {
+    state.repos.clear();
+    state.users.clear();
+    state.teams.clear();
+    state.nextId = 1000;
+    faults.length = 0;
+    requests.length = 0;
+    used = 0;
+    windowStart = Math.floor(Date.now() / 1000);
+    addUser(viewerLogin);
+  };
+  addUser(viewerLogin);
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+
+  const takeFault = (route: GitHubRoute | "unknown"): Fault | undefined => {
+    const index = faults.findIndex((f) => f.route === "*" || f.route === route);
+    if (index < 0) return undefined;
+    const entry = faults[index]!;
+    entry.left -= 1;
+    if (entry.left <= 0) faults.splice(index, 1);
+    return entry.fault;
+  };
+
+  const standardHeaders = (): Record<string, string> => {
+    const now = Math.floor(Date.now() / 1000);
+    if (now >= windowStart + 3600) {
+      windowStart = now;
+      used = 0;
+    }
+    return {
+      "content-type": "application/json; charset=utf-8",
+      "x-github-api-version-selected": "2022-11-28",
+      "x-github-media-type": "github.v3; format=json",
+      "x-github-request-id": `E${(++requestSeq).toString(16).toUpperCase().padStart(4, "0")}:${process.pid.toString(16).toUpperCase()}:${hex40("req", requestSeq).slice(0, 12).toUpperCase()}`,
+      "x-ratelimit-limit": String(RATE_LIMIT),
+      "x-ratelimit-remaining": String(Math.max(RATE_LIMIT - used, 0)),
+      "x-ratelimit-reset": String(windowStart + 3600),
+      "x-ratelimit-used": String(used),
+      "x-ratelimit-resource": "core",
+    };
+  };
+
+  const send = (res: ServerResponse, entry: RequestLogEntry, answer: Answer) => {
+    if (res.destroyed || res.writableEnded) {
+      entry.status = "aborted";
+      return;
+    }
+    entry.status = answer.status;
+    const text = answer.body === undefined ? "" : JSON.stringify(answer.body);
+    const headers: Record<string, string> = { ...standardHeaders(), "content-length": String(Buffer.byteLength(text)) };
+    for (const [name, value] of Object.entries(answer.headers ?? {})) headers[name.toLowerCase()] = value;
+    res.writeHead(answer.status, headers);
+    res.end(text);
+  };
+
+  // ---- handlers -------------------------------------------------------------------------------------
+
+  const findRepo = (m: Matched) => state.repos.get(key(m.owner, m.repo));
+  const findPull = (repo: RepoRecord, number: string) => repo.pulls[Number(number) - 1];
+  const viewer = () => state.users.get(viewerLogin.toLowerCase())!;
+
+  /** Type checks for string/boolean body fields, as GitHub's schema validation reports them. */
+  const checkTypes = (route: GitHubRoute, body: Record<string, unknown>, strings: string[], booleans: string[], nullable: string[] = []): Answer | undefined => {
+    for (const field of strings) {
+      const v = body[field];
+      if (v === undefined || (v === null && nullable.includes(field))) continue;
+      if (typeof v !== "string") return invalidRequest(route, `For 'properties/${field}', ${JSON.stringify(v)} is not a string.`);
+    }
+    for (const field of booleans) {
+      const v = body[field];
+      if (v !== undefined && typeof v !== "boolean") return invalidRequest(route, `For 'properties/${field}', ${JSON.stringify(v)} is not a boolean.`);
+    }
+    return undefined;
+  };
+
+  const lengthErrors = (title: unknown, body: unknown) => {
+    const errors: Record<string, string>[] = [];
+    if (typeof title === "string" && chars(title) > TITLE_MAX) {
+      errors.push({ resource: "Issue", code: "custom", field: "title", message: `title is too long (maximum is ${TITLE_MAX} characters)` });
+    }
+    if (typeof body === "string" && chars(body) > BODY_MAX) {
+      errors.push({ resource: "Issue", code: "custom", field: "body", message: `body is too long (maximum is ${BODY_MAX} characters)` });
+    }
+    return errors;
+  };
+
+  const duplicateOf = (repo: RepoRecord, headRef: string, baseRef: string, except?: PullRecord) =>
+    repo.pulls.find((p) => p !== except && p.state === "open" && p.head.ref === headRef && p.base.ref === baseRef);
+
+  const duplicateAnswer = (route: GitHubRoute, repo: RepoRecord, headRef: string) =>
+    validationFailed(route, [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${repo.owner}:${headRef}.` }]);
+
+  const createPull = (m: Matched, repo: RepoRecord, body: unknown): Answer => {
+    const route = m.route;
+    if (!isObject(body)) return invalidRequest(route, "Body should be a JSON object.");
+    const typeError = checkTypes(route, body, ["title", "head", "base", "body", "head_repo"], ["draft", "maintainer_can_modify"], ["body"]);
+    if (typeError) return typeError;
+    if (body.head === undefined) return invalidRequest(route, `"head" wasn't supplied.`);
+    if (body.base === undefined) return invalidRequest(route, `"base" wasn't supplied.`);
+    const title = body.title as string | undefined;
+    if (title === undefined || title.trim() === "") return validationFailed(route, [{ resource: "PullRequest", code: "missing_field", field: "title" }]);
+    const headSpelled = body.head as string;
+    const baseRef = body.base as string;
+    const colon = headSpelled.indexOf(":");
+    const headOwner = colon >= 0 ? headSpelled.slice(0, colon) : repo.owner;
+    const headRef = colon >= 0 ? headSpelled.slice(colon + 1) : headSpelled;
+    const errors: Record<string, string>[] = [];
+    if (headOwner.toLowerCase() !== repo.owner.toLowerCase() || !repo.branches.has(headRef)) errors.push({ resource: "PullRequest", field: "head", code: "invalid" });
+    if (!repo.branches.has(baseRef)) errors.push({ resource: "PullRequest", field: "base", code: "invalid" });
+    errors.push(...lengthErrors(title, body.body));
+    if (errors.length > 0) return validationFailed(route, errors);
+    if (duplicateOf(repo, headRef, baseRef)) return duplicateAnswer(route, repo, headRef);
+    const headSha = repo.branches.get(headRef)!;
+    const baseSha = repo.branches.get(baseRef)!;
+    const cmp = compare(repo, baseSha, headSha);
+    if (!cmp) {
+      return validationFailed(route, [{ resource: "PullRequest", code: "custom", message: `The ${repo.owner}:${headRef} branch has no history in common with ${repo.owner}:${baseRef}` }]);
+    }
+    if (cmp.ahead.length === 0) return validationFailed(route, [{ resource: "PullRequest", code: "custom", message: `No commits between ${baseRef} and ${headSpelled}` }]);
+    const id = newId();
+    const now = timestamp();
+    const pr: PullRecord = {
+      number: repo.pulls.length + 1,
+      id,
+      node_id: nodeId("PR", id),
+      title,
+      body: typeof body.body === "string" ? body.body : null,
+      state: "open",
+      draft: body.draft === true,
+      head: { ref: headRef, sha: headSha },
+      base: { ref: baseRef, sha: baseSha },
+      user: viewer().login,
+      labels: [],
+      requested_reviewers: [],
+      requested_teams: [],
+      created_at: now,
+      updated_at: now,
+      closed_at: null,
+      maintainer_can_modify: false,
+    };
+    repo.pulls.push(pr);
+    return { status: 201, body: renderPull(repo, pr, state, links, true), headers: { location: `${links.api}/repos/${repo.full_name}/pulls/${pr.number}` } };
+  };
+
+  const updatePull = (m: Matched, repo: RepoRecord, pr: PullRecord, body: unknown): Answer => {
+    const route = m.route;
+    if (!isObject(body)) return invalidRequest(route, "Body should be a JSON object.");
+    const typeError = checkTypes(route, body, ["title", "body", "state", "base"], ["maintainer_can_modify"], ["body"]);
+    if (typeError) return typeError;
+    if (body.state !== undefined && body.state !== "open" && body.state !== "closed") {
+      return invalidRequest(route, `For 'properties/state', ${JSON.stringify(body.state)} is not one of ["open", "closed"].`);
+    }
+    const errors: Record<string, string>[] = [];
+    const baseRef = (body.base as string | undefined) ?? pr.base.ref;
+    if (body.base !== undefined && !repo.branches.has(baseRef)) errors.push({ resource: "PullRequest", field: "base", code: "invalid" });
+    errors.push(...lengthErrors(body.title, body.body));
+    if (errors.length > 0) return validationFailed(route, errors);
+    const nextState = (body.state as PullRecord["state"] | undefined) ?? pr.state;
+    if (nextState === "open") {
+      if (pr.state === "closed" && !repo.branches.has(pr.head.ref)) return validationFailed(route, [{ resource: "PullRequest", field: "head", code: "invalid" }]);
+      if (duplicateOf(repo, pr.head.ref, baseRef, pr)) return duplicateAnswer(route, repo, pr.head.ref);
+    }
+    const tips = pullTips(repo, pr);
+    if (typeof body.title === "string") pr.title = body.title;
+    if (body.body !== undefined) pr.body = typeof body.body === "string" ? body.body : null;
+    if (typeof body.maintainer_can_modify === "boolean") pr.maintainer_can_modify = body.maintainer_can_modify;
+    pr.head.sha = tips.head;
+    pr.base = { ref: baseRef, sha: repo.branches.get(baseRef) ?? tips.base };
+    if (nextState !== pr.state) {
+      pr.state = nextState;
+      pr.closed_at = nextState === "closed" ? timestamp() : null;
+    }
+    pr.updated_at = timestamp();
+    return { status: 200, body: renderPull(repo, pr, state, links, true) };
+  };
+
+  const requestReviewers = (m: Matched, repo: RepoRecord, pr: PullRecord, body: unknown): Answer => {
+    const route = m.route;
+    if (!isObject(body)) return invalidRequest(route, "Body should be a JSON object.");
+    const reviewers = body.reviewers ?? [];
+    const teamSlugs = body.team_reviewers ?? [];
+    if (!Array.isArray(reviewers) || !reviewers.every((r) => typeof r === "string")) return invalidRequest(route, "For 'properties/reviewers', it is not an array of strings.");
+    if (!Array.isArray(teamSlugs) || !teamSlugs.every((r) => typeof r === "string")) return invalidRequest(route, "For 'properties/team_reviewers', it is not an array of strings.");
+    if (body.reviewers === undefined && body.team_reviewers === undefined) return invalidRequest(route, `No subschema in "anyOf" matched.`);
+    const notCollaborator = errorBody(
+      `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${repo.full_name} repository.`,
+      DOCS[route],
+      422,
+    );
+    if (reviewers.some((login) => login.toLowerCase() === pr.user.toLowerCase())) return errorBody("Review cannot be requested from pull request author.", DOCS[route], 422);
+    const users: UserRecord[] = [];
+    for (const login of reviewers) {
+      const user = state.users.get(login.toLowerCase());
+      if (!user || user.type === "Organization") return notCollaborator;
+      const isOwner = user.login.toLowerCase() === repo.owner.toLowerCase();
+      if (repo.collaborators && !isOwner && !repo.collaborators.some((c) => c.toLowerCase() === user.login.toLowerCase())) return notCollaborator;
+      users.push(user);
+    }
+    const teams: TeamRecord[] = [];
+    for (const slug of teamSlugs) {
+      const team = state.teams.get(key(repo.owner, slug));
+      if (!team) return notCollaborator;
+      teams.push(team);
+    }
+    for (const user of users) if (!pr.requested_reviewers.some((l) => l.toLowerCase() === user.login.toLowerCase())) pr.requested_reviewers.push(user.login);
+    for (const team of teams) if (!pr.requested_teams.some((s) => s.toLowerCase() === team.slug.toLowerCase())) pr.requested_teams.push(team.slug);
+    pr.updated_at = timestamp();
+    return { status: 201, body: renderPull(repo, pr, state, links, false) };
+  };
+
+  const addLabels = (m: Matched, repo: RepoRecord, pr: PullRecord, body: unknown): Answer => {
+    const route = m.route;
+    const raw: unknown = Array.isArray(body) ? body : isObject(body) ? body.labels : undefined;
+    if (!Array.isArray(raw) || raw.length === 0) return invalidRequest(route, `For 'properties/labels', ${JSON.stringify(raw ?? null)} should be a non-empty array.`);
+    const names: string[] = [];
+    for (const item of raw) {
+      const name = typeof item === "string" ? item : isObject(item) && typeof item.name === "string" ? item.name : undefined;
+      if (name === undefined) return invalidRequest(route, `For 'items', ${JSON.stringify(item)} is not a string or an object with a name.`);
+      if (name.trim() === "") return validationFailed(route, [{ resource: "Label", code: "invalid", field: "name" }]);
+      if (chars(name) > LABEL_NAME_MAX) return validationFailed(route, [{ resource: "Label", code: "custom", field: "name", message: `name is too long (maximum is ${LABEL_NAME_MAX} characters)` }]);
+      names.push(name);
+    }
+    for (const name of names) {
+      let label = repo.labels.get(name.toLowerCase());
+      if (!label) {
+        const id = newId();
+        label = { id, node_id: nodeId("LA", id), name, color: "ededed", description: null, default: false };
+        repo.labels.set(name.toLowerCase(), label);
+      }
+      if (!pr.labels.includes(label)) pr.labels.push(label);
+    }
+    pr.updated_at = timestamp();
+    return { status: 200, body: pr.labels.map((label) => renderLabel(repo, label, links)) };
+  };
+
+  const listPulls = (m: Matched, repo: RepoRecord, query: URLSearchParams, path: string): Answer => {
+    const route = m.route;
+    const stateFilter = query.get("state") ?? "open";
+    if (!["open", "closed", "all"].includes(stateFilter)) return invalidRequest(route, `For 'state', "${stateFilter}" is not one of ["open", "closed", "all"].`);
+    let pulls = repo.pulls.filter((p) => stateFilter === "all" || p.state === stateFilter);
+    const head = query.get("head");
+    // GitHub filters on head only in the documented "user:ref-name" form; a bare branch name is ignored.
+    if (head !== null && head.includes(":")) {
+      const colon = head.indexOf(":");
+      const owner = head.slice(0, colon).toLowerCase();
+      const ref = head.slice(colon + 1);
+      pulls = pulls.filter((p) => repo.owner.toLowerCase() === owner && p.head.ref === ref);
+    }
+    const base = query.get("base");
+    if (base !== null) pulls = pulls.filter((p) => p.base.ref === base);
+    const sort = query.get("sort") ?? "created";
+    const direction = query.get("direction") ?? (sort === "created" ? "desc" : "asc");
+    const field = sort === "updated" ? "updated_at" : "created_at";
+    pulls = [...pulls].sort((a, b) => a[field].localeCompare(b[field]) || a.number - b.number);
+    if (direction === "desc") pulls.reverse();
+    const perPage = Math.min(Math.max(Number(query.get("per_page") ?? 30) || 30, 1), 100);
+    const page = Math.max(Number(query.get("page") ?? 1) || 1, 1);
+    const last = Math.max(Math.ceil(pulls.length / perPage), 1);
+    const headers: Record<string, string> = {};
+    if (last > 1) {
+      const pageUrl = (n: number) => {
+        const q = new URLSearchParams(query);
+        q.set("per_page", String(perPage));
+        q.set("page", String(n));
+        return `<${links.api}${path}?${q.toString()}>`;
+      };
+      const rels: string[] = [];
+      if (page > 1) rels.push(`${pageUrl(page - 1)}; rel="prev"`);
+      if (page < last) rels.push(`${pageUrl(page + 1)}; rel="next"`, `${pageUrl(last)}; rel="last"`);
+      if (page > 1) rels.push(`${pageUrl(1)}; rel="first"`);
+      headers.link = rels.join(", ");
+    }
+    const slice = pulls.slice((page - 1) * perPage, page * perPage);
+    return { status: 200, body: slice.map((p) => renderPull(repo, p, state, links, false)), headers };
+  };
+
+  const compareCommits = (m: Matched, repo: RepoRecord): Answer => {
+    const route = m.route;
+    const at = m.arg.indexOf("...");
+    if (at < 0) return notFound(route);
+    const strip = (spec: string) => {
+      const colon = spec.indexOf(":");
+      if (colon < 0) return spec;
+      return spec.slice(0, colon).toLowerCase() === repo.owner.toLowerCase() ? spec.slice(colon + 1) : undefined;
+    };
+    const spelled = { base: m.arg.slice(0, at), head: m.arg.slice(at + 3) };
+    const baseRef = strip(spelled.base);
+    const headRef = strip(spelled.head);
+    if (baseRef === undefined || headRef === undefined) return notFound(route);
+    const base = resolveRef(baseRef, repo.branches, repo.commits);
+    const head = resolveRef(headRef, repo.branches, repo.commits);
+    if (!("sha" in base) || !("sha" in head)) return notFound(route);
+    const cmp = compare(repo, base.sha, head.sha);
+    if (!cmp) return notFound(route, `No common ancestor between ${spelled.base} and ${spelled.head}.`);
+    return { status: 200, body: renderComparison(repo, spelled, { base: base.sha, head: head.sha }, cmp, state, links) };
+  };
+
+  const handle = (m: Matched, query: URLSearchParams, path: string, body: unknown): Answer => {
+    if (m.route === "users.getByUsername") {
+      const user = state.users.get(m.arg.toLowerCase());
+      return user ? { status: 200, body: renderPublicUser(user, links) } : notFound(m.route);
+    }
+    const repo = findRepo(m);
+    if (!repo) return notFound(m.route);
+    switch (m.route) {
+      case "repos.get":
+        return { status: 200, body: renderRepository(repo, state.users.get(repo.owner.toLowerCase())!, links, true) };
+      case "repos.getBranch":
+        return repo.branches.has(m.arg) ? { status: 200, body: renderBranch(repo, m.arg, state, links) } : notFound(m.route, "Branch not found");
+      case "repos.getCommit": {
+        const resolved = resolveRef(m.arg, repo.branches, repo.commits);
+        if (!("sha" in resolved)) return errorBody(`No commit found for SHA: ${m.arg}`, DOCS[m.route], 422);
+        return { status: 200, body: renderCommit(repo, resolved.sha, state, links, true) };
+      }
+      case "repos.compareCommits":
+        return compareCommits(m, repo);
+      case "pulls.list":
+        return listPulls(m, repo, query, path);
+      case "pulls.create":
+        return createPull(m, repo, body);
+      default: {
+        const pr = findPull(repo, m.arg);
+        if (!pr) return notFound(m.route);
+        if (m.route === "pulls.get") return { status: 200, body: renderPull(repo, pr, state, links, true) };
+        if (m.route === "pulls.update") return updatePull(m, repo, pr, body);
+        if (m.route === "pulls.requestReviewers") return requestReviewers(m, repo, pr, body);
+        return addLabels(m, repo, pr, body);
+      }
+    }
+  };
+
+  const authError = (req: IncomingMessage): Answer | undefined => {
+    const header = req.headers.authorization;
+    if (header === undefined) return errorBody("Requires authentication", "https://docs.github.com/rest", 401);
+    const found = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header);
+    if (!found || found[1] !== token) return errorBody("Bad credentials", "https://docs.github.com/rest", 401);
+    return undefined;
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse, entry: RequestLogEntry, rawBody: string) => {
+    const url = new URL(req.url ?? "/", "http://emulator.invalid");
+    let matched: Matched | undefined;
+    try {
+      const segments = url.pathname.split("/").filter((s) => s !== "").map((s) => decodeURIComponent(s));
+      matched = match(req.method ?? "GET", segments);
+    } catch {
+      matched = undefined;
+    }
+    entry.route = matched?.route ?? "unknown";
+    let body: unknown;
+    let badJson = false;
+    if (rawBody.trim() !== "") {
+      try {
+        body = JSON.parse(rawBody);
+        entry.body = body;
+      } catch {
+        badJson = true;
+      }
+    }
+    if (latencyMs > 0) await sleep(latencyMs);
+    const fault = takeFault(entry.route);
+    if (fault && "hang" in fault) {
+      entry.status = "hang";
+      return;
+    }
+    if (fault && "reset" in fault) {
+      entry.status = "reset";
+      req.socket.destroy();
+      return;
+    }
+    if (fault && "delayMs" in fault) await sleep(fault.delayMs);
+    if (res.destroyed) {
+      entry.status = "aborted";
+      return;
+    }
+    const unauthorized = authError(req);
+    if (unauthorized) return send(res, entry, unauthorized);
+    used += 1;
+    if (fault && "status" in fault) {
+      const doc = matched ? DOCS[matched.route] : "https://docs.github.com/rest";
+      const faultBody = fault.body !== undefined ? fault.body : { message: STATUS_CODES[fault.status] ?? "Error", documentation_url: doc, status: String(fault.status) };
+      return send(res, entry, { status: fault.status, body: faultBody, ...(fault.headers ? { headers: fault.headers } : {}) });
+    }
+    if (!matched) return send(res, entry, errorBody("Not Found", "https://docs.github.com/rest", 404));
+    if (badJson) return send(res, entry, errorBody("Problems parsing JSON", DOCS[matched.route], 400));
+    send(res, entry, handle(matched, url.searchParams, url.pathname, body));
+  };
+
+  const server = createServer((req, res) => {
+    const entry: RequestLogEntry = { method: req.method ?? "", path: req.url ?? "", route: "unknown", status: null, at: Date.now() };
+    requests.push(entry);
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      serve(req, res, entry, Buffer.concat(chunks).toString("utf8")).catch((error: unknown) => {
+        send(res, entry, { status: 500, body: { message: `Emulator error: ${error instanceof Error ? error.stack ?? error.message : String(error)}` } });
+      });
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  links = { api: url, html: "https://github.com" };
+
+  return {
+    url,
+    state,
+    seedRepo,
+    addUser,
+    addTeam,
+    inject(route, fault, times = 1) {
+      if (times > 0) faults.push({ route, fault, left: times });
+    },
+    requests,
+    calls: (route) => requests.filter((r) => route === undefined || route === "*" || r.route === route).length,
+    reset,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
