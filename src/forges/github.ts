@@ -70,6 +70,8 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
     auth: cfg.token,
     baseUrl: cfg.apiUrl.replace(/\/+$/, ""),
     userAgent: "pr-creator",
+    // Octokit logs failed requests to the console by itself; failures reach people through our errors only.
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     throttle: {
       enabled: cfg.throttle,
       onRateLimit: () => false,
