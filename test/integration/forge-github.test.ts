@@ -1,0 +1,223 @@
+/**
+ * The agent against the GitHub emulator, through the unmodified @octokit/rest client: commits read through
+ * the API (no local clone), PRs created, updated and kept unique, faults retried under retry_policy.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createAgent } from "../../src/agent/create-agent.js";
+import type { RunResult } from "../../src/agent/run.js";
+import { SAMPLE_TRACES } from "../../src/demo/sample-repo.js";
+import { PolicySchema } from "../../src/domain/policy.js";
+import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js";
+import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
+import { startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
+
+const TOKEN = "ghp_secretTokenValue123456";
+const REPO = "acme/OrderService";
+const sha = (n: number) => n.toString(16).padStart(40, "a");
+const HANDLER = "src/Application/Handlers/CreateOrderHandler.cs";
+const TESTS = "tests/Order/CreateOrderHandlerTests.cs";
+const author = { name: "code-committer-agent", email: "cc@agents.local", date: "2025-05-07T19:05:33Z" };
+
+let gh: GitHubEmulator;
+let branchCount = 0;
+
+const policy = PolicySchema.parse({
+  forge: "github",
+  github: { throttle: false },
+  retry_policy: { base_delay_ms: 10 },
+  forge_timeout_ms: 2000,
+});
+
+function seed(): void {
+  gh.seedRepo(REPO, {
+    default_branch: "main",
+    branches: { main: sha(1), dev: sha(2) },
+    commits: {
+      [sha(1)]: { message: "chore: scaffold", author, parents: [], files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }] },
+      [sha(2)]: { message: "feat(order): add OrderId [trace:ord-8128]", author, parents: [sha(1)], files: [{ filename: "src/Domain/OrderId.cs", status: "added", additions: 4, deletions: 0 }] },
+    },
+  });
+  gh.addUser("TechLeadAgent");
+  gh.addUser("QAAssistantAgent");
+}
+
+/** A new feature branch off dev with the seed's commit; returns the event for it. */
+function featureBranch(name = `feature/order-${++branchCount}`, message = "feat(order): implement CreateOrderHandler [trace:ord-8128]"): CommitCompleted {
+  const repo = gh.state.repos.get(REPO.toLowerCase())!;
+  const commit = sha(1000 + ++branchCount);
+  repo.commits.set(commit, {
+    message,
+    author,
+    parents: [sha(2)],
+    files: [
+      { filename: HANDLER, status: "added", additions: 12, deletions: 0 },
+      { filename: TESTS, status: "added", additions: 14, deletions: 0 },
+    ],
+  });
+  repo.branches.set(name, commit);
+  return { event: "CommitCompleted", trace_id: "trace-ord-8128", commit_hash: commit, repo: REPO, branch: name, agent: "code-committer-agent", timestamp: "2025-05-07T19:05:33Z" };
+}
+
+async function run(event: unknown, opts: { token?: string; traces?: typeof SAMPLE_TRACES } = {}): Promise<{ result: RunResult; delivered: LifecycleEvent[] }> {
+  const delivered: LifecycleEvent[] = [];
+  const agent = await createAgent({
+    policy,
+    env: { GITHUB_TOKEN: opts.token ?? TOKEN, GITHUB_API_URL: gh.url },
+    traceRegistry: createInMemoryTraceRegistry(opts.traces ?? SAMPLE_TRACES),
+    sinks: [async (e) => void delivered.push(e)],
+    model: null,
+  });
+  return { result: await agent.handle(event), delivered };
+}
+
+const openPulls = () => gh.state.repos.get(REPO.toLowerCase())!.pulls.filter((p) => p.state === "open");
+
+beforeAll(async () => {
+  gh = await startGitHubEmulator({ token: TOKEN });
+  seed();
+});
+
+afterEach(() => {
+  // Faults a test did not use up must not leak into the next one.
+  gh.reset();
+  seed();
+});
+
+afterAll(async () => {
+  await gh.close();
+});
+
+describe("GitHub: create, unchanged, updated", () => {
+  it("creates a ready PR with reviewers and labels, reading the commit through the API", async () => {
+    const event = featureBranch();
+    const { result, delivered } = await run(event);
+    expect(result.status).toBe("created");
+    expect(result.pr?.id).toBe(1);
+    expect(result.pr?.url).toMatch(/\/acme\/OrderService\/pull\/1$/);
+    const [pr] = openPulls();
+    expect(pr?.title).toBe("feat(order): implement CreateOrderHandler [trace:ord-8128]");
+    expect(pr?.body).toBe(result.pr?.description);
+    expect(pr?.draft).toBe(false);
+    expect(pr?.head.ref).toBe(event.branch);
+    expect(pr?.base.ref).toBe("dev");
+    expect(pr?.requested_reviewers.map((r) => r.toLowerCase())).toEqual(["techleadagent", "qaassistantagent"]);
+    expect(pr?.labels.map((l) => l.name)).toEqual(["domain:order", "traceable", "generated-by:AI"]);
+    expect(delivered.map((e) => e.event)).toEqual(["PullRequestCreated", "PullRequestReadyForReview"]);
+    expect(delivered[0]).toMatchObject({ pr_id: 1, repo: REPO, trace_id: "trace-ord-8128", blueprint_id: "usecase-create-order" });
+  });
+
+  it("creates a draft when the blueprint context is incomplete", async () => {
+    const traces = SAMPLE_TRACES.map((t) => (t.trace_id === "trace-ord-8128" ? { ...t, description: undefined } : t));
+    const { result, delivered } = await run(featureBranch(), { traces });
+    expect(result.status).toBe("created");
+    expect(openPulls()[0]?.draft).toBe(true);
+    expect(delivered.map((e) => e.event)).toEqual(["PullRequestCreated"]);
+  });
+
+  it("the same event again is unchanged and sends no write; a new commit on the branch updates the same PR", async () => {
+    const event = featureBranch();
+    await run(event);
+    const writes = () => gh.requests.filter((r) => r.method !== "GET").length;
+    const before = writes();
+    const again = await run(event);
+    expect(again.result.status).toBe("unchanged");
+    expect(again.delivered).toEqual([]);
+    expect(writes()).toBe(before);
+
+    const repo = gh.state.repos.get(REPO.toLowerCase())!;
+    const next = sha(5000);
+    repo.commits.set(next, { message: "feat(order): validate the cart before ordering [trace:ord-8128]", author, parents: [repo.branches.get(event.branch)!], files: [{ filename: HANDLER, status: "modified", additions: 5, deletions: 1 }] });
+    repo.branches.set(event.branch, next);
+    const updated = await run({ ...event, commit_hash: next });
+    expect(updated.result.status).toBe("updated");
+    expect(openPulls()).toHaveLength(1);
+    expect(openPulls()[0]?.body).toContain("validate the cart");
+  });
+});
+
+describe("GitHub: retries and failures", () => {
+  it("429 with Retry-After: 1 waits and succeeds", async () => {
+    gh.inject("pulls.create", { status: 429, headers: { "retry-after": "1" }, body: { message: "Too Many Requests" } });
+    const started = Date.now();
+    const { result } = await run(featureBranch());
+    expect(result.status).toBe("created");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(gh.calls("pulls.create")).toBe(2);
+  });
+
+  it("500, 500, then 201: created after three attempts", async () => {
+    gh.inject("pulls.create", { status: 500, body: { message: "Server Error" } }, 2);
+    const { result } = await run(featureBranch());
+    expect(result.status).toBe("created");
+    expect(gh.calls("pulls.create")).toBe(3);
+    expect(openPulls()).toHaveLength(1);
+  });
+
+  it("500 three times: PullRequestFailed github_500 with attempts 3", async () => {
+    gh.inject("pulls.create", { status: 500, body: { message: "Server Error" } }, 3);
+    const { result, delivered } = await run(featureBranch());
+    expect(result.status).toBe("failed");
+    expect(result.reason).toBe("github_500");
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]).toMatchObject({ event: "PullRequestFailed", reason: "github_500", attempts: 3 });
+    expect(openPulls()).toHaveLength(0);
+  });
+
+  it("401 is not retried: unauthorized, and the token appears nowhere in the output", async () => {
+    const { result, delivered } = await run(featureBranch(), { token: "ghp_wrongTokenValue987654" });
+    expect(result.status).toBe("failed");
+    expect(result.reason).toBe("unauthorized");
+    expect(gh.requests.filter((r) => r.status === 401)).toHaveLength(1);
+    const everything = JSON.stringify({ result, delivered });
+    expect(everything).not.toContain("ghp_wrongTokenValue987654");
+    expect(everything).not.toContain(TOKEN);
+  });
+
+  it("a 500 that names the token in its body is redacted", async () => {
+    gh.inject("pulls.create", { status: 500, body: { message: `token ${TOKEN} rejected` } }, 3);
+    const { result, delivered } = await run(featureBranch());
+    expect(result.reason).toBe("github_500");
+    expect(JSON.stringify({ result, delivered })).not.toContain(TOKEN);
+    expect(result.message).toContain("[REDACTED]");
+  });
+
+  it("a duplicate-PR conflict takes the existing PR path: one PR, updated", async () => {
+    const event = featureBranch();
+    await run(event);
+    // Hide the open PR from the next lookup, as if another run created it a moment later.
+    gh.inject("pulls.list", { status: 200, body: [] });
+    const repo = gh.state.repos.get(REPO.toLowerCase())!;
+    repo.pulls[0]!.title = "stale title";
+    const { result } = await run(event);
+    expect(result.status).toBe("updated");
+    expect(openPulls()).toHaveLength(1);
+    expect(openPulls()[0]?.title).toBe("feat(order): implement CreateOrderHandler [trace:ord-8128]");
+    expect(gh.requests.filter((r) => r.route === "pulls.create").at(-1)?.status).toBe(422);
+  });
+
+  it("a branch that does not exist is branch_not_found", async () => {
+    const event = { ...featureBranch(), branch: "feature/never-pushed" };
+    const { result } = await run(event);
+    expect(result.status).toBe("failed");
+    expect(result.reason).toBe("branch_not_found");
+  });
+});
+
+describe("GitHub: concurrency", () => {
+  it("20 concurrent events on different branches make 20 PRs", async () => {
+    const events = Array.from({ length: 20 }, () => featureBranch());
+    const agent = await createAgent({ policy, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null });
+    const results = await Promise.all(events.map((e) => agent.handle(e)));
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill("created"));
+    expect(openPulls()).toHaveLength(20);
+  });
+
+  it("10 concurrent events for one branch make exactly one PR", async () => {
+    const event = featureBranch();
+    const agent = await createAgent({ policy, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null });
+    const results = await Promise.all(Array.from({ length: 10 }, () => agent.handle(event)));
+    expect(results.filter((r) => r.status === "created")).toHaveLength(1);
+    expect(results.filter((r) => r.status === "unchanged")).toHaveLength(9);
+    expect(openPulls()).toHaveLength(1);
+  });
+});
