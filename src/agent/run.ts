@@ -23,6 +23,8 @@ export interface RunResult {
   truncation: Truncation | null;
   /** Problems that did not change the outcome (an event sink that could not be written, a model that failed). */
   warnings: string[];
+  /** Lifecycle events no sink accepted; they are still in `events`. */
+  undelivered: number;
   /** Model calls, tokens, repairs and fallbacks of this run. */
   usage: Usage;
   /** Every draft and the violations the gate found in it, in order. */
@@ -45,6 +47,7 @@ function baseOf(state: AgentStateType): ResultBase {
     drafted_by: state.drafted_by,
     truncation: state.truncation,
     warnings: state.warnings,
+    undelivered: state.undelivered,
     usage: state.usage,
     rounds: state.rounds,
     approvals: state.approvals,

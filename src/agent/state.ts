@@ -89,6 +89,8 @@ export const AgentState = Annotation.Root({
   events: Annotation<LifecycleEvent[]>({ reducer: (prev, next) => [...prev, ...next], default: () => [] }),
   /** Problems that did not change the outcome, such as an event sink that could not be written. */
   warnings: Annotation<string[]>({ reducer: (prev, next) => [...prev, ...next], default: () => [] }),
+  /** Lifecycle events that no sink accepted (each also has a warning). */
+  undelivered: Annotation<number>({ reducer: (prev, next) => prev + next, default: () => 0 }),
 });
 
 export type AgentStateType = typeof AgentState.State;

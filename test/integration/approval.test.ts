@@ -155,13 +155,6 @@ function cli(args: string[]): Promise<CliResult> {
 }
 
 describe("approval: resume from a new process", () => {
-  beforeAll(async () => {
-    await new Promise<void>((resolve, reject) => {
-      const tsc = spawn(process.execPath, [path.join(PROJECT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: PROJECT, stdio: "inherit" });
-      tsc.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`build failed: ${code}`))));
-    });
-  }, 120_000);
-
   it("run exits 3 and prints the thread; resume --approve in another process exits 0 with the PR", async () => {
     const configFile = await config(["trace_violation"]);
     const eventFile = path.join(root, "leak-event.json");

@@ -1,21 +1,19 @@
 /**
  * Integration tests for the built CLI: `node dist/cli/main.js` as a child process, with CI=true and no TTY.
- * The build runs once; one sample repository (buildSampleRepo) serves every `run` test.
+ * test/global-setup.ts builds dist once; one sample repository (buildSampleRepo) serves every `run` test.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSampleRepo, type SampleRepo } from "../../src/demo/sample-repo.js";
 import { PullRequestFailedSchema, type PullRequestFailed } from "../../src/domain/events.js";
 
 const PROJECT = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = path.join(PROJECT, "dist", "cli", "main.js");
-const TSC = path.join(PROJECT, "node_modules", "typescript", "bin", "tsc");
 const SEED_TITLE = "feat(order): implement CreateOrderHandler [trace:ord-8128]";
 const STACK_LINE = /^ {4}at /m;
 
@@ -90,13 +88,7 @@ const seedJson = () => (seedRun ??= cli(runArgs(sample.eventFile, "--json")));
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), "pr-creator-cli-it-"));
-  // Always build: dist may be missing or older than src.
-  try {
-    await promisify(execFile)(process.execPath, [TSC, "-p", "tsconfig.build.json"], { cwd: PROJECT });
-  } catch (error) {
-    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
-    throw new Error(`building the CLI failed:\n${stdout}${stderr}`);
-  }
+  // test/global-setup.ts has built dist/ for this run.
   expect(existsSync(MAIN)).toBe(true);
   sample = await buildSampleRepo(path.join(root, "sample"));
 }, 180_000);

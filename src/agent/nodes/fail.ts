@@ -7,6 +7,7 @@ import type { AgentStateType, AgentUpdate } from "../state.js";
 export function makeFail(deps: AgentDeps) {
   return async function fail(state: AgentStateType): Promise<AgentUpdate> {
     const failed = buildFailedEvent(state.event ?? state.input, state.failure!, state.violations, deps.now());
-    return { events: [failed], warnings: await emitAll(deps.emit, [failed]) };
+    const warnings = await emitAll(deps.emit, [failed]);
+    return { events: [failed], warnings, undelivered: warnings.length };
   };
 }

@@ -29,6 +29,7 @@ export function makeRecord(deps: AgentDeps) {
     };
     const events: LifecycleEvent[] = [created];
     if (!pr.is_draft && pr.checklist.every((i) => i.done)) events.push({ ...created, event: "PullRequestReadyForReview" });
-    return { events, warnings: await emitAll(deps.emit, events) };
+    const warnings = await emitAll(deps.emit, events);
+    return { events, warnings, undelivered: warnings.length };
   };
 }

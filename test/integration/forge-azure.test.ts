@@ -1,0 +1,216 @@
+/**
+ * The agent against the Azure DevOps emulator, through the unmodified azure-devops-node-api client: commits
+ * read through the API (no local clone), PRs created, updated and kept unique, faults retried.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createAgent } from "../../src/agent/create-agent.js";
+import type { RunResult } from "../../src/agent/run.js";
+import { SAMPLE_TRACES } from "../../src/demo/sample-repo.js";
+import { PolicySchema } from "../../src/domain/policy.js";
+import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js";
+import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
+import { startAzureDevOpsEmulator, type AzureEmulator } from "../emulators/azure-devops.js";
+import { runCli } from "./forge-cli.js";
+
+const TOKEN = "azdo-secret-pat-value-42";
+const REPO = "OrderService";
+const sha = (n: number) => n.toString(16).padStart(40, "b");
+const HANDLER = "/src/Application/Handlers/CreateOrderHandler.cs";
+const TESTS = "/tests/Order/CreateOrderHandlerTests.cs";
+const author = { name: "code-committer-agent", email: "cc@agents.local", date: "2025-05-07T19:05:33Z" };
+
+let az: AzureEmulator;
+let branchCount = 0;
+
+const policy = PolicySchema.parse({ forge: "azure-devops", retry_policy: { base_delay_ms: 10 }, forge_timeout_ms: 2000 });
+
+function env(token = TOKEN) {
+  return { AZURE_DEVOPS_TOKEN: token, AZURE_DEVOPS_ORG_URL: az.orgUrl, AZURE_DEVOPS_PROJECT: az.project };
+}
+
+/** A new feature branch off dev with the seed's commit; returns the event for it. */
+function featureBranch(name = `feature/order-${++branchCount}`, message = "feat(order): implement CreateOrderHandler [trace:ord-8128]"): CommitCompleted {
+  const commit = sha(1000 + ++branchCount);
+  az.seedRepo(REPO, {
+    branches: { [name]: commit },
+    commits: { [commit]: { message, author, parents: [sha(2)], changes: [{ path: HANDLER, changeType: "add" }, { path: TESTS, changeType: "add" }] } },
+  });
+  return { event: "CommitCompleted", trace_id: "trace-ord-8128", commit_hash: commit, repo: REPO, branch: name, agent: "code-committer-agent", timestamp: "2025-05-07T19:05:33Z" };
+}
+
+async function run(event: unknown, opts: { token?: string; traces?: typeof SAMPLE_TRACES } = {}): Promise<{ result: RunResult; delivered: LifecycleEvent[] }> {
+  const delivered: LifecycleEvent[] = [];
+  const agent = await createAgent({
+    policy,
+    env: env(opts.token),
+    traceRegistry: createInMemoryTraceRegistry(opts.traces ?? SAMPLE_TRACES),
+    sinks: [async (e) => void delivered.push(e)],
+    model: null,
+  });
+  return { result: await agent.handle(event), delivered };
+}
+
+const activePrs = () => az.state.pullRequests.filter((p) => p.status === "active");
+
+beforeAll(async () => {
+  az = await startAzureDevOpsEmulator({ token: TOKEN });
+  az.seedRepo(REPO, {
+    branches: { main: sha(1), dev: sha(2) },
+    commits: {
+      [sha(1)]: { message: "chore: scaffold", author, parents: [], changes: [{ path: "/README.md", changeType: "add" }] },
+      [sha(2)]: { message: "feat(order): add OrderId [trace:ord-8128]", author, parents: [sha(1)], changes: [{ path: "/src/Domain/OrderId.cs", changeType: "add" }] },
+    },
+  });
+  az.addIdentity({ displayName: "TechLeadAgent", uniqueName: "techlead@acme.example" });
+  az.addIdentity({ displayName: "QA Assistant", uniqueName: "QAAssistantAgent@acme.example" });
+});
+
+afterEach(() => {
+  az.reset();
+});
+
+afterAll(async () => {
+  await az.close();
+});
+
+describe("Azure DevOps: create, unchanged, updated", () => {
+  it("creates a PR with required reviewers and labels in one create call, reading the commit through the API", async () => {
+    const event = featureBranch();
+    const { result, delivered } = await run(event);
+    expect(result.status).toBe("created");
+    expect(result.pr?.id).toBe(1);
+    expect(result.pr?.url).toBe(`${az.orgUrl}/${az.project}/_git/${REPO}/pullrequest/1`);
+    const [pr] = activePrs();
+    expect(pr?.title).toBe("feat(order): implement CreateOrderHandler [trace:ord-8128]");
+    expect(pr?.description).toBe(result.pr?.description);
+    expect(pr?.sourceRefName).toBe(`refs/heads/${event.branch}`);
+    expect(pr?.targetRefName).toBe("refs/heads/dev");
+    expect(pr?.isDraft).toBe(false);
+    expect(pr?.reviewers.map((r) => [r.displayName, r.isRequired])).toEqual([
+      ["TechLeadAgent", true],
+      ["QA Assistant", true],
+    ]);
+    expect(pr?.labels.map((l) => l.name)).toEqual(["domain:order", "traceable", "generated-by:AI"]);
+    expect(az.calls("createPullRequest")).toBe(1);
+    expect(az.calls("createReviewer") + az.calls("createLabel")).toBe(0);
+    // Azure reports no line counts: the body says so and the size check is skipped with a warning.
+    expect(result.pr?.description).toContain("2 files changed (line counts unavailable)");
+    expect(result.warnings).toEqual([expect.stringContaining("limits.max_changed_lines was not checked")]);
+    expect(delivered.map((e) => e.event)).toEqual(["PullRequestCreated"]);
+  });
+
+  it("creates a draft when the blueprint context is incomplete", async () => {
+    const traces = SAMPLE_TRACES.map((t) => (t.trace_id === "trace-ord-8128" ? { ...t, blueprint_name: undefined } : t));
+    const { result } = await run(featureBranch(), { traces });
+    expect(result.status).toBe("created");
+    expect(activePrs()[0]?.isDraft).toBe(true);
+  });
+
+  it("the same event again is unchanged (compared against the PR fetched by id); a new commit updates it", async () => {
+    const event = featureBranch();
+    await run(event);
+    const writes = () => az.requests.filter((r) => r.route !== "discovery" && r.method !== "GET").length;
+    const before = writes();
+    const again = await run(event);
+    expect(again.result.status).toBe("unchanged");
+    expect(writes()).toBe(before);
+    expect(az.calls("getPullRequest")).toBeGreaterThanOrEqual(1);
+
+    const next = sha(7000);
+    az.seedRepo(REPO, {
+      branches: { [event.branch]: next },
+      commits: { [next]: { message: "feat(order): validate the cart before ordering [trace:ord-8128]", author, parents: [event.commit_hash], changes: [{ path: HANDLER, changeType: "edit" }] } },
+    });
+    const updated = await run({ ...event, commit_hash: next });
+    expect(updated.result.status).toBe("updated");
+    expect(activePrs()).toHaveLength(1);
+    expect(activePrs()[0]?.description).toContain("validate the cart");
+  });
+});
+
+describe("Azure DevOps: retries and failures", () => {
+  it("429 with Retry-After: 1 waits and succeeds", async () => {
+    az.inject("createPullRequest", { status: 429, headers: { "Retry-After": "1", "X-RateLimit-Resource": "Core", "X-RateLimit-Delay": "1" }, body: { message: "TF400733: The request has been canceled" } });
+    const started = Date.now();
+    const { result } = await run(featureBranch());
+    expect(result.status).toBe("created");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(az.calls("createPullRequest")).toBe(2);
+  });
+
+  it("500, 500, then 201: created after three attempts", async () => {
+    az.inject("createPullRequest", { status: 500, body: { message: "Internal error" } }, 2);
+    const { result } = await run(featureBranch());
+    expect(result.status).toBe("created");
+    expect(az.calls("createPullRequest")).toBe(3);
+    expect(activePrs()).toHaveLength(1);
+  });
+
+  it("500 three times: PullRequestFailed azure_devops_500 with attempts 3", async () => {
+    az.inject("createPullRequest", { status: 500, body: { message: "Internal error" } }, 3);
+    const { result, delivered } = await run(featureBranch());
+    expect(result.reason).toBe("azure_devops_500");
+    expect(delivered).toEqual([expect.objectContaining({ event: "PullRequestFailed", reason: "azure_devops_500", attempts: 3 })]);
+    expect(activePrs()).toHaveLength(0);
+  });
+
+  it("401 is not retried: unauthorized, and the PAT appears nowhere in the output", async () => {
+    const { result, delivered } = await run(featureBranch(), { token: "azdo-wrong-pat-0000" });
+    expect(result.reason).toBe("unauthorized");
+    expect(az.requests.filter((r) => r.status === 401)).toHaveLength(1);
+    const everything = JSON.stringify({ result, delivered });
+    expect(everything).not.toContain("azdo-wrong-pat-0000");
+    expect(everything).not.toContain(TOKEN);
+  });
+
+  it("a TF401179 conflict takes the existing PR path: one PR, updated", async () => {
+    const event = featureBranch();
+    await run(event);
+    az.inject("getPullRequests", { status: 200, body: { count: 0, value: [] } });
+    az.state.pullRequests[0]!.title = "stale title";
+    const { result } = await run(event);
+    expect(result.status).toBe("updated");
+    expect(activePrs()).toHaveLength(1);
+    expect(activePrs()[0]?.title).toBe("feat(order): implement CreateOrderHandler [trace:ord-8128]");
+    expect(az.requests.filter((r) => r.route === "createPullRequest").at(-1)?.status).toBe(409);
+  });
+
+  it("a branch that does not exist is branch_not_found", async () => {
+    const { result } = await run({ ...featureBranch(), branch: "feature/never-pushed" });
+    expect(result.reason).toBe("branch_not_found");
+  });
+});
+
+describe("Azure DevOps: concurrency", () => {
+  it("20 concurrent events on different branches make 20 PRs", async () => {
+    const events = Array.from({ length: 20 }, () => featureBranch());
+    const agent = await createAgent({ policy, env: env(), traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null });
+    const results = await Promise.all(events.map((e) => agent.handle(e)));
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill("created"));
+    expect(activePrs()).toHaveLength(20);
+  });
+
+  it("10 concurrent events for one branch make exactly one PR", async () => {
+    const event = featureBranch();
+    const agent = await createAgent({ policy, env: env(), traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null });
+    const results = await Promise.all(Array.from({ length: 10 }, () => agent.handle(event)));
+    expect(results.filter((r) => r.status === "created")).toHaveLength(1);
+    expect(results.filter((r) => r.status === "unchanged")).toHaveLength(9);
+    expect(activePrs()).toHaveLength(1);
+  });
+});
+
+describe("Azure DevOps: from the command line", () => {
+  it("pr-creator run creates the PR; a second run is unchanged", async () => {
+    const event = featureBranch();
+    const first = await runCli(event, "forge: azure-devops\n", env());
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ status: "created", pr: { id: 1, target_branch: "dev" }, events: [{ event: "PullRequestCreated" }] });
+    // The skipped size check is the one warning, on stderr.
+    expect(first.stderr).toContain("warning: The commit source reports no line counts");
+    const second = await runCli(event, "forge: azure-devops\n", env());
+    expect(JSON.parse(second.stdout)).toMatchObject({ status: "unchanged", events: [] });
+    expect(activePrs()).toHaveLength(1);
+    expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(TOKEN);
+  }, 30_000);
+});
