@@ -31,14 +31,14 @@ export function forgeFailure(
   platform: Platform,
   operation: string,
   error: RetriesExhausted,
-  opts: { secrets: readonly string[]; notFound?: FailureReason; serverMessage?: string },
+  opts: { secrets: readonly string[]; notFound?: FailureReason; notFoundStatuses?: readonly number[]; serverMessage?: string },
 ): PrCreatorError {
   const { status, network } = error.failure;
   let reason: FailureReason;
   if (status === undefined) reason = "forge_unreachable";
   else if (status === 401) reason = "unauthorized";
   else if (status === 403) reason = "forbidden";
-  else if (status === 404) reason = opts.notFound ?? "repo_not_found";
+  else if ((opts.notFoundStatuses ?? [404]).includes(status)) reason = opts.notFound ?? "repo_not_found";
   else if (status === 400 || status === 422) reason = "invalid_request";
   else reason = `${platform}_${status}`;
   const what = status === undefined ? `could not be reached (${network ?? "network error"})` : `answered ${status}`;

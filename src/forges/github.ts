@@ -91,12 +91,12 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
 
   const timeout = () => ({ request: { signal: AbortSignal.timeout(cfg.timeoutMs) } });
 
-  async function call<T>(operation: string, fn: () => Promise<T>, notFound?: FailureReason): Promise<T> {
+  async function call<T>(operation: string, fn: () => Promise<T>, notFound?: FailureReason, notFoundStatuses?: number[]): Promise<T> {
     try {
       return await withRetry(fn, cfg.retry, classifyGitHubError, cfg.retryOptions);
     } catch (error) {
       if (!(error instanceof RetriesExhausted)) throw error;
-      throw forgeFailure("github", operation, error, { secrets: [cfg.token], notFound, serverMessage: serverMessage(error.cause) });
+      throw forgeFailure("github", operation, error, { secrets: [cfg.token], notFound, notFoundStatuses, serverMessage: serverMessage(error.cause) });
     }
   }
 
@@ -162,7 +162,7 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
       const where = split(request.repo);
       await call(`read repository ${request.repo}`, () => octokit.repos.get({ ...where, ...timeout() }));
       await call(`read branch ${request.branch}`, () => octokit.repos.getBranch({ ...where, branch: request.branch, ...timeout() }), "branch_not_found");
-      const head = (await call(`read commit ${request.commit}`, () => octokit.repos.getCommit({ ...where, ref: request.commit, ...timeout() }), "commit_not_found")).data;
+      const head = (await call(`read commit ${request.commit}`, () => octokit.repos.getCommit({ ...where, ref: request.commit, ...timeout() }), "commit_not_found", [404, 422])).data;
       const onBranch = (await call("compare the commit with its branch", () => octokit.repos.compareCommitsWithBasehead({ ...where, basehead: `${request.branch}...${head.sha}`, ...timeout() }))).data;
       if (onBranch.status !== "identical" && onBranch.status !== "behind") {
         throw new PrCreatorError("commit_not_on_branch", `Commit ${head.sha} is not on branch "${request.branch}" of ${request.repo}.`, { hint: "Check the branch in the event." });

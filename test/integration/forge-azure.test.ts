@@ -179,6 +179,14 @@ describe("Azure DevOps: retries and failures", () => {
     const { result } = await run({ ...featureBranch(), branch: "feature/never-pushed" });
     expect(result.reason).toBe("branch_not_found");
   });
+
+  it("an unknown repository is repo_not_found and an unknown commit commit_not_found", async () => {
+    const unknownRepo = await run({ ...featureBranch(), repo: "NoSuchService" });
+    expect(unknownRepo.result.reason).toBe("repo_not_found");
+    expect(unknownRepo.result.message).toContain('Azure DevOps has no repository "NoSuchService"');
+    const unknownCommit = await run({ ...featureBranch(), commit_hash: sha(999_999) });
+    expect(unknownCommit.result.reason).toBe("commit_not_found");
+  });
 });
 
 describe("Azure DevOps: concurrency", () => {

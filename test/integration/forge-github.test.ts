@@ -196,6 +196,22 @@ describe("GitHub: retries and failures", () => {
     expect(gh.requests.filter((r) => r.route === "pulls.create").at(-1)?.status).toBe(422);
   });
 
+  it("an unknown repository is repo_not_found and an unknown commit commit_not_found", async () => {
+    const unknownRepo = await run({ ...featureBranch(), repo: "acme/NoSuchService" });
+    expect(unknownRepo.result.reason).toBe("repo_not_found");
+    const unknownCommit = await run({ ...featureBranch(), commit_hash: sha(999_999) });
+    expect(unknownCommit.result.reason).toBe("commit_not_found");
+  });
+
+  it("a bare repository name takes the owner from GITHUB_OWNER", async () => {
+    const event = { ...featureBranch(), repo: "OrderService" };
+    const agent = await createAgent({ policy, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url, GITHUB_OWNER: "acme" }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null });
+    expect((await agent.handle(event)).status).toBe("created");
+    const noOwner = await run(event);
+    expect(noOwner.result.reason).toBe("invalid_event");
+    expect(noOwner.result.message).toContain("has no owner");
+  });
+
   it("a branch that does not exist is branch_not_found", async () => {
     const event = { ...featureBranch(), branch: "feature/never-pushed" };
     const { result } = await run(event);
