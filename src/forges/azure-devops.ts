@@ -19,6 +19,14 @@ export interface AzureDevOpsConfig {
   retryOptions?: RetryOptions;
 }
 
+/** A rejection handler that clears a cached promise before passing the error on. */
+const forget =
+  (clear: () => void) =>
+  (error: unknown): never => {
+    clear();
+    throw error;
+  };
+
 /** typed-rest-client errors carry the status, the parsed body and the response headers. */
 interface RestError {
   statusCode?: number;
@@ -91,8 +99,9 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
     }
   }
 
-  const git = () => (gitApi ??= call("connect to the Git API", () => conn.getGitApi()));
-  const core = () => (coreApi ??= call("connect to the Core API", () => conn.getCoreApi()));
+  // Connections are made once; a failed attempt is forgotten so the next run tries again.
+  const git = () => (gitApi ??= call("connect to the Git API", () => conn.getGitApi()).catch(forget(() => (gitApi = undefined))));
+  const core = () => (coreApi ??= call("connect to the Core API", () => conn.getCoreApi()).catch(forget(() => (coreApi = undefined))));
 
   const missing = (what: string, name: string, reason: FailureReason, hint: string) =>
     new PrCreatorError(reason, `Azure DevOps has no ${what} "${name}" in project ${project}.`, { hint });
@@ -225,10 +234,7 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
 
     async resolveReviewers(_repo, reviewers: readonly ReviewerAssignment[]) {
       if (reviewers.length === 0) return { resolved: [], unresolved: [] };
-      const dir = await (directory ??= loadDirectory().catch((error: unknown) => {
-        directory = undefined;
-        throw error;
-      }));
+      const dir = await (directory ??= loadDirectory().catch(forget(() => (directory = undefined))));
       const resolved: ResolvedReviewer[] = [];
       const unresolved: string[] = [];
       for (const r of reviewers) {

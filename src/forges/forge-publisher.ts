@@ -3,7 +3,9 @@ import type { PullRequestSpec } from "../domain/pull-request.js";
 import type { Forge, RemotePullRequest, ResolvedReviewer } from "./forge.js";
 import { PullRequestExistsError } from "./forge.js";
 import { createKeyedLock } from "./keyed-lock.js";
-import type { Publisher, PublishResult } from "./publisher.js";
+import type { Publisher } from "./publisher.js";
+
+const FORGE_NAMES: Record<Forge["kind"], string> = { "azure-devops": "Azure DevOps", github: "GitHub" };
 
 /** Azure Boards links in commit text (`AB#123`) become work items of the PR. */
 export function workItemsIn(text: string): string[] {
@@ -23,7 +25,12 @@ function isOurs(existing: RemotePullRequest, traceId: string): boolean {
 export function createForgePublisher(forge: Forge): Publisher {
   const withLock = createKeyedLock();
 
-  async function update(repo: string, existing: RemotePullRequest, pr: PullRequestSpec, reviewers: ResolvedReviewer[]): Promise<PublishResult["status"]> {
+  /**
+   * Brings an open PR in line with the spec: title, description and draft where they differ, labels and
+   * reviewers it lacks (never removing what people added). Returns whether anything was sent. A reviewer the
+   * forge refuses (not a collaborator, say) is a warning, not a failure: the PR itself is fine.
+   */
+  async function reconcile(repo: string, existing: RemotePullRequest, pr: PullRequestSpec, reviewers: ResolvedReviewer[], warnings: string[]): Promise<boolean> {
     const patch = {
       ...(existing.title !== pr.title ? { title: pr.title } : {}),
       ...(existing.description !== pr.description ? { description: pr.description } : {}),
@@ -32,13 +39,21 @@ export function createForgePublisher(forge: Forge): Publisher {
     const have = new Set(existing.labels.map((l) => l.toLowerCase()));
     const labels = pr.labels.filter((l) => !have.has(l.toLowerCase()));
     const newReviewers = reviewers.filter((r) => !existing.reviewer_ids.includes(r.id));
-    if (Object.keys(patch).length === 0 && labels.length === 0 && newReviewers.length === 0) return "unchanged";
+    if (Object.keys(patch).length === 0 && labels.length === 0 && newReviewers.length === 0) return false;
+    const addReviewers = async () => {
+      try {
+        await forge.addReviewers(repo, existing, newReviewers);
+      } catch (error) {
+        if (!(error instanceof PrCreatorError) || error.reason !== "invalid_request") throw error;
+        warnings.push(`Reviewers ${newReviewers.map((r) => r.name).join(", ")} could not be added: ${error.message}`);
+      }
+    };
     await Promise.all([
       Object.keys(patch).length > 0 ? forge.updatePullRequest(repo, existing.id, patch) : undefined,
       labels.length > 0 ? forge.addLabels(repo, existing.id, labels) : undefined,
-      newReviewers.length > 0 ? forge.addReviewers(repo, existing, newReviewers) : undefined,
+      newReviewers.length > 0 ? addReviewers() : undefined,
     ]);
-    return "updated";
+    return true;
   }
 
   return {
@@ -46,7 +61,7 @@ export function createForgePublisher(forge: Forge): Publisher {
     publish: (repo, traceId, pr) =>
       withLock(`${repo}\u0000${pr.source_branch}\u0000${pr.target_branch}`, async () => {
         const [existingFirst, names] = await Promise.all([forge.findOpenPullRequest(repo, pr.source_branch, pr.target_branch), forge.resolveReviewers(repo, pr.reviewers)]);
-        const warnings = names.unresolved.map((n) => `Reviewer "${n}" could not be resolved to a ${forge.kind} identity and was not added.`);
+        const warnings = names.unresolved.map((n) => `Reviewer "${n}" has no ${FORGE_NAMES[forge.kind]} identity and was not added.`);
         let existing = existingFirst;
         if (!existing) {
           try {
@@ -60,6 +75,8 @@ export function createForgePublisher(forge: Forge): Publisher {
               reviewers: names.resolved,
               work_items: workItemsIn(pr.description),
             });
+            // Forges that cannot take labels and reviewers with the create call get them now.
+            await reconcile(repo, created, pr, names.resolved, warnings);
             return { status: "created", id: created.id, url: created.url, warnings };
           } catch (error) {
             if (!(error instanceof PullRequestExistsError)) throw error;
@@ -77,8 +94,8 @@ export function createForgePublisher(forge: Forge): Publisher {
             hint: "Close it or let its owner merge it; pr-creator never takes over a pull request it did not create.",
           });
         }
-        const status = await update(repo, existing, pr, names.resolved);
-        return { status, id: existing.id, url: existing.url, warnings };
+        const changed = await reconcile(repo, existing, pr, names.resolved, warnings);
+        return { status: changed ? "updated" : "unchanged", id: existing.id, url: existing.url, warnings };
       }),
   };
 }

@@ -221,9 +221,8 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
         }
         throw forgeFailure("github", "create the pull request", error, { secrets: [cfg.token], serverMessage: text });
       }
-      const made = remote(created);
-      await Promise.all([addReviewers(repo, made, pr.reviewers), addLabels(repo, made.id, pr.labels)]);
-      return { ...made, labels: [...new Set([...made.labels, ...pr.labels])], reviewer_ids: [...made.reviewer_ids, ...pr.reviewers.map((r) => r.id)] };
+      // Reviewers and labels are separate calls on GitHub; the publisher adds them.
+      return remote(created);
     },
 
     async updatePullRequest(repo, id, patch) {

@@ -212,6 +212,20 @@ describe("GitHub: retries and failures", () => {
     expect(noOwner.result.message).toContain("has no owner");
   });
 
+  it("a reviewer GitHub refuses (not a collaborator) or does not know is a warning; the PR is still created", async () => {
+    gh.addUser("Outsider");
+    gh.state.repos.get(REPO.toLowerCase())!.collaborators = ["techleadagent", "qaassistantagent"];
+    const scoped = PolicySchema.parse({ ...policy, reviewers: { by_scope: { Order: ["Outsider", "optional:NoSuchUser"] } } });
+    const agent = await createAgent({ policy: scoped, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null });
+    const result = await agent.handle(featureBranch());
+    expect(result.status).toBe("created");
+    expect(result.warnings).toEqual([
+      'Reviewer "NoSuchUser" has no GitHub identity and was not added.',
+      expect.stringMatching(/^Reviewers TechLeadAgent, QAAssistantAgent, Outsider could not be added: GitHub answered 422/),
+    ]);
+    expect(openPulls()[0]?.labels.map((l) => l.name)).toEqual(["domain:order", "traceable", "generated-by:AI"]);
+  });
+
   it("a branch that does not exist is branch_not_found", async () => {
     const event = { ...featureBranch(), branch: "feature/never-pushed" };
     const { result } = await run(event);

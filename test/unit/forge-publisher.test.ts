@@ -132,7 +132,7 @@ describe("forge publisher", () => {
   it("reports reviewers it cannot resolve instead of dropping them silently", async () => {
     const f = fakeForge({ knownUsers: ["TechLeadAgent"] });
     const result = await createForgePublisher(f.forge).publish("OrderService", TRACE, spec());
-    expect(result.warnings).toEqual(['Reviewer "QAAssistantAgent" could not be resolved to a azure-devops identity and was not added.']);
+    expect(result.warnings).toEqual(['Reviewer "QAAssistantAgent" has no Azure DevOps identity and was not added.']);
     expect(f.prs[0]!.reviewer_ids).toEqual(["id-techleadagent"]);
   });
 
