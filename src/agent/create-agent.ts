@@ -16,6 +16,9 @@ import { loadTraceRegistryFile, type TraceRegistry } from "../policy/trace-regis
 import { DEFAULT_TEMPLATE, unknownVariables } from "../render/template.js";
 import type { AgentDeps } from "./deps.js";
 import { buildGraph, type AgentGraph } from "./graph.js";
+import { createMemory } from "../memory/create-memory.js";
+import type { PendingRecords } from "../memory/pending.js";
+import type { PrMemory } from "../memory/pr-memory.js";
 import { openCheckpoints } from "./checkpoints.js";
 import { createChatModel } from "./model.js";
 import { createRunner, type RunOptions, type RunResult } from "./run.js";
@@ -36,6 +39,8 @@ export interface AgentOptions {
   forge?: Forge | null;
   /** Preview only, whatever forge is configured. */
   dryRun?: boolean;
+  /** Long-term memory; null turns it off. Default: from `memory:` in the policy (the state file). */
+  memory?: { memory: PrMemory; pending: PendingRecords | null } | null;
   /** JSON-lines file for lifecycle events; overrides the config's `events.jsonl_file`. */
   eventsFile?: string;
   /** Extra event sinks (the CLI and tests collect events here). */
@@ -55,6 +60,9 @@ export interface Agent {
   drafter: string;
   /** Where PRs go: "dry-run", "azure-devops" or "github". */
   publishesTo: Publisher["kind"];
+  /** The memory in use (for the trace and memory commands); null when off. */
+  memory: PrMemory | null;
+  memoryDescription: string;
   graph: AgentGraph;
   /** Handles one event (any JSON value; it is validated) and resolves to the run's result. Never rejects for bad input. */
   handle(event: unknown, options?: RunOptions): Promise<RunResult>;
@@ -106,6 +114,8 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const drafter = options.model === undefined ? (choice?.description ?? "deterministic") : options.model ? "custom model" : "deterministic";
   const forge = options.forge === undefined ? createForge(policy, options.env ?? process.env) : options.forge;
   const publisher = options.publisher ?? (forge && !options.dryRun ? createForgePublisher(forge) : createDryRunPublisher());
+  const stateFile = path.resolve(cwd, policy.state_file);
+  const memorySetup = options.memory === undefined ? createMemory(policy, stateFile, options.env ?? process.env) : options.memory;
   const deps: AgentDeps = {
     policy,
     template: await loadTemplate(policy),
@@ -116,9 +126,25 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     emit: fanOut(sinks) as (event: LifecycleEvent) => Promise<void>,
     now: options.now ?? (() => new Date()),
     model,
+    memory: memorySetup?.memory ?? null,
+    pending: memorySetup?.pending ?? null,
   };
-  const checkpoints = policy.approval.on_violations.length > 0 ? await openCheckpoints(path.resolve(cwd, policy.state_file)) : undefined;
+  const checkpoints = policy.approval.on_violations.length > 0 ? await openCheckpoints(stateFile) : undefined;
   const graph = buildGraph(deps, checkpoints?.saver);
   const runner = createRunner(graph, checkpoints?.saver);
-  return { policy, policySource: loaded.source, drafter, publishesTo: publisher.kind, graph, ...runner, close: async () => checkpoints?.close() };
+  const memoryDescription = options.memory === undefined ? (memorySetup && "description" in memorySetup ? String(memorySetup.description) : "off") : memorySetup ? "provided" : "off";
+  return {
+    policy,
+    policySource: loaded.source,
+    drafter,
+    publishesTo: publisher.kind,
+    memory: deps.memory,
+    memoryDescription,
+    graph,
+    ...runner,
+    close: async () => {
+      checkpoints?.close();
+      await deps.memory?.close();
+    },
+  };
 }

@@ -3,6 +3,8 @@ import type { CommitSource } from "../domain/commit.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
 import type { Publisher } from "../forges/publisher.js";
+import type { PendingRecords } from "../memory/pending.js";
+import type { PrMemory } from "../memory/pr-memory.js";
 import type { TraceRegistry } from "../policy/trace-registry.js";
 
 /** What the graph's nodes need from the outside world. Passed in, never imported, so tests swap any of it. */
@@ -20,4 +22,8 @@ export interface AgentDeps {
   now: () => Date;
   /** The drafting model; null drafts deterministically. */
   model: BaseChatModel | null;
+  /** Long-term memory of PRs; null when memory is off. */
+  memory: PrMemory | null;
+  /** Where records wait when memory cannot take them. */
+  pending: PendingRecords | null;
 }

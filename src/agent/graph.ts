@@ -7,12 +7,14 @@ import { withHint } from "./hints.js";
 import { makeApprove } from "./nodes/approve.js";
 import { makeCheckLimits } from "./nodes/check-limits.js";
 import { makeCheckTrace } from "./nodes/check-trace.js";
+import { makeDedupe } from "./nodes/dedupe.js";
 import { makeDraft } from "./nodes/draft.js";
 import { makeFail } from "./nodes/fail.js";
 import { makeGate } from "./nodes/gate.js";
 import { makeGather } from "./nodes/gather.js";
 import { makeIntake } from "./nodes/intake.js";
 import { makePublish } from "./nodes/publish.js";
+import { makeRecall } from "./nodes/recall.js";
 import { makeRecord } from "./nodes/record.js";
 import { AgentState, type AgentStateType, type AgentUpdate } from "./state.js";
 
@@ -40,11 +42,11 @@ function guarded(name: string, node: Node): Node {
 }
 
 /** Where an approved run continues: the step after the one whose failure was waved through. */
-const AFTER = { intake: "gather", check_trace: "check_limits", check_limits: "draft" } as const;
+const AFTER = { intake: "gather", check_trace: "check_limits", check_limits: "recall" } as const;
 type Resumable = keyof typeof AFTER;
 
 /**
- * intake → gather → check_trace → check_limits → draft ⇄ gate → publish → record; any failure goes to fail,
+ * intake → gather → check_trace → check_limits → recall → draft ⇄ gate → dedupe → publish → record; any failure goes to fail,
  * or — when `approval.on_violations` names its reason — to approve, which pauses for a person.
  * This file only wires; each node lives in nodes/. Pass a checkpointer whenever approvals are enabled.
  */
@@ -57,9 +59,9 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
       return approvable.has(state.failure.reason) && state.paused_at !== null && state.paused_at in AFTER ? "approve" : "fail";
     };
   // A clean draft ships; a draft with violations goes back (the gate has decided repair or fallback).
-  const afterGate = (state: AgentStateType): "publish" | "draft" | "fail" => {
+  const afterGate = (state: AgentStateType): "dedupe" | "draft" | "fail" => {
     if (state.failure) return "fail";
-    return state.violations.length === 0 ? "publish" : "draft";
+    return state.violations.length === 0 ? "dedupe" : "draft";
   };
   const afterApproval = (state: AgentStateType): (typeof AFTER)[Resumable] | "fail" =>
     state.failure ? "fail" : AFTER[state.paused_at as Resumable];
@@ -70,8 +72,10 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     .addNode("check_trace", guarded("check_trace", makeCheckTrace(deps)))
     .addNode("check_limits", guarded("check_limits", makeCheckLimits(deps)))
     .addNode("approve", makeApprove(deps))
+    .addNode("recall", guarded("recall", makeRecall(deps)))
     .addNode("draft", guarded("draft", makeDraft(deps)))
     .addNode("gate", guarded("gate", makeGate(deps)))
+    .addNode("dedupe", guarded("dedupe", makeDedupe(deps)))
     .addNode("publish", guarded("publish", makePublish(deps)))
     .addNode("record", makeRecord(deps))
     .addNode("fail", makeFail(deps))
@@ -79,10 +83,12 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     .addConditionalEdges("intake", onwardTo("gather"), ["gather", "approve", "fail"])
     .addConditionalEdges("gather", onwardTo("check_trace"), ["check_trace", "approve", "fail"])
     .addConditionalEdges("check_trace", onwardTo("check_limits"), ["check_limits", "approve", "fail"])
-    .addConditionalEdges("check_limits", onwardTo("draft"), ["draft", "approve", "fail"])
-    .addConditionalEdges("approve", afterApproval, ["gather", "check_limits", "draft", "fail"])
+    .addConditionalEdges("check_limits", onwardTo("recall"), ["recall", "approve", "fail"])
+    .addConditionalEdges("approve", afterApproval, ["gather", "check_limits", "recall", "fail"])
+    .addConditionalEdges("recall", onwardTo("draft"), ["draft", "fail"])
     .addConditionalEdges("draft", onwardTo("gate"), ["gate", "approve", "fail"])
-    .addConditionalEdges("gate", afterGate, ["publish", "draft", "fail"])
+    .addConditionalEdges("gate", afterGate, ["dedupe", "draft", "fail"])
+    .addConditionalEdges("dedupe", onwardTo("publish"), ["publish", "fail"])
     .addConditionalEdges("publish", onwardTo("record"), ["record", "approve", "fail"])
     .addEdge("record", END)
     .addEdge("fail", END)

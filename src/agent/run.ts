@@ -6,7 +6,7 @@ import type { FailureReason } from "../domain/reasons.js";
 import type { DraftedBy, PullRequestSpec, Truncation } from "../domain/pull-request.js";
 import type { AgentGraph } from "./graph.js";
 import type { ApprovalRequest } from "./nodes/approve.js";
-import type { AgentStateType, ApprovalDecision, ApprovalRecord, DraftRound, Usage } from "./state.js";
+import type { AgentStateType, ApprovalDecision, ApprovalRecord, DraftRound, MemoryHit, Usage } from "./state.js";
 
 export type RunStatus = "previewed" | "created" | "updated" | "unchanged" | "failed" | "awaiting_approval";
 
@@ -31,6 +31,8 @@ export interface RunResult {
   rounds: DraftRound[];
   /** Decisions people made on this run. */
   approvals: ApprovalRecord[];
+  /** Memory: the trace's earlier PRs, the PRs offered as style examples, and near-identical PRs of the scope. */
+  memory: { earlier_prs: { pr_id: string | null; url: string | null; commit_hash: string; source_branch: string; status: string; updated_at: string }[]; recalled: MemoryHit[]; possible_duplicates: MemoryHit[]; unavailable: string | null };
   /** Set while the run waits for a person: where to resume and what they are asked. */
   approval?: { thread_id: string; request: ApprovalRequest };
 }
@@ -51,6 +53,12 @@ function baseOf(state: AgentStateType): ResultBase {
     usage: state.usage,
     rounds: state.rounds,
     approvals: state.approvals,
+    memory: {
+      earlier_prs: state.earlier_prs.map(({ pr_id, url, commit_hash, source_branch, status, updated_at }) => ({ pr_id, url, commit_hash, source_branch, status, updated_at })),
+      recalled: state.recalled,
+      possible_duplicates: state.possible_duplicates,
+      unavailable: state.memory_unavailable,
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import type { CommitCompleted, LifecycleEvent } from "../domain/events.js";
 import type { FailureReason } from "../domain/reasons.js";
 import type { Draft, DraftedBy, PullRequestSpec, Truncation } from "../domain/pull-request.js";
 import type { TraceRecord } from "../domain/trace.js";
+import type { PrRecord } from "../memory/store.js";
 import type { Violation } from "../domain/violations.js";
 import type { PublishResult } from "../forges/publisher.js";
 
@@ -40,6 +41,14 @@ export interface Usage {
 
 export const NO_USAGE: Usage = { model_calls: 0, prompt_tokens: 0, completion_tokens: 0, repairs: 0, fallbacks: 0 };
 
+/** An earlier PR found in memory, and how similar it is. */
+export interface MemoryHit {
+  key: string;
+  title: string;
+  url: string | null;
+  score: number;
+}
+
 /** One draft and what the gate said of it, for the result, the debugger and evals. */
 export interface DraftRound {
   round: number;
@@ -57,6 +66,14 @@ export const AgentState = Annotation.Root({
   trace: last<TraceRecord | null>(null),
   /** Earlier PRs recalled as phrasing examples for the model (filled by memory; empty without it). */
   style_examples: last<string[]>([]),
+  /** Which earlier PRs those examples came from. */
+  recalled: last<MemoryHit[]>([]),
+  /** The trace's earlier PRs from memory (the audit chain), oldest first. */
+  earlier_prs: last<PrRecord[]>([]),
+  /** Earlier PRs of the same scope that look nearly identical to this one. */
+  possible_duplicates: last<MemoryHit[]>([]),
+  /** Why memory could not be used in this run; once set, later steps skip memory. */
+  memory_unavailable: last<string | null>(null),
   prose: last<Draft | null>(null),
   drafted_by: last<DraftedBy | null>(null),
   /** Why the last answer could not be read as prose (the gate reports these like its own violations). */

@@ -1,11 +1,22 @@
-import { mkdtemp, mkdir, readdir } from "node:fs/promises";
+import { mkdtemp, mkdir, readdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { createAgent } from "../agent/create-agent.js";
+import type { RunResult } from "../agent/run.js";
 import { buildSampleRepo } from "../demo/sample-repo.js";
-import { EXIT } from "./exit-codes.js";
-import { runCommand, type Io } from "./run-command.js";
+import { EXIT, exitCodeFor } from "./exit-codes.js";
+import { formatHuman } from "./format.js";
+import type { Io } from "./run-command.js";
 
-/** `pr-creator demo`: builds the sample repository and runs the agent on it, as a first look with no setup. */
+const DEMO_CONFIG = `# The demo's own policy: the defaults, with memory in this folder.
+state_file: .pr-creator/state.db
+trace_registry: traces.yaml
+`;
+
+/**
+ * `pr-creator demo`: builds the sample repository and runs the agent on two related changes, so the second
+ * PR is drafted with the first recalled from memory — a first look with no set-up.
+ */
 export async function demoCommand(opts: { dir?: string; json?: boolean }, io: Io): Promise<number> {
   let root: string;
   if (opts.dir) {
@@ -21,9 +32,27 @@ export async function demoCommand(opts: { dir?: string; json?: boolean }, io: Io
     root = await mkdtemp(path.join(os.tmpdir(), "pr-creator-demo-"));
   }
   const sample = await buildSampleRepo(root);
-  if (!opts.json) {
-    io.stdout(`Sample repository: ${sample.dir} (branch ${sample.event.branch}, commit ${sample.event.commit_hash})\n`);
-    io.stdout(`Running: npx pr-creator run ${sample.eventFile} --repo-path ${sample.dir} --traces ${sample.tracesFile}\n\n`);
+  const config = path.join(root, "pr-creator.yaml");
+  await writeFile(config, DEMO_CONFIG);
+  const agent = await createAgent({ configFile: config, repoPath: sample.dir, cwd: root, forge: null });
+  const runs: RunResult[] = [];
+  try {
+    for (const [file, event] of [
+      [sample.eventFile, sample.event],
+      [sample.secondEventFile, sample.secondEvent],
+    ] as const) {
+      if (!opts.json) {
+        io.stdout(`\nSample repository ${sample.dir}: branch ${event.branch}, commit ${event.commit_hash}\n`);
+        io.stdout(`Running: npx pr-creator run ${file} --config ${config} --repo-path ${sample.dir}\n\n`);
+      }
+      const result = await agent.handle(event);
+      runs.push(result);
+      if (!opts.json) io.stdout(formatHuman(result));
+    }
+  } finally {
+    await agent.close();
   }
-  return runCommand(sample.eventFile, { repoPath: sample.dir, traces: sample.tracesFile, json: opts.json }, io);
+  if (opts.json) io.stdout(`${JSON.stringify({ runs }, null, 2)}\n`);
+  else io.stdout(`\nThe second PR was drafted with the first recalled from memory. Its audit chain: npx pr-creator trace ${sample.event.trace_id} --config ${config}\n`);
+  return Math.max(...runs.map(exitCodeFor));
 }

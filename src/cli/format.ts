@@ -47,6 +47,9 @@ export function formatHuman(result: RunResult): string {
     const t = result.truncation;
     lines.push(`  Shortened  description kept within the limit: ${t.files_shown}/${t.files_total} files, ${t.commits_shown}/${t.commits_total} commits listed`);
   }
+  for (const r of result.memory.recalled) lines.push(`  Recalled   ${r.title} (similarity ${r.score.toFixed(2)})`);
+  for (const d of result.memory.possible_duplicates) lines.push(`  Duplicate? ${d.title}${d.url ? ` ${d.url}` : ""} (similarity ${d.score.toFixed(2)})`);
+  if (result.memory.unavailable) lines.push(`  Memory     ${result.memory.unavailable}`);
   if (result.events.length > 0) lines.push(`  Events     ${result.events.map((e) => e.event).join(", ")}`);
   lines.push("", rule("description"), pr.description.trimEnd(), rule("end"));
   return lines.join("\n") + "\n";

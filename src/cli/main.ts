@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { PrCreatorError } from "../domain/errors.js";
 import { demoCommand } from "./demo-command.js";
 import { EXIT } from "./exit-codes.js";
+import { memoryImportCommand, memorySearchCommand, traceCommand } from "./memory-commands.js";
 import { debugCommand, resumeCommand, runCommand, type Io } from "./run-command.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -89,6 +90,40 @@ function program(): Command {
     .option("--json", "print exactly one JSON object with the result on stdout")
     .action(async (thread: string, opts) => {
       process.exitCode = await resumeCommand(thread, opts, io);
+    });
+
+  cli
+    .command("trace")
+    .description("Print the audit chain of a trace from memory: its PRs, commits and branches, oldest first.")
+    .argument("<trace_id>", "e.g. trace-ord-8128")
+    .option("-c, --config <file>", "policy file (names the state file or the Qdrant collection)")
+    .option("--json", "print one JSON object")
+    .action(async (traceId: string, opts) => {
+      process.exitCode = await traceCommand(traceId, opts, io);
+    });
+
+  const memory = cli.command("memory").description("Search and fill the long-term memory of pull requests.");
+  memory
+    .command("search")
+    .description("Earlier PRs most like a text (same embedder as recall).")
+    .argument("<text>", "what to look for")
+    .option("-s, --scope <scope>", "only this component scope")
+    .option("--repo <repo>", "only this repository")
+    .option("-k, --k <n>", "how many results (default 5)")
+    .option("-c, --config <file>", "policy file")
+    .option("--json", "print one JSON object")
+    .action(async (text: string, opts) => {
+      process.exitCode = await memorySearchCommand(text, opts, io);
+    });
+  memory
+    .command("import")
+    .description("Backfill memory from the configured forge's existing PRs that name a trace (repeatable).")
+    .argument("<repo>", "repository name (owner/name on GitHub)")
+    .option("-t, --traces <file>", "trace registry, to resolve PRs that carry only a [trace:…] title tag")
+    .option("-c, --config <file>", "policy file (forge and memory settings)")
+    .option("--json", "print a JSON summary")
+    .action(async (repo: string, opts) => {
+      process.exitCode = await memoryImportCommand(repo, opts, { ...io, progress: Boolean(process.stderr.isTTY) && !opts.json });
     });
 
   cli

@@ -17,6 +17,15 @@ export const SAMPLE_TRACES: TraceRecord[] = [
     scope_paths: [],
   },
   {
+    trace_id: "trace-ord-8131",
+    blueprint_id: "usecase-cancel-order",
+    blueprint_name: "Cancel Order",
+    component_scope: "Order",
+    description: "Customers cancel an order that has not shipped; the order is marked cancelled and an OrderCancelled event is published.",
+    linked_files: ["src/Application/Handlers/CancelOrderHandler.cs"],
+    scope_paths: [],
+  },
+  {
     trace_id: "trace-pay-2201",
     blueprint_id: "usecase-capture-payment",
     blueprint_name: "Capture Payment",
@@ -61,12 +70,45 @@ export interface SampleRepo {
   dir: string;
   event: CommitCompleted;
   eventFile: string;
+  /** A second, related change (CancelOrderHandler) on its own branch, for recall. */
+  secondEvent: CommitCompleted;
+  secondEventFile: string;
   tracesFile: string;
 }
 
+const CANCEL_HANDLER = `namespace OrderService.Application.Handlers;
+
+public sealed class CancelOrderHandler(IOrderRepository orders, IEventPublisher events)
+{
+    public async Task Handle(CancelOrder command, CancellationToken ct)
+    {
+        var order = await orders.Get(command.OrderId, ct);
+        order.Cancel();
+        await orders.Save(order, ct);
+        await events.Publish(new OrderCancelled(order.Id), ct);
+    }
+}
+`;
+
+const CANCEL_TESTS = `namespace OrderService.Tests.Order;
+
+public class CancelOrderHandlerTests
+{
+    [Fact]
+    public async Task Cancels_the_order_and_publishes_OrderCancelled()
+    {
+        var orders = InMemoryOrderRepository.With(SampleOrders.Open());
+        var events = new RecordingEventPublisher();
+        await new CancelOrderHandler(orders, events).Handle(SampleCommands.CancelOrder(), default);
+        Assert.Single(events.Published.OfType<OrderCancelled>());
+    }
+}
+`;
+
 /**
- * Builds a small, realistic repository: `main` and `dev` with an order service, and `feature/order-handler`
- * with the seed's commit adding the handler and its tests. Writes `traces.yaml` and `event.json` beside it.
+ * Builds a small, realistic repository: `main` and `dev` with an order service, `feature/order-handler` with
+ * the seed's commit adding the handler and its tests, and `feature/order-cancel` with a related second change.
+ * Writes `traces.yaml`, `event.json` and `event-2.json` beside it.
  */
 export async function buildSampleRepo(root: string): Promise<SampleRepo> {
   const repoDir = path.join(root, "OrderService");
@@ -85,18 +127,23 @@ export async function buildSampleRepo(root: string): Promise<SampleRepo> {
     "feat(order): implement CreateOrderHandler [trace:ord-8128]\n\n- Persist the new order through IOrderRepository\n- Publish OrderCreated once the order is stored\n",
   );
 
-  const event: CommitCompleted = {
-    event: "CommitCompleted",
-    trace_id: "trace-ord-8128",
-    commit_hash: hash.slice(0, 7),
-    repo: "OrderService",
-    branch: "feature/order-handler",
-    agent: "code-committer-agent",
-    timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
-  };
+  await repo.checkout("dev");
+  await repo.checkout("feature/order-cancel", { create: true });
+  await repo.writeFile("src/Application/Handlers/CancelOrderHandler.cs", CANCEL_HANDLER);
+  await repo.writeFile("tests/Order/CancelOrderHandlerTests.cs", CANCEL_TESTS);
+  const cancelHash = await repo.commit(
+    "feat(order): implement CancelOrderHandler [trace:ord-8131]\n\n- Cancel only orders that have not shipped\n- Publish OrderCancelled once the order is saved\n",
+  );
+
+  const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  const base = { event: "CommitCompleted", repo: "OrderService", agent: "code-committer-agent", timestamp } as const;
+  const event: CommitCompleted = { ...base, trace_id: "trace-ord-8128", commit_hash: hash.slice(0, 7), branch: "feature/order-handler" };
+  const secondEvent: CommitCompleted = { ...base, trace_id: "trace-ord-8131", commit_hash: cancelHash.slice(0, 7), branch: "feature/order-cancel" };
   const eventFile = path.join(root, "event.json");
+  const secondEventFile = path.join(root, "event-2.json");
   const tracesFile = path.join(root, "traces.yaml");
   await writeFile(eventFile, `${JSON.stringify(event, null, 2)}\n`);
+  await writeFile(secondEventFile, `${JSON.stringify(secondEvent, null, 2)}\n`);
   await writeFile(tracesFile, stringify({ traces: SAMPLE_TRACES }));
-  return { dir: repoDir, event, eventFile, tracesFile };
+  return { dir: repoDir, event, eventFile, secondEvent, secondEventFile, tracesFile };
 }

@@ -180,6 +180,34 @@ export const PolicySchema = z
       .prefault({}),
     /** SQLite file for checkpoints of paused runs (and, later, memory). Relative to the config file, else the working directory. */
     state_file: z.string().min(1).default(".pr-creator/state.db"),
+    memory: z
+      .strictObject({
+        /** `sqlite`: the state file; `qdrant`: a Qdrant server (QDRANT_URL, QDRANT_API_KEY); `none`: no memory. */
+        store: z.enum(["sqlite", "qdrant", "none"]).default("sqlite"),
+        qdrant: z
+          .strictObject({
+            /** Env QDRANT_URL wins. */
+            url: z.url().optional(),
+            collection: z.string().regex(/^[\w-]+$/, "letters, digits, _ and - only").default("pr_creator_prs"),
+          })
+          .prefault({}),
+        /** How many earlier PRs the model sees as style examples (same scope first). */
+        recall_k: z.number().int().min(0).max(10).default(3),
+        /** Cosine similarity from which an earlier PR of the same scope counts as a possible duplicate. */
+        duplicate_threshold: z.number().min(0.5).max(1).default(0.95),
+        /** Label added to a PR that looks like a duplicate; empty string adds none. */
+        duplicate_label: z.string().default("possible-duplicate"),
+      })
+      .prefault({}),
+    embeddings: z
+      .strictObject({
+        /** `hashed`: a deterministic n-gram embedder (no model, no network); `openai`: an OpenAI-compatible embeddings model. */
+        provider: z.enum(["hashed", "openai"]).default("hashed"),
+        model: z.string().min(1).default("text-embedding-3-small"),
+        /** Vector size; defaults to 512 (hashed) or 1536 (openai). */
+        dimensions: z.number().int().min(16).max(8192).optional(),
+      })
+      .prefault({}),
     trace_registry: z.string().min(1).optional(),
     events: z
       .strictObject({

@@ -254,6 +254,21 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
       );
     },
 
+    async listPullRequests(repo, onPage) {
+      const api = await git();
+      const found: GitPullRequest[] = [];
+      for (let skip = 0; ; skip += 100) {
+        const page = await call("list pull requests", () => api.getPullRequests(repo, { status: PullRequestStatus.All }, project, undefined, skip, 100));
+        if (page === null) throw missing("repository", repo, "repo_not_found", "Check the repository name and AZURE_DEVOPS_PROJECT.");
+        found.push(...page);
+        onPage?.(found.length);
+        if (page.length < 100) break;
+      }
+      // The list call truncates descriptions: read each PR by id.
+      const full = await Promise.all(found.map((p) => call(`read pull request ${p.pullRequestId}`, () => api.getPullRequest(repo, p.pullRequestId!, project))));
+      return full.map((p, i) => remote(repo, p ?? found[i]!));
+    },
+
     async addLabels(repo, id, labels) {
       const api = await git();
       await Promise.all(labels.map((name) => call(`add label ${name}`, () => api.createPullRequestLabel({ name }, repo, id, project))));

@@ -61,6 +61,8 @@ export interface Forge {
   resolveReviewers(repo: string, reviewers: readonly ReviewerAssignment[]): Promise<{ resolved: ResolvedReviewer[]; unresolved: string[] }>;
   addReviewers(repo: string, pr: RemotePullRequest, reviewers: readonly ResolvedReviewer[]): Promise<void>;
   addLabels(repo: string, id: number, labels: readonly string[]): Promise<void>;
+  /** Every PR of the repository, open and closed, with full descriptions (for backfilling memory). */
+  listPullRequests(repo: string, onPage?: (seen: number) => void): Promise<RemotePullRequest[]>;
   /** Reads commits through the forge's API, for runs without a local clone. */
   readonly commits: CommitSource;
 }

@@ -265,5 +265,16 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
 
     addReviewers,
     addLabels,
+
+    async listPullRequests(repo, onPage) {
+      const where = split(repo);
+      const all: RemotePullRequest[] = [];
+      for (let page = 1; ; page++) {
+        const res = await call(`list pull requests (page ${page})`, () => octokit.pulls.list({ ...where, state: "all", per_page: 100, page, ...timeout() }));
+        all.push(...res.data.map((p) => remote(p as Pull)));
+        onPage?.(all.length);
+        if (res.data.length < 100) return all;
+      }
+    },
   };
 }

@@ -103,6 +103,8 @@ async function run(event: unknown, options: AgentOptions = {}): Promise<Run> {
     now: () => NOW,
     // No pr-creator.yaml lives here, so the built-in policy applies unless a test passes a config file.
     cwd: root,
+    // Memory has its own tests; here earlier runs must not make later PRs look like duplicates.
+    memory: null,
     ...options,
   });
   return { result: await agent.handle(event), delivered };

@@ -354,13 +354,16 @@ describe("cli options", () => {
 });
 
 describe("cli demo", () => {
-  it("runs the seed's example with --json", async () => {
+  it("runs the seed's example and a related change with --json; the second recalls the first", async () => {
     const result = await cli(["demo", "--json"]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
-    const out = json(result);
-    expect(out.status).toBe("previewed");
-    expect(out.pr!.title).toBe(SEED_TITLE);
+    const out = JSON.parse(result.stdout) as { runs: (JsonResult & { memory: { recalled: { title: string }[] } })[] };
+    expect(out.runs.map((r) => r.status)).toEqual(["previewed", "previewed"]);
+    expect(out.runs[0]!.pr!.title).toBe(SEED_TITLE);
+    expect(out.runs[1]!.pr!.title).toBe("feat(order): implement CancelOrderHandler [trace:ord-8131]");
+    expect(out.runs[0]!.memory.recalled).toEqual([]);
+    expect(out.runs[1]!.memory.recalled.map((r) => r.title)).toEqual([SEED_TITLE]);
   });
 
   it("builds the sample in --dir and prints the preview", async () => {
@@ -368,10 +371,11 @@ describe("cli demo", () => {
     const result = await cli(["demo", "--dir", dir]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
-    expect((await readdir(dir)).sort()).toEqual(["OrderService", "event.json", "traces.yaml"]);
+    expect((await readdir(dir)).sort()).toEqual([".pr-creator", "OrderService", "event-2.json", "event.json", "pr-creator.yaml", "traces.yaml"]);
     expect(existsSync(path.join(dir, "OrderService", ".git"))).toBe(true);
-    expect(result.stdout).toContain(`Sample repository: ${path.join(dir, "OrderService")}`);
+    expect(result.stdout).toContain(`Sample repository ${path.join(dir, "OrderService")}: branch feature/order-handler`);
     expect(result.stdout).toContain(SEED_TITLE);
+    expect(result.stdout).toContain(`Recalled   ${SEED_TITLE}`);
   });
 
   it("refuses a --dir that is not empty and exits 2", async () => {

@@ -46,6 +46,7 @@ async function run(event: unknown, opts: { token?: string; traces?: typeof SAMPL
     traceRegistry: createInMemoryTraceRegistry(opts.traces ?? SAMPLE_TRACES),
     sinks: [async (e) => void delivered.push(e)],
     model: null,
+    memory: null,
   });
   return { result: await agent.handle(event), delivered };
 }
@@ -192,7 +193,7 @@ describe("Azure DevOps: retries and failures", () => {
 describe("Azure DevOps: concurrency", () => {
   it("20 concurrent events on different branches make 20 PRs", async () => {
     const events = Array.from({ length: 20 }, () => featureBranch());
-    const agent = await createAgent({ policy, env: env(), traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null });
+    const agent = await createAgent({ policy, env: env(), traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null, memory: null });
     const results = await Promise.all(events.map((e) => agent.handle(e)));
     expect(results.map((r) => r.status)).toEqual(Array(20).fill("created"));
     expect(activePrs()).toHaveLength(20);
@@ -200,7 +201,7 @@ describe("Azure DevOps: concurrency", () => {
 
   it("10 concurrent events for one branch make exactly one PR", async () => {
     const event = featureBranch();
-    const agent = await createAgent({ policy, env: env(), traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null });
+    const agent = await createAgent({ policy, env: env(), traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null, memory: null });
     const results = await Promise.all(Array.from({ length: 10 }, () => agent.handle(event)));
     expect(results.filter((r) => r.status === "created")).toHaveLength(1);
     expect(results.filter((r) => r.status === "unchanged")).toHaveLength(9);

@@ -67,6 +67,7 @@ async function run(event: unknown, opts: { token?: string; traces?: typeof SAMPL
     traceRegistry: createInMemoryTraceRegistry(opts.traces ?? SAMPLE_TRACES),
     sinks: [async (e) => void delivered.push(e)],
     model: null,
+    memory: null,
   });
   return { result: await agent.handle(event), delivered };
 }
@@ -205,7 +206,7 @@ describe("GitHub: retries and failures", () => {
 
   it("a bare repository name takes the owner from GITHUB_OWNER", async () => {
     const event = { ...featureBranch(), repo: "OrderService" };
-    const agent = await createAgent({ policy, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url, GITHUB_OWNER: "acme" }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null });
+    const agent = await createAgent({ policy, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url, GITHUB_OWNER: "acme" }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null, memory: null });
     expect((await agent.handle(event)).status).toBe("created");
     const noOwner = await run(event);
     expect(noOwner.result.reason).toBe("invalid_event");
@@ -216,7 +217,7 @@ describe("GitHub: retries and failures", () => {
     gh.addUser("Outsider");
     gh.state.repos.get(REPO.toLowerCase())!.collaborators = ["techleadagent", "qaassistantagent"];
     const scoped = PolicySchema.parse({ ...policy, reviewers: { by_scope: { Order: ["Outsider", "optional:NoSuchUser"] } } });
-    const agent = await createAgent({ policy: scoped, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null });
+    const agent = await createAgent({ policy: scoped, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null, memory: null });
     const result = await agent.handle(featureBranch());
     expect(result.status).toBe("created");
     expect(result.warnings).toEqual([
@@ -237,7 +238,7 @@ describe("GitHub: retries and failures", () => {
 describe("GitHub: concurrency", () => {
   it("20 concurrent events on different branches make 20 PRs", async () => {
     const events = Array.from({ length: 20 }, () => featureBranch());
-    const agent = await createAgent({ policy, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null });
+    const agent = await createAgent({ policy, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null, memory: null });
     const results = await Promise.all(events.map((e) => agent.handle(e)));
     expect(results.map((r) => r.status)).toEqual(Array(20).fill("created"));
     expect(openPulls()).toHaveLength(20);
@@ -245,7 +246,7 @@ describe("GitHub: concurrency", () => {
 
   it("10 concurrent events for one branch make exactly one PR", async () => {
     const event = featureBranch();
-    const agent = await createAgent({ policy, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null });
+    const agent = await createAgent({ policy, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null, memory: null });
     const results = await Promise.all(Array.from({ length: 10 }, () => agent.handle(event)));
     expect(results.filter((r) => r.status === "created")).toHaveLength(1);
     expect(results.filter((r) => r.status === "unchanged")).toHaveLength(9);

@@ -1,10 +1,23 @@
 import type { AgentDeps } from "../deps.js";
+import { memoryWarning } from "../memory-use.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 
-/** Reads the commit(s) and every changed file from the commit source. */
+/**
+ * Reads the commit(s) and every changed file from the commit source and, at the same time, the trace's
+ * earlier PRs from memory (the audit chain) — before the forge is asked anything.
+ */
 export function makeGather(deps: AgentDeps) {
   return async function gather(state: AgentStateType): Promise<AgentUpdate> {
     const event = state.event!;
+    const history = deps.memory
+      ? deps.memory.chain(event.trace_id).then(
+          (earlier_prs) => ({ earlier_prs }),
+          (error: unknown) => {
+            const warning = memoryWarning(error);
+            return { memory_unavailable: warning, warnings: [warning] };
+          },
+        )
+      : Promise.resolve({});
     const changes = await deps.commitSource.load({
       repo: event.repo,
       branch: event.branch,
@@ -12,6 +25,6 @@ export function makeGather(deps: AgentDeps) {
       target_branch: state.target_branch!,
       range: deps.policy.pr.commit_range,
     });
-    return { changes };
+    return { changes, ...(await history) };
   };
 }

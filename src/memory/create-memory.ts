@@ -1,0 +1,58 @@
+import path from "node:path";
+import { PrCreatorError } from "../domain/errors.js";
+import type { Policy } from "../domain/policy.js";
+import { createEmbedder } from "./embeddings.js";
+import { createPendingRecords, type PendingRecords } from "./pending.js";
+import { createPrMemory, type PrMemory } from "./pr-memory.js";
+import { createQdrantStore } from "./qdrant-store.js";
+import { createSqliteStore } from "./sqlite-store.js";
+import type { MemoryStore } from "./store.js";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * A store opened on first use: a state file that is corrupt or locked, or a Qdrant that is down, then fails
+ * inside the run — which degrades and says so — instead of at start-up.
+ */
+function lazy(kind: MemoryStore["kind"], open: () => MemoryStore): MemoryStore {
+  let store: MemoryStore | undefined;
+  const get = () => (store ??= open());
+  return {
+    kind,
+    init: (embedder) => get().init(embedder),
+    upsert: (record, vector) => get().upsert(record, vector),
+    byTrace: (traceId) => get().byTrace(traceId),
+    similar: (query) => get().similar(query),
+    history: (opts) => get().history(opts),
+    close: async () => {
+      await store?.close();
+    },
+  };
+}
+
+export interface MemorySetup {
+  memory: PrMemory;
+  pending: PendingRecords;
+  /** For people: "sqlite .pr-creator/state.db", "qdrant http://…/pr_creator_prs". */
+  description: string;
+}
+
+/** Memory from policy and environment, or null with `memory.store: none`. */
+export function createMemory(policy: Policy, stateFile: string, env: Env = process.env): MemorySetup | null {
+  const cfg = policy.memory;
+  if (cfg.store === "none") return null;
+  const embedder = createEmbedder(policy, env);
+  const pending = createPendingRecords(path.join(path.dirname(stateFile), "memory-pending.jsonl"));
+  if (cfg.store === "sqlite") {
+    return { memory: createPrMemory(lazy("sqlite", () => createSqliteStore(stateFile)), embedder), pending, description: `sqlite ${stateFile}` };
+  }
+  const url = env.QDRANT_URL?.trim() || cfg.qdrant.url;
+  if (!url) {
+    throw new PrCreatorError("invalid_config", "memory.store is qdrant but neither QDRANT_URL nor memory.qdrant.url is set.", {
+      hint: "Set QDRANT_URL (and QDRANT_API_KEY if the server needs one), or use memory.store: sqlite.",
+    });
+  }
+  const apiKey = env.QDRANT_API_KEY?.trim() || undefined;
+  const store = lazy("qdrant", () => createQdrantStore({ url, collection: cfg.qdrant.collection, ...(apiKey ? { apiKey } : {}), timeoutMs: policy.forge_timeout_ms }));
+  return { memory: createPrMemory(store, embedder), pending, description: `qdrant ${url}/${cfg.qdrant.collection}` };
+}
