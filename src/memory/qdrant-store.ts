@@ -258,21 +258,22 @@ class QdrantMemoryStore implements MemoryStore {
 
   async history(opts: { since?: Date; limit?: number } = {}): Promise<PrRecord[]> {
     this.initialised();
-    const since = opts.since === undefined ? Number.NEGATIVE_INFINITY : opts.since.getTime();
-    if (Number.isNaN(since)) throw new Error("history(): since is an invalid Date.");
+    const since = opts.since?.getTime();
+    if (since !== undefined && Number.isNaN(since)) throw new Error("history(): since is an invalid Date.");
     if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 0)) {
       throw new Error(`history(): limit must be a non-negative integer, got ${opts.limit}.`);
     }
     if (opts.limit === 0) return [];
     const records = await this.scrollAll("list the history", undefined);
     return records
-      .filter((r) => Date.parse(r.updated_at) >= since)
+      .filter((r) => since === undefined || Date.parse(r.updated_at) >= since)
       .sort((a, b) => compareTime(b.updated_at, a.updated_at) || compareText(recordKey(b), recordKey(a)))
       .slice(0, opts.limit ?? Number.POSITIVE_INFINITY);
   }
 
   async close(): Promise<void> {
-    // The 1.18 client keeps no handle to close: its undici Agent's idle sockets time out by themselves.
+    // The 1.18 client has nothing to close: its undici Agent's idle keep-alive sockets do not hold the
+    // process open and time out by themselves.
     this.closed = true;
     this.embedder = undefined;
   }

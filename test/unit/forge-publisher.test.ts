@@ -57,6 +57,7 @@ function fakeForge(opts: { createDelayMs?: number; knownUsers?: string[] } = {})
       calls.push(`labels ${labels.join(",")}`);
       prs.find((p) => p.id === id)!.labels.push(...labels);
     },
+    listPullRequests: async () => structuredClone(prs),
   };
   return { forge, prs, calls, load };
 }
