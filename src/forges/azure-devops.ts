@@ -161,14 +161,25 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
   const commits: CommitSource = {
     async load(request: ChangeRequest): Promise<ChangeSet> {
       const api = await git();
-      const repository = await call(`read repository ${request.repo}`, () => api.getRepository(request.repo, project));
-      if (!repository) throw missing("repository", request.repo, "repo_not_found", "Check the repo in the event and AZURE_DEVOPS_PROJECT.");
-      const refs = await call(`read branch ${request.branch}`, () => api.getRefs(request.repo, project, `heads/${request.branch}`));
-      if (!(refs ?? []).some((r) => r.name === toRef(request.branch))) {
+      // A full hash lets the changes be read alongside the checks; failures are reported repo, branch, commit.
+      const full = /^[0-9a-f]{40}$/i.test(request.commit);
+      const readChanges = (hash: string) => call(`read the changes of ${hash.slice(0, 7)}`, () => api.getChanges(hash, request.repo, project, 10_000));
+      const [repository, refs, info, early] = await Promise.allSettled([
+        call(`read repository ${request.repo}`, () => api.getRepository(request.repo, project)),
+        call(`read branch ${request.branch}`, () => api.getRefs(request.repo, project, `heads/${request.branch}`)),
+        commitInfo(request.repo, request.commit),
+        full ? readChanges(request.commit) : Promise.resolve(undefined),
+      ]);
+      if (repository.status === "rejected") throw repository.reason;
+      if (!repository.value) throw missing("repository", request.repo, "repo_not_found", "Check the repo in the event and AZURE_DEVOPS_PROJECT.");
+      if (refs.status === "rejected") throw refs.reason;
+      if (!(refs.value ?? []).some((r) => r.name === toRef(request.branch))) {
         throw missing("branch", request.branch, "branch_not_found", "Push the branch, or check the branch in the event.");
       }
-      const info = await commitInfo(request.repo, request.commit);
-      const changes = await call(`read the changes of ${info.short_hash}`, () => api.getChanges(info.hash, request.repo, project, 10_000));
+      if (info.status === "rejected") throw info.reason;
+      if (early.status === "rejected") throw early.reason;
+      const commit = info.value;
+      const changes = early.value ?? (await readChanges(commit.hash));
       const files: ChangedFile[] = (changes?.changes ?? [])
         .filter((c) => (c.item as { gitObjectType?: unknown } | undefined)?.gitObjectType !== "tree" && !(c.item as { isFolder?: boolean } | undefined)?.isFolder)
         .map((c) => {
@@ -177,7 +188,7 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
           const source = (c as { sourceServerItem?: string }).sourceServerItem?.replace(/^\//, "");
           return { path, ...(change === "renamed" && source ? { old_path: source } : {}), change, additions: 0, deletions: 0, binary: false };
         });
-      return { commits: [info], base: info.parents[0] ?? null, range: "commit", files, additions: 0, deletions: 0, line_counts: "unavailable" };
+      return { commits: [commit], base: commit.parents[0] ?? null, range: "commit", files, additions: 0, deletions: 0, line_counts: "unavailable" };
     },
   };
 

@@ -160,28 +160,36 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
   const commits: CommitSource = {
     async load(request: ChangeRequest): Promise<ChangeSet> {
       const where = split(request.repo);
-      await call(`read repository ${request.repo}`, () => octokit.repos.get({ ...where, ...timeout() }));
-      await call(`read branch ${request.branch}`, () => octokit.repos.getBranch({ ...where, branch: request.branch, ...timeout() }), "branch_not_found");
-      const head = (await call(`read commit ${request.commit}`, () => octokit.repos.getCommit({ ...where, ref: request.commit, ...timeout() }), "commit_not_found", [404, 422])).data;
-      const onBranch = (await call("compare the commit with its branch", () => octokit.repos.compareCommitsWithBasehead({ ...where, basehead: `${request.branch}...${head.sha}`, ...timeout() }))).data;
+      const wantsRange = request.range !== "commit";
+      // Independent reads go out together; failures are reported in a fixed order (repo, branch, commit).
+      const [repoRead, branchRead, commitRead, targetRead] = await Promise.allSettled([
+        call(`read repository ${request.repo}`, () => octokit.repos.get({ ...where, ...timeout() })),
+        call(`read branch ${request.branch}`, () => octokit.repos.getBranch({ ...where, branch: request.branch, ...timeout() }), "branch_not_found"),
+        call(`read commit ${request.commit}`, () => octokit.repos.getCommit({ ...where, ref: request.commit, ...timeout() }), "commit_not_found", [404, 422]),
+        wantsRange
+          ? octokit.repos.getBranch({ ...where, branch: request.target_branch, ...timeout() }).then(
+              () => true,
+              (error: OctokitError) => (error.status === 404 ? false : Promise.reject(error)),
+            )
+          : Promise.resolve(false),
+      ]);
+      for (const read of [repoRead, branchRead, commitRead, targetRead]) if (read.status === "rejected") throw read.reason;
+      const head = (commitRead as PromiseFulfilledResult<Awaited<ReturnType<typeof octokit.repos.getCommit>>>).value.data;
+      const target = (targetRead as PromiseFulfilledResult<boolean>).value;
+      if (wantsRange && !target && request.range === "merge-base") {
+        throw new PrCreatorError("branch_not_found", `Target branch "${request.target_branch}" does not exist in ${request.repo}.`, { hint: "Create the target branch or use pr.commit_range: commit." });
+      }
+      const compare = (basehead: string, what: string) => call(what, () => octokit.repos.compareCommitsWithBasehead({ ...where, basehead, ...timeout() })).then((r) => r.data);
+      const [onBranch, cmp] = await Promise.all([
+        compare(`${request.branch}...${head.sha}`, "compare the commit with its branch"),
+        target ? compare(`${request.target_branch}...${head.sha}`, "compare the branch with its target") : Promise.resolve(undefined),
+      ]);
       if (onBranch.status !== "identical" && onBranch.status !== "behind") {
         throw new PrCreatorError("commit_not_on_branch", `Commit ${head.sha} is not on branch "${request.branch}" of ${request.repo}.`, { hint: "Check the branch in the event." });
       }
-      if (request.range !== "commit") {
-        const target = await octokit.repos.getBranch({ ...where, branch: request.target_branch, ...timeout() }).then(
-          () => true,
-          (error: OctokitError) => (error.status === 404 ? false : Promise.reject(error)),
-        );
-        if (!target && request.range === "merge-base") {
-          throw new PrCreatorError("branch_not_found", `Target branch "${request.target_branch}" does not exist in ${request.repo}.`, { hint: "Create the target branch or use pr.commit_range: commit." });
-        }
-        if (target) {
-          const cmp = (await call("compare the branch with its target", () => octokit.repos.compareCommitsWithBasehead({ ...where, basehead: `${request.target_branch}...${head.sha}`, ...timeout() }))).data;
-          if (cmp.commits.length > 0) {
-            const fs = files(cmp.files);
-            return { commits: cmp.commits.map(commitInfo), base: cmp.merge_base_commit.sha, range: "merge-base", files: fs, ...totals(fs) };
-          }
-        }
+      if (cmp && cmp.commits.length > 0) {
+        const fs = files(cmp.files);
+        return { commits: cmp.commits.map(commitInfo), base: cmp.merge_base_commit.sha, range: "merge-base", files: fs, ...totals(fs) };
       }
       const fs = files(head.files);
       return { commits: [commitInfo(head)], base: head.parents[0]?.sha ?? null, range: "commit", files: fs, ...totals(fs) };
