@@ -170,7 +170,7 @@ describe("GitHub: retries and failures", () => {
     expect(result.status).toBe("failed");
     expect(result.reason).toBe("unauthorized");
     // The first reads go out together; each is refused once and none is retried.
-    const refused = gh.requests.filter((r) => r.status === 401).map((r) => r.route);
+    const refused = gh.requests.filter((r) => r.status === 401).map((r) => `${r.method} ${r.path}`);
     expect(refused.length).toBeGreaterThan(0);
     expect(new Set(refused).size).toBe(refused.length);
     const everything = JSON.stringify({ result, delivered });
