@@ -75,22 +75,18 @@ function program(): Command {
     process.exitCode = await debugCommand(event, opts, { ...io, color });
   });
 
-  cli
-    .command("resume")
-    .description("Answer a run that is waiting for approval (exit code 3): continue it or end it with PullRequestFailed.")
-    .argument("<thread>", "the thread id the paused run printed")
-    .option("--approve", "create the pull request despite the violation")
-    .option("--reject", "end the run with PullRequestFailed")
-    .option("--reason <text>", "why; recorded with the decision and, on rejection, in the failure event")
-    .option("--by <name>", "who decides (default: $USER)")
-    .option("-c, --config <file>", "the same policy file the paused run used (it names the state file)")
-    .option("-t, --traces <file>", "trace registry YAML, as for run")
-    .option("-r, --repo-path <dir>", "local git clone, as for run")
-    .option("-e, --events <file>", "append lifecycle events as JSON lines to this file")
-    .option("--json", "print exactly one JSON object with the result on stdout")
-    .action(async (thread: string, opts) => {
-      process.exitCode = await resumeCommand(thread, opts, io);
-    });
+  withRunOptions(
+    cli
+      .command("resume")
+      .description("Answer a run that is waiting for approval (exit code 3): continue it or end it with PullRequestFailed. Pass the same --config as the paused run (it names the state file).")
+      .argument("<thread>", "the thread id the paused run printed")
+      .option("--approve", "create the pull request despite the violation")
+      .option("--reject", "end the run with PullRequestFailed")
+      .option("--reason <text>", "why; recorded with the decision and, on rejection, in the failure event")
+      .option("--by <name>", "who decides (default: $USER)"),
+  ).action(async (thread: string, opts) => {
+    process.exitCode = await resumeCommand(thread, opts, io);
+  });
 
   cli
     .command("trace")

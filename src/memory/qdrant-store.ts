@@ -33,7 +33,7 @@
  */
 import { QdrantClient, QdrantClientTimeoutError, type Schemas } from "@qdrant/js-client-rest";
 import { v5 as uuidv5 } from "uuid";
-import { MemoryMismatchError, recordKey, type EmbedderIdentity, type MemoryStore, type PrRecord, type Scored, type SimilarQuery } from "./store.js";
+import { MemoryMismatchError, recordKey, type EmbedderIdentity, type MemoryStore, type PrRecord, type Scored, type SimilarQuery, PR_RECORD_FIELDS } from "./store.js";
 
 export interface QdrantStoreOptions {
   /** e.g. "http://localhost:6333". Without an explicit port the client uses 6333, also for https. */
@@ -85,23 +85,7 @@ export function createQdrantStore(opts: QdrantStoreOptions): MemoryStore {
   return new QdrantMemoryStore(opts);
 }
 
-const RECORD_FIELDS = [
-  "repo",
-  "pr_id",
-  "url",
-  "forge",
-  "status",
-  "trace_id",
-  "blueprint_id",
-  "component_scope",
-  "commit_hash",
-  "source_branch",
-  "target_branch",
-  "title",
-  "text",
-  "created_at",
-  "updated_at",
-] as const satisfies ReadonlyArray<keyof PrRecord>;
+const RECORD_FIELDS = PR_RECORD_FIELDS;
 const NULLABLE_FIELDS: ReadonlySet<string> = new Set(["pr_id", "url"]);
 const STATUSES: ReadonlySet<string> = new Set(["previewed", "created", "updated", "unchanged"]);
 

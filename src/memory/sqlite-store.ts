@@ -22,7 +22,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import * as sqliteVec from "sqlite-vec";
 import { PrCreatorError } from "../domain/errors.js";
-import { MemoryMismatchError, recordKey, type EmbedderIdentity, type MemoryStore, type PrRecord, type Scored, type SimilarQuery } from "./store.js";
+import { MemoryMismatchError, recordKey, type EmbedderIdentity, type MemoryStore, type PrRecord, type Scored, type SimilarQuery, PR_RECORD_FIELDS } from "./store.js";
 
 type Db = Database.Database;
 
@@ -79,23 +79,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
 ];
 const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-const RECORD_COLUMNS = [
-  "repo",
-  "pr_id",
-  "url",
-  "forge",
-  "status",
-  "trace_id",
-  "blueprint_id",
-  "component_scope",
-  "commit_hash",
-  "source_branch",
-  "target_branch",
-  "title",
-  "text",
-  "created_at",
-  "updated_at",
-] as const satisfies ReadonlyArray<keyof PrRecord>;
+const RECORD_COLUMNS = PR_RECORD_FIELDS;
 const SELECT_RECORD = RECORD_COLUMNS.map((c) => `p.${c}`).join(", ");
 
 type Row = { [K in (typeof RECORD_COLUMNS)[number]]: K extends "pr_id" | "url" ? string | null : string };

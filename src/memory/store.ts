@@ -49,6 +49,25 @@ export interface EmbedderIdentity {
   dimensions: number;
 }
 
+/** Every field of a PrRecord, in one place for the stores' columns and payloads. */
+export const PR_RECORD_FIELDS = [
+  "repo",
+  "pr_id",
+  "url",
+  "forge",
+  "status",
+  "trace_id",
+  "blueprint_id",
+  "component_scope",
+  "commit_hash",
+  "source_branch",
+  "target_branch",
+  "title",
+  "text",
+  "created_at",
+  "updated_at",
+] as const satisfies ReadonlyArray<keyof PrRecord>;
+
 /** The record's identity: repo and PR id, or repo and branch pair for a preview. */
 export function recordKey(r: Pick<PrRecord, "repo" | "pr_id" | "source_branch" | "target_branch">): string {
   return r.pr_id !== null ? `${r.repo}#${r.pr_id}` : `${r.repo}#preview:${r.source_branch}->${r.target_branch}`;
