@@ -1,0 +1,564 @@
+/**
+ * Forge benchmark (not a test): the agent against the Azure DevOps and GitHub emulators, next to a "bare"
+ * script that makes the same PR with the same client library and the minimal calls (bench/bare.ts).
+ *
+ *   npm run bench:forges            # ≈ 1–3 minutes; writes bench/results-forges.json and the tables in bench/README.md
+ *
+ * For each forge × injected latency (0, 50 ms) × concurrency (1, 10, 100) × {agent, bare}: PRs per second,
+ * p50/p95 wall time per PR (handle() call → result), forge HTTP calls per PR from the emulator's request log
+ * (Azure discovery counted apart), sequential round trips of one PR (c=1: p50 ÷ latency, and the number of
+ * request "waves" in the log), and peak RSS of this process. The emulators run in a child process
+ * (bench/emulator-host.ts) so their CPU and memory stay out of the numbers.
+ *
+ * One agent (or bare publisher) per configuration, as a long-running process would keep it: the first PR of
+ * each configuration pays location discovery (Azure) and reviewer resolution; later PRs hit the caches.
+ */
+import { execFileSync, fork, type ChildProcess } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BarePr } from "./bare.js";
+import type { Branch, Endpoint, ForgeKind, HostOp, LoggedCall, Mode, PrCheck, RunDone, RunnerMessage, RunRequest, TracedCall } from "./shared.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const FORGES: ForgeKind[] = ["azure-devops", "github"];
+const LATENCIES = [0, 50];
+/** BENCH_QUICK=1 shrinks the PR counts for a smoke run of the benchmark itself (numbers not comparable). */
+const QUICK = process.env.BENCH_QUICK === "1";
+const PLAN = [
+  { concurrency: 1, prs: QUICK ? 5 : 20 },
+  { concurrency: 10, prs: QUICK ? 20 : 100 },
+  { concurrency: 100, prs: QUICK ? 20 : 100 },
+];
+/** Runner order matters: the agent's first run gives the bare script the exact PR to make. */
+const MODES: Mode[] = ["agent", "agent+mem", "bare"];
+/** The agent with memory runs at the 50 ms latency only (where the ratio target is), to keep the whole run near 2–3 min. */
+const MEMORY_LATENCY = 50;
+const modesAt = (latency: number): Mode[] => MODES.filter((m) => m !== "agent+mem" || latency === MEMORY_LATENCY);
+const WARMUP_PRS = 6;
+
+/**
+ * Sequential forge round trips on the critical path of one PR, read off the code as of commit 8697796
+ * (src/forges/*.ts, forge-publisher.ts, agent/nodes/gather.ts) and bench/bare.ts; re-read them when those
+ * change. "steady": reviewer directory / logins cached. The measured "traced" column is the check.
+ */
+const BY_CODE: Record<ForgeKind, Record<"agent" | "bare", { steady: number; first: number; path: string }>> = {
+  "azure-devops": {
+    agent: {
+      steady: 3,
+      first: 4,
+      path: "[getRepository ‖ getRefs ‖ getCommit ‖ getChanges] → getPullRequests (‖ cached reviewer directory) → createPullRequest (reviewers + labels inline; the reconcile after it sends nothing). First PR: getTeams → getTeamMembers beside getPullRequests, one trip longer.",
+    },
+    bare: { steady: 2, first: 3, path: "getPullRequests → createPullRequest. First PR: getTeams → getTeamMembers beside getPullRequests (+1)." },
+  },
+  github: {
+    agent: {
+      steady: 5,
+      first: 5,
+      path: "[repos.get ‖ repos.getBranch ‖ repos.getCommit ‖ repos.getBranch(target)] → [compare(branch…sha) ‖ compare(target…sha)] → pulls.list (‖ users.getByUsername ×2, first PR only) → pulls.create → requestReviewers ‖ addLabels.",
+    },
+    bare: { steady: 3, first: 3, path: "pulls.list → pulls.create → requestReviewers ‖ addLabels." },
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Child processes: the emulator host, and one runner per configuration
+// ---------------------------------------------------------------------------------------------------------
+
+class EmulatorHost {
+  private readonly child: ChildProcess;
+  private seq = 0;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor() {
+    this.child = fork(path.join(here, "emulator-host.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child.on("message", (raw: { id: number; result?: unknown; error?: string }) => {
+      const w = this.waiting.get(raw.id);
+      this.waiting.delete(raw.id);
+      if (raw.error !== undefined) w?.reject(new Error(`emulator host: ${raw.error}`));
+      else w?.resolve(raw.result);
+    });
+    this.child.on("exit", (code) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`emulator host exited (${code})`));
+      this.waiting.clear();
+    });
+  }
+
+  call<T>(msg: HostOp): Promise<T> {
+    const id = ++this.seq;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ id, msg });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.call({ op: "stop" });
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    this.child.disconnect();
+    await exited;
+  }
+}
+
+/** bench/runner.ts in a child process: one per forge × latency × mode, running its configurations in turn. */
+class Runner {
+  private readonly child: ChildProcess;
+  private pending: { onWarmed: () => Promise<void>; resolve: (done: RunDone) => void; reject: (error: Error) => void } | undefined;
+
+  constructor() {
+    this.child = fork(path.join(here, "runner.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child.on("message", (msg: RunnerMessage) => {
+      const p = this.pending;
+      if (!p) return;
+      if (msg.type === "warmed") {
+        p.onWarmed().then(
+          () => this.child.send({ type: "go" }),
+          (error: unknown) => p.reject(error instanceof Error ? error : new Error(String(error))),
+        );
+        return;
+      }
+      this.pending = undefined;
+      if (msg.type === "done") p.resolve(msg);
+      else p.reject(new Error(`runner: ${msg.error}`));
+    });
+    this.child.on("exit", (code) => {
+      this.pending?.reject(new Error(`runner exited (${code})`));
+      this.pending = undefined;
+    });
+  }
+
+  /** One configuration; `onWarmed` runs between the warm-up / fresh instance and the measured PRs. */
+  run(request: RunRequest, onWarmed: () => Promise<void>): Promise<RunDone> {
+    return new Promise<RunDone>((resolve, reject) => {
+      this.pending = { onWarmed, resolve, reject };
+      this.child.send(request);
+    });
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
+    this.child.disconnect();
+    await exited;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Measuring
+// ---------------------------------------------------------------------------------------------------------
+
+interface ConfigResult {
+  forge: ForgeKind;
+  latency_ms: number;
+  concurrency: number;
+  mode: Mode;
+  prs: number;
+  ok: number;
+  failures: string[];
+  wall_ms: number;
+  prs_per_second: number;
+  p50_ms: number;
+  p95_ms: number;
+  max_ms: number;
+  first_pr_ms: number;
+  /** The runner's user + system CPU time ÷ PRs (client side only; the emulator runs elsewhere). */
+  cpu_ms_per_pr: number;
+  /** os.loadavg()[0] when the configuration started (other work on the machine skews CPU-bound numbers). */
+  load_1m: number;
+  /** Non-discovery forge HTTP calls ÷ PRs (the first PR's reviewer resolution included). */
+  calls_per_pr: number;
+  calls_total: number;
+  discovery_calls: number;
+  discovery_by_path: Record<string, number>;
+  calls_by_route: Record<string, number>;
+  /** Requests the client process sent (diagnostics channels), discovery excluded; should equal calls_total. */
+  client_calls_total: number;
+  /** c = 1 only: per-PR numbers from the client's own request trace (exact attribution, sub-ms times). */
+  per_pr?: {
+    calls_median: number;
+    calls_first: number;
+    discovery_first: number;
+    /** Sequential round trips (see waves()), discovery excluded. */
+    waves_median: number;
+    waves_first: number;
+    /** p50 ÷ latency, and the first PR's time ÷ latency; latency > 0 only. */
+    trips_from_p50?: number;
+    trips_from_first?: number;
+  };
+  /** RSS of the configuration's own process when the measured phase began (after warm-up and a GC) and at its peak. */
+  rss_start_mb: number;
+  rss_peak_mb: number;
+  heap_peak_mb: number;
+  check: PrCheck;
+}
+
+const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const rank = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
+}
+
+const median = (values: number[]) => percentile(values, 50);
+
+/**
+ * Sequential round trips among `calls`: walking them in start order, a call that starts after some call of the
+ * current wave has answered depended on that answer, so it opens the next wave; calls started before any
+ * answer came back ran in parallel with the wave.
+ */
+function waves(calls: TracedCall[]): number {
+  let count = 0;
+  let firstAnswer = -Infinity;
+  for (const c of [...calls].sort((a, b) => a.start - b.start)) {
+    if (count === 0 || c.start >= firstAnswer) {
+      count += 1;
+      firstAnswer = c.end;
+    } else {
+      firstAnswer = Math.min(firstAnswer, c.end);
+    }
+  }
+  return count;
+}
+
+let tag = 0;
+
+async function measure(
+  host: EmulatorHost,
+  runner: Runner,
+  ep: Endpoint,
+  latencyMs: number,
+  mode: Mode,
+  concurrency: number,
+  prs: number,
+  template: BarePr | undefined,
+  warm: boolean,
+): Promise<{ result: ConfigResult; template?: BarePr }> {
+  const load = os.loadavg()[0] ?? 0;
+  await host.call({ op: "reset" });
+  const warmup = warm ? await host.call<Branch[]>({ op: "seed", tag: ++tag, count: WARMUP_PRS }) : [];
+  const branches = await host.call<Branch[]>({ op: "seed", tag: ++tag, count: prs });
+  const done = await runner.run({ type: "run", endpoint: ep, mode, concurrency, warmup, branches, ...(template ? { template } : {}) }, () => host.call({ op: "clearLog" }));
+  const log = await host.call<LoggedCall[]>({ op: "log" });
+  const expected = template ?? done.template;
+  const check = await host.call<PrCheck>({
+    op: "check",
+    reviewers: expected?.reviewers.length ?? -1,
+    labels: expected?.labels ?? ["(no template)"],
+    branches: branches.map((b) => b.branch),
+  });
+  const api = log.filter((c) => c.route !== "discovery");
+  const byRoute: Record<string, number> = {};
+  for (const c of api) byRoute[c.route] = (byRoute[c.route] ?? 0) + 1;
+  const discoveryByPath: Record<string, number> = {};
+  for (const c of log.filter((x) => x.route === "discovery")) {
+    const k = `${c.method} ${(c.path ?? "").replace(/^\/[^/]+/, "")}`;
+    discoveryByPath[k] = (discoveryByPath[k] ?? 0) + 1;
+  }
+  const timings = done.timings;
+  const ms = timings.map((t) => t.ms);
+
+  let perPr: ConfigResult["per_pr"];
+  if (concurrency === 1) {
+    // One PR at a time: every request the runner saw between a PR's handle() call and its result is that PR's.
+    const of = timings.map((t) => done.calls.filter((c) => c.start >= t.start && c.start <= t.end));
+    const api = of.map((cs) => cs.filter((c) => !c.discovery));
+    const w = api.map(waves);
+    perPr = {
+      calls_median: median(api.map((cs) => cs.length)),
+      calls_first: api[0]!.length,
+      discovery_first: of[0]!.length - api[0]!.length,
+      waves_median: median(w),
+      waves_first: w[0]!,
+      ...(latencyMs > 0 ? { trips_from_p50: round(median(ms) / latencyMs, 2), trips_from_first: round(ms[0]! / latencyMs, 2) } : {}),
+    };
+  }
+
+  const result: ConfigResult = {
+    forge: ep.forge,
+    latency_ms: latencyMs,
+    concurrency,
+    mode,
+    prs,
+    ok: timings.filter((t) => t.ok).length,
+    failures: [...new Set(timings.filter((t) => !t.ok).map((t) => t.failure ?? "?"))].slice(0, 5),
+    wall_ms: round(done.wallMs),
+    prs_per_second: round((prs / done.wallMs) * 1000, 1),
+    p50_ms: round(percentile(ms, 50)),
+    p95_ms: round(percentile(ms, 95)),
+    max_ms: round(Math.max(...ms)),
+    first_pr_ms: round(ms[0]!),
+    cpu_ms_per_pr: round(done.cpuMs / prs, 1),
+    load_1m: round(load, 2),
+    calls_per_pr: round(api.length / prs, 2),
+    calls_total: api.length,
+    client_calls_total: done.calls.filter((c) => !c.discovery).length,
+    discovery_calls: log.length - api.length,
+    discovery_by_path: discoveryByPath,
+    calls_by_route: byRoute,
+    ...(perPr ? { per_pr: perPr } : {}),
+    rss_start_mb: mb(done.rssStart),
+    rss_peak_mb: mb(done.rssPeak),
+    heap_peak_mb: mb(done.heapPeak),
+    check,
+  };
+  return { result, ...(done.template ? { template: done.template } : {}) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reporting
+// ---------------------------------------------------------------------------------------------------------
+
+const FORGE_NAME: Record<ForgeKind, string> = { "azure-devops": "Azure DevOps", github: "GitHub" };
+
+function find(results: ConfigResult[], forge: ForgeKind, latency: number, concurrency: number, mode: Mode): ConfigResult {
+  const r = results.find((x) => x.forge === forge && x.latency_ms === latency && x.concurrency === concurrency && x.mode === mode);
+  if (!r) throw new Error(`no result for ${forge} ${latency} ${concurrency} ${mode}`);
+  return r;
+}
+
+function ratios(results: ConfigResult[]) {
+  return FORGES.flatMap((forge) =>
+    LATENCIES.flatMap((latency) =>
+      PLAN.map(({ concurrency }) => {
+        const a = find(results, forge, latency, concurrency, "agent");
+        const b = find(results, forge, latency, concurrency, "bare");
+        const m = latency === MEMORY_LATENCY ? find(results, forge, latency, concurrency, "agent+mem") : undefined;
+        return {
+          forge,
+          latency_ms: latency,
+          concurrency,
+          p50_agent_over_bare: round(a.p50_ms / b.p50_ms, 2),
+          throughput_agent_over_bare: round(a.prs_per_second / b.prs_per_second, 2),
+          ...(m ? { p50_agent_mem_over_bare: round(m.p50_ms / b.p50_ms, 2), throughput_agent_mem_over_bare: round(m.prs_per_second / b.prs_per_second, 2) } : {}),
+        };
+      }),
+    ),
+  );
+}
+
+function markdown(meta: Record<string, unknown>, results: ConfigResult[]): string {
+  const lines: string[] = [];
+  const cpus = os.cpus();
+  lines.push(
+    `Measured ${String(meta.date)} (code: ${String(meta.source)}) on ${cpus.length} × ${cpus[0]?.model ?? "unknown CPU"}, ${round(os.totalmem() / 1024 ** 3, 1)} GB RAM, ` +
+      `${os.type()} ${os.release()} (${os.arch()}), Node ${process.version}. Wall time ${round(Number(meta.total_seconds), 0)} s; 1-minute load average at the start of each configuration ${String(meta.load_1m_range)} (${cpus.length} CPUs).`,
+    "",
+    "### Throughput and latency per PR",
+    "",
+    "“agent” is the agent with memory off (`memory: null`): forge work only, like for like with bare. Ratios are agent ÷ bare (p50: lower is better, target ≤ 1.2 at 50 ms; throughput: higher is better, the matching target is ≥ 0.83). The agent with its default memory is in the next table.",
+    "",
+    "| forge | latency | c | PRs | agent PRs/s | bare PRs/s | thr. agent÷bare | agent p50 / p95 ms | bare p50 / p95 ms | p50 agent÷bare | calls/PR agent / bare | CPU ms/PR agent / bare | peak RSS MB agent / bare |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const forge of FORGES) {
+    for (const latency of LATENCIES) {
+      for (const { concurrency } of PLAN) {
+        const a = find(results, forge, latency, concurrency, "agent");
+        const b = find(results, forge, latency, concurrency, "bare");
+        lines.push(
+          `| ${FORGE_NAME[forge]} | ${latency} ms | ${concurrency} | ${a.prs} | ${a.prs_per_second} | ${b.prs_per_second} | ${round(a.prs_per_second / b.prs_per_second, 2)} | ${a.p50_ms} / ${a.p95_ms} | ${b.p50_ms} / ${b.p95_ms} | **${round(a.p50_ms / b.p50_ms, 2)}** | ${a.calls_per_pr} / ${b.calls_per_pr} | ${a.cpu_ms_per_pr} / ${b.cpu_ms_per_pr} | ${a.rss_peak_mb} / ${b.rss_peak_mb} |`,
+        );
+      }
+    }
+  }
+  lines.push(
+    "",
+    "### The agent with its default memory (SQLite state file, hashed embeddings)",
+    "",
+    "The same policy without `memory: null`: memory as shipped (`memory.store: sqlite`, a fresh state file per configuration), at 50 ms only. Every benchmark PR has the same text on another branch, so the agent flags it `possible-duplicate` once an earlier one is recorded (one more label, no extra forge call; PRs in flight together do not see each other).",
+    "",
+    "| forge | latency | c | PRs/s | thr. ÷ bare | p50 / p95 ms | p50 ÷ bare | p50 ÷ agent without memory | CPU ms/PR | peak RSS MB | flagged possible-duplicate |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const forge of FORGES) {
+    for (const latency of [MEMORY_LATENCY]) {
+      for (const { concurrency } of PLAN) {
+        const m = find(results, forge, latency, concurrency, "agent+mem");
+        const a = find(results, forge, latency, concurrency, "agent");
+        const b = find(results, forge, latency, concurrency, "bare");
+        lines.push(
+          `| ${FORGE_NAME[forge]} | ${latency} ms | ${concurrency} | ${m.prs_per_second} | ${round(m.prs_per_second / b.prs_per_second, 2)} | ${m.p50_ms} / ${m.p95_ms} | **${round(m.p50_ms / b.p50_ms, 2)}** | ${round(m.p50_ms / a.p50_ms, 2)} | ${m.cpu_ms_per_pr} | ${m.rss_peak_mb} | ${m.check.labels["possible-duplicate"] ?? 0} of ${m.prs} |`,
+        );
+      }
+    }
+  }
+  const failed = results.filter((r) => r.ok !== r.prs || r.check.complete !== r.prs);
+  lines.push(
+    "",
+    failed.length === 0
+      ? `Every run made every PR, and the emulator holds each with all ${String(meta.expected_reviewers)} reviewers and the ${String(meta.expected_labels)} labels the agent chose (agent, agent with memory and bare alike).`
+      : `**Incomplete runs:** ${failed.map((r) => `${r.forge} ${r.latency_ms} ms c=${r.concurrency} ${r.mode}: ${r.ok}/${r.prs} ok, ${r.check.complete} complete (${r.failures.join("; ")})`).join("; ")}`,
+    "",
+    "### Sequential round trips on the critical path of one PR (c = 1)",
+    "",
+    "“p50 ÷ 50 ms” is the latency-50 p50 wall time divided by the injected latency (CPU time and connection set-up inflate it); “traced” counts sequential round trips in the client's own request trace (a request that starts after an answer of the current wave opens the next wave; discovery excluded); “code” is read off the source. First PR = cold caches (Azure discovery and reviewer directory, GitHub login look-ups); Azure's first PR also makes the discovery calls in the last column, sequentially but undelayed by the emulator.",
+    "",
+    "| forge | mode | p50 ÷ 50 ms | traced (median) | code (steady) | first PR ÷ 50 ms | traced (first PR) | code (first PR) | calls per PR (median / first) | discovery calls, first PR |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const forge of FORGES) {
+    for (const mode of MODES) {
+      const r = find(results, forge, 50, 1, mode);
+      const code = BY_CODE[forge][mode === "bare" ? "bare" : "agent"];
+      lines.push(
+        `| ${FORGE_NAME[forge]} | ${mode} | ${r.per_pr?.trips_from_p50} | ${r.per_pr?.waves_median} | ${code.steady} | ${r.per_pr?.trips_from_first} | ${r.per_pr?.waves_first} | ${code.first} | ${r.per_pr?.calls_median} / ${r.per_pr?.calls_first} | ${r.per_pr?.discovery_first} |`,
+      );
+    }
+  }
+  lines.push("", "Critical paths (from the code):", "");
+  for (const forge of FORGES) for (const mode of ["agent", "bare"] as const) lines.push(`- ${FORGE_NAME[forge]}, ${mode}: ${BY_CODE[forge][mode].path}`);
+  lines.push(
+    "",
+    "### Forge calls by route (latency 50 ms, c = 10, 100 PRs; discovery apart)",
+    "",
+    "| forge | mode | calls/PR | discovery calls (whole run) | by route (total over 100 PRs) |",
+    "|---|---|---:|---:|---|",
+  );
+  for (const forge of FORGES) {
+    for (const mode of MODES) {
+      const r = find(results, forge, 50, 10, mode);
+      const routes = Object.entries(r.calls_by_route)
+        .sort((x, y) => y[1] - x[1])
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ");
+      lines.push(`| ${FORGE_NAME[forge]} | ${mode} | ${r.calls_per_pr} | ${r.discovery_calls} | ${routes} |`);
+    }
+  }
+  lines.push(
+    "",
+    "### Azure DevOps location discovery per configuration (latency 0 ms)",
+    "",
+    "azure-devops-node-api caches an area's locations only once its OPTIONS request has answered, so every call that starts before then sends its own OPTIONS. Not delayed by the emulator and not in calls/PR; on the real service each is a request.",
+    "",
+    `| mode | ${PLAN.map((p) => `c = ${p.concurrency}`).join(" | ")} |`,
+    `|---|${PLAN.map(() => "---").join("|")}|`,
+  );
+  for (const mode of modesAt(0)) {
+    const cells = PLAN.map(({ concurrency }) => {
+      const r = find(results, "azure-devops", 0, concurrency, mode);
+      return Object.entries(r.discovery_by_path)
+        .map(([k, v]) => `${k} ×${v}`)
+        .join(", ");
+    });
+    lines.push(`| ${mode} | ${cells.join(" | ")} |`);
+  }
+  return lines.join("\n");
+}
+
+const README_HEAD = `# Benchmarks
+
+## Forges (\`npm run bench:forges\`)
+
+How fast the agent turns CommitCompleted events into PRs on the Azure DevOps and GitHub emulators
+(\`test/emulators\`), next to a "bare" script (\`bench/bare.ts\`) that makes the same PR with the same client
+library and the minimal calls. Not a test: nothing fails on a slow number.
+
+\`\`\`sh
+npm ci
+npm run bench:forges                  # ≈ 2–2.5 min on 2 idle cores; writes bench/results-forges.json and the tables below
+BENCH_QUICK=1 npm run bench:forges    # smoke run of the benchmark itself (few PRs; numbers not comparable)
+\`\`\`
+
+What runs: for each forge × injected latency (0 and 50 ms before every non-discovery answer) × concurrency
+(1, 10, 100) × {agent, agent with memory, bare}, distinct feature branches (20 PRs at c = 1, 100 at c = 10 and 100).
+The agent is \`createAgent({ policy: PolicySchema.parse({ forge, github: { throttle: false }, retry_policy:
+{ base_delay_ms: 10 } }), model: null, traceRegistry: SAMPLE_TRACES, env })\` with commits read through the forge
+API, one instance per configuration. Processes: \`bench/forges.ts\` orchestrates, \`bench/emulator-host.ts\` hosts
+the emulator, \`bench/runner.ts\` runs the agent or the bare script (one process per forge × latency × mode, so
+CPU time and RSS are its own). Time per PR is from the \`handle()\` call to its result; calls per PR come from the
+emulator's request log, round trips from the client's own request trace (Node diagnostics channels).
+`;
+
+async function writeReadme(table: string): Promise<void> {
+  const file = path.join(here, "README.md");
+  const begin = "<!-- results:begin (generated by npm run bench:forges) -->";
+  const end = "<!-- results:end -->";
+  const block = `${begin}\n${table}\n${end}`;
+  const current = await readFile(file, "utf8").catch(() => null);
+  const next =
+    current && current.includes(begin) && current.includes(end)
+      ? current.slice(0, current.indexOf(begin)) + block + current.slice(current.indexOf(end) + end.length)
+      : `${README_HEAD}\n### Results\n\n${block}\n`;
+  await writeFile(file, next);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+/** Which code was measured: BENCH_SOURCE when set, else the commit and whether src/ has uncommitted changes (read-only git). */
+function sourceVersion(): string {
+  if (process.env.BENCH_SOURCE) return process.env.BENCH_SOURCE;
+  try {
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: path.join(here, ".."), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--", "src") ? " + uncommitted changes in src/" : ""}`;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const results: ConfigResult[] = [];
+  const templates: Partial<Record<ForgeKind, BarePr>> = {};
+  for (const forge of FORGES) {
+    for (const latency of LATENCIES) {
+      const host = new EmulatorHost();
+      try {
+        const started = await host.call<{ url: string; project?: string }>({ op: "start", forge, latencyMs: latency });
+        const ep: Endpoint = { forge, url: started.url, ...(started.project ? { project: started.project } : {}) };
+        // Agent first: its first run gives the bare script the exact PR to make.
+        for (const mode of modesAt(latency)) {
+          const runner = new Runner();
+          try {
+            for (const [n, { concurrency, prs }] of PLAN.entries()) {
+              const { result: r, template } = await measure(host, runner, ep, latency, mode, concurrency, prs, mode === "bare" ? templates[forge] : undefined, n === 0);
+              templates[forge] ??= template;
+              results.push(r);
+            console.log(
+                `${forge.padEnd(12)} ${String(latency).padStart(2)} ms c=${String(concurrency).padEnd(3)} ${mode.padEnd(5)} ${String(r.prs_per_second).padStart(6)} PR/s  p50 ${String(r.p50_ms).padStart(7)} ms  p95 ${String(r.p95_ms).padStart(7)} ms  cpu/PR ${String(r.cpu_ms_per_pr).padStart(5)} ms  calls/PR ${String(r.calls_per_pr).padStart(5)}  discovery ${String(r.discovery_calls).padStart(3)}  rss ${r.rss_start_mb}→${r.rss_peak_mb} MB  load ${r.load_1m}  ok ${r.ok}/${r.prs}${r.failures.length ? `  ${r.failures[0]}` : ""}`,
+              );
+            }
+          } finally {
+            await runner.stop();
+          }
+        }
+      } finally {
+        await host.stop();
+      }
+    }
+  }
+  const cpus = os.cpus();
+  const meta = {
+    date: new Date().toISOString(),
+    source: sourceVersion(),
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: { count: cpus.length, model: cpus[0]?.model ?? "unknown", speed_mhz: cpus[0]?.speed ?? 0 },
+    total_memory_mb: mb(os.totalmem()),
+    gc_exposed: typeof (globalThis as { gc?: unknown }).gc === "function",
+    plan: PLAN,
+    latencies_ms: LATENCIES,
+    warmup_prs_per_runner_process: WARMUP_PRS,
+    expected_reviewers: templates["azure-devops"]?.reviewers.length,
+    expected_labels: templates["azure-devops"]?.labels.join(", "),
+    policy: { github: { throttle: false }, retry_policy: { base_delay_ms: 10 } },
+    sequential_round_trips_by_code: BY_CODE,
+    notes: [
+      "The agent and the bare script run in their own processes (bench/runner.ts, one per forge × latency × mode, configurations c = 1, 10, 100 in that order); the emulator runs in another (bench/emulator-host.ts). RSS and CPU are the measured process's only; RSS is sampled every 10 ms during each configuration and rarely shrinks, so a later configuration's peak includes what earlier ones left.",
+      `Each runner process first makes ${WARMUP_PRS} unmeasured PRs with a throwaway instance (module loading, JIT); every configuration then uses a fresh instance, whose first PR pays Azure location discovery and reviewer resolution.`,
+      "Azure discovery calls (OPTIONS Location, GET ResourceAreas, OPTIONS <area>) are never delayed by the emulator and are not counted in calls per PR.",
+    ],
+    total_seconds: round((performance.now() - t0) / 1000, 1),
+    load_1m_range: `${Math.min(...results.map((r) => r.load_1m))}–${Math.max(...results.map((r) => r.load_1m))}`,
+  };
+  const out = { meta, ratios: ratios(results), results };
+  await writeFile(path.join(here, "results-forges.json"), `${JSON.stringify(out, null, 2)}\n`);
+  await writeReadme(markdown(meta, results));
+  console.log(`\nwrote bench/results-forges.json and bench/README.md in ${meta.total_seconds} s`);
+}
+
+await main();
