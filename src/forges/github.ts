@@ -161,29 +161,27 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
     async load(request: ChangeRequest): Promise<ChangeSet> {
       const where = split(request.repo);
       const wantsRange = request.range !== "commit";
-      // Independent reads go out together; failures are reported in a fixed order (repo, branch, commit).
-      const [repoRead, branchRead, commitRead, targetRead] = await Promise.allSettled([
+      const compare = (basehead: string, what: string) => call(what, () => octokit.repos.compareCommitsWithBasehead({ ...where, basehead, ...timeout() })).then((r) => r.data);
+      // One wave of reads, all keyed by the event's own names; failures are reported in a fixed order
+      // (repo, branch, commit), and a missing target shows as the target compare's 404.
+      const [repoRead, branchRead, commitRead, onBranchRead, cmpRead] = await Promise.allSettled([
         call(`read repository ${request.repo}`, () => octokit.repos.get({ ...where, ...timeout() })),
         call(`read branch ${request.branch}`, () => octokit.repos.getBranch({ ...where, branch: request.branch, ...timeout() }), "branch_not_found"),
         call(`read commit ${request.commit}`, () => octokit.repos.getCommit({ ...where, ref: request.commit, ...timeout() }), "commit_not_found", [404, 422]),
-        wantsRange
-          ? octokit.repos.getBranch({ ...where, branch: request.target_branch, ...timeout() }).then(
-              () => true,
-              (error: OctokitError) => (error.status === 404 ? false : Promise.reject(error)),
-            )
-          : Promise.resolve(false),
+        compare(`${request.branch}...${request.commit}`, "compare the commit with its branch"),
+        wantsRange ? compare(`${request.target_branch}...${request.commit}`, "compare the branch with its target") : Promise.resolve(undefined),
       ]);
-      for (const read of [repoRead, branchRead, commitRead, targetRead]) if (read.status === "rejected") throw read.reason;
+      for (const read of [repoRead, branchRead, commitRead, onBranchRead]) if (read.status === "rejected") throw read.reason;
       const head = (commitRead as PromiseFulfilledResult<Awaited<ReturnType<typeof octokit.repos.getCommit>>>).value.data;
-      const target = (targetRead as PromiseFulfilledResult<boolean>).value;
-      if (wantsRange && !target && request.range === "merge-base") {
-        throw new PrCreatorError("branch_not_found", `Target branch "${request.target_branch}" does not exist in ${request.repo}.`, { hint: "Create the target branch or use pr.commit_range: commit." });
-      }
-      const compare = (basehead: string, what: string) => call(what, () => octokit.repos.compareCommitsWithBasehead({ ...where, basehead, ...timeout() })).then((r) => r.data);
-      const [onBranch, cmp] = await Promise.all([
-        compare(`${request.branch}...${head.sha}`, "compare the commit with its branch"),
-        target ? compare(`${request.target_branch}...${head.sha}`, "compare the branch with its target") : Promise.resolve(undefined),
-      ]);
+      const onBranch = (onBranchRead as PromiseFulfilledResult<Awaited<ReturnType<typeof compare>>>).value;
+      let cmp: Awaited<ReturnType<typeof compare>> | undefined;
+      if (cmpRead.status === "fulfilled") cmp = cmpRead.value;
+      else if (cmpRead.reason instanceof PrCreatorError && cmpRead.reason.reason === "repo_not_found") {
+        // The target branch does not exist (the repository does: it was read above).
+        if (request.range === "merge-base") {
+          throw new PrCreatorError("branch_not_found", `Target branch "${request.target_branch}" does not exist in ${request.repo}.`, { hint: "Create the target branch or use pr.commit_range: commit." });
+        }
+      } else throw cmpRead.reason;
       if (onBranch.status !== "identical" && onBranch.status !== "behind") {
         throw new PrCreatorError("commit_not_on_branch", `Commit ${head.sha} is not on branch "${request.branch}" of ${request.repo}.`, { hint: "Check the branch in the event." });
       }
