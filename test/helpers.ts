@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { PrCreatorError } from "../src/domain/errors.js";
 
@@ -10,4 +12,31 @@ export async function rejection(promise: Promise<unknown>): Promise<PrCreatorErr
     return error as PrCreatorError;
   }
   throw new Error("expected the promise to reject");
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const MAIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+
+/**
+ * Runs the built CLI (test/global-setup.ts builds dist/) as a child process with CI=true and no TTY.
+ * `env` replaces the inherited environment's extra variables when given; stdin gets `input`, else nothing.
+ */
+export function runCli(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), CI: "true", NO_COLOR: "1" };
+  delete env.PR_CREATOR_DEBUG;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { cwd: opts.cwd, env, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin?.end(opts.input);
+  });
 }

@@ -2,7 +2,6 @@
  * Human approval: a policy failure named in approval.on_violations pauses the run with a checkpoint in the
  * state file; resume continues (approve) or ends it with PullRequestFailed (reject) — also from a new process.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,9 +10,8 @@ import { createAgent, type Agent } from "../../src/agent/create-agent.js";
 import { buildSampleRepo, type SampleRepo } from "../../src/demo/sample-repo.js";
 import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js";
 import { createGitRepo } from "../../src/forges/git-fixture.js";
-import { rejection } from "../helpers.js";
+import { rejection, runCli } from "../helpers.js";
 
-const PROJECT = path.resolve(import.meta.dirname, "../..");
 const NOW = new Date("2025-05-07T19:10:00.000Z");
 let root: string;
 let sample: SampleRepo;
@@ -136,23 +134,7 @@ describe("approval: pause and resume in one process", () => {
   });
 });
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(PROJECT, "dist/cli/main.js"), ...args], { cwd: root, env: { ...process.env, CI: "true" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, { cwd: root });
 
 describe("approval: resume from a new process", () => {
   it("run exits 3 and prints the thread; resume --approve in another process exits 0 with the PR", async () => {

@@ -2,7 +2,6 @@
  * Integration tests for the built CLI: `node dist/cli/main.js` as a child process, with CI=true and no TTY.
  * test/global-setup.ts builds dist once; one sample repository (buildSampleRepo) serves every `run` test.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSampleRepo, type SampleRepo } from "../../src/demo/sample-repo.js";
 import { PullRequestFailedSchema, type PullRequestFailed } from "../../src/domain/events.js";
+import { runCli, type CliResult } from "../helpers.js";
 
 const PROJECT = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = path.join(PROJECT, "dist", "cli", "main.js");
@@ -19,12 +19,6 @@ const STACK_LINE = /^ {4}at /m;
 
 let root: string;
 let sample: SampleRepo;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** The parts of `--json` output the tests read. */
 interface JsonResult {
@@ -39,22 +33,7 @@ interface JsonResult {
 }
 
 function cli(args: string[], opts: { input?: string; cwd?: string } = {}): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, CI: "true", NO_COLOR: "1", TMPDIR: root };
-  delete env.PR_CREATOR_DEBUG;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      cwd: opts.cwd ?? root,
-      env,
-      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin?.end(opts.input);
-  });
+  return runCli(args, { cwd: opts.cwd ?? root, env: { ...process.env, TMPDIR: root }, ...(opts.input === undefined ? {} : { input: opts.input }) });
 }
 
 /** The whole of stdout must be one JSON document. */

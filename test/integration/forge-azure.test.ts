@@ -10,7 +10,7 @@ import { PolicySchema } from "../../src/domain/policy.js";
 import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../emulators/azure-devops.js";
-import { runCli } from "./forge-cli.js";
+import { runEventCli } from "./forge-cli.js";
 
 const TOKEN = "azdo-secret-pat-value-42";
 const REPO = "OrderService";
@@ -212,12 +212,12 @@ describe("Azure DevOps: concurrency", () => {
 describe("Azure DevOps: from the command line", () => {
   it("pr-creator run creates the PR; a second run is unchanged", async () => {
     const event = featureBranch();
-    const first = await runCli(event, "forge: azure-devops\n", env());
+    const first = await runEventCli(event, "forge: azure-devops\n", env());
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ status: "created", pr: { id: 1, target_branch: "dev" }, events: [{ event: "PullRequestCreated" }] });
     // The skipped size check is the one warning, on stderr.
     expect(first.stderr).toContain("warning: The commit source reports no line counts");
-    const second = await runCli(event, "forge: azure-devops\n", env());
+    const second = await runEventCli(event, "forge: azure-devops\n", env());
     expect(JSON.parse(second.stdout)).toMatchObject({ status: "unchanged", events: [] });
     expect(activePrs()).toHaveLength(1);
     expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(TOKEN);

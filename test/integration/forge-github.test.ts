@@ -10,7 +10,7 @@ import { PolicySchema } from "../../src/domain/policy.js";
 import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
-import { runCli } from "./forge-cli.js";
+import { runEventCli } from "./forge-cli.js";
 
 const TOKEN = "ghp_secretTokenValue123456";
 const REPO = "acme/OrderService";
@@ -261,11 +261,11 @@ describe("GitHub: from the command line", () => {
   it("pr-creator run creates the PR with the default pacing on; a second run is unchanged", async () => {
     const event = featureBranch();
     const env = { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url };
-    const first = await runCli(event, "forge: github\n", env);
+    const first = await runEventCli(event, "forge: github\n", env);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ status: "created", pr: { id: 1, target_branch: "dev" }, events: [{ event: "PullRequestCreated" }, { event: "PullRequestReadyForReview" }] });
-    const second = await runCli(event, "forge: github\n", env);
+    const second = await runEventCli(event, "forge: github\n", env);
     expect(JSON.parse(second.stdout)).toMatchObject({ status: "unchanged", events: [] });
     expect(openPulls()).toHaveLength(1);
     expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(TOKEN);
