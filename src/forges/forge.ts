@@ -49,6 +49,80 @@ export class PullRequestExistsError extends Error {
   }
 }
 
+/** One file as it should be after a commit: its full UTF-8 text, or null to delete it. */
+export interface FileChange {
+  path: string;
+  content: string | null;
+}
+
+/** A commit to make through the forge's API on a branch that may not exist yet. */
+export interface BranchCommit {
+  /** The branch to write, without `refs/heads/`. Created from `base_branch` when missing. */
+  branch: string;
+  base_branch: string;
+  message: string;
+  files: FileChange[];
+}
+
+export interface PushedCommit {
+  /** The branch's head after the call. */
+  sha: string;
+  /** The commit the new branch started from (the base branch's head when it was created). */
+  parent: string;
+  /** True when the branch already held exactly these files and nothing was written (a re-run). */
+  unchanged: boolean;
+}
+
+export type CheckState = "pending" | "succeeded" | "failed";
+
+/** One CI signal on a PR: an Azure policy evaluation or PR status, a GitHub check run or commit status. */
+export interface CheckRun {
+  name: string;
+  state: CheckState;
+  /** The forge's own words for the state, e.g. "rejected", "failure", "Build failed". */
+  description: string;
+  url: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+export interface ChecksReport {
+  /** failed if any failed, else pending if any pending, else succeeded; none when no check exists yet. */
+  state: CheckState | "none";
+  checks: CheckRun[];
+}
+
+/** A PR with where it stands in its life. */
+export interface PullRequestStatus extends RemotePullRequest {
+  state: "open" | "merged" | "closed";
+  head_sha: string;
+  merge_commit: string | null;
+  merged_at: string | null;
+  /** Azure auto-complete or GitHub auto-merge is set. */
+  auto_merge: boolean;
+  /** What the forge says stops the merge (merge conflicts, a rejected policy), when it says so. */
+  blocked_reason: string | null;
+}
+
+export interface AutoMergeOptions {
+  method: "squash";
+  delete_source_branch: boolean;
+  commit_title: string;
+  commit_message: string;
+}
+
+/** `enabled`: the forge merges by itself once checks pass. `merged`: it was already clean and is merged now. */
+export type AutoMergeOutcome = "enabled" | "merged";
+
+export interface RevertRequest {
+  /** The merged PR to undo. */
+  pr_id: number;
+  /** Branch for the revert commit (Azure); GitHub names it itself. */
+  branch: string;
+  title: string;
+  description: string;
+}
+
 /**
  * Port: one code host. Every method retries under the policy and throws PrCreatorError with a reason code
  * (and attempts) when it gives up — except createPullRequest's conflict, which is PullRequestExistsError.
@@ -63,6 +137,16 @@ export interface Forge {
   addLabels(repo: string, id: number, labels: readonly string[]): Promise<void>;
   /** Every PR of the repository, open and closed, with full descriptions (for backfilling memory). */
   listPullRequests(repo: string, onPage?: (seen: number) => void): Promise<RemotePullRequest[]>;
+  /** A file's text on a branch, or null when the branch has no such file. */
+  readFile(repo: string, branch: string, path: string): Promise<string | null>;
+  /** Commits the files on `branch` (creating it from `base_branch` when missing) — idempotent: same files, no new commit. */
+  commitFiles(repo: string, commit: BranchCommit): Promise<PushedCommit>;
+  getPullRequest(repo: string, id: number): Promise<PullRequestStatus>;
+  getChecks(repo: string, id: number): Promise<ChecksReport>;
+  /** Azure: auto-complete set by the authenticated identity; GitHub: GraphQL auto-merge, or a direct merge when already clean. */
+  enableAutoMerge(repo: string, id: number, options: AutoMergeOptions): Promise<AutoMergeOutcome>;
+  /** Opens a PR that reverts a merged PR into the same target (Azure reverts API, GitHub GraphQL revertPullRequest). */
+  revertPullRequest(repo: string, request: RevertRequest): Promise<RemotePullRequest>;
   /** Reads commits through the forge's API, for runs without a local clone. */
   readonly commits: CommitSource;
 }

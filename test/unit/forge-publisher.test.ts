@@ -12,6 +12,12 @@ function fakeForge(opts: { createDelayMs?: number; knownUsers?: string[] } = {})
   const forge: Forge = {
     kind: "azure-devops",
     commits: { load: async () => Promise.reject(new Error("unused")) },
+    readFile: async () => Promise.reject(new Error("unused")),
+    commitFiles: async () => Promise.reject(new Error("unused")),
+    getPullRequest: async () => Promise.reject(new Error("unused")),
+    getChecks: async () => Promise.reject(new Error("unused")),
+    enableAutoMerge: async () => Promise.reject(new Error("unused")),
+    revertPullRequest: async () => Promise.reject(new Error("unused")),
     async findOpenPullRequest(_repo, source, target) {
       calls.push("find");
       const pr = prs.find((p) => p.source_branch === source && p.target_branch === target);
