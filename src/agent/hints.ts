@@ -3,7 +3,8 @@ import type { FailureReason } from "../domain/reasons.js";
 /** How to fix each failure, appended to its message so every error is one actionable paragraph. */
 const HINTS: Partial<Record<FailureReason, string>> = {
   invalid_event:
-    'Send a CommitCompleted event: {"event":"CommitCompleted","trace_id","commit_hash","repo","branch","agent","timestamp"} (see the README).',
+    'Send a CommitCompleted event {"event":"CommitCompleted","trace_id","commit_hash","repo","branch","agent","timestamp"} or a ChangeRequested event (see the README for both).',
+  edit_not_applicable: "Check the change request's edits against the file on the base branch: the path, the key path and the document selector.",
   missing_trace: "Add the trace to the registry (--traces FILE or trace_registry in the config) or send its metadata in the event's \"trace\" field.",
   trace_violation:
     "Check that the event names the trace (and blueprint) the commits belong to; if the listed files really belong to this trace, add them to its linked_files or scope_paths.",

@@ -30,6 +30,63 @@ export const CommitCompletedSchema = z.object({
 });
 export type CommitCompleted = z.infer<typeof CommitCompletedSchema>;
 
+const idPart = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1 to 64 letters, digits, '.', '_' or '-' (it becomes part of a branch name)");
+
+/**
+ * One file edit of a change request. `set` edits a YAML document in place (comments and layout kept):
+ * keys are dotted paths (`spec.resources.requests.storage`, `spec.containers.0.image`; `\\.` for a literal dot).
+ */
+export const FileEditSchema = z.union([
+  z.strictObject({
+    path: nonEmpty("path"),
+    set: z.record(z.string().min(1), z.unknown()).refine((r) => Object.keys(r).length > 0, "set must name at least one key path"),
+    /** Which document of a multi-document file: its index, or the one whose kind/metadata.name match. Default: the only one. */
+    document: z.union([z.number().int().nonnegative(), z.strictObject({ kind: z.string().min(1).optional(), name: z.string().min(1).optional() })]).optional(),
+  }),
+  z.strictObject({ path: nonEmpty("path"), content: z.string() }),
+  z.strictObject({ path: nonEmpty("path"), delete: z.literal(true) }),
+]);
+export type FileEdit = z.infer<typeof FileEditSchema>;
+
+/**
+ * A requested infrastructure change (seed WORKFLOW-005): the agent makes the branch and the commit itself,
+ * then continues as for a commit. `change_id` or `issue_id` names the branch `agent-sre/<type>-<id>`.
+ */
+export const ChangeRequestedSchema = z
+  .object({
+    event: z.literal("ChangeRequested"),
+    change_id: idPart.optional(),
+    /** The tracking issue (e.g. a Linear or Jira key); linked from the PR. */
+    issue_id: idPart.optional(),
+    change_type: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "change_type must be lower-case words joined by - (e.g. pvc-size)"),
+    repo: nonEmpty("repo"),
+    base_branch: nonEmpty("base_branch"),
+    /** One line: what the change does, e.g. "increase orders-data PVC to 20Gi". Becomes the title's summary. */
+    summary: nonEmpty("summary").max(200, "summary must be at most 200 characters"),
+    edits: z.array(FileEditSchema).min(1, "edits must list at least one file edit").max(200, "edits may list at most 200 files"),
+    context: z.object({
+      alert: nonEmpty("context.alert"),
+      remediation: nonEmpty("context.remediation"),
+      impact: nonEmpty("context.impact"),
+      namespace: nonEmpty("context.namespace").optional(),
+      issue_url: z.url("context.issue_url must be a URL").optional(),
+      runbook_url: z.url("context.runbook_url must be a URL").optional(),
+    }),
+    /** Trace of the remediation; default `trace-<change_type>-<id>`. */
+    trace_id: nonEmpty("trace_id").optional(),
+    blueprint_id: nonEmpty("blueprint_id").optional(),
+    component_scope: nonEmpty("component_scope").optional(),
+    trace: TraceRecordSchema.optional(),
+    agent: nonEmpty("agent"),
+    timestamp: z.iso.datetime({ offset: true, error: "timestamp must be an ISO 8601 date-time such as 2026-01-08T10:00:00Z" }),
+  })
+  .refine((e) => e.change_id !== undefined || e.issue_id !== undefined, { message: "give change_id or issue_id (it names the branch)", path: ["change_id"] })
+  .refine((e) => new Set(e.edits.map((x) => x.path)).size === e.edits.length, { message: "each path may appear in edits only once", path: ["edits"] });
+export type ChangeRequested = z.infer<typeof ChangeRequestedSchema>;
+
 export const PullRequestCreatedSchema = z.object({
   event: z.literal("PullRequestCreated"),
   pr_id: z.union([z.number().int(), z.string()]),
@@ -65,4 +122,55 @@ export const PullRequestFailedSchema = z.object({
 });
 export type PullRequestFailed = z.infer<typeof PullRequestFailedSchema>;
 
-export type LifecycleEvent = PullRequestCreated | PullRequestReadyForReview | PullRequestFailed;
+/** The agent saw the PR merge (auto-merge after CI, or a person) — for issue trackers and dashboards. */
+export const PullRequestMergedSchema = z.object({
+  event: z.literal("PullRequestMerged"),
+  pr_id: z.union([z.number().int(), z.string()]),
+  repo: z.string(),
+  branch: z.string(),
+  trace_id: z.string(),
+  issue_id: z.string().nullable(),
+  merge_commit: z.string().nullable(),
+  auto_merged: z.boolean(),
+  risk: z.enum(["low", "medium", "high"]).nullable(),
+  created_by: z.literal(AGENT_NAME),
+  timestamp: z.string(),
+});
+export type PullRequestMerged = z.infer<typeof PullRequestMergedSchema>;
+
+/** Auto-merge cannot happen: a check failed (named) or the forge refused. People must look. */
+export const PullRequestMergeBlockedSchema = z.object({
+  event: z.literal("PullRequestMergeBlocked"),
+  pr_id: z.union([z.number().int(), z.string()]),
+  repo: z.string(),
+  branch: z.string(),
+  trace_id: z.string(),
+  issue_id: z.string().nullable(),
+  failed_checks: z.array(z.string()),
+  message: z.string(),
+  created_by: z.literal(AGENT_NAME),
+  timestamp: z.string(),
+});
+export type PullRequestMergeBlocked = z.infer<typeof PullRequestMergeBlockedSchema>;
+
+/** A revert PR was opened for a merged PR. */
+export const PullRequestRollbackCreatedSchema = z.object({
+  event: z.literal("PullRequestRollbackCreated"),
+  pr_id: z.union([z.number().int(), z.string()]),
+  original_pr_id: z.union([z.number().int(), z.string()]),
+  repo: z.string(),
+  branch: z.string(),
+  trace_id: z.string(),
+  reason: z.string(),
+  created_by: z.literal(AGENT_NAME),
+  timestamp: z.string(),
+});
+export type PullRequestRollbackCreated = z.infer<typeof PullRequestRollbackCreatedSchema>;
+
+export type LifecycleEvent =
+  | PullRequestCreated
+  | PullRequestReadyForReview
+  | PullRequestFailed
+  | PullRequestMerged
+  | PullRequestMergeBlocked
+  | PullRequestRollbackCreated;

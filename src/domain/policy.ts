@@ -8,6 +8,34 @@ export const DEFAULT_REQUIRED_SECTIONS = ["Summary|Description", "Blueprint|Rela
 
 export const DEFAULT_TARGETS: Record<string, string> = { "feature/": "dev", "bugfix/": "dev", "hotfix/": "main" };
 
+const level = z.enum(["low", "medium", "high"]);
+
+/** The seed's change types (WORKFLOW-005 `_assess_risk`). */
+export const DEFAULT_CHANGE_TYPE_RISK: Record<string, "low" | "medium" | "high"> = {
+  "pvc-size": "low",
+  "resource-limits": "low",
+  "replica-count": "low",
+  "network-policy": "medium",
+  "service-account": "medium",
+  "cluster-config": "high",
+  "security-policy": "high",
+};
+
+/** Conventional types of commit-based PRs: prose, tests and housekeeping are low; behaviour changes are medium. */
+export const DEFAULT_COMMIT_TYPE_RISK: Record<string, "low" | "medium" | "high"> = {
+  docs: "low",
+  test: "low",
+  style: "low",
+  chore: "low",
+  fix: "low",
+  revert: "low",
+  feat: "medium",
+  refactor: "medium",
+  perf: "medium",
+  build: "medium",
+  ci: "medium",
+};
+
 export const DEFAULT_TYPES = ["feat", "fix", "refactor", "perf", "docs", "test", "build", "ci", "chore", "style", "revert"];
 
 /**
@@ -90,10 +118,70 @@ export const PolicySchema = z
       .prefault({}),
     pr: z
       .strictObject({
-        /** Team policy: ask the forge to complete the PR when its checks pass (only with a complete checklist). */
-        auto_complete: z.boolean().default(false),
         /** `commit`: the event's commit only; `merge-base`: every commit since the target branch; `auto`: merge-base when the target exists locally. */
         commit_range: z.enum(["auto", "commit", "merge-base"]).default("auto"),
+      })
+      .prefault({}),
+    risk: z
+      .strictObject({
+        /** Risk of a change request's `change_type`; entries here are added to (and override) the seed's table. */
+        change_types: z
+          .record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "change types are lower-case words joined by -"), level)
+          .default({})
+          .transform((given) => ({ ...DEFAULT_CHANGE_TYPE_RISK, ...given })),
+        unknown_change_type: level.default("medium"),
+        /** Risk of a commit-based PR by its conventional type; added to (and overriding) the defaults. */
+        commit_types: z
+          .record(z.string().regex(/^[a-z]+$/, "conventional types are lower-case words"), level)
+          .default({})
+          .transform((given) => ({ ...DEFAULT_COMMIT_TYPE_RISK, ...given })),
+        unknown_commit_type: level.default("medium"),
+        /** A changed file matching `glob` raises the risk to at least `level`. */
+        paths: z.array(z.strictObject({ glob, level, reason: z.string().min(1).optional() })).default([]),
+        /** Changes larger than these raise the risk; line thresholds are skipped when the forge gives no line counts. */
+        size: z
+          .strictObject({
+            medium_lines: z.number().int().positive().default(200),
+            high_lines: z.number().int().positive().default(1000),
+            medium_files: z.number().int().positive().default(20),
+            high_files: z.number().int().positive().default(100),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    merge: z
+      .strictObject({
+        /** Risk levels whose PRs merge themselves once CI is green. High risk never does. */
+        auto_merge_levels: z.array(z.enum(["low", "medium"])).default(["low"]),
+        /** Also auto-merge commit-based PRs (CommitCompleted); by default only change requests and rollbacks do. */
+        commits: z.boolean().default(false),
+        method: z.literal("squash").default("squash"),
+        delete_source_branch: z.boolean().default(true),
+        /** Required reviewers added to high-risk PRs (names as the forge knows them; GitHub teams as org/team). */
+        senior_reviewers: z.array(z.string().min(1)).default([]),
+        /** Label on PRs that need a senior approval; empty string adds none. */
+        approval_label: z.string().default("requires-approval"),
+        /** How long `run --watch` and `rollback --watch` follow a PR's checks and merge before giving up. */
+        watch_timeout_ms: z.number().int().min(1000).max(86_400_000).default(900_000),
+        poll_interval_ms: z.number().int().min(10).max(600_000).default(5000),
+      })
+      .prefault({}),
+    change_requests: z
+      .strictObject({
+        /** Branch for a change request: `<prefix><change_type>-<id>` (the seed's agent-sre/<type>-<id>). */
+        branch_prefix: z.string().min(1).default("agent-sre/"),
+        /** Conventional type of a change request's title and commit. */
+        commit_type: z.string().regex(/^[a-z]+$/).default("fix"),
+      })
+      .prefault({}),
+    rollback: z
+      .strictObject({
+        /** Branch for a revert commit (Azure; GitHub names it itself): `<prefix><pr id>`. */
+        branch_prefix: z.string().min(1).default("agent-sre/rollback-"),
+        /** Labels on every rollback PR, besides the policy's `labels.always`. */
+        labels: z.array(z.string().min(1)).default(["rollback"]),
+        /** A revert restores a state that ran before: it is low risk and merges itself under merge.auto_merge_levels. */
+        auto_merge: z.boolean().default(true),
       })
       .prefault({}),
     retry_policy: z

@@ -26,6 +26,19 @@ export interface RiskAssessment {
   reasons: string[];
 }
 
+/** Why a change request was made (seed WORKFLOW-005: alert, remediation, impact), shown in its PR. */
+export interface ChangeContext {
+  change_type: string;
+  change_id: string;
+  issue_id: string | null;
+  issue_url: string | null;
+  alert: string;
+  remediation: string;
+  impact: string;
+  namespace: string | null;
+  runbook_url: string | null;
+}
+
 /** Everything known before drafting: the input the drafter, the renderer and the gate all share. */
 export interface PrFacts {
   repo: string;
@@ -33,6 +46,8 @@ export interface PrFacts {
   target_branch: string;
   trace: TraceRecord;
   changes: ChangeSet;
+  /** Present for PRs made from a change request. */
+  change?: ChangeContext;
 }
 
 /** A complete PR as it would be sent to a forge. */
@@ -45,8 +60,10 @@ export interface PullRequestSpec {
   labels: string[];
   is_draft: boolean;
   auto_complete: boolean;
-  /** Filled by risk assessment; null while no risk policy has assessed the change. */
+  /** From the change type (or the commit's conventional type), path rules and size; null only for PRs made before risk existed. */
   risk: RiskAssessment | null;
+  /** What happens after CI: auto-merge, a review, or a senior approval (see planMerge). */
+  merge?: { requires: "none" | "review" | "senior_approval"; decision: string };
   checklist: ChecklistItem[];
 }
 

@@ -16,6 +16,7 @@ const REJECTION_REASONS = [
   "branch_not_found",
   "repo_not_found",
   "validation_failed",
+  "edit_not_applicable",
 ] as const;
 
 /**

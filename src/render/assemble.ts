@@ -1,8 +1,10 @@
 import { stringify } from "yaml";
 import type { ChangedFile, CommitInfo } from "../domain/commit.js";
 import type { Policy } from "../domain/policy.js";
-import type { ChecklistItem, Draft, PrFacts, PullRequestSpec, Truncation } from "../domain/pull-request.js";
+import type { ChecklistItem, Draft, PrFacts, PullRequestSpec, RiskAssessment, Truncation } from "../domain/pull-request.js";
 import { computeLabels, lacksTests } from "../policy/labels.js";
+import { planMerge, type MergePlan, type PrOrigin } from "../policy/merge-plan.js";
+import { assessRisk, conventionalType } from "../policy/risk.js";
 import { routeReviewers } from "../policy/reviewers.js";
 import { inertText, tableCell, tidyBlankLines, wrapMarkdown } from "./markdown.js";
 import { renderTemplate, type TemplateValues } from "./template.js";
@@ -78,7 +80,38 @@ function metadataBlock(facts: PrFacts, commitsShown: number): string {
   return "```yaml\n" + stringify(meta, { lineWidth: 0, flowCollectionPadding: false }).trimEnd() + "\n```";
 }
 
-function values(facts: PrFacts, draft: Draft, title: string, policy: Policy, filesShown: number, commitsShown: number, prose: { purpose: string; highlights: string[] }): TemplateValues {
+function changeContext(facts: PrFacts): string {
+  const c = facts.change;
+  if (!c) return "";
+  const issue = c.issue_id ? (c.issue_url ? `[${inertText(c.issue_id)}](${c.issue_url})` : inertText(c.issue_id)) : null;
+  const lines = [
+    "## Context",
+    "",
+    `- Alert: ${inertText(c.alert)}`,
+    `- Remediation: ${inertText(c.remediation)}`,
+    `- Impact: ${inertText(c.impact)}`,
+    ...(c.namespace ? [`- Namespace: ${inertText(c.namespace)}`] : []),
+    `- Change: ${inertText(c.change_type)} (${inertText(c.change_id)})`,
+    ...(issue ? [`- Issue: ${issue}`] : []),
+    ...(c.runbook_url ? [`- Runbook: ${c.runbook_url}`] : []),
+  ];
+  return lines.join("\n");
+}
+
+/** The change's risk, judged from facts only (the change type or the head commit's conventional type, paths, size). */
+export function riskOf(facts: PrFacts, policy: Policy): RiskAssessment {
+  const lines = facts.changes.line_counts === "unavailable" ? null : facts.changes.additions + facts.changes.deletions;
+  return assessRisk(
+    {
+      ...(facts.change ? { change_type: facts.change.change_type } : { commit_type: conventionalType(headCommit(facts).subject) }),
+      files: facts.changes.files,
+      lines,
+    },
+    policy,
+  );
+}
+
+function values(facts: PrFacts, draft: Draft, title: string, policy: Policy, filesShown: number, commitsShown: number, prose: { purpose: string; highlights: string[] }, plan: Plan): TemplateValues {
   const { trace, changes } = facts;
   const head = headCommit(facts);
   const highlights = prose.highlights.map((h) => `- ${h}`).join("\n");
@@ -112,6 +145,10 @@ function values(facts: PrFacts, draft: Draft, title: string, policy: Policy, fil
         ? `${n} ${n === 1 ? "file" : "files"} changed (line counts unavailable)`
         : `${n} ${n === 1 ? "file" : "files"} changed, +${changes.additions} -${changes.deletions}`,
     checklist,
+    risk_level: plan.risk.level,
+    risk_reasons: plan.risk.reasons.map((r) => `- ${inertText(r)}`).join("\n"),
+    merge_decision: plan.merge.decision,
+    change_context: changeContext(facts),
     metadata_block: metadataBlock(facts, commitsShown),
   };
 }
@@ -121,6 +158,11 @@ function shortenProse(text: string, max: number): string {
   const cut = text.slice(0, Math.max(0, max - 1));
   const atWord = cut.slice(0, Math.max(cut.lastIndexOf(" "), 0)) || cut;
   return `${atWord}…`;
+}
+
+interface Plan {
+  risk: RiskAssessment;
+  merge: MergePlan;
 }
 
 export interface AssembledPullRequest {
@@ -133,15 +175,26 @@ export interface AssembledPullRequest {
  * When the body would pass the length limit, the file table and the commit list shrink together, then the
  * prose; required sections are never dropped and the body says what was shortened.
  */
-export function assemblePullRequest(facts: PrFacts, draft: Draft, template: string, policy: Policy): AssembledPullRequest {
+export function assemblePullRequest(facts: PrFacts, draft: Draft, template: string, policy: Policy, origin: PrOrigin = facts.change ? "change" : "commit"): AssembledPullRequest {
   const title = composeTitle(draft.type, facts.trace.component_scope, draft.summary, facts.trace.trace_id, policy);
+  const checklist = computeChecklist(facts, policy);
+  const complete = checklist.every((i) => i.done);
+  const isDraft = !(facts.trace.blueprint_name && facts.trace.description);
+  const risk = riskOf(facts, policy);
+  const merge = planMerge(
+    risk,
+    origin,
+    { reviewers: routeReviewers(facts.trace.component_scope, policy), labels: computeLabels(facts.trace.component_scope, facts.changes.files, policy), ready: complete && !isDraft },
+    policy,
+  );
+  const plan: Plan = { risk, merge };
   const max = policy.body.max_length;
   const nFiles = facts.changes.files.length;
   const nCommits = facts.changes.commits.length;
   const render = (fraction: number, prose: { purpose: string; highlights: string[] }) => {
     const files = fraction >= 1 ? nFiles : Math.min(nFiles, Math.max(1, Math.floor(nFiles * fraction)));
     const commits = fraction >= 1 ? nCommits : Math.min(nCommits, Math.max(1, Math.floor(nCommits * fraction)));
-    const body = tidyBlankLines(wrapMarkdown(renderTemplate(template, values(facts, draft, title, policy, files, commits, prose)), policy.body.max_line_length));
+    const body = tidyBlankLines(wrapMarkdown(renderTemplate(template, values(facts, draft, title, policy, files, commits, prose, plan)), policy.body.max_line_length));
     return { body, files, commits };
   };
 
@@ -170,8 +223,6 @@ export function assemblePullRequest(facts: PrFacts, draft: Draft, template: stri
     }
   }
 
-  const checklist = computeChecklist(facts, policy);
-  const complete = checklist.every((i) => i.done);
   const truncated = out.files < nFiles || out.commits < nCommits || proseShortened;
   return {
     pr: {
@@ -179,11 +230,12 @@ export function assemblePullRequest(facts: PrFacts, draft: Draft, template: stri
       description: out.body,
       source_branch: facts.source_branch,
       target_branch: facts.target_branch,
-      reviewers: routeReviewers(facts.trace.component_scope, policy),
-      labels: computeLabels(facts.trace.component_scope, facts.changes.files, policy),
-      is_draft: !(facts.trace.blueprint_name && facts.trace.description),
-      auto_complete: policy.pr.auto_complete && complete,
-      risk: null,
+      reviewers: merge.reviewers,
+      labels: merge.labels,
+      is_draft: isDraft,
+      auto_complete: merge.auto_merge,
+      risk,
+      merge: { requires: merge.requires, decision: merge.decision },
       checklist,
     },
     truncation: truncated

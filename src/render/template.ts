@@ -26,6 +26,10 @@ export const TEMPLATE_VARIABLES = {
   file_table: "Markdown table of changed files",
   change_stats: "e.g. 2 files changed, +120 -4",
   checklist: "the review checklist as task-list items",
+  risk_level: "low, medium or high",
+  risk_reasons: "bullet list of why the change has that risk",
+  merge_decision: "what happens after CI: auto-merge, review or senior approval",
+  change_context: "for change requests: a Context section with alert, remediation, impact and issue link (empty otherwise)",
   metadata_block: "fenced YAML block with the trace metadata, for automation",
 } as const;
 
@@ -50,6 +54,14 @@ export const DEFAULT_TEMPLATE = `## Summary
 \${purpose}
 
 \${highlights}
+
+\${change_context}
+
+## Risk
+
+Risk level: **\${risk_level}**. \${merge_decision}
+
+\${risk_reasons}
 
 ## Blueprint
 

@@ -17,6 +17,7 @@ export const PublishPullRequestInputSchema = z.object({
     is_draft: z.boolean(),
     auto_complete: z.boolean(),
     risk: RiskSchema,
+    merge: z.object({ requires: z.enum(["none", "review", "senior_approval"]), decision: z.string() }).optional(),
     checklist: z.array(z.object({ label: z.string(), done: z.boolean() })),
   }),
 });

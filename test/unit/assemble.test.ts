@@ -41,6 +41,13 @@ const SEED_BODY = `## Summary
 
 Implement CreateOrderHandler, as defined in blueprint \`usecase-create-order\` (Create Order).
 
+## Risk
+
+Risk level: **medium**. Medium risk: needs an approving review before a person merges it (by policy,
+PRs from commits do not merge themselves).
+
+- commit type feat is medium risk
+
 ## Blueprint
 
 - Blueprint ID: usecase-create-order
@@ -115,17 +122,18 @@ describe("assemblePullRequest: the seed's worked example", () => {
   });
 
   it("has the Summary, Blueprint, Changed Files, Linked Commits and Review Checklist sections", () => {
-    expect(headings(pr.description)).toEqual(["## Summary", "## Blueprint", "## Changed Files", "## Linked Commits", "## Review Checklist", "## Metadata"]);
+    expect(headings(pr.description)).toEqual(["## Summary", "## Risk", "## Blueprint", "## Changed Files", "## Linked Commits", "## Review Checklist", "## Metadata"]);
   });
 
   it("passes the gate with zero violations", () => {
     expect(runGate(pr.title, pr.description, facts, policy)).toEqual([]);
   });
 
-  it("is ready for review, not auto-completed by default, and not truncated", () => {
+  it("is ready for review, medium risk (feat), not auto-merged by default, and not truncated", () => {
     expect(pr.is_draft).toBe(false);
     expect(pr.auto_complete).toBe(false);
-    expect(pr.risk).toBeNull();
+    expect(pr.risk).toEqual({ level: "medium", reasons: ["commit type feat is medium risk"] });
+    expect(pr.merge?.requires).toBe("review");
     expect(truncation).toBeNull();
     expect(pr.checklist.every((i) => i.done)).toBe(true);
   });
@@ -329,8 +337,9 @@ describe("computeChecklist", () => {
   });
 });
 
-describe("assemblePullRequest: draft and auto-complete", () => {
-  const autoPolicy = makePolicy({ pr: { auto_complete: true } });
+describe("assemblePullRequest: draft and auto-merge", () => {
+  // The seed commit is a feat (medium risk) made by a commit event: both must be allowed to auto-merge.
+  const autoPolicy = makePolicy({ merge: { commits: true, auto_merge_levels: ["low", "medium"] } });
 
   it("is a draft when the blueprint name is missing", () => {
     expect(assembleDeterministic(makeFacts({ trace: { blueprint_name: undefined } })).pr.is_draft).toBe(true);
@@ -344,12 +353,12 @@ describe("assemblePullRequest: draft and auto-complete", () => {
     expect(assembleDeterministic(makeFacts()).pr.is_draft).toBe(false);
   });
 
-  it("auto-completes only when the policy asks and the checklist is complete", () => {
+  it("auto-merges only when the policy asks and the checklist is complete", () => {
     expect(assembleDeterministic(makeFacts(), DEFAULT_TEMPLATE, autoPolicy).pr.auto_complete).toBe(true);
     expect(assembleDeterministic(makeFacts(), DEFAULT_TEMPLATE, policy).pr.auto_complete).toBe(false);
   });
 
-  it("does not auto-complete with tests missing, a draft, or an oversized change", () => {
+  it("does not auto-merge with tests missing, a draft, or an oversized change", () => {
     expect(assembleDeterministic(makeFacts({ files: [file(SEED_HANDLER)] }), DEFAULT_TEMPLATE, autoPolicy).pr.auto_complete).toBe(false);
     expect(assembleDeterministic(makeFacts({ trace: { description: undefined } }), DEFAULT_TEMPLATE, autoPolicy).pr.auto_complete).toBe(false);
     const big = makeFacts({ files: [file(SEED_HANDLER, "added", { additions: 3000 }), file(SEED_TESTS, "added", { additions: 1 })] });
@@ -392,7 +401,7 @@ describe("assemblePullRequest: truncation", () => {
     expect(pr.description).toContain(`_Table shortened to keep the description within 4000 characters: ${shown} of 2001 files shown._`);
     expect(pr.description.split("\n").filter((l) => l.startsWith("| src/Application/Order/"))).toHaveLength(shown);
     expect(requiredSections(pr.description)).toEqual([]);
-    expect(headings(pr.description)).toEqual(["## Summary", "## Blueprint", "## Changed Files", "## Linked Commits", "## Review Checklist", "## Metadata"]);
+    expect(headings(pr.description)).toEqual(["## Summary", "## Risk", "## Blueprint", "## Changed Files", "## Linked Commits", "## Review Checklist", "## Metadata"]);
     expect(runGate(pr.title, pr.description, facts, policy)).toEqual([]);
   });
 

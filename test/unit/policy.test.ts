@@ -64,7 +64,9 @@ describe("PolicySchema defaults", () => {
     expect(p.labels.requires_tests.label).toBe("requires-tests");
     expect(p.trace.match_scope_in_path).toBe(true);
     expect(p.trace.always_in_scope).toContain("**/*.md");
-    expect(p.pr).toEqual({ auto_complete: false, commit_range: "auto" });
+    expect(p.pr).toEqual({ commit_range: "auto" });
+    expect(p.merge.auto_merge_levels).toEqual(["low"]);
+    expect(p.risk.change_types["pvc-size"]).toBe("low");
     expect(p.retry_policy).toEqual({ max_attempts: 3, backoff: "exponential", base_delay_ms: 1000, retryable_status_codes: [429, 500, 502, 503] });
     expect(p.trace_registry).toBeUndefined();
     expect(p.events).toEqual({});
@@ -148,7 +150,8 @@ describe("PolicySchema rejections", () => {
     expect(issuesOf({ title: { max_length: "long" } })).toEqual(['title.max_length: expected number, got "long"']);
     expect(issuesOf({ pr: { commit_range: "sometimes" } })).toEqual(['pr.commit_range: expected one of "auto", "commit", "merge-base", got "sometimes"']);
     expect(issuesOf({ reviewers: { mandatory: ["TechLeadAgent", 5] } })).toEqual(["reviewers.mandatory[1]: expected string, got number 5"]);
-    expect(issuesOf({ pr: { auto_complete: null } })).toEqual(["pr.auto_complete: expected boolean, got null"]);
+    expect(issuesOf({ merge: { commits: null } })).toEqual(["merge.commits: expected boolean, got null"]);
+    expect(issuesOf({ merge: { auto_merge_levels: ["high"] } })[0]).toMatch(/^merge.auto_merge_levels\[0\]: expected one of "low", "medium", got "high"/);
     expect(issuesOf({ labels: { always: {} } })).toEqual(["labels.always: expected array, got an object"]);
     expect(issuesOf({ limits: [] })).toEqual(["limits: expected object, got an array"]);
     expect(issuesOf(5)).toEqual(["(top level): expected object, got number 5"]);

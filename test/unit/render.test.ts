@@ -343,6 +343,7 @@ describe("template", () => {
     expect(out).not.toMatch(/\$\{/);
     expect(out.split("\n").filter((l) => l.startsWith("## "))).toEqual([
       "## Summary",
+      "## Risk",
       "## Blueprint",
       "## Changed Files",
       "## Linked Commits",
