@@ -17,6 +17,7 @@ import { DEFAULT_TEMPLATE, unknownVariables } from "../render/template.js";
 import type { AgentDeps } from "./deps.js";
 import { buildGraph, type AgentGraph } from "./graph.js";
 import { createMemory } from "../memory/create-memory.js";
+import { createLedger, type Ledger } from "../merge/ledger.js";
 import type { PendingRecords } from "../memory/pending.js";
 import type { PrMemory } from "../memory/pr-memory.js";
 import { openCheckpoints } from "./checkpoints.js";
@@ -51,6 +52,10 @@ export interface AgentOptions {
   model?: BaseChatModel | null;
   /** Environment for the model factory (default: process.env). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Follow auto-merging PRs until they merge, a check fails, or merge.watch_timeout_ms passes. */
+  watch?: boolean;
+  /** Metrics and the PR history; default: new metrics and the history in the state file. */
+  ledger?: Ledger;
 }
 
 export interface Agent {
@@ -60,6 +65,10 @@ export interface Agent {
   drafter: string;
   /** Where PRs go: "dry-run", "azure-devops" or "github". */
   publishesTo: Publisher["kind"];
+  /** The forge PRs go to (null for dry-run only setups), for watch and rollback. */
+  forge: Forge | null;
+  /** Metrics and the PR history this agent writes. */
+  ledger: Ledger;
   /** The memory in use (for the trace and memory commands); null when off. */
   memory: PrMemory | null;
   memoryDescription: string;
@@ -128,6 +137,9 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     model,
     memory: memorySetup?.memory ?? null,
     pending: memorySetup?.pending ?? null,
+    forge: forge ?? null,
+    ledger: options.ledger ?? createLedger(stateFile),
+    watch: options.watch ?? false,
   };
   const checkpoints = policy.approval.on_violations.length > 0 ? await openCheckpoints(stateFile) : undefined;
   const graph = buildGraph(deps, checkpoints?.saver);
@@ -138,6 +150,8 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     policySource: loaded.source,
     drafter,
     publishesTo: publisher.kind,
+    forge: deps.forge,
+    ledger: deps.ledger,
     memory: deps.memory,
     memoryDescription,
     graph,
@@ -145,6 +159,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     close: async () => {
       checkpoints?.close();
       await deps.memory?.close();
+      if (!options.ledger) await deps.ledger.close();
     },
   };
 }

@@ -2,7 +2,9 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import type { CommitSource } from "../domain/commit.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
+import type { Forge } from "../forges/forge.js";
 import type { Publisher } from "../forges/publisher.js";
+import type { Ledger } from "../merge/ledger.js";
 import type { PendingRecords } from "../memory/pending.js";
 import type { PrMemory } from "../memory/pr-memory.js";
 import type { TraceRegistry } from "../policy/trace-registry.js";
@@ -17,6 +19,8 @@ export interface AgentDeps {
   traceRegistrySource: string;
   commitSource: CommitSource;
   publisher: Publisher;
+  /** The forge behind the publisher, for change requests, merging and rollbacks; null without one. */
+  forge: Forge | null;
   /** Delivers one lifecycle event to every configured sink. */
   emit: (event: LifecycleEvent) => Promise<void>;
   now: () => Date;
@@ -26,4 +30,8 @@ export interface AgentDeps {
   memory: PrMemory | null;
   /** Where records wait when memory cannot take them. */
   pending: PendingRecords | null;
+  /** Metrics and the PR history ledger. */
+  ledger: Ledger;
+  /** Follow an auto-merging PR's checks and merge to the end before the run returns. */
+  watch: boolean;
 }

@@ -4,6 +4,7 @@ import { PrCreatorError } from "../domain/errors.js";
 import type { FailureReason } from "../domain/reasons.js";
 import type { AgentDeps } from "./deps.js";
 import { withHint } from "./hints.js";
+import { makeApplyChange } from "./nodes/apply-change.js";
 import { makeApprove } from "./nodes/approve.js";
 import { makeCheckLimits } from "./nodes/check-limits.js";
 import { makeCheckTrace } from "./nodes/check-trace.js";
@@ -13,6 +14,7 @@ import { makeFail } from "./nodes/fail.js";
 import { makeGate } from "./nodes/gate.js";
 import { makeGather } from "./nodes/gather.js";
 import { makeIntake } from "./nodes/intake.js";
+import { makeMerge } from "./nodes/merge.js";
 import { makePublish } from "./nodes/publish.js";
 import { makeRecall } from "./nodes/recall.js";
 import { makeRecord } from "./nodes/record.js";
@@ -46,7 +48,8 @@ const AFTER = { intake: "gather", check_trace: "check_limits", check_limits: "re
 type Resumable = keyof typeof AFTER;
 
 /**
- * intake → gather → check_trace → check_limits → recall → draft ⇄ gate → dedupe → publish → record; any failure goes to fail,
+ * intake → [apply_change] → gather → check_trace → check_limits → recall → draft ⇄ gate → dedupe → publish → record → merge;
+ * a change request first commits its edits (apply_change). Any failure goes to fail,
  * or — when `approval.on_violations` names its reason — to approve, which pauses for a person.
  * This file only wires; each node lives in nodes/. Pass a checkpointer whenever approvals are enabled.
  */
@@ -63,11 +66,13 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     if (state.failure) return "fail";
     return state.violations.length === 0 ? "dedupe" : "draft";
   };
-  const afterApproval = (state: AgentStateType): (typeof AFTER)[Resumable] | "fail" =>
-    state.failure ? "fail" : AFTER[state.paused_at as Resumable];
+  const afterIntake = (state: AgentStateType) => (state.change_request && !state.failure ? ("apply_change" as const) : onwardTo("gather")(state));
+  const afterApproval = (state: AgentStateType): (typeof AFTER)[Resumable] | "apply_change" | "fail" =>
+    state.failure ? "fail" : state.paused_at === "intake" && state.change_request ? "apply_change" : AFTER[state.paused_at as Resumable];
 
   return new StateGraph(AgentState)
     .addNode("intake", guarded("intake", makeIntake(deps)))
+    .addNode("apply_change", guarded("apply_change", makeApplyChange(deps)))
     .addNode("gather", guarded("gather", makeGather(deps)))
     .addNode("check_trace", guarded("check_trace", makeCheckTrace(deps)))
     .addNode("check_limits", guarded("check_limits", makeCheckLimits(deps)))
@@ -78,19 +83,22 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     .addNode("dedupe", guarded("dedupe", makeDedupe(deps)))
     .addNode("publish", guarded("publish", makePublish(deps)))
     .addNode("record", makeRecord(deps))
+    .addNode("merge", makeMerge(deps))
     .addNode("fail", makeFail(deps))
     .addEdge(START, "intake")
-    .addConditionalEdges("intake", onwardTo("gather"), ["gather", "approve", "fail"])
+    .addConditionalEdges("intake", afterIntake, ["gather", "apply_change", "approve", "fail"])
+    .addConditionalEdges("apply_change", onwardTo("gather"), ["gather", "fail"])
     .addConditionalEdges("gather", onwardTo("check_trace"), ["check_trace", "approve", "fail"])
     .addConditionalEdges("check_trace", onwardTo("check_limits"), ["check_limits", "approve", "fail"])
     .addConditionalEdges("check_limits", onwardTo("recall"), ["recall", "approve", "fail"])
-    .addConditionalEdges("approve", afterApproval, ["gather", "check_limits", "recall", "fail"])
+    .addConditionalEdges("approve", afterApproval, ["gather", "apply_change", "check_limits", "recall", "fail"])
     .addConditionalEdges("recall", onwardTo("draft"), ["draft", "fail"])
     .addConditionalEdges("draft", onwardTo("gate"), ["gate", "approve", "fail"])
     .addConditionalEdges("gate", afterGate, ["dedupe", "draft", "fail"])
     .addConditionalEdges("dedupe", onwardTo("publish"), ["publish", "fail"])
     .addConditionalEdges("publish", onwardTo("record"), ["record", "approve", "fail"])
-    .addEdge("record", END)
+    .addEdge("record", "merge")
+    .addEdge("merge", END)
     .addEdge("fail", END)
     .compile(checkpointer ? { checkpointer } : {});
 }

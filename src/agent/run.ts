@@ -4,6 +4,7 @@ import { PrCreatorError } from "../domain/errors.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import type { FailureReason } from "../domain/reasons.js";
 import type { DraftedBy, PullRequestSpec, Truncation } from "../domain/pull-request.js";
+import type { MergeOutcome } from "../merge/outcome.js";
 import type { AgentGraph } from "./graph.js";
 import type { ApprovalRequest } from "./nodes/approve.js";
 import type { AgentStateType, ApprovalDecision, ApprovalRecord, DraftRound, MemoryHit, Usage } from "./state.js";
@@ -33,6 +34,8 @@ export interface RunResult {
   approvals: ApprovalRecord[];
   /** Memory: the trace's earlier PRs, the PRs offered as style examples, and near-identical PRs of the scope. */
   memory: { earlier_prs: { pr_id: string | null; url: string | null; commit_hash: string; source_branch: string; status: string; updated_at: string }[]; recalled: MemoryHit[]; possible_duplicates: MemoryHit[]; unavailable: string | null };
+  /** After publishing: auto-merge on, merged, blocked by a failed check, or left to reviewers (see the PR's risk). */
+  merge: MergeOutcome | null;
   /** Set while the run waits for a person: where to resume and what they are asked. */
   approval?: { thread_id: string; request: ApprovalRequest };
 }
@@ -46,6 +49,7 @@ function baseOf(state: AgentStateType): ResultBase {
     pr,
     violations,
     events: state.events,
+    merge: state.merge_outcome,
     drafted_by: state.drafted_by,
     truncation: state.truncation,
     warnings: state.warnings,

@@ -1,6 +1,7 @@
 import { Annotation } from "@langchain/langgraph";
 import type { ChangeSet } from "../domain/commit.js";
-import type { CommitCompleted, LifecycleEvent } from "../domain/events.js";
+import type { ChangeRequested, CommitCompleted, LifecycleEvent } from "../domain/events.js";
+import type { MergeOutcome } from "../merge/outcome.js";
 import type { FailureReason } from "../domain/reasons.js";
 import type { Draft, DraftedBy, PullRequestSpec, Truncation } from "../domain/pull-request.js";
 import type { TraceRecord } from "../domain/trace.js";
@@ -60,7 +61,14 @@ export interface DraftRound {
 export const AgentState = Annotation.Root({
   /** The event as received, before validation. */
   input: last<unknown>(null),
+  /** When the run began (epoch ms), for the generation time. */
+  started_at: last<number | null>(null),
+  /** The event the PR is made from: as received, or — for a change request — the commit the agent made. */
   event: last<CommitCompleted | null>(null),
+  /** Set when the input was a ChangeRequested event. */
+  change_request: last<ChangeRequested | null>(null),
+  /** The branch a change request is committed to (agent-sre/<type>-<id>). */
+  change_branch: last<string | null>(null),
   target_branch: last<string | null>(null),
   changes: last<ChangeSet | null>(null),
   trace: last<TraceRecord | null>(null),
@@ -99,6 +107,8 @@ export const AgentState = Annotation.Root({
   truncation: last<Truncation | null>(null),
   violations: last<Violation[]>([]),
   published: last<PublishResult | null>(null),
+  /** What happened after publishing: auto-merge enabled, merged, blocked by CI, or left to people. */
+  merge_outcome: last<MergeOutcome | null>(null),
   failure: last<Failure | null>(null),
   /** The node whose failure a person is asked about, so an approval continues right after it. */
   paused_at: last<string | null>(null),

@@ -65,7 +65,7 @@ function parseJson(text: string, source: string): unknown {
 async function earlyFailure(error: PrCreatorError, input: unknown | undefined, eventsFile: string | undefined): Promise<RunResult> {
   const events: LifecycleEvent[] = input === undefined ? [] : [buildFailedEvent(input, { reason: error.reason, message: error.paragraph, attempts: 0 }, error.violations, new Date())];
   const warnings = eventsFile ? await emitAll(createJsonlFileSink(eventsFile), events) : [];
-  return { status: "failed", reason: error.reason, message: error.paragraph, pr: null, violations: error.violations, events, drafted_by: null, truncation: null, warnings, undelivered: warnings.length, usage: NO_USAGE, rounds: [], approvals: [], memory: { earlier_prs: [], recalled: [], possible_duplicates: [], unavailable: null } };
+  return { status: "failed", reason: error.reason, message: error.paragraph, pr: null, violations: error.violations, events, merge: null, drafted_by: null, truncation: null, warnings, undelivered: warnings.length, usage: NO_USAGE, rounds: [], approvals: [], memory: { earlier_prs: [], recalled: [], possible_duplicates: [], unavailable: null } };
 }
 
 function agentOptions(opts: RunCommandOptions, io: Io) {

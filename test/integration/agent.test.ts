@@ -189,7 +189,7 @@ describe("agent: the seed's worked example", () => {
     expect(pr.labels).toEqual(["domain:order", "traceable", "generated-by:AI"]);
     expect(pr.is_draft).toBe(false);
     expect(pr.auto_complete).toBe(false);
-    expect(pr.risk).toBeNull();
+    expect(pr.risk).toEqual({ level: "medium", reasons: ["commit type feat is medium risk"] });
     expect(pr.checklist.every((item) => item.done)).toBe(true);
 
     const body = pr.description;

@@ -106,7 +106,7 @@ describe("cli run: success", () => {
       labels: ["domain:order", "traceable", "generated-by:AI"],
       is_draft: false,
       auto_complete: false,
-      risk: null,
+      risk: { level: "medium", reasons: ["commit type feat is medium risk"] },
     });
     for (const reviewer of pr.reviewers as object[]) expect(Object.keys(reviewer).sort()).toEqual(["name", "required"]);
     expect(pr.description).toEqual(expect.stringContaining("## Summary"));

@@ -18,6 +18,8 @@ export function makeGather(deps: AgentDeps) {
           },
         )
       : Promise.resolve({});
+    // A change request's changes are already known: the agent made the commit itself.
+    if (state.changes) return { ...(await history) };
     const changes = await deps.commitSource.load({
       repo: event.repo,
       branch: event.branch,

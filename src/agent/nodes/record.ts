@@ -2,6 +2,7 @@ import { AGENT_NAME, type LifecycleEvent, type PullRequestCreated } from "../../
 import { emitAll } from "../../events/sinks.js";
 import type { PrRecord } from "../../memory/store.js";
 import type { AgentDeps } from "../deps.js";
+import { recordGeneration } from "../generation-ledger.js";
 import { memoryWarning } from "../memory-use.js";
 import { proseText } from "./dedupe.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
@@ -13,9 +14,11 @@ import type { AgentStateType, AgentUpdate } from "../state.js";
  */
 export function makeRecord(deps: AgentDeps) {
   return async function record(state: AgentStateType): Promise<AgentUpdate> {
-    const remembered = await remember(deps, state);
+    const [remembered, ledgerWarnings] = await Promise.all([remember(deps, state), recordGeneration(deps, state, state.published!.status, null)]);
     const published = state.published!;
-    if (published.status === "previewed" || published.status === "unchanged" || published.id === null) return remembered;
+    if (published.status === "previewed" || published.status === "unchanged" || published.id === null) {
+      return { warnings: [...(remembered.warnings ?? []), ...ledgerWarnings] };
+    }
     const event = state.event!;
     const trace = state.trace!;
     const pr = state.pr!;
@@ -34,7 +37,7 @@ export function makeRecord(deps: AgentDeps) {
     const events: LifecycleEvent[] = [created];
     if (!pr.is_draft && pr.checklist.every((i) => i.done)) events.push({ ...created, event: "PullRequestReadyForReview" });
     const warnings = await emitAll(deps.emit, events);
-    return { events, warnings: [...(remembered.warnings ?? []), ...warnings], undelivered: warnings.length };
+    return { events, warnings: [...(remembered.warnings ?? []), ...ledgerWarnings, ...warnings], undelivered: warnings.length };
   };
 }
 

@@ -1,0 +1,261 @@
+/**
+ * The PR history ledger: one row per thing that happened to a PR (a run ended, its checks settled, a merge
+ * was tried, a rollback was made), kept in the agent's state file so the report can measure the seed's
+ * success metrics over any period.
+ *
+ * The state file is shared with LangGraph's checkpoints and the memory tables: every table here is prefixed
+ * `pr_history` and no other table is touched. The schema is versioned in `pr_history_schema_version` (not
+ * PRAGMA user_version, which belongs to the whole file).
+ *
+ * Layout: `pr_history` holds each entry as validated JSON, plus the columns queries filter on (`at_ms`,
+ * `repo`) and those useful when reading the table by hand (`kind`, `trace_id`, `pr_id`).
+ *
+ * better-sqlite3 is synchronous: an append is one INSERT, so appends never interleave within a process, and
+ * several connections to the file (several agents in one process, or other processes) serialize on
+ * SQLite's write lock, waiting up to busy_timeout.
+ */
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { formatZodIssues, PrCreatorError } from "../domain/errors.js";
+import { FailureReasonSchema } from "../domain/reasons.js";
+import { CI_RESULTS, DRAFTERS, GENERATION_STATUSES, MERGE_RESULTS, RISK_LEVELS, ROLLBACK_RESULTS } from "./outcomes.js";
+
+type Db = Database.Database;
+
+/** A moment: a Date, or an ISO 8601 time with a zone; stored and returned as UTC ISO 8601 with milliseconds. */
+const At = z.union([z.date(), z.iso.datetime({ offset: true })]).transform((value) => (typeof value === "string" ? new Date(value) : value).toISOString());
+const Text = z.string().min(1);
+const Millis = z.number().nonnegative();
+
+const Common = { at: At, repo: Text, trace_id: Text };
+
+export const GenerationEntrySchema = z
+  .strictObject({
+    kind: z.literal("generation"),
+    ...Common,
+    pr_id: Text.nullable(),
+    status: z.enum(GENERATION_STATUSES),
+    /** Why the run failed; null unless status is failed. */
+    reason: FailureReasonSchema.nullable(),
+    risk: z.enum(RISK_LEVELS).nullable(),
+    /** Run start → PR published or failed. */
+    duration_ms: Millis,
+    /** The published title and body passed the gate. */
+    compliant: z.boolean(),
+    drafted_by: z.enum(DRAFTERS).nullable(),
+  })
+  .refine((e) => (e.status === "failed") === (e.reason !== null), {
+    path: ["reason"],
+    message: "is required when status is failed, and must be null otherwise",
+  });
+
+export const CiEntrySchema = z.strictObject({
+  kind: z.literal("ci"),
+  ...Common,
+  pr_id: Text,
+  result: z.enum(CI_RESULTS),
+  /** PR opened → all checks settled. */
+  duration_ms: Millis,
+  failed_checks: z.array(Text),
+});
+
+export const MergeEntrySchema = z.strictObject({
+  kind: z.literal("merge"),
+  ...Common,
+  pr_id: Text,
+  risk: z.enum(RISK_LEVELS),
+  /** The agent merged (or tried to) by itself, rather than a person. */
+  auto: z.boolean(),
+  result: z.enum(MERGE_RESULTS),
+  /** Checks settled → merged; null when it did not merge or the checks' time is unknown. */
+  after_ci_ms: Millis.nullable(),
+  reason: Text.nullable(),
+});
+
+export const RollbackEntrySchema = z.strictObject({
+  kind: z.literal("rollback"),
+  ...Common,
+  /** The PR rolled back. */
+  pr_id: Text,
+  revert_pr_id: Text.nullable(),
+  result: z.enum(ROLLBACK_RESULTS),
+  reason: Text.nullable(),
+});
+
+export const HistoryEntrySchema = z.discriminatedUnion("kind", [GenerationEntrySchema, CiEntrySchema, MergeEntrySchema, RollbackEntrySchema]);
+
+/** What append() takes: `at` may be a Date or an ISO 8601 string with a zone. */
+export type HistoryEntryInput = z.input<typeof HistoryEntrySchema>;
+/** What list() returns: `at` is UTC ISO 8601 (`2026-01-08T09:30:00.000Z`). */
+export type HistoryEntry = z.output<typeof HistoryEntrySchema>;
+export type GenerationEntry = z.output<typeof GenerationEntrySchema>;
+export type CiEntry = z.output<typeof CiEntrySchema>;
+export type MergeEntry = z.output<typeof MergeEntrySchema>;
+export type RollbackEntry = z.output<typeof RollbackEntrySchema>;
+
+export interface HistoryQuery {
+  /** Only entries at or after this moment. */
+  since?: Date;
+  /** Only entries of this repository (exact name). */
+  repo?: string;
+}
+
+export interface History {
+  /** Validates and stores one entry; a PrCreatorError (invalid_request) names every bad field. */
+  append(entry: HistoryEntryInput): Promise<void>;
+  /** Entries oldest first (by `at`, then by the order they were appended). */
+  list(query?: HistoryQuery): Promise<HistoryEntry[]>;
+  /** Closes the connection if openHistory opened it; later calls throw. */
+  close(): Promise<void>;
+}
+
+/** How long a write waits for another connection's lock (as the memory store and the checkpoints). */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** Migrations in order; each runs once, in the same transaction as its row in pr_history_schema_version. */
+const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE pr_history (
+        id INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        repo TEXT NOT NULL,
+        trace_id TEXT NOT NULL,
+        pr_id TEXT,
+        entry TEXT NOT NULL
+      );
+      CREATE INDEX pr_history_at ON pr_history (at_ms, id);
+      CREATE INDEX pr_history_repo_at ON pr_history (repo, at_ms, id);
+    `,
+  },
+];
+const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * Opens (or creates) the ledger in `file` — the state file — or on an open connection (`{ db }`), which the
+ * caller then closes. Throws a PrCreatorError (invalid_config) when the file cannot be opened, is not a
+ * database, or holds a ledger newer than this pr-creator.
+ */
+export function openHistory(target: string | ":memory:" | { db: Db }): History {
+  const owned = typeof target === "string";
+  const name = owned ? target : target.db.name;
+  let db: Db | undefined;
+  try {
+    if (owned) {
+      if (target !== ":memory:") mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
+      db = new Database(target);
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.pragma("journal_mode = WAL");
+      // In WAL mode NORMAL cannot corrupt the file; a power cut may lose the last appends, which a ledger of
+      // metrics can afford, and each append then needs no fsync.
+      db.pragma("synchronous = NORMAL");
+    } else {
+      db = target.db;
+      if (db.pragma("busy_timeout", { simple: true }) === 0) db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+    migrate(db, name);
+    return sqliteHistory(db, name, owned);
+  } catch (error) {
+    if (owned) db?.close();
+    throw openError(name, error);
+  }
+}
+
+function migrate(db: Db, file: string): void {
+  db.transaction(() => {
+    db.exec("CREATE TABLE IF NOT EXISTS pr_history_schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+    const current = Number(db.prepare("SELECT coalesce(max(version), 0) FROM pr_history_schema_version").pluck().get());
+    if (current > SCHEMA_VERSION) {
+      throw new PrCreatorError("invalid_config", `The PR history in the state file ${file} has schema version ${current}, newer than this pr-creator knows (${SCHEMA_VERSION}).`, {
+        hint: "Upgrade pr-creator, or point state_file elsewhere.",
+      });
+    }
+    const record = db.prepare("INSERT INTO pr_history_schema_version (version, applied_at) VALUES (?, ?)");
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, new Date().toISOString());
+    }
+  }).immediate();
+}
+
+function isNotADatabase(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_CORRUPT"));
+}
+
+function detail(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function notAStateFile(file: string, error: unknown): PrCreatorError {
+  return new PrCreatorError("invalid_config", `The file ${file} is not a valid state file (${detail(error)}); move it aside or point state_file elsewhere.`, { cause: error });
+}
+
+function openError(file: string, error: unknown): PrCreatorError {
+  if (error instanceof PrCreatorError) return error;
+  if (isNotADatabase(error)) return notAStateFile(file, error);
+  return new PrCreatorError("invalid_config", `The state file ${file} cannot be opened for the PR history (${detail(error)}).`, {
+    hint: "Point state_file in the config at a writable location.",
+    cause: error,
+  });
+}
+
+function sqliteHistory(db: Db, file: string, owned: boolean): History {
+  const insert = db.prepare("INSERT INTO pr_history (at_ms, kind, repo, trace_id, pr_id, entry) VALUES (?, ?, ?, ?, ?, ?)");
+  const all = db.prepare("SELECT id, entry FROM pr_history WHERE at_ms >= ? ORDER BY at_ms, id");
+  const ofRepo = db.prepare("SELECT id, entry FROM pr_history WHERE repo = ? AND at_ms >= ? ORDER BY at_ms, id");
+  let closed = false;
+
+  /** Runs one synchronous operation; a file found corrupt mid-way is reported as such. */
+  const run = <T>(operation: () => T): T => {
+    if (closed) throw new Error(`The PR history on ${file} is closed.`);
+    try {
+      return operation();
+    } catch (error) {
+      if (isNotADatabase(error)) throw notAStateFile(file, error);
+      throw error;
+    }
+  };
+
+  return {
+    async append(input) {
+      const parsed = HistoryEntrySchema.safeParse(input, { reportInput: true });
+      if (!parsed.success) {
+        const kind = (input as { kind?: unknown } | null)?.kind;
+        throw new PrCreatorError("invalid_request", `The PR history entry${typeof kind === "string" ? ` (${kind})` : ""} is invalid: ${formatZodIssues(parsed.error).join("; ")}.`);
+      }
+      const e = parsed.data;
+      run(() => insert.run(Date.parse(e.at), e.kind, e.repo, e.trace_id, e.pr_id, JSON.stringify(e)));
+    },
+
+    async list(query = {}) {
+      const since = query.since === undefined ? Number.MIN_SAFE_INTEGER : query.since.getTime();
+      if (Number.isNaN(since)) throw new RangeError("list(): since is an invalid Date.");
+      const rows = run(() => (query.repo === undefined ? all.all(since) : ofRepo.all(query.repo, since)) as Array<{ id: number; entry: string }>);
+      return rows.map((row) => {
+        let problem: string;
+        try {
+          const parsed = HistoryEntrySchema.safeParse(JSON.parse(row.entry));
+          if (parsed.success) return parsed.data;
+          problem = formatZodIssues(parsed.error).join("; ");
+        } catch (error) {
+          problem = `not JSON: ${detail(error)}`;
+        }
+        throw new PrCreatorError("invalid_config", `Row ${row.id} of pr_history in ${file} is not a valid entry (${problem}).`, {
+          hint: "The table was edited by hand or by a newer pr-creator; delete the row or upgrade pr-creator.",
+        });
+      });
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (owned) db.close();
+    },
+  };
+}
