@@ -69,6 +69,8 @@ export interface Agent {
   forge: Forge | null;
   /** Metrics and the PR history this agent writes. */
   ledger: Ledger;
+  /** Delivers a lifecycle event to the configured sinks (for watch and rollback). */
+  emit: (event: LifecycleEvent) => Promise<void>;
   /** The memory in use (for the trace and memory commands); null when off. */
   memory: PrMemory | null;
   memoryDescription: string;
@@ -152,6 +154,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     publishesTo: publisher.kind,
     forge: deps.forge,
     ledger: deps.ledger,
+    emit: deps.emit,
     memory: deps.memory,
     memoryDescription,
     graph,

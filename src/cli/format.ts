@@ -38,7 +38,9 @@ export function formatHuman(result: RunResult): string {
   lines.push(`  Branches   ${pr.source_branch} → ${pr.target_branch}`);
   lines.push(`  Reviewers  ${pr.reviewers.map((r) => `${r.name}${r.required ? " (required)" : " (optional)"}`).join(", ")}`);
   lines.push(`  Labels     ${pr.labels.join(", ")}`);
-  lines.push(`  State      ${pr.is_draft ? "draft (blueprint context incomplete)" : "ready for review"}; auto-complete ${pr.auto_complete ? "on" : "off"}`);
+  lines.push(`  State      ${pr.is_draft ? "draft (blueprint context incomplete)" : "ready for review"}; auto-merge ${pr.auto_complete ? "on" : "off"}`);
+  if (pr.risk) lines.push(`  Risk       ${pr.risk.level}: ${pr.risk.reasons.join("; ")}`);
+  if (result.merge) lines.push(`  Merge      ${result.merge.message}`);
   const u = result.usage;
   const modelNote = u.model_calls > 0 ? ` (${u.model_calls} model call${u.model_calls > 1 ? "s" : ""}, ${u.prompt_tokens}+${u.completion_tokens} tokens, ${u.repairs} repair${u.repairs === 1 ? "" : "s"})` : "";
   lines.push(`  Drafted by ${result.drafted_by}${modelNote}`);

@@ -5,6 +5,8 @@ import { PrCreatorError } from "../domain/errors.js";
 import { demoCommand } from "./demo-command.js";
 import { EXIT } from "./exit-codes.js";
 import { memoryImportCommand, memorySearchCommand, traceCommand } from "./memory-commands.js";
+import { rollbackCommand, watchCommand } from "./merge-commands.js";
+import { registerReportCommand } from "./report-command.js";
 import { debugCommand, resumeCommand, runCommand, type Io } from "./run-command.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -40,7 +42,7 @@ function program(): Command {
 
   cli
     .command("run")
-    .description("Handle one CommitCompleted event: validate it, draft the PR, gate it and publish (preview) it.")
+    .description("Handle one CommitCompleted or ChangeRequested event: validate it, draft the PR, gate it, publish (preview) it and, when its risk allows, set it to merge after CI.")
     .argument("<event>", "path of a JSON file holding the event, or - for standard input")
     .option("-c, --config <file>", "policy file (default: ./pr-creator.yaml if present, else built-in defaults)")
     .option("-t, --traces <file>", "trace registry YAML (overrides trace_registry in the config)")
@@ -48,6 +50,7 @@ function program(): Command {
     .option("-e, --events <file>", "append lifecycle events as JSON lines to this file (overrides events.jsonl_file)")
     .option("--dry-run", "preview only; never write to a forge, whatever forge is configured")
     .option("--json", "print exactly one JSON object with the result on stdout")
+    .option("-w, --watch", "after publishing an auto-merging PR, follow its checks and merge to the end (merge.watch_timeout_ms)")
     .addHelpText(
       "after",
       "\nExit codes: 0 success, 2 rejected by input, policy or trace checks, 1 other failure, 3 awaiting approval.\n\nExample:\n  pr-creator run event.json --repo-path ../OrderService --traces traces.yaml",
@@ -121,6 +124,39 @@ function program(): Command {
     .action(async (repo: string, opts) => {
       process.exitCode = await memoryImportCommand(repo, opts, { ...io, progress: Boolean(process.stderr.isTTY) && !opts.json });
     });
+
+  cli
+    .command("watch")
+    .description("Follow a PR's checks and merge to the end with a live status line; records CI and merge times for `report`.")
+    .argument("<pr>", "the PR id (number)")
+    .requiredOption("--repo <name>", "repository of the PR (owner/name or name on GitHub, the repository name on Azure DevOps)")
+    .option("-c, --config <file>", "policy file (forge, state file, merge.watch_timeout_ms, merge.poll_interval_ms)")
+    .option("-e, --events <file>", "append PullRequestMerged / PullRequestMergeBlocked events to this file")
+    .option("--timeout <seconds>", "give up after this long (default: merge.watch_timeout_ms)")
+    .option("--interval <seconds>", "poll this often (default: merge.poll_interval_ms)")
+    .option("--json", "print one JSON object with the outcome")
+    .addHelpText("after", "\nExit codes: 0 merged, 1 a check failed or the PR was closed, 3 still open when the timeout passed.")
+    .action(async (pr: string, opts) => {
+      process.exitCode = await watchCommand(pr, opts, { ...io, live: Boolean(process.stderr.isTTY) && !opts.json });
+    });
+
+  cli
+    .command("rollback")
+    .description("Open a PR that reverts a merged PR (Azure reverts API, GitHub revertPullRequest); it auto-merges under policy.")
+    .option("--pr <id>", "the merged PR to roll back (with --repo)")
+    .option("--repo <name>", "repository of --pr")
+    .option("--trace <trace_id>", "roll back the trace's latest PR, found in memory")
+    .option("--reason <text>", "why; goes into the revert PR, the history and the event")
+    .option("-w, --watch", "follow the revert PR until it merges")
+    .option("-c, --config <file>", "policy file (forge, memory, rollback and merge settings)")
+    .option("-e, --events <file>", "append the PullRequestRollbackCreated event to this file")
+    .option("--json", "print one JSON object with the result")
+    .addHelpText("after", "\nExit codes: 0 revert PR opened (or merged), 2 bad request (not merged, unknown PR or trace), 1 forge failure or a check blocked it.")
+    .action(async (opts) => {
+      process.exitCode = await rollbackCommand(opts, io);
+    });
+
+  registerReportCommand(cli, { io });
 
   cli
     .command("demo")

@@ -18,6 +18,7 @@ export interface RunCommandOptions {
   events?: string;
   dryRun?: boolean;
   json?: boolean;
+  watch?: boolean;
 }
 
 export interface Io {
@@ -69,7 +70,7 @@ async function earlyFailure(error: PrCreatorError, input: unknown | undefined, e
 }
 
 function agentOptions(opts: RunCommandOptions, io: Io) {
-  return { configFile: opts.config, tracesFile: opts.traces, repoPath: opts.repoPath, eventsFile: opts.events, dryRun: opts.dryRun, cwd: io.cwd };
+  return { configFile: opts.config, tracesFile: opts.traces, repoPath: opts.repoPath, eventsFile: opts.events, dryRun: opts.dryRun, watch: opts.watch ?? false, cwd: io.cwd };
 }
 
 /** Prints a result the way every command does and returns its exit code. */
