@@ -110,6 +110,8 @@ export function draftDeterministically(facts: PrFacts, policy: Policy): Draft {
   const room = policy.title.max_length - composeTitle(type, facts.trace.component_scope, "", facts.trace.trace_id, policy).length;
   summary = fitSummary(summary, room);
 
+  // A change request's alert, remediation and impact have their own Context section; the purpose ties them together.
+  if (facts.change) return { type, summary, purpose: sentence(`${summary} in response to the alert ${inertText(facts.change.alert)}`), highlights: [] };
   const blueprint = facts.trace.blueprint_name ? `\`${facts.trace.blueprint_id}\` (${facts.trace.blueprint_name})` : `\`${facts.trace.blueprint_id}\``;
   // The blueprint's description has its own place in the body; the purpose states what this change does.
   const purpose = sentence(`${summary}, as defined in blueprint ${blueprint}`);

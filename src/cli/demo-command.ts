@@ -15,7 +15,8 @@ trace_registry: traces.yaml
 
 /**
  * `pr-creator demo`: builds the sample repository and runs the agent on two related changes, so the second
- * PR is drafted with the first recalled from memory — a first look with no set-up.
+ * PR is drafted with the first recalled from memory, then on an SRE change request (grow a PVC: low risk,
+ * auto-merge after CI) — a first look with no set-up.
  */
 export async function demoCommand(opts: { dir?: string; json?: boolean }, io: Io): Promise<number> {
   let root: string;
@@ -40,9 +41,11 @@ export async function demoCommand(opts: { dir?: string; json?: boolean }, io: Io
     for (const [file, event] of [
       [sample.eventFile, sample.event],
       [sample.secondEventFile, sample.secondEvent],
+      [sample.changeEventFile, sample.changeEvent],
     ] as const) {
       if (!opts.json) {
-        io.stdout(`\nSample repository ${sample.dir}: branch ${event.branch}, commit ${event.commit_hash}\n`);
+        const what = event.event === "CommitCompleted" ? `branch ${event.branch}, commit ${event.commit_hash}` : `change request ${event.change_type} ${event.change_id} on ${event.base_branch}`;
+        io.stdout(`\nSample repository ${sample.dir}: ${what}\n`);
         io.stdout(`Running: npx pr-creator run ${file} --config ${config} --repo-path ${sample.dir}\n\n`);
       }
       const result = await agent.handle(event);
@@ -53,6 +56,11 @@ export async function demoCommand(opts: { dir?: string; json?: boolean }, io: Io
     await agent.close();
   }
   if (opts.json) io.stdout(`${JSON.stringify({ runs }, null, 2)}\n`);
-  else io.stdout(`\nThe second PR was drafted with the first recalled from memory. Its audit chain: npx pr-creator trace ${sample.event.trace_id} --config ${config}\n`);
+  else {
+    io.stdout(
+      `\nThe second PR was drafted with the first recalled from memory. Its audit chain: npx pr-creator trace ${sample.event.trace_id} --config ${config}\n` +
+        `The change request became branch ${runs[2]?.pr?.source_branch ?? "agent-sre/…"} with a low-risk PR that would merge itself after CI on a real forge.\n`,
+    );
+  }
   return Math.max(...runs.map(exitCodeFor));
 }

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { stringify } from "yaml";
-import type { CommitCompleted } from "../domain/events.js";
+import type { ChangeRequested, CommitCompleted } from "../domain/events.js";
 import type { TraceRecord } from "../domain/trace.js";
 import { createGitRepo } from "../forges/git-fixture.js";
 
@@ -73,8 +73,28 @@ export interface SampleRepo {
   /** A second, related change (CancelOrderHandler) on its own branch, for recall. */
   secondEvent: CommitCompleted;
   secondEventFile: string;
+  /** A remediation from the SRE agent (seed WORKFLOW-005): grow the orders PVC on main. */
+  changeEvent: ChangeRequested;
+  changeEventFile: string;
   tracesFile: string;
 }
+
+export const SAMPLE_PVC = `# Orders database volume. Sized by the SRE team; see the capacity runbook.
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: orders-data
+  namespace: orders
+  labels:
+    app.kubernetes.io/name: orders-db
+spec:
+  accessModes:
+    - ReadWriteOnce
+  storageClassName: premium-ssd # zone-redundant
+  resources:
+    requests:
+      storage: 10Gi # last grown 2025-11
+`;
 
 const CANCEL_HANDLER = `namespace OrderService.Application.Handlers;
 
@@ -108,7 +128,8 @@ public class CancelOrderHandlerTests
 /**
  * Builds a small, realistic repository: `main` and `dev` with an order service, `feature/order-handler` with
  * the seed's commit adding the handler and its tests, and `feature/order-cancel` with a related second change.
- * Writes `traces.yaml`, `event.json` and `event-2.json` beside it.
+ * `main` also holds the orders PVC manifest that a change request grows. Writes `traces.yaml`, `event.json`,
+ * `event-2.json` and `event-3.json` (the change request) beside it.
  */
 export async function buildSampleRepo(root: string): Promise<SampleRepo> {
   const repoDir = path.join(root, "OrderService");
@@ -116,6 +137,7 @@ export async function buildSampleRepo(root: string): Promise<SampleRepo> {
   await repo.writeFile("README.md", "# OrderService\n\nOrders for the storefront.\n");
   await repo.writeFile("OrderService.sln", "Microsoft Visual Studio Solution File, Format Version 12.00\n");
   await repo.writeFile("src/Domain/Order.cs", "namespace OrderService.Domain;\n\npublic sealed record Order(OrderId Id, CustomerId CustomerId);\n");
+  await repo.writeFile("deploy/orders/pvc.yaml", SAMPLE_PVC);
   await repo.commit("chore: scaffold OrderService");
   await repo.checkout("dev", { create: true });
   await repo.writeFile("src/Domain/OrderId.cs", "namespace OrderService.Domain;\n\npublic readonly record struct OrderId(Guid Value);\n");
@@ -141,9 +163,29 @@ export async function buildSampleRepo(root: string): Promise<SampleRepo> {
   const secondEvent: CommitCompleted = { ...base, trace_id: "trace-ord-8131", commit_hash: cancelHash.slice(0, 7), branch: "feature/order-cancel" };
   const eventFile = path.join(root, "event.json");
   const secondEventFile = path.join(root, "event-2.json");
+  const changeEvent: ChangeRequested = {
+    event: "ChangeRequested",
+    change_id: "4711",
+    issue_id: "BVL-232",
+    change_type: "pvc-size",
+    repo: "OrderService",
+    base_branch: "main",
+    summary: "increase orders-data PVC to 20Gi",
+    edits: [{ path: "deploy/orders/pvc.yaml", set: { "spec.resources.requests.storage": "20Gi" } }],
+    context: {
+      alert: "PersistentVolumeFillingUp: orders-data is 91% full",
+      remediation: "Increase the PVC size from 10Gi to 20Gi",
+      impact: "Single namespace (orders); the volume grows online",
+      namespace: "orders",
+    },
+    agent: "agent-sre",
+    timestamp,
+  };
+  const changeEventFile = path.join(root, "event-3.json");
   const tracesFile = path.join(root, "traces.yaml");
   await writeFile(eventFile, `${JSON.stringify(event, null, 2)}\n`);
   await writeFile(secondEventFile, `${JSON.stringify(secondEvent, null, 2)}\n`);
+  await writeFile(changeEventFile, `${JSON.stringify(changeEvent, null, 2)}\n`);
   await writeFile(tracesFile, stringify({ traces: SAMPLE_TRACES }));
-  return { dir: repoDir, event, eventFile, secondEvent, secondEventFile, tracesFile };
+  return { dir: repoDir, event, eventFile, secondEvent, secondEventFile, changeEvent, changeEventFile, tracesFile };
 }

@@ -333,12 +333,19 @@ describe("cli options", () => {
 });
 
 describe("cli demo", () => {
-  it("runs the seed's example and a related change with --json; the second recalls the first", async () => {
+  it("runs the seed's example, a related change and a change request with --json; the second recalls the first", async () => {
     const result = await cli(["demo", "--json"]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     const out = JSON.parse(result.stdout) as { runs: (JsonResult & { memory: { recalled: { title: string }[] } })[] };
-    expect(out.runs.map((r) => r.status)).toEqual(["previewed", "previewed"]);
+    expect(out.runs.map((r) => r.status)).toEqual(["previewed", "previewed", "previewed"]);
+    const change = out.runs[2]!.pr!;
+    expect(change.title).toBe("fix(orders): increase orders-data PVC to 20Gi [trace:pvc-size-4711]");
+    expect(change.source_branch).toBe("agent-sre/pvc-size-4711");
+    expect(change.target_branch).toBe("main");
+    expect(change.risk).toEqual({ level: "low", reasons: ["change type pvc-size is low risk"] });
+    expect(change.auto_complete).toBe(true);
+    expect(change.description).toContain("| deploy/orders/pvc.yaml | Modified | +1 -1 |");
     expect(out.runs[0]!.pr!.title).toBe(SEED_TITLE);
     expect(out.runs[1]!.pr!.title).toBe("feat(order): implement CancelOrderHandler [trace:ord-8131]");
     expect(out.runs[0]!.memory.recalled).toEqual([]);
@@ -350,7 +357,7 @@ describe("cli demo", () => {
     const result = await cli(["demo", "--dir", dir]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
-    expect((await readdir(dir)).sort()).toEqual([".pr-creator", "OrderService", "event-2.json", "event.json", "pr-creator.yaml", "traces.yaml"]);
+    expect((await readdir(dir)).sort()).toEqual([".pr-creator", "OrderService", "event-2.json", "event-3.json", "event.json", "pr-creator.yaml", "traces.yaml"]);
     expect(existsSync(path.join(dir, "OrderService", ".git"))).toBe(true);
     expect(result.stdout).toContain(`Sample repository ${path.join(dir, "OrderService")}: branch feature/order-handler`);
     expect(result.stdout).toContain(SEED_TITLE);
