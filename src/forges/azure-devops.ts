@@ -2,10 +2,14 @@ import * as azdev from "azure-devops-node-api";
 import type { ICoreApi } from "azure-devops-node-api/CoreApi.js";
 import type { IGitApi } from "azure-devops-node-api/GitApi.js";
 import { PullRequestStatus, VersionControlChangeType, type GitPullRequest } from "azure-devops-node-api/interfaces/GitInterfaces.js";
+import type { IPolicyApi } from "azure-devops-node-api/PolicyApi.js";
 import type { ChangedFile, ChangeRequest, ChangeSet, CommitInfo, CommitSource } from "../domain/commit.js";
 import { PrCreatorError } from "../domain/errors.js";
 import type { ReviewerAssignment } from "../domain/pull-request.js";
-import { forgeFailure } from "./forge-errors.js";
+import { azureAutomation } from "./azure-devops-automation.js";
+import { fromRef, serverMessage, toRef, type AzureContext, type RestError } from "./azure-devops-context.js";
+import { azureFiles } from "./azure-devops-files.js";
+import { forgeFailure, redact } from "./forge-errors.js";
 import { PullRequestExistsError, type Forge, type NewPullRequest, type PullRequestPatch, type RemotePullRequest, type ResolvedReviewer } from "./forge.js";
 import { parseRetryAfter, RetriesExhausted, withRetry, type CallFailure, type RetryOptions, type RetryPolicy } from "./retry.js";
 import type { FailureReason } from "../domain/reasons.js";
@@ -27,15 +31,6 @@ const forget =
     throw error;
   };
 
-/** typed-rest-client errors carry the status, the parsed body and the response headers. */
-interface RestError {
-  statusCode?: number;
-  code?: string;
-  result?: { message?: string; typeKey?: string } | null;
-  responseHeaders?: Record<string, string | string[] | undefined>;
-  message?: string;
-}
-
 function header(error: RestError, name: string): string | undefined {
   const headers = error.responseHeaders ?? {};
   const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
@@ -56,14 +51,6 @@ export function classifyAzureError(error: unknown): CallFailure {
   return { status: e.statusCode, retryAfterMs: after ?? exhausted };
 }
 
-const serverMessage = (error: unknown): string | undefined => {
-  const e = error as RestError;
-  return e.result?.message ?? e.message;
-};
-
-const toRef = (branch: string) => `refs/heads/${branch}`;
-const fromRef = (ref: string | undefined) => (ref ?? "").replace(/^refs\/heads\//, "");
-
 const CHANGE: Array<[number, ChangedFile["change"]]> = [
   [VersionControlChangeType.Rename, "renamed"],
   [VersionControlChangeType.Delete, "deleted"],
@@ -80,28 +67,56 @@ function changeType(value: unknown): ChangedFile["change"] {
 /**
  * Azure DevOps through azure-devops-node-api with a PAT. One connection per forge, so location discovery
  * happens once. Labels, reviewers and work items travel with the create call (one round trip); reviewer
- * names resolve through the project's teams and their members, loaded once.
+ * names resolve through the project's teams and their members, loaded once. Files and commits live in
+ * azure-devops-files.ts, a PR's life after opening (checks, auto-complete, reverts) in azure-devops-automation.ts.
  */
 export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
   const conn = new azdev.WebApi(cfg.orgUrl.replace(/\/+$/, ""), azdev.getPersonalAccessTokenHandler(cfg.token), { socketTimeout: cfg.timeoutMs });
   let gitApi: Promise<IGitApi> | undefined;
   let coreApi: Promise<ICoreApi> | undefined;
+  let policyApi: Promise<IPolicyApi> | undefined;
+  let userId: Promise<string> | undefined;
   let directory: Promise<Map<string, { id: string; kind: "user" | "team" }>> | undefined;
   const project = cfg.project;
+
+  const retrying = <T>(fn: () => Promise<T>) => withRetry(fn, cfg.retry, classifyAzureError, cfg.retryOptions);
+  const failure = (operation: string, error: RetriesExhausted, notFound?: FailureReason) =>
+    forgeFailure("azure_devops", operation, error, { secrets: [cfg.token], notFound, serverMessage: serverMessage(error.cause) });
 
   /** One API call under the retry policy, with failures mapped to reason codes. */
   async function call<T>(operation: string, fn: () => Promise<T>, notFound?: FailureReason): Promise<T> {
     try {
-      return await withRetry(fn, cfg.retry, classifyAzureError, cfg.retryOptions);
+      return await retrying(fn);
     } catch (error) {
       if (!(error instanceof RetriesExhausted)) throw error;
-      throw forgeFailure("azure_devops", operation, error, { secrets: [cfg.token], notFound, serverMessage: serverMessage(error.cause) });
+      throw failure(operation, error, notFound);
+    }
+  }
+
+  /** typed-rest-client resolves a 404 as null; one that throws (a non-JSON answer) is null too. */
+  async function find<T>(operation: string, fn: () => Promise<T | null>): Promise<T | null> {
+    try {
+      return await retrying(fn);
+    } catch (error) {
+      if (!(error instanceof RetriesExhausted)) throw error;
+      if (error.failure.status === 404) return null;
+      throw failure(operation, error);
     }
   }
 
   // Connections are made once; a failed attempt is forgotten so the next run tries again.
   const git = () => (gitApi ??= call("connect to the Git API", () => conn.getGitApi()).catch(forget(() => (gitApi = undefined))));
   const core = () => (coreApi ??= call("connect to the Core API", () => conn.getCoreApi()).catch(forget(() => (coreApi = undefined))));
+  const policy = () => (policyApi ??= call("connect to the Policy API", () => conn.getPolicyApi()).catch(forget(() => (policyApi = undefined))));
+  /** The token's identity, for autoCompleteSetBy (the service accepts no other). */
+  const me = () =>
+    (userId ??= call("read the token's identity", () => conn.connect())
+      .then((data) => {
+        const id = data?.authenticatedUser?.id;
+        if (!id) throw new PrCreatorError("unauthorized", "Azure DevOps did not say which identity the token belongs to (connectionData has no authenticatedUser).", { hint: "Check the token." });
+        return id;
+      })
+      .catch(forget(() => (userId = undefined))));
 
   const missing = (what: string, name: string, reason: FailureReason, hint: string) =>
     new PrCreatorError(reason, `Azure DevOps has no ${what} "${name}" in project ${project}.`, { hint });
@@ -192,7 +207,7 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
     },
   };
 
-  return {
+  const prs: Omit<Forge, keyof ReturnType<typeof azureFiles> | keyof ReturnType<typeof azureAutomation>> = {
     kind: "azure-devops",
     commits,
 
@@ -285,4 +300,21 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
       await Promise.all(labels.map((name) => call(`add label ${name}`, () => api.createPullRequestLabel({ name }, repo, id, project))));
     },
   };
+
+  const ctx: AzureContext = {
+    orgUrl: cfg.orgUrl.replace(/\/+$/, ""),
+    project,
+    timeoutMs: cfg.timeoutMs,
+    git,
+    policy,
+    userId: me,
+    call,
+    find,
+    retrying,
+    failure,
+    missing,
+    remote,
+    redact: (text) => redact(text, [cfg.token]),
+  };
+  return { ...prs, ...azureFiles(ctx), ...azureAutomation(ctx, prs) };
 }

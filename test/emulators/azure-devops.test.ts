@@ -1,7 +1,8 @@
 /**
  * The Azure DevOps emulator driven by the real, unmodified azure-devops-node-api client (v17): discovery,
- * the pull-request round trip, the service's validation rules, auth, every fault kind, and a check of the
- * emulator's JSON against specification/git/7.1/git.json and its httpExamples.
+ * the pull-request round trip, the service's validation rules, auth, every fault kind, file content,
+ * pushes, CI as policy evaluations, completion and auto-complete, reverts, and a check of the emulator's
+ * JSON against specification/git/7.1/git.json (and policy 7.1) and their httpExamples.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,7 +10,21 @@ import { fileURLToPath } from "node:url";
 import * as azdev from "azure-devops-node-api";
 import type { ICoreApi } from "azure-devops-node-api/CoreApi.js";
 import type { IGitApi } from "azure-devops-node-api/GitApi.js";
-import { PullRequestAsyncStatus, PullRequestStatus, VersionControlChangeType, type GitPullRequest } from "azure-devops-node-api/interfaces/GitInterfaces.js";
+import {
+  GitAsyncOperationStatus,
+  GitAsyncRefOperationFailureStatus,
+  GitObjectType,
+  GitRefUpdateStatus,
+  GitStatusState,
+  GitVersionType,
+  ItemContentType,
+  PullRequestAsyncStatus,
+  PullRequestStatus,
+  VersionControlChangeType,
+  type GitChange,
+  type GitPullRequest,
+} from "azure-devops-node-api/interfaces/GitInterfaces.js";
+import { PolicyEvaluationStatus } from "azure-devops-node-api/interfaces/PolicyInterfaces.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startAzureDevOpsEmulator, type AzureEmulator, type AzureRoute, type RequestLog } from "./azure-devops.js";
 import { loadSwagger, responseSchema, validateAgainst, type SwaggerSchema } from "./azure-swagger.js";
@@ -53,7 +68,7 @@ function seed(emu: AzureEmulator): void {
   emu.seedRepo(REPO, {
     branches: { main: SHA.base, "feature/x": SHA.feature, "feature/xyz": SHA.abc1, release: SHA.abc2, "feature/y": SHA.feature },
     commits: {
-      [SHA.base]: { message: "Initial commit\n", author, parents: [], changes: [{ path: "/README.md", changeType: "add" }] },
+      [SHA.base]: { message: "Initial commit\n", author, parents: [], changes: [{ path: "/README.md", changeType: "add" }], files: { "README.md": "# Widgets\n" } },
       [SHA.feature]: {
         message: "Add the widget service\n\nAB#123",
         author,
@@ -435,6 +450,369 @@ describe("Azure DevOps emulator × azure-devops-node-api", () => {
 });
 
 // -------------------------------------------------------------------------------------------------------------
+// Content, pushes, CI, completion, reverts
+// -------------------------------------------------------------------------------------------------------------
+
+const OPS = "Ops";
+const OPS_BASE = "c0".repeat(20);
+const ZEROS = "0".repeat(40);
+const EMPTY_GUID = "00000000-0000-0000-0000-000000000000";
+const add = (path: string, content: string): GitChange => ({ changeType: VersionControlChangeType.Add, item: { path }, newContent: { content, contentType: ItemContentType.RawText } });
+const edit = (path: string, content: string): GitChange => ({ changeType: VersionControlChangeType.Edit, item: { path }, newContent: { content, contentType: ItemContentType.RawText } });
+const del = (path: string): GitChange => ({ changeType: VersionControlChangeType.Delete, item: { path } });
+
+describe("Azure DevOps emulator: content, pushes, checks, completion and reverts", () => {
+  let emu: AzureEmulator;
+  let c: Client;
+
+  beforeEach(async () => {
+    emu = await startAzureDevOpsEmulator();
+    seed(emu);
+    emu.seedRepo(OPS, {
+      branches: { main: OPS_BASE },
+      commits: { [OPS_BASE]: { message: "init", author, parents: [], files: { "app.yaml": "replicas: 1\n", "docs/README.md": "# Ops\n" } } },
+    });
+    c = await connect(emu);
+  });
+  afterEach(async () => {
+    await emu.close();
+  });
+
+  const head = (branch: string) => emu.branchHead(OPS, branch)!;
+  const push = (branch: string, oldObjectId: string, changes: GitChange[], parents?: string[]) =>
+    c.git.createPush({ refUpdates: [{ name: `refs/heads/${branch}`, oldObjectId }], commits: [{ comment: `change ${branch}`, changes, ...(parents ? { parents } : {}) }] }, OPS, emu.project);
+  /** A branch off main holding `changes`, and a PR from it to main. */
+  async function branchAndPr(branch: string, changes: GitChange[], over: GitPullRequest = {}) {
+    await push(branch, ZEROS, changes, [head("main")]);
+    return c.git.createPullRequest({ sourceRefName: `refs/heads/${branch}`, targetRefName: "refs/heads/main", title: `PR ${branch}`, description: "d", ...over }, OPS, emu.project);
+  }
+  const complete = (id: number, commitId: string) => c.git.updatePullRequest({ status: PullRequestStatus.Completed, lastMergeSourceCommit: { commitId } }, OPS, id, emu.project);
+  const autoComplete = (id: number, options: GitPullRequest["completionOptions"] = { mergeStrategy: 2, deleteSourceBranch: true }) =>
+    c.git.updatePullRequest({ autoCompleteSetBy: { id: emu.state.authenticatedUser.id }, completionOptions: options }, OPS, id, emu.project);
+  const artifact = (id: number) => `vstfs:///CodeReview/CodeReviewId/${emu.state.project.id}/${id}`;
+  const atBranch = (version: string) => ({ version, versionType: GitVersionType.Branch });
+  const item = (path: string, version = atBranch("main"), includeContent = true) =>
+    c.git.getItem(OPS, path, emu.project, undefined, undefined, undefined, undefined, undefined, version, includeContent);
+
+  it("seeds file contents, derives the changes of a commit from them, and keeps content-less seeds working", async () => {
+    const next = "c1".repeat(20);
+    emu.seedRepo(OPS, { branches: { next }, commits: { [next]: { message: "next", author, parents: [OPS_BASE], files: { "app.yaml": "replicas: 2\n", "docs/README.md": null } } } });
+    const rows = (await c.git.getChanges(next, OPS, emu.project)).changes?.map((ch) => [ch.item?.path, ch.changeType]);
+    expect(rows).toEqual([
+      ["/app.yaml", VersionControlChangeType.Edit],
+      ["/docs/README.md", VersionControlChangeType.Delete],
+    ]);
+    expect([emu.fileAt(OPS, "next", "app.yaml"), emu.fileAt(OPS, "next", "/docs/README.md"), emu.fileAt(OPS, "main", "docs/README.md")]).toEqual(["replicas: 2\n", undefined, "# Ops\n"]);
+    expect(emu.fileAt(REPO, "feature/x", "src/a.cs")).toBeUndefined(); // changes without files: no content
+    expect(emu.fileAt(REPO, "feature/x", "README.md")).toBe("# Widgets\n"); // inherited from the parent
+    expect(emu.fileAt(OPS, "nope", "app.yaml")).toBeUndefined();
+  });
+
+  it("serves an item's content at a branch or commit, folders, and Azure's 404s", async () => {
+    expect(await item("/app.yaml")).toMatchObject({ path: "/app.yaml", content: "replicas: 1\n", commitId: OPS_BASE, gitObjectType: GitObjectType.Blob });
+    expect((await item("app.yaml", atBranch("main"), false)).content).toBeUndefined(); // content only on request
+    expect((await item("/app.yaml", { version: OPS_BASE, versionType: GitVersionType.Commit })).content).toBe("replicas: 1\n");
+    expect(await item("/docs")).toMatchObject({ isFolder: true, gitObjectType: GitObjectType.Tree });
+
+    expect(await item("/missing.yaml")).toBeNull();
+    expect(lastOf(emu, "getItem")).toMatchObject({
+      status: 404,
+      response: {
+        message: `TF401174: The item '/missing.yaml' could not be found in the repository 'Ops' at the version specified by '<Branch: main >' (resolved to commit ${OPS_BASE}).`,
+        typeKey: "GitItemNotFoundException",
+      },
+    });
+    expect(await item("/app.yaml", atBranch("nope"))).toBeNull();
+    expect(lastOf(emu, "getItem").response).toMatchObject({
+      message: "TF401175:The version descriptor <Branch: nope > could not be resolved to a version in the repository Ops",
+      typeKey: "GitUnresolvableToCommitException",
+    });
+  });
+
+  it("pushes a new branch from zeros and later commits, readable through the commit and changes routes", async () => {
+    const created = await push("feature/a", ZEROS, [add("/new.txt", "hi")], [OPS_BASE]);
+    const first = created.commits![0]!.commitId!;
+    expect(lastOf(emu, "createPush")).toMatchObject({ status: 201, method: "POST", path: "/acme/Factory/_apis/git/repositories/Ops/pushes", apiVersion: "7.2-preview.3" });
+    expect(created.refUpdates).toEqual([{ repositoryId: emu.state.repos.get(OPS)!.id, name: "refs/heads/feature/a", oldObjectId: ZEROS, newObjectId: first }]);
+    expect(created.pushedBy?.id).toBe(emu.state.authenticatedUser.id);
+    expect([head("feature/a"), emu.fileAt(OPS, "feature/a", "new.txt"), emu.fileAt(OPS, "feature/a", "app.yaml")]).toEqual([first, "hi", "replicas: 1\n"]);
+    expect(await c.git.getCommit(first, OPS, emu.project)).toMatchObject({ commitId: first, parents: [OPS_BASE], comment: "change feature/a" });
+
+    const b64: GitChange = { changeType: VersionControlChangeType.Add, item: { path: "/b64.txt" }, newContent: { content: Buffer.from("décodé").toString("base64"), contentType: ItemContentType.Base64Encoded } };
+    const rename: GitChange & { sourceServerItem: string } = { changeType: VersionControlChangeType.Rename, item: { path: "/moved.txt" }, sourceServerItem: "/new.txt" };
+    const second = (await push("feature/a", first, [edit("/app.yaml", "replicas: 2\n"), del("/docs/README.md"), rename, b64])).commits![0]!.commitId!;
+    const changes = await c.git.getChanges(second, OPS, emu.project);
+    expect(changes.changes?.map((ch) => [ch.item?.path, ch.changeType, (ch as { sourceServerItem?: string }).sourceServerItem])).toEqual([
+      ["/app.yaml", VersionControlChangeType.Edit, undefined],
+      ["/docs/README.md", VersionControlChangeType.Delete, undefined],
+      ["/moved.txt", VersionControlChangeType.Rename, "/new.txt"],
+      ["/b64.txt", VersionControlChangeType.Add, undefined],
+    ]);
+    expect([emu.fileAt(OPS, "feature/a", "moved.txt"), emu.fileAt(OPS, "feature/a", "new.txt"), emu.fileAt(OPS, "feature/a", "b64.txt")]).toEqual(["hi", undefined, "décodé"]);
+
+    // Several commits in one push chain onto each other.
+    const chained = await c.git.createPush(
+      { refUpdates: [{ name: "refs/heads/feature/a", oldObjectId: second }], commits: [{ comment: "one", changes: [add("/1.txt", "1")] }, { comment: "two", changes: [add("/2.txt", "2")] }] },
+      OPS,
+      emu.project,
+    );
+    const [one, two] = chained.commits!.map((x) => x.commitId!);
+    expect(chained.commits!.map((x) => x.parents)).toEqual([[second], [one]]);
+    expect(head("feature/a")).toBe(two);
+  });
+
+  it("refuses a stale push with the real TF401028 409 and bad pushes with 400, changing nothing", async () => {
+    const stale = await clientError(push("main", SHA.base, [add("/x.txt", "x")]));
+    expect(stale.statusCode).toBe(409);
+    expect(stale.result).toEqual({
+      $id: "1",
+      innerException: null,
+      message: "TF401028: The reference 'refs/heads/main' has already been updated by another client, so you cannot update it. Please try again.",
+      typeName: "Microsoft.TeamFoundation.Git.Server.GitReferenceStaleException, Microsoft.TeamFoundation.Git.Server",
+      typeKey: "GitReferenceStaleException",
+      errorCode: 0,
+      eventId: 3000,
+    });
+    expect((await clientError(push("main", ZEROS, [add("/x.txt", "x")]))).statusCode).toBe(409); // the branch exists
+    expect((await clientError(push("fresh", OPS_BASE, [add("/x.txt", "x")]))).statusCode).toBe(409); // the branch does not
+    const commits = emu.state.repos.get(OPS)!.commits.size;
+    for (const bad of [[edit("/missing.txt", "x")], [add("/app.yaml", "dup")], [add("/ok.txt", "ok"), del("/missing.txt")], []]) {
+      const error = await clientError(push("main", OPS_BASE, bad));
+      expect([error.statusCode, error.result?.typeKey]).toEqual([400, "InvalidArgumentValueException"]);
+    }
+    const twoRefs = await clientError(
+      c.git.createPush({ refUpdates: [{ name: "refs/heads/main", oldObjectId: OPS_BASE }, { name: "refs/heads/b", oldObjectId: ZEROS }], commits: [{ comment: "x", changes: [add("/x", "x")] }] }, OPS, emu.project),
+    );
+    expect(twoRefs.statusCode).toBe(400);
+    expect([head("main"), emu.state.repos.get(OPS)!.commits.size, emu.fileAt(OPS, "main", "ok.txt")]).toEqual([OPS_BASE, commits, undefined]);
+  });
+
+  it("creates, moves and deletes refs one by one, reporting stale and unknown commits", async () => {
+    const results = await c.git.updateRefs(
+      [
+        { name: "refs/heads/b1", oldObjectId: ZEROS, newObjectId: OPS_BASE },
+        { name: "refs/heads/main", oldObjectId: SHA.base, newObjectId: OPS_BASE },
+        { name: "refs/heads/b2", oldObjectId: ZEROS, newObjectId: "d".repeat(40) },
+      ],
+      OPS,
+      emu.project,
+    );
+    expect(results.map((r) => [r.name, r.success, r.updateStatus])).toEqual([
+      ["refs/heads/b1", true, GitRefUpdateStatus.Succeeded],
+      ["refs/heads/main", false, GitRefUpdateStatus.StaleOldObjectId],
+      ["refs/heads/b2", false, GitRefUpdateStatus.UnresolvableToCommit],
+    ]);
+    expect(lastOf(emu, "updateRefs")).toMatchObject({ status: 200, method: "POST", path: "/acme/Factory/_apis/git/repositories/Ops/refs" });
+    expect([head("b1"), emu.branchHead(OPS, "b2")]).toEqual([OPS_BASE, undefined]);
+    const [deleted] = await c.git.updateRefs([{ name: "refs/heads/b1", oldObjectId: OPS_BASE, newObjectId: ZEROS }], OPS, emu.project);
+    expect([deleted?.success, emu.branchHead(OPS, "b1")]).toEqual([true, undefined]);
+  });
+
+  it("keeps PR statuses as history", async () => {
+    const pr = await branchAndPr("s", [add("/s.txt", "s")]);
+    const posted = await c.git.createPullRequestStatus({ state: GitStatusState.Pending, description: "running", context: { genre: "qa", name: "cov" }, targetUrl: "https://ci/1" }, OPS, pr.pullRequestId!, emu.project);
+    expect(posted).toMatchObject({ id: 1, state: GitStatusState.Pending, context: { genre: "qa", name: "cov" }, createdBy: { id: emu.state.authenticatedUser.id } });
+    expect(posted.creationDate).toBeInstanceOf(Date);
+    await c.git.createPullRequestStatus({ state: GitStatusState.Succeeded, context: { name: "cov", genre: "qa" } }, OPS, pr.pullRequestId!, emu.project);
+    expect((await c.git.getPullRequestStatuses(OPS, pr.pullRequestId!, emu.project)).map((x) => [x.id, x.state])).toEqual([
+      [1, GitStatusState.Pending],
+      [2, GitStatusState.Succeeded],
+    ]);
+    expect((await clientError(c.git.createPullRequestStatus({ state: GitStatusState.Failed }, OPS, pr.pullRequestId!, emu.project))).statusCode).toBe(400);
+    expect(await c.git.getPullRequestStatuses(OPS, 99, emu.project)).toBeNull();
+  });
+
+  it("serves scripted CI as Build policy evaluations through PolicyApi, re-run when the source moves", async () => {
+    const seen: Array<[string, string | null][]> = [];
+    emu.setCi(OPS, [
+      {
+        name: "lint",
+        delayMs: 600,
+        failure: "replicas must be > 0",
+        verdict: (files) => {
+          seen.push([...files]);
+          return files.get("app.yaml")?.includes("replicas: 0") ? "failed" : "succeeded";
+        },
+      },
+    ]);
+    const pr = await branchAndPr("ci", [edit("/app.yaml", "replicas: 3\n"), del("/docs/README.md")]);
+    const id = pr.pullRequestId!;
+    const policy = await c.conn.getPolicyApi();
+    const read = async () => (await policy.getPolicyEvaluations(emu.project, artifact(id)))[0]!;
+    const states: PolicyEvaluationStatus[] = [];
+    for (let i = 0; i < 400 && states.at(-1) !== PolicyEvaluationStatus.Approved; i++) {
+      const status = (await read()).status!;
+      if (states.at(-1) !== status) states.push(status);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(states).toEqual([PolicyEvaluationStatus.Queued, PolicyEvaluationStatus.Running, PolicyEvaluationStatus.Approved]);
+    expect(emu.requests.some((r) => r.method === "OPTIONS" && r.path === "/acme/_apis/policy")).toBe(true);
+    expect(lastOf(emu, "getPolicyEvaluations")).toMatchObject({ path: "/acme/Factory/_apis/policy/evaluations", apiVersion: "7.2-preview.1" });
+    expect(seen).toEqual([
+      [
+        ["app.yaml", "replicas: 3\n"],
+        ["docs/README.md", null],
+      ],
+    ]);
+    const approved = await read();
+    expect(approved).toMatchObject({ artifactId: artifact(id), configuration: { isBlocking: true, type: { id: "0609b952-1397-4640-95ec-e00a01b2c241", displayName: "Build" }, settings: { displayName: "lint" } } });
+    expect(approved.completedDate).toBeInstanceOf(Date);
+
+    await push("ci", head("ci"), [edit("/app.yaml", "replicas: 0\n")]);
+    const requeued = await read();
+    expect([requeued.status, requeued.evaluationId, (requeued.context as { lastMergeSourceCommitId: string }).lastMergeSourceCommitId]).toEqual([
+      PolicyEvaluationStatus.Queued,
+      approved.evaluationId,
+      head("ci"),
+    ]);
+    await emu.settled();
+    const rejected = await read();
+    expect(rejected.status).toBe(PolicyEvaluationStatus.Rejected);
+    expect((rejected.context as { buildOutputPreview: { errors: { message: string }[] } }).buildOutputPreview.errors[0]?.message).toBe("replicas must be > 0");
+
+    expect(await policy.getPolicyEvaluations(emu.project, artifact(99))).toEqual([]);
+    expect((await clientError(policy.getPolicyEvaluations(emu.project, "vstfs:///Git/PullRequestId/1"))).statusCode).toBe(400);
+  });
+
+  it("adds a Minimum number of reviewers policy on request, approved by votes", async () => {
+    emu.setCi(OPS, [], { minimumApprovers: 1 });
+    const pr = await branchAndPr("rv", [add("/r.txt", "r")]);
+    const policy = await c.conn.getPolicyApi();
+    const read = async () => (await policy.getPolicyEvaluations(emu.project, artifact(pr.pullRequestId!))).map((e) => [e.configuration?.type?.displayName, e.status]);
+    expect(await read()).toEqual([["Minimum number of reviewers", PolicyEvaluationStatus.Queued]]);
+    const ada = emu.addIdentity({ displayName: "Ada Lovelace", uniqueName: "ada@acme.example" });
+    emu.vote(OPS, pr.pullRequestId!, "ada@acme.example", 10);
+    expect(await read()).toEqual([["Minimum number of reviewers", PolicyEvaluationStatus.Approved]]);
+    expect(emu.state.pullRequests[0]?.reviewers.map((r) => [r.id, r.vote, r.isRequired])).toEqual([[ada.id, 10, undefined]]);
+  });
+
+  it("auto-completes once builds pass and required reviewers approve: squash onto main, source deleted", async () => {
+    const grace = emu.addIdentity({ displayName: "Grace Hopper", uniqueName: "grace@acme.example" });
+    emu.setCi(OPS, [{ name: "build", delayMs: 30, verdict: "succeeded" }]);
+    const pr = await branchAndPr("auto", [edit("/app.yaml", "replicas: 4\n")], { reviewers: [{ id: grace.id, isRequired: true }] });
+    const id = pr.pullRequestId!;
+    const source = head("auto");
+    const set = await autoComplete(id, { mergeStrategy: 2, deleteSourceBranch: true, mergeCommitMessage: "Scale to 4\n\nMore pods." });
+    expect(set).toMatchObject({ status: PullRequestStatus.Active, autoCompleteSetBy: { id: emu.state.authenticatedUser.id }, completionOptions: { mergeStrategy: 2, deleteSourceBranch: true } });
+    await emu.settled();
+    expect(emu.state.pullRequests[0]?.status).toBe("active"); // Grace has not voted
+    emu.vote(OPS, id, grace.id, 5);
+    const done = await c.git.getPullRequest(OPS, id, emu.project);
+    const main = head("main");
+    expect(done).toMatchObject({ status: PullRequestStatus.Completed, lastMergeCommit: { commitId: main }, lastMergeSourceCommit: { commitId: source }, closedBy: { id: emu.state.authenticatedUser.id } });
+    const squash = emu.state.repos.get(OPS)!.commits.get(main)!;
+    expect([squash.parents, squash.message, squash.changes]).toEqual([[OPS_BASE], "Scale to 4\n\nMore pods.", [{ path: "/app.yaml", changeType: "edit" }]]);
+    expect([emu.fileAt(OPS, "main", "app.yaml"), emu.branchHead(OPS, "auto")]).toEqual(["replicas: 4\n", undefined]);
+  });
+
+  it("never auto-completes past a rejected check; the empty GUID cancels auto-complete", async () => {
+    emu.setCi(OPS, [{ name: "build", verdict: "failed", failure: "compile error" }]);
+    const pr = await branchAndPr("bad", [add("/x.txt", "x")]);
+    await autoComplete(pr.pullRequestId!);
+    await emu.settled();
+    expect(emu.state.pullRequests[0]).toMatchObject({ status: "active", autoCompleteSetBy: { id: emu.state.authenticatedUser.id } });
+    expect(head("main")).toBe(OPS_BASE);
+    const cancelled = await c.git.updatePullRequest({ autoCompleteSetBy: { id: EMPTY_GUID } }, OPS, pr.pullRequestId!, emu.project);
+    expect(cancelled.autoCompleteSetBy).toBeUndefined();
+    const other = await clientError(c.git.updatePullRequest({ autoCompleteSetBy: { id: emu.addIdentity({ displayName: "X", uniqueName: "x@x" }).id } }, OPS, pr.pullRequestId!, emu.project));
+    expect([other.statusCode, other.result?.typeKey]).toEqual([400, "InvalidArgumentValueException"]);
+  });
+
+  it("refuses manual completion while a policy or reviewer blocks, or when the source moved; merges otherwise", async () => {
+    emu.setCi(OPS, [{ name: "build", delayMs: 5000, verdict: "succeeded" }]);
+    const pending = await branchAndPr("p", [add("/p.txt", "p")]);
+    const blocked = await clientError(complete(pending.pullRequestId!, head("p")));
+    expect([blocked.statusCode, blocked.result?.typeKey, blocked.message]).toEqual([
+      409,
+      "GitPullRequestPolicyNotSatisfiedException",
+      "This pull request requires an explicit override to bypass policies that aren't currently passing. build must succeed: it is queued.",
+    ]);
+    const moved = await clientError(complete(pending.pullRequestId!, OPS_BASE));
+    expect([moved.statusCode, moved.result?.typeKey]).toEqual([409, "GitPullRequestStaleException"]);
+
+    emu.setCi(OPS, []);
+    const grace = emu.addIdentity({ displayName: "Grace Hopper", uniqueName: "grace@acme.example" });
+    const reviewed = await branchAndPr("r", [add("/r.txt", "r")], { reviewers: [{ id: grace.id, isRequired: true }] });
+    expect((await clientError(complete(reviewed.pullRequestId!, head("r")))).message).toContain("Grace Hopper is a required reviewer and has not approved.");
+    emu.vote(OPS, reviewed.pullRequestId!, "Grace Hopper", 10);
+    const merged = await complete(reviewed.pullRequestId!, head("r"));
+    expect(merged.status).toBe(PullRequestStatus.Completed);
+    const mergeCommit = emu.state.repos.get(OPS)!.commits.get(head("main"))!;
+    expect([mergeCommit.parents, mergeCommit.message]).toEqual([[OPS_BASE, head("r")], `Merged PR ${reviewed.pullRequestId}: PR r`]); // no fast-forward by default
+    expect(emu.fileAt(OPS, "main", "r.txt")).toBe("r");
+  });
+
+  it("reports conflicts when the target changed the same file differently", async () => {
+    const first = await branchAndPr("one", [edit("/app.yaml", "replicas: 2\n")]);
+    const second = await branchAndPr("two", [edit("/app.yaml", "replicas: 5\n")]);
+    await complete(first.pullRequestId!, head("one"));
+    const got = await c.git.getPullRequest(OPS, second.pullRequestId!, emu.project);
+    expect([got.mergeStatus, got.lastMergeTargetCommit?.commitId]).toEqual([PullRequestAsyncStatus.Conflicts, head("main")]);
+    expect((await clientError(complete(second.pullRequestId!, head("two")))).message).toContain("The merge has conflicts in /app.yaml.");
+  });
+
+  it("reverts a completed PR asynchronously into a new branch, restoring what it changed", async () => {
+    const pr = await branchAndPr("feat", [edit("/app.yaml", "replicas: 9\n"), add("/extra.txt", "x"), del("/docs/README.md")]);
+    await autoComplete(pr.pullRequestId!);
+    const merged = head("main");
+    const repoId = emu.state.repos.get(OPS)!.id;
+    const params = { generatedRefName: "refs/heads/revert-feat", ontoRefName: "refs/heads/main", repository: { id: repoId }, source: { pullRequestId: pr.pullRequestId! } };
+    const started = await c.git.createRevert(params, emu.project, repoId);
+    expect(started).toMatchObject({ revertId: 1, status: GitAsyncOperationStatus.Queued, parameters: { generatedRefName: "refs/heads/revert-feat", source: { pullRequestId: pr.pullRequestId } } });
+    expect(lastOf(emu, "createRevert")).toMatchObject({ status: 201, path: `/acme/Factory/_apis/git/repositories/${repoId}/reverts` });
+    await emu.settled();
+    const done = await c.git.getRevert(emu.project, 1, repoId);
+    expect([done.status, done.detailedStatus?.progress]).toEqual([GitAsyncOperationStatus.Completed, 1]);
+    expect((await c.git.getRevertForRefName(emu.project, repoId, "refs/heads/revert-feat")).revertId).toBe(1);
+    expect([emu.fileAt(OPS, "revert-feat", "app.yaml"), emu.fileAt(OPS, "revert-feat", "extra.txt"), emu.fileAt(OPS, "revert-feat", "docs/README.md")]).toEqual([
+      "replicas: 1\n",
+      undefined,
+      "# Ops\n",
+    ]);
+    const revertCommit = emu.state.repos.get(OPS)!.commits.get(head("revert-feat"))!;
+    expect([revertCommit.parents, revertCommit.message]).toEqual([[merged], `Revert "Merged PR ${pr.pullRequestId}: PR feat"\n\nThis reverts commit ${merged}.`]);
+
+    const again = await c.git.createRevert(params, emu.project, repoId);
+    await emu.settled();
+    expect((await c.git.getRevert(emu.project, again.revertId!, repoId)).detailedStatus).toMatchObject({ status: GitAsyncRefOperationFailureStatus.RefNameConflict });
+    expect(await c.git.getRevert(emu.project, 99, repoId)).toBeNull();
+  });
+
+  it("fails a conflicting revert and refuses to revert an active PR", async () => {
+    const active = await branchAndPr("act", [add("/a.txt", "a")]);
+    const repoId = emu.state.repos.get(OPS)!.id;
+    const refused = await clientError(
+      c.git.createRevert({ generatedRefName: "refs/heads/r1", ontoRefName: "refs/heads/main", repository: { id: repoId }, source: { pullRequestId: active.pullRequestId! } }, emu.project, repoId),
+    );
+    expect(refused.statusCode).toBe(400);
+
+    const changed = (await push("main", OPS_BASE, [edit("/app.yaml", "replicas: 2\n")])).commits![0]!.commitId!;
+    await push("main", changed, [edit("/app.yaml", "replicas: 3\n")]);
+    const conflicting = await c.git.createRevert(
+      { generatedRefName: "refs/heads/r2", ontoRefName: "refs/heads/main", repository: { id: repoId }, source: { commitList: [{ commitId: changed }] } },
+      emu.project,
+      repoId,
+    );
+    await emu.settled();
+    const failed = await c.git.getRevert(emu.project, conflicting.revertId!, repoId);
+    expect([failed.status, failed.detailedStatus?.conflict, failed.detailedStatus?.failureMessage]).toEqual([
+      GitAsyncOperationStatus.Failed,
+      true,
+      "The revert conflicts with later changes to /app.yaml.",
+    ]);
+    expect(emu.branchHead(OPS, "r2")).toBeUndefined();
+  });
+
+  it("reset() drops CI scripts and pending background work", async () => {
+    emu.setCi(OPS, [{ name: "slow", delayMs: 60_000, verdict: "succeeded" }]);
+    await branchAndPr("slow", [add("/s.txt", "s")]);
+    emu.reset();
+    await emu.settled(50);
+    expect([emu.state.ci.size, emu.state.evaluations.size]).toEqual([0, 0]);
+  });
+});
+
+// -------------------------------------------------------------------------------------------------------------
 // Spec conformance
 // -------------------------------------------------------------------------------------------------------------
 
@@ -450,7 +828,16 @@ const SPEC_ROUTES: Partial<Record<AzureRoute, [method: string, path: string]>> =
   updatePullRequest: ["patch", `${GIT}/pullrequests/{pullRequestId}`],
   createReviewer: ["put", `${GIT}/pullRequests/{pullRequestId}/reviewers/{reviewerId}`],
   createLabel: ["post", `${GIT}/pullRequests/{pullRequestId}/labels`],
+  createPush: ["post", `${GIT}/pushes`],
+  updateRefs: ["post", `${GIT}/refs`],
+  createRevert: ["post", `${GIT}/reverts`],
+  getRevert: ["get", `${GIT}/reverts/{revertId}`],
+  getRevertForRefName: ["get", `${GIT}/reverts`],
+  createPullRequestStatus: ["post", `${GIT}/pullRequests/{pullRequestId}/statuses`],
+  getPullRequestStatuses: ["get", `${GIT}/pullRequests/{pullRequestId}/statuses`],
 };
+/** The spec's GET …/items entry describes the list form; one item asked for by path answers a GitItem. */
+const ITEM_ROUTES: Partial<Record<AzureRoute, SwaggerSchema>> = { getItem: { $ref: "#/definitions/GitItem" } };
 /** The git specification has no Core types; these follow CoreInterfaces.d.ts / VSSInterfaces.d.ts of the client. */
 const CORE_DEFINITIONS: Record<string, SwaggerSchema> = {
   WebApiTeam: {
@@ -472,6 +859,27 @@ const CORE_ROUTES: Partial<Record<AzureRoute, SwaggerSchema>> = {
   getTeams: { type: "array", items: { $ref: "#/definitions/WebApiTeam" } },
   getTeamMembers: { type: "array", items: { $ref: "#/definitions/TeamMember" } },
 };
+/**
+ * PolicyEvaluationRecord as specification/policy/7.1/policy.json (MicrosoftDocs/vsts-rest-api-specs, not
+ * vendored) declares it; PolicyConfiguration and its parents are in the git specification too. Its
+ * `context` is a JObject, written here as the git specification writes JObject members.
+ */
+const POLICY_DEFINITIONS: Record<string, SwaggerSchema> = {
+  PolicyEvaluationRecord: {
+    type: "object",
+    properties: {
+      _links: { $ref: "#/definitions/ReferenceLinks" },
+      artifactId: { type: "string" },
+      completedDate: { type: "string", format: "date-time" },
+      configuration: { $ref: "#/definitions/PolicyConfiguration" },
+      context: { type: "string", format: "JObject" },
+      evaluationId: { type: "string", format: "uuid" },
+      startedDate: { type: "string", format: "date-time" },
+      status: { enum: ["queued", "running", "approved", "rejected", "notApplicable", "broken"] },
+    },
+  },
+};
+const POLICY_ROUTES: Partial<Record<AzureRoute, SwaggerSchema>> = { getPolicyEvaluations: { type: "array", items: { $ref: "#/definitions/PolicyEvaluationRecord" } } };
 
 function example(dir: string, file: string): Record<string, unknown> {
   const doc = JSON.parse(readFileSync(join(EXAMPLES, dir, file), "utf8").replace(/^\uFEFF/, "")) as { responses: Record<string, { body: Record<string, unknown> }> };
@@ -482,6 +890,8 @@ function example(dir: string, file: string): Record<string, unknown> {
 
 const keys = (v: unknown) => Object.keys(v as Record<string, unknown>).sort();
 const missingFrom = (ours: unknown, theirs: unknown) => keys(theirs).filter((k) => !keys(ours).includes(k));
+/** As missingFrom, minus what the example shows as null: the emulator leaves unset members out. */
+const missingSet = (ours: unknown, theirs: unknown) => missingFrom(ours, theirs).filter((k) => (theirs as Record<string, unknown>)[k] !== null);
 
 describe("Azure DevOps emulator responses against git 7.1 (spec and httpExamples)", () => {
   let emu: AzureEmulator;
@@ -526,6 +936,22 @@ describe("Azure DevOps emulator responses against git 7.1 (spec and httpExamples
     await c.git.getPullRequests(REPO, { status: PullRequestStatus.All }, emu.project);
     const teams = await c.core.getTeams(emu.project);
     await c.core.getTeamMembersWithExtendedProperties(emu.project, teams[0]!.id!);
+
+    // Content, pushes, statuses, CI and reverts.
+    await c.git.getItem(REPO, "/README.md", emu.project, undefined, undefined, undefined, undefined, undefined, { version: "main", versionType: GitVersionType.Branch }, true);
+    await c.git.createPush({ refUpdates: [{ name: "refs/heads/topic", oldObjectId: ZEROS }], commits: [{ comment: "c", parents: [SHA.base], changes: [add("/x.txt", "x")] }] }, REPO, emu.project);
+    await c.git.updateRefs([{ name: "refs/heads/topic2", oldObjectId: ZEROS, newObjectId: SHA.base }], REPO, emu.project);
+    await c.git.createPullRequestStatus({ state: GitStatusState.Succeeded, description: "ok", context: { name: "ci", genre: "g" }, targetUrl: "https://ci.example/1" }, REPO, 2, emu.project);
+    await c.git.getPullRequestStatuses(REPO, 2, emu.project);
+    emu.setCi(REPO, [{ name: "build", verdict: "failed", failure: "boom" }], { minimumApprovers: 1 });
+    const topic = await c.git.createPullRequest(newPr({ sourceRefName: "refs/heads/topic" }), REPO, emu.project);
+    await emu.settled();
+    await (await c.conn.getPolicyApi()).getPolicyEvaluations(emu.project, `vstfs:///CodeReview/CodeReviewId/${emu.state.project.id}/${topic.pullRequestId}`);
+    const repoId = emu.state.repos.get(REPO)!.id;
+    const revert = await c.git.createRevert({ generatedRefName: "refs/heads/revert-1", ontoRefName: "refs/heads/main", repository: { id: repoId }, source: { pullRequestId: 1 } }, emu.project, repoId);
+    await emu.settled();
+    await c.git.getRevert(emu.project, revert.revertId!, repoId);
+    await c.git.getRevertForRefName(emu.project, repoId, "refs/heads/revert-1");
     return { plainCreate };
   }
 
@@ -537,9 +963,9 @@ describe("Azure DevOps emulator responses against git 7.1 (spec and httpExamples
       if (entry.route === "discovery" || typeof entry.status !== "number" || entry.status >= 300) continue;
       const route = entry.route as AzureRoute;
       const specRoute = SPEC_ROUTES[route];
-      const schema = specRoute ? responseSchema(spec, specRoute[0], specRoute[1]) : CORE_ROUTES[route];
+      const schema = specRoute ? responseSchema(spec, specRoute[0], specRoute[1]) : (CORE_ROUTES[route] ?? ITEM_ROUTES[route] ?? POLICY_ROUTES[route]);
       expect(schema, `schema for ${route}`).toBeDefined();
-      const opts = { generic: "GitItem", extraDefinitions: CORE_DEFINITIONS };
+      const opts = { generic: "GitItem", extraDefinitions: { ...CORE_DEFINITIONS, ...POLICY_DEFINITIONS } };
       let problems: string[];
       if (schema!.type === "array") {
         // Collections travel as {count, value}.
@@ -553,7 +979,7 @@ describe("Azure DevOps emulator responses against git 7.1 (spec and httpExamples
       expect(problems, `${entry.method} ${entry.path}`).toEqual([]);
       served.add(route);
     }
-    expect([...served].sort()).toEqual([...Object.keys(SPEC_ROUTES), ...Object.keys(CORE_ROUTES)].sort());
+    expect([...served].sort()).toEqual([...Object.keys(SPEC_ROUTES), ...Object.keys(CORE_ROUTES), ...Object.keys(ITEM_ROUTES), ...Object.keys(POLICY_ROUTES)].sort());
   });
 
   it("the validator itself rejects what it should", () => {
@@ -568,6 +994,8 @@ describe("Azure DevOps emulator responses against git 7.1 (spec and httpExamples
     expect(validateAgainst(spec, { changeCounts: { Add: 1 }, changes: [{ changeType: "edit, rename", item: { path: "/a", bogus: 1 } }] }, "GitCommitChanges", { generic: "GitItem" })).toEqual([
       "$.changes[0].item.bogus: not declared by the definition",
     ]);
+    expect(validateAgainst(spec, { settings: { anything: [1] } }, "PolicyConfiguration")).toEqual([]);
+    expect(validateAgainst(spec, { settings: "x" }, "PolicyConfiguration")).toEqual(['$.settings: expected a JSON object, got "x"']);
   });
 
   it("has the shape of the httpExamples", async () => {
@@ -604,5 +1032,23 @@ describe("Azure DevOps emulator responses against git 7.1 (spec and httpExamples
     const [fileItem, folderItem] = (changes.changes as { item: unknown }[]).map((ch) => ch.item);
     expect(missingFrom(ourChanges.changes[0]?.item, fileItem)).toEqual([]);
     expect(missingFrom(ourChanges.changes[5]?.item, folderItem)).toEqual([]);
+
+    // Pushes: the example's keys, except the commits' treeId, which GitCommitRef does not declare.
+    const pushExample = example("pushes", "POST__git_repositories__tempRepoId__pushes.json");
+    const ourPush = lastOf(emu, "createPush").response as Record<string, unknown[]>;
+    expect(missingFrom(ourPush, pushExample)).toEqual([]);
+    expect(missingFrom(ourPush.commits![0], (pushExample.commits as unknown[])[0])).toEqual(["treeId"]);
+    expect(missingFrom(ourPush.refUpdates![0], (pushExample.refUpdates as unknown[])[0])).toEqual([]);
+    expect(missingFrom(ourPush._links, pushExample._links)).toEqual([]);
+    const refExample = (example("refs", "POST__git_repositories__repositoryId__refs.json").value as unknown[])[0];
+    expect(missingFrom((lastOf(emu, "updateRefs").response as { value: unknown[] }).value[0], refExample)).toEqual([]);
+    const revertExample = example("reverts", "CreateRevert.json");
+    const ourRevert = lastOf(emu, "createRevert").response as Record<string, unknown>;
+    expect(missingSet(ourRevert, revertExample)).toEqual([]);
+    expect(missingFrom(ourRevert.parameters, revertExample.parameters)).toEqual([]);
+    expect(missingSet(lastOf(emu, "getRevertForRefName").response, example("reverts", "GetRevert.json"))).toEqual([]);
+    expect(missingFrom(lastOf(emu, "createPullRequestStatus").response, example("pullRequestStatuses", "POST_git_pullRequestStatuses_status.json"))).toEqual([]);
+    const statusItem = (example("pullRequestStatuses", "GET_git_pullRequestStatuses_statuses.json").value as unknown[])[0];
+    expect(missingFrom((lastOf(emu, "getPullRequestStatuses").response as { value: unknown[] }).value[0], statusItem)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * A loopback emulator of the Azure DevOps REST API (Git pull requests, refs, commits; Core teams), for
- * driving the UNMODIFIED azure-devops-node-api client in tests:
+ * A loopback emulator of the Azure DevOps REST API (Git pull requests, refs, commits, items, pushes,
+ * reverts, PR statuses; Policy evaluations; Core teams), for driving the UNMODIFIED azure-devops-node-api
+ * client in tests:
  *
  *   const emu = await startAzureDevOpsEmulator();
  *   const conn = new azdev.WebApi(emu.orgUrl, azdev.getPersonalAccessTokenHandler("test-pat"));
@@ -9,7 +10,7 @@
  * What the client does first, and the emulator answers (never faulted, never delayed by `latencyMs`):
  *   1. OPTIONS {org}/_apis/Location        → ApiResourceLocations of the Location area
  *   2. GET     {org}/_apis/ResourceAreas    → {count: 0, value: []}, so every area's base URL stays the org URL
- *   3. OPTIONS {org}/_apis/git | _apis/core → the locations of that area (once per GitApi / CoreApi instance)
+ *   3. OPTIONS {org}/_apis/git | core | policy → the locations of that area (once per client instance)
  *   (GET {org}/_apis/connectionData when WebApi.connect() is called.)
  * Then every call goes to the URL the client builds from the location's routeTemplate; the api-version
  * travels in `Accept: application/json;api-version=7.2-preview.N` (a `?api-version=` query is accepted too).
@@ -22,10 +23,35 @@
  * `null` for every verb; create answers 201; the list call truncates descriptions to 400 characters and leaves
  * out _links/artifactId; reviewers carry `isRequired` only when true; labels and workItemRefs appear only
  * when there are some (workItemRefs on GET only with includeWorkItemRefs=true).
+ *
+ * Content: every commit holds its files (seed them with SeedCommit.files). Pushes change trees (409 TF401028
+ * when oldObjectId is not the head); completing a PR merges its changes onto the target (squash or merge
+ * commit), moves the target and deletes the source on deleteSourceBranch; reverts restore the content the
+ * reverted commit changed. Items are served as JSON (getItem), content only with includeContent=true.
+ *
+ * Controls beyond seeding and faults:
+ *   setCi(repo, checks, { minimumApprovers })  every PR of `repo` opened (or whose source moves by a push or
+ *       ref update) from then on gets each check (ci.ts) as a Build policy evaluation: queued, running a third
+ *       of the way in, then approved/rejected after delayMs by judge(spec, files changed vs the target, without
+ *       the leading "/"). minimumApprovers > 0 adds a "Minimum number of reviewers" policy. setCi(repo, [])
+ *       stops scripting CI for new runs.
+ *   vote(repo, prId, reviewer, vote)  the reviewer (id, display name or unique name) votes 10/5/0/-5/-10,
+ *       joining the PR as an optional reviewer if needed.
+ *   fileAt(repo, branch, path) / branchHead(repo, branch)  what a branch holds now (undefined when missing).
+ *   settled()  resolves once no CI, auto-complete or revert work is pending.
+ * Auto-complete (PATCH autoCompleteSetBy = the authenticated identity) completes the PR as soon as no
+ * blocker is left — draft, conflicts, a required reviewer below 5, a build evaluation not approved, too few
+ * approvals — at once within the PATCH when nothing blocks, else when the last blocker clears. A rejected
+ * check leaves it active with the evaluation saying why. Manual completion (PATCH status completed) is
+ * refused with 409 while anything blocks or when lastMergeSourceCommit is not the source head. Reverts
+ * run asynchronously: queued → inProgress → completed/failed over two ticks. Branch moves made by
+ * seedRepo or by writing `state` directly do not trigger CI or auto-complete.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { castVote, setCi as setCiOf } from "./azure-flow.js";
+import { headOf } from "./azure-git.js";
 import { Query, matchApiRoute, type AzureRoute, type Reply } from "./azure-handlers.js";
 import { MAX_API_VERSION, RELEASED_API_VERSION, areaLocations, parseApiVersion } from "./azure-locations.js";
 import {
@@ -35,6 +61,7 @@ import {
   createState,
   listOf,
   seedRepo as seedRepoInto,
+  toRefName,
   type AzureEmulatorState,
   type AzureErrorBody,
   type EmulatorIdentity,
@@ -42,7 +69,10 @@ import {
   type EmulatorTeam,
   type IdentityInput,
   type RepoSeed,
+  type Scheduler,
 } from "./azure-model.js";
+import { itemPath } from "./azure-trees.js";
+import type { CiCheckSpec } from "./ci.js";
 
 export type { AzureRoute } from "./azure-handlers.js";
 export type {
@@ -128,7 +158,17 @@ export interface AzureEmulator {
   requests: RequestLog[];
   /** Non-discovery calls of `route`; without a route (or "*"), all non-discovery calls. */
   calls(route?: FaultRoute): number;
-  /** Forgets pull requests, labels, faults and the request log; PR ids restart at 1. Repos, identities and teams stay. */
+  /** Scripts CI for the repository's pull requests (see the header). */
+  setCi(repo: string, checks: CiCheckSpec[], options?: { minimumApprovers?: number }): void;
+  /** Casts `reviewer`'s vote (10 approve, 5 approve with suggestions, 0, -5 wait, -10 reject) on a pull request. */
+  vote(repo: string, prId: number, reviewer: string, vote: -10 | -5 | 0 | 5 | 10): void;
+  /** The text of `path` on `branch` now, or undefined when the branch or the file is missing. */
+  fileAt(repo: string, branch: string, path: string): string | undefined;
+  /** The commit `branch` points at, or undefined when it does not exist. */
+  branchHead(repo: string, branch: string): string | undefined;
+  /** Resolves once no background work (CI, auto-complete, reverts) is pending; rejects after timeoutMs. */
+  settled(timeoutMs?: number): Promise<void>;
+  /** Forgets pull requests, labels, CI scripts, statuses, reverts, pending background work, faults and the request log; PR ids restart at 1. Repos, identities and teams stay. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -206,7 +246,24 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
   const requests: RequestLog[] = [];
   let faults: QueuedFault[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  // Background work (CI, auto-complete, reverts) apart from request timers, so reset() can drop it alone.
+  const background = new Set<NodeJS.Timeout>();
   let closed = false;
+  const scheduler: Scheduler = {
+    after(ms, run) {
+      if (closed) return;
+      const t = setTimeout(() => {
+        background.delete(t);
+        if (closed) return;
+        try {
+          run();
+        } catch (error) {
+          console.error("azure emulator: background work failed", error);
+        }
+      }, ms);
+      background.add(t);
+    },
+  };
   // Filled in once the port is known; state URLs are built from it.
   let state: AzureEmulatorState = undefined as unknown as AzureEmulatorState;
 
@@ -413,9 +470,14 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
   });
   const { port } = server.address() as AddressInfo;
   const orgUrl = `http://127.0.0.1:${port}/${org}`;
-  state = createState(orgUrl, projectName);
+  state = createState(orgUrl, projectName, scheduler);
 
   const isApiCall = (r: RequestLog) => r.route !== "discovery";
+  const repoNamed = (name: string): EmulatorRepo => {
+    const repo = state.repos.get(name);
+    if (!repo) throw new Error(`no repository "${name}" was seeded`);
+    return repo;
+  };
 
   return {
     orgUrl,
@@ -436,17 +498,49 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
     calls(route) {
       return requests.filter((r) => isApiCall(r) && (route === undefined || route === "*" || r.route === route)).length;
     },
+    setCi(repo, checks, options = {}) {
+      setCiOf(state, repoNamed(repo), checks, options.minimumApprovers ?? 0);
+    },
+    vote(repo, prId, reviewer, vote) {
+      const r = repoNamed(repo);
+      const pr = state.pullRequests.find((p) => p.pullRequestId === prId && p.repository.id === r.id);
+      if (!pr) throw new Error(`vote: no pull request ${prId} in ${repo}`);
+      const key = reviewer.toLowerCase();
+      const identity = [...state.identities.values()].find((i) => i.id === key || i.displayName.toLowerCase() === key || i.uniqueName.toLowerCase() === key);
+      if (!identity) throw new Error(`vote: no identity "${reviewer}"`);
+      castVote(state, r, pr, identity, vote);
+    },
+    fileAt(repo, branch, path) {
+      const r = repoNamed(repo);
+      const head = headOf(r, toRefName(branch));
+      return head === undefined ? undefined : r.commits.get(head)?.tree.get(itemPath(path));
+    },
+    branchHead: (repo, branch) => headOf(repoNamed(repo), toRefName(branch)),
+    async settled(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (background.size > 0) {
+        if (Date.now() > deadline) throw new Error(`settled: background work still pending after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
     reset() {
+      for (const t of background) clearTimeout(t);
+      background.clear();
       state.pullRequests.length = 0;
       state.tags.clear();
       state.nextPullRequestId = 1;
+      state.ci.clear();
+      state.evaluations.clear();
+      state.statuses.clear();
+      state.reverts.length = 0;
       faults = [];
       requests.length = 0;
     },
     async close() {
       closed = true;
-      for (const t of timers) clearTimeout(t);
+      for (const t of [...timers, ...background]) clearTimeout(t);
       timers.clear();
+      background.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -7,8 +7,23 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+  blockers,
+  complete,
+  createPullRequestStatus,
+  createRevert,
+  getPullRequestStatuses,
+  getRevert,
+  getRevertForRefName,
+  policyEvaluations,
+  pullRequestOpened,
+  refsMoved,
+  tryAutoComplete,
+} from "./azure-flow.js";
+import { createPush, getItem, headOf, updateRefs } from "./azure-git.js";
+import {
   EMPTY_GUID,
   GUID,
+  asObject,
   clone,
   commitRef,
   errors,
@@ -50,7 +65,16 @@ export type AzureRoute =
   | "getRepository"
   | "getTeams"
   | "getTeamMembers"
+  | "getItem"
+  | "createPush"
+  | "updateRefs"
+  | "createRevert"
+  | "getRevert"
+  | "getPullRequestStatuses"
+  | "createPullRequestStatus"
+  | "getPolicyEvaluations"
   // Also served (not in the agent's path, handy for tests):
+  | "getRevertForRefName"
   | "getRepositories"
   | "getPullRequestById"
   | "getReviewers"
@@ -114,6 +138,20 @@ export function matchApiRoute(state: AzureEmulatorState, method: string, segs: s
     return undefined;
   }
 
+  // Policy: {project}/_apis/policy/evaluations
+  if (eq(s(1), "_apis") && eq(s(2), "policy")) {
+    if (!eq(s(3), "evaluations") || segs.length !== 4) return undefined;
+    return verbs({
+      GET: {
+        route: "getPolicyEvaluations",
+        run: () => {
+          requireProject(state, s(0));
+          return ok(policyEvaluations(state, query));
+        },
+      },
+    });
+  }
+
   // Git: [{project}/]_apis/git/…
   let project: string | null;
   let rest: string[];
@@ -140,8 +178,20 @@ export function matchApiRoute(state: AzureEmulatorState, method: string, segs: s
   const sub = r(2).toLowerCase();
   if (sub === "refs") {
     const pathFilter = rest.slice(3).join("/");
-    return verbs({ GET: { route: "getRefs", run: () => ok(getRefs(state, repo(), query.get("filter") ?? pathFilter, query.get("filterContains"))) } });
+    return verbs({
+      GET: { route: "getRefs", run: () => ok(getRefs(state, repo(), query.get("filter") ?? pathFilter, query.get("filterContains"))) },
+      POST: { route: "updateRefs", run: (body) => moving(state, repo(), updateRefs(state, repo(), body), 200) },
+    });
   }
+  if (sub === "items") return verbs({ GET: { route: "getItem", run: () => ok(getItem(state, repo(), query, rest.slice(3).join("/"))) } });
+  if (sub === "pushes" && rest.length === 3) return verbs({ POST: { route: "createPush", run: (body) => moving(state, repo(), createPush(state, repo(), body), 201) } });
+  if (sub === "reverts" && rest.length === 3) {
+    return verbs({
+      POST: { route: "createRevert", run: (body) => ok(createRevert(state, repo(), body), 201) },
+      GET: { route: "getRevertForRefName", run: () => ok(getRevertForRefName(state, repo(), query.get("refName"))) },
+    });
+  }
+  if (sub === "reverts" && rest.length === 4) return verbs({ GET: { route: "getRevert", run: () => ok(getRevert(state, repo(), r(3))) } });
   if (sub === "commits" && rest.length === 4) return verbs({ GET: { route: "getCommit", run: () => ok(getCommit(state, repo(), r(3), query)) } });
   if (sub === "commits" && rest.length === 5 && eq(r(4), "changes")) {
     return verbs({ GET: { route: "getChanges", run: () => ok(getChanges(state, repo(), r(3), query)) } });
@@ -166,6 +216,12 @@ export function matchApiRoute(state: AzureEmulatorState, method: string, segs: s
   if (eq(r(4), "reviewers") && rest.length === 6) {
     return verbs({ PUT: { route: "createReviewer", run: (body) => ok(putReviewer(state, repo(), prId, r(5), body)) } });
   }
+  if (eq(r(4), "statuses") && rest.length === 5) {
+    return verbs({
+      POST: { route: "createPullRequestStatus", run: (body) => ok(createPullRequestStatus(state, repo(), requirePullRequest(state, repo(), prId), body)) },
+      GET: { route: "getPullRequestStatuses", run: () => ok(getPullRequestStatuses(state, requirePullRequest(state, repo(), prId))) },
+    });
+  }
   if (eq(r(4), "labels") && rest.length === 5) {
     return verbs({
       POST: { route: "createLabel", run: (body) => ok(createLabel(state, repo(), prId, body)) },
@@ -173,6 +229,12 @@ export function matchApiRoute(state: AzureEmulatorState, method: string, segs: s
     });
   }
   return undefined;
+}
+
+/** Answers a write that moved refs, after the pull requests on them have followed. */
+function moving(state: AzureEmulatorState, repo: EmulatorRepo, result: { answer: unknown; moved: string[] }, status: number): Reply {
+  refsMoved(state, repo, result.moved);
+  return ok(result.answer, status);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -213,11 +275,6 @@ function requireIdentity(state: AzureEmulatorState, id: unknown): EmulatorIdenti
   const identity = state.identities.get(id.toLowerCase());
   if (!identity) throw errors.identityNotFound(id);
   return identity;
-}
-
-function asObject(body: unknown, parameter: string): Record<string, unknown> {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) throw invalidArgument(parameter);
-  return body as Record<string, unknown>;
 }
 
 /** A JSON value that counts as "sent": the client drops undefined; null means "not set" to the service. */
@@ -496,11 +553,10 @@ function createPullRequest(state: AzureEmulatorState, repo: EmulatorRepo, rawBod
   };
   pr._links = pullRequestLinks(state, repo, pr);
   // The create answer shows the merge still queued (as in the httpExample); the service then merges
-  // asynchronously, so later reads see "succeeded" and a lastMergeCommit.
+  // asynchronously, so later reads see "succeeded" (or "conflicts") and a lastMergeCommit.
   const answer = answerOf(pr, { workItemRefs: true });
-  pr.mergeStatus = "succeeded";
-  pr.lastMergeCommit = commitRef(state, repo, sha1("merge", sourceBranch.objectId, targetBranch.objectId));
   state.pullRequests.push(pr);
+  pullRequestOpened(state, repo, pr);
   return answer;
 }
 
@@ -640,6 +696,10 @@ function updatePullRequest(state: AzureEmulatorState, repo: EmulatorRepo, rawId:
       if (pr.status !== "active") throw invalidArgument("Only an active pull request can be completed.");
       const commitId = present(body.lastMergeSourceCommit) ? asObject(body.lastMergeSourceCommit, "lastMergeSourceCommit").commitId : undefined;
       if (typeof commitId !== "string" || commitId.length !== 40) throw invalidArgument("lastMergeSourceCommit: the commit id of the source branch head is required to complete.");
+      const head = headOf(repo, pr.sourceRefName) ?? pr.lastMergeSourceCommit.commitId;
+      if (commitId.toLowerCase() !== head) throw errors.sourceMoved(commitId, head);
+      const why = blockers(state, repo, pr);
+      if (why.length > 0) throw errors.policiesNotSatisfied(why);
     }
   }
   if (retarget && pr.status === "active" && findActiveDuplicate(state, repo, pr.sourceRefName, retarget.name, pr.pullRequestId)) {
@@ -657,18 +717,21 @@ function updatePullRequest(state: AzureEmulatorState, repo: EmulatorRepo, rawId:
   if (present(body.mergeOptions)) pr.mergeOptions = asObject(body.mergeOptions, "mergeOptions");
   if (autoCompleteSetBy === null) delete pr.autoCompleteSetBy;
   else if (autoCompleteSetBy) pr.autoCompleteSetBy = identityRef(state, autoCompleteSetBy);
-  if (newStatus !== undefined && newStatus !== pr.status) {
-    const now = new Date().toISOString();
+  if (newStatus === "completed" && pr.status !== "completed") {
+    complete(state, repo, pr, state.authenticatedUser);
+  } else if (newStatus !== undefined && newStatus !== pr.status) {
     if (newStatus === "active") {
       delete pr.closedDate;
       delete pr.closedBy;
     } else {
-      pr.closedDate = now;
+      pr.closedDate = new Date().toISOString();
       pr.closedBy = identityRef(state, state.authenticatedUser);
-      if (newStatus === "completed") pr.completionQueueTime = now;
     }
     pr.status = newStatus;
   }
+  if (retarget && pr.status === "active") pullRequestOpened(state, repo, pr);
+  // The service completes asynchronously; completing within the answer lets callers see "merged at once".
+  if (autoCompleteSetBy) tryAutoComplete(state, repo, pr);
   return answerOf(pr, { workItemRefs: false });
 }
 
@@ -694,7 +757,9 @@ function putReviewer(state: AzureEmulatorState, repo: EmulatorRepo, rawPrId: str
   }
   if (typeof body.isFlagged === "boolean") reviewer.isFlagged = body.isFlagged;
   if (typeof body.hasDeclined === "boolean") reviewer.hasDeclined = body.hasDeclined;
-  return clone(reviewer);
+  const answer = clone(reviewer);
+  tryAutoComplete(state, repo, pr);
+  return answer;
 }
 
 function createLabel(state: AzureEmulatorState, repo: EmulatorRepo, rawPrId: string, rawBody: unknown) {

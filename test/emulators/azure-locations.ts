@@ -7,7 +7,7 @@
  * area's locations once per client instance, looks the location up by id, negotiates the api-version
  * against `releasedVersion` / `maxVersion` / `resourceVersion`, and fills `routeTemplate` (dropping
  * segments whose value is missing, `{*name}` wildcards included). So ids, templates and versions here must
- * match what GitApi.js / CoreApi.js / LocationsApi.js request; a method whose id is not listed fails in the
+ * match what GitApi.js / CoreApi.js / PolicyApi.js / LocationsApi.js request; a method whose id is not listed fails in the
  * client with "Failed to find api location for area: … id: …", which is what we want for anything the
  * emulator does not serve.
  */
@@ -32,7 +32,7 @@ function location(id: string, area: string, resourceName: string, routeTemplate:
   return { id, area, resourceName, routeTemplate, resourceVersion, minVersion: "1.0", maxVersion: MAX_API_VERSION, releasedVersion: RELEASED_API_VERSION };
 }
 
-/** Location ids and requested versions read from GitApi.js / CoreApi.js / LocationsApi.js (v17.0.1). */
+/** Location ids and requested versions read from GitApi.js / CoreApi.js / PolicyApi.js / LocationsApi.js (v17.0.1). */
 const AREAS: Record<string, ApiResourceLocation[]> = {
   location: [
     // LocationsApi.getResourceAreas / getResourceArea: "7.2-preview.1". The real service answers
@@ -62,6 +62,20 @@ const AREAS: Record<string, ApiResourceLocation[]> = {
       "{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/reviewers/{reviewerId}",
       1,
     ),
+    // getItem (path and version travel as query parameters, so the wildcard segment is dropped): "7.2-preview.1".
+    location("fb93c0db-47ed-4a31-8c20-47552878fb44", "git", "items", "{project}/_apis/{area}/repositories/{repositoryId}/{resource}/{*path}", 1),
+    // createPush: "7.2-preview.3".
+    location("ea98d07b-3c87-4971-8ede-a613694ffb55", "git", "pushes", "{project}/_apis/{area}/repositories/{repositoryId}/{resource}/{pushId}", 3),
+    // createRevert / getRevert / getRevertForRefName: "7.2-preview.2".
+    location("bc866058-5449-4715-9cf1-a510b6ff193c", "git", "reverts", "{project}/_apis/{area}/repositories/{repositoryId}/{resource}/{revertId}", 2),
+    // createPullRequestStatus / getPullRequestStatuses: "7.2-preview.2".
+    location(
+      "b5f6bb4f-8d1e-4d79-8d11-4c9172c99c35",
+      "git",
+      "pullRequestStatuses",
+      "{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/statuses/{statusId}",
+      2,
+    ),
     // createPullRequestLabel / getPullRequestLabels: "7.2-preview.1".
     location(
       "f22387e3-984e-4c52-9c6d-fbb8f14c812d",
@@ -70,6 +84,10 @@ const AREAS: Record<string, ApiResourceLocation[]> = {
       "{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/labels/{labelIdOrName}",
       1,
     ),
+  ],
+  policy: [
+    // PolicyApi.getPolicyEvaluations: "7.2-preview.1".
+    location("c23ddff5-229c-4d04-a80b-0fdce9f360c8", "policy", "evaluations", "{project}/_apis/{area}/{resource}", 1),
   ],
   core: [
     // getTeams / getTeam: "7.2-preview.3".

@@ -7,6 +7,8 @@
  * since the git specification does not define them.
  */
 import { createHash, randomUUID } from "node:crypto";
+import { applyFiles, changesBetween, treeHash } from "./azure-trees.js";
+import type { CiCheckSpec } from "./ci.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // Seeds (what tests pass in)
@@ -30,7 +32,10 @@ export interface SeedCommit {
   /** Defaults to the author. */
   committer?: { name: string; email: string; date: string };
   parents: string[];
-  changes: SeedChange[];
+  /** What the changes routes list. Defaults to the adds, edits and deletes `files` makes against the first parent. */
+  changes?: SeedChange[];
+  /** File texts this commit sets on top of its first parent's tree (path → text, null deletes). Without it the tree is the parent's. */
+  files?: Record<string, string | null>;
 }
 
 export interface RepoSeed {
@@ -73,9 +78,15 @@ export interface EmulatorTeam {
   identity: EmulatorIdentity;
 }
 
-export interface EmulatorCommit extends SeedCommit {
+/** Repository path ("/deploy/app.yaml") → file text. */
+export type Tree = ReadonlyMap<string, string>;
+
+export interface EmulatorCommit extends Omit<SeedCommit, "files"> {
   commitId: string;
   treeId: string;
+  changes: SeedChange[];
+  /** Every file at this commit. */
+  tree: Tree;
 }
 
 export interface EmulatorRepo {
@@ -187,6 +198,68 @@ export interface PullRequestWire {
   artifactId: string;
 }
 
+/** Runs work later on the emulator's clock; close() and reset() cancel what has not run. */
+export interface Scheduler {
+  after(ms: number, run: () => void): void;
+}
+
+export type EvaluationStatus = "queued" | "running" | "approved" | "rejected" | "notApplicable" | "broken";
+
+/** One CI check of one pull request, served as a Build policy evaluation. */
+export interface BuildEvaluation {
+  evaluationId: string;
+  configurationId: number;
+  /** The check's name: the build policy's displayName. */
+  name: string;
+  status: EvaluationStatus;
+  startedDate: string;
+  completedDate?: string;
+  /** Bumped when the head moves; a timer of an older run does nothing. */
+  run: number;
+  buildId: number;
+  /** Why it was rejected (the check's `failure`). */
+  failure?: string;
+  sourceCommit: string;
+  targetCommit: string;
+}
+
+/** What setCi scripted for a repository. */
+export interface CiConfig {
+  checks: CiCheckSpec[];
+  /** A "Minimum number of reviewers" policy when > 0. */
+  minimumApprovers: number;
+  /** Policy configuration id per check name (and "" for the reviewer policy), stable across PRs. */
+  configurationIds: Map<string, number>;
+}
+
+export type GitStatusStateName = "notSet" | "pending" | "succeeded" | "failed" | "error" | "notApplicable";
+
+/** GitPullRequestStatus as stored (and listed). */
+export interface PullRequestStatusWire {
+  id: number;
+  state: GitStatusStateName;
+  description?: string;
+  context: { name: string; genre?: string };
+  creationDate: string;
+  updatedDate: string;
+  createdBy: IdentityRefWire;
+  targetUrl?: string;
+  iterationId?: number;
+}
+
+/** GitAsyncOperationStatus names; the client maps them to 1..5. */
+export type AsyncStatusName = "queued" | "inProgress" | "completed" | "failed" | "abandoned";
+
+export interface RevertRecord {
+  revertId: number;
+  repoId: string;
+  generatedRefName: string;
+  ontoRefName: string;
+  source: { pullRequestId: number } | { commitList: string[] };
+  status: AsyncStatusName;
+  detailedStatus?: { conflict?: boolean; failureMessage?: string; progress?: number; status?: string };
+}
+
 export interface AzureEmulatorState {
   orgUrl: string;
   project: EmulatorProject;
@@ -206,6 +279,16 @@ export interface AzureEmulatorState {
   tags: Map<string, TagDefinition>;
   /** The id the next pull request gets (starts at 1). */
   nextPullRequestId: number;
+  scheduler: Scheduler;
+  /** Scripted CI by repository id. */
+  ci: Map<string, CiConfig>;
+  /** Build evaluations by pull request id. */
+  evaluations: Map<number, BuildEvaluation[]>;
+  /** Posted statuses by pull request id, oldest first. */
+  statuses: Map<number, PullRequestStatusWire[]>;
+  reverts: RevertRecord[];
+  /** The last id handed out per kind. */
+  counters: { push: number; status: number; revert: number; build: number; policyConfiguration: number };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -250,6 +333,12 @@ export function invalidArgument(parameter: string): ApiError {
       0,
     ),
   );
+}
+
+/** A JSON object from a request body, else 400 naming the parameter. */
+export function asObject(value: unknown, parameter: string): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw invalidArgument(parameter);
+  return value as Record<string, unknown>;
 }
 
 export const errors = {
@@ -310,6 +399,59 @@ export const errors = {
         "GitUnresolvableToCommitException",
       ),
     ),
+  /** A branch or tag that does not resolve, for the items route. Shape as commitNotFound. */
+  versionNotFound: (descriptor: string, repo: string) =>
+    new ApiError(
+      404,
+      errorBody(
+        `TF401175:The version descriptor ${descriptor} could not be resolved to a version in the repository ${repo}`,
+        `${GIT_SERVER}.GitUnresolvableToCommitException, ${GIT_SERVER}`,
+        "GitUnresolvableToCommitException",
+      ),
+    ),
+  /** [uncertain] message of the real service for a path missing at a version. */
+  itemNotFound: (path: string, repo: string, descriptor: string, commitId: string) =>
+    new ApiError(
+      404,
+      errorBody(
+        `TF401174: The item '${path}' could not be found in the repository '${repo}' at the version specified by '${descriptor}' (resolved to commit ${commitId}).`,
+        `${GIT_SERVER}.GitItemNotFoundException, ${GIT_SERVER}`,
+        "GitItemNotFoundException",
+      ),
+    ),
+  /** Message and typeKey from the facts file (stale push). */
+  staleRef: (refName: string) =>
+    new ApiError(
+      409,
+      errorBody(
+        `TF401028: The reference '${refName}' has already been updated by another client, so you cannot update it. Please try again.`,
+        `${GIT_SERVER}.GitReferenceStaleException, ${GIT_SERVER}`,
+        "GitReferenceStaleException",
+      ),
+    ),
+  /**
+   * Completing past unmet policies. The first sentence is the service's (azure-devops-cli-extension#548);
+   * status, typeName and typeKey are the emulator's guess.
+   */
+  policiesNotSatisfied: (why: string[]) =>
+    new ApiError(
+      409,
+      errorBody(
+        `This pull request requires an explicit override to bypass policies that aren't currently passing. ${why.join(" ")}`,
+        `${GIT_SERVER}.GitPullRequestPolicyNotSatisfiedException, ${GIT_SERVER}`,
+        "GitPullRequestPolicyNotSatisfiedException",
+      ),
+    ),
+  /** [emulator wording] Completing with a lastMergeSourceCommit that is no longer the source head. */
+  sourceMoved: (expected: string, head: string) =>
+    new ApiError(
+      409,
+      errorBody(
+        `The source branch has moved: lastMergeSourceCommit is ${expected} but the branch is at ${head}. Read the pull request again.`,
+        `${GIT_SERVER}.GitPullRequestStaleException, ${GIT_SERVER}`,
+        "GitPullRequestStaleException",
+      ),
+    ),
   /** [emulator wording] */
   teamNotFound: (team: string) =>
     new ApiError(
@@ -339,7 +481,7 @@ function descriptor(kind: "aad" | "vssgp", id: string): string {
   return `${kind}.${Buffer.from(id).toString("base64url")}`;
 }
 
-export function createState(orgUrl: string, projectName: string): AzureEmulatorState {
+export function createState(orgUrl: string, projectName: string, scheduler: Scheduler): AzureEmulatorState {
   const project: EmulatorProject = {
     id: randomUUID(),
     name: projectName,
@@ -366,6 +508,12 @@ export function createState(orgUrl: string, projectName: string): AzureEmulatorS
     teams: new Map(),
     tags: new Map(),
     nextPullRequestId: 1,
+    scheduler,
+    ci: new Map(),
+    evaluations: new Map(),
+    statuses: new Map(),
+    reverts: [],
+    counters: { push: 0, status: 0, revert: 0, build: 0, policyConfiguration: 0 },
   };
   state.defaultTeam = addTeam(state, `${projectName} Team`, `The default project team.`);
   return state;
@@ -413,23 +561,45 @@ export function addIdentity(state: AzureEmulatorState, input: IdentityInput): Em
   return identity;
 }
 
-function toRefName(branch: string): string {
+export function toRefName(branch: string): string {
   return branch.startsWith("refs/") ? branch : `refs/heads/${branch}`;
 }
 
-/** Creates the repository, or merges more branches and commits into an existing one. */
+/**
+ * Creates the repository, or merges more branches and commits into an existing one. Commits are stored
+ * parents first, so each tree builds on its first parent's; seed a parent before (or with) its children,
+ * since one not known yet counts as an empty tree.
+ */
 export function seedRepo(state: AzureEmulatorState, name: string, seed: RepoSeed): EmulatorRepo {
   let repo = state.repos.get(name);
   if (!repo) {
     repo = { id: randomUUID(), name, defaultBranch: "", branches: new Map(), commits: new Map() };
     state.repos.set(name, repo);
   }
+  const pending = new Map<string, SeedCommit>();
   for (const [sha, commit] of Object.entries(seed.commits)) {
     if (!HEX40.test(sha)) throw new Error(`seedRepo(${name}): commit ids must be full 40-hex SHA-1s, got "${sha}"`);
     for (const parent of commit.parents) {
       if (!HEX40.test(parent)) throw new Error(`seedRepo(${name}): parent ids must be full 40-hex SHA-1s, got "${parent}"`);
     }
-    repo.commits.set(sha.toLowerCase(), { ...commit, commitId: sha.toLowerCase(), treeId: sha1("tree", sha.toLowerCase()) });
+    pending.set(sha.toLowerCase(), commit);
+  }
+  while (pending.size > 0) {
+    const ready = [...pending].find(([, c]) => !pending.has(c.parents[0]?.toLowerCase() ?? ""));
+    if (!ready) throw new Error(`seedRepo(${name}): the commits' first parents form a cycle`);
+    const [sha, commit] = ready;
+    pending.delete(sha);
+    const parentTree = repo.commits.get(commit.parents[0]?.toLowerCase() ?? "")?.tree ?? new Map<string, string>();
+    const tree = commit.files ? applyFiles(parentTree, Object.entries(commit.files)) : new Map(parentTree);
+    const { files: _files, ...rest } = commit;
+    repo.commits.set(sha, {
+      ...rest,
+      parents: commit.parents.map((p) => p.toLowerCase()),
+      commitId: sha,
+      treeId: commit.files ? treeHash(tree) : sha1("tree", sha),
+      changes: commit.changes ?? changesBetween(parentTree, tree),
+      tree,
+    });
   }
   for (const [branch, sha] of Object.entries(seed.branches)) {
     if (!HEX40.test(sha)) throw new Error(`seedRepo(${name}): branch ${branch} must point at a full 40-hex SHA-1, got "${sha}"`);

@@ -14,6 +14,8 @@
  *   - Change.item is `{type: "string", format: "T"}`, the generic parameter of Change<T>; on the wire it is
  *     the item object. Callers name the definition T stands for (GitItem for git changes); without one it
  *     is not checked.
+ *   - `{type: "string", format: "JObject"}` (PolicyConfiguration.settings) is a Newtonsoft JObject: on the
+ *     wire any JSON object, so only its being an object is checked.
  */
 import { readFileSync } from "node:fs";
 
@@ -81,6 +83,10 @@ export function validateAgainst(spec: SwaggerSpec, value: unknown, schema: Swagg
     }
     if (s.format === "T") {
       if (opts.generic) check(v, { $ref: `#/definitions/${opts.generic}` }, path);
+      return;
+    }
+    if (s.format === "JObject") {
+      if (v === null || typeof v !== "object" || Array.isArray(v)) problems.push(`${path}: expected a JSON object, got ${JSON.stringify(v)}`);
       return;
     }
     if (s.enum) {
