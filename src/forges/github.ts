@@ -6,7 +6,9 @@ import type { FailureReason } from "../domain/reasons.js";
 import type { ReviewerAssignment } from "../domain/pull-request.js";
 import { forgeFailure } from "./forge-errors.js";
 import { PullRequestExistsError, type Forge, type NewPullRequest, type RemotePullRequest, type ResolvedReviewer } from "./forge.js";
-import { parseRetryAfter, RetriesExhausted, withRetry, type CallFailure, type RetryOptions, type RetryPolicy } from "./retry.js";
+import { createGitHubAutomation, type Pull } from "./github-automation.js";
+import { classifyGitHubError, serverMessage, type OctokitError } from "./github-errors.js";
+import { RetriesExhausted, withRetry, type RetryOptions, type RetryPolicy } from "./retry.js";
 
 export interface GitHubConfig {
   token: string;
@@ -19,34 +21,6 @@ export interface GitHubConfig {
   throttle: boolean;
   retry: RetryPolicy;
   retryOptions?: RetryOptions;
-}
-
-interface OctokitError {
-  status?: number;
-  message?: string;
-  name?: string;
-  response?: { headers?: Record<string, string | undefined>; data?: { message?: string; errors?: { message?: string; field?: string; code?: string }[] } };
-}
-
-/**
- * Rate limits arrive as 403 or 429: both become "429" for the retry policy, waiting for Retry-After or
- * the x-ratelimit-reset time. A request without a response (reset, timeout) is a network failure.
- */
-export function classifyGitHubError(error: unknown): CallFailure {
-  const e = (error ?? {}) as OctokitError;
-  if (typeof e.status !== "number" || !e.response) return { network: e.name === "AbortError" || e.name === "TimeoutError" ? "TIMEOUT" : "ECONNRESET" };
-  const headers = e.response.headers ?? {};
-  const after = parseRetryAfter(headers["retry-after"]);
-  const exhausted = headers["x-ratelimit-remaining"] === "0" && headers["x-ratelimit-reset"] ? Math.max(0, Number(headers["x-ratelimit-reset"]) * 1000 - Date.now()) : undefined;
-  const secondary = /secondary rate limit/i.test(e.response.data?.message ?? e.message ?? "");
-  const limited = e.status === 429 || (e.status === 403 && (secondary || exhausted !== undefined));
-  return { status: limited ? 429 : e.status, retryAfterMs: after ?? exhausted ?? (secondary ? 60_000 : undefined) };
-}
-
-function serverMessage(error: unknown): string {
-  const data = (error as OctokitError).response?.data;
-  const details = (data?.errors ?? []).map((x) => x.message ?? [x.field, x.code].filter(Boolean).join(" ")).filter(Boolean);
-  return [data?.message ?? (error as Error).message, ...details].filter(Boolean).join(": ");
 }
 
 const ThrottledOctokit = Octokit.plugin(throttling);
@@ -91,16 +65,19 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
 
   const timeout = () => ({ request: { signal: AbortSignal.timeout(cfg.timeoutMs) } });
 
+  const attempt = <T>(fn: () => Promise<T>): Promise<T> => withRetry(fn, cfg.retry, classifyGitHubError, cfg.retryOptions);
+  const fail = (operation: string, error: RetriesExhausted, notFound?: FailureReason, notFoundStatuses?: number[]) =>
+    forgeFailure("github", operation, error, { secrets: [cfg.token], notFound, notFoundStatuses, serverMessage: serverMessage(error.cause) });
+
   async function call<T>(operation: string, fn: () => Promise<T>, notFound?: FailureReason, notFoundStatuses?: number[]): Promise<T> {
     try {
-      return await withRetry(fn, cfg.retry, classifyGitHubError, cfg.retryOptions);
+      return await attempt(fn);
     } catch (error) {
       if (!(error instanceof RetriesExhausted)) throw error;
-      throw forgeFailure("github", operation, error, { secrets: [cfg.token], notFound, notFoundStatuses, serverMessage: serverMessage(error.cause) });
+      throw fail(operation, error, notFound, notFoundStatuses);
     }
   }
 
-  type Pull = Awaited<ReturnType<typeof octokit.pulls.get>>["data"];
   function remote(pr: Pull): RemotePullRequest {
     return {
       id: pr.number,
@@ -194,9 +171,12 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
     },
   };
 
+  const automation = createGitHubAutomation({ octokit, secrets: [cfg.token], split, timeout, call, attempt, fail, remote });
+
   return {
     kind: "github",
     commits,
+    ...automation,
 
     async findOpenPullRequest(repo, source, target) {
       const where = split(repo);

@@ -14,6 +14,8 @@ export interface SeedFile {
   previous_filename?: string;
   /** A unified-diff hunk, returned as `patch` when given. */
   patch?: string;
+  /** The file's full text after the commit (not for "removed"); without it the emulator knows no text for the file. */
+  content?: string;
 }
 
 export interface GitIdentity {
@@ -31,6 +33,8 @@ export interface SeedCommit {
   /** Parent shas, first parent first; each must be seeded too. */
   parents: string[];
   files: SeedFile[];
+  /** The commit's tree (a key of the repository's `trees`) for commits made through the API; seeded commits derive theirs from `files`. */
+  tree?: string;
 }
 
 export type CommitMap = ReadonlyMap<string, SeedCommit>;

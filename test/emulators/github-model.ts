@@ -4,6 +4,8 @@
  * @octokit/openapi's api.github.com description (every required property, with the right type).
  */
 import { createHash } from "node:crypto";
+import type { CiCheckSpec } from "./ci.js";
+import { blobSha, snapshotOf, treeOf, treeSha, type Snapshot } from "./github-content.js";
 import { commitsBetween, foldFiles, mergeBase, type SeedCommit, type SeedFile } from "./github-graph.js";
 
 export interface UserRecord {
@@ -57,6 +59,56 @@ export interface PullRecord {
   updated_at: string;
   closed_at: string | null;
   maintainer_can_modify: boolean;
+  merged_at: string | null;
+  merge_commit_sha: string | null;
+  /** Login of whoever merged it (the token's user, also for auto-merges). */
+  merged_by: string | null;
+  auto_merge: AutoMergeRecord | null;
+  /** Logins that approved, in order. */
+  approvals: string[];
+}
+
+export interface AutoMergeRecord {
+  merge_method: "merge" | "squash" | "rebase";
+  commit_title: string | null;
+  commit_message: string | null;
+  enabled_by: string;
+  enabled_at: string;
+}
+
+/** A check run as GitHub Actions reports it. */
+export interface CheckRunRecord {
+  id: number;
+  node_id: string;
+  name: string;
+  head_sha: string;
+  status: "queued" | "in_progress" | "completed";
+  conclusion: "success" | "failure" | null;
+  started_at: string;
+  completed_at: string | null;
+  /** The run's output title (the failure text when it failed). */
+  title: string | null;
+}
+
+export interface StatusRecord {
+  id: number;
+  node_id: string;
+  sha: string;
+  state: "error" | "failure" | "pending" | "success";
+  context: string;
+  description: string | null;
+  target_url: string | null;
+  created_at: string;
+  updated_at: string;
+  /** Login of the token's user who posted it. */
+  creator: string;
+}
+
+/** Classic branch protection, reduced to what merges check. */
+export interface ProtectionRule {
+  requiredApprovals: number;
+  /** Check run names or status contexts that must have succeeded. */
+  requiredChecks: string[];
 }
 
 export interface RepoRecord {
@@ -79,6 +131,18 @@ export interface RepoRecord {
   pulls: PullRecord[];
   created_at: string;
   pushed_at: string;
+  /** Tree sha → files (path → text), for every tree handed out or created. */
+  trees: Map<string, Snapshot>;
+  checkRuns: CheckRunRecord[];
+  statuses: StatusRecord[];
+  /** The checks CI runs on every PR head (see setCi). */
+  ci: CiCheckSpec[];
+  /** Branch name → protection. */
+  protection: Map<string, ProtectionRule>;
+  /** The "Allow auto-merge" setting. */
+  allow_auto_merge: boolean;
+  /** The "Automatically delete head branches" setting. */
+  delete_branch_on_merge: boolean;
 }
 
 export interface EmulatorState {
@@ -243,6 +307,8 @@ export function renderRepository(repo: RepoRecord, owner: UserRecord, links: Lin
     updated_at: repo.pushed_at,
     permissions: { admin: false, maintain: false, push: viewerCanPush, triage: viewerCanPush, pull: true },
     allow_forking: true,
+    allow_auto_merge: repo.allow_auto_merge,
+    delete_branch_on_merge: repo.delete_branch_on_merge,
     web_commit_signoff_required: false,
     license: null,
     forks: 0,
@@ -291,10 +357,16 @@ export function renderLabel(repo: RepoRecord, label: LabelRecord, links: Links, 
   };
 }
 
+/** The file's blob id at a commit: git's own when its text is known, a stand-in otherwise. */
+function blobOf(repo: RepoRecord, sha: string, path: string): string {
+  const text = snapshotOf(repo, sha).get(path);
+  return text === undefined ? hex40("blob", repo.full_name, sha, path) : blobSha(text);
+}
+
 function renderFile(repo: RepoRecord, sha: string, file: SeedFile, links: Links) {
   const path = file.filename.split("/").map(encodeURIComponent).join("/");
   const out: Record<string, unknown> = {
-    sha: file.status === "removed" ? null : hex40("blob", repo.full_name, sha, file.filename),
+    sha: file.status === "removed" ? null : blobOf(repo, sha, file.filename),
     filename: file.filename,
     status: file.status,
     additions: file.additions,
@@ -324,7 +396,7 @@ export function renderCommit(repo: RepoRecord, sha: string, state: EmulatorState
   const committer = commit.committer ?? commit.author;
   const authorAccount = accountFor(commit.author.email, state.users);
   const committerAccount = accountFor(committer.email, state.users);
-  const tree = hex40("tree", repo.full_name, sha);
+  const tree = treeOf(repo, sha).sha;
   const out: Record<string, unknown> = {
     sha,
     node_id: nodeId("C", repo.id) + sha.slice(0, 8),
@@ -357,17 +429,22 @@ export function renderCommit(repo: RepoRecord, sha: string, state: EmulatorState
   return out;
 }
 
-/** The "branch-with-protection" schema for an unprotected branch. */
+/** The "branch-with-protection" schema. */
 export function renderBranch(repo: RepoRecord, name: string, state: EmulatorState, links: Links) {
   const sha = repo.branches.get(name);
   if (sha === undefined) throw new Error(`emulator: no branch ${name}`);
   const api = `${links.api}/repos/${repo.full_name}/branches/${encodeURIComponent(name)}`;
+  const rule = repo.protection.get(name);
+  const contexts = rule?.requiredChecks ?? [];
   return {
     name,
     commit: renderCommit(repo, sha, state, links, false),
     _links: { self: api, html: `${links.html}/${repo.full_name}/tree/${name}` },
-    protected: false,
-    protection: { enabled: false, required_status_checks: { enforcement_level: "off", contexts: [] as string[], checks: [] as { context: string; app_id: number | null }[] } },
+    protected: rule !== undefined,
+    protection: {
+      enabled: rule !== undefined,
+      required_status_checks: { enforcement_level: contexts.length > 0 ? "non_admins" : "off", contexts, checks: contexts.map((context) => ({ context, app_id: null })) },
+    },
     protection_url: `${api}/protection`,
   };
 }
@@ -417,9 +494,10 @@ export function pullTips(repo: RepoRecord, pr: PullRecord): { head: string; base
 
 /**
  * The "pull-request" schema (`full`) or "pull-request-simple" (list and request-reviewers answers).
- * Mergeability is reported as GitHub does right after creation: `mergeable: null`, `mergeable_state: "unknown"`.
+ * Without `mergeability` it is reported as GitHub does right after creation and once closed:
+ * `mergeable: null`, `mergeable_state: "unknown"`.
  */
-export function renderPull(repo: RepoRecord, pr: PullRecord, state: EmulatorState, links: Links, full: boolean) {
+export function renderPull(repo: RepoRecord, pr: PullRecord, state: EmulatorState, links: Links, full: boolean, mergeability?: { mergeable: boolean; state: string }) {
   const owner = state.users.get(repo.owner.toLowerCase());
   const author = state.users.get(pr.user.toLowerCase());
   if (!owner || !author) throw new Error("emulator: PR owner or author is not a known user");
@@ -449,8 +527,8 @@ export function renderPull(repo: RepoRecord, pr: PullRecord, state: EmulatorStat
     created_at: pr.created_at,
     updated_at: pr.updated_at,
     closed_at: pr.closed_at,
-    merged_at: null,
-    merge_commit_sha: null,
+    merged_at: pr.merged_at,
+    merge_commit_sha: pr.merge_commit_sha,
     assignee: null,
     assignees: [] as unknown[],
     requested_reviewers: reviewers.map((u) => renderSimpleUser(u, links)),
@@ -476,18 +554,24 @@ export function renderPull(repo: RepoRecord, pr: PullRecord, state: EmulatorStat
       statuses: { href: `${api}/statuses/${tips.head}` },
     },
     author_association: association,
-    auto_merge: null,
+    auto_merge: pr.auto_merge && {
+      enabled_by: renderSimpleUser(state.users.get(pr.auto_merge.enabled_by.toLowerCase())!, links),
+      merge_method: pr.auto_merge.merge_method,
+      commit_title: pr.auto_merge.commit_title ?? "",
+      commit_message: pr.auto_merge.commit_message ?? "",
+    },
     active_lock_reason: null,
   };
   if (full) {
     const cmp = compare(repo, tips.base, tips.head);
     const files = cmp?.files ?? [];
+    const merger = pr.merged_by === null ? undefined : state.users.get(pr.merged_by.toLowerCase());
     Object.assign(out, {
-      merged: false,
-      mergeable: null,
-      rebaseable: null,
-      mergeable_state: "unknown",
-      merged_by: null,
+      merged: pr.merged_at !== null,
+      mergeable: mergeability?.mergeable ?? null,
+      rebaseable: mergeability?.mergeable ?? null,
+      mergeable_state: mergeability?.state ?? "unknown",
+      merged_by: merger ? renderSimpleUser(merger, links) : null,
       comments: 0,
       review_comments: 0,
       maintainer_can_modify: pr.maintainer_can_modify,
@@ -498,4 +582,212 @@ export function renderPull(repo: RepoRecord, pr: PullRecord, state: EmulatorStat
     });
   }
   return out;
+}
+
+/** The "git-ref" schema for a branch. */
+export function renderGitRef(repo: RepoRecord, branch: string, links: Links) {
+  const sha = repo.branches.get(branch);
+  if (sha === undefined) throw new Error(`emulator: no branch ${branch}`);
+  const ref = `refs/heads/${branch}`;
+  return {
+    ref,
+    node_id: `REF_${Buffer.from(`${repo.id}:${ref}`).toString("base64url")}`,
+    url: `${links.api}/repos/${repo.full_name}/git/${ref}`,
+    object: { type: "commit", sha, url: `${links.api}/repos/${repo.full_name}/git/commits/${sha}` },
+  };
+}
+
+/** The "git-commit" schema. */
+export function renderGitCommit(repo: RepoRecord, sha: string, links: Links) {
+  const commit = repo.commits.get(sha);
+  if (!commit) throw new Error(`emulator: no commit ${sha}`);
+  const api = `${links.api}/repos/${repo.full_name}/git`;
+  const tree = treeOf(repo, sha).sha;
+  return {
+    sha,
+    node_id: nodeId("C", repo.id) + sha.slice(0, 8),
+    url: `${api}/commits/${sha}`,
+    html_url: `${links.html}/${repo.full_name}/commit/${sha}`,
+    author: { ...commit.author },
+    committer: { ...(commit.committer ?? commit.author) },
+    message: commit.message,
+    tree: { sha: tree, url: `${api}/trees/${tree}` },
+    parents: commit.parents.map((parent) => ({ sha: parent, url: `${api}/commits/${parent}`, html_url: `${links.html}/${repo.full_name}/commit/${parent}` })),
+    verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
+  };
+}
+
+/** The "git-tree" schema, listing the top level as GitHub does without `recursive`. */
+export function renderGitTree(repo: RepoRecord, snapshot: Snapshot, links: Links) {
+  const api = `${links.api}/repos/${repo.full_name}/git`;
+  const sha = treeSha(snapshot);
+  const dirs = new Map<string, Map<string, string>>();
+  const entries: { path: string; mode: string; type: string; sha: string; size?: number; url: string }[] = [];
+  for (const [path, text] of [...snapshot].sort(([a], [b]) => a.localeCompare(b))) {
+    const slash = path.indexOf("/");
+    if (slash < 0) {
+      const blob = blobSha(text);
+      entries.push({ path, mode: "100644", type: "blob", sha: blob, size: Buffer.byteLength(text), url: `${api}/blobs/${blob}` });
+      continue;
+    }
+    const dir = path.slice(0, slash);
+    if (!dirs.has(dir)) dirs.set(dir, new Map());
+    dirs.get(dir)!.set(path.slice(slash + 1), text);
+  }
+  for (const [path, files] of dirs) {
+    const sub = treeSha(files);
+    if (!repo.trees.has(sub)) repo.trees.set(sub, files);
+    entries.push({ path, mode: "040000", type: "tree", sha: sub, url: `${api}/trees/${sub}` });
+  }
+  entries.sort((a, b) => a.path.localeCompare(b.path));
+  return { sha, url: `${api}/trees/${sha}`, truncated: false, tree: entries };
+}
+
+/** GitHub wraps base64 content at 60 characters. */
+const wrap = (base64: string) => (base64.match(/.{1,60}/g) ?? []).join("\n") + (base64.length > 0 ? "\n" : "");
+
+function contentLinks(repo: RepoRecord, path: string, ref: string, type: "file" | "dir", sha: string, links: Links) {
+  const encoded = path.split("/").map(encodeURIComponent).join("/");
+  const self = `${links.api}/repos/${repo.full_name}/contents/${encoded}?ref=${encodeURIComponent(ref)}`;
+  const git = `${links.api}/repos/${repo.full_name}/git/${type === "file" ? "blobs" : "trees"}/${sha}`;
+  const html = `${links.html}/${repo.full_name}/${type === "file" ? "blob" : "tree"}/${ref}/${encoded}`;
+  return { url: self, git_url: git, html_url: html, _links: { self, git, html } };
+}
+
+/** The "content-file" schema; `ref` is echoed as the caller spelled it. */
+export function renderContentFile(repo: RepoRecord, path: string, ref: string, text: string, links: Links) {
+  const sha = blobSha(text);
+  const bytes = Buffer.from(text, "utf8");
+  return {
+    type: "file",
+    encoding: "base64",
+    size: bytes.length,
+    name: path.split("/").at(-1)!,
+    path,
+    content: wrap(bytes.toString("base64")),
+    sha,
+    download_url: `https://raw.githubusercontent.com/${repo.full_name}/${ref}/${path}`,
+    ...contentLinks(repo, path, ref, "file", sha, links),
+  };
+}
+
+/** The "content-directory" schema: the entries directly under `dir` ("" = the root). */
+export function renderContentDirectory(repo: RepoRecord, dir: string, ref: string, snapshot: Snapshot, links: Links) {
+  const prefix = dir === "" ? "" : `${dir}/`;
+  const files = new Map<string, string>();
+  const dirs = new Map<string, Map<string, string>>();
+  for (const [path, text] of snapshot) {
+    if (!path.startsWith(prefix)) continue;
+    const rest = path.slice(prefix.length);
+    const slash = rest.indexOf("/");
+    if (slash < 0) files.set(rest, text);
+    else {
+      const name = rest.slice(0, slash);
+      if (!dirs.has(name)) dirs.set(name, new Map());
+      dirs.get(name)!.set(rest.slice(slash + 1), text);
+    }
+  }
+  const entries = [
+    ...[...files].map(([name, text]) => {
+      const sha = blobSha(text);
+      return { type: "file", size: Buffer.byteLength(text), name, path: prefix + name, sha, download_url: `https://raw.githubusercontent.com/${repo.full_name}/${ref}/${prefix}${name}`, ...contentLinks(repo, prefix + name, ref, "file", sha, links) };
+    }),
+    ...[...dirs].map(([name, sub]) => {
+      const sha = treeSha(sub);
+      return { type: "dir", size: 0, name, path: prefix + name, sha, download_url: null, ...contentLinks(repo, prefix + name, ref, "dir", sha, links) };
+    }),
+  ];
+  return entries.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** GitHub Actions, the app behind every emulated check run. */
+const ACTIONS_OWNER: UserRecord = { login: "github", id: 9919, node_id: "MDEyOk9yZ2FuaXphdGlvbjk5MTk=", type: "Organization", name: "GitHub", email: null, created_at: "2008-05-11T04:37:31Z" };
+
+/** The "check-run" schema. */
+export function renderCheckRun(repo: RepoRecord, run: CheckRunRecord, links: Links) {
+  const html = `${links.html}/${repo.full_name}/actions/runs/${run.id}/job/${run.id}`;
+  return {
+    id: run.id,
+    head_sha: run.head_sha,
+    node_id: run.node_id,
+    external_id: String(run.id),
+    url: `${links.api}/repos/${repo.full_name}/check-runs/${run.id}`,
+    html_url: html,
+    details_url: html,
+    status: run.status,
+    conclusion: run.conclusion,
+    started_at: run.started_at,
+    completed_at: run.completed_at,
+    output: { title: run.title, summary: run.title, text: null, annotations_count: 0, annotations_url: `${links.api}/repos/${repo.full_name}/check-runs/${run.id}/annotations` },
+    name: run.name,
+    check_suite: { id: run.id + 1_000_000 },
+    app: {
+      id: 15368,
+      slug: "github-actions",
+      node_id: "MDM6QXBwMTUzNjg=",
+      owner: renderSimpleUser(ACTIONS_OWNER, links),
+      name: "GitHub Actions",
+      description: "Automate your workflow from idea to production",
+      external_url: "https://help.github.com/en/actions",
+      html_url: "https://github.com/apps/github-actions",
+      created_at: "2018-07-30T09:30:17Z",
+      updated_at: "2019-12-10T19:04:12Z",
+      permissions: { checks: "write", contents: "write", metadata: "read", pull_requests: "write", statuses: "write" },
+      events: ["check_run", "pull_request", "push"],
+    },
+    pull_requests: repo.pulls
+      .filter((p) => p.state === "open" && pullTips(repo, p).head === run.head_sha)
+      .map((p) => ({
+        id: p.id,
+        number: p.number,
+        url: `${links.api}/repos/${repo.full_name}/pulls/${p.number}`,
+        head: { ref: p.head.ref, sha: pullTips(repo, p).head, repo: { id: repo.id, url: `${links.api}/repos/${repo.full_name}`, name: repo.name } },
+        base: { ref: p.base.ref, sha: pullTips(repo, p).base, repo: { id: repo.id, url: `${links.api}/repos/${repo.full_name}`, name: repo.name } },
+      })),
+  };
+}
+
+/** The "status" schema (POST statuses) and the items of a combined status. */
+export function renderStatus(repo: RepoRecord, status: StatusRecord, state: EmulatorState, links: Links) {
+  const creator = state.users.get(status.creator.toLowerCase());
+  return {
+    url: `${links.api}/repos/${repo.full_name}/statuses/${status.sha}`,
+    avatar_url: creator ? `https://avatars.githubusercontent.com/u/${creator.id}?v=4` : null,
+    id: status.id,
+    node_id: status.node_id,
+    state: status.state,
+    description: status.description,
+    target_url: status.target_url,
+    context: status.context,
+    created_at: status.created_at,
+    updated_at: status.updated_at,
+    creator: creator ? renderSimpleUser(creator, links) : null,
+  };
+}
+
+/** The latest status per context on a commit, newest first. */
+export function latestStatuses(repo: RepoRecord, sha: string): StatusRecord[] {
+  const latest = new Map<string, StatusRecord>();
+  for (const status of repo.statuses) if (status.sha === sha) latest.set(status.context, status);
+  return [...latest.values()].sort((a, b) => b.id - a.id);
+}
+
+/** The "combined-commit-status" schema: failure if any failed or errored, pending if any pending or none at all. */
+export function renderCombinedStatus(repo: RepoRecord, sha: string, state: EmulatorState, links: Links) {
+  const statuses = latestStatuses(repo, sha);
+  const combined = statuses.some((s) => s.state === "failure" || s.state === "error")
+    ? "failure"
+    : statuses.length === 0 || statuses.some((s) => s.state === "pending")
+      ? "pending"
+      : "success";
+  const owner = state.users.get(repo.owner.toLowerCase())!;
+  return {
+    state: combined,
+    statuses: statuses.map((s) => ({ ...renderStatus(repo, s, state, links), required: false })),
+    sha,
+    total_count: statuses.length,
+    repository: renderRepository(repo, owner, links, false),
+    commit_url: `${links.api}/repos/${repo.full_name}/commits/${sha}`,
+    url: `${links.api}/repos/${repo.full_name}/commits/${sha}/status`,
+  };
 }

@@ -1,28 +1,62 @@
 /**
- * A loopback emulator of the part of GitHub's REST API that pr-creator uses, for driving the unmodified
- * `@octokit/rest` client in tests:
+ * A loopback emulator of the part of GitHub's API that pr-creator uses, for driving the unmodified
+ * `@octokit/rest` client (REST and `octokit.graphql`) in tests:
  *
  *   const gh = await startGitHubEmulator();
  *   gh.seedRepo("acme/OrderService", { default_branch: "main", branches: { main: sha1 }, commits: { … } });
  *   const octokit = new Octokit({ auth: "test-token", baseUrl: gh.url });
  *
  * Routes (octokit method → HTTP): repos.get, repos.getBranch, repos.getCommit, repos.compareCommits (also
- * reached by compareCommitsWithBasehead), pulls.list / get / create / update / requestReviewers,
- * issues.addLabels, users.getByUsername. Any other path answers 404 like GitHub does.
+ * reached by compareCommitsWithBasehead), repos.getContent, repos.createCommitStatus,
+ * repos.getCombinedStatusForRef, checks.listForRef, git.getRef / createRef / updateRef / deleteRef,
+ * git.createTree, git.getCommit / createCommit, pulls.list / get / create / update / requestReviewers / merge,
+ * issues.addLabels, users.getByUsername, and POST /graphql (github-graphql.ts: documents validated against
+ * GitHub's schema; enablePullRequestAutoMerge, revertPullRequest and pull request reads). Any other path
+ * answers 404 like GitHub does.
+ *
+ * Files: a seeded file's `content` is its text after that commit; commits made through the git data API keep
+ * a tree (github-content.ts), so contents, trees and blob ids are real and a pushed commit's `files` are
+ * diffed with line counts and a patch.
+ *
+ * After a PR opens (github-merge.ts): each check given to setCi becomes a check run on the PR's head
+ * (in_progress, then success or failure after its delayMs, judged on the files the PR changes; again when the
+ * head moves through git.updateRef). pulls.get computes mergeable / mergeable_state (dirty on conflicting
+ * files, blocked by branch protection, unstable while a check is pending or failed, else clean); pulls.merge
+ * squashes or merges onto the base and answers GitHub's 405s and 409. Auto-merge, once enabled, merges with
+ * its method as soon as the PR is clean, also later; a failed check never merges it.
+ *
+ * Controls besides seedRepo / addUser / addTeam / inject: setCi(repo, checks), finishCi(), ciSettled(),
+ * protect(repo, branch, { requiredApprovals?, requiredChecks? }), approve(repo, prNumber, login),
+ * allowAutoMerge(repo, allowed), deleteBranchOnMerge(repo, enabled), fileAt(repo, branch, path),
+ * branchHead(repo, branch). close() and reset() cancel running CI.
  *
  * Behaviour copied from GitHub (see /work/shared/reference/forge-api-facts.md and the OpenAPI description in
  * @octokit/openapi): error bodies `{ message, documentation_url, status }` (422s add `errors`), the duplicate
  * PR and title/body length 422s, branch and "No commits between" 422s, per-repo PR numbers from 1, 401 "Bad
- * credentials", and rate-limit headers on every answer. Response objects carry every property the
+ * credentials", the git data API's 422 messages, the merge refusals of branch protection, GraphQL errors
+ * `{ data, errors: [{ type, path, locations, message }] }` with HTTP 200 (e.g. "Pull request Pull request is
+ * in clean status"), and rate-limit headers on every answer. Response objects carry every property the
  * description marks required (checked by test/emulators/github.test.ts against the dereferenced description).
  *
- * Simplifications: one token and one viewer (`login`, who authors every PR); no forks (a head `other:branch`
- * with another owner is an invalid head); a compare's `files` are folded from the seeded per-commit file
- * lists rather than diffed; PRs are never mergeable-computed (`mergeable: null`, "unknown").
+ * Simplifications: one token and one viewer (`login`, who authors every PR and every API commit); no forks (a
+ * head `other:branch` with another owner is an invalid head); only branch refs and blob tree entries; a
+ * compare's and a merge's `files` are folded from the per-commit file lists; files seeded without `content`
+ * have no text (getContent 404s, merges and CI do not see them); conflicts are per file, not per line;
+ * mergeability is computed on every read (GitHub answers null until its background job ran, as the emulator
+ * does in pulls.create's answer); rebase merges are not emulated; enabling auto-merge is refused only in
+ * clean status (GitHub also refuses "unstable status" when no required check is left to wait for); CI starts
+ * on PRs opened and heads moved through the API, not on state changed directly by a test.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { CiCheckSpec } from "./ci.js";
+import { checkRoutes } from "./github-checks.js";
+import { snapshotOf } from "./github-content.js";
+import { gitRoutes } from "./github-git.js";
 import { hasCycle, resolveRef, type SeedCommit } from "./github-graph.js";
+import { answerGraphQL } from "./github-graphql.js";
+import { DOCS, errorBody, invalidRequest, isObject, notFound, validationFailed, type Answer, type GitHubRoute } from "./github-http.js";
+import { createMergeEngine } from "./github-merge.js";
 import {
   compare,
   hex40,
@@ -46,22 +80,10 @@ import {
   type UserRecord,
 } from "./github-model.js";
 
+export type { CiCheckSpec } from "./ci.js";
 export type { FileStatus, GitIdentity, SeedCommit, SeedFile } from "./github-graph.js";
+export type { GitHubRoute } from "./github-http.js";
 export type { EmulatorState, LabelRecord, PullRecord, RepoRecord, TeamRecord, UserRecord } from "./github-model.js";
-
-/** Emulated routes, named after the octokit method that calls them. */
-export type GitHubRoute =
-  | "pulls.create"
-  | "pulls.list"
-  | "pulls.get"
-  | "pulls.update"
-  | "pulls.requestReviewers"
-  | "issues.addLabels"
-  | "repos.get"
-  | "repos.getBranch"
-  | "repos.getCommit"
-  | "repos.compareCommits"
-  | "users.getByUsername";
 
 export type FaultRoute = GitHubRoute | "*";
 
@@ -101,6 +123,10 @@ export interface RepoSeed {
   description?: string;
   /** Labels that exist before the test (addLabels creates missing ones with color "ededed"). */
   labels?: { name: string; color?: string; description?: string }[];
+  /** The "Allow auto-merge" setting. Default true (GitHub's own default is false). */
+  allow_auto_merge?: boolean;
+  /** The "Automatically delete head branches" setting. Default false, as on GitHub. */
+  delete_branch_on_merge?: boolean;
 }
 
 export interface GitHubEmulatorOptions {
@@ -128,7 +154,24 @@ export interface GitHubEmulator {
   requests: RequestLogEntry[];
   /** How many requests reached `route` (all requests without one). */
   calls(route?: FaultRoute): number;
-  /** Forgets repos, users, teams, PRs, faults, the request log and rate-limit use. */
+  /** CI for every PR of the repository opened (or whose head moves through the API) from now on; [] = none. */
+  setCi(fullName: string, checks: readonly CiCheckSpec[]): void;
+  /** Resolves once no CI check is running (auto-merges they trigger have happened by then). */
+  ciSettled(): Promise<void>;
+  /** Settles every running check now instead of after its delayMs, for tests that must not race CI. */
+  finishCi(): void;
+  /** Classic branch protection for merges into `branch`: approvals (not the author's) and checks that must pass. */
+  protect(fullName: string, branch: string, rule: { requiredApprovals?: number; requiredChecks?: string[] }): void;
+  /** An approving review on PR `prNumber` by `login` (added as a user when unknown). */
+  approve(fullName: string, prNumber: number, login: string): void;
+  /** The repository's "Allow auto-merge" setting (default true). */
+  allowAutoMerge(fullName: string, allowed: boolean): void;
+  /** The repository's "Automatically delete head branches" setting (default false). */
+  deleteBranchOnMerge(fullName: string, enabled: boolean): void;
+  /** A file's text at a branch's tip; undefined when absent or seeded without content. */
+  fileAt(fullName: string, branch: string, path: string): string | undefined;
+  branchHead(fullName: string, branch: string): string | undefined;
+  /** Forgets repos, users, teams, PRs, faults, running CI, the request log and rate-limit use. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -168,31 +211,11 @@ export const githubFaults = {
   },
 };
 
-const DOCS: Record<GitHubRoute, string> = {
-  "repos.get": "https://docs.github.com/rest/repos/repos#get-a-repository",
-  "repos.getBranch": "https://docs.github.com/rest/branches/branches#get-a-branch",
-  "repos.getCommit": "https://docs.github.com/rest/commits/commits#get-a-commit",
-  "repos.compareCommits": "https://docs.github.com/rest/commits/commits#compare-two-commits",
-  "pulls.list": "https://docs.github.com/rest/pulls/pulls#list-pull-requests",
-  "pulls.get": "https://docs.github.com/rest/pulls/pulls#get-a-pull-request",
-  "pulls.create": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
-  "pulls.update": "https://docs.github.com/rest/pulls/pulls#update-a-pull-request",
-  "pulls.requestReviewers": "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request",
-  "issues.addLabels": "https://docs.github.com/rest/issues/labels#add-labels-to-an-issue",
-  "users.getByUsername": "https://docs.github.com/rest/users/users#get-a-user",
-};
-
 /** GitHub's limits, counted in characters (code points), as Ruby's String#length does. */
 export const TITLE_MAX = 256;
 export const BODY_MAX = 65536;
 const LABEL_NAME_MAX = 50;
 const RATE_LIMIT = 5000;
-
-interface Answer {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
 
 interface Matched {
   route: GitHubRoute;
@@ -202,30 +225,24 @@ interface Matched {
   arg: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const chars = (s: string): number => [...s].length;
-
-function errorBody(message: string, documentationUrl: string, status: number, errors?: unknown[]): Answer {
-  const body: Record<string, unknown> = { message };
-  if (errors) body.errors = errors;
-  body.documentation_url = documentationUrl;
-  body.status = String(status);
-  return { status, body };
-}
-
-const notFound = (route: GitHubRoute, message = "Not Found"): Answer => errorBody(message, DOCS[route], 404);
-const validationFailed = (route: GitHubRoute, errors: unknown[]): Answer => errorBody("Validation Failed", DOCS[route], 422, errors);
-/** GitHub's answer when the body breaks the operation's JSON schema. */
-const invalidRequest = (route: GitHubRoute, detail: string): Answer => errorBody(`Invalid request.\n\n${detail}`, DOCS[route], 422);
 
 /** Maps method + path to a route; undefined for anything not emulated. */
 function match(method: string, segments: string[]): Matched | undefined {
   const [first, owner, repo, kind, ...rest] = segments;
   if (first === "users" && segments.length === 2 && method === "GET") return { route: "users.getByUsername", owner: "", repo: "", arg: owner! };
+  if (first === "graphql" && segments.length === 1 && method === "POST") return { route: "graphql", owner: "", repo: "", arg: "" };
   if (first !== "repos" || owner === undefined || repo === undefined) return undefined;
   const base = { owner, repo };
   if (kind === undefined) return method === "GET" ? { route: "repos.get", ...base, arg: "" } : undefined;
   const tail = rest.join("/");
+  if (kind === "contents" && method === "GET") return { route: "repos.getContent", ...base, arg: tail };
+  if (kind === "statuses" && rest.length === 1 && method === "POST") return { route: "repos.createCommitStatus", ...base, arg: tail };
+  if (kind === "git") return matchGit(method, rest, base);
+  if (kind === "commits" && rest.length === 2 && method === "GET") {
+    if (rest[1] === "status") return { route: "repos.getCombinedStatusForRef", ...base, arg: rest[0]! };
+    if (rest[1] === "check-runs") return { route: "checks.listForRef", ...base, arg: rest[0]! };
+  }
   if (method === "GET" && rest.length > 0) {
     if (kind === "branches") return { route: "repos.getBranch", ...base, arg: tail };
     if (kind === "commits") return { route: "repos.getCommit", ...base, arg: tail };
@@ -239,10 +256,25 @@ function match(method: string, segments: string[]): Matched | undefined {
     if (rest.length === 1 && method === "GET") return { route: "pulls.get", ...base, arg: number };
     if (rest.length === 1 && method === "PATCH") return { route: "pulls.update", ...base, arg: number };
     if (rest.length === 2 && sub === "requested_reviewers" && method === "POST") return { route: "pulls.requestReviewers", ...base, arg: number };
+    if (rest.length === 2 && sub === "merge" && method === "PUT") return { route: "pulls.merge", ...base, arg: number };
   }
   if (kind === "issues" && rest.length === 2 && rest[1] === "labels" && method === "POST" && /^\d+$/.test(rest[0]!)) {
     return { route: "issues.addLabels", ...base, arg: rest[0]! };
   }
+  return undefined;
+}
+
+/** Routes under /repos/{owner}/{repo}/git/. */
+function matchGit(method: string, rest: string[], base: { owner: string; repo: string }): Matched | undefined {
+  const [kind, ...more] = rest;
+  const arg = more.join("/");
+  if (kind === "ref" && more.length > 0 && method === "GET") return { route: "git.getRef", ...base, arg };
+  if (kind === "refs" && more.length === 0 && method === "POST") return { route: "git.createRef", ...base, arg };
+  if (kind === "refs" && more.length > 0 && method === "PATCH") return { route: "git.updateRef", ...base, arg };
+  if (kind === "refs" && more.length > 0 && method === "DELETE") return { route: "git.deleteRef", ...base, arg };
+  if (kind === "trees" && more.length === 0 && method === "POST") return { route: "git.createTree", ...base, arg };
+  if (kind === "commits" && more.length === 0 && method === "POST") return { route: "git.createCommit", ...base, arg };
+  if (kind === "commits" && more.length === 1 && method === "GET") return { route: "git.getCommit", ...base, arg };
   return undefined;
 }
 
@@ -254,12 +286,31 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   const requests: RequestLogEntry[] = [];
   const faults: { route: FaultRoute; fault: Fault; left: number }[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  /** CI timers, kept apart so that reset() cancels them without cutting requests in flight. */
+  const ciTimers = new Map<NodeJS.Timeout, () => void>();
   let links: Links = { api: "", html: "https://github.com" };
   let used = 0;
   let windowStart = Math.floor(Date.now() / 1000);
   let requestSeq = 0;
 
   const newId = () => state.nextId++;
+  const engine = createMergeEngine({
+    state,
+    newId,
+    schedule(ms, run) {
+      const timer = setTimeout(() => {
+        ciTimers.delete(timer);
+        run();
+      }, ms);
+      ciTimers.set(timer, run);
+    },
+  });
+  const extraRoutes = { ...gitRoutes({ state, engine, links: () => links }), ...checkRoutes({ state, engine, newId, links: () => links }) };
+  const stopCi = () => {
+    for (const timer of ciTimers.keys()) clearTimeout(timer);
+    ciTimers.clear();
+    engine.clear();
+  };
 
   const addUser: GitHubEmulator["addUser"] = (login, profile = {}) => {
     const existing = state.users.get(login.toLowerCase());
@@ -283,6 +334,12 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     return user;
   };
 
+  const repoNamed = (fullName: string): RepoRecord => {
+    const repo = state.repos.get(key(fullName));
+    if (!repo) throw new Error(`emulator: no repository ${fullName}`);
+    return repo;
+  };
+
   const ensureOrg = (login: string) => state.users.get(login.toLowerCase()) ?? addUser(login, { type: "Organization" });
 
   const seedRepo: GitHubEmulator["seedRepo"] = (fullName, seed) => {
@@ -291,6 +348,9 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     const commits = new Map(Object.entries(seed.commits));
     for (const [sha, commit] of commits) {
       for (const parent of commit.parents) if (!commits.has(parent)) throw new Error(`seedRepo ${fullName}: commit ${sha} has unseeded parent ${parent}`);
+      for (const file of commit.files) {
+        if (file.status === "removed" && file.content !== undefined) throw new Error(`seedRepo ${fullName}: commit ${sha} removes ${file.filename} but gives it content`);
+      }
     }
     if (hasCycle(commits)) throw new Error(`seedRepo ${fullName}: the parent graph has a cycle`);
     const branches = new Map(Object.entries(seed.branches));
@@ -321,6 +381,13 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       pulls: [],
       created_at: "2020-01-01T00:00:00Z",
       pushed_at: dates.length > 0 ? timestamp(new Date(Math.max(...dates))) : "2020-01-01T00:00:00Z",
+      trees: new Map(),
+      checkRuns: [],
+      statuses: [],
+      ci: [],
+      protection: new Map(),
+      allow_auto_merge: seed.allow_auto_merge ?? true,
+      delete_branch_on_merge: seed.delete_branch_on_merge ?? false,
     };
     state.repos.set(key(fullName), repo);
     return repo;
@@ -336,6 +403,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   };
 
   const reset = () => {
+    stopCi();
     state.repos.clear();
     state.users.clear();
     state.teams.clear();
@@ -402,7 +470,6 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
 
   const findRepo = (m: Matched) => state.repos.get(key(m.owner, m.repo));
   const findPull = (repo: RepoRecord, number: string) => repo.pulls[Number(number) - 1];
-  const viewer = () => state.users.get(viewerLogin.toLowerCase())!;
 
   /** Type checks for string/boolean body fields, as GitHub's schema validation reports them. */
   const checkTypes = (route: GitHubRoute, body: Record<string, unknown>, strings: string[], booleans: string[], nullable: string[] = []): Answer | undefined => {
@@ -455,35 +522,12 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     errors.push(...lengthErrors(title, body.body));
     if (errors.length > 0) return validationFailed(route, errors);
     if (duplicateOf(repo, headRef, baseRef)) return duplicateAnswer(route, repo, headRef);
-    const headSha = repo.branches.get(headRef)!;
-    const baseSha = repo.branches.get(baseRef)!;
-    const cmp = compare(repo, baseSha, headSha);
+    const cmp = compare(repo, repo.branches.get(baseRef)!, repo.branches.get(headRef)!);
     if (!cmp) {
       return validationFailed(route, [{ resource: "PullRequest", code: "custom", message: `The ${repo.owner}:${headRef} branch has no history in common with ${repo.owner}:${baseRef}` }]);
     }
     if (cmp.ahead.length === 0) return validationFailed(route, [{ resource: "PullRequest", code: "custom", message: `No commits between ${baseRef} and ${headSpelled}` }]);
-    const id = newId();
-    const now = timestamp();
-    const pr: PullRecord = {
-      number: repo.pulls.length + 1,
-      id,
-      node_id: nodeId("PR", id),
-      title,
-      body: typeof body.body === "string" ? body.body : null,
-      state: "open",
-      draft: body.draft === true,
-      head: { ref: headRef, sha: headSha },
-      base: { ref: baseRef, sha: baseSha },
-      user: viewer().login,
-      labels: [],
-      requested_reviewers: [],
-      requested_teams: [],
-      created_at: now,
-      updated_at: now,
-      closed_at: null,
-      maintainer_can_modify: false,
-    };
-    repo.pulls.push(pr);
+    const pr = engine.open(repo, { head: headRef, base: baseRef, title, body: typeof body.body === "string" ? body.body : null, draft: body.draft === true });
     return { status: 201, body: renderPull(repo, pr, state, links, true), headers: { location: `${links.api}/repos/${repo.full_name}/pulls/${pr.number}` } };
   };
 
@@ -516,7 +560,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       pr.closed_at = nextState === "closed" ? timestamp() : null;
     }
     pr.updated_at = timestamp();
-    return { status: 200, body: renderPull(repo, pr, state, links, true) };
+    return { status: 200, body: renderPull(repo, pr, state, links, true, engine.mergeability(repo, pr)) };
   };
 
   const requestReviewers = (m: Matched, repo: RepoRecord, pr: PullRecord, body: unknown): Answer => {
@@ -640,13 +684,16 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     return { status: 200, body: renderComparison(repo, spelled, { base: base.sha, head: head.sha }, cmp, state, links) };
   };
 
-  const handle = (m: Matched, query: URLSearchParams, path: string, body: unknown): Answer => {
+  const handle = (m: Matched, query: URLSearchParams, path: string, body: unknown): Answer | Promise<Answer> => {
+    if (m.route === "graphql") return answerGraphQL(body, { state, engine, links });
     if (m.route === "users.getByUsername") {
       const user = state.users.get(m.arg.toLowerCase());
       return user ? { status: 200, body: renderPublicUser(user, links) } : notFound(m.route);
     }
     const repo = findRepo(m);
     if (!repo) return notFound(m.route);
+    const extra = extraRoutes[m.route];
+    if (extra) return extra(repo, m.arg, query, body);
     switch (m.route) {
       case "repos.get":
         return { status: 200, body: renderRepository(repo, state.users.get(repo.owner.toLowerCase())!, links, true) };
@@ -666,7 +713,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       default: {
         const pr = findPull(repo, m.arg);
         if (!pr) return notFound(m.route);
-        if (m.route === "pulls.get") return { status: 200, body: renderPull(repo, pr, state, links, true) };
+        if (m.route === "pulls.get") return { status: 200, body: renderPull(repo, pr, state, links, true, engine.mergeability(repo, pr)) };
         if (m.route === "pulls.update") return updatePull(m, repo, pr, body);
         if (m.route === "pulls.requestReviewers") return requestReviewers(m, repo, pr, body);
         return addLabels(m, repo, pr, body);
@@ -728,7 +775,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     }
     if (!matched) return send(res, entry, errorBody("Not Found", "https://docs.github.com/rest", 404));
     if (badJson) return send(res, entry, errorBody("Problems parsing JSON", DOCS[matched.route], 400));
-    send(res, entry, handle(matched, url.searchParams, url.pathname, body));
+    send(res, entry, await handle(matched, url.searchParams, url.pathname, body));
   };
 
   const server = createServer((req, res) => {
@@ -762,9 +809,50 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     },
     requests,
     calls: (route) => requests.filter((r) => route === undefined || route === "*" || r.route === route).length,
+    setCi(fullName, checks) {
+      repoNamed(fullName).ci = [...checks];
+    },
+    ciSettled: () => engine.settled(),
+    finishCi() {
+      const due = [...ciTimers];
+      ciTimers.clear();
+      for (const [timer, run] of due) {
+        clearTimeout(timer);
+        run();
+      }
+    },
+    protect(fullName, branch, rule) {
+      const repo = repoNamed(fullName);
+      if (!repo.branches.has(branch)) throw new Error(`protect: ${fullName} has no branch ${branch}`);
+      repo.protection.set(branch, { requiredApprovals: rule.requiredApprovals ?? 0, requiredChecks: [...(rule.requiredChecks ?? [])] });
+      engine.sweep(repo);
+    },
+    approve(fullName, prNumber, login) {
+      const repo = repoNamed(fullName);
+      const pr = repo.pulls[prNumber - 1];
+      if (!pr) throw new Error(`approve: ${fullName} has no pull request #${prNumber}`);
+      if (login.toLowerCase() === pr.user.toLowerCase()) throw new Error("approve: GitHub does not let authors approve their own pull requests");
+      if (!state.users.has(login.toLowerCase())) addUser(login);
+      if (!pr.approvals.some((l) => l.toLowerCase() === login.toLowerCase())) pr.approvals.push(login);
+      engine.sweep(repo);
+    },
+    allowAutoMerge(fullName, allowed) {
+      repoNamed(fullName).allow_auto_merge = allowed;
+    },
+    deleteBranchOnMerge(fullName, enabled) {
+      repoNamed(fullName).delete_branch_on_merge = enabled;
+    },
+    fileAt(fullName, branch, path) {
+      const repo = repoNamed(fullName);
+      const sha = repo.branches.get(branch);
+      if (sha === undefined) throw new Error(`fileAt: ${fullName} has no branch ${branch}`);
+      return snapshotOf(repo, sha).get(path);
+    },
+    branchHead: (fullName, branch) => repoNamed(fullName).branches.get(branch),
     reset,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        stopCi();
         for (const timer of timers) clearTimeout(timer);
         timers.clear();
         server.close((error) => (error ? reject(error) : resolve()));

@@ -1,0 +1,59 @@
+import { parseRetryAfter, type CallFailure } from "./retry.js";
+
+/** The parts of @octokit/request's RequestError (and of plugin-throttling's GraphQL rate-limit error) we read. */
+export interface OctokitError {
+  status?: number;
+  message?: string;
+  name?: string;
+  response?: {
+    headers?: Record<string, string | undefined>;
+    data?: { message?: string; errors?: { message?: string; field?: string; code?: string; type?: string }[] };
+  };
+}
+
+/** One entry of a GraphQL answer's `errors`. */
+export interface GraphQLErrorEntry {
+  type?: string;
+  message: string;
+  path?: (string | number)[];
+}
+
+/**
+ * Rate limits arrive as 403 or 429: both become "429" for the retry policy, waiting for Retry-After or
+ * the x-ratelimit-reset time. A request without a response (reset, timeout) is a network failure.
+ */
+export function classifyGitHubError(error: unknown): CallFailure {
+  const e = (error ?? {}) as OctokitError;
+  if (typeof e.status !== "number" || !e.response) return { network: e.name === "AbortError" || e.name === "TimeoutError" ? "TIMEOUT" : "ECONNRESET" };
+  const headers = e.response.headers ?? {};
+  const after = parseRetryAfter(headers["retry-after"]);
+  const exhausted = headers["x-ratelimit-remaining"] === "0" && headers["x-ratelimit-reset"] ? Math.max(0, Number(headers["x-ratelimit-reset"]) * 1000 - Date.now()) : undefined;
+  const secondary = /secondary rate limit/i.test(e.response.data?.message ?? e.message ?? "");
+  const limited = e.status === 429 || (e.status === 403 && (secondary || exhausted !== undefined));
+  return { status: limited ? 429 : e.status, retryAfterMs: after ?? exhausted ?? (secondary ? 60_000 : undefined) };
+}
+
+/** The server's own words for a failed call: its message and every `errors[]` detail. */
+export function serverMessage(error: unknown): string {
+  const data = (error as OctokitError).response?.data;
+  const details = (data?.errors ?? []).map((x) => x.message ?? [x.field, x.code].filter(Boolean).join(" ")).filter(Boolean);
+  return [data?.message ?? (error as Error).message, ...details].filter(Boolean).join(": ");
+}
+
+/**
+ * The `errors` of a GraphQL answer that came back with HTTP 200: @octokit/graphql throws them as a
+ * GraphqlResponseError, plugin-throttling as an error carrying the response. Undefined for any other failure.
+ */
+export function graphQLErrors(error: unknown): GraphQLErrorEntry[] | undefined {
+  const e = error as { name?: string; errors?: GraphQLErrorEntry[]; response?: { status?: number; data?: { errors?: GraphQLErrorEntry[] } } };
+  if (e?.name === "GraphqlResponseError" && Array.isArray(e.errors)) return e.errors;
+  if (e?.response?.status === 200 && Array.isArray(e.response.data?.errors)) return e.response.data.errors;
+  return undefined;
+}
+
+/** GraphQL's primary rate limit (type RATE_LIMITED, HTTP 200) in the shape classifyGitHubError reads as a 429. */
+export function graphQLRateLimit(error: unknown, errors: readonly GraphQLErrorEntry[]): Error & OctokitError {
+  const e = error as { headers?: Record<string, string | undefined>; response?: { headers?: Record<string, string | undefined> } };
+  const message = errors.find((x) => x.type === "RATE_LIMITED")?.message ?? "API rate limit exceeded";
+  return Object.assign(new Error(message), { name: "GraphQLRateLimit", status: 429, response: { headers: e.headers ?? e.response?.headers ?? {}, data: { message } } });
+}
