@@ -22,6 +22,8 @@ export function factsOf(state: AgentStateType): PrFacts {
             impact: cr.context.impact,
             namespace: cr.context.namespace ?? null,
             runbook_url: cr.context.runbook_url ?? null,
+            yaml_checked: state.change_yaml?.checked ?? 0,
+            yaml_invalid: state.change_yaml?.invalid ?? [],
           },
         }
       : {}),

@@ -17,7 +17,15 @@ const HINTS: Partial<Record<FailureReason, string>> = {
   internal_error: "This is a bug in pr-creator; run again with --debug and report the output.",
 };
 
+const OUTAGE =
+  "The forge kept failing after every retry: send the event again once it recovers (re-runs are safe: they update the same PR, never open a second one), or open the PR by hand.";
+
+/** Server errors, rate limits and unreachable forges are outages: the fallback is a later re-run or a person. */
+function isOutage(reason: FailureReason): boolean {
+  return reason === "forge_unreachable" || /^(azure_devops|github)_(5\d\d|429)$/.test(reason);
+}
+
 export function withHint(reason: FailureReason, message: string): string {
-  const hint = HINTS[reason];
+  const hint = HINTS[reason] ?? (isOutage(reason) ? OUTAGE : undefined);
   return hint ? `${message} ${hint}` : message;
 }

@@ -69,6 +69,8 @@ export const AgentState = Annotation.Root({
   change_request: last<ChangeRequested | null>(null),
   /** The branch a change request is committed to (agent-sre/<type>-<id>). */
   change_branch: last<string | null>(null),
+  /** Edited YAML files parsed after the edit, and those that did not parse. */
+  change_yaml: last<{ checked: number; invalid: string[] } | null>(null),
   target_branch: last<string | null>(null),
   changes: last<ChangeSet | null>(null),
   trace: last<TraceRecord | null>(null),

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { diffLines } from "diff";
+import { parseAllDocuments } from "yaml";
 import type { ChangedFile, ChangeSet, CommitInfo } from "../domain/commit.js";
 import { PrCreatorError } from "../domain/errors.js";
 import type { ChangeRequested, FileEdit } from "../domain/events.js";
@@ -114,4 +115,11 @@ export function changeTrace(event: ChangeRequested): TraceRecord {
     linked_files: event.edits.map((e) => e.path),
     scope_paths: [],
   };
+}
+
+/** Parses every edited YAML file as it will be committed: a check the PR reports before CI runs. */
+export function checkYaml(files: readonly EditedFile[]): { checked: number; invalid: string[] } {
+  const yaml = files.filter((f) => f.after !== null && f.before !== f.after && /\.ya?ml$/i.test(f.path));
+  const invalid = yaml.filter((f) => parseAllDocuments(f.after!).some((doc) => "errors" in doc && doc.errors.length > 0)).map((f) => f.path);
+  return { checked: yaml.length, invalid };
 }

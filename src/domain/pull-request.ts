@@ -37,6 +37,9 @@ export interface ChangeContext {
   impact: string;
   namespace: string | null;
   runbook_url: string | null;
+  /** Edited YAML files that were parsed after the edit, and those that did not parse. */
+  yaml_checked: number;
+  yaml_invalid: string[];
 }
 
 /** Everything known before drafting: the input the drafter, the renderer and the gate all share. */

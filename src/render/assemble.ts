@@ -49,6 +49,13 @@ export function renderLinkedCommits(commits: readonly CommitInfo[], shown: numbe
 export function computeChecklist(facts: PrFacts, policy: Policy): ChecklistItem[] {
   const { trace, changes } = facts;
   const lines = changes.additions + changes.deletions;
+  const yaml = facts.change && facts.change.yaml_checked > 0
+    ? [
+        facts.change.yaml_invalid.length === 0
+          ? { label: `Edited YAML files parse (${facts.change.yaml_checked} checked)`, done: true }
+          : { label: `Edited YAML files parse (${facts.change.yaml_invalid.length} of ${facts.change.yaml_checked} do not: ${facts.change.yaml_invalid.join(", ")})`, done: false },
+      ]
+    : [];
   return [
     { label: `Trace metadata attached (${trace.trace_id}, scope ${trace.component_scope})`, done: true },
     { label: `Blueprint linked (${trace.blueprint_id})`, done: true },
@@ -57,6 +64,7 @@ export function computeChecklist(facts: PrFacts, policy: Policy): ChecklistItem[
     changes.line_counts === "unavailable"
       ? { label: "Change size checked (line counts unavailable from the commit source)", done: false }
       : { label: `Change size within policy (${lines} of ${policy.limits.max_changed_lines} lines)`, done: lines <= policy.limits.max_changed_lines },
+    ...yaml,
   ];
 }
 

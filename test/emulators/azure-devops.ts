@@ -154,6 +154,8 @@ export interface AzureEmulator {
   inject(route: FaultRoute, fault: Fault, times?: number): void;
   /** Injected fault uses not yet consumed. */
   pendingFaults(): number;
+  /** Drops every fault not yet used (the service "recovers"). */
+  clearFaults(): void;
   /** Every request, discovery included, in arrival order. */
   requests: RequestLog[];
   /** Non-discovery calls of `route`; without a route (or "*"), all non-discovery calls. */
@@ -494,6 +496,9 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
       faults.push({ route, fault, remaining: times });
     },
     pendingFaults: () => faults.reduce((n, f) => n + f.remaining, 0),
+    clearFaults: () => {
+      faults = [];
+    },
     requests,
     calls(route) {
       return requests.filter((r) => isApiCall(r) && (route === undefined || route === "*" || r.route === route)).length;

@@ -150,6 +150,8 @@ export interface GitHubEmulator {
   addTeam(org: string, slug: string, members?: string[]): TeamRecord;
   /** Applies `fault` to the next `times` requests matching `route` ("*" = any), in injection order. */
   inject(route: FaultRoute, fault: Fault, times?: number): void;
+  /** Drops every fault not yet used (the service "recovers"). */
+  clearFaults(): void;
   /** Every request, in arrival order. */
   requests: RequestLogEntry[];
   /** How many requests reached `route` (all requests without one). */
@@ -806,6 +808,9 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     addTeam,
     inject(route, fault, times = 1) {
       if (times > 0) faults.push({ route, fault, left: times });
+    },
+    clearFaults() {
+      faults.splice(0);
     },
     requests,
     calls: (route) => requests.filter((r) => route === undefined || route === "*" || r.route === route).length,

@@ -1,4 +1,4 @@
-import { applyEdits, changeCommitMessage, changeId, changeSetFromEdits, changeTrace, changeTraceId, previewHash, type EditedFile } from "../../changes/apply-edits.js";
+import { applyEdits, checkYaml, changeCommitMessage, changeId, changeSetFromEdits, changeTrace, changeTraceId, previewHash, type EditedFile } from "../../changes/apply-edits.js";
 import type { CommitInfo } from "../../domain/commit.js";
 import { PrCreatorError } from "../../domain/errors.js";
 import type { ChangeRequested, CommitCompleted } from "../../domain/events.js";
@@ -70,6 +70,6 @@ export function makeApplyChange(deps: AgentDeps) {
       ...(cr.trace || !cr.trace_id ? { trace } : {}),
     };
     const warnings = forge ? [] : [`Preview: nothing was committed; ${branch} and commit ${commit.short_hash} are what a forge run would create.`];
-    return { event, changes: changeSetFromEdits(edited, commit), warnings };
+    return { event, changes: changeSetFromEdits(edited, commit), change_yaml: checkYaml(edited), warnings };
   };
 }

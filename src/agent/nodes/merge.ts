@@ -56,7 +56,8 @@ export function makeMerge(deps: AgentDeps) {
           commit_title: pr.title,
           commit_message: `${event.trace_id}: squash of ${pr.source_branch} into ${pr.target_branch}`,
         });
-        metrics.autoMerge(done);
+        // A merge the watch below sees is counted there, once.
+        if (done === "enabled" || !deps.watch) metrics.autoMerge(done);
         if (!deps.watch) {
           return { merge_outcome: outcome(done, done === "merged" ? "Merged: every check had passed." : "Auto-merge is on: the forge merges the PR once every check passes.") };
         }
