@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAgent, type Agent } from "../../src/agent/create-agent.js";
-import type { ChangeRequested, LifecycleEvent, PullRequestMerged } from "../../src/domain/events.js";
+import type { ChangeRequested, LifecycleEvent } from "../../src/domain/events.js";
 import { PolicySchema } from "../../src/domain/policy.js";
 import { followPullRequest } from "../../src/merge/follow.js";
 import { createLedger, type Ledger } from "../../src/merge/ledger.js";
