@@ -52,6 +52,11 @@ function riskIn(description: string): "low" | "medium" | "high" | null {
   return m ? (m[1] as "low" | "medium" | "high") : null;
 }
 
+/** Whether the agent set the PR to merge itself: its body says so (GitHub clears auto_merge once merged). */
+function autoIn(description: string): boolean {
+  return /Risk level: \*\*\w+\*\*\. [^\n]*merges itself/.test(description.replace(/\n(?!\n)/g, " "));
+}
+
 const WATCH_EXIT: Record<FollowResult["outcome"], number> = { merged: EXIT.ok, blocked: EXIT.failed, closed: EXIT.failed, timeout: EXIT.awaitingApproval };
 
 /** `pr-creator watch <pr>`: follows checks and merge to the end with a live status line; records CI and merge times. */
@@ -77,7 +82,7 @@ export async function watchCommand(id: string, opts: WatchOptions, io: Io & { li
     const traceId = tag ? (tag.startsWith(agent.policy.title.trace_id_prefix) ? tag : `${agent.policy.title.trace_id_prefix}${tag}`) : `pr-${prId}`;
     const tracked = await trackFollow(
       { ledger: agent.ledger, emit: agent.emit, now: () => new Date() },
-      { repo: opts.repo, trace_id: traceId, pr_id: prId, branch: followed.pr.source_branch, issue_id: null, risk: riskIn(followed.pr.description), auto: followed.pr.auto_merge },
+      { repo: opts.repo, trace_id: traceId, pr_id: prId, branch: followed.pr.source_branch, issue_id: null, risk: riskIn(followed.pr.description), auto: followed.pr.auto_merge || autoIn(followed.pr.description) },
       followed,
     );
     for (const w of tracked.warnings) io.stderr(`warning: ${w}\n`);
@@ -141,7 +146,8 @@ export async function rollbackCommand(opts: RollbackOptions, io: Io): Promise<nu
     if (!(error instanceof PrCreatorError)) throw error;
     if (opts.json) io.stdout(`${JSON.stringify({ status: "failed", reason: error.reason, message: error.paragraph }, null, 2)}\n`);
     else io.stderr(`✖ Rollback failed: ${error.reason}\n\n${error.paragraph}\n`);
-    return isRejection(error.reason) ? EXIT.rejected : EXIT.failed;
+    // Asking to roll back something that cannot be (not merged, unknown) is the caller's mistake, like bad input.
+    return isRejection(error.reason) || error.reason === "invalid_request" ? EXIT.rejected : EXIT.failed;
   }
   if (opts.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   else io.stdout(`✔ ${result.message}${result.revert ? `\n  Revert PR  ${result.revert.url}` : ""}\n  Original   ${result.original.url}\n`);
