@@ -80,10 +80,15 @@ export function threadIdFor(input: unknown): string {
   const read = (key: string) => (typeof input === "object" && input !== null ? (input as Record<string, unknown>)[key] : undefined);
   const trace = read("trace_id");
   const commit = read("commit_hash");
-  if (typeof trace === "string" && typeof commit === "string") {
-    const safe = `${trace}@${commit}`.replace(/[^\w@.-]/g, "_");
+  const bounded = (text: string) => {
+    const safe = text.replace(/[^\w@.-]/g, "_");
     return safe.length <= 120 ? safe : `${safe.slice(0, 100)}-${createHash("sha256").update(safe).digest("hex").slice(0, 16)}`;
-  }
+  };
+  if (typeof trace === "string" && typeof commit === "string") return bounded(`${trace}@${commit}`);
+  // A change request has no commit yet: its type and id name it.
+  const type = read("change_type");
+  const id = read("change_id") ?? read("issue_id");
+  if (read("event") === "ChangeRequested" && typeof type === "string" && typeof id === "string") return bounded(`change@${type}-${id}`);
   return `run-${crypto.randomUUID()}`;
 }
 
