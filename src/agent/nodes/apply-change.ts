@@ -25,6 +25,17 @@ async function readBase(deps: AgentDeps, cr: ChangeRequested): Promise<Map<strin
   return new Map(cr.edits.map((e, i) => [e.path, texts[i]!]));
 }
 
+/** Says where the base files were read, so "the file does not exist" points at the right place. */
+function withSource<T>(deps: AgentDeps, cr: ChangeRequested, apply: () => T): T {
+  try {
+    return apply();
+  } catch (error) {
+    if (!(error instanceof PrCreatorError) || error.reason !== "edit_not_applicable") throw error;
+    const where = deps.forge ? `${cr.repo} on ${deps.forge.kind}` : "the local clone (--repo-path, default the working directory)";
+    throw new PrCreatorError("edit_not_applicable", `${error.message.replace(/\.$/, "")} (${cr.base_branch} was read from ${where}).`);
+  }
+}
+
 /**
  * Turns a change request into a commit: applies the edits to the base branch's files, commits them on
  * `agent-sre/<type>-<id>` through the forge (a preview commits nothing), and hands the rest of the flow a
@@ -34,7 +45,8 @@ export function makeApplyChange(deps: AgentDeps) {
   return async function applyChange(state: AgentStateType): Promise<AgentUpdate> {
     const cr = state.change_request!;
     const branch = state.change_branch!;
-    const edited: EditedFile[] = applyEdits(cr.edits, await readBase(deps, cr));
+    const before = await readBase(deps, cr);
+    const edited: EditedFile[] = withSource(deps, cr, () => applyEdits(cr.edits, before));
     if (edited.every((f) => f.before === f.after)) {
       throw new PrCreatorError("no_changes", `Every edit of change ${changeId(cr)} is already on ${cr.base_branch}; there is nothing to change.`, {
         hint: "The remediation may have been applied already; check the base branch.",
