@@ -10,6 +10,16 @@ export const DEFAULT_TARGETS: Record<string, string> = { "feature/": "dev", "bug
 
 const level = z.enum(["low", "medium", "high"]);
 
+const webhookSchema = z.strictObject({
+  url: z.url(),
+  /** Environment variable holding the HMAC secret (never the secret itself: secrets stay out of files). */
+  secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name").optional(),
+  /** Which lifecycle events to send; all when left out. */
+  events: z.array(z.string().min(1)).optional(),
+  timeout_ms: z.number().int().min(100).max(120_000).default(5000),
+  max_attempts: z.number().int().min(1).max(10).default(4),
+});
+
 /** The seed's change types (WORKFLOW-005 `_assess_risk`). */
 export const DEFAULT_CHANGE_TYPE_RISK: Record<string, "low" | "medium" | "high"> = {
   "pvc-size": "low",
@@ -301,6 +311,40 @@ export const PolicySchema = z
       .strictObject({
         /** Append every lifecycle event as one JSON line to this file. */
         jsonl_file: z.string().min(1).optional(),
+        /** Print every lifecycle event as one JSON line on stdout (the CLI leaves stdout to --json output then). */
+        stdout: z.boolean().default(false),
+        /** HTTP POST of each event, signed with HMAC-SHA256 when a secret is named. */
+        webhooks: z.array(webhookSchema).default([]),
+        /** Where failures go for people (the seed's HumanOpsAgent): PullRequestFailed and PullRequestMergeBlocked. */
+        failure_webhook: webhookSchema.omit({ events: true }).optional(),
+        /** Keep events no sink accepted in the state file and send them again on the next run. */
+        outbox: z.boolean().default(true),
+      })
+      .prefault({}),
+    telemetry: z
+      .strictObject({
+        /** OpenTelemetry service.name. Spans go out by OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+        service_name: z.string().min(1).default("pr-creator"),
+      })
+      .prefault({}),
+    logging: z
+      .strictObject({
+        /** One JSON line per run at info; node-by-node lines at debug (the CLI's --verbose). Env PR_CREATOR_LOG_LEVEL wins. */
+        level: z.enum(["silent", "error", "warn", "info", "debug"]).default("info"),
+      })
+      .prefault({}),
+    server: z
+      .strictObject({
+        host: z.string().min(1).default("127.0.0.1"),
+        port: z.number().int().min(0).max(65_535).default(8080),
+        /** Bearer token for every route but health checks comes from this environment variable; unset = no auth (loopback only). */
+        token_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name").default("PR_CREATOR_API_TOKEN"),
+        max_body_bytes: z.number().int().min(1024).max(50_000_000).default(1_000_000),
+        /** Runs at once; more wait in a queue of max_queued, beyond which requests get 429 with Retry-After. */
+        max_concurrent_runs: z.number().int().min(1).max(1000).default(8),
+        max_queued: z.number().int().min(0).max(100_000).default(200),
+        /** On shutdown, how long in-flight runs may take to finish. */
+        drain_timeout_ms: z.number().int().min(0).max(600_000).default(30_000),
       })
       .prefault({}),
   })

@@ -69,7 +69,7 @@ describe("PolicySchema defaults", () => {
     expect(p.risk.change_types["pvc-size"]).toBe("low");
     expect(p.retry_policy).toEqual({ max_attempts: 3, backoff: "exponential", base_delay_ms: 1000, retryable_status_codes: [429, 500, 502, 503] });
     expect(p.trace_registry).toBeUndefined();
-    expect(p.events).toEqual({});
+    expect(p.events).toEqual({ stdout: false, webhooks: [], outbox: true });
   });
 
   it("the default required sections and types are the seed's", () => {
