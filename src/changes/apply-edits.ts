@@ -100,12 +100,11 @@ export function previewHash(files: readonly EditedFile[], base: string): string 
 
 /**
  * The trace of a change request: the registry's or the event's record when there is one, else one built
- * from the request itself (scope = the namespace, else the first directory of the edits).
+ * from the request itself (scope = the namespace, else the innermost folder every edit shares).
  */
 export function changeTrace(event: ChangeRequested): TraceRecord {
   if (event.trace) return event.trace;
-  const firstDir = event.edits[0]!.path.split("/").filter(Boolean)[0] ?? "infrastructure";
-  const scope = event.component_scope ?? event.context.namespace ?? firstDir;
+  const scope = event.component_scope ?? event.context.namespace ?? sharedFolder(event.edits.map((e) => e.path)) ?? "infrastructure";
   return {
     trace_id: changeTraceId(event),
     blueprint_id: event.blueprint_id ?? `change-request/${event.change_type}`,
@@ -122,4 +121,12 @@ export function checkYaml(files: readonly EditedFile[]): { checked: number; inva
   const yaml = files.filter((f) => f.after !== null && f.before !== f.after && /\.ya?ml$/i.test(f.path));
   const invalid = yaml.filter((f) => parseAllDocuments(f.after!).some((doc) => "errors" in doc && doc.errors.length > 0)).map((f) => f.path);
   return { checked: yaml.length, invalid };
+}
+
+/** `apps/orders/pvc.yaml` + `apps/orders/svc.yaml` → `orders`; null when the edits share no folder. */
+function sharedFolder(paths: readonly string[]): string | null {
+  const dirs = paths.map((p) => p.split("/").filter(Boolean).slice(0, -1));
+  const shared: string[] = [];
+  for (let i = 0; dirs.every((d) => i < d.length && d[i] === dirs[0]![i]); i++) shared.push(dirs[0]![i]!);
+  return shared.at(-1) ?? null;
 }

@@ -125,6 +125,15 @@ describe("ChangeRequested", () => {
     expect(changeTrace(cr)).toMatchObject({ trace_id: "trace-pvc-size-4711", blueprint_id: "change-request/pvc-size", component_scope: "orders", linked_files: ["apps/orders/pvc.yaml"] });
   });
 
+  it("without a namespace, the scope is the innermost folder every edit shares", () => {
+    const ctx = { alert: "a", remediation: "r", impact: "i" };
+    const edits = (...paths: string[]) => paths.map((path) => ({ path, content: "x: 1\n" }));
+    expect(changeTrace(request({ context: ctx, edits: edits("apps/payments/pvc.yaml") })).component_scope).toBe("payments");
+    expect(changeTrace(request({ context: ctx, edits: edits("apps/a/pvc.yaml", "apps/b/pvc.yaml") })).component_scope).toBe("apps");
+    expect(changeTrace(request({ context: ctx, edits: edits("pvc.yaml", "apps/b/pvc.yaml") })).component_scope).toBe("infrastructure");
+    expect(changeTrace(request({ context: ctx, component_scope: "Storage", edits: edits("pvc.yaml") })).component_scope).toBe("Storage");
+  });
+
   it("rejects bad requests precisely", () => {
     const issues = (input: Record<string, unknown>) => {
       const r = ChangeRequestedSchema.safeParse({ ...request(), ...input });

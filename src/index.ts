@@ -1,0 +1,48 @@
+/**
+ * The library entry point: build the agent from config and hand it events, or take its compiled LangGraph
+ * graph and typed tools into an upstream agent. Everything here is also what the CLI uses.
+ */
+export { createAgent, type Agent, type AgentOptions } from "./agent/create-agent.js";
+export type { RunResult, RunStatus, RunOptions } from "./agent/run.js";
+export { buildGraph, type AgentGraph } from "./agent/graph.js";
+export type { ApprovalDecision } from "./agent/state.js";
+
+export {
+  CommitCompletedSchema,
+  ChangeRequestedSchema,
+  FileEditSchema,
+  PullRequestCreatedSchema,
+  PullRequestReadyForReviewSchema,
+  PullRequestFailedSchema,
+  PullRequestMergedSchema,
+  PullRequestMergeBlockedSchema,
+  PullRequestRollbackCreatedSchema,
+  AGENT_NAME,
+  type CommitCompleted,
+  type ChangeRequested,
+  type FileEdit,
+  type LifecycleEvent,
+  type PullRequestCreated,
+  type PullRequestFailed,
+  type PullRequestMerged,
+  type PullRequestMergeBlocked,
+  type PullRequestRollbackCreated,
+} from "./domain/events.js";
+export { PolicySchema, type Policy } from "./domain/policy.js";
+export { TraceRecordSchema, type TraceRecord } from "./domain/trace.js";
+export { PrCreatorError } from "./domain/errors.js";
+export { FailureReasonSchema, isRejection, type FailureReason } from "./domain/reasons.js";
+export type { PullRequestSpec, RiskAssessment } from "./domain/pull-request.js";
+
+export { loadPolicy } from "./policy/load-policy.js";
+export { assessRisk } from "./policy/risk.js";
+export { planMerge } from "./policy/merge-plan.js";
+
+export { createHandleEventTool, HandleEventInputSchema } from "./tools/handle-event.js";
+export { createValidateTraceTool, ValidateTraceInputSchema } from "./tools/validate-trace.js";
+export { createPublishPullRequestTool, PublishPullRequestInputSchema } from "./tools/publish-pull-request.js";
+
+export { rollback, type RollbackRequest, type RollbackResult } from "./merge/rollback.js";
+export { followPullRequest, type FollowResult } from "./merge/follow.js";
+export type { Forge } from "./forges/forge.js";
+export type { EventSink } from "./events/sinks.js";
