@@ -4,6 +4,19 @@ import type { LifecycleEvent } from "../domain/events.js";
 
 export type EventSink = (event: LifecycleEvent) => Promise<void>;
 
+/**
+ * A sink as the delivery layer calls it: with the id of this delivery, which stays the same when the
+ * outbox sends the event again, so a receiver can drop a copy it already has. Every EventSink is one.
+ */
+export type DeliverySink = (event: LifecycleEvent, deliveryId: string) => Promise<void>;
+
+/** Writes each event as one JSON line; `write` gets the line with its trailing newline. */
+export function createStdoutSink(write: (line: string) => void): EventSink {
+  return async (event) => {
+    write(`${JSON.stringify(event)}\n`);
+  };
+}
+
 /** Appends each event as one JSON line; the folder is created on first use. */
 export function createJsonlFileSink(file: string): EventSink {
   return async (event) => {
