@@ -6,6 +6,7 @@ import { demoCommand } from "./demo-command.js";
 import { EXIT } from "./exit-codes.js";
 import { memoryImportCommand, memorySearchCommand, traceCommand } from "./memory-commands.js";
 import { rollbackCommand, watchCommand } from "./merge-commands.js";
+import { registerMcpCommand } from "./mcp-command.js";
 import { registerReportCommand } from "./report-command.js";
 import { debugCommand, resumeCommand, runCommand, type Io } from "./run-command.js";
 
@@ -157,6 +158,7 @@ function program(): Command {
     });
 
   registerReportCommand(cli, { io });
+  registerMcpCommand(cli, { io });
 
   cli
     .command("demo")

@@ -1,0 +1,157 @@
+/**
+ * What the MCP tools return as structured content: zod schemas (advertised as each tool's outputSchema and
+ * checked by the SDK before a result leaves) and the mappings from the agent's own results.
+ */
+import { z } from "zod";
+import type { RunResult } from "../agent/run.js";
+import { TraceRecordSchema, type TraceRecord } from "../domain/trace.js";
+import type { RollbackResult } from "../merge/rollback.js";
+import type { MergeOutcome } from "../merge/outcome.js";
+import type { PrRecord } from "../memory/store.js";
+
+const level = z.enum(["low", "medium", "high"]);
+const requires = z.enum(["none", "review", "senior_approval"]);
+
+// Loose, so a lifecycle event gaining a field (or a new kind) never fails a result that already happened.
+const EventSchema = z.looseObject({ event: z.string() });
+
+const MergeSchema = z.object({
+  status: z.enum(["previewed", "not_requested", "enabled", "merged", "blocked", "pending", "failed"]),
+  requires,
+  message: z.string(),
+  failed_checks: z.array(z.string()),
+  merge_commit: z.string().nullable(),
+});
+
+export const RunOutputSchema = z.object({
+  status: z.enum(["previewed", "created", "updated", "unchanged", "failed", "awaiting_approval"]),
+  reason: z.string().nullable().describe("Failure reason code (closed set, see the README); null unless failed or paused"),
+  message: z.string().nullable().describe("What went wrong and how to fix it, for failures and pauses"),
+  pr: z
+    .object({
+      id: z.union([z.number(), z.string()]).nullable().describe("The forge's PR id; null for a preview"),
+      url: z.string().nullable(),
+      title: z.string(),
+      description: z.string(),
+      source_branch: z.string(),
+      target_branch: z.string(),
+      reviewers: z.array(z.object({ name: z.string(), required: z.boolean() })),
+      labels: z.array(z.string()),
+      is_draft: z.boolean(),
+      auto_complete: z.boolean(),
+      risk: z.object({ level, reasons: z.array(z.string()) }).nullable(),
+      merge_plan: z.object({ requires, decision: z.string() }).nullable(),
+      checklist: z.array(z.object({ label: z.string(), done: z.boolean() })),
+    })
+    .nullable(),
+  merge: MergeSchema.nullable().describe("What happened about merging after publishing"),
+  violations: z.array(z.object({ code: z.string(), message: z.string() })),
+  events: z.array(EventSchema).describe("Lifecycle events of the run (a preview delivers none)"),
+  possible_duplicates: z.array(z.object({ title: z.string(), url: z.string().nullable(), score: z.number() })),
+  drafted_by: z.enum(["model", "deterministic", "fallback"]).nullable(),
+  warnings: z.array(z.string()),
+  approval: z.object({ thread_id: z.string(), question: z.string() }).nullable().describe("Set when the run waits for a person: `pr-creator resume <thread_id>`"),
+});
+export type RunOutput = z.infer<typeof RunOutputSchema>;
+
+function mergeOutput(m: MergeOutcome): z.infer<typeof MergeSchema> {
+  return { status: m.status, requires: m.requires, message: m.message, failed_checks: m.failed_checks, merge_commit: m.merge_commit };
+}
+
+export function runOutput(r: RunResult): RunOutput {
+  const pr = r.pr;
+  return {
+    status: r.status,
+    reason: r.reason ?? null,
+    message: r.message ?? null,
+    pr: pr && {
+      id: pr.id,
+      url: pr.url,
+      title: pr.title,
+      description: pr.description,
+      source_branch: pr.source_branch,
+      target_branch: pr.target_branch,
+      reviewers: pr.reviewers,
+      labels: pr.labels,
+      is_draft: pr.is_draft,
+      auto_complete: pr.auto_complete,
+      risk: pr.risk,
+      merge_plan: pr.merge ?? null,
+      checklist: pr.checklist,
+    },
+    merge: r.merge && mergeOutput(r.merge),
+    violations: r.violations,
+    events: r.events,
+    possible_duplicates: r.memory.possible_duplicates.map(({ title, url, score }) => ({ title, url, score })),
+    drafted_by: r.drafted_by,
+    warnings: r.warnings,
+    approval: r.approval ? { thread_id: r.approval.thread_id, question: r.approval.request.question } : null,
+  };
+}
+
+const PrRecordSchema = z.object({
+  repo: z.string(),
+  pr_id: z.string().nullable().describe("null for a remembered preview"),
+  url: z.string().nullable(),
+  forge: z.string(),
+  status: z.enum(["previewed", "created", "updated", "unchanged"]),
+  trace_id: z.string(),
+  blueprint_id: z.string(),
+  component_scope: z.string(),
+  commit_hash: z.string(),
+  source_branch: z.string(),
+  target_branch: z.string(),
+  title: z.string(),
+  text: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+export const TraceOutputSchema = z.object({
+  trace_id: z.string(),
+  trace: TraceRecordSchema.nullable().describe("The trace's record in the trace registry; null when the registry does not list it or none is configured"),
+  prs: z.array(PrRecordSchema).nullable().describe("The audit chain trace → PR → commit → branch from memory, oldest first; null when memory is off"),
+  memory: z.enum(["sqlite", "qdrant", "off"]),
+  trace_registry: z.boolean().describe("Whether a trace registry is configured"),
+});
+export type TraceOutput = z.infer<typeof TraceOutputSchema>;
+
+export const RollbackOutputSchema = z.object({
+  status: z.enum(["created", "merged", "failed"]),
+  message: z.string(),
+  original: z.object({ id: z.number(), url: z.string(), title: z.string(), repo: z.string(), trace_id: z.string() }),
+  revert: z.object({ id: z.number(), url: z.string(), title: z.string(), source_branch: z.string(), target_branch: z.string() }).nullable(),
+  merge: MergeSchema.nullable(),
+  events: z.array(EventSchema),
+  warnings: z.array(z.string()),
+});
+export type RollbackOutput = z.infer<typeof RollbackOutputSchema>;
+
+export function rollbackOutput(r: RollbackResult): RollbackOutput {
+  const revert = r.revert && { id: r.revert.id, url: r.revert.url, title: r.revert.title, source_branch: r.revert.source_branch, target_branch: r.revert.target_branch };
+  return { status: r.status, message: r.message, original: r.original, revert, merge: r.merge && mergeOutput(r.merge), events: r.events, warnings: r.warnings };
+}
+
+function prLine(r: PrRecord): string {
+  const id = r.pr_id ? `PR ${r.pr_id}` : "preview";
+  return `- ${r.updated_at.slice(0, 19).replace("T", " ")}  ${id}  ${r.status}  ${r.commit_hash.slice(0, 7)}  ${r.source_branch} → ${r.target_branch}\n  ${r.title}${r.url ? `\n  ${r.url}` : ""}`;
+}
+
+function traceLine(t: TraceRecord): string {
+  return `${t.trace_id} → blueprint ${t.blueprint_id}${t.blueprint_name ? ` (${t.blueprint_name})` : ""}, scope ${t.component_scope}`;
+}
+
+/** The readable counterpart of a trace lookup. */
+export function traceText(out: TraceOutput): string {
+  const head = out.trace ? traceLine(out.trace) : out.trace_registry ? `The trace registry does not list ${out.trace_id}.` : `${out.trace_id} (no trace registry is configured).`;
+  if (out.prs === null) return `${head}\nMemory is off, so no pull requests are remembered.\n`;
+  if (out.prs.length === 0) return `${head}\nNo pull requests are remembered for ${out.trace_id}.\n`;
+  return `${head}\n\n${out.prs.map(prLine).join("\n")}\n`;
+}
+
+/** The readable counterpart of a rollback. */
+export function rollbackText(out: RollbackOutput): string {
+  const lines = [`✔ ${out.message}`, ...(out.revert ? [`  Revert PR  ${out.revert.url}`] : []), `  Original   ${out.original.url}`];
+  for (const w of out.warnings) lines.push(`warning: ${w}`);
+  return `${lines.join("\n")}\n`;
+}
