@@ -17,7 +17,20 @@ export async function rejection(promise: Promise<unknown>): Promise<PrCreatorErr
 export interface CliResult {
   code: number | null;
   stdout: string;
+  /** What people read on stderr: everything but the structured log lines. */
   stderr: string;
+  /** The structured (pino) log lines the run wrote to stderr, parsed. */
+  logs: Record<string, unknown>[];
+}
+
+const LOG_LINE = /^\{"level":"\w+","time":/;
+
+function splitLogs(stderr: string): { stderr: string; logs: Record<string, unknown>[] } {
+  const lines = stderr.split("\n");
+  return {
+    stderr: lines.filter((l) => !LOG_LINE.test(l)).join("\n"),
+    logs: lines.filter((l) => LOG_LINE.test(l)).map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 const MAIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
@@ -36,7 +49,7 @@ export function runCli(args: string[], opts: { cwd: string; env?: NodeJS.Process
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code) => resolve({ code, stdout, ...splitLogs(stderr) }));
     child.stdin?.end(opts.input);
   });
 }

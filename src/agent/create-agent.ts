@@ -5,7 +5,8 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import type { CommitSource } from "../domain/commit.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
-import { createJsonlFileSink, fanOut, type EventSink } from "../events/sinks.js";
+import { createEventDelivery } from "../events/delivery.js";
+import type { EventSink } from "../events/sinks.js";
 import { createForge } from "../forges/create-forge.js";
 import type { Forge } from "../forges/forge.js";
 import { createForgePublisher } from "../forges/forge-publisher.js";
@@ -22,6 +23,9 @@ import type { PendingRecords } from "../memory/pending.js";
 import type { PrMemory } from "../memory/pr-memory.js";
 import { openCheckpoints } from "./checkpoints.js";
 import { createChatModel } from "./model.js";
+import { createLogger, resolveLogLevel, secretValuesFromEnv, type Logger } from "../logging/run-log.js";
+import { traceForge } from "../telemetry/traced-forge.js";
+import { createTelemetry, type Telemetry } from "../telemetry/tracing.js";
 import { createRunner, type RunOptions, type RunResult } from "./run.js";
 import type { ApprovalDecision } from "./state.js";
 
@@ -46,6 +50,8 @@ export interface AgentOptions {
   eventsFile?: string;
   /** Extra event sinks (the CLI and tests collect events here). */
   sinks?: EventSink[];
+  /** Where `events.stdout` writes its JSON lines; default process.stdout (the CLI uses stderr under --json). */
+  writeEvent?: (line: string) => void;
   now?: () => Date;
   cwd?: string;
   /** The drafting model; null forces the deterministic drafter. Default: from `model:` in the policy and the environment. */
@@ -56,6 +62,12 @@ export interface AgentOptions {
   watch?: boolean;
   /** Metrics and the PR history; default: new metrics and the history in the state file. */
   ledger?: Ledger;
+  /** Spans; default: from `telemetry:` and OTEL_EXPORTER_OTLP_ENDPOINT (no export without it). */
+  telemetry?: Telemetry;
+  /** The run log; default: JSON lines on stderr at `logging.level` (env PR_CREATOR_LOG_LEVEL wins). */
+  logger?: Logger;
+  /** Log every node (debug level), as the CLI's --verbose does. */
+  verbose?: boolean;
 }
 
 export interface Agent {
@@ -69,6 +81,8 @@ export interface Agent {
   forge: Forge | null;
   /** Metrics and the PR history this agent writes. */
   ledger: Ledger;
+  /** The state file (absolute): checkpoints, memory, history, the event outbox. */
+  stateFile: string;
   /** Delivers a lifecycle event to the configured sinks (for watch and rollback). */
   emit: (event: LifecycleEvent) => Promise<void>;
   /** The memory in use (for the trace and memory commands); null when off. */
@@ -119,13 +133,29 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   if (eventsFile && (await stat(eventsFile).catch(() => undefined))?.isDirectory()) {
     throw new PrCreatorError("invalid_config", `The events file ${eventsFile} is a directory.`, { hint: "Point --events (or events.jsonl_file) at a file; it is created if missing." });
   }
-  const sinks = [...(eventsFile ? [createJsonlFileSink(eventsFile)] : []), ...(options.sinks ?? [])];
+  const stateFile = path.resolve(cwd, policy.state_file);
+  const delivery = createEventDelivery({
+    policy: eventsFile ? { ...policy, events: { ...policy.events, jsonl_file: eventsFile } } : policy,
+    stateFile,
+    env: options.env ?? process.env,
+    extraSinks: options.sinks ?? [],
+    write: options.writeEvent ?? ((line) => process.stdout.write(line)),
+  });
   const choice = options.model === undefined ? createChatModel(policy, options.env ?? process.env) : null;
   const model = options.model === undefined ? (choice?.model ?? null) : options.model;
   const drafter = options.model === undefined ? (choice?.description ?? "deterministic") : options.model ? "custom model" : "deterministic";
-  const forge = options.forge === undefined ? createForge(policy, options.env ?? process.env) : options.forge;
+  const env = options.env ?? process.env;
+  const telemetry = options.telemetry ?? createTelemetry({ serviceName: policy.telemetry.service_name, env });
+  const logger =
+    options.logger ??
+    createLogger({
+      level: resolveLogLevel({ configured: policy.logging.level, env, verbose: options.verbose }),
+      secrets: secretValuesFromEnv(env, [...policy.events.webhooks, policy.events.failure_webhook].flatMap((w) => w?.secret_env ?? [])),
+    });
+  // Every forge call — publishing, merging, watching, rolling back — becomes a prcreator.devops.api.request span.
+  const rawForge = options.forge === undefined ? createForge(policy, env) : options.forge;
+  const forge = rawForge ? traceForge(rawForge, telemetry) : null;
   const publisher = options.publisher ?? (forge && !options.dryRun ? createForgePublisher(forge) : createDryRunPublisher());
-  const stateFile = path.resolve(cwd, policy.state_file);
   const memorySetup = options.memory === undefined ? createMemory(policy, stateFile, options.env ?? process.env) : options.memory;
   const deps: AgentDeps = {
     policy,
@@ -134,7 +164,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     traceRegistrySource: options.traceRegistry ? "the provided registry" : (tracesFile ?? "none"),
     commitSource: options.commitSource ?? commitSourceFor(policy, forge, options.repoPath, cwd),
     publisher,
-    emit: fanOut(sinks) as (event: LifecycleEvent) => Promise<void>,
+    emit: delivery.emit as (event: LifecycleEvent) => Promise<void>,
     now: options.now ?? (() => new Date()),
     model,
     memory: memorySetup?.memory ?? null,
@@ -145,7 +175,15 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   };
   const checkpoints = policy.approval.on_violations.length > 0 ? await openCheckpoints(stateFile) : undefined;
   const graph = buildGraph(deps, checkpoints?.saver);
-  const runner = createRunner(graph, checkpoints?.saver);
+  const runner = createRunner(graph, checkpoints?.saver, { telemetry, logger });
+  const withOutbox = async (run: () => Promise<RunResult>): Promise<RunResult> => {
+    const flushed = await delivery.flush().then(
+      () => null,
+      (error: unknown) => `Events waiting in the outbox could not be re-sent (${error instanceof Error ? error.message : String(error)}).`,
+    );
+    const result = await run();
+    return flushed ? { ...result, warnings: [...result.warnings, flushed] } : result;
+  };
   const memoryDescription = options.memory === undefined ? (memorySetup && "description" in memorySetup ? String(memorySetup.description) : "off") : memorySetup ? "provided" : "off";
   return {
     policy,
@@ -154,15 +192,20 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     publishesTo: publisher.kind,
     forge: deps.forge,
     ledger: deps.ledger,
+    stateFile,
     emit: deps.emit,
     memory: deps.memory,
     memoryDescription,
     graph,
-    ...runner,
+    // Events that waited in the outbox go out before this run's own.
+    handle: async (event, runOptions) => withOutbox(() => runner.handle(event, runOptions)),
+    resume: async (threadId, decision, runOptions) => withOutbox(() => runner.resume(threadId, decision, runOptions)),
     close: async () => {
+      await delivery.close();
       checkpoints?.close();
       await deps.memory?.close();
       if (!options.ledger) await deps.ledger.close();
+      if (!options.telemetry) await telemetry.shutdown();
     },
   };
 }

@@ -5,6 +5,9 @@ import type { LifecycleEvent } from "../domain/events.js";
 import type { FailureReason } from "../domain/reasons.js";
 import type { DraftedBy, PullRequestSpec, Truncation } from "../domain/pull-request.js";
 import type { MergeOutcome } from "../merge/outcome.js";
+import { logNode, logRun, type Logger } from "../logging/run-log.js";
+import { startRunTrace } from "../telemetry/run-trace.js";
+import type { Telemetry } from "../telemetry/tracing.js";
 import type { AgentGraph } from "./graph.js";
 import type { ApprovalRequest } from "./nodes/approve.js";
 import type { AgentStateType, ApprovalDecision, ApprovalRecord, DraftRound, MemoryHit, Usage } from "./state.js";
@@ -106,20 +109,53 @@ export interface Runner {
 
 type GraphInput = Parameters<AgentGraph["invoke"]>[0];
 
-/** Invokes the graph; with a listener, streams node updates to it and keeps the final state. */
-async function execute(graph: AgentGraph, input: GraphInput, config: { configurable?: { thread_id: string } }, onUpdate?: UpdateListener): Promise<AgentStateType> {
-  if (!onUpdate) return graph.invoke(input, config);
+/** Streams node updates to the listener and keeps the final state. */
+async function execute(graph: AgentGraph, input: GraphInput, config: { configurable?: { thread_id: string } }, onUpdate: UpdateListener): Promise<AgentStateType> {
   let final: AgentStateType | undefined;
   for await (const [mode, chunk] of await graph.stream(input, { ...config, streamMode: ["updates", "values"] })) {
     if (mode === "values") final = chunk as AgentStateType;
-    else for (const [node, update] of Object.entries(chunk as Record<string, Partial<AgentStateType>>)) onUpdate(node, update ?? {});
+    else {
+      for (const [node, update] of Object.entries(chunk as Record<string, Partial<AgentStateType>>)) {
+        // A pause shows up as an `__interrupt__` pseudo-node; it wrote no state.
+        if (!node.startsWith("__")) onUpdate(node, update ?? {});
+      }
+    }
   }
+  // With a checkpointer the saved state is the whole truth, also when the run paused mid-way.
+  if (config.configurable) return (await graph.getState(config)).values as AgentStateType;
   return final!;
 }
 
-/** Runs events through the graph; with a checkpointer, paused runs survive the process and resume by thread id. */
-export function createRunner(graph: AgentGraph, checkpointer: BaseCheckpointSaver | undefined): Runner {
+/** What a runner reports to: spans (OpenTelemetry) and the run's log lines. */
+export interface RunObservers {
+  telemetry: Telemetry;
+  logger: Logger;
+}
+
+/**
+ * Runs events through the graph; with a checkpointer, paused runs survive the process and resume by thread id.
+ * Every run is one `prcreator.start` span (forge calls nest under it, even with runs in parallel) and ends
+ * with one log line.
+ */
+export function createRunner(graph: AgentGraph, checkpointer: BaseCheckpointSaver | undefined, observers: RunObservers): Runner {
   const configFor = (thread_id: string) => ({ configurable: { thread_id } });
+
+  async function observed(input: unknown, state: Partial<AgentStateType> | undefined, options: RunOptions, go: (onUpdate: UpdateListener) => Promise<RunResult>): Promise<RunResult> {
+    const run = startRunTrace(observers.telemetry, { execution_id: `exec-${crypto.randomUUID()}`, input, ...(state ? { state } : {}) });
+    const onUpdate: UpdateListener = (node, update) => {
+      const step = run.onNode(node, update);
+      if (step) logNode(observers.logger, step);
+      options.onUpdate?.(node, update);
+    };
+    try {
+      const result = await run.within(() => go(onUpdate));
+      logRun(observers.logger, result, run.finish(result));
+      return result;
+    } catch (error) {
+      logRun(observers.logger, null, run.abort(error));
+      throw error;
+    }
+  }
 
   async function outcome(threadId: string, state: AgentStateType): Promise<RunResult> {
     const snapshot = await graph.getState(configFor(threadId));
@@ -136,14 +172,21 @@ export function createRunner(graph: AgentGraph, checkpointer: BaseCheckpointSave
   }
 
   return {
-    async handle(input, options = {}) {
-      if (!checkpointer) return resultOf(await execute(graph, { input }, {}, options.onUpdate));
-      const threadId = threadIdFor(input);
-      const existing = await graph.getState(configFor(threadId));
-      if (existing.next.length > 0) return outcome(threadId, existing.values as AgentStateType);
-      // A finished earlier run of the same event starts over: its reducers must not carry into this one.
-      if (existing.values && Object.keys(existing.values).length > 0) await checkpointer.deleteThread(threadId);
-      return outcome(threadId, await execute(graph, { input }, configFor(threadId), options.onUpdate));
+    handle(input, options = {}) {
+      return observed(input, undefined, options, async (onUpdate) => {
+        if (!checkpointer) return resultOf(await execute(graph, { input }, {}, onUpdate));
+        const threadId = threadIdFor(input);
+        const existing = await graph.getState(configFor(threadId));
+        if (existing.next.length > 0) {
+          const paused = existing.tasks.some((t) => t.interrupts.length > 0);
+          if (paused) return outcome(threadId, existing.values as AgentStateType);
+          // A run cut off mid-way (a crash) continues from its last checkpoint; every step after it is idempotent.
+          return outcome(threadId, await execute(graph, null, configFor(threadId), onUpdate));
+        }
+        // A finished earlier run of the same event starts over: its reducers must not carry into this one.
+        if (existing.values && Object.keys(existing.values).length > 0) await checkpointer.deleteThread(threadId);
+        return outcome(threadId, await execute(graph, { input }, configFor(threadId), onUpdate));
+      });
     },
     async resume(threadId, decision, options = {}) {
       if (!checkpointer) {
@@ -157,7 +200,10 @@ export function createRunner(graph: AgentGraph, checkpointer: BaseCheckpointSave
           hint: "Use the thread id printed by the paused run, with the same --config (the state file holds the checkpoint).",
         });
       }
-      return outcome(threadId, await execute(graph, new Command({ resume: decision }), configFor(threadId), options.onUpdate));
+      // Intake does not run again: the checkpointed state names the trace, repo, branch and scope for the span.
+      return observed(undefined, existing.values as Partial<AgentStateType>, options, async (onUpdate) =>
+        outcome(threadId, await execute(graph, new Command({ resume: decision }), configFor(threadId), onUpdate)),
+      );
     },
   };
 }

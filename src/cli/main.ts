@@ -8,6 +8,7 @@ import { memoryImportCommand, memorySearchCommand, traceCommand } from "./memory
 import { rollbackCommand, watchCommand } from "./merge-commands.js";
 import { registerMcpCommand } from "./mcp-command.js";
 import { registerReportCommand } from "./report-command.js";
+import { registerServeCommand } from "./serve-command.js";
 import { debugCommand, resumeCommand, runCommand, type Io } from "./run-command.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -52,6 +53,7 @@ function program(): Command {
     .option("--dry-run", "preview only; never write to a forge, whatever forge is configured")
     .option("--json", "print exactly one JSON object with the result on stdout")
     .option("-w, --watch", "after publishing an auto-merging PR, follow its checks and merge to the end (merge.watch_timeout_ms)")
+    .option("-v, --verbose", "log every node as a JSON line on stderr (debug level), besides the one line per run")
     .addHelpText(
       "after",
       "\nExit codes: 0 success, 2 rejected by input, policy or trace checks, 1 other failure, 3 awaiting approval.\n\nExample:\n  pr-creator run event.json --repo-path ../OrderService --traces traces.yaml",
@@ -67,7 +69,8 @@ function program(): Command {
       .option("-r, --repo-path <dir>", "local git clone to read the commit from")
       .option("--dry-run", "preview only; never write to a forge")
       .option("-e, --events <file>", "append lifecycle events as JSON lines to this file (overrides events.jsonl_file)")
-      .option("--json", "print exactly one JSON object with the result on stdout");
+      .option("--json", "print exactly one JSON object with the result on stdout")
+      .option("-v, --verbose", "log every node as a JSON line on stderr (debug level)");
 
   withRunOptions(
     cli
@@ -159,6 +162,7 @@ function program(): Command {
 
   registerReportCommand(cli, { io });
   registerMcpCommand(cli, { io });
+  registerServeCommand(cli, { io });
 
   cli
     .command("demo")

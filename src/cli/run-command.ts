@@ -19,6 +19,7 @@ export interface RunCommandOptions {
   dryRun?: boolean;
   json?: boolean;
   watch?: boolean;
+  verbose?: boolean;
 }
 
 export interface Io {
@@ -70,7 +71,9 @@ async function earlyFailure(error: PrCreatorError, input: unknown | undefined, e
 }
 
 function agentOptions(opts: RunCommandOptions, io: Io) {
-  return { configFile: opts.config, tracesFile: opts.traces, repoPath: opts.repoPath, eventsFile: opts.events, dryRun: opts.dryRun, watch: opts.watch ?? false, cwd: io.cwd };
+  return { configFile: opts.config, tracesFile: opts.traces, repoPath: opts.repoPath, eventsFile: opts.events, dryRun: opts.dryRun, watch: opts.watch ?? false, verbose: opts.verbose ?? false, cwd: io.cwd,
+    // Under --json stdout holds exactly one object, so events.stdout lines go to stderr instead.
+    writeEvent: opts.json ? io.stderr : io.stdout };
 }
 
 /** Prints a result the way every command does and returns its exit code. */

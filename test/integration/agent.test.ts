@@ -600,7 +600,9 @@ describe("agent: event sinks that fail", () => {
     expect(result.reason).toBe("missing_trace");
     expect(result.events).toHaveLength(1);
     expect(delivered).toEqual(result.events);
-    expect(result.warnings).toEqual(["Event delivery failed: broker unreachable."]);
+    expect(result.warnings).toEqual([
+      "Event delivery failed: PullRequestFailed was not delivered to extra:0 (broker unreachable); it is not kept for extra:0 (sinks given by the caller are not kept).",
+    ]);
   });
 
   it("a successful preview has no warnings", async () => {

@@ -81,6 +81,21 @@ describe("cli run: success", () => {
     const result = await seedJson();
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
+    // One structured log line per run, with the seed's fields, on stderr (stdout is the result).
+    expect(result.logs).toHaveLength(1);
+    expect(result.logs[0]).toMatchObject({
+      level: "info",
+      msg: "run finished",
+      agent: "pull-request-creator-agent",
+      execution_id: expect.stringMatching(/^exec-/),
+      trace_id: "trace-ord-8128",
+      repo: "OrderService",
+      branch: "feature/order-handler",
+      status: "skipped",
+      pr_id: null,
+      duration_ms: expect.any(Number),
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
     const out = json(result);
     expect(Object.keys(out)).toEqual(expect.arrayContaining(["status", "pr", "violations", "events", "drafted_by"]));
     expect(out).not.toHaveProperty("reason");

@@ -120,8 +120,12 @@ describe("memory: faults", () => {
     const result = await broken.handle(sample.event);
     expect(result.status).toBe("previewed");
     expect(result.memory.unavailable).toMatch(/^Memory is unavailable \(The file .*state\.db is not a valid state file/);
-    // The PR history lives in the same file, so it cannot be written either; both say so.
-    expect(result.warnings).toEqual([result.memory.unavailable, expect.stringMatching(/^The PR history in .* could not be written .* report will miss this generation entry\.$/)]);
+    // The PR history and the event outbox live in the same file, so they cannot be used either; each says so.
+    expect(result.warnings).toEqual([
+      result.memory.unavailable,
+      expect.stringMatching(/^The PR history in .* could not be written .* report will miss this generation entry\.$/),
+      expect.stringMatching(/^Events waiting in the outbox could not be re-sent \(The file .* is not a valid state file/),
+    ]);
     await broken.close();
 
     await rm(path.join(stateDir, "state.db"));

@@ -1,0 +1,297 @@
+/**
+ * The event outbox: lifecycle events a sink did not accept, kept in the agent's state file until that sink
+ * takes them. One row per (event, sink), so a sink that failed gets the event again and the sinks that
+ * accepted it do not.
+ *
+ * The state file is shared with LangGraph's checkpoints, the memory and the PR history: this module touches
+ * only `event_outbox` and its schema version table `event_outbox_schema_version`.
+ *
+ * Layout of `event_outbox`: `sink_key` (which sink, e.g. `webhook:<url>`), `delivery_id` (the id the sink saw
+ * the first time, sent again on every re-send so receivers can drop duplicates), `event` (the event as JSON),
+ * `attempts` (delivery rounds that failed, each with the sink's own retries), `last_error`, `created_at` and
+ * `next_attempt_at` (ISO 8601 UTC, so they sort as text).
+ *
+ * Order and concurrency: a flush sends each sink's events oldest first and stops at that sink's first
+ * failure, so a later event never overtakes an earlier one. It first claims the rows it will send (moving
+ * their next_attempt_at a lease ahead, in one write transaction), so flushes in other agents or processes
+ * on the same file skip them. A process that dies mid-flush leaves rows that become due when the lease ends;
+ * a row whose sink accepted it just before such a crash is sent again, with the same delivery id.
+ */
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { formatZodIssues, PrCreatorError } from "../domain/errors.js";
+import {
+  PullRequestCreatedSchema,
+  PullRequestFailedSchema,
+  PullRequestMergeBlockedSchema,
+  PullRequestMergedSchema,
+  PullRequestReadyForReviewSchema,
+  PullRequestRollbackCreatedSchema,
+  type LifecycleEvent,
+} from "../domain/events.js";
+import type { DeliverySink } from "./sinks.js";
+
+type Db = Database.Database;
+
+export interface WaitingEvent {
+  id: number;
+  sink: string;
+  deliveryId: string;
+  /** The event as stored (JSON). */
+  eventJson: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  nextAttemptAt: string;
+}
+
+export interface FlushResult {
+  /** Events delivered and removed by this flush. */
+  sent: number;
+  /** Events still in the outbox afterwards, for any sink. */
+  waiting: number;
+}
+
+export interface Outbox {
+  readonly file: string;
+  /** Keeps an event that `sink` did not accept after its own retries; it is due at the next flush. */
+  add(entry: { sink: string; event: LifecycleEvent; deliveryId: string; error: string }): void;
+  /**
+   * Sends the due events of every sink in `sinks` (oldest first) and removes those delivered. A delivery
+   * failure is recorded on the row and delays its sink's next try; it never makes flush reject. Rows of
+   * sinks not in `sinks` (no longer configured) are left alone.
+   */
+  flush(sinks: ReadonlyMap<string, DeliverySink>): Promise<FlushResult>;
+  /** Every waiting event, oldest first. */
+  list(): WaitingEvent[];
+  /** Closes the connection; later calls throw. */
+  close(): void;
+}
+
+/** How long a write waits for another connection's lock (as the other tables of the state file). */
+const BUSY_TIMEOUT_MS = 5000;
+/** How long claimed rows are hidden from other flushes; longer than any delivery round takes. */
+const LEASE_MS = 10 * 60_000;
+/** After a failed re-send a sink is left alone for 30 s, doubling per failure up to 30 min, so a sink that stays down does not slow every run. */
+const FIRST_DELAY_MS = 30_000;
+const MAX_DELAY_MS = 30 * 60_000;
+const MAX_ERROR_LENGTH = 1000;
+
+const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE event_outbox (
+        id INTEGER PRIMARY KEY,
+        sink_key TEXT NOT NULL,
+        delivery_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        next_attempt_at TEXT NOT NULL
+      );
+      CREATE INDEX event_outbox_sink ON event_outbox (sink_key, id);
+    `,
+  },
+];
+const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+const StoredEventSchema = z.discriminatedUnion("event", [
+  PullRequestCreatedSchema,
+  PullRequestReadyForReviewSchema,
+  PullRequestFailedSchema,
+  PullRequestMergedSchema,
+  PullRequestMergeBlockedSchema,
+  PullRequestRollbackCreatedSchema,
+]);
+
+interface Row {
+  id: number;
+  sink_key: string;
+  delivery_id: string;
+  event: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  next_attempt_at: string;
+}
+
+/**
+ * Opens (or creates) the outbox in the state file. Throws a PrCreatorError (invalid_config) when the file
+ * cannot be opened, is not a database, or holds an outbox newer than this pr-creator.
+ */
+export function openOutbox(stateFile: string, options: { now?: () => Date } = {}): Outbox {
+  let db: Db | undefined;
+  try {
+    if (stateFile !== ":memory:") mkdirSync(path.dirname(path.resolve(stateFile)), { recursive: true });
+    db = new Database(stateFile);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma("journal_mode = WAL");
+    // Unlike the metrics ledger, a row here is the only copy of an event a sink has not seen: every commit
+    // is synced. Writes are rare (only failed deliveries), so the cost does not matter.
+    db.pragma("synchronous = FULL");
+    migrate(db, stateFile);
+    return sqliteOutbox(db, stateFile, options.now ?? (() => new Date()));
+  } catch (error) {
+    db?.close();
+    throw openError(stateFile, error);
+  }
+}
+
+function migrate(db: Db, file: string): void {
+  db.transaction(() => {
+    db.exec("CREATE TABLE IF NOT EXISTS event_outbox_schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+    const current = Number(db.prepare("SELECT coalesce(max(version), 0) FROM event_outbox_schema_version").pluck().get());
+    if (current > SCHEMA_VERSION) {
+      throw new PrCreatorError("invalid_config", `The event outbox in the state file ${file} has schema version ${current}, newer than this pr-creator knows (${SCHEMA_VERSION}).`, {
+        hint: "Upgrade pr-creator, or point state_file elsewhere.",
+      });
+    }
+    const record = db.prepare("INSERT INTO event_outbox_schema_version (version, applied_at) VALUES (?, ?)");
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, new Date().toISOString());
+    }
+  }).immediate();
+}
+
+function isNotADatabase(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_CORRUPT"));
+}
+
+function detail(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function notAStateFile(file: string, error: unknown): PrCreatorError {
+  return new PrCreatorError("invalid_config", `The file ${file} is not a valid state file (${detail(error)}); move it aside or point state_file elsewhere.`, { cause: error });
+}
+
+function openError(file: string, error: unknown): PrCreatorError {
+  if (error instanceof PrCreatorError) return error;
+  if (isNotADatabase(error)) return notAStateFile(file, error);
+  return new PrCreatorError("invalid_config", `The state file ${file} cannot be opened for the event outbox (${detail(error)}).`, {
+    hint: "Point state_file in the config at a writable location.",
+    cause: error,
+  });
+}
+
+function retryDelayMs(attempts: number): number {
+  return Math.min(FIRST_DELAY_MS * 2 ** Math.max(0, attempts - 2), MAX_DELAY_MS);
+}
+
+function readEvent(row: Row): { event: LifecycleEvent } | { problem: string } {
+  try {
+    const parsed = StoredEventSchema.safeParse(JSON.parse(row.event));
+    return parsed.success ? { event: parsed.data } : { problem: formatZodIssues(parsed.error).join("; ") };
+  } catch (error) {
+    return { problem: `not JSON: ${detail(error)}` };
+  }
+}
+
+function sqliteOutbox(db: Db, file: string, now: () => Date): Outbox {
+  const insert = db.prepare("INSERT INTO event_outbox (sink_key, delivery_id, event, attempts, last_error, created_at, next_attempt_at) VALUES (?, ?, ?, 1, ?, ?, ?)");
+  const all = db.prepare("SELECT * FROM event_outbox ORDER BY id");
+  const bySink = db.prepare("SELECT * FROM event_outbox ORDER BY sink_key, id");
+  const count = db.prepare("SELECT count(*) FROM event_outbox").pluck();
+  const remove = db.prepare("DELETE FROM event_outbox WHERE id = ?");
+  const schedule = db.prepare("UPDATE event_outbox SET next_attempt_at = ? WHERE id = ?");
+  const failed = db.prepare("UPDATE event_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?");
+  const unreadable = db.prepare("UPDATE event_outbox SET last_error = ?, next_attempt_at = ? WHERE id = ?");
+  let closed = false;
+
+  const run = <T>(operation: () => T): T => {
+    if (closed) throw new Error(`The event outbox on ${file} is closed.`);
+    try {
+      return operation();
+    } catch (error) {
+      if (isNotADatabase(error)) throw notAStateFile(file, error);
+      throw error;
+    }
+  };
+
+  /** Each sink's due rows up to its first row that is not due (or is leased by another flush), leased to this flush. */
+  const claim = db.transaction((sinks: ReadonlySet<string>, at: string, leaseUntil: string) => {
+    const claimed = new Map<string, Row[]>();
+    const blocked = new Set<string>();
+    for (const row of bySink.all() as Row[]) {
+      if (!sinks.has(row.sink_key) || blocked.has(row.sink_key)) continue;
+      if (row.next_attempt_at > at) {
+        blocked.add(row.sink_key);
+        continue;
+      }
+      schedule.run(leaseUntil, row.id);
+      claimed.set(row.sink_key, [...(claimed.get(row.sink_key) ?? []), row]);
+    }
+    return claimed;
+  });
+
+  /** Sends one sink's claimed rows in order; returns how many it delivered. */
+  const drain = async (deliver: DeliverySink, rows: Row[]): Promise<number> => {
+    let sent = 0;
+    for (const [index, row] of rows.entries()) {
+      const read = readEvent(row);
+      if ("problem" in read) {
+        // Edited by hand or written by a newer pr-creator: kept for a person to look at, and skipped.
+        run(() => unreadable.run(`the stored event is not a lifecycle event (${read.problem})`.slice(0, MAX_ERROR_LENGTH), row.next_attempt_at, row.id));
+        continue;
+      }
+      try {
+        await deliver(read.event, row.delivery_id);
+      } catch (error) {
+        const retryAt = new Date(now().getTime() + retryDelayMs(row.attempts + 1)).toISOString();
+        run(() =>
+          db.transaction(() => {
+            failed.run(detail(error).slice(0, MAX_ERROR_LENGTH), retryAt, row.id);
+            for (const later of rows.slice(index + 1)) schedule.run(retryAt, later.id);
+          })(),
+        );
+        return sent;
+      }
+      run(() => remove.run(row.id));
+      sent++;
+    }
+    return sent;
+  };
+
+  return {
+    file,
+
+    add({ sink, event, deliveryId, error }) {
+      const at = now().toISOString();
+      run(() => insert.run(sink, deliveryId, JSON.stringify(event), error.slice(0, MAX_ERROR_LENGTH), at, at));
+    },
+
+    async flush(sinks) {
+      const at = now();
+      const claimed = run(() => claim.immediate(new Set(sinks.keys()), at.toISOString(), new Date(at.getTime() + LEASE_MS).toISOString()));
+      // Sinks are independent: one that is down must not hold up the others.
+      const sent = await Promise.all([...claimed].map(([key, rows]) => drain(sinks.get(key)!, rows)));
+      return { sent: sent.reduce((a, b) => a + b, 0), waiting: Number(run(() => count.get())) };
+    },
+
+    list() {
+      return run(() => all.all() as Row[]).map((row) => ({
+        id: row.id,
+        sink: row.sink_key,
+        deliveryId: row.delivery_id,
+        eventJson: row.event,
+        attempts: row.attempts,
+        lastError: row.last_error,
+        createdAt: row.created_at,
+        nextAttemptAt: row.next_attempt_at,
+      }));
+    },
+
+    close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * The HTTP server's run registry, kept in the agent's state file so accepted runs outlive the process: a run
+ * left queued or running by a crash is found on the next start and run again, and a run paused for approval
+ * can be resumed by its id after a restart (its LangGraph checkpoint lives in the same file).
+ *
+ * As with the PR history, every table here is prefixed `server_runs` and no other table is touched; the schema
+ * is versioned in `server_runs_schema_version`. better-sqlite3 is synchronous, so a look-up followed by an
+ * insert in one tick cannot interleave with another request of this process. One server per state file: two
+ * servers would each re-run the other's unfinished runs on start.
+ */
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { RunResult } from "../agent/run.js";
+import type { ApprovalDecision } from "../agent/state.js";
+import { PrCreatorError } from "../domain/errors.js";
+
+type Db = Database.Database;
+
+export const RUN_STATUSES = ["queued", "running", "done", "failed", "awaiting_approval"] as const;
+export type ServerRunStatus = (typeof RUN_STATUSES)[number];
+export const EVENT_NAMES = ["CommitCompleted", "ChangeRequested"] as const;
+export type EventName = (typeof EVENT_NAMES)[number];
+
+/** Why a run ended without a RunResult: the agent threw (a bad config found late, a bug, a closed state file). */
+export interface RunError {
+  reason: string;
+  message: string;
+}
+
+export interface StoredRun {
+  run_id: string;
+  thread_id: string;
+  event: EventName;
+  status: ServerRunStatus;
+  input: unknown;
+  /** SHA-256 of the request body as parsed, to tell a retried request from a reused Idempotency-Key. */
+  request_hash: string;
+  idempotency_key: string | null;
+  /** A person's answer waiting to be applied (status queued or running after a resume request). */
+  decision: ApprovalDecision | null;
+  result: RunResult | null;
+  error: RunError | null;
+  /** How many times the run was started (more than one after a restart or a resume). */
+  attempts: number;
+  submitted_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export type NewRun = Pick<StoredRun, "run_id" | "thread_id" | "event" | "input" | "request_hash" | "idempotency_key" | "submitted_at">;
+
+export interface RunStore {
+  readonly file: string;
+  insert(run: NewRun): StoredRun;
+  get(runId: string): StoredRun | undefined;
+  /** The newest run of a thread that is queued, running or awaiting approval. */
+  activeForThread(threadId: string): StoredRun | undefined;
+  byIdempotencyKey(key: string): StoredRun | undefined;
+  markRunning(runId: string, at: string): void;
+  finish(runId: string, outcome: { status: "done" | "failed" | "awaiting_approval"; result: RunResult | null; error: RunError | null; at: string }): void;
+  /** A paused run goes back in the queue with the person's decision. */
+  requeueWithDecision(runId: string, decision: ApprovalDecision): void;
+  /** Runs a previous process left queued or running, oldest first. */
+  unfinished(): StoredRun[];
+  close(): void;
+}
+
+const BUSY_TIMEOUT_MS = 5000;
+
+const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE server_runs (
+        run_id TEXT PRIMARY KEY,
+        thread_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        status TEXT NOT NULL,
+        input TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        idempotency_key TEXT UNIQUE,
+        decision TEXT,
+        result TEXT,
+        error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        submitted_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT
+      );
+      CREATE INDEX server_runs_thread ON server_runs (thread_id, status);
+      CREATE INDEX server_runs_status ON server_runs (status);
+    `,
+  },
+];
+const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+interface Row {
+  run_id: string;
+  thread_id: string;
+  event: string;
+  status: string;
+  input: string;
+  request_hash: string;
+  idempotency_key: string | null;
+  decision: string | null;
+  result: string | null;
+  error: string | null;
+  attempts: number;
+  submitted_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+function detail(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function migrate(db: Db, file: string): void {
+  db.transaction(() => {
+    db.exec("CREATE TABLE IF NOT EXISTS server_runs_schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+    const current = Number(db.prepare("SELECT coalesce(max(version), 0) FROM server_runs_schema_version").pluck().get());
+    if (current > SCHEMA_VERSION) {
+      throw new PrCreatorError("invalid_config", `The server's run registry in the state file ${file} has schema version ${current}, newer than this pr-creator knows (${SCHEMA_VERSION}).`, {
+        hint: "Upgrade pr-creator, or point state_file elsewhere.",
+      });
+    }
+    const record = db.prepare("INSERT INTO server_runs_schema_version (version, applied_at) VALUES (?, ?)");
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, new Date().toISOString());
+    }
+  }).immediate();
+}
+
+/** Opens (or creates) the run registry in the state file; a PrCreatorError (invalid_config) when it cannot. */
+export function openRunStore(file: string): RunStore {
+  let db: Db | undefined;
+  try {
+    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    db = new Database(file);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma("journal_mode = WAL");
+    migrate(db, file);
+    return sqliteRunStore(db, file);
+  } catch (error) {
+    db?.close();
+    if (error instanceof PrCreatorError) throw error;
+    throw new PrCreatorError("invalid_config", `The state file ${file} cannot be opened for the server's run registry (${detail(error)}).`, {
+      hint: "Point state_file in the config at a writable location.",
+      cause: error,
+    });
+  }
+}
+
+function sqliteRunStore(db: Db, file: string): RunStore {
+  const insert = db.prepare(
+    "INSERT INTO server_runs (run_id, thread_id, event, status, input, request_hash, idempotency_key, submitted_at) VALUES (@run_id, @thread_id, @event, 'queued', @input, @request_hash, @idempotency_key, @submitted_at)",
+  );
+  const byId = db.prepare("SELECT * FROM server_runs WHERE run_id = ?");
+  const byKey = db.prepare("SELECT * FROM server_runs WHERE idempotency_key = ?");
+  const activeOfThread = db.prepare("SELECT * FROM server_runs WHERE thread_id = ? AND status IN ('queued', 'running', 'awaiting_approval') ORDER BY rowid DESC LIMIT 1");
+  const running = db.prepare("UPDATE server_runs SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE run_id = ?");
+  const finished = db.prepare("UPDATE server_runs SET status = ?, result = ?, error = ?, decision = NULL, finished_at = ? WHERE run_id = ?");
+  const requeue = db.prepare("UPDATE server_runs SET status = 'queued', decision = ?, finished_at = NULL WHERE run_id = ?");
+  const leftOver = db.prepare("SELECT * FROM server_runs WHERE status IN ('queued', 'running') ORDER BY rowid");
+
+  const parse = (row: Row): StoredRun => {
+    try {
+      return {
+        ...row,
+        event: row.event as EventName,
+        status: row.status as ServerRunStatus,
+        input: JSON.parse(row.input) as unknown,
+        decision: row.decision === null ? null : (JSON.parse(row.decision) as ApprovalDecision),
+        result: row.result === null ? null : (JSON.parse(row.result) as RunResult),
+        error: row.error === null ? null : (JSON.parse(row.error) as RunError),
+      };
+    } catch (error) {
+      throw new PrCreatorError("invalid_config", `Row ${row.run_id} of server_runs in ${file} is not valid JSON (${detail(error)}).`, { hint: "The table was edited by hand; delete the row." });
+    }
+  };
+  const one = (row: unknown) => (row === undefined ? undefined : parse(row as Row));
+
+  return {
+    file,
+    insert(run) {
+      insert.run({ ...run, input: JSON.stringify(run.input) });
+      return one(byId.get(run.run_id))!;
+    },
+    get: (runId) => one(byId.get(runId)),
+    activeForThread: (threadId) => one(activeOfThread.get(threadId)),
+    byIdempotencyKey: (key) => one(byKey.get(key)),
+    markRunning(runId, at) {
+      running.run(at, runId);
+    },
+    finish(runId, outcome) {
+      finished.run(outcome.status, outcome.result === null ? null : JSON.stringify(outcome.result), outcome.error === null ? null : JSON.stringify(outcome.error), outcome.at, runId);
+    },
+    requeueWithDecision(runId, decision) {
+      requeue.run(JSON.stringify(decision), runId);
+    },
+    unfinished: () => (leftOver.all() as Row[]).map(parse),
+    close() {
+      if (db.open) db.close();
+    },
+  };
+}
