@@ -33,7 +33,9 @@ function guarded(name: string, node: Node): Node {
       update = await node(state);
     } catch (error) {
       if (error instanceof PrCreatorError) {
-        update = { violations: error.violations, failure: { reason: error.reason, message: withHint(error.reason, error.paragraph), attempts: error.attempts } };
+        // An error that says how to fix itself keeps its own hint; the reason's generic one is for the rest.
+        const message = error.hint ? error.paragraph : withHint(error.reason, error.paragraph);
+        update = { violations: error.violations, failure: { reason: error.reason, message, attempts: error.attempts } };
       } else {
         const detail = error instanceof Error ? error.message : String(error);
         update = { failure: { reason: "internal_error", message: withHint("internal_error", `Unexpected error: ${detail}.`), attempts: 0 } };

@@ -10,6 +10,8 @@ export interface Ledger {
   metrics: Metrics;
   /** Appends an entry; resolves to a warning when the ledger could not take it. */
   append(entry: HistoryEntryInput): Promise<string | null>;
+  /** Whether the history already holds a CI run or a merge of this PR (so a second watcher does not repeat it). */
+  settled(kind: "ci" | "merge", repo: string, prId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,16 @@ export function createLedger(stateFile: string | null, metrics: Metrics = create
         return null;
       } catch (error) {
         return `The PR history in ${stateFile} could not be written (${error instanceof Error ? error.message : String(error)}); report will miss this ${entry.kind} entry.`;
+      }
+    },
+    async settled(kind, repo, prId) {
+      if (stateFile === null) return false;
+      try {
+        history ??= openHistory(stateFile);
+        const entries = await history.list({ repo });
+        return entries.some((e) => e.kind === kind && e.pr_id === prId && (e.kind !== "merge" || e.result === "merged"));
+      } catch {
+        return false;
       }
     },
     async close() {

@@ -198,10 +198,10 @@ export async function rollback(deps: RollbackDeps, req: RollbackRequest): Promis
   if (auto) {
     try {
       const done = await forge.enableAutoMerge(where.repo, revert.id, { method: policy.merge.method, delete_source_branch: policy.merge.delete_source_branch, commit_title: title, commit_message: `Rollback of PR ${original.id}: ${req.reason}` });
-      ledger.metrics.autoMerge(done);
-      merge = { ...base, status: done, message: done === "merged" ? "Merged: every check had passed." : "Auto-merge is on: the forge merges the revert once every check passes." };
-      if (done === "merged") status = "merged";
-      if (deps.watch && done !== "merged") {
+      if (done === "enabled") ledger.metrics.autoMerge(done);
+      merge = { ...base, status: done, message: "Auto-merge is on: the forge merges the revert once every check passes." };
+      // A merge that already happened is recorded and announced like a watched one.
+      if (deps.watch || done === "merged") {
         const followed = await followPullRequest(forge, where.repo, revert.id, { poll_ms: policy.merge.poll_interval_ms, timeout_ms: policy.merge.watch_timeout_ms });
         const tracked = await trackFollow({ ledger, emit: deps.emit, now: deps.now }, { repo: where.repo, trace_id: traceId, pr_id: revert.id, branch: revert.source_branch, issue_id: null, risk: "low", auto: true }, followed);
         events.push(...tracked.events);

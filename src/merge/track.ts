@@ -34,13 +34,15 @@ export async function trackFollow(
   const common = { at, repo: pr.repo, trace_id: pr.trace_id, pr_id: String(pr.pr_id) };
   const writes: Promise<string | null>[] = [];
   const { metrics } = deps.ledger;
-  if (result.ci_ms !== null && (result.checks.state === "succeeded" || result.checks.state === "failed")) {
+  // Several watchers may see the same PR merge (the run, then `watch`): the first one records and announces it.
+  const mergeKnown = await deps.ledger.settled("merge", pr.repo, String(pr.pr_id));
+  if (!mergeKnown && result.ci_ms !== null && (result.checks.state === "succeeded" || result.checks.state === "failed")) {
     metrics.ciValidated(result.ci_ms / 1000);
     writes.push(deps.ledger.append({ kind: "ci", ...common, result: result.checks.state, duration_ms: result.ci_ms, failed_checks: result.failed_checks }));
   }
   const events: LifecycleEvent[] = [];
   const base = { pr_id: pr.pr_id, repo: pr.repo, branch: pr.branch, trace_id: pr.trace_id, issue_id: pr.issue_id, created_by: AGENT_NAME, timestamp: at.toISOString() } as const;
-  if (result.outcome === "merged") {
+  if (result.outcome === "merged" && !mergeKnown) {
     if (result.merge_ms !== null) metrics.merged(result.merge_ms / 1000);
     if (pr.auto) metrics.autoMerge("merged");
     if (pr.risk) writes.push(deps.ledger.append({ kind: "merge", ...common, risk: pr.risk, auto: pr.auto, result: "merged", after_ci_ms: result.merge_ms, reason: null }));

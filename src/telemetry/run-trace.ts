@@ -4,6 +4,7 @@ import type { AgentStateType } from "../agent/state.js";
 import { PrCreatorError } from "../domain/errors.js";
 import { AGENT_NAME } from "../domain/events.js";
 import { RUN_TAGS, SPAN, type Telemetry } from "./tracing.js";
+import { changeTraceId } from "../changes/apply-edits.js";
 
 /** The seed's status tag. */
 export type SeedStatus = "success" | "failed" | "skipped";
@@ -101,7 +102,7 @@ function learn(tags: Tags, update: Update): void {
   const cr = update.change_request;
   if (cr) {
     tags.repo = cr.repo;
-    if (cr.trace_id) tags.trace_id = cr.trace_id;
+    tags.trace_id = changeTraceId(cr);
     if (cr.component_scope) tags.component_scope = cr.component_scope;
   }
   if (update.change_branch) tags.branch = update.change_branch;

@@ -56,10 +56,10 @@ export function makeMerge(deps: AgentDeps) {
           commit_title: pr.title,
           commit_message: `${event.trace_id}: squash of ${pr.source_branch} into ${pr.target_branch}`,
         });
-        // A merge the watch below sees is counted there, once.
-        if (done === "enabled" || !deps.watch) metrics.autoMerge(done);
-        if (!deps.watch) {
-          return { merge_outcome: outcome(done, done === "merged" ? "Merged: every check had passed." : "Auto-merge is on: the forge merges the PR once every check passes.") };
+        // A merge is counted (and recorded, and announced) once, by the follow below.
+        if (done === "enabled") metrics.autoMerge(done);
+        if (!deps.watch && done === "enabled") {
+          return { merge_outcome: outcome(done, "Auto-merge is on: the forge merges the PR once every check passes.") };
         }
       }
       const followed = checks.state === "failed"
