@@ -114,6 +114,8 @@ function check(reviewers: number, labels: string[], branches: string[]): PrCheck
   return {
     prs: prs.length,
     complete: prs.filter((p) => p.reviewers === reviewers && labels.every((l) => p.labels.includes(l))).length,
+    duplicates: prs.length - new Set(prs.map((p) => p.branch)).size,
+    missing: branches.filter((b) => !prs.some((p) => p.branch === b)).length,
     reviewerCounts: [...new Set(prs.map((p) => p.reviewers))],
     labels: histogram,
   };

@@ -27,7 +27,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import * as sqliteVec from "sqlite-vec";
 import { HashedNgramEmbeddings } from "../src/memory/embeddings.js";
 import { createSqliteStore } from "../src/memory/sqlite-store.js";
@@ -44,7 +44,8 @@ const FILL_BUDGET_S = Number(process.env.BENCH_FILL_BUDGET_S ?? 200);
 const BATCH = 1000;
 const DIMENSIONS = 512;
 const K = 5;
-const TARGETS = [
+/** Top-5 similar() p95 targets by stored PRs. */
+export const TARGETS = [
   { size: 10_000, p95_ms: 5 },
   { size: 100_000, p95_ms: 50 },
 ];
@@ -220,7 +221,7 @@ function* records(seed: number, avoid: ReadonlySet<string>, traces: string[], co
 // ---------------------------------------------------------------------------------------------------------
 // Measurement helpers.
 
-interface Stats {
+export interface Stats {
   n: number;
   mean_ms: number;
   p50_ms: number;
@@ -265,7 +266,7 @@ interface Fill {
   upsert: Stats;
 }
 
-interface Phase {
+export interface Phase {
   size: number;
   fill: Fill;
   similar_unfiltered: Stats & { results_per_query_min: number; top1_score_mean: number };
@@ -287,16 +288,26 @@ interface Phase {
 
 const embedder = new HashedNgramEmbeddings(DIMENSIONS);
 
-async function main(): Promise<void> {
-  const started = Date.now();
-  const loadAtStart = os.loadavg()[0] ?? 0;
+export interface PhaseRun {
+  phases: Phase[];
+  query_embed: Stats;
+  query_text_collisions_avoided: number;
+  distinct_stored_texts: number;
+  sqlite: ReturnType<typeof versions>;
+}
+
+/**
+ * Fills a fresh store in a temp state file up to each of `sizes` in turn and measures each phase (`queries`
+ * query texts); `experiments` adds the index variants. Also called by the consolidated bench (bench/index.ts).
+ */
+export async function runPhases(opts: { sizes: number[]; queries: number; experiments: boolean }): Promise<PhaseRun> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "pr-creator-bench-memory-"));
   const file = path.join(dir, "state.db");
   const scratch = path.join(dir, "experiments.db");
 
   // Queries first, so that no stored text can equal one of them.
   const qw = new Words(prng(0xc0ffee));
-  const queries = Array.from({ length: QUERIES }, () => draftQuery(qw));
+  const queries = Array.from({ length: opts.queries }, () => draftQuery(qw));
   const queryDigests = new Set(queries.map((q) => digest(q.text)));
   const queryVectors = await Promise.all(queries.map((q) => embedder.embedQuery(q.text)));
   const qEmbed: number[] = [];
@@ -318,7 +329,7 @@ async function main(): Promise<void> {
   const phases: Phase[] = [];
   const rnd = prng(42);
 
-  for (const target of SIZES) {
+  for (const target of opts.sizes) {
     // ---- fill
     const count = target - stored;
     const projected = lastRate === undefined ? 0 : count / lastRate;
@@ -402,7 +413,7 @@ async function main(): Promise<void> {
     // ---- byTrace
     const traceTimes: number[] = [];
     let traceRecords = 0;
-    const sample = Array.from({ length: QUERIES }, () => traces[Math.floor(rnd() * traces.length)]!);
+    const sample = Array.from({ length: opts.queries }, () => traces[Math.floor(rnd() * traces.length)]!);
     for (let i = -WARMUP_QUERIES; i < sample.length; i++) {
       const id = sample[((i % sample.length) + sample.length) % sample.length]!;
       const t0 = performance.now();
@@ -442,14 +453,27 @@ async function main(): Promise<void> {
       peak_rss_mb: mb(peakRss()),
     };
     console.log(`  byTrace p50/p95 ${phase.by_trace.p50_ms}/${phase.by_trace.p95_ms} ms; file ${mb(dbAfter)} MB after checkpoint (WAL was ${mb(walBytes)} MB); RSS ${phase.rss_mb} MB`);
-    const experiments = await runExperiments(file, scratch, queries, queryVectors, unfiltered.kth, byScope.kth);
-    phase.experiments = experiments;
-    for (const e of experiments) {
-      console.log(`  [${e.name}] unfiltered ${e.unfiltered ? lat(e.unfiltered) : "–"} ms, by scope ${lat(e.by_scope)} ms${e.recall_at_k === null ? "" : `, recall@${K} ${e.recall_at_k}`}`);
+    if (opts.experiments) {
+      const experiments = await runExperiments(file, scratch, queries, queryVectors, unfiltered.kth, byScope.kth);
+      phase.experiments = experiments;
+      for (const e of experiments) {
+        console.log(`  [${e.name}] unfiltered ${e.unfiltered ? lat(e.unfiltered) : "–"} ms, by scope ${lat(e.by_scope)} ms${e.recall_at_k === null ? "" : `, recall@${K} ${e.recall_at_k}`}`);
+      }
     }
     phases.push(phase);
   }
   await store.close();
+  const sqlite = versions(file);
+  if (process.env.BENCH_KEEP === "1") console.log(`kept ${file}`);
+  else rmSync(dir, { recursive: true, force: true });
+  return { phases, query_embed: stats(qEmbed), query_text_collisions_avoided: collisions.n, distinct_stored_texts: storedDigests.size, sqlite };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const loadAtStart = os.loadavg()[0] ?? 0;
+  const run = await runPhases({ sizes: SIZES, queries: QUERIES, experiments: true });
+  const phases = run.phases;
 
   // Scope shares of what was stored (Zipf-like): the filtered scan's share of the index.
   const scopeShare = SCOPES.map((_, i) => (SCOPE_CDF[i]! - (SCOPE_CDF[i - 1] ?? 0)) * 100);
@@ -463,7 +487,7 @@ async function main(): Promise<void> {
     total_memory_mb: mb(os.totalmem()),
     load_1m_at_start: round(loadAtStart, 2),
     load_1m_at_end: round(os.loadavg()[0] ?? 0, 2),
-    sqlite: versions(file),
+    sqlite: run.sqlite,
     better_sqlite3: (require("better-sqlite3/package.json") as { version: string }).version,
     total_seconds: 0,
   };
@@ -480,8 +504,8 @@ async function main(): Promise<void> {
     repos: REPOS.length,
     previewed_share: 0.3,
     stored_text_chars_mean: 0,
-    query_text_collisions_avoided: collisions.n,
-    distinct_stored_texts: storedDigests.size,
+    query_text_collisions_avoided: run.query_text_collisions_avoided,
+    distinct_stored_texts: run.distinct_stored_texts,
   };
   const sampleW = new Words(prng(0x5eed));
   const samples = Array.from({ length: 1000 }, () => embeddedText(draftPr(sampleW)).length);
@@ -502,15 +526,13 @@ async function main(): Promise<void> {
   const out = {
     meta,
     config,
-    query_embed: stats(qEmbed),
+    query_embed: run.query_embed,
     phases,
     targets,
     peak_rss_mb: mb(peakRss()),
   };
   writeFileSync(path.join(here, "results-memory.json"), `${JSON.stringify(out, null, 2)}\n`);
   writeFileSync(path.join(here, "memory.md"), markdown(out));
-  if (process.env.BENCH_KEEP === "1") console.log(`kept ${file}`);
-  else rmSync(dir, { recursive: true, force: true });
   console.log(`\nwrote bench/results-memory.json and bench/memory.md in ${meta.total_seconds} s (peak RSS ${out.peak_rss_mb} MB)`);
 }
 
@@ -911,10 +933,12 @@ function markdown(out: Out): string {
   return `${lines.join("\n")}\n`;
 }
 
-if (process.env.BENCH_REPORT_ONLY === "1") {
+/** Run only as a script (npm run bench:memory), not when bench/index.ts imports runPhases. */
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain && process.env.BENCH_REPORT_ONLY === "1") {
   const saved = JSON.parse(readFileSync(path.join(here, "results-memory.json"), "utf8")) as Out;
   writeFileSync(path.join(here, "memory.md"), markdown(saved));
   console.log("wrote bench/memory.md from bench/results-memory.json");
-} else {
+} else if (isMain) {
   await main();
 }

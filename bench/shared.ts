@@ -1,4 +1,4 @@
-/** Types and constants shared by the forge benchmark's processes (bench/forges.ts, runner.ts, emulator-host.ts). */
+/** Types and constants shared by the forge benchmarks' processes (bench/forges.ts or bench/index.ts via forge-harness.ts, runner.ts, emulator-host.ts). */
 import type { BarePr } from "./bare.js";
 
 export type ForgeKind = "azure-devops" | "github";
@@ -28,6 +28,10 @@ export interface PrCheck {
   prs: number;
   /** PRs with the expected number of reviewers and every expected label. */
   complete: number;
+  /** PRs beyond the first on one source branch (a second PR for one event). */
+  duplicates: number;
+  /** Measured branches with no PR. */
+  missing: number;
   reviewerCounts: number[];
   /** How many PRs carry each label. */
   labels: Record<string, number>;

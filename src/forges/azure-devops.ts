@@ -71,7 +71,11 @@ function changeType(value: unknown): ChangedFile["change"] {
  * azure-devops-files.ts, a PR's life after opening (checks, auto-complete, reverts) in azure-devops-automation.ts.
  */
 export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
-  const conn = new azdev.WebApi(cfg.orgUrl.replace(/\/+$/, ""), azdev.getPersonalAccessTokenHandler(cfg.token), { socketTimeout: cfg.timeoutMs });
+  const conn = new azdev.WebApi(cfg.orgUrl.replace(/\/+$/, ""), azdev.getPersonalAccessTokenHandler(cfg.token), {
+    socketTimeout: cfg.timeoutMs,
+    // One TLS handshake per connection, not per call: every run makes several calls to the same host.
+    keepAlive: true,
+  });
   let gitApi: Promise<IGitApi> | undefined;
   let coreApi: Promise<ICoreApi> | undefined;
   let policyApi: Promise<IPolicyApi> | undefined;

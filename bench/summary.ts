@@ -1,0 +1,244 @@
+/**
+ * The consolidated bench's figures (bench/index.ts): targets with met / missed, bench/results.json's shape,
+ * and the results table it writes into bench/README.md.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import type { CliStart } from "./cli-start.js";
+import { FORGE_NAME, percentile, round, type ConfigResult } from "./forge-harness.js";
+import type { Phase } from "./memory.js";
+import type { ForgeKind } from "./shared.js";
+
+export const FORGES: ForgeKind[] = ["azure-devops", "github"];
+/** Injected forge latency of the end-to-end, ratio and throughput figures. */
+export const E2E_LATENCY_MS = 50;
+export const CONCURRENCIES = [1, 10, 100];
+
+export interface Target {
+  id: string;
+  figure: string;
+  forge: ForgeKind | null;
+  value: number;
+  unit: string;
+  target: string;
+  met: boolean;
+}
+
+export interface Machine {
+  cpus: number;
+  cpu_model: string;
+  memory_gb: number;
+  node: string;
+  os: string;
+  load_1m_at_start: number;
+  load_1m_at_end: number;
+}
+
+export interface Results {
+  date: string;
+  source: string;
+  command: string;
+  quick: boolean;
+  total_seconds: number;
+  machine: Machine;
+  targets: Target[];
+  forges: Record<ForgeKind, ForgeFigures>;
+  cli: { runs: number; version: Quantiles; dry_run: Quantiles; dry_run_status: Record<string, number> };
+  memory: { queries: number; sizes: Array<{ stored_prs: number; unfiltered: Quantiles; by_scope: Quantiles; rss_mb: number }> };
+  notes: string[];
+  configs: ConfigResult[];
+}
+
+interface Quantiles {
+  p50_ms: number;
+  p95_ms: number;
+}
+
+interface ForgeFigures {
+  /** Latency 0, c = 1. */
+  overhead: { prs: number; agent: Overhead; bare: Overhead };
+  /** Latency E2E_LATENCY_MS, c = 1. */
+  end_to_end: { agent: Quantiles; bare: Quantiles; p50_agent_over_bare: number; p95_agent_over_bare: number };
+  /** Latency E2E_LATENCY_MS. */
+  throughput: Array<{ concurrency: number; agent: Load; bare: Load; throughput_agent_over_bare: number }>;
+  calls_per_pr: { agent: number; bare: number; agent_over_bare: number };
+}
+
+interface Overhead {
+  local: Quantiles;
+  wall: Quantiles;
+  cpu_ms_per_pr: number;
+}
+
+interface Load {
+  prs: number;
+  prs_per_second: number;
+  p50_ms: number;
+  p95_ms: number;
+  /** Runs that did not end "created", plus measured branches with no PR in the emulator. */
+  errors: number;
+  duplicates: number;
+  /** PRs in the emulator with every expected reviewer and label. */
+  complete: number;
+  peak_rss_mb: number;
+  cpu_ms_per_pr: number;
+}
+
+function pick(configs: ConfigResult[], forge: ForgeKind, latency: number, concurrency: number, mode: "agent" | "bare"): ConfigResult {
+  const r = configs.find((x) => x.forge === forge && x.latency_ms === latency && x.concurrency === concurrency && x.mode === mode);
+  if (!r) throw new Error(`no result for ${forge} ${latency} ms c=${concurrency} ${mode}`);
+  return r;
+}
+
+const load = (r: ConfigResult): Load => ({
+  prs: r.prs,
+  prs_per_second: r.prs_per_second,
+  p50_ms: r.p50_ms,
+  p95_ms: r.p95_ms,
+  errors: r.prs - r.ok + r.check.missing,
+  duplicates: r.check.duplicates,
+  complete: r.check.complete,
+  peak_rss_mb: r.rss_peak_mb,
+  cpu_ms_per_pr: r.cpu_ms_per_pr,
+});
+
+export function forgeFigures(configs: ConfigResult[], forge: ForgeKind): ForgeFigures {
+  const overhead = (mode: "agent" | "bare"): Overhead => {
+    const r = pick(configs, forge, 0, 1, mode);
+    return { local: { p50_ms: r.per_pr!.local_p50_ms, p95_ms: r.per_pr!.local_p95_ms }, wall: { p50_ms: r.p50_ms, p95_ms: r.p95_ms }, cpu_ms_per_pr: r.cpu_ms_per_pr };
+  };
+  const a1 = pick(configs, forge, E2E_LATENCY_MS, 1, "agent");
+  const b1 = pick(configs, forge, E2E_LATENCY_MS, 1, "bare");
+  // Calls per PR from c = 10: 100 PRs share the first PR's one-off look-ups, as in a long-running agent.
+  const a10 = pick(configs, forge, E2E_LATENCY_MS, 10, "agent");
+  const b10 = pick(configs, forge, E2E_LATENCY_MS, 10, "bare");
+  return {
+    overhead: { prs: pick(configs, forge, 0, 1, "agent").prs, agent: overhead("agent"), bare: overhead("bare") },
+    end_to_end: {
+      agent: { p50_ms: a1.p50_ms, p95_ms: a1.p95_ms },
+      bare: { p50_ms: b1.p50_ms, p95_ms: b1.p95_ms },
+      p50_agent_over_bare: round(a1.p50_ms / b1.p50_ms, 2),
+      p95_agent_over_bare: round(a1.p95_ms / b1.p95_ms, 2),
+    },
+    throughput: CONCURRENCIES.map((concurrency) => {
+      const a = pick(configs, forge, E2E_LATENCY_MS, concurrency, "agent");
+      const b = pick(configs, forge, E2E_LATENCY_MS, concurrency, "bare");
+      return { concurrency, agent: load(a), bare: load(b), throughput_agent_over_bare: round(a.prs_per_second / b.prs_per_second, 2) };
+    }),
+    calls_per_pr: { agent: a10.calls_per_pr, bare: b10.calls_per_pr, agent_over_bare: round(a10.calls_per_pr / b10.calls_per_pr, 2) },
+  };
+}
+
+export const quantiles = (ms: number[]): Quantiles => ({ p50_ms: round(percentile(ms, 50)), p95_ms: round(percentile(ms, 95)) });
+
+export function memoryFigures(phases: Phase[], queries: number): Results["memory"] {
+  return {
+    queries,
+    sizes: phases.map((p) => ({
+      stored_prs: p.size,
+      unfiltered: { p50_ms: round(p.similar_unfiltered.p50_ms, 2), p95_ms: round(p.similar_unfiltered.p95_ms, 2) },
+      by_scope: { p50_ms: round(p.similar_by_scope.p50_ms, 2), p95_ms: round(p.similar_by_scope.p95_ms, 2) },
+      rss_mb: p.rss_mb,
+    })),
+  };
+}
+
+export function cliFigures(cli: CliStart): Results["cli"] {
+  return { runs: cli.runs, version: quantiles(cli.version_ms), dry_run: quantiles(cli.dry_run_ms), dry_run_status: cli.dry_run_status };
+}
+
+/** The issue's targets (and bench:memory's 10k recall target), one row per forge where the figure is per forge. */
+export function targets(forges: Results["forges"], cli: Results["cli"], memory: Results["memory"], memoryTargets: Array<{ size: number; p95_ms: number }>): Target[] {
+  const out: Target[] = [];
+  for (const forge of FORGES) {
+    const f = forges[forge];
+    const c100 = f.throughput.find((t) => t.concurrency === 100)!.agent;
+    out.push(
+      { id: "overhead_p95", figure: "agent overhead per PR, p95 (0 ms forge, c = 1)", forge, value: f.overhead.agent.local.p95_ms, unit: "ms", target: "≤ 20 ms", met: f.overhead.agent.local.p95_ms <= 20 },
+      { id: "e2e_p95", figure: `end-to-end p95 (${E2E_LATENCY_MS} ms forge, c = 1)`, forge, value: f.end_to_end.agent.p95_ms, unit: "ms", target: "≤ 300 ms", met: f.end_to_end.agent.p95_ms <= 300 },
+      { id: "c100_errors", figure: "errors at c = 100 (100 events)", forge, value: c100.errors, unit: "", target: "0", met: c100.errors === 0 },
+      { id: "c100_duplicates", figure: "duplicate PRs at c = 100", forge, value: c100.duplicates, unit: "", target: "0", met: c100.duplicates === 0 },
+      { id: "ratio_bare", figure: `p50 agent ÷ bare (${E2E_LATENCY_MS} ms forge, c = 1)`, forge, value: f.end_to_end.p50_agent_over_bare, unit: "×", target: "≤ 1.2", met: f.end_to_end.p50_agent_over_bare <= 1.2 },
+      { id: "rss_c100", figure: "peak RSS at c = 100", forge, value: c100.peak_rss_mb, unit: "MB", target: "≤ 250 MB", met: c100.peak_rss_mb <= 250 },
+    );
+  }
+  out.push({ id: "cli_version", figure: "CLI --version, median", forge: null, value: cli.version.p50_ms, unit: "ms", target: "≤ 300 ms", met: cli.version.p50_ms <= 300 });
+  for (const t of memoryTargets) {
+    const s = memory.sizes.find((x) => x.stored_prs === t.size);
+    if (!s) continue;
+    out.push({ id: `recall_${t.size}`, figure: `memory top-5 recall p95, by scope, ${t.size / 1000}k PRs (bench:memory target)`, forge: null, value: s.by_scope.p95_ms, unit: "ms", target: `≤ ${t.p95_ms} ms`, met: s.by_scope.p95_ms <= t.p95_ms });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// bench/README.md
+
+const BEGIN = "<!-- bench:start (generated by npm run bench) -->";
+const END = "<!-- bench:end -->";
+
+const verdict = (ts: Target[]) => {
+  if (ts.every((t) => t.met)) return "met";
+  if (ts.every((t) => !t.met)) return "**missed**";
+  return ts.map((t) => `${t.forge ? FORGE_NAME[t.forge] : ""} ${t.met ? "met" : "**missed**"}`.trim()).join(", ");
+};
+const pq = (q: Quantiles) => `${q.p50_ms} / ${q.p95_ms}`;
+
+export function markdown(r: Results): string {
+  const m = r.machine;
+  const [az, gh] = [r.forges["azure-devops"], r.forges.github];
+  const row = (figure: string, cell: (f: ForgeFigures) => string | number, target = "–", id?: string) =>
+    `| ${figure} | ${cell(az)} | ${cell(gh)} | ${target} | ${id ? verdict(r.targets.filter((t) => t.id === id)) : ""} |`;
+  const at = (f: ForgeFigures, c: number) => f.throughput.find((t) => t.concurrency === c)!;
+  const lines = [
+    `Measured ${r.date} (code: ${r.source}) with \`${r.command}\` on ${m.cpus} × ${m.cpu_model}, ${m.memory_gb} GB RAM, ${m.os}, Node ${m.node}. ` +
+      `Wall time ${r.total_seconds} s; 1-minute load average ${m.load_1m_at_start} at the start, ${m.load_1m_at_end} at the end (${m.cpus} CPUs).` +
+      (r.quick ? " **Quick run: fewer PRs, spawns and queries; tails are noisier.**" : ""),
+    "",
+    "| figure | Azure DevOps | GitHub | target | |",
+    "|---|---:|---:|---:|---|",
+    row(`agent overhead per PR, p50 / p95 ms (0 ms forge, c = 1, ${az.overhead.prs} PRs)`, (f) => pq(f.overhead.agent.local), "p95 ≤ 20 ms", "overhead_p95"),
+    row("&nbsp;&nbsp;bare client's own, p50 / p95 ms", (f) => pq(f.overhead.bare.local)),
+    row("&nbsp;&nbsp;agent wall time per PR, p50 / p95 ms (0 ms forge)", (f) => pq(f.overhead.agent.wall)),
+    row("&nbsp;&nbsp;CPU ms per PR, agent / bare (0 ms forge, c = 1)", (f) => `${f.overhead.agent.cpu_ms_per_pr} / ${f.overhead.bare.cpu_ms_per_pr}`),
+    row(`end-to-end per PR, p50 / p95 ms (${E2E_LATENCY_MS} ms forge, c = 1)`, (f) => pq(f.end_to_end.agent), "p95 ≤ 300 ms", "e2e_p95"),
+    row("&nbsp;&nbsp;bare client, p50 / p95 ms", (f) => pq(f.end_to_end.bare)),
+    row("p50 agent ÷ bare (same runs)", (f) => f.end_to_end.p50_agent_over_bare, "≤ 1.2", "ratio_bare"),
+    row(`throughput PRs/s, agent (bare) at c = ${CONCURRENCIES.join(" / ")}`, (f) => f.throughput.map((t) => `${t.agent.prs_per_second} (${t.bare.prs_per_second})`).join(" / ")),
+    row("&nbsp;&nbsp;agent p95 ms at c = 10 / 100", (f) => `${at(f, 10).agent.p95_ms} / ${at(f, 100).agent.p95_ms}`),
+    row("&nbsp;&nbsp;errors, all concurrencies (c = 100)", (f) => `${f.throughput.reduce((n, t) => n + t.agent.errors, 0)} (${at(f, 100).agent.errors})`, "0 at c = 100", "c100_errors"),
+    row("&nbsp;&nbsp;duplicate PRs, all concurrencies (c = 100)", (f) => `${f.throughput.reduce((n, t) => n + t.agent.duplicates, 0)} (${at(f, 100).agent.duplicates})`, "0 at c = 100", "c100_duplicates"),
+    row("&nbsp;&nbsp;PRs with all reviewers and labels, c = 100", (f) => `${at(f, 100).agent.complete} of ${at(f, 100).agent.prs}`),
+    row("peak RSS MB at c = 100, agent (bare)", (f) => `${at(f, 100).agent.peak_rss_mb} (${at(f, 100).bare.peak_rss_mb})`, "≤ 250 MB", "rss_c100"),
+    row("forge calls per PR, agent / bare (ratio)", (f) => `${f.calls_per_pr.agent} / ${f.calls_per_pr.bare} (${f.calls_per_pr.agent_over_bare})`),
+    "",
+    "| figure | value | target | |",
+    "|---|---:|---:|---|",
+    `| CLI \`--version\`, median / p95 ms (${r.cli.runs} spawns) | ${pq(r.cli.version)} | median ≤ 300 ms | ${verdict(r.targets.filter((t) => t.id === "cli_version"))} |`,
+    `| CLI dry-run \`run\` of the demo event, median / p95 ms (${Object.entries(r.cli.dry_run_status)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(", ")}) | ${pq(r.cli.dry_run)} | – | |`,
+    ...r.memory.sizes.map((s) => {
+      const t = r.targets.filter((x) => x.id === `recall_${s.stored_prs}`);
+      return `| memory top-5 recall at ${s.stored_prs / 1000}k PRs, p50 / p95 ms: unfiltered; by scope | ${pq(s.unfiltered)}; ${pq(s.by_scope)} | ${t[0]?.target ?? "–"} | ${t.length ? verdict(t) : ""} |`;
+    }),
+  ];
+  const missed = r.targets.filter((t) => !t.met);
+  lines.push(
+    "",
+    missed.length === 0
+      ? "Every target met."
+      : `Missed: ${missed.map((t) => `${t.figure}${t.forge ? ` (${FORGE_NAME[t.forge]})` : ""} ${t.value}${t.unit === "×" ? "×" : t.unit ? ` ${t.unit}` : ""} vs ${t.target}`).join("; ")}.`,
+  );
+  return lines.join("\n");
+}
+
+/** Replaces the generated block in bench/README.md, or adds it under the title the first time. */
+export async function writeReadme(file: string, table: string): Promise<void> {
+  const block = `${BEGIN}\n${table}\n${END}`;
+  const current = await readFile(file, "utf8");
+  const next =
+    current.includes(BEGIN) && current.includes(END)
+      ? current.slice(0, current.indexOf(BEGIN)) + block + current.slice(current.indexOf(END) + END.length)
+      : current.replace(/^# Benchmarks\n/, `# Benchmarks\n\n## All targets (\`npm run bench\`)\n\n${block}\n`);
+  await writeFile(file, next);
+}
