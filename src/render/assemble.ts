@@ -106,12 +106,21 @@ function changeContext(facts: PrFacts): string {
   return lines.join("\n");
 }
 
-/** The change's risk, judged from facts only (the change type or the head commit's conventional type, paths, size). */
+/** The riskiest conventional type among the PR's commits (merges aside): one `feat` makes a PR of fixes a feature. */
+function riskiestCommitType(facts: PrFacts, policy: Policy): string | null {
+  const order = { low: 0, medium: 1, high: 2 } as const;
+  const levelOf = (t: string | null) => order[t ? (policy.risk.commit_types[t] ?? policy.risk.unknown_commit_type) : policy.risk.unknown_commit_type];
+  const types = facts.changes.commits.filter((c) => c.parents.length <= 1).map((c) => conventionalType(c.subject));
+  if (types.length === 0) return conventionalType(headCommit(facts).subject);
+  return types.reduce((worst, t) => (levelOf(t) > levelOf(worst) ? t : worst));
+}
+
+/** The change's risk, judged from facts only (the change type or the commits' conventional types, paths, size). */
 export function riskOf(facts: PrFacts, policy: Policy): RiskAssessment {
   const lines = facts.changes.line_counts === "unavailable" ? null : facts.changes.additions + facts.changes.deletions;
   return assessRisk(
     {
-      ...(facts.change ? { change_type: facts.change.change_type } : { commit_type: conventionalType(headCommit(facts).subject) }),
+      ...(facts.change ? { change_type: facts.change.change_type } : { commit_type: riskiestCommitType(facts, policy) }),
       files: facts.changes.files,
       lines,
     },

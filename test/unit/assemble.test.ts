@@ -337,6 +337,15 @@ describe("computeChecklist", () => {
   });
 });
 
+describe("assemblePullRequest: risk of commit PRs", () => {
+  it("takes the riskiest conventional type among the commits, not only the head's", () => {
+    const facts = makeFacts({ commits: [commit("feat(order): add totals"), commit("chore(order): tidy usings")] });
+    expect(assembleDeterministic(facts).pr.risk).toEqual({ level: "medium", reasons: ["commit type feat is medium risk"] });
+    const docsOnly = makeFacts({ commits: [commit("docs: readme"), commit("test(order): more cases")] });
+    expect(assembleDeterministic(docsOnly).pr.risk!.level).toBe("low");
+  });
+});
+
 describe("assemblePullRequest: draft and auto-merge", () => {
   // The seed commit is a feat (medium risk) made by a commit event: both must be allowed to auto-merge.
   const autoPolicy = makePolicy({ merge: { commits: true, auto_merge_levels: ["low", "medium"] } });

@@ -9,7 +9,7 @@ import { withHint } from "../hints.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 
 function branchReason(violations: readonly Violation[]): FailureReason {
-  if (violations.some((v) => v.code === "branch_forbidden")) return "forbidden_branch";
+  if (violations.some((v) => v.code === "branch_forbidden" || v.code === "target_forbidden")) return "forbidden_branch";
   if (violations.some((v) => v.where === "branch")) return "branch_policy_violation";
   return "target_mismatch";
 }

@@ -1,0 +1,72 @@
+/**
+ * npm run eval [-- --mode deterministic|adversarial|model] [--filter TEXT] [--concurrency N] [--no-write]
+ * Exit codes: 0 thresholds met (or model mode skipped), 1 below a threshold, 2 bad arguments or dataset.
+ */
+import { parseArgs } from "node:util";
+import { MODES, runEval, type Mode } from "./harness.js";
+import { writeReports } from "./report.js";
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        mode: { type: "string", default: "deterministic" },
+        filter: { type: "string" },
+        concurrency: { type: "string", default: "2" },
+        "no-write": { type: "boolean", default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    return 2;
+  }
+  const mode = args.mode as Mode;
+  const concurrency = Number(args.concurrency);
+  if (!MODES.includes(mode)) {
+    console.error(`--mode must be one of ${MODES.join(", ")}, not ${JSON.stringify(args.mode)}`);
+    return 2;
+  }
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    console.error("--concurrency must be a positive whole number");
+    return 2;
+  }
+  const report = await runEval({
+    mode,
+    concurrency,
+    ...(args.filter ? { filter: args.filter } : {}),
+    onCase: (c) => console.error(`${c.passed ? "pass" : "FAIL"} ${c.id} (${c.ms} ms)${c.passed ? "" : `: ${c.mismatches.join("; ")}`}`),
+  });
+  if (report.skipped) {
+    console.log(`eval ${mode}: skipped — ${report.skipped}.`);
+    return 0;
+  }
+  if (report.cases.length === 0) {
+    console.error(`no case matches --filter ${JSON.stringify(args.filter)}`);
+    return 2;
+  }
+  if (!args["no-write"]) {
+    const files = await writeReports(report);
+    console.error(`wrote ${files.join(", ")}`);
+  }
+  const s = report.scores;
+  const pct = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
+  console.log(
+    `eval ${mode}: ${s.passed}/${s.cases} cases, decision accuracy ${pct(s.decision_accuracy)}, compliance ${pct(s.compliance_rate)}, ` +
+      `faithfulness violations ${s.faithfulness_violations}, gate recall ${pct(s.gate_recall)}, precision ${pct(s.gate_precision)}, ` +
+      `${(report.duration_ms / 1000).toFixed(1)} s`,
+  );
+  for (const t of report.thresholds.filter((t) => !t.met)) console.log(`below threshold: ${t.metric} (${t.threshold})`);
+  return report.passed ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 2;
+  },
+);
