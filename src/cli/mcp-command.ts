@@ -1,8 +1,5 @@
 import { Console } from "node:console";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Command } from "commander";
-import { openMcpAgents } from "../server/mcp-agents.js";
-import { createMcpServer } from "../server/mcp.js";
 import { EXIT } from "./exit-codes.js";
 import type { Io } from "./run-command.js";
 
@@ -25,6 +22,12 @@ export async function mcpCommand(opts: McpCommandOptions, deps: McpCommandDeps):
   const { io } = deps;
   // Stdout carries the protocol: a stray console.log, ours or a dependency's, would corrupt it.
   globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
+  // The MCP SDK loads only for `mcp`, so every other command starts faster.
+  const [{ StdioServerTransport }, { openMcpAgents }, { createMcpServer }] = await Promise.all([
+    import("@modelcontextprotocol/sdk/server/stdio.js"),
+    import("../server/mcp-agents.js"),
+    import("../server/mcp.js"),
+  ]);
   const agents = await openMcpAgents({ configFile: opts.config, tracesFile: opts.traces, repoPath: opts.repoPath, eventsFile: opts.events, cwd: io.cwd });
   const { server, idle } = createMcpServer(agents);
   server.server.onerror = (error) => io.stderr(`pr-creator mcp: ${error.message}\n`);
