@@ -60,7 +60,7 @@ export function computeChecklist(facts: PrFacts, policy: Policy): ChecklistItem[
     { label: `Trace metadata attached (${trace.trace_id}, scope ${trace.component_scope})`, done: true },
     { label: `Blueprint linked (${trace.blueprint_id})`, done: true },
     { label: "Blueprint name and description recorded", done: Boolean(trace.blueprint_name && trace.description) },
-    { label: "Tests included for changed code", done: !lacksTests(changes.files, policy) },
+    { label: "Tests included for changed code", done: !lacksTests(changes.files, policy, changes.line_counts !== "unavailable") },
     changes.line_counts === "unavailable"
       ? { label: "Change size checked (line counts unavailable from the commit source)", done: false }
       : { label: `Change size within policy (${lines} of ${policy.limits.max_changed_lines} lines)`, done: lines <= policy.limits.max_changed_lines },
@@ -201,7 +201,7 @@ export function assemblePullRequest(facts: PrFacts, draft: Draft, template: stri
   const merge = planMerge(
     risk,
     origin,
-    { reviewers: routeReviewers(facts.trace.component_scope, policy), labels: computeLabels(facts.trace.component_scope, facts.changes.files, policy), ready: complete && !isDraft },
+    { reviewers: routeReviewers(facts.trace.component_scope, policy), labels: computeLabels(facts.trace.component_scope, facts.changes.files, policy, facts.changes.line_counts !== "unavailable"), ready: complete && !isDraft },
     policy,
   );
   const plan: Plan = { risk, merge };

@@ -57,6 +57,13 @@ describe("routeReviewers", () => {
 });
 
 describe("lacksTests (requires-tests trigger)", () => {
+  it("a pure rename of code asks for no tests; a rename with edits, or one whose line counts are unknown, does", () => {
+    const moved = file("src/Order/Projection.cs", "renamed", { old_path: "src/Order/Mapper.cs", additions: 0, deletions: 0 });
+    expect(lacksTests([moved], policy)).toBe(false);
+    expect(lacksTests([{ ...moved, additions: 2 }], policy)).toBe(true);
+    expect(lacksTests([moved], policy, false)).toBe(true);
+  });
+
   it("code changed and no test changed → lacks tests", () => {
     expect(lacksTests([file("src/Application/Handlers/CreateOrderHandler.cs")], policy)).toBe(true);
     expect(lacksTests([file("CreateOrderHandler.cs")], policy)).toBe(true);
