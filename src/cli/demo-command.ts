@@ -11,6 +11,9 @@ import type { Io } from "./run-command.js";
 const DEMO_CONFIG = `# The demo's own policy: the defaults, with memory in this folder.
 state_file: .pr-creator/state.db
 trace_registry: traces.yaml
+# The one JSON log line per run is for pipelines; the demo prints the previews instead (info turns it back on).
+logging:
+  level: warn
 `;
 
 /**
