@@ -21,7 +21,7 @@ import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { formatZodIssues, PrCreatorError } from "../domain/errors.js";
+import { formatZodIssues } from "../domain/errors.js";
 import {
   PullRequestCreatedSchema,
   PullRequestFailedSchema,
@@ -32,6 +32,7 @@ import {
   type LifecycleEvent,
 } from "../domain/events.js";
 import type { DeliverySink } from "./sinks.js";
+import { isNotADatabase, migrateTable, notAStateFile, stateFileError } from "../state/state-db.js";
 
 type Db = Database.Database;
 
@@ -97,7 +98,6 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
     `,
   },
 ];
-const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 const StoredEventSchema = z.discriminatedUnion("event", [
   PullRequestCreatedSchema,
@@ -133,53 +133,21 @@ export function openOutbox(stateFile: string, options: { now?: () => Date } = {}
     // Unlike the metrics ledger, a row here is the only copy of an event a sink has not seen: every commit
     // is synced. Writes are rare (only failed deliveries), so the cost does not matter.
     db.pragma("synchronous = FULL");
-    migrate(db, stateFile);
+    migrateTable(db, stateFile, "event_outbox", "The event outbox", MIGRATIONS);
     return sqliteOutbox(db, stateFile, options.now ?? (() => new Date()));
   } catch (error) {
     db?.close();
-    throw openError(stateFile, error);
+    throw stateFileError(stateFile, error, "the event outbox");
   }
 }
 
-function migrate(db: Db, file: string): void {
-  db.transaction(() => {
-    db.exec("CREATE TABLE IF NOT EXISTS event_outbox_schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-    const current = Number(db.prepare("SELECT coalesce(max(version), 0) FROM event_outbox_schema_version").pluck().get());
-    if (current > SCHEMA_VERSION) {
-      throw new PrCreatorError("invalid_config", `The event outbox in the state file ${file} has schema version ${current}, newer than this pr-creator knows (${SCHEMA_VERSION}).`, {
-        hint: "Upgrade pr-creator, or point state_file elsewhere.",
-      });
-    }
-    const record = db.prepare("INSERT INTO event_outbox_schema_version (version, applied_at) VALUES (?, ?)");
-    for (const migration of MIGRATIONS) {
-      if (migration.version <= current) continue;
-      db.exec(migration.sql);
-      record.run(migration.version, new Date().toISOString());
-    }
-  }).immediate();
-}
 
-function isNotADatabase(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && (code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_CORRUPT"));
-}
 
 function detail(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function notAStateFile(file: string, error: unknown): PrCreatorError {
-  return new PrCreatorError("invalid_config", `The file ${file} is not a valid state file (${detail(error)}); move it aside or point state_file elsewhere.`, { cause: error });
-}
 
-function openError(file: string, error: unknown): PrCreatorError {
-  if (error instanceof PrCreatorError) return error;
-  if (isNotADatabase(error)) return notAStateFile(file, error);
-  return new PrCreatorError("invalid_config", `The state file ${file} cannot be opened for the event outbox (${detail(error)}).`, {
-    hint: "Point state_file in the config at a writable location.",
-    cause: error,
-  });
-}
 
 function retryDelayMs(attempts: number): number {
   return Math.min(FIRST_DELAY_MS * 2 ** Math.max(0, attempts - 2), MAX_DELAY_MS);

@@ -21,8 +21,8 @@ import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import * as sqliteVec from "sqlite-vec";
-import { PrCreatorError } from "../domain/errors.js";
 import { MemoryMismatchError, recordKey, type EmbedderIdentity, type MemoryStore, type PrRecord, type Scored, type SimilarQuery, PR_RECORD_FIELDS } from "./store.js";
+import { isNotADatabase, migrateTable, notAStateFile, stateFileError } from "../state/state-db.js";
 
 type Db = Database.Database;
 
@@ -77,7 +77,6 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
     `,
   },
 ];
-const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 const RECORD_COLUMNS = PR_RECORD_FIELDS;
 const SELECT_RECORD = RECORD_COLUMNS.map((c) => `p.${c}`).join(", ");
@@ -114,59 +113,18 @@ export function createSqliteStore(file: string | ":memory:", opts: SqliteStoreOp
     } else if (db.pragma("busy_timeout", { simple: true }) === 0) {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
-    migrate(db, file);
+    migrateTable(db, file, "memory", "The memory", MIGRATIONS);
     return new SqliteMemoryStore(db, file, owned);
   } catch (error) {
     if (owned) db?.close();
-    throw openError(file, error);
+    throw stateFileError(file, error, "memory");
   }
 }
 
-function migrate(db: Db, file: string): void {
-  db.transaction(() => {
-    db.exec("CREATE TABLE IF NOT EXISTS memory_schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-    const current = (db.prepare("SELECT coalesce(max(version), 0) FROM memory_schema_version").pluck().get() as number | bigint | null) ?? 0;
-    if (Number(current) > SCHEMA_VERSION) {
-      throw new PrCreatorError(
-        "invalid_config",
-        `The memory in the state file ${file} has schema version ${current}, newer than this pr-creator knows (${SCHEMA_VERSION}).`,
-        { hint: "Upgrade pr-creator, or point state_file elsewhere." },
-      );
-    }
-    const record = db.prepare("INSERT INTO memory_schema_version (version, applied_at) VALUES (?, ?)");
-    for (const migration of MIGRATIONS) {
-      if (migration.version <= Number(current)) continue;
-      db.exec(migration.sql);
-      record.run(migration.version, new Date().toISOString());
-    }
-  }).immediate();
-}
 
-function sqliteCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
 
-function isNotADatabase(error: unknown): boolean {
-  const code = sqliteCode(error);
-  return code !== undefined && (code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_CORRUPT"));
-}
 
-function notAStateFile(file: string, error: unknown): PrCreatorError {
-  const detail = error instanceof Error ? error.message : String(error);
-  return new PrCreatorError("invalid_config", `The file ${file} is not a valid state file (${detail}); move it aside or point state_file elsewhere.`, {
-    cause: error,
-  });
-}
 
-function openError(file: string, error: unknown): Error {
-  if (error instanceof PrCreatorError) return error;
-  if (isNotADatabase(error)) return notAStateFile(file, error);
-  return new PrCreatorError("invalid_config", `The state file ${file} cannot be opened for memory (${error instanceof Error ? error.message : String(error)}).`, {
-    hint: "Point state_file in the config at a writable location.",
-    cause: error,
-  });
-}
 
 function describeEmbedder(e: EmbedderIdentity): string {
   return `"${e.name}" version ${e.version} (${e.dimensions} dimensions)`;

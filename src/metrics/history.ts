@@ -21,6 +21,7 @@ import { z } from "zod";
 import { formatZodIssues, PrCreatorError } from "../domain/errors.js";
 import { FailureReasonSchema } from "../domain/reasons.js";
 import { CI_RESULTS, DRAFTERS, GENERATION_STATUSES, MERGE_RESULTS, RISK_LEVELS, ROLLBACK_RESULTS } from "./outcomes.js";
+import { isNotADatabase, migrateTable, notAStateFile, stateFileError } from "../state/state-db.js";
 
 type Db = Database.Database;
 
@@ -133,7 +134,6 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
     `,
   },
 ];
-const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 /**
  * Opens (or creates) the ledger in `file` — the state file — or on an open connection (`{ db }`), which the
@@ -157,53 +157,21 @@ export function openHistory(target: string | ":memory:" | { db: Db }): History {
       db = target.db;
       if (db.pragma("busy_timeout", { simple: true }) === 0) db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
-    migrate(db, name);
+    migrateTable(db, name, "pr_history", "The PR history", MIGRATIONS);
     return sqliteHistory(db, name, owned);
   } catch (error) {
     if (owned) db?.close();
-    throw openError(name, error);
+    throw stateFileError(name, error, "the PR history");
   }
 }
 
-function migrate(db: Db, file: string): void {
-  db.transaction(() => {
-    db.exec("CREATE TABLE IF NOT EXISTS pr_history_schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-    const current = Number(db.prepare("SELECT coalesce(max(version), 0) FROM pr_history_schema_version").pluck().get());
-    if (current > SCHEMA_VERSION) {
-      throw new PrCreatorError("invalid_config", `The PR history in the state file ${file} has schema version ${current}, newer than this pr-creator knows (${SCHEMA_VERSION}).`, {
-        hint: "Upgrade pr-creator, or point state_file elsewhere.",
-      });
-    }
-    const record = db.prepare("INSERT INTO pr_history_schema_version (version, applied_at) VALUES (?, ?)");
-    for (const migration of MIGRATIONS) {
-      if (migration.version <= current) continue;
-      db.exec(migration.sql);
-      record.run(migration.version, new Date().toISOString());
-    }
-  }).immediate();
-}
 
-function isNotADatabase(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && (code.startsWith("SQLITE_NOTADB") || code.startsWith("SQLITE_CORRUPT"));
-}
 
 function detail(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function notAStateFile(file: string, error: unknown): PrCreatorError {
-  return new PrCreatorError("invalid_config", `The file ${file} is not a valid state file (${detail(error)}); move it aside or point state_file elsewhere.`, { cause: error });
-}
 
-function openError(file: string, error: unknown): PrCreatorError {
-  if (error instanceof PrCreatorError) return error;
-  if (isNotADatabase(error)) return notAStateFile(file, error);
-  return new PrCreatorError("invalid_config", `The state file ${file} cannot be opened for the PR history (${detail(error)}).`, {
-    hint: "Point state_file in the config at a writable location.",
-    cause: error,
-  });
-}
 
 function sqliteHistory(db: Db, file: string, owned: boolean): History {
   const insert = db.prepare("INSERT INTO pr_history (at_ms, kind, repo, trace_id, pr_id, entry) VALUES (?, ?, ?, ?, ?, ?)");

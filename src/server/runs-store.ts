@@ -14,6 +14,7 @@ import path from "node:path";
 import type { RunResult } from "../agent/run.js";
 import type { ApprovalDecision } from "../agent/state.js";
 import { PrCreatorError } from "../domain/errors.js";
+import { migrateTable, stateFileError } from "../state/state-db.js";
 
 type Db = Database.Database;
 
@@ -93,7 +94,6 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
     `,
   },
 ];
-const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 interface Row {
   run_id: string;
@@ -116,23 +116,6 @@ function detail(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function migrate(db: Db, file: string): void {
-  db.transaction(() => {
-    db.exec("CREATE TABLE IF NOT EXISTS server_runs_schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-    const current = Number(db.prepare("SELECT coalesce(max(version), 0) FROM server_runs_schema_version").pluck().get());
-    if (current > SCHEMA_VERSION) {
-      throw new PrCreatorError("invalid_config", `The server's run registry in the state file ${file} has schema version ${current}, newer than this pr-creator knows (${SCHEMA_VERSION}).`, {
-        hint: "Upgrade pr-creator, or point state_file elsewhere.",
-      });
-    }
-    const record = db.prepare("INSERT INTO server_runs_schema_version (version, applied_at) VALUES (?, ?)");
-    for (const migration of MIGRATIONS) {
-      if (migration.version <= current) continue;
-      db.exec(migration.sql);
-      record.run(migration.version, new Date().toISOString());
-    }
-  }).immediate();
-}
 
 /** Opens (or creates) the run registry in the state file; a PrCreatorError (invalid_config) when it cannot. */
 export function openRunStore(file: string): RunStore {
@@ -142,15 +125,11 @@ export function openRunStore(file: string): RunStore {
     db = new Database(file);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma("journal_mode = WAL");
-    migrate(db, file);
+    migrateTable(db, file, "server_runs", "The server's run registry", MIGRATIONS);
     return sqliteRunStore(db, file);
   } catch (error) {
     db?.close();
-    if (error instanceof PrCreatorError) throw error;
-    throw new PrCreatorError("invalid_config", `The state file ${file} cannot be opened for the server's run registry (${detail(error)}).`, {
-      hint: "Point state_file in the config at a writable location.",
-      cause: error,
-    });
+    throw stateFileError(file, error, "the server's run registry");
   }
 }
 
