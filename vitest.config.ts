@@ -5,6 +5,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 30_000,
+    // In-process agents would log a JSON line per run to the runner's stderr; spawned CLIs get it back (test/helpers.ts).
+    env: { PR_CREATOR_LOG_LEVEL: "silent" },
     reporters: ["default", ["json", { outputFile: "reports/vitest.json" }]],
   },
 });

@@ -42,6 +42,7 @@ const MAIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 export function runCli(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), CI: "true", NO_COLOR: "1" };
   delete env.PR_CREATOR_DEBUG;
+  delete env.PR_CREATOR_LOG_LEVEL;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN, ...args], { cwd: opts.cwd, env, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let stdout = "";

@@ -149,7 +149,8 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const logger =
     options.logger ??
     createLogger({
-      level: resolveLogLevel({ configured: policy.logging.level, env, verbose: options.verbose }),
+      // The level is the operator's: PR_CREATOR_LOG_LEVEL from the process counts even when `env` is passed for secrets.
+      level: resolveLogLevel({ configured: policy.logging.level, env: { PR_CREATOR_LOG_LEVEL: process.env.PR_CREATOR_LOG_LEVEL, ...env }, verbose: options.verbose }),
       secrets: secretValuesFromEnv(env, [...policy.events.webhooks, policy.events.failure_webhook].flatMap((w) => w?.secret_env ?? [])),
     });
   // Every forge call — publishing, merging, watching, rolling back — becomes a prcreator.devops.api.request span.
