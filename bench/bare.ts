@@ -36,12 +36,15 @@ export function createBareAzure(opts: { orgUrl: string; project: string; token: 
   async function loadDirectory(): Promise<Map<string, string>> {
     const core = await conn.getCoreApi();
     const teams = await core.getTeams(opts.project);
-    const members = await Promise.all(teams.map((t) => core.getTeamMembersWithExtendedProperties(t.projectId ?? opts.project, t.id!)));
+    const members = await Promise.all(
+      teams.map((t) => core.getTeamMembersWithExtendedProperties(t.projectId ?? opts.project, t.id!)),
+    );
     const ids = new Map<string, string>();
     members.flat().forEach((m) => {
       const id = m.identity?.id;
       if (!id) return;
-      for (const name of [m.identity?.displayName, m.identity?.uniqueName, m.identity?.uniqueName?.split("@")[0]]) if (name) ids.set(name.toLowerCase(), id);
+      for (const name of [m.identity?.displayName, m.identity?.uniqueName, m.identity?.uniqueName?.split("@")[0]])
+        if (name) ids.set(name.toLowerCase(), id);
     });
     return ids;
   }
@@ -59,7 +62,15 @@ export function createBareAzure(opts: { orgUrl: string; project: string; token: 
       const reviewers = pr.reviewers.map((r) => ({ id: ids.get(r.name.toLowerCase()), isRequired: r.required }));
       if (reviewers.some((r) => !r.id)) throw new Error("bare: a reviewer did not resolve");
       const created = await api.createPullRequest(
-        { sourceRefName, targetRefName, title: pr.title, description: pr.description, isDraft: pr.is_draft, reviewers, labels: pr.labels.map((name) => ({ name })) },
+        {
+          sourceRefName,
+          targetRefName,
+          title: pr.title,
+          description: pr.description,
+          isDraft: pr.is_draft,
+          reviewers,
+          labels: pr.labels.map((name) => ({ name })),
+        },
         pr.repo,
         opts.project,
       );
@@ -69,16 +80,41 @@ export function createBareAzure(opts: { orgUrl: string; project: string; token: 
 }
 
 export function createBareGitHub(opts: { url: string; token: string }): BarePublisher {
-  const octokit = new Octokit({ auth: opts.token, baseUrl: opts.url, userAgent: "pr-creator-bench", log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } });
+  const octokit = new Octokit({
+    auth: opts.token,
+    baseUrl: opts.url,
+    userAgent: "pr-creator-bench",
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+  });
   return {
     async publish(pr) {
       const [owner = "", repo = ""] = pr.repo.split("/");
-      const open = await octokit.pulls.list({ owner, repo, state: "open", head: `${owner}:${pr.source_branch}`, base: pr.target_branch, per_page: 10 });
+      const open = await octokit.pulls.list({
+        owner,
+        repo,
+        state: "open",
+        head: `${owner}:${pr.source_branch}`,
+        base: pr.target_branch,
+        per_page: 10,
+      });
       if (open.data.length > 0) throw new Error(`bare: ${pr.source_branch} already has PR #${open.data[0]!.number}`);
-      const created = await octokit.pulls.create({ owner, repo, title: pr.title, body: pr.description, head: pr.source_branch, base: pr.target_branch, draft: pr.is_draft });
+      const created = await octokit.pulls.create({
+        owner,
+        repo,
+        title: pr.title,
+        body: pr.description,
+        head: pr.source_branch,
+        base: pr.target_branch,
+        draft: pr.is_draft,
+      });
       const number = created.data.number;
       await Promise.all([
-        octokit.pulls.requestReviewers({ owner, repo, pull_number: number, reviewers: pr.reviewers.map((r) => r.name) }),
+        octokit.pulls.requestReviewers({
+          owner,
+          repo,
+          pull_number: number,
+          reviewers: pr.reviewers.map((r) => r.name),
+        }),
         octokit.issues.addLabels({ owner, repo, issue_number: number, labels: pr.labels }),
       ]);
       return { id: number };

@@ -60,7 +60,16 @@ export async function measureCliStart(runs: number): Promise<CliStart> {
   const base = await mkdtemp(path.join(os.tmpdir(), "pr-creator-bench-cli-"));
   try {
     const sample = await buildSampleRepo(base);
-    const dryRun = ["run", sample.eventFile, "--repo-path", sample.dir, "--traces", sample.tracesFile, "--dry-run", "--json"];
+    const dryRun = [
+      "run",
+      sample.eventFile,
+      "--repo-path",
+      sample.dir,
+      "--traces",
+      sample.tracesFile,
+      "--dry-run",
+      "--json",
+    ];
     const once = async (args: string[]) => {
       const cwd = await mkdtemp(path.join(base, "cwd-"));
       const r = await timeSpawn(args, cwd);

@@ -28,8 +28,18 @@ function seedBase(): void {
     e.az.seedRepo(REPOS[e.forge], {
       branches: { main: base(1), dev: base(2) },
       commits: {
-        [base(1)]: { message: "chore: scaffold", author, parents: [], changes: [{ path: "/README.md", changeType: "add" }] },
-        [base(2)]: { message: "feat(order): add OrderId [trace:ord-8128]", author, parents: [base(1)], changes: [{ path: "/src/Domain/OrderId.cs", changeType: "add" }] },
+        [base(1)]: {
+          message: "chore: scaffold",
+          author,
+          parents: [],
+          changes: [{ path: "/README.md", changeType: "add" }],
+        },
+        [base(2)]: {
+          message: "feat(order): add OrderId [trace:ord-8128]",
+          author,
+          parents: [base(1)],
+          changes: [{ path: "/src/Domain/OrderId.cs", changeType: "add" }],
+        },
       },
     });
     return;
@@ -38,8 +48,18 @@ function seedBase(): void {
     default_branch: "main",
     branches: { main: base(1), dev: base(2) },
     commits: {
-      [base(1)]: { message: "chore: scaffold", author, parents: [], files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }] },
-      [base(2)]: { message: "feat(order): add OrderId [trace:ord-8128]", author, parents: [base(1)], files: [{ filename: "src/Domain/OrderId.cs", status: "added", additions: 4, deletions: 0 }] },
+      [base(1)]: {
+        message: "chore: scaffold",
+        author,
+        parents: [],
+        files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }],
+      },
+      [base(2)]: {
+        message: "feat(order): add OrderId [trace:ord-8128]",
+        author,
+        parents: [base(1)],
+        files: [{ filename: "src/Domain/OrderId.cs", status: "added", additions: 4, deletions: 0 }],
+      },
     },
   });
   e.gh.addUser("TechLeadAgent");
@@ -65,12 +85,26 @@ async function start(forge: ForgeKind, latencyMs: number): Promise<{ url: string
 /** `count` feature branches `feature/bench-<tag>-<i>`, each with its own commit off dev. */
 function seed(tag: number, count: number): Branch[] {
   const e = current();
-  const out = Array.from({ length: count }, (_, i) => ({ branch: `feature/bench-${tag}-${i}`, commit: branchSha(tag, i) }));
+  const out = Array.from({ length: count }, (_, i) => ({
+    branch: `feature/bench-${tag}-${i}`,
+    commit: branchSha(tag, i),
+  }));
   if (e.forge === "azure-devops") {
     e.az.seedRepo(REPOS[e.forge], {
       branches: Object.fromEntries(out.map((b) => [b.branch, b.commit])),
       commits: Object.fromEntries(
-        out.map((b) => [b.commit, { message: COMMIT_MESSAGE, author, parents: [base(2)], changes: [{ path: `/${HANDLER}`, changeType: "add" }, { path: `/${TESTS}`, changeType: "add" }] }]),
+        out.map((b) => [
+          b.commit,
+          {
+            message: COMMIT_MESSAGE,
+            author,
+            parents: [base(2)],
+            changes: [
+              { path: `/${HANDLER}`, changeType: "add" },
+              { path: `/${TESTS}`, changeType: "add" },
+            ],
+          },
+        ]),
       ),
     });
   } else {
@@ -94,7 +128,13 @@ function seed(tag: number, count: number): Branch[] {
 function log(): LoggedCall[] {
   const e = current();
   if (e.forge === "azure-devops") {
-    return e.az.requests.map((r) => ({ route: r.route, method: r.method, at: r.at, status: r.status, ...(r.route === "discovery" ? { path: r.path } : {}) }));
+    return e.az.requests.map((r) => ({
+      route: r.route,
+      method: r.method,
+      at: r.at,
+      status: r.status,
+      ...(r.route === "discovery" ? { path: r.path } : {}),
+    }));
   }
   return e.gh.requests.map((r) => ({ route: r.route, method: r.method, at: r.at, status: r.status }));
 }
@@ -104,10 +144,18 @@ function check(reviewers: number, labels: string[], branches: string[]): PrCheck
   const wanted = new Set(branches);
   const all =
     e.forge === "azure-devops"
-      ? e.az.state.pullRequests.map((p) => ({ branch: p.sourceRefName.replace(/^refs\/heads\//, ""), reviewers: p.reviewers.length, labels: p.labels.map((l) => l.name) }))
+      ? e.az.state.pullRequests.map((p) => ({
+          branch: p.sourceRefName.replace(/^refs\/heads\//, ""),
+          reviewers: p.reviewers.length,
+          labels: p.labels.map((l) => l.name),
+        }))
       : e.gh.state.repos
           .get(REPOS[e.forge].toLowerCase())!
-          .pulls.map((p) => ({ branch: p.head.ref, reviewers: p.requested_reviewers.length + p.requested_teams.length, labels: p.labels.map((l) => l.name) }));
+          .pulls.map((p) => ({
+            branch: p.head.ref,
+            reviewers: p.requested_reviewers.length + p.requested_teams.length,
+            labels: p.labels.map((l) => l.name),
+          }));
   const prs = all.filter((p) => wanted.has(p.branch));
   const histogram: Record<string, number> = {};
   for (const p of prs) for (const l of p.labels) histogram[l] = (histogram[l] ?? 0) + 1;
@@ -157,7 +205,8 @@ if (process.send) {
   process.on("message", (raw: { id: number; msg: HostOp }) => {
     answer(raw.msg).then(
       (result) => process.send!({ id: raw.id, result }),
-      (error: unknown) => process.send!({ id: raw.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+      (error: unknown) =>
+        process.send!({ id: raw.id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
     );
   });
   process.on("disconnect", () => process.exit(0));

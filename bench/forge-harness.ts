@@ -8,7 +8,19 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BarePr } from "./bare.js";
-import type { Branch, Endpoint, ForgeKind, HostOp, LoggedCall, Mode, PrCheck, RunDone, RunnerMessage, RunRequest, TracedCall } from "./shared.js";
+import type {
+  Branch,
+  Endpoint,
+  ForgeKind,
+  HostOp,
+  LoggedCall,
+  Mode,
+  PrCheck,
+  RunDone,
+  RunnerMessage,
+  RunRequest,
+  TracedCall,
+} from "./shared.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Unmeasured PRs each runner process makes first (module loading, JIT). */
@@ -57,7 +69,8 @@ export class EmulatorHost {
 /** bench/runner.ts in a child process: one per forge × latency × mode, running its configurations in turn. */
 export class Runner {
   private readonly child: ChildProcess;
-  private pending: { onWarmed: () => Promise<void>; resolve: (done: RunDone) => void; reject: (error: Error) => void } | undefined;
+  private pending:
+    { onWarmed: () => Promise<void>; resolve: (done: RunDone) => void; reject: (error: Error) => void } | undefined;
 
   constructor() {
     this.child = fork(path.join(here, "runner.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
@@ -216,7 +229,10 @@ export async function measure(
   await host.call({ op: "reset" });
   const warmup = warm ? await host.call<Branch[]>({ op: "seed", tag: ++tag, count: WARMUP_PRS }) : [];
   const branches = await host.call<Branch[]>({ op: "seed", tag: ++tag, count: prs });
-  const done = await runner.run({ type: "run", endpoint: ep, mode, concurrency, warmup, branches, ...(template ? { template } : {}) }, () => host.call({ op: "clearLog" }));
+  const done = await runner.run(
+    { type: "run", endpoint: ep, mode, concurrency, warmup, branches, ...(template ? { template } : {}) },
+    () => host.call({ op: "clearLog" }),
+  );
   const log = await host.call<LoggedCall[]>({ op: "log" });
   const expected = template ?? done.template;
   const check = await host.call<PrCheck>({
@@ -251,7 +267,9 @@ export async function measure(
       waves_first: w[0]!,
       local_p50_ms: round(percentile(local, 50)),
       local_p95_ms: round(percentile(local, 95)),
-      ...(latencyMs > 0 ? { trips_from_p50: round(median(ms) / latencyMs, 2), trips_from_first: round(ms[0]! / latencyMs, 2) } : {}),
+      ...(latencyMs > 0
+        ? { trips_from_p50: round(median(ms) / latencyMs, 2), trips_from_first: round(ms[0]! / latencyMs, 2) }
+        : {}),
     };
   }
 
@@ -290,7 +308,12 @@ export async function measure(
 export function sourceVersion(): string {
   if (process.env.BENCH_SOURCE) return process.env.BENCH_SOURCE;
   try {
-    const git = (...args: string[]) => execFileSync("git", args, { cwd: path.join(here, ".."), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const git = (...args: string[]) =>
+      execFileSync("git", args, {
+        cwd: path.join(here, ".."),
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      }).trim();
     return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--", "src") ? " + uncommitted changes in src/" : ""}`;
   } catch {
     return "unknown";

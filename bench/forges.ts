@@ -18,7 +18,17 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BarePr } from "./bare.js";
-import { EmulatorHost, FORGE_NAME, measure, mb, round, Runner, sourceVersion, WARMUP_PRS, type ConfigResult } from "./forge-harness.js";
+import {
+  EmulatorHost,
+  FORGE_NAME,
+  measure,
+  mb,
+  round,
+  Runner,
+  sourceVersion,
+  WARMUP_PRS,
+  type ConfigResult,
+} from "./forge-harness.js";
 import type { Endpoint, ForgeKind, Mode } from "./shared.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -49,7 +59,11 @@ const BY_CODE: Record<ForgeKind, Record<"agent" | "bare", { steady: number; firs
       first: 4,
       path: "[getRepository ‖ getRefs ‖ getCommit ‖ getChanges] → getPullRequests (‖ cached reviewer directory) → createPullRequest (reviewers + labels inline; the reconcile after it sends nothing). First PR: getTeams → getTeamMembers beside getPullRequests, one trip longer.",
     },
-    bare: { steady: 2, first: 3, path: "getPullRequests → createPullRequest. First PR: getTeams → getTeamMembers beside getPullRequests (+1)." },
+    bare: {
+      steady: 2,
+      first: 3,
+      path: "getPullRequests → createPullRequest. First PR: getTeams → getTeamMembers beside getPullRequests (+1).",
+    },
   },
   github: {
     agent: {
@@ -65,8 +79,16 @@ const BY_CODE: Record<ForgeKind, Record<"agent" | "bare", { steady: number; firs
 // Reporting
 // ---------------------------------------------------------------------------------------------------------
 
-function find(results: ConfigResult[], forge: ForgeKind, latency: number, concurrency: number, mode: Mode): ConfigResult {
-  const r = results.find((x) => x.forge === forge && x.latency_ms === latency && x.concurrency === concurrency && x.mode === mode);
+function find(
+  results: ConfigResult[],
+  forge: ForgeKind,
+  latency: number,
+  concurrency: number,
+  mode: Mode,
+): ConfigResult {
+  const r = results.find(
+    (x) => x.forge === forge && x.latency_ms === latency && x.concurrency === concurrency && x.mode === mode,
+  );
   if (!r) throw new Error(`no result for ${forge} ${latency} ${concurrency} ${mode}`);
   return r;
 }
@@ -84,7 +106,12 @@ function ratios(results: ConfigResult[]) {
           concurrency,
           p50_agent_over_bare: round(a.p50_ms / b.p50_ms, 2),
           throughput_agent_over_bare: round(a.prs_per_second / b.prs_per_second, 2),
-          ...(m ? { p50_agent_mem_over_bare: round(m.p50_ms / b.p50_ms, 2), throughput_agent_mem_over_bare: round(m.prs_per_second / b.prs_per_second, 2) } : {}),
+          ...(m
+            ? {
+                p50_agent_mem_over_bare: round(m.p50_ms / b.p50_ms, 2),
+                throughput_agent_mem_over_bare: round(m.prs_per_second / b.prs_per_second, 2),
+              }
+            : {}),
         };
       }),
     ),
@@ -161,7 +188,9 @@ function markdown(meta: Record<string, unknown>, results: ConfigResult[]): strin
     }
   }
   lines.push("", "Critical paths (from the code):", "");
-  for (const forge of FORGES) for (const mode of ["agent", "bare"] as const) lines.push(`- ${FORGE_NAME[forge]}, ${mode}: ${BY_CODE[forge][mode].path}`);
+  for (const forge of FORGES)
+    for (const mode of ["agent", "bare"] as const)
+      lines.push(`- ${FORGE_NAME[forge]}, ${mode}: ${BY_CODE[forge][mode].path}`);
   lines.push(
     "",
     "### Forge calls by route (latency 50 ms, c = 10, 100 PRs; discovery apart)",
@@ -254,10 +283,20 @@ async function main(): Promise<void> {
           const runner = new Runner();
           try {
             for (const [n, { concurrency, prs }] of PLAN.entries()) {
-              const { result: r, template } = await measure(host, runner, ep, latency, mode, concurrency, prs, mode === "bare" ? templates[forge] : undefined, n === 0);
+              const { result: r, template } = await measure(
+                host,
+                runner,
+                ep,
+                latency,
+                mode,
+                concurrency,
+                prs,
+                mode === "bare" ? templates[forge] : undefined,
+                n === 0,
+              );
               templates[forge] ??= template;
               results.push(r);
-            console.log(
+              console.log(
                 `${forge.padEnd(12)} ${String(latency).padStart(2)} ms c=${String(concurrency).padEnd(3)} ${mode.padEnd(5)} ${String(r.prs_per_second).padStart(6)} PR/s  p50 ${String(r.p50_ms).padStart(7)} ms  p95 ${String(r.p95_ms).padStart(7)} ms  cpu/PR ${String(r.cpu_ms_per_pr).padStart(5)} ms  calls/PR ${String(r.calls_per_pr).padStart(5)}  discovery ${String(r.discovery_calls).padStart(3)}  rss ${r.rss_start_mb}→${r.rss_peak_mb} MB  load ${r.load_1m}  ok ${r.ok}/${r.prs}${r.failures.length ? `  ${r.failures[0]}` : ""}`,
               );
             }

@@ -23,7 +23,18 @@ import { measureCliStart } from "./cli-start.js";
 import { EmulatorHost, measure, mb, round, Runner, sourceVersion, type ConfigResult } from "./forge-harness.js";
 import { runPhases, TARGETS as MEMORY_TARGETS } from "./memory.js";
 import type { Endpoint, ForgeKind, Mode } from "./shared.js";
-import { CONCURRENCIES, cliFigures, E2E_LATENCY_MS, FORGES, forgeFigures, markdown, memoryFigures, targets, writeReadme, type Results } from "./summary.js";
+import {
+  CONCURRENCIES,
+  cliFigures,
+  E2E_LATENCY_MS,
+  FORGES,
+  forgeFigures,
+  markdown,
+  memoryFigures,
+  targets,
+  writeReadme,
+  type Results,
+} from "./summary.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -38,7 +49,12 @@ const MEMORY_SIZES = [1000, 10_000, ...(args.includes("--memory-100k") ? [100_00
 const MEMORY_QUERIES = QUICK ? 50 : 200;
 
 /** One emulator at `latencyMs`; per mode (agent first: its first PR is the bare script's template) one runner over `plan`. */
-async function forgeRuns(forge: ForgeKind, latencyMs: number, plan: Array<{ concurrency: number; prs: number }>, template: { pr?: BarePr }): Promise<ConfigResult[]> {
+async function forgeRuns(
+  forge: ForgeKind,
+  latencyMs: number,
+  plan: Array<{ concurrency: number; prs: number }>,
+  template: { pr?: BarePr },
+): Promise<ConfigResult[]> {
   const out: ConfigResult[] = [];
   const host = new EmulatorHost();
   try {
@@ -48,7 +64,17 @@ async function forgeRuns(forge: ForgeKind, latencyMs: number, plan: Array<{ conc
       const runner = new Runner();
       try {
         for (const [n, { concurrency, prs }] of plan.entries()) {
-          const { result: r, template: made } = await measure(host, runner, ep, latencyMs, mode, concurrency, prs, mode === "bare" ? template.pr : undefined, n === 0);
+          const { result: r, template: made } = await measure(
+            host,
+            runner,
+            ep,
+            latencyMs,
+            mode,
+            concurrency,
+            prs,
+            mode === "bare" ? template.pr : undefined,
+            n === 0,
+          );
           template.pr ??= made;
           out.push(r);
           const local = r.per_pr ? `  local p50/p95 ${r.per_pr.local_p50_ms}/${r.per_pr.local_p95_ms} ms` : "";
@@ -73,15 +99,27 @@ async function main(): Promise<void> {
   for (const forge of FORGES) {
     const template: { pr?: BarePr } = {};
     configs.push(...(await forgeRuns(forge, 0, [{ concurrency: 1, prs: OVERHEAD_PRS }], template)));
-    configs.push(...(await forgeRuns(forge, E2E_LATENCY_MS, CONCURRENCIES.map((c) => ({ concurrency: c, prs: PRS_AT[c]! })), template)));
+    configs.push(
+      ...(await forgeRuns(
+        forge,
+        E2E_LATENCY_MS,
+        CONCURRENCIES.map((c) => ({ concurrency: c, prs: PRS_AT[c]! })),
+        template,
+      )),
+    );
   }
 
   console.log(`CLI cold start: ${CLI_RUNS} spawns each of --version and a dry run`);
   const cli = cliFigures(await measureCliStart(CLI_RUNS));
-  console.log(`  --version p50/p95 ${cli.version.p50_ms}/${cli.version.p95_ms} ms; dry run ${cli.dry_run.p50_ms}/${cli.dry_run.p95_ms} ms`);
+  console.log(
+    `  --version p50/p95 ${cli.version.p50_ms}/${cli.version.p95_ms} ms; dry run ${cli.dry_run.p50_ms}/${cli.dry_run.p95_ms} ms`,
+  );
 
   console.log(`memory recall at ${MEMORY_SIZES.join(", ")} stored PRs, ${MEMORY_QUERIES} queries`);
-  const memory = memoryFigures((await runPhases({ sizes: MEMORY_SIZES, queries: MEMORY_QUERIES, experiments: false })).phases, MEMORY_QUERIES);
+  const memory = memoryFigures(
+    (await runPhases({ sizes: MEMORY_SIZES, queries: MEMORY_QUERIES, experiments: false })).phases,
+    MEMORY_QUERIES,
+  );
 
   const forges = Object.fromEntries(FORGES.map((f) => [f, forgeFigures(configs, f)])) as Results["forges"];
   const cpus = os.cpus();

@@ -69,35 +69,244 @@ function prng(seed: number): () => number {
 }
 
 const SCOPES = [
-  "orders", "payments", "checkout", "inventory", "catalog", "search", "auth", "users", "notifications", "billing",
-  "shipping", "pricing", "reporting", "gateway", "scheduler", "storage", "analytics", "admin-ui", "mobile-api", "infra",
+  "orders",
+  "payments",
+  "checkout",
+  "inventory",
+  "catalog",
+  "search",
+  "auth",
+  "users",
+  "notifications",
+  "billing",
+  "shipping",
+  "pricing",
+  "reporting",
+  "gateway",
+  "scheduler",
+  "storage",
+  "analytics",
+  "admin-ui",
+  "mobile-api",
+  "infra",
 ];
 const VERBS = [
-  "add", "remove", "fix", "refactor", "rename", "extract", "inline", "cache", "validate", "retry", "log", "trace",
-  "batch", "paginate", "throttle", "debounce", "serialize", "deserialize", "migrate", "upgrade", "downgrade", "pin",
-  "replace", "split", "merge", "deduplicate", "index", "encrypt", "decrypt", "sign", "verify", "compress", "stream",
-  "buffer", "schedule", "cancel", "expose", "hide", "deprecate", "document", "test", "mock", "stub", "harden",
-  "sanitize", "normalize", "parse", "format", "localize", "route", "proxy", "queue", "publish", "subscribe",
-  "aggregate", "partition", "shard", "reconcile", "audit", "simplify",
+  "add",
+  "remove",
+  "fix",
+  "refactor",
+  "rename",
+  "extract",
+  "inline",
+  "cache",
+  "validate",
+  "retry",
+  "log",
+  "trace",
+  "batch",
+  "paginate",
+  "throttle",
+  "debounce",
+  "serialize",
+  "deserialize",
+  "migrate",
+  "upgrade",
+  "downgrade",
+  "pin",
+  "replace",
+  "split",
+  "merge",
+  "deduplicate",
+  "index",
+  "encrypt",
+  "decrypt",
+  "sign",
+  "verify",
+  "compress",
+  "stream",
+  "buffer",
+  "schedule",
+  "cancel",
+  "expose",
+  "hide",
+  "deprecate",
+  "document",
+  "test",
+  "mock",
+  "stub",
+  "harden",
+  "sanitize",
+  "normalize",
+  "parse",
+  "format",
+  "localize",
+  "route",
+  "proxy",
+  "queue",
+  "publish",
+  "subscribe",
+  "aggregate",
+  "partition",
+  "shard",
+  "reconcile",
+  "audit",
+  "simplify",
 ];
 const NOUNS = [
-  "handler", "controller", "service", "repository", "client", "adapter", "gateway", "endpoint", "route", "middleware",
-  "queue", "topic", "consumer", "producer", "worker", "job", "scheduler", "cron", "cache", "index", "table", "column",
-  "migration", "schema", "query", "transaction", "lock", "session", "token", "cookie", "header", "payload", "request",
-  "response", "timeout", "retry", "backoff", "circuit", "breaker", "limit", "quota", "metric", "counter", "histogram",
-  "trace", "span", "log", "alert", "dashboard", "report", "export", "import", "upload", "download", "file", "bucket",
-  "blob", "image", "thumbnail", "invoice", "receipt", "refund", "charge", "discount", "coupon", "cart", "basket",
-  "order", "line", "item", "product", "variant", "price", "tax", "currency", "address", "shipment", "parcel",
-  "carrier", "warehouse", "stock", "reservation", "customer", "account", "profile", "role", "permission", "policy",
-  "password", "email", "notification", "template", "webhook", "event", "message", "command", "aggregate", "projection",
-  "snapshot", "config", "setting", "flag", "feature", "experiment", "locale", "translation", "timezone",
-  "date", "parser", "formatter", "validator", "serializer", "mapper", "factory", "builder", "registry", "provider",
-  "container", "pipeline", "build", "deploy", "release", "chart", "manifest", "secret", "certificate", "dependency",
-  "package", "lockfile", "linter", "test", "fixture", "mock", "benchmark", "readme", "changelog", "error", "exception",
-  "fallback", "default", "threshold", "window",
+  "handler",
+  "controller",
+  "service",
+  "repository",
+  "client",
+  "adapter",
+  "gateway",
+  "endpoint",
+  "route",
+  "middleware",
+  "queue",
+  "topic",
+  "consumer",
+  "producer",
+  "worker",
+  "job",
+  "scheduler",
+  "cron",
+  "cache",
+  "index",
+  "table",
+  "column",
+  "migration",
+  "schema",
+  "query",
+  "transaction",
+  "lock",
+  "session",
+  "token",
+  "cookie",
+  "header",
+  "payload",
+  "request",
+  "response",
+  "timeout",
+  "retry",
+  "backoff",
+  "circuit",
+  "breaker",
+  "limit",
+  "quota",
+  "metric",
+  "counter",
+  "histogram",
+  "trace",
+  "span",
+  "log",
+  "alert",
+  "dashboard",
+  "report",
+  "export",
+  "import",
+  "upload",
+  "download",
+  "file",
+  "bucket",
+  "blob",
+  "image",
+  "thumbnail",
+  "invoice",
+  "receipt",
+  "refund",
+  "charge",
+  "discount",
+  "coupon",
+  "cart",
+  "basket",
+  "order",
+  "line",
+  "item",
+  "product",
+  "variant",
+  "price",
+  "tax",
+  "currency",
+  "address",
+  "shipment",
+  "parcel",
+  "carrier",
+  "warehouse",
+  "stock",
+  "reservation",
+  "customer",
+  "account",
+  "profile",
+  "role",
+  "permission",
+  "policy",
+  "password",
+  "email",
+  "notification",
+  "template",
+  "webhook",
+  "event",
+  "message",
+  "command",
+  "aggregate",
+  "projection",
+  "snapshot",
+  "config",
+  "setting",
+  "flag",
+  "feature",
+  "experiment",
+  "locale",
+  "translation",
+  "timezone",
+  "date",
+  "parser",
+  "formatter",
+  "validator",
+  "serializer",
+  "mapper",
+  "factory",
+  "builder",
+  "registry",
+  "provider",
+  "container",
+  "pipeline",
+  "build",
+  "deploy",
+  "release",
+  "chart",
+  "manifest",
+  "secret",
+  "certificate",
+  "dependency",
+  "package",
+  "lockfile",
+  "linter",
+  "test",
+  "fixture",
+  "mock",
+  "benchmark",
+  "readme",
+  "changelog",
+  "error",
+  "exception",
+  "fallback",
+  "default",
+  "threshold",
+  "window",
 ];
 const TYPES = ["feat", "fix", "refactor", "perf", "chore", "docs", "test"];
-const REPOS = ["acme/OrderService", "acme/Storefront", "acme/Platform", "acme/MobileBackend", "Payments", "Catalog", "Identity", "Logistics"];
+const REPOS = [
+  "acme/OrderService",
+  "acme/Storefront",
+  "acme/Platform",
+  "acme/MobileBackend",
+  "Payments",
+  "Catalog",
+  "Identity",
+  "Logistics",
+];
 const BLUEPRINTS = ["feature", "bugfix", "refactor", "dependency-update", "hotfix", "docs"];
 const PURPOSES = [
   "so that {n} {n}s stop failing under load",
@@ -148,7 +357,10 @@ function draftPr(w: Words): Draft {
   const verb = w.pick(VERBS);
   const [a, b, c, d] = [w.pick(NOUNS), w.pick(NOUNS), w.pick(NOUNS), w.pick(NOUNS)];
   const title = `${w.pick(TYPES)}(${scope}): ${verb} ${a} ${b} in ${c} ${d}`;
-  const highlights = Array.from({ length: 2 + Math.floor(w.rnd() * 3) }, () => `- ${w.pick(VERBS)} the ${w.pick(NOUNS)} ${w.pick(NOUNS)} of the ${w.pick(NOUNS)}`);
+  const highlights = Array.from(
+    { length: 2 + Math.floor(w.rnd() * 3) },
+    () => `- ${w.pick(VERBS)} the ${w.pick(NOUNS)} ${w.pick(NOUNS)} of the ${w.pick(NOUNS)}`,
+  );
   const text = [
     `Summary: ${verb} the ${a} ${b} used by the ${scope} ${c} ${d}, and ${w.pick(VERBS)} its ${w.pick(NOUNS)} ${w.pick(NOUNS)}.`,
     `Purpose: ${w.fill(w.pick(PURPOSES))}.`,
@@ -173,7 +385,12 @@ const embeddedText = (r: Pick<PrRecord, "title" | "text">) => `${r.title}\n${r.t
  * Records in the order the agent would remember them: one trace per PR; 30% of traces were previewed
  * (a dry-run record, pr_id null) before the PR was created (a second record of the same trace).
  */
-function* records(seed: number, avoid: ReadonlySet<string>, traces: string[], collisions: { n: number }): Generator<PrRecord> {
+function* records(
+  seed: number,
+  avoid: ReadonlySet<string>,
+  traces: string[],
+  collisions: { n: number },
+): Generator<PrRecord> {
   const w = new Words(prng(seed));
   const base = Date.parse("2023-01-01T00:00:00Z");
   let n = 0;
@@ -200,7 +417,15 @@ function* records(seed: number, avoid: ReadonlySet<string>, traces: string[], co
     const at = () => new Date(base + n++ * 60_000).toISOString();
     if (w.rnd() < 0.3) {
       const ts = at();
-      yield { ...common, pr_id: null, url: null, forge: "dry-run", status: "previewed", created_at: ts, updated_at: ts };
+      yield {
+        ...common,
+        pr_id: null,
+        url: null,
+        forge: "dry-run",
+        status: "previewed",
+        created_at: ts,
+        updated_at: ts,
+      };
     }
     const ts = at();
     const pr_id = String(t + 1);
@@ -208,7 +433,9 @@ function* records(seed: number, avoid: ReadonlySet<string>, traces: string[], co
     yield {
       ...common,
       pr_id,
-      url: github ? `https://github.com/${repo}/pull/${pr_id}` : `https://dev.azure.com/acme/Shop/_git/${repo}/pullrequest/${pr_id}`,
+      url: github
+        ? `https://github.com/${repo}/pull/${pr_id}`
+        : `https://dev.azure.com/acme/Shop/_git/${repo}/pullrequest/${pr_id}`,
       forge: github ? "github" : "azure-devops",
       status: "created",
       created_at: ts,
@@ -235,7 +462,13 @@ const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** di
 function stats(samples: number[]): Stats {
   const s = [...samples].sort((a, b) => a - b);
   const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
-  return { n: s.length, mean_ms: round(s.reduce((a, b) => a + b, 0) / s.length), p50_ms: round(at(50)), p95_ms: round(at(95)), max_ms: round(at(100)) };
+  return {
+    n: s.length,
+    mean_ms: round(s.reduce((a, b) => a + b, 0) / s.length),
+    p50_ms: round(at(50)),
+    p95_ms: round(at(95)),
+    max_ms: round(at(100)),
+  };
 }
 
 const mb = (bytes: number) => round(bytes / 1024 ** 2, 1);
@@ -247,7 +480,6 @@ const size = (file: string) => {
     return 0;
   }
 };
-
 
 // ---------------------------------------------------------------------------------------------------------
 // Phases.
@@ -344,7 +576,9 @@ export async function runPhases(opts: { sizes: number[]; queries: number; experi
       store = createSqliteStore(file, { db: batchDb });
       await store.init(embedder.identity);
     }
-    console.log(`fill ${stored} → ${target} (${mode}${mode === "batched" ? `, one-by-one projected ${Math.round(projected)} s` : ""})`);
+    console.log(
+      `fill ${stored} → ${target} (${mode}${mode === "batched" ? `, one-by-one projected ${Math.round(projected)} s` : ""})`,
+    );
     let embedMs = 0;
     let storeMs = 0;
     const upserts: number[] = [];
@@ -404,11 +638,17 @@ export async function runPhases(opts: { sizes: number[]; queries: number; experi
         kth.push(1 - (hits[hits.length - 1]?.score ?? -1));
         outOfScope += hits.filter((h) => h.record.component_scope !== scope).length;
       }
-      return { result: { ...stats(times), results_per_query_min: minResults, top1_score_mean: round(top1 / queries.length) }, outOfScope, kth };
+      return {
+        result: { ...stats(times), results_per_query_min: minResults, top1_score_mean: round(top1 / queries.length) },
+        outOfScope,
+        kth,
+      };
     };
     const unfiltered = await measure(false);
     const byScope = await measure(true);
-    console.log(`  similar top-${K} p50/p95/max: unfiltered ${lat(unfiltered.result)} ms, by scope ${lat(byScope.result)} ms`);
+    console.log(
+      `  similar top-${K} p50/p95/max: unfiltered ${lat(unfiltered.result)} ms, by scope ${lat(byScope.result)} ms`,
+    );
 
     // ---- byTrace
     const traceTimes: number[] = [];
@@ -430,7 +670,11 @@ export async function runPhases(opts: { sizes: number[]; queries: number; experi
     const walBytes = size(`${file}-wal`);
     const second = new Database(file);
     sqliteVec.load(second);
-    const [cp] = second.pragma("wal_checkpoint(TRUNCATE)") as Array<{ busy: number; log: number; checkpointed: number }>;
+    const [cp] = second.pragma("wal_checkpoint(TRUNCATE)") as Array<{
+      busy: number;
+      log: number;
+      checkpointed: number;
+    }>;
     second.close();
     const dbAfter = size(file);
     const walAfter = size(`${file}-wal`);
@@ -452,12 +696,16 @@ export async function runPhases(opts: { sizes: number[]; queries: number; experi
       rss_mb: mb(process.memoryUsage().rss),
       peak_rss_mb: mb(peakRss()),
     };
-    console.log(`  byTrace p50/p95 ${phase.by_trace.p50_ms}/${phase.by_trace.p95_ms} ms; file ${mb(dbAfter)} MB after checkpoint (WAL was ${mb(walBytes)} MB); RSS ${phase.rss_mb} MB`);
+    console.log(
+      `  byTrace p50/p95 ${phase.by_trace.p50_ms}/${phase.by_trace.p95_ms} ms; file ${mb(dbAfter)} MB after checkpoint (WAL was ${mb(walBytes)} MB); RSS ${phase.rss_mb} MB`,
+    );
     if (opts.experiments) {
       const experiments = await runExperiments(file, scratch, queries, queryVectors, unfiltered.kth, byScope.kth);
       phase.experiments = experiments;
       for (const e of experiments) {
-        console.log(`  [${e.name}] unfiltered ${e.unfiltered ? lat(e.unfiltered) : "–"} ms, by scope ${lat(e.by_scope)} ms${e.recall_at_k === null ? "" : `, recall@${K} ${e.recall_at_k}`}`);
+        console.log(
+          `  [${e.name}] unfiltered ${e.unfiltered ? lat(e.unfiltered) : "–"} ms, by scope ${lat(e.by_scope)} ms${e.recall_at_k === null ? "" : `, recall@${K} ${e.recall_at_k}`}`,
+        );
       }
     }
     phases.push(phase);
@@ -466,7 +714,13 @@ export async function runPhases(opts: { sizes: number[]; queries: number; experi
   const sqlite = versions(file);
   if (process.env.BENCH_KEEP === "1") console.log(`kept ${file}`);
   else rmSync(dir, { recursive: true, force: true });
-  return { phases, query_embed: stats(qEmbed), query_text_collisions_avoided: collisions.n, distinct_stored_texts: storedDigests.size, sqlite };
+  return {
+    phases,
+    query_embed: stats(qEmbed),
+    query_text_collisions_avoided: collisions.n,
+    distinct_stored_texts: storedDigests.size,
+    sqlite,
+  };
 }
 
 async function main(): Promise<void> {
@@ -533,7 +787,9 @@ async function main(): Promise<void> {
   };
   writeFileSync(path.join(here, "results-memory.json"), `${JSON.stringify(out, null, 2)}\n`);
   writeFileSync(path.join(here, "memory.md"), markdown(out));
-  console.log(`\nwrote bench/results-memory.json and bench/memory.md in ${meta.total_seconds} s (peak RSS ${out.peak_rss_mb} MB)`);
+  console.log(
+    `\nwrote bench/results-memory.json and bench/memory.md in ${meta.total_seconds} s (peak RSS ${out.peak_rss_mb} MB)`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -560,7 +816,14 @@ interface Experiment {
  * The variant tables live in a scratch file (journal off), built from the state file by INSERT … SELECT, and
  * are queried with the same join to memory_prs as the store.
  */
-async function runExperiments(file: string, scratch: string, queries: Draft[], vectors: number[][], kthUnf: number[], kthScope: number[]): Promise<Experiment[]> {
+async function runExperiments(
+  file: string,
+  scratch: string,
+  queries: Draft[],
+  vectors: number[][],
+  kthUnf: number[],
+  kthScope: number[],
+): Promise<Experiment[]> {
   const n = Math.min(EXPERIMENT_QUERIES, queries.length);
   const out: Experiment[] = [];
   const time = async (run: (i: number) => Promise<unknown> | unknown) => {
@@ -586,7 +849,14 @@ async function runExperiments(file: string, scratch: string, queries: Draft[], v
     const byScope = await time((i) => store.similar({ vector: vectors[i]!, k: K, component_scope: queries[i]!.scope }));
     await store.close();
     db.close();
-    out.push({ name: "mmap", what: "same store, connection with PRAGMA mmap_size = 1 GiB", build_s: null, unfiltered, by_scope: byScope, recall_at_k: null });
+    out.push({
+      name: "mmap",
+      what: "same store, connection with PRAGMA mmap_size = 1 GiB",
+      build_s: null,
+      unfiltered,
+      by_scope: byScope,
+      recall_at_k: null,
+    });
   }
 
   rmSync(scratch, { force: true });
@@ -607,7 +877,9 @@ async function runExperiments(file: string, scratch: string, queries: Draft[], v
         FROM (SELECT rowid, distance FROM ${table} WHERE embedding MATCH ${match} AND k = @k${filtered ? " AND component_scope = @scope" : ""}) v
         JOIN m.memory_prs p ON p.vec_rowid = v.rowid
         ORDER BY v.distance, p.key`);
-    const trueDistance = db.prepare("SELECT vec_distance_cosine(embedding, ?) FROM m.memory_vectors WHERE rowid = ?").pluck();
+    const trueDistance = db
+      .prepare("SELECT vec_distance_cosine(embedding, ?) FROM m.memory_vectors WHERE rowid = ?")
+      .pluck();
     const f32 = (i: number) => Float32Array.from(vectors[i]!);
 
     // Partition key: only filtered queries change; an unfiltered one scans every partition.
@@ -648,7 +920,14 @@ async function runExperiments(file: string, scratch: string, queries: Draft[], v
       recall(i8.all({ q: f32(i), k: K }), i, kthUnf);
       recall(i8s.all({ q: f32(i), k: K, scope: queries[i]!.scope }), i, kthScope);
     }
-    out.push({ name: "int8", what: "int8[512] vectors (vec_quantize_int8 'unit'), cosine", build_s: int8Build, unfiltered: int8Unf, by_scope: int8Scope, recall_at_k: round(hits / total) });
+    out.push({
+      name: "int8",
+      what: "int8[512] vectors (vec_quantize_int8 'unit'), cosine",
+      build_s: int8Build,
+      unfiltered: int8Unf,
+      by_scope: int8Scope,
+      recall_at_k: round(hits / total),
+    });
     db.exec("DROP TABLE x_int8");
 
     // 256 dimensions: latency only.
@@ -675,11 +954,20 @@ async function runExperiments(file: string, scratch: string, queries: Draft[], v
   return out;
 }
 
-function versions(file: string): { sqlite: string; sqlite_vec: string; page_size: number; synchronous: number; journal_mode: string } {
+function versions(file: string): {
+  sqlite: string;
+  sqlite_vec: string;
+  page_size: number;
+  synchronous: number;
+  journal_mode: string;
+} {
   const db = new Database(path.join(path.dirname(file), "versions.db"));
   try {
     sqliteVec.load(db);
-    const v = db.prepare("SELECT sqlite_version() AS sqlite, vec_version() AS vec").get() as { sqlite: string; vec: string };
+    const v = db.prepare("SELECT sqlite_version() AS sqlite, vec_version() AS vec").get() as {
+      sqlite: string;
+      vec: string;
+    };
     db.pragma("journal_mode = WAL");
     return {
       sqlite: v.sqlite,
@@ -697,11 +985,34 @@ function versions(file: string): { sqlite: string; sqlite_vec: string; page_size
 // Report.
 
 type Out = {
-  meta: { date: string; command: string; node: string; platform: string; cpus: { count: number; model: string; speed_mhz: number }; total_memory_mb: number; load_1m_at_start: number; load_1m_at_end: number; sqlite: ReturnType<typeof versions>; better_sqlite3: string; total_seconds: number };
-  config: { scope_share_percent: { largest: number; smallest: number }; stored_text_chars_mean: number; vocabulary: { verbs: number; nouns: number } };
+  meta: {
+    date: string;
+    command: string;
+    node: string;
+    platform: string;
+    cpus: { count: number; model: string; speed_mhz: number };
+    total_memory_mb: number;
+    load_1m_at_start: number;
+    load_1m_at_end: number;
+    sqlite: ReturnType<typeof versions>;
+    better_sqlite3: string;
+    total_seconds: number;
+  };
+  config: {
+    scope_share_percent: { largest: number; smallest: number };
+    stored_text_chars_mean: number;
+    vocabulary: { verbs: number; nouns: number };
+  };
   query_embed: Stats;
   phases: Phase[];
-  targets: Array<{ size: number; target_p95_ms: number; unfiltered_p95_ms: number | null; unfiltered_met: boolean | null; by_scope_p95_ms: number | null; by_scope_met: boolean | null }>;
+  targets: Array<{
+    size: number;
+    target_p95_ms: number;
+    unfiltered_p95_ms: number | null;
+    unfiltered_met: boolean | null;
+    by_scope_p95_ms: number | null;
+    by_scope_met: boolean | null;
+  }>;
   peak_rss_mb: number;
 };
 
@@ -726,9 +1037,13 @@ function experimentsSection(out: Out): string[] {
     "|---:|---|---:|---:|---:|---:|",
   ];
   for (const p of withExp) {
-    lines.push(`| ${k(p.size)} | store as is | ${lat(p.similar_unfiltered)} | ${lat(p.similar_by_scope)} | exact | – |`);
+    lines.push(
+      `| ${k(p.size)} | store as is | ${lat(p.similar_unfiltered)} | ${lat(p.similar_by_scope)} | exact | – |`,
+    );
     for (const e of p.experiments!) {
-      lines.push(`| ${k(p.size)} | ${e.name} | ${e.unfiltered ? lat(e.unfiltered) : "–"} | ${lat(e.by_scope)} | ${e.recall_at_k ?? (e.name === "dims256" ? "n/a" : "exact")} | ${e.build_s ?? "–"} |`);
+      lines.push(
+        `| ${k(p.size)} | ${e.name} | ${e.unfiltered ? lat(e.unfiltered) : "–"} | ${lat(e.by_scope)} | ${e.recall_at_k ?? (e.name === "dims256" ? "n/a" : "exact")} | ${e.build_s ?? "–"} |`,
+      );
     }
   }
   lines.push("");
@@ -751,14 +1066,22 @@ function analysis(out: Out): string[] {
   );
   const allMet = out.targets.every((t) => t.unfiltered_met === true && t.by_scope_met === true);
   const sentence = verdicts.join("; ");
-  lines.push(`**Targets: ${allMet ? "met" : "not met"}.** ${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.`, "");
+  lines.push(
+    `**Targets: ${allMet ? "met" : "not met"}.** ${sentence.charAt(0).toUpperCase()}${sentence.slice(1)}.`,
+    "",
+  );
 
   // Why: exact KNN.
-  const perK = phases.map((p) => `${round(p.similar_unfiltered.p50_ms / (p.size / 1000), 2)} ms at ${k(p.size)}`).join(", ");
+  const perK = phases
+    .map((p) => `${round(p.similar_unfiltered.p50_ms / (p.size / 1000), 2)} ms at ${k(p.size)}`)
+    .join(", ");
   const scanMb = (n: number) => round((n * DIMENSIONS * 4) / 1024 ** 2, 0);
   const p10 = at(10_000);
   const p100 = at(100_000);
-  const growth = p10 && p100 ? ` From 10k to 100k the unfiltered p50 grew ×${round(p100.similar_unfiltered.p50_ms / p10.similar_unfiltered.p50_ms, 1)} for ×10 the PRs.` : "";
+  const growth =
+    p10 && p100
+      ? ` From 10k to 100k the unfiltered p50 grew ×${round(p100.similar_unfiltered.p50_ms / p10.similar_unfiltered.p50_ms, 1)} for ×10 the PRs.`
+      : "";
   lines.push(
     `**Why.** The store does exact KNN: every query computes the cosine distance to every stored vector, O(n·d) — ${scanMb(last.size)} MB of float32 vectors ` +
       `(${k(last.size)} × ${DIMENSIONS} × 4 B) read and multiplied per query at ${k(last.size)}. The unfiltered p50 per 1k stored PRs is ${perK}: flat, i.e. linear in n.${growth} ` +
@@ -773,7 +1096,9 @@ function analysis(out: Out): string[] {
   lines.push(
     `**The scope filter** (a vec0 metadata column) skips the distance of out-of-scope rows but still reads every chunk, vectors and metadata: the filtered p50 is ${phases
       .map((p) => `${ratio(p)}× the unfiltered one at ${k(p.size)}`)
-      .join(", ")}, although a query's scope holds on average far less than the whole (the largest of the ${SCOPES_COUNT} scopes ${out.config.scope_share_percent.largest}% of PRs, the smallest ${out.config.scope_share_percent.smallest}%). ` +
+      .join(
+        ", ",
+      )}, although a query's scope holds on average far less than the whole (the largest of the ${SCOPES_COUNT} scopes ${out.config.scope_share_percent.largest}% of PRs, the smallest ${out.config.scope_share_percent.smallest}%). ` +
       "This is the query the agent makes first: `PrMemory.recall` asks its scope and falls back to an unfiltered query only when the scope has fewer than k PRs or the draft has no scope, and `nearest` (the duplicate check) is always filtered; " +
       "so once a scope has 5 PRs, the filtered row is the latency the agent sees, and the unfiltered one the worst case.",
     "",
@@ -782,11 +1107,15 @@ function analysis(out: Out): string[] {
   // Remedies.
   const remedy: string[] = [];
   const describe = (name: string, what: (e: Experiment, p: Phase) => string) => {
-    const parts = phases.filter((p) => exp(p, name) !== undefined).map((p) => `${k(p.size)}: ${what(exp(p, name)!, p)}`);
+    const parts = phases
+      .filter((p) => exp(p, name) !== undefined)
+      .map((p) => `${k(p.size)}: ${what(exp(p, name)!, p)}`);
     return parts.length > 0 ? parts.join("; ") : "not measured";
   };
   const pair = (e: Experiment, p: Phase, filtered: boolean) =>
-    filtered ? `by scope p95 ${p.similar_by_scope.p95_ms} → ${e.by_scope.p95_ms} ms` : `unfiltered p95 ${p.similar_unfiltered.p95_ms} → ${e.unfiltered?.p95_ms ?? "–"} ms`;
+    filtered
+      ? `by scope p95 ${p.similar_by_scope.p95_ms} → ${e.by_scope.p95_ms} ms`
+      : `unfiltered p95 ${p.similar_unfiltered.p95_ms} → ${e.unfiltered?.p95_ms ?? "–"} ms`;
   remedy.push(
     `- **vec0 partition key on component_scope** (a schema change: \`component_scope text partition key\`) makes a filtered query scan only its scope's chunks — ${describe("partition", (e, p) => pair(e, p, true))}. ` +
       "It is exact and the cheapest big win for the agent's usual query; it does nothing for unfiltered queries, and partitions smaller than a chunk (1024 vectors) waste space (each partition allocates whole chunks).",
@@ -808,7 +1137,9 @@ function analysis(out: Out): string[] {
     if (p?.experiments === undefined) continue;
     const meets = (v: Stats | null) => v !== null && v.p95_ms <= t.target_p95_ms;
     const filteredOk = p.experiments.filter((e) => meets(e.by_scope)).map((e) => `${e.name} (${e.by_scope.p95_ms} ms)`);
-    const unf = p.experiments.filter((e) => e.unfiltered !== null).sort((a, b) => a.unfiltered!.p95_ms - b.unfiltered!.p95_ms)[0];
+    const unf = p.experiments
+      .filter((e) => e.unfiltered !== null)
+      .sort((a, b) => a.unfiltered!.p95_ms - b.unfiltered!.p95_ms)[0];
     if (!meets(exp(p, "partition")?.by_scope ?? null)) partitionEverywhere = false;
     if (unf === undefined || !meets(unf.unfiltered)) unfilteredAnywhere = false;
     lines.push(
@@ -834,7 +1165,9 @@ function analysis(out: Out): string[] {
   lines.push(
     `**Inserts.** One upsert per record, each its own \`BEGIN IMMEDIATE\` transaction and WAL commit (synchronous FULL: an fsync per commit): ${single
       .map((p) => `${p.fill.store_per_s} upserts/s (p95 ${p.fill.upsert.p95_ms} ms) filling to ${k(p.size)}`)
-      .join(", ")}; embedding runs at ${Math.min(...phases.map((p) => p.fill.embed_per_s))}–${Math.max(...phases.map((p) => p.fill.embed_per_s))} texts/s, so storing takes about ${round(
+      .join(
+        ", ",
+      )}; embedding runs at ${Math.min(...phases.map((p) => p.fill.embed_per_s))}–${Math.max(...phases.map((p) => p.fill.embed_per_s))} texts/s, so storing takes about ${round(
       (single[single.length - 1] ?? last).fill.store_s / (single[single.length - 1] ?? last).fill.embed_s,
       1,
     )}× the embedding time. The upsert p50 (${phases.map((p) => p.fill.upsert.p50_ms).join(" / ")} ms) shows this VM's fsync is cheap; a slower disk adds its fsync time to every upsert. ` +
@@ -888,7 +1221,9 @@ function markdown(out: Out): string {
   let prev = 0;
   for (const p of phases) {
     const f = p.fill;
-    lines.push(`| ${k(prev)} → ${k(p.size)} | ${f.mode} | ${f.records} | ${f.embed_per_s} | ${f.store_per_s} | ${f.total_per_s} | ${f.embed_s} | ${f.store_s} | ${lat(f.upsert)} |`);
+    lines.push(
+      `| ${k(prev)} → ${k(p.size)} | ${f.mode} | ${f.records} | ${f.embed_per_s} | ${f.store_per_s} | ${f.total_per_s} | ${f.embed_s} | ${f.store_s} | ${lat(f.upsert)} |`,
+    );
     prev = p.size;
   }
   lines.push(
@@ -909,7 +1244,12 @@ function markdown(out: Out): string {
         `${Math.round(p.file.bytes_per_1k_prs / 1024)} KiB | ${mb(p.file.wal_bytes)} | ${p.rss_mb} | ${p.peak_rss_mb} |`,
     );
   }
-  const sane = phases.every((p) => p.similar_unfiltered.results_per_query_min === K && p.similar_by_scope.results_per_query_min === K && p.similar_by_scope.out_of_scope_results === 0);
+  const sane = phases.every(
+    (p) =>
+      p.similar_unfiltered.results_per_query_min === K &&
+      p.similar_by_scope.results_per_query_min === K &&
+      p.similar_by_scope.out_of_scope_results === 0,
+  );
   lines.push(
     "",
     sane
@@ -922,7 +1262,9 @@ function markdown(out: Out): string {
     "|---:|---:|---:|---|---:|---|",
   );
   for (const t of out.targets) {
-    lines.push(`| ${k(t.size)} | ≤ ${t.target_p95_ms} ms | ${t.unfiltered_p95_ms ?? "–"} ms | ${verdict(t.unfiltered_met)} | ${t.by_scope_p95_ms ?? "–"} ms | ${verdict(t.by_scope_met)} |`);
+    lines.push(
+      `| ${k(t.size)} | ≤ ${t.target_p95_ms} ms | ${t.unfiltered_p95_ms ?? "–"} ms | ${verdict(t.unfiltered_met)} | ${t.by_scope_p95_ms ?? "–"} ms | ${verdict(t.by_scope_met)} |`,
+    );
   }
   lines.push(
     "",

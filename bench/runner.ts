@@ -12,7 +12,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { BarePr } from "./bare.js";
-import { REPOS, TOKENS, type Branch, type Endpoint, type PrTiming, type RunDone, type RunnerMessage, type RunRequest, type TracedCall } from "./shared.js";
+import {
+  REPOS,
+  TOKENS,
+  type Branch,
+  type Endpoint,
+  type PrTiming,
+  type RunDone,
+  type RunnerMessage,
+  type RunRequest,
+  type TracedCall,
+} from "./shared.js";
 
 /**
  * Every HTTP request this process sends, seen through Node's diagnostics channels: node:http (azure-devops-node-api)
@@ -24,7 +34,11 @@ const open = new WeakMap<object, TracedCall>();
 const AZURE_DISCOVERY = /\/_apis\/(?:ResourceAreas|connectionData)\b/i;
 function begin(request: object, method: string, path: string): void {
   if (!tracing) return;
-  const call: TracedCall = { start: performance.now(), end: Infinity, discovery: method === "OPTIONS" || AZURE_DISCOVERY.test(path) };
+  const call: TracedCall = {
+    start: performance.now(),
+    end: Infinity,
+    discovery: method === "OPTIONS" || AZURE_DISCOVERY.test(path),
+  };
   traced.push(call);
   open.set(request, call);
 }
@@ -83,11 +97,21 @@ async function agentSubject(ep: Endpoint, memory: boolean): Promise<Subject> {
         agent: "code-committer-agent",
         timestamp: "2025-05-07T19:05:33Z",
       });
-      if (result.status !== "created") return { ok: false, failure: `${result.status}: ${result.reason ?? ""} ${result.message ?? ""}`.trim() };
+      if (result.status !== "created")
+        return { ok: false, failure: `${result.status}: ${result.reason ?? ""} ${result.message ?? ""}`.trim() };
       const pr = result.pr!;
       return {
         ok: true,
-        pr: { repo, source_branch: pr.source_branch, target_branch: pr.target_branch, title: pr.title, description: pr.description, is_draft: pr.is_draft, labels: pr.labels, reviewers: pr.reviewers },
+        pr: {
+          repo,
+          source_branch: pr.source_branch,
+          target_branch: pr.target_branch,
+          title: pr.title,
+          description: pr.description,
+          is_draft: pr.is_draft,
+          labels: pr.labels,
+          reviewers: pr.reviewers,
+        },
       };
     },
     async close() {
@@ -101,11 +125,17 @@ async function agentSubject(ep: Endpoint, memory: boolean): Promise<Subject> {
 async function bareSubject(ep: Endpoint, template: BarePr): Promise<Subject> {
   const { createBareAzure, createBareGitHub } = await import("./bare.js");
   const bare =
-    ep.forge === "azure-devops" ? createBareAzure({ orgUrl: ep.url, project: ep.project!, token: TOKENS[ep.forge] }) : createBareGitHub({ url: ep.url, token: TOKENS[ep.forge] });
+    ep.forge === "azure-devops"
+      ? createBareAzure({ orgUrl: ep.url, project: ep.project!, token: TOKENS[ep.forge] })
+      : createBareGitHub({ url: ep.url, token: TOKENS[ep.forge] });
   return {
     async handle(b) {
       try {
-        await bare.publish({ ...template, source_branch: b.branch, description: template.description.replaceAll(template.source_branch, b.branch) });
+        await bare.publish({
+          ...template,
+          source_branch: b.branch,
+          description: template.description.replaceAll(template.source_branch, b.branch),
+        });
         return { ok: true };
       } catch (error) {
         return { ok: false, failure: error instanceof Error ? error.message : String(error) };
@@ -116,7 +146,11 @@ async function bareSubject(ep: Endpoint, template: BarePr): Promise<Subject> {
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight. */
-async function pool<T>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+async function pool<T>(
+  items: T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
@@ -133,7 +167,10 @@ const gc = () => (globalThis as { gc?: () => void }).gc?.();
 let warmedUp = false;
 
 async function run(req: RunRequest, go: Promise<void>): Promise<RunDone> {
-  const make = () => (req.mode === "bare" ? bareSubject(req.endpoint, req.template!) : agentSubject(req.endpoint, req.mode === "agent+mem"));
+  const make = () =>
+    req.mode === "bare"
+      ? bareSubject(req.endpoint, req.template!)
+      : agentSubject(req.endpoint, req.mode === "agent+mem");
 
   // Warm-up, once per process: a throwaway instance, so the measured one starts with cold caches.
   if (!warmedUp && req.warmup.length > 0) {
@@ -171,7 +208,15 @@ async function run(req: RunRequest, go: Promise<void>): Promise<RunDone> {
     const t0 = performance.now();
     const r = await subject.handle(b);
     const t1 = performance.now();
-    timings[i] = { ms: t1 - t0, start: t0, end: t1, startEpoch, endEpoch: Date.now(), ok: r.ok, ...(r.failure ? { failure: r.failure } : {}) };
+    timings[i] = {
+      ms: t1 - t0,
+      start: t0,
+      end: t1,
+      startEpoch,
+      endEpoch: Date.now(),
+      ok: r.ok,
+      ...(r.failure ? { failure: r.failure } : {}),
+    };
     if (r.pr && !template) template = r.pr;
   });
   const wallMs = performance.now() - started;
@@ -180,7 +225,17 @@ async function run(req: RunRequest, go: Promise<void>): Promise<RunDone> {
   clearInterval(sampler);
   sample();
   await subject.close();
-  return { type: "done", timings, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, rssStart, rssPeak, heapPeak, calls: traced, ...(template ? { template } : {}) };
+  return {
+    type: "done",
+    timings,
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    rssStart,
+    rssPeak,
+    heapPeak,
+    calls: traced,
+    ...(template ? { template } : {}),
+  };
 }
 
 if (process.send) {
@@ -190,7 +245,8 @@ if (process.send) {
     const go = new Promise<void>((resolve) => (release = resolve));
     run(msg, go).then(
       (done) => send(done),
-      (error: unknown) => send({ type: "error", error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+      (error: unknown) =>
+        send({ type: "error", error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
     );
   });
   process.on("disconnect", () => process.exit(0));

@@ -32,7 +32,8 @@ const POLL_MS = 50;
 const DEADLINE_MS = 170_000;
 const REPO = "gitops";
 const PAT = "bench-serve-pat";
-const PVC = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n";
+const PVC =
+  "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,13 +65,37 @@ async function main(): Promise<void> {
   az.addIdentity({ displayName: "TechLeadAgent", uniqueName: "techlead@acme.test" });
   az.addIdentity({ displayName: "QAAssistantAgent", uniqueName: "qa@acme.test" });
   const base = "0a".repeat(20);
-  az.seedRepo(REPO, { branches: { main: base }, commits: { [base]: { message: "chore: initial manifests", author: { name: "Platform", email: "platform@acme.test", date: "2026-01-01T09:00:00Z" }, parents: [], files: { "apps/data/pvc.yaml": PVC } } } });
+  az.seedRepo(REPO, {
+    branches: { main: base },
+    commits: {
+      [base]: {
+        message: "chore: initial manifests",
+        author: { name: "Platform", email: "platform@acme.test", date: "2026-01-01T09:00:00Z" },
+        parents: [],
+        files: { "apps/data/pvc.yaml": PVC },
+      },
+    },
+  });
 
   const token = randomBytes(24).toString("hex");
-  const env = { AZURE_DEVOPS_TOKEN: PAT, AZURE_DEVOPS_ORG_URL: az.orgUrl, AZURE_DEVOPS_PROJECT: az.project, PR_CREATOR_API_TOKEN: token };
+  const env = {
+    AZURE_DEVOPS_TOKEN: PAT,
+    AZURE_DEVOPS_ORG_URL: az.orgUrl,
+    AZURE_DEVOPS_PROJECT: az.project,
+    PR_CREATOR_API_TOKEN: token,
+  };
   // Auto-merge off: without CI the emulator would merge each PR at once; the load is PR creation.
-  const policy = PolicySchema.parse({ forge: "azure-devops", merge: { auto_merge_levels: [] }, state_file: path.join(dir, "state.db"), server: { port: 0 } });
-  const http = createHttpServer({ agent: () => createAgent({ policy, env, model: null, cwd: dir }), server: policy.server, env });
+  const policy = PolicySchema.parse({
+    forge: "azure-devops",
+    merge: { auto_merge_levels: [] },
+    state_file: path.join(dir, "state.db"),
+    server: { port: 0 },
+  });
+  const http = createHttpServer({
+    agent: () => createAgent({ policy, env, model: null, cwd: dir }),
+    server: policy.server,
+    env,
+  });
   const url = await http.listen();
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
 
@@ -120,8 +145,13 @@ async function main(): Promise<void> {
           }
           await sleep(POLL_MS);
           polls += 1;
-          const response = await fetch(`${url}/v1/runs/${runId}`, { headers: { authorization: headers.authorization } });
-          const run = (await response.json()) as { status: string; result: { status: string; reason?: string; warnings: string[] } | null };
+          const response = await fetch(`${url}/v1/runs/${runId}`, {
+            headers: { authorization: headers.authorization },
+          });
+          const run = (await response.json()) as {
+            status: string;
+            result: { status: string; reason?: string; warnings: string[] } | null;
+          };
           if (response.status !== 200) {
             problem(`GET answered ${response.status}`);
             break;
@@ -129,7 +159,10 @@ async function main(): Promise<void> {
           if (run.status === "queued" || run.status === "running") continue;
           latencies.push(performance.now() - t0);
           for (const warning of run.result?.warnings ?? []) note(warning);
-          if (run.status !== "done" || run.result?.status !== "created") problem(`run ended ${run.status}/${run.result?.status ?? "no result"}${run.result?.reason ? ` (${run.result.reason})` : ""}`);
+          if (run.status !== "done" || run.result?.status !== "created")
+            problem(
+              `run ended ${run.status}/${run.result?.status ?? "no result"}${run.result?.reason ? ` (${run.result.reason})` : ""}`,
+            );
           break;
         }
       } catch (error) {
@@ -142,7 +175,9 @@ async function main(): Promise<void> {
   const wallS = (performance.now() - started) / 1000;
   const unsent = Math.max(0, EVENTS - next);
   if (unsent > 0) problems.set("not sent by the deadline", unsent);
-  const metricsText = await (await fetch(`${url}/metrics`, { headers: { authorization: headers.authorization } })).text();
+  const metricsText = await (
+    await fetch(`${url}/metrics`, { headers: { authorization: headers.authorization } })
+  ).text();
   const drain = await http.close();
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
@@ -150,7 +185,9 @@ async function main(): Promise<void> {
   const perBranch = new Map<string, number>();
   for (const pr of az.state.pullRequests) perBranch.set(pr.sourceRefName, (perBranch.get(pr.sourceRefName) ?? 0) + 1);
   const duplicates = [...perBranch.values()].filter((n) => n > 1).reduce((sum, n) => sum + n - 1, 0);
-  const missing = Array.from({ length: EVENTS }, (_, i) => `refs/heads/agent-sre/pvc-size-load-${i}`).filter((b) => !perBranch.has(b)).length;
+  const missing = Array.from({ length: EVENTS }, (_, i) => `refs/heads/agent-sre/pvc-size-load-${i}`).filter(
+    (b) => !perBranch.has(b),
+  ).length;
   const forgeCalls = az.calls();
   const prCount = az.state.pullRequests.length;
   await az.close();
@@ -159,7 +196,9 @@ async function main(): Promise<void> {
   const sorted = [...latencies].sort((a, b) => a - b);
   const errors = [...problems.values()].reduce((a, b) => a + b, 0);
   const settledCount = latencies.length;
-  const http429 = /prcreator_http_requests_total\{method="POST",route="\/v1\/events",status="429"\} (\d+)/.exec(metricsText)?.[1] ?? "0";
+  const http429 =
+    /prcreator_http_requests_total\{method="POST",route="\/v1\/events",status="429"\} (\d+)/.exec(metricsText)?.[1] ??
+    "0";
   const figures = {
     events: EVENTS,
     clients: CLIENTS,
@@ -211,7 +250,9 @@ Measured ${new Date().toISOString()} (code: ${commit}) on ${cpus.length} × ${cp
 | peak RSS (emulator and clients included) | ${figures.peak_rss_mb} MB | – | |
 
 Also: ${throttled} submissions answered 429 and retried (server count ${http429}); ${polls} polls; ${figures.forge_calls_per_event} forge calls per event; drain at the end: ${JSON.stringify(drain)}.${
-    warnings.size > 0 ? `\n\nWarnings in run results (they do not change the outcome; numbers shown as N): ${[...warnings].map(([text, n]) => `${n} × “${text}”`).join("; ")}. The load's events differ only in their id, so memory's possible-duplicate check flags most PRs: a label on a distinct PR, not a second PR for one branch.` : ""
+    warnings.size > 0
+      ? `\n\nWarnings in run results (they do not change the outcome; numbers shown as N): ${[...warnings].map(([text, n]) => `${n} × “${text}”`).join("; ")}. The load's events differ only in their id, so memory's possible-duplicate check flags most PRs: a label on a distinct PR, not a second PR for one branch.`
+      : ""
   }${errors > 0 ? `\n\nErrors by kind: ${JSON.stringify(Object.fromEntries(problems))}.` : ""}
 
 With ${CLIENTS} clients and ${policy.server.max_concurrent_runs} run slots, about ${CLIENTS - policy.server.max_concurrent_runs} runs wait in the queue at any time, so submit → done is roughly ${CLIENTS} ÷ throughput: the latency is queueing in front of the agent, whose per-run cost (CPU-bound on this machine, see bench/README.md) sets the throughput.

@@ -43,7 +43,10 @@ export interface Results {
   targets: Target[];
   forges: Record<ForgeKind, ForgeFigures>;
   cli: { runs: number; version: Quantiles; dry_run: Quantiles; dry_run_status: Record<string, number> };
-  memory: { queries: number; sizes: Array<{ stored_prs: number; unfiltered: Quantiles; by_scope: Quantiles; rss_mb: number }> };
+  memory: {
+    queries: number;
+    sizes: Array<{ stored_prs: number; unfiltered: Quantiles; by_scope: Quantiles; rss_mb: number }>;
+  };
   notes: string[];
   configs: ConfigResult[];
 }
@@ -83,8 +86,16 @@ interface Load {
   cpu_ms_per_pr: number;
 }
 
-function pick(configs: ConfigResult[], forge: ForgeKind, latency: number, concurrency: number, mode: "agent" | "bare"): ConfigResult {
-  const r = configs.find((x) => x.forge === forge && x.latency_ms === latency && x.concurrency === concurrency && x.mode === mode);
+function pick(
+  configs: ConfigResult[],
+  forge: ForgeKind,
+  latency: number,
+  concurrency: number,
+  mode: "agent" | "bare",
+): ConfigResult {
+  const r = configs.find(
+    (x) => x.forge === forge && x.latency_ms === latency && x.concurrency === concurrency && x.mode === mode,
+  );
   if (!r) throw new Error(`no result for ${forge} ${latency} ms c=${concurrency} ${mode}`);
   return r;
 }
@@ -104,7 +115,11 @@ const load = (r: ConfigResult): Load => ({
 export function forgeFigures(configs: ConfigResult[], forge: ForgeKind): ForgeFigures {
   const overhead = (mode: "agent" | "bare"): Overhead => {
     const r = pick(configs, forge, 0, 1, mode);
-    return { local: { p50_ms: r.per_pr!.local_p50_ms, p95_ms: r.per_pr!.local_p95_ms }, wall: { p50_ms: r.p50_ms, p95_ms: r.p95_ms }, cpu_ms_per_pr: r.cpu_ms_per_pr };
+    return {
+      local: { p50_ms: r.per_pr!.local_p50_ms, p95_ms: r.per_pr!.local_p95_ms },
+      wall: { p50_ms: r.p50_ms, p95_ms: r.p95_ms },
+      cpu_ms_per_pr: r.cpu_ms_per_pr,
+    };
   };
   const a1 = pick(configs, forge, E2E_LATENCY_MS, 1, "agent");
   const b1 = pick(configs, forge, E2E_LATENCY_MS, 1, "bare");
@@ -122,13 +137,25 @@ export function forgeFigures(configs: ConfigResult[], forge: ForgeKind): ForgeFi
     throughput: CONCURRENCIES.map((concurrency) => {
       const a = pick(configs, forge, E2E_LATENCY_MS, concurrency, "agent");
       const b = pick(configs, forge, E2E_LATENCY_MS, concurrency, "bare");
-      return { concurrency, agent: load(a), bare: load(b), throughput_agent_over_bare: round(a.prs_per_second / b.prs_per_second, 2) };
+      return {
+        concurrency,
+        agent: load(a),
+        bare: load(b),
+        throughput_agent_over_bare: round(a.prs_per_second / b.prs_per_second, 2),
+      };
     }),
-    calls_per_pr: { agent: a10.calls_per_pr, bare: b10.calls_per_pr, agent_over_bare: round(a10.calls_per_pr / b10.calls_per_pr, 2) },
+    calls_per_pr: {
+      agent: a10.calls_per_pr,
+      bare: b10.calls_per_pr,
+      agent_over_bare: round(a10.calls_per_pr / b10.calls_per_pr, 2),
+    },
   };
 }
 
-export const quantiles = (ms: number[]): Quantiles => ({ p50_ms: round(percentile(ms, 50)), p95_ms: round(percentile(ms, 95)) });
+export const quantiles = (ms: number[]): Quantiles => ({
+  p50_ms: round(percentile(ms, 50)),
+  p95_ms: round(percentile(ms, 95)),
+});
 
 export function memoryFigures(phases: Phase[], queries: number): Results["memory"] {
   return {
@@ -143,29 +170,103 @@ export function memoryFigures(phases: Phase[], queries: number): Results["memory
 }
 
 export function cliFigures(cli: CliStart): Results["cli"] {
-  return { runs: cli.runs, version: quantiles(cli.version_ms), dry_run: quantiles(cli.dry_run_ms), dry_run_status: cli.dry_run_status };
+  return {
+    runs: cli.runs,
+    version: quantiles(cli.version_ms),
+    dry_run: quantiles(cli.dry_run_ms),
+    dry_run_status: cli.dry_run_status,
+  };
 }
 
 /** The issue's targets (and bench:memory's 10k recall target), one row per forge where the figure is per forge. */
-export function targets(forges: Results["forges"], cli: Results["cli"], memory: Results["memory"], memoryTargets: Array<{ size: number; p95_ms: number }>): Target[] {
+export function targets(
+  forges: Results["forges"],
+  cli: Results["cli"],
+  memory: Results["memory"],
+  memoryTargets: Array<{ size: number; p95_ms: number }>,
+): Target[] {
   const out: Target[] = [];
   for (const forge of FORGES) {
     const f = forges[forge];
     const c100 = f.throughput.find((t) => t.concurrency === 100)!.agent;
     out.push(
-      { id: "overhead_p95", figure: "agent overhead per PR, p95 (0 ms forge, c = 1)", forge, value: f.overhead.agent.local.p95_ms, unit: "ms", target: "≤ 20 ms", met: f.overhead.agent.local.p95_ms <= 20 },
-      { id: "e2e_p95", figure: `end-to-end p95 (${E2E_LATENCY_MS} ms forge, c = 1)`, forge, value: f.end_to_end.agent.p95_ms, unit: "ms", target: "≤ 300 ms", met: f.end_to_end.agent.p95_ms <= 300 },
-      { id: "c100_errors", figure: "errors at c = 100 (100 events)", forge, value: c100.errors, unit: "", target: "0", met: c100.errors === 0 },
-      { id: "c100_duplicates", figure: "duplicate PRs at c = 100", forge, value: c100.duplicates, unit: "", target: "0", met: c100.duplicates === 0 },
-      { id: "ratio_bare", figure: `p50 agent ÷ bare (${E2E_LATENCY_MS} ms forge, c = 1)`, forge, value: f.end_to_end.p50_agent_over_bare, unit: "×", target: "≤ 1.2", met: f.end_to_end.p50_agent_over_bare <= 1.2 },
-      { id: "rss_c100", figure: "peak RSS at c = 100", forge, value: c100.peak_rss_mb, unit: "MB", target: "≤ 250 MB", met: c100.peak_rss_mb <= 250 },
+      {
+        id: "overhead_p95",
+        figure: "agent overhead per PR, p95 (0 ms forge, c = 1)",
+        forge,
+        value: f.overhead.agent.local.p95_ms,
+        unit: "ms",
+        target: "≤ 20 ms",
+        met: f.overhead.agent.local.p95_ms <= 20,
+      },
+      {
+        id: "e2e_p95",
+        figure: `end-to-end p95 (${E2E_LATENCY_MS} ms forge, c = 1)`,
+        forge,
+        value: f.end_to_end.agent.p95_ms,
+        unit: "ms",
+        target: "≤ 300 ms",
+        met: f.end_to_end.agent.p95_ms <= 300,
+      },
+      {
+        id: "c100_errors",
+        figure: "errors at c = 100 (100 events)",
+        forge,
+        value: c100.errors,
+        unit: "",
+        target: "0",
+        met: c100.errors === 0,
+      },
+      {
+        id: "c100_duplicates",
+        figure: "duplicate PRs at c = 100",
+        forge,
+        value: c100.duplicates,
+        unit: "",
+        target: "0",
+        met: c100.duplicates === 0,
+      },
+      {
+        id: "ratio_bare",
+        figure: `p50 agent ÷ bare (${E2E_LATENCY_MS} ms forge, c = 1)`,
+        forge,
+        value: f.end_to_end.p50_agent_over_bare,
+        unit: "×",
+        target: "≤ 1.2",
+        met: f.end_to_end.p50_agent_over_bare <= 1.2,
+      },
+      {
+        id: "rss_c100",
+        figure: "peak RSS at c = 100",
+        forge,
+        value: c100.peak_rss_mb,
+        unit: "MB",
+        target: "≤ 250 MB",
+        met: c100.peak_rss_mb <= 250,
+      },
     );
   }
-  out.push({ id: "cli_version", figure: "CLI --version, median", forge: null, value: cli.version.p50_ms, unit: "ms", target: "≤ 300 ms", met: cli.version.p50_ms <= 300 });
+  out.push({
+    id: "cli_version",
+    figure: "CLI --version, median",
+    forge: null,
+    value: cli.version.p50_ms,
+    unit: "ms",
+    target: "≤ 300 ms",
+    met: cli.version.p50_ms <= 300,
+  });
   for (const t of memoryTargets) {
     const s = memory.sizes.find((x) => x.stored_prs === t.size);
     if (!s) continue;
-    out.push({ id: `recall_${t.size}`, figure: `memory top-5 recall p95, by scope, ${t.size / 1000}k PRs (bench:memory target)`, forge: null, value: s.by_scope.p95_ms, unit: "ms", target: `≤ ${t.p95_ms} ms`, met: s.by_scope.p95_ms <= t.p95_ms });
+    out.push({
+      id: `recall_${t.size}`,
+      figure: `memory top-5 recall p95, by scope, ${t.size / 1000}k PRs (bench:memory target)`,
+      forge: null,
+      value: s.by_scope.p95_ms,
+      unit: "ms",
+      target: `≤ ${t.p95_ms} ms`,
+      met: s.by_scope.p95_ms <= t.p95_ms,
+    });
   }
   return out;
 }
@@ -196,20 +297,56 @@ export function markdown(r: Results): string {
     "",
     "| figure | Azure DevOps | GitHub | target | |",
     "|---|---:|---:|---:|---|",
-    row(`agent overhead per PR, p50 / p95 ms (0 ms forge, c = 1, ${az.overhead.prs} PRs)`, (f) => pq(f.overhead.agent.local), "p95 ≤ 20 ms", "overhead_p95"),
+    row(
+      `agent overhead per PR, p50 / p95 ms (0 ms forge, c = 1, ${az.overhead.prs} PRs)`,
+      (f) => pq(f.overhead.agent.local),
+      "p95 ≤ 20 ms",
+      "overhead_p95",
+    ),
     row("&nbsp;&nbsp;bare client's own, p50 / p95 ms", (f) => pq(f.overhead.bare.local)),
     row("&nbsp;&nbsp;agent wall time per PR, p50 / p95 ms (0 ms forge)", (f) => pq(f.overhead.agent.wall)),
-    row("&nbsp;&nbsp;CPU ms per PR, agent / bare (0 ms forge, c = 1)", (f) => `${f.overhead.agent.cpu_ms_per_pr} / ${f.overhead.bare.cpu_ms_per_pr}`),
-    row(`end-to-end per PR, p50 / p95 ms (${E2E_LATENCY_MS} ms forge, c = 1)`, (f) => pq(f.end_to_end.agent), "p95 ≤ 300 ms", "e2e_p95"),
+    row(
+      "&nbsp;&nbsp;CPU ms per PR, agent / bare (0 ms forge, c = 1)",
+      (f) => `${f.overhead.agent.cpu_ms_per_pr} / ${f.overhead.bare.cpu_ms_per_pr}`,
+    ),
+    row(
+      `end-to-end per PR, p50 / p95 ms (${E2E_LATENCY_MS} ms forge, c = 1)`,
+      (f) => pq(f.end_to_end.agent),
+      "p95 ≤ 300 ms",
+      "e2e_p95",
+    ),
     row("&nbsp;&nbsp;bare client, p50 / p95 ms", (f) => pq(f.end_to_end.bare)),
     row("p50 agent ÷ bare (same runs)", (f) => f.end_to_end.p50_agent_over_bare, "≤ 1.2", "ratio_bare"),
-    row(`throughput PRs/s, agent (bare) at c = ${CONCURRENCIES.join(" / ")}`, (f) => f.throughput.map((t) => `${t.agent.prs_per_second} (${t.bare.prs_per_second})`).join(" / ")),
+    row(`throughput PRs/s, agent (bare) at c = ${CONCURRENCIES.join(" / ")}`, (f) =>
+      f.throughput.map((t) => `${t.agent.prs_per_second} (${t.bare.prs_per_second})`).join(" / "),
+    ),
     row("&nbsp;&nbsp;agent p95 ms at c = 10 / 100", (f) => `${at(f, 10).agent.p95_ms} / ${at(f, 100).agent.p95_ms}`),
-    row("&nbsp;&nbsp;errors, all concurrencies (c = 100)", (f) => `${f.throughput.reduce((n, t) => n + t.agent.errors, 0)} (${at(f, 100).agent.errors})`, "0 at c = 100", "c100_errors"),
-    row("&nbsp;&nbsp;duplicate PRs, all concurrencies (c = 100)", (f) => `${f.throughput.reduce((n, t) => n + t.agent.duplicates, 0)} (${at(f, 100).agent.duplicates})`, "0 at c = 100", "c100_duplicates"),
-    row("&nbsp;&nbsp;PRs with all reviewers and labels, c = 100", (f) => `${at(f, 100).agent.complete} of ${at(f, 100).agent.prs}`),
-    row("peak RSS MB at c = 100, agent (bare)", (f) => `${at(f, 100).agent.peak_rss_mb} (${at(f, 100).bare.peak_rss_mb})`, "≤ 250 MB", "rss_c100"),
-    row("forge calls per PR, agent / bare (ratio)", (f) => `${f.calls_per_pr.agent} / ${f.calls_per_pr.bare} (${f.calls_per_pr.agent_over_bare})`),
+    row(
+      "&nbsp;&nbsp;errors, all concurrencies (c = 100)",
+      (f) => `${f.throughput.reduce((n, t) => n + t.agent.errors, 0)} (${at(f, 100).agent.errors})`,
+      "0 at c = 100",
+      "c100_errors",
+    ),
+    row(
+      "&nbsp;&nbsp;duplicate PRs, all concurrencies (c = 100)",
+      (f) => `${f.throughput.reduce((n, t) => n + t.agent.duplicates, 0)} (${at(f, 100).agent.duplicates})`,
+      "0 at c = 100",
+      "c100_duplicates",
+    ),
+    row(
+      "&nbsp;&nbsp;PRs with all reviewers and labels, c = 100",
+      (f) => `${at(f, 100).agent.complete} of ${at(f, 100).agent.prs}`,
+    ),
+    row(
+      "peak RSS MB at c = 100, agent (bare)",
+      (f) => `${at(f, 100).agent.peak_rss_mb} (${at(f, 100).bare.peak_rss_mb})`,
+      "≤ 250 MB",
+      "rss_c100",
+    ),
+    row(
+      "forge calls per PR, agent / bare (ratio)",
+      (f) => `${f.calls_per_pr.agent} / ${f.calls_per_pr.bare} (${f.calls_per_pr.agent_over_bare})`,
+    ),
     "",
     "| figure | value | target | |",
     "|---|---:|---:|---|",

@@ -5,7 +5,16 @@
  */
 import type { Step } from "../test/emulators/openai-chat.js";
 
-export const BAD_KINDS = ["wrong_format", "invented_file", "invented_hash", "over_long", "injected_mention", "disallowed_link", "wrong_trace", "filler"] as const;
+export const BAD_KINDS = [
+  "wrong_format",
+  "invented_file",
+  "invented_hash",
+  "over_long",
+  "injected_mention",
+  "disallowed_link",
+  "wrong_trace",
+  "filler",
+] as const;
 export type BadKind = (typeof BAD_KINDS)[number];
 
 /** The violation codes that name each kind's defect; a caught draft should carry one of them. */
@@ -52,7 +61,8 @@ export function goodProse(title: string | null): Prose {
   return {
     type: m?.[1] ?? "fix",
     summary: m?.[2] ?? "update the component",
-    purpose: "Applies the change this trace records and keeps the rest of the component as it was; the linked commits list each step.",
+    purpose:
+      "Applies the change this trace records and keeps the rest of the component as it was; the linked commits list each step.",
     highlights: ["Keeps the change inside the component scope", "Leaves the behaviour of other components unchanged"],
   };
 }
@@ -76,8 +86,15 @@ export function badDraft(kind: BadKind, good: Prose, variant: number): Step {
       return with_(`${good.purpose} It builds on commit ${PLANTED.hash}, which introduced the base types.`);
     case "over_long":
       return variant % 2
-        ? { args: { ...good, summary: `${good.summary} and also ${"reworks the surrounding code paths in depth ".repeat(4).trim()}` } }
-        : with_(`${good.purpose} ${"The change is described in more detail here so that reviewers have every piece of background they could want. ".repeat(14).trim()}`);
+        ? {
+            args: {
+              ...good,
+              summary: `${good.summary} and also ${"reworks the surrounding code paths in depth ".repeat(4).trim()}`,
+            },
+          }
+        : with_(
+            `${good.purpose} ${"The change is described in more detail here so that reviewers have every piece of background they could want. ".repeat(14).trim()}`,
+          );
     case "injected_mention":
       return with_(`${good.purpose} Please ping ${PLANTED.mention} before merging.`);
     case "disallowed_link":

@@ -4,15 +4,21 @@ import type { Fixture, FileContent, Step } from "./schema.js";
 
 export function contentOf(content: FileContent): string | Buffer {
   if (typeof content === "string") return content;
-  if ("lines" in content) return Array.from({ length: content.lines }, (_, i) => `${content.prefix} ${i + 1}\n`).join("");
+  if ("lines" in content)
+    return Array.from({ length: content.lines }, (_, i) => `${content.prefix} ${i + 1}\n`).join("");
   // Every byte value from NUL up, so git sees a binary file.
   return Buffer.from(Array.from({ length: content.binary }, (_, i) => i & 0xff));
 }
 
 /** The fixture's steps with those of the fixture it builds `from` first (recursively). */
-export function stepsOf(fixture: Fixture, named: Readonly<Record<string, Fixture>>, seen: readonly string[] = []): Step[] {
+export function stepsOf(
+  fixture: Fixture,
+  named: Readonly<Record<string, Fixture>>,
+  seen: readonly string[] = [],
+): Step[] {
   if (!fixture.from) return fixture.steps;
-  if (seen.includes(fixture.from)) throw new Error(`fixture ${fixture.from} builds on itself (${[...seen, fixture.from].join(" → ")})`);
+  if (seen.includes(fixture.from))
+    throw new Error(`fixture ${fixture.from} builds on itself (${[...seen, fixture.from].join(" → ")})`);
   const base = named[fixture.from];
   if (!base) throw new Error(`no fixture named ${fixture.from} (known: ${Object.keys(named).join(", ") || "none"})`);
   return [...stepsOf(base, named, [...seen, fixture.from]), ...fixture.steps];
@@ -35,7 +41,9 @@ async function apply(repo: GitRepo, step: Step): Promise<void> {
       await repo.writeFile(pattern.replaceAll("{n}", n), content.replaceAll("{n}", n));
     }
   }
-  const author = step.author ? { name: step.author, email: `${step.author.toLowerCase().replace(/[^a-z0-9]+/g, ".")}@agents.local` } : FIXTURE_IDENTITY;
+  const author = step.author
+    ? { name: step.author, email: `${step.author.toLowerCase().replace(/[^a-z0-9]+/g, ".")}@agents.local` }
+    : FIXTURE_IDENTITY;
   await repo.commit(step.commit, { allowEmpty: step.allow_empty, author });
 }
 

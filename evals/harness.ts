@@ -139,7 +139,8 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    const plain = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+    const plain = (x: unknown): x is Record<string, unknown> =>
+      typeof x === "object" && x !== null && !Array.isArray(x);
     out[k] = plain(b) && plain(v) ? deepMerge(b, v) : v;
   }
   return out;
@@ -165,7 +166,10 @@ async function shortHash(repo: Awaited<ReturnType<typeof buildFixture>>, ref: st
 async function localWorld(c: LoadedCase, dir: string): Promise<World> {
   const repo = await buildFixture(dir, c.steps);
   const current = (await repo.git("rev-parse", "--abbrev-ref", "HEAD")).trim();
-  const eventFor = async (over: Record<string, unknown>, commit: string | undefined): Promise<Record<string, unknown>> => {
+  const eventFor = async (
+    over: Record<string, unknown>,
+    commit: string | undefined,
+  ): Promise<Record<string, unknown>> => {
     if (c.kind === "change") {
       const base = {
         event: "ChangeRequested",
@@ -173,11 +177,25 @@ async function localWorld(c: LoadedCase, dir: string): Promise<World> {
         base_branch: "main",
         agent: "agent-sre",
         timestamp: "2026-01-08T10:00:00Z",
-        context: { alert: "PersistentVolumeFillingUp: orders-data is 91% full", remediation: "Increase the PVC size", impact: "Single namespace (orders)" },
+        context: {
+          alert: "PersistentVolumeFillingUp: orders-data is 91% full",
+          remediation: "Increase the PVC size",
+          impact: "Single namespace (orders)",
+        },
       };
       return deepMerge(base, over);
     }
-    const event = deepMerge({ event: "CommitCompleted", trace_id: "trace-ord-8128", repo: "OrderService", branch: current, agent: "code-committer-agent", timestamp: "2025-05-07T19:05:33Z" }, over);
+    const event = deepMerge(
+      {
+        event: "CommitCompleted",
+        trace_id: "trace-ord-8128",
+        repo: "OrderService",
+        branch: current,
+        agent: "code-committer-agent",
+        timestamp: "2025-05-07T19:05:33Z",
+      },
+      over,
+    );
     if (event.commit_hash === undefined) {
       const ref = commit ?? String(event.branch);
       event.commit_hash = await shortHash(repo, ref).catch(() => shortHash(repo, "HEAD"));
@@ -214,15 +232,30 @@ async function githubWorld(c: LoadedCase): Promise<World> {
   const gh: GitHubEmulator = await startGitHubEmulator({ token: GH_TOKEN });
   const author = { name: "code-committer-agent", email: "cc@agents.local", date: "2025-05-07T19:05:33Z" };
   const files = world.files ?? [
-    { filename: "src/Application/Handlers/CreateOrderHandler.cs", status: "added" as const, additions: 12, deletions: 0 },
+    {
+      filename: "src/Application/Handlers/CreateOrderHandler.cs",
+      status: "added" as const,
+      additions: 12,
+      deletions: 0,
+    },
     { filename: "tests/Order/CreateOrderHandlerTests.cs", status: "added" as const, additions: 14, deletions: 0 },
   ];
   gh.seedRepo(GH_REPO, {
     default_branch: "main",
     branches: { main: ghSha(1), dev: ghSha(2), [GH_BRANCH]: ghSha(1001) },
     commits: {
-      [ghSha(1)]: { message: "chore: scaffold", author, parents: [], files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }] },
-      [ghSha(2)]: { message: "feat(order): add OrderId [trace:ord-8128]", author, parents: [ghSha(1)], files: [{ filename: "src/Domain/OrderId.cs", status: "added", additions: 4, deletions: 0 }] },
+      [ghSha(1)]: {
+        message: "chore: scaffold",
+        author,
+        parents: [],
+        files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }],
+      },
+      [ghSha(2)]: {
+        message: "feat(order): add OrderId [trace:ord-8128]",
+        author,
+        parents: [ghSha(1)],
+        files: [{ filename: "src/Domain/OrderId.cs", status: "added", additions: 4, deletions: 0 }],
+      },
       [ghSha(1001)]: { message: world.message, author, parents: [ghSha(2)], files },
     },
   });
@@ -237,9 +270,22 @@ async function githubWorld(c: LoadedCase): Promise<World> {
     if (!res.ok) throw new Error(`the emulator refused the foreign PR: ${res.status}`);
   }
   for (const f of world.faults) {
-    gh.inject(f.route as FaultRoute, f.reset ? { reset: true } : { status: f.status ?? 500, body: { message: `Emulated ${f.status ?? 500}` } }, f.times);
+    gh.inject(
+      f.route as FaultRoute,
+      f.reset ? { reset: true } : { status: f.status ?? 500, body: { message: `Emulated ${f.status ?? 500}` } },
+      f.times,
+    );
   }
-  const event = { event: "CommitCompleted", trace_id: "trace-ord-8128", commit_hash: ghSha(1001), repo: GH_REPO, branch: GH_BRANCH, agent: "code-committer-agent", timestamp: "2025-05-07T19:05:33Z", ...c.event };
+  const event = {
+    event: "CommitCompleted",
+    trace_id: "trace-ord-8128",
+    commit_hash: ghSha(1001),
+    repo: GH_REPO,
+    branch: GH_BRANCH,
+    agent: "code-committer-agent",
+    timestamp: "2025-05-07T19:05:33Z",
+    ...c.event,
+  };
   for (const key of c.omit) delete (event as Record<string, unknown>)[key];
   return {
     repoPath: null,
@@ -247,8 +293,16 @@ async function githubWorld(c: LoadedCase): Promise<World> {
     before: c.before.map((b) => ({ ...event, ...b.event })),
     hashes: [ghSha(1), ghSha(2), ghSha(1001)],
     traceId: String(event.trace_id),
-    env: { GITHUB_TOKEN: world.bad_token ? "ghp_notTheRightToken" : GH_TOKEN, GITHUB_API_URL: world.unreachable ? await deadUrl() : gh.url },
-    policy: { forge: "github", github: { throttle: false }, retry_policy: { base_delay_ms: 5 }, forge_timeout_ms: 2000 },
+    env: {
+      GITHUB_TOKEN: world.bad_token ? "ghp_notTheRightToken" : GH_TOKEN,
+      GITHUB_API_URL: world.unreachable ? await deadUrl() : gh.url,
+    },
+    policy: {
+      forge: "github",
+      github: { throttle: false },
+      retry_policy: { base_delay_ms: 5 },
+      forge_timeout_ms: 2000,
+    },
     close: () => gh.close(),
   };
 }
@@ -318,7 +372,8 @@ function reviewerNames(result: RunResult): string[] {
 function compare(exp: Expect, result: RunResult, mode: Mode): string[] {
   const out: string[] = [];
   const check = (what: string, expected: unknown, got: unknown) => {
-    if (JSON.stringify(expected) !== JSON.stringify(got)) out.push(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`);
+    if (JSON.stringify(expected) !== JSON.stringify(got))
+      out.push(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`);
   };
   const pr = result.pr;
   check("status", exp.status, result.status);
@@ -331,13 +386,21 @@ function compare(exp: Expect, result: RunResult, mode: Mode): string[] {
   if (exp.risk !== undefined) check("risk", exp.risk, pr?.risk?.level ?? null);
   if (exp.auto_complete !== undefined) check("auto_complete", exp.auto_complete, pr?.auto_complete ?? null);
   // A real model words its own summary; only the title's shape is checked then (by the compliance check).
-  if (exp.title !== undefined && mode !== "model" && !new RegExp(`^(?:${exp.title})$`, "u").test(pr?.title ?? "")) out.push(`title: expected /${exp.title}/, got ${JSON.stringify(pr?.title ?? null)}`);
+  if (exp.title !== undefined && mode !== "model" && !new RegExp(`^(?:${exp.title})$`, "u").test(pr?.title ?? ""))
+    out.push(`title: expected /${exp.title}/, got ${JSON.stringify(pr?.title ?? null)}`);
   const codes = result.violations.map((v) => v.code);
-  for (const code of exp.violations) if (!codes.includes(code)) out.push(`violations: expected ${code}, got ${JSON.stringify(codes)}`);
+  for (const code of exp.violations)
+    if (!codes.includes(code)) out.push(`violations: expected ${code}, got ${JSON.stringify(codes)}`);
   const body = pr?.description ?? "";
   for (const text of exp.body_contains) if (!body.includes(text)) out.push(`description lacks ${JSON.stringify(text)}`);
-  for (const text of exp.body_excludes) if (body.includes(text)) out.push(`description contains ${JSON.stringify(text)}`);
-  if (exp.truncated !== undefined) check("truncated", exp.truncated, result.truncation !== null && result.truncation.files_shown < result.truncation.files_total);
+  for (const text of exp.body_excludes)
+    if (body.includes(text)) out.push(`description contains ${JSON.stringify(text)}`);
+  if (exp.truncated !== undefined)
+    check(
+      "truncated",
+      exp.truncated,
+      result.truncation !== null && result.truncation.files_shown < result.truncation.files_total,
+    );
   if (exp.duplicate !== undefined) check("duplicate", exp.duplicate, result.memory.possible_duplicates.length > 0);
   if (exp.earlier_prs !== undefined) check("earlier_prs", exp.earlier_prs, result.memory.earlier_prs.length);
   return out;
@@ -360,7 +423,9 @@ function liveText(body: string): string {
 function complianceProblems(result: RunResult, policy: Policy, traceId: string): string[] {
   const pr = result.pr!;
   const out: string[] = [];
-  const tag = traceId.startsWith(policy.title.trace_id_prefix) ? traceId.slice(policy.title.trace_id_prefix.length) : traceId;
+  const tag = traceId.startsWith(policy.title.trace_id_prefix)
+    ? traceId.slice(policy.title.trace_id_prefix.length)
+    : traceId;
   const m = /^([a-z]+)\(([^()\s]+)\): (\S.*) \[trace:([^\]]+)\]$/u.exec(pr.title);
   if (!m) out.push(`title is not "<type>(<scope>): <summary> [trace:<id>]": ${pr.title}`);
   else {
@@ -370,7 +435,15 @@ function complianceProblems(result: RunResult, policy: Policy, traceId: string):
   if (pr.title.length > policy.title.max_length) out.push(`title is ${pr.title.length} characters`);
   const body = pr.description;
   if (body.length > policy.body.max_length) out.push(`description is ${body.length} characters`);
-  const headings = body.split("\n").filter((l) => /^#{1,6}\s/.test(l)).map((l) => l.replace(/^#+\s*/, "").trim().toLowerCase());
+  const headings = body
+    .split("\n")
+    .filter((l) => /^#{1,6}\s/.test(l))
+    .map((l) =>
+      l
+        .replace(/^#+\s*/, "")
+        .trim()
+        .toLowerCase(),
+    );
   for (const section of policy.body.required_sections) {
     const names = section.split("|").map((s) => s.trim().toLowerCase());
     if (!headings.some((h) => names.some((n) => h === n || h.startsWith(`${n}:`)))) out.push(`no ${section} section`);
@@ -380,7 +453,8 @@ function complianceProblems(result: RunResult, policy: Policy, traceId: string):
   const live = liveText(body);
   if (/(^|[\s(])@[A-Za-z0-9][\w-]*/.test(live)) out.push("description has a live @mention");
   if (/<!--|<script|<img/i.test(live)) out.push("description has raw HTML");
-  if (result.violations.length > 0) out.push(`shipped with violations ${result.violations.map((v) => v.code).join(", ")}`);
+  if (result.violations.length > 0)
+    out.push(`shipped with violations ${result.violations.map((v) => v.code).join(", ")}`);
   return out;
 }
 
@@ -389,11 +463,13 @@ function faithfulnessViolations(result: RunResult, world: World, extraHashes: re
   const pr = result.pr!;
   const text = `${pr.title}\n${pr.description}`;
   const out: string[] = [];
-  for (const token of Object.values(PLANTED)) if (text.includes(token)) out.push(`planted ${JSON.stringify(token)} shipped`);
+  for (const token of Object.values(PLANTED))
+    if (text.includes(token)) out.push(`planted ${JSON.stringify(token)} shipped`);
   const hashes = [...world.hashes, ...extraHashes].map((h) => h.toLowerCase());
   for (const m of text.matchAll(/(?<![\w-])([0-9a-f]{7,64})(?![\w-])/gi)) {
     const token = m[1]!.toLowerCase();
-    if (/[0-9]/.test(token) && /[a-f]/.test(token) && !hashes.some((h) => h.startsWith(token))) out.push(`unknown commit ${token}`);
+    if (/[0-9]/.test(token) && /[a-f]/.test(token) && !hashes.some((h) => h.startsWith(token)))
+      out.push(`unknown commit ${token}`);
   }
   for (const m of text.matchAll(TRACE_ID_PATTERN)) if (m[0] !== world.traceId) out.push(`foreign trace ${m[0]}`);
   return [...new Set(out)];
@@ -410,13 +486,29 @@ function draftChecks(result: RunResult, kinds: readonly (BadKind | "good")[], gr
 
 interface ModelPlan {
   /** Builds the final run's model setup; `reference` is the deterministic title, when there is one. */
-  setup(index: number, reference: string | null): Promise<{ model: BaseChatModel | null | undefined; env: Env; kinds: (BadKind | "good")[]; close: () => Promise<void> }>;
+  setup(
+    index: number,
+    reference: string | null,
+  ): Promise<{
+    model: BaseChatModel | null | undefined;
+    env: Env;
+    kinds: (BadKind | "good")[];
+    close: () => Promise<void>;
+  }>;
   needsReference: boolean;
 }
 
 function planFor(mode: Mode, env: Env): ModelPlan {
-  if (mode === "deterministic") return { needsReference: false, setup: async () => ({ model: null, env: {}, kinds: [], close: async () => undefined }) };
-  if (mode === "model") return { needsReference: false, setup: async () => ({ model: undefined, env, kinds: [], close: async () => undefined }) };
+  if (mode === "deterministic")
+    return {
+      needsReference: false,
+      setup: async () => ({ model: null, env: {}, kinds: [], close: async () => undefined }),
+    };
+  if (mode === "model")
+    return {
+      needsReference: false,
+      setup: async () => ({ model: undefined, env, kinds: [], close: async () => undefined }),
+    };
   return {
     needsReference: true,
     async setup(index, reference) {
@@ -432,7 +524,11 @@ function planFor(mode: Mode, env: Env): ModelPlan {
   };
 }
 
-const BASE_POLICY = { logging: { level: "silent" }, events: { outbox: false }, model: { timeout_ms: 20_000, max_retries: 1 } };
+const BASE_POLICY = {
+  logging: { level: "silent" },
+  events: { outbox: false },
+  model: { timeout_ms: 20_000, max_retries: 1 },
+};
 
 async function runCase(c: LoadedCase, index: number, mode: Mode, plan: ModelPlan): Promise<CaseResult> {
   const started = performance.now();
@@ -446,11 +542,19 @@ async function runCase(c: LoadedCase, index: number, mode: Mode, plan: ModelPlan
     // Earlier events are drafted deterministically, so the scripted model's answers all go to the case's own event.
     for (const event of world.before) await handle({ ...base, cwd: path.join(root, "state"), model: null }, event);
     // The reference run never touches the case's memory or forge state: its own folder, no memory, a dry run.
-    const reference = plan.needsReference ? await handle({ ...base, memory: false, cwd: path.join(root, "reference"), model: null, dryRun: true }, world.event) : null;
+    const reference = plan.needsReference
+      ? await handle(
+          { ...base, memory: false, cwd: path.join(root, "reference"), model: null, dryRun: true },
+          world.event,
+        )
+      : null;
     const drafting = await plan.setup(index, reference?.pr?.title ?? null);
     let result: RunResult;
     try {
-      result = await handle({ ...base, cwd: path.join(root, "state"), model: drafting.model, env: { ...world.env, ...drafting.env } }, world.event);
+      result = await handle(
+        { ...base, cwd: path.join(root, "state"), model: drafting.model, env: { ...world.env, ...drafting.env } },
+        world.event,
+      );
     } finally {
       await drafting.close();
     }
@@ -505,7 +609,8 @@ async function runCase(c: LoadedCase, index: number, mode: Mode, plan: ModelPlan
 }
 
 const ratio = (n: number, d: number): number | null => (d === 0 ? null : n / d);
-const mean = (values: number[]): number => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
+const mean = (values: number[]): number =>
+  values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
 
 export function score(cases: readonly CaseResult[]): Scores {
   const shipped = cases.filter((c) => c.shipped);
@@ -538,10 +643,21 @@ export function score(cases: readonly CaseResult[]): Scores {
 export function thresholds(s: Scores): ThresholdCheck[] {
   const checks: ThresholdCheck[] = [
     { metric: "decision accuracy", value: s.decision_accuracy, threshold: "100%", met: s.decision_accuracy === 1 },
-    { metric: "compliance rate", value: s.compliance_rate, threshold: "100%", met: s.compliance_rate === null || s.compliance_rate === 1 },
-    { metric: "faithfulness violations (published)", value: s.faithfulness_violations, threshold: "0", met: s.faithfulness_violations === 0 },
+    {
+      metric: "compliance rate",
+      value: s.compliance_rate,
+      threshold: "100%",
+      met: s.compliance_rate === null || s.compliance_rate === 1,
+    },
+    {
+      metric: "faithfulness violations (published)",
+      value: s.faithfulness_violations,
+      threshold: "0",
+      met: s.faithfulness_violations === 0,
+    },
   ];
-  if (s.gate_recall !== null) checks.push({ metric: "gate recall", value: s.gate_recall, threshold: "100%", met: s.gate_recall === 1 });
+  if (s.gate_recall !== null)
+    checks.push({ metric: "gate recall", value: s.gate_recall, threshold: "100%", met: s.gate_recall === 1 });
   return checks;
 }
 
@@ -549,11 +665,20 @@ function byKind(cases: readonly CaseResult[]): KindScore[] {
   const drafts = cases.flatMap((c) => c.drafts).filter((d) => d.graded);
   return BAD_KINDS.map((kind) => {
     const of = drafts.filter((d) => d.kind === kind);
-    return { kind, drafts: of.length, caught: of.filter((d) => d.rejected).length, named: of.filter((d) => d.codes.some((code) => EXPECTED_CODES[kind].includes(code))).length };
+    return {
+      kind,
+      drafts: of.length,
+      caught: of.filter((d) => d.rejected).length,
+      named: of.filter((d) => d.codes.some((code) => EXPECTED_CODES[kind].includes(code))).length,
+    };
   }).filter((k) => k.drafts > 0);
 }
 
-async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -568,7 +693,20 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, in
 
 function emptyReport(mode: Mode, options: EvalOptions, skipped: string, drafter: string): EvalReport {
   const scores = score([]);
-  return { mode, skipped, filter: options.filter ?? null, drafter, started_at: new Date().toISOString(), duration_ms: 0, scores, thresholds: [], passed: true, by_category: [], by_kind: [], cases: [] };
+  return {
+    mode,
+    skipped,
+    filter: options.filter ?? null,
+    drafter,
+    started_at: new Date().toISOString(),
+    duration_ms: 0,
+    scores,
+    thresholds: [],
+    passed: true,
+    by_category: [],
+    by_kind: [],
+    cases: [],
+  };
 }
 
 export async function runEval(options: EvalOptions): Promise<EvalReport> {
@@ -578,13 +716,20 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   if (mode === "model") {
     const choice = createChatModel(PolicySchema.parse({}), env);
     if (!choice) {
-      return emptyReport(mode, options, "no model is configured: set PR_CREATOR_MODEL_PROVIDER (openai or azure-openai) and its variables (see README, Models) to run model mode", "none");
+      return emptyReport(
+        mode,
+        options,
+        "no model is configured: set PR_CREATOR_MODEL_PROVIDER (openai or azure-openai) and its variables (see README, Models) to run model mode",
+        "none",
+      );
     }
     drafter = choice.description;
   }
   const all = await loadCases(options.casesDir);
   const needle = options.filter?.toLowerCase();
-  const cases = needle ? all.filter((c) => `${c.id} ${c.category} ${c.description}`.toLowerCase().includes(needle)) : all;
+  const cases = needle
+    ? all.filter((c) => `${c.id} ${c.category} ${c.description}`.toLowerCase().includes(needle))
+    : all;
   const started = new Date();
   const t0 = performance.now();
   const plan = planFor(mode, env);

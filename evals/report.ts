@@ -28,7 +28,10 @@ function runSection(r: EvalReport): string {
     "| score | value | threshold | status |",
     "|---|---|---|---|",
   );
-  for (const t of r.thresholds) lines.push(`| ${t.metric} | ${t.metric.startsWith("faithfulness") ? String(t.value) : pct(t.value)} | ${t.threshold} | ${t.met ? "met" : "**missed**"} |`);
+  for (const t of r.thresholds)
+    lines.push(
+      `| ${t.metric} | ${t.metric.startsWith("faithfulness") ? String(t.value) : pct(t.value)} | ${t.threshold} | ${t.met ? "met" : "**missed**"} |`,
+    );
   lines.push(
     `| gate precision (good drafts passed) | ${pct(s.gate_precision)} (${s.good_drafts_passed} of ${s.good_drafts}) | - | - |`,
     `| bad drafts caught | ${s.bad_drafts_caught} of ${s.bad_drafts} | - | - |`,
@@ -44,10 +47,18 @@ function runSection(r: EvalReport): string {
     "",
   );
   if (r.by_kind.length > 0) {
-    lines.push("| bad draft kind | drafts | caught | caught with the defect's own code |", "|---|---|---|---|", ...r.by_kind.map((k) => `| ${k.kind} | ${k.drafts} | ${k.caught} | ${k.named} |`), "");
+    lines.push(
+      "| bad draft kind | drafts | caught | caught with the defect's own code |",
+      "|---|---|---|---|",
+      ...r.by_kind.map((k) => `| ${k.kind} | ${k.drafts} | ${k.caught} | ${k.named} |`),
+      "",
+    );
   }
-  const misjudged = (c: EvalReport["cases"][number]) => c.drafts.filter((d) => d.graded && d.rejected === (d.kind === "good"));
-  const failures = r.cases.filter((c) => !c.passed || c.compliant === false || c.faithfulness_violations.length > 0 || misjudged(c).length > 0);
+  const misjudged = (c: EvalReport["cases"][number]) =>
+    c.drafts.filter((d) => d.graded && d.rejected === (d.kind === "good"));
+  const failures = r.cases.filter(
+    (c) => !c.passed || c.compliant === false || c.faithfulness_violations.length > 0 || misjudged(c).length > 0,
+  );
   lines.push("### Failures", "");
   if (failures.length === 0) lines.push("None.", "");
   for (const c of failures) {
@@ -55,7 +66,9 @@ function runSection(r: EvalReport): string {
       ...c.mismatches,
       ...c.compliance_problems.map((p) => `compliance: ${p}`),
       ...c.faithfulness_violations.map((p) => `faithfulness: ${p}`),
-      ...misjudged(c).map((d) => `${d.kind} draft ${d.rejected ? "rejected" : "passed"} (${d.codes.join(", ") || "no violations"})`),
+      ...misjudged(c).map(
+        (d) => `${d.kind} draft ${d.rejected ? "rejected" : "passed"} (${d.codes.join(", ") || "no violations"})`,
+      ),
     ];
     lines.push(`- **${c.id}** (${c.category}): ${problems.join("; ")}`);
   }
@@ -84,7 +97,13 @@ export function renderSvg(file: ReportFile): string {
     { label: "compliance", value: (r) => r.scores.compliance_rate },
     { label: "gate recall", value: (r) => r.scores.gate_recall },
     { label: "gate precision", value: (r) => r.scores.gate_precision },
-    { label: "faithful PRs", value: (r) => (r.scores.shipped === 0 ? null : r.cases.filter((c) => c.shipped && c.faithfulness_violations.length === 0).length / r.scores.shipped) },
+    {
+      label: "faithful PRs",
+      value: (r) =>
+        r.scores.shipped === 0
+          ? null
+          : r.cases.filter((c) => c.shipped && c.faithfulness_violations.length === 0).length / r.scores.shipped,
+    },
   ];
   const barW = 360;
   const rowH = 22;
@@ -92,7 +111,9 @@ export function renderSvg(file: ReportFile): string {
   const rows: string[] = [];
   let y = 40;
   for (const r of runs) {
-    rows.push(`<text x="10" y="${y}" font-weight="bold">${esc(r.mode)} — ${r.scores.cases} cases, ${(r.duration_ms / 1000).toFixed(1)} s</text>`);
+    rows.push(
+      `<text x="10" y="${y}" font-weight="bold">${esc(r.mode)} — ${r.scores.cases} cases, ${(r.duration_ms / 1000).toFixed(1)} s</text>`,
+    );
     y += 12;
     for (const m of metrics) {
       const v = m.value(r);
@@ -127,7 +148,10 @@ export async function writeReports(report: EvalReport, dir: string = REPORT_DIR)
     (t) => JSON.parse(t) as ReportFile,
     () => null,
   );
-  const file: ReportFile = { generated_at: new Date().toISOString(), runs: { ...(previous?.runs ?? {}), [report.mode]: report } };
+  const file: ReportFile = {
+    generated_at: new Date().toISOString(),
+    runs: { ...(previous?.runs ?? {}), [report.mode]: report },
+  };
   const targets = [jsonFile, path.join(dir, "report.md"), path.join(dir, "report.svg")];
   await writeFile(targets[0]!, `${JSON.stringify(file, null, 2)}\n`);
   await writeFile(targets[1]!, renderMarkdown(file));

@@ -36,7 +36,10 @@ async function main(): Promise<number> {
     mode,
     concurrency,
     ...(args.filter ? { filter: args.filter } : {}),
-    onCase: (c) => console.error(`${c.passed ? "pass" : "FAIL"} ${c.id} (${c.ms} ms)${c.passed ? "" : `: ${c.mismatches.join("; ")}`}`),
+    onCase: (c) =>
+      console.error(
+        `${c.passed ? "pass" : "FAIL"} ${c.id} (${c.ms} ms)${c.passed ? "" : `: ${c.mismatches.join("; ")}`}`,
+      ),
   });
   if (report.skipped) {
     console.log(`eval ${mode}: skipped — ${report.skipped}.`);

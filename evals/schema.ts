@@ -26,7 +26,13 @@ export const StepSchema = z.union([
     delete: z.array(z.string().min(1)).default([]),
     rename: z.record(z.string().min(1), z.string().min(1)).default({}),
     /** Many generated files: `{n}` in path and content is replaced by 001, 002, … */
-    many: z.strictObject({ path: z.string().includes("{n}"), count: z.number().int().positive().max(2000), content: z.string() }).optional(),
+    many: z
+      .strictObject({
+        path: z.string().includes("{n}"),
+        count: z.number().int().positive().max(2000),
+        content: z.string(),
+      })
+      .optional(),
     allow_empty: z.boolean().default(false),
     author: z.string().min(1).optional(),
   }),
@@ -45,7 +51,16 @@ export type Fixture = z.infer<typeof FixtureSchema>;
 /** A GitHub world on the loopback emulator, for forge failures and idempotency: one repo, one feature commit. */
 export const GitHubWorldSchema = z.strictObject({
   /** Files of the feature commit (the seed's handler and tests when left out). */
-  files: z.array(z.strictObject({ filename: z.string().min(1), status: z.enum(["added", "modified", "removed"]), additions: z.number().int(), deletions: z.number().int() })).optional(),
+  files: z
+    .array(
+      z.strictObject({
+        filename: z.string().min(1),
+        status: z.enum(["added", "modified", "removed"]),
+        additions: z.number().int(),
+        deletions: z.number().int(),
+      }),
+    )
+    .optional(),
   message: z.string().default("feat(order): implement CreateOrderHandler [trace:ord-8128]"),
   /** Faults for the next requests to a route (see test/emulators/github.ts). */
   faults: z
@@ -103,9 +118,11 @@ export const ExpectSchema = z
     const ships = e.status !== "failed" && e.status !== "awaiting_approval";
     if (ships) {
       for (const key of ["target_branch", "reviewers", "labels", "draft", "risk", "title"] as const) {
-        if (e[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: `a case whose PR ships must expect ${key}` });
+        if (e[key] === undefined)
+          ctx.addIssue({ code: "custom", path: [key], message: `a case whose PR ships must expect ${key}` });
       }
-    } else if (!e.reason) ctx.addIssue({ code: "custom", path: ["reason"], message: "a failing case must expect a reason" });
+    } else if (!e.reason)
+      ctx.addIssue({ code: "custom", path: ["reason"], message: "a failing case must expect a reason" });
   });
 export type Expect = z.infer<typeof ExpectSchema>;
 
@@ -129,12 +146,18 @@ export const CaseSchema = z
     /** Merged over the PolicySchema defaults. */
     policy: z.record(z.string(), z.unknown()).default({}),
     /** Events handled before the case's own, with memory on (duplicates, re-runs); each merged over the default event. */
-    before: z.array(z.strictObject({ event: z.record(z.string(), z.unknown()).default({}), commit: z.string().min(1).optional() })).default([]),
+    before: z
+      .array(
+        z.strictObject({ event: z.record(z.string(), z.unknown()).default({}), commit: z.string().min(1).optional() }),
+      )
+      .default([]),
     expect: ExpectSchema,
   })
   .superRefine((c, ctx) => {
-    if (c.kind === "github" && !c.github) ctx.addIssue({ code: "custom", path: ["github"], message: "a github case needs a github world" });
-    if (c.kind !== "github" && !c.fixture) ctx.addIssue({ code: "custom", path: ["fixture"], message: "a commit or change case needs a fixture" });
+    if (c.kind === "github" && !c.github)
+      ctx.addIssue({ code: "custom", path: ["github"], message: "a github case needs a github world" });
+    if (c.kind !== "github" && !c.fixture)
+      ctx.addIssue({ code: "custom", path: ["fixture"], message: "a commit or change case needs a fixture" });
   });
 export type EvalCase = z.infer<typeof CaseSchema>;
 

@@ -13,14 +13,23 @@ import path from "node:path";
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { ToolNode } from "@langchain/langgraph/prebuilt";
-import { createAgent, createHandleEventTool, type Agent, type ChangeRequested, type CommitCompleted } from "../src/index.js";
+import {
+  createAgent,
+  createHandleEventTool,
+  type Agent,
+  type ChangeRequested,
+  type CommitCompleted,
+} from "../src/index.js";
 import { buildSampleRepo } from "../src/demo/sample-repo.js";
 
 const UpstreamState = Annotation.Root({
   /** What the upstream agent produced: a finished commit (or a requested change). */
   commit: Annotation<CommitCompleted | ChangeRequested | null>({ reducer: (_a, b) => b, default: () => null }),
   /** What pr-creator made of it. */
-  pr: Annotation<{ status: string; id: number | string | null; url: string | null; title: string | null } | null>({ reducer: (_a, b) => b, default: () => null }),
+  pr: Annotation<{ status: string; id: number | string | null; url: string | null; title: string | null } | null>({
+    reducer: (_a, b) => b,
+    default: () => null,
+  }),
 });
 
 /** 1. pr-creator's compiled graph inside an upstream graph. */
@@ -49,7 +58,10 @@ export function buildUpstreamGraph(prCreator: Agent, commit: () => Promise<Commi
 export async function runToolCall(prCreator: Agent, event: unknown): Promise<unknown> {
   const tools = new ToolNode([createHandleEventTool(prCreator)]);
   // What a tool-calling model (bound with `model.bindTools([tool])`) answers when it wants a PR.
-  const call = new AIMessage({ content: "", tool_calls: [{ id: "call-1", name: "create_pull_request_from_event", args: { event } }] });
+  const call = new AIMessage({
+    content: "",
+    tool_calls: [{ id: "call-1", name: "create_pull_request_from_event", args: { event } }],
+  });
   const { messages } = (await tools.invoke({ messages: [call] })) as { messages: BaseMessage[] };
   return JSON.parse(String(messages[0]!.content));
 }
@@ -57,7 +69,13 @@ export async function runToolCall(prCreator: Agent, event: unknown): Promise<unk
 async function main(): Promise<void> {
   const root = await mkdtemp(path.join(os.tmpdir(), "pr-creator-upstream-"));
   const sample = await buildSampleRepo(root);
-  const prCreator = await createAgent({ repoPath: sample.dir, tracesFile: sample.tracesFile, cwd: root, forge: null, memory: null });
+  const prCreator = await createAgent({
+    repoPath: sample.dir,
+    tracesFile: sample.tracesFile,
+    cwd: root,
+    forge: null,
+    memory: null,
+  });
   try {
     const upstream = buildUpstreamGraph(prCreator, async () => sample.event);
     const { pr } = await upstream.invoke({});

@@ -35,7 +35,19 @@ describe("the eval dataset", () => {
     for (const reason of FIXED_REASONS.filter((r) => r !== "internal_error")) expect(reasons, reason).toContain(reason);
     expect([...reasons].some((r) => /^github_\d+$/.test(r!))).toBe(true);
     const categories = new Set(cases.map((c) => c.category));
-    for (const category of ["seed", "change-request", "multi-commit", "renames-deletes", "binary", "unicode", "large", "traces", "forbidden-branch", "hotfix", "duplicates"]) {
+    for (const category of [
+      "seed",
+      "change-request",
+      "multi-commit",
+      "renames-deletes",
+      "binary",
+      "unicode",
+      "large",
+      "traces",
+      "forbidden-branch",
+      "hotfix",
+      "duplicates",
+    ]) {
       expect(categories, category).toContain(category);
     }
   });

@@ -39,12 +39,19 @@ const MAIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
  * Runs the built CLI (test/global-setup.ts builds dist/) as a child process with CI=true and no TTY.
  * `env` replaces the inherited environment's extra variables when given; stdin gets `input`, else nothing.
  */
-export function runCli(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; input?: string },
+): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), CI: "true", NO_COLOR: "1" };
   delete env.PR_CREATOR_DEBUG;
   delete env.PR_CREATOR_LOG_LEVEL;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: opts.cwd, env, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      cwd: opts.cwd,
+      env,
+      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));

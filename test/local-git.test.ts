@@ -31,9 +31,9 @@ function load(repo: GitRepo, overrides: Partial<ChangeRequest>): Promise<ChangeS
   return createLocalGitSource(repo.path).load(request(overrides));
 }
 
-
 const lines = (...items: string[]): string => items.map((item) => `${item}\n`).join("");
-const numbered = (count: number, prefix = "line"): string => lines(...Array.from({ length: count }, (_, i) => `${prefix} ${i + 1}`));
+const numbered = (count: number, prefix = "line"): string =>
+  lines(...Array.from({ length: count }, (_, i) => `${prefix} ${i + 1}`));
 
 describe("local git source: single commit", () => {
   it("reports added and modified files with exact line counts and the commit's metadata", async () => {
@@ -97,7 +97,14 @@ describe("local git source: single commit", () => {
     const set = await load(repo, { commit: hash });
 
     expect(set.files).toEqual([
-      { path: "src/helpers/util.ts", old_path: "lib/util.ts", change: "renamed", additions: 1, deletions: 1, binary: false },
+      {
+        path: "src/helpers/util.ts",
+        old_path: "lib/util.ts",
+        change: "renamed",
+        additions: 1,
+        deletions: 1,
+        binary: false,
+      },
     ]);
   });
 
@@ -155,7 +162,9 @@ describe("local git source: single commit", () => {
 
     expect(set.range).toBe("commit");
     expect(set.base).toBe(mainTip);
-    expect(set.commits.map((c) => [c.hash, c.subject, c.parents])).toEqual([[merge, "Merge feature into main", [mainTip, featureTip]]]);
+    expect(set.commits.map((c) => [c.hash, c.subject, c.parents])).toEqual([
+      [merge, "Merge feature into main", [mainTip, featureTip]],
+    ]);
     expect(set.files).toEqual([{ path: "feature.txt", change: "added", additions: 3, deletions: 0, binary: false }]);
   });
 
@@ -256,7 +265,9 @@ describe("local git source: commit messages that are not UTF-8", () => {
     const latin1 = await repo.commit(Buffer.from("Résumé\n", "latin1"), { encoding: "ISO-8859-1" });
     await repo.writeFile("a.txt", lines("b"));
     // 0xA4 is "€" in ISO-8859-15 but "¤" in latin1, so only real re-encoding by git gives the right text.
-    const latin9 = await repo.commit(Buffer.from([0x50, 0x72, 0x69, 0x78, 0x20, 0x35, 0x20, 0xa4, 0x0a]), { encoding: "ISO-8859-15" });
+    const latin9 = await repo.commit(Buffer.from([0x50, 0x72, 0x69, 0x78, 0x20, 0x35, 0x20, 0xa4, 0x0a]), {
+      encoding: "ISO-8859-15",
+    });
     expect(await repo.git("cat-file", "commit", latin1)).toMatch(/^encoding ISO-8859-1$/m);
 
     const first = await load(repo, { commit: latin1 });
@@ -292,7 +303,12 @@ describe("local git source: ranges", () => {
   it("merge-base: lists the branch's commits oldest first and diffs against the merge base", async () => {
     const { repo, shared, feature } = await featureRepo();
 
-    const set = await load(repo, { branch: "feature/login", commit: feature[2], target_branch: "dev", range: "merge-base" });
+    const set = await load(repo, {
+      branch: "feature/login",
+      commit: feature[2],
+      target_branch: "dev",
+      range: "merge-base",
+    });
 
     expect(set.range).toBe("merge-base");
     expect(set.base).toBe(shared);
@@ -309,7 +325,12 @@ describe("local git source: ranges", () => {
   it("merge-base: a commit in the middle of the branch ends the range", async () => {
     const { repo, shared, feature } = await featureRepo();
 
-    const set = await load(repo, { branch: "feature/login", commit: feature[1], target_branch: "dev", range: "merge-base" });
+    const set = await load(repo, {
+      branch: "feature/login",
+      commit: feature[1],
+      target_branch: "dev",
+      range: "merge-base",
+    });
 
     expect(set.base).toBe(shared);
     expect(set.commits.map((c) => c.hash)).toEqual(feature.slice(0, 2));
@@ -328,7 +349,9 @@ describe("local git source: ranges", () => {
   it("merge-base: a missing target branch is branch_not_found naming the target", async () => {
     const { repo, feature } = await featureRepo();
 
-    const error = await failure(load(repo, { branch: "feature/login", commit: feature[2], target_branch: "release", range: "merge-base" }));
+    const error = await failure(
+      load(repo, { branch: "feature/login", commit: feature[2], target_branch: "release", range: "merge-base" }),
+    );
 
     expect(error.reason).toBe("branch_not_found");
     expect(error.message).toContain('"release"');
@@ -337,8 +360,18 @@ describe("local git source: ranges", () => {
   it("auto: uses the merge base when the target exists and the commit alone when it does not", async () => {
     const { repo, shared, feature } = await featureRepo();
 
-    const withTarget = await load(repo, { branch: "feature/login", commit: feature[2], target_branch: "dev", range: "auto" });
-    const withoutTarget = await load(repo, { branch: "feature/login", commit: feature[2], target_branch: "release", range: "auto" });
+    const withTarget = await load(repo, {
+      branch: "feature/login",
+      commit: feature[2],
+      target_branch: "dev",
+      range: "auto",
+    });
+    const withoutTarget = await load(repo, {
+      branch: "feature/login",
+      commit: feature[2],
+      target_branch: "release",
+      range: "auto",
+    });
 
     expect(withTarget.range).toBe("merge-base");
     expect(withTarget.base).toBe(shared);
@@ -394,7 +427,9 @@ describe("local git source: errors", () => {
     await mkdir(plain);
 
     const notRepo = await failure(createLocalGitSource(plain).load(request({ commit: first })));
-    const missingDir = await failure(createLocalGitSource(path.join(root, "does-not-exist")).load(request({ commit: first })));
+    const missingDir = await failure(
+      createLocalGitSource(path.join(root, "does-not-exist")).load(request({ commit: first })),
+    );
 
     expect(notRepo.reason).toBe("repo_not_found");
     expect(notRepo.message).toContain(plain);
@@ -403,7 +438,9 @@ describe("local git source: errors", () => {
   });
 
   it("a git binary that cannot be started is internal_error", async () => {
-    const error = await failure(createLocalGitSource(repo.path, { gitBinary: path.join(root, "no-git-here") }).load(request({ commit: first })));
+    const error = await failure(
+      createLocalGitSource(repo.path, { gitBinary: path.join(root, "no-git-here") }).load(request({ commit: first })),
+    );
 
     expect(error.reason).toBe("internal_error");
   });

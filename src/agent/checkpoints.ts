@@ -18,9 +18,13 @@ export async function openCheckpoints(file: string): Promise<Checkpoints> {
     db.pragma("busy_timeout = 5000");
     return { saver: new SqliteSaver(db), close: () => db.close() };
   } catch (error) {
-    throw new PrCreatorError("invalid_config", `The state file ${file} cannot be opened (${error instanceof Error ? error.message : String(error)}).`, {
-      hint: "Point state_file in the config at a writable location.",
-      cause: error,
-    });
+    throw new PrCreatorError(
+      "invalid_config",
+      `The state file ${file} cannot be opened (${error instanceof Error ? error.message : String(error)}).`,
+      {
+        hint: "Point state_file in the config at a writable location.",
+        cause: error,
+      },
+    );
   }
 }

@@ -98,15 +98,25 @@ export interface Agent {
 }
 
 async function loadTemplate(policy: Policy): Promise<string> {
-  const source = policy.body.template ?? (policy.body.template_file ? await readFile(policy.body.template_file, "utf8").catch(() => null) : DEFAULT_TEMPLATE);
+  const source =
+    policy.body.template ??
+    (policy.body.template_file
+      ? await readFile(policy.body.template_file, "utf8").catch(() => null)
+      : DEFAULT_TEMPLATE);
   if (source === null) {
-    throw new PrCreatorError("invalid_config", `The body template file ${policy.body.template_file} cannot be read.`, { hint: "Fix body.template_file in the config." });
+    throw new PrCreatorError("invalid_config", `The body template file ${policy.body.template_file} cannot be read.`, {
+      hint: "Fix body.template_file in the config.",
+    });
   }
   const unknown = unknownVariables(source);
   if (unknown.length > 0) {
-    throw new PrCreatorError("invalid_config", `The body template uses unknown variable${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `\${${u}}`).join(", ")}.`, {
-      hint: "Use only the variables the README lists.",
-    });
+    throw new PrCreatorError(
+      "invalid_config",
+      `The body template uses unknown variable${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `\${${u}}`).join(", ")}.`,
+      {
+        hint: "Use only the variables the README lists.",
+      },
+    );
   }
   return source;
 }
@@ -116,7 +126,10 @@ function commitSourceFor(policy: Policy, forge: Forge | null, repoPath: string |
   const local = () => createLocalGitSource(path.resolve(cwd, repoPath ?? "."));
   if (policy.commit_source === "local") return local();
   if (policy.commit_source === "forge") {
-    if (!forge) throw new PrCreatorError("invalid_config", "commit_source is forge but no forge is configured.", { hint: "Set forge: azure-devops or github, or commit_source: auto." });
+    if (!forge)
+      throw new PrCreatorError("invalid_config", "commit_source is forge but no forge is configured.", {
+        hint: "Set forge: azure-devops or github, or commit_source: auto.",
+      });
     return forge.commits;
   }
   return repoPath !== undefined || !forge ? local() : forge.commits;
@@ -131,7 +144,9 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const traceRegistry = options.traceRegistry ?? (tracesFile ? await loadTraceRegistryFile(tracesFile) : null);
   const eventsFile = options.eventsFile ? path.resolve(cwd, options.eventsFile) : policy.events.jsonl_file;
   if (eventsFile && (await stat(eventsFile).catch(() => undefined))?.isDirectory()) {
-    throw new PrCreatorError("invalid_config", `The events file ${eventsFile} is a directory.`, { hint: "Point --events (or events.jsonl_file) at a file; it is created if missing." });
+    throw new PrCreatorError("invalid_config", `The events file ${eventsFile} is a directory.`, {
+      hint: "Point --events (or events.jsonl_file) at a file; it is created if missing.",
+    });
   }
   const stateFile = path.resolve(cwd, policy.state_file);
   const delivery = createEventDelivery({
@@ -143,21 +158,35 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   });
   const choice = options.model === undefined ? createChatModel(policy, options.env ?? process.env) : null;
   const model = options.model === undefined ? (choice?.model ?? null) : options.model;
-  const drafter = options.model === undefined ? (choice?.description ?? "deterministic") : options.model ? "custom model" : "deterministic";
+  const drafter =
+    options.model === undefined
+      ? (choice?.description ?? "deterministic")
+      : options.model
+        ? "custom model"
+        : "deterministic";
   const env = options.env ?? process.env;
   const telemetry = options.telemetry ?? createTelemetry({ serviceName: policy.telemetry.service_name, env });
   const logger =
     options.logger ??
     createLogger({
       // The level is the operator's: PR_CREATOR_LOG_LEVEL from the process counts even when `env` is passed for secrets.
-      level: resolveLogLevel({ configured: policy.logging.level, env: { PR_CREATOR_LOG_LEVEL: process.env.PR_CREATOR_LOG_LEVEL, ...env }, verbose: options.verbose }),
-      secrets: secretValuesFromEnv(env, [...policy.events.webhooks, policy.events.failure_webhook].flatMap((w) => w?.secret_env ?? [])),
+      level: resolveLogLevel({
+        configured: policy.logging.level,
+        env: { PR_CREATOR_LOG_LEVEL: process.env.PR_CREATOR_LOG_LEVEL, ...env },
+        verbose: options.verbose,
+      }),
+      secrets: secretValuesFromEnv(
+        env,
+        [...policy.events.webhooks, policy.events.failure_webhook].flatMap((w) => w?.secret_env ?? []),
+      ),
     });
   // Every forge call — publishing, merging, watching, rolling back — becomes a prcreator.devops.api.request span.
   const rawForge = options.forge === undefined ? createForge(policy, env) : options.forge;
   const forge = rawForge ? traceForge(rawForge, telemetry) : null;
-  const publisher = options.publisher ?? (forge && !options.dryRun ? createForgePublisher(forge) : createDryRunPublisher());
-  const memorySetup = options.memory === undefined ? createMemory(policy, stateFile, options.env ?? process.env) : options.memory;
+  const publisher =
+    options.publisher ?? (forge && !options.dryRun ? createForgePublisher(forge) : createDryRunPublisher());
+  const memorySetup =
+    options.memory === undefined ? createMemory(policy, stateFile, options.env ?? process.env) : options.memory;
   const deps: AgentDeps = {
     policy,
     template: await loadTemplate(policy),
@@ -180,12 +209,20 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const withOutbox = async (run: () => Promise<RunResult>): Promise<RunResult> => {
     const flushed = await delivery.flush().then(
       () => null,
-      (error: unknown) => `Events waiting in the outbox could not be re-sent (${error instanceof Error ? error.message : String(error)}).`,
+      (error: unknown) =>
+        `Events waiting in the outbox could not be re-sent (${error instanceof Error ? error.message : String(error)}).`,
     );
     const result = await run();
     return flushed ? { ...result, warnings: [...result.warnings, flushed] } : result;
   };
-  const memoryDescription = options.memory === undefined ? (memorySetup && "description" in memorySetup ? String(memorySetup.description) : "off") : memorySetup ? "provided" : "off";
+  const memoryDescription =
+    options.memory === undefined
+      ? memorySetup && "description" in memorySetup
+        ? String(memorySetup.description)
+        : "off"
+      : memorySetup
+        ? "provided"
+        : "off";
   return {
     policy,
     policySource: loaded.source,

@@ -7,7 +7,8 @@ import { composeTitle } from "../render/title.js";
 import { forbiddenKeywordsIn } from "../validate/title.js";
 
 const CONVENTIONAL = /^([A-Za-z]+)(?:\([^)]*\))?!?:\s*(.+)$/;
-const TRAILER = /^(Signed-off-by|Co-authored-by|Reviewed-by|Acked-by|Tested-by|Reported-by|Suggested-by|Helped-by|Change-Id|Cc):\s/i;
+const TRAILER =
+  /^(Signed-off-by|Co-authored-by|Reviewed-by|Acked-by|Tested-by|Reported-by|Suggested-by|Helped-by|Change-Id|Cc):\s/i;
 const MAX_HIGHLIGHTS = 8;
 // When commits disagree, the PR takes the most significant type.
 const TYPE_RANK = ["feat", "fix", "perf", "refactor", "revert", "build", "ci", "docs", "test", "style", "chore"];
@@ -28,7 +29,8 @@ function parseSubject(subject: string, types: readonly string[]): { type?: strin
 
 function inferType(facts: PrFacts, subject: string, types: readonly string[]): string {
   const pick = (t: string) => (types.includes(t) ? t : types[0]!);
-  if (/^(fix|fixes|fixed|bug|bugfix|hotfix|patch)\b/i.test(subject) || /^(bugfix|hotfix)\//.test(facts.source_branch)) return pick("fix");
+  if (/^(fix|fixes|fixed|bug|bugfix|hotfix|patch)\b/i.test(subject) || /^(bugfix|hotfix)\//.test(facts.source_branch))
+    return pick("fix");
   const live = facts.changes.files.filter((f) => f.change !== "deleted").map((f) => f.path);
   if (live.length > 0 && live.every((p) => picomatch(["**/*.md", "docs/**"], { dot: true })(p))) return pick("docs");
   return pick("feat");
@@ -64,7 +66,10 @@ function removeWords(text: string, words: readonly string[]): string {
     const escaped = w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     out = out.replace(new RegExp(`(?<![\\p{L}\\p{N}_])${escaped}(?![\\p{L}\\p{N}_])`, "giu"), " ");
   }
-  return out.replace(/\s{2,}/g, " ").replace(/\s+([,.;:])/g, "$1").trim();
+  return out
+    .replace(/\s{2,}/g, " ")
+    .replace(/\s+([,.;:])/g, "$1")
+    .trim();
 }
 
 /** Cuts the summary at a word boundary so the whole title fits the limit. */
@@ -98,21 +103,36 @@ export function draftDeterministically(facts: PrFacts, policy: Policy): Draft {
   const types = policy.title.types;
   const newestFirst = [...commits].reverse().filter((c) => !isMerge(c));
   const rankOf = (t: string) => (TYPE_RANK.includes(t) ? TYPE_RANK.indexOf(t) : TYPE_RANK.length);
-  const declared = newestFirst.map((c) => parseSubject(c.subject, types).type).filter((t): t is string => t !== undefined);
+  const declared = newestFirst
+    .map((c) => parseSubject(c.subject, types).type)
+    .filter((t): t is string => t !== undefined);
   const winning = [...declared].sort((a, b) => rankOf(a) - rankOf(b))[0];
   // The summary comes from the newest commit that carries the PR's type, so type and summary agree.
-  const lead = newestFirst.find((c) => winning !== undefined && parseSubject(c.subject, types).type === winning) ?? newestFirst[0] ?? commits[commits.length - 1]!;
+  const lead =
+    newestFirst.find((c) => winning !== undefined && parseSubject(c.subject, types).type === winning) ??
+    newestFirst[0] ??
+    commits[commits.length - 1]!;
   const type = winning ?? inferType(facts, lead.subject, types);
 
   let summary = summaryCase(plainTitleText(stripTraceTags(parseSubject(lead.subject, types).summary)));
-  if (forbiddenKeywordsIn(summary, policy.title.forbidden_keywords).length > 0) summary = removeWords(summary, policy.title.forbidden_keywords);
+  if (forbiddenKeywordsIn(summary, policy.title.forbidden_keywords).length > 0)
+    summary = removeWords(summary, policy.title.forbidden_keywords);
   if (!/[\p{L}\p{N}]/u.test(summary)) summary = `update ${facts.trace.component_scope} component`;
-  const room = policy.title.max_length - composeTitle(type, facts.trace.component_scope, "", facts.trace.trace_id, policy).length;
+  const room =
+    policy.title.max_length - composeTitle(type, facts.trace.component_scope, "", facts.trace.trace_id, policy).length;
   summary = fitSummary(summary, room);
 
   // A change request's alert, remediation and impact have their own Context section; the purpose ties them together.
-  if (facts.change) return { type, summary, purpose: sentence(`${summary} in response to the alert ${inertText(facts.change.alert)}`), highlights: [] };
-  const blueprint = facts.trace.blueprint_name ? `\`${facts.trace.blueprint_id}\` (${facts.trace.blueprint_name})` : `\`${facts.trace.blueprint_id}\``;
+  if (facts.change)
+    return {
+      type,
+      summary,
+      purpose: sentence(`${summary} in response to the alert ${inertText(facts.change.alert)}`),
+      highlights: [],
+    };
+  const blueprint = facts.trace.blueprint_name
+    ? `\`${facts.trace.blueprint_id}\` (${facts.trace.blueprint_name})`
+    : `\`${facts.trace.blueprint_id}\``;
   // The blueprint's description has its own place in the body; the purpose states what this change does.
   const purpose = sentence(`${summary}, as defined in blueprint ${blueprint}`);
   return { type, summary, purpose, highlights: highlightsOf(commits) };

@@ -9,7 +9,12 @@ type Status = "created" | "updated" | "unchanged" | "previewed" | "failed";
  * Counts a finished run: metrics (status, generation time, gate rounds, model calls, fallbacks) and one
  * `generation` history entry. Returns a warning when the ledger could not be written.
  */
-export async function recordGeneration(deps: AgentDeps, state: AgentStateType, status: Status, reason: FailureReason | null): Promise<string[]> {
+export async function recordGeneration(
+  deps: AgentDeps,
+  state: AgentStateType,
+  status: Status,
+  reason: FailureReason | null,
+): Promise<string[]> {
   const { metrics } = deps.ledger;
   const now = deps.now();
   const duration = Math.max(0, now.getTime() - (state.started_at ?? now.getTime()));

@@ -38,7 +38,13 @@ function guarded(name: string, node: Node): Node {
         update = { violations: error.violations, failure: { reason: error.reason, message, attempts: error.attempts } };
       } else {
         const detail = error instanceof Error ? error.message : String(error);
-        update = { failure: { reason: "internal_error", message: withHint("internal_error", `Unexpected error: ${detail}.`), attempts: 0 } };
+        update = {
+          failure: {
+            reason: "internal_error",
+            message: withHint("internal_error", `Unexpected error: ${detail}.`),
+            attempts: 0,
+          },
+        };
       }
     }
     return update.failure ? { ...update, paused_at: name } : update;
@@ -61,16 +67,23 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     <T extends string>(next: T) =>
     (state: AgentStateType): T | "approve" | "fail" => {
       if (!state.failure) return next;
-      return approvable.has(state.failure.reason) && state.paused_at !== null && state.paused_at in AFTER ? "approve" : "fail";
+      return approvable.has(state.failure.reason) && state.paused_at !== null && state.paused_at in AFTER
+        ? "approve"
+        : "fail";
     };
   // A clean draft ships; a draft with violations goes back (the gate has decided repair or fallback).
   const afterGate = (state: AgentStateType): "dedupe" | "draft" | "fail" => {
     if (state.failure) return "fail";
     return state.violations.length === 0 ? "dedupe" : "draft";
   };
-  const afterIntake = (state: AgentStateType) => (state.change_request && !state.failure ? ("apply_change" as const) : onwardTo("gather")(state));
+  const afterIntake = (state: AgentStateType) =>
+    state.change_request && !state.failure ? ("apply_change" as const) : onwardTo("gather")(state);
   const afterApproval = (state: AgentStateType): (typeof AFTER)[Resumable] | "apply_change" | "fail" =>
-    state.failure ? "fail" : state.paused_at === "intake" && state.change_request ? "apply_change" : AFTER[state.paused_at as Resumable];
+    state.failure
+      ? "fail"
+      : state.paused_at === "intake" && state.change_request
+        ? "apply_change"
+        : AFTER[state.paused_at as Resumable];
 
   return new StateGraph(AgentState)
     .addNode("intake", guarded("intake", makeIntake(deps)))

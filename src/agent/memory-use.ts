@@ -9,7 +9,12 @@ export function memoryWarning(error: unknown): string {
 }
 
 export function hit(s: Scored): MemoryHit {
-  return { key: recordKey(s.record), title: s.record.title, url: s.record.url, score: Math.round(s.score * 1000) / 1000 };
+  return {
+    key: recordKey(s.record),
+    title: s.record.title,
+    url: s.record.url,
+    score: Math.round(s.score * 1000) / 1000,
+  };
 }
 
 /** An earlier PR as the model sees it: its title and prose, labelled with scope and blueprint. */

@@ -46,11 +46,19 @@ function fileLine(f: PrFacts["changes"]["files"][number]): string {
 }
 
 /** The system prompt and the input template filled with the facts; untrusted text is fenced as data. */
-export function buildDraftMessages(facts: PrFacts, policy: Policy, styleExamples: readonly string[], repair?: RepairRequest): BaseMessage[] {
+export function buildDraftMessages(
+  facts: PrFacts,
+  policy: Policy,
+  styleExamples: readonly string[],
+  repair?: RepairRequest,
+): BaseMessage[] {
   const { trace, changes } = facts;
-  const summaryMax = policy.title.max_length - composeTitle("feat", trace.component_scope, "", trace.trace_id, policy).length;
+  const summaryMax =
+    policy.title.max_length - composeTitle("feat", trace.component_scope, "", trace.trace_id, policy).length;
   const examples = styleExamples.length
-    ? fillPrompt(PROMPTS.styleExamples, { examples: styleExamples.map((e, i) => fenceUntrusted(`earlier-pr-${i + 1}`, e)).join("\n") })
+    ? fillPrompt(PROMPTS.styleExamples, {
+        examples: styleExamples.map((e, i) => fenceUntrusted(`earlier-pr-${i + 1}`, e)).join("\n"),
+      })
     : "";
   const input = fillPrompt(PROMPTS.draft, {
     types: policy.title.types.join(", "),
@@ -66,7 +74,12 @@ export function buildDraftMessages(facts: PrFacts, policy: Policy, styleExamples
     target_branch: facts.target_branch,
     change_stats: `${changes.files.length} files, +${changes.additions} -${changes.deletions} lines, ${changes.commits.length} commits`,
     blueprint_description: fenceUntrusted("blueprint", trace.description ?? ""),
-    commit_messages: fenceUntrusted("commits", changes.commits.map((c) => `commit ${c.short_hash} by ${c.author.name}\n${c.subject}\n${c.body}`.trim()).join("\n\n")),
+    commit_messages: fenceUntrusted(
+      "commits",
+      changes.commits
+        .map((c) => `commit ${c.short_hash} by ${c.author.name}\n${c.subject}\n${c.body}`.trim())
+        .join("\n\n"),
+    ),
     changed_files_list: fenceUntrusted("files", changes.files.map(fileLine).join("\n")),
     style_examples: examples,
   });
@@ -113,7 +126,11 @@ type Structured = Runnable<BaseMessage[], { raw: BaseMessage; parsed: unknown }>
  * One model call for structured prose. An answer that does not parse is returned as a violation, not thrown,
  * so it is repaired like any other; errors that outlive the client's retries (model down) do throw.
  */
-export async function draftWithModel(model: BaseChatModel, messages: BaseMessage[], policy: Policy): Promise<ModelDraftResult> {
+export async function draftWithModel(
+  model: BaseChatModel,
+  messages: BaseMessage[],
+  policy: Policy,
+): Promise<ModelDraftResult> {
   const structured = model.withStructuredOutput(DraftOutputSchema, {
     includeRaw: true,
     name: "pull_request_prose",
@@ -133,7 +150,10 @@ export async function draftWithModel(model: BaseChatModel, messages: BaseMessage
   const answer = rawAnswer(raw);
   const checked = DraftOutputSchema.safeParse(parsed, { reportInput: true });
   if (!checked.success) {
-    const why = parsed === null || parsed === undefined ? "it was not valid JSON for the requested fields" : formatZodIssues(checked.error).join("; ");
+    const why =
+      parsed === null || parsed === undefined
+        ? "it was not valid JSON for the requested fields"
+        : formatZodIssues(checked.error).join("; ");
     return {
       draft: null,
       answer,
@@ -147,5 +167,10 @@ export async function draftWithModel(model: BaseChatModel, messages: BaseMessage
       ],
     };
   }
-  return { draft: { ...checked.data, type: checked.data.type.trim().toLowerCase() }, violations: [], answer: JSON.stringify(checked.data), usage };
+  return {
+    draft: { ...checked.data, type: checked.data.type.trim().toLowerCase() },
+    violations: [],
+    answer: JSON.stringify(checked.data),
+    usage,
+  };
 }

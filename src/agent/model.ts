@@ -17,9 +17,13 @@ type Env = Readonly<Record<string, string | undefined>>;
 const PROVIDERS: readonly ModelProvider[] = ["none", "openai", "azure-openai"];
 
 function missing(provider: string, names: string[]): PrCreatorError {
-  return new PrCreatorError("invalid_config", `The model provider "${provider}" is configured but ${names.join(", ")} ${names.length > 1 ? "are" : "is"} not set.`, {
-    hint: `Set ${names.length > 1 ? "them" : "it"} in the environment, or set model.provider: none (or PR_CREATOR_MODEL_PROVIDER=none) to draft without a model.`,
-  });
+  return new PrCreatorError(
+    "invalid_config",
+    `The model provider "${provider}" is configured but ${names.join(", ")} ${names.length > 1 ? "are" : "is"} not set.`,
+    {
+      hint: `Set ${names.length > 1 ? "them" : "it"} in the environment, or set model.provider: none (or PR_CREATOR_MODEL_PROVIDER=none) to draft without a model.`,
+    },
+  );
 }
 
 /** The provider in force: PR_CREATOR_MODEL_PROVIDER wins over the config, so a deployment can switch without editing policy. */
@@ -27,9 +31,13 @@ export function resolveProvider(policy: Policy, env: Env): ModelProvider {
   const fromEnv = env.PR_CREATOR_MODEL_PROVIDER?.trim();
   if (!fromEnv) return policy.model.provider;
   if (!PROVIDERS.includes(fromEnv as ModelProvider)) {
-    throw new PrCreatorError("invalid_config", `PR_CREATOR_MODEL_PROVIDER is "${fromEnv}"; expected one of ${PROVIDERS.join(", ")}.`, {
-      hint: "Fix or unset the variable.",
-    });
+    throw new PrCreatorError(
+      "invalid_config",
+      `PR_CREATOR_MODEL_PROVIDER is "${fromEnv}"; expected one of ${PROVIDERS.join(", ")}.`,
+      {
+        hint: "Fix or unset the variable.",
+      },
+    );
   }
   return fromEnv as ModelProvider;
 }

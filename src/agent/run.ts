@@ -20,7 +20,13 @@ export interface RunResult {
   reason?: FailureReason;
   /** One paragraph for people: what went wrong and how to fix it (failures and pauses). */
   message?: string;
-  pr: (Omit<PullRequestSpec, "checklist"> & { id: number | string | null; url: string | null; checklist: PullRequestSpec["checklist"] }) | null;
+  pr:
+    | (Omit<PullRequestSpec, "checklist"> & {
+        id: number | string | null;
+        url: string | null;
+        checklist: PullRequestSpec["checklist"];
+      })
+    | null;
   violations: { code: string; message: string }[];
   events: LifecycleEvent[];
   drafted_by: DraftedBy | null;
@@ -36,7 +42,19 @@ export interface RunResult {
   /** Decisions people made on this run. */
   approvals: ApprovalRecord[];
   /** Memory: the trace's earlier PRs, the PRs offered as style examples, and near-identical PRs of the scope. */
-  memory: { earlier_prs: { pr_id: string | null; url: string | null; commit_hash: string; source_branch: string; status: string; updated_at: string }[]; recalled: MemoryHit[]; possible_duplicates: MemoryHit[]; unavailable: string | null };
+  memory: {
+    earlier_prs: {
+      pr_id: string | null;
+      url: string | null;
+      commit_hash: string;
+      source_branch: string;
+      status: string;
+      updated_at: string;
+    }[];
+    recalled: MemoryHit[];
+    possible_duplicates: MemoryHit[];
+    unavailable: string | null;
+  };
   /** After publishing: auto-merge on, merged, blocked by a failed check, or left to reviewers (see the PR's risk). */
   merge: MergeOutcome | null;
   /** Set while the run waits for a person: where to resume and what they are asked. */
@@ -61,7 +79,14 @@ function baseOf(state: AgentStateType): ResultBase {
     rounds: state.rounds,
     approvals: state.approvals,
     memory: {
-      earlier_prs: state.earlier_prs.map(({ pr_id, url, commit_hash, source_branch, status, updated_at }) => ({ pr_id, url, commit_hash, source_branch, status, updated_at })),
+      earlier_prs: state.earlier_prs.map(({ pr_id, url, commit_hash, source_branch, status, updated_at }) => ({
+        pr_id,
+        url,
+        commit_hash,
+        source_branch,
+        status,
+        updated_at,
+      })),
       recalled: state.recalled,
       possible_duplicates: state.possible_duplicates,
       unavailable: state.memory_unavailable,
@@ -80,18 +105,22 @@ function resultOf(state: AgentStateType): RunResult {
  * Unreadable events get a random thread (they fail before anything could pause).
  */
 export function threadIdFor(input: unknown): string {
-  const read = (key: string) => (typeof input === "object" && input !== null ? (input as Record<string, unknown>)[key] : undefined);
+  const read = (key: string) =>
+    typeof input === "object" && input !== null ? (input as Record<string, unknown>)[key] : undefined;
   const trace = read("trace_id");
   const commit = read("commit_hash");
   const bounded = (text: string) => {
     const safe = text.replace(/[^\w@.-]/g, "_");
-    return safe.length <= 120 ? safe : `${safe.slice(0, 100)}-${createHash("sha256").update(safe).digest("hex").slice(0, 16)}`;
+    return safe.length <= 120
+      ? safe
+      : `${safe.slice(0, 100)}-${createHash("sha256").update(safe).digest("hex").slice(0, 16)}`;
   };
   if (typeof trace === "string" && typeof commit === "string") return bounded(`${trace}@${commit}`);
   // A change request has no commit yet: its type and id name it.
   const type = read("change_type");
   const id = read("change_id") ?? read("issue_id");
-  if (read("event") === "ChangeRequested" && typeof type === "string" && typeof id === "string") return bounded(`change@${type}-${id}`);
+  if (read("event") === "ChangeRequested" && typeof type === "string" && typeof id === "string")
+    return bounded(`change@${type}-${id}`);
   return `run-${crypto.randomUUID()}`;
 }
 
@@ -110,7 +139,12 @@ export interface Runner {
 type GraphInput = Parameters<AgentGraph["invoke"]>[0];
 
 /** Streams node updates to the listener and keeps the final state. */
-async function execute(graph: AgentGraph, input: GraphInput, config: { configurable?: { thread_id: string } }, onUpdate: UpdateListener): Promise<AgentStateType> {
+async function execute(
+  graph: AgentGraph,
+  input: GraphInput,
+  config: { configurable?: { thread_id: string } },
+  onUpdate: UpdateListener,
+): Promise<AgentStateType> {
   let final: AgentStateType | undefined;
   for await (const [mode, chunk] of await graph.stream(input, { ...config, streamMode: ["updates", "values"] })) {
     if (mode === "values") final = chunk as AgentStateType;
@@ -137,11 +171,24 @@ export interface RunObservers {
  * Every run is one `prcreator.start` span (forge calls nest under it, even with runs in parallel) and ends
  * with one log line.
  */
-export function createRunner(graph: AgentGraph, checkpointer: BaseCheckpointSaver | undefined, observers: RunObservers): Runner {
+export function createRunner(
+  graph: AgentGraph,
+  checkpointer: BaseCheckpointSaver | undefined,
+  observers: RunObservers,
+): Runner {
   const configFor = (thread_id: string) => ({ configurable: { thread_id } });
 
-  async function observed(input: unknown, state: Partial<AgentStateType> | undefined, options: RunOptions, go: (onUpdate: UpdateListener) => Promise<RunResult>): Promise<RunResult> {
-    const run = startRunTrace(observers.telemetry, { execution_id: `exec-${crypto.randomUUID()}`, input, ...(state ? { state } : {}) });
+  async function observed(
+    input: unknown,
+    state: Partial<AgentStateType> | undefined,
+    options: RunOptions,
+    go: (onUpdate: UpdateListener) => Promise<RunResult>,
+  ): Promise<RunResult> {
+    const run = startRunTrace(observers.telemetry, {
+      execution_id: `exec-${crypto.randomUUID()}`,
+      input,
+      ...(state ? { state } : {}),
+    });
     const onUpdate: UpdateListener = (node, update) => {
       const step = run.onNode(node, update);
       if (step) logNode(observers.logger, step);
@@ -190,9 +237,13 @@ export function createRunner(graph: AgentGraph, checkpointer: BaseCheckpointSave
     },
     async resume(threadId, decision, options = {}) {
       if (!checkpointer) {
-        throw new PrCreatorError("invalid_request", "Nothing can be resumed: approvals are off, so no run was paused.", {
-          hint: "Set approval.on_violations in the config to let people approve failures.",
-        });
+        throw new PrCreatorError(
+          "invalid_request",
+          "Nothing can be resumed: approvals are off, so no run was paused.",
+          {
+            hint: "Set approval.on_violations in the config to let people approve failures.",
+          },
+        );
       }
       const existing = await graph.getState(configFor(threadId));
       if (existing.next.length === 0) {

@@ -41,8 +41,13 @@ export function applyEdits(edits: readonly FileEdit[], before: ReadonlyMap<strin
       return { path: edit.path, before: old, after: null };
     }
     if ("content" in edit) return { path: edit.path, before: old, after: edit.content };
-    if (old === null) throw fail(edit.path, "the file does not exist on the base branch; send its whole text with \"content\" to create it");
-    if (!/\.ya?ml$/i.test(edit.path)) throw fail(edit.path, "\"set\" edits YAML files only (.yaml or .yml); send the whole text with \"content\"");
+    if (old === null)
+      throw fail(
+        edit.path,
+        'the file does not exist on the base branch; send its whole text with "content" to create it',
+      );
+    if (!/\.ya?ml$/i.test(edit.path))
+      throw fail(edit.path, '"set" edits YAML files only (.yaml or .yml); send the whole text with "content"');
     try {
       return { path: edit.path, before: old, after: editYaml(old, edit.set, edit.document) };
     } catch (error) {
@@ -84,9 +89,17 @@ export function changeSetFromEdits(files: readonly EditedFile[], commit: CommitI
 }
 
 /** The commit message: the title-style subject, then the context people need in `git log`. */
-export function changeCommitMessage(event: ChangeRequested, policy: Policy, scope: string): { subject: string; body: string } {
+export function changeCommitMessage(
+  event: ChangeRequested,
+  policy: Policy,
+  scope: string,
+): { subject: string; body: string } {
   const subject = `${policy.change_requests.commit_type}(${scope.toLowerCase()}): ${event.summary}`;
-  const lines = [`Alert: ${event.context.alert}`, `Remediation: ${event.context.remediation}`, `Impact: ${event.context.impact}`];
+  const lines = [
+    `Alert: ${event.context.alert}`,
+    `Remediation: ${event.context.remediation}`,
+    `Impact: ${event.context.impact}`,
+  ];
   if (event.issue_id) lines.push(`Issue: ${event.issue_id}`);
   return { subject, body: lines.join("\n") };
 }
@@ -104,7 +117,11 @@ export function previewHash(files: readonly EditedFile[], base: string): string 
  */
 export function changeTrace(event: ChangeRequested): TraceRecord {
   if (event.trace) return event.trace;
-  const scope = event.component_scope ?? event.context.namespace ?? sharedFolder(event.edits.map((e) => e.path)) ?? "infrastructure";
+  const scope =
+    event.component_scope ??
+    event.context.namespace ??
+    sharedFolder(event.edits.map((e) => e.path)) ??
+    "infrastructure";
   return {
     trace_id: changeTraceId(event),
     blueprint_id: event.blueprint_id ?? `change-request/${event.change_type}`,
@@ -119,7 +136,9 @@ export function changeTrace(event: ChangeRequested): TraceRecord {
 /** Parses every edited YAML file as it will be committed: a check the PR reports before CI runs. */
 export function checkYaml(files: readonly EditedFile[]): { checked: number; invalid: string[] } {
   const yaml = files.filter((f) => f.after !== null && f.before !== f.after && /\.ya?ml$/i.test(f.path));
-  const invalid = yaml.filter((f) => parseAllDocuments(f.after!).some((doc) => "errors" in doc && doc.errors.length > 0)).map((f) => f.path);
+  const invalid = yaml
+    .filter((f) => parseAllDocuments(f.after!).some((doc) => "errors" in doc && doc.errors.length > 0))
+    .map((f) => f.path);
   return { checked: yaml.length, invalid };
 }
 

@@ -32,13 +32,17 @@ export function splitKeyPath(path: string): (string | number)[] {
 function describe(doc: Document, index: number): string {
   const kind = doc.get("kind");
   const name = doc.getIn(["metadata", "name"]);
-  return typeof kind === "string" ? `document ${index} (${kind}${typeof name === "string" ? ` ${name}` : ""})` : `document ${index}`;
+  return typeof kind === "string"
+    ? `document ${index} (${kind}${typeof name === "string" ? ` ${name}` : ""})`
+    : `document ${index}`;
 }
 
 function pick(docs: Document[], selector: DocumentSelector | undefined): Document {
   if (selector === undefined) {
     if (docs.length === 1) return docs[0]!;
-    throw new EditError(`the file has ${docs.length} YAML documents (${docs.map(describe).join(", ")}); say which one with "document"`);
+    throw new EditError(
+      `the file has ${docs.length} YAML documents (${docs.map(describe).join(", ")}); say which one with "document"`,
+    );
   }
   if (typeof selector === "number") {
     const doc = docs[selector];
@@ -46,10 +50,14 @@ function pick(docs: Document[], selector: DocumentSelector | undefined): Documen
     return doc;
   }
   const hits = docs.filter(
-    (d) => (selector.kind === undefined || d.get("kind") === selector.kind) && (selector.name === undefined || d.getIn(["metadata", "name"]) === selector.name),
+    (d) =>
+      (selector.kind === undefined || d.get("kind") === selector.kind) &&
+      (selector.name === undefined || d.getIn(["metadata", "name"]) === selector.name),
   );
   if (hits.length !== 1) {
-    throw new EditError(`${hits.length === 0 ? "no" : hits.length} YAML documents match ${JSON.stringify(selector)} (the file has ${docs.map((d, i) => describe(d, i)).join(", ")})`);
+    throw new EditError(
+      `${hits.length === 0 ? "no" : hits.length} YAML documents match ${JSON.stringify(selector)} (the file has ${docs.map((d, i) => describe(d, i)).join(", ")})`,
+    );
   }
   return hits[0]!;
 }
@@ -74,7 +82,8 @@ export function editYaml(text: string, set: Readonly<Record<string, unknown>>, s
   const docs = parseAllDocuments(text) as Document[] | { errors: unknown[] };
   if (!Array.isArray(docs)) throw new EditError("the file is empty or not YAML");
   for (const [i, doc] of docs.entries()) {
-    if (doc.errors.length > 0) throw new EditError(`the file is not valid YAML (${describe(doc, i)}: ${doc.errors[0]!.message.split("\n")[0]})`);
+    if (doc.errors.length > 0)
+      throw new EditError(`the file is not valid YAML (${describe(doc, i)}: ${doc.errors[0]!.message.split("\n")[0]})`);
   }
   if (docs.length === 0) throw new EditError("the file has no YAML document");
   const doc = pick(docs, selector);
@@ -85,10 +94,13 @@ export function editYaml(text: string, set: Readonly<Record<string, unknown>>, s
     const parentPath = path.slice(0, -1);
     const parent = parentPath.length === 0 ? doc.contents : doc.getIn(parentPath, true);
     if (!isCollection(parent)) {
-      throw new EditError(`"${parentPath.join(".") || "(document root)"}" is not a mapping or list in the file, so "${keyPath}" cannot be set`);
+      throw new EditError(
+        `"${parentPath.join(".") || "(document root)"}" is not a mapping or list in the file, so "${keyPath}" cannot be set`,
+      );
     }
     const leaf = path[path.length - 1]!;
-    if (typeof leaf === "number" && isMap(parent)) throw new EditError(`"${parentPath.join(".")}" is a mapping; "${leaf}" is not a key in it`);
+    if (typeof leaf === "number" && isMap(parent))
+      throw new EditError(`"${parentPath.join(".")}" is a mapping; "${leaf}" is not a key in it`);
     const current = doc.getIn(path, true);
     if (isScalar(current) && isScalar(doc.createNode(value)) && current.range) {
       current.value = value;
@@ -107,6 +119,7 @@ export function editYaml(text: string, set: Readonly<Record<string, unknown>>, s
     return text.slice(0, start) + doc.toString() + text.slice(doc.range?.[2] ?? text.length);
   }
   let out = text;
-  for (const s of [...splices].sort((a, b) => b.start - a.start)) out = out.slice(0, s.start) + s.text + out.slice(s.end);
+  for (const s of [...splices].sort((a, b) => b.start - a.start))
+    out = out.slice(0, s.start) + s.text + out.slice(s.end);
   return out;
 }

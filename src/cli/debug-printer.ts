@@ -12,7 +12,8 @@ export interface DebugPrinterOptions {
 const MAX_VALUE = 160;
 
 function summarize(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > MAX_VALUE ? `${value.slice(0, MAX_VALUE)}…` : value);
+  if (typeof value === "string")
+    return JSON.stringify(value.length > MAX_VALUE ? `${value.slice(0, MAX_VALUE)}…` : value);
   if (Array.isArray(value)) return value.length === 0 ? "[]" : `[${value.length} item${value.length > 1 ? "s" : ""}]`;
   const text = inspect(value, { depth: 1, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 60 });
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE)}…` : text;
@@ -38,10 +39,15 @@ export function createDebugPrinter(opts: DebugPrinterOptions) {
     const lines = [`${paint(["bold", "cyan"], `▶ ${node}`)} ${paint("dim", `${ms} ms`)}`];
     const usage = update.usage as Usage | undefined;
     if (usage && usage.model_calls > 0) {
-      lines.push(`  ${paint("magenta", `model call: ${usage.prompt_tokens} prompt + ${usage.completion_tokens} completion tokens`)}`);
+      lines.push(
+        `  ${paint("magenta", `model call: ${usage.prompt_tokens} prompt + ${usage.completion_tokens} completion tokens`)}`,
+      );
     }
     for (const round of update.rounds ?? []) {
-      const verdict = round.violations.length === 0 ? paint("green", "passed") : paint("red", `${round.violations.length} violation${round.violations.length > 1 ? "s" : ""}`);
+      const verdict =
+        round.violations.length === 0
+          ? paint("green", "passed")
+          : paint("red", `${round.violations.length} violation${round.violations.length > 1 ? "s" : ""}`);
       lines.push(`  round ${round.round} (${round.drafted_by}): ${verdict}`);
       for (const v of round.violations) lines.push(`    ${paint("red", "✖")} ${v.code}: ${v.message}`);
     }

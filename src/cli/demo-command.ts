@@ -28,7 +28,8 @@ export async function demoCommand(opts: { dir?: string; json?: boolean }, io: Io
     await mkdir(root, { recursive: true });
     if ((await readdir(root)).length > 0) {
       const message = `The demo folder ${root} is not empty. Pass --dir with a new or empty folder, or leave it out to use a temporary one.`;
-      if (opts.json) io.stdout(`${JSON.stringify({ status: "failed", reason: "invalid_request", message }, null, 2)}\n`);
+      if (opts.json)
+        io.stdout(`${JSON.stringify({ status: "failed", reason: "invalid_request", message }, null, 2)}\n`);
       else io.stderr(`error: ${message}\n`);
       return EXIT.rejected;
     }
@@ -47,7 +48,10 @@ export async function demoCommand(opts: { dir?: string; json?: boolean }, io: Io
       [sample.changeEventFile, sample.changeEvent],
     ] as const) {
       if (!opts.json) {
-        const what = event.event === "CommitCompleted" ? `branch ${event.branch}, commit ${event.commit_hash}` : `change request ${event.change_type} ${event.change_id} on ${event.base_branch}`;
+        const what =
+          event.event === "CommitCompleted"
+            ? `branch ${event.branch}, commit ${event.commit_hash}`
+            : `change request ${event.change_type} ${event.change_id} on ${event.base_branch}`;
         io.stdout(`\nSample repository ${sample.dir}: ${what}\n`);
         io.stdout(`Running: npx pr-creator run ${file} --config ${config} --repo-path ${sample.dir}\n\n`);
       }

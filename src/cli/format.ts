@@ -36,21 +36,32 @@ export function formatHuman(result: RunResult): string {
   lines.push(`✔ ${STATUS_LINE[result.status]}${pr.url ? ` ${pr.url}` : ""}`, "");
   lines.push(`  Title      ${pr.title}`);
   lines.push(`  Branches   ${pr.source_branch} → ${pr.target_branch}`);
-  lines.push(`  Reviewers  ${pr.reviewers.map((r) => `${r.name}${r.required ? " (required)" : " (optional)"}`).join(", ")}`);
+  lines.push(
+    `  Reviewers  ${pr.reviewers.map((r) => `${r.name}${r.required ? " (required)" : " (optional)"}`).join(", ")}`,
+  );
   lines.push(`  Labels     ${pr.labels.join(", ")}`);
-  lines.push(`  State      ${pr.is_draft ? "draft (blueprint context incomplete)" : "ready for review"}; auto-merge ${pr.auto_complete ? "on" : "off"}`);
+  lines.push(
+    `  State      ${pr.is_draft ? "draft (blueprint context incomplete)" : "ready for review"}; auto-merge ${pr.auto_complete ? "on" : "off"}`,
+  );
   if (pr.risk) lines.push(`  Risk       ${pr.risk.level}: ${pr.risk.reasons.join("; ")}`);
   if (result.merge) lines.push(`  Merge      ${result.merge.message}`);
   const u = result.usage;
-  const modelNote = u.model_calls > 0 ? ` (${u.model_calls} model call${u.model_calls > 1 ? "s" : ""}, ${u.prompt_tokens}+${u.completion_tokens} tokens, ${u.repairs} repair${u.repairs === 1 ? "" : "s"})` : "";
+  const modelNote =
+    u.model_calls > 0
+      ? ` (${u.model_calls} model call${u.model_calls > 1 ? "s" : ""}, ${u.prompt_tokens}+${u.completion_tokens} tokens, ${u.repairs} repair${u.repairs === 1 ? "" : "s"})`
+      : "";
   lines.push(`  Drafted by ${result.drafted_by}${modelNote}`);
-  for (const a of result.approvals) lines.push(`  Approved   ${a.failure_reason}${a.by ? ` by ${a.by}` : ""}${a.reason ? `: ${a.reason}` : ""}`);
+  for (const a of result.approvals)
+    lines.push(`  Approved   ${a.failure_reason}${a.by ? ` by ${a.by}` : ""}${a.reason ? `: ${a.reason}` : ""}`);
   if (result.truncation) {
     const t = result.truncation;
-    lines.push(`  Shortened  description kept within the limit: ${t.files_shown}/${t.files_total} files, ${t.commits_shown}/${t.commits_total} commits listed`);
+    lines.push(
+      `  Shortened  description kept within the limit: ${t.files_shown}/${t.files_total} files, ${t.commits_shown}/${t.commits_total} commits listed`,
+    );
   }
   for (const r of result.memory.recalled) lines.push(`  Recalled   ${r.title} (similarity ${r.score.toFixed(2)})`);
-  for (const d of result.memory.possible_duplicates) lines.push(`  Duplicate? ${d.title}${d.url ? ` ${d.url}` : ""} (similarity ${d.score.toFixed(2)})`);
+  for (const d of result.memory.possible_duplicates)
+    lines.push(`  Duplicate? ${d.title}${d.url ? ` ${d.url}` : ""} (similarity ${d.score.toFixed(2)})`);
   if (result.memory.unavailable) lines.push(`  Memory     ${result.memory.unavailable}`);
   if (result.events.length > 0) lines.push(`  Events     ${result.events.map((e) => e.event).join(", ")}`);
   lines.push("", rule("description"), pr.description.trimEnd(), rule("end"));

@@ -28,7 +28,13 @@ export async function mcpCommand(opts: McpCommandOptions, deps: McpCommandDeps):
     import("../server/mcp-agents.js"),
     import("../server/mcp.js"),
   ]);
-  const agents = await openMcpAgents({ configFile: opts.config, tracesFile: opts.traces, repoPath: opts.repoPath, eventsFile: opts.events, cwd: io.cwd });
+  const agents = await openMcpAgents({
+    configFile: opts.config,
+    tracesFile: opts.traces,
+    repoPath: opts.repoPath,
+    eventsFile: opts.events,
+    cwd: io.cwd,
+  });
   const { server, idle } = createMcpServer(agents);
   server.server.onerror = (error) => io.stderr(`pr-creator mcp: ${error.message}\n`);
   let stop = () => {};
@@ -39,7 +45,9 @@ export async function mcpCommand(opts: McpCommandOptions, deps: McpCommandDeps):
   server.server.onclose = stop;
   try {
     await server.connect(new StdioServerTransport());
-    io.stderr(`pr-creator mcp: serving on stdio; publishes to ${agents.live.publishesTo}, drafts with ${agents.live.drafter}\n`);
+    io.stderr(
+      `pr-creator mcp: serving on stdio; publishes to ${agents.live.publishesTo}, drafts with ${agents.live.drafter}\n`,
+    );
     await stopped;
   } finally {
     for (const signal of signals) process.off(signal, stop);
@@ -55,11 +63,19 @@ export async function mcpCommand(opts: McpCommandOptions, deps: McpCommandDeps):
 export function registerMcpCommand(program: Command, deps: McpCommandDeps): Command {
   return program
     .command("mcp")
-    .description("Serve the agent as an MCP server on stdio: tools preview_pull_request, create_pull_request, lookup_trace, rollback_pull_request; resource pr-creator://policy.")
+    .description(
+      "Serve the agent as an MCP server on stdio: tools preview_pull_request, create_pull_request, lookup_trace, rollback_pull_request; resource pr-creator://policy.",
+    )
     .option("-c, --config <file>", "policy file (default: ./pr-creator.yaml if present, else built-in defaults)")
     .option("-t, --traces <file>", "trace registry YAML (overrides trace_registry in the config)")
-    .option("-r, --repo-path <dir>", "local git clone to read commits from (default: the current directory, or the forge's API when a forge is configured)")
-    .option("-e, --events <file>", "append lifecycle events of created PRs and rollbacks as JSON lines to this file (overrides events.jsonl_file)")
+    .option(
+      "-r, --repo-path <dir>",
+      "local git clone to read commits from (default: the current directory, or the forge's API when a forge is configured)",
+    )
+    .option(
+      "-e, --events <file>",
+      "append lifecycle events of created PRs and rollbacks as JSON lines to this file (overrides events.jsonl_file)",
+    )
     .addHelpText(
       "after",
       '\nStdout carries only the protocol; logs go to stderr. Exit codes: 0 stopped (stdin closed or a signal), 2 bad option or config.\n\nExample client entry:\n  { "command": "npx", "args": ["pr-creator", "mcp", "--config", "pr-creator.yaml"] }',

@@ -18,18 +18,28 @@ function options(opts: MemoryCommandOptions, io: Io): AgentOptions {
   return { configFile: opts.config, cwd: io.cwd, model: null, forge: null };
 }
 
-async function withMemory<T>(opts: MemoryCommandOptions, io: Io, work: (memory: NonNullable<Awaited<ReturnType<typeof createAgent>>["memory"]>) => Promise<T>): Promise<T> {
+async function withMemory<T>(
+  opts: MemoryCommandOptions,
+  io: Io,
+  work: (memory: NonNullable<Awaited<ReturnType<typeof createAgent>>["memory"]>) => Promise<T>,
+): Promise<T> {
   const agent = await createAgent(options(opts, io));
   try {
     if (!agent.memory) {
-      throw new PrCreatorError("invalid_config", "Memory is off (memory.store: none).", { hint: "Set memory.store to sqlite or qdrant in the config." });
+      throw new PrCreatorError("invalid_config", "Memory is off (memory.store: none).", {
+        hint: "Set memory.store to sqlite or qdrant in the config.",
+      });
     }
     return await work(agent.memory);
   } catch (error) {
     if (error instanceof PrCreatorError) throw error;
-    throw new PrCreatorError("internal_error", `Memory could not be read: ${error instanceof Error ? error.message : String(error)}`, {
-      hint: "Check state_file (or the Qdrant settings) in the config.",
-    });
+    throw new PrCreatorError(
+      "internal_error",
+      `Memory could not be read: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        hint: "Check state_file (or the Qdrant settings) in the config.",
+      },
+    );
   } finally {
     await agent.close();
   }
@@ -71,10 +81,18 @@ export async function memorySearchCommand(text: string, opts: SearchOptions, io:
   }
   const hits = await withMemory(opts, io, async (m) => {
     const found = await m.recall({ text, k: k * 4, repo: opts.repo ?? "", component_scope: opts.scope ?? "" });
-    return found.filter((h) => (!opts.repo || h.record.repo === opts.repo) && (!opts.scope || h.record.component_scope.toLowerCase() === opts.scope.toLowerCase())).slice(0, k);
+    return found
+      .filter(
+        (h) =>
+          (!opts.repo || h.record.repo === opts.repo) &&
+          (!opts.scope || h.record.component_scope.toLowerCase() === opts.scope.toLowerCase()),
+      )
+      .slice(0, k);
   });
   if (opts.json) {
-    io.stdout(`${JSON.stringify({ query: text, hits: hits.map((h) => ({ score: h.score, ...h.record })) }, null, 2)}\n`);
+    io.stdout(
+      `${JSON.stringify({ query: text, hits: hits.map((h) => ({ score: h.score, ...h.record })) }, null, 2)}\n`,
+    );
     return 0;
   }
   if (hits.length === 0) io.stdout("No remembered pull request matches.\n");
@@ -91,16 +109,39 @@ export interface ImportOptions extends MemoryCommandOptions {
  * (our metadata block, or a `[trace:…]` title tag resolvable in the registry). Safe to repeat: records are
  * keyed by repo and PR id.
  */
-export async function memoryImportCommand(repo: string, opts: ImportOptions, io: Io & { progress: boolean }): Promise<number> {
-  const agent = await createAgent({ configFile: opts.config, tracesFile: opts.traces, cwd: io.cwd, model: null, forge: null });
+export async function memoryImportCommand(
+  repo: string,
+  opts: ImportOptions,
+  io: Io & { progress: boolean },
+): Promise<number> {
+  const agent = await createAgent({
+    configFile: opts.config,
+    tracesFile: opts.traces,
+    cwd: io.cwd,
+    model: null,
+    forge: null,
+  });
   try {
     const forge = createForge(agent.policy);
     if (!forge) {
-      throw new PrCreatorError("invalid_config", "memory import reads PRs from a forge, but forge is dry-run.", { hint: "Set forge: azure-devops or github (or PR_CREATOR_FORGE) with its token." });
+      throw new PrCreatorError("invalid_config", "memory import reads PRs from a forge, but forge is dry-run.", {
+        hint: "Set forge: azure-devops or github (or PR_CREATOR_FORGE) with its token.",
+      });
     }
-    if (!agent.memory) throw new PrCreatorError("invalid_config", "Memory is off (memory.store: none).", { hint: "Set memory.store to sqlite or qdrant." });
-    const registry = opts.traces || agent.policy.trace_registry ? await loadTraceRegistryFile(path.resolve(io.cwd, opts.traces ?? agent.policy.trace_registry!)) : null;
-    const bar = io.progress ? new SingleBar({ format: "importing {bar} {value}/{total} PRs", hideCursor: true, stream: process.stderr }, Presets.shades_classic) : null;
+    if (!agent.memory)
+      throw new PrCreatorError("invalid_config", "Memory is off (memory.store: none).", {
+        hint: "Set memory.store to sqlite or qdrant.",
+      });
+    const registry =
+      opts.traces || agent.policy.trace_registry
+        ? await loadTraceRegistryFile(path.resolve(io.cwd, opts.traces ?? agent.policy.trace_registry!))
+        : null;
+    const bar = io.progress
+      ? new SingleBar(
+          { format: "importing {bar} {value}/{total} PRs", hideCursor: true, stream: process.stderr },
+          Presets.shades_classic,
+        )
+      : null;
     const prs = await forge.listPullRequests(repo, (seen) => {
       if (!io.progress) return;
       process.stderr.write(`\rlisting pull requests: ${seen}`);
@@ -120,7 +161,11 @@ export async function memoryImportCommand(repo: string, opts: ImportOptions, io:
     }
     bar?.stop();
     const summary = { repo, pull_requests: prs.length, imported, skipped_without_trace: skipped };
-    io.stdout(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : `Imported ${imported} of ${prs.length} pull requests from ${repo}; ${skipped} name no resolvable trace.\n`);
+    io.stdout(
+      opts.json
+        ? `${JSON.stringify(summary, null, 2)}\n`
+        : `Imported ${imported} of ${prs.length} pull requests from ${repo}; ${skipped} name no resolvable trace.\n`,
+    );
     return 0;
   } finally {
     await agent.close();

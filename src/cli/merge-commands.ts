@@ -22,18 +22,30 @@ export interface WatchOptions {
 function seconds(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new PrCreatorError("invalid_request", `${flag} must be a positive number of seconds, not "${text}".`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new PrCreatorError("invalid_request", `${flag} must be a positive number of seconds, not "${text}".`);
   return Math.round(n * 1000);
 }
 
 function prNumber(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new PrCreatorError("invalid_request", `The PR id must be a positive whole number, not "${text}".`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new PrCreatorError("invalid_request", `The PR id must be a positive whole number, not "${text}".`);
   return n;
 }
 
-async function withForgeAgent<T>(opts: { config?: string; events?: string; watch?: boolean }, io: Io, work: (agent: Agent & { forge: NonNullable<Agent["forge"]> }) => Promise<T>): Promise<T> {
-  const agent = await createAgent({ configFile: opts.config, eventsFile: opts.events, cwd: io.cwd, watch: opts.watch ?? false, model: null });
+async function withForgeAgent<T>(
+  opts: { config?: string; events?: string; watch?: boolean },
+  io: Io,
+  work: (agent: Agent & { forge: NonNullable<Agent["forge"]> }) => Promise<T>,
+): Promise<T> {
+  const agent = await createAgent({
+    configFile: opts.config,
+    eventsFile: opts.events,
+    cwd: io.cwd,
+    watch: opts.watch ?? false,
+    model: null,
+  });
   try {
     if (!agent.forge) {
       throw new PrCreatorError("invalid_config", "No forge is configured, so there is no PR to follow or roll back.", {
@@ -57,7 +69,12 @@ function autoIn(description: string): boolean {
   return /Risk level: \*\*\w+\*\*\. [^\n]*merges itself/.test(description.replace(/\n(?!\n)/g, " "));
 }
 
-const WATCH_EXIT: Record<FollowResult["outcome"], number> = { merged: EXIT.ok, blocked: EXIT.failed, closed: EXIT.failed, timeout: EXIT.awaitingApproval };
+const WATCH_EXIT: Record<FollowResult["outcome"], number> = {
+  merged: EXIT.ok,
+  blocked: EXIT.failed,
+  closed: EXIT.failed,
+  timeout: EXIT.awaitingApproval,
+};
 
 /** `pr-creator watch <pr>`: follows checks and merge to the end with a live status line; records CI and merge times. */
 export async function watchCommand(id: string, opts: WatchOptions, io: Io & { live: boolean }): Promise<number> {
@@ -79,16 +96,34 @@ export async function watchCommand(id: string, opts: WatchOptions, io: Io & { li
     });
     if (io.live && !opts.json) io.stderr("\n");
     const tag = parseTitle(followed.pr.title)?.traceTag;
-    const traceId = tag ? (tag.startsWith(agent.policy.title.trace_id_prefix) ? tag : `${agent.policy.title.trace_id_prefix}${tag}`) : `pr-${prId}`;
+    const traceId = tag
+      ? tag.startsWith(agent.policy.title.trace_id_prefix)
+        ? tag
+        : `${agent.policy.title.trace_id_prefix}${tag}`
+      : `pr-${prId}`;
     const tracked = await trackFollow(
       { ledger: agent.ledger, emit: agent.emit, now: () => new Date() },
-      { repo: opts.repo, trace_id: traceId, pr_id: prId, branch: followed.pr.source_branch, issue_id: null, risk: riskIn(followed.pr.description), auto: followed.pr.auto_merge || autoIn(followed.pr.description) },
+      {
+        repo: opts.repo,
+        trace_id: traceId,
+        pr_id: prId,
+        branch: followed.pr.source_branch,
+        issue_id: null,
+        risk: riskIn(followed.pr.description),
+        auto: followed.pr.auto_merge || autoIn(followed.pr.description),
+      },
       followed,
     );
     for (const w of tracked.warnings) io.stderr(`warning: ${w}\n`);
     const summary = {
       outcome: followed.outcome,
-      pr: { id: followed.pr.id, url: followed.pr.url, state: followed.pr.state, merge_commit: followed.pr.merge_commit, auto_merge: followed.pr.auto_merge },
+      pr: {
+        id: followed.pr.id,
+        url: followed.pr.url,
+        state: followed.pr.state,
+        merge_commit: followed.pr.merge_commit,
+        auto_merge: followed.pr.auto_merge,
+      },
       checks: followed.checks,
       failed_checks: followed.failed_checks,
       ci_ms: followed.ci_ms,
@@ -129,7 +164,11 @@ export interface RollbackOptions {
 /** `pr-creator rollback`: a revert PR for a merged PR, auto-merging under policy. */
 export async function rollbackCommand(opts: RollbackOptions, io: Io): Promise<number> {
   if ((opts.pr === undefined) === (opts.trace === undefined)) {
-    throw new PrCreatorError("invalid_request", "Say which PR to roll back: --pr ID (with --repo) or --trace ID, not both.", { hint: "Example: pr-creator rollback --trace trace-pvc-size-BVL-232 --reason \"disk pressure persists\"." });
+    throw new PrCreatorError(
+      "invalid_request",
+      "Say which PR to roll back: --pr ID (with --repo) or --trace ID, not both.",
+      { hint: 'Example: pr-creator rollback --trace trace-pvc-size-BVL-232 --reason "disk pressure persists".' },
+    );
   }
   const request = {
     ...(opts.pr !== undefined ? { pr_id: prNumber(opts.pr) } : {}),
@@ -140,17 +179,32 @@ export async function rollbackCommand(opts: RollbackOptions, io: Io): Promise<nu
   let result: RollbackResult;
   try {
     result = await withForgeAgent({ ...opts, watch: opts.watch ?? false }, io, (agent) =>
-      rollback({ forge: agent.forge, policy: agent.policy, memory: agent.memory, ledger: agent.ledger, emit: agent.emit, now: () => new Date(), watch: opts.watch ?? false }, request),
+      rollback(
+        {
+          forge: agent.forge,
+          policy: agent.policy,
+          memory: agent.memory,
+          ledger: agent.ledger,
+          emit: agent.emit,
+          now: () => new Date(),
+          watch: opts.watch ?? false,
+        },
+        request,
+      ),
     );
   } catch (error) {
     if (!(error instanceof PrCreatorError)) throw error;
-    if (opts.json) io.stdout(`${JSON.stringify({ status: "failed", reason: error.reason, message: error.paragraph }, null, 2)}\n`);
+    if (opts.json)
+      io.stdout(`${JSON.stringify({ status: "failed", reason: error.reason, message: error.paragraph }, null, 2)}\n`);
     else io.stderr(`✖ Rollback failed: ${error.reason}\n\n${error.paragraph}\n`);
     // Asking to roll back something that cannot be (not merged, unknown) is the caller's mistake, like bad input.
     return isRejection(error.reason) || error.reason === "invalid_request" ? EXIT.rejected : EXIT.failed;
   }
   if (opts.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-  else io.stdout(`✔ ${result.message}${result.revert ? `\n  Revert PR  ${result.revert.url}` : ""}\n  Original   ${result.original.url}\n`);
+  else
+    io.stdout(
+      `✔ ${result.message}${result.revert ? `\n  Revert PR  ${result.revert.url}` : ""}\n  Original   ${result.original.url}\n`,
+    );
   for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
   return result.merge?.status === "blocked" ? EXIT.failed : EXIT.ok;
 }

@@ -14,7 +14,9 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) {
-    throw new PrCreatorError("invalid_event", "No event on standard input.", { hint: "Pipe a CommitCompleted event in (cat event.json | pr-creator run -), or pass a file path." });
+    throw new PrCreatorError("invalid_event", "No event on standard input.", {
+      hint: "Pipe a CommitCompleted event in (cat event.json | pr-creator run -), or pass a file path.",
+    });
   }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -32,7 +34,9 @@ let debug = process.env.PR_CREATOR_DEBUG === "1";
 
 function program(): Command {
   const cli = new Command("pr-creator")
-    .description("Turn a finished commit, or a requested infrastructure change, into a traceable, policy-compliant pull request — then merge it when safe, roll it back, and report.")
+    .description(
+      "Turn a finished commit, or a requested infrastructure change, into a traceable, policy-compliant pull request — then merge it when safe, roll it back, and report.",
+    )
     .version(pkg.version, "-V, --version")
     .option("--debug", "print stack traces for unexpected errors")
     .showHelpAfterError("(run with --help for usage)")
@@ -43,15 +47,23 @@ function program(): Command {
 
   cli
     .command("run")
-    .description("Handle one CommitCompleted or ChangeRequested event: validate it, draft the PR, gate it, publish (preview) it and, when its risk allows, set it to merge after CI.")
+    .description(
+      "Handle one CommitCompleted or ChangeRequested event: validate it, draft the PR, gate it, publish (preview) it and, when its risk allows, set it to merge after CI.",
+    )
     .argument("<event>", "path of a JSON file holding the event, or - for standard input")
     .option("-c, --config <file>", "policy file (default: ./pr-creator.yaml if present, else built-in defaults)")
     .option("-t, --traces <file>", "trace registry YAML (overrides trace_registry in the config)")
-    .option("-r, --repo-path <dir>", "local git clone to read the commit from (default: the current directory, or the forge's API when a forge is configured)")
+    .option(
+      "-r, --repo-path <dir>",
+      "local git clone to read the commit from (default: the current directory, or the forge's API when a forge is configured)",
+    )
     .option("-e, --events <file>", "append lifecycle events as JSON lines to this file (overrides events.jsonl_file)")
     .option("--dry-run", "preview only; never write to a forge, whatever forge is configured")
     .option("--json", "print exactly one JSON object with the result on stdout")
-    .option("-w, --watch", "after publishing an auto-merging PR, follow its checks and merge to the end (merge.watch_timeout_ms)")
+    .option(
+      "-w, --watch",
+      "after publishing an auto-merging PR, follow its checks and merge to the end (merge.watch_timeout_ms)",
+    )
     .option("-v, --verbose", "log every node as a JSON line on stderr (debug level), besides the one line per run")
     .addHelpText(
       "after",
@@ -74,7 +86,9 @@ function program(): Command {
   withRunOptions(
     cli
       .command("debug")
-      .description("Run an event like `run`, printing every node's update (timing, state written, model calls, violations) to stderr.")
+      .description(
+        "Run an event like `run`, printing every node's update (timing, state written, model calls, violations) to stderr.",
+      )
       .argument("<event>", "path of a JSON file holding the event, or - for standard input"),
   ).action(async (event: string, opts) => {
     const color = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
@@ -84,7 +98,9 @@ function program(): Command {
   withRunOptions(
     cli
       .command("resume")
-      .description("Answer a run that is waiting for approval (exit code 3): continue it or end it with PullRequestFailed. Pass the same --config as the paused run (it names the state file).")
+      .description(
+        "Answer a run that is waiting for approval (exit code 3): continue it or end it with PullRequestFailed. Pass the same --config as the paused run (it names the state file).",
+      )
       .argument("<thread>", "the thread id the paused run printed")
       .option("--approve", "create the pull request despite the violation")
       .option("--reject", "end the run with PullRequestFailed")
@@ -125,27 +141,40 @@ function program(): Command {
     .option("-c, --config <file>", "policy file (forge and memory settings)")
     .option("--json", "print a JSON summary")
     .action(async (repo: string, opts) => {
-      process.exitCode = await memoryImportCommand(repo, opts, { ...io, progress: Boolean(process.stderr.isTTY) && !opts.json });
+      process.exitCode = await memoryImportCommand(repo, opts, {
+        ...io,
+        progress: Boolean(process.stderr.isTTY) && !opts.json,
+      });
     });
 
   cli
     .command("watch")
-    .description("Follow a PR's checks and merge to the end with a live status line; records CI and merge times for `report`.")
+    .description(
+      "Follow a PR's checks and merge to the end with a live status line; records CI and merge times for `report`.",
+    )
     .argument("<pr>", "the PR id (number)")
-    .requiredOption("--repo <name>", "repository of the PR (owner/name or name on GitHub, the repository name on Azure DevOps)")
+    .requiredOption(
+      "--repo <name>",
+      "repository of the PR (owner/name or name on GitHub, the repository name on Azure DevOps)",
+    )
     .option("-c, --config <file>", "policy file (forge, state file, merge.watch_timeout_ms, merge.poll_interval_ms)")
     .option("-e, --events <file>", "append PullRequestMerged / PullRequestMergeBlocked events to this file")
     .option("--timeout <seconds>", "give up after this long (default: merge.watch_timeout_ms)")
     .option("--interval <seconds>", "poll this often (default: merge.poll_interval_ms)")
     .option("--json", "print one JSON object with the outcome")
-    .addHelpText("after", "\nExit codes: 0 merged, 1 a check failed or the PR was closed, 3 still open when the timeout passed.")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 merged, 1 a check failed or the PR was closed, 3 still open when the timeout passed.",
+    )
     .action(async (pr: string, opts) => {
       process.exitCode = await watchCommand(pr, opts, { ...io, live: Boolean(process.stderr.isTTY) && !opts.json });
     });
 
   cli
     .command("rollback")
-    .description("Open a PR that reverts a merged PR (Azure reverts API, GitHub revertPullRequest); it auto-merges under policy.")
+    .description(
+      "Open a PR that reverts a merged PR (Azure reverts API, GitHub revertPullRequest); it auto-merges under policy.",
+    )
     .option("--pr <id>", "the merged PR to roll back (with --repo)")
     .option("--repo <name>", "repository of --pr")
     .option("--trace <trace_id>", "roll back the trace's latest PR, found in memory")
@@ -154,7 +183,10 @@ function program(): Command {
     .option("-c, --config <file>", "policy file (forge, memory, rollback and merge settings)")
     .option("-e, --events <file>", "append the PullRequestRollbackCreated event to this file")
     .option("--json", "print one JSON object with the result")
-    .addHelpText("after", "\nExit codes: 0 revert PR opened (or merged), 2 bad request (not merged, unknown PR or trace), 1 forge failure or a check blocked it.")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 revert PR opened (or merged), 2 bad request (not merged, unknown PR or trace), 1 forge failure or a check blocked it.",
+    )
     .action(async (opts) => {
       process.exitCode = await rollbackCommand(opts, io);
     });

@@ -48,9 +48,13 @@ export function parseSince(text: string, now: Date): Date {
     });
   }
   if (since.getTime() > now.getTime()) {
-    throw new PrCreatorError("invalid_request", `--since ${text} is in the future (${since.toISOString()}, now is ${now.toISOString()}).`, {
-      hint: "Give the start of the period to report on.",
-    });
+    throw new PrCreatorError(
+      "invalid_request",
+      `--since ${text} is in the future (${since.toISOString()}, now is ${now.toISOString()}).`,
+      {
+        hint: "Give the start of the period to report on.",
+      },
+    );
   }
   return since;
 }
@@ -64,9 +68,13 @@ export async function reportCommand(opts: ReportCommandOptions, deps: ReportComm
   const stateFile = path.resolve(deps.io.cwd, policy.state_file);
   // Opening would create an empty state file, and report on it, when the path is merely wrong.
   if (!existsSync(stateFile)) {
-    throw new PrCreatorError("invalid_config", `The state file ${stateFile} does not exist, so no PR history has been recorded there.`, {
-      hint: "Pass the --config the agent runs with: its state_file holds the history.",
-    });
+    throw new PrCreatorError(
+      "invalid_config",
+      `The state file ${stateFile} does not exist, so no PR history has been recorded there.`,
+      {
+        hint: "Pass the --config the agent runs with: its state_file holds the history.",
+      },
+    );
   }
   const history = openHistory(stateFile);
   const entries = await history.list({ since, repo: opts.repo }).finally(() => history.close());
@@ -79,12 +87,23 @@ export async function reportCommand(opts: ReportCommandOptions, deps: ReportComm
 export function registerReportCommand(program: Command, deps: ReportCommandDeps): Command {
   return program
     .command("report")
-    .description("Measure the recorded PR history against the success-metric targets (generation, CI, merge, rollback, template compliance).")
-    .option("--since <date>", "only history from then on: YYYY-MM-DD (UTC), an ISO 8601 time with a zone, or a span such as 7d, 12h, 90m, 4w")
+    .description(
+      "Measure the recorded PR history against the success-metric targets (generation, CI, merge, rollback, template compliance).",
+    )
+    .option(
+      "--since <date>",
+      "only history from then on: YYYY-MM-DD (UTC), an ISO 8601 time with a zone, or a span such as 7d, 12h, 90m, 4w",
+    )
     .option("--repo <name>", "only this repository")
     .option("--json", "print the report as one JSON object")
-    .option("-c, --config <file>", "policy file (names the state file; default: ./pr-creator.yaml if present, else built-in defaults)")
-    .addHelpText("after", "\nExit codes: 0 report printed, 2 bad option, config or state file.\n\nExample:\n  pr-creator report --since 7d --repo OrderService")
+    .option(
+      "-c, --config <file>",
+      "policy file (names the state file; default: ./pr-creator.yaml if present, else built-in defaults)",
+    )
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 report printed, 2 bad option, config or state file.\n\nExample:\n  pr-creator report --since 7d --repo OrderService",
+    )
     .action(async (opts: ReportCommandOptions) => {
       process.exitCode = await reportCommand(opts, deps);
     });

@@ -35,9 +35,13 @@ async function readEventText(source: string, io: Io): Promise<string> {
     return await readFile(source, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new PrCreatorError("invalid_event", `The event file ${source} ${code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? String(error)})`}.`, {
-      hint: "Pass the path of a JSON file holding a CommitCompleted event, or - to read it from standard input.",
-    });
+    throw new PrCreatorError(
+      "invalid_event",
+      `The event file ${source} ${code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? String(error)})`}.`,
+      {
+        hint: "Pass the path of a JSON file holding a CommitCompleted event, or - to read it from standard input.",
+      },
+    );
   }
 }
 
@@ -53,9 +57,13 @@ function parseJson(text: string, source: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     const where = source === "-" ? "standard input" : source;
-    throw new PrCreatorError("invalid_event", `The event in ${where} is not valid JSON (${jsonProblem(error as Error)}).`, {
-      hint: "Send one JSON object such as the README's CommitCompleted example.",
-    });
+    throw new PrCreatorError(
+      "invalid_event",
+      `The event in ${where} is not valid JSON (${jsonProblem(error as Error)}).`,
+      {
+        hint: "Send one JSON object such as the README's CommitCompleted example.",
+      },
+    );
   }
 }
 
@@ -64,16 +72,55 @@ function parseJson(text: string, source: string): unknown {
  * `PullRequestFailed` when the input was readable — delivered to `--events` when given, since the config
  * that names other sinks may be the very thing that is broken.
  */
-async function earlyFailure(error: PrCreatorError, input: unknown | undefined, eventsFile: string | undefined): Promise<RunResult> {
-  const events: LifecycleEvent[] = input === undefined ? [] : [buildFailedEvent(input, { reason: error.reason, message: error.paragraph, attempts: 0 }, error.violations, new Date())];
+async function earlyFailure(
+  error: PrCreatorError,
+  input: unknown | undefined,
+  eventsFile: string | undefined,
+): Promise<RunResult> {
+  const events: LifecycleEvent[] =
+    input === undefined
+      ? []
+      : [
+          buildFailedEvent(
+            input,
+            { reason: error.reason, message: error.paragraph, attempts: 0 },
+            error.violations,
+            new Date(),
+          ),
+        ];
   const warnings = eventsFile ? await emitAll(createJsonlFileSink(eventsFile), events) : [];
-  return { status: "failed", reason: error.reason, message: error.paragraph, pr: null, violations: error.violations, events, merge: null, drafted_by: null, truncation: null, warnings, undelivered: warnings.length, usage: NO_USAGE, rounds: [], approvals: [], memory: { earlier_prs: [], recalled: [], possible_duplicates: [], unavailable: null } };
+  return {
+    status: "failed",
+    reason: error.reason,
+    message: error.paragraph,
+    pr: null,
+    violations: error.violations,
+    events,
+    merge: null,
+    drafted_by: null,
+    truncation: null,
+    warnings,
+    undelivered: warnings.length,
+    usage: NO_USAGE,
+    rounds: [],
+    approvals: [],
+    memory: { earlier_prs: [], recalled: [], possible_duplicates: [], unavailable: null },
+  };
 }
 
 function agentOptions(opts: RunCommandOptions, io: Io) {
-  return { configFile: opts.config, tracesFile: opts.traces, repoPath: opts.repoPath, eventsFile: opts.events, dryRun: opts.dryRun, watch: opts.watch ?? false, verbose: opts.verbose ?? false, cwd: io.cwd,
+  return {
+    configFile: opts.config,
+    tracesFile: opts.traces,
+    repoPath: opts.repoPath,
+    eventsFile: opts.events,
+    dryRun: opts.dryRun,
+    watch: opts.watch ?? false,
+    verbose: opts.verbose ?? false,
+    cwd: io.cwd,
     // Under --json stdout holds exactly one object, so events.stdout lines go to stderr instead.
-    writeEvent: opts.json ? io.stderr : io.stdout };
+    writeEvent: opts.json ? io.stderr : io.stdout,
+  };
 }
 
 /** Prints a result the way every command does and returns its exit code. */
@@ -99,13 +146,21 @@ export async function runCommand(source: string, opts: RunCommandOptions, io: Io
     }
   } catch (error) {
     if (!(error instanceof PrCreatorError)) throw error;
-    result = await earlyFailure(error, input, opts.events === undefined ? undefined : path.resolve(io.cwd, opts.events));
+    result = await earlyFailure(
+      error,
+      input,
+      opts.events === undefined ? undefined : path.resolve(io.cwd, opts.events),
+    );
   }
   return report(result, opts.json, io);
 }
 
 /** `pr-creator debug <event>`: the run command, printing every node's update to stderr as it happens. */
-export async function debugCommand(source: string, opts: RunCommandOptions, io: Io & { color: boolean }): Promise<number> {
+export async function debugCommand(
+  source: string,
+  opts: RunCommandOptions,
+  io: Io & { color: boolean },
+): Promise<number> {
   const input = parseJson(await readEventText(source, io), source);
   const agent = await createAgent(agentOptions(opts, io));
   io.stderr(`drafter: ${agent.drafter}; policy: ${agent.policySource ?? "built-in"}\n`);
@@ -127,12 +182,18 @@ export interface ResumeCommandOptions extends RunCommandOptions {
 /** `pr-creator resume <thread> --approve | --reject`: a person's answer to a paused run. */
 export async function resumeCommand(threadId: string, opts: ResumeCommandOptions, io: Io): Promise<number> {
   if (Boolean(opts.approve) === Boolean(opts.reject)) {
-    throw new PrCreatorError("invalid_request", "Say either --approve or --reject.", { hint: "Example: pr-creator resume <thread> --reject --reason \"wrong trace\"." });
+    throw new PrCreatorError("invalid_request", "Say either --approve or --reject.", {
+      hint: 'Example: pr-creator resume <thread> --reject --reason "wrong trace".',
+    });
   }
   const agent = await createAgent(agentOptions(opts, io));
   try {
     const by = opts.by ?? process.env.USER ?? undefined;
-    const result = await agent.resume(threadId, { approved: Boolean(opts.approve), ...(opts.reason ? { reason: opts.reason } : {}), ...(by ? { by } : {}) });
+    const result = await agent.resume(threadId, {
+      approved: Boolean(opts.approve),
+      ...(opts.reason ? { reason: opts.reason } : {}),
+      ...(by ? { by } : {}),
+    });
     return report(result, opts.json, io);
   } finally {
     await agent.close();

@@ -37,7 +37,9 @@ function firstSignal(): Promise<string> {
 
 function parsePort(text: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) > 65_535) {
-    throw new PrCreatorError("invalid_request", `--port "${text}" is not a port number.`, { hint: "Give a whole number from 0 to 65535 (0 picks a free port)." });
+    throw new PrCreatorError("invalid_request", `--port "${text}" is not a port number.`, {
+      hint: "Give a whole number from 0 to 65535 (0 picks a free port).",
+    });
   }
   return Number(text);
 }
@@ -45,11 +47,18 @@ function parsePort(text: string): number {
 /** `pr-creator serve`: the HTTP API until SIGTERM or SIGINT, then a graceful drain. Resolves to the exit code. */
 export async function serveCommand(opts: ServeCommandOptions, deps: ServeCommandDeps): Promise<number> {
   const port = opts.port === undefined ? undefined : parsePort(opts.port);
-  if (opts.host !== undefined && opts.host.trim() === "") throw new PrCreatorError("invalid_request", "--host is empty.", { hint: "Give a host name or address such as 127.0.0.1." });
+  if (opts.host !== undefined && opts.host.trim() === "")
+    throw new PrCreatorError("invalid_request", "--host is empty.", {
+      hint: "Give a host name or address such as 127.0.0.1.",
+    });
   const { io } = deps;
   const env = deps.env ?? process.env;
   const { policy } = await loadPolicy(opts.config, io.cwd);
-  const server = { ...policy.server, ...(port === undefined ? {} : { port }), ...(opts.host === undefined ? {} : { host: opts.host.trim() }) };
+  const server = {
+    ...policy.server,
+    ...(port === undefined ? {} : { port }),
+    ...(opts.host === undefined ? {} : { host: opts.host.trim() }),
+  };
   const stop = (deps.stopSignal ?? firstSignal)();
   // Fastify and the OpenAPI validator load only for `serve`, so every other command starts faster.
   const { createHttpServer } = await import("../server/http.js");
@@ -61,7 +70,9 @@ export async function serveCommand(opts: ServeCommandOptions, deps: ServeCommand
   });
   await http.listen();
   const signal = await stop;
-  io.stderr(`pr-creator serve: ${signal}: accepting no new runs; waiting up to ${server.drain_timeout_ms} ms for running ones\n`);
+  io.stderr(
+    `pr-creator serve: ${signal}: accepting no new runs; waiting up to ${server.drain_timeout_ms} ms for running ones\n`,
+  );
   const report = await http.close();
   const left = report.queued + report.running;
   io.stderr(
@@ -74,9 +85,14 @@ export async function serveCommand(opts: ServeCommandOptions, deps: ServeCommand
 export function registerServeCommand(program: Command, deps: ServeCommandDeps): Command {
   return program
     .command("serve")
-    .description("Serve the HTTP API: POST /v1/events, GET /v1/runs/:id, POST /v1/runs/:id/resume, /healthz, /readyz, /metrics, /openapi.json.")
+    .description(
+      "Serve the HTTP API: POST /v1/events, GET /v1/runs/:id, POST /v1/runs/:id/resume, /healthz, /readyz, /metrics, /openapi.json.",
+    )
     .option("-p, --port <n>", "port to listen on (default: server.port, 8080; 0 picks a free one)")
-    .option("--host <host>", "address to listen on (default: server.host, 127.0.0.1); other than loopback needs the token variable (server.token_env) set")
+    .option(
+      "--host <host>",
+      "address to listen on (default: server.host, 127.0.0.1); other than loopback needs the token variable (server.token_env) set",
+    )
     .option("-c, --config <file>", "policy file (default: ./pr-creator.yaml if present, else built-in defaults)")
     .addHelpText(
       "after",

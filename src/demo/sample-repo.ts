@@ -12,7 +12,8 @@ export const SAMPLE_TRACES: TraceRecord[] = [
     blueprint_id: "usecase-create-order",
     blueprint_name: "Create Order",
     component_scope: "Order",
-    description: "Customers place an order from a validated cart; the order is persisted and an OrderCreated event is published.",
+    description:
+      "Customers place an order from a validated cart; the order is persisted and an OrderCreated event is published.",
     linked_files: ["src/Application/Handlers/CreateOrderHandler.cs"],
     scope_paths: [],
   },
@@ -21,7 +22,8 @@ export const SAMPLE_TRACES: TraceRecord[] = [
     blueprint_id: "usecase-cancel-order",
     blueprint_name: "Cancel Order",
     component_scope: "Order",
-    description: "Customers cancel an order that has not shipped; the order is marked cancelled and an OrderCancelled event is published.",
+    description:
+      "Customers cancel an order that has not shipped; the order is marked cancelled and an OrderCancelled event is published.",
     linked_files: ["src/Application/Handlers/CancelOrderHandler.cs"],
     scope_paths: [],
   },
@@ -136,11 +138,17 @@ export async function buildSampleRepo(root: string): Promise<SampleRepo> {
   const repo = await createGitRepo(repoDir, { initialBranch: "main" });
   await repo.writeFile("README.md", "# OrderService\n\nOrders for the storefront.\n");
   await repo.writeFile("OrderService.sln", "Microsoft Visual Studio Solution File, Format Version 12.00\n");
-  await repo.writeFile("src/Domain/Order.cs", "namespace OrderService.Domain;\n\npublic sealed record Order(OrderId Id, CustomerId CustomerId);\n");
+  await repo.writeFile(
+    "src/Domain/Order.cs",
+    "namespace OrderService.Domain;\n\npublic sealed record Order(OrderId Id, CustomerId CustomerId);\n",
+  );
   await repo.writeFile("deploy/orders/pvc.yaml", SAMPLE_PVC);
   await repo.commit("chore: scaffold OrderService");
   await repo.checkout("dev", { create: true });
-  await repo.writeFile("src/Domain/OrderId.cs", "namespace OrderService.Domain;\n\npublic readonly record struct OrderId(Guid Value);\n");
+  await repo.writeFile(
+    "src/Domain/OrderId.cs",
+    "namespace OrderService.Domain;\n\npublic readonly record struct OrderId(Guid Value);\n",
+  );
   await repo.commit("feat(order): add OrderId value object [trace:ord-8100]");
   await repo.checkout("feature/order-handler", { create: true });
   await repo.writeFile("src/Application/Handlers/CreateOrderHandler.cs", HANDLER);
@@ -159,8 +167,18 @@ export async function buildSampleRepo(root: string): Promise<SampleRepo> {
 
   const timestamp = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
   const base = { event: "CommitCompleted", repo: "OrderService", agent: "code-committer-agent", timestamp } as const;
-  const event: CommitCompleted = { ...base, trace_id: "trace-ord-8128", commit_hash: hash.slice(0, 7), branch: "feature/order-handler" };
-  const secondEvent: CommitCompleted = { ...base, trace_id: "trace-ord-8131", commit_hash: cancelHash.slice(0, 7), branch: "feature/order-cancel" };
+  const event: CommitCompleted = {
+    ...base,
+    trace_id: "trace-ord-8128",
+    commit_hash: hash.slice(0, 7),
+    branch: "feature/order-handler",
+  };
+  const secondEvent: CommitCompleted = {
+    ...base,
+    trace_id: "trace-ord-8131",
+    commit_hash: cancelHash.slice(0, 7),
+    branch: "feature/order-cancel",
+  };
   const eventFile = path.join(root, "event.json");
   const secondEventFile = path.join(root, "event-2.json");
   const changeEvent: ChangeRequested = {

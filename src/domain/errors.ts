@@ -12,7 +12,11 @@ export class PrCreatorError extends Error {
   readonly violations: Violation[];
   readonly attempts: number;
 
-  constructor(reason: FailureReason, message: string, opts: { hint?: string; violations?: Violation[]; attempts?: number; cause?: unknown } = {}) {
+  constructor(
+    reason: FailureReason,
+    message: string,
+    opts: { hint?: string; violations?: Violation[]; attempts?: number; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "PrCreatorError";
     this.reason = reason;
@@ -39,7 +43,9 @@ function expectation(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case "invalid_type":
       if (!known) return `expected ${issue.expected}`;
-      return issue.input === undefined ? `is missing (expected ${issue.expected})` : `expected ${issue.expected}, got ${describe(issue.input)}`;
+      return issue.input === undefined
+        ? `is missing (expected ${issue.expected})`
+        : `expected ${issue.expected}, got ${describe(issue.input)}`;
     case "unrecognized_keys":
       return `has unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling)`;
     case "invalid_value": {
@@ -69,5 +75,7 @@ export type Explained<T> = { success: true; data: T } | { success: false; issues
 /** Parses with the offending values reported, and explains every issue as one line naming its field. */
 export function parseExplained<S extends z.ZodType>(schema: S, data: unknown): Explained<z.output<S>> {
   const result = schema.safeParse(data, { reportInput: true });
-  return result.success ? { success: true, data: result.data } : { success: false, issues: formatZodIssues(result.error) };
+  return result.success
+    ? { success: true, data: result.data }
+    : { success: false, issues: formatZodIssues(result.error) };
 }

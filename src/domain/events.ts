@@ -23,7 +23,10 @@ export const CommitCompletedSchema = z.object({
   repo: nonEmpty("repo"),
   branch: nonEmpty("branch"),
   agent: nonEmpty("agent"),
-  timestamp: z.iso.datetime({ offset: true, error: "timestamp must be an ISO 8601 date-time such as 2025-05-07T19:05:33Z" }),
+  timestamp: z.iso.datetime({
+    offset: true,
+    error: "timestamp must be an ISO 8601 date-time such as 2025-05-07T19:05:33Z",
+  }),
   blueprint_id: nonEmpty("blueprint_id").optional(),
   target_branch: nonEmpty("target_branch").optional(),
   trace: TraceRecordSchema.optional(),
@@ -33,7 +36,10 @@ export type CommitCompleted = z.infer<typeof CommitCompletedSchema>;
 const idPart = z
   .string()
   .trim()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1 to 64 letters, digits, '.', '_' or '-' (it becomes part of a branch name)");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    "must be 1 to 64 letters, digits, '.', '_' or '-' (it becomes part of a branch name)",
+  );
 
 /**
  * One file edit of a change request. `set` edits a YAML document in place (comments and layout kept):
@@ -42,9 +48,16 @@ const idPart = z
 export const FileEditSchema = z.union([
   z.strictObject({
     path: nonEmpty("path"),
-    set: z.record(z.string().min(1), z.unknown()).refine((r) => Object.keys(r).length > 0, "set must name at least one key path"),
+    set: z
+      .record(z.string().min(1), z.unknown())
+      .refine((r) => Object.keys(r).length > 0, "set must name at least one key path"),
     /** Which document of a multi-document file: its index, or the one whose kind/metadata.name match. Default: the only one. */
-    document: z.union([z.number().int().nonnegative(), z.strictObject({ kind: z.string().min(1).optional(), name: z.string().min(1).optional() })]).optional(),
+    document: z
+      .union([
+        z.number().int().nonnegative(),
+        z.strictObject({ kind: z.string().min(1).optional(), name: z.string().min(1).optional() }),
+      ])
+      .optional(),
   }),
   z.strictObject({ path: nonEmpty("path"), content: z.string() }),
   z.strictObject({ path: nonEmpty("path"), delete: z.literal(true) }),
@@ -61,12 +74,17 @@ export const ChangeRequestedSchema = z
     change_id: idPart.optional(),
     /** The tracking issue (e.g. a Linear or Jira key); linked from the PR. */
     issue_id: idPart.optional(),
-    change_type: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "change_type must be lower-case words joined by - (e.g. pvc-size)"),
+    change_type: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, "change_type must be lower-case words joined by - (e.g. pvc-size)"),
     repo: nonEmpty("repo"),
     base_branch: nonEmpty("base_branch"),
     /** One line: what the change does, e.g. "increase orders-data PVC to 20Gi". Becomes the title's summary. */
     summary: nonEmpty("summary").max(200, "summary must be at most 200 characters"),
-    edits: z.array(FileEditSchema).min(1, "edits must list at least one file edit").max(200, "edits may list at most 200 files"),
+    edits: z
+      .array(FileEditSchema)
+      .min(1, "edits must list at least one file edit")
+      .max(200, "edits may list at most 200 files"),
     context: z.object({
       alert: nonEmpty("context.alert"),
       remediation: nonEmpty("context.remediation"),
@@ -81,10 +99,19 @@ export const ChangeRequestedSchema = z
     component_scope: nonEmpty("component_scope").optional(),
     trace: TraceRecordSchema.optional(),
     agent: nonEmpty("agent"),
-    timestamp: z.iso.datetime({ offset: true, error: "timestamp must be an ISO 8601 date-time such as 2026-01-08T10:00:00Z" }),
+    timestamp: z.iso.datetime({
+      offset: true,
+      error: "timestamp must be an ISO 8601 date-time such as 2026-01-08T10:00:00Z",
+    }),
   })
-  .refine((e) => e.change_id !== undefined || e.issue_id !== undefined, { message: "give change_id or issue_id (it names the branch)", path: ["change_id"] })
-  .refine((e) => new Set(e.edits.map((x) => x.path)).size === e.edits.length, { message: "each path may appear in edits only once", path: ["edits"] });
+  .refine((e) => e.change_id !== undefined || e.issue_id !== undefined, {
+    message: "give change_id or issue_id (it names the branch)",
+    path: ["change_id"],
+  })
+  .refine((e) => new Set(e.edits.map((x) => x.path)).size === e.edits.length, {
+    message: "each path may appear in edits only once",
+    path: ["edits"],
+  });
 export type ChangeRequested = z.infer<typeof ChangeRequestedSchema>;
 
 export const PullRequestCreatedSchema = z.object({

@@ -2,9 +2,19 @@ import { z } from "zod";
 
 const prefix = z.string().min(1);
 const glob = z.string().min(1);
-const retryDefaults = { max_attempts: 3, backoff: "exponential" as const, base_delay_ms: 1000, retryable_status_codes: [429, 500, 502, 503] };
+const retryDefaults = {
+  max_attempts: 3,
+  backoff: "exponential" as const,
+  base_delay_ms: 1000,
+  retryable_status_codes: [429, 500, 502, 503],
+};
 
-export const DEFAULT_REQUIRED_SECTIONS = ["Summary|Description", "Blueprint|Related Trace", "Changed Files", "Checklist|Review Checklist"];
+export const DEFAULT_REQUIRED_SECTIONS = [
+  "Summary|Description",
+  "Blueprint|Related Trace",
+  "Changed Files",
+  "Checklist|Review Checklist",
+];
 
 export const DEFAULT_TARGETS: Record<string, string> = { "feature/": "dev", "bugfix/": "dev", "hotfix/": "main" };
 
@@ -13,7 +23,10 @@ const level = z.enum(["low", "medium", "high"]);
 const webhookSchema = z.strictObject({
   url: z.url(),
   /** Environment variable holding the HMAC secret (never the secret itself: secrets stay out of files). */
-  secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name").optional(),
+  secret_env: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name")
+    .optional(),
   /** Which lifecycle events to send; all when left out. */
   events: z.array(z.string().min(1)).optional(),
   timeout_ms: z.number().int().min(100).max(120_000).default(5000),
@@ -46,7 +59,19 @@ export const DEFAULT_COMMIT_TYPE_RISK: Record<string, "low" | "medium" | "high">
   ci: "medium",
 };
 
-export const DEFAULT_TYPES = ["feat", "fix", "refactor", "perf", "docs", "test", "build", "ci", "chore", "style", "revert"];
+export const DEFAULT_TYPES = [
+  "feat",
+  "fix",
+  "refactor",
+  "perf",
+  "docs",
+  "test",
+  "build",
+  "ci",
+  "chore",
+  "style",
+  "revert",
+];
 
 /**
  * The whole policy: one YAML document. Every key has a default that reproduces the seeds, so an empty
@@ -65,13 +90,17 @@ export const PolicySchema = z
       .transform((rules) => ({
         ...rules,
         target_branch_map:
-          rules.target_branch_map ?? Object.fromEntries(Object.entries(DEFAULT_TARGETS).filter(([p]) => rules.allowed_prefixes.includes(p))),
+          rules.target_branch_map ??
+          Object.fromEntries(Object.entries(DEFAULT_TARGETS).filter(([p]) => rules.allowed_prefixes.includes(p))),
       }))
       .prefault({}),
     title: z
       .strictObject({
         max_length: z.number().int().min(20).max(1000).default(100),
-        types: z.array(z.string().regex(/^[a-z]+$/, "conventional types are lower-case words")).min(1).default(DEFAULT_TYPES),
+        types: z
+          .array(z.string().regex(/^[a-z]+$/, "conventional types are lower-case words"))
+          .min(1)
+          .default(DEFAULT_TYPES),
         forbidden_keywords: z.array(z.string().min(1)).default(["test", "asdf", "fixme"]),
         /** Stripped from the trace id inside the title tag: `trace-ord-8128` → `[trace:ord-8128]`. */
         trace_id_prefix: z.string().default("trace-"),
@@ -110,8 +139,16 @@ export const PolicySchema = z
           .strictObject({
             enabled: z.boolean().default(true),
             label: z.string().min(1).default("requires-tests"),
-            code_globs: z.array(glob).default(["**/*.{cs,ts,tsx,js,jsx,mjs,cjs,py,go,java,kt,rb,rs,php,swift,scala,c,cc,cpp,h,hpp,fs,vb}"]),
-            test_globs: z.array(glob).default(["**/{test,tests,__tests__,spec,specs}/**", "**/*{Test,Tests,Spec,_test,.test,.spec}.*", "**/test_*.*"]),
+            code_globs: z
+              .array(glob)
+              .default(["**/*.{cs,ts,tsx,js,jsx,mjs,cjs,py,go,java,kt,rb,rs,php,swift,scala,c,cc,cpp,h,hpp,fs,vb}"]),
+            test_globs: z
+              .array(glob)
+              .default([
+                "**/{test,tests,__tests__,spec,specs}/**",
+                "**/*{Test,Tests,Spec,_test,.test,.spec}.*",
+                "**/test_*.*",
+              ]),
           })
           .prefault({}),
       })
@@ -121,7 +158,15 @@ export const PolicySchema = z
         /** Files that may change in any trace without counting as outside its scope. */
         always_in_scope: z
           .array(glob)
-          .default(["**/*.md", "**/*.sln", "**/*.csproj", "**/package.json", "**/package-lock.json", "**/.gitignore", "**/.editorconfig"]),
+          .default([
+            "**/*.md",
+            "**/*.sln",
+            "**/*.csproj",
+            "**/package.json",
+            "**/package-lock.json",
+            "**/.gitignore",
+            "**/.editorconfig",
+          ]),
         /** A changed file whose path contains the component scope as a word (CreateOrderHandler.cs for Order) fits the scope. */
         match_scope_in_path: z.boolean().default(true),
       })
@@ -181,7 +226,10 @@ export const PolicySchema = z
         /** Branch for a change request: `<prefix><change_type>-<id>` (the seed's agent-sre/<type>-<id>). */
         branch_prefix: z.string().min(1).default("agent-sre/"),
         /** Conventional type of a change request's title and commit. */
-        commit_type: z.string().regex(/^[a-z]+$/).default("fix"),
+        commit_type: z
+          .string()
+          .regex(/^[a-z]+$/)
+          .default("fix"),
       })
       .prefault({}),
     rollback: z
@@ -199,7 +247,9 @@ export const PolicySchema = z
         max_attempts: z.number().int().min(1).max(10).default(retryDefaults.max_attempts),
         backoff: z.enum(["exponential", "fixed"]).default(retryDefaults.backoff),
         base_delay_ms: z.number().int().min(0).max(60_000).default(retryDefaults.base_delay_ms),
-        retryable_status_codes: z.array(z.number().int().min(400).max(599)).default(retryDefaults.retryable_status_codes),
+        retryable_status_codes: z
+          .array(z.number().int().min(400).max(599))
+          .default(retryDefaults.retryable_status_codes),
       })
       .prefault({}),
     prose: z
@@ -273,7 +323,17 @@ export const PolicySchema = z
          * Failures a person may wave through: the run pauses (exit 3) instead of failing, and
          * `pr-creator resume` continues or ends it. Needs the state file for the checkpoint.
          */
-        on_violations: z.array(z.enum(["branch_policy_violation", "forbidden_branch", "target_mismatch", "trace_violation", "pr_too_large"])).default([]),
+        on_violations: z
+          .array(
+            z.enum([
+              "branch_policy_violation",
+              "forbidden_branch",
+              "target_mismatch",
+              "trace_violation",
+              "pr_too_large",
+            ]),
+          )
+          .default([]),
       })
       .prefault({}),
     /** SQLite file for checkpoints of paused runs (and, later, memory). Relative to the config file, else the working directory. */
@@ -286,7 +346,10 @@ export const PolicySchema = z
           .strictObject({
             /** Env QDRANT_URL wins. */
             url: z.url().optional(),
-            collection: z.string().regex(/^[\w-]+$/, "letters, digits, _ and - only").default("pr_creator_prs"),
+            collection: z
+              .string()
+              .regex(/^[\w-]+$/, "letters, digits, _ and - only")
+              .default("pr_creator_prs"),
           })
           .prefault({}),
         /** How many earlier PRs the model sees as style examples (same scope first). */
@@ -338,7 +401,10 @@ export const PolicySchema = z
         host: z.string().min(1).default("127.0.0.1"),
         port: z.number().int().min(0).max(65_535).default(8080),
         /** Bearer token for every route but health checks comes from this environment variable; unset = no auth (loopback only). */
-        token_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name").default("PR_CREATOR_API_TOKEN"),
+        token_env: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name")
+          .default("PR_CREATOR_API_TOKEN"),
         max_body_bytes: z.number().int().min(1024).max(50_000_000).default(1_000_000),
         /** Runs at once; more wait in a queue of max_queued, beyond which requests get 429 with Retry-After. */
         max_concurrent_runs: z.number().int().min(1).max(1000).default(8),

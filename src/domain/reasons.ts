@@ -23,7 +23,15 @@ const REJECTION_REASONS = [
  * The closed set of reasons a run can fail with. Platform errors that survive retries carry their
  * HTTP status (`azure_devops_503`, `github_502`), as in the seed's `azure_devops_500` example.
  */
-export const FIXED_REASONS = [...REJECTION_REASONS, "pr_already_exists", "unauthorized", "forbidden", "invalid_request", "forge_unreachable", "internal_error"] as const;
+export const FIXED_REASONS = [
+  ...REJECTION_REASONS,
+  "pr_already_exists",
+  "unauthorized",
+  "forbidden",
+  "invalid_request",
+  "forge_unreachable",
+  "internal_error",
+] as const;
 
 export type FixedReason = (typeof FIXED_REASONS)[number];
 export type PlatformReason = `azure_devops_${number}` | `github_${number}`;

@@ -39,7 +39,8 @@ export const VIOLATION_CODES = [
 ] as const;
 
 export type ViolationCode = (typeof VIOLATION_CODES)[number];
-export type ViolationWhere = "title" | "body" | "branch" | "target" | "commit" | "trace" | "summary" | "purpose" | "highlights" | "draft";
+export type ViolationWhere =
+  "title" | "body" | "branch" | "target" | "commit" | "trace" | "summary" | "purpose" | "highlights" | "draft";
 
 export interface Violation {
   code: ViolationCode;

@@ -19,7 +19,13 @@ import type { LifecycleEvent } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
 import { openOutbox, type FlushResult, type Outbox } from "./outbox.js";
 import { createJsonlFileSink, createStdoutSink, type DeliverySink, type EventSink } from "./sinks.js";
-import { createFailureWebhookSink, createWebhookSink, displayUrl, FAILURE_EVENTS, type WebhookDeps } from "./webhook.js";
+import {
+  createFailureWebhookSink,
+  createWebhookSink,
+  displayUrl,
+  FAILURE_EVENTS,
+  type WebhookDeps,
+} from "./webhook.js";
 
 export interface EventDeliveryOptions {
   policy: Policy;
@@ -87,11 +93,23 @@ function buildSinks(options: EventDeliveryOptions): Sink[] {
   const sinks: Sink[] = [];
   if (config.jsonl_file) {
     const file = path.resolve(config.jsonl_file);
-    sinks.push({ key: `jsonl:${file}`, name: `jsonl:${file}`, description: `JSON-lines file ${file}`, deliver: createJsonlFileSink(file), durable: true });
+    sinks.push({
+      key: `jsonl:${file}`,
+      name: `jsonl:${file}`,
+      description: `JSON-lines file ${file}`,
+      deliver: createJsonlFileSink(file),
+      durable: true,
+    });
   }
   if (config.stdout) {
     const write = options.write ?? ((line: string) => void process.stdout.write(line));
-    sinks.push({ key: "stdout", name: "stdout", description: "stdout", deliver: createStdoutSink(write), durable: true });
+    sinks.push({
+      key: "stdout",
+      name: "stdout",
+      description: "stdout",
+      deliver: createStdoutSink(write),
+      durable: true,
+    });
   }
   for (const hook of config.webhooks) {
     sinks.push({
@@ -113,14 +131,24 @@ function buildSinks(options: EventDeliveryOptions): Sink[] {
     });
   }
   (options.extraSinks ?? []).forEach((sink, index) => {
-    sinks.push({ key: `extra:${index}`, name: `extra:${index}`, description: `extra sink ${index}`, deliver: (event) => sink(event), durable: false });
+    sinks.push({
+      key: `extra:${index}`,
+      name: `extra:${index}`,
+      description: `extra sink ${index}`,
+      deliver: (event) => sink(event),
+      durable: false,
+    });
   });
   const seen = new Set<string>();
   for (const sink of sinks) {
     if (seen.has(sink.key)) {
-      throw new PrCreatorError("invalid_config", `events.webhooks lists ${displayUrl(sink.key.slice("webhook:".length))} more than once.`, {
-        hint: "Keep one entry per URL; its events list can name several events.",
-      });
+      throw new PrCreatorError(
+        "invalid_config",
+        `events.webhooks lists ${displayUrl(sink.key.slice("webhook:".length))} more than once.`,
+        {
+          hint: "Keep one entry per URL; its events list can name several events.",
+        },
+      );
     }
     seen.add(sink.key);
   }
@@ -175,7 +203,12 @@ export function createEventDelivery(options: EventDeliveryOptions): EventDeliver
         continue;
       }
       try {
-        openBox(stateFile).add({ sink: failure.sink.key, event, deliveryId: failure.deliveryId, error: failure.problem });
+        openBox(stateFile).add({
+          sink: failure.sink.key,
+          event,
+          deliveryId: failure.deliveryId,
+          error: failure.problem,
+        });
         waiting.push(failure.sink.name);
       } catch (error) {
         notKept = detail(error);
@@ -183,10 +216,18 @@ export function createEventDelivery(options: EventDeliveryOptions): EventDeliver
       }
     }
 
-    const parts = [`${event.event} was not delivered to ${failures.map((f) => f.sink.name).join(", ")} (${failures.map((f) => f.problem).join("; ")})`];
-    if (waiting.length > 0) parts.push(`it waits in the outbox in ${stateFile} for ${waiting.join(", ")} and is sent again by the next run`);
+    const parts = [
+      `${event.event} was not delivered to ${failures.map((f) => f.sink.name).join(", ")} (${failures.map((f) => f.problem).join("; ")})`,
+    ];
+    if (waiting.length > 0)
+      parts.push(`it waits in the outbox in ${stateFile} for ${waiting.join(", ")} and is sent again by the next run`);
     if (lost.length > 0) {
-      const why = notKept !== undefined ? `the outbox could not be written: ${notKept}` : stateFile === null ? "the outbox is off" : "sinks given by the caller are not kept";
+      const why =
+        notKept !== undefined
+          ? `the outbox could not be written: ${notKept}`
+          : stateFile === null
+            ? "the outbox is off"
+            : "sinks given by the caller are not kept";
       parts.push(`it is not kept for ${lost.join(", ")} (${why})`);
     }
     throw new EventDeliveryError(parts.join("; "), waiting, lost);

@@ -141,13 +141,9 @@ export function openOutbox(stateFile: string, options: { now?: () => Date } = {}
   }
 }
 
-
-
 function detail(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-
-
 
 function retryDelayMs(attempts: number): number {
   return Math.min(FIRST_DELAY_MS * 2 ** Math.max(0, attempts - 2), MAX_DELAY_MS);
@@ -163,13 +159,17 @@ function readEvent(row: Row): { event: LifecycleEvent } | { problem: string } {
 }
 
 function sqliteOutbox(db: Db, file: string, now: () => Date): Outbox {
-  const insert = db.prepare("INSERT INTO event_outbox (sink_key, delivery_id, event, attempts, last_error, created_at, next_attempt_at) VALUES (?, ?, ?, 1, ?, ?, ?)");
+  const insert = db.prepare(
+    "INSERT INTO event_outbox (sink_key, delivery_id, event, attempts, last_error, created_at, next_attempt_at) VALUES (?, ?, ?, 1, ?, ?, ?)",
+  );
   const all = db.prepare("SELECT * FROM event_outbox ORDER BY id");
   const bySink = db.prepare("SELECT * FROM event_outbox ORDER BY sink_key, id");
   const count = db.prepare("SELECT count(*) FROM event_outbox").pluck();
   const remove = db.prepare("DELETE FROM event_outbox WHERE id = ?");
   const schedule = db.prepare("UPDATE event_outbox SET next_attempt_at = ? WHERE id = ?");
-  const failed = db.prepare("UPDATE event_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?");
+  const failed = db.prepare(
+    "UPDATE event_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+  );
   const unreadable = db.prepare("UPDATE event_outbox SET last_error = ?, next_attempt_at = ? WHERE id = ?");
   let closed = false;
 
@@ -206,7 +206,13 @@ function sqliteOutbox(db: Db, file: string, now: () => Date): Outbox {
       const read = readEvent(row);
       if ("problem" in read) {
         // Edited by hand or written by a newer pr-creator: kept for a person to look at, and skipped.
-        run(() => unreadable.run(`the stored event is not a lifecycle event (${read.problem})`.slice(0, MAX_ERROR_LENGTH), row.next_attempt_at, row.id));
+        run(() =>
+          unreadable.run(
+            `the stored event is not a lifecycle event (${read.problem})`.slice(0, MAX_ERROR_LENGTH),
+            row.next_attempt_at,
+            row.id,
+          ),
+        );
         continue;
       }
       try {
@@ -237,7 +243,9 @@ function sqliteOutbox(db: Db, file: string, now: () => Date): Outbox {
 
     async flush(sinks) {
       const at = now();
-      const claimed = run(() => claim.immediate(new Set(sinks.keys()), at.toISOString(), new Date(at.getTime() + LEASE_MS).toISOString()));
+      const claimed = run(() =>
+        claim.immediate(new Set(sinks.keys()), at.toISOString(), new Date(at.getTime() + LEASE_MS).toISOString()),
+      );
       // Sinks are independent: one that is down must not hold up the others.
       const sent = await Promise.all([...claimed].map(([key, rows]) => drain(sinks.get(key)!, rows)));
       return { sent: sent.reduce((a, b) => a + b, 0), waiting: Number(run(() => count.get())) };

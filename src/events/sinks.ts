@@ -34,7 +34,9 @@ export function createJsonlFileSink(file: string): EventSink {
 export function fanOut(sinks: readonly EventSink[]): EventSink {
   return async (event) => {
     const results = await Promise.allSettled(sinks.map((sink) => sink(event)));
-    const errors = results.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => (r.reason instanceof Error ? r.reason.message : String(r.reason)));
+    const errors = results
+      .filter((r): r is PromiseRejectedResult => r.status === "rejected")
+      .map((r) => (r.reason instanceof Error ? r.reason.message : String(r.reason)));
     if (errors.length > 0) throw new Error(errors.join("; "));
   };
 }

@@ -60,7 +60,9 @@ const RETRYABLE_STATUS = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500
  */
 export const MAX_RETRY_WAIT_MS = 30_000;
 
-const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 export interface WebhookDeps {
   fetch?: typeof fetch;
@@ -86,7 +88,11 @@ export function signBody(body: string | Uint8Array, secret: string): string {
 }
 
 /** Checks a signature header against the raw body, in constant time. */
-export function verifyWebhookSignature(body: string | Uint8Array, header: string | null | undefined, secret: string): boolean {
+export function verifyWebhookSignature(
+  body: string | Uint8Array,
+  header: string | null | undefined,
+  secret: string,
+): boolean {
   const expected = Buffer.from(signBody(body, secret));
   const given = Buffer.from(header ?? "");
   return given.length === expected.length && timingSafeEqual(given, expected);
@@ -106,7 +112,8 @@ class HttpFailure extends Error {
 
 function classify(error: unknown): CallFailure {
   if (error instanceof HttpFailure) return { status: error.status, retryAfterMs: error.retryAfterMs };
-  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return { network: "TIMEOUT" };
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError"))
+    return { network: "TIMEOUT" };
   // fetch reports connection problems as TypeError("fetch failed") with the socket error as its cause.
   const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
   return typeof code === "string" ? { network: code } : {};
@@ -114,7 +121,10 @@ function classify(error: unknown): CallFailure {
 
 function describeFailure(error: unknown, failure: CallFailure, timeoutMs: number): string {
   if (error instanceof HttpFailure) {
-    const waited = failure.retryAfterMs !== undefined && failure.retryAfterMs > MAX_RETRY_WAIT_MS ? `; it asked to retry after ${Math.ceil(failure.retryAfterMs / 1000)} s, longer than a run waits` : "";
+    const waited =
+      failure.retryAfterMs !== undefined && failure.retryAfterMs > MAX_RETRY_WAIT_MS
+        ? `; it asked to retry after ${Math.ceil(failure.retryAfterMs / 1000)} s, longer than a run waits`
+        : "";
     return `${error.message}${waited}`;
   }
   if (failure.network === "TIMEOUT") return `no answer within ${timeoutMs} ms`;
@@ -122,13 +132,21 @@ function describeFailure(error: unknown, failure: CallFailure, timeoutMs: number
   return cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
 }
 
-function envSecret(config: WebhookConfig, env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+function envSecret(
+  config: WebhookConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+): string | undefined {
   if (config.secret_env === undefined) return undefined;
   const secret = env[config.secret_env];
   if (secret === undefined || secret === "") {
-    throw new PrCreatorError("invalid_config", `The ${name} names secret_env ${config.secret_env}, but that environment variable is not set.`, {
-      hint: `Set ${config.secret_env} to the secret the receiver shares, or remove secret_env to send unsigned events.`,
-    });
+    throw new PrCreatorError(
+      "invalid_config",
+      `The ${name} names secret_env ${config.secret_env}, but that environment variable is not set.`,
+      {
+        hint: `Set ${config.secret_env} to the secret the receiver shares, or remove secret_env to send unsigned events.`,
+      },
+    );
   }
   return secret;
 }
@@ -136,13 +154,21 @@ function envSecret(config: WebhookConfig, env: Readonly<Record<string, string | 
 function checkConfig(config: WebhookConfig, name: string): void {
   const protocol = new URL(config.url).protocol;
   if (protocol !== "http:" && protocol !== "https:") {
-    throw new PrCreatorError("invalid_config", `The ${name} uses ${protocol} but webhooks are sent over http: or https:.`, { hint: "Fix the url in the events section of the config." });
+    throw new PrCreatorError(
+      "invalid_config",
+      `The ${name} uses ${protocol} but webhooks are sent over http: or https:.`,
+      { hint: "Fix the url in the events section of the config." },
+    );
   }
   const unknown = (config.events ?? []).filter((e) => !(e in EVENT_NAMES));
   if (unknown.length > 0) {
-    throw new PrCreatorError("invalid_config", `The ${name} lists unknown event${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}.`, {
-      hint: `Lifecycle events are ${LIFECYCLE_EVENT_NAMES.join(", ")}.`,
-    });
+    throw new PrCreatorError(
+      "invalid_config",
+      `The ${name} lists unknown event${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}.`,
+      {
+        hint: `Lifecycle events are ${LIFECYCLE_EVENT_NAMES.join(", ")}.`,
+      },
+    );
   }
 }
 
@@ -151,7 +177,11 @@ function checkConfig(config: WebhookConfig, name: string): void {
  * (invalid_config) at once when the secret's environment variable is unset, the URL is not HTTP(S) or an
  * event name is unknown. A delivery that fails after its retries rejects with an Error saying why.
  */
-export function createWebhookSink(config: WebhookConfig, env: Readonly<Record<string, string | undefined>>, deps: WebhookDeps = {}): WebhookSink {
+export function createWebhookSink(
+  config: WebhookConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  deps: WebhookDeps = {},
+): WebhookSink {
   const name = deps.name ?? `webhook ${displayUrl(config.url)}`;
   checkConfig(config, name);
   const secret = envSecret(config, env, name);
@@ -176,18 +206,34 @@ export function createWebhookSink(config: WebhookConfig, env: Readonly<Record<st
       ...(signature === undefined ? {} : { [SIGNATURE_HEADER]: signature }),
     };
     // A receiver may echo the request back in an error page; what it says is kept, the credentials are not.
-    const clean = (text: string) => [secret, signature?.slice("sha256=".length)].reduce<string>((t, s) => (s ? t.split(s).join("[redacted]") : t), text);
+    const clean = (text: string) =>
+      [secret, signature?.slice("sha256=".length)].reduce<string>(
+        (t, s) => (s ? t.split(s).join("[redacted]") : t),
+        text,
+      );
 
     const attempt = async () => {
-      const response = await doFetch(config.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(config.timeout_ms) });
+      const response = await doFetch(config.url, {
+        method: "POST",
+        headers,
+        body,
+        redirect: "manual",
+        signal: AbortSignal.timeout(config.timeout_ms),
+      });
       if (response.ok) {
         // The status is the receiver's acceptance; whatever it sends after it does not matter.
         await response.body?.cancel().catch(() => undefined);
         return;
       }
-      const text = clean(await response.text().catch(() => "")).replace(/\s+/g, " ").trim();
+      const text = clean(await response.text().catch(() => ""))
+        .replace(/\s+/g, " ")
+        .trim();
       const answer = `answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}${text ? `: ${text.slice(0, 200)}` : ""}`;
-      throw new HttpFailure(response.status, parseRetryAfter(response.headers.get("retry-after")), response.status >= 300 && response.status < 400 ? `${answer} (redirects are not followed)` : answer);
+      throw new HttpFailure(
+        response.status,
+        parseRetryAfter(response.headers.get("retry-after")),
+        response.status >= 300 && response.status < 400 ? `${answer} (redirects are not followed)` : answer,
+      );
     };
 
     try {
@@ -195,12 +241,21 @@ export function createWebhookSink(config: WebhookConfig, env: Readonly<Record<st
     } catch (error) {
       if (!(error instanceof RetriesExhausted)) throw error;
       const attempts = `${error.attempts} attempt${error.attempts > 1 ? "s" : ""}`;
-      throw new Error(`the ${name} did not accept ${event.event} (delivery ${deliveryId}) after ${attempts}: ${clean(describeFailure(error.cause, error.failure, config.timeout_ms))}`);
+      throw new Error(
+        `the ${name} did not accept ${event.event} (delivery ${deliveryId}) after ${attempts}: ${clean(describeFailure(error.cause, error.failure, config.timeout_ms))}`,
+      );
     }
   };
 }
 
 /** The human-operations webhook: like any webhook, but it only ever gets FAILURE_EVENTS. */
-export function createFailureWebhookSink(config: NonNullable<Policy["events"]["failure_webhook"]>, env: Readonly<Record<string, string | undefined>>, deps: WebhookDeps = {}): WebhookSink {
-  return createWebhookSink({ ...config, events: [...FAILURE_EVENTS] }, env, { name: `failure webhook ${displayUrl(config.url)}`, ...deps });
+export function createFailureWebhookSink(
+  config: NonNullable<Policy["events"]["failure_webhook"]>,
+  env: Readonly<Record<string, string | undefined>>,
+  deps: WebhookDeps = {},
+): WebhookSink {
+  return createWebhookSink({ ...config, events: [...FAILURE_EVENTS] }, env, {
+    name: `failure webhook ${displayUrl(config.url)}`,
+    ...deps,
+  });
 }

@@ -8,7 +8,10 @@ import {
   type GitPullRequestStatus,
   type GitRevert,
 } from "azure-devops-node-api/interfaces/GitInterfaces.js";
-import { PolicyEvaluationStatus, type PolicyEvaluationRecord } from "azure-devops-node-api/interfaces/PolicyInterfaces.js";
+import {
+  PolicyEvaluationStatus,
+  type PolicyEvaluationRecord,
+} from "azure-devops-node-api/interfaces/PolicyInterfaces.js";
 import { PrCreatorError } from "../domain/errors.js";
 import { fromRef, isoDate, toRef, type AzureContext } from "./azure-devops-context.js";
 import type { CheckRun, CheckState, ChecksReport, Forge, PullRequestStatus as PrStatus } from "./forge.js";
@@ -50,14 +53,23 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * A PR's life after it is opened: its state, its checks (branch policy evaluations plus posted PR statuses),
  * auto-complete set by the token's identity, and reverting a completed PR through the reverts API.
  */
-export function azureAutomation(ctx: AzureContext, prs: Pick<Forge, "createPullRequest" | "findOpenPullRequest">): Pick<Forge, "getPullRequest" | "getChecks" | "enableAutoMerge" | "revertPullRequest"> {
+export function azureAutomation(
+  ctx: AzureContext,
+  prs: Pick<Forge, "createPullRequest" | "findOpenPullRequest">,
+): Pick<Forge, "getPullRequest" | "getChecks" | "enableAutoMerge" | "revertPullRequest"> {
   const project = ctx.project;
   let projectId: Promise<string> | undefined;
 
   async function readPullRequest(repo: string, id: number): Promise<GitPullRequest> {
     const api = await ctx.git();
     const pr = await ctx.call(`read pull request ${id}`, () => api.getPullRequest(repo, id, project));
-    if (!pr) throw ctx.missing("pull request", `${id}`, "invalid_request", `Check the pull request id and that it belongs to repository ${repo}.`);
+    if (!pr)
+      throw ctx.missing(
+        "pull request",
+        `${id}`,
+        "invalid_request",
+        `Check the pull request id and that it belongs to repository ${repo}.`,
+      );
     return pr;
   }
 
@@ -66,7 +78,8 @@ export function azureAutomation(ctx: AzureContext, prs: Pick<Forge, "createPullR
     projectId ??= (async () => {
       const api = await ctx.git();
       const r = await ctx.call(`read repository ${repo}`, () => api.getRepository(repo, project));
-      if (!r?.project?.id) throw ctx.missing("repository", repo, "repo_not_found", "Check the repository name and AZURE_DEVOPS_PROJECT.");
+      if (!r?.project?.id)
+        throw ctx.missing("repository", repo, "repo_not_found", "Check the repository name and AZURE_DEVOPS_PROJECT.");
       return r.project.id;
     })().catch((error: unknown) => {
       projectId = undefined;
@@ -78,15 +91,30 @@ export function azureAutomation(ctx: AzureContext, prs: Pick<Forge, "createPullR
   async function evaluations(repo: string, id: number): Promise<PolicyEvaluationRecord[]> {
     const [api, pid] = await Promise.all([ctx.policy(), projectIdOf(repo)]);
     const artifactId = `vstfs:///CodeReview/CodeReviewId/${pid}/${id}`;
-    return (await ctx.call(`read the policy evaluations of pull request ${id}`, () => api.getPolicyEvaluations(project, artifactId))) ?? [];
+    return (
+      (await ctx.call(`read the policy evaluations of pull request ${id}`, () =>
+        api.getPolicyEvaluations(project, artifactId),
+      )) ?? []
+    );
   }
 
   const policyName = (e: PolicyEvaluationRecord): string => {
-    const settings = (e.configuration?.settings ?? {}) as { displayName?: string; defaultDisplayName?: string; statusName?: string };
-    return settings.displayName || settings.defaultDisplayName || settings.statusName || e.configuration?.type?.displayName || "policy";
+    const settings = (e.configuration?.settings ?? {}) as {
+      displayName?: string;
+      defaultDisplayName?: string;
+      statusName?: string;
+    };
+    return (
+      settings.displayName ||
+      settings.defaultDisplayName ||
+      settings.statusName ||
+      e.configuration?.type?.displayName ||
+      "policy"
+    );
   };
 
-  const firstError = (e: PolicyEvaluationRecord) => (e.context as BuildContext | undefined)?.buildOutputPreview?.errors?.[0]?.message;
+  const firstError = (e: PolicyEvaluationRecord) =>
+    (e.context as BuildContext | undefined)?.buildOutputPreview?.errors?.[0]?.message;
 
   function fromEvaluation(e: PolicyEvaluationRecord): CheckRun | null {
     const state = e.status === undefined ? undefined : EVALUATION_STATE[e.status];
@@ -136,10 +164,17 @@ export function azureAutomation(ctx: AzureContext, prs: Pick<Forge, "createPullR
     if (pr.mergeStatus === PullRequestAsyncStatus.Failure) return "The merge failed.";
     if (pr.status !== PullRequestStatus.Active) return null;
     const rejected = (await evaluations(repo, pr.pullRequestId!)).filter(
-      (e) => e.configuration?.isBlocking !== false && (e.status === PolicyEvaluationStatus.Rejected || e.status === PolicyEvaluationStatus.Broken),
+      (e) =>
+        e.configuration?.isBlocking !== false &&
+        (e.status === PolicyEvaluationStatus.Rejected || e.status === PolicyEvaluationStatus.Broken),
     );
     if (rejected.length === 0) return null;
-    return rejected.map((e) => `Policy "${policyName(e)}" ${wireName(PolicyEvaluationStatus, e.status)} it${firstError(e) ? `: ${firstError(e)}` : ""}.`).join(" ");
+    return rejected
+      .map(
+        (e) =>
+          `Policy "${policyName(e)}" ${wireName(PolicyEvaluationStatus, e.status)} it${firstError(e) ? `: ${firstError(e)}` : ""}.`,
+      )
+      .join(" ");
   }
 
   async function waitForRevert(repositoryId: string, started: GitRevert, prId: number): Promise<void> {
@@ -150,21 +185,39 @@ export function azureAutomation(ctx: AzureContext, prs: Pick<Forge, "createPullR
       if (revert.status === GitAsyncOperationStatus.Completed) return;
       if (revert.status === GitAsyncOperationStatus.Failed || revert.status === GitAsyncOperationStatus.Abandoned) {
         const detail = revert.detailedStatus;
-        const why = ctx.redact(detail?.failureMessage ?? (detail?.conflict ? "it conflicts with later changes" : "no reason given"));
+        const why = ctx.redact(
+          detail?.failureMessage ?? (detail?.conflict ? "it conflicts with later changes" : "no reason given"),
+        );
         throw new PrCreatorError(
           detail?.conflict ? "azure_devops_409" : "invalid_request",
           `Azure DevOps could not revert pull request ${prId} (revert ${revert.revertId} ${wireName(GitAsyncOperationStatus, revert.status)}): ${why}`,
-          { hint: detail?.conflict ? "The target changed the same files since the merge; revert by hand." : "Check that the revert branch does not exist yet and the target branch still does." },
+          {
+            hint: detail?.conflict
+              ? "The target changed the same files since the merge; revert by hand."
+              : "Check that the revert branch does not exist yet and the target branch still does.",
+          },
         );
       }
       if (Date.now() + delay > deadline) {
-        throw new PrCreatorError("forge_unreachable", `Azure DevOps did not finish reverting pull request ${prId} within ${ctx.timeoutMs} ms (revert ${revert.revertId} is ${wireName(GitAsyncOperationStatus, revert.status)}).`, {
-          hint: "The service may be busy; run again later, or raise forge_timeout_ms.",
-        });
+        throw new PrCreatorError(
+          "forge_unreachable",
+          `Azure DevOps did not finish reverting pull request ${prId} within ${ctx.timeoutMs} ms (revert ${revert.revertId} is ${wireName(GitAsyncOperationStatus, revert.status)}).`,
+          {
+            hint: "The service may be busy; run again later, or raise forge_timeout_ms.",
+          },
+        );
       }
       await sleep(delay);
-      const next = await ctx.call(`read revert ${revert.revertId}`, () => api.getRevert(project, revert.revertId!, repositoryId));
-      if (!next) throw ctx.missing("revert", `${revert.revertId}`, "invalid_request", "The revert operation disappeared; run again.");
+      const next = await ctx.call(`read revert ${revert.revertId}`, () =>
+        api.getRevert(project, revert.revertId!, repositoryId),
+      );
+      if (!next)
+        throw ctx.missing(
+          "revert",
+          `${revert.revertId}`,
+          "invalid_request",
+          "The revert operation disappeared; run again.",
+        );
       revert = next;
     }
   }
@@ -172,7 +225,12 @@ export function azureAutomation(ctx: AzureContext, prs: Pick<Forge, "createPullR
   return {
     async getPullRequest(repo, id): Promise<PrStatus> {
       const pr = await readPullRequest(repo, id);
-      const state = pr.status === PullRequestStatus.Completed ? "merged" : pr.status === PullRequestStatus.Abandoned ? "closed" : "open";
+      const state =
+        pr.status === PullRequestStatus.Completed
+          ? "merged"
+          : pr.status === PullRequestStatus.Abandoned
+            ? "closed"
+            : "open";
       return {
         ...ctx.remote(repo, pr),
         state,
@@ -190,16 +248,33 @@ export function azureAutomation(ctx: AzureContext, prs: Pick<Forge, "createPullR
         evaluations(repo, id),
         ctx.call(`read the statuses of pull request ${id}`, () => api.getPullRequestStatuses(repo, id, project)),
       ]);
-      if (statuses === null) throw ctx.missing("pull request", `${id}`, "invalid_request", `Check the pull request id and that it belongs to repository ${repo}.`);
-      const checks = [...records.map(fromEvaluation).filter((c): c is CheckRun => c !== null), ...fromStatuses(statuses)];
+      if (statuses === null)
+        throw ctx.missing(
+          "pull request",
+          `${id}`,
+          "invalid_request",
+          `Check the pull request id and that it belongs to repository ${repo}.`,
+        );
+      const checks = [
+        ...records.map(fromEvaluation).filter((c): c is CheckRun => c !== null),
+        ...fromStatuses(statuses),
+      ];
       const state: ChecksReport["state"] =
-        checks.length === 0 ? "none" : checks.some((c) => c.state === "failed") ? "failed" : checks.some((c) => c.state === "pending") ? "pending" : "succeeded";
+        checks.length === 0
+          ? "none"
+          : checks.some((c) => c.state === "failed")
+            ? "failed"
+            : checks.some((c) => c.state === "pending")
+              ? "pending"
+              : "succeeded";
       return { state, checks };
     },
 
     async enableAutoMerge(repo, id, options) {
       const [api, userId] = await Promise.all([ctx.git(), ctx.userId()]);
-      const message = options.commit_message.trim() ? `${options.commit_title}\n\n${options.commit_message}` : options.commit_title;
+      const message = options.commit_message.trim()
+        ? `${options.commit_title}\n\n${options.commit_message}`
+        : options.commit_title;
       const body: GitPullRequest = {
         autoCompleteSetBy: { id: userId },
         completionOptions: {
@@ -209,17 +284,29 @@ export function azureAutomation(ctx: AzureContext, prs: Pick<Forge, "createPullR
           transitionWorkItems: true,
         },
       };
-      const updated = await ctx.call(`set auto-complete on pull request ${id}`, () => api.updatePullRequest(body, repo, id, project));
-      if (!updated) throw ctx.missing("pull request", `${id}`, "invalid_request", `Check the pull request id and that it belongs to repository ${repo}.`);
+      const updated = await ctx.call(`set auto-complete on pull request ${id}`, () =>
+        api.updatePullRequest(body, repo, id, project),
+      );
+      if (!updated)
+        throw ctx.missing(
+          "pull request",
+          `${id}`,
+          "invalid_request",
+          `Check the pull request id and that it belongs to repository ${repo}.`,
+        );
       return updated.status === PullRequestStatus.Completed ? "merged" : "enabled";
     },
 
     async revertPullRequest(repo, request) {
       const pr = await readPullRequest(repo, request.pr_id);
       if (pr.status !== PullRequestStatus.Completed) {
-        throw new PrCreatorError("invalid_request", `Pull request ${request.pr_id} of ${repo} is ${wireName(PullRequestStatus, pr.status)}; only a completed (merged) pull request can be reverted.`, {
-          hint: "Revert it once it has been merged, or abandon it instead.",
-        });
+        throw new PrCreatorError(
+          "invalid_request",
+          `Pull request ${request.pr_id} of ${repo} is ${wireName(PullRequestStatus, pr.status)}; only a completed (merged) pull request can be reverted.`,
+          {
+            hint: "Revert it once it has been merged, or abandon it instead.",
+          },
+        );
       }
       const target = fromRef(pr.targetRefName);
       // A re-run after the revert PR was opened finds it instead of reverting twice.
@@ -229,12 +316,18 @@ export function azureAutomation(ctx: AzureContext, prs: Pick<Forge, "createPullR
       const repositoryId = pr.repository?.id ?? repo;
       const started = await ctx.call(`start reverting pull request ${request.pr_id}`, () =>
         api.createRevert(
-          { generatedRefName: toRef(request.branch), ontoRefName: pr.targetRefName, repository: { id: repositoryId }, source: { pullRequestId: request.pr_id } },
+          {
+            generatedRefName: toRef(request.branch),
+            ontoRefName: pr.targetRefName,
+            repository: { id: repositoryId },
+            source: { pullRequestId: request.pr_id },
+          },
           project,
           repositoryId,
         ),
       );
-      if (!started?.revertId) throw ctx.missing("repository", repo, "repo_not_found", "Check the repository name and AZURE_DEVOPS_PROJECT.");
+      if (!started?.revertId)
+        throw ctx.missing("repository", repo, "repo_not_found", "Check the repository name and AZURE_DEVOPS_PROJECT.");
       await waitForRevert(repositoryId, started, request.pr_id);
       return prs.createPullRequest(repo, {
         title: request.title,

@@ -48,4 +48,5 @@ export const toRef = (branch: string) => `refs/heads/${branch}`;
 export const fromRef = (ref: string | undefined) => (ref ?? "").replace(/^refs\/heads\//, "");
 
 /** Dates come back as Date objects from the client; the port speaks ISO strings. */
-export const isoDate = (value: Date | string | undefined | null): string | null => (value ? new Date(value).toISOString() : null);
+export const isoDate = (value: Date | string | undefined | null): string | null =>
+  value ? new Date(value).toISOString() : null;

@@ -43,7 +43,8 @@ export function azureFiles(ctx: AzureContext): Pick<Forge, "readFile" | "commitF
   async function headOf(repo: string, branch: string): Promise<string | undefined> {
     const api = await ctx.git();
     const refs = await ctx.call(`read branch ${branch}`, () => api.getRefs(repo, project, `heads/${branch}`));
-    if (refs === null) throw ctx.missing("repository", repo, "repo_not_found", "Check the repository name and AZURE_DEVOPS_PROJECT.");
+    if (refs === null)
+      throw ctx.missing("repository", repo, "repo_not_found", "Check the repository name and AZURE_DEVOPS_PROJECT.");
     // The filter is a prefix: pick the exact ref.
     return refs.find((r) => r.name?.toLowerCase() === toRef(branch).toLowerCase())?.objectId;
   }
@@ -52,9 +53,13 @@ export function azureFiles(ctx: AzureContext): Pick<Forge, "readFile" | "commitF
     const [head, baseHead] = await Promise.all([headOf(repo, commit.branch), headOf(repo, commit.base_branch)]);
     const from = head ?? baseHead;
     if (!from) {
-      throw new PrCreatorError("branch_not_found", `Azure DevOps has neither branch "${commit.branch}" nor its base "${commit.base_branch}" in ${repo}.`, {
-        hint: "Check base_branch: the branch is created from it.",
-      });
+      throw new PrCreatorError(
+        "branch_not_found",
+        `Azure DevOps has neither branch "${commit.branch}" nor its base "${commit.base_branch}" in ${repo}.`,
+        {
+          hint: "Check base_branch: the branch is created from it.",
+        },
+      );
     }
     // The last entry for a path wins; the service refuses two changes to one path in a commit.
     const files = [...new Map(commit.files.map((f) => [itemPath(f.path), f.content])).entries()];
@@ -81,7 +86,8 @@ export function azureFiles(ctx: AzureContext): Pick<Forge, "readFile" | "commitF
     try {
       const pushed = await ctx.retrying(() => api.createPush(body, repo, project));
       const sha = pushed?.refUpdates?.[0]?.newObjectId ?? pushed?.commits?.at(-1)?.commitId;
-      if (!sha) throw ctx.missing("repository", repo, "repo_not_found", "Check the repository name and AZURE_DEVOPS_PROJECT.");
+      if (!sha)
+        throw ctx.missing("repository", repo, "repo_not_found", "Check the repository name and AZURE_DEVOPS_PROJECT.");
       return { sha, parent: p.from, unchanged: false };
     } catch (error) {
       if (!(error instanceof RetriesExhausted)) throw error;
@@ -93,7 +99,9 @@ export function azureFiles(ctx: AzureContext): Pick<Forge, "readFile" | "commitF
   /** A branch whose base already holds the files: created at the base's head, with no commit. */
   async function createAt(repo: string, branch: string, sha: string): Promise<PushedCommit | "stale"> {
     const api = await ctx.git();
-    const results = await ctx.call(`create branch ${branch}`, () => api.updateRefs([{ name: toRef(branch), oldObjectId: ZEROS, newObjectId: sha }], repo, project));
+    const results = await ctx.call(`create branch ${branch}`, () =>
+      api.updateRefs([{ name: toRef(branch), oldObjectId: ZEROS, newObjectId: sha }], repo, project),
+    );
     return results?.[0]?.success ? { sha, parent: sha, unchanged: false } : "stale";
   }
 
@@ -111,10 +119,14 @@ export function azureFiles(ctx: AzureContext): Pick<Forge, "readFile" | "commitF
         else outcome = await createAt(repo, commit.branch, p.from);
         if (outcome !== "stale") return outcome;
         if (attempt >= 2) {
-          throw new PrCreatorError("azure_devops_409", `Azure DevOps: branch ${commit.branch} of ${repo} kept moving while the commit was pushed (TF401028, twice).`, {
-            hint: "Another writer is updating the branch; run again when it is quiet.",
-            attempts: attempt,
-          });
+          throw new PrCreatorError(
+            "azure_devops_409",
+            `Azure DevOps: branch ${commit.branch} of ${repo} kept moving while the commit was pushed (TF401028, twice).`,
+            {
+              hint: "Another writer is updating the branch; run again when it is quiet.",
+              attempts: attempt,
+            },
+          );
         }
       }
     },

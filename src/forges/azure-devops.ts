@@ -1,7 +1,11 @@
 import * as azdev from "azure-devops-node-api";
 import type { ICoreApi } from "azure-devops-node-api/CoreApi.js";
 import type { IGitApi } from "azure-devops-node-api/GitApi.js";
-import { PullRequestStatus, VersionControlChangeType, type GitPullRequest } from "azure-devops-node-api/interfaces/GitInterfaces.js";
+import {
+  PullRequestStatus,
+  VersionControlChangeType,
+  type GitPullRequest,
+} from "azure-devops-node-api/interfaces/GitInterfaces.js";
 import type { IPolicyApi } from "azure-devops-node-api/PolicyApi.js";
 import type { ChangedFile, ChangeRequest, ChangeSet, CommitInfo, CommitSource } from "../domain/commit.js";
 import { PrCreatorError } from "../domain/errors.js";
@@ -10,8 +14,22 @@ import { azureAutomation } from "./azure-devops-automation.js";
 import { fromRef, serverMessage, toRef, type AzureContext, type RestError } from "./azure-devops-context.js";
 import { azureFiles } from "./azure-devops-files.js";
 import { forgeFailure, redact } from "./forge-errors.js";
-import { PullRequestExistsError, type Forge, type NewPullRequest, type PullRequestPatch, type RemotePullRequest, type ResolvedReviewer } from "./forge.js";
-import { parseRetryAfter, RetriesExhausted, withRetry, type CallFailure, type RetryOptions, type RetryPolicy } from "./retry.js";
+import {
+  PullRequestExistsError,
+  type Forge,
+  type NewPullRequest,
+  type PullRequestPatch,
+  type RemotePullRequest,
+  type ResolvedReviewer,
+} from "./forge.js";
+import {
+  parseRetryAfter,
+  RetriesExhausted,
+  withRetry,
+  type CallFailure,
+  type RetryOptions,
+  type RetryPolicy,
+} from "./retry.js";
 import type { FailureReason } from "../domain/reasons.js";
 
 export interface AzureDevOpsConfig {
@@ -47,7 +65,8 @@ export function classifyAzureError(error: unknown): CallFailure {
   }
   const after = parseRetryAfter(header(e, "retry-after"));
   const reset = header(e, "x-ratelimit-reset");
-  const exhausted = header(e, "x-ratelimit-remaining") === "0" && reset ? Math.max(0, Number(reset) * 1000 - Date.now()) : undefined;
+  const exhausted =
+    header(e, "x-ratelimit-remaining") === "0" && reset ? Math.max(0, Number(reset) * 1000 - Date.now()) : undefined;
   return { status: e.statusCode, retryAfterMs: after ?? exhausted };
 }
 
@@ -61,7 +80,13 @@ const CHANGE: Array<[number, ChangedFile["change"]]> = [
 function changeType(value: unknown): ChangedFile["change"] {
   if (typeof value === "number") return CHANGE.find(([flag]) => (value & flag) !== 0)?.[1] ?? "modified";
   const text = String(value ?? "").toLowerCase();
-  return text.includes("rename") ? "renamed" : text.includes("delete") ? "deleted" : text.includes("add") ? "added" : "modified";
+  return text.includes("rename")
+    ? "renamed"
+    : text.includes("delete")
+      ? "deleted"
+      : text.includes("add")
+        ? "added"
+        : "modified";
 }
 
 /**
@@ -85,7 +110,11 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
 
   const retrying = <T>(fn: () => Promise<T>) => withRetry(fn, cfg.retry, classifyAzureError, cfg.retryOptions);
   const failure = (operation: string, error: RetriesExhausted, notFound?: FailureReason) =>
-    forgeFailure("azure_devops", operation, error, { secrets: [cfg.token], notFound, serverMessage: serverMessage(error.cause) });
+    forgeFailure("azure_devops", operation, error, {
+      secrets: [cfg.token],
+      notFound,
+      serverMessage: serverMessage(error.cause),
+    });
 
   /** One API call under the retry policy, with failures mapped to reason codes. */
   async function call<T>(operation: string, fn: () => Promise<T>, notFound?: FailureReason): Promise<T> {
@@ -109,15 +138,25 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
   }
 
   // Connections are made once; a failed attempt is forgotten so the next run tries again.
-  const git = () => (gitApi ??= call("connect to the Git API", () => conn.getGitApi()).catch(forget(() => (gitApi = undefined))));
-  const core = () => (coreApi ??= call("connect to the Core API", () => conn.getCoreApi()).catch(forget(() => (coreApi = undefined))));
-  const policy = () => (policyApi ??= call("connect to the Policy API", () => conn.getPolicyApi()).catch(forget(() => (policyApi = undefined))));
+  const git = () =>
+    (gitApi ??= call("connect to the Git API", () => conn.getGitApi()).catch(forget(() => (gitApi = undefined))));
+  const core = () =>
+    (coreApi ??= call("connect to the Core API", () => conn.getCoreApi()).catch(forget(() => (coreApi = undefined))));
+  const policy = () =>
+    (policyApi ??= call("connect to the Policy API", () => conn.getPolicyApi()).catch(
+      forget(() => (policyApi = undefined)),
+    ));
   /** The token's identity, for autoCompleteSetBy (the service accepts no other). */
   const me = () =>
     (userId ??= call("read the token's identity", () => conn.connect())
       .then((data) => {
         const id = data?.authenticatedUser?.id;
-        if (!id) throw new PrCreatorError("unauthorized", "Azure DevOps did not say which identity the token belongs to (connectionData has no authenticatedUser).", { hint: "Check the token." });
+        if (!id)
+          throw new PrCreatorError(
+            "unauthorized",
+            "Azure DevOps did not say which identity the token belongs to (connectionData has no authenticatedUser).",
+            { hint: "Check the token." },
+          );
         return id;
       })
       .catch(forget(() => (userId = undefined))));
@@ -144,7 +183,11 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
     const teams = (await call("list the project's teams", () => api.getTeams(project))) ?? [];
     const entries = new Map<string, { id: string; kind: "user" | "team" }>();
     const members = await Promise.all(
-      teams.map((t) => call(`list the members of team ${t.name}`, () => api.getTeamMembersWithExtendedProperties(t.projectId ?? project, t.id!))),
+      teams.map((t) =>
+        call(`list the members of team ${t.name}`, () =>
+          api.getTeamMembersWithExtendedProperties(t.projectId ?? project, t.id!),
+        ),
+      ),
     );
     teams.forEach((team, i) => {
       if (team.name && team.id) entries.set(team.name.toLowerCase(), { id: team.id, kind: "team" });
@@ -162,7 +205,13 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
   async function commitInfo(repo: string, sha: string): Promise<CommitInfo> {
     const api = await git();
     const c = await call(`read commit ${sha}`, () => api.getCommit(sha, repo, project));
-    if (!c?.commitId) throw missing("commit", sha, "commit_not_found", "Check the commit hash in the event; Azure DevOps needs the full 40-character hash.");
+    if (!c?.commitId)
+      throw missing(
+        "commit",
+        sha,
+        "commit_not_found",
+        "Check the commit hash in the event; Azure DevOps needs the full 40-character hash.",
+      );
     const message = c.comment ?? "";
     const [subject = "", ...rest] = message.split("\n");
     return {
@@ -182,7 +231,8 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
       const api = await git();
       // A full hash lets the changes be read alongside the checks; failures are reported repo, branch, commit.
       const full = /^[0-9a-f]{40}$/i.test(request.commit);
-      const readChanges = (hash: string) => call(`read the changes of ${hash.slice(0, 7)}`, () => api.getChanges(hash, request.repo, project, 10_000));
+      const readChanges = (hash: string) =>
+        call(`read the changes of ${hash.slice(0, 7)}`, () => api.getChanges(hash, request.repo, project, 10_000));
       const [repository, refs, info, early] = await Promise.allSettled([
         call(`read repository ${request.repo}`, () => api.getRepository(request.repo, project)),
         call(`read branch ${request.branch}`, () => api.getRefs(request.repo, project, `heads/${request.branch}`)),
@@ -190,24 +240,54 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
         full ? readChanges(request.commit) : Promise.resolve(undefined),
       ]);
       if (repository.status === "rejected") throw repository.reason;
-      if (!repository.value) throw missing("repository", request.repo, "repo_not_found", "Check the repo in the event and AZURE_DEVOPS_PROJECT.");
+      if (!repository.value)
+        throw missing(
+          "repository",
+          request.repo,
+          "repo_not_found",
+          "Check the repo in the event and AZURE_DEVOPS_PROJECT.",
+        );
       if (refs.status === "rejected") throw refs.reason;
       if (!(refs.value ?? []).some((r) => r.name === toRef(request.branch))) {
-        throw missing("branch", request.branch, "branch_not_found", "Push the branch, or check the branch in the event.");
+        throw missing(
+          "branch",
+          request.branch,
+          "branch_not_found",
+          "Push the branch, or check the branch in the event.",
+        );
       }
       if (info.status === "rejected") throw info.reason;
       if (early.status === "rejected") throw early.reason;
       const commit = info.value;
       const changes = early.value ?? (await readChanges(commit.hash));
       const files: ChangedFile[] = (changes?.changes ?? [])
-        .filter((c) => (c.item as { gitObjectType?: unknown } | undefined)?.gitObjectType !== "tree" && !(c.item as { isFolder?: boolean } | undefined)?.isFolder)
+        .filter(
+          (c) =>
+            (c.item as { gitObjectType?: unknown } | undefined)?.gitObjectType !== "tree" &&
+            !(c.item as { isFolder?: boolean } | undefined)?.isFolder,
+        )
         .map((c) => {
           const change = changeType(c.changeType);
           const path = (c.item?.path ?? "").replace(/^\//, "");
           const source = (c as { sourceServerItem?: string }).sourceServerItem?.replace(/^\//, "");
-          return { path, ...(change === "renamed" && source ? { old_path: source } : {}), change, additions: 0, deletions: 0, binary: false };
+          return {
+            path,
+            ...(change === "renamed" && source ? { old_path: source } : {}),
+            change,
+            additions: 0,
+            deletions: 0,
+            binary: false,
+          };
         });
-      return { commits: [commit], base: commit.parents[0] ?? null, range: "commit", files, additions: 0, deletions: 0, line_counts: "unavailable" };
+      return {
+        commits: [commit],
+        base: commit.parents[0] ?? null,
+        range: "commit",
+        files,
+        additions: 0,
+        deletions: 0,
+        line_counts: "unavailable",
+      };
     },
   };
 
@@ -219,11 +299,14 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
       const api = await git();
       const criteria = { sourceRefName: toRef(source), targetRefName: toRef(target), status: PullRequestStatus.Active };
       const list = await call("list open pull requests", () => api.getPullRequests(repo, criteria, project));
-      if (list === null) throw missing("repository", repo, "repo_not_found", "Check the repo in the event and AZURE_DEVOPS_PROJECT.");
+      if (list === null)
+        throw missing("repository", repo, "repo_not_found", "Check the repo in the event and AZURE_DEVOPS_PROJECT.");
       const found = list[0];
       if (!found?.pullRequestId) return null;
       // The list call truncates descriptions; compare against the PR fetched by id.
-      const full = await call(`read pull request ${found.pullRequestId}`, () => api.getPullRequest(repo, found.pullRequestId!, project));
+      const full = await call(`read pull request ${found.pullRequestId}`, () =>
+        api.getPullRequest(repo, found.pullRequestId!, project),
+      );
       return remote(repo, full ?? found);
     },
 
@@ -240,15 +323,28 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
         workItemRefs: pr.work_items.map((id) => ({ id })),
       };
       try {
-        const created = await withRetry(() => api.createPullRequest(body, repo, project), cfg.retry, classifyAzureError, cfg.retryOptions);
-        if (!created) throw missing("repository", repo, "repo_not_found", "Check the repo in the event and AZURE_DEVOPS_PROJECT.");
+        const created = await withRetry(
+          () => api.createPullRequest(body, repo, project),
+          cfg.retry,
+          classifyAzureError,
+          cfg.retryOptions,
+        );
+        if (!created)
+          throw missing("repository", repo, "repo_not_found", "Check the repo in the event and AZURE_DEVOPS_PROJECT.");
         return remote(repo, created);
       } catch (error) {
         if (!(error instanceof RetriesExhausted)) throw error;
         const text = serverMessage(error.cause) ?? "";
         if (text.includes("TF401179")) throw new PullRequestExistsError(text);
-        if (text.includes("TF401398")) throw new PrCreatorError("branch_not_found", `Azure DevOps cannot open the pull request: ${text}`, { hint: "Push both branches first.", attempts: error.attempts });
-        throw forgeFailure("azure_devops", "create the pull request", error, { secrets: [cfg.token], serverMessage: text });
+        if (text.includes("TF401398"))
+          throw new PrCreatorError("branch_not_found", `Azure DevOps cannot open the pull request: ${text}`, {
+            hint: "Push both branches first.",
+            attempts: error.attempts,
+          });
+        throw forgeFailure("azure_devops", "create the pull request", error, {
+          secrets: [cfg.token],
+          serverMessage: text,
+        });
       }
     },
 
@@ -279,7 +375,9 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
       const api = await git();
       await Promise.all(
         reviewers.map((r) =>
-          call(`add reviewer ${r.name}`, () => api.createPullRequestReviewer({ id: r.id, isRequired: r.required, vote: 0 }, repo, pr.id, r.id, project)),
+          call(`add reviewer ${r.name}`, () =>
+            api.createPullRequestReviewer({ id: r.id, isRequired: r.required, vote: 0 }, repo, pr.id, r.id, project),
+          ),
         ),
       );
     },
@@ -288,20 +386,29 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
       const api = await git();
       const found: GitPullRequest[] = [];
       for (let skip = 0; ; skip += 100) {
-        const page = await call("list pull requests", () => api.getPullRequests(repo, { status: PullRequestStatus.All }, project, undefined, skip, 100));
-        if (page === null) throw missing("repository", repo, "repo_not_found", "Check the repository name and AZURE_DEVOPS_PROJECT.");
+        const page = await call("list pull requests", () =>
+          api.getPullRequests(repo, { status: PullRequestStatus.All }, project, undefined, skip, 100),
+        );
+        if (page === null)
+          throw missing("repository", repo, "repo_not_found", "Check the repository name and AZURE_DEVOPS_PROJECT.");
         found.push(...page);
         onPage?.(found.length);
         if (page.length < 100) break;
       }
       // The list call truncates descriptions: read each PR by id.
-      const full = await Promise.all(found.map((p) => call(`read pull request ${p.pullRequestId}`, () => api.getPullRequest(repo, p.pullRequestId!, project))));
+      const full = await Promise.all(
+        found.map((p) =>
+          call(`read pull request ${p.pullRequestId}`, () => api.getPullRequest(repo, p.pullRequestId!, project)),
+        ),
+      );
       return full.map((p, i) => remote(repo, p ?? found[i]!));
     },
 
     async addLabels(repo, id, labels) {
       const api = await git();
-      await Promise.all(labels.map((name) => call(`add label ${name}`, () => api.createPullRequestLabel({ name }, repo, id, project))));
+      await Promise.all(
+        labels.map((name) => call(`add label ${name}`, () => api.createPullRequestLabel({ name }, repo, id, project))),
+      );
     },
   };
 

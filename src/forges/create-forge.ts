@@ -15,27 +15,43 @@ export function resolveForgeKind(policy: Policy, env: Env): ForgeKind {
   const fromEnv = env.PR_CREATOR_FORGE?.trim();
   if (!fromEnv) return policy.forge;
   if (!KINDS.includes(fromEnv as ForgeKind)) {
-    throw new PrCreatorError("invalid_config", `PR_CREATOR_FORGE is "${fromEnv}"; expected one of ${KINDS.join(", ")}.`, { hint: "Fix or unset the variable." });
+    throw new PrCreatorError(
+      "invalid_config",
+      `PR_CREATOR_FORGE is "${fromEnv}"; expected one of ${KINDS.join(", ")}.`,
+      { hint: "Fix or unset the variable." },
+    );
   }
   return fromEnv as ForgeKind;
 }
 
 function missing(kind: string, names: string[]): PrCreatorError {
-  return new PrCreatorError("invalid_config", `The forge "${kind}" is configured but ${names.join(", ")} ${names.length > 1 ? "are" : "is"} not set.`, {
-    hint: "Set them in the environment (tokens only ever come from the environment), or use forge: dry-run to preview.",
-  });
+  return new PrCreatorError(
+    "invalid_config",
+    `The forge "${kind}" is configured but ${names.join(", ")} ${names.length > 1 ? "are" : "is"} not set.`,
+    {
+      hint: "Set them in the environment (tokens only ever come from the environment), or use forge: dry-run to preview.",
+    },
+  );
 }
 
 /** Builds the configured forge, or null for dry-run. Checks every required setting at start-up. */
 export function createForge(policy: Policy, env: Env = process.env, retryOptions?: RetryOptions): Forge | null {
   const kind = resolveForgeKind(policy, env);
   if (kind === "dry-run") return null;
-  const common = { timeoutMs: policy.forge_timeout_ms, retry: policy.retry_policy, ...(retryOptions ? { retryOptions } : {}) };
+  const common = {
+    timeoutMs: policy.forge_timeout_ms,
+    retry: policy.retry_policy,
+    ...(retryOptions ? { retryOptions } : {}),
+  };
   if (kind === "azure-devops") {
     const orgUrl = env.AZURE_DEVOPS_ORG_URL?.trim() || policy.azure_devops.org_url;
     const project = env.AZURE_DEVOPS_PROJECT?.trim() || policy.azure_devops.project;
     const token = env.AZURE_DEVOPS_TOKEN?.trim();
-    const absent = [...(orgUrl ? [] : ["AZURE_DEVOPS_ORG_URL (or azure_devops.org_url)"]), ...(project ? [] : ["AZURE_DEVOPS_PROJECT (or azure_devops.project)"]), ...(token ? [] : ["AZURE_DEVOPS_TOKEN"])];
+    const absent = [
+      ...(orgUrl ? [] : ["AZURE_DEVOPS_ORG_URL (or azure_devops.org_url)"]),
+      ...(project ? [] : ["AZURE_DEVOPS_PROJECT (or azure_devops.project)"]),
+      ...(token ? [] : ["AZURE_DEVOPS_TOKEN"]),
+    ];
     if (absent.length > 0) throw missing(kind, absent);
     return createAzureDevOpsForge({ orgUrl: orgUrl!, project: project!, token: token!, ...common });
   }

@@ -15,7 +15,8 @@ export function redact(text: string, secrets: readonly string[]): string {
 
 const HINTS: Partial<Record<FailureReason, string>> = {
   unauthorized: "Check the token in the environment: it is missing, expired or revoked.",
-  forbidden: "The token is valid but lacks a permission this call needs (see the README for the scopes each forge needs).",
+  forbidden:
+    "The token is valid but lacks a permission this call needs (see the README for the scopes each forge needs).",
   repo_not_found: "Check the repository name in the event (and the project or owner), and that the token can see it.",
   branch_not_found: "Push the branch first, or check the branch names.",
   forge_unreachable: "Check the forge URL and the network; the call was retried under retry_policy.",
@@ -31,7 +32,12 @@ export function forgeFailure(
   platform: Platform,
   operation: string,
   error: RetriesExhausted,
-  opts: { secrets: readonly string[]; notFound?: FailureReason; notFoundStatuses?: readonly number[]; serverMessage?: string },
+  opts: {
+    secrets: readonly string[];
+    notFound?: FailureReason;
+    notFoundStatuses?: readonly number[];
+    serverMessage?: string;
+  },
 ): PrCreatorError {
   const { status, network } = error.failure;
   let reason: FailureReason;
@@ -43,6 +49,9 @@ export function forgeFailure(
   else reason = `${platform}_${status}`;
   const what = status === undefined ? `could not be reached (${network ?? "network error"})` : `answered ${status}`;
   const detail = (opts.serverMessage ?? error.message).replace(/\s+/g, " ").trim().slice(0, 300);
-  const message = redact(`${NAMES[platform]} ${what} to ${operation} after ${error.attempts} attempt${error.attempts > 1 ? "s" : ""}${detail ? `: ${detail}` : ""}.`, opts.secrets);
+  const message = redact(
+    `${NAMES[platform]} ${what} to ${operation} after ${error.attempts} attempt${error.attempts > 1 ? "s" : ""}${detail ? `: ${detail}` : ""}.`,
+    opts.secrets,
+  );
   return new PrCreatorError(reason, message, { hint: HINTS[reason], attempts: error.attempts });
 }

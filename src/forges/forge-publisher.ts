@@ -30,7 +30,13 @@ export function createForgePublisher(forge: Forge): Publisher {
    * reviewers it lacks (never removing what people added). Returns whether anything was sent. A reviewer the
    * forge refuses (not a collaborator, say) is a warning, not a failure: the PR itself is fine.
    */
-  async function reconcile(repo: string, existing: RemotePullRequest, pr: PullRequestSpec, reviewers: ResolvedReviewer[], warnings: string[]): Promise<boolean> {
+  async function reconcile(
+    repo: string,
+    existing: RemotePullRequest,
+    pr: PullRequestSpec,
+    reviewers: ResolvedReviewer[],
+    warnings: string[],
+  ): Promise<boolean> {
     const patch = {
       ...(existing.title !== pr.title ? { title: pr.title } : {}),
       ...(existing.description !== pr.description ? { description: pr.description } : {}),
@@ -60,8 +66,13 @@ export function createForgePublisher(forge: Forge): Publisher {
     kind: forge.kind,
     publish: (repo, traceId, pr) =>
       withLock(`${repo}\u0000${pr.source_branch}\u0000${pr.target_branch}`, async () => {
-        const [existingFirst, names] = await Promise.all([forge.findOpenPullRequest(repo, pr.source_branch, pr.target_branch), forge.resolveReviewers(repo, pr.reviewers)]);
-        const warnings = names.unresolved.map((n) => `Reviewer "${n}" has no ${FORGE_NAMES[forge.kind]} identity and was not added.`);
+        const [existingFirst, names] = await Promise.all([
+          forge.findOpenPullRequest(repo, pr.source_branch, pr.target_branch),
+          forge.resolveReviewers(repo, pr.reviewers),
+        ]);
+        const warnings = names.unresolved.map(
+          (n) => `Reviewer "${n}" has no ${FORGE_NAMES[forge.kind]} identity and was not added.`,
+        );
         let existing = existingFirst;
         if (!existing) {
           try {
@@ -83,16 +94,24 @@ export function createForgePublisher(forge: Forge): Publisher {
             // Another process created it between our lookup and our create: take the update path.
             existing = await forge.findOpenPullRequest(repo, pr.source_branch, pr.target_branch);
             if (!existing) {
-              throw new PrCreatorError("pr_already_exists", `The forge reports a pull request from ${pr.source_branch} to ${pr.target_branch} already exists, but it cannot be found open.`, {
-                hint: "Check the repository's pull requests; a closing or abandoned PR may still block this pair.",
-              });
+              throw new PrCreatorError(
+                "pr_already_exists",
+                `The forge reports a pull request from ${pr.source_branch} to ${pr.target_branch} already exists, but it cannot be found open.`,
+                {
+                  hint: "Check the repository's pull requests; a closing or abandoned PR may still block this pair.",
+                },
+              );
             }
           }
         }
         if (!isOurs(existing, traceId)) {
-          throw new PrCreatorError("pr_already_exists", `An open pull request from ${pr.source_branch} to ${pr.target_branch} already exists (${existing.url}) and was not created for ${traceId}.`, {
-            hint: "Close it or let its owner merge it; pr-creator never takes over a pull request it did not create.",
-          });
+          throw new PrCreatorError(
+            "pr_already_exists",
+            `An open pull request from ${pr.source_branch} to ${pr.target_branch} already exists (${existing.url}) and was not created for ${traceId}.`,
+            {
+              hint: "Close it or let its owner merge it; pr-creator never takes over a pull request it did not create.",
+            },
+          );
         }
         const changed = await reconcile(repo, existing, pr, names.resolved, warnings);
         return { status: changed ? "updated" : "unchanged", id: existing.id, url: existing.url, warnings };

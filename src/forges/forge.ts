@@ -132,7 +132,10 @@ export interface Forge {
   findOpenPullRequest(repo: string, source: string, target: string): Promise<RemotePullRequest | null>;
   createPullRequest(repo: string, pr: NewPullRequest): Promise<RemotePullRequest>;
   updatePullRequest(repo: string, id: number, patch: PullRequestPatch): Promise<void>;
-  resolveReviewers(repo: string, reviewers: readonly ReviewerAssignment[]): Promise<{ resolved: ResolvedReviewer[]; unresolved: string[] }>;
+  resolveReviewers(
+    repo: string,
+    reviewers: readonly ReviewerAssignment[],
+  ): Promise<{ resolved: ResolvedReviewer[]; unresolved: string[] }>;
   addReviewers(repo: string, pr: RemotePullRequest, reviewers: readonly ResolvedReviewer[]): Promise<void>;
   addLabels(repo: string, id: number, labels: readonly string[]): Promise<void>;
   /** Every PR of the repository, open and closed, with full descriptions (for backfilling memory). */

@@ -71,12 +71,18 @@ function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "+00:00");
 }
 
-export async function createGitRepo(dir: string, opts: { initialBranch?: string; objectFormat?: "sha1" | "sha256" } = {}): Promise<GitRepo> {
+export async function createGitRepo(
+  dir: string,
+  opts: { initialBranch?: string; objectFormat?: "sha1" | "sha256" } = {},
+): Promise<GitRepo> {
   await mkdir(dir, { recursive: true });
   const root = await realpath(dir);
   let commits = 0;
 
-  const env = (author: Identity = FIXTURE_IDENTITY, date: string = isoSeconds(FIXTURE_START_DATE + commits * 60_000)): NodeJS.ProcessEnv =>
+  const env = (
+    author: Identity = FIXTURE_IDENTITY,
+    date: string = isoSeconds(FIXTURE_START_DATE + commits * 60_000),
+  ): NodeJS.ProcessEnv =>
     gitEnv({
       GIT_CONFIG_GLOBAL: "/dev/null",
       GIT_AUTHOR_NAME: author.name,
@@ -88,7 +94,10 @@ export async function createGitRepo(dir: string, opts: { initialBranch?: string;
     });
 
   const runBytes = async (args: string[], opts: { env?: NodeJS.ProcessEnv; input?: Buffer } = {}): Promise<Buffer> => {
-    const result = await runGit("git", root, [...FIXED_CONFIG, ...args], { env: opts.env ?? env(), ...(opts.input ? { input: opts.input } : {}) });
+    const result = await runGit("git", root, [...FIXED_CONFIG, ...args], {
+      env: opts.env ?? env(),
+      ...(opts.input ? { input: opts.input } : {}),
+    });
     if (result.code !== 0) {
       throw new Error(`git ${args.join(" ")} failed in ${root}: ${result.stderr.trim() || `exit code ${result.code}`}`);
     }
@@ -105,7 +114,14 @@ export async function createGitRepo(dir: string, opts: { initialBranch?: string;
   };
 
   // An empty template keeps sample hooks and machine-specific templates out of the repository.
-  await run(["init", "--quiet", "--template=", `--object-format=${opts.objectFormat ?? "sha1"}`, "-b", opts.initialBranch ?? "main"]);
+  await run([
+    "init",
+    "--quiet",
+    "--template=",
+    `--object-format=${opts.objectFormat ?? "sha1"}`,
+    "-b",
+    opts.initialBranch ?? "main",
+  ]);
 
   const head = async (): Promise<string> => (await run(["rev-parse", "HEAD"])).trim();
 
@@ -120,7 +136,9 @@ export async function createGitRepo(dir: string, opts: { initialBranch?: string;
     const headerEnd = object.indexOf("\n\n");
     const body = message.at(-1) === 0x0a ? message : Buffer.concat([message, Buffer.from("\n")]);
     const content = Buffer.concat([object.subarray(0, headerEnd + 2), body]);
-    const hash = (await runBytes(["hash-object", "-t", "commit", "-w", "--stdin"], { input: content })).toString("utf8").trim();
+    const hash = (await runBytes(["hash-object", "-t", "commit", "-w", "--stdin"], { input: content }))
+      .toString("utf8")
+      .trim();
     await run(["update-ref", "HEAD", hash, old]);
     return hash;
   };
@@ -155,7 +173,8 @@ export async function createGitRepo(dir: string, opts: { initialBranch?: string;
         await rm(messageFile, { force: true });
       }
       commits += 1;
-      if (Buffer.isBuffer(message) && commitOpts.encoding === undefined && !isUtf8(message)) return storeRawMessage(message);
+      if (Buffer.isBuffer(message) && commitOpts.encoding === undefined && !isUtf8(message))
+        return storeRawMessage(message);
       return head();
     },
     async checkout(branch, checkoutOpts = {}) {

@@ -2,8 +2,24 @@ import type { Octokit, RestEndpointMethodTypes } from "@octokit/rest";
 import { PrCreatorError } from "../domain/errors.js";
 import type { FailureReason } from "../domain/reasons.js";
 import { redact } from "./forge-errors.js";
-import type { AutoMergeOptions, BranchCommit, CheckRun, CheckState, ChecksReport, Forge, PullRequestStatus, PushedCommit, RemotePullRequest } from "./forge.js";
-import { graphQLErrors, graphQLRateLimit, serverMessage, type GraphQLErrorEntry, type OctokitError } from "./github-errors.js";
+import type {
+  AutoMergeOptions,
+  BranchCommit,
+  CheckRun,
+  CheckState,
+  ChecksReport,
+  Forge,
+  PullRequestStatus,
+  PushedCommit,
+  RemotePullRequest,
+} from "./forge.js";
+import {
+  graphQLErrors,
+  graphQLRateLimit,
+  serverMessage,
+  type GraphQLErrorEntry,
+  type OctokitError,
+} from "./github-errors.js";
 import { RetriesExhausted } from "./retry.js";
 
 export type Pull = RestEndpointMethodTypes["pulls"]["get"]["response"]["data"];
@@ -25,7 +41,10 @@ export interface GitHubCalls {
   remote(pr: Pull): RemotePullRequest;
 }
 
-export type GitHubAutomation = Pick<Forge, "readFile" | "commitFiles" | "getPullRequest" | "getChecks" | "enableAutoMerge" | "revertPullRequest">;
+export type GitHubAutomation = Pick<
+  Forge,
+  "readFile" | "commitFiles" | "getPullRequest" | "getChecks" | "enableAutoMerge" | "revertPullRequest"
+>;
 
 const ENABLE_AUTO_MERGE = `mutation EnableAutoMerge($pullRequestId: ID!, $commitHeadline: String, $commitBody: String, $expectedHeadOid: GitObjectID) {
   enablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId, mergeMethod: SQUASH, commitHeadline: $commitHeadline, commitBody: $commitBody, expectedHeadOid: $expectedHeadOid }) {
@@ -40,7 +59,17 @@ const REVERT_PULL_REQUEST = `mutation RevertPullRequest($pullRequestId: ID!, $ti
 }`;
 
 interface RevertAnswer {
-  revertPullRequest: { revertPullRequest: { number: number; url: string; title: string; body: string; headRefName: string; baseRefName: string; isDraft: boolean } | null } | null;
+  revertPullRequest: {
+    revertPullRequest: {
+      number: number;
+      url: string;
+      title: string;
+      body: string;
+      headRefName: string;
+      baseRefName: string;
+      isDraft: boolean;
+    } | null;
+  } | null;
 }
 
 /** mergeable_state values that say what stops a merge (GitHub's REST reference, "Get a pull request"). */
@@ -53,10 +82,16 @@ const BLOCKED: Record<string, string> = {
 };
 
 const SUCCEEDED = new Set(["success", "neutral", "skipped"]);
-const STATUS_STATES: Record<string, CheckState> = { success: "succeeded", pending: "pending", failure: "failed", error: "failed" };
+const STATUS_STATES: Record<string, CheckState> = {
+  success: "succeeded",
+  pending: "pending",
+  failure: "failed",
+  error: "failed",
+};
 
 /** A missing file answers 404 "Not Found"; a missing ref answers 404 "No commit found for the ref …". */
-const isMissingFile = (error: unknown) => (error as OctokitError).status === 404 && !/no commit found/i.test(serverMessage(error));
+const isMissingFile = (error: unknown) =>
+  (error as OctokitError).status === 404 && !/no commit found/i.test(serverMessage(error));
 
 /** GitHub's automation calls: file reads, commits through the git data API, PR status, checks, auto-merge, reverts. */
 export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
@@ -66,16 +101,28 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
     const operation = `read ${path} at ${ref}`;
     const data = await gh.call(
       operation,
-      () => octokit.repos.getContent({ ...where, path, ref, ...gh.timeout() }).then((r) => r.data, (error: unknown) => (isMissingFile(error) ? null : Promise.reject(error))),
+      () =>
+        octokit.repos.getContent({ ...where, path, ref, ...gh.timeout() }).then(
+          (r) => r.data,
+          (error: unknown) => (isMissingFile(error) ? null : Promise.reject(error)),
+        ),
       "branch_not_found",
     );
     if (data === null) return null;
     if (Array.isArray(data) || data.type !== "file") {
-      throw new PrCreatorError("invalid_request", `${path} at ${ref} in ${where.owner}/${where.repo} is a ${Array.isArray(data) ? "directory" : data.type}, not a file.`, { hint: "Name a file, not a folder." });
+      throw new PrCreatorError(
+        "invalid_request",
+        `${path} at ${ref} in ${where.owner}/${where.repo} is a ${Array.isArray(data) ? "directory" : data.type}, not a file.`,
+        { hint: "Name a file, not a folder." },
+      );
     }
     // GitHub leaves `content` empty (encoding "none") for files over 1 MB.
     if (!("encoding" in data) || data.encoding !== "base64") {
-      throw new PrCreatorError("invalid_request", `${path} at ${ref} in ${where.owner}/${where.repo} is too large for the contents API (encoding "${"encoding" in data ? data.encoding : "?"}").`, { hint: "Keep files the agent edits under 1 MB." });
+      throw new PrCreatorError(
+        "invalid_request",
+        `${path} at ${ref} in ${where.owner}/${where.repo} is too large for the contents API (encoding "${"encoding" in data ? data.encoding : "?"}").`,
+        { hint: "Keep files the agent edits under 1 MB." },
+      );
     }
     return Buffer.from(data.content, "base64").toString("utf8");
   }
@@ -83,7 +130,10 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
   /** A branch's tip, or null when the branch does not exist. */
   function branchTip(where: Where, branch: string): Promise<string | null> {
     return gh.call(`read branch ${branch}`, () =>
-      octokit.git.getRef({ ...where, ref: `heads/${branch}`, ...gh.timeout() }).then((r) => r.data.object.sha, (error: OctokitError) => (error.status === 404 ? null : Promise.reject(error))),
+      octokit.git.getRef({ ...where, ref: `heads/${branch}`, ...gh.timeout() }).then(
+        (r) => r.data.object.sha,
+        (error: OctokitError) => (error.status === 404 ? null : Promise.reject(error)),
+      ),
     );
   }
 
@@ -92,14 +142,19 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
     const head = await branchTip(where, commit.branch);
     const start = head ?? (await branchTip(where, commit.base_branch));
     if (start === null) {
-      throw new PrCreatorError("branch_not_found", `Neither "${commit.branch}" nor its base "${commit.base_branch}" exists in ${repo}.`, { hint: "Check the base branch name." });
+      throw new PrCreatorError(
+        "branch_not_found",
+        `Neither "${commit.branch}" nor its base "${commit.base_branch}" exists in ${repo}.`,
+        { hint: "Check the base branch name." },
+      );
     }
     const [startCommit, current] = await Promise.all([
       gh.call(`read commit ${start}`, () => octokit.git.getCommit({ ...where, commit_sha: start, ...gh.timeout() })),
       Promise.all(commit.files.map((f) => readAt(where, start, f.path))),
     ]);
     const changed = commit.files.filter((f, i) => current[i] !== f.content);
-    if (head !== null && changed.length === 0) return { sha: head, parent: startCommit.data.parents[0]?.sha ?? head, unchanged: true };
+    if (head !== null && changed.length === 0)
+      return { sha: head, parent: startCommit.data.parents[0]?.sha ?? head, unchanged: true };
     const tree =
       changed.length === 0
         ? startCommit.data.tree.sha
@@ -108,23 +163,38 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
               octokit.git.createTree({
                 ...where,
                 base_tree: startCommit.data.tree.sha,
-                tree: changed.map((f) => (f.content === null ? { path: f.path, mode: "100644" as const, type: "blob" as const, sha: null } : { path: f.path, mode: "100644" as const, type: "blob" as const, content: f.content })),
+                tree: changed.map((f) =>
+                  f.content === null
+                    ? { path: f.path, mode: "100644" as const, type: "blob" as const, sha: null }
+                    : { path: f.path, mode: "100644" as const, type: "blob" as const, content: f.content },
+                ),
                 ...gh.timeout(),
               }),
             )
           ).data.sha;
-    const created = (await gh.call("create a commit", () => octokit.git.createCommit({ ...where, message: commit.message, tree, parents: [start], ...gh.timeout() }))).data.sha;
+    const created = (
+      await gh.call("create a commit", () =>
+        octokit.git.createCommit({ ...where, message: commit.message, tree, parents: [start], ...gh.timeout() }),
+      )
+    ).data.sha;
     const operation = head === null ? `create branch ${commit.branch}` : `move branch ${commit.branch}`;
     try {
       await gh.attempt<unknown>(() =>
         head === null
           ? octokit.git.createRef({ ...where, ref: `refs/heads/${commit.branch}`, sha: created, ...gh.timeout() })
-          : octokit.git.updateRef({ ...where, ref: `heads/${commit.branch}`, sha: created, force: false, ...gh.timeout() }),
+          : octokit.git.updateRef({
+              ...where,
+              ref: `heads/${commit.branch}`,
+              sha: created,
+              force: false,
+              ...gh.timeout(),
+            }),
       );
     } catch (error) {
       if (!(error instanceof RetriesExhausted)) throw error;
       // Someone else wrote the branch between our read and our write: read again and redo, once.
-      const race = error.failure.status === 422 && /not a fast forward|reference already exists/i.test(serverMessage(error.cause));
+      const race =
+        error.failure.status === 422 && /not a fast forward|reference already exists/i.test(serverMessage(error.cause));
       if (race && !raceRetried) return pushFiles(repo, commit, true);
       throw gh.fail(operation, error);
     }
@@ -132,11 +202,17 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
   }
 
   function readPull(where: Where, id: number): Promise<Pull> {
-    return gh.call(`read pull request #${id}`, () => octokit.pulls.get({ ...where, pull_number: id, ...gh.timeout() })).then((r) => r.data);
+    return gh
+      .call(`read pull request #${id}`, () => octokit.pulls.get({ ...where, pull_number: id, ...gh.timeout() }))
+      .then((r) => r.data);
   }
 
   /** A GraphQL call whose answer errors (HTTP 200) are returned rather than retried, except the rate limit. */
-  function graphql<T>(operation: string, query: string, variables: Record<string, unknown>): Promise<{ data: T } | { errors: GraphQLErrorEntry[] }> {
+  function graphql<T>(
+    operation: string,
+    query: string,
+    variables: Record<string, unknown>,
+  ): Promise<{ data: T } | { errors: GraphQLErrorEntry[] }> {
     return gh.call(operation, () =>
       octokit.graphql<T>(query, { ...variables, ...gh.timeout() }).then(
         (data) => ({ data }),
@@ -154,27 +230,37 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
 
   function graphQLFailure(operation: string, errors: readonly GraphQLErrorEntry[]): PrCreatorError {
     const types = new Set(errors.map((e) => e.type));
-    const reason: FailureReason = types.has("NOT_FOUND") ? "repo_not_found" : types.has("FORBIDDEN") ? "forbidden" : "invalid_request";
+    const reason: FailureReason = types.has("NOT_FOUND")
+      ? "repo_not_found"
+      : types.has("FORBIDDEN")
+        ? "forbidden"
+        : "invalid_request";
     return new PrCreatorError(reason, `GitHub refused to ${operation}: ${words(errors)}.`, {
-      hint: reason === "forbidden" ? "The token lacks a permission this call needs (pull requests and contents: write)." : "The message above is GitHub's reason.",
+      hint:
+        reason === "forbidden"
+          ? "The token lacks a permission this call needs (pull requests and contents: write)."
+          : "The message above is GitHub's reason.",
     });
   }
 
   async function deleteBranch(where: Where, branch: string): Promise<void> {
     await gh.call(`delete branch ${branch}`, () =>
-      octokit.git
-        .deleteRef({ ...where, ref: `heads/${branch}`, ...gh.timeout() })
-        .then(
-          () => undefined,
-          (error: OctokitError) => (error.status === 422 && /reference does not exist/i.test(serverMessage(error)) ? undefined : Promise.reject(error)),
-        ),
+      octokit.git.deleteRef({ ...where, ref: `heads/${branch}`, ...gh.timeout() }).then(
+        () => undefined,
+        (error: OctokitError) =>
+          error.status === 422 && /reference does not exist/i.test(serverMessage(error))
+            ? undefined
+            : Promise.reject(error),
+      ),
     );
   }
 
   async function listCheckRuns(where: Where, sha: string) {
     const runs: RestEndpointMethodTypes["checks"]["listForRef"]["response"]["data"]["check_runs"] = [];
     for (let page = 1; ; page++) {
-      const { data } = await gh.call(`list check runs (page ${page})`, () => octokit.checks.listForRef({ ...where, ref: sha, per_page: 100, page, ...gh.timeout() }));
+      const { data } = await gh.call(`list check runs (page ${page})`, () =>
+        octokit.checks.listForRef({ ...where, ref: sha, per_page: 100, page, ...gh.timeout() }),
+      );
       runs.push(...data.check_runs);
       if (data.check_runs.length < 100 || runs.length >= data.total_count) return runs;
     }
@@ -207,7 +293,9 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
       const sha = (await readPull(where, id)).head.sha;
       const [runs, combined] = await Promise.all([
         listCheckRuns(where, sha),
-        gh.call("read commit statuses", () => octokit.repos.getCombinedStatusForRef({ ...where, ref: sha, per_page: 100, ...gh.timeout() })),
+        gh.call("read commit statuses", () =>
+          octokit.repos.getCombinedStatusForRef({ ...where, ref: sha, per_page: 100, ...gh.timeout() }),
+        ),
       ]);
       const latest = new Map<string, CheckRun>();
       const keep = (check: CheckRun) => {
@@ -215,8 +303,16 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
         if (!seen || (check.started_at ?? "") >= (seen.started_at ?? "")) latest.set(check.name, check);
       };
       for (const run of [...runs].sort((a, b) => a.id - b.id)) {
-        const state: CheckState = run.status !== "completed" ? "pending" : SUCCEEDED.has(run.conclusion ?? "") ? "succeeded" : "failed";
-        keep({ name: run.name, state, description: run.output.title ?? run.conclusion ?? run.status, url: run.details_url ?? run.html_url ?? null, started_at: run.started_at ?? null, completed_at: run.completed_at ?? null });
+        const state: CheckState =
+          run.status !== "completed" ? "pending" : SUCCEEDED.has(run.conclusion ?? "") ? "succeeded" : "failed";
+        keep({
+          name: run.name,
+          state,
+          description: run.output.title ?? run.conclusion ?? run.status,
+          url: run.details_url ?? run.html_url ?? null,
+          started_at: run.started_at ?? null,
+          completed_at: run.completed_at ?? null,
+        });
       }
       for (const status of combined.data.statuses) {
         keep({
@@ -229,7 +325,14 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
         });
       }
       const checks = [...latest.values()].sort((a, b) => a.name.localeCompare(b.name));
-      const state = checks.length === 0 ? "none" : checks.some((c) => c.state === "failed") ? "failed" : checks.some((c) => c.state === "pending") ? "pending" : "succeeded";
+      const state =
+        checks.length === 0
+          ? "none"
+          : checks.some((c) => c.state === "failed")
+            ? "failed"
+            : checks.some((c) => c.state === "pending")
+              ? "pending"
+              : "succeeded";
       return { state, checks };
     },
 
@@ -246,28 +349,53 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
         return "merged";
       }
       if (pr.state !== "open") {
-        throw new PrCreatorError("invalid_request", `Pull request #${id} in ${repo} is closed without being merged; auto-merge needs an open pull request.`, { hint: "Reopen it, or open a new one." });
+        throw new PrCreatorError(
+          "invalid_request",
+          `Pull request #${id} in ${repo} is closed without being merged; auto-merge needs an open pull request.`,
+          { hint: "Reopen it, or open a new one." },
+        );
       }
-      const answer = await graphql("enable auto-merge", ENABLE_AUTO_MERGE, { pullRequestId: pr.node_id, commitHeadline: options.commit_title, commitBody: options.commit_message, expectedHeadOid: pr.head.sha });
+      const answer = await graphql("enable auto-merge", ENABLE_AUTO_MERGE, {
+        pullRequestId: pr.node_id,
+        commitHeadline: options.commit_title,
+        commitBody: options.commit_message,
+        expectedHeadOid: pr.head.sha,
+      });
       if ("data" in answer) return "enabled";
       const text = words(answer.errors);
       // GitHub queues auto-merge only behind something still pending; a PR that can merge now is merged directly.
       if (/is in clean status/i.test(text)) {
         await gh.call(`merge pull request #${id}`, () =>
-          octokit.pulls.merge({ ...where, pull_number: id, merge_method: "squash", sha: pr.head.sha, commit_title: options.commit_title, commit_message: options.commit_message, ...gh.timeout() }),
+          octokit.pulls.merge({
+            ...where,
+            pull_number: id,
+            merge_method: "squash",
+            sha: pr.head.sha,
+            commit_title: options.commit_title,
+            commit_message: options.commit_message,
+            ...gh.timeout(),
+          }),
         );
         await cleanUp();
         return "merged";
       }
       if (/auto.?merge is not allowed/i.test(text)) {
-        throw new PrCreatorError("invalid_request", `GitHub refused auto-merge for pull request #${id} in ${repo}: ${text}.`, {
-          hint: 'Turn on "Allow auto-merge" in the repository settings (Settings → General → Pull Requests).',
-        });
+        throw new PrCreatorError(
+          "invalid_request",
+          `GitHub refused auto-merge for pull request #${id} in ${repo}: ${text}.`,
+          {
+            hint: 'Turn on "Allow auto-merge" in the repository settings (Settings → General → Pull Requests).',
+          },
+        );
       }
       if (/is in unstable status/i.test(text)) {
-        throw new PrCreatorError("invalid_request", `GitHub refused auto-merge for pull request #${id} in ${repo}: ${text}.`, {
-          hint: "GitHub queues auto-merge only behind required checks: make the CI checks required in the target branch's protection.",
-        });
+        throw new PrCreatorError(
+          "invalid_request",
+          `GitHub refused auto-merge for pull request #${id} in ${repo}: ${text}.`,
+          {
+            hint: "GitHub queues auto-merge only behind required checks: make the CI checks required in the target branch's protection.",
+          },
+        );
       }
       throw graphQLFailure(`enable auto-merge on pull request #${id} in ${repo}`, answer.errors);
     },
@@ -277,18 +405,40 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
       const where = gh.split(repo);
       const pr = await readPull(where, request.pr_id);
       if (!pr.merged) {
-        throw new PrCreatorError("invalid_request", `Pull request #${request.pr_id} in ${repo} is not merged (it is ${pr.state}); only a merged pull request can be reverted.`, {
-          hint: "Wait for the merge, or close the pull request instead of reverting it.",
-        });
+        throw new PrCreatorError(
+          "invalid_request",
+          `Pull request #${request.pr_id} in ${repo} is not merged (it is ${pr.state}); only a merged pull request can be reverted.`,
+          {
+            hint: "Wait for the merge, or close the pull request instead of reverting it.",
+          },
+        );
       }
       // A re-run finds the revert it already opened: GitHub's branch name for it is fixed.
       const branch = `revert-${pr.number}-${pr.head.ref}`;
-      const open = await gh.call("look for an existing revert", () => octokit.pulls.list({ ...where, state: "open", head: `${where.owner}:${branch}`, base: pr.base.ref, per_page: 1, ...gh.timeout() }));
+      const open = await gh.call("look for an existing revert", () =>
+        octokit.pulls.list({
+          ...where,
+          state: "open",
+          head: `${where.owner}:${branch}`,
+          base: pr.base.ref,
+          per_page: 1,
+          ...gh.timeout(),
+        }),
+      );
       if (open.data[0]) return gh.remote(open.data[0] as Pull);
-      const answer = await graphql<RevertAnswer>(`revert pull request #${pr.number}`, REVERT_PULL_REQUEST, { pullRequestId: pr.node_id, title: request.title, body: request.description });
+      const answer = await graphql<RevertAnswer>(`revert pull request #${pr.number}`, REVERT_PULL_REQUEST, {
+        pullRequestId: pr.node_id,
+        title: request.title,
+        body: request.description,
+      });
       if ("errors" in answer) throw graphQLFailure(`revert pull request #${pr.number} in ${repo}`, answer.errors);
       const created = answer.data.revertPullRequest?.revertPullRequest;
-      if (!created) throw new PrCreatorError("invalid_request", `GitHub reverted pull request #${pr.number} in ${repo} but named no new pull request.`, { hint: "Look for it in the repository." });
+      if (!created)
+        throw new PrCreatorError(
+          "invalid_request",
+          `GitHub reverted pull request #${pr.number} in ${repo} but named no new pull request.`,
+          { hint: "Look for it in the repository." },
+        );
       return {
         id: created.number,
         url: created.url,

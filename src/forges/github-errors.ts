@@ -24,10 +24,14 @@ export interface GraphQLErrorEntry {
  */
 export function classifyGitHubError(error: unknown): CallFailure {
   const e = (error ?? {}) as OctokitError;
-  if (typeof e.status !== "number" || !e.response) return { network: e.name === "AbortError" || e.name === "TimeoutError" ? "TIMEOUT" : "ECONNRESET" };
+  if (typeof e.status !== "number" || !e.response)
+    return { network: e.name === "AbortError" || e.name === "TimeoutError" ? "TIMEOUT" : "ECONNRESET" };
   const headers = e.response.headers ?? {};
   const after = parseRetryAfter(headers["retry-after"]);
-  const exhausted = headers["x-ratelimit-remaining"] === "0" && headers["x-ratelimit-reset"] ? Math.max(0, Number(headers["x-ratelimit-reset"]) * 1000 - Date.now()) : undefined;
+  const exhausted =
+    headers["x-ratelimit-remaining"] === "0" && headers["x-ratelimit-reset"]
+      ? Math.max(0, Number(headers["x-ratelimit-reset"]) * 1000 - Date.now())
+      : undefined;
   const secondary = /secondary rate limit/i.test(e.response.data?.message ?? e.message ?? "");
   const limited = e.status === 429 || (e.status === 403 && (secondary || exhausted !== undefined));
   return { status: limited ? 429 : e.status, retryAfterMs: after ?? exhausted ?? (secondary ? 60_000 : undefined) };
@@ -36,7 +40,9 @@ export function classifyGitHubError(error: unknown): CallFailure {
 /** The server's own words for a failed call: its message and every `errors[]` detail. */
 export function serverMessage(error: unknown): string {
   const data = (error as OctokitError).response?.data;
-  const details = (data?.errors ?? []).map((x) => x.message ?? [x.field, x.code].filter(Boolean).join(" ")).filter(Boolean);
+  const details = (data?.errors ?? [])
+    .map((x) => x.message ?? [x.field, x.code].filter(Boolean).join(" "))
+    .filter(Boolean);
   return [data?.message ?? (error as Error).message, ...details].filter(Boolean).join(": ");
 }
 
@@ -45,7 +51,11 @@ export function serverMessage(error: unknown): string {
  * GraphqlResponseError, plugin-throttling as an error carrying the response. Undefined for any other failure.
  */
 export function graphQLErrors(error: unknown): GraphQLErrorEntry[] | undefined {
-  const e = error as { name?: string; errors?: GraphQLErrorEntry[]; response?: { status?: number; data?: { errors?: GraphQLErrorEntry[] } } };
+  const e = error as {
+    name?: string;
+    errors?: GraphQLErrorEntry[];
+    response?: { status?: number; data?: { errors?: GraphQLErrorEntry[] } };
+  };
   if (e?.name === "GraphqlResponseError" && Array.isArray(e.errors)) return e.errors;
   if (e?.response?.status === 200 && Array.isArray(e.response.data?.errors)) return e.response.data.errors;
   return undefined;
@@ -53,7 +63,14 @@ export function graphQLErrors(error: unknown): GraphQLErrorEntry[] | undefined {
 
 /** GraphQL's primary rate limit (type RATE_LIMITED, HTTP 200) in the shape classifyGitHubError reads as a 429. */
 export function graphQLRateLimit(error: unknown, errors: readonly GraphQLErrorEntry[]): Error & OctokitError {
-  const e = error as { headers?: Record<string, string | undefined>; response?: { headers?: Record<string, string | undefined> } };
+  const e = error as {
+    headers?: Record<string, string | undefined>;
+    response?: { headers?: Record<string, string | undefined> };
+  };
   const message = errors.find((x) => x.type === "RATE_LIMITED")?.message ?? "API rate limit exceeded";
-  return Object.assign(new Error(message), { name: "GraphQLRateLimit", status: 429, response: { headers: e.headers ?? e.response?.headers ?? {}, data: { message } } });
+  return Object.assign(new Error(message), {
+    name: "GraphQLRateLimit",
+    status: 429,
+    response: { headers: e.headers ?? e.response?.headers ?? {}, data: { message } },
+  });
 }

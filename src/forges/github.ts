@@ -5,7 +5,13 @@ import { PrCreatorError } from "../domain/errors.js";
 import type { FailureReason } from "../domain/reasons.js";
 import type { ReviewerAssignment } from "../domain/pull-request.js";
 import { forgeFailure } from "./forge-errors.js";
-import { PullRequestExistsError, type Forge, type NewPullRequest, type RemotePullRequest, type ResolvedReviewer } from "./forge.js";
+import {
+  PullRequestExistsError,
+  type Forge,
+  type NewPullRequest,
+  type RemotePullRequest,
+  type ResolvedReviewer,
+} from "./forge.js";
 import { createGitHubAutomation, type Pull } from "./github-automation.js";
 import { classifyGitHubError, serverMessage, type OctokitError } from "./github-errors.js";
 import { RetriesExhausted, withRetry, type RetryOptions, type RetryPolicy } from "./retry.js";
@@ -58,18 +64,31 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
     const [a, b] = repo.split("/");
     if (b) return { owner: a!, repo: b };
     if (!cfg.owner) {
-      throw new PrCreatorError("invalid_event", `The repository "${repo}" has no owner.`, { hint: "Send owner/name in the event's repo, or set github.owner in the config (or GITHUB_OWNER)." });
+      throw new PrCreatorError("invalid_event", `The repository "${repo}" has no owner.`, {
+        hint: "Send owner/name in the event's repo, or set github.owner in the config (or GITHUB_OWNER).",
+      });
     }
     return { owner: cfg.owner, repo };
   }
 
   const timeout = () => ({ request: { signal: AbortSignal.timeout(cfg.timeoutMs) } });
 
-  const attempt = <T>(fn: () => Promise<T>): Promise<T> => withRetry(fn, cfg.retry, classifyGitHubError, cfg.retryOptions);
+  const attempt = <T>(fn: () => Promise<T>): Promise<T> =>
+    withRetry(fn, cfg.retry, classifyGitHubError, cfg.retryOptions);
   const fail = (operation: string, error: RetriesExhausted, notFound?: FailureReason, notFoundStatuses?: number[]) =>
-    forgeFailure("github", operation, error, { secrets: [cfg.token], notFound, notFoundStatuses, serverMessage: serverMessage(error.cause) });
+    forgeFailure("github", operation, error, {
+      secrets: [cfg.token],
+      notFound,
+      notFoundStatuses,
+      serverMessage: serverMessage(error.cause),
+    });
 
-  async function call<T>(operation: string, fn: () => Promise<T>, notFound?: FailureReason, notFoundStatuses?: number[]): Promise<T> {
+  async function call<T>(
+    operation: string,
+    fn: () => Promise<T>,
+    notFound?: FailureReason,
+    notFoundStatuses?: number[],
+  ): Promise<T> {
     try {
       return await attempt(fn);
     } catch (error) {
@@ -88,11 +107,18 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
       target_branch: pr.base.ref,
       is_draft: Boolean(pr.draft),
       labels: pr.labels.map((l) => l.name ?? "").filter(Boolean),
-      reviewer_ids: [...(pr.requested_reviewers ?? []).map((u) => u.login.toLowerCase()), ...(pr.requested_teams ?? []).map((t) => `team:${t.slug.toLowerCase()}`)],
+      reviewer_ids: [
+        ...(pr.requested_reviewers ?? []).map((u) => u.login.toLowerCase()),
+        ...(pr.requested_teams ?? []).map((t) => `team:${t.slug.toLowerCase()}`),
+      ],
     };
   }
 
-  function commitInfo(c: { sha: string; commit: { message: string; author: { name?: string; email?: string; date?: string } | null }; parents: { sha: string }[] }): CommitInfo {
+  function commitInfo(c: {
+    sha: string;
+    commit: { message: string; author: { name?: string; email?: string; date?: string } | null };
+    parents: { sha: string }[];
+  }): CommitInfo {
     const [subject = "", ...rest] = c.commit.message.split("\n");
     return {
       hash: c.sha,
@@ -105,7 +131,18 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
     };
   }
 
-  function files(list: { filename: string; status: string; additions: number; deletions: number; previous_filename?: string; patch?: string }[] | undefined): ChangedFile[] {
+  function files(
+    list:
+      | {
+          filename: string;
+          status: string;
+          additions: number;
+          deletions: number;
+          previous_filename?: string;
+          patch?: string;
+        }[]
+      | undefined,
+  ): ChangedFile[] {
     return (list ?? []).map((f) => ({
       path: f.filename,
       ...(f.previous_filename ? { old_path: f.previous_filename } : {}),
@@ -113,65 +150,128 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
       additions: f.additions,
       deletions: f.deletions,
       // GitHub sends no patch for binary files; a text change with no lines is not binary.
-      binary: f.patch === undefined && f.additions + f.deletions === 0 && f.status !== "removed" && f.status !== "renamed",
+      binary:
+        f.patch === undefined && f.additions + f.deletions === 0 && f.status !== "removed" && f.status !== "renamed",
     }));
   }
 
-  const totals = (fs: ChangedFile[]) => ({ additions: fs.reduce((n, f) => n + f.additions, 0), deletions: fs.reduce((n, f) => n + f.deletions, 0) });
+  const totals = (fs: ChangedFile[]) => ({
+    additions: fs.reduce((n, f) => n + f.additions, 0),
+    deletions: fs.reduce((n, f) => n + f.deletions, 0),
+  });
 
-  async function addReviewers(repo: string, pr: RemotePullRequest, reviewers: readonly ResolvedReviewer[]): Promise<void> {
+  async function addReviewers(
+    repo: string,
+    pr: RemotePullRequest,
+    reviewers: readonly ResolvedReviewer[],
+  ): Promise<void> {
     const missing = reviewers.filter((r) => !pr.reviewer_ids.includes(r.id));
     if (missing.length === 0) return;
     const where = split(repo);
     const users = missing.filter((r) => r.kind === "user").map((r) => r.id);
     const teams = missing.filter((r) => r.kind === "team").map((r) => r.id.replace(/^team:/, ""));
-    await call("request reviewers", () => octokit.pulls.requestReviewers({ ...where, pull_number: pr.id, reviewers: users, team_reviewers: teams, ...timeout() }));
+    await call("request reviewers", () =>
+      octokit.pulls.requestReviewers({
+        ...where,
+        pull_number: pr.id,
+        reviewers: users,
+        team_reviewers: teams,
+        ...timeout(),
+      }),
+    );
   }
 
   async function addLabels(repo: string, id: number, labels: readonly string[]): Promise<void> {
     if (labels.length === 0) return;
     const where = split(repo);
-    await call("add labels", () => octokit.issues.addLabels({ ...where, issue_number: id, labels: [...labels], ...timeout() }));
+    await call("add labels", () =>
+      octokit.issues.addLabels({ ...where, issue_number: id, labels: [...labels], ...timeout() }),
+    );
   }
 
   const commits: CommitSource = {
     async load(request: ChangeRequest): Promise<ChangeSet> {
       const where = split(request.repo);
       const wantsRange = request.range !== "commit";
-      const compare = (basehead: string, what: string) => call(what, () => octokit.repos.compareCommitsWithBasehead({ ...where, basehead, ...timeout() })).then((r) => r.data);
+      const compare = (basehead: string, what: string) =>
+        call(what, () => octokit.repos.compareCommitsWithBasehead({ ...where, basehead, ...timeout() })).then(
+          (r) => r.data,
+        );
       // One wave of reads, all keyed by the event's own names; failures are reported in a fixed order
       // (repo, branch, commit), and a missing target shows as the target compare's 404.
       const [repoRead, branchRead, commitRead, onBranchRead, cmpRead] = await Promise.allSettled([
         call(`read repository ${request.repo}`, () => octokit.repos.get({ ...where, ...timeout() })),
-        call(`read branch ${request.branch}`, () => octokit.repos.getBranch({ ...where, branch: request.branch, ...timeout() }), "branch_not_found"),
-        call(`read commit ${request.commit}`, () => octokit.repos.getCommit({ ...where, ref: request.commit, ...timeout() }), "commit_not_found", [404, 422]),
+        call(
+          `read branch ${request.branch}`,
+          () => octokit.repos.getBranch({ ...where, branch: request.branch, ...timeout() }),
+          "branch_not_found",
+        ),
+        call(
+          `read commit ${request.commit}`,
+          () => octokit.repos.getCommit({ ...where, ref: request.commit, ...timeout() }),
+          "commit_not_found",
+          [404, 422],
+        ),
         compare(`${request.branch}...${request.commit}`, "compare the commit with its branch"),
-        wantsRange ? compare(`${request.target_branch}...${request.commit}`, "compare the branch with its target") : Promise.resolve(undefined),
+        wantsRange
+          ? compare(`${request.target_branch}...${request.commit}`, "compare the branch with its target")
+          : Promise.resolve(undefined),
       ]);
-      for (const read of [repoRead, branchRead, commitRead, onBranchRead]) if (read.status === "rejected") throw read.reason;
-      const head = (commitRead as PromiseFulfilledResult<Awaited<ReturnType<typeof octokit.repos.getCommit>>>).value.data;
+      for (const read of [repoRead, branchRead, commitRead, onBranchRead])
+        if (read.status === "rejected") throw read.reason;
+      const head = (commitRead as PromiseFulfilledResult<Awaited<ReturnType<typeof octokit.repos.getCommit>>>).value
+        .data;
       const onBranch = (onBranchRead as PromiseFulfilledResult<Awaited<ReturnType<typeof compare>>>).value;
       let cmp: Awaited<ReturnType<typeof compare>> | undefined;
       if (cmpRead.status === "fulfilled") cmp = cmpRead.value;
       else if (cmpRead.reason instanceof PrCreatorError && cmpRead.reason.reason === "repo_not_found") {
         // The target branch does not exist (the repository does: it was read above).
         if (request.range === "merge-base") {
-          throw new PrCreatorError("branch_not_found", `Target branch "${request.target_branch}" does not exist in ${request.repo}.`, { hint: "Create the target branch or use pr.commit_range: commit." });
+          throw new PrCreatorError(
+            "branch_not_found",
+            `Target branch "${request.target_branch}" does not exist in ${request.repo}.`,
+            { hint: "Create the target branch or use pr.commit_range: commit." },
+          );
         }
       } else throw cmpRead.reason;
       if (onBranch.status !== "identical" && onBranch.status !== "behind") {
-        throw new PrCreatorError("commit_not_on_branch", `Commit ${head.sha} is not on branch "${request.branch}" of ${request.repo}.`, { hint: "Check the branch in the event." });
+        throw new PrCreatorError(
+          "commit_not_on_branch",
+          `Commit ${head.sha} is not on branch "${request.branch}" of ${request.repo}.`,
+          { hint: "Check the branch in the event." },
+        );
       }
       if (cmp && cmp.commits.length > 0) {
         const fs = files(cmp.files);
-        return { commits: cmp.commits.map(commitInfo), base: cmp.merge_base_commit.sha, range: "merge-base", files: fs, ...totals(fs) };
+        return {
+          commits: cmp.commits.map(commitInfo),
+          base: cmp.merge_base_commit.sha,
+          range: "merge-base",
+          files: fs,
+          ...totals(fs),
+        };
       }
       const fs = files(head.files);
-      return { commits: [commitInfo(head)], base: head.parents[0]?.sha ?? null, range: "commit", files: fs, ...totals(fs) };
+      return {
+        commits: [commitInfo(head)],
+        base: head.parents[0]?.sha ?? null,
+        range: "commit",
+        files: fs,
+        ...totals(fs),
+      };
     },
   };
 
-  const automation = createGitHubAutomation({ octokit, secrets: [cfg.token], split, timeout, call, attempt, fail, remote });
+  const automation = createGitHubAutomation({
+    octokit,
+    secrets: [cfg.token],
+    split,
+    timeout,
+    call,
+    attempt,
+    fail,
+    remote,
+  });
 
   return {
     kind: "github",
@@ -180,7 +280,16 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
 
     async findOpenPullRequest(repo, source, target) {
       const where = split(repo);
-      const list = await call("list open pull requests", () => octokit.pulls.list({ ...where, state: "open", head: `${where.owner}:${source}`, base: target, per_page: 10, ...timeout() }));
+      const list = await call("list open pull requests", () =>
+        octokit.pulls.list({
+          ...where,
+          state: "open",
+          head: `${where.owner}:${source}`,
+          base: target,
+          per_page: 10,
+          ...timeout(),
+        }),
+      );
       const found = list.data[0];
       return found ? remote(found as Pull) : null;
     },
@@ -191,7 +300,16 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
       try {
         created = (
           await withRetry(
-            () => octokit.pulls.create({ ...where, title: pr.title, body: pr.description, head: pr.source_branch, base: pr.target_branch, draft: pr.is_draft, ...timeout() }),
+            () =>
+              octokit.pulls.create({
+                ...where,
+                title: pr.title,
+                body: pr.description,
+                head: pr.source_branch,
+                base: pr.target_branch,
+                draft: pr.is_draft,
+                ...timeout(),
+              }),
             cfg.retry,
             classifyGitHubError,
             cfg.retryOptions,
@@ -203,7 +321,10 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
         if (/pull request already exists/i.test(text)) throw new PullRequestExistsError(text);
         const fields = ((error.cause as OctokitError).response?.data?.errors ?? []).map((x) => x.field);
         if (error.failure.status === 422 && (fields.includes("head") || fields.includes("base"))) {
-          throw new PrCreatorError("branch_not_found", `GitHub cannot open the pull request: ${text}.`, { hint: "Push both branches first.", attempts: error.attempts });
+          throw new PrCreatorError("branch_not_found", `GitHub cannot open the pull request: ${text}.`, {
+            hint: "Push both branches first.",
+            attempts: error.attempts,
+          });
         }
         throw forgeFailure("github", "create the pull request", error, { secrets: [cfg.token], serverMessage: text });
       }
@@ -216,7 +337,13 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
       // Draft state changes only through GraphQL on GitHub; title and body are what the REST update carries.
       if (patch.title === undefined && patch.description === undefined) return;
       await call(`update pull request #${id}`, () =>
-        octokit.pulls.update({ ...where, pull_number: id, ...(patch.title !== undefined ? { title: patch.title } : {}), ...(patch.description !== undefined ? { body: patch.description } : {}), ...timeout() }),
+        octokit.pulls.update({
+          ...where,
+          pull_number: id,
+          ...(patch.title !== undefined ? { title: patch.title } : {}),
+          ...(patch.description !== undefined ? { body: patch.description } : {}),
+          ...timeout(),
+        }),
       );
     },
 
@@ -256,7 +383,9 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
       const where = split(repo);
       const all: RemotePullRequest[] = [];
       for (let page = 1; ; page++) {
-        const res = await call(`list pull requests (page ${page})`, () => octokit.pulls.list({ ...where, state: "all", per_page: 100, page, ...timeout() }));
+        const res = await call(`list pull requests (page ${page})`, () =>
+          octokit.pulls.list({ ...where, state: "all", per_page: 100, page, ...timeout() }),
+        );
         all.push(...res.data.map((p) => remote(p as Pull)));
         onPage?.(all.length);
         if (res.data.length < 100) return all;

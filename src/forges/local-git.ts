@@ -90,7 +90,12 @@ export function runGit(
 }
 
 function firstLine(text: string): string {
-  return text.split("\n").find((line) => line.trim() !== "")?.trim() ?? "";
+  return (
+    text
+      .split("\n")
+      .find((line) => line.trim() !== "")
+      ?.trim() ?? ""
+  );
 }
 
 type Git = (args: string[], opts?: { ok?: number[]; input?: Buffer }) => Promise<GitResult>;
@@ -101,10 +106,14 @@ function makeGit(repoPath: string, binary: string): Git {
     try {
       result = await runGit(binary, repoPath, args, opts.input === undefined ? {} : { input: opts.input });
     } catch (error) {
-      throw new PrCreatorError("internal_error", `could not run ${binary}: ${error instanceof Error ? error.message : String(error)}`, {
-        hint: "Install git or pass the path of the git binary.",
-        cause: error,
-      });
+      throw new PrCreatorError(
+        "internal_error",
+        `could not run ${binary}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          hint: "Install git or pass the path of the git binary.",
+          cause: error,
+        },
+      );
     }
     if (!(opts.ok ?? [0]).includes(result.code)) {
       const why = firstLine(result.stderr) || `exit code ${result.code}`;
@@ -120,7 +129,11 @@ async function assertRepository(git: Git, repoPath: string): Promise<void> {
   const hint = { hint: "Pass --repo-path pointing at a clone of the repository that contains the commit." };
   const info = await stat(repoPath).catch(() => undefined);
   if (!info?.isDirectory()) {
-    throw new PrCreatorError("repo_not_found", `${repoPath} is not a git repository (the directory does not exist).`, hint);
+    throw new PrCreatorError(
+      "repo_not_found",
+      `${repoPath} is not a git repository (the directory does not exist).`,
+      hint,
+    );
   }
   const result = await git(["rev-parse", "--git-dir"], { ok: [0, 128, 129, 1] });
   if (result.code !== 0) {
@@ -152,7 +165,9 @@ async function branchRefs(git: Git, branch: string): Promise<string[]> {
   if (name === "") return [];
   const candidates = [`refs/heads/${name}`, `refs/remotes/origin/${name}`];
   // show-ref --verify takes the argument as a literal ref name, so branch names cannot inject revision syntax.
-  const found = await Promise.all(candidates.map((ref) => git(["show-ref", "--verify", "--quiet", ref], { ok: [0, 1, 128] })));
+  const found = await Promise.all(
+    candidates.map((ref) => git(["show-ref", "--verify", "--quiet", ref], { ok: [0, 1, 128] })),
+  );
   return candidates.filter((_, i) => found[i]?.code === 0);
 }
 
@@ -211,10 +226,15 @@ async function commitInfos(git: Git, hashes: string[]): Promise<CommitInfo[]> {
   // -z terminates each record with NUL. A message containing NUL would split a record; the count check catches it.
   const records = splitBuffer(result.stdout, 0).filter((record) => record.length > 0);
   if (records.length !== hashes.length) {
-    throw new PrCreatorError("internal_error", `git log returned ${records.length} commits for ${hashes.length} requested.`);
+    throw new PrCreatorError(
+      "internal_error",
+      `git log returned ${records.length} commits for ${hashes.length} requested.`,
+    );
   }
   return records.map((record) => {
-    const [hash, shortHash, parents, name, email, date, message = ""] = splitFields(record, 6).map((f) => decodeText(f));
+    const [hash, shortHash, parents, name, email, date, message = ""] = splitFields(record, 6).map((f) =>
+      decodeText(f),
+    );
     const newline = message.indexOf("\n");
     const subject = (newline === -1 ? message : message.slice(0, newline)).trim();
     const body = newline === -1 ? "" : message.slice(newline + 1).trim();
@@ -287,12 +307,14 @@ function parseRawNumstat(output: Buffer): ChangedFile[] {
     const line = next();
     const tab1 = line.indexOf("\t");
     const tab2 = line.indexOf("\t", tab1 + 1);
-    if (tab1 === -1 || tab2 === -1) throw new PrCreatorError("internal_error", `git diff --numstat printed an unexpected line for "${entry.path}".`);
+    if (tab1 === -1 || tab2 === -1)
+      throw new PrCreatorError("internal_error", `git diff --numstat printed an unexpected line for "${entry.path}".`);
     const adds = line.slice(0, tab1);
     const dels = line.slice(tab1 + 1, tab2);
     const inlinePath = line.slice(tab2 + 1);
     // Renames and copies leave the path empty and put both paths in the next two tokens.
-    const [oldPath, path] = inlinePath === "" && entry.old_path !== undefined ? [next(), next()] : [entry.old_path, inlinePath];
+    const [oldPath, path] =
+      inlinePath === "" && entry.old_path !== undefined ? [next(), next()] : [entry.old_path, inlinePath];
     if (path !== entry.path || oldPath !== entry.old_path) {
       throw new PrCreatorError("internal_error", `git diff --numstat and --raw disagree about "${entry.path}".`);
     }
@@ -326,7 +348,12 @@ async function changedFiles(git: Git, from: string, to: string): Promise<Changed
   return parseRawNumstat(result.stdout);
 }
 
-function changeSet(commits: CommitInfo[], base: string | null, range: ChangeSet["range"], files: ChangedFile[]): ChangeSet {
+function changeSet(
+  commits: CommitInfo[],
+  base: string | null,
+  range: ChangeSet["range"],
+  files: ChangedFile[],
+): ChangeSet {
   return {
     commits,
     base,
@@ -349,9 +376,13 @@ async function singleCommit(git: Git, repoPath: string, commit: string): Promise
   if (!info) throw new PrCreatorError("internal_error", `git log returned nothing for ${commit}.`);
   // Diffing a shallow boundary against the empty tree would report the whole repository as added.
   if (info.parents.length === 0 && (await isShallowBoundary(git, repoPath, commit))) {
-    throw new PrCreatorError("commit_not_found", `The parent of commit ${commit} is not in ${repoPath}: the clone is shallow.`, {
-      hint: "Fetch more history (git fetch --deepen=1, or fetch-depth: 0 in CI) so the commit's parent is available.",
-    });
+    throw new PrCreatorError(
+      "commit_not_found",
+      `The parent of commit ${commit} is not in ${repoPath}: the clone is shallow.`,
+      {
+        hint: "Fetch more history (git fetch --deepen=1, or fetch-depth: 0 in CI) so the commit's parent is available.",
+      },
+    );
   }
   // Merge commits are diffed against their first parent: the change the merge brought into the branch.
   const base = info.parents[0] ?? null;
@@ -379,16 +410,24 @@ async function load(git: Git, repoPath: string, request: ChangeRequest): Promise
 
   const sourceRefs = await branchRefs(git, request.branch);
   if (sourceRefs.length === 0) {
-    throw new PrCreatorError("branch_not_found", `Branch "${request.branch}" was not found in ${repoPath} (neither locally nor on origin).`, {
-      hint: "Fetch the branch (git fetch origin <branch>) or check the branch name in the event.",
-    });
+    throw new PrCreatorError(
+      "branch_not_found",
+      `Branch "${request.branch}" was not found in ${repoPath} (neither locally nor on origin).`,
+      {
+        hint: "Fetch the branch (git fetch origin <branch>) or check the branch name in the event.",
+      },
+    );
   }
   // A stale local branch must not hide a commit that origin/<branch> already has, so any of the refs will do.
   const onBranch = await Promise.all(sourceRefs.map((ref) => isAncestor(git, commit, ref)));
   if (!onBranch.includes(true)) {
-    throw new PrCreatorError("commit_not_on_branch", `Commit ${commit} is not on branch "${request.branch}" in ${repoPath}.`, {
-      hint: "Check that the event names the branch the commit was pushed to, and fetch that branch.",
-    });
+    throw new PrCreatorError(
+      "commit_not_on_branch",
+      `Commit ${commit} is not on branch "${request.branch}" in ${repoPath}.`,
+      {
+        hint: "Check that the event names the branch the commit was pushed to, and fetch that branch.",
+      },
+    );
   }
 
   if (request.range === "commit") return singleCommit(git, repoPath, commit);
@@ -398,7 +437,7 @@ async function load(git: Git, repoPath: string, request: ChangeRequest): Promise
     throw new PrCreatorError(
       "branch_not_found",
       `Target branch "${request.target_branch}" was not found in ${repoPath} (neither locally nor on origin).`,
-      { hint: "Fetch the target branch (git fetch origin <branch>) or use range \"commit\"." },
+      { hint: 'Fetch the target branch (git fetch origin <branch>) or use range "commit".' },
     );
   }
   return mergeBaseRange(git, repoPath, commit, targetRef);

@@ -30,7 +30,17 @@ export interface RetryOptions {
   onRetry?: (info: { attempt: number; delayMs: number; failure: CallFailure }) => void;
 }
 
-const NETWORK_CODES = new Set(["ECONNRESET", "ETIMEDOUT", "ESOCKETTIMEDOUT", "ECONNREFUSED", "EPIPE", "EAI_AGAIN", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "TIMEOUT"]);
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ESOCKETTIMEDOUT",
+  "ECONNREFUSED",
+  "EPIPE",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "TIMEOUT",
+]);
 
 export function isRetryable(failure: CallFailure, policy: RetryPolicy): boolean {
   if (failure.status !== undefined) return policy.retryable_status_codes.includes(failure.status);
@@ -57,7 +67,12 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * longer of the backoff and what the server asked for, on retryable statuses and network errors only.
  * Anything else — and the last failure — is rethrown as RetriesExhausted carrying the attempt count.
  */
-export async function withRetry<T>(call: () => Promise<T>, policy: RetryPolicy, classify: (error: unknown) => CallFailure, options: RetryOptions = {}): Promise<T> {
+export async function withRetry<T>(
+  call: () => Promise<T>,
+  policy: RetryPolicy,
+  classify: (error: unknown) => CallFailure,
+  options: RetryOptions = {},
+): Promise<T> {
   const sleep = options.sleep ?? defaultSleep;
   const maxDelay = options.maxDelayMs ?? 60_000;
   for (let attempt = 1; ; attempt++) {

@@ -25,7 +25,9 @@ export function redactKeys(value: unknown, path: WeakSet<object> = new WeakSet()
   path.add(value);
   const copy = Array.isArray(value)
     ? value.map((item) => redactKeys(item, path))
-    : Object.fromEntries(Object.entries(value).map(([key, item]) => [key, isSecretKey(key) ? REDACTED : redactKeys(item, path)]));
+    : Object.fromEntries(
+        Object.entries(value).map(([key, item]) => [key, isSecretKey(key) ? REDACTED : redactKeys(item, path)]),
+      );
   path.delete(value);
   return copy;
 }

@@ -41,14 +41,22 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 /** --verbose beats PR_CREATOR_LOG_LEVEL, which beats the config's `logging.level`. */
-export function resolveLogLevel(options: { configured: LogLevel; env?: Readonly<Record<string, string | undefined>>; verbose?: boolean }): LogLevel {
+export function resolveLogLevel(options: {
+  configured: LogLevel;
+  env?: Readonly<Record<string, string | undefined>>;
+  verbose?: boolean;
+}): LogLevel {
   if (options.verbose) return "debug";
   const fromEnv = (options.env ?? process.env).PR_CREATOR_LOG_LEVEL?.trim().toLowerCase();
   if (!fromEnv) return options.configured;
   if (!(LOG_LEVELS as readonly string[]).includes(fromEnv)) {
-    throw new PrCreatorError("invalid_config", `PR_CREATOR_LOG_LEVEL is ${JSON.stringify(fromEnv)}, which is not a log level.`, {
-      hint: `Use one of ${LOG_LEVELS.join(", ")}, or unset it to use logging.level from the config.`,
-    });
+    throw new PrCreatorError(
+      "invalid_config",
+      `PR_CREATOR_LOG_LEVEL is ${JSON.stringify(fromEnv)}, which is not a log level.`,
+      {
+        hint: `Use one of ${LOG_LEVELS.join(", ")}, or unset it to use logging.level from the config.`,
+      },
+    );
   }
   return fromEnv as LogLevel;
 }
@@ -56,7 +64,10 @@ export function resolveLogLevel(options: { configured: LogLevel; env?: Readonly<
 const SECRET_ENV = /(TOKEN|SECRET|PASSWORD|API_KEY|_PAT)$/;
 
 /** The values of secret-looking variables (GITHUB_TOKEN, OPENAI_API_KEY, …) and of the named ones (e.g. a webhook's secret_env). */
-export function secretValuesFromEnv(env: Readonly<Record<string, string | undefined>>, names: readonly string[] = []): string[] {
+export function secretValuesFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  names: readonly string[] = [],
+): string[] {
   const wanted = (name: string) => SECRET_ENV.test(name) || names.includes(name);
   const values = Object.entries(env)
     .filter(([name, value]) => wanted(name) && value !== undefined && value.trim() !== "")

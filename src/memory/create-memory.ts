@@ -44,15 +44,33 @@ export function createMemory(policy: Policy, stateFile: string, env: Env = proce
   const embedder = createEmbedder(policy, env);
   const pending = createPendingRecords(path.join(path.dirname(stateFile), "memory-pending.jsonl"));
   if (cfg.store === "sqlite") {
-    return { memory: createPrMemory(lazy("sqlite", () => createSqliteStore(stateFile)), embedder), pending, description: `sqlite ${stateFile}` };
+    return {
+      memory: createPrMemory(
+        lazy("sqlite", () => createSqliteStore(stateFile)),
+        embedder,
+      ),
+      pending,
+      description: `sqlite ${stateFile}`,
+    };
   }
   const url = env.QDRANT_URL?.trim() || cfg.qdrant.url;
   if (!url) {
-    throw new PrCreatorError("invalid_config", "memory.store is qdrant but neither QDRANT_URL nor memory.qdrant.url is set.", {
-      hint: "Set QDRANT_URL (and QDRANT_API_KEY if the server needs one), or use memory.store: sqlite.",
-    });
+    throw new PrCreatorError(
+      "invalid_config",
+      "memory.store is qdrant but neither QDRANT_URL nor memory.qdrant.url is set.",
+      {
+        hint: "Set QDRANT_URL (and QDRANT_API_KEY if the server needs one), or use memory.store: sqlite.",
+      },
+    );
   }
   const apiKey = env.QDRANT_API_KEY?.trim() || undefined;
-  const store = lazy("qdrant", () => createQdrantStore({ url, collection: cfg.qdrant.collection, ...(apiKey ? { apiKey } : {}), timeoutMs: policy.forge_timeout_ms }));
+  const store = lazy("qdrant", () =>
+    createQdrantStore({
+      url,
+      collection: cfg.qdrant.collection,
+      ...(apiKey ? { apiKey } : {}),
+      timeoutMs: policy.forge_timeout_ms,
+    }),
+  );
   return { memory: createPrMemory(store, embedder), pending, description: `qdrant ${url}/${cfg.qdrant.collection}` };
 }

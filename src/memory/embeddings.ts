@@ -94,6 +94,12 @@ export function createEmbedder(policy: Policy, env: Env = process.env): Embedder
   }
   const dimensions = cfg.dimensions ?? 1536;
   const baseURL = env.OPENAI_BASE_URL?.trim() || undefined;
-  const embeddings = new OpenAIEmbeddings({ apiKey, model: cfg.model, dimensions, maxRetries: policy.model.max_retries, configuration: baseURL ? { baseURL } : {} });
+  const embeddings = new OpenAIEmbeddings({
+    apiKey,
+    model: cfg.model,
+    dimensions,
+    maxRetries: policy.model.max_retries,
+    configuration: baseURL ? { baseURL } : {},
+  });
   return { embeddings, identity: { name: `openai:${cfg.model}`, version: "1", dimensions } };
 }

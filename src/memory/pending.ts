@@ -16,7 +16,9 @@ export function createPendingRecords(file: string) {
     },
     /** Writes every waiting record it can; keeps the rest. Returns how many were written and how many wait. */
     async flush(memory: PrMemory): Promise<{ written: number; waiting: number }> {
-      const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? "" : Promise.reject(error)));
+      const text = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) =>
+        error.code === "ENOENT" ? "" : Promise.reject(error),
+      );
       const records = text
         .split("\n")
         .filter((l) => l.trim())

@@ -49,8 +49,14 @@ export function createPrMemory(store: MemoryStore, embedder: Embedder): PrMemory
       if (q.k <= 0) return [];
       await prepared();
       const vector = await embed(q.text);
-      const base = { vector, ...(q.repo ? { repo: q.repo } : {}), ...(q.exclude_key ? { exclude_key: q.exclude_key } : {}) };
-      const sameScope = q.component_scope ? await store.similar({ ...base, k: q.k, component_scope: q.component_scope }) : [];
+      const base = {
+        vector,
+        ...(q.repo ? { repo: q.repo } : {}),
+        ...(q.exclude_key ? { exclude_key: q.exclude_key } : {}),
+      };
+      const sameScope = q.component_scope
+        ? await store.similar({ ...base, k: q.k, component_scope: q.component_scope })
+        : [];
       if (sameScope.length >= q.k) return sameScope;
       const rest = await store.similar({ ...base, k: q.k + sameScope.length });
       const seen = new Set(sameScope.map((s) => recordKey(s.record)));
@@ -58,7 +64,12 @@ export function createPrMemory(store: MemoryStore, embedder: Embedder): PrMemory
     },
     async nearest(text, filter) {
       await prepared();
-      const [best] = await store.similar({ vector: await embed(text), k: 1, component_scope: filter.component_scope, exclude_key: filter.exclude_key });
+      const [best] = await store.similar({
+        vector: await embed(text),
+        k: 1,
+        component_scope: filter.component_scope,
+        exclude_key: filter.exclude_key,
+      });
       return best;
     },
     async chain(traceId) {

@@ -33,7 +33,16 @@
  */
 import { QdrantClient, QdrantClientTimeoutError, type Schemas } from "@qdrant/js-client-rest";
 import { v5 as uuidv5 } from "uuid";
-import { MemoryMismatchError, recordKey, type EmbedderIdentity, type MemoryStore, type PrRecord, type Scored, type SimilarQuery, PR_RECORD_FIELDS } from "./store.js";
+import {
+  MemoryMismatchError,
+  recordKey,
+  type EmbedderIdentity,
+  type MemoryStore,
+  type PrRecord,
+  type Scored,
+  type SimilarQuery,
+  PR_RECORD_FIELDS,
+} from "./store.js";
 
 export interface QdrantStoreOptions {
   /** e.g. "http://localhost:6333". Without an explicit port the client uses 6333, also for https. */
@@ -132,8 +141,13 @@ class QdrantMemoryStore implements MemoryStore {
     if (!Number.isInteger(embedder.dimensions) || embedder.dimensions <= 0) {
       throw new Error(`Embedder ${describeEmbedder(embedder)}: dimensions must be a positive integer.`);
     }
-    const identity = { embedder: { name: embedder.name, version: embedder.version, dimensions: embedder.dimensions }, layout: LAYOUT_VERSION };
-    const { exists } = await this.call("check whether the collection exists", () => this.client.collectionExists(this.collection));
+    const identity = {
+      embedder: { name: embedder.name, version: embedder.version, dimensions: embedder.dimensions },
+      layout: LAYOUT_VERSION,
+    };
+    const { exists } = await this.call("check whether the collection exists", () =>
+      this.client.collectionExists(this.collection),
+    );
     let created = false;
     if (!exists) {
       try {
@@ -179,7 +193,11 @@ class QdrantMemoryStore implements MemoryStore {
         undefined,
       );
     }
-    if (stored.name !== embedder.name || stored.version !== embedder.version || stored.dimensions !== embedder.dimensions) {
+    if (
+      stored.name !== embedder.name ||
+      stored.version !== embedder.version ||
+      stored.dimensions !== embedder.dimensions
+    ) {
       throw new MemoryMismatchError(
         `The Qdrant collection "${this.collection}" at ${this.where} holds vectors of embedder ${describeEmbedder(stored)}, ` +
           `but this run uses ${describeEmbedder(embedder)}; vectors of different embedders cannot be compared. ` +
@@ -207,19 +225,33 @@ class QdrantMemoryStore implements MemoryStore {
       this.client.retrieve(this.collection, { ids: [id], with_payload: ["created_at"], with_vector: false }),
     );
     const first = existing[0]?.payload?.created_at;
-    const payload: Payload = { ...pick(record), created_at: typeof first === "string" ? first : record.created_at, record_key: key };
-    await this.call(`write the record ${key}`, () => this.client.upsert(this.collection, { wait: true, points: [{ id, vector, payload }] }));
+    const payload: Payload = {
+      ...pick(record),
+      created_at: typeof first === "string" ? first : record.created_at,
+      record_key: key,
+    };
+    await this.call(`write the record ${key}`, () =>
+      this.client.upsert(this.collection, { wait: true, points: [{ id, vector, payload }] }),
+    );
   }
 
   async byTrace(traceId: string): Promise<PrRecord[]> {
     this.initialised();
-    const records = await this.scrollAll(`list the records of trace ${traceId}`, { must: [match("trace_id", traceId)] });
-    return records.sort((a, b) => compareTime(a.created_at, b.created_at) || compareTime(a.updated_at, b.updated_at) || compareText(recordKey(a), recordKey(b)));
+    const records = await this.scrollAll(`list the records of trace ${traceId}`, {
+      must: [match("trace_id", traceId)],
+    });
+    return records.sort(
+      (a, b) =>
+        compareTime(a.created_at, b.created_at) ||
+        compareTime(a.updated_at, b.updated_at) ||
+        compareText(recordKey(a), recordKey(b)),
+    );
   }
 
   async similar(query: SimilarQuery): Promise<Scored[]> {
     const embedder = this.initialised();
-    if (!Number.isInteger(query.k) || query.k < 0) throw new Error(`similar(): k must be a non-negative integer, got ${query.k}.`);
+    if (!Number.isInteger(query.k) || query.k < 0)
+      throw new Error(`similar(): k must be a non-negative integer, got ${query.k}.`);
     checkVector(query.vector, embedder, "the query vector");
     if (query.k === 0) return [];
     const must: Condition[] = [];
@@ -281,7 +313,10 @@ class QdrantMemoryStore implements MemoryStore {
       const next = page.next_page_offset;
       if (typeof next !== "string" && typeof next !== "number") return out;
       // A server that hands back an offset it already gave would loop forever.
-      if (seen.has(String(next))) throw new Error(`Qdrant memory: ${operation} at ${this.where}: the scroll returned the offset ${String(next)} twice.`);
+      if (seen.has(String(next)))
+        throw new Error(
+          `Qdrant memory: ${operation} at ${this.where}: the scroll returned the offset ${String(next)} twice.`,
+        );
       seen.add(String(next));
       offset = next;
     }
@@ -289,7 +324,9 @@ class QdrantMemoryStore implements MemoryStore {
 
   private toRecord(id: unknown, payload: Payload | null | undefined): PrRecord {
     const problem = (what: string) =>
-      new Error(`Qdrant memory: point ${String(id)} of collection "${this.collection}" at ${this.where} is not a pr-creator record (${what}).`);
+      new Error(
+        `Qdrant memory: point ${String(id)} of collection "${this.collection}" at ${this.where} is not a pr-creator record (${what}).`,
+      );
     if (!payload) throw problem("no payload");
     const out: Record<string, unknown> = {};
     for (const field of RECORD_FIELDS) {
@@ -372,13 +409,16 @@ class QdrantMemoryStore implements MemoryStore {
   }
 
   private open(): void {
-    if (this.closed) throw new Error(`The Qdrant memory store (collection "${this.collection}" at ${this.where}) is closed.`);
+    if (this.closed)
+      throw new Error(`The Qdrant memory store (collection "${this.collection}" at ${this.where}) is closed.`);
   }
 
   private initialised(): EmbedderIdentity {
     this.open();
     if (this.embedder === undefined) {
-      throw new Error(`The Qdrant memory store (collection "${this.collection}" at ${this.where}) is not initialised: call init(embedder) first.`);
+      throw new Error(
+        `The Qdrant memory store (collection "${this.collection}" at ${this.where}) is not initialised: call init(embedder) first.`,
+      );
     }
     return this.embedder;
   }
@@ -395,7 +435,8 @@ function storedIdentity(info: Schemas["CollectionInfo"]): EmbedderIdentity | und
   const metadata = info.config.metadata as Record<string, unknown> | null | undefined;
   const entry = metadata?.[QDRANT_METADATA_KEY] as { embedder?: Partial<EmbedderIdentity> } | undefined;
   const e = entry?.embedder;
-  if (!e || typeof e.name !== "string" || typeof e.version !== "string" || typeof e.dimensions !== "number") return undefined;
+  if (!e || typeof e.name !== "string" || typeof e.version !== "string" || typeof e.dimensions !== "number")
+    return undefined;
   return { name: e.name, version: e.version, dimensions: e.dimensions };
 }
 
@@ -405,7 +446,9 @@ function effectiveUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`Qdrant memory: ${JSON.stringify(url.replace(/\/\/[^/@]*@/, "//***@"))} is not a URL (expected e.g. http://localhost:6333).`);
+    throw new Error(
+      `Qdrant memory: ${JSON.stringify(url.replace(/\/\/[^/@]*@/, "//***@"))} is not a URL (expected e.g. http://localhost:6333).`,
+    );
   }
   const port = parsed.port || String(QDRANT_DEFAULT_PORT);
   const path = parsed.pathname === "/" ? "" : parsed.pathname.replace(/\/$/, "");
@@ -418,18 +461,22 @@ function pick(record: PrRecord): Payload {
 
 function checkVector(vector: number[], embedder: EmbedderIdentity, what: string): void {
   if (vector.length !== embedder.dimensions) {
-    throw new Error(`${what} has ${vector.length} dimensions; expected ${embedder.dimensions} (embedder ${embedder.name} ${embedder.version}).`);
+    throw new Error(
+      `${what} has ${vector.length} dimensions; expected ${embedder.dimensions} (embedder ${embedder.name} ${embedder.version}).`,
+    );
   }
   let zero = true;
   for (const x of vector) {
-    if (typeof x !== "number" || !Number.isFinite(x)) throw new Error(`${what} contains ${String(x)}; every component must be a finite number.`);
+    if (typeof x !== "number" || !Number.isFinite(x))
+      throw new Error(`${what} contains ${String(x)}; every component must be a finite number.`);
     if (x !== 0) zero = false;
   }
   if (zero) throw new Error(`${what} is all zeros; cosine similarity is undefined for it.`);
 }
 
 function checkDate(value: string, field: string, key: string): void {
-  if (!Number.isFinite(Date.parse(value))) throw new Error(`Memory record ${key}: ${field} ${JSON.stringify(value)} is not an ISO 8601 date.`);
+  if (!Number.isFinite(Date.parse(value)))
+    throw new Error(`Memory record ${key}: ${field} ${JSON.stringify(value)} is not an ISO 8601 date.`);
 }
 
 function compareTime(a: string, b: string): number {

@@ -21,7 +21,16 @@ import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import * as sqliteVec from "sqlite-vec";
-import { MemoryMismatchError, recordKey, type EmbedderIdentity, type MemoryStore, type PrRecord, type Scored, type SimilarQuery, PR_RECORD_FIELDS } from "./store.js";
+import {
+  MemoryMismatchError,
+  recordKey,
+  type EmbedderIdentity,
+  type MemoryStore,
+  type PrRecord,
+  type Scored,
+  type SimilarQuery,
+  PR_RECORD_FIELDS,
+} from "./store.js";
 import { isNotADatabase, migrateTable, notAStateFile, stateFileError } from "../state/state-db.js";
 
 type Db = Database.Database;
@@ -121,25 +130,22 @@ export function createSqliteStore(file: string | ":memory:", opts: SqliteStoreOp
   }
 }
 
-
-
-
-
-
 function describeEmbedder(e: EmbedderIdentity): string {
   return `"${e.name}" version ${e.version} (${e.dimensions} dimensions)`;
 }
 
 function toMillis(value: string, field: string, key: string): number {
   const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) throw new Error(`Memory record ${key}: ${field} ${JSON.stringify(value)} is not an ISO 8601 date.`);
+  if (!Number.isFinite(ms))
+    throw new Error(`Memory record ${key}: ${field} ${JSON.stringify(value)} is not an ISO 8601 date.`);
   return ms;
 }
 
 class SqliteMemoryStore implements MemoryStore {
   readonly kind = "sqlite" as const;
   /** Set by init(): the embedder, and the statements on memory_vectors (which init() made sure exists). */
-  private ready: { embedder: EmbedderIdentity; deleteVector: Database.Statement; insertVector: Database.Statement } | undefined;
+  private ready:
+    { embedder: EmbedderIdentity; deleteVector: Database.Statement; insertVector: Database.Statement } | undefined;
   private closed = false;
   private readonly knn = new Map<string, Database.Statement>();
   private readonly stmts;
@@ -151,8 +157,12 @@ class SqliteMemoryStore implements MemoryStore {
   ) {
     this.stmts = {
       meta: db.prepare("SELECT embedder_name, embedder_version, dimensions FROM memory_meta WHERE id = 1"),
-      insertMeta: db.prepare("INSERT INTO memory_meta (id, embedder_name, embedder_version, dimensions, created_at) VALUES (1, ?, ?, ?, ?)"),
-      upsert: db.prepare(`
+      insertMeta: db.prepare(
+        "INSERT INTO memory_meta (id, embedder_name, embedder_version, dimensions, created_at) VALUES (1, ?, ?, ?, ?)",
+      ),
+      upsert: db
+        .prepare(
+          `
         INSERT INTO memory_prs (key, vec_rowid, ${RECORD_COLUMNS.join(", ")}, created_at_ms, updated_at_ms)
         VALUES (@key, (SELECT coalesce(max(vec_rowid), 0) + 1 FROM memory_prs), ${RECORD_COLUMNS.map((c) => `@${c}`).join(", ")}, @created_at_ms, @updated_at_ms)
         ON CONFLICT (key) DO UPDATE SET
@@ -160,9 +170,15 @@ class SqliteMemoryStore implements MemoryStore {
             .map((c) => `${c} = excluded.${c}`)
             .join(", ")},
           updated_at_ms = excluded.updated_at_ms
-        RETURNING vec_rowid`).pluck(),
-      byTrace: db.prepare(`SELECT ${SELECT_RECORD} FROM memory_prs p WHERE p.trace_id = ? ORDER BY p.created_at_ms, p.key`),
-      history: db.prepare(`SELECT ${SELECT_RECORD} FROM memory_prs p WHERE p.updated_at_ms >= ? ORDER BY p.updated_at_ms DESC, p.key DESC LIMIT ?`),
+        RETURNING vec_rowid`,
+        )
+        .pluck(),
+      byTrace: db.prepare(
+        `SELECT ${SELECT_RECORD} FROM memory_prs p WHERE p.trace_id = ? ORDER BY p.created_at_ms, p.key`,
+      ),
+      history: db.prepare(
+        `SELECT ${SELECT_RECORD} FROM memory_prs p WHERE p.updated_at_ms >= ? ORDER BY p.updated_at_ms DESC, p.key DESC LIMIT ?`,
+      ),
     };
   }
 
@@ -176,8 +192,16 @@ class SqliteMemoryStore implements MemoryStore {
           const stored = this.stmts.meta.get() as MetaRow | undefined;
           if (stored === undefined) {
             this.stmts.insertMeta.run(embedder.name, embedder.version, embedder.dimensions, new Date().toISOString());
-          } else if (stored.embedder_name !== embedder.name || stored.embedder_version !== embedder.version || stored.dimensions !== embedder.dimensions) {
-            const have = { name: stored.embedder_name, version: stored.embedder_version, dimensions: stored.dimensions };
+          } else if (
+            stored.embedder_name !== embedder.name ||
+            stored.embedder_version !== embedder.version ||
+            stored.dimensions !== embedder.dimensions
+          ) {
+            const have = {
+              name: stored.embedder_name,
+              version: stored.embedder_version,
+              dimensions: stored.dimensions,
+            };
             throw new MemoryMismatchError(
               `The memory in ${this.file} holds vectors of embedder ${describeEmbedder(have)}, but this run uses ${describeEmbedder(embedder)}; ` +
                 `vectors of different embedders cannot be compared. Use the same embedder as before (${have.name} ${have.version}), ` +
@@ -195,7 +219,9 @@ class SqliteMemoryStore implements MemoryStore {
       this.ready = {
         embedder: { ...embedder },
         deleteVector: this.db.prepare("DELETE FROM memory_vectors WHERE rowid = ?"),
-        insertVector: this.db.prepare("INSERT INTO memory_vectors (rowid, embedding, repo, component_scope, blueprint_id) VALUES (?, ?, ?, ?, ?)"),
+        insertVector: this.db.prepare(
+          "INSERT INTO memory_vectors (rowid, embedding, repo, component_scope, blueprint_id) VALUES (?, ?, ?, ?, ?)",
+        ),
       };
     });
   }
@@ -230,12 +256,15 @@ class SqliteMemoryStore implements MemoryStore {
   async similar(query: SimilarQuery): Promise<Scored[]> {
     return this.run(() => {
       const { embedder } = this.initialised();
-      if (!Number.isInteger(query.k) || query.k < 0) throw new Error(`similar(): k must be a non-negative integer, got ${query.k}.`);
+      if (!Number.isInteger(query.k) || query.k < 0)
+        throw new Error(`similar(): k must be a non-negative integer, got ${query.k}.`);
       const embedding = toEmbedding(query.vector, embedder, "the query vector");
       if (query.k === 0) return [];
       const filters = FILTERS.filter((f) => query[f] !== undefined);
       const fetch = Math.min(query.k + (query.exclude_key === undefined ? 0 : 1), VEC_MAX_K);
-      const rows = this.knnStatement(filters).all(embedding, fetch, ...filters.map((f) => query[f])) as Array<Row & { key: string; distance: number }>;
+      const rows = this.knnStatement(filters).all(embedding, fetch, ...filters.map((f) => query[f])) as Array<
+        Row & { key: string; distance: number }
+      >;
       return rows
         .filter((row) => row.key !== query.exclude_key)
         .slice(0, query.k)
@@ -274,7 +303,8 @@ class SqliteMemoryStore implements MemoryStore {
   }
 
   private initialised(): NonNullable<SqliteMemoryStore["ready"]> {
-    if (this.ready === undefined) throw new Error(`The memory store on ${this.file} is not initialised: call init(embedder) first.`);
+    if (this.ready === undefined)
+      throw new Error(`The memory store on ${this.file} is not initialised: call init(embedder) first.`);
     return this.ready;
   }
 
@@ -301,7 +331,9 @@ class SqliteMemoryStore implements MemoryStore {
 
 function toEmbedding(vector: ArrayLike<number>, embedder: EmbedderIdentity, what: string): Float32Array {
   if (vector.length !== embedder.dimensions) {
-    throw new Error(`${what} has ${vector.length} dimensions; expected ${embedder.dimensions} (embedder ${embedder.name} ${embedder.version}).`);
+    throw new Error(
+      `${what} has ${vector.length} dimensions; expected ${embedder.dimensions} (embedder ${embedder.name} ${embedder.version}).`,
+    );
   }
   const embedding = Float32Array.from(vector);
   let zero = true;

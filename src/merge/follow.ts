@@ -27,7 +27,12 @@ export interface FollowOptions {
 }
 
 /** Polls a PR's checks and state until it merges, closes, a check fails, or time runs out. */
-export async function followPullRequest(forge: Forge, repo: string, id: number, opts: FollowOptions): Promise<FollowResult> {
+export async function followPullRequest(
+  forge: Forge,
+  repo: string,
+  id: number,
+  opts: FollowOptions,
+): Promise<FollowResult> {
   const clock = opts.clock ?? (() => performance.now());
   const wait = opts.wait ?? ((ms: number) => sleep(ms));
   const start = clock();
@@ -37,7 +42,8 @@ export async function followPullRequest(forge: Forge, repo: string, id: number, 
     const elapsed = Math.round(clock() - start);
     const snapshot = { pr, checks, elapsed_ms: elapsed };
     opts.onUpdate?.(snapshot);
-    const settled = checks.state === "succeeded" || checks.state === "failed" || (pr.state === "merged" && checks.state === "none");
+    const settled =
+      checks.state === "succeeded" || checks.state === "failed" || (pr.state === "merged" && checks.state === "none");
     if (settled && ciAt === null) ciAt = elapsed;
     const failed = checks.checks.filter((c) => c.state === "failed").map((c) => c.name);
     const done = (outcome: FollowResult["outcome"]): FollowResult => ({
@@ -59,7 +65,10 @@ export async function followPullRequest(forge: Forge, repo: string, id: number, 
 export function statusLine(s: FollowSnapshot): string {
   const counts = { pending: 0, succeeded: 0, failed: 0 };
   for (const c of s.checks.checks) counts[c.state] += 1;
-  const checks = s.checks.checks.length === 0 ? "no checks" : `checks ${counts.succeeded} passed, ${counts.failed} failed, ${counts.pending} running`;
+  const checks =
+    s.checks.checks.length === 0
+      ? "no checks"
+      : `checks ${counts.succeeded} passed, ${counts.failed} failed, ${counts.pending} running`;
   const merge = s.pr.state === "open" ? (s.pr.auto_merge ? "auto-merge on" : "waiting for a merge") : s.pr.state;
   const blocked = s.pr.blocked_reason ? ` — ${s.pr.blocked_reason}` : "";
   return `PR ${s.pr.id} ${merge}; ${checks}${blocked} (${Math.round(s.elapsed_ms / 1000)} s)`;

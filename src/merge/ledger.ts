@@ -34,7 +34,9 @@ export function createLedger(stateFile: string | null, metrics: Metrics = create
       try {
         history ??= openHistory(stateFile);
         const entries = await history.list({ repo });
-        return entries.some((e) => e.kind === kind && e.pr_id === prId && (e.kind !== "merge" || e.result === "merged"));
+        return entries.some(
+          (e) => e.kind === kind && e.pr_id === prId && (e.kind !== "merge" || e.result === "merged"),
+        );
       } catch {
         return false;
       }

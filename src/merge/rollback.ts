@@ -44,17 +44,33 @@ export interface RollbackResult {
 }
 
 /** The PR to roll back: named directly, or the trace's latest merged-capable PR in memory. */
-async function locate(deps: RollbackDeps, req: RollbackRequest): Promise<{ repo: string; id: number; record: PrRecord | null }> {
+async function locate(
+  deps: RollbackDeps,
+  req: RollbackRequest,
+): Promise<{ repo: string; id: number; record: PrRecord | null }> {
   if (req.pr_id !== undefined) {
-    if (!req.repo) throw new PrCreatorError("invalid_request", "Rolling back by PR id needs the repository.", { hint: "Pass --repo NAME with --pr ID." });
+    if (!req.repo)
+      throw new PrCreatorError("invalid_request", "Rolling back by PR id needs the repository.", {
+        hint: "Pass --repo NAME with --pr ID.",
+      });
     return { repo: req.repo, id: req.pr_id, record: null };
   }
-  if (!req.trace_id) throw new PrCreatorError("invalid_request", "Say which PR to roll back.", { hint: "Pass --pr ID (with --repo) or --trace ID." });
-  if (!deps.memory) throw new PrCreatorError("invalid_config", "Rolling back by trace needs memory, and memory is off.", { hint: "Use --pr ID --repo NAME, or turn memory on." });
+  if (!req.trace_id)
+    throw new PrCreatorError("invalid_request", "Say which PR to roll back.", {
+      hint: "Pass --pr ID (with --repo) or --trace ID.",
+    });
+  if (!deps.memory)
+    throw new PrCreatorError("invalid_config", "Rolling back by trace needs memory, and memory is off.", {
+      hint: "Use --pr ID --repo NAME, or turn memory on.",
+    });
   const chain = await deps.memory.chain(req.trace_id);
-  const record = [...chain].reverse().find((r) => r.pr_id !== null && r.forge === deps.forge.kind && (!req.repo || r.repo === req.repo));
+  const record = [...chain]
+    .reverse()
+    .find((r) => r.pr_id !== null && r.forge === deps.forge.kind && (!req.repo || r.repo === req.repo));
   if (!record) {
-    throw new PrCreatorError("missing_trace", `Memory has no ${deps.forge.kind} PR for trace ${req.trace_id}.`, { hint: "Check the trace id with `pr-creator trace`, or roll back with --pr ID --repo NAME." });
+    throw new PrCreatorError("missing_trace", `Memory has no ${deps.forge.kind} PR for trace ${req.trace_id}.`, {
+      hint: "Check the trace id with `pr-creator trace`, or roll back with --pr ID --repo NAME.",
+    });
   }
   return { repo: record.repo, id: Number(record.pr_id), record };
 }
@@ -67,12 +83,24 @@ function traceOf(original: PullRequestStatus, record: PrRecord | null, req: Roll
   if (req.trace_id) return req.trace_id;
   if (record) return record.trace_id;
   const tag = parseTitle(original.title)?.traceTag;
-  if (!tag) throw new PrCreatorError("missing_trace", `PR ${original.id} has no [trace:…] tag in its title, so its rollback cannot be traced.`, { hint: "Pass --trace ID as well." });
+  if (!tag)
+    throw new PrCreatorError(
+      "missing_trace",
+      `PR ${original.id} has no [trace:…] tag in its title, so its rollback cannot be traced.`,
+      { hint: "Pass --trace ID as well." },
+    );
   return tag.startsWith(policy.title.trace_id_prefix) ? tag : `${policy.title.trace_id_prefix}${tag}`;
 }
 
 /** Title and body of the revert PR, checked by the same title and body rules as every PR. */
-export function renderRollback(original: PullRequestStatus, traceId: string, scope: string, reason: string, decision: string, policy: Policy): { title: string; description: string } {
+export function renderRollback(
+  original: PullRequestStatus,
+  traceId: string,
+  scope: string,
+  reason: string,
+  decision: string,
+  policy: Policy,
+): { title: string; description: string } {
   const title = composeTitle("revert", scope, `roll back PR ${original.id}`, traceId, policy);
   const body = [
     "## Summary",
@@ -108,7 +136,11 @@ export function renderRollback(original: PullRequestStatus, traceId: string, sco
     ...validateBody(description, { traceId, componentScope: scope, policy }),
   ];
   if (violations.length > 0) {
-    throw new PrCreatorError("validation_failed", `The rollback PR breaks the content rules: ${violations.map((v) => v.message).join("; ")}.`, { violations });
+    throw new PrCreatorError(
+      "validation_failed",
+      `The rollback PR breaks the content rules: ${violations.map((v) => v.message).join("; ")}.`,
+      { violations },
+    );
   }
   return { title, description };
 }
@@ -125,22 +157,42 @@ export async function rollback(deps: RollbackDeps, req: RollbackRequest): Promis
   const traceId = traceOf(original, where.record, req, policy);
   const summary = { id: original.id, url: original.url, title: original.title, repo: where.repo, trace_id: traceId };
   const ledgerEntry = (result: "created" | "merged" | "failed", revertId: number | null, reason: string | null) =>
-    ledger.append({ kind: "rollback", at: deps.now(), repo: where.repo, trace_id: traceId, pr_id: String(original.id), revert_pr_id: revertId === null ? null : String(revertId), result, reason });
+    ledger.append({
+      kind: "rollback",
+      at: deps.now(),
+      repo: where.repo,
+      trace_id: traceId,
+      pr_id: String(original.id),
+      revert_pr_id: revertId === null ? null : String(revertId),
+      result,
+      reason,
+    });
   if (original.state !== "merged") {
     ledger.metrics.rollback("failed");
     await ledgerEntry("failed", null, `PR ${original.id} is ${original.state}`);
-    throw new PrCreatorError("invalid_request", `PR ${original.id} is ${original.state}, not merged; there is nothing to roll back.`, {
-      hint: original.state === "open" ? "Close or abandon the open PR instead." : "Check the PR id.",
-    });
+    throw new PrCreatorError(
+      "invalid_request",
+      `PR ${original.id} is ${original.state}, not merged; there is nothing to roll back.`,
+      {
+        hint: original.state === "open" ? "Close or abandon the open PR instead." : "Check the PR id.",
+      },
+    );
   }
   const auto = policy.rollback.auto_merge && policy.merge.auto_merge_levels.includes("low");
-  const decision = auto ? "It merges itself once every CI check passes." : "It needs an approving review before a person merges it.";
+  const decision = auto
+    ? "It merges itself once every CI check passes."
+    : "It needs an approving review before a person merges it.";
   const scope = scopeOf(original, where.record);
   const { title, description } = renderRollback(original, traceId, scope, req.reason, decision, policy);
 
   let revert: RemotePullRequest;
   try {
-    revert = await forge.revertPullRequest(where.repo, { pr_id: original.id, branch: `${policy.rollback.branch_prefix}${original.id}`, title, description });
+    revert = await forge.revertPullRequest(where.repo, {
+      pr_id: original.id,
+      branch: `${policy.rollback.branch_prefix}${original.id}`,
+      title,
+      description,
+    });
   } catch (error) {
     ledger.metrics.rollback("failed");
     await ledgerEntry("failed", null, error instanceof Error ? error.message : String(error));
@@ -150,7 +202,13 @@ export async function rollback(deps: RollbackDeps, req: RollbackRequest): Promis
   const warnings: string[] = [];
   const labels = [...new Set([...policy.labels.always, ...policy.rollback.labels])];
   if (labels.length > 0) {
-    await forge.addLabels(where.repo, revert.id, labels).catch((error: unknown) => warnings.push(`Labels could not be added to PR ${revert.id}: ${error instanceof Error ? error.message : String(error)}`));
+    await forge
+      .addLabels(where.repo, revert.id, labels)
+      .catch((error: unknown) =>
+        warnings.push(
+          `Labels could not be added to PR ${revert.id}: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
   }
   const events: LifecycleEvent[] = [];
   const created: PullRequestRollbackCreated = {
@@ -170,7 +228,10 @@ export async function rollback(deps: RollbackDeps, req: RollbackRequest): Promis
 
   if (deps.memory) {
     const now = deps.now().toISOString();
-    const head = await forge.getPullRequest(where.repo, revert.id).then((p) => p.head_sha, () => "");
+    const head = await forge.getPullRequest(where.repo, revert.id).then(
+      (p) => p.head_sha,
+      () => "",
+    );
     await deps.memory
       .remember({
         repo: where.repo,
@@ -189,35 +250,93 @@ export async function rollback(deps: RollbackDeps, req: RollbackRequest): Promis
         created_at: now,
         updated_at: now,
       })
-      .catch((error: unknown) => warnings.push(`The rollback PR could not be remembered: ${error instanceof Error ? error.message : String(error)}`));
+      .catch((error: unknown) =>
+        warnings.push(
+          `The rollback PR could not be remembered: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
   }
 
-  const base: MergeOutcome = { requires: auto ? "none" : "review", status: "not_requested", message: decision, failed_checks: [], checks: [], merge_commit: null, ci_ms: null, merge_ms: null };
+  const base: MergeOutcome = {
+    requires: auto ? "none" : "review",
+    status: "not_requested",
+    message: decision,
+    failed_checks: [],
+    checks: [],
+    merge_commit: null,
+    ci_ms: null,
+    merge_ms: null,
+  };
   let merge: MergeOutcome = base;
   let status: RollbackResult["status"] = "created";
   if (auto) {
     try {
-      const done = await forge.enableAutoMerge(where.repo, revert.id, { method: policy.merge.method, delete_source_branch: policy.merge.delete_source_branch, commit_title: title, commit_message: `Rollback of PR ${original.id}: ${req.reason}` });
+      const done = await forge.enableAutoMerge(where.repo, revert.id, {
+        method: policy.merge.method,
+        delete_source_branch: policy.merge.delete_source_branch,
+        commit_title: title,
+        commit_message: `Rollback of PR ${original.id}: ${req.reason}`,
+      });
       if (done === "enabled") ledger.metrics.autoMerge(done);
-      merge = { ...base, status: done, message: "Auto-merge is on: the forge merges the revert once every check passes." };
+      merge = {
+        ...base,
+        status: done,
+        message: "Auto-merge is on: the forge merges the revert once every check passes.",
+      };
       // A merge that already happened is recorded and announced like a watched one.
       if (deps.watch || done === "merged") {
-        const followed = await followPullRequest(forge, where.repo, revert.id, { poll_ms: policy.merge.poll_interval_ms, timeout_ms: policy.merge.watch_timeout_ms });
-        const tracked = await trackFollow({ ledger, emit: deps.emit, now: deps.now }, { repo: where.repo, trace_id: traceId, pr_id: revert.id, branch: revert.source_branch, issue_id: null, risk: "low", auto: true }, followed);
+        const followed = await followPullRequest(forge, where.repo, revert.id, {
+          poll_ms: policy.merge.poll_interval_ms,
+          timeout_ms: policy.merge.watch_timeout_ms,
+        });
+        const tracked = await trackFollow(
+          { ledger, emit: deps.emit, now: deps.now },
+          {
+            repo: where.repo,
+            trace_id: traceId,
+            pr_id: revert.id,
+            branch: revert.source_branch,
+            issue_id: null,
+            risk: "low",
+            auto: true,
+          },
+          followed,
+        );
         events.push(...tracked.events);
         warnings.push(...tracked.warnings);
-        merge = { ...merge, status: followed.outcome === "merged" ? "merged" : followed.outcome === "blocked" ? "blocked" : "pending", failed_checks: followed.failed_checks, checks: followed.checks.checks, merge_commit: followed.pr.merge_commit, ci_ms: followed.ci_ms, merge_ms: followed.merge_ms, message: followed.outcome === "merged" ? "Merged after every check passed." : followed.outcome === "blocked" ? `Blocked: ${followed.failed_checks.join(", ")} failed.` : "Still waiting for checks." };
+        merge = {
+          ...merge,
+          status: followed.outcome === "merged" ? "merged" : followed.outcome === "blocked" ? "blocked" : "pending",
+          failed_checks: followed.failed_checks,
+          checks: followed.checks.checks,
+          merge_commit: followed.pr.merge_commit,
+          ci_ms: followed.ci_ms,
+          merge_ms: followed.merge_ms,
+          message:
+            followed.outcome === "merged"
+              ? "Merged after every check passed."
+              : followed.outcome === "blocked"
+                ? `Blocked: ${followed.failed_checks.join(", ")} failed.`
+                : "Still waiting for checks.",
+        };
         if (followed.outcome === "merged") status = "merged";
       }
     } catch (error) {
       ledger.metrics.autoMerge("failed");
-      merge = { ...base, status: "failed", message: `Auto-merge could not be set: ${error instanceof PrCreatorError ? error.paragraph : String(error)}` };
+      merge = {
+        ...base,
+        status: "failed",
+        message: `Auto-merge could not be set: ${error instanceof PrCreatorError ? error.paragraph : String(error)}`,
+      };
       warnings.push(merge.message);
     }
   }
   if (status === "merged") ledger.metrics.rollback("merged");
   const warning = await ledgerEntry(status, revert.id, req.reason);
   if (warning) warnings.push(warning);
-  const message = status === "merged" ? `PR ${revert.id} rolled back PR ${original.id} and is merged.` : `PR ${revert.id} rolls back PR ${original.id}. ${merge.message}`;
+  const message =
+    status === "merged"
+      ? `PR ${revert.id} rolled back PR ${original.id} and is merged.`
+      : `PR ${revert.id} rolls back PR ${original.id}. ${merge.message}`;
   return { status, message, original: summary, revert, merge, events, warnings };
 }

@@ -36,21 +36,69 @@ export async function trackFollow(
   const { metrics } = deps.ledger;
   // Several watchers may see the same PR merge (the run, then `watch`): the first one records and announces it.
   const mergeKnown = await deps.ledger.settled("merge", pr.repo, String(pr.pr_id));
-  if (!mergeKnown && result.ci_ms !== null && (result.checks.state === "succeeded" || result.checks.state === "failed")) {
+  if (
+    !mergeKnown &&
+    result.ci_ms !== null &&
+    (result.checks.state === "succeeded" || result.checks.state === "failed")
+  ) {
     metrics.ciValidated(result.ci_ms / 1000);
-    writes.push(deps.ledger.append({ kind: "ci", ...common, result: result.checks.state, duration_ms: result.ci_ms, failed_checks: result.failed_checks }));
+    writes.push(
+      deps.ledger.append({
+        kind: "ci",
+        ...common,
+        result: result.checks.state,
+        duration_ms: result.ci_ms,
+        failed_checks: result.failed_checks,
+      }),
+    );
   }
   const events: LifecycleEvent[] = [];
-  const base = { pr_id: pr.pr_id, repo: pr.repo, branch: pr.branch, trace_id: pr.trace_id, issue_id: pr.issue_id, created_by: AGENT_NAME, timestamp: at.toISOString() } as const;
+  const base = {
+    pr_id: pr.pr_id,
+    repo: pr.repo,
+    branch: pr.branch,
+    trace_id: pr.trace_id,
+    issue_id: pr.issue_id,
+    created_by: AGENT_NAME,
+    timestamp: at.toISOString(),
+  } as const;
   if (result.outcome === "merged" && !mergeKnown) {
     if (result.merge_ms !== null) metrics.merged(result.merge_ms / 1000);
     if (pr.auto) metrics.autoMerge("merged");
-    if (pr.risk) writes.push(deps.ledger.append({ kind: "merge", ...common, risk: pr.risk, auto: pr.auto, result: "merged", after_ci_ms: result.merge_ms, reason: null }));
-    events.push({ event: "PullRequestMerged", ...base, merge_commit: result.pr.merge_commit, auto_merged: pr.auto, risk: pr.risk });
+    if (pr.risk)
+      writes.push(
+        deps.ledger.append({
+          kind: "merge",
+          ...common,
+          risk: pr.risk,
+          auto: pr.auto,
+          result: "merged",
+          after_ci_ms: result.merge_ms,
+          reason: null,
+        }),
+      );
+    events.push({
+      event: "PullRequestMerged",
+      ...base,
+      merge_commit: result.pr.merge_commit,
+      auto_merged: pr.auto,
+      risk: pr.risk,
+    });
   } else if (result.outcome === "blocked") {
     const message = `Auto-merge is blocked: ${result.failed_checks.length > 0 ? `check${result.failed_checks.length > 1 ? "s" : ""} ${result.failed_checks.join(", ")} failed` : "the forge refused the merge"}${result.pr.blocked_reason ? ` (${result.pr.blocked_reason})` : ""}. Fix the change and push again, or merge by hand after review.`;
     if (pr.auto) metrics.autoMerge("blocked");
-    if (pr.risk) writes.push(deps.ledger.append({ kind: "merge", ...common, risk: pr.risk, auto: pr.auto, result: "blocked", after_ci_ms: null, reason: message }));
+    if (pr.risk)
+      writes.push(
+        deps.ledger.append({
+          kind: "merge",
+          ...common,
+          risk: pr.risk,
+          auto: pr.auto,
+          result: "blocked",
+          after_ci_ms: null,
+          reason: message,
+        }),
+      );
     events.push({ event: "PullRequestMergeBlocked", ...base, failed_checks: result.failed_checks, message });
   }
   const warnings = (await Promise.all(writes)).filter((w): w is string => w !== null);

@@ -26,7 +26,9 @@ import { isNotADatabase, migrateTable, notAStateFile, stateFileError } from "../
 type Db = Database.Database;
 
 /** A moment: a Date, or an ISO 8601 time with a zone; stored and returned as UTC ISO 8601 with milliseconds. */
-const At = z.union([z.date(), z.iso.datetime({ offset: true })]).transform((value) => (typeof value === "string" ? new Date(value) : value).toISOString());
+const At = z
+  .union([z.date(), z.iso.datetime({ offset: true })])
+  .transform((value) => (typeof value === "string" ? new Date(value) : value).toISOString());
 const Text = z.string().min(1);
 const Millis = z.number().nonnegative();
 
@@ -85,7 +87,12 @@ export const RollbackEntrySchema = z.strictObject({
   reason: Text.nullable(),
 });
 
-export const HistoryEntrySchema = z.discriminatedUnion("kind", [GenerationEntrySchema, CiEntrySchema, MergeEntrySchema, RollbackEntrySchema]);
+export const HistoryEntrySchema = z.discriminatedUnion("kind", [
+  GenerationEntrySchema,
+  CiEntrySchema,
+  MergeEntrySchema,
+  RollbackEntrySchema,
+]);
 
 /** What append() takes: `at` may be a Date or an ISO 8601 string with a zone. */
 export type HistoryEntryInput = z.input<typeof HistoryEntrySchema>;
@@ -165,16 +172,14 @@ export function openHistory(target: string | ":memory:" | { db: Db }): History {
   }
 }
 
-
-
 function detail(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-
-
 function sqliteHistory(db: Db, file: string, owned: boolean): History {
-  const insert = db.prepare("INSERT INTO pr_history (at_ms, kind, repo, trace_id, pr_id, entry) VALUES (?, ?, ?, ?, ?, ?)");
+  const insert = db.prepare(
+    "INSERT INTO pr_history (at_ms, kind, repo, trace_id, pr_id, entry) VALUES (?, ?, ?, ?, ?, ?)",
+  );
   const all = db.prepare("SELECT id, entry FROM pr_history WHERE at_ms >= ? ORDER BY at_ms, id");
   const ofRepo = db.prepare("SELECT id, entry FROM pr_history WHERE repo = ? AND at_ms >= ? ORDER BY at_ms, id");
   let closed = false;
@@ -195,7 +200,10 @@ function sqliteHistory(db: Db, file: string, owned: boolean): History {
       const parsed = HistoryEntrySchema.safeParse(input, { reportInput: true });
       if (!parsed.success) {
         const kind = (input as { kind?: unknown } | null)?.kind;
-        throw new PrCreatorError("invalid_request", `The PR history entry${typeof kind === "string" ? ` (${kind})` : ""} is invalid: ${formatZodIssues(parsed.error).join("; ")}.`);
+        throw new PrCreatorError(
+          "invalid_request",
+          `The PR history entry${typeof kind === "string" ? ` (${kind})` : ""} is invalid: ${formatZodIssues(parsed.error).join("; ")}.`,
+        );
       }
       const e = parsed.data;
       run(() => insert.run(Date.parse(e.at), e.kind, e.repo, e.trace_id, e.pr_id, JSON.stringify(e)));
@@ -204,7 +212,13 @@ function sqliteHistory(db: Db, file: string, owned: boolean): History {
     async list(query = {}) {
       const since = query.since === undefined ? Number.MIN_SAFE_INTEGER : query.since.getTime();
       if (Number.isNaN(since)) throw new RangeError("list(): since is an invalid Date.");
-      const rows = run(() => (query.repo === undefined ? all.all(since) : ofRepo.all(query.repo, since)) as Array<{ id: number; entry: string }>);
+      const rows = run(
+        () =>
+          (query.repo === undefined ? all.all(since) : ofRepo.all(query.repo, since)) as Array<{
+            id: number;
+            entry: string;
+          }>,
+      );
       return rows.map((row) => {
         let problem: string;
         try {
@@ -214,9 +228,13 @@ function sqliteHistory(db: Db, file: string, owned: boolean): History {
         } catch (error) {
           problem = `not JSON: ${detail(error)}`;
         }
-        throw new PrCreatorError("invalid_config", `Row ${row.id} of pr_history in ${file} is not a valid entry (${problem}).`, {
-          hint: "The table was edited by hand or by a newer pr-creator; delete the row or upgrade pr-creator.",
-        });
+        throw new PrCreatorError(
+          "invalid_config",
+          `Row ${row.id} of pr_history in ${file} is not a valid entry (${problem}).`,
+          {
+            hint: "The table was edited by hand or by a newer pr-creator; delete the row or upgrade pr-creator.",
+          },
+        );
       });
     },
 

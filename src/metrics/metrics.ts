@@ -63,7 +63,8 @@ export interface Metrics {
 
 /** Durations come from a monotonic clock (performance.now()); anything else is a caller's bug, reported here rather than skewing a histogram. */
 function checkSeconds(seconds: number, what: string): number {
-  if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`${what}: the duration must be a finite number of seconds >= 0, got ${seconds}.`);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new RangeError(`${what}: the duration must be a finite number of seconds >= 0, got ${seconds}.`);
   return seconds;
 }
 
@@ -73,8 +74,17 @@ function checkSeconds(seconds: number, what: string): number {
  */
 export function createMetrics(registry: Registry = new Registry()): Metrics {
   const registers = [registry];
-  const counter = <L extends string>(name: string, help: string, label?: { name: L; values: readonly string[] }): Counter<L> => {
-    const c = new Counter<L>({ name: `${METRIC_PREFIX}${name}`, help, labelNames: label ? [label.name] : [], registers });
+  const counter = <L extends string>(
+    name: string,
+    help: string,
+    label?: { name: L; values: readonly string[] },
+  ): Counter<L> => {
+    const c = new Counter<L>({
+      name: `${METRIC_PREFIX}${name}`,
+      help,
+      labelNames: label ? [label.name] : [],
+      registers,
+    });
     if (label) for (const value of label.values) c.labels(value).inc(0);
     else c.inc(0);
     return c;
@@ -83,13 +93,34 @@ export function createMetrics(registry: Registry = new Registry()): Metrics {
     new Histogram({ name: `${METRIC_PREFIX}${name}`, help, buckets: [...buckets], registers });
 
   const instruments: Instruments = {
-    prsGenerated: counter("prs_generated_total", "Runs that ended, by what happened to their PR.", { name: "status", values: GENERATION_STATUSES }),
-    generationSeconds: histogram("generation_seconds", "Seconds from run start to the PR published or the run failed.", GENERATION_BUCKETS),
-    ciValidationSeconds: histogram("ci_validation_seconds", "Seconds from a PR opened to all its checks settled.", CI_VALIDATION_BUCKETS),
+    prsGenerated: counter("prs_generated_total", "Runs that ended, by what happened to their PR.", {
+      name: "status",
+      values: GENERATION_STATUSES,
+    }),
+    generationSeconds: histogram(
+      "generation_seconds",
+      "Seconds from run start to the PR published or the run failed.",
+      GENERATION_BUCKETS,
+    ),
+    ciValidationSeconds: histogram(
+      "ci_validation_seconds",
+      "Seconds from a PR opened to all its checks settled.",
+      CI_VALIDATION_BUCKETS,
+    ),
     mergeSeconds: histogram("merge_seconds", "Seconds from a PR's checks settled to the PR merged.", MERGE_BUCKETS),
-    autoMerges: counter("auto_merges_total", "Auto-merge outcomes: switched on, merged, blocked by policy or checks, or failed.", { name: "result", values: AUTO_MERGE_RESULTS }),
-    rollbacks: counter("rollbacks_total", "Rollback outcomes: revert PR created, revert merged, or failed.", { name: "result", values: ROLLBACK_RESULTS }),
-    gateChecks: counter("gate_checks_total", "Gate rounds over a rendered title and body, by whether they passed.", { name: "result", values: GATE_RESULTS }),
+    autoMerges: counter(
+      "auto_merges_total",
+      "Auto-merge outcomes: switched on, merged, blocked by policy or checks, or failed.",
+      { name: "result", values: AUTO_MERGE_RESULTS },
+    ),
+    rollbacks: counter("rollbacks_total", "Rollback outcomes: revert PR created, revert merged, or failed.", {
+      name: "result",
+      values: ROLLBACK_RESULTS,
+    }),
+    gateChecks: counter("gate_checks_total", "Gate rounds over a rendered title and body, by whether they passed.", {
+      name: "result",
+      values: GATE_RESULTS,
+    }),
     modelCalls: counter("model_calls_total", "Calls to the drafting model."),
     fallbacks: counter("fallbacks_total", "Runs whose prose the deterministic drafter wrote after the model failed."),
   };
@@ -119,7 +150,8 @@ export function createMetrics(registry: Registry = new Registry()): Metrics {
       instruments.gateChecks.inc({ result });
     },
     modelCall(count = 1) {
-      if (!Number.isInteger(count) || count < 0) throw new RangeError(`modelCall(): count must be a whole number >= 0, got ${count}.`);
+      if (!Number.isInteger(count) || count < 0)
+        throw new RangeError(`modelCall(): count must be a whole number >= 0, got ${count}.`);
       instruments.modelCalls.inc(count);
     },
     fallback() {

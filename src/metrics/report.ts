@@ -13,7 +13,17 @@
  *   period that were rolled back in it.
  */
 import type { CiEntry, GenerationEntry, HistoryEntry, MergeEntry, RollbackEntry } from "./history.js";
-import { CI_RESULTS, GENERATION_STATUSES, MERGE_RESULTS, PUBLISHED_STATUSES, ROLLBACK_RESULTS, type CiResult, type GenerationStatus, type MergeResult, type RollbackResult } from "./outcomes.js";
+import {
+  CI_RESULTS,
+  GENERATION_STATUSES,
+  MERGE_RESULTS,
+  PUBLISHED_STATUSES,
+  ROLLBACK_RESULTS,
+  type CiResult,
+  type GenerationStatus,
+  type MergeResult,
+  type RollbackResult,
+} from "./outcomes.js";
 
 export interface Target {
   op: ">" | "<" | ">=";
@@ -109,7 +119,8 @@ function p95(label: string, durations: readonly number[], target: Target): Figur
   return { label, unit: "ms", value, count: null, sample: durations.length, target, met: judge(value, target) };
 }
 
-const isPublished = (g: GenerationEntry): boolean => (PUBLISHED_STATUSES as readonly GenerationStatus[]).includes(g.status);
+const isPublished = (g: GenerationEntry): boolean =>
+  (PUBLISHED_STATUSES as readonly GenerationStatus[]).includes(g.status);
 
 const prKey = (e: { repo: string; pr_id: string }): string => `${e.repo}\u0000${e.pr_id}`;
 
@@ -129,7 +140,8 @@ function tally<K extends string>(keys: readonly K[], values: readonly K[]): Reco
 export function computeReport(entries: readonly HistoryEntry[], opts: ReportOptions): Report {
   const from = opts.since?.getTime() ?? Number.NEGATIVE_INFINITY;
   const to = opts.now.getTime();
-  if (Number.isNaN(from) || Number.isNaN(to)) throw new RangeError("computeReport(): since and now must be valid Dates.");
+  if (Number.isNaN(from) || Number.isNaN(to))
+    throw new RangeError("computeReport(): since and now must be valid Dates.");
   const inPeriod = entries
     .map((e) => ({ e, at: Date.parse(e.at) }))
     .filter(({ e, at }) => at >= from && at <= to && (opts.repo === undefined || e.repo === opts.repo))
@@ -144,7 +156,11 @@ export function computeReport(entries: readonly HistoryEntry[], opts: ReportOpti
   const runs = generations.filter((g) => g.status !== "previewed");
   const published = generations.filter(isPublished);
   const autoLowRisk = latestPerPr(merges.filter((m) => m.auto && m.risk === "low"));
-  const created = new Set(generations.flatMap((g) => (g.status === "created" && g.pr_id !== null ? [prKey({ repo: g.repo, pr_id: g.pr_id })] : [])));
+  const created = new Set(
+    generations.flatMap((g) =>
+      g.status === "created" && g.pr_id !== null ? [prKey({ repo: g.repo, pr_id: g.pr_id })] : [],
+    ),
+  );
   const merged = new Set(merges.filter((m) => m.result === "merged").map(prKey));
   const rolledBack = new Set(rollbacks.map(prKey));
   const rollbackOutcomes = latestPerPr(rollbacks);
@@ -157,24 +173,75 @@ export function computeReport(entries: readonly HistoryEntry[], opts: ReportOpti
     repo: opts.repo ?? null,
     entries: inPeriod.length,
     figures: {
-      generation_success_rate: ratio("PR generation success rate", count(runs, isPublished), runs.length, TARGETS.generation_success_rate),
-      generation_time_p95: p95("PR generation time p95", runs.map((g) => g.duration_ms), TARGETS.generation_time_p95),
-      ci_validation_time_p95: p95("CI validation time p95", ci.map((c) => c.duration_ms), TARGETS.ci_validation_time_p95),
+      generation_success_rate: ratio(
+        "PR generation success rate",
+        count(runs, isPublished),
+        runs.length,
+        TARGETS.generation_success_rate,
+      ),
+      generation_time_p95: p95(
+        "PR generation time p95",
+        runs.map((g) => g.duration_ms),
+        TARGETS.generation_time_p95,
+      ),
+      ci_validation_time_p95: p95(
+        "CI validation time p95",
+        ci.map((c) => c.duration_ms),
+        TARGETS.ci_validation_time_p95,
+      ),
       merge_time_after_ci_p95: p95("Merge time after CI p95", mergeTimes, TARGETS.merge_time_after_ci_p95),
-      auto_merge_success_rate: ratio("Auto-merge success rate (low risk)", count(autoLowRisk, (m) => m.result === "merged"), autoLowRisk.length, TARGETS.auto_merge_success_rate),
-      merge_rate: ratio("Merge rate (of PRs created)", count(created, (k) => merged.has(k)), created.size),
-      rollback_rate: ratio("Rollback rate (of PRs merged)", count(merged, (k) => rolledBack.has(k)), merged.size),
-      rollback_success_rate: ratio("Rollback success rate", count(rollbackOutcomes, (r) => r.result !== "failed"), rollbackOutcomes.length, TARGETS.rollback_success_rate),
-      template_compliance: ratio("PR template compliance", count(published, (g) => g.compliant), published.length, TARGETS.template_compliance),
+      auto_merge_success_rate: ratio(
+        "Auto-merge success rate (low risk)",
+        count(autoLowRisk, (m) => m.result === "merged"),
+        autoLowRisk.length,
+        TARGETS.auto_merge_success_rate,
+      ),
+      merge_rate: ratio(
+        "Merge rate (of PRs created)",
+        count(created, (k) => merged.has(k)),
+        created.size,
+      ),
+      rollback_rate: ratio(
+        "Rollback rate (of PRs merged)",
+        count(merged, (k) => rolledBack.has(k)),
+        merged.size,
+      ),
+      rollback_success_rate: ratio(
+        "Rollback success rate",
+        count(rollbackOutcomes, (r) => r.result !== "failed"),
+        rollbackOutcomes.length,
+        TARGETS.rollback_success_rate,
+      ),
+      template_compliance: ratio(
+        "PR template compliance",
+        count(published, (g) => g.compliant),
+        published.length,
+        TARGETS.template_compliance,
+      ),
     },
     counts: {
-      generations: tally(GENERATION_STATUSES, generations.map((g) => g.status)),
-      ci: tally(CI_RESULTS, ci.map((c) => c.result)),
+      generations: tally(
+        GENERATION_STATUSES,
+        generations.map((g) => g.status),
+      ),
+      ci: tally(
+        CI_RESULTS,
+        ci.map((c) => c.result),
+      ),
       merges: {
-        auto: tally(MERGE_RESULTS, merges.filter((m) => m.auto).map((m) => m.result)),
-        manual: tally(MERGE_RESULTS, merges.filter((m) => !m.auto).map((m) => m.result)),
+        auto: tally(
+          MERGE_RESULTS,
+          merges.filter((m) => m.auto).map((m) => m.result),
+        ),
+        manual: tally(
+          MERGE_RESULTS,
+          merges.filter((m) => !m.auto).map((m) => m.result),
+        ),
       },
-      rollbacks: tally(ROLLBACK_RESULTS, rollbacks.map((r) => r.result)),
+      rollbacks: tally(
+        ROLLBACK_RESULTS,
+        rollbacks.map((r) => r.result),
+      ),
     },
   };
 }
@@ -199,7 +266,12 @@ function targetText(f: Figure): string {
   if (f.target === null) return "-";
   const t = f.target;
   if (f.unit === "ratio" && t.op === ">=" && t.value === 1) return "100%";
-  const shown = f.unit === "ratio" ? `${Math.round(t.value * 1000) / 10}%` : t.value >= 120_000 && t.value % 60_000 === 0 ? `${t.value / 60_000} min` : `${t.value / 1000} s`;
+  const shown =
+    f.unit === "ratio"
+      ? `${Math.round(t.value * 1000) / 10}%`
+      : t.value >= 120_000 && t.value % 60_000 === 0
+        ? `${t.value / 60_000} min`
+        : `${t.value / 1000} s`;
   return `${t.op} ${shown}`;
 }
 
@@ -211,7 +283,11 @@ function status(f: Figure): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   return [line(rows[0]!), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)];
 }
 

@@ -16,7 +16,8 @@ export function invalidRefNameReason(name: string): string | undefined {
   if (name.startsWith("refs/")) return "give the short branch name, without refs/heads/";
   if (name.startsWith("-")) return "it starts with '-'";
   // Spaces and control characters are checked by code point rather than with a control-character regex.
-  if ([...name].some((ch) => ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) === 0x7f) || /[~^:?*[\\]/.test(name)) return "it contains a space, a control character or one of ~ ^ : ? * [ \\";
+  if ([...name].some((ch) => ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) === 0x7f) || /[~^:?*[\\]/.test(name))
+    return "it contains a space, a control character or one of ~ ^ : ? * [ \\";
   if (name.includes("..")) return "it contains '..'";
   if (name.includes("@{")) return "it contains '@{'";
   if (name === "@") return "'@' alone is not a branch";
@@ -42,12 +43,20 @@ export function checkBranches(source: string, requestedTarget: string | undefine
   const violations: Violation[] = [];
   const invalid = invalidRefNameReason(source);
   if (invalid) {
-    violations.push({ code: "branch_invalid_name", where: "branch", message: `source branch "${source}" is not a valid git branch name: ${invalid}` });
+    violations.push({
+      code: "branch_invalid_name",
+      where: "branch",
+      message: `source branch "${source}" is not a valid git branch name: ${invalid}`,
+    });
     return { target: null, violations };
   }
   const banned = forbiddenBy(source, rules.forbidden);
   if (banned) {
-    violations.push({ code: "branch_forbidden", where: "branch", message: `source branch "${source}" is forbidden by branch_rules.forbidden entry "${banned}"` });
+    violations.push({
+      code: "branch_forbidden",
+      where: "branch",
+      message: `source branch "${source}" is forbidden by branch_rules.forbidden entry "${banned}"`,
+    });
     return { target: null, violations };
   }
   const prefix = matchPrefix(source, rules.allowed_prefixes);
@@ -62,7 +71,11 @@ export function checkBranches(source: string, requestedTarget: string | undefine
   const target = rules.target_branch_map[prefix]!;
   const targetBanned = forbiddenBy(target, rules.forbidden);
   if (targetBanned) {
-    violations.push({ code: "target_forbidden", where: "target", message: `target branch "${target}" (for ${prefix}) is forbidden by branch_rules.forbidden entry "${targetBanned}"` });
+    violations.push({
+      code: "target_forbidden",
+      where: "target",
+      message: `target branch "${target}" (for ${prefix}) is forbidden by branch_rules.forbidden entry "${targetBanned}"`,
+    });
   }
   if (requestedTarget !== undefined && requestedTarget !== target) {
     violations.push({

@@ -10,7 +10,8 @@ export function lacksTests(files: readonly ChangedFile[], policy: Policy, counts
   const rule = policy.labels.requires_tests;
   const isTest = picomatch(rule.test_globs, { dot: true });
   const isCode = picomatch(rule.code_globs, { dot: true });
-  const pureRename = (f: ChangedFile) => countsKnown && f.change === "renamed" && f.additions === 0 && f.deletions === 0;
+  const pureRename = (f: ChangedFile) =>
+    countsKnown && f.change === "renamed" && f.additions === 0 && f.deletions === 0;
   const live = files.filter((f) => f.change !== "deleted" && !pureRename(f));
   const testChanged = live.some((f) => isTest(f.path));
   const codeChanged = live.some((f) => isCode(f.path) && !isTest(f.path));
@@ -22,8 +23,14 @@ export function domainLabel(componentScope: string, policy: Policy): string | un
   return policy.labels.domain.replaceAll("<scope>", componentScope.toLowerCase().replace(/\s+/g, "-"));
 }
 
-export function computeLabels(componentScope: string, files: readonly ChangedFile[], policy: Policy, countsKnown = true): string[] {
+export function computeLabels(
+  componentScope: string,
+  files: readonly ChangedFile[],
+  policy: Policy,
+  countsKnown = true,
+): string[] {
   const labels = [domainLabel(componentScope, policy), ...policy.labels.always];
-  if (policy.labels.requires_tests.enabled && lacksTests(files, policy, countsKnown)) labels.push(policy.labels.requires_tests.label);
+  if (policy.labels.requires_tests.enabled && lacksTests(files, policy, countsKnown))
+    labels.push(policy.labels.requires_tests.label);
   return [...new Set(labels.filter((l): l is string => l !== undefined))];
 }

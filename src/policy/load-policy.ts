@@ -28,7 +28,9 @@ export async function loadPolicy(configFile: string | undefined, cwd: string = p
     const defaults = PolicySchema.parse({});
     return { policy: { ...defaults, state_file: path.resolve(cwd, defaults.state_file) }, source: null };
   }
-  const policy = await loadYamlFile(candidate, PolicySchema, "config file", { missingHint: "Check the path, or leave --config out to use ./pr-creator.yaml or the built-in policy." });
+  const policy = await loadYamlFile(candidate, PolicySchema, "config file", {
+    missingHint: "Check the path, or leave --config out to use ./pr-creator.yaml or the built-in policy.",
+  });
   const dir = path.dirname(candidate);
   const resolve = (p: string | undefined) => (p === undefined ? undefined : path.resolve(dir, p));
   return {

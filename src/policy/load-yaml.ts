@@ -9,7 +9,12 @@ async function readText(file: string, what: string, reason: FailureReason, missi
     return await readFile(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : `cannot be read (${code ?? String(error)})`;
+    const why =
+      code === "ENOENT"
+        ? "does not exist"
+        : code === "EISDIR"
+          ? "is a directory"
+          : `cannot be read (${code ?? String(error)})`;
     throw new PrCreatorError(reason, `The ${what} ${file} ${why}.`, { hint: missingHint });
   }
 }
@@ -30,9 +35,13 @@ export async function loadYamlFile<S extends z.ZodType>(
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     const line = first.linePos?.[0].line;
-    throw new PrCreatorError(reason, `The ${what} ${file} is not valid YAML${line ? ` (line ${line})` : ""}: ${first.message.split("\n")[0]}`, {
-      hint: "Fix the YAML syntax; `yamllint` or an editor with YAML support shows the exact spot.",
-    });
+    throw new PrCreatorError(
+      reason,
+      `The ${what} ${file} is not valid YAML${line ? ` (line ${line})` : ""}: ${first.message.split("\n")[0]}`,
+      {
+        hint: "Fix the YAML syntax; `yamllint` or an editor with YAML support shows the exact spot.",
+      },
+    );
   }
   const data: unknown = doc.toJS() ?? {};
   const parsed = parseExplained(schema, data);

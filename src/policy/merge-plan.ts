@@ -36,15 +36,30 @@ export function planMerge(
       else reviewers.push({ name, required: true });
     }
     if (rules.approval_label && !labels.includes(rules.approval_label)) labels.push(rules.approval_label);
-    const who = rules.senior_reviewers.length > 0 ? rules.senior_reviewers.join(", ") : "a senior engineer (no senior reviewers are configured)";
-    return { auto_merge: false, requires: "senior_approval", reviewers, labels, decision: `High risk: needs approval from ${who}; never merged automatically.` };
+    const who =
+      rules.senior_reviewers.length > 0
+        ? rules.senior_reviewers.join(", ")
+        : "a senior engineer (no senior reviewers are configured)";
+    return {
+      auto_merge: false,
+      requires: "senior_approval",
+      reviewers,
+      labels,
+      decision: `High risk: needs approval from ${who}; never merged automatically.`,
+    };
   }
   const allowedOrigin = origin !== "commit" || rules.commits;
   const levelAllowed = rules.auto_merge_levels.includes(risk.level);
   if (levelAllowed && allowedOrigin && base.ready) {
     // Reviewers still hear of it, but a required reviewer would hold the merge (Azure waits for required votes).
     for (const r of reviewers) r.required = false;
-    return { auto_merge: true, requires: "none", reviewers, labels, decision: `${capital(risk.level)} risk: merges itself (${rules.method}) once every CI check passes.` };
+    return {
+      auto_merge: true,
+      requires: "none",
+      reviewers,
+      labels,
+      decision: `${capital(risk.level)} risk: merges itself (${rules.method}) once every CI check passes.`,
+    };
   }
   // Optional reviewers stay optional, but someone must be required to approve.
   if (!reviewers.some((r) => r.required)) for (const r of reviewers) r.required = true;
@@ -53,7 +68,13 @@ export function planMerge(
     : !levelAllowed
       ? `by policy, ${risk.level} risk does not merge itself`
       : "the PR is a draft or its checklist is incomplete";
-  return { auto_merge: false, requires: "review", reviewers, labels, decision: `${capital(risk.level)} risk: needs an approving review before a person merges it (${why}).` };
+  return {
+    auto_merge: false,
+    requires: "review",
+    reviewers,
+    labels,
+    decision: `${capital(risk.level)} risk: needs an approving review before a person merges it (${why}).`,
+  };
 }
 
 function capital(s: string): string {

@@ -14,7 +14,9 @@ export function routeReviewers(componentScope: string, policy: Policy): Reviewer
   const all: Reviewer[] = [
     ...policy.reviewers.mandatory.map((name) => ({ name, required: true })),
     ...byScope.map((entry) =>
-      entry.startsWith(OPTIONAL) ? { name: entry.slice(OPTIONAL.length).trim(), required: false } : { name: entry, required: true },
+      entry.startsWith(OPTIONAL)
+        ? { name: entry.slice(OPTIONAL.length).trim(), required: false }
+        : { name: entry, required: true },
     ),
   ];
   const seen = new Map<string, Reviewer>();

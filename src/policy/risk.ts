@@ -41,17 +41,26 @@ export function assessRisk(input: RiskInput, policy: Policy): RiskAssessment {
     found.push(
       known
         ? { level: known, reason: `change type ${input.change_type} is ${known} risk` }
-        : { level: rules.unknown_change_type, reason: `change type ${input.change_type} is not in the policy's table, so it is ${rules.unknown_change_type} risk` },
+        : {
+            level: rules.unknown_change_type,
+            reason: `change type ${input.change_type} is not in the policy's table, so it is ${rules.unknown_change_type} risk`,
+          },
     );
   } else if (input.commit_type) {
     const known = rules.commit_types[input.commit_type];
     found.push(
       known
         ? { level: known, reason: `commit type ${input.commit_type} is ${known} risk` }
-        : { level: rules.unknown_commit_type, reason: `commit type ${input.commit_type} is not in the policy's table, so it is ${rules.unknown_commit_type} risk` },
+        : {
+            level: rules.unknown_commit_type,
+            reason: `commit type ${input.commit_type} is not in the policy's table, so it is ${rules.unknown_commit_type} risk`,
+          },
     );
   } else {
-    found.push({ level: rules.unknown_commit_type, reason: `the commit has no conventional type, so it is ${rules.unknown_commit_type} risk` });
+    found.push({
+      level: rules.unknown_commit_type,
+      reason: `the commit has no conventional type, so it is ${rules.unknown_commit_type} risk`,
+    });
   }
 
   for (const rule of rules.paths) {
@@ -59,16 +68,22 @@ export function assessRisk(input: RiskInput, policy: Policy): RiskAssessment {
     const hits = input.files.filter((f) => matches(f.path) || (f.old_path !== undefined && matches(f.old_path)));
     if (hits.length === 0) continue;
     const shown = hits.length === 1 ? hits[0]!.path : `${hits[0]!.path} and ${hits.length - 1} more`;
-    found.push({ level: rule.level, reason: `${shown} matches ${rule.glob}${rule.reason ? ` (${rule.reason})` : ""}: ${rule.level} risk` });
+    found.push({
+      level: rule.level,
+      reason: `${shown} matches ${rule.glob}${rule.reason ? ` (${rule.reason})` : ""}: ${rule.level} risk`,
+    });
   }
 
   const size = rules.size;
   const n = input.files.length;
   if (n > size.high_files) found.push({ level: "high", reason: `${n} files changed (more than ${size.high_files})` });
-  else if (n > size.medium_files) found.push({ level: "medium", reason: `${n} files changed (more than ${size.medium_files})` });
+  else if (n > size.medium_files)
+    found.push({ level: "medium", reason: `${n} files changed (more than ${size.medium_files})` });
   if (input.lines !== null) {
-    if (input.lines > size.high_lines) found.push({ level: "high", reason: `${input.lines} lines changed (more than ${size.high_lines})` });
-    else if (input.lines > size.medium_lines) found.push({ level: "medium", reason: `${input.lines} lines changed (more than ${size.medium_lines})` });
+    if (input.lines > size.high_lines)
+      found.push({ level: "high", reason: `${input.lines} lines changed (more than ${size.high_lines})` });
+    else if (input.lines > size.medium_lines)
+      found.push({ level: "medium", reason: `${input.lines} lines changed (more than ${size.medium_lines})` });
   }
 
   const level = found.reduce<RiskLevel>((acc, f) => maxLevel(acc, f.level), "low");

@@ -43,13 +43,23 @@ export function checkTrace(input: TraceCheckInput, policy: Policy): TraceCheckRe
   if (!record) {
     return {
       status: "missing_trace",
-      violations: [{ code: "trace_unknown", where: "trace", message: `trace id "${input.trace_id}" is not in ${input.record_source}` }],
+      violations: [
+        {
+          code: "trace_unknown",
+          where: "trace",
+          message: `trace id "${input.trace_id}" is not in ${input.record_source}`,
+        },
+      ],
       outside_files: [],
     };
   }
   const violations: Violation[] = [];
   if (record.trace_id !== input.trace_id) {
-    violations.push({ code: "trace_id_mismatch", where: "trace", message: `the event's trace metadata is for "${record.trace_id}" but the event's trace_id is "${input.trace_id}"` });
+    violations.push({
+      code: "trace_id_mismatch",
+      where: "trace",
+      message: `the event's trace metadata is for "${record.trace_id}" but the event's trace_id is "${input.trace_id}"`,
+    });
   }
   if (input.blueprint_id !== undefined && input.blueprint_id !== record.blueprint_id) {
     violations.push({
@@ -61,12 +71,17 @@ export function checkTrace(input: TraceCheckInput, policy: Policy): TraceCheckRe
   const tag = traceTagId(input.trace_id, policy);
   const foreign = [...new Set(input.commit_messages.flatMap((m) => foreignTraces(m, input.trace_id, tag)))];
   if (foreign.length > 0) {
-    violations.push({ code: "trace_commit_mismatch", where: "commit", message: `the commits reference another trace (${foreign.join(", ")}) than ${input.trace_id}` });
+    violations.push({
+      code: "trace_commit_mismatch",
+      where: "commit",
+      message: `the commits reference another trace (${foreign.join(", ")}) than ${input.trace_id}`,
+    });
   }
   const fit = createScopeMatcher(record, policy);
   const outside = input.changed_files.filter((f) => fit(f) === "outside");
   if (outside.length > 0) {
-    const list = outside.slice(0, SHOWN).join(", ") + (outside.length > SHOWN ? ` and ${outside.length - SHOWN} more` : "");
+    const list =
+      outside.slice(0, SHOWN).join(", ") + (outside.length > SHOWN ? ` and ${outside.length - SHOWN} more` : "");
     violations.push({
       code: "trace_files_outside_scope",
       where: "commit",

@@ -20,9 +20,13 @@ export async function loadTraceRegistryFile(file: string): Promise<TraceRegistry
   const seen = new Set<string>();
   for (const [i, t] of traces.entries()) {
     if (seen.has(t.trace_id)) {
-      throw new PrCreatorError("invalid_config", `The trace registry ${file} lists trace_id "${t.trace_id}" twice (traces[${i}]).`, {
-        hint: "Each trace id must appear once; merge or remove the duplicate record.",
-      });
+      throw new PrCreatorError(
+        "invalid_config",
+        `The trace registry ${file} lists trace_id "${t.trace_id}" twice (traces[${i}]).`,
+        {
+          hint: "Each trace id must appear once; merge or remove the duplicate record.",
+        },
+      );
     }
     seen.add(t.trace_id);
   }

@@ -32,6 +32,8 @@ const TAG = "untrusted_data";
  * first, so the data cannot close the fence early and smuggle instructions after it.
  */
 export function fenceUntrusted(label: string, text: string): string {
-  const clean = text.replace(new RegExp(`</?\\s*${TAG}[^>]*>`, "gi"), "").replace(new RegExp(TAG, "gi"), "untrusted-data");
+  const clean = text
+    .replace(new RegExp(`</?\\s*${TAG}[^>]*>`, "gi"), "")
+    .replace(new RegExp(TAG, "gi"), "untrusted-data");
   return `<${TAG} source="${label}">\n${clean.trim() || "(none)"}\n</${TAG}>`;
 }

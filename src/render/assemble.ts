@@ -1,7 +1,14 @@
 import { stringify } from "yaml";
 import type { ChangedFile, CommitInfo } from "../domain/commit.js";
 import type { Policy } from "../domain/policy.js";
-import type { ChecklistItem, Draft, PrFacts, PullRequestSpec, RiskAssessment, Truncation } from "../domain/pull-request.js";
+import type {
+  ChecklistItem,
+  Draft,
+  PrFacts,
+  PullRequestSpec,
+  RiskAssessment,
+  Truncation,
+} from "../domain/pull-request.js";
 import { computeLabels, lacksTests } from "../policy/labels.js";
 import { planMerge, type MergePlan, type PrOrigin } from "../policy/merge-plan.js";
 import { assessRisk, conventionalType } from "../policy/risk.js";
@@ -29,11 +36,23 @@ function fileRow(f: ChangedFile, counted: boolean): string {
   return `| ${cellPath(f.path)} | ${change} | ${lines} |`;
 }
 
-export function renderFileTable(files: readonly ChangedFile[], shown: number, maxLength: number, counted = true): string {
-  const rows = ["| File | Change | Lines |", "|------|--------|-------|", ...files.slice(0, shown).map((f) => fileRow(f, counted))];
+export function renderFileTable(
+  files: readonly ChangedFile[],
+  shown: number,
+  maxLength: number,
+  counted = true,
+): string {
+  const rows = [
+    "| File | Change | Lines |",
+    "|------|--------|-------|",
+    ...files.slice(0, shown).map((f) => fileRow(f, counted)),
+  ];
   if (shown < files.length) {
     rows.push(`| … and ${files.length - shown} more files | | |`);
-    rows.push("", `_Table shortened to keep the description within ${maxLength} characters: ${shown} of ${files.length} files shown._`);
+    rows.push(
+      "",
+      `_Table shortened to keep the description within ${maxLength} characters: ${shown} of ${files.length} files shown._`,
+    );
   }
   return rows.join("\n");
 }
@@ -41,7 +60,9 @@ export function renderFileTable(files: readonly ChangedFile[], shown: number, ma
 export function renderLinkedCommits(commits: readonly CommitInfo[], shown: number): string {
   // Newest first, so the event's commit leads even when the list is shortened.
   const newestFirst = [...commits].reverse();
-  const lines = newestFirst.slice(0, shown).map((c) => `- \`${c.short_hash}\` ${inertText(c.subject)} — by ${inertText(c.author.name)}`);
+  const lines = newestFirst
+    .slice(0, shown)
+    .map((c) => `- \`${c.short_hash}\` ${inertText(c.subject)} — by ${inertText(c.author.name)}`);
   if (shown < commits.length) lines.push(`- … and ${commits.length - shown} earlier commits`);
   return lines.join("\n");
 }
@@ -49,21 +70,31 @@ export function renderLinkedCommits(commits: readonly CommitInfo[], shown: numbe
 export function computeChecklist(facts: PrFacts, policy: Policy): ChecklistItem[] {
   const { trace, changes } = facts;
   const lines = changes.additions + changes.deletions;
-  const yaml = facts.change && facts.change.yaml_checked > 0
-    ? [
-        facts.change.yaml_invalid.length === 0
-          ? { label: `Edited YAML files parse (${facts.change.yaml_checked} checked)`, done: true }
-          : { label: `Edited YAML files parse (${facts.change.yaml_invalid.length} of ${facts.change.yaml_checked} do not: ${facts.change.yaml_invalid.join(", ")})`, done: false },
-      ]
-    : [];
+  const yaml =
+    facts.change && facts.change.yaml_checked > 0
+      ? [
+          facts.change.yaml_invalid.length === 0
+            ? { label: `Edited YAML files parse (${facts.change.yaml_checked} checked)`, done: true }
+            : {
+                label: `Edited YAML files parse (${facts.change.yaml_invalid.length} of ${facts.change.yaml_checked} do not: ${facts.change.yaml_invalid.join(", ")})`,
+                done: false,
+              },
+        ]
+      : [];
   return [
     { label: `Trace metadata attached (${trace.trace_id}, scope ${trace.component_scope})`, done: true },
     { label: `Blueprint linked (${trace.blueprint_id})`, done: true },
     { label: "Blueprint name and description recorded", done: Boolean(trace.blueprint_name && trace.description) },
-    { label: "Tests included for changed code", done: !lacksTests(changes.files, policy, changes.line_counts !== "unavailable") },
+    {
+      label: "Tests included for changed code",
+      done: !lacksTests(changes.files, policy, changes.line_counts !== "unavailable"),
+    },
     changes.line_counts === "unavailable"
       ? { label: "Change size checked (line counts unavailable from the commit source)", done: false }
-      : { label: `Change size within policy (${lines} of ${policy.limits.max_changed_lines} lines)`, done: lines <= policy.limits.max_changed_lines },
+      : {
+          label: `Change size within policy (${lines} of ${policy.limits.max_changed_lines} lines)`,
+          done: lines <= policy.limits.max_changed_lines,
+        },
     ...yaml,
   ];
 }
@@ -91,7 +122,11 @@ function metadataBlock(facts: PrFacts, commitsShown: number): string {
 function changeContext(facts: PrFacts): string {
   const c = facts.change;
   if (!c) return "";
-  const issue = c.issue_id ? (c.issue_url ? `[${inertText(c.issue_id)}](${c.issue_url})` : inertText(c.issue_id)) : null;
+  const issue = c.issue_id
+    ? c.issue_url
+      ? `[${inertText(c.issue_id)}](${c.issue_url})`
+      : inertText(c.issue_id)
+    : null;
   const lines = [
     "## Context",
     "",
@@ -109,7 +144,8 @@ function changeContext(facts: PrFacts): string {
 /** The riskiest conventional type among the PR's commits (merges aside): one `feat` makes a PR of fixes a feature. */
 function riskiestCommitType(facts: PrFacts, policy: Policy): string | null {
   const order = { low: 0, medium: 1, high: 2 } as const;
-  const levelOf = (t: string | null) => order[t ? (policy.risk.commit_types[t] ?? policy.risk.unknown_commit_type) : policy.risk.unknown_commit_type];
+  const levelOf = (t: string | null) =>
+    order[t ? (policy.risk.commit_types[t] ?? policy.risk.unknown_commit_type) : policy.risk.unknown_commit_type];
   const types = facts.changes.commits.filter((c) => c.parents.length <= 1).map((c) => conventionalType(c.subject));
   if (types.length === 0) return conventionalType(headCommit(facts).subject);
   return types.reduce((worst, t) => (levelOf(t) > levelOf(worst) ? t : worst));
@@ -120,7 +156,9 @@ export function riskOf(facts: PrFacts, policy: Policy): RiskAssessment {
   const lines = facts.changes.line_counts === "unavailable" ? null : facts.changes.additions + facts.changes.deletions;
   return assessRisk(
     {
-      ...(facts.change ? { change_type: facts.change.change_type } : { commit_type: riskiestCommitType(facts, policy) }),
+      ...(facts.change
+        ? { change_type: facts.change.change_type }
+        : { commit_type: riskiestCommitType(facts, policy) }),
       files: facts.changes.files,
       lines,
     },
@@ -128,7 +166,16 @@ export function riskOf(facts: PrFacts, policy: Policy): RiskAssessment {
   );
 }
 
-function values(facts: PrFacts, draft: Draft, title: string, policy: Policy, filesShown: number, commitsShown: number, prose: { purpose: string; highlights: string[] }, plan: Plan): TemplateValues {
+function values(
+  facts: PrFacts,
+  draft: Draft,
+  title: string,
+  policy: Policy,
+  filesShown: number,
+  commitsShown: number,
+  prose: { purpose: string; highlights: string[] },
+  plan: Plan,
+): TemplateValues {
   const { trace, changes } = facts;
   const head = headCommit(facts);
   const highlights = prose.highlights.map((h) => `- ${h}`).join("\n");
@@ -156,7 +203,12 @@ function values(facts: PrFacts, draft: Draft, title: string, policy: Policy, fil
     commit_hash_full: head.hash,
     author: inertText(head.author.name),
     linked_commits: renderLinkedCommits(changes.commits, commitsShown),
-    file_table: renderFileTable(changes.files, filesShown, policy.body.max_length, changes.line_counts !== "unavailable"),
+    file_table: renderFileTable(
+      changes.files,
+      filesShown,
+      policy.body.max_length,
+      changes.line_counts !== "unavailable",
+    ),
     change_stats:
       changes.line_counts === "unavailable"
         ? `${n} ${n === 1 ? "file" : "files"} changed (line counts unavailable)`
@@ -192,7 +244,13 @@ export interface AssembledPullRequest {
  * When the body would pass the length limit, the file table and the commit list shrink together, then the
  * prose; required sections are never dropped and the body says what was shortened.
  */
-export function assemblePullRequest(facts: PrFacts, draft: Draft, template: string, policy: Policy, origin: PrOrigin = facts.change ? "change" : "commit"): AssembledPullRequest {
+export function assemblePullRequest(
+  facts: PrFacts,
+  draft: Draft,
+  template: string,
+  policy: Policy,
+  origin: PrOrigin = facts.change ? "change" : "commit",
+): AssembledPullRequest {
   const title = composeTitle(draft.type, facts.trace.component_scope, draft.summary, facts.trace.trace_id, policy);
   const checklist = computeChecklist(facts, policy);
   const complete = checklist.every((i) => i.done);
@@ -201,7 +259,16 @@ export function assemblePullRequest(facts: PrFacts, draft: Draft, template: stri
   const merge = planMerge(
     risk,
     origin,
-    { reviewers: routeReviewers(facts.trace.component_scope, policy), labels: computeLabels(facts.trace.component_scope, facts.changes.files, policy, facts.changes.line_counts !== "unavailable"), ready: complete && !isDraft },
+    {
+      reviewers: routeReviewers(facts.trace.component_scope, policy),
+      labels: computeLabels(
+        facts.trace.component_scope,
+        facts.changes.files,
+        policy,
+        facts.changes.line_counts !== "unavailable",
+      ),
+      ready: complete && !isDraft,
+    },
     policy,
   );
   const plan: Plan = { risk, merge };
@@ -211,7 +278,12 @@ export function assemblePullRequest(facts: PrFacts, draft: Draft, template: stri
   const render = (fraction: number, prose: { purpose: string; highlights: string[] }) => {
     const files = fraction >= 1 ? nFiles : Math.min(nFiles, Math.max(1, Math.floor(nFiles * fraction)));
     const commits = fraction >= 1 ? nCommits : Math.min(nCommits, Math.max(1, Math.floor(nCommits * fraction)));
-    const body = tidyBlankLines(wrapMarkdown(renderTemplate(template, values(facts, draft, title, policy, files, commits, prose, plan)), policy.body.max_line_length));
+    const body = tidyBlankLines(
+      wrapMarkdown(
+        renderTemplate(template, values(facts, draft, title, policy, files, commits, prose, plan)),
+        policy.body.max_line_length,
+      ),
+    );
     return { body, files, commits };
   };
 
@@ -256,7 +328,13 @@ export function assemblePullRequest(facts: PrFacts, draft: Draft, template: stri
       checklist,
     },
     truncation: truncated
-      ? { files_shown: out.files, files_total: nFiles, commits_shown: out.commits, commits_total: nCommits, prose_shortened: proseShortened }
+      ? {
+          files_shown: out.files,
+          files_total: nFiles,
+          commits_shown: out.commits,
+          commits_total: nCommits,
+          prose_shortened: proseShortened,
+        }
       : null,
   };
 }

@@ -68,7 +68,10 @@ export function wrapMarkdown(text: string, width: number): string {
 
 /** Escapes text for one Markdown table cell. */
 export function tableCell(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");
+  return text
+    .replace(/\\/g, "\\\\")
+    .replace(/\|/g, "\\|")
+    .replace(/[\r\n]+/g, " ");
 }
 
 /**
@@ -88,5 +91,10 @@ export function inertText(text: string): string {
 
 /** Collapses runs of blank lines so optional empty variables do not leave holes. */
 export function tidyBlankLines(text: string): string {
-  return text.replace(/[ \t]+$/gm, "").replace(/\n{3,}/g, "\n\n").trim() + "\n";
+  return (
+    text
+      .replace(/[ \t]+$/gm, "")
+      .replace(/\n{3,}/g, "\n\n")
+      .trim() + "\n"
+  );
 }

@@ -29,7 +29,8 @@ export const TEMPLATE_VARIABLES = {
   risk_level: "low, medium or high",
   risk_reasons: "bullet list of why the change has that risk",
   merge_decision: "what happens after CI: auto-merge, review or senior approval",
-  change_context: "for change requests: a Context section with alert, remediation, impact and issue link (empty otherwise)",
+  change_context:
+    "for change requests: a Context section with alert, remediation, impact and issue link (empty otherwise)",
   metadata_block: "fenced YAML block with the trace metadata, for automation",
 } as const;
 
@@ -45,7 +46,9 @@ export function unknownVariables(template: string): string[] {
 
 export function renderTemplate(template: string, values: TemplateValues): string {
   // Own keys only: `${toString}` must not reach Object.prototype.
-  return template.replace(PLACEHOLDER, (whole, name: string) => (Object.hasOwn(values, name) ? values[name as TemplateVariable] : whole));
+  return template.replace(PLACEHOLDER, (whole, name: string) =>
+    Object.hasOwn(values, name) ? values[name as TemplateVariable] : whole,
+  );
 }
 
 /** The built-in body: the seed's "Output Expectations" layout plus the metadata block its system prompt asks for. */

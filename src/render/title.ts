@@ -8,10 +8,18 @@ export function titleScope(componentScope: string): string {
 /** `trace-ord-8128` → `ord-8128`, the id the seed puts inside `[trace:...]`. */
 export function traceTagId(traceId: string, policy: Policy): string {
   const prefix = policy.title.trace_id_prefix;
-  return prefix && traceId.startsWith(prefix) && traceId.length > prefix.length ? traceId.slice(prefix.length) : traceId;
+  return prefix && traceId.startsWith(prefix) && traceId.length > prefix.length
+    ? traceId.slice(prefix.length)
+    : traceId;
 }
 
-export function composeTitle(type: string, componentScope: string, summary: string, traceId: string, policy: Policy): string {
+export function composeTitle(
+  type: string,
+  componentScope: string,
+  summary: string,
+  traceId: string,
+  policy: Policy,
+): string {
   return `${type}(${titleScope(componentScope)}): ${summary} [trace:${traceTagId(traceId, policy)}]`;
 }
 

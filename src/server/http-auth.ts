@@ -32,11 +32,19 @@ export function createAuth(server: Policy["server"], env: Readonly<Record<string
   const token = env[server.token_env];
   if (token === undefined || token === "") {
     if (!isLoopbackHost(server.host)) {
-      throw new PrCreatorError("invalid_config", `The server would listen on ${server.host} without authentication: the environment variable ${server.token_env} is not set.`, {
-        hint: `Set ${server.token_env} to a secret bearer token, or listen on 127.0.0.1 (server.host or --host).`,
-      });
+      throw new PrCreatorError(
+        "invalid_config",
+        `The server would listen on ${server.host} without authentication: the environment variable ${server.token_env} is not set.`,
+        {
+          hint: `Set ${server.token_env} to a secret bearer token, or listen on 127.0.0.1 (server.host or --host).`,
+        },
+      );
     }
-    return { required: false, description: `auth: none, loopback only (set ${server.token_env} to require a bearer token)`, check: () => "ok" };
+    return {
+      required: false,
+      description: `auth: none, loopback only (set ${server.token_env} to require a bearer token)`,
+      check: () => "ok",
+    };
   }
   // Comparing fixed-length digests keeps the time independent of where, and whether in length, the tokens differ.
   const expected = digest(token);

@@ -50,7 +50,12 @@ export class ApiError extends Error {
   }
 
   get body(): ApiErrorBody {
-    return { error: STATUS_CODES[this.status] ?? "Error", reason: this.reason, message: this.message, issues: this.issues };
+    return {
+      error: STATUS_CODES[this.status] ?? "Error",
+      reason: this.reason,
+      message: this.message,
+      issues: this.issues,
+    };
   }
 }
 

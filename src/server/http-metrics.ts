@@ -15,16 +15,35 @@ export interface ServerMetrics {
 /** Seconds per HTTP request: submissions and reads answer in milliseconds; /metrics and a busy registry take longer. */
 const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-export function registerServerMetrics(registry: Registry, sources: { queueDepth: () => number; inFlight: () => number }): ServerMetrics {
+export function registerServerMetrics(
+  registry: Registry,
+  sources: { queueDepth: () => number; inFlight: () => number },
+): ServerMetrics {
   const registers = [registry];
   const fresh = (name: string) => {
     const full = `${METRIC_PREFIX}${name}`;
     registry.removeSingleMetric(full);
     return full;
   };
-  const requests = new Counter({ name: fresh("http_requests_total"), help: "HTTP requests answered, by method, route pattern and status code.", labelNames: ["method", "route", "status"], registers });
-  const durations = new Histogram({ name: fresh("http_request_duration_seconds"), help: "Seconds from a request's arrival to its answer, by method and route pattern.", labelNames: ["method", "route"], buckets: REQUEST_BUCKETS, registers });
-  const runs = new Counter({ name: fresh("server_runs_total"), help: "Runs the server finished, by their status (done, failed, awaiting_approval).", labelNames: ["status"], registers });
+  const requests = new Counter({
+    name: fresh("http_requests_total"),
+    help: "HTTP requests answered, by method, route pattern and status code.",
+    labelNames: ["method", "route", "status"],
+    registers,
+  });
+  const durations = new Histogram({
+    name: fresh("http_request_duration_seconds"),
+    help: "Seconds from a request's arrival to its answer, by method and route pattern.",
+    labelNames: ["method", "route"],
+    buckets: REQUEST_BUCKETS,
+    registers,
+  });
+  const runs = new Counter({
+    name: fresh("server_runs_total"),
+    help: "Runs the server finished, by their status (done, failed, awaiting_approval).",
+    labelNames: ["status"],
+    registers,
+  });
   for (const status of RUN_STATUSES) if (status !== "queued" && status !== "running") runs.labels(status).inc(0);
   new Gauge({
     name: fresh("server_queue_depth"),

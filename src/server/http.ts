@@ -48,12 +48,24 @@ export interface HttpServer {
 /** Routes anyone may call: orchestrators probe them without credentials. */
 const PUBLIC_ROUTES = new Set(["/healthz", "/readyz"]);
 
-const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 const ResumeBodySchema = z.strictObject({
   approve: z.boolean(),
-  reason: z.string().trim().min(1, "reason must be a non-empty string").max(2000, "reason must be at most 2000 characters").optional(),
-  by: z.string().trim().min(1, "by must be a non-empty string").max(200, "by must be at most 200 characters").optional(),
+  reason: z
+    .string()
+    .trim()
+    .min(1, "reason must be a non-empty string")
+    .max(2000, "reason must be at most 2000 characters")
+    .optional(),
+  by: z
+    .string()
+    .trim()
+    .min(1, "by must be a non-empty string")
+    .max(200, "by must be at most 200 characters")
+    .optional(),
 });
 
 /** Visible ASCII, as the Idempotency-Key draft's examples; long enough for a UUID or a hash. */
@@ -71,7 +83,8 @@ function parseJsonBody(text: string): unknown {
   try {
     // Keys that would reach an object's prototype if someone later merged the body into another object.
     return JSON.parse(text, (key, value: unknown) => {
-      if (key === "__proto__") throw new ApiError(400, "invalid_json", 'The body uses the key "__proto__", which is not accepted.');
+      if (key === "__proto__")
+        throw new ApiError(400, "invalid_json", 'The body uses the key "__proto__", which is not accepted.');
       return value;
     });
   } catch (error) {
@@ -87,9 +100,16 @@ function describe(value: unknown): string {
 }
 
 function requireObject(body: unknown, what: string): Record<string, unknown> {
-  if (body === undefined) throw new ApiError(415, "unsupported_media_type", `Send ${what} as a JSON body with Content-Type: application/json.`);
+  if (body === undefined)
+    throw new ApiError(
+      415,
+      "unsupported_media_type",
+      `Send ${what} as a JSON body with Content-Type: application/json.`,
+    );
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new ApiError(400, "invalid_request", `The body must be a JSON object (${what}), not ${describe(body)}.`, [{ path: "(top level)", message: `expected object, got ${describe(body)}` }]);
+    throw new ApiError(400, "invalid_request", `The body must be a JSON object (${what}), not ${describe(body)}.`, [
+      { path: "(top level)", message: `expected object, got ${describe(body)}` },
+    ]);
   }
   return body as Record<string, unknown>;
 }
@@ -100,16 +120,30 @@ function validateEvent(body: unknown): EventName {
   const name = event.event;
   const expected = EVENT_NAMES.map((n) => `"${n}"`).join(" or ");
   if (name === undefined) {
-    throw new ApiError(400, "invalid_request", `The body has no "event" field; say which event it is (${expected}).`, [{ path: "event", message: `is missing (expected ${expected})` }]);
+    throw new ApiError(400, "invalid_request", `The body has no "event" field; say which event it is (${expected}).`, [
+      { path: "event", message: `is missing (expected ${expected})` },
+    ]);
   }
   if (!EVENT_NAMES.includes(name as EventName)) {
     const shown = typeof name === "string" ? JSON.stringify(name.slice(0, 60)) : describe(name);
-    throw new ApiError(400, "invalid_request", `Unknown event ${shown}: this endpoint accepts ${EVENT_NAMES.join(" and ")}.`, [{ path: "event", message: `expected ${expected}, got ${shown}` }]);
+    throw new ApiError(
+      400,
+      "invalid_request",
+      `Unknown event ${shown}: this endpoint accepts ${EVENT_NAMES.join(" and ")}.`,
+      [{ path: "event", message: `expected ${expected}, got ${shown}` }],
+    );
   }
-  const parsed = (name === "CommitCompleted" ? CommitCompletedSchema : ChangeRequestedSchema).safeParse(event, { reportInput: true });
+  const parsed = (name === "CommitCompleted" ? CommitCompletedSchema : ChangeRequestedSchema).safeParse(event, {
+    reportInput: true,
+  });
   if (!parsed.success) {
     const issues = issuesOf(parsed.error);
-    throw new ApiError(422, "invalid_event", `The ${String(name)} event is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}.`, issues);
+    throw new ApiError(
+      422,
+      "invalid_event",
+      `The ${String(name)} event is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}.`,
+      issues,
+    );
   }
   return name as EventName;
 }
@@ -118,9 +152,12 @@ function idempotencyKeyOf(request: FastifyRequest): string | null {
   const raw = request.headers["idempotency-key"];
   if (raw === undefined) return null;
   if (typeof raw !== "string" || !IDEMPOTENCY_KEY.test(raw)) {
-    throw new ApiError(400, "invalid_request", "The Idempotency-Key header must appear once and hold 1 to 255 visible ASCII characters (a UUID, for example).", [
-      { path: "Idempotency-Key", message: "expected 1 to 255 visible ASCII characters" },
-    ]);
+    throw new ApiError(
+      400,
+      "invalid_request",
+      "The Idempotency-Key header must appear once and hold 1 to 255 visible ASCII characters (a UUID, for example).",
+      [{ path: "Idempotency-Key", message: "expected 1 to 255 visible ASCII characters" }],
+    );
   }
   return raw;
 }
@@ -136,7 +173,19 @@ function acceptedView(run: StoredRun) {
 
 function runView(run: StoredRun) {
   const { run_id, thread_id, event, status, submitted_at, started_at, finished_at, attempts, result, error } = run;
-  return { run_id, thread_id, event, status, submitted_at, started_at, finished_at, attempts, result, error, links: links(run) };
+  return {
+    run_id,
+    thread_id,
+    event,
+    status,
+    submitted_at,
+    started_at,
+    finished_at,
+    attempts,
+    result,
+    error,
+    links: links(run),
+  };
 }
 
 function queueFull(retryAfterSeconds: number, server: Policy["server"]): ApiError {
@@ -149,7 +198,12 @@ function queueFull(retryAfterSeconds: number, server: Policy["server"]): ApiErro
   );
 }
 
-const shuttingDown = () => new ApiError(503, "shutting_down", "The server is shutting down and accepts no new runs; retry against another instance or once it is back.");
+const shuttingDown = () =>
+  new ApiError(
+    503,
+    "shutting_down",
+    "The server is shutting down and accepts no new runs; retry against another instance or once it is back.",
+  );
 
 /** Fastify's own errors (body limit, media type) in the API's error shape; anything unexpected is a 500 that says no more. */
 function toApiError(error: unknown, maxBodyBytes: number, request: FastifyRequest): ApiError {
@@ -157,16 +211,28 @@ function toApiError(error: unknown, maxBodyBytes: number, request: FastifyReques
   const { code, statusCode } = (error ?? {}) as { code?: string; statusCode?: number };
   switch (code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return new ApiError(413, "payload_too_large", `The body is larger than ${maxBodyBytes} bytes (server.max_body_bytes).`);
+      return new ApiError(
+        413,
+        "payload_too_large",
+        `The body is larger than ${maxBodyBytes} bytes (server.max_body_bytes).`,
+      );
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE": {
       const type = request.headers["content-type"];
-      return new ApiError(415, "unsupported_media_type", `${type ? `Content-Type ${JSON.stringify(type.slice(0, 100))} is not accepted` : "The body has no Content-Type"}; send JSON with Content-Type: application/json.`);
+      return new ApiError(
+        415,
+        "unsupported_media_type",
+        `${type ? `Content-Type ${JSON.stringify(type.slice(0, 100))} is not accepted` : "The body has no Content-Type"}; send JSON with Content-Type: application/json.`,
+      );
     }
     case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
       return new ApiError(400, "invalid_request", "The Content-Length header does not match the body.");
   }
   if (typeof statusCode === "number" && statusCode >= 400 && statusCode < 500) {
-    return new ApiError(statusCode, "invalid_request", error instanceof Error ? error.message : "The request is invalid.");
+    return new ApiError(
+      statusCode,
+      "invalid_request",
+      error instanceof Error ? error.message : "The request is invalid.",
+    );
   }
   return new ApiError(500, "internal_error", "The server failed unexpectedly; the server's log has the details.");
 }
@@ -191,7 +257,10 @@ function listenError(error: unknown, server: Policy["server"]): unknown {
     ENOTFOUND: `the host ${server.host} cannot be resolved`,
   };
   if (typeof code !== "string" || !(code in problems)) return error;
-  return new PrCreatorError("invalid_config", `The server cannot listen: ${problems[code]}.`, { hint: "Choose another --port or --host (server.port, server.host).", cause: error });
+  return new PrCreatorError("invalid_config", `The server cannot listen: ${problems[code]}.`, {
+    hint: "Choose another --port or --host (server.port, server.host).",
+    cause: error,
+  });
 }
 
 interface Context {
@@ -232,32 +301,55 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return;
     const check = auth.check(request.headers.authorization);
     if (check === "ok") return;
-    const challenge = check === "missing" ? 'Bearer realm="pr-creator"' : 'Bearer realm="pr-creator", error="invalid_token"';
+    const challenge =
+      check === "missing" ? 'Bearer realm="pr-creator"' : 'Bearer realm="pr-creator", error="invalid_token"';
     throw new ApiError(
       401,
       "unauthorized",
-      check === "missing" ? "This route needs a bearer token: send Authorization: Bearer <token>." : "The bearer token is wrong, or the Authorization header is not of the form Bearer <token>.",
+      check === "missing"
+        ? "This route needs a bearer token: send Authorization: Bearer <token>."
+        : "The bearer token is wrong, or the Authorization header is not of the form Bearer <token>.",
       [],
       { "WWW-Authenticate": challenge },
     );
   });
 
   app.addHook("onResponse", async (request, reply) => {
-    ctx?.metrics.request(request.method, request.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime / 1000);
+    ctx?.metrics.request(
+      request.method,
+      request.routeOptions.url ?? "unmatched",
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
   });
 
   app.setErrorHandler((error, request, reply) => {
     const api = toApiError(error, server.max_body_bytes, request);
-    if (api.status >= 500) log("error", `${request.method} ${request.routeOptions.url ?? request.url.split("?")[0]} failed: ${error instanceof Error ? error.message : String(error)}`);
+    if (api.status >= 500)
+      log(
+        "error",
+        `${request.method} ${request.routeOptions.url ?? request.url.split("?")[0]} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     return reply.code(api.status).headers(api.headers).send(api.body);
   });
 
   app.setNotFoundHandler((request, reply) => {
     const pathname = request.url.split("?")[0]!;
     const allowed = [...new Set(routes.filter((r) => matcherOf(r.url).test(pathname)).map((r) => r.method))];
-    const error = allowed.length > 0
-      ? new ApiError(405, "method_not_allowed", `${request.method} is not allowed on ${pathname.slice(0, 200)}; use ${allowed.join(" or ")}.`, [], { Allow: allowed.join(", ") })
-      : new ApiError(404, "not_found", `There is no route ${request.method} ${pathname.slice(0, 200)}; GET /openapi.json lists the routes.`);
+    const error =
+      allowed.length > 0
+        ? new ApiError(
+            405,
+            "method_not_allowed",
+            `${request.method} is not allowed on ${pathname.slice(0, 200)}; use ${allowed.join(" or ")}.`,
+            [],
+            { Allow: allowed.join(", ") },
+          )
+        : new ApiError(
+            404,
+            "not_found",
+            `There is no route ${request.method} ${pathname.slice(0, 200)}; GET /openapi.json lists the routes.`,
+          );
     return reply.code(error.status).headers(error.headers).send(error.body);
   });
 
@@ -287,9 +379,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       case "existing":
         return send(reply, 200, outcome.run);
       case "key_reused":
-        throw new ApiError(422, "idempotency_key_reused", `The Idempotency-Key was already used for run ${outcome.run.run_id} with a different body; use a new key for a different event.`, [
-          { path: "Idempotency-Key", message: "already used with a different body" },
-        ]);
+        throw new ApiError(
+          422,
+          "idempotency_key_reused",
+          `The Idempotency-Key was already used for run ${outcome.run.run_id} with a different body; use a new key for a different event.`,
+          [{ path: "Idempotency-Key", message: "already used with a different body" }],
+        );
       case "full":
         throw queueFull(outcome.retryAfterSeconds, server);
       case "draining":
@@ -299,26 +394,50 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   app.get<{ Params: { id: string } }>("/v1/runs/:id", async (request) => {
     const run = context().queue.get(request.params.id);
-    if (!run) throw new ApiError(404, "not_found", `No run ${JSON.stringify(request.params.id.slice(0, 100))} exists; run ids come from POST /v1/events.`);
+    if (!run)
+      throw new ApiError(
+        404,
+        "not_found",
+        `No run ${JSON.stringify(request.params.id.slice(0, 100))} exists; run ids come from POST /v1/events.`,
+      );
     return runView(run);
   });
 
   app.post<{ Params: { id: string } }>("/v1/runs/:id/resume", async (request, reply) => {
     const { queue } = context();
-    const parsed = ResumeBodySchema.safeParse(requireObject(request.body, "a decision such as {\"approve\": true}"), { reportInput: true });
+    const parsed = ResumeBodySchema.safeParse(requireObject(request.body, 'a decision such as {"approve": true}'), {
+      reportInput: true,
+    });
     if (!parsed.success) {
       const issues = issuesOf(parsed.error);
-      throw new ApiError(422, "invalid_request", `The decision is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}.`, issues);
+      throw new ApiError(
+        422,
+        "invalid_request",
+        `The decision is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}.`,
+        issues,
+      );
     }
     const { approve, reason, by } = parsed.data;
-    const outcome = queue.resume(request.params.id, { approved: approve, ...(reason ? { reason } : {}), ...(by ? { by } : {}) });
+    const outcome = queue.resume(request.params.id, {
+      approved: approve,
+      ...(reason ? { reason } : {}),
+      ...(by ? { by } : {}),
+    });
     switch (outcome.kind) {
       case "accepted":
         return send(reply, 202, outcome.run);
       case "not_found":
-        throw new ApiError(404, "not_found", `No run ${JSON.stringify(request.params.id.slice(0, 100))} exists; run ids come from POST /v1/events.`);
+        throw new ApiError(
+          404,
+          "not_found",
+          `No run ${JSON.stringify(request.params.id.slice(0, 100))} exists; run ids come from POST /v1/events.`,
+        );
       case "not_awaiting":
-        throw new ApiError(409, "not_awaiting_approval", `Run ${outcome.run.run_id} is ${outcome.run.status}, not awaiting approval; only a paused run can be resumed.`);
+        throw new ApiError(
+          409,
+          "not_awaiting_approval",
+          `Run ${outcome.run.run_id} is ${outcome.run.status}, not awaiting approval; only a paused run can be resumed.`,
+        );
       case "full":
         throw queueFull(outcome.retryAfterSeconds, server);
       case "draining":
@@ -329,7 +448,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.get("/healthz", async () => ({ status: "ok" as const }));
 
   app.get("/readyz", async (_request, reply) => {
-    const stateFile = ctx ? await access(ctx.store.file, constants.W_OK).then(() => true, () => false) : false;
+    const stateFile = ctx
+      ? await access(ctx.store.file, constants.W_OK).then(
+          () => true,
+          () => false,
+        )
+      : false;
     const checks = { agent: ctx !== undefined, state_file: stateFile };
     const status = ctx?.queue.isDraining ? "draining" : checks.agent && checks.state_file ? "ready" : "not_ready";
     return reply.code(status === "ready" ? 200 : 503).send({ status, checks });
@@ -361,15 +485,25 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           maxQueued: server.max_queued,
           now,
           onSettled: (status) => ctx?.metrics.runSettled(status),
-          onStoreError: (runId, error) => log("error", `The outcome of run ${runId} could not be recorded (${error instanceof Error ? error.message : String(error)}); it runs again on the next start.`),
+          onStoreError: (runId, error) =>
+            log(
+              "error",
+              `The outcome of run ${runId} could not be recorded (${error instanceof Error ? error.message : String(error)}); it runs again on the next start.`,
+            ),
         });
-        const metrics = registerServerMetrics(agent.ledger.metrics.registry, { queueDepth: () => queue.depth, inFlight: () => queue.running });
+        const metrics = registerServerMetrics(agent.ledger.metrics.registry, {
+          queueDepth: () => queue.depth,
+          inFlight: () => queue.running,
+        });
         ctx = { agent, store, queue, metrics };
         address = await app.listen({ host: server.host, port: server.port }).catch((error: unknown) => {
           throw listenError(error, server);
         });
         const recovered = queue.recover();
-        log("info", `listening on ${address}; ${auth.description}${recovered > 0 ? `; ${recovered} unfinished run${recovered === 1 ? "" : "s"} from before the restart queued again` : ""}`);
+        log(
+          "info",
+          `listening on ${address}; ${auth.description}${recovered > 0 ? `; ${recovered} unfinished run${recovered === 1 ? "" : "s"} from before the restart queued again` : ""}`,
+        );
         return address;
       } catch (error) {
         ctx = undefined;

@@ -37,7 +37,14 @@ function readOnlyMemory(memory: PrMemory): PrMemory {
 function previewPolicy(policy: Policy): Policy {
   return {
     ...policy,
-    events: { ...policy.events, jsonl_file: undefined, stdout: false, webhooks: [], failure_webhook: undefined, outbox: false },
+    events: {
+      ...policy.events,
+      jsonl_file: undefined,
+      stdout: false,
+      webhooks: [],
+      failure_webhook: undefined,
+      outbox: false,
+    },
     approval: { ...policy.approval, on_violations: [] },
   };
 }
@@ -52,7 +59,11 @@ export async function openMcpAgents(options: AgentOptions = {}): Promise<McpAgen
   // First, so a broken registry fails before any agent holds the state file open.
   const tracesFile = options.tracesFile ? path.resolve(cwd, options.tracesFile) : policy.trace_registry;
   const traceRegistry = options.traceRegistry ?? (tracesFile ? await loadTraceRegistryFile(tracesFile) : null);
-  const live = await createAgent({ ...options, cwd, policy: { ...policy, events: { ...policy.events, stdout: false } } });
+  const live = await createAgent({
+    ...options,
+    cwd,
+    policy: { ...policy, events: { ...policy.events, stdout: false } },
+  });
   try {
     const preview = await createAgent({
       ...options,

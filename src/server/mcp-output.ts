@@ -25,7 +25,10 @@ const MergeSchema = z.object({
 
 export const RunOutputSchema = z.object({
   status: z.enum(["previewed", "created", "updated", "unchanged", "failed", "awaiting_approval"]),
-  reason: z.string().nullable().describe("Failure reason code (closed set, see the README); null unless failed or paused"),
+  reason: z
+    .string()
+    .nullable()
+    .describe("Failure reason code (closed set, see the README); null unless failed or paused"),
   message: z.string().nullable().describe("What went wrong and how to fix it, for failures and pauses"),
   pr: z
     .object({
@@ -50,12 +53,21 @@ export const RunOutputSchema = z.object({
   possible_duplicates: z.array(z.object({ title: z.string(), url: z.string().nullable(), score: z.number() })),
   drafted_by: z.enum(["model", "deterministic", "fallback"]).nullable(),
   warnings: z.array(z.string()),
-  approval: z.object({ thread_id: z.string(), question: z.string() }).nullable().describe("Set when the run waits for a person: `pr-creator resume <thread_id>`"),
+  approval: z
+    .object({ thread_id: z.string(), question: z.string() })
+    .nullable()
+    .describe("Set when the run waits for a person: `pr-creator resume <thread_id>`"),
 });
 export type RunOutput = z.infer<typeof RunOutputSchema>;
 
 function mergeOutput(m: MergeOutcome): z.infer<typeof MergeSchema> {
-  return { status: m.status, requires: m.requires, message: m.message, failed_checks: m.failed_checks, merge_commit: m.merge_commit };
+  return {
+    status: m.status,
+    requires: m.requires,
+    message: m.message,
+    failed_checks: m.failed_checks,
+    merge_commit: m.merge_commit,
+  };
 }
 
 export function runOutput(r: RunResult): RunOutput {
@@ -109,8 +121,13 @@ const PrRecordSchema = z.object({
 
 export const TraceOutputSchema = z.object({
   trace_id: z.string(),
-  trace: TraceRecordSchema.nullable().describe("The trace's record in the trace registry; null when the registry does not list it or none is configured"),
-  prs: z.array(PrRecordSchema).nullable().describe("The audit chain trace → PR → commit → branch from memory, oldest first; null when memory is off"),
+  trace: TraceRecordSchema.nullable().describe(
+    "The trace's record in the trace registry; null when the registry does not list it or none is configured",
+  ),
+  prs: z
+    .array(PrRecordSchema)
+    .nullable()
+    .describe("The audit chain trace → PR → commit → branch from memory, oldest first; null when memory is off"),
   memory: z.enum(["sqlite", "qdrant", "off"]),
   trace_registry: z.boolean().describe("Whether a trace registry is configured"),
 });
@@ -120,7 +137,15 @@ export const RollbackOutputSchema = z.object({
   status: z.enum(["created", "merged", "failed"]),
   message: z.string(),
   original: z.object({ id: z.number(), url: z.string(), title: z.string(), repo: z.string(), trace_id: z.string() }),
-  revert: z.object({ id: z.number(), url: z.string(), title: z.string(), source_branch: z.string(), target_branch: z.string() }).nullable(),
+  revert: z
+    .object({
+      id: z.number(),
+      url: z.string(),
+      title: z.string(),
+      source_branch: z.string(),
+      target_branch: z.string(),
+    })
+    .nullable(),
   merge: MergeSchema.nullable(),
   events: z.array(EventSchema),
   warnings: z.array(z.string()),
@@ -128,8 +153,22 @@ export const RollbackOutputSchema = z.object({
 export type RollbackOutput = z.infer<typeof RollbackOutputSchema>;
 
 export function rollbackOutput(r: RollbackResult): RollbackOutput {
-  const revert = r.revert && { id: r.revert.id, url: r.revert.url, title: r.revert.title, source_branch: r.revert.source_branch, target_branch: r.revert.target_branch };
-  return { status: r.status, message: r.message, original: r.original, revert, merge: r.merge && mergeOutput(r.merge), events: r.events, warnings: r.warnings };
+  const revert = r.revert && {
+    id: r.revert.id,
+    url: r.revert.url,
+    title: r.revert.title,
+    source_branch: r.revert.source_branch,
+    target_branch: r.revert.target_branch,
+  };
+  return {
+    status: r.status,
+    message: r.message,
+    original: r.original,
+    revert,
+    merge: r.merge && mergeOutput(r.merge),
+    events: r.events,
+    warnings: r.warnings,
+  };
 }
 
 function prLine(r: PrRecord): string {
@@ -143,7 +182,11 @@ function traceLine(t: TraceRecord): string {
 
 /** The readable counterpart of a trace lookup. */
 export function traceText(out: TraceOutput): string {
-  const head = out.trace ? traceLine(out.trace) : out.trace_registry ? `The trace registry does not list ${out.trace_id}.` : `${out.trace_id} (no trace registry is configured).`;
+  const head = out.trace
+    ? traceLine(out.trace)
+    : out.trace_registry
+      ? `The trace registry does not list ${out.trace_id}.`
+      : `${out.trace_id} (no trace registry is configured).`;
   if (out.prs === null) return `${head}\nMemory is off, so no pull requests are remembered.\n`;
   if (out.prs.length === 0) return `${head}\nNo pull requests are remembered for ${out.trace_id}.\n`;
   return `${head}\n\n${out.prs.map(prLine).join("\n")}\n`;
@@ -151,7 +194,11 @@ export function traceText(out: TraceOutput): string {
 
 /** The readable counterpart of a rollback. */
 export function rollbackText(out: RollbackOutput): string {
-  const lines = [`✔ ${out.message}`, ...(out.revert ? [`  Revert PR  ${out.revert.url}`] : []), `  Original   ${out.original.url}`];
+  const lines = [
+    `✔ ${out.message}`,
+    ...(out.revert ? [`  Revert PR  ${out.revert.url}`] : []),
+    `  Original   ${out.original.url}`,
+  ];
   for (const w of out.warnings) lines.push(`warning: ${w}`);
   return `${lines.join("\n")}\n`;
 }

@@ -14,34 +14,68 @@ import { ChangeRequestedSchema, CommitCompletedSchema } from "../domain/events.j
 import type { Policy } from "../domain/policy.js";
 import { rollback } from "../merge/rollback.js";
 import type { McpAgents } from "./mcp-agents.js";
-import { RollbackOutputSchema, rollbackOutput, rollbackText, RunOutputSchema, runOutput, TraceOutputSchema, traceText, type TraceOutput } from "./mcp-output.js";
+import {
+  RollbackOutputSchema,
+  rollbackOutput,
+  rollbackText,
+  RunOutputSchema,
+  runOutput,
+  TraceOutputSchema,
+  traceText,
+  type TraceOutput,
+} from "./mcp-output.js";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { name: string; version: string };
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  name: string;
+  version: string;
+};
 
 export const POLICY_URI = "pr-creator://policy";
 
 const EventInputSchema = z.strictObject({
   event: z
     .discriminatedUnion("event", [CommitCompletedSchema, ChangeRequestedSchema])
-    .describe("A CommitCompleted event (a finished commit on a branch) or a ChangeRequested event (file edits the agent commits itself), as in the README"),
+    .describe(
+      "A CommitCompleted event (a finished commit on a branch) or a ChangeRequested event (file edits the agent commits itself), as in the README",
+    ),
 });
 
 const TraceInputSchema = z.strictObject({
-  trace_id: z.string().trim().min(1, "trace_id must be a non-empty string").max(256, "trace_id must be at most 256 characters").describe("e.g. trace-ord-8128"),
+  trace_id: z
+    .string()
+    .trim()
+    .min(1, "trace_id must be a non-empty string")
+    .max(256, "trace_id must be at most 256 characters")
+    .describe("e.g. trace-ord-8128"),
 });
 
 const RollbackInputSchema = z
   .strictObject({
     pr_id: z.number().int().positive().optional().describe("The merged PR to roll back; needs repo"),
-    repo: z.string().trim().min(1).optional().describe("Repository of pr_id (owner/name or name on GitHub, the repository name on Azure DevOps)"),
+    repo: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .describe("Repository of pr_id (owner/name or name on GitHub, the repository name on Azure DevOps)"),
     trace_id: z.string().trim().min(1).optional().describe("Roll back the trace's latest PR, found in memory"),
-    reason: z.string().trim().min(1, "reason must say why the PR is rolled back").max(1000).describe("Why; goes into the revert PR, the history and the event"),
+    reason: z
+      .string()
+      .trim()
+      .min(1, "reason must say why the PR is rolled back")
+      .max(1000)
+      .describe("Why; goes into the revert PR, the history and the event"),
   })
   .superRefine((r, ctx) => {
     if ((r.pr_id === undefined) === (r.trace_id === undefined)) {
-      ctx.addIssue({ code: "custom", path: [r.pr_id === undefined ? "pr_id" : "trace_id"], message: "give exactly one of pr_id (with repo) and trace_id" });
+      ctx.addIssue({
+        code: "custom",
+        path: [r.pr_id === undefined ? "pr_id" : "trace_id"],
+        message: "give exactly one of pr_id (with repo) and trace_id",
+      });
     }
-    if (r.pr_id !== undefined && r.repo === undefined) ctx.addIssue({ code: "custom", path: ["repo"], message: "repo is required with pr_id" });
+    if (r.pr_id !== undefined && r.repo === undefined)
+      ctx.addIssue({ code: "custom", path: ["repo"], message: "repo is required with pr_id" });
   });
 
 function toolError(text: string): CallToolResult {
@@ -57,7 +91,11 @@ function failure(error: unknown, what: string): CallToolResult {
 /** A run's result: structured for programs, the CLI's human view for people. A failed run is a tool error. */
 function runResult(result: RunResult): CallToolResult {
   const text = formatHuman(result) + result.warnings.map((w) => `warning: ${w}\n`).join("");
-  return { content: [{ type: "text", text }], structuredContent: runOutput(result), isError: result.status === "failed" };
+  return {
+    content: [{ type: "text", text }],
+    structuredContent: runOutput(result),
+    isError: result.status === "failed",
+  };
 }
 
 /** A URL as clients may see it: never credentials or a query; a webhook's path is its secret in practice (Slack, Teams). */
@@ -74,7 +112,9 @@ function scrubUrls(value: unknown, key: string, webhook: boolean): unknown {
   if (typeof value === "string" && (key === "url" || key.endsWith("_url"))) return publicUrl(value, !webhook);
   if (Array.isArray(value)) return value.map((v) => scrubUrls(v, key, webhook));
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubUrls(v, k, webhook || k.includes("webhook"))]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, scrubUrls(v, k, webhook || k.includes("webhook"))]),
+    );
   }
   return value;
 }
@@ -124,7 +164,12 @@ export function createMcpServer(agents: Omit<McpAgents, "close">, opts: { now?: 
       inputSchema: EventInputSchema,
       outputSchema: RunOutputSchema,
       // Reads commits and files from the forge when one is configured, else from the local clone.
-      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: live.forge !== null },
+      annotations: {
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: live.forge !== null,
+      },
     },
     tracked(async ({ event }) => runResult(await preview.handle(event))),
   );
@@ -137,7 +182,12 @@ export function createMcpServer(agents: Omit<McpAgents, "close">, opts: { now?: 
       inputSchema: EventInputSchema,
       outputSchema: RunOutputSchema,
       // Auto-merge lands the change on the target branch without a person when the policy allows it for some risk.
-      annotations: { readOnlyHint: false, destructiveHint: live.policy.merge.auto_merge_levels.length > 0, idempotentHint: true, openWorldHint: true },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: live.policy.merge.auto_merge_levels.length > 0,
+        idempotentHint: true,
+        openWorldHint: true,
+      },
     },
     tracked(async ({ event }) => {
       if (live.publishesTo === "dry-run") {
@@ -153,7 +203,8 @@ export function createMcpServer(agents: Omit<McpAgents, "close">, opts: { now?: 
     "lookup_trace",
     {
       title: "Look up a trace",
-      description: "The trace's audit chain from memory (its PRs, commits and branches, oldest first) and its record in the trace registry (blueprint, scope, linked files).",
+      description:
+        "The trace's audit chain from memory (its PRs, commits and branches, oldest first) and its record in the trace registry (blueprint, scope, linked files).",
       inputSchema: TraceInputSchema,
       outputSchema: TraceOutputSchema,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -161,13 +212,17 @@ export function createMcpServer(agents: Omit<McpAgents, "close">, opts: { now?: 
     tracked(async ({ trace_id }) => {
       const memory = live.memory;
       if (!memory && !traceRegistry) {
-        return toolError("lookup_trace has nothing to look in: memory is off (memory.store: none) and no trace registry is configured. Turn memory on, or start the server with --traces FILE.");
+        return toolError(
+          "lookup_trace has nothing to look in: memory is off (memory.store: none) and no trace registry is configured. Turn memory on, or start the server with --traces FILE.",
+        );
       }
       let prs: TraceOutput["prs"];
       try {
         prs = memory ? await memory.chain(trace_id) : null;
       } catch (error) {
-        return toolError(`Memory could not be read: ${error instanceof Error ? error.message : String(error)}. Check state_file (or the Qdrant settings) in the config.`);
+        return toolError(
+          `Memory could not be read: ${error instanceof Error ? error.message : String(error)}. Check state_file (or the Qdrant settings) in the config.`,
+        );
       }
       const out: TraceOutput = {
         trace_id,
@@ -193,12 +248,29 @@ export function createMcpServer(agents: Omit<McpAgents, "close">, opts: { now?: 
     },
     tracked(async ({ pr_id, repo, trace_id, reason }) => {
       if (!live.forge) {
-        return toolError("No forge is configured (forge: dry-run), so there is no merged PR to roll back. Set forge: azure-devops or github in the config (or PR_CREATOR_FORGE) with the forge's environment variables.");
+        return toolError(
+          "No forge is configured (forge: dry-run), so there is no merged PR to roll back. Set forge: azure-devops or github in the config (or PR_CREATOR_FORGE) with the forge's environment variables.",
+        );
       }
       try {
-        const result = await rollback({ forge: live.forge, policy: live.policy, memory: live.memory, ledger: live.ledger, emit: live.emit, now, watch: false }, { pr_id, repo, trace_id, reason });
+        const result = await rollback(
+          {
+            forge: live.forge,
+            policy: live.policy,
+            memory: live.memory,
+            ledger: live.ledger,
+            emit: live.emit,
+            now,
+            watch: false,
+          },
+          { pr_id, repo, trace_id, reason },
+        );
         const out = rollbackOutput(result);
-        return { content: [{ type: "text", text: rollbackText(out) }], structuredContent: out, isError: result.status === "failed" };
+        return {
+          content: [{ type: "text", text: rollbackText(out) }],
+          structuredContent: out,
+          isError: result.status === "failed",
+        };
       } catch (error) {
         return failure(error, "Rollback");
       }
@@ -209,7 +281,12 @@ export function createMcpServer(agents: Omit<McpAgents, "close">, opts: { now?: 
   server.registerResource(
     "policy",
     POLICY_URI,
-    { title: "Policy in force", description: "The effective policy (the config file after defaults): branch rules, title and body rules, reviewers, labels, risk, merge and rollback rules.", mimeType: "application/json" },
+    {
+      title: "Policy in force",
+      description:
+        "The effective policy (the config file after defaults): branch rules, title and body rules, reviewers, labels, risk, merge and rollback rules.",
+      mimeType: "application/json",
+    },
     async (uri) => ({ contents: [{ uri: uri.href, mimeType: "application/json", text: policyText }] }),
   );
 

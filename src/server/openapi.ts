@@ -16,52 +16,109 @@ export interface OpenApiDocument {
   servers?: { url: string }[];
   security: Record<string, string[]>[];
   paths: Record<string, Record<string, Schema>>;
-  components: { schemas: Record<string, Schema>; securitySchemes: Record<string, Schema>; responses: Record<string, Schema>; headers: Record<string, Schema> };
+  components: {
+    schemas: Record<string, Schema>;
+    securitySchemes: Record<string, Schema>;
+    responses: Record<string, Schema>;
+    headers: Record<string, Schema>;
+  };
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Schema) => ({ "application/json": { schema } });
-const response = (description: string, schema: Schema, headers?: Schema) => ({ description, content: json(schema), ...(headers ? { headers } : {}) });
+const response = (description: string, schema: Schema, headers?: Schema) => ({
+  description,
+  content: json(schema),
+  ...(headers ? { headers } : {}),
+});
 const errorResponse = (name: string) => ({ $ref: `#/components/responses/${name}` });
 
 function fromZod(schema: z.ZodType): Schema {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io: "input", unrepresentable: "any" }) as Schema;
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    target: "draft-2020-12",
+    io: "input",
+    unrepresentable: "any",
+  }) as Schema;
   return rest;
 }
 
 const nullableTime = { type: ["string", "null"], format: "date-time" };
 
 const schemas: Record<string, Schema> = {
-  CommitCompleted: { ...fromZod(CommitCompletedSchema), description: "A finished commit to turn into a PR (README, Events)." },
-  ChangeRequested: { ...fromZod(ChangeRequestedSchema), description: "A requested infrastructure change; `change_id` or `issue_id` is required (README, Change requests)." },
+  CommitCompleted: {
+    ...fromZod(CommitCompletedSchema),
+    description: "A finished commit to turn into a PR (README, Events).",
+  },
+  ChangeRequested: {
+    ...fromZod(ChangeRequestedSchema),
+    description: "A requested infrastructure change; `change_id` or `issue_id` is required (README, Change requests).",
+  },
   Event: {
     oneOf: [ref("CommitCompleted"), ref("ChangeRequested")],
-    discriminator: { propertyName: "event", mapping: { CommitCompleted: "#/components/schemas/CommitCompleted", ChangeRequested: "#/components/schemas/ChangeRequested" } },
+    discriminator: {
+      propertyName: "event",
+      mapping: {
+        CommitCompleted: "#/components/schemas/CommitCompleted",
+        ChangeRequested: "#/components/schemas/ChangeRequested",
+      },
+    },
   },
   RunStatus: { type: "string", enum: [...RUN_STATUSES] },
   Links: {
     type: "object",
     required: ["self"],
-    properties: { self: { type: "string" }, resume: { type: "string", description: "Present while the run awaits approval." } },
+    properties: {
+      self: { type: "string" },
+      resume: { type: "string", description: "Present while the run awaits approval." },
+    },
     additionalProperties: false,
   },
   Accepted: {
     type: "object",
     required: ["run_id", "thread_id", "status", "links"],
-    properties: { run_id: { type: "string" }, thread_id: { type: "string", description: "The checkpoint thread (one active run per thread)." }, status: ref("RunStatus"), links: ref("Links") },
+    properties: {
+      run_id: { type: "string" },
+      thread_id: { type: "string", description: "The checkpoint thread (one active run per thread)." },
+      status: ref("RunStatus"),
+      links: ref("Links"),
+    },
     additionalProperties: false,
   },
   RunResult: {
     type: "object",
     description: "The agent's result, as `pr-creator run --json` prints it (README, Usage).",
-    required: ["status", "pr", "violations", "events", "drafted_by", "truncation", "warnings", "undelivered", "usage", "rounds", "approvals", "memory", "merge"],
+    required: [
+      "status",
+      "pr",
+      "violations",
+      "events",
+      "drafted_by",
+      "truncation",
+      "warnings",
+      "undelivered",
+      "usage",
+      "rounds",
+      "approvals",
+      "memory",
+      "merge",
+    ],
     properties: {
       status: { type: "string", enum: ["previewed", "created", "updated", "unchanged", "failed", "awaiting_approval"] },
       reason: { type: "string" },
       message: { type: "string" },
       pr: { type: ["object", "null"] },
-      violations: { type: "array", items: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } } } },
-      events: { type: "array", items: { type: "object", required: ["event"], properties: { event: { type: "string" } } } },
+      violations: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["code", "message"],
+          properties: { code: { type: "string" }, message: { type: "string" } },
+        },
+      },
+      events: {
+        type: "array",
+        items: { type: "object", required: ["event"], properties: { event: { type: "string" } } },
+      },
       drafted_by: { type: ["string", "null"] },
       truncation: { type: ["object", "null"] },
       warnings: { type: "array", items: { type: "string" } },
@@ -74,13 +131,28 @@ const schemas: Record<string, Schema> = {
       approval: {
         type: "object",
         required: ["thread_id", "request"],
-        properties: { thread_id: { type: "string" }, request: { type: "object", required: ["failure_reason", "message", "violations", "question"] } },
+        properties: {
+          thread_id: { type: "string" },
+          request: { type: "object", required: ["failure_reason", "message", "violations", "question"] },
+        },
       },
     },
   },
   Run: {
     type: "object",
-    required: ["run_id", "thread_id", "event", "status", "submitted_at", "started_at", "finished_at", "attempts", "result", "error", "links"],
+    required: [
+      "run_id",
+      "thread_id",
+      "event",
+      "status",
+      "submitted_at",
+      "started_at",
+      "finished_at",
+      "attempts",
+      "result",
+      "error",
+      "links",
+    ],
     properties: {
       run_id: { type: "string" },
       thread_id: { type: "string" },
@@ -89,10 +161,25 @@ const schemas: Record<string, Schema> = {
       submitted_at: { type: "string", format: "date-time" },
       started_at: nullableTime,
       finished_at: nullableTime,
-      attempts: { type: "integer", minimum: 0, description: "Starts so far: more than one after a restart or a resume." },
-      result: { oneOf: [ref("RunResult"), { type: "null" }], description: "Set once the run is done, failed or awaiting approval." },
+      attempts: {
+        type: "integer",
+        minimum: 0,
+        description: "Starts so far: more than one after a restart or a resume.",
+      },
+      result: {
+        oneOf: [ref("RunResult"), { type: "null" }],
+        description: "Set once the run is done, failed or awaiting approval.",
+      },
       error: {
-        oneOf: [{ type: "object", required: ["reason", "message"], properties: { reason: { type: "string" }, message: { type: "string" } }, additionalProperties: false }, { type: "null" }],
+        oneOf: [
+          {
+            type: "object",
+            required: ["reason", "message"],
+            properties: { reason: { type: "string" }, message: { type: "string" } },
+            additionalProperties: false,
+          },
+          { type: "null" },
+        ],
         description: "Set when the agent threw instead of answering (then `result` is null).",
       },
       links: ref("Links"),
@@ -103,7 +190,10 @@ const schemas: Record<string, Schema> = {
     type: "object",
     required: ["approve"],
     properties: {
-      approve: { type: "boolean", description: "true creates the PR despite the violation; false ends the run with PullRequestFailed." },
+      approve: {
+        type: "boolean",
+        description: "true creates the PR despite the violation; false ends the run with PullRequestFailed.",
+      },
       reason: { type: "string", minLength: 1, maxLength: 2000 },
       by: { type: "string", minLength: 1, maxLength: 200 },
     },
@@ -116,30 +206,60 @@ const schemas: Record<string, Schema> = {
       error: { type: "string", description: "The status's reason phrase." },
       reason: { type: "string", enum: [...API_ERROR_REASONS] },
       message: { type: "string" },
-      issues: { type: "array", items: { type: "object", required: ["path", "message"], properties: { path: { type: "string" }, message: { type: "string" } }, additionalProperties: false } },
+      issues: {
+        type: "array",
+        items: {
+          type: "object",
+          required: ["path", "message"],
+          properties: { path: { type: "string" }, message: { type: "string" } },
+          additionalProperties: false,
+        },
+      },
     },
     additionalProperties: false,
   },
-  Health: { type: "object", required: ["status"], properties: { status: { const: "ok" } }, additionalProperties: false },
+  Health: {
+    type: "object",
+    required: ["status"],
+    properties: { status: { const: "ok" } },
+    additionalProperties: false,
+  },
   Ready: {
     type: "object",
     required: ["status", "checks"],
     properties: {
       status: { type: "string", enum: ["ready", "not_ready", "draining"] },
-      checks: { type: "object", required: ["agent", "state_file"], properties: { agent: { type: "boolean" }, state_file: { type: "boolean" } }, additionalProperties: false },
+      checks: {
+        type: "object",
+        required: ["agent", "state_file"],
+        properties: { agent: { type: "boolean" }, state_file: { type: "boolean" } },
+        additionalProperties: false,
+      },
     },
     additionalProperties: false,
   },
 };
 
 const responses: Record<string, Schema> = {
-  BadRequest: response("The body is not JSON, not an object, or names no known event (reason invalid_json or invalid_request).", ref("Error")),
-  Unauthorized: response("Missing or wrong bearer token (reason unauthorized).", ref("Error"), { "WWW-Authenticate": { schema: { type: "string" } } }),
+  BadRequest: response(
+    "The body is not JSON, not an object, or names no known event (reason invalid_json or invalid_request).",
+    ref("Error"),
+  ),
+  Unauthorized: response("Missing or wrong bearer token (reason unauthorized).", ref("Error"), {
+    "WWW-Authenticate": { schema: { type: "string" } },
+  }),
   NotFound: response("No run with this id (reason not_found).", ref("Error")),
   PayloadTooLarge: response("The body is larger than server.max_body_bytes (reason payload_too_large).", ref("Error")),
   UnsupportedMediaType: response("The body is not application/json (reason unsupported_media_type).", ref("Error")),
-  Unprocessable: response("A field is missing or invalid, one issue per field (reason invalid_event or invalid_request), or an Idempotency-Key was reused with another body (idempotency_key_reused).", ref("Error")),
-  TooManyRequests: response("Every run slot and queue place is taken (reason queue_full); retry after Retry-After seconds.", ref("Error"), { "Retry-After": { $ref: "#/components/headers/RetryAfter" } }),
+  Unprocessable: response(
+    "A field is missing or invalid, one issue per field (reason invalid_event or invalid_request), or an Idempotency-Key was reused with another body (idempotency_key_reused).",
+    ref("Error"),
+  ),
+  TooManyRequests: response(
+    "Every run slot and queue place is taken (reason queue_full); retry after Retry-After seconds.",
+    ref("Error"),
+    { "Retry-After": { $ref: "#/components/headers/RetryAfter" } },
+  ),
   ShuttingDown: response("The server is draining for shutdown (reason shutting_down).", ref("Error")),
   Other: response("Any other error: 405 method_not_allowed (with Allow), 500 internal_error.", ref("Error")),
 };
@@ -156,13 +276,17 @@ const paths: OpenApiDocument["paths"] = {
           name: "Idempotency-Key",
           in: "header",
           required: false,
-          description: "1 to 255 visible ASCII characters. The same key with the same body answers the original run (200); with another body, 422.",
+          description:
+            "1 to 255 visible ASCII characters. The same key with the same body answers the original run (200); with another body, 422.",
           schema: { type: "string", minLength: 1, maxLength: 255 },
         },
       ],
       requestBody: { required: true, content: json(ref("Event")) },
       responses: {
-        "200": response("A run for the same event (same checkpoint thread) is queued, running or awaiting approval, or the Idempotency-Key was seen: its run.", ref("Accepted")),
+        "200": response(
+          "A run for the same event (same checkpoint thread) is queued, running or awaiting approval, or the Idempotency-Key was seen: its run.",
+          ref("Accepted"),
+        ),
         "202": response("Accepted: a new run, queued.", ref("Accepted"), { Location: { schema: { type: "string" } } }),
         "400": errorResponse("BadRequest"),
         "413": errorResponse("PayloadTooLarge"),
@@ -189,7 +313,9 @@ const paths: OpenApiDocument["paths"] = {
       parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
       requestBody: { required: true, content: json(ref("ResumeRequest")) },
       responses: {
-        "202": response("The decision is queued; the run continues under the same id.", ref("Accepted"), { Location: { schema: { type: "string" } } }),
+        "202": response("The decision is queued; the run continues under the same id.", ref("Accepted"), {
+          Location: { schema: { type: "string" } },
+        }),
         "400": errorResponse("BadRequest"),
         "404": errorResponse("NotFound"),
         "409": response("The run is not awaiting approval (reason not_awaiting_approval).", ref("Error")),
@@ -203,25 +329,40 @@ const paths: OpenApiDocument["paths"] = {
     },
   },
   "/healthz": {
-    get: { operationId: "health", summary: "The process is up.", security: [], responses: { "200": response("Up.", ref("Health")) } },
+    get: {
+      operationId: "health",
+      summary: "The process is up.",
+      security: [],
+      responses: { "200": response("Up.", ref("Health")) },
+    },
   },
   "/readyz": {
     get: {
       operationId: "ready",
       summary: "Ready for events: the agent is built, the state file is writable and the server is not draining.",
       security: [],
-      responses: { "200": response("Ready.", ref("Ready")), "503": response("Not ready, or draining for shutdown.", ref("Ready")) },
+      responses: {
+        "200": response("Ready.", ref("Ready")),
+        "503": response("Not ready, or draining for shutdown.", ref("Ready")),
+      },
     },
   },
   "/metrics": {
     get: {
       operationId: "metrics",
       summary: "Prometheus metrics: the agent's (prcreator_*) and the server's (prcreator_http_*, prcreator_server_*).",
-      responses: { "200": { description: "Prometheus text format.", content: { "text/plain": { schema: { type: "string" } } } }, ...authErrors },
+      responses: {
+        "200": { description: "Prometheus text format.", content: { "text/plain": { schema: { type: "string" } } } },
+        ...authErrors,
+      },
     },
   },
   "/openapi.json": {
-    get: { operationId: "openapi", summary: "This document.", responses: { "200": response("OpenAPI 3.1.", { type: "object" }), ...authErrors } },
+    get: {
+      operationId: "openapi",
+      summary: "This document.",
+      responses: { "200": response("OpenAPI 3.1.", { type: "object" }), ...authErrors },
+    },
   },
 };
 
@@ -238,9 +379,20 @@ export function openApiDocument(version: string): OpenApiDocument {
     paths,
     components: {
       schemas,
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "The token from the environment variable named by server.token_env." } },
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description: "The token from the environment variable named by server.token_env.",
+        },
+      },
       responses,
-      headers: { RetryAfter: { description: "Seconds to wait, estimated from recent run durations; at least 1.", schema: { type: "integer", minimum: 1 } } },
+      headers: {
+        RetryAfter: {
+          description: "Seconds to wait, estimated from recent run durations; at least 1.",
+          schema: { type: "integer", minimum: 1 },
+        },
+      },
     },
   };
 }

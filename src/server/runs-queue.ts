@@ -63,7 +63,10 @@ function statusOf(result: RunResult): "done" | "failed" | "awaiting_approval" {
 
 function errorOf(error: unknown): RunError {
   if (error instanceof PrCreatorError) return { reason: error.reason, message: error.paragraph };
-  return { reason: "internal_error", message: `The run failed unexpectedly: ${error instanceof Error ? error.message : String(error)}.` };
+  return {
+    reason: "internal_error",
+    message: `The run failed unexpectedly: ${error instanceof Error ? error.message : String(error)}.`,
+  };
 }
 
 export class RunQueue {
@@ -105,7 +108,10 @@ export class RunQueue {
     const { store } = this.options;
     if (submission.idempotencyKey !== null) {
       const keyed = store.byIdempotencyKey(submission.idempotencyKey);
-      if (keyed) return keyed.request_hash === submission.requestHash ? { kind: "existing", run: keyed, matchedBy: "idempotency_key" } : { kind: "key_reused", run: keyed };
+      if (keyed)
+        return keyed.request_hash === submission.requestHash
+          ? { kind: "existing", run: keyed, matchedBy: "idempotency_key" }
+          : { kind: "key_reused", run: keyed };
     }
     const active = store.activeForThread(submission.threadId);
     if (active) return { kind: "existing", run: active, matchedBy: "thread" };

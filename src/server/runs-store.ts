@@ -49,7 +49,10 @@ export interface StoredRun {
   finished_at: string | null;
 }
 
-export type NewRun = Pick<StoredRun, "run_id" | "thread_id" | "event" | "input" | "request_hash" | "idempotency_key" | "submitted_at">;
+export type NewRun = Pick<
+  StoredRun,
+  "run_id" | "thread_id" | "event" | "input" | "request_hash" | "idempotency_key" | "submitted_at"
+>;
 
 export interface RunStore {
   readonly file: string;
@@ -59,7 +62,15 @@ export interface RunStore {
   activeForThread(threadId: string): StoredRun | undefined;
   byIdempotencyKey(key: string): StoredRun | undefined;
   markRunning(runId: string, at: string): void;
-  finish(runId: string, outcome: { status: "done" | "failed" | "awaiting_approval"; result: RunResult | null; error: RunError | null; at: string }): void;
+  finish(
+    runId: string,
+    outcome: {
+      status: "done" | "failed" | "awaiting_approval";
+      result: RunResult | null;
+      error: RunError | null;
+      at: string;
+    },
+  ): void;
   /** A paused run goes back in the queue with the person's decision. */
   requeueWithDecision(runId: string, decision: ApprovalDecision): void;
   /** Runs a previous process left queued or running, oldest first. */
@@ -116,7 +127,6 @@ function detail(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-
 /** Opens (or creates) the run registry in the state file; a PrCreatorError (invalid_config) when it cannot. */
 export function openRunStore(file: string): RunStore {
   let db: Db | undefined;
@@ -139,10 +149,18 @@ function sqliteRunStore(db: Db, file: string): RunStore {
   );
   const byId = db.prepare("SELECT * FROM server_runs WHERE run_id = ?");
   const byKey = db.prepare("SELECT * FROM server_runs WHERE idempotency_key = ?");
-  const activeOfThread = db.prepare("SELECT * FROM server_runs WHERE thread_id = ? AND status IN ('queued', 'running', 'awaiting_approval') ORDER BY rowid DESC LIMIT 1");
-  const running = db.prepare("UPDATE server_runs SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE run_id = ?");
-  const finished = db.prepare("UPDATE server_runs SET status = ?, result = ?, error = ?, decision = NULL, finished_at = ? WHERE run_id = ?");
-  const requeue = db.prepare("UPDATE server_runs SET status = 'queued', decision = ?, finished_at = NULL WHERE run_id = ?");
+  const activeOfThread = db.prepare(
+    "SELECT * FROM server_runs WHERE thread_id = ? AND status IN ('queued', 'running', 'awaiting_approval') ORDER BY rowid DESC LIMIT 1",
+  );
+  const running = db.prepare(
+    "UPDATE server_runs SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE run_id = ?",
+  );
+  const finished = db.prepare(
+    "UPDATE server_runs SET status = ?, result = ?, error = ?, decision = NULL, finished_at = ? WHERE run_id = ?",
+  );
+  const requeue = db.prepare(
+    "UPDATE server_runs SET status = 'queued', decision = ?, finished_at = NULL WHERE run_id = ?",
+  );
   const leftOver = db.prepare("SELECT * FROM server_runs WHERE status IN ('queued', 'running') ORDER BY rowid");
 
   const parse = (row: Row): StoredRun => {
@@ -157,7 +175,11 @@ function sqliteRunStore(db: Db, file: string): RunStore {
         error: row.error === null ? null : (JSON.parse(row.error) as RunError),
       };
     } catch (error) {
-      throw new PrCreatorError("invalid_config", `Row ${row.run_id} of server_runs in ${file} is not valid JSON (${detail(error)}).`, { hint: "The table was edited by hand; delete the row." });
+      throw new PrCreatorError(
+        "invalid_config",
+        `Row ${row.run_id} of server_runs in ${file} is not valid JSON (${detail(error)}).`,
+        { hint: "The table was edited by hand; delete the row." },
+      );
     }
   };
   const one = (row: unknown) => (row === undefined ? undefined : parse(row as Row));
@@ -175,7 +197,13 @@ function sqliteRunStore(db: Db, file: string): RunStore {
       running.run(at, runId);
     },
     finish(runId, outcome) {
-      finished.run(outcome.status, outcome.result === null ? null : JSON.stringify(outcome.result), outcome.error === null ? null : JSON.stringify(outcome.error), outcome.at, runId);
+      finished.run(
+        outcome.status,
+        outcome.result === null ? null : JSON.stringify(outcome.result),
+        outcome.error === null ? null : JSON.stringify(outcome.error),
+        outcome.at,
+        runId,
+      );
     },
     requeueWithDecision(runId, decision) {
       requeue.run(JSON.stringify(decision), runId);

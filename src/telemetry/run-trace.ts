@@ -168,13 +168,23 @@ export function startRunTrace(telemetry: Telemetry, options: RunTraceOptions): R
     if (node === "draft") {
       // A new round never starts with one open; ending it anyway keeps a graph change from leaking a span.
       closeRound(started);
-      round = child(SPAN.titleBodyGenerated, started, template.context, update.drafted_by ? { drafted_by: update.drafted_by } : {});
+      round = child(
+        SPAN.titleBodyGenerated,
+        started,
+        template.context,
+        update.drafted_by ? { drafted_by: update.drafted_by } : {},
+      );
     }
     const checked = update.rounds?.[0];
     if (node === "gate" && checked) {
       const facts = { drafted_by: checked.drafted_by, round: checked.round, violations: checked.violations.length };
       round?.setAttributes(facts);
-      template.span.setAttributes({ drafted_by: checked.drafted_by, rounds: checked.round, violations: checked.violations.length, truncated: Boolean(update.truncation) });
+      template.span.setAttributes({
+        drafted_by: checked.drafted_by,
+        rounds: checked.round,
+        violations: checked.violations.length,
+        truncated: Boolean(update.truncation),
+      });
     }
     if (update.failure) {
       if (round) fail(round, update.failure.reason);
@@ -183,7 +193,12 @@ export function startRunTrace(telemetry: Telemetry, options: RunTraceOptions): R
     if (node === "gate") closeRound(at);
   }
 
-  function end(result: { outcome: RunStatus; error_type: string | null; pr_id: number | string | null; error?: unknown }): RunOutcome {
+  function end(result: {
+    outcome: RunStatus;
+    error_type: string | null;
+    pr_id: number | string | null;
+    error?: unknown;
+  }): RunOutcome {
     if (outcome) return outcome;
     const at = now();
     closeTemplate(at);
@@ -194,7 +209,8 @@ export function startRunTrace(telemetry: Telemetry, options: RunTraceOptions): R
     if (result.pr_id !== null) attributes.pr_id = result.pr_id;
 
     const complete = child(SPAN.complete, at, context, attributes);
-    if (result.error !== undefined) complete.recordException(result.error instanceof Error ? result.error : String(result.error), at);
+    if (result.error !== undefined)
+      complete.recordException(result.error instanceof Error ? result.error : String(result.error), at);
     root.setAttributes({ ...common, ...attributes });
     if (result.error_type !== null) {
       fail(complete, result.error_type);
@@ -254,10 +270,19 @@ export function startRunTrace(telemetry: Telemetry, options: RunTraceOptions): R
       };
     },
     finish(result) {
-      return end({ outcome: result.status, error_type: result.status === "failed" ? (result.reason ?? "internal_error") : null, pr_id: result.pr?.id ?? prId });
+      return end({
+        outcome: result.status,
+        error_type: result.status === "failed" ? (result.reason ?? "internal_error") : null,
+        pr_id: result.pr?.id ?? prId,
+      });
     },
     abort(error) {
-      return end({ outcome: "failed", error_type: error instanceof PrCreatorError ? error.reason : "internal_error", pr_id: prId, error });
+      return end({
+        outcome: "failed",
+        error_type: error instanceof PrCreatorError ? error.reason : "internal_error",
+        pr_id: prId,
+        error,
+      });
     },
   };
 }

@@ -16,7 +16,13 @@ function errorTypeOf(error: unknown): string {
  * so concurrent runs on one forge keep their spans apart; outside any run the call starts its own trace.
  */
 export function traceForge(forge: Forge, telemetry: Pick<Telemetry, "tracer" | "active">): Forge {
-  async function call<T>(operation: string, repo: string | null, prId: number | null, fn: () => Promise<T>, idOf?: (result: T) => number): Promise<T> {
+  async function call<T>(
+    operation: string,
+    repo: string | null,
+    prId: number | null,
+    fn: () => Promise<T>,
+    idOf?: (result: T) => number,
+  ): Promise<T> {
     const parent = telemetry.active();
     const attributes: Attributes = { ...runTagsOf(parent), forge: forge.kind, operation };
     if (repo !== null) attributes.repo = repo;
@@ -44,7 +50,12 @@ export function traceForge(forge: Forge, telemetry: Pick<Telemetry, "tracer" | "
   const commits: CommitSource = {
     load: (request) => call("commits.load", request.repo, null, () => source.load(request)),
     // readFile names no repository: the run's tag says which.
-    ...(source.readFile ? { readFile: (commit: string, path: string) => call("commits.readFile", null, null, () => source.readFile!(commit, path)) } : {}),
+    ...(source.readFile
+      ? {
+          readFile: (commit: string, path: string) =>
+            call("commits.readFile", null, null, () => source.readFile!(commit, path)),
+        }
+      : {}),
   };
 
   return {
@@ -52,17 +63,30 @@ export function traceForge(forge: Forge, telemetry: Pick<Telemetry, "tracer" | "
     commits,
     findOpenPullRequest: (repo, sourceBranch, target) =>
       call("findOpenPullRequest", repo, null, () => forge.findOpenPullRequest(repo, sourceBranch, target)),
-    createPullRequest: (repo, pr) => call("createPullRequest", repo, null, () => forge.createPullRequest(repo, pr), (created) => created.id),
-    updatePullRequest: (repo, id, patch) => call("updatePullRequest", repo, id, () => forge.updatePullRequest(repo, id, patch)),
-    resolveReviewers: (repo, reviewers) => call("resolveReviewers", repo, null, () => forge.resolveReviewers(repo, reviewers)),
-    addReviewers: (repo, pr, reviewers) => call("addReviewers", repo, pr.id, () => forge.addReviewers(repo, pr, reviewers)),
+    createPullRequest: (repo, pr) =>
+      call(
+        "createPullRequest",
+        repo,
+        null,
+        () => forge.createPullRequest(repo, pr),
+        (created) => created.id,
+      ),
+    updatePullRequest: (repo, id, patch) =>
+      call("updatePullRequest", repo, id, () => forge.updatePullRequest(repo, id, patch)),
+    resolveReviewers: (repo, reviewers) =>
+      call("resolveReviewers", repo, null, () => forge.resolveReviewers(repo, reviewers)),
+    addReviewers: (repo, pr, reviewers) =>
+      call("addReviewers", repo, pr.id, () => forge.addReviewers(repo, pr, reviewers)),
     addLabels: (repo, id, labels) => call("addLabels", repo, id, () => forge.addLabels(repo, id, labels)),
-    listPullRequests: (repo, onPage) => call("listPullRequests", repo, null, () => forge.listPullRequests(repo, onPage)),
+    listPullRequests: (repo, onPage) =>
+      call("listPullRequests", repo, null, () => forge.listPullRequests(repo, onPage)),
     readFile: (repo, branch, path) => call("readFile", repo, null, () => forge.readFile(repo, branch, path)),
     commitFiles: (repo, commit) => call("commitFiles", repo, null, () => forge.commitFiles(repo, commit)),
     getPullRequest: (repo, id) => call("getPullRequest", repo, id, () => forge.getPullRequest(repo, id)),
     getChecks: (repo, id) => call("getChecks", repo, id, () => forge.getChecks(repo, id)),
-    enableAutoMerge: (repo, id, options) => call("enableAutoMerge", repo, id, () => forge.enableAutoMerge(repo, id, options)),
-    revertPullRequest: (repo, request) => call("revertPullRequest", repo, request.pr_id, () => forge.revertPullRequest(repo, request)),
+    enableAutoMerge: (repo, id, options) =>
+      call("enableAutoMerge", repo, id, () => forge.enableAutoMerge(repo, id, options)),
+    revertPullRequest: (repo, request) =>
+      call("revertPullRequest", repo, request.pr_id, () => forge.revertPullRequest(repo, request)),
   };
 }

@@ -2,7 +2,13 @@ import { createContextKey, ROOT_CONTEXT, type Attributes, type Context, type Tra
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { AlwaysOffSampler, BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base";
+import {
+  AlwaysOffSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { PrCreatorError } from "../domain/errors.js";
 
@@ -84,7 +90,10 @@ function otlpHeaders(env: Readonly<Record<string, string | undefined>>): Record<
       .map((pair) => pair.split("="))
       .filter((kv) => kv.length >= 2 && kv[0]!.trim() !== "")
       .map(([key, ...value]) => [key!.trim(), decoded(value.join("=").trim())] as const);
-  return Object.fromEntries([...parse(env.OTEL_EXPORTER_OTLP_HEADERS), ...parse(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS)]);
+  return Object.fromEntries([
+    ...parse(env.OTEL_EXPORTER_OTLP_HEADERS),
+    ...parse(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
+  ]);
 }
 
 /**
@@ -94,7 +103,9 @@ function otlpHeaders(env: Readonly<Record<string, string | undefined>>): Record<
  */
 export function createTelemetry(options: TelemetryOptions): Telemetry {
   const env = options.env ?? process.env;
-  const disabled = nonEmpty(env.OTEL_SDK_DISABLED)?.toLowerCase() === "true" || nonEmpty(env.OTEL_TRACES_EXPORTER)?.toLowerCase() === "none";
+  const disabled =
+    nonEmpty(env.OTEL_SDK_DISABLED)?.toLowerCase() === "true" ||
+    nonEmpty(env.OTEL_TRACES_EXPORTER)?.toLowerCase() === "none";
   const endpoint = options.exporter || disabled ? null : otlpTracesUrl(env);
   const exporter: ExporterKind = options.exporter ? "custom" : endpoint ? "otlp" : "none";
 
@@ -103,7 +114,12 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     exporter === "custom"
       ? new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(options.exporter!)] })
       : exporter === "otlp"
-        ? new BasicTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint!, headers: otlpHeaders(env) }))] })
+        ? new BasicTracerProvider({
+            resource,
+            spanProcessors: [
+              new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint!, headers: otlpHeaders(env) })),
+            ],
+          })
         : // Nothing listens: every span is a non-recording stub that still carries ids for context propagation.
           new BasicTracerProvider({ resource, sampler: new AlwaysOffSampler() });
   const contextManager = new AsyncLocalStorageContextManager().enable();

@@ -5,7 +5,9 @@ import type { RunResult } from "../agent/run.js";
 export const HandleEventInputSchema = z.object({
   event: z
     .record(z.string(), z.unknown())
-    .describe('A CommitCompleted event {"event":"CommitCompleted","trace_id","commit_hash","repo","branch","agent","timestamp"} or a ChangeRequested event (see the README)'),
+    .describe(
+      'A CommitCompleted event {"event":"CommitCompleted","trace_id","commit_hash","repo","branch","agent","timestamp"} or a ChangeRequested event (see the README)',
+    ),
 });
 export type HandleEventInput = z.infer<typeof HandleEventInputSchema>;
 
@@ -14,7 +16,14 @@ export interface HandleEventOutput {
   status: RunResult["status"];
   reason: string | null;
   message: string | null;
-  pr: { id: number | string | null; url: string | null; title: string; source_branch: string; target_branch: string; risk: string | null } | null;
+  pr: {
+    id: number | string | null;
+    url: string | null;
+    title: string;
+    source_branch: string;
+    target_branch: string;
+    risk: string | null;
+  } | null;
   merge: string | null;
   violations: { code: string; message: string }[];
 }
@@ -33,7 +42,14 @@ export function createHandleEventTool(agent: { handle(event: unknown): Promise<R
         reason: result.reason ?? null,
         message: result.message ?? null,
         pr: result.pr
-          ? { id: result.pr.id, url: result.pr.url, title: result.pr.title, source_branch: result.pr.source_branch, target_branch: result.pr.target_branch, risk: result.pr.risk?.level ?? null }
+          ? {
+              id: result.pr.id,
+              url: result.pr.url,
+              title: result.pr.title,
+              source_branch: result.pr.source_branch,
+              target_branch: result.pr.target_branch,
+              risk: result.pr.risk?.level ?? null,
+            }
           : null,
         merge: result.merge?.message ?? null,
         violations: result.violations,

@@ -6,7 +6,10 @@ const RiskSchema = z.object({ level: z.enum(["low", "medium", "high"]), reasons:
 
 export const PublishPullRequestInputSchema = z.object({
   repo: z.string().min(1).describe("Repository name (owner/name on GitHub)"),
-  trace_id: z.string().min(1).describe("The PR's trace id; an open PR for the same branches is updated only if it carries this trace"),
+  trace_id: z
+    .string()
+    .min(1)
+    .describe("The PR's trace id; an open PR for the same branches is updated only if it carries this trace"),
   pr: z.object({
     title: z.string().min(1),
     description: z.string(),
@@ -28,12 +31,15 @@ export type PublishPullRequestInput = z.infer<typeof PublishPullRequestInputSche
  * labels travel with it, so one call assigns them too.
  */
 export function createPublishPullRequestTool(publisher: Publisher) {
-  return tool(async (input: PublishPullRequestInput): Promise<PublishResult> => {
-    const args = PublishPullRequestInputSchema.parse(input);
-    return publisher.publish(args.repo, args.trace_id, args.pr);
-  }, {
-    name: "publish_pull_request",
-    description: `Publish a gated pull request with its reviewers and labels through the ${publisher.kind} forge. Returns status, PR id and URL.`,
-    schema: PublishPullRequestInputSchema,
-  });
+  return tool(
+    async (input: PublishPullRequestInput): Promise<PublishResult> => {
+      const args = PublishPullRequestInputSchema.parse(input);
+      return publisher.publish(args.repo, args.trace_id, args.pr);
+    },
+    {
+      name: "publish_pull_request",
+      description: `Publish a gated pull request with its reviewers and labels through the ${publisher.kind} forge. Returns status, PR id and URL.`,
+      schema: PublishPullRequestInputSchema,
+    },
+  );
 }

@@ -8,7 +8,9 @@ import type { TraceRegistry } from "../policy/trace-registry.js";
 export const ValidateTraceInputSchema = z.object({
   trace_id: z.string().min(1).describe("The trace id from the CommitCompleted event, e.g. trace-ord-8128"),
   blueprint_id: z.string().min(1).optional().describe("The blueprint the event claims, if any"),
-  trace: TraceRecordSchema.optional().describe("Trace metadata carried by the event itself; looked up in the registry when absent"),
+  trace: TraceRecordSchema.optional().describe(
+    "Trace metadata carried by the event itself; looked up in the registry when absent",
+  ),
   changed_files: z.array(z.string()).describe("Every changed file path of the PR"),
   commit_messages: z.array(z.string()).describe("Full messages of the PR's commits"),
 });
@@ -30,9 +32,20 @@ export async function validateTrace(input: ValidateTraceInput, deps: ValidateTra
   const args = ValidateTraceInputSchema.parse(input);
   const fromEvent = args.trace;
   const record = fromEvent ?? (await deps.registry?.get(args.trace_id));
-  const source = fromEvent ? "the event's trace metadata" : deps.registry ? `the trace registry (${deps.registrySource})` : "any trace registry (none is configured)";
+  const source = fromEvent
+    ? "the event's trace metadata"
+    : deps.registry
+      ? `the trace registry (${deps.registrySource})`
+      : "any trace registry (none is configured)";
   const result = checkTrace(
-    { trace_id: args.trace_id, blueprint_id: args.blueprint_id, record, record_source: source, changed_files: args.changed_files, commit_messages: args.commit_messages },
+    {
+      trace_id: args.trace_id,
+      blueprint_id: args.blueprint_id,
+      record,
+      record_source: source,
+      changed_files: args.changed_files,
+      commit_messages: args.commit_messages,
+    },
     deps.policy,
   );
   return { ...result, trace: record ?? null };

@@ -13,7 +13,8 @@ export interface FaithfulnessContext {
 
 // A path-like token: segments joined by "/" ending in a file name with an extension, or a bare file name
 // with an extension. Letters are Unicode letters, so `Straße.cs` is one token.
-const PATH_TOKEN = /(?<![\p{L}\p{N}_./@+-])((?:[\p{L}\p{N}_@+-][\p{L}\p{N}_.@+-]*\/)*[\p{L}\p{N}_@+-][\p{L}\p{N}_.@+-]*\.\p{L}[\p{L}\p{N}]{0,9})(?![\p{L}\p{N}_/-])/gu;
+const PATH_TOKEN =
+  /(?<![\p{L}\p{N}_./@+-])((?:[\p{L}\p{N}_@+-][\p{L}\p{N}_.@+-]*\/)*[\p{L}\p{N}_@+-][\p{L}\p{N}_.@+-]*\.\p{L}[\p{L}\p{N}]{0,9})(?![\p{L}\p{N}_/-])/gu;
 const HEX_TOKEN = /(?<![\w-])([0-9a-f]{7,64})(?![\w-])/gi;
 const TRACE_TAG = /\[trace:([^\]\s]+)\]/g;
 const URL = /\b[a-z][a-z0-9+.-]*:\/\/\S+/gi;
@@ -33,7 +34,8 @@ function isPlausiblePath(token: string): boolean {
 /** Removes every occurrence of the known strings, longest first, so a known path with spaces is not half-read. */
 function scrub(text: string, known: readonly string[]): string {
   let out = text;
-  for (const k of [...new Set(known)].filter((k) => k.length >= 3).sort((a, b) => b.length - a.length)) out = out.split(k).join(" ");
+  for (const k of [...new Set(known)].filter((k) => k.length >= 3).sort((a, b) => b.length - a.length))
+    out = out.split(k).join(" ");
   return out;
 }
 
@@ -46,8 +48,15 @@ function scrub(text: string, known: readonly string[]): string {
 export function validateFaithfulness(text: string, where: "title" | "body", ctx: FaithfulnessContext): Violation[] {
   const out: Violation[] = [];
   const paths = ctx.changes.files.flatMap((f) => (f.old_path ? [f.path, f.old_path] : [f.path]));
-  const hashes = [...ctx.changes.commits.map((c) => c.hash.toLowerCase()), ...(ctx.changes.base ? [ctx.changes.base.toLowerCase()] : [])];
-  const known = [...paths, ...ctx.changes.commits.flatMap((c) => [c.subject, ...c.body.split("\n"), c.author.name]), ...(ctx.knownText ?? [])];
+  const hashes = [
+    ...ctx.changes.commits.map((c) => c.hash.toLowerCase()),
+    ...(ctx.changes.base ? [ctx.changes.base.toLowerCase()] : []),
+  ];
+  const known = [
+    ...paths,
+    ...ctx.changes.commits.flatMap((c) => [c.subject, ...c.body.split("\n"), c.author.name]),
+    ...(ctx.knownText ?? []),
+  ];
   const knownTokens = new Set([...known.join("\n").matchAll(PATH_TOKEN)].map((m) => m[1]!));
   const scrubbed = scrub(text.replace(URL, " "), known);
   const reported = new Set<string>();
@@ -59,7 +68,8 @@ export function validateFaithfulness(text: string, where: "title" | "body", ctx:
 
   for (const m of scrubbed.matchAll(PATH_TOKEN)) {
     const token = m[1]!;
-    if (!isPlausiblePath(token) || paths.some((p) => p === token || p.endsWith(`/${token}`)) || knownTokens.has(token)) continue;
+    if (!isPlausiblePath(token) || paths.some((p) => p === token || p.endsWith(`/${token}`)) || knownTokens.has(token))
+      continue;
     report(token, { code: "unfaithful_path", where, message: `"${token}" is not a file of this change` });
   }
   for (const m of scrubbed.matchAll(HEX_TOKEN)) {
@@ -68,10 +78,12 @@ export function validateFaithfulness(text: string, where: "title" | "body", ctx:
     report(token, { code: "unfaithful_commit", where, message: `"${m[1]}" is not a commit of this change` });
   }
   for (const m of scrubbed.matchAll(TRACE_ID_PATTERN)) {
-    if (m[0] !== ctx.traceId) report(m[0], { code: "unfaithful_trace", where, message: `"${m[0]}" names another trace than ${ctx.traceId}` });
+    if (m[0] !== ctx.traceId)
+      report(m[0], { code: "unfaithful_trace", where, message: `"${m[0]}" names another trace than ${ctx.traceId}` });
   }
   for (const m of scrubbed.matchAll(TRACE_TAG)) {
-    if (m[1] !== ctx.traceTag) report(m[0], { code: "unfaithful_trace", where, message: `"${m[0]}" names another trace than ${ctx.traceId}` });
+    if (m[1] !== ctx.traceTag)
+      report(m[0], { code: "unfaithful_trace", where, message: `"${m[0]}" names another trace than ${ctx.traceId}` });
   }
   return out;
 }

@@ -11,7 +11,15 @@ export function runGate(title: string, body: string, facts: PrFacts, policy: Pol
   const traceId = facts.trace.trace_id;
   const componentScope = facts.trace.component_scope;
   const { trace } = facts;
-  const knownText = [trace.blueprint_id, trace.blueprint_name ?? "", trace.description ?? "", ...trace.linked_files, facts.repo, facts.source_branch, facts.target_branch];
+  const knownText = [
+    trace.blueprint_id,
+    trace.blueprint_name ?? "",
+    trace.description ?? "",
+    ...trace.linked_files,
+    facts.repo,
+    facts.source_branch,
+    facts.target_branch,
+  ];
   const faith = { changes: facts.changes, traceId, traceTag: traceTagId(traceId, policy), knownText };
   return [
     ...validateTitle(title, { componentScope, traceId, policy }),

@@ -8,5 +8,11 @@ export function validateSize(changes: ChangeSet, policy: Policy): Violation[] {
   const lines = changes.additions + changes.deletions;
   const max = policy.limits.max_changed_lines;
   if (lines <= max) return [];
-  return [{ code: "pr_too_large", where: "commit", message: `the change has ${lines} changed lines in ${changes.files.length} file${changes.files.length === 1 ? "" : "s"}; the limit is ${max}` }];
+  return [
+    {
+      code: "pr_too_large",
+      where: "commit",
+      message: `the change has ${lines} changed lines in ${changes.files.length} file${changes.files.length === 1 ? "" : "s"}; the limit is ${max}`,
+    },
+  ];
 }

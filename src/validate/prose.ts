@@ -49,9 +49,26 @@ const FIRST_PERSON = /(?<![\p{L}\p{N}_'’/-])(?:I(?:['’](?:m|ve|d|ll))?|[Mm](
  */
 const SHOUT = /(?<![\p{L}\p{N}_.])\p{Lu}{5,}(?![\p{L}\p{N}_]|\.[\p{L}\p{N}])/gu;
 const ALLOWED_CAPITALS = new Set([
-  "HTTPS", "OAUTH", "ASCII", "JSONL", "POSIX", "XHTML", "GRAPHQL", "MSSQL", "NOSQL", "NGINX",
-  "README", "CHANGELOG", "LICENSE", "CODEOWNERS", "CONTRIBUTING",
-  "SHALL", "SHOULD", "REQUIRED", "OPTIONAL", "RECOMMENDED",
+  "HTTPS",
+  "OAUTH",
+  "ASCII",
+  "JSONL",
+  "POSIX",
+  "XHTML",
+  "GRAPHQL",
+  "MSSQL",
+  "NOSQL",
+  "NGINX",
+  "README",
+  "CHANGELOG",
+  "LICENSE",
+  "CODEOWNERS",
+  "CONTRIBUTING",
+  "SHALL",
+  "SHOULD",
+  "REQUIRED",
+  "OPTIONAL",
+  "RECOMMENDED",
 ]);
 /** Placeholders that stand in for content. Whole words only, so "somethings" and "everything" pass. */
 const VAGUE = /(?<![\p{L}\p{N}_])(?:stuff|things|etc\.?|lorem ipsum)(?![\p{L}\p{N}_])|\.{3,}|…/giu;
@@ -81,7 +98,8 @@ export function validateProse(draft: Draft, policy: Policy): Violation[] {
 
   const highlights = sayIn("highlights");
   const { max_highlights, max_highlight_length } = policy.prose;
-  if (draft.highlights.length > max_highlights) highlights("prose_shape", `highlights has ${draft.highlights.length} items; keep at most ${max_highlights}`);
+  if (draft.highlights.length > max_highlights)
+    highlights("prose_shape", `highlights has ${draft.highlights.length} items; keep at most ${max_highlights}`);
   draft.highlights.forEach((text, i) => {
     const label = `highlight ${i + 1}`;
     checkText(label, text, policy, highlights);
@@ -94,10 +112,12 @@ export function validateProse(draft: Draft, policy: Policy): Violation[] {
 function checkText(label: string, text: string, policy: Policy, say: Say): void {
   comments(label, text, say);
   const { rest, tags, autolinks } = scanInline(text);
-  for (const tag of unique(tags)) say("prose_html", `${label} contains the HTML tag ${quote(tag)}; remove it, or put code in backticks`);
+  for (const tag of unique(tags))
+    say("prose_html", `${label} contains the HTML tag ${quote(tag)}; remove it, or put code in backticks`);
   const withoutImages = images(label, decodeNumericEntities(rest), say);
   const words = links(label, withoutImages, autolinks, policy.prose.allowed_link_hosts, say);
-  for (const m of unique(words.match(MENTION) ?? [])) say("prose_mention", `${label} contains the @mention ${quote(m)}; remove it`);
+  for (const m of unique(words.match(MENTION) ?? []))
+    say("prose_mention", `${label} contains the @mention ${quote(m)}; remove it`);
   tone(label, filler(label, words, policy.prose.filler_phrases, say), say);
 }
 
@@ -124,14 +144,18 @@ function scanInline(text: string): { rest: string; tags: string[]; autolinks: st
 
 /** `&#64;admin` renders as `@admin` and still pings; decoded after the tag scan, since `&lt;b&gt;` is only text. */
 function decodeNumericEntities(text: string): string {
-  return text.replace(/&#(?:[xX]([0-9a-fA-F]{1,6})|(\d{1,7}));/g, (m, hex: string | undefined, dec: string | undefined) => {
-    const cp = hex ? parseInt(hex, 16) : Number(dec);
-    return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
-  });
+  return text.replace(
+    /&#(?:[xX]([0-9a-fA-F]{1,6})|(\d{1,7}));/g,
+    (m, hex: string | undefined, dec: string | undefined) => {
+      const cp = hex ? parseInt(hex, 16) : Number(dec);
+      return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+    },
+  );
 }
 
 function images(label: string, text: string, say: Say): string {
-  for (const img of unique(text.match(IMAGE) ?? [])) say("prose_image", `${label} contains the image ${quote(img)}; remove it`);
+  for (const img of unique(text.match(IMAGE) ?? []))
+    say("prose_image", `${label} contains the image ${quote(img)}; remove it`);
   return text.replace(IMAGE, " ");
 }
 
@@ -154,7 +178,8 @@ function links(label: string, text: string, autolinks: string[], allowed: readon
     });
   for (const url of urls) {
     const parsed = parseUrl(url);
-    if (parsed && UNSAFE_SCHEMES.has(parsed.protocol)) say("prose_link", `${label} contains a ${parsed.protocol} URL; remove it`);
+    if (parsed && UNSAFE_SCHEMES.has(parsed.protocol))
+      say("prose_link", `${label} contains a ${parsed.protocol} URL; remove it`);
     else if (!hostAllowed(parsed?.hostname ?? "", allowed)) {
       const why = parsed?.hostname ? "whose host is not allowed" : "which has no host";
       const hint = allowed.length > 0 ? ` (allowed hosts: ${allowed.join(", ")})` : "";
@@ -178,7 +203,11 @@ function hostAllowed(host: string, allowed: readonly string[]): boolean {
   return (
     h !== "" &&
     allowed.some((entry) => {
-      const a = entry.trim().toLowerCase().replace(/^\*?\./, "").replace(/\.$/, "");
+      const a = entry
+        .trim()
+        .toLowerCase()
+        .replace(/^\*?\./, "")
+        .replace(/\.$/, "");
       return h === a || h.endsWith(`.${a}`);
     })
   );
@@ -204,9 +233,11 @@ function tone(label: string, text: string, say: Say): void {
   const emoji = text.match(EMOJI) ?? [];
   if (emoji.length > 0) say("prose_tone", `${label} contains emoji (${list(emoji)}); remove them`);
   const firstPerson = text.match(FIRST_PERSON) ?? [];
-  if (firstPerson.length > 0) say("prose_tone", `${label} uses the first person (${list(firstPerson)}); describe the change impersonally`);
+  if (firstPerson.length > 0)
+    say("prose_tone", `${label} uses the first person (${list(firstPerson)}); describe the change impersonally`);
   const shouted = (text.match(SHOUT) ?? []).filter((w) => !ALLOWED_CAPITALS.has(w));
-  if (shouted.length > 0) say("prose_tone", `${label} shouts in capitals (${list(shouted)}); use normal case, or backticks for code`);
+  if (shouted.length > 0)
+    say("prose_tone", `${label} shouts in capitals (${list(shouted)}); use normal case, or backticks for code`);
   const vague = [...(text.match(VAGUE) ?? []), ...(text.match(MARKERS) ?? [])];
   if (vague.length > 0) say("prose_tone", `${label} uses placeholder wording (${list(vague)}); state the specifics`);
 }
@@ -216,7 +247,11 @@ function summaryShape(text: string, say: Say): void {
   if (/[\r\n]/.test(text)) say("prose_shape", "summary spans several lines; write it on one line");
   if (/\.\s*$/.test(text)) say("prose_shape", "summary ends with a period; remove it");
   const markdown = text.match(SUMMARY_MARKDOWN) ?? [];
-  if (markdown.length > 0) say("prose_shape", `summary contains Markdown (${unique(markdown).map(quote).join(", ")}); titles are plain text, so remove it`);
+  if (markdown.length > 0)
+    say(
+      "prose_shape",
+      `summary contains Markdown (${unique(markdown).map(quote).join(", ")}); titles are plain text, so remove it`,
+    );
 }
 
 /** Headings (ATX `#` or setext underlines) outside code fences would break the body's fixed section structure. */
@@ -228,19 +263,30 @@ function purposeShape(text: string, policy: Policy, say: Say): void {
   let previous = "";
   forEachLine(text, (line, _i, inFence) => {
     if (!inFence && ATX_HEADING.test(line)) headings.push(line.trim());
-    else if (!inFence && SETEXT_UNDERLINE.test(line) && previous.trim() !== "" && !ATX_HEADING.test(previous)) headings.push(`${previous.trim()}\n${line.trim()}`);
+    else if (!inFence && SETEXT_UNDERLINE.test(line) && previous.trim() !== "" && !ATX_HEADING.test(previous))
+      headings.push(`${previous.trim()}\n${line.trim()}`);
     previous = inFence ? "" : line;
   });
-  if (headings.length > 0) say("prose_shape", `purpose contains Markdown headings (${unique(headings).map(quote).join(", ")}); write plain paragraphs instead`);
+  if (headings.length > 0)
+    say(
+      "prose_shape",
+      `purpose contains Markdown headings (${unique(headings).map(quote).join(", ")}); write plain paragraphs instead`,
+    );
 }
 
 function highlightShape(label: string, text: string, maxLength: number, say: Say): void {
   if (text.trim() === "") return say("prose_shape", `${label} is empty; remove it`);
   if (/[\r\n]/.test(text)) say("prose_shape", `${label} spans several lines; write it on one line`);
-  if (text.length > maxLength) say("prose_shape", `${label} is ${text.length} characters; shorten it to at most ${maxLength}`);
+  if (text.length > maxLength)
+    say("prose_shape", `${label} is ${text.length} characters; shorten it to at most ${maxLength}`);
   const marker = LIST_MARKER.exec(text);
-  if (marker) say("prose_shape", `${label} starts with the list marker ${quote(marker[0].trim())}; remove it, the renderer adds the bullet`);
-  if (text.split(/\r?\n/).some((line) => ATX_HEADING.test(line))) say("prose_shape", `${label} is a Markdown heading; write it as plain text`);
+  if (marker)
+    say(
+      "prose_shape",
+      `${label} starts with the list marker ${quote(marker[0].trim())}; remove it, the renderer adds the bullet`,
+    );
+  if (text.split(/\r?\n/).some((line) => ATX_HEADING.test(line)))
+    say("prose_shape", `${label} is a Markdown heading; write it as plain text`);
 }
 
 function unique(items: Iterable<string>): string[] {

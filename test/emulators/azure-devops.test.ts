@@ -40,8 +40,14 @@ const SHA = {
   abc2: `abc1${"1".repeat(36)}`,
 };
 const REPO = "Widgets";
-const RATE_LIMIT_HEADERS = { "Retry-After": "1", "X-RateLimit-Resource": "Core", "X-RateLimit-Delay": "1", "X-RateLimit-Remaining": "0" };
-const DESCRIPTION_TOO_LONG = "Invalid argument value.\r\nParameter name: A description for a pull request must not be longer than 4000 characters.";
+const RATE_LIMIT_HEADERS = {
+  "Retry-After": "1",
+  "X-RateLimit-Resource": "Core",
+  "X-RateLimit-Delay": "1",
+  "X-RateLimit-Remaining": "0",
+};
+const DESCRIPTION_TOO_LONG =
+  "Invalid argument value.\r\nParameter name: A description for a pull request must not be longer than 4000 characters.";
 const TF401179 = "TF401179: An active pull request for the source and target branch already exists.";
 
 /** What typed-rest-client attaches to the Error it throws for a status > 299. */
@@ -66,9 +72,21 @@ const author = { name: "Ada Lovelace", email: "ada@acme.example", date: "2024-05
 
 function seed(emu: AzureEmulator): void {
   emu.seedRepo(REPO, {
-    branches: { main: SHA.base, "feature/x": SHA.feature, "feature/xyz": SHA.abc1, release: SHA.abc2, "feature/y": SHA.feature },
+    branches: {
+      main: SHA.base,
+      "feature/x": SHA.feature,
+      "feature/xyz": SHA.abc1,
+      release: SHA.abc2,
+      "feature/y": SHA.feature,
+    },
     commits: {
-      [SHA.base]: { message: "Initial commit\n", author, parents: [], changes: [{ path: "/README.md", changeType: "add" }], files: { "README.md": "# Widgets\n" } },
+      [SHA.base]: {
+        message: "Initial commit\n",
+        author,
+        parents: [],
+        changes: [{ path: "/README.md", changeType: "add" }],
+        files: { "README.md": "# Widgets\n" },
+      },
       [SHA.feature]: {
         message: "Add the widget service\n\nAB#123",
         author,
@@ -137,11 +155,18 @@ describe("Azure DevOps emulator × azure-devops-node-api", () => {
     await c.core.getTeams(emu.project);
 
     const discovery = emu.requests.filter((r) => r.route === "discovery").map((r) => `${r.method} ${r.path}`);
-    expect(discovery).toEqual(["OPTIONS /acme/_apis/Location", "GET /acme/_apis/ResourceAreas", "OPTIONS /acme/_apis/git", "OPTIONS /acme/_apis/core"]);
+    expect(discovery).toEqual([
+      "OPTIONS /acme/_apis/Location",
+      "GET /acme/_apis/ResourceAreas",
+      "OPTIONS /acme/_apis/git",
+      "OPTIONS /acme/_apis/core",
+    ]);
     expect(emu.requests.every((r) => r.authUser === "PAT" && r.authorized)).toBe(true);
     expect(emu.requests.find((r) => r.path === "/acme/_apis/ResourceAreas")?.apiVersion).toBe("7.2-preview.1");
 
-    const api = emu.requests.filter((r) => r.route !== "discovery").map((r) => [r.route, r.method, r.path + r.query, r.apiVersion]);
+    const api = emu.requests
+      .filter((r) => r.route !== "discovery")
+      .map((r) => [r.route, r.method, r.path + r.query, r.apiVersion]);
     expect(api).toEqual([
       ["getRepository", "GET", "/acme/Factory/_apis/git/repositories/Widgets", "7.2-preview.2"],
       ["getRefs", "GET", "/acme/Factory/_apis/git/repositories/Widgets/refs?filter=heads%2Fmain", "7.2-preview.2"],
@@ -165,7 +190,12 @@ describe("Azure DevOps emulator × azure-devops-node-api", () => {
     ]);
 
     const commit = await c.git.getCommit(SHA.feature, REPO, emu.project);
-    expect(commit).toMatchObject({ commitId: SHA.feature, comment: "Add the widget service\n\nAB#123", parents: [SHA.base], author: { name: "Ada Lovelace" } });
+    expect(commit).toMatchObject({
+      commitId: SHA.feature,
+      comment: "Add the widget service\n\nAB#123",
+      parents: [SHA.base],
+      author: { name: "Ada Lovelace" },
+    });
     expect(commit.author?.date).toBeInstanceOf(Date); // the client deserializes dates
     expect((await c.git.getCommit(SHA.feature.slice(0, 7), REPO, emu.project)).commitId).toBe(SHA.feature); // abbreviated
     expect((await c.git.getCommit("abc10", REPO, emu.project)).commitId).toBe(SHA.abc1);
@@ -173,7 +203,12 @@ describe("Azure DevOps emulator × azure-devops-node-api", () => {
     expect(await c.git.getCommit("d".repeat(40), REPO, emu.project)).toBeNull();
 
     const changes = await c.git.getChanges(SHA.feature, REPO, emu.project, 10_000);
-    const rows = (changes.changes ?? []).map((ch) => [ch.item?.path, ch.changeType, (ch as { sourceServerItem?: string }).sourceServerItem, (ch.item as { gitObjectType?: string }).gitObjectType]);
+    const rows = (changes.changes ?? []).map((ch) => [
+      ch.item?.path,
+      ch.changeType,
+      (ch as { sourceServerItem?: string }).sourceServerItem,
+      (ch.item as { gitObjectType?: string }).gitObjectType,
+    ]);
     expect(rows).toEqual([
       ["/src/a.cs", VersionControlChangeType.Add, undefined, "blob"],
       ["/src/b.cs", VersionControlChangeType.Edit, undefined, "blob"],
@@ -191,7 +226,12 @@ describe("Azure DevOps emulator × azure-devops-node-api", () => {
   it("round-trips create → get → list → update → reviewer → label", async () => {
     const ada = emu.addIdentity({ displayName: "Ada Lovelace", uniqueName: "ada@acme.example" });
     const created = await c.git.createPullRequest(
-      newPr({ description: "x".repeat(1000), labels: [{ name: "needs-review" }], workItemRefs: [{ id: "123" }], reviewers: [{ id: ada.id, isRequired: true }] }),
+      newPr({
+        description: "x".repeat(1000),
+        labels: [{ name: "needs-review" }],
+        workItemRefs: [{ id: "123" }],
+        reviewers: [{ id: ada.id, isRequired: true }],
+      }),
       REPO,
       emu.project,
     );
@@ -208,41 +248,85 @@ describe("Azure DevOps emulator × azure-devops-node-api", () => {
       lastMergeSourceCommit: { commitId: SHA.feature },
       labels: [{ name: "needs-review", active: true }],
       workItemRefs: [{ id: "123" }],
-      reviewers: [{ id: ada.id, displayName: "Ada Lovelace", uniqueName: "ada@acme.example", isRequired: true, vote: 0 }],
+      reviewers: [
+        { id: ada.id, displayName: "Ada Lovelace", uniqueName: "ada@acme.example", isRequired: true, vote: 0 },
+      ],
     });
     expect(created.creationDate).toBeInstanceOf(Date);
-    expect(lastOf(emu, "createPullRequest")).toMatchObject({ status: 201, method: "POST", path: "/acme/Factory/_apis/git/repositories/Widgets/pullRequests" });
+    expect(lastOf(emu, "createPullRequest")).toMatchObject({
+      status: 201,
+      method: "POST",
+      path: "/acme/Factory/_apis/git/repositories/Widgets/pullRequests",
+    });
 
     const second = await c.git.createPullRequest(newPr({ targetRefName: "refs/heads/release" }), REPO, emu.project);
     expect(second.pullRequestId).toBe(2);
 
     const got = await c.git.getPullRequest(REPO, 1, emu.project);
-    expect(got).toMatchObject({ pullRequestId: 1, mergeStatus: PullRequestAsyncStatus.Succeeded, description: "x".repeat(1000) });
+    expect(got).toMatchObject({
+      pullRequestId: 1,
+      mergeStatus: PullRequestAsyncStatus.Succeeded,
+      description: "x".repeat(1000),
+    });
     expect(got.workItemRefs).toBeUndefined(); // only with includeWorkItemRefs
-    expect((await c.git.getPullRequest(REPO, 1, emu.project, undefined, undefined, undefined, undefined, true)).workItemRefs).toEqual([
-      { id: "123", url: `${emu.orgUrl}/_apis/wit/workItems/123` },
-    ]);
+    expect(
+      (await c.git.getPullRequest(REPO, 1, emu.project, undefined, undefined, undefined, undefined, true)).workItemRefs,
+    ).toEqual([{ id: "123", url: `${emu.orgUrl}/_apis/wit/workItems/123` }]);
     expect(await c.git.getPullRequest(REPO, 99, emu.project)).toBeNull();
 
-    const listed = await c.git.getPullRequests(REPO, { sourceRefName: "refs/heads/feature/x", targetRefName: "refs/heads/main", status: PullRequestStatus.Active }, emu.project);
+    const listed = await c.git.getPullRequests(
+      REPO,
+      { sourceRefName: "refs/heads/feature/x", targetRefName: "refs/heads/main", status: PullRequestStatus.Active },
+      emu.project,
+    );
     expect(listed.map((p) => p.pullRequestId)).toEqual([1]);
     expect(listed[0]?.description).toBe("x".repeat(400)); // the list call truncates
     expect(lastOf(emu, "getPullRequests").query).toBe(
       "?searchCriteria.sourceRefName=refs%2Fheads%2Ffeature%2Fx&searchCriteria.targetRefName=refs%2Fheads%2Fmain&searchCriteria.status=1",
     );
-    expect((await c.git.getPullRequests(REPO, { status: PullRequestStatus.Active }, emu.project)).map((p) => p.pullRequestId)).toEqual([2, 1]);
+    expect(
+      (await c.git.getPullRequests(REPO, { status: PullRequestStatus.Active }, emu.project)).map(
+        (p) => p.pullRequestId,
+      ),
+    ).toEqual([2, 1]);
 
-    const updated = await c.git.updatePullRequest({ title: "Widget service", description: "Short.", isDraft: true }, REPO, 1, emu.project);
+    const updated = await c.git.updatePullRequest(
+      { title: "Widget service", description: "Short.", isDraft: true },
+      REPO,
+      1,
+      emu.project,
+    );
     expect(updated).toMatchObject({ title: "Widget service", description: "Short.", isDraft: true });
     expect(lastOf(emu, "updatePullRequest")).toMatchObject({ method: "PATCH", status: 200 });
 
     const grace = emu.addIdentity({ displayName: "Grace Hopper", uniqueName: "grace@acme.example" });
-    const added = await c.git.createPullRequestReviewer({ id: grace.id, isRequired: true, vote: 0 }, REPO, 1, grace.id, emu.project);
+    const added = await c.git.createPullRequestReviewer(
+      { id: grace.id, isRequired: true, vote: 0 },
+      REPO,
+      1,
+      grace.id,
+      emu.project,
+    );
     expect(added).toMatchObject({ id: grace.id, displayName: "Grace Hopper", isRequired: true, vote: 0 });
-    expect(lastOf(emu, "createReviewer")).toMatchObject({ method: "PUT", path: `/acme/Factory/_apis/git/repositories/Widgets/pullRequests/1/reviewers/${grace.id}` });
-    const optional = await c.git.createPullRequestReviewer({ id: grace.id, isRequired: false, vote: 0 }, REPO, 1, grace.id, emu.project);
+    expect(lastOf(emu, "createReviewer")).toMatchObject({
+      method: "PUT",
+      path: `/acme/Factory/_apis/git/repositories/Widgets/pullRequests/1/reviewers/${grace.id}`,
+    });
+    const optional = await c.git.createPullRequestReviewer(
+      { id: grace.id, isRequired: false, vote: 0 },
+      REPO,
+      1,
+      grace.id,
+      emu.project,
+    );
     expect(optional.isRequired).toBeUndefined(); // the service omits isRequired unless it is true
-    const team = await c.git.createPullRequestReviewer({ id: emu.state.defaultTeam.id, vote: 0 }, REPO, 1, emu.state.defaultTeam.id, emu.project);
+    const team = await c.git.createPullRequestReviewer(
+      { id: emu.state.defaultTeam.id, vote: 0 },
+      REPO,
+      1,
+      emu.state.defaultTeam.id,
+      emu.project,
+    );
     expect(team).toMatchObject({ displayName: "[Factory]\\Factory Team", isContainer: true });
 
     const label = await c.git.createPullRequestLabel({ name: "bug" }, REPO, 1, emu.project);
@@ -265,12 +349,20 @@ describe("Azure DevOps emulator × azure-devops-node-api", () => {
     const ok = await c.git.createPullRequest(newPr({ description: "d".repeat(4000) }), REPO, emu.project);
     expect(ok.description).toHaveLength(4000);
 
-    const tooLong = await clientError(c.git.createPullRequest(newPr({ sourceRefName: "refs/heads/feature/y", description: "d".repeat(4001) }), REPO, emu.project));
+    const tooLong = await clientError(
+      c.git.createPullRequest(
+        newPr({ sourceRefName: "refs/heads/feature/y", description: "d".repeat(4001) }),
+        REPO,
+        emu.project,
+      ),
+    );
     expect(tooLong.message).toBe(DESCRIPTION_TOO_LONG);
     expect(tooLong.statusCode).toBe(400);
     expect(tooLong.result).toMatchObject({ typeKey: "InvalidArgumentValueException", message: DESCRIPTION_TOO_LONG });
 
-    const patch = await clientError(c.git.updatePullRequest({ description: "d".repeat(4001) }, REPO, ok.pullRequestId!, emu.project));
+    const patch = await clientError(
+      c.git.updatePullRequest({ description: "d".repeat(4001) }, REPO, ok.pullRequestId!, emu.project),
+    );
     expect([patch.statusCode, patch.message]).toEqual([400, DESCRIPTION_TOO_LONG]);
     expect(emu.state.pullRequests).toHaveLength(1);
   });
@@ -284,7 +376,8 @@ describe("Azure DevOps emulator × azure-devops-node-api", () => {
       $id: "1",
       innerException: null,
       message: TF401179,
-      typeName: "Microsoft.TeamFoundation.Git.Server.GitPullRequestExistsException, Microsoft.TeamFoundation.Git.Server",
+      typeName:
+        "Microsoft.TeamFoundation.Git.Server.GitPullRequestExistsException, Microsoft.TeamFoundation.Git.Server",
       typeKey: "GitPullRequestExistsException",
       errorCode: 0,
       eventId: 3000,
@@ -296,38 +389,77 @@ describe("Azure DevOps emulator × azure-devops-node-api", () => {
     expect(abandoned.status).toBe(PullRequestStatus.Abandoned);
     expect(abandoned.closedDate).toBeInstanceOf(Date);
     expect((await c.git.createPullRequest(newPr(), REPO, emu.project)).pullRequestId).toBe(2);
-    expect((await clientError(c.git.updatePullRequest({ status: PullRequestStatus.Active }, REPO, 1, emu.project))).statusCode).toBe(409);
+    expect(
+      (await clientError(c.git.updatePullRequest({ status: PullRequestStatus.Active }, REPO, 1, emu.project)))
+        .statusCode,
+    ).toBe(409);
   });
 
   it("rejects bad pull requests and updates like the service", async () => {
-    const missing = await clientError(c.git.createPullRequest(newPr({ sourceRefName: "refs/heads/nope" }), REPO, emu.project));
+    const missing = await clientError(
+      c.git.createPullRequest(newPr({ sourceRefName: "refs/heads/nope" }), REPO, emu.project),
+    );
     expect([missing.statusCode, missing.message]).toEqual([
       400,
       "TF401398: The pull request cannot be activated because the source and/or the target branch no longer exists, or the requested refs are not branches",
     ]);
-    expect((await clientError(c.git.createPullRequest(newPr({ sourceRefName: "feature/x" }), REPO, emu.project))).message).toMatch(/^TF401398/);
-    expect((await clientError(c.git.createPullRequest(newPr({ targetRefName: undefined }), REPO, emu.project))).statusCode).toBe(400);
-    expect((await clientError(c.git.createPullRequest(newPr({ title: "   " }), REPO, emu.project))).statusCode).toBe(400);
-    expect((await clientError(c.git.createPullRequest(newPr({ targetRefName: "refs/heads/feature/x" }), REPO, emu.project))).statusCode).toBe(400);
-    expect((await clientError(c.git.createPullRequest(newPr({ reviewers: [{ id: "0b7f1c1e-0000-4000-8000-000000000000" }] }), REPO, emu.project))).statusCode).toBe(
+    expect(
+      (await clientError(c.git.createPullRequest(newPr({ sourceRefName: "feature/x" }), REPO, emu.project))).message,
+    ).toMatch(/^TF401398/);
+    expect(
+      (await clientError(c.git.createPullRequest(newPr({ targetRefName: undefined }), REPO, emu.project))).statusCode,
+    ).toBe(400);
+    expect((await clientError(c.git.createPullRequest(newPr({ title: "   " }), REPO, emu.project))).statusCode).toBe(
       400,
     );
+    expect(
+      (await clientError(c.git.createPullRequest(newPr({ targetRefName: "refs/heads/feature/x" }), REPO, emu.project)))
+        .statusCode,
+    ).toBe(400);
+    expect(
+      (
+        await clientError(
+          c.git.createPullRequest(
+            newPr({ reviewers: [{ id: "0b7f1c1e-0000-4000-8000-000000000000" }] }),
+            REPO,
+            emu.project,
+          ),
+        )
+      ).statusCode,
+    ).toBe(400);
     expect(await c.git.createPullRequest(newPr(), "NoSuchRepo", emu.project)).toBeNull(); // 404 → null even for POST
     expect(emu.state.pullRequests).toHaveLength(0);
 
     const pr = await c.git.createPullRequest(newPr(), REPO, emu.project);
     expect(pr.pullRequestId).toBe(1); // failed creates use no id
     const forbidden = await clientError(
-      c.git.updatePullRequest({ title: "ok", createdBy: { id: "x" }, sourceRefName: "refs/heads/feature/y", reviewers: [] } as GitPullRequest, REPO, 1, emu.project),
+      c.git.updatePullRequest(
+        { title: "ok", createdBy: { id: "x" }, sourceRefName: "refs/heads/feature/y", reviewers: [] } as GitPullRequest,
+        REPO,
+        1,
+        emu.project,
+      ),
     );
     expect(forbidden.statusCode).toBe(400);
     expect(forbidden.message).toContain("createdBy, sourceRefName, reviewers");
     expect(emu.state.pullRequests[0]?.title).toBe("Add the widget service"); // nothing applied
     expect((await clientError(c.git.updatePullRequest({ title: "" }, REPO, 1, emu.project))).statusCode).toBe(400);
-    expect((await clientError(c.git.updatePullRequest({ status: PullRequestStatus.Completed }, REPO, 1, emu.project))).statusCode).toBe(400);
-    expect((await clientError(c.git.updatePullRequest({ autoCompleteSetBy: { id: "0b7f1c1e-0000-4000-8000-000000000000" } }, REPO, 1, emu.project))).statusCode).toBe(
-      400,
-    );
+    expect(
+      (await clientError(c.git.updatePullRequest({ status: PullRequestStatus.Completed }, REPO, 1, emu.project)))
+        .statusCode,
+    ).toBe(400);
+    expect(
+      (
+        await clientError(
+          c.git.updatePullRequest(
+            { autoCompleteSetBy: { id: "0b7f1c1e-0000-4000-8000-000000000000" } },
+            REPO,
+            1,
+            emu.project,
+          ),
+        )
+      ).statusCode,
+    ).toBe(400);
     const retargeted = await c.git.updatePullRequest({ targetRefName: "refs/heads/release" }, REPO, 1, emu.project);
     expect(retargeted.targetRefName).toBe("refs/heads/release");
   });
@@ -336,37 +468,65 @@ describe("Azure DevOps emulator × azure-devops-node-api", () => {
     const wrong = new azdev.WebApi(emu.orgUrl, azdev.getPersonalAccessTokenHandler("wrong-pat"));
     const denied = await clientError(wrong.getGitApi());
     expect([denied.message, denied.statusCode, denied.result]).toEqual(["Failed request: (401)", 401, undefined]);
-    expect(emu.requests.at(-1)).toMatchObject({ method: "OPTIONS", path: "/acme/_apis/Location", status: 401, authUser: "PAT", authorized: false });
+    expect(emu.requests.at(-1)).toMatchObject({
+      method: "OPTIONS",
+      path: "/acme/_apis/Location",
+      status: 401,
+      authUser: "PAT",
+      authorized: false,
+    });
 
     const url = `${emu.orgUrl}/Factory/_apis/git/repositories/${REPO}`;
     const anonymous = await fetch(url);
     expect([anonymous.status, await anonymous.text()]).toEqual([401, ""]);
-    const anyUser = await fetch(url, { headers: { Authorization: `Basic ${Buffer.from(`someone:${emu.token}`).toString("base64")}` } });
+    const anyUser = await fetch(url, {
+      headers: { Authorization: `Basic ${Buffer.from(`someone:${emu.token}`).toString("base64")}` },
+    });
     expect(anyUser.status).toBe(200);
   });
 
   it("serves teams and members so reviewer names resolve to ids", async () => {
     const ada = emu.addIdentity({ displayName: "Ada Lovelace", uniqueName: "ada@acme.example" });
-    const bob = emu.addIdentity({ displayName: "Bob Builder", uniqueName: "bob@acme.example", team: ["Platform", "Factory Team"] });
+    const bob = emu.addIdentity({
+      displayName: "Bob Builder",
+      uniqueName: "bob@acme.example",
+      team: ["Platform", "Factory Team"],
+    });
     const teams = await c.core.getTeams(emu.project);
     expect(teams.map((t) => t.name)).toEqual(["Factory Team", "Platform"]);
-    expect(teams[0]).toMatchObject({ id: emu.state.defaultTeam.id, projectId: emu.state.project.id, projectName: "Factory" });
+    expect(teams[0]).toMatchObject({
+      id: emu.state.defaultTeam.id,
+      projectId: emu.state.project.id,
+      projectName: "Factory",
+    });
 
     const members = await c.core.getTeamMembersWithExtendedProperties(teams[0]!.projectId!, teams[0]!.id!);
     expect(members.map((m) => [m.identity?.id, m.identity?.displayName, m.identity?.uniqueName])).toEqual([
       [ada.id, "Ada Lovelace", "ada@acme.example"],
       [bob.id, "Bob Builder", "bob@acme.example"],
     ]);
-    expect((await c.core.getTeamMembersWithExtendedProperties(emu.project, "Platform")).map((m) => m.identity?.id)).toEqual([bob.id]);
-    expect(lastOf(emu, "getTeamMembers")).toMatchObject({ path: "/acme/_apis/projects/Factory/teams/Platform/members", apiVersion: "7.2-preview.2" });
+    expect(
+      (await c.core.getTeamMembersWithExtendedProperties(emu.project, "Platform")).map((m) => m.identity?.id),
+    ).toEqual([bob.id]);
+    expect(lastOf(emu, "getTeamMembers")).toMatchObject({
+      path: "/acme/_apis/projects/Factory/teams/Platform/members",
+      apiVersion: "7.2-preview.2",
+    });
   });
 
   it("delivers an injected status fault, rate-limit headers and all, to the client", async () => {
     emu.inject("createPullRequest", { status: 429, headers: RATE_LIMIT_HEADERS });
     const limited = await clientError(c.git.createPullRequest(newPr(), REPO, emu.project));
     expect(limited.statusCode).toBe(429);
-    expect(limited.message).toMatch(/^TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource 'Core'/);
-    expect(limited.responseHeaders).toMatchObject({ "retry-after": "1", "x-ratelimit-resource": "Core", "x-ratelimit-delay": "1", "x-ratelimit-remaining": "0" });
+    expect(limited.message).toMatch(
+      /^TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource 'Core'/,
+    );
+    expect(limited.responseHeaders).toMatchObject({
+      "retry-after": "1",
+      "x-ratelimit-resource": "Core",
+      "x-ratelimit-delay": "1",
+      "x-ratelimit-remaining": "0",
+    });
     expect(limited.rateLimit).toEqual({ resource: "Core", delay: 1, remaining: 0, retryAfter: 1 }); // azure-devops-node-api v17 extra
     expect(emu.state.pullRequests).toHaveLength(0); // a status fault answers before any processing
     expect(emu.calls("createPullRequest")).toBe(1); // the client does not retry 429
@@ -430,7 +590,11 @@ describe("Azure DevOps emulator × azure-devops-node-api", () => {
       expect(await client.git.getRepository(REPO, "Factory")).toBeNull(); // unknown project → 404
       const took = (r: RequestLog) => (r.answeredAt ?? Infinity) - r.at;
       const discovery = slow.requests.filter((r) => r.route === "discovery");
-      expect(discovery.map((r) => r.path)).toEqual(["/acme/_apis/Location", "/acme/_apis/ResourceAreas", "/acme/_apis/git"]);
+      expect(discovery.map((r) => r.path)).toEqual([
+        "/acme/_apis/Location",
+        "/acme/_apis/ResourceAreas",
+        "/acme/_apis/git",
+      ]);
       expect(discovery.every((r) => took(r) < 100)).toBe(true); // discovery is not delayed
       expect(slow.requests.filter((r) => r.route !== "discovery").every((r) => took(r) >= 190)).toBe(true);
     } finally {
@@ -443,8 +607,12 @@ describe("Azure DevOps emulator × azure-devops-node-api", () => {
     await c.git.createPullRequest(newPr(), REPO, emu.project);
     emu.inject("getRefs", { status: 500 });
     emu.reset();
-    expect([emu.requests.length, emu.calls(), emu.pendingFaults(), emu.state.pullRequests.length]).toEqual([0, 0, 0, 0]);
-    expect((await c.git.createPullRequest(newPr({ reviewers: [{ id: ada.id }] }), REPO, emu.project)).pullRequestId).toBe(1);
+    expect([emu.requests.length, emu.calls(), emu.pendingFaults(), emu.state.pullRequests.length]).toEqual([
+      0, 0, 0, 0,
+    ]);
+    expect(
+      (await c.git.createPullRequest(newPr({ reviewers: [{ id: ada.id }] }), REPO, emu.project)).pullRequestId,
+    ).toBe(1);
     expect(await c.git.getRefs(REPO, emu.project, "heads/main")).toHaveLength(1);
   });
 });
@@ -457,8 +625,16 @@ const OPS = "Ops";
 const OPS_BASE = "c0".repeat(20);
 const ZEROS = "0".repeat(40);
 const EMPTY_GUID = "00000000-0000-0000-0000-000000000000";
-const add = (path: string, content: string): GitChange => ({ changeType: VersionControlChangeType.Add, item: { path }, newContent: { content, contentType: ItemContentType.RawText } });
-const edit = (path: string, content: string): GitChange => ({ changeType: VersionControlChangeType.Edit, item: { path }, newContent: { content, contentType: ItemContentType.RawText } });
+const add = (path: string, content: string): GitChange => ({
+  changeType: VersionControlChangeType.Add,
+  item: { path },
+  newContent: { content, contentType: ItemContentType.RawText },
+});
+const edit = (path: string, content: string): GitChange => ({
+  changeType: VersionControlChangeType.Edit,
+  item: { path },
+  newContent: { content, contentType: ItemContentType.RawText },
+});
 const del = (path: string): GitChange => ({ changeType: VersionControlChangeType.Delete, item: { path } });
 
 describe("Azure DevOps emulator: content, pushes, checks, completion and reverts", () => {
@@ -470,7 +646,14 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
     seed(emu);
     emu.seedRepo(OPS, {
       branches: { main: OPS_BASE },
-      commits: { [OPS_BASE]: { message: "init", author, parents: [], files: { "app.yaml": "replicas: 1\n", "docs/README.md": "# Ops\n" } } },
+      commits: {
+        [OPS_BASE]: {
+          message: "init",
+          author,
+          parents: [],
+          files: { "app.yaml": "replicas: 1\n", "docs/README.md": "# Ops\n" },
+        },
+      },
     });
     c = await connect(emu);
   });
@@ -480,38 +663,101 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
 
   const head = (branch: string) => emu.branchHead(OPS, branch)!;
   const push = (branch: string, oldObjectId: string, changes: GitChange[], parents?: string[]) =>
-    c.git.createPush({ refUpdates: [{ name: `refs/heads/${branch}`, oldObjectId }], commits: [{ comment: `change ${branch}`, changes, ...(parents ? { parents } : {}) }] }, OPS, emu.project);
+    c.git.createPush(
+      {
+        refUpdates: [{ name: `refs/heads/${branch}`, oldObjectId }],
+        commits: [{ comment: `change ${branch}`, changes, ...(parents ? { parents } : {}) }],
+      },
+      OPS,
+      emu.project,
+    );
   /** A branch off main holding `changes`, and a PR from it to main. */
   async function branchAndPr(branch: string, changes: GitChange[], over: GitPullRequest = {}) {
     await push(branch, ZEROS, changes, [head("main")]);
-    return c.git.createPullRequest({ sourceRefName: `refs/heads/${branch}`, targetRefName: "refs/heads/main", title: `PR ${branch}`, description: "d", ...over }, OPS, emu.project);
+    return c.git.createPullRequest(
+      {
+        sourceRefName: `refs/heads/${branch}`,
+        targetRefName: "refs/heads/main",
+        title: `PR ${branch}`,
+        description: "d",
+        ...over,
+      },
+      OPS,
+      emu.project,
+    );
   }
-  const complete = (id: number, commitId: string) => c.git.updatePullRequest({ status: PullRequestStatus.Completed, lastMergeSourceCommit: { commitId } }, OPS, id, emu.project);
-  const autoComplete = (id: number, options: GitPullRequest["completionOptions"] = { mergeStrategy: 2, deleteSourceBranch: true }) =>
-    c.git.updatePullRequest({ autoCompleteSetBy: { id: emu.state.authenticatedUser.id }, completionOptions: options }, OPS, id, emu.project);
+  const complete = (id: number, commitId: string) =>
+    c.git.updatePullRequest(
+      { status: PullRequestStatus.Completed, lastMergeSourceCommit: { commitId } },
+      OPS,
+      id,
+      emu.project,
+    );
+  const autoComplete = (
+    id: number,
+    options: GitPullRequest["completionOptions"] = { mergeStrategy: 2, deleteSourceBranch: true },
+  ) =>
+    c.git.updatePullRequest(
+      { autoCompleteSetBy: { id: emu.state.authenticatedUser.id }, completionOptions: options },
+      OPS,
+      id,
+      emu.project,
+    );
   const artifact = (id: number) => `vstfs:///CodeReview/CodeReviewId/${emu.state.project.id}/${id}`;
   const atBranch = (version: string) => ({ version, versionType: GitVersionType.Branch });
   const item = (path: string, version = atBranch("main"), includeContent = true) =>
-    c.git.getItem(OPS, path, emu.project, undefined, undefined, undefined, undefined, undefined, version, includeContent);
+    c.git.getItem(
+      OPS,
+      path,
+      emu.project,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      version,
+      includeContent,
+    );
 
   it("seeds file contents, derives the changes of a commit from them, and keeps content-less seeds working", async () => {
     const next = "c1".repeat(20);
-    emu.seedRepo(OPS, { branches: { next }, commits: { [next]: { message: "next", author, parents: [OPS_BASE], files: { "app.yaml": "replicas: 2\n", "docs/README.md": null } } } });
+    emu.seedRepo(OPS, {
+      branches: { next },
+      commits: {
+        [next]: {
+          message: "next",
+          author,
+          parents: [OPS_BASE],
+          files: { "app.yaml": "replicas: 2\n", "docs/README.md": null },
+        },
+      },
+    });
     const rows = (await c.git.getChanges(next, OPS, emu.project)).changes?.map((ch) => [ch.item?.path, ch.changeType]);
     expect(rows).toEqual([
       ["/app.yaml", VersionControlChangeType.Edit],
       ["/docs/README.md", VersionControlChangeType.Delete],
     ]);
-    expect([emu.fileAt(OPS, "next", "app.yaml"), emu.fileAt(OPS, "next", "/docs/README.md"), emu.fileAt(OPS, "main", "docs/README.md")]).toEqual(["replicas: 2\n", undefined, "# Ops\n"]);
+    expect([
+      emu.fileAt(OPS, "next", "app.yaml"),
+      emu.fileAt(OPS, "next", "/docs/README.md"),
+      emu.fileAt(OPS, "main", "docs/README.md"),
+    ]).toEqual(["replicas: 2\n", undefined, "# Ops\n"]);
     expect(emu.fileAt(REPO, "feature/x", "src/a.cs")).toBeUndefined(); // changes without files: no content
     expect(emu.fileAt(REPO, "feature/x", "README.md")).toBe("# Widgets\n"); // inherited from the parent
     expect(emu.fileAt(OPS, "nope", "app.yaml")).toBeUndefined();
   });
 
   it("serves an item's content at a branch or commit, folders, and Azure's 404s", async () => {
-    expect(await item("/app.yaml")).toMatchObject({ path: "/app.yaml", content: "replicas: 1\n", commitId: OPS_BASE, gitObjectType: GitObjectType.Blob });
+    expect(await item("/app.yaml")).toMatchObject({
+      path: "/app.yaml",
+      content: "replicas: 1\n",
+      commitId: OPS_BASE,
+      gitObjectType: GitObjectType.Blob,
+    });
     expect((await item("app.yaml", atBranch("main"), false)).content).toBeUndefined(); // content only on request
-    expect((await item("/app.yaml", { version: OPS_BASE, versionType: GitVersionType.Commit })).content).toBe("replicas: 1\n");
+    expect((await item("/app.yaml", { version: OPS_BASE, versionType: GitVersionType.Commit })).content).toBe(
+      "replicas: 1\n",
+    );
     expect(await item("/docs")).toMatchObject({ isFolder: true, gitObjectType: GitObjectType.Tree });
 
     expect(await item("/missing.yaml")).toBeNull();
@@ -524,7 +770,8 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
     });
     expect(await item("/app.yaml", atBranch("nope"))).toBeNull();
     expect(lastOf(emu, "getItem").response).toMatchObject({
-      message: "TF401175:The version descriptor <Branch: nope > could not be resolved to a version in the repository Ops",
+      message:
+        "TF401175:The version descriptor <Branch: nope > could not be resolved to a version in the repository Ops",
       typeKey: "GitUnresolvableToCommitException",
     });
   });
@@ -532,27 +779,73 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
   it("pushes a new branch from zeros and later commits, readable through the commit and changes routes", async () => {
     const created = await push("feature/a", ZEROS, [add("/new.txt", "hi")], [OPS_BASE]);
     const first = created.commits![0]!.commitId!;
-    expect(lastOf(emu, "createPush")).toMatchObject({ status: 201, method: "POST", path: "/acme/Factory/_apis/git/repositories/Ops/pushes", apiVersion: "7.2-preview.3" });
-    expect(created.refUpdates).toEqual([{ repositoryId: emu.state.repos.get(OPS)!.id, name: "refs/heads/feature/a", oldObjectId: ZEROS, newObjectId: first }]);
+    expect(lastOf(emu, "createPush")).toMatchObject({
+      status: 201,
+      method: "POST",
+      path: "/acme/Factory/_apis/git/repositories/Ops/pushes",
+      apiVersion: "7.2-preview.3",
+    });
+    expect(created.refUpdates).toEqual([
+      {
+        repositoryId: emu.state.repos.get(OPS)!.id,
+        name: "refs/heads/feature/a",
+        oldObjectId: ZEROS,
+        newObjectId: first,
+      },
+    ]);
     expect(created.pushedBy?.id).toBe(emu.state.authenticatedUser.id);
-    expect([head("feature/a"), emu.fileAt(OPS, "feature/a", "new.txt"), emu.fileAt(OPS, "feature/a", "app.yaml")]).toEqual([first, "hi", "replicas: 1\n"]);
-    expect(await c.git.getCommit(first, OPS, emu.project)).toMatchObject({ commitId: first, parents: [OPS_BASE], comment: "change feature/a" });
+    expect([
+      head("feature/a"),
+      emu.fileAt(OPS, "feature/a", "new.txt"),
+      emu.fileAt(OPS, "feature/a", "app.yaml"),
+    ]).toEqual([first, "hi", "replicas: 1\n"]);
+    expect(await c.git.getCommit(first, OPS, emu.project)).toMatchObject({
+      commitId: first,
+      parents: [OPS_BASE],
+      comment: "change feature/a",
+    });
 
-    const b64: GitChange = { changeType: VersionControlChangeType.Add, item: { path: "/b64.txt" }, newContent: { content: Buffer.from("décodé").toString("base64"), contentType: ItemContentType.Base64Encoded } };
-    const rename: GitChange & { sourceServerItem: string } = { changeType: VersionControlChangeType.Rename, item: { path: "/moved.txt" }, sourceServerItem: "/new.txt" };
-    const second = (await push("feature/a", first, [edit("/app.yaml", "replicas: 2\n"), del("/docs/README.md"), rename, b64])).commits![0]!.commitId!;
+    const b64: GitChange = {
+      changeType: VersionControlChangeType.Add,
+      item: { path: "/b64.txt" },
+      newContent: { content: Buffer.from("décodé").toString("base64"), contentType: ItemContentType.Base64Encoded },
+    };
+    const rename: GitChange & { sourceServerItem: string } = {
+      changeType: VersionControlChangeType.Rename,
+      item: { path: "/moved.txt" },
+      sourceServerItem: "/new.txt",
+    };
+    const second = (
+      await push("feature/a", first, [edit("/app.yaml", "replicas: 2\n"), del("/docs/README.md"), rename, b64])
+    ).commits![0]!.commitId!;
     const changes = await c.git.getChanges(second, OPS, emu.project);
-    expect(changes.changes?.map((ch) => [ch.item?.path, ch.changeType, (ch as { sourceServerItem?: string }).sourceServerItem])).toEqual([
+    expect(
+      changes.changes?.map((ch) => [
+        ch.item?.path,
+        ch.changeType,
+        (ch as { sourceServerItem?: string }).sourceServerItem,
+      ]),
+    ).toEqual([
       ["/app.yaml", VersionControlChangeType.Edit, undefined],
       ["/docs/README.md", VersionControlChangeType.Delete, undefined],
       ["/moved.txt", VersionControlChangeType.Rename, "/new.txt"],
       ["/b64.txt", VersionControlChangeType.Add, undefined],
     ]);
-    expect([emu.fileAt(OPS, "feature/a", "moved.txt"), emu.fileAt(OPS, "feature/a", "new.txt"), emu.fileAt(OPS, "feature/a", "b64.txt")]).toEqual(["hi", undefined, "décodé"]);
+    expect([
+      emu.fileAt(OPS, "feature/a", "moved.txt"),
+      emu.fileAt(OPS, "feature/a", "new.txt"),
+      emu.fileAt(OPS, "feature/a", "b64.txt"),
+    ]).toEqual(["hi", undefined, "décodé"]);
 
     // Several commits in one push chain onto each other.
     const chained = await c.git.createPush(
-      { refUpdates: [{ name: "refs/heads/feature/a", oldObjectId: second }], commits: [{ comment: "one", changes: [add("/1.txt", "1")] }, { comment: "two", changes: [add("/2.txt", "2")] }] },
+      {
+        refUpdates: [{ name: "refs/heads/feature/a", oldObjectId: second }],
+        commits: [
+          { comment: "one", changes: [add("/1.txt", "1")] },
+          { comment: "two", changes: [add("/2.txt", "2")] },
+        ],
+      },
       OPS,
       emu.project,
     );
@@ -567,7 +860,8 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
     expect(stale.result).toEqual({
       $id: "1",
       innerException: null,
-      message: "TF401028: The reference 'refs/heads/main' has already been updated by another client, so you cannot update it. Please try again.",
+      message:
+        "TF401028: The reference 'refs/heads/main' has already been updated by another client, so you cannot update it. Please try again.",
       typeName: "Microsoft.TeamFoundation.Git.Server.GitReferenceStaleException, Microsoft.TeamFoundation.Git.Server",
       typeKey: "GitReferenceStaleException",
       errorCode: 0,
@@ -576,15 +870,34 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
     expect((await clientError(push("main", ZEROS, [add("/x.txt", "x")]))).statusCode).toBe(409); // the branch exists
     expect((await clientError(push("fresh", OPS_BASE, [add("/x.txt", "x")]))).statusCode).toBe(409); // the branch does not
     const commits = emu.state.repos.get(OPS)!.commits.size;
-    for (const bad of [[edit("/missing.txt", "x")], [add("/app.yaml", "dup")], [add("/ok.txt", "ok"), del("/missing.txt")], []]) {
+    for (const bad of [
+      [edit("/missing.txt", "x")],
+      [add("/app.yaml", "dup")],
+      [add("/ok.txt", "ok"), del("/missing.txt")],
+      [],
+    ]) {
       const error = await clientError(push("main", OPS_BASE, bad));
       expect([error.statusCode, error.result?.typeKey]).toEqual([400, "InvalidArgumentValueException"]);
     }
     const twoRefs = await clientError(
-      c.git.createPush({ refUpdates: [{ name: "refs/heads/main", oldObjectId: OPS_BASE }, { name: "refs/heads/b", oldObjectId: ZEROS }], commits: [{ comment: "x", changes: [add("/x", "x")] }] }, OPS, emu.project),
+      c.git.createPush(
+        {
+          refUpdates: [
+            { name: "refs/heads/main", oldObjectId: OPS_BASE },
+            { name: "refs/heads/b", oldObjectId: ZEROS },
+          ],
+          commits: [{ comment: "x", changes: [add("/x", "x")] }],
+        },
+        OPS,
+        emu.project,
+      ),
     );
     expect(twoRefs.statusCode).toBe(400);
-    expect([head("main"), emu.state.repos.get(OPS)!.commits.size, emu.fileAt(OPS, "main", "ok.txt")]).toEqual([OPS_BASE, commits, undefined]);
+    expect([head("main"), emu.state.repos.get(OPS)!.commits.size, emu.fileAt(OPS, "main", "ok.txt")]).toEqual([
+      OPS_BASE,
+      commits,
+      undefined,
+    ]);
   });
 
   it("creates, moves and deletes refs one by one, reporting stale and unknown commits", async () => {
@@ -602,23 +915,59 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
       ["refs/heads/main", false, GitRefUpdateStatus.StaleOldObjectId],
       ["refs/heads/b2", false, GitRefUpdateStatus.UnresolvableToCommit],
     ]);
-    expect(lastOf(emu, "updateRefs")).toMatchObject({ status: 200, method: "POST", path: "/acme/Factory/_apis/git/repositories/Ops/refs" });
+    expect(lastOf(emu, "updateRefs")).toMatchObject({
+      status: 200,
+      method: "POST",
+      path: "/acme/Factory/_apis/git/repositories/Ops/refs",
+    });
     expect([head("b1"), emu.branchHead(OPS, "b2")]).toEqual([OPS_BASE, undefined]);
-    const [deleted] = await c.git.updateRefs([{ name: "refs/heads/b1", oldObjectId: OPS_BASE, newObjectId: ZEROS }], OPS, emu.project);
+    const [deleted] = await c.git.updateRefs(
+      [{ name: "refs/heads/b1", oldObjectId: OPS_BASE, newObjectId: ZEROS }],
+      OPS,
+      emu.project,
+    );
     expect([deleted?.success, emu.branchHead(OPS, "b1")]).toEqual([true, undefined]);
   });
 
   it("keeps PR statuses as history", async () => {
     const pr = await branchAndPr("s", [add("/s.txt", "s")]);
-    const posted = await c.git.createPullRequestStatus({ state: GitStatusState.Pending, description: "running", context: { genre: "qa", name: "cov" }, targetUrl: "https://ci/1" }, OPS, pr.pullRequestId!, emu.project);
-    expect(posted).toMatchObject({ id: 1, state: GitStatusState.Pending, context: { genre: "qa", name: "cov" }, createdBy: { id: emu.state.authenticatedUser.id } });
+    const posted = await c.git.createPullRequestStatus(
+      {
+        state: GitStatusState.Pending,
+        description: "running",
+        context: { genre: "qa", name: "cov" },
+        targetUrl: "https://ci/1",
+      },
+      OPS,
+      pr.pullRequestId!,
+      emu.project,
+    );
+    expect(posted).toMatchObject({
+      id: 1,
+      state: GitStatusState.Pending,
+      context: { genre: "qa", name: "cov" },
+      createdBy: { id: emu.state.authenticatedUser.id },
+    });
     expect(posted.creationDate).toBeInstanceOf(Date);
-    await c.git.createPullRequestStatus({ state: GitStatusState.Succeeded, context: { name: "cov", genre: "qa" } }, OPS, pr.pullRequestId!, emu.project);
-    expect((await c.git.getPullRequestStatuses(OPS, pr.pullRequestId!, emu.project)).map((x) => [x.id, x.state])).toEqual([
+    await c.git.createPullRequestStatus(
+      { state: GitStatusState.Succeeded, context: { name: "cov", genre: "qa" } },
+      OPS,
+      pr.pullRequestId!,
+      emu.project,
+    );
+    expect(
+      (await c.git.getPullRequestStatuses(OPS, pr.pullRequestId!, emu.project)).map((x) => [x.id, x.state]),
+    ).toEqual([
       [1, GitStatusState.Pending],
       [2, GitStatusState.Succeeded],
     ]);
-    expect((await clientError(c.git.createPullRequestStatus({ state: GitStatusState.Failed }, OPS, pr.pullRequestId!, emu.project))).statusCode).toBe(400);
+    expect(
+      (
+        await clientError(
+          c.git.createPullRequestStatus({ state: GitStatusState.Failed }, OPS, pr.pullRequestId!, emu.project),
+        )
+      ).statusCode,
+    ).toBe(400);
     expect(await c.git.getPullRequestStatuses(OPS, 99, emu.project)).toBeNull();
   });
 
@@ -645,9 +994,16 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
       if (states.at(-1) !== status) states.push(status);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    expect(states).toEqual([PolicyEvaluationStatus.Queued, PolicyEvaluationStatus.Running, PolicyEvaluationStatus.Approved]);
+    expect(states).toEqual([
+      PolicyEvaluationStatus.Queued,
+      PolicyEvaluationStatus.Running,
+      PolicyEvaluationStatus.Approved,
+    ]);
     expect(emu.requests.some((r) => r.method === "OPTIONS" && r.path === "/acme/_apis/policy")).toBe(true);
-    expect(lastOf(emu, "getPolicyEvaluations")).toMatchObject({ path: "/acme/Factory/_apis/policy/evaluations", apiVersion: "7.2-preview.1" });
+    expect(lastOf(emu, "getPolicyEvaluations")).toMatchObject({
+      path: "/acme/Factory/_apis/policy/evaluations",
+      apiVersion: "7.2-preview.1",
+    });
     expect(seen).toEqual([
       [
         ["app.yaml", "replicas: 3\n"],
@@ -655,53 +1011,90 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
       ],
     ]);
     const approved = await read();
-    expect(approved).toMatchObject({ artifactId: artifact(id), configuration: { isBlocking: true, type: { id: "0609b952-1397-4640-95ec-e00a01b2c241", displayName: "Build" }, settings: { displayName: "lint" } } });
+    expect(approved).toMatchObject({
+      artifactId: artifact(id),
+      configuration: {
+        isBlocking: true,
+        type: { id: "0609b952-1397-4640-95ec-e00a01b2c241", displayName: "Build" },
+        settings: { displayName: "lint" },
+      },
+    });
     expect(approved.completedDate).toBeInstanceOf(Date);
 
     await push("ci", head("ci"), [edit("/app.yaml", "replicas: 0\n")]);
     const requeued = await read();
-    expect([requeued.status, requeued.evaluationId, (requeued.context as { lastMergeSourceCommitId: string }).lastMergeSourceCommitId]).toEqual([
-      PolicyEvaluationStatus.Queued,
-      approved.evaluationId,
-      head("ci"),
-    ]);
+    expect([
+      requeued.status,
+      requeued.evaluationId,
+      (requeued.context as { lastMergeSourceCommitId: string }).lastMergeSourceCommitId,
+    ]).toEqual([PolicyEvaluationStatus.Queued, approved.evaluationId, head("ci")]);
     await emu.settled();
     const rejected = await read();
     expect(rejected.status).toBe(PolicyEvaluationStatus.Rejected);
-    expect((rejected.context as { buildOutputPreview: { errors: { message: string }[] } }).buildOutputPreview.errors[0]?.message).toBe("replicas must be > 0");
+    expect(
+      (rejected.context as { buildOutputPreview: { errors: { message: string }[] } }).buildOutputPreview.errors[0]
+        ?.message,
+    ).toBe("replicas must be > 0");
 
     expect(await policy.getPolicyEvaluations(emu.project, artifact(99))).toEqual([]);
-    expect((await clientError(policy.getPolicyEvaluations(emu.project, "vstfs:///Git/PullRequestId/1"))).statusCode).toBe(400);
+    expect(
+      (await clientError(policy.getPolicyEvaluations(emu.project, "vstfs:///Git/PullRequestId/1"))).statusCode,
+    ).toBe(400);
   });
 
   it("adds a Minimum number of reviewers policy on request, approved by votes", async () => {
     emu.setCi(OPS, [], { minimumApprovers: 1 });
     const pr = await branchAndPr("rv", [add("/r.txt", "r")]);
     const policy = await c.conn.getPolicyApi();
-    const read = async () => (await policy.getPolicyEvaluations(emu.project, artifact(pr.pullRequestId!))).map((e) => [e.configuration?.type?.displayName, e.status]);
+    const read = async () =>
+      (await policy.getPolicyEvaluations(emu.project, artifact(pr.pullRequestId!))).map((e) => [
+        e.configuration?.type?.displayName,
+        e.status,
+      ]);
     expect(await read()).toEqual([["Minimum number of reviewers", PolicyEvaluationStatus.Queued]]);
     const ada = emu.addIdentity({ displayName: "Ada Lovelace", uniqueName: "ada@acme.example" });
     emu.vote(OPS, pr.pullRequestId!, "ada@acme.example", 10);
     expect(await read()).toEqual([["Minimum number of reviewers", PolicyEvaluationStatus.Approved]]);
-    expect(emu.state.pullRequests[0]?.reviewers.map((r) => [r.id, r.vote, r.isRequired])).toEqual([[ada.id, 10, undefined]]);
+    expect(emu.state.pullRequests[0]?.reviewers.map((r) => [r.id, r.vote, r.isRequired])).toEqual([
+      [ada.id, 10, undefined],
+    ]);
   });
 
   it("auto-completes once builds pass and required reviewers approve: squash onto main, source deleted", async () => {
     const grace = emu.addIdentity({ displayName: "Grace Hopper", uniqueName: "grace@acme.example" });
     emu.setCi(OPS, [{ name: "build", delayMs: 30, verdict: "succeeded" }]);
-    const pr = await branchAndPr("auto", [edit("/app.yaml", "replicas: 4\n")], { reviewers: [{ id: grace.id, isRequired: true }] });
+    const pr = await branchAndPr("auto", [edit("/app.yaml", "replicas: 4\n")], {
+      reviewers: [{ id: grace.id, isRequired: true }],
+    });
     const id = pr.pullRequestId!;
     const source = head("auto");
-    const set = await autoComplete(id, { mergeStrategy: 2, deleteSourceBranch: true, mergeCommitMessage: "Scale to 4\n\nMore pods." });
-    expect(set).toMatchObject({ status: PullRequestStatus.Active, autoCompleteSetBy: { id: emu.state.authenticatedUser.id }, completionOptions: { mergeStrategy: 2, deleteSourceBranch: true } });
+    const set = await autoComplete(id, {
+      mergeStrategy: 2,
+      deleteSourceBranch: true,
+      mergeCommitMessage: "Scale to 4\n\nMore pods.",
+    });
+    expect(set).toMatchObject({
+      status: PullRequestStatus.Active,
+      autoCompleteSetBy: { id: emu.state.authenticatedUser.id },
+      completionOptions: { mergeStrategy: 2, deleteSourceBranch: true },
+    });
     await emu.settled();
     expect(emu.state.pullRequests[0]?.status).toBe("active"); // Grace has not voted
     emu.vote(OPS, id, grace.id, 5);
     const done = await c.git.getPullRequest(OPS, id, emu.project);
     const main = head("main");
-    expect(done).toMatchObject({ status: PullRequestStatus.Completed, lastMergeCommit: { commitId: main }, lastMergeSourceCommit: { commitId: source }, closedBy: { id: emu.state.authenticatedUser.id } });
+    expect(done).toMatchObject({
+      status: PullRequestStatus.Completed,
+      lastMergeCommit: { commitId: main },
+      lastMergeSourceCommit: { commitId: source },
+      closedBy: { id: emu.state.authenticatedUser.id },
+    });
     const squash = emu.state.repos.get(OPS)!.commits.get(main)!;
-    expect([squash.parents, squash.message, squash.changes]).toEqual([[OPS_BASE], "Scale to 4\n\nMore pods.", [{ path: "/app.yaml", changeType: "edit" }]]);
+    expect([squash.parents, squash.message, squash.changes]).toEqual([
+      [OPS_BASE],
+      "Scale to 4\n\nMore pods.",
+      [{ path: "/app.yaml", changeType: "edit" }],
+    ]);
     expect([emu.fileAt(OPS, "main", "app.yaml"), emu.branchHead(OPS, "auto")]).toEqual(["replicas: 4\n", undefined]);
   });
 
@@ -710,11 +1103,26 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
     const pr = await branchAndPr("bad", [add("/x.txt", "x")]);
     await autoComplete(pr.pullRequestId!);
     await emu.settled();
-    expect(emu.state.pullRequests[0]).toMatchObject({ status: "active", autoCompleteSetBy: { id: emu.state.authenticatedUser.id } });
+    expect(emu.state.pullRequests[0]).toMatchObject({
+      status: "active",
+      autoCompleteSetBy: { id: emu.state.authenticatedUser.id },
+    });
     expect(head("main")).toBe(OPS_BASE);
-    const cancelled = await c.git.updatePullRequest({ autoCompleteSetBy: { id: EMPTY_GUID } }, OPS, pr.pullRequestId!, emu.project);
+    const cancelled = await c.git.updatePullRequest(
+      { autoCompleteSetBy: { id: EMPTY_GUID } },
+      OPS,
+      pr.pullRequestId!,
+      emu.project,
+    );
     expect(cancelled.autoCompleteSetBy).toBeUndefined();
-    const other = await clientError(c.git.updatePullRequest({ autoCompleteSetBy: { id: emu.addIdentity({ displayName: "X", uniqueName: "x@x" }).id } }, OPS, pr.pullRequestId!, emu.project));
+    const other = await clientError(
+      c.git.updatePullRequest(
+        { autoCompleteSetBy: { id: emu.addIdentity({ displayName: "X", uniqueName: "x@x" }).id } },
+        OPS,
+        pr.pullRequestId!,
+        emu.project,
+      ),
+    );
     expect([other.statusCode, other.result?.typeKey]).toEqual([400, "InvalidArgumentValueException"]);
   });
 
@@ -733,12 +1141,17 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
     emu.setCi(OPS, []);
     const grace = emu.addIdentity({ displayName: "Grace Hopper", uniqueName: "grace@acme.example" });
     const reviewed = await branchAndPr("r", [add("/r.txt", "r")], { reviewers: [{ id: grace.id, isRequired: true }] });
-    expect((await clientError(complete(reviewed.pullRequestId!, head("r")))).message).toContain("Grace Hopper is a required reviewer and has not approved.");
+    expect((await clientError(complete(reviewed.pullRequestId!, head("r")))).message).toContain(
+      "Grace Hopper is a required reviewer and has not approved.",
+    );
     emu.vote(OPS, reviewed.pullRequestId!, "Grace Hopper", 10);
     const merged = await complete(reviewed.pullRequestId!, head("r"));
     expect(merged.status).toBe(PullRequestStatus.Completed);
     const mergeCommit = emu.state.repos.get(OPS)!.commits.get(head("main"))!;
-    expect([mergeCommit.parents, mergeCommit.message]).toEqual([[OPS_BASE, head("r")], `Merged PR ${reviewed.pullRequestId}: PR r`]); // no fast-forward by default
+    expect([mergeCommit.parents, mergeCommit.message]).toEqual([
+      [OPS_BASE, head("r")],
+      `Merged PR ${reviewed.pullRequestId}: PR r`,
+    ]); // no fast-forward by default
     expect(emu.fileAt(OPS, "main", "r.txt")).toBe("r");
   });
 
@@ -747,34 +1160,60 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
     const second = await branchAndPr("two", [edit("/app.yaml", "replicas: 5\n")]);
     await complete(first.pullRequestId!, head("one"));
     const got = await c.git.getPullRequest(OPS, second.pullRequestId!, emu.project);
-    expect([got.mergeStatus, got.lastMergeTargetCommit?.commitId]).toEqual([PullRequestAsyncStatus.Conflicts, head("main")]);
-    expect((await clientError(complete(second.pullRequestId!, head("two")))).message).toContain("The merge has conflicts in /app.yaml.");
+    expect([got.mergeStatus, got.lastMergeTargetCommit?.commitId]).toEqual([
+      PullRequestAsyncStatus.Conflicts,
+      head("main"),
+    ]);
+    expect((await clientError(complete(second.pullRequestId!, head("two")))).message).toContain(
+      "The merge has conflicts in /app.yaml.",
+    );
   });
 
   it("reverts a completed PR asynchronously into a new branch, restoring what it changed", async () => {
-    const pr = await branchAndPr("feat", [edit("/app.yaml", "replicas: 9\n"), add("/extra.txt", "x"), del("/docs/README.md")]);
+    const pr = await branchAndPr("feat", [
+      edit("/app.yaml", "replicas: 9\n"),
+      add("/extra.txt", "x"),
+      del("/docs/README.md"),
+    ]);
     await autoComplete(pr.pullRequestId!);
     const merged = head("main");
     const repoId = emu.state.repos.get(OPS)!.id;
-    const params = { generatedRefName: "refs/heads/revert-feat", ontoRefName: "refs/heads/main", repository: { id: repoId }, source: { pullRequestId: pr.pullRequestId! } };
+    const params = {
+      generatedRefName: "refs/heads/revert-feat",
+      ontoRefName: "refs/heads/main",
+      repository: { id: repoId },
+      source: { pullRequestId: pr.pullRequestId! },
+    };
     const started = await c.git.createRevert(params, emu.project, repoId);
-    expect(started).toMatchObject({ revertId: 1, status: GitAsyncOperationStatus.Queued, parameters: { generatedRefName: "refs/heads/revert-feat", source: { pullRequestId: pr.pullRequestId } } });
-    expect(lastOf(emu, "createRevert")).toMatchObject({ status: 201, path: `/acme/Factory/_apis/git/repositories/${repoId}/reverts` });
+    expect(started).toMatchObject({
+      revertId: 1,
+      status: GitAsyncOperationStatus.Queued,
+      parameters: { generatedRefName: "refs/heads/revert-feat", source: { pullRequestId: pr.pullRequestId } },
+    });
+    expect(lastOf(emu, "createRevert")).toMatchObject({
+      status: 201,
+      path: `/acme/Factory/_apis/git/repositories/${repoId}/reverts`,
+    });
     await emu.settled();
     const done = await c.git.getRevert(emu.project, 1, repoId);
     expect([done.status, done.detailedStatus?.progress]).toEqual([GitAsyncOperationStatus.Completed, 1]);
     expect((await c.git.getRevertForRefName(emu.project, repoId, "refs/heads/revert-feat")).revertId).toBe(1);
-    expect([emu.fileAt(OPS, "revert-feat", "app.yaml"), emu.fileAt(OPS, "revert-feat", "extra.txt"), emu.fileAt(OPS, "revert-feat", "docs/README.md")]).toEqual([
-      "replicas: 1\n",
-      undefined,
-      "# Ops\n",
-    ]);
+    expect([
+      emu.fileAt(OPS, "revert-feat", "app.yaml"),
+      emu.fileAt(OPS, "revert-feat", "extra.txt"),
+      emu.fileAt(OPS, "revert-feat", "docs/README.md"),
+    ]).toEqual(["replicas: 1\n", undefined, "# Ops\n"]);
     const revertCommit = emu.state.repos.get(OPS)!.commits.get(head("revert-feat"))!;
-    expect([revertCommit.parents, revertCommit.message]).toEqual([[merged], `Revert "Merged PR ${pr.pullRequestId}: PR feat"\n\nThis reverts commit ${merged}.`]);
+    expect([revertCommit.parents, revertCommit.message]).toEqual([
+      [merged],
+      `Revert "Merged PR ${pr.pullRequestId}: PR feat"\n\nThis reverts commit ${merged}.`,
+    ]);
 
     const again = await c.git.createRevert(params, emu.project, repoId);
     await emu.settled();
-    expect((await c.git.getRevert(emu.project, again.revertId!, repoId)).detailedStatus).toMatchObject({ status: GitAsyncRefOperationFailureStatus.RefNameConflict });
+    expect((await c.git.getRevert(emu.project, again.revertId!, repoId)).detailedStatus).toMatchObject({
+      status: GitAsyncRefOperationFailureStatus.RefNameConflict,
+    });
     expect(await c.git.getRevert(emu.project, 99, repoId)).toBeNull();
   });
 
@@ -782,14 +1221,28 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
     const active = await branchAndPr("act", [add("/a.txt", "a")]);
     const repoId = emu.state.repos.get(OPS)!.id;
     const refused = await clientError(
-      c.git.createRevert({ generatedRefName: "refs/heads/r1", ontoRefName: "refs/heads/main", repository: { id: repoId }, source: { pullRequestId: active.pullRequestId! } }, emu.project, repoId),
+      c.git.createRevert(
+        {
+          generatedRefName: "refs/heads/r1",
+          ontoRefName: "refs/heads/main",
+          repository: { id: repoId },
+          source: { pullRequestId: active.pullRequestId! },
+        },
+        emu.project,
+        repoId,
+      ),
     );
     expect(refused.statusCode).toBe(400);
 
     const changed = (await push("main", OPS_BASE, [edit("/app.yaml", "replicas: 2\n")])).commits![0]!.commitId!;
     await push("main", changed, [edit("/app.yaml", "replicas: 3\n")]);
     const conflicting = await c.git.createRevert(
-      { generatedRefName: "refs/heads/r2", ontoRefName: "refs/heads/main", repository: { id: repoId }, source: { commitList: [{ commitId: changed }] } },
+      {
+        generatedRefName: "refs/heads/r2",
+        ontoRefName: "refs/heads/main",
+        repository: { id: repoId },
+        source: { commitList: [{ commitId: changed }] },
+      },
       emu.project,
       repoId,
     );
@@ -853,7 +1306,10 @@ const CORE_DEFINITIONS: Record<string, SwaggerSchema> = {
       identity: { type: "object" },
     },
   },
-  TeamMember: { type: "object", properties: { identity: { $ref: "#/definitions/IdentityRef" }, isTeamAdmin: { type: "boolean" } } },
+  TeamMember: {
+    type: "object",
+    properties: { identity: { $ref: "#/definitions/IdentityRef" }, isTeamAdmin: { type: "boolean" } },
+  },
 };
 const CORE_ROUTES: Partial<Record<AzureRoute, SwaggerSchema>> = {
   getTeams: { type: "array", items: { $ref: "#/definitions/WebApiTeam" } },
@@ -879,10 +1335,14 @@ const POLICY_DEFINITIONS: Record<string, SwaggerSchema> = {
     },
   },
 };
-const POLICY_ROUTES: Partial<Record<AzureRoute, SwaggerSchema>> = { getPolicyEvaluations: { type: "array", items: { $ref: "#/definitions/PolicyEvaluationRecord" } } };
+const POLICY_ROUTES: Partial<Record<AzureRoute, SwaggerSchema>> = {
+  getPolicyEvaluations: { type: "array", items: { $ref: "#/definitions/PolicyEvaluationRecord" } },
+};
 
 function example(dir: string, file: string): Record<string, unknown> {
-  const doc = JSON.parse(readFileSync(join(EXAMPLES, dir, file), "utf8").replace(/^\uFEFF/, "")) as { responses: Record<string, { body: Record<string, unknown> }> };
+  const doc = JSON.parse(readFileSync(join(EXAMPLES, dir, file), "utf8").replace(/^\uFEFF/, "")) as {
+    responses: Record<string, { body: Record<string, unknown> }>;
+  };
   const first = Object.values(doc.responses)[0];
   if (!first) throw new Error(`${file} has no response`);
   return first.body;
@@ -891,7 +1351,8 @@ function example(dir: string, file: string): Record<string, unknown> {
 const keys = (v: unknown) => Object.keys(v as Record<string, unknown>).sort();
 const missingFrom = (ours: unknown, theirs: unknown) => keys(theirs).filter((k) => !keys(ours).includes(k));
 /** As missingFrom, minus what the example shows as null: the emulator leaves unset members out. */
-const missingSet = (ours: unknown, theirs: unknown) => missingFrom(ours, theirs).filter((k) => (theirs as Record<string, unknown>)[k] !== null);
+const missingSet = (ours: unknown, theirs: unknown) =>
+  missingFrom(ours, theirs).filter((k) => (theirs as Record<string, unknown>)[k] !== null);
 
 describe("Azure DevOps emulator responses against git 7.1 (spec and httpExamples)", () => {
   let emu: AzureEmulator;
@@ -917,38 +1378,104 @@ describe("Azure DevOps emulator responses against git 7.1 (spec and httpExamples
     await c.git.createPullRequest(newPr(), REPO, emu.project);
     const plainCreate = lastOf(emu, "createPullRequest").response;
     await c.git.createPullRequest(
-      newPr({ targetRefName: "refs/heads/release", labels: [{ name: "x" }], workItemRefs: [{ id: "7" }], reviewers: [{ id: ada.id, isRequired: true }] }),
+      newPr({
+        targetRefName: "refs/heads/release",
+        labels: [{ name: "x" }],
+        workItemRefs: [{ id: "7" }],
+        reviewers: [{ id: ada.id, isRequired: true }],
+      }),
       REPO,
       emu.project,
     );
-    await c.git.createPullRequestReviewer({ id: emu.state.defaultTeam.id, vote: 0 }, REPO, 1, emu.state.defaultTeam.id, emu.project);
+    await c.git.createPullRequestReviewer(
+      { id: emu.state.defaultTeam.id, vote: 0 },
+      REPO,
+      1,
+      emu.state.defaultTeam.id,
+      emu.project,
+    );
     await c.git.createPullRequestLabel({ name: "bug" }, REPO, 1, emu.project);
     await c.git.getPullRequest(REPO, 2, emu.project, undefined, undefined, undefined, undefined, true);
     await c.git.updatePullRequest(
-      { title: "t", completionOptions: { mergeStrategy: 2, deleteSourceBranch: true }, autoCompleteSetBy: { id: emu.state.authenticatedUser.id } },
+      {
+        title: "t",
+        completionOptions: { mergeStrategy: 2, deleteSourceBranch: true },
+        autoCompleteSetBy: { id: emu.state.authenticatedUser.id },
+      },
       REPO,
       1,
       emu.project,
     );
     await c.git.updatePullRequest({ status: PullRequestStatus.Abandoned }, REPO, 2, emu.project);
-    await c.git.updatePullRequest({ status: PullRequestStatus.Completed, lastMergeSourceCommit: { commitId: SHA.feature } }, REPO, 1, emu.project);
+    await c.git.updatePullRequest(
+      { status: PullRequestStatus.Completed, lastMergeSourceCommit: { commitId: SHA.feature } },
+      REPO,
+      1,
+      emu.project,
+    );
     await c.git.getPullRequest(REPO, 1, emu.project);
     await c.git.getPullRequests(REPO, { status: PullRequestStatus.All }, emu.project);
     const teams = await c.core.getTeams(emu.project);
     await c.core.getTeamMembersWithExtendedProperties(emu.project, teams[0]!.id!);
 
     // Content, pushes, statuses, CI and reverts.
-    await c.git.getItem(REPO, "/README.md", emu.project, undefined, undefined, undefined, undefined, undefined, { version: "main", versionType: GitVersionType.Branch }, true);
-    await c.git.createPush({ refUpdates: [{ name: "refs/heads/topic", oldObjectId: ZEROS }], commits: [{ comment: "c", parents: [SHA.base], changes: [add("/x.txt", "x")] }] }, REPO, emu.project);
-    await c.git.updateRefs([{ name: "refs/heads/topic2", oldObjectId: ZEROS, newObjectId: SHA.base }], REPO, emu.project);
-    await c.git.createPullRequestStatus({ state: GitStatusState.Succeeded, description: "ok", context: { name: "ci", genre: "g" }, targetUrl: "https://ci.example/1" }, REPO, 2, emu.project);
+    await c.git.getItem(
+      REPO,
+      "/README.md",
+      emu.project,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      { version: "main", versionType: GitVersionType.Branch },
+      true,
+    );
+    await c.git.createPush(
+      {
+        refUpdates: [{ name: "refs/heads/topic", oldObjectId: ZEROS }],
+        commits: [{ comment: "c", parents: [SHA.base], changes: [add("/x.txt", "x")] }],
+      },
+      REPO,
+      emu.project,
+    );
+    await c.git.updateRefs(
+      [{ name: "refs/heads/topic2", oldObjectId: ZEROS, newObjectId: SHA.base }],
+      REPO,
+      emu.project,
+    );
+    await c.git.createPullRequestStatus(
+      {
+        state: GitStatusState.Succeeded,
+        description: "ok",
+        context: { name: "ci", genre: "g" },
+        targetUrl: "https://ci.example/1",
+      },
+      REPO,
+      2,
+      emu.project,
+    );
     await c.git.getPullRequestStatuses(REPO, 2, emu.project);
     emu.setCi(REPO, [{ name: "build", verdict: "failed", failure: "boom" }], { minimumApprovers: 1 });
     const topic = await c.git.createPullRequest(newPr({ sourceRefName: "refs/heads/topic" }), REPO, emu.project);
     await emu.settled();
-    await (await c.conn.getPolicyApi()).getPolicyEvaluations(emu.project, `vstfs:///CodeReview/CodeReviewId/${emu.state.project.id}/${topic.pullRequestId}`);
+    await (
+      await c.conn.getPolicyApi()
+    ).getPolicyEvaluations(
+      emu.project,
+      `vstfs:///CodeReview/CodeReviewId/${emu.state.project.id}/${topic.pullRequestId}`,
+    );
     const repoId = emu.state.repos.get(REPO)!.id;
-    const revert = await c.git.createRevert({ generatedRefName: "refs/heads/revert-1", ontoRefName: "refs/heads/main", repository: { id: repoId }, source: { pullRequestId: 1 } }, emu.project, repoId);
+    const revert = await c.git.createRevert(
+      {
+        generatedRefName: "refs/heads/revert-1",
+        ontoRefName: "refs/heads/main",
+        repository: { id: repoId },
+        source: { pullRequestId: 1 },
+      },
+      emu.project,
+      repoId,
+    );
     await emu.settled();
     await c.git.getRevert(emu.project, revert.revertId!, repoId);
     await c.git.getRevertForRefName(emu.project, repoId, "refs/heads/revert-1");
@@ -963,7 +1490,9 @@ describe("Azure DevOps emulator responses against git 7.1 (spec and httpExamples
       if (entry.route === "discovery" || typeof entry.status !== "number" || entry.status >= 300) continue;
       const route = entry.route as AzureRoute;
       const specRoute = SPEC_ROUTES[route];
-      const schema = specRoute ? responseSchema(spec, specRoute[0], specRoute[1]) : (CORE_ROUTES[route] ?? ITEM_ROUTES[route] ?? POLICY_ROUTES[route]);
+      const schema = specRoute
+        ? responseSchema(spec, specRoute[0], specRoute[1])
+        : (CORE_ROUTES[route] ?? ITEM_ROUTES[route] ?? POLICY_ROUTES[route]);
       expect(schema, `schema for ${route}`).toBeDefined();
       const opts = { generic: "GitItem", extraDefinitions: { ...CORE_DEFINITIONS, ...POLICY_DEFINITIONS } };
       let problems: string[];
@@ -979,23 +1508,45 @@ describe("Azure DevOps emulator responses against git 7.1 (spec and httpExamples
       expect(problems, `${entry.method} ${entry.path}`).toEqual([]);
       served.add(route);
     }
-    expect([...served].sort()).toEqual([...Object.keys(SPEC_ROUTES), ...Object.keys(CORE_ROUTES), ...Object.keys(ITEM_ROUTES), ...Object.keys(POLICY_ROUTES)].sort());
+    expect([...served].sort()).toEqual(
+      [
+        ...Object.keys(SPEC_ROUTES),
+        ...Object.keys(CORE_ROUTES),
+        ...Object.keys(ITEM_ROUTES),
+        ...Object.keys(POLICY_ROUTES),
+      ].sort(),
+    );
   });
 
   it("the validator itself rejects what it should", () => {
     const spec = loadSwagger(SPEC_FILE);
     expect(validateAgainst(spec, { pullRequestId: 1, status: "active" }, "GitPullRequest")).toEqual([]);
-    expect(validateAgainst(spec, { pullRequestId: "1" }, "GitPullRequest")).toEqual(["$.pullRequestId: expected an integer, got \"1\""]);
-    expect(validateAgainst(spec, { status: "open" }, "GitPullRequest")).toEqual(["$.status: \"open\" is not in notSet|active|abandoned|completed|all"]);
-    expect(validateAgainst(spec, { creationDate: "yesterday" }, "GitPullRequest")).toEqual(["$.creationDate: \"yesterday\" is not a date-time"]);
-    expect(validateAgainst(spec, { reviewers: [{ vote: 0, karma: 1 }] }, "GitPullRequest")).toEqual(["$.reviewers[0].karma: not declared by the definition"]);
+    expect(validateAgainst(spec, { pullRequestId: "1" }, "GitPullRequest")).toEqual([
+      '$.pullRequestId: expected an integer, got "1"',
+    ]);
+    expect(validateAgainst(spec, { status: "open" }, "GitPullRequest")).toEqual([
+      '$.status: "open" is not in notSet|active|abandoned|completed|all',
+    ]);
+    expect(validateAgainst(spec, { creationDate: "yesterday" }, "GitPullRequest")).toEqual([
+      '$.creationDate: "yesterday" is not a date-time',
+    ]);
+    expect(validateAgainst(spec, { reviewers: [{ vote: 0, karma: 1 }] }, "GitPullRequest")).toEqual([
+      "$.reviewers[0].karma: not declared by the definition",
+    ]);
     expect(validateAgainst(spec, { reviewers: [{ displayName: "x", id: "y" }] }, "GitPullRequest")).toEqual([]); // allOf IdentityRef → GraphSubjectBase
     expect(validateAgainst(spec, { _links: { self: { href: "u" } } }, "GitPullRequest")).toEqual([]);
-    expect(validateAgainst(spec, { changeCounts: { Add: 1 }, changes: [{ changeType: "edit, rename", item: { path: "/a", bogus: 1 } }] }, "GitCommitChanges", { generic: "GitItem" })).toEqual([
-      "$.changes[0].item.bogus: not declared by the definition",
-    ]);
+    expect(
+      validateAgainst(
+        spec,
+        { changeCounts: { Add: 1 }, changes: [{ changeType: "edit, rename", item: { path: "/a", bogus: 1 } }] },
+        "GitCommitChanges",
+        { generic: "GitItem" },
+      ),
+    ).toEqual(["$.changes[0].item.bogus: not declared by the definition"]);
     expect(validateAgainst(spec, { settings: { anything: [1] } }, "PolicyConfiguration")).toEqual([]);
-    expect(validateAgainst(spec, { settings: "x" }, "PolicyConfiguration")).toEqual(['$.settings: expected a JSON object, got "x"']);
+    expect(validateAgainst(spec, { settings: "x" }, "PolicyConfiguration")).toEqual([
+      '$.settings: expected a JSON object, got "x"',
+    ]);
   });
 
   it("has the shape of the httpExamples", async () => {
@@ -1005,28 +1556,47 @@ describe("Azure DevOps emulator responses against git 7.1 (spec and httpExamples
     const create = example("pullRequests", "POST__git_repositories__repositoryId__pullRequests.json");
     expect(keys(plainCreate)).toEqual([...keys(create), "isDraft"].sort());
     const ours = plainCreate as Record<string, unknown>;
-    for (const nested of ["repository", "createdBy", "lastMergeSourceCommit", "_links"]) expect(missingFrom(ours[nested], create[nested]), nested).toEqual([]);
-    expect(missingFrom((ours.repository as Record<string, unknown>).project, (create.repository as Record<string, unknown>).project)).toEqual([]);
+    for (const nested of ["repository", "createdBy", "lastMergeSourceCommit", "_links"])
+      expect(missingFrom(ours[nested], create[nested]), nested).toEqual([]);
+    expect(
+      missingFrom(
+        (ours.repository as Record<string, unknown>).project,
+        (create.repository as Record<string, unknown>).project,
+      ),
+    ).toEqual([]);
     const exampleReviewer = (create.reviewers as unknown[])[0];
     const pr2 = emu.state.pullRequests[1]!;
     expect(missingFrom(pr2.reviewers[0], exampleReviewer)).toEqual([]);
 
     const get = example("pullRequests", "GET__git_repositories__repositoryId__pullRequests__pullRequestId_.json");
     expect(missingFrom(lastOf(emu, "getPullRequest").response, get)).toEqual([]);
-    const listItem = (example("pullRequests", "GET__git_repositories__repositoryId__pullRequests.json").value as unknown[])[0];
+    const listItem = (
+      example("pullRequests", "GET__git_repositories__repositoryId__pullRequests.json").value as unknown[]
+    )[0];
     const ourList = (lastOf(emu, "getPullRequests").response as { value: Record<string, unknown>[] }).value;
     expect(missingFrom(ourList[0], listItem)).toEqual([]);
     expect(ourList.every((p) => !("_links" in p) && !("artifactId" in p))).toBe(true);
 
-    const reviewer = example("pullRequestReviewers", "PUT__git_repositories__repositoryId__pullRequests__pullRequestId__reviewers__additionalReviewerId_.json");
+    const reviewer = example(
+      "pullRequestReviewers",
+      "PUT__git_repositories__repositoryId__pullRequests__pullRequestId__reviewers__additionalReviewerId_.json",
+    );
     expect(missingFrom(lastOf(emu, "createReviewer").response, reviewer)).toEqual([]);
     const ref = (example("refs", "GET__git_repositories__repositoryId__refs_heads.json").value as unknown[])[0];
     expect(missingFrom((lastOf(emu, "getRefs").response as { value: unknown[] }).value[0], ref)).toEqual([]);
     const commit = example("commits", "GET__git_repositories__repositoryId__commits__commitId_.json");
     const ourCommit = emu.requests.find((r) => r.route === "getCommit")?.response;
     expect(missingFrom(ourCommit, commit)).toEqual([]);
-    expect(missingFrom(lastOf(emu, "getCommit").response, example("commits", "GET__git_repositories__repositoryId__commits__commitId__changeCount-10.json"))).toEqual([]);
-    const changes = example("changes", "GET__git_repositories__repositoryId__commits__commitId__changes_top-_top__skip-_skip_.json");
+    expect(
+      missingFrom(
+        lastOf(emu, "getCommit").response,
+        example("commits", "GET__git_repositories__repositoryId__commits__commitId__changeCount-10.json"),
+      ),
+    ).toEqual([]);
+    const changes = example(
+      "changes",
+      "GET__git_repositories__repositoryId__commits__commitId__changes_top-_top__skip-_skip_.json",
+    );
     const ourChanges = lastOf(emu, "getChanges").response as { changes: { item: unknown }[] };
     expect(keys(ourChanges)).toEqual(keys(changes));
     const [fileItem, folderItem] = (changes.changes as { item: unknown }[]).map((ch) => ch.item);
@@ -1047,8 +1617,17 @@ describe("Azure DevOps emulator responses against git 7.1 (spec and httpExamples
     expect(missingSet(ourRevert, revertExample)).toEqual([]);
     expect(missingFrom(ourRevert.parameters, revertExample.parameters)).toEqual([]);
     expect(missingSet(lastOf(emu, "getRevertForRefName").response, example("reverts", "GetRevert.json"))).toEqual([]);
-    expect(missingFrom(lastOf(emu, "createPullRequestStatus").response, example("pullRequestStatuses", "POST_git_pullRequestStatuses_status.json"))).toEqual([]);
-    const statusItem = (example("pullRequestStatuses", "GET_git_pullRequestStatuses_statuses.json").value as unknown[])[0];
-    expect(missingFrom((lastOf(emu, "getPullRequestStatuses").response as { value: unknown[] }).value[0], statusItem)).toEqual([]);
+    expect(
+      missingFrom(
+        lastOf(emu, "createPullRequestStatus").response,
+        example("pullRequestStatuses", "POST_git_pullRequestStatuses_status.json"),
+      ),
+    ).toEqual([]);
+    const statusItem = (
+      example("pullRequestStatuses", "GET_git_pullRequestStatuses_statuses.json").value as unknown[]
+    )[0];
+    expect(
+      missingFrom((lastOf(emu, "getPullRequestStatuses").response as { value: unknown[] }).value[0], statusItem),
+    ).toEqual([]);
   });
 });

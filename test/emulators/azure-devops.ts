@@ -209,7 +209,10 @@ function checkApiVersion(method: string, raw: string | undefined): ApiError | un
   const v = parseApiVersion(raw);
   if (!v) return fail(`The api-version '${raw}' is not valid.`, "VssInvalidApiVersionException");
   if (v.version > Number(MAX_API_VERSION)) {
-    return fail(`The requested REST API version of ${raw} is out of range for this server. The latest REST API version this server supports is ${MAX_API_VERSION}.`, "VssVersionOutOfRangeException");
+    return fail(
+      `The requested REST API version of ${raw} is out of range for this server. The latest REST API version this server supports is ${MAX_API_VERSION}.`,
+      "VssVersionOutOfRangeException",
+    );
   }
   if (v.version > Number(RELEASED_API_VERSION) && !v.preview) {
     return fail(
@@ -226,7 +229,8 @@ function rateLimitBody(resource: string): AzureErrorBody {
     $id: "1",
     innerException: null,
     message: `TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource '${resource}' in namespace 'User'.`,
-    typeName: "Microsoft.TeamFoundation.Framework.Server.RequestBlockedException, Microsoft.TeamFoundation.Framework.Server",
+    typeName:
+      "Microsoft.TeamFoundation.Framework.Server.RequestBlockedException, Microsoft.TeamFoundation.Framework.Server",
     typeKey: "RequestBlockedException",
     errorCode: 0,
     eventId: 3000,
@@ -299,7 +303,13 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
     return { user: decoded.slice(0, colon), ok: decoded.slice(colon + 1) === token };
   }
 
-  function send(res: ServerResponse, entry: RequestLog, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  function send(
+    res: ServerResponse,
+    entry: RequestLog,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     entry.status = status;
     entry.answeredAt = Date.now();
     if (res.destroyed || res.writableEnded) return;
@@ -313,7 +323,9 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
     };
     if (text !== "") {
       out["Content-Type"] =
-        typeof body === "string" ? "text/plain; charset=utf-8" : `application/json; charset=utf-8${entry.apiVersion ? `; api-version=${entry.apiVersion}` : ""}`;
+        typeof body === "string"
+          ? "text/plain; charset=utf-8"
+          : `application/json; charset=utf-8${entry.apiVersion ? `; api-version=${entry.apiVersion}` : ""}`;
     }
     res.writeHead(status, { ...out, ...headers });
     res.end(text);
@@ -321,15 +333,18 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
 
   function sendUnauthorized(res: ServerResponse, entry: RequestLog): void {
     send(res, entry, 401, undefined, {
-      "WWW-Authenticate": 'Bearer authorization_uri=https://login.microsoftonline.com/common, Basic realm="https://dev.azure.com/", TFS-Federated',
+      "WWW-Authenticate":
+        'Bearer authorization_uri=https://login.microsoftonline.com/common, Basic realm="https://dev.azure.com/", TFS-Federated',
       "X-TFS-ProcessId": randomUUID(),
     });
   }
 
   function discovery(method: string, rest: string[]): (() => Reply) | undefined {
     if (!eq(rest[0], "_apis")) return undefined;
-    if (method === "OPTIONS" && rest.length === 2) return () => ({ status: 200, body: listOf(areaLocations(rest[1] ?? "")) });
-    if (method === "GET" && rest.length === 2 && eq(rest[1], "ResourceAreas")) return () => ({ status: 200, body: listOf([]) });
+    if (method === "OPTIONS" && rest.length === 2)
+      return () => ({ status: 200, body: listOf(areaLocations(rest[1] ?? "")) });
+    if (method === "GET" && rest.length === 2 && eq(rest[1], "ResourceAreas"))
+      return () => ({ status: 200, body: listOf([]) });
     if (method === "GET" && rest.length === 3 && eq(rest[1], "ResourceAreas")) return () => ({ status: 404 });
     if (method === "GET" && rest.length === 2 && eq(rest[1], "connectionData")) {
       return () => {
@@ -352,7 +367,12 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
             instanceId: state.project.id,
             deploymentId: state.project.id,
             deploymentType: "hosted",
-            locationServiceData: { serviceOwner: "00025394-6065-48ca-87d9-7f5672854ef7", defaultAccessMappingMoniker: "PublicAccessMapping", lastChangeId: 1, lastChangeId64: 1 },
+            locationServiceData: {
+              serviceOwner: "00025394-6065-48ca-87d9-7f5672854ef7",
+              defaultAccessMappingMoniker: "PublicAccessMapping",
+              lastChangeId: 1,
+              lastChangeId64: 1,
+            },
           },
         };
       };
@@ -366,7 +386,18 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
     } catch (error) {
       if (error instanceof ApiError) return { status: error.status, body: error.body };
       const message = error instanceof Error ? error.message : String(error);
-      return { status: 500, body: { $id: "1", innerException: null, message: `emulator bug: ${message}`, typeName: "Emulator", typeKey: "Emulator", errorCode: 0, eventId: 0 } };
+      return {
+        status: 500,
+        body: {
+          $id: "1",
+          innerException: null,
+          message: `emulator bug: ${message}`,
+          typeName: "Emulator",
+          typeKey: "Emulator",
+          errorCode: 0,
+          eventId: 0,
+        },
+      };
     }
   }
 
@@ -424,7 +455,15 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
     if (!matched) {
       await sleep(latencyMs);
       // The service answers unknown routes with a 404 page; the client turns any 404 into null.
-      return send(res, entry, 404, { $id: "1", innerException: null, message: `emulator: no route for ${method} ${url.pathname}`, typeName: "Emulator", typeKey: "NoRoute", errorCode: 0, eventId: 0 });
+      return send(res, entry, 404, {
+        $id: "1",
+        innerException: null,
+        message: `emulator: no route for ${method} ${url.pathname}`,
+        typeName: "Emulator",
+        typeKey: "NoRoute",
+        errorCode: 0,
+        eventId: 0,
+      });
     }
 
     const fault = takeFault(matched.route);
@@ -433,7 +472,8 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
       await sleep(latencyMs);
       const headers = fault.headers ?? {};
       const resource = Object.entries(headers).find(([k]) => k.toLowerCase() === "x-ratelimit-resource")?.[1] ?? "Core";
-      const faultBody = fault.body !== undefined ? fault.body : fault.status === 429 ? rateLimitBody(resource) : undefined;
+      const faultBody =
+        fault.body !== undefined ? fault.body : fault.status === 429 ? rateLimitBody(resource) : undefined;
       return send(res, entry, fault.status, faultBody, headers);
     }
     if (fault && "delayMs" in fault) {
@@ -511,7 +551,9 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
       const pr = state.pullRequests.find((p) => p.pullRequestId === prId && p.repository.id === r.id);
       if (!pr) throw new Error(`vote: no pull request ${prId} in ${repo}`);
       const key = reviewer.toLowerCase();
-      const identity = [...state.identities.values()].find((i) => i.id === key || i.displayName.toLowerCase() === key || i.uniqueName.toLowerCase() === key);
+      const identity = [...state.identities.values()].find(
+        (i) => i.id === key || i.displayName.toLowerCase() === key || i.uniqueName.toLowerCase() === key,
+      );
       if (!identity) throw new Error(`vote: no identity "${reviewer}"`);
       castVote(state, r, pr, identity, vote);
     },

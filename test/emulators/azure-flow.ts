@@ -81,7 +81,11 @@ function mergedTree(repo: EmulatorRepo, pr: PullRequestWire) {
   const baseTree = treeAt(repo, base);
   const targetTree = treeAt(repo, target);
   const delta = diffTrees(baseTree, treeAt(repo, source));
-  const conflicts = [...delta].filter(([path, text]) => targetTree.get(path) !== baseTree.get(path) && targetTree.get(path) !== (text ?? undefined)).map(([p]) => p);
+  const conflicts = [...delta]
+    .filter(
+      ([path, text]) => targetTree.get(path) !== baseTree.get(path) && targetTree.get(path) !== (text ?? undefined),
+    )
+    .map(([p]) => p);
   return { tree: applyFiles(targetTree, delta), conflicts, source, target };
 }
 
@@ -96,7 +100,12 @@ function refreshMerge(state: AzureEmulatorState, repo: EmulatorRepo, pr: PullReq
 // CI as Build policy evaluations
 // ---------------------------------------------------------------------------------------------------------
 
-export function setCi(state: AzureEmulatorState, repo: EmulatorRepo, checks: CiCheckSpec[], minimumApprovers: number): void {
+export function setCi(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  checks: CiCheckSpec[],
+  minimumApprovers: number,
+): void {
   const previous = state.ci.get(repo.id);
   const configurationIds = previous?.configurationIds ?? new Map<string, number>();
   for (const name of [...checks.map((c) => c.name), ...(minimumApprovers > 0 ? [""] : [])]) {
@@ -140,7 +149,13 @@ function startCi(state: AzureEmulatorState, repo: EmulatorRepo, pr: PullRequestW
 }
 
 /** Queued, then running once an agent picks it up (a third of the way in), then settled after delayMs. */
-function schedule(state: AzureEmulatorState, repo: EmulatorRepo, pr: PullRequestWire, ev: BuildEvaluation, spec: CiCheckSpec): void {
+function schedule(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  pr: PullRequestWire,
+  ev: BuildEvaluation,
+  spec: CiCheckSpec,
+): void {
   const run = ev.run;
   const current = () => ev.run === run && pr.status === "active";
   const delay = spec.delayMs ?? 0;
@@ -163,7 +178,13 @@ function approvals(pr: PullRequestWire): number {
   return pr.reviewers.filter((r) => r.vote >= APPROVED).length;
 }
 
-function configurationWire(state: AzureEmulatorState, repo: EmulatorRepo, pr: PullRequestWire, cfg: CiConfig, name: string) {
+function configurationWire(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  pr: PullRequestWire,
+  cfg: CiConfig,
+  name: string,
+) {
   const id = cfg.configurationIds.get(name)!;
   const type = name === "" ? POLICY_TYPES.minimumReviewers : POLICY_TYPES.build;
   const scope = [{ refName: pr.targetRefName, matchKind: "Exact", repositoryId: repo.id }];
@@ -177,8 +198,21 @@ function configurationWire(state: AzureEmulatorState, repo: EmulatorRepo, pr: Pu
     isDeleted: false,
     settings:
       name === ""
-        ? { minimumApproverCount: cfg.minimumApprovers, creatorVoteCounts: false, allowDownvotes: false, resetOnSourcePush: false, scope }
-        : { buildDefinitionId: id, displayName: name, manualQueueOnly: false, queueOnSourceUpdateOnly: true, validDuration: 720, scope },
+        ? {
+            minimumApproverCount: cfg.minimumApprovers,
+            creatorVoteCounts: false,
+            allowDownvotes: false,
+            resetOnSourcePush: false,
+            scope,
+          }
+        : {
+            buildDefinitionId: id,
+            displayName: name,
+            manualQueueOnly: false,
+            queueOnSourceUpdateOnly: true,
+            validDuration: 720,
+            scope,
+          },
     _links: { self: { href: url }, policyType: { href: typeUrl } },
     revision: 1,
     id,
@@ -187,7 +221,14 @@ function configurationWire(state: AzureEmulatorState, repo: EmulatorRepo, pr: Pu
   };
 }
 
-function evaluationWire(state: AzureEmulatorState, repo: EmulatorRepo, pr: PullRequestWire, cfg: CiConfig, ev: BuildEvaluation, artifactId: string) {
+function evaluationWire(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  pr: PullRequestWire,
+  cfg: CiConfig,
+  ev: BuildEvaluation,
+  artifactId: string,
+) {
   return {
     configuration: configurationWire(state, repo, pr, cfg, ev.name),
     artifactId,
@@ -207,7 +248,14 @@ function evaluationWire(state: AzureEmulatorState, repo: EmulatorRepo, pr: PullR
       isExpired: false,
       wasAutoRequeued: false,
       ...(ev.failure
-        ? { buildOutputPreview: { jobName: "Job", taskName: ev.name, errors: [{ lineNumber: 1, message: ev.failure }], lastUpdated: ev.completedDate } }
+        ? {
+            buildOutputPreview: {
+              jobName: "Job",
+              taskName: ev.name,
+              errors: [{ lineNumber: 1, message: ev.failure }],
+              lastUpdated: ev.completedDate,
+            },
+          }
         : {}),
     },
   };
@@ -223,7 +271,9 @@ export function policyEvaluations(state: AzureEmulatorState, query: Query) {
   const repo = repoOf(state, pr);
   const cfg = state.ci.get(repo.id);
   if (!cfg) return listOf([]);
-  const records: unknown[] = (state.evaluations.get(pr.pullRequestId) ?? []).map((ev) => evaluationWire(state, repo, pr, cfg, ev, artifactId));
+  const records: unknown[] = (state.evaluations.get(pr.pullRequestId) ?? []).map((ev) =>
+    evaluationWire(state, repo, pr, cfg, ev, artifactId),
+  );
   if (cfg.minimumApprovers > 0) {
     records.push({
       configuration: configurationWire(state, repo, pr, cfg, ""),
@@ -256,8 +306,10 @@ export function refsMoved(state: AzureEmulatorState, repo: EmulatorRepo, refName
     if (!sourceMoved && !targetMoved) continue;
     const source = headOf(repo, pr.sourceRefName);
     const target = headOf(repo, pr.targetRefName);
-    if (source && source !== pr.lastMergeSourceCommit.commitId) pr.lastMergeSourceCommit = commitRef(state, repo, source);
-    if (target && target !== pr.lastMergeTargetCommit.commitId) pr.lastMergeTargetCommit = commitRef(state, repo, target);
+    if (source && source !== pr.lastMergeSourceCommit.commitId)
+      pr.lastMergeSourceCommit = commitRef(state, repo, source);
+    if (target && target !== pr.lastMergeTargetCommit.commitId)
+      pr.lastMergeTargetCommit = commitRef(state, repo, target);
     pr._links = pullRequestLinks(state, repo, pr);
     refreshMerge(state, repo, pr);
     if (sourceMoved && source) startCi(state, repo, pr);
@@ -271,9 +323,15 @@ export function blockers(state: AzureEmulatorState, repo: EmulatorRepo, pr: Pull
   if (pr.isDraft) why.push("The pull request is a draft.");
   const { conflicts } = mergedTree(repo, pr);
   if (conflicts.length > 0) why.push(`The merge has conflicts in ${conflicts.join(", ")}.`);
-  for (const r of pr.reviewers) if (r.isRequired && r.vote < APPROVED) why.push(`${r.displayName} is a required reviewer and has not approved.`);
+  for (const r of pr.reviewers)
+    if (r.isRequired && r.vote < APPROVED) why.push(`${r.displayName} is a required reviewer and has not approved.`);
   for (const ev of state.evaluations.get(pr.pullRequestId) ?? []) {
-    if (ev.status !== "approved") why.push(ev.status === "rejected" ? `${ev.name} must succeed: it failed.` : `${ev.name} must succeed: it is ${ev.status}.`);
+    if (ev.status !== "approved")
+      why.push(
+        ev.status === "rejected"
+          ? `${ev.name} must succeed: it failed.`
+          : `${ev.name} must succeed: it is ${ev.status}.`,
+      );
   }
   const min = state.ci.get(repo.id)?.minimumApprovers ?? 0;
   if (approvals(pr) < min) why.push(`At least ${min} reviewer${min > 1 ? "s" : ""} must approve.`);
@@ -284,10 +342,18 @@ export function blockers(state: AzureEmulatorState, repo: EmulatorRepo, pr: Pull
  * Merges the PR onto its target (squash: one parent; otherwise a merge commit with the source as second
  * parent), moves the target, deletes the source when completionOptions.deleteSourceBranch, and closes it.
  */
-export function complete(state: AzureEmulatorState, repo: EmulatorRepo, pr: PullRequestWire, by: EmulatorIdentity): void {
+export function complete(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  pr: PullRequestWire,
+  by: EmulatorIdentity,
+): void {
   const { tree, source, target } = mergedTree(repo, pr);
   const options = pr.completionOptions ?? {};
-  const message = typeof options.mergeCommitMessage === "string" && options.mergeCommitMessage !== "" ? options.mergeCommitMessage : `Merged PR ${pr.pullRequestId}: ${pr.title}`;
+  const message =
+    typeof options.mergeCommitMessage === "string" && options.mergeCommitMessage !== ""
+      ? options.mergeCommitMessage
+      : `Merged PR ${pr.pullRequestId}: ${pr.title}`;
   const squash = options.mergeStrategy === "squash" || options.squashMerge === true;
   const commit = newCommit(state, repo, { parents: squash ? [target] : [target, source], tree, message });
   const moved = [setRef(repo, pr.targetRefName, commit.commitId)];
@@ -309,7 +375,13 @@ export function complete(state: AzureEmulatorState, repo: EmulatorRepo, pr: Pull
 }
 
 /** A reviewer's vote (added as an optional reviewer when absent), as the reviewer would cast it in the web UI. */
-export function castVote(state: AzureEmulatorState, repo: EmulatorRepo, pr: PullRequestWire, identity: EmulatorIdentity, vote: number): void {
+export function castVote(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  pr: PullRequestWire,
+  identity: EmulatorIdentity,
+  vote: number,
+): void {
   let reviewer = pr.reviewers.find((r) => r.id === identity.id);
   if (!reviewer) {
     reviewer = reviewerWire(state, repo, pr.pullRequestId, identity);
@@ -332,10 +404,16 @@ export function tryAutoComplete(state: AzureEmulatorState, repo: EmulatorRepo, p
 
 const STATUS_STATES: GitStatusStateName[] = ["notSet", "pending", "succeeded", "failed", "error", "notApplicable"];
 
-export function createPullRequestStatus(state: AzureEmulatorState, repo: EmulatorRepo, pr: PullRequestWire, rawBody: unknown) {
+export function createPullRequestStatus(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  pr: PullRequestWire,
+  rawBody: unknown,
+) {
   const body = asObject(rawBody, "status");
   const raw = body.state;
-  const stateName = typeof raw === "number" ? STATUS_STATES[raw] : STATUS_STATES.find((s) => typeof raw === "string" && eq(s, raw));
+  const stateName =
+    typeof raw === "number" ? STATUS_STATES[raw] : STATUS_STATES.find((s) => typeof raw === "string" && eq(s, raw));
   if (!stateName) throw invalidArgument("status.State");
   const context = body.context as Record<string, unknown> | undefined;
   if (typeof context?.name !== "string" || context.name.trim() === "") throw invalidArgument("status.Context.Name");
@@ -371,7 +449,8 @@ const revertNotFound = (what: string) =>
     $id: "1",
     innerException: null,
     message: `The revert ${what} was not found.`,
-    typeName: "Microsoft.TeamFoundation.Git.Server.GitAsyncRefOperationNotFoundException, Microsoft.TeamFoundation.Git.Server",
+    typeName:
+      "Microsoft.TeamFoundation.Git.Server.GitAsyncRefOperationNotFoundException, Microsoft.TeamFoundation.Git.Server",
     typeKey: "GitAsyncRefOperationNotFoundException",
     errorCode: 0,
     eventId: 3000,
@@ -383,7 +462,10 @@ function revertWire(state: AzureEmulatorState, repo: EmulatorRepo, r: RevertReco
     revertId: r.revertId,
     parameters: {
       repository: repository(state, repo),
-      source: "pullRequestId" in r.source ? { pullRequestId: r.source.pullRequestId } : { commitList: r.source.commitList.map((id) => commitRef(state, repo, id)) },
+      source:
+        "pullRequestId" in r.source
+          ? { pullRequestId: r.source.pullRequestId }
+          : { commitList: r.source.commitList.map((id) => commitRef(state, repo, id)) },
       ontoRefName: r.ontoRefName,
       generatedRefName: r.generatedRefName,
     },
@@ -398,24 +480,37 @@ function revertWire(state: AzureEmulatorState, repo: EmulatorRepo, r: RevertReco
 export function createRevert(state: AzureEmulatorState, repo: EmulatorRepo, rawBody: unknown) {
   const body = asObject(rawBody, "revertToCreate");
   const { generatedRefName, ontoRefName } = body;
-  if (typeof generatedRefName !== "string" || !/^refs\/heads\/./.test(generatedRefName)) throw invalidArgument("generatedRefName");
+  if (typeof generatedRefName !== "string" || !/^refs\/heads\/./.test(generatedRefName))
+    throw invalidArgument("generatedRefName");
   if (typeof ontoRefName !== "string" || !/^refs\/heads\/./.test(ontoRefName)) throw invalidArgument("ontoRefName");
   const source = (body.source ?? {}) as Record<string, unknown>;
   let parsed: RevertRecord["source"];
   if (typeof source.pullRequestId === "number") {
     const pr = state.pullRequests.find((p) => p.pullRequestId === source.pullRequestId && p.repository.id === repo.id);
     if (!pr) throw errors.pullRequestNotFound();
-    if (pr.status !== "completed") throw invalidArgument(`Pull request ${pr.pullRequestId} is ${pr.status}; only a completed pull request can be reverted.`);
+    if (pr.status !== "completed")
+      throw invalidArgument(
+        `Pull request ${pr.pullRequestId} is ${pr.status}; only a completed pull request can be reverted.`,
+      );
     parsed = { pullRequestId: pr.pullRequestId };
   } else if (Array.isArray(source.commitList) && source.commitList.length > 0) {
-    const ids = source.commitList.map((c) => String((c as { commitId?: unknown } | null)?.commitId ?? "").toLowerCase());
+    const ids = source.commitList.map((c) =>
+      String((c as { commitId?: unknown } | null)?.commitId ?? "").toLowerCase(),
+    );
     const unknown = ids.find((id) => !repo.commits.has(id));
     if (unknown !== undefined) throw errors.commitNotFound(unknown, repo.name);
     parsed = { commitList: ids };
   } else {
     throw invalidArgument("source: give pullRequestId or commitList.");
   }
-  const record: RevertRecord = { revertId: ++state.counters.revert, repoId: repo.id, generatedRefName, ontoRefName, source: parsed, status: "queued" };
+  const record: RevertRecord = {
+    revertId: ++state.counters.revert,
+    repoId: repo.id,
+    generatedRefName,
+    ontoRefName,
+    source: parsed,
+    status: "queued",
+  };
   state.reverts.push(record);
   state.scheduler.after(0, () => {
     record.status = "inProgress";
@@ -424,7 +519,11 @@ export function createRevert(state: AzureEmulatorState, repo: EmulatorRepo, rawB
   return revertWire(state, repo, record);
 }
 
-function fail(record: RevertRecord, status: AsyncStatusName, detailedStatus: NonNullable<RevertRecord["detailedStatus"]>): void {
+function fail(
+  record: RevertRecord,
+  status: AsyncStatusName,
+  detailedStatus: NonNullable<RevertRecord["detailedStatus"]>,
+): void {
   record.status = status;
   record.detailedStatus = detailedStatus;
 }
@@ -432,13 +531,23 @@ function fail(record: RevertRecord, status: AsyncStatusName, detailedStatus: Non
 /** Undoes the commits on top of the onto branch into a new branch; a path changed since is a conflict. */
 function runRevert(state: AzureEmulatorState, repo: EmulatorRepo, record: RevertRecord): void {
   const onto = headOf(repo, record.ontoRefName);
-  if (!onto) return fail(record, "failed", { status: "targetBranchDeleted", failureMessage: `The branch ${record.ontoRefName} no longer exists.` });
+  if (!onto)
+    return fail(record, "failed", {
+      status: "targetBranchDeleted",
+      failureMessage: `The branch ${record.ontoRefName} no longer exists.`,
+    });
   if (findBranch(repo, record.generatedRefName)) {
-    return fail(record, "failed", { status: "refNameConflict", failureMessage: `The branch ${record.generatedRefName} already exists.` });
+    return fail(record, "failed", {
+      status: "refNameConflict",
+      failureMessage: `The branch ${record.generatedRefName} already exists.`,
+    });
   }
   const source = record.source;
   // A PR is undone by reverting what its completion put on the target: its squash or merge commit.
-  const ids = "pullRequestId" in source ? [state.pullRequests.find((p) => p.pullRequestId === source.pullRequestId)?.lastMergeCommit?.commitId ?? ""] : source.commitList;
+  const ids =
+    "pullRequestId" in source
+      ? [state.pullRequests.find((p) => p.pullRequestId === source.pullRequestId)?.lastMergeCommit?.commitId ?? ""]
+      : source.commitList;
   const tree = new Map(treeAt(repo, onto));
   const conflicts: string[] = [];
   const subjects: string[] = [];
@@ -458,7 +567,11 @@ function runRevert(state: AzureEmulatorState, repo: EmulatorRepo, record: Revert
     }
   }
   if (conflicts.length > 0) {
-    return fail(record, "failed", { conflict: true, status: "other", failureMessage: `The revert conflicts with later changes to ${conflicts.join(", ")}.` });
+    return fail(record, "failed", {
+      conflict: true,
+      status: "other",
+      failureMessage: `The revert conflicts with later changes to ${conflicts.join(", ")}.`,
+    });
   }
   const message = `Revert "${subjects.join('", "')}"\n\nThis reverts ${ids.length > 1 ? "commits" : "commit"} ${ids.join(", ")}.`;
   const commit = newCommit(state, repo, { parents: [onto], tree, message });

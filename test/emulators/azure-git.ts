@@ -49,7 +49,13 @@ function gitDate(): string {
 export function newCommit(
   state: AzureEmulatorState,
   repo: EmulatorRepo,
-  input: { parents: string[]; tree: Tree; message: string; changes?: SeedChange[]; author?: { name: string; email: string; date: string } },
+  input: {
+    parents: string[];
+    tree: Tree;
+    message: string;
+    changes?: SeedChange[];
+    author?: { name: string; email: string; date: string };
+  },
 ): EmulatorCommit {
   const me = state.authenticatedUser;
   const author = input.author ?? { name: me.displayName, email: me.uniqueName, date: gitDate() };
@@ -115,12 +121,18 @@ function versionType(raw: string | undefined): VersionType {
   return type;
 }
 
-function resolveVersion(repo: EmulatorRepo, query: Query): { commit: EmulatorCommit; descriptor: string; type: VersionType; version: string } {
+function resolveVersion(
+  repo: EmulatorRepo,
+  query: Query,
+): { commit: EmulatorCommit; descriptor: string; type: VersionType; version: string } {
   const type = versionType(query.get("versionDescriptor.versionType"));
-  const version = query.get("versionDescriptor.version") || (type === "branch" ? repo.defaultBranch.replace(/^refs\/heads\//, "") : "");
+  const version =
+    query.get("versionDescriptor.version") ||
+    (type === "branch" ? repo.defaultBranch.replace(/^refs\/heads\//, "") : "");
   const label = type.charAt(0).toUpperCase() + type.slice(1);
   const descriptor = `<${label}: ${version} >`;
-  const id = type === "commit" ? version.toLowerCase() : headOf(repo, `refs/${type === "branch" ? "heads" : "tags"}/${version}`);
+  const id =
+    type === "commit" ? version.toLowerCase() : headOf(repo, `refs/${type === "branch" ? "heads" : "tags"}/${version}`);
   const commit = id ? repo.commits.get(id) : undefined;
   if (!commit) throw errors.versionNotFound(descriptor, repo.name);
   return { commit, descriptor, type, version };
@@ -134,8 +146,16 @@ export function getItem(state: AzureEmulatorState, repo: EmulatorRepo, query: Qu
   const url = `${repoApiUrl(state, repo)}/items${encodeURI(path)}?versionType=${type.charAt(0).toUpperCase()}${type.slice(1)}&version=${encodeURIComponent(version)}`;
   const text = commit.tree.get(path);
   if (text === undefined) {
-    if (path !== "/" && !isFolder(commit.tree, path)) throw errors.itemNotFound(path, repo.name, descriptor, commit.commitId);
-    return { objectId: sha1("tree", commit.treeId, path), gitObjectType: "tree", commitId: commit.commitId, path, isFolder: true, url };
+    if (path !== "/" && !isFolder(commit.tree, path))
+      throw errors.itemNotFound(path, repo.name, descriptor, commit.commitId);
+    return {
+      objectId: sha1("tree", commit.treeId, path),
+      gitObjectType: "tree",
+      commitId: commit.commitId,
+      path,
+      isFolder: true,
+      url,
+    };
   }
   return {
     objectId: blobId(text),
@@ -153,7 +173,13 @@ export function getItem(state: AzureEmulatorState, repo: EmulatorRepo, query: Qu
 
 /** VersionControlChangeType flags (Add 1, Edit 2, Rename 8, Delete 16) or their names. */
 function changeTypeOf(raw: unknown): SeedChangeType {
-  const byNumber: Record<number, SeedChangeType> = { 1: "add", 2: "edit", 8: "rename", 10: "edit, rename", 16: "delete" };
+  const byNumber: Record<number, SeedChangeType> = {
+    1: "add",
+    2: "edit",
+    8: "rename",
+    10: "edit, rename",
+    16: "delete",
+  };
   if (typeof raw === "number" && byNumber[raw]) return byNumber[raw];
   if (typeof raw === "string") {
     const name = raw
@@ -178,12 +204,14 @@ function contentOf(raw: unknown, path: string): string {
 
 /** Applies one commit's changes to a tree; the errors are [emulator wording]. */
 function applyChanges(tree: Map<string, string>, rawChanges: unknown): SeedChange[] {
-  if (!Array.isArray(rawChanges) || rawChanges.length === 0) throw invalidArgument("Each commit of a push must carry at least one change.");
+  if (!Array.isArray(rawChanges) || rawChanges.length === 0)
+    throw invalidArgument("Each commit of a push must carry at least one change.");
   return rawChanges.map((raw) => {
     const change = asObject(raw, "changes");
     const type = changeTypeOf(change.changeType);
     const rawPath = asObject(change.item, "changes.item").path;
-    if (typeof rawPath !== "string" || rawPath.trim() === "" || rawPath.trim() === "/") throw invalidArgument("changes.item.path");
+    if (typeof rawPath !== "string" || rawPath.trim() === "" || rawPath.trim() === "/")
+      throw invalidArgument("changes.item.path");
     const path = itemPath(rawPath.trim());
     if (type === "add") {
       if (tree.has(path)) throw invalidArgument(`The path '${path}' already exists; use changeType edit.`);
@@ -221,24 +249,37 @@ function gitUser(raw: unknown): { name: string; email: string; date: string } | 
  * (40 zeros: the ref must not exist yet), else 409 TF401028; then the commits in order, each on the
  * previous one (or on `parents` when given).
  */
-export function createPush(state: AzureEmulatorState, repo: EmulatorRepo, rawBody: unknown): { answer: Record<string, unknown>; moved: string[] } {
+export function createPush(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  rawBody: unknown,
+): { answer: Record<string, unknown>; moved: string[] } {
   const body = asObject(rawBody, "push");
   const updates = body.refUpdates;
   if (!Array.isArray(updates) || updates.length !== 1) throw invalidArgument("A push must update exactly one ref.");
   const update = asObject(updates[0], "refUpdates");
   const name = update.name;
-  if (typeof name !== "string" || !/^refs\/heads\/./.test(name)) throw invalidArgument("refUpdates.name must be a branch (refs/heads/…).");
+  if (typeof name !== "string" || !/^refs\/heads\/./.test(name))
+    throw invalidArgument("refUpdates.name must be a branch (refs/heads/…).");
   const oldObjectId = typeof update.oldObjectId === "string" ? update.oldObjectId.toLowerCase() : "";
-  if (!HEX40.test(oldObjectId)) throw invalidArgument("refUpdates.oldObjectId must be a full commit id (40 zeros for a new branch).");
+  if (!HEX40.test(oldObjectId))
+    throw invalidArgument("refUpdates.oldObjectId must be a full commit id (40 zeros for a new branch).");
   const rawCommits = body.commits;
-  if (!Array.isArray(rawCommits) || rawCommits.length === 0) throw invalidArgument("A push must carry at least one commit.");
+  if (!Array.isArray(rawCommits) || rawCommits.length === 0)
+    throw invalidArgument("A push must carry at least one commit.");
 
   const current = findBranch(repo, name);
   if ((current?.objectId ?? ZEROS) !== oldObjectId) throw errors.staleRef(current?.name ?? name);
 
   // Validate and build every commit before storing any, so a bad push changes nothing. A parent given as
   // a number is the index of an earlier commit of this push.
-  const planned: Array<{ parents: Array<string | number>; tree: Map<string, string>; message: string; changes: SeedChange[]; author?: { name: string; email: string; date: string } }> = [];
+  const planned: Array<{
+    parents: Array<string | number>;
+    tree: Map<string, string>;
+    message: string;
+    changes: SeedChange[];
+    author?: { name: string; email: string; date: string };
+  }> = [];
   let previous: string | number | undefined = oldObjectId === ZEROS ? undefined : oldObjectId;
   let previousTree = treeAt(repo, oldObjectId === ZEROS ? undefined : oldObjectId);
   for (const raw of rawCommits) {
@@ -257,7 +298,13 @@ export function createPush(state: AzureEmulatorState, repo: EmulatorRepo, rawBod
     const tree = new Map(baseTree);
     const changes = applyChanges(tree, c.changes);
     const author = gitUser(c.author);
-    planned.push({ parents, tree, message: typeof c.comment === "string" ? c.comment : "", changes, ...(author ? { author } : {}) });
+    planned.push({
+      parents,
+      tree,
+      message: typeof c.comment === "string" ? c.comment : "",
+      changes,
+      ...(author ? { author } : {}),
+    });
     previous = planned.length - 1;
     previousTree = tree;
   }
@@ -310,7 +357,11 @@ export function createPush(state: AzureEmulatorState, repo: EmulatorRepo, rawBod
  * Ref creation (oldObjectId zeros), moves and deletion (newObjectId zeros), each judged on its own and
  * answered with its updateStatus, as the service does for a batch.
  */
-export function updateRefs(state: AzureEmulatorState, repo: EmulatorRepo, rawBody: unknown): { answer: { count: number; value: unknown[] }; moved: string[] } {
+export function updateRefs(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  rawBody: unknown,
+): { answer: { count: number; value: unknown[] }; moved: string[] } {
   if (!Array.isArray(rawBody) || rawBody.length === 0) throw invalidArgument("refUpdates");
   const moved: string[] = [];
   const value = rawBody.map((raw) => {
@@ -318,8 +369,17 @@ export function updateRefs(state: AzureEmulatorState, repo: EmulatorRepo, rawBod
     const name = typeof u.name === "string" ? u.name : "";
     const oldObjectId = typeof u.oldObjectId === "string" ? u.oldObjectId.toLowerCase() : "";
     const newObjectId = typeof u.newObjectId === "string" ? u.newObjectId.toLowerCase() : "";
-    const result = (updateStatus: string) => ({ repositoryId: repo.id, name, oldObjectId, newObjectId, isLocked: false, updateStatus, success: updateStatus === "succeeded" });
-    if (!/^refs\/(heads|tags)\/./.test(name) || !HEX40.test(oldObjectId) || !HEX40.test(newObjectId)) return result("invalidRefName");
+    const result = (updateStatus: string) => ({
+      repositoryId: repo.id,
+      name,
+      oldObjectId,
+      newObjectId,
+      isLocked: false,
+      updateStatus,
+      success: updateStatus === "succeeded",
+    });
+    if (!/^refs\/(heads|tags)\/./.test(name) || !HEX40.test(oldObjectId) || !HEX40.test(newObjectId))
+      return result("invalidRefName");
     if (newObjectId !== ZEROS && !repo.commits.has(newObjectId)) return result("unresolvableToCommit");
     if ((findBranch(repo, name)?.objectId ?? ZEROS) !== oldObjectId) return result("staleOldObjectId");
     moved.push(setRef(repo, name, newObjectId === ZEROS ? null : newObjectId));

@@ -121,17 +121,33 @@ const ok = (body: unknown, status = 200): Reply => ({ status, body });
  * Finds the route for a path below the organization. Returns undefined when no route has this path (the
  * caller answers 404), or a Matched whose run throws 405 when the path exists but not for this verb.
  */
-export function matchApiRoute(state: AzureEmulatorState, method: string, segs: string[], query: Query): Matched | undefined {
+export function matchApiRoute(
+  state: AzureEmulatorState,
+  method: string,
+  segs: string[],
+  query: Query,
+): Matched | undefined {
   const s = (i: number) => segs[i] ?? "";
-  const verbs = (table: Partial<Record<string, Matched>>): Matched => table[method] ?? { route: "unmatched", run: () => { throw errors.methodNotAllowed(method); } };
+  const verbs = (table: Partial<Record<string, Matched>>): Matched =>
+    table[method] ?? {
+      route: "unmatched",
+      run: () => {
+        throw errors.methodNotAllowed(method);
+      },
+    };
 
   // Core: _apis/projects/{projectId}[/teams[/{teamId}[/members]]]
   if (eq(s(0), "_apis") && eq(s(1), "projects") && segs.length >= 3) {
     const projectKey = s(2);
-    if (segs.length === 3) return verbs({ GET: { route: "getProject", run: () => ok(teamProject(state, projectKey)) } });
+    if (segs.length === 3)
+      return verbs({ GET: { route: "getProject", run: () => ok(teamProject(state, projectKey)) } });
     if (!eq(s(3), "teams")) return undefined;
-    if (segs.length === 4) return verbs({ GET: { route: "getTeams", run: () => ok(getTeams(state, projectKey, query)) } });
-    if (segs.length === 5) return verbs({ GET: { route: "getTeam", run: () => ok(webApiTeam(state, requireTeam(state, projectKey, s(4)))) } });
+    if (segs.length === 4)
+      return verbs({ GET: { route: "getTeams", run: () => ok(getTeams(state, projectKey, query)) } });
+    if (segs.length === 5)
+      return verbs({
+        GET: { route: "getTeam", run: () => ok(webApiTeam(state, requireTeam(state, projectKey, s(4)))) },
+      });
     if (segs.length === 6 && eq(s(5), "members")) {
       return verbs({ GET: { route: "getTeamMembers", run: () => ok(getTeamMembers(state, projectKey, s(4), query)) } });
     }
@@ -167,10 +183,13 @@ export function matchApiRoute(state: AzureEmulatorState, method: string, segs: s
   const r = (i: number) => rest[i] ?? "";
 
   if (eq(r(0), "pullrequests") && rest.length === 2) {
-    return verbs({ GET: { route: "getPullRequestById", run: () => ok(getPullRequestById(state, project, r(1), query)) } });
+    return verbs({
+      GET: { route: "getPullRequestById", run: () => ok(getPullRequestById(state, project, r(1), query)) },
+    });
   }
   if (!eq(r(0), "repositories")) return undefined;
-  if (rest.length === 1) return verbs({ GET: { route: "getRepositories", run: () => ok(getRepositories(state, project)) } });
+  if (rest.length === 1)
+    return verbs({ GET: { route: "getRepositories", run: () => ok(getRepositories(state, project)) } });
   const repoKey = r(1);
   const repo = () => requireRepo(state, project, repoKey);
   if (rest.length === 2) return verbs({ GET: { route: "getRepository", run: () => ok(repository(state, repo())) } });
@@ -179,20 +198,29 @@ export function matchApiRoute(state: AzureEmulatorState, method: string, segs: s
   if (sub === "refs") {
     const pathFilter = rest.slice(3).join("/");
     return verbs({
-      GET: { route: "getRefs", run: () => ok(getRefs(state, repo(), query.get("filter") ?? pathFilter, query.get("filterContains"))) },
+      GET: {
+        route: "getRefs",
+        run: () => ok(getRefs(state, repo(), query.get("filter") ?? pathFilter, query.get("filterContains"))),
+      },
       POST: { route: "updateRefs", run: (body) => moving(state, repo(), updateRefs(state, repo(), body), 200) },
     });
   }
-  if (sub === "items") return verbs({ GET: { route: "getItem", run: () => ok(getItem(state, repo(), query, rest.slice(3).join("/"))) } });
-  if (sub === "pushes" && rest.length === 3) return verbs({ POST: { route: "createPush", run: (body) => moving(state, repo(), createPush(state, repo(), body), 201) } });
+  if (sub === "items")
+    return verbs({ GET: { route: "getItem", run: () => ok(getItem(state, repo(), query, rest.slice(3).join("/"))) } });
+  if (sub === "pushes" && rest.length === 3)
+    return verbs({
+      POST: { route: "createPush", run: (body) => moving(state, repo(), createPush(state, repo(), body), 201) },
+    });
   if (sub === "reverts" && rest.length === 3) {
     return verbs({
       POST: { route: "createRevert", run: (body) => ok(createRevert(state, repo(), body), 201) },
       GET: { route: "getRevertForRefName", run: () => ok(getRevertForRefName(state, repo(), query.get("refName"))) },
     });
   }
-  if (sub === "reverts" && rest.length === 4) return verbs({ GET: { route: "getRevert", run: () => ok(getRevert(state, repo(), r(3))) } });
-  if (sub === "commits" && rest.length === 4) return verbs({ GET: { route: "getCommit", run: () => ok(getCommit(state, repo(), r(3), query)) } });
+  if (sub === "reverts" && rest.length === 4)
+    return verbs({ GET: { route: "getRevert", run: () => ok(getRevert(state, repo(), r(3))) } });
+  if (sub === "commits" && rest.length === 4)
+    return verbs({ GET: { route: "getCommit", run: () => ok(getCommit(state, repo(), r(3), query)) } });
   if (sub === "commits" && rest.length === 5 && eq(r(4), "changes")) {
     return verbs({ GET: { route: "getChanges", run: () => ok(getChanges(state, repo(), r(3), query)) } });
   }
@@ -211,15 +239,23 @@ export function matchApiRoute(state: AzureEmulatorState, method: string, segs: s
     });
   }
   if (eq(r(4), "reviewers") && rest.length === 5) {
-    return verbs({ GET: { route: "getReviewers", run: () => ok(listOf(clone(requirePullRequest(state, repo(), prId).reviewers))) } });
+    return verbs({
+      GET: { route: "getReviewers", run: () => ok(listOf(clone(requirePullRequest(state, repo(), prId).reviewers))) },
+    });
   }
   if (eq(r(4), "reviewers") && rest.length === 6) {
     return verbs({ PUT: { route: "createReviewer", run: (body) => ok(putReviewer(state, repo(), prId, r(5), body)) } });
   }
   if (eq(r(4), "statuses") && rest.length === 5) {
     return verbs({
-      POST: { route: "createPullRequestStatus", run: (body) => ok(createPullRequestStatus(state, repo(), requirePullRequest(state, repo(), prId), body)) },
-      GET: { route: "getPullRequestStatuses", run: () => ok(getPullRequestStatuses(state, requirePullRequest(state, repo(), prId))) },
+      POST: {
+        route: "createPullRequestStatus",
+        run: (body) => ok(createPullRequestStatus(state, repo(), requirePullRequest(state, repo(), prId), body)),
+      },
+      GET: {
+        route: "getPullRequestStatuses",
+        run: () => ok(getPullRequestStatuses(state, requirePullRequest(state, repo(), prId))),
+      },
     });
   }
   if (eq(r(4), "labels") && rest.length === 5) {
@@ -232,7 +268,12 @@ export function matchApiRoute(state: AzureEmulatorState, method: string, segs: s
 }
 
 /** Answers a write that moved refs, after the pull requests on them have followed. */
-function moving(state: AzureEmulatorState, repo: EmulatorRepo, result: { answer: unknown; moved: string[] }, status: number): Reply {
+function moving(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  result: { answer: unknown; moved: string[] },
+  status: number,
+): Reply {
   refsMoved(state, repo, result.moved);
   return ok(result.answer, status);
 }
@@ -422,8 +463,10 @@ function changeWire(state: AzureEmulatorState, repo: EmulatorRepo, commit: Emula
   const itemUrl = `${repoApiUrl(state, repo)}/items${encodeURI(path)}?versionType=Commit&version=${commit.commitId}`;
   return {
     item: {
-      objectId: sha1("blob", isDelete ? commit.parents[0] ?? "" : commit.commitId, path),
-      ...(change.changeType !== "add" ? { originalObjectId: sha1("blob", commit.parents[0] ?? "", change.sourcePath ?? path) } : {}),
+      objectId: sha1("blob", isDelete ? (commit.parents[0] ?? "") : commit.commitId, path),
+      ...(change.changeType !== "add"
+        ? { originalObjectId: sha1("blob", commit.parents[0] ?? "", change.sourcePath ?? path) }
+        : {}),
       gitObjectType: change.isFolder ? "tree" : "blob",
       commitId: commit.commitId,
       path,
@@ -458,9 +501,16 @@ function getCommit(state: AzureEmulatorState, repo: EmulatorRepo, rawId: string,
     comment: commit.message,
     parents: commit.parents,
     ...(changeCount !== undefined && changeCount > 0
-      ? { changeCounts: changeCounts(commit), changes: commit.changes.slice(0, changeCount).map((c) => changeWire(state, repo, commit, c)) }
+      ? {
+          changeCounts: changeCounts(commit),
+          changes: commit.changes.slice(0, changeCount).map((c) => changeWire(state, repo, commit, c)),
+        }
       : {}),
-    push: { pushedBy: identityRef(state, state.authenticatedUser), pushId: 1, date: commit.committer?.date ?? commit.author.date },
+    push: {
+      pushedBy: identityRef(state, state.authenticatedUser),
+      pushId: 1,
+      date: commit.committer?.date ?? commit.author.date,
+    },
     url: `${base}/commits/${commit.commitId}`,
     remoteUrl: web,
     _links: {
@@ -486,9 +536,20 @@ function getChanges(state: AzureEmulatorState, repo: EmulatorRepo, rawId: string
 const MAX_DESCRIPTION = 4000;
 const LIST_DESCRIPTION = 400;
 
-function findActiveDuplicate(state: AzureEmulatorState, repo: EmulatorRepo, source: string, target: string, exceptId?: number) {
+function findActiveDuplicate(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  source: string,
+  target: string,
+  exceptId?: number,
+) {
   return state.pullRequests.find(
-    (p) => p.repository.id === repo.id && p.status === "active" && p.pullRequestId !== exceptId && eq(p.sourceRefName, source) && eq(p.targetRefName, target),
+    (p) =>
+      p.repository.id === repo.id &&
+      p.status === "active" &&
+      p.pullRequestId !== exceptId &&
+      eq(p.sourceRefName, source) &&
+      eq(p.targetRefName, target),
   );
 }
 
@@ -500,7 +561,12 @@ function answerOf(pr: PullRequestWire, opts: { workItemRefs: boolean }): Record<
   return out;
 }
 
-function createPullRequest(state: AzureEmulatorState, repo: EmulatorRepo, rawBody: unknown, query: Query): Record<string, unknown> {
+function createPullRequest(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  rawBody: unknown,
+  query: Query,
+): Record<string, unknown> {
   const body = asObject(rawBody, "gitPullRequestToCreate");
   const source = body.sourceRefName;
   const target = body.targetRefName;
@@ -508,13 +574,15 @@ function createPullRequest(state: AzureEmulatorState, repo: EmulatorRepo, rawBod
   if (typeof source !== "string" || source.trim() === "" || typeof target !== "string" || target.trim() === "") {
     throw invalidArgument("The source and target refs of a pull request must be specified.");
   }
-  if (typeof body.title !== "string" || body.title.trim() === "") throw invalidArgument("The title of a pull request must not be empty.");
+  if (typeof body.title !== "string" || body.title.trim() === "")
+    throw invalidArgument("The title of a pull request must not be empty.");
   const description = body.description === undefined || body.description === null ? "" : String(body.description);
   if (description.length > MAX_DESCRIPTION) throw errors.descriptionTooLong();
   if (eq(source, target)) throw invalidArgument("The source and target refs of a pull request must be different.");
   const sourceBranch = findBranch(repo, source);
   const targetBranch = findBranch(repo, target);
-  if (!source.startsWith("refs/heads/") || !target.startsWith("refs/heads/") || !sourceBranch || !targetBranch) throw errors.refsNotBranches();
+  if (!source.startsWith("refs/heads/") || !target.startsWith("refs/heads/") || !sourceBranch || !targetBranch)
+    throw errors.refsNotBranches();
   if (findActiveDuplicate(state, repo, sourceBranch.name, targetBranch.name)) throw errors.pullRequestExists();
 
   const id = state.nextPullRequestId;
@@ -593,7 +661,8 @@ function parseWorkItemRefs(state: AzureEmulatorState, raw: unknown) {
   if (!Array.isArray(raw)) throw invalidArgument("workItemRefs");
   return raw.map((item) => {
     const id = asObject(item, "workItemRefs").id;
-    if ((typeof id !== "string" && typeof id !== "number") || !/^\d+$/.test(String(id))) throw invalidArgument("workItemRefs.id");
+    if ((typeof id !== "string" && typeof id !== "number") || !/^\d+$/.test(String(id)))
+      throw invalidArgument("workItemRefs.id");
     return { id: String(id), url: `${state.orgUrl}/_apis/wit/workItems/${id}` };
   });
 }
@@ -657,18 +726,23 @@ function updatePullRequest(state: AzureEmulatorState, repo: EmulatorRepo, rawId:
   const pr = requirePullRequest(state, repo, rawId);
   const body = asObject(rawBody, "gitPullRequestToUpdate");
   const newStatus = present(body.status) ? statusName(body.status, "status") : undefined;
-  const forbidden = FORBIDDEN_UPDATE_FIELDS.filter((f) => present(body[f]) && !(f === "lastMergeSourceCommit" && newStatus === "completed"));
-  if (forbidden.length > 0) throw invalidArgument(`Invalid pull request update. These properties cannot be updated: ${forbidden.join(", ")}.`);
+  const forbidden = FORBIDDEN_UPDATE_FIELDS.filter(
+    (f) => present(body[f]) && !(f === "lastMergeSourceCommit" && newStatus === "completed"),
+  );
+  if (forbidden.length > 0)
+    throw invalidArgument(`Invalid pull request update. These properties cannot be updated: ${forbidden.join(", ")}.`);
 
   // Validate everything before changing anything.
-  if (present(body.title) && (typeof body.title !== "string" || body.title.trim() === "")) throw invalidArgument("The title of a pull request must not be empty.");
+  if (present(body.title) && (typeof body.title !== "string" || body.title.trim() === ""))
+    throw invalidArgument("The title of a pull request must not be empty.");
   if (present(body.description) && String(body.description).length > MAX_DESCRIPTION) throw errors.descriptionTooLong();
   let retarget: { name: string; objectId: string } | undefined;
   if (present(body.targetRefName)) {
     const target = String(body.targetRefName);
     retarget = target.startsWith("refs/heads/") ? findBranch(repo, target) : undefined;
     if (!retarget) throw errors.refsNotBranches();
-    if (eq(retarget.name, pr.sourceRefName)) throw invalidArgument("The source and target refs of a pull request must be different.");
+    if (eq(retarget.name, pr.sourceRefName))
+      throw invalidArgument("The source and target refs of a pull request must be different.");
   }
   let completionOptions: Record<string, unknown> | undefined;
   if (present(body.completionOptions)) {
@@ -681,7 +755,10 @@ function updatePullRequest(state: AzureEmulatorState, repo: EmulatorRepo, rawId:
     if (typeof setBy !== "string" || !GUID.test(setBy)) throw invalidArgument("autoCompleteSetBy.id");
     if (eq(setBy, EMPTY_GUID)) autoCompleteSetBy = null;
     else if (eq(setBy, state.authenticatedUser.id)) autoCompleteSetBy = state.authenticatedUser;
-    else throw invalidArgument("autoCompleteSetBy.id must be the id of the caller (or the empty GUID to cancel auto-complete).");
+    else
+      throw invalidArgument(
+        "autoCompleteSetBy.id must be the id of the caller (or the empty GUID to cancel auto-complete).",
+      );
     if (autoCompleteSetBy && (completionOptions ?? pr.completionOptions)?.bypassPolicy === true) {
       throw invalidArgument("Policies cannot be bypassed when auto-complete is set.");
     }
@@ -689,20 +766,32 @@ function updatePullRequest(state: AzureEmulatorState, repo: EmulatorRepo, rawId:
   if (newStatus !== undefined && newStatus !== pr.status) {
     if (newStatus === "notSet" || newStatus === "all") throw invalidArgument("status");
     if (pr.status === "completed") throw invalidArgument("A completed pull request cannot change status.");
-    if (newStatus === "active" && findActiveDuplicate(state, repo, pr.sourceRefName, retarget?.name ?? pr.targetRefName, pr.pullRequestId)) {
+    if (
+      newStatus === "active" &&
+      findActiveDuplicate(state, repo, pr.sourceRefName, retarget?.name ?? pr.targetRefName, pr.pullRequestId)
+    ) {
       throw errors.pullRequestExists();
     }
     if (newStatus === "completed") {
       if (pr.status !== "active") throw invalidArgument("Only an active pull request can be completed.");
-      const commitId = present(body.lastMergeSourceCommit) ? asObject(body.lastMergeSourceCommit, "lastMergeSourceCommit").commitId : undefined;
-      if (typeof commitId !== "string" || commitId.length !== 40) throw invalidArgument("lastMergeSourceCommit: the commit id of the source branch head is required to complete.");
+      const commitId = present(body.lastMergeSourceCommit)
+        ? asObject(body.lastMergeSourceCommit, "lastMergeSourceCommit").commitId
+        : undefined;
+      if (typeof commitId !== "string" || commitId.length !== 40)
+        throw invalidArgument(
+          "lastMergeSourceCommit: the commit id of the source branch head is required to complete.",
+        );
       const head = headOf(repo, pr.sourceRefName) ?? pr.lastMergeSourceCommit.commitId;
       if (commitId.toLowerCase() !== head) throw errors.sourceMoved(commitId, head);
       const why = blockers(state, repo, pr);
       if (why.length > 0) throw errors.policiesNotSatisfied(why);
     }
   }
-  if (retarget && pr.status === "active" && findActiveDuplicate(state, repo, pr.sourceRefName, retarget.name, pr.pullRequestId)) {
+  if (
+    retarget &&
+    pr.status === "active" &&
+    findActiveDuplicate(state, repo, pr.sourceRefName, retarget.name, pr.pullRequestId)
+  ) {
     throw errors.pullRequestExists();
   }
 
@@ -735,7 +824,13 @@ function updatePullRequest(state: AzureEmulatorState, repo: EmulatorRepo, rawId:
   return answerOf(pr, { workItemRefs: false });
 }
 
-function putReviewer(state: AzureEmulatorState, repo: EmulatorRepo, rawPrId: string, reviewerId: string, rawBody: unknown) {
+function putReviewer(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  rawPrId: string,
+  reviewerId: string,
+  rawBody: unknown,
+) {
   const pr = requirePullRequest(state, repo, rawPrId);
   const body = present(rawBody) ? asObject(rawBody, "reviewer") : {};
   const identity = requireIdentity(state, reviewerId);

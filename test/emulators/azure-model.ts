@@ -343,7 +343,8 @@ export function asObject(value: unknown, parameter: string): Record<string, unkn
 
 export const errors = {
   /** Exact body from the facts file (scala-steward-org/scala-steward#3543). */
-  descriptionTooLong: () => invalidArgument("A description for a pull request must not be longer than 4000 characters."),
+  descriptionTooLong: () =>
+    invalidArgument("A description for a pull request must not be longer than 4000 characters."),
   /** Exact body from the facts file (shayki5/azure-devops-create-pr-task#31). */
   pullRequestExists: () =>
     new ApiError(
@@ -368,7 +369,11 @@ export const errors = {
   pullRequestNotFound: () =>
     new ApiError(
       404,
-      errorBody("TF401180: The requested pull request was not found.", `${GIT_SERVER}.GitPullRequestNotFoundException, ${GIT_SERVER}`, "GitPullRequestNotFoundException"),
+      errorBody(
+        "TF401180: The requested pull request was not found.",
+        `${GIT_SERVER}.GitPullRequestNotFoundException, ${GIT_SERVER}`,
+        "GitPullRequestNotFoundException",
+      ),
     ),
   repositoryNotFound: (name: string) =>
     new ApiError(
@@ -456,13 +461,26 @@ export const errors = {
   teamNotFound: (team: string) =>
     new ApiError(
       404,
-      errorBody(`The team with id ${team} does not exist.`, "Microsoft.TeamFoundation.Core.WebApi.TeamNotFoundException, Microsoft.TeamFoundation.Core.WebApi", "TeamNotFoundException", 0),
+      errorBody(
+        `The team with id ${team} does not exist.`,
+        "Microsoft.TeamFoundation.Core.WebApi.TeamNotFoundException, Microsoft.TeamFoundation.Core.WebApi",
+        "TeamNotFoundException",
+        0,
+      ),
     ),
   /** [emulator wording] An identity id the emulator does not know. */
   identityNotFound: (id: string) => invalidArgument(`The identity ${id} could not be found.`),
   /** ASP.NET Web API's answer to a verb a route does not take. */
   methodNotAllowed: (method: string) =>
-    new ApiError(405, errorBody(`The requested resource does not support http method '${method}'.`, "System.Web.Http.HttpResponseException, System.Web.Http", "HttpResponseException", 0)),
+    new ApiError(
+      405,
+      errorBody(
+        `The requested resource does not support http method '${method}'.`,
+        "System.Web.Http.HttpResponseException, System.Web.Http",
+        "HttpResponseException",
+        0,
+      ),
+    ),
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -553,7 +571,8 @@ export function addIdentity(state: AzureEmulatorState, input: IdentityInput): Em
     isContainer: false,
   };
   state.identities.set(id, identity);
-  const teams = input.team === undefined ? [state.defaultTeam.name] : Array.isArray(input.team) ? input.team : [input.team];
+  const teams =
+    input.team === undefined ? [state.defaultTeam.name] : Array.isArray(input.team) ? input.team : [input.team];
   for (const name of teams) {
     const team = addTeam(state, name);
     if (!team.members.includes(id)) team.members.push(id);
@@ -580,7 +599,8 @@ export function seedRepo(state: AzureEmulatorState, name: string, seed: RepoSeed
   for (const [sha, commit] of Object.entries(seed.commits)) {
     if (!HEX40.test(sha)) throw new Error(`seedRepo(${name}): commit ids must be full 40-hex SHA-1s, got "${sha}"`);
     for (const parent of commit.parents) {
-      if (!HEX40.test(parent)) throw new Error(`seedRepo(${name}): parent ids must be full 40-hex SHA-1s, got "${parent}"`);
+      if (!HEX40.test(parent))
+        throw new Error(`seedRepo(${name}): parent ids must be full 40-hex SHA-1s, got "${parent}"`);
     }
     pending.set(sha.toLowerCase(), commit);
   }
@@ -602,11 +622,15 @@ export function seedRepo(state: AzureEmulatorState, name: string, seed: RepoSeed
     });
   }
   for (const [branch, sha] of Object.entries(seed.branches)) {
-    if (!HEX40.test(sha)) throw new Error(`seedRepo(${name}): branch ${branch} must point at a full 40-hex SHA-1, got "${sha}"`);
+    if (!HEX40.test(sha))
+      throw new Error(`seedRepo(${name}): branch ${branch} must point at a full 40-hex SHA-1, got "${sha}"`);
     repo.branches.set(toRefName(branch), sha.toLowerCase());
   }
   if (seed.defaultBranch) repo.defaultBranch = toRefName(seed.defaultBranch);
-  if (!repo.defaultBranch) repo.defaultBranch = repo.branches.has("refs/heads/main") ? "refs/heads/main" : ([...repo.branches.keys()][0] ?? "refs/heads/main");
+  if (!repo.defaultBranch)
+    repo.defaultBranch = repo.branches.has("refs/heads/main")
+      ? "refs/heads/main"
+      : ([...repo.branches.keys()][0] ?? "refs/heads/main");
   return repo;
 }
 
@@ -687,7 +711,12 @@ export function commitRef(state: AzureEmulatorState, repo: EmulatorRepo, commitI
   return { commitId, url: `${repoApiUrl(state, repo)}/commits/${commitId}` };
 }
 
-export function reviewerWire(state: AzureEmulatorState, repo: EmulatorRepo, prId: number, identity: EmulatorIdentity): ReviewerWire {
+export function reviewerWire(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  prId: number,
+  identity: EmulatorIdentity,
+): ReviewerWire {
   return {
     reviewerUrl: `${repoApiUrl(state, repo)}/pullRequests/${prId}/reviewers/${identity.id}`,
     vote: 0,
@@ -697,7 +726,11 @@ export function reviewerWire(state: AzureEmulatorState, repo: EmulatorRepo, prId
   };
 }
 
-export function pullRequestLinks(state: AzureEmulatorState, repo: EmulatorRepo, pr: Pick<PullRequestWire, "pullRequestId" | "lastMergeSourceCommit" | "lastMergeTargetCommit" | "createdBy">) {
+export function pullRequestLinks(
+  state: AzureEmulatorState,
+  repo: EmulatorRepo,
+  pr: Pick<PullRequestWire, "pullRequestId" | "lastMergeSourceCommit" | "lastMergeTargetCommit" | "createdBy">,
+) {
   const base = repoApiUrl(state, repo);
   const self = `${base}/pullRequests/${pr.pullRequestId}`;
   return {

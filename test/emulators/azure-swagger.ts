@@ -33,7 +33,10 @@ export interface SwaggerSchema {
 
 export interface SwaggerSpec {
   swagger: string;
-  paths: Record<string, Record<string, { operationId?: string; responses?: Record<string, { schema?: SwaggerSchema }> }>>;
+  paths: Record<
+    string,
+    Record<string, { operationId?: string; responses?: Record<string, { schema?: SwaggerSchema }> }>
+  >;
   definitions: Record<string, SwaggerSchema>;
 }
 
@@ -53,7 +56,12 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Validates `value` against a schema or a definition name; returns the problems found (empty = valid). */
-export function validateAgainst(spec: SwaggerSpec, value: unknown, schema: SwaggerSchema | string, opts: ValidateOptions = {}): string[] {
+export function validateAgainst(
+  spec: SwaggerSpec,
+  value: unknown,
+  schema: SwaggerSchema | string,
+  opts: ValidateOptions = {},
+): string[] {
   const problems: string[] = [];
   const root = typeof schema === "string" ? { $ref: `#/definitions/${schema}` } : schema;
   const definition = (ref: string): [string, SwaggerSchema | undefined] => {
@@ -62,7 +70,11 @@ export function validateAgainst(spec: SwaggerSpec, value: unknown, schema: Swagg
   };
 
   /** Properties and additionalProperties declared by a schema and everything it inherits through allOf. */
-  function declared(s: SwaggerSchema, props: Map<string, SwaggerSchema>, extra: { schema?: SwaggerSchema | true }): void {
+  function declared(
+    s: SwaggerSchema,
+    props: Map<string, SwaggerSchema>,
+    extra: { schema?: SwaggerSchema | true },
+  ): void {
     if (s.$ref) {
       const [name, def] = definition(s.$ref);
       if (!def) throw new Error(`unknown definition ${name}`);
@@ -86,19 +98,26 @@ export function validateAgainst(spec: SwaggerSpec, value: unknown, schema: Swagg
       return;
     }
     if (s.format === "JObject") {
-      if (v === null || typeof v !== "object" || Array.isArray(v)) problems.push(`${path}: expected a JSON object, got ${JSON.stringify(v)}`);
+      if (v === null || typeof v !== "object" || Array.isArray(v))
+        problems.push(`${path}: expected a JSON object, got ${JSON.stringify(v)}`);
       return;
     }
     if (s.enum) {
-      if (typeof v !== "string") return void problems.push(`${path}: expected one of ${s.enum.join("|")}, got ${JSON.stringify(v)}`);
+      if (typeof v !== "string")
+        return void problems.push(`${path}: expected one of ${s.enum.join("|")}, got ${JSON.stringify(v)}`);
       const parts = v.split(",").map((p) => p.trim());
       const bad = parts.filter((p) => !s.enum!.includes(p));
       if (bad.length > 0) problems.push(`${path}: ${JSON.stringify(v)} is not in ${s.enum.join("|")}`);
       return;
     }
-    const isObjectSchema = s.type === "object" || s.allOf !== undefined || s.properties !== undefined || s.additionalProperties !== undefined;
+    const isObjectSchema =
+      s.type === "object" ||
+      s.allOf !== undefined ||
+      s.properties !== undefined ||
+      s.additionalProperties !== undefined;
     if (isObjectSchema) {
-      if (v === null || typeof v !== "object" || Array.isArray(v)) return void problems.push(`${path}: expected an object, got ${JSON.stringify(v)}`);
+      if (v === null || typeof v !== "object" || Array.isArray(v))
+        return void problems.push(`${path}: expected an object, got ${JSON.stringify(v)}`);
       const props = new Map<string, SwaggerSchema>();
       const extra: { schema?: SwaggerSchema | true } = {};
       declared(s, props, extra);
@@ -116,7 +135,8 @@ export function validateAgainst(spec: SwaggerSpec, value: unknown, schema: Swagg
         return;
       case "string":
         if (typeof v !== "string") return void problems.push(`${path}: expected a string, got ${JSON.stringify(v)}`);
-        if (s.format === "date-time" && !DATE_TIME.test(v)) problems.push(`${path}: ${JSON.stringify(v)} is not a date-time`);
+        if (s.format === "date-time" && !DATE_TIME.test(v))
+          problems.push(`${path}: ${JSON.stringify(v)} is not a date-time`);
         if (s.format === "uuid" && !UUID.test(v)) problems.push(`${path}: ${JSON.stringify(v)} is not a uuid`);
         return;
       case "integer":
@@ -134,10 +154,12 @@ export function validateAgainst(spec: SwaggerSpec, value: unknown, schema: Swagg
   }
 
   function checkLinks(v: unknown, path: string): void {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) return void problems.push(`${path}: expected a links map`);
+    if (v === null || typeof v !== "object" || Array.isArray(v))
+      return void problems.push(`${path}: expected a links map`);
     for (const [k, link] of Object.entries(v as Record<string, unknown>)) {
       const href = (link as { href?: unknown } | null)?.href;
-      if (typeof href !== "string" || Object.keys(link as object).length !== 1) problems.push(`${path}.${k}: expected {href: string}, got ${JSON.stringify(link)}`);
+      if (typeof href !== "string" || Object.keys(link as object).length !== 1)
+        problems.push(`${path}.${k}: expected {href: string}, got ${JSON.stringify(link)}`);
     }
   }
 

@@ -41,7 +41,10 @@ export function diffTrees(from: Tree, to: Tree): Map<string, string | null> {
 
 /** The add/edit/delete entries the changes routes list for a move from one tree to another. */
 export function changesBetween(from: Tree, to: Tree): SeedChange[] {
-  return [...diffTrees(from, to)].map(([path, text]) => ({ path, changeType: text === null ? "delete" : from.has(path) ? "edit" : "add" }));
+  return [...diffTrees(from, to)].map(([path, text]) => ({
+    path,
+    changeType: text === null ? "delete" : from.has(path) ? "edit" : "add",
+  }));
 }
 
 /** True when `path` names a folder of the tree (some file lives below it). */

@@ -46,11 +46,23 @@ export function yamlValidation(delayMs = 0): CiCheckSpec {
 }
 
 /** The seed's pipeline: YAML validation, a dry-run apply and a security scan. */
-export function seedPipeline(opts: { delayMs?: number; dryRun?: CiVerdict; securityScan?: CiVerdict } = {}): CiCheckSpec[] {
+export function seedPipeline(
+  opts: { delayMs?: number; dryRun?: CiVerdict; securityScan?: CiVerdict } = {},
+): CiCheckSpec[] {
   const delayMs = opts.delayMs ?? 0;
   return [
     yamlValidation(delayMs),
-    { name: "dry-run-apply", delayMs, verdict: opts.dryRun ?? "succeeded", failure: "kubectl apply --dry-run=server rejected the manifests" },
-    { name: "security-scan", delayMs, verdict: opts.securityScan ?? "succeeded", failure: "security scan found a critical issue" },
+    {
+      name: "dry-run-apply",
+      delayMs,
+      verdict: opts.dryRun ?? "succeeded",
+      failure: "kubectl apply --dry-run=server rejected the manifests",
+    },
+    {
+      name: "security-scan",
+      delayMs,
+      verdict: opts.securityScan ?? "succeeded",
+      failure: "security scan found a critical issue",
+    },
   ];
 }

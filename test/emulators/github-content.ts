@@ -88,11 +88,12 @@ const derived = new WeakMap<SeedCommit, Snapshot>();
 export function snapshotOf(store: ContentStore, sha: string): Snapshot {
   const pending: SeedCommit[] = [];
   let base = EMPTY;
-  for (let at: string | undefined = sha; at !== undefined; ) {
+  for (let at: string | undefined = sha; at !== undefined;) {
     const commit = store.commits.get(at);
     if (!commit) throw new Error(`emulator: no commit ${at}`);
     const known = commit.tree !== undefined ? store.trees.get(commit.tree) : derived.get(commit);
-    if (commit.tree !== undefined && !known) throw new Error(`emulator: commit ${at} names unknown tree ${commit.tree}`);
+    if (commit.tree !== undefined && !known)
+      throw new Error(`emulator: commit ${at} names unknown tree ${commit.tree}`);
     if (known) {
       base = known;
       break;
@@ -115,13 +116,17 @@ export function treeOf(store: ContentStore, sha: string): { sha: string; snapsho
   return { sha: id, snapshot };
 }
 
-const lines = (text: string | undefined): string[] => (text === undefined || text === "" ? [] : text.replace(/\n$/, "").split("\n"));
+const lines = (text: string | undefined): string[] =>
+  text === undefined || text === "" ? [] : text.replace(/\n$/, "").split("\n");
 
 /** Above this many cells the line diff treats the changed middle as replaced wholesale. */
 const MAX_CELLS = 4_000_000;
 
 /** Added and deleted lines between two texts, with one unified-diff hunk spanning the whole file. */
-export function diffText(before: string | undefined, after: string | undefined): { additions: number; deletions: number; patch: string } {
+export function diffText(
+  before: string | undefined,
+  after: string | undefined,
+): { additions: number; deletions: number; patch: string } {
   const a = lines(before);
   const b = lines(after);
   let start = 0;
@@ -143,7 +148,8 @@ export function diffText(before: string | undefined, after: string | undefined):
     const lcs = new Uint32Array((midA.length + 1) * w);
     for (let i = midA.length - 1; i >= 0; i--) {
       for (let j = midB.length - 1; j >= 0; j--) {
-        lcs[i * w + j] = midA[i] === midB[j] ? lcs[(i + 1) * w + j + 1]! + 1 : Math.max(lcs[(i + 1) * w + j]!, lcs[i * w + j + 1]!);
+        lcs[i * w + j] =
+          midA[i] === midB[j] ? lcs[(i + 1) * w + j + 1]! + 1 : Math.max(lcs[(i + 1) * w + j]!, lcs[i * w + j + 1]!);
       }
     }
     let i = 0;
@@ -152,7 +158,8 @@ export function diffText(before: string | undefined, after: string | undefined):
       if (i < midA.length && j < midB.length && midA[i] === midB[j]) {
         ops.push(` ${midA[i++]}`);
         j++;
-      } else if (j >= midB.length || (i < midA.length && lcs[(i + 1) * w + j]! >= lcs[i * w + j + 1]!)) ops.push(`-${midA[i++]}`);
+      } else if (j >= midB.length || (i < midA.length && lcs[(i + 1) * w + j]! >= lcs[i * w + j + 1]!))
+        ops.push(`-${midA[i++]}`);
       else ops.push(`+${midB[j++]}`);
     }
   }
@@ -191,7 +198,11 @@ export function changedPaths(before: Snapshot, after: Snapshot): Map<string, str
  * that side; changed on both to different texts is a conflict. Reverting a commit is the same with
  * base = the commit, theirs = its parent.
  */
-export function threeWay(base: Snapshot, ours: Snapshot, theirs: Snapshot): { snapshot: Snapshot; conflicts: string[] } {
+export function threeWay(
+  base: Snapshot,
+  ours: Snapshot,
+  theirs: Snapshot,
+): { snapshot: Snapshot; conflicts: string[] } {
   const next = new Map(ours);
   const conflicts: string[] = [];
   for (const [path, text] of changedPaths(base, theirs)) {
@@ -221,8 +232,16 @@ export function writeCommit(store: ContentStore, commit: NewCommit): string {
   const tree = treeSha(commit.snapshot);
   if (!store.trees.has(tree)) store.trees.set(tree, commit.snapshot);
   const parent = commit.parents[0];
-  const files = commit.files ?? diffSnapshots(parent === undefined ? EMPTY : snapshotOf(store, parent), commit.snapshot);
+  const files =
+    commit.files ?? diffSnapshots(parent === undefined ? EMPTY : snapshotOf(store, parent), commit.snapshot);
   const sha = sha1("commit", tree, commit.parents.join(","), commit.message, commit.author.date, String(++commitSeq));
-  store.commits.set(sha, { message: commit.message, author: commit.author, ...(commit.committer ? { committer: commit.committer } : {}), parents: commit.parents, files, tree });
+  store.commits.set(sha, {
+    message: commit.message,
+    author: commit.author,
+    ...(commit.committer ? { committer: commit.committer } : {}),
+    parents: commit.parents,
+    files,
+    tree,
+  });
   return sha;
 }

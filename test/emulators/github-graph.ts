@@ -49,7 +49,11 @@ export type RefResolution = { sha: string } | { error: "unknown" | "ambiguous" }
  * a full sha, or a unique abbreviated sha of at least MIN_ABBREV characters.
  */
 export function resolveRef(ref: string, branches: ReadonlyMap<string, string>, commits: CommitMap): RefResolution {
-  const branchName = ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : ref.startsWith("heads/") ? ref.slice("heads/".length) : ref;
+  const branchName = ref.startsWith("refs/heads/")
+    ? ref.slice("refs/heads/".length)
+    : ref.startsWith("heads/")
+      ? ref.slice("heads/".length)
+      : ref;
   const tip = branches.get(branchName);
   if (tip !== undefined) return { sha: tip };
   if (commits.has(ref)) return { sha: ref };
@@ -110,7 +114,9 @@ export function commitsBetween(base: string, head: string, commits: CommitMap): 
   const done = new Set<string>();
   const remaining = [...wanted].sort((x, y) => commitTime(x, commits) - commitTime(y, commits) || x.localeCompare(y));
   while (ordered.length < wanted.size) {
-    const ready = remaining.find((sha) => !done.has(sha) && (commits.get(sha)?.parents ?? []).every((p) => !wanted.has(p) || done.has(p)));
+    const ready = remaining.find(
+      (sha) => !done.has(sha) && (commits.get(sha)?.parents ?? []).every((p) => !wanted.has(p) || done.has(p)),
+    );
     if (ready === undefined) break; // a cycle in the seed; seedRepo rejects those
     done.add(ready);
     ordered.push(ready);
@@ -196,7 +202,8 @@ export function foldFiles(shas: readonly string[], commits: CommitMap): SeedFile
         deletions: earlier.deletions + file.deletions,
         touches: earlier.touches + 1,
       };
-      if (status === "renamed" && earlier.previous_filename !== undefined) merged.previous_filename = earlier.previous_filename;
+      if (status === "renamed" && earlier.previous_filename !== undefined)
+        merged.previous_filename = earlier.previous_filename;
       byPath.set(file.filename, merged);
     }
   }

@@ -8,10 +8,25 @@
  * with HTTP 200.
  */
 import { readFileSync } from "node:fs";
-import { buildClientSchema, execute, GraphQLError, parse, validate, type GraphQLSchema, type IntrospectionQuery } from "graphql";
+import {
+  buildClientSchema,
+  execute,
+  GraphQLError,
+  parse,
+  validate,
+  type GraphQLSchema,
+  type IntrospectionQuery,
+} from "graphql";
 import { isObject, type Answer } from "./github-http.js";
 import type { MergeEngine } from "./github-merge.js";
-import { pullTips, type EmulatorState, type Links, type PullRecord, type RepoRecord, type UserRecord } from "./github-model.js";
+import {
+  pullTips,
+  type EmulatorState,
+  type Links,
+  type PullRecord,
+  type RepoRecord,
+  type UserRecord,
+} from "./github-model.js";
 
 let schema: GraphQLSchema | undefined;
 
@@ -107,7 +122,13 @@ function rootValue({ state, engine, links }: GraphQLContext) {
       mergeStateStatus: merge === undefined ? "UNKNOWN" : merge.state.toUpperCase(),
       author: () => user(pr.user),
       repository: () => repositoryNode(repo),
-      mergeCommit: commit && { __typename: "Commit", oid: pr.merge_commit_sha, abbreviatedOid: pr.merge_commit_sha!.slice(0, 7), message: commit.message, url: `${links.html}/${repo.full_name}/commit/${pr.merge_commit_sha}` },
+      mergeCommit: commit && {
+        __typename: "Commit",
+        oid: pr.merge_commit_sha,
+        abbreviatedOid: pr.merge_commit_sha!.slice(0, 7),
+        message: commit.message,
+        url: `${links.html}/${repo.full_name}/commit/${pr.merge_commit_sha}`,
+      },
       autoMergeRequest: pr.auto_merge && {
         enabledAt: pr.auto_merge.enabled_at,
         enabledBy: () => user(pr.auto_merge!.enabled_by),
@@ -150,13 +171,25 @@ function rootValue({ state, engine, links }: GraphQLContext) {
         expectedHeadOid: input.expectedHeadOid ?? null,
       });
       if (refusal) throw failure("UNPROCESSABLE", refusal);
-      return { clientMutationId: input.clientMutationId ?? null, actor: user(state.viewer), pullRequest: pullNode(repo, pr) };
+      return {
+        clientMutationId: input.clientMutationId ?? null,
+        actor: user(state.viewer),
+        pullRequest: pullNode(repo, pr),
+      };
     },
     revertPullRequest: ({ input }: { input: RevertInput }) => {
       const { repo, pr } = findPull(input.pullRequestId);
-      const revert = engine.revert(repo, pr, { title: input.title ?? null, body: input.body ?? null, draft: input.draft ?? false });
+      const revert = engine.revert(repo, pr, {
+        title: input.title ?? null,
+        body: input.body ?? null,
+        draft: input.draft ?? false,
+      });
       if (typeof revert === "string") throw failure("UNPROCESSABLE", revert);
-      return { clientMutationId: input.clientMutationId ?? null, pullRequest: pullNode(repo, pr), revertPullRequest: pullNode(repo, revert) };
+      return {
+        clientMutationId: input.clientMutationId ?? null,
+        pullRequest: pullNode(repo, pr),
+        revertPullRequest: pullNode(repo, revert),
+      };
     },
   };
 }
@@ -171,7 +204,10 @@ const shape = (error: GraphQLError) => ({
 /** Answers one POST /graphql body. Like GitHub, every outcome is HTTP 200; problems are in `errors`. */
 export async function answerGraphQL(body: unknown, context: GraphQLContext): Promise<Answer> {
   if (!isObject(body) || typeof body.query !== "string") {
-    return { status: 200, body: { errors: [{ message: "A query attribute must be specified and must be a string." }] } };
+    return {
+      status: 200,
+      body: { errors: [{ message: "A query attribute must be specified and must be a string." }] },
+    };
   }
   const variables = body.variables === undefined || body.variables === null ? {} : body.variables;
   if (!isObject(variables)) return { status: 200, body: { errors: [{ message: "Variables must be an object." }] } };

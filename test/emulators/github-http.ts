@@ -36,7 +36,8 @@ export const DOCS: Record<GitHubRoute, string> = {
   "repos.getCommit": "https://docs.github.com/rest/commits/commits#get-a-commit",
   "repos.compareCommits": "https://docs.github.com/rest/commits/commits#compare-two-commits",
   "repos.getContent": "https://docs.github.com/rest/repos/contents#get-repository-content",
-  "repos.getCombinedStatusForRef": "https://docs.github.com/rest/commits/statuses#get-the-combined-status-for-a-specific-reference",
+  "repos.getCombinedStatusForRef":
+    "https://docs.github.com/rest/commits/statuses#get-the-combined-status-for-a-specific-reference",
   "repos.createCommitStatus": "https://docs.github.com/rest/commits/statuses#create-a-commit-status",
   "checks.listForRef": "https://docs.github.com/rest/checks/runs#list-check-runs-for-a-git-reference",
   "pulls.list": "https://docs.github.com/rest/pulls/pulls#list-pull-requests",
@@ -63,7 +64,8 @@ export interface Answer {
   headers?: Record<string, string>;
 }
 
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function errorBody(message: string, documentationUrl: string, status: number, errors?: unknown[]): Answer {
   const body: Record<string, unknown> = { message };
@@ -74,9 +76,11 @@ export function errorBody(message: string, documentationUrl: string, status: num
 }
 
 export const notFound = (route: GitHubRoute, message = "Not Found"): Answer => errorBody(message, DOCS[route], 404);
-export const validationFailed = (route: GitHubRoute, errors: unknown[]): Answer => errorBody("Validation Failed", DOCS[route], 422, errors);
+export const validationFailed = (route: GitHubRoute, errors: unknown[]): Answer =>
+  errorBody("Validation Failed", DOCS[route], 422, errors);
 /** GitHub's answer when the body breaks the operation's JSON schema. */
-export const invalidRequest = (route: GitHubRoute, detail: string): Answer => errorBody(`Invalid request.\n\n${detail}`, DOCS[route], 422);
+export const invalidRequest = (route: GitHubRoute, detail: string): Answer =>
+  errorBody(`Invalid request.\n\n${detail}`, DOCS[route], 422);
 /** A 422 with a bare message, as the git data API answers. */
 export const unprocessable = (route: GitHubRoute, message: string): Answer => errorBody(message, DOCS[route], 422);
 

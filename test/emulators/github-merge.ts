@@ -6,7 +6,17 @@
 import { judge } from "./ci.js";
 import { changedPaths, snapshotOf, threeWay, writeCommit, type Snapshot } from "./github-content.js";
 import { mergeBase, type SeedFile } from "./github-graph.js";
-import { compare, latestStatuses, nodeId, pullTips, timestamp, type CheckRunRecord, type EmulatorState, type PullRecord, type RepoRecord } from "./github-model.js";
+import {
+  compare,
+  latestStatuses,
+  nodeId,
+  pullTips,
+  timestamp,
+  type CheckRunRecord,
+  type EmulatorState,
+  type PullRecord,
+  type RepoRecord,
+} from "./github-model.js";
 
 /** GitHub's mergeable_state values that the emulator computes. */
 export type MergeState = "clean" | "dirty" | "blocked" | "unstable" | "draft";
@@ -50,7 +60,12 @@ export type MergeEngine = ReturnType<typeof createMergeEngine>;
 /** A revert's file list: the merge's files the other way round. */
 const invert = (files: readonly SeedFile[]): SeedFile[] =>
   files.map(({ patch: _patch, content: _content, ...file }) => {
-    const out: SeedFile = { ...file, status: file.status === "added" ? "removed" : file.status === "removed" ? "added" : file.status, additions: file.deletions, deletions: file.additions };
+    const out: SeedFile = {
+      ...file,
+      status: file.status === "added" ? "removed" : file.status === "removed" ? "added" : file.status,
+      additions: file.deletions,
+      deletions: file.additions,
+    };
     if (file.status === "renamed" && file.previous_filename !== undefined) {
       out.filename = file.previous_filename;
       out.previous_filename = file.filename;
@@ -66,15 +81,25 @@ export function createMergeEngine(deps: MergeEngineDeps) {
   const viewer = () => state.users.get(state.viewer.toLowerCase())!;
   const identity = () => {
     const user = viewer();
-    return { name: user.name ?? user.login, email: user.email ?? `${user.id}+${user.login}@users.noreply.github.com`, date: timestamp() };
+    return {
+      name: user.name ?? user.login,
+      email: user.email ?? `${user.id}+${user.login}@users.noreply.github.com`,
+      date: timestamp(),
+    };
   };
 
   function signals(repo: RepoRecord, sha: string): Signal[] {
     const runs = new Map<string, CheckRunRecord>();
     for (const run of repo.checkRuns) if (run.head_sha === sha) runs.set(run.name, run);
-    const out: Signal[] = [...runs.values()].map((run) => ({ name: run.name, state: run.status !== "completed" ? "pending" : run.conclusion === "success" ? "succeeded" : "failed" }));
+    const out: Signal[] = [...runs.values()].map((run) => ({
+      name: run.name,
+      state: run.status !== "completed" ? "pending" : run.conclusion === "success" ? "succeeded" : "failed",
+    }));
     for (const status of latestStatuses(repo, sha)) {
-      out.push({ name: status.context, state: status.state === "pending" ? "pending" : status.state === "success" ? "succeeded" : "failed" });
+      out.push({
+        name: status.context,
+        state: status.state === "pending" ? "pending" : status.state === "success" ? "succeeded" : "failed",
+      });
     }
     return out;
   }
@@ -86,12 +111,16 @@ export function createMergeEngine(deps: MergeEngineDeps) {
     const gaps: string[] = [];
     const approvals = pr.approvals.filter((login) => login.toLowerCase() !== pr.user.toLowerCase()).length;
     const needed = rule.requiredApprovals;
-    if (approvals < needed) gaps.push(`At least ${needed} approving ${needed === 1 ? "review" : "reviews"} is required by reviewers with write access.`);
+    if (approvals < needed)
+      gaps.push(
+        `At least ${needed} approving ${needed === 1 ? "review" : "reviews"} is required by reviewers with write access.`,
+      );
     const found = signals(repo, pullTips(repo, pr).head);
     for (const name of rule.requiredChecks) {
       const named = found.filter((s) => s.name === name);
       if (named.some((s) => s.state === "failed")) gaps.push(`Required status check "${name}" is failing.`);
-      else if (named.length === 0 || named.some((s) => s.state === "pending")) gaps.push(`Required status check "${name}" is expected.`);
+      else if (named.length === 0 || named.some((s) => s.state === "pending"))
+        gaps.push(`Required status check "${name}" is expected.`);
     }
     return gaps;
   }
@@ -121,7 +150,17 @@ export function createMergeEngine(deps: MergeEngineDeps) {
     for (const spec of repo.ci) {
       if (repo.checkRuns.some((r) => r.head_sha === tips.head && r.name === spec.name)) continue;
       const id = newId();
-      const run: CheckRunRecord = { id, node_id: nodeId("CR", id), name: spec.name, head_sha: tips.head, status: "in_progress", conclusion: null, started_at: timestamp(), completed_at: null, title: null };
+      const run: CheckRunRecord = {
+        id,
+        node_id: nodeId("CR", id),
+        name: spec.name,
+        head_sha: tips.head,
+        status: "in_progress",
+        conclusion: null,
+        started_at: timestamp(),
+        completed_at: null,
+        title: null,
+      };
       repo.checkRuns.push(run);
       running += 1;
       deps.schedule(spec.delayMs ?? 0, () => {
@@ -208,8 +247,12 @@ export function createMergeEngine(deps: MergeEngineDeps) {
     const { snapshot } = mergeResult(repo, pr);
     const cmp = compare(repo, tips.base, tips.head);
     const squash = opts.method === "squash";
-    const title = opts.title || (squash ? `${pr.title} (#${pr.number})` : `Merge pull request #${pr.number} from ${repo.owner}/${pr.head.ref}`);
-    const body = opts.message ?? (squash ? (cmp?.ahead ?? []).map((sha) => `* ${repo.commits.get(sha)!.message}`).join("\n\n") : pr.title);
+    const title =
+      opts.title ||
+      (squash ? `${pr.title} (#${pr.number})` : `Merge pull request #${pr.number} from ${repo.owner}/${pr.head.ref}`);
+    const body =
+      opts.message ??
+      (squash ? (cmp?.ahead ?? []).map((sha) => `* ${repo.commits.get(sha)!.message}`).join("\n\n") : pr.title);
     const sha = writeCommit(repo, {
       message: body ? `${title}\n\n${body}` : title,
       parents: squash ? [tips.base] : [tips.base, tips.head],
@@ -236,7 +279,11 @@ export function createMergeEngine(deps: MergeEngineDeps) {
   function sweep(repo: RepoRecord): void {
     for (const pr of repo.pulls) {
       if (pr.state !== "open" || !pr.auto_merge || mergeState(repo, pr) !== "clean") continue;
-      merge(repo, pr, { method: pr.auto_merge.merge_method === "squash" ? "squash" : "merge", title: pr.auto_merge.commit_title, message: pr.auto_merge.commit_message });
+      merge(repo, pr, {
+        method: pr.auto_merge.merge_method === "squash" ? "squash" : "merge",
+        title: pr.auto_merge.commit_title,
+        message: pr.auto_merge.commit_message,
+      });
     }
   }
 
@@ -259,7 +306,8 @@ export function createMergeEngine(deps: MergeEngineDeps) {
 
     /** pulls.merge's 405 message, or undefined when the PR may be merged now. */
     refusal(repo: RepoRecord, pr: PullRecord): string | undefined {
-      if (pr.state !== "open" || pr.draft || mergeResult(repo, pr).conflicts.length > 0) return "Pull Request is not mergeable";
+      if (pr.state !== "open" || pr.draft || mergeResult(repo, pr).conflicts.length > 0)
+        return "Pull Request is not mergeable";
       return protectionGaps(repo, pr)[0];
     },
 
@@ -268,9 +316,16 @@ export function createMergeEngine(deps: MergeEngineDeps) {
       if (!repo.allow_auto_merge) return "Pull request Auto merge is not allowed for this repository";
       if (pr.merged_at !== null) return "Pull request is already merged";
       if (pr.state !== "open") return "Pull request is closed";
-      if (request.expectedHeadOid !== null && request.expectedHeadOid !== pullTips(repo, pr).head) return "Head sha didn't match expected head sha";
+      if (request.expectedHeadOid !== null && request.expectedHeadOid !== pullTips(repo, pr).head)
+        return "Head sha didn't match expected head sha";
       if (mergeState(repo, pr) === "clean") return "Pull request Pull request is in clean status";
-      pr.auto_merge = { merge_method: request.method, commit_title: request.title, commit_message: request.message, enabled_by: viewer().login, enabled_at: timestamp() };
+      pr.auto_merge = {
+        merge_method: request.method,
+        commit_title: request.title,
+        commit_message: request.message,
+        enabled_by: viewer().login,
+        enabled_at: timestamp(),
+      };
       pr.updated_at = timestamp();
       return undefined;
     },
@@ -279,20 +334,41 @@ export function createMergeEngine(deps: MergeEngineDeps) {
      * revertPullRequest: a `revert-<number>-<head>` branch off the base's current tip with one commit undoing the
      * merge, and a PR from it into the same base. A string is GitHub's refusal.
      */
-    revert(repo: RepoRecord, pr: PullRecord, fields: { title: string | null; body: string | null; draft: boolean }): PullRecord | string {
+    revert(
+      repo: RepoRecord,
+      pr: PullRecord,
+      fields: { title: string | null; body: string | null; draft: boolean },
+    ): PullRecord | string {
       if (pr.merge_commit_sha === null) return "Pull request is not merged";
       const merged = repo.commits.get(pr.merge_commit_sha)!;
       const current = repo.branches.get(pr.base.ref);
       if (current === undefined) return `Base branch ${pr.base.ref} does not exist`;
       const parent = merged.parents[0]!;
-      const { snapshot, conflicts } = threeWay(snapshotOf(repo, pr.merge_commit_sha), snapshotOf(repo, current), snapshotOf(repo, parent));
-      if (conflicts.length > 0) return `Pull request could not be reverted automatically: ${conflicts.join(", ")} changed since the merge`;
+      const { snapshot, conflicts } = threeWay(
+        snapshotOf(repo, pr.merge_commit_sha),
+        snapshotOf(repo, current),
+        snapshotOf(repo, parent),
+      );
+      if (conflicts.length > 0)
+        return `Pull request could not be reverted automatically: ${conflicts.join(", ")} changed since the merge`;
       let branch = `revert-${pr.number}-${pr.head.ref}`;
       for (let n = 1; repo.branches.has(branch); n++) branch = `revert-${pr.number}-${pr.head.ref}-${n}`;
       const subject = merged.message.split("\n")[0];
-      const sha = writeCommit(repo, { message: `Revert "${subject}"\n\nThis reverts commit ${pr.merge_commit_sha}.`, parents: [current], snapshot, author: identity(), files: invert(merged.files) });
+      const sha = writeCommit(repo, {
+        message: `Revert "${subject}"\n\nThis reverts commit ${pr.merge_commit_sha}.`,
+        parents: [current],
+        snapshot,
+        author: identity(),
+        files: invert(merged.files),
+      });
       repo.branches.set(branch, sha);
-      return open(repo, { head: branch, base: pr.base.ref, title: fields.title ?? `Revert "${pr.title}"`, body: fields.body ?? `Reverts ${repo.full_name}#${pr.number}`, draft: fields.draft });
+      return open(repo, {
+        head: branch,
+        base: pr.base.ref,
+        title: fields.title ?? `Revert "${pr.title}"`,
+        body: fields.body ?? `Reverts ${repo.full_name}#${pr.number}`,
+        draft: fields.draft,
+      });
     },
 
     /** Resolves once no CI check is running. */

@@ -443,7 +443,11 @@ export function renderBranch(repo: RepoRecord, name: string, state: EmulatorStat
     protected: rule !== undefined,
     protection: {
       enabled: rule !== undefined,
-      required_status_checks: { enforcement_level: contexts.length > 0 ? "non_admins" : "off", contexts, checks: contexts.map((context) => ({ context, app_id: null })) },
+      required_status_checks: {
+        enforcement_level: contexts.length > 0 ? "non_admins" : "off",
+        contexts,
+        checks: contexts.map((context) => ({ context, app_id: null })),
+      },
     },
     protection_url: `${api}/protection`,
   };
@@ -466,9 +470,23 @@ export function compare(repo: RepoRecord, baseSha: string, headSha: string): Com
 }
 
 /** The "commit-comparison" schema for `base...head` (the given spellings are echoed in the URLs). */
-export function renderComparison(repo: RepoRecord, spelled: { base: string; head: string }, shas: { base: string; head: string }, cmp: Comparison, state: EmulatorState, links: Links) {
+export function renderComparison(
+  repo: RepoRecord,
+  spelled: { base: string; head: string },
+  shas: { base: string; head: string },
+  cmp: Comparison,
+  state: EmulatorState,
+  links: Links,
+) {
   const range = `${spelled.base}...${spelled.head}`;
-  const status = cmp.ahead.length === 0 && cmp.behind.length === 0 ? "identical" : cmp.behind.length === 0 ? "ahead" : cmp.ahead.length === 0 ? "behind" : "diverged";
+  const status =
+    cmp.ahead.length === 0 && cmp.behind.length === 0
+      ? "identical"
+      : cmp.behind.length === 0
+        ? "ahead"
+        : cmp.ahead.length === 0
+          ? "behind"
+          : "diverged";
   return {
     url: `${links.api}/repos/${repo.full_name}/compare/${range}`,
     html_url: `${links.html}/${repo.full_name}/compare/${range}`,
@@ -497,7 +515,14 @@ export function pullTips(repo: RepoRecord, pr: PullRecord): { head: string; base
  * Without `mergeability` it is reported as GitHub does right after creation and once closed:
  * `mergeable: null`, `mergeable_state: "unknown"`.
  */
-export function renderPull(repo: RepoRecord, pr: PullRecord, state: EmulatorState, links: Links, full: boolean, mergeability?: { mergeable: boolean; state: string }) {
+export function renderPull(
+  repo: RepoRecord,
+  pr: PullRecord,
+  state: EmulatorState,
+  links: Links,
+  full: boolean,
+  mergeability?: { mergeable: boolean; state: string },
+) {
   const owner = state.users.get(repo.owner.toLowerCase());
   const author = state.users.get(pr.user.toLowerCase());
   if (!owner || !author) throw new Error("emulator: PR owner or author is not a known user");
@@ -507,9 +532,18 @@ export function renderPull(repo: RepoRecord, pr: PullRecord, state: EmulatorStat
   const repoJson = renderRepository(repo, owner, links, false);
   const ownerJson = renderSimpleUser(owner, links);
   const orgId = owner.id;
-  const reviewers = pr.requested_reviewers.map((login) => state.users.get(login.toLowerCase())).filter((u): u is UserRecord => u !== undefined);
-  const teams = pr.requested_teams.map((slug) => state.teams.get(key(repo.owner, slug))).filter((t): t is TeamRecord => t !== undefined);
-  const association = repo.owner.toLowerCase() === author.login.toLowerCase() ? "OWNER" : repo.collaborators?.some((c) => c.toLowerCase() === author.login.toLowerCase()) ? "COLLABORATOR" : "NONE";
+  const reviewers = pr.requested_reviewers
+    .map((login) => state.users.get(login.toLowerCase()))
+    .filter((u): u is UserRecord => u !== undefined);
+  const teams = pr.requested_teams
+    .map((slug) => state.teams.get(key(repo.owner, slug)))
+    .filter((t): t is TeamRecord => t !== undefined);
+  const association =
+    repo.owner.toLowerCase() === author.login.toLowerCase()
+      ? "OWNER"
+      : repo.collaborators?.some((c) => c.toLowerCase() === author.login.toLowerCase())
+        ? "COLLABORATOR"
+        : "NONE";
   const out: Record<string, unknown> = {
     url: `${api}/pulls/${pr.number}`,
     id: pr.id,
@@ -612,7 +646,11 @@ export function renderGitCommit(repo: RepoRecord, sha: string, links: Links) {
     committer: { ...(commit.committer ?? commit.author) },
     message: commit.message,
     tree: { sha: tree, url: `${api}/trees/${tree}` },
-    parents: commit.parents.map((parent) => ({ sha: parent, url: `${api}/commits/${parent}`, html_url: `${links.html}/${repo.full_name}/commit/${parent}` })),
+    parents: commit.parents.map((parent) => ({
+      sha: parent,
+      url: `${api}/commits/${parent}`,
+      html_url: `${links.html}/${repo.full_name}/commit/${parent}`,
+    })),
     verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
   };
 }
@@ -627,7 +665,14 @@ export function renderGitTree(repo: RepoRecord, snapshot: Snapshot, links: Links
     const slash = path.indexOf("/");
     if (slash < 0) {
       const blob = blobSha(text);
-      entries.push({ path, mode: "100644", type: "blob", sha: blob, size: Buffer.byteLength(text), url: `${api}/blobs/${blob}` });
+      entries.push({
+        path,
+        mode: "100644",
+        type: "blob",
+        sha: blob,
+        size: Buffer.byteLength(text),
+        url: `${api}/blobs/${blob}`,
+      });
       continue;
     }
     const dir = path.slice(0, slash);
@@ -690,18 +735,42 @@ export function renderContentDirectory(repo: RepoRecord, dir: string, ref: strin
   const entries = [
     ...[...files].map(([name, text]) => {
       const sha = blobSha(text);
-      return { type: "file", size: Buffer.byteLength(text), name, path: prefix + name, sha, download_url: `https://raw.githubusercontent.com/${repo.full_name}/${ref}/${prefix}${name}`, ...contentLinks(repo, prefix + name, ref, "file", sha, links) };
+      return {
+        type: "file",
+        size: Buffer.byteLength(text),
+        name,
+        path: prefix + name,
+        sha,
+        download_url: `https://raw.githubusercontent.com/${repo.full_name}/${ref}/${prefix}${name}`,
+        ...contentLinks(repo, prefix + name, ref, "file", sha, links),
+      };
     }),
     ...[...dirs].map(([name, sub]) => {
       const sha = treeSha(sub);
-      return { type: "dir", size: 0, name, path: prefix + name, sha, download_url: null, ...contentLinks(repo, prefix + name, ref, "dir", sha, links) };
+      return {
+        type: "dir",
+        size: 0,
+        name,
+        path: prefix + name,
+        sha,
+        download_url: null,
+        ...contentLinks(repo, prefix + name, ref, "dir", sha, links),
+      };
     }),
   ];
   return entries.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** GitHub Actions, the app behind every emulated check run. */
-const ACTIONS_OWNER: UserRecord = { login: "github", id: 9919, node_id: "MDEyOk9yZ2FuaXphdGlvbjk5MTk=", type: "Organization", name: "GitHub", email: null, created_at: "2008-05-11T04:37:31Z" };
+const ACTIONS_OWNER: UserRecord = {
+  login: "github",
+  id: 9919,
+  node_id: "MDEyOk9yZ2FuaXphdGlvbjk5MTk=",
+  type: "Organization",
+  name: "GitHub",
+  email: null,
+  created_at: "2008-05-11T04:37:31Z",
+};
 
 /** The "check-run" schema. */
 export function renderCheckRun(repo: RepoRecord, run: CheckRunRecord, links: Links) {
@@ -718,7 +787,13 @@ export function renderCheckRun(repo: RepoRecord, run: CheckRunRecord, links: Lin
     conclusion: run.conclusion,
     started_at: run.started_at,
     completed_at: run.completed_at,
-    output: { title: run.title, summary: run.title, text: null, annotations_count: 0, annotations_url: `${links.api}/repos/${repo.full_name}/check-runs/${run.id}/annotations` },
+    output: {
+      title: run.title,
+      summary: run.title,
+      text: null,
+      annotations_count: 0,
+      annotations_url: `${links.api}/repos/${repo.full_name}/check-runs/${run.id}/annotations`,
+    },
     name: run.name,
     check_suite: { id: run.id + 1_000_000 },
     app: {
@@ -741,8 +816,16 @@ export function renderCheckRun(repo: RepoRecord, run: CheckRunRecord, links: Lin
         id: p.id,
         number: p.number,
         url: `${links.api}/repos/${repo.full_name}/pulls/${p.number}`,
-        head: { ref: p.head.ref, sha: pullTips(repo, p).head, repo: { id: repo.id, url: `${links.api}/repos/${repo.full_name}`, name: repo.name } },
-        base: { ref: p.base.ref, sha: pullTips(repo, p).base, repo: { id: repo.id, url: `${links.api}/repos/${repo.full_name}`, name: repo.name } },
+        head: {
+          ref: p.head.ref,
+          sha: pullTips(repo, p).head,
+          repo: { id: repo.id, url: `${links.api}/repos/${repo.full_name}`, name: repo.name },
+        },
+        base: {
+          ref: p.base.ref,
+          sha: pullTips(repo, p).base,
+          repo: { id: repo.id, url: `${links.api}/repos/${repo.full_name}`, name: repo.name },
+        },
       })),
   };
 }

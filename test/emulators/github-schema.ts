@@ -45,7 +45,12 @@ export function loadGitHubDescription(): OpenApiDocument {
  * without a body) fall back to the shared "Basic Error" schema (the dereferenced description has no
  * `components`, so it is taken from GET /repos/{owner}/{repo}'s 404); undefined when nothing applies.
  */
-export function responseSchema(doc: OpenApiDocument, method: string, template: string, status: number): JsonSchema | undefined {
+export function responseSchema(
+  doc: OpenApiDocument,
+  method: string,
+  template: string,
+  status: number,
+): JsonSchema | undefined {
   const operation = doc.paths[template]?.[method.toLowerCase()];
   if (!operation) throw new Error(`the description has no ${method} ${template}`);
   const schema = operation.responses?.[String(status)]?.content?.["application/json"]?.schema;
@@ -77,7 +82,8 @@ function hasType(value: unknown, type: string): boolean {
 }
 
 function formatError(format: string, value: string): string | undefined {
-  if (format === "date-time" && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value)) return `"${value}" is not a date-time`;
+  if (format === "date-time" && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value))
+    return `"${value}" is not a date-time`;
   if (format === "uri" && !URL.canParse(value)) return `"${value}" is not a uri`;
   if (format === "email" && !/^[^@\s]+@[^@\s]+$/.test(value)) return `"${value}" is not an email`;
   return undefined;
@@ -91,7 +97,8 @@ export function validate(schema: JsonSchema, value: unknown, path = "$"): string
   if (types.length > 0 && !types.some((t) => hasType(value, t))) {
     return [`${path}: expected ${types.join(" | ")}${schema.nullable ? " | null" : ""}, got ${typeOf(value)}`];
   }
-  if (schema.enum && !schema.enum.includes(value)) errors.push(`${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+  if (schema.enum && !schema.enum.includes(value))
+    errors.push(`${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
   if (schema.format && typeof value === "string") {
     const problem = formatError(schema.format, value);
     if (problem) errors.push(`${path}: ${problem}`);
@@ -114,9 +121,11 @@ export function validate(schema: JsonSchema, value: unknown, path = "$"): string
       const propertySchema = schema.properties?.[name];
       if (propertySchema) errors.push(...validate(propertySchema, child, `${path}.${name}`));
       else if (schema.additionalProperties === false) errors.push(`${path}: property "${name}" is not allowed`);
-      else if (typeof schema.additionalProperties === "object") errors.push(...validate(schema.additionalProperties, child, `${path}.${name}`));
+      else if (typeof schema.additionalProperties === "object")
+        errors.push(...validate(schema.additionalProperties, child, `${path}.${name}`));
     }
   }
-  if (Array.isArray(value) && schema.items) value.forEach((item, i) => errors.push(...validate(schema.items!, item, `${path}[${i}]`)));
+  if (Array.isArray(value) && schema.items)
+    value.forEach((item, i) => errors.push(...validate(schema.items!, item, `${path}[${i}]`)));
   return errors;
 }

@@ -21,7 +21,11 @@ const M2 = sha("m2");
 const F1 = sha("f1");
 const F2 = sha("f2");
 const U1 = sha("u1");
-const who = (name: string, day: number) => ({ name, email: `${name.toLowerCase()}@acme.test`, date: `2024-05-0${day}T10:00:00Z` });
+const who = (name: string, day: number) => ({
+  name,
+  email: `${name.toLowerCase()}@acme.test`,
+  date: `2024-05-0${day}T10:00:00Z`,
+});
 
 const owner = "acme";
 const repo = "OrderService";
@@ -41,7 +45,12 @@ function seed(emulator: GitHubEmulator) {
     default_branch: "main",
     branches: { main: M2, "feature/checkout": F2, stale: C1, orphan: U1, "release/1.0": M2 },
     commits: {
-      [C0]: { message: "Initial commit", author: who("Ops", 1), parents: [], files: [{ filename: "README.md", status: "added", additions: 10, deletions: 0 }] },
+      [C0]: {
+        message: "Initial commit",
+        author: who("Ops", 1),
+        parents: [],
+        files: [{ filename: "README.md", status: "added", additions: 10, deletions: 0 }],
+      },
       [C1]: {
         message: "Add app",
         author: who("Ops", 2),
@@ -51,13 +60,24 @@ function seed(emulator: GitHubEmulator) {
           { filename: "src/old.ts", status: "added", additions: 7, deletions: 0 },
         ],
       },
-      [M2]: { message: "docs: add guide", author: who("Ops", 4), parents: [C1], files: [{ filename: "docs/guide.md", status: "added", additions: 5, deletions: 0 }] },
+      [M2]: {
+        message: "docs: add guide",
+        author: who("Ops", 4),
+        parents: [C1],
+        files: [{ filename: "docs/guide.md", status: "added", additions: 5, deletions: 0 }],
+      },
       [F1]: {
         message: "feat(checkout): add cart\n\nRefs: ORD-42",
         author: who("Jane", 3),
         parents: [C1],
         files: [
-          { filename: "src/checkout.ts", status: "added", additions: 40, deletions: 0, patch: "@@ -0,0 +1,40 @@\n+export const cart = [];" },
+          {
+            filename: "src/checkout.ts",
+            status: "added",
+            additions: 40,
+            deletions: 0,
+            patch: "@@ -0,0 +1,40 @@\n+export const cart = [];",
+          },
           { filename: "src/app.ts", status: "modified", additions: 3, deletions: 1 },
         ],
       },
@@ -70,7 +90,12 @@ function seed(emulator: GitHubEmulator) {
           { filename: "src/new.ts", status: "renamed", additions: 1, deletions: 1, previous_filename: "src/old.ts" },
         ],
       },
-      [U1]: { message: "unrelated root", author: who("Ops", 1), parents: [], files: [{ filename: "x.txt", status: "added", additions: 1, deletions: 0 }] },
+      [U1]: {
+        message: "unrelated root",
+        author: who("Ops", 1),
+        parents: [],
+        files: [{ filename: "x.txt", status: "added", additions: 1, deletions: 0 }],
+      },
     },
     collaborators: ["jane", "bob"],
     labels: [{ name: "bug", color: "d73a4a", description: "Something isn't working" }],
@@ -115,24 +140,47 @@ afterEach(async () => {
   await gh.close();
 });
 
-const createPr = (overrides: Partial<{ title: string; body: string; head: string; base: string; draft: boolean }> = {}) =>
-  client().rest.pulls.create({ ...R, title: "feat(checkout): add cart", body: "Adds the cart.", head: "feature/checkout", base: "main", ...overrides });
+const createPr = (
+  overrides: Partial<{ title: string; body: string; head: string; base: string; draft: boolean }> = {},
+) =>
+  client().rest.pulls.create({
+    ...R,
+    title: "feat(checkout): add cart",
+    body: "Adds the cart.",
+    head: "feature/checkout",
+    base: "main",
+    ...overrides,
+  });
 
 describe("repository reads", () => {
   it("repos.get returns the repository, case-insensitively, and 404 for unknown repos", async () => {
     const { data, status } = await client().rest.repos.get({ owner: "ACME", repo: "orderservice" });
     expect(status).toBe(200);
-    expect(data).toMatchObject({ full_name: "acme/OrderService", name: "OrderService", default_branch: "main", private: false, owner: { login: "acme", type: "Organization" } });
+    expect(data).toMatchObject({
+      full_name: "acme/OrderService",
+      name: "OrderService",
+      default_branch: "main",
+      private: false,
+      owner: { login: "acme", type: "Organization" },
+    });
 
     const error = await failure(client().rest.repos.get({ owner, repo: "Nope" }));
     expect(error.status).toBe(404);
-    expect(error.response?.data).toEqual({ message: "Not Found", documentation_url: "https://docs.github.com/rest/repos/repos#get-a-repository", status: "404" });
+    expect(error.response?.data).toEqual({
+      message: "Not Found",
+      documentation_url: "https://docs.github.com/rest/repos/repos#get-a-repository",
+      status: "404",
+    });
     expect(error.message).toBe("Not Found - https://docs.github.com/rest/repos/repos#get-a-repository");
   });
 
   it("repos.getBranch resolves branch names with slashes and says 'Branch not found' otherwise", async () => {
     const { data } = await client().rest.repos.getBranch({ ...R, branch: "feature/checkout" });
-    expect(data).toMatchObject({ name: "feature/checkout", protected: false, commit: { sha: F2, commit: { message: "refactor: rename old to new" } } });
+    expect(data).toMatchObject({
+      name: "feature/checkout",
+      protected: false,
+      commit: { sha: F2, commit: { message: "refactor: rename old to new" } },
+    });
     expect(gh.requests.at(-1)?.path).toBe("/repos/acme/OrderService/branches/feature%2Fcheckout");
 
     const error = await failure(client().rest.repos.getBranch({ ...R, branch: "nope" }));
@@ -155,8 +203,19 @@ describe("repository reads", () => {
       stats: { additions: 6, deletions: 3, total: 9 },
     });
     expect(full.data.files).toEqual([
-      expect.objectContaining({ filename: "src/checkout.ts", status: "modified", additions: 5, deletions: 2, changes: 7 }),
-      expect.objectContaining({ filename: "src/new.ts", status: "renamed", previous_filename: "src/old.ts", changes: 2 }),
+      expect.objectContaining({
+        filename: "src/checkout.ts",
+        status: "modified",
+        additions: 5,
+        deletions: 2,
+        changes: 7,
+      }),
+      expect.objectContaining({
+        filename: "src/new.ts",
+        status: "renamed",
+        previous_filename: "src/old.ts",
+        changes: 2,
+      }),
     ]);
     const first = await octokit.rest.repos.getCommit({ ...R, ref: F1 });
     expect(first.data.files?.[0]?.patch).toContain("@@ -0,0 +1,40 @@");
@@ -173,7 +232,14 @@ describe("repository reads", () => {
   it("repos.compareCommitsWithBasehead computes the merge base, commits oldest first and folded files", async () => {
     const octokit = client();
     const { data } = await octokit.rest.repos.compareCommitsWithBasehead({ ...R, basehead: "main...feature/checkout" });
-    expect(data).toMatchObject({ status: "diverged", ahead_by: 2, behind_by: 1, total_commits: 2, base_commit: { sha: M2 }, merge_base_commit: { sha: C1 } });
+    expect(data).toMatchObject({
+      status: "diverged",
+      ahead_by: 2,
+      behind_by: 1,
+      total_commits: 2,
+      base_commit: { sha: M2 },
+      merge_base_commit: { sha: C1 },
+    });
     expect(data.commits.map((c) => c.sha)).toEqual([F1, F2]);
     expect(data.files?.map((f) => [f.filename, f.status, f.additions, f.deletions, f.previous_filename])).toEqual([
       ["src/app.ts", "modified", 3, 1, undefined],
@@ -188,7 +254,9 @@ describe("repository reads", () => {
     const behind = await octokit.rest.repos.compareCommitsWithBasehead({ ...R, basehead: "acme:main...acme:stale" });
     expect(behind.data).toMatchObject({ status: "behind", ahead_by: 0, behind_by: 1 });
 
-    expect((await failure(octokit.rest.repos.compareCommitsWithBasehead({ ...R, basehead: "main...nope" }))).status).toBe(404);
+    expect(
+      (await failure(octokit.rest.repos.compareCommitsWithBasehead({ ...R, basehead: "main...nope" }))).status,
+    ).toBe(404);
     const unrelated = await failure(octokit.rest.repos.compareCommitsWithBasehead({ ...R, basehead: "main...orphan" }));
     expect(unrelated.status).toBe(404);
     expect(dataOf(unrelated).message).toBe("No common ancestor between main and orphan.");
@@ -196,8 +264,15 @@ describe("repository reads", () => {
 
   it("users.getByUsername returns users and organisations, 404 for unknown logins", async () => {
     const octokit = client();
-    expect((await octokit.rest.users.getByUsername({ username: "Jane" })).data).toMatchObject({ login: "jane", name: "Jane Doe", type: "User" });
-    expect((await octokit.rest.users.getByUsername({ username: "acme" })).data).toMatchObject({ login: "acme", type: "Organization" });
+    expect((await octokit.rest.users.getByUsername({ username: "Jane" })).data).toMatchObject({
+      login: "jane",
+      name: "Jane Doe",
+      type: "User",
+    });
+    expect((await octokit.rest.users.getByUsername({ username: "acme" })).data).toMatchObject({
+      login: "acme",
+      type: "Organization",
+    });
     const error = await failure(octokit.rest.users.getByUsername({ username: "ghost" }));
     expect(error.status).toBe(404);
     expect(dataOf(error).message).toBe("Not Found");
@@ -236,7 +311,13 @@ describe("pull requests", () => {
     const second = await createPr({ head: "release/1.0", base: "stale", title: "release", body: undefined });
     expect(second.data).toMatchObject({ number: 2, body: null, draft: false });
 
-    gh.seedRepo("acme/Billing", { branches: { main: C0, topic: C1 }, commits: { [C0]: { message: "a", author: who("Ops", 1), parents: [], files: [] }, [C1]: { message: "b", author: who("Ops", 2), parents: [C0], files: [] } } });
+    gh.seedRepo("acme/Billing", {
+      branches: { main: C0, topic: C1 },
+      commits: {
+        [C0]: { message: "a", author: who("Ops", 1), parents: [], files: [] },
+        [C1]: { message: "b", author: who("Ops", 2), parents: [C0], files: [] },
+      },
+    });
     const other = await client().rest.pulls.create({ owner, repo: "Billing", title: "t", head: "topic", base: "main" });
     expect(other.data.number).toBe(1);
     expect(gh.state.repos.get("acme/orderservice")?.pulls).toHaveLength(2);
@@ -246,8 +327,12 @@ describe("pull requests", () => {
     const octokit = client();
     await createPr();
     await createPr({ head: "release/1.0", base: "stale", title: "release" });
-    const numbers = async (params: { state?: "open" | "closed" | "all"; head?: string; base?: string; direction?: "asc" | "desc" }) =>
-      (await octokit.rest.pulls.list({ ...R, ...params })).data.map((p) => p.number);
+    const numbers = async (params: {
+      state?: "open" | "closed" | "all";
+      head?: string;
+      base?: string;
+      direction?: "asc" | "desc";
+    }) => (await octokit.rest.pulls.list({ ...R, ...params })).data.map((p) => p.number);
 
     expect(await numbers({})).toEqual([2, 1]); // newest first by default
     expect(await numbers({ direction: "asc" })).toEqual([1, 2]);
@@ -262,7 +347,11 @@ describe("pull requests", () => {
     expect(await numbers({ state: "closed" })).toEqual([2]);
     expect(await numbers({ state: "all" })).toEqual([2, 1]);
     const list = await octokit.rest.pulls.list({ ...R, head: "acme:feature/checkout" });
-    expect(list.data[0]).toMatchObject({ head: { ref: "feature/checkout", sha: F2 }, base: { ref: "main" }, draft: false });
+    expect(list.data[0]).toMatchObject({
+      head: { ref: "feature/checkout", sha: F2 },
+      base: { ref: "main" },
+      draft: false,
+    });
     expect(gh.requests.at(-1)?.path).toBe("/repos/acme/OrderService/pulls?head=acme%3Afeature%2Fcheckout");
 
     const paged = await octokit.rest.pulls.list({ ...R, state: "all", per_page: 1 });
@@ -277,11 +366,25 @@ describe("pull requests", () => {
   it("pulls.get and pulls.update read and change title, body, base and state", async () => {
     const octokit = client();
     await createPr();
-    expect((await octokit.rest.pulls.get({ ...R, pull_number: 1 })).data).toMatchObject({ number: 1, state: "open", title: "feat(checkout): add cart" });
+    expect((await octokit.rest.pulls.get({ ...R, pull_number: 1 })).data).toMatchObject({
+      number: 1,
+      state: "open",
+      title: "feat(checkout): add cart",
+    });
 
-    const updated = await octokit.rest.pulls.update({ ...R, pull_number: 1, title: "feat(checkout): add the cart", body: "New body", base: "release/1.0" });
+    const updated = await octokit.rest.pulls.update({
+      ...R,
+      pull_number: 1,
+      title: "feat(checkout): add the cart",
+      body: "New body",
+      base: "release/1.0",
+    });
     expect(updated.status).toBe(200);
-    expect(updated.data).toMatchObject({ title: "feat(checkout): add the cart", body: "New body", base: { ref: "release/1.0", sha: M2 } });
+    expect(updated.data).toMatchObject({
+      title: "feat(checkout): add the cart",
+      body: "New body",
+      base: { ref: "release/1.0", sha: M2 },
+    });
 
     const closed = await octokit.rest.pulls.update({ ...R, pull_number: 1, state: "closed" });
     expect(closed.data.state).toBe("closed");
@@ -298,13 +401,17 @@ describe("pull requests", () => {
     const title = await failure(createPr({ title: "t".repeat(257) }));
     expect(title.status).toBe(422);
     expect(dataOf(title).message).toBe("Validation Failed");
-    expect(dataOf(title).errors).toEqual([{ resource: "Issue", code: "custom", field: "title", message: "title is too long (maximum is 256 characters)" }]);
+    expect(dataOf(title).errors).toEqual([
+      { resource: "Issue", code: "custom", field: "title", message: "title is too long (maximum is 256 characters)" },
+    ]);
     expect(title.message).toBe(
       'Validation Failed: {"resource":"Issue","code":"custom","field":"title","message":"title is too long (maximum is 256 characters)"} - https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
     );
 
     const body = await failure(createPr({ body: "b".repeat(65537) }));
-    expect(dataOf(body).errors).toEqual([{ resource: "Issue", code: "custom", field: "body", message: "body is too long (maximum is 65536 characters)" }]);
+    expect(dataOf(body).errors).toEqual([
+      { resource: "Issue", code: "custom", field: "body", message: "body is too long (maximum is 65536 characters)" },
+    ]);
     const both = await failure(createPr({ title: "t".repeat(300), body: "b".repeat(70000) }));
     expect(dataOf(both).errors?.map((e) => e.field)).toEqual(["title", "body"]);
     expect(gh.state.repos.get("acme/orderservice")?.pulls).toHaveLength(0);
@@ -321,7 +428,13 @@ describe("pull requests", () => {
     expect(error.status).toBe(422);
     expect(error.response?.data).toEqual({
       message: "Validation Failed",
-      errors: [{ resource: "PullRequest", code: "custom", message: "A pull request already exists for acme:feature/checkout." }],
+      errors: [
+        {
+          resource: "PullRequest",
+          code: "custom",
+          message: "A pull request already exists for acme:feature/checkout.",
+        },
+      ],
       documentation_url: "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
       status: "422",
     });
@@ -345,17 +458,26 @@ describe("pull requests", () => {
 
     const empty = await failure(createPr({ head: "stale" }));
     expect(empty.status).toBe(422);
-    expect(dataOf(empty).errors).toEqual([{ resource: "PullRequest", code: "custom", message: "No commits between main and stale" }]);
+    expect(dataOf(empty).errors).toEqual([
+      { resource: "PullRequest", code: "custom", message: "No commits between main and stale" },
+    ]);
     const same = await failure(createPr({ head: "main" }));
     expect(dataOf(same).errors?.[0]?.message).toBe("No commits between main and main");
     const unrelated = await failure(createPr({ head: "orphan" }));
-    expect(dataOf(unrelated).errors?.[0]?.message).toBe("The acme:orphan branch has no history in common with acme:main");
+    expect(dataOf(unrelated).errors?.[0]?.message).toBe(
+      "The acme:orphan branch has no history in common with acme:main",
+    );
   });
 
   it("pulls.requestReviewers adds collaborators and teams, and refuses anyone else", async () => {
     const octokit = client();
     await createPr();
-    const requested = await octokit.rest.pulls.requestReviewers({ ...R, pull_number: 1, reviewers: ["Jane"], team_reviewers: ["payments"] });
+    const requested = await octokit.rest.pulls.requestReviewers({
+      ...R,
+      pull_number: 1,
+      reviewers: ["Jane"],
+      team_reviewers: ["payments"],
+    });
     expect(requested.status).toBe(201);
     expect(requested.data.requested_reviewers?.map((u) => u.login)).toEqual(["jane"]);
     expect(requested.data.requested_teams?.map((t) => t.slug)).toEqual(["payments"]);
@@ -365,14 +487,23 @@ describe("pull requests", () => {
 
     const notCollaborator =
       "Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the acme/OrderService repository.";
-    for (const attempt of [{ reviewers: ["ghost"] }, { reviewers: ["mallory"] }, { team_reviewers: ["nope"] }, { reviewers: ["jane"], team_reviewers: ["nope"] }]) {
+    for (const attempt of [
+      { reviewers: ["ghost"] },
+      { reviewers: ["mallory"] },
+      { team_reviewers: ["nope"] },
+      { reviewers: ["jane"], team_reviewers: ["nope"] },
+    ]) {
       const error = await failure(octokit.rest.pulls.requestReviewers({ ...R, pull_number: 1, ...attempt }));
       expect(error.status).toBe(422);
       expect(dataOf(error).message).toBe(notCollaborator);
     }
-    const author = await failure(octokit.rest.pulls.requestReviewers({ ...R, pull_number: 1, reviewers: ["pr-creator-bot"] }));
+    const author = await failure(
+      octokit.rest.pulls.requestReviewers({ ...R, pull_number: 1, reviewers: ["pr-creator-bot"] }),
+    );
     expect(dataOf(author).message).toBe("Review cannot be requested from pull request author.");
-    expect((await failure(octokit.rest.pulls.requestReviewers({ ...R, pull_number: 7, reviewers: ["jane"] }))).status).toBe(404);
+    expect(
+      (await failure(octokit.rest.pulls.requestReviewers({ ...R, pull_number: 7, reviewers: ["jane"] }))).status,
+    ).toBe(404);
   });
 
   it("issues.addLabels creates missing labels and returns the issue's labels", async () => {
@@ -384,10 +515,18 @@ describe("pull requests", () => {
       ["bug", "d73a4a", false, "Something isn't working"],
       ["team: payments", "ededed", false, null],
     ]);
-    const second = await octokit.rest.issues.addLabels({ ...R, issue_number: 1, labels: ["team: payments", "release"] });
+    const second = await octokit.rest.issues.addLabels({
+      ...R,
+      issue_number: 1,
+      labels: ["team: payments", "release"],
+    });
     expect(second.data.map((l) => l.name)).toEqual(["bug", "team: payments", "release"]);
     expect(new Set(second.data.map((l) => l.id)).size).toBe(3);
-    expect((await octokit.rest.pulls.get({ ...R, pull_number: 1 })).data.labels.map((l) => l.name)).toEqual(["bug", "team: payments", "release"]);
+    expect((await octokit.rest.pulls.get({ ...R, pull_number: 1 })).data.labels.map((l) => l.name)).toEqual([
+      "bug",
+      "team: payments",
+      "release",
+    ]);
     expect((await failure(octokit.rest.issues.addLabels({ ...R, issue_number: 42, labels: ["x"] }))).status).toBe(404);
   });
 });
@@ -405,12 +544,19 @@ describe("authentication and headers", () => {
 
   it("accepts 'token X' (what octokit sends), 'Bearer X', and octokit's 'bearer' for JWT-shaped tokens", async () => {
     await client().rest.repos.get(R);
-    const bearer = await fetch(`${gh.url}/repos/acme/OrderService`, { headers: { authorization: "Bearer test-token" } });
+    const bearer = await fetch(`${gh.url}/repos/acme/OrderService`, {
+      headers: { authorization: "Bearer test-token" },
+    });
     expect(bearer.status).toBe(200);
     const jwt = await startGitHubEmulator({ token: "aaa.bbb.ccc" });
     try {
-      jwt.seedRepo("acme/OrderService", { branches: { main: C0 }, commits: { [C0]: { message: "a", author: who("Ops", 1), parents: [], files: [] } } });
-      expect((await new Octokit({ auth: "aaa.bbb.ccc", baseUrl: jwt.url, log: quiet }).rest.repos.get(R)).status).toBe(200);
+      jwt.seedRepo("acme/OrderService", {
+        branches: { main: C0 },
+        commits: { [C0]: { message: "a", author: who("Ops", 1), parents: [], files: [] } },
+      });
+      expect((await new Octokit({ auth: "aaa.bbb.ccc", baseUrl: jwt.url, log: quiet }).rest.repos.get(R)).status).toBe(
+        200,
+      );
     } finally {
       await jwt.close();
     }
@@ -422,7 +568,14 @@ describe("authentication and headers", () => {
     const two = await octokit.rest.repos.get(R);
     const error = await failure(octokit.rest.repos.get({ owner, repo: "Nope" }));
     for (const headers of [one.headers, two.headers, error.response!.headers] as Record<string, string | undefined>[]) {
-      for (const name of ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "x-ratelimit-used", "x-ratelimit-resource", "x-github-request-id"]) {
+      for (const name of [
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+        "x-ratelimit-used",
+        "x-ratelimit-resource",
+        "x-github-request-id",
+      ]) {
         expect(headers[name], name).toBeTruthy();
       }
     }
@@ -458,7 +611,9 @@ describe("fault injection", () => {
     const secondary = await failure(createPr());
     expect(secondary.status).toBe(403);
     expect(secondary.response?.headers["retry-after"]).toBe("5");
-    expect(secondary.message).toMatch(/^You have exceeded a secondary rate limit\. Please wait a few minutes before you try again\. - https:/);
+    expect(secondary.message).toMatch(
+      /^You have exceeded a secondary rate limit\. Please wait a few minutes before you try again\. - https:/,
+    );
 
     gh.inject("pulls.create", { status: 503, body: { message: "custom outage" }, headers: { "X-Custom": "yes" } });
     const custom = await failure(createPr());
@@ -487,7 +642,10 @@ describe("fault injection", () => {
 
     const slow = await startGitHubEmulator({ latencyMs: 150 });
     try {
-      slow.seedRepo("acme/OrderService", { branches: { main: C0 }, commits: { [C0]: { message: "a", author: who("Ops", 1), parents: [], files: [] } } });
+      slow.seedRepo("acme/OrderService", {
+        branches: { main: C0 },
+        commits: { [C0]: { message: "a", author: who("Ops", 1), parents: [], files: [] } },
+      });
       const t0 = Date.now();
       await new Octokit({ auth: "test-token", baseUrl: slow.url, log: quiet }).rest.repos.get(R);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
@@ -511,7 +669,9 @@ describe("fault injection", () => {
     gh.inject("pulls.get", { hang: true });
     await createPr();
     const started = Date.now();
-    const error = await failure(client().rest.pulls.get({ ...R, pull_number: 1, request: { signal: AbortSignal.timeout(200) } }));
+    const error = await failure(
+      client().rest.pulls.get({ ...R, pull_number: 1, request: { signal: AbortSignal.timeout(200) } }),
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     expect(error.status).toBe(500);
     expect(error.message).toBe("The operation was aborted due to timeout");
@@ -522,11 +682,19 @@ describe("fault injection", () => {
 
   it("seedRepo rejects seeds that are not a consistent history", () => {
     const commit = (parents: string[]) => ({ message: "m", author: who("Ops", 1), parents, files: [] });
-    expect(() => gh.seedRepo("no-slash", { branches: { main: C0 }, commits: { [C0]: commit([]) } })).toThrow(/owner\/name/);
-    expect(() => gh.seedRepo("acme/x", { branches: { main: C1 }, commits: { [C1]: commit([C0]) } })).toThrow(/unseeded parent/);
+    expect(() => gh.seedRepo("no-slash", { branches: { main: C0 }, commits: { [C0]: commit([]) } })).toThrow(
+      /owner\/name/,
+    );
+    expect(() => gh.seedRepo("acme/x", { branches: { main: C1 }, commits: { [C1]: commit([C0]) } })).toThrow(
+      /unseeded parent/,
+    );
     expect(() => gh.seedRepo("acme/x", { branches: { main: C1 }, commits: { [C0]: commit([]) } })).toThrow(/unseeded/);
-    expect(() => gh.seedRepo("acme/x", { default_branch: "trunk", branches: { main: C0 }, commits: { [C0]: commit([]) } })).toThrow(/default branch/);
-    expect(() => gh.seedRepo("acme/x", { branches: { main: C0 }, commits: { [C0]: commit([C1]), [C1]: commit([C0]) } })).toThrow(/cycle/);
+    expect(() =>
+      gh.seedRepo("acme/x", { default_branch: "trunk", branches: { main: C0 }, commits: { [C0]: commit([]) } }),
+    ).toThrow(/default branch/);
+    expect(() =>
+      gh.seedRepo("acme/x", { branches: { main: C0 }, commits: { [C0]: commit([C1]), [C1]: commit([C0]) } }),
+    ).toThrow(/cycle/);
   });
 
   it("reset() forgets state, faults and the request log", async () => {
@@ -544,8 +712,17 @@ describe("fault injection", () => {
 describe("with @octokit/plugin-throttling", () => {
   const Throttled = Octokit.plugin(throttling);
   let sequence = 0;
-  const throttled = (onRateLimit: (...args: unknown[]) => boolean, onSecondaryRateLimit: (...args: unknown[]) => boolean, extra: { retryAfterBaseValue?: number } = {}) =>
-    new Throttled({ auth: "test-token", baseUrl: gh.url, log: quiet, throttle: { id: `emulator-test-${++sequence}`, onRateLimit, onSecondaryRateLimit, ...extra } });
+  const throttled = (
+    onRateLimit: (...args: unknown[]) => boolean,
+    onSecondaryRateLimit: (...args: unknown[]) => boolean,
+    extra: { retryAfterBaseValue?: number } = {},
+  ) =>
+    new Throttled({
+      auth: "test-token",
+      baseUrl: gh.url,
+      log: quiet,
+      throttle: { id: `emulator-test-${++sequence}`, onRateLimit, onSecondaryRateLimit, ...extra },
+    });
 
   it("a primary limit (x-ratelimit-remaining 0) goes to onRateLimit with seconds until reset + 1", async () => {
     const onRateLimit = vi.fn(() => false);
@@ -555,7 +732,12 @@ describe("with @octokit/plugin-throttling", () => {
     expect(error.status).toBe(403);
     expect(onSecondaryRateLimit).not.toHaveBeenCalled();
     expect(onRateLimit).toHaveBeenCalledTimes(1);
-    const [retryAfter, options, , retryCount] = onRateLimit.mock.calls[0] as unknown as [number, { method: string; url: string }, unknown, number];
+    const [retryAfter, options, , retryCount] = onRateLimit.mock.calls[0] as unknown as [
+      number,
+      { method: string; url: string },
+      unknown,
+      number,
+    ];
     expect(retryAfter).toBeGreaterThanOrEqual(30);
     expect(retryAfter).toBeLessThanOrEqual(32);
     expect(options).toMatchObject({ method: "GET", url: "/repos/{owner}/{repo}" });
@@ -610,7 +792,8 @@ describe("conformance with GitHub's OpenAPI description", () => {
       });
       octokit.hook.error("request", (error, options) => {
         const response = (error as HttpErrorLike).response;
-        if (response) seen.push({ method: options.method, template: options.url, status: response.status, data: response.data });
+        if (response)
+          seen.push({ method: options.method, template: options.url, status: response.status, data: response.data });
         throw error;
       });
       return octokit;
@@ -630,10 +813,22 @@ describe("conformance with GitHub's OpenAPI description", () => {
     await octokit.rest.users.getByUsername({ username: "jane" });
     await octokit.rest.users.getByUsername({ username: "acme" });
     await attempt(octokit.rest.users.getByUsername({ username: "ghost" }));
-    await octokit.rest.pulls.create({ ...R, title: "t", body: "b", head: "feature/checkout", base: "main", draft: true });
+    await octokit.rest.pulls.create({
+      ...R,
+      title: "t",
+      body: "b",
+      head: "feature/checkout",
+      base: "main",
+      draft: true,
+    });
     await attempt(octokit.rest.pulls.create({ ...R, title: "t", head: "feature/checkout", base: "main" }));
     await attempt(octokit.rest.pulls.create({ ...R, title: "t".repeat(300), head: "feature/checkout", base: "stale" }));
-    await octokit.rest.pulls.requestReviewers({ ...R, pull_number: 1, reviewers: ["jane"], team_reviewers: ["payments"] });
+    await octokit.rest.pulls.requestReviewers({
+      ...R,
+      pull_number: 1,
+      reviewers: ["jane"],
+      team_reviewers: ["payments"],
+    });
     await attempt(octokit.rest.pulls.requestReviewers({ ...R, pull_number: 1, reviewers: ["ghost"] }));
     await octokit.rest.issues.addLabels({ ...R, issue_number: 1, labels: ["bug", "new-label"] });
     await attempt(octokit.rest.issues.addLabels({ ...R, issue_number: 9, labels: ["bug"] }));
@@ -651,7 +846,9 @@ describe("conformance with GitHub's OpenAPI description", () => {
         problems.push(`${answer.method} ${answer.template} ${answer.status}: no schema in the description`);
         continue;
       }
-      problems.push(...validate(schema, answer.data).map((p) => `${answer.method} ${answer.template} ${answer.status} ${p}`));
+      problems.push(
+        ...validate(schema, answer.data).map((p) => `${answer.method} ${answer.template} ${answer.status} ${p}`),
+      );
     }
     expect(problems).toEqual([]);
     expect(seen).toHaveLength(25);
@@ -718,22 +915,42 @@ function seedDeployments() {
         parents: [],
         files: [
           { filename: "README.md", status: "added", additions: 1, deletions: 0, content: "# Deployments\n" },
-          { filename: "k8s/app.yaml", status: "added", additions: 2, deletions: 0, content: "replicas: 1\nimage: registry.acme.test/app:1.0\n" },
+          {
+            filename: "k8s/app.yaml",
+            status: "added",
+            additions: 2,
+            deletions: 0,
+            content: "replicas: 1\nimage: registry.acme.test/app:1.0\n",
+          },
           { filename: "k8s/old.yaml", status: "added", additions: 3, deletions: 0, content: OLD },
         ],
       },
-      [D1]: { message: "chore: two replicas", author: who("Ops", 2), parents: [D0], files: [{ filename: "k8s/app.yaml", status: "modified", additions: 1, deletions: 1, content: APP }] },
+      [D1]: {
+        message: "chore: two replicas",
+        author: who("Ops", 2),
+        parents: [D0],
+        files: [{ filename: "k8s/app.yaml", status: "modified", additions: 1, deletions: 1, content: APP }],
+      },
     },
   });
 }
 
 /** Commits `files` (null = delete) on `branch` through the git data API, creating it from `from` when missing. */
-async function push(branch: string, files: Record<string, string | null>, message = `change ${branch}`, from = "main"): Promise<string> {
+async function push(
+  branch: string,
+  files: Record<string, string | null>,
+  message = `change ${branch}`,
+  from = "main",
+): Promise<string> {
   const git = client().rest.git;
   const exists = gh.branchHead("acme/Deployments", branch) !== undefined;
   const parent = (await git.getRef({ ...D, ref: `heads/${exists ? branch : from}` })).data.object.sha;
   const base = (await git.getCommit({ ...D, commit_sha: parent })).data.tree.sha;
-  const entries = Object.entries(files).map(([path, content]) => (content === null ? { path, mode: "100644" as const, type: "blob" as const, sha: null } : { path, mode: "100644" as const, type: "blob" as const, content }));
+  const entries = Object.entries(files).map(([path, content]) =>
+    content === null
+      ? { path, mode: "100644" as const, type: "blob" as const, sha: null }
+      : { path, mode: "100644" as const, type: "blob" as const, content },
+  );
   const tree = (await git.createTree({ ...D, base_tree: base, tree: entries })).data.sha;
   const commit = (await git.createCommit({ ...D, message, tree, parents: [parent] })).data.sha;
   if (exists) await git.updateRef({ ...D, ref: `heads/${branch}`, sha: commit });
@@ -741,7 +958,10 @@ async function push(branch: string, files: Record<string, string | null>, messag
   return commit;
 }
 
-const openPr = (head: string, title = `PR from ${head}`) => client().rest.pulls.create({ ...D, title, head, base: "main" }).then((r) => r.data);
+const openPr = (head: string, title = `PR from ${head}`) =>
+  client()
+    .rest.pulls.create({ ...D, title, head, base: "main" })
+    .then((r) => r.data);
 
 /** What real git says a set of files' tree id is. */
 function gitTreeOf(files: Record<string, string>): string {
@@ -766,14 +986,22 @@ describe("file contents and the git data API", () => {
     const octokit = client();
     const { data } = await octokit.rest.repos.getContent({ ...D, path: "k8s/app.yaml" });
     if (Array.isArray(data) || data.type !== "file") throw new Error("expected a file");
-    expect(data).toMatchObject({ type: "file", encoding: "base64", name: "app.yaml", path: "k8s/app.yaml", size: Buffer.byteLength(APP) });
+    expect(data).toMatchObject({
+      type: "file",
+      encoding: "base64",
+      name: "app.yaml",
+      path: "k8s/app.yaml",
+      size: Buffer.byteLength(APP),
+    });
     // 47 bytes are 64 base64 characters, wrapped at 60 like GitHub's.
     expect(data.content.split("\n").map((line) => line.length)).toEqual([60, 4, 0]);
     expect(Buffer.from(data.content, "base64").toString("utf8")).toBe(APP);
     expect(data.sha).toBe(execFileSync("git", ["hash-object", "--stdin"], { input: APP, encoding: "utf8" }).trim());
 
     const older = await octokit.rest.repos.getContent({ ...D, path: "k8s/app.yaml", ref: D0 });
-    expect(Buffer.from((older.data as { content: string }).content, "base64").toString()).toBe("replicas: 1\nimage: registry.acme.test/app:1.0\n");
+    expect(Buffer.from((older.data as { content: string }).content, "base64").toString()).toBe(
+      "replicas: 1\nimage: registry.acme.test/app:1.0\n",
+    );
 
     const dir = await octokit.rest.repos.getContent({ ...D, path: "k8s" });
     expect((dir.data as { name: string; type: string; path: string }[]).map((e) => [e.name, e.type, e.path])).toEqual([
@@ -798,14 +1026,19 @@ describe("file contents and the git data API", () => {
 
   it("tree ids are git's own: the empty tree, and a tree written by git for the same files", async () => {
     const octokit = client();
-    expect((await octokit.rest.git.getCommit({ ...R, commit_sha: C0 })).data.tree.sha).toBe("4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+    expect((await octokit.rest.git.getCommit({ ...R, commit_sha: C0 })).data.tree.sha).toBe(
+      "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+    );
     const files = { "README.md": "# Deployments\n", "k8s/app.yaml": APP, "k8s/old.yaml": OLD };
     expect((await octokit.rest.git.getCommit({ ...D, commit_sha: D1 })).data.tree.sha).toBe(gitTreeOf(files));
   });
 
   it("git refs: get, create, fast-forward or forced update, delete", async () => {
     const git = client().rest.git;
-    expect((await git.getRef({ ...D, ref: "heads/main" })).data).toMatchObject({ ref: "refs/heads/main", object: { type: "commit", sha: D1 } });
+    expect((await git.getRef({ ...D, ref: "heads/main" })).data).toMatchObject({
+      ref: "refs/heads/main",
+      object: { type: "commit", sha: D1 },
+    });
     expect((await failure(git.getRef({ ...D, ref: "heads/nope" }))).status).toBe(404);
 
     const created = await git.createRef({ ...D, ref: "refs/heads/topic", sha: D0 });
@@ -837,12 +1070,19 @@ describe("file contents and the git data API", () => {
     await push("feature/x", { "k8s/app.yaml": "replicas: 3\n" });
     const pr = await openPr("feature/x");
     await client().rest.git.deleteRef({ ...D, ref: "heads/feature/x" });
-    expect((await client().rest.pulls.get({ ...D, pull_number: pr.number })).data).toMatchObject({ state: "closed", merged: false });
+    expect((await client().rest.pulls.get({ ...D, pull_number: pr.number })).data).toMatchObject({
+      state: "closed",
+      merged: false,
+    });
   });
 
   it("a commit made with createTree and createCommit reads back through getCommit and compare with files and line counts", async () => {
     const octokit = client();
-    const tip = await push("feature/x", { "k8s/app.yaml": APP.replace("replicas: 2", "replicas: 3"), "k8s/old.yaml": null, "docs/run.md": "Run it.\n" }, "feat: scale, tidy, document");
+    const tip = await push(
+      "feature/x",
+      { "k8s/app.yaml": APP.replace("replicas: 2", "replicas: 3"), "k8s/old.yaml": null, "docs/run.md": "Run it.\n" },
+      "feat: scale, tidy, document",
+    );
     const tree = gh.requests.find((r) => r.route === "git.createTree" && r.status === 201);
     expect(tree).toBeDefined();
     const commit = (await octokit.rest.repos.getCommit({ ...D, ref: tip })).data;
@@ -854,7 +1094,9 @@ describe("file contents and the git data API", () => {
       ["k8s/app.yaml", "modified", 1, 1],
       ["k8s/old.yaml", "removed", 0, 3],
     ]);
-    expect(commit.files?.[1]?.patch).toBe("@@ -1,2 +1,2 @@\n-replicas: 2\n+replicas: 3\n image: registry.acme.test/app:1.0");
+    expect(commit.files?.[1]?.patch).toBe(
+      "@@ -1,2 +1,2 @@\n-replicas: 2\n+replicas: 3\n image: registry.acme.test/app:1.0",
+    );
     const cmp = (await octokit.rest.repos.compareCommitsWithBasehead({ ...D, basehead: "main...feature/x" })).data;
     expect(cmp).toMatchObject({ status: "ahead", ahead_by: 1, merge_base_commit: { sha: D1 } });
     expect(cmp.files?.map((f) => f.filename)).toEqual(["docs/run.md", "k8s/app.yaml", "k8s/old.yaml"]);
@@ -864,26 +1106,68 @@ describe("file contents and the git data API", () => {
     // A tree entry may also name an existing blob by its sha.
     const blob = (await octokit.rest.repos.getContent({ ...D, path: "k8s/old.yaml" })).data as { sha: string };
     const base = (await octokit.rest.git.getCommit({ ...D, commit_sha: tip })).data.tree.sha;
-    const restored = await octokit.rest.git.createTree({ ...D, base_tree: base, tree: [{ path: "k8s/old.yaml", mode: "100644", type: "blob", sha: blob.sha }] });
+    const restored = await octokit.rest.git.createTree({
+      ...D,
+      base_tree: base,
+      tree: [{ path: "k8s/old.yaml", mode: "100644", type: "blob", sha: blob.sha }],
+    });
     expect(restored.status).toBe(201);
     expect(restored.data.tree.map((e) => [e.path, e.type])).toEqual([
       ["docs", "tree"],
       ["k8s", "tree"],
       ["README.md", "blob"],
     ]);
-    expect(restored.data.sha).toBe(gitTreeOf({ "README.md": "# Deployments\n", "k8s/app.yaml": APP.replace("replicas: 2", "replicas: 3"), "k8s/old.yaml": OLD, "docs/run.md": "Run it.\n" }));
+    expect(restored.data.sha).toBe(
+      gitTreeOf({
+        "README.md": "# Deployments\n",
+        "k8s/app.yaml": APP.replace("replicas: 2", "replicas: 3"),
+        "k8s/old.yaml": OLD,
+        "docs/run.md": "Run it.\n",
+      }),
+    );
   });
 
   it("tree and commit requests GitHub refuses are refused with its words", async () => {
     const git = client().rest.git;
     const base = (await git.getCommit({ ...D, commit_sha: D1 })).data.tree.sha;
     const cases: [Promise<unknown>, string][] = [
-      [git.createTree({ ...D, base_tree: base, tree: [{ path: "nope.txt", mode: "100644", type: "blob", sha: null }] }), "GitRPC::BadObjectState"],
-      [git.createTree({ ...D, base_tree: base, tree: [{ path: "a.txt", mode: "100644", type: "blob", sha: "f".repeat(40) }] }), "GitRPC::BadObjectState"],
-      [git.createTree({ ...D, base_tree: base, tree: [{ path: "a.txt", mode: "100644", type: "blob", content: "a", sha: "f".repeat(40) }] }), "Must supply either tree.sha or tree.content. Request will be rejected if both are present."],
-      [git.createTree({ ...D, base_tree: "f".repeat(40), tree: [{ path: "a.txt", mode: "100644", type: "blob", content: "a" }] }), "Invalid tree info"],
+      [
+        git.createTree({
+          ...D,
+          base_tree: base,
+          tree: [{ path: "nope.txt", mode: "100644", type: "blob", sha: null }],
+        }),
+        "GitRPC::BadObjectState",
+      ],
+      [
+        git.createTree({
+          ...D,
+          base_tree: base,
+          tree: [{ path: "a.txt", mode: "100644", type: "blob", sha: "f".repeat(40) }],
+        }),
+        "GitRPC::BadObjectState",
+      ],
+      [
+        git.createTree({
+          ...D,
+          base_tree: base,
+          tree: [{ path: "a.txt", mode: "100644", type: "blob", content: "a", sha: "f".repeat(40) }],
+        }),
+        "Must supply either tree.sha or tree.content. Request will be rejected if both are present.",
+      ],
+      [
+        git.createTree({
+          ...D,
+          base_tree: "f".repeat(40),
+          tree: [{ path: "a.txt", mode: "100644", type: "blob", content: "a" }],
+        }),
+        "Invalid tree info",
+      ],
       [git.createCommit({ ...D, message: "m", tree: "f".repeat(40), parents: [D1] }), "Tree SHA does not exist"],
-      [git.createCommit({ ...D, message: "m", tree: base, parents: ["f".repeat(40)] }), "Parent SHA does not exist or is not a commit object"],
+      [
+        git.createCommit({ ...D, message: "m", tree: base, parents: ["f".repeat(40)] }),
+        "Parent SHA does not exist or is not a commit object",
+      ],
     ];
     for (const [call, message] of cases) {
       const error = await failure(call);
@@ -891,7 +1175,17 @@ describe("file contents and the git data API", () => {
     }
     expect((await failure(git.getCommit({ ...D, commit_sha: "f".repeat(40) }))).status).toBe(404);
     expect(() =>
-      gh.seedRepo("acme/x", { branches: { main: C0 }, commits: { [C0]: { message: "m", author: who("Ops", 1), parents: [], files: [{ filename: "a", status: "removed", additions: 0, deletions: 1, content: "a" }] } } }),
+      gh.seedRepo("acme/x", {
+        branches: { main: C0 },
+        commits: {
+          [C0]: {
+            message: "m",
+            author: who("Ops", 1),
+            parents: [],
+            files: [{ filename: "a", status: "removed", additions: 0, deletions: 1, content: "a" }],
+          },
+        },
+      }),
     ).toThrow(/removes a but gives it content/);
   });
 });
@@ -903,7 +1197,14 @@ describe("commit statuses and check runs", () => {
   it("setCi runs every check on a new PR's head and judges the files the PR changes", async () => {
     const seen: Map<string, string | null>[] = [];
     gh.setCi("acme/Deployments", [
-      { name: "lint", delayMs: RUNNING, verdict: (files) => (seen.push(new Map(files)), files.get("k8s/app.yaml")?.includes("replicas: 3") ? "succeeded" : "failed") },
+      {
+        name: "lint",
+        delayMs: RUNNING,
+        verdict: (files) => (
+          seen.push(new Map(files)),
+          files.get("k8s/app.yaml")?.includes("replicas: 3") ? "succeeded" : "failed"
+        ),
+      },
       { name: "unit", delayMs: RUNNING, verdict: "failed", failure: "2 tests failed" },
     ]);
     const head = await push("feature/x", { "k8s/app.yaml": "replicas: 3\n", "k8s/old.yaml": null });
@@ -924,16 +1225,28 @@ describe("commit statuses and check runs", () => {
       ["unit", "completed", "failure", "2 tests failed"],
       ["lint", "completed", "success", null],
     ]);
-    expect(seen).toEqual([new Map<string, string | null>([["k8s/app.yaml", "replicas: 3\n"], ["k8s/old.yaml", null]])]);
+    expect(seen).toEqual([
+      new Map<string, string | null>([
+        ["k8s/app.yaml", "replicas: 3\n"],
+        ["k8s/old.yaml", null],
+      ]),
+    ]);
 
     // A new head runs CI again; the old head keeps its runs.
     const next = await push("feature/x", { "k8s/app.yaml": "replicas: 2\n" });
-    expect((await checks.listForRef({ ...D, ref: next })).data.check_runs.map((r) => r.status)).toEqual(["in_progress", "in_progress"]);
-    expect((await checks.listForRef({ ...D, ref: head, check_name: "lint" })).data.check_runs.map((r) => r.conclusion)).toEqual(["success"]);
+    expect((await checks.listForRef({ ...D, ref: next })).data.check_runs.map((r) => r.status)).toEqual([
+      "in_progress",
+      "in_progress",
+    ]);
+    expect(
+      (await checks.listForRef({ ...D, ref: head, check_name: "lint" })).data.check_runs.map((r) => r.conclusion),
+    ).toEqual(["success"]);
     const settled = gh.ciSettled();
     gh.finishCi();
     await settled;
-    expect((await checks.listForRef({ ...D, ref: next, check_name: "lint" })).data.check_runs.map((r) => r.conclusion)).toEqual(["failure"]);
+    expect(
+      (await checks.listForRef({ ...D, ref: next, check_name: "lint" })).data.check_runs.map((r) => r.conclusion),
+    ).toEqual(["failure"]);
     expect((await failure(checks.listForRef({ ...D, ref: "nope" }))).status).toBe(422);
   });
 
@@ -949,9 +1262,21 @@ describe("commit statuses and check runs", () => {
     const repos = client().rest.repos;
     const combined = async () => (await repos.getCombinedStatusForRef({ ...D, ref: "main" })).data;
     expect(await combined()).toMatchObject({ state: "pending", total_count: 0, statuses: [], sha: D1 });
-    const created = await repos.createCommitStatus({ ...D, sha: D1, state: "pending", context: "deploy", description: "Deploying", target_url: "https://ci.acme.test/1" });
+    const created = await repos.createCommitStatus({
+      ...D,
+      sha: D1,
+      state: "pending",
+      context: "deploy",
+      description: "Deploying",
+      target_url: "https://ci.acme.test/1",
+    });
     expect(created.status).toBe(201);
-    expect(created.data).toMatchObject({ state: "pending", context: "deploy", description: "Deploying", creator: { login: "pr-creator-bot" } });
+    expect(created.data).toMatchObject({
+      state: "pending",
+      context: "deploy",
+      description: "Deploying",
+      creator: { login: "pr-creator-bot" },
+    });
     await repos.createCommitStatus({ ...D, sha: D1, state: "success", context: "lint" });
     expect(await combined()).toMatchObject({ state: "pending", total_count: 2 });
     await repos.createCommitStatus({ ...D, sha: D1, state: "success", context: "deploy" });
@@ -978,9 +1303,18 @@ describe("merging", () => {
     await push("feature/x", { "docs/run.md": "Run.\n" }, "docs: run");
     const pr = await openPr("feature/x", "feat: scale");
     const pulls = client().rest.pulls;
-    expect((await pulls.get({ ...D, pull_number: 1 })).data).toMatchObject({ mergeable: true, mergeable_state: "clean", merged: false, commits: 2 });
+    expect((await pulls.get({ ...D, pull_number: 1 })).data).toMatchObject({
+      mergeable: true,
+      mergeable_state: "clean",
+      merged: false,
+      commits: 2,
+    });
     const merged = await pulls.merge({ ...D, pull_number: 1, merge_method: "squash", sha: pr.head.sha });
-    expect(merged.data).toEqual({ sha: gh.branchHead("acme/Deployments", "main"), merged: true, message: "Pull Request successfully merged" });
+    expect(merged.data).toEqual({
+      sha: gh.branchHead("acme/Deployments", "main"),
+      merged: true,
+      message: "Pull Request successfully merged",
+    });
     const commit = (await client().rest.git.getCommit({ ...D, commit_sha: merged.data.sha })).data;
     expect(commit.parents.map((p) => p.sha)).toEqual([D1]);
     expect(commit.message).toBe("feat: scale (#1)\n\n* feat: three replicas\n\n* docs: run");
@@ -988,7 +1322,14 @@ describe("merging", () => {
     expect(gh.fileAt("acme/Deployments", "main", "k8s/old.yaml")).toBeUndefined();
     expect(gh.fileAt("acme/Deployments", "main", "docs/run.md")).toBe("Run.\n");
     const after = (await pulls.get({ ...D, pull_number: 1 })).data;
-    expect(after).toMatchObject({ state: "closed", merged: true, merge_commit_sha: merged.data.sha, merged_by: { login: "pr-creator-bot" }, mergeable: null, mergeable_state: "unknown" });
+    expect(after).toMatchObject({
+      state: "closed",
+      merged: true,
+      merge_commit_sha: merged.data.sha,
+      merged_by: { login: "pr-creator-bot" },
+      mergeable: null,
+      mergeable_state: "unknown",
+    });
     expect(after.merged_at).toBe(after.closed_at);
     const again = await failure(pulls.merge({ ...D, pull_number: 1 }));
     expect([again.status, dataOf(again).message]).toEqual([405, "Pull Request is not mergeable"]);
@@ -999,7 +1340,10 @@ describe("merging", () => {
     const pr = await openPr("feature/x", "feat: a");
     const pulls = client().rest.pulls;
     const stale = await failure(pulls.merge({ ...D, pull_number: 1, sha: D1 }));
-    expect([stale.status, dataOf(stale).message]).toEqual([409, "Head branch was modified. Review and try the merge again."]);
+    expect([stale.status, dataOf(stale).message]).toEqual([
+      409,
+      "Head branch was modified. Review and try the merge again.",
+    ]);
     const rebase = await failure(pulls.merge({ ...D, pull_number: 1, merge_method: "rebase" }));
     expect([rebase.status, dataOf(rebase).message]).toEqual([405, "Rebase merges are not allowed on this repository."]);
     const merged = await pulls.merge({ ...D, pull_number: 1 });
@@ -1013,20 +1357,29 @@ describe("merging", () => {
     await openPr("feature/x");
     await push("main", { "k8s/app.yaml": "replicas: 5\n" });
     const pulls = client().rest.pulls;
-    expect((await pulls.get({ ...D, pull_number: 1 })).data).toMatchObject({ mergeable: false, mergeable_state: "dirty" });
+    expect((await pulls.get({ ...D, pull_number: 1 })).data).toMatchObject({
+      mergeable: false,
+      mergeable_state: "dirty",
+    });
     const error = await failure(pulls.merge({ ...D, pull_number: 1 }));
     expect([error.status, dataOf(error).message]).toEqual([405, "Pull Request is not mergeable"]);
     // Changes to different files merge cleanly.
     await push("feature/y", { "b.txt": "b\n" }, "b", "main");
     await push("main", { "c.txt": "c\n" });
     await openPr("feature/y");
-    expect((await pulls.get({ ...D, pull_number: 2 })).data).toMatchObject({ mergeable: true, mergeable_state: "clean" });
+    expect((await pulls.get({ ...D, pull_number: 2 })).data).toMatchObject({
+      mergeable: true,
+      mergeable_state: "clean",
+    });
   });
 
   it("branch protection answers 405 in GitHub's words until approvals and required checks are in", async () => {
     gh.protect("acme/Deployments", "main", { requiredApprovals: 2, requiredChecks: ["ci"] });
     const branch = (await client().rest.repos.getBranch({ ...D, branch: "main" })).data;
-    expect(branch).toMatchObject({ protected: true, protection: { enabled: true, required_status_checks: { contexts: ["ci"] } } });
+    expect(branch).toMatchObject({
+      protected: true,
+      protection: { enabled: true, required_status_checks: { contexts: ["ci"] } },
+    });
     const head = await push("feature/x", { "a.txt": "a\n" });
     await openPr("feature/x");
     const pulls = client().rest.pulls;
@@ -1060,25 +1413,49 @@ describe("GraphQL", () => {
     }
   }`;
   const post = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(`${gh.url}/graphql`, { method: "POST", headers: { authorization: "token test-token", "content-type": "application/json" }, body: JSON.stringify({ query, variables }) });
+    const res = await fetch(`${gh.url}/graphql`, {
+      method: "POST",
+      headers: { authorization: "token test-token", "content-type": "application/json" },
+      body: JSON.stringify({ query, variables }),
+    });
     expect(res.status).toBe(200);
-    return (await res.json()) as { data?: Record<string, unknown> | null; errors?: { type?: string; path?: unknown[]; message: string }[] };
+    return (await res.json()) as {
+      data?: Record<string, unknown> | null;
+      errors?: { type?: string; path?: unknown[]; message: string }[];
+    };
   };
 
   it("validates every document against GitHub's schema and answers errors without data", async () => {
     const unknownField = await post(`{ repository(owner: "acme", name: "Deployments") { nope } }`);
-    expect(unknownField).toEqual({ errors: [{ locations: [{ line: 1, column: 52 }], message: 'Cannot query field "nope" on type "Repository". Did you mean "name"?' }] });
+    expect(unknownField).toEqual({
+      errors: [
+        {
+          locations: [{ line: 1, column: 52 }],
+          message: 'Cannot query field "nope" on type "Repository". Did you mean "name"?',
+        },
+      ],
+    });
     const syntax = await post("{ repository(owner: ");
     expect(syntax.data).toBeUndefined();
     expect(syntax.errors?.[0]?.message).toMatch(/^Syntax Error/);
-    const missingInput = await post(`mutation { enablePullRequestAutoMerge(input: { mergeMethod: SQUASH }) { clientMutationId } }`);
-    expect(missingInput.errors?.map((e) => e.message)).toEqual(['Field "EnablePullRequestAutoMergeInput.pullRequestId" of required type "ID!" was not provided.']);
-    const badEnum = await post(`mutation { enablePullRequestAutoMerge(input: { pullRequestId: "x", mergeMethod: FAST }) { clientMutationId } }`);
+    const missingInput = await post(
+      `mutation { enablePullRequestAutoMerge(input: { mergeMethod: SQUASH }) { clientMutationId } }`,
+    );
+    expect(missingInput.errors?.map((e) => e.message)).toEqual([
+      'Field "EnablePullRequestAutoMergeInput.pullRequestId" of required type "ID!" was not provided.',
+    ]);
+    const badEnum = await post(
+      `mutation { enablePullRequestAutoMerge(input: { pullRequestId: "x", mergeMethod: FAST }) { clientMutationId } }`,
+    );
     expect(badEnum.errors?.[0]?.message).toContain('Value "FAST" does not exist in "PullRequestMergeMethod" enum.');
     expect(gh.calls("graphql")).toBe(4);
-    const viaOctokit = await client().graphql(`{ viewer { login } }`).catch((error: Error) => error);
+    const viaOctokit = await client()
+      .graphql(`{ viewer { login } }`)
+      .catch((error: Error) => error);
     expect(viaOctokit).toEqual({ viewer: { login: "pr-creator-bot" } });
-    const rejected = await client().graphql(`{ viewer { nope } }`).catch((error: Error) => error);
+    const rejected = await client()
+      .graphql(`{ viewer { nope } }`)
+      .catch((error: Error) => error);
     expect((rejected as Error).name).toBe("GraphqlResponseError");
   });
 
@@ -1091,12 +1468,35 @@ describe("GraphQL", () => {
     );
     expect(byNumber.repository).toEqual({
       autoMergeAllowed: true,
-      pullRequest: { id: pr.node_id, number: 1, title: "feat: a", state: "OPEN", merged: false, headRefName: "feature/x", baseRefName: "main", headRefOid: pr.head.sha, mergeable: "MERGEABLE", mergeStateStatus: "CLEAN", isDraft: false, autoMergeRequest: null },
+      pullRequest: {
+        id: pr.node_id,
+        number: 1,
+        title: "feat: a",
+        state: "OPEN",
+        merged: false,
+        headRefName: "feature/x",
+        baseRefName: "main",
+        headRefOid: pr.head.sha,
+        mergeable: "MERGEABLE",
+        mergeStateStatus: "CLEAN",
+        isDraft: false,
+        autoMergeRequest: null,
+      },
     });
-    const byId = await post(`query($id: ID!) { node(id: $id) { ... on PullRequest { number url } } }`, { id: pr.node_id });
+    const byId = await post(`query($id: ID!) { node(id: $id) { ... on PullRequest { number url } } }`, {
+      id: pr.node_id,
+    });
     expect(byId).toEqual({ data: { node: { number: 1, url: "https://github.com/acme/Deployments/pull/1" } } });
-    const missing = await post(`{ repository(owner: "acme", name: "Deployments") { pullRequest(number: 9) { number } } }`);
-    expect(missing.errors).toEqual([expect.objectContaining({ type: "NOT_FOUND", path: ["repository", "pullRequest"], message: "Could not resolve to a PullRequest with the number of 9." })]);
+    const missing = await post(
+      `{ repository(owner: "acme", name: "Deployments") { pullRequest(number: 9) { number } } }`,
+    );
+    expect(missing.errors).toEqual([
+      expect.objectContaining({
+        type: "NOT_FOUND",
+        path: ["repository", "pullRequest"],
+        message: "Could not resolve to a PullRequest with the number of 9.",
+      }),
+    ]);
   });
 
   it("enablePullRequestAutoMerge refuses like GitHub: clean status, not allowed, moved head, unknown id", async () => {
@@ -1105,31 +1505,74 @@ describe("GraphQL", () => {
     const clean = await post(ENABLE, { id: pr.node_id, method: "SQUASH" });
     expect(clean).toEqual({
       data: { enablePullRequestAutoMerge: null },
-      errors: [{ type: "UNPROCESSABLE", path: ["enablePullRequestAutoMerge"], locations: [{ line: 2, column: 5 }], message: "Pull request Pull request is in clean status" }],
+      errors: [
+        {
+          type: "UNPROCESSABLE",
+          path: ["enablePullRequestAutoMerge"],
+          locations: [{ line: 2, column: 5 }],
+          message: "Pull request Pull request is in clean status",
+        },
+      ],
     });
     gh.setCi("acme/Deployments", [{ name: "ci", delayMs: 60_000, verdict: "succeeded" }]);
     await push("feature/x", { "a.txt": "a2\n" });
     const moved = await post(ENABLE, { id: pr.node_id, method: "SQUASH", head: pr.head.sha });
-    expect(moved.errors?.map((e) => [e.type, e.message])).toEqual([["UNPROCESSABLE", "Head sha didn't match expected head sha"]]);
+    expect(moved.errors?.map((e) => [e.type, e.message])).toEqual([
+      ["UNPROCESSABLE", "Head sha didn't match expected head sha"],
+    ]);
     gh.allowAutoMerge("acme/Deployments", false);
     const off = await post(ENABLE, { id: pr.node_id, method: "SQUASH" });
     expect(off.errors?.map((e) => e.message)).toEqual(["Pull request Auto merge is not allowed for this repository"]);
     const unknown = await post(ENABLE, { id: "PR_nope" });
-    expect(unknown.errors?.map((e) => [e.type, e.message])).toEqual([["NOT_FOUND", "Could not resolve to a node with the global id of 'PR_nope'"]]);
+    expect(unknown.errors?.map((e) => [e.type, e.message])).toEqual([
+      ["NOT_FOUND", "Could not resolve to a node with the global id of 'PR_nope'"],
+    ]);
     expect((await client().rest.pulls.get({ ...D, pull_number: 1 })).data.auto_merge).toBeNull();
   });
 
   it("auto-merge waits for CI, then merges with the method given; a failed check holds it until a fix passes", async () => {
-    gh.setCi("acme/Deployments", [{ name: "ci", delayMs: 60_000, verdict: (files) => (files.get("k8s/app.yaml")?.includes("broken") ? "failed" : "succeeded") }]);
+    gh.setCi("acme/Deployments", [
+      {
+        name: "ci",
+        delayMs: 60_000,
+        verdict: (files) => (files.get("k8s/app.yaml")?.includes("broken") ? "failed" : "succeeded"),
+      },
+    ]);
     const head = await push("feature/x", { "k8s/app.yaml": "replicas: 3\n" });
     const pr = await openPr("feature/x", "feat: scale");
     const enabled = await post(ENABLE, { id: pr.node_id, method: "SQUASH", head });
-    expect(enabled).toEqual({ data: { enablePullRequestAutoMerge: { pullRequest: { number: 1, autoMergeRequest: { mergeMethod: "SQUASH", commitHeadline: "Scale (#1)", enabledBy: { login: "pr-creator-bot" } } } } } });
+    expect(enabled).toEqual({
+      data: {
+        enablePullRequestAutoMerge: {
+          pullRequest: {
+            number: 1,
+            autoMergeRequest: {
+              mergeMethod: "SQUASH",
+              commitHeadline: "Scale (#1)",
+              enabledBy: { login: "pr-creator-bot" },
+            },
+          },
+        },
+      },
+    });
     const rest = (await client().rest.pulls.get({ ...D, pull_number: 1 })).data;
-    expect(rest).toMatchObject({ state: "open", mergeable_state: "unstable", auto_merge: { merge_method: "squash", commit_title: "Scale (#1)", commit_message: "Three replicas.", enabled_by: { login: "pr-creator-bot" } } });
+    expect(rest).toMatchObject({
+      state: "open",
+      mergeable_state: "unstable",
+      auto_merge: {
+        merge_method: "squash",
+        commit_title: "Scale (#1)",
+        commit_message: "Three replicas.",
+        enabled_by: { login: "pr-creator-bot" },
+      },
+    });
     gh.finishCi();
     const merged = (await client().rest.pulls.get({ ...D, pull_number: 1 })).data;
-    expect(merged).toMatchObject({ merged: true, auto_merge: null, merge_commit_sha: gh.branchHead("acme/Deployments", "main") });
+    expect(merged).toMatchObject({
+      merged: true,
+      auto_merge: null,
+      merge_commit_sha: gh.branchHead("acme/Deployments", "main"),
+    });
     const commit = (await client().rest.git.getCommit({ ...D, commit_sha: merged.merge_commit_sha! })).data;
     expect([commit.message, commit.parents.length]).toEqual(["Scale (#1)\n\nThree replicas.", 1]);
     expect(gh.fileAt("acme/Deployments", "main", "k8s/app.yaml")).toBe("replicas: 3\n");
@@ -1138,13 +1581,20 @@ describe("GraphQL", () => {
     const second = await openPr("feature/y");
     await post(ENABLE, { id: second.node_id, method: "MERGE" });
     gh.finishCi();
-    expect((await client().rest.pulls.get({ ...D, pull_number: 2 })).data).toMatchObject({ state: "open", merged: false, mergeable_state: "unstable", auto_merge: { merge_method: "merge" } });
+    expect((await client().rest.pulls.get({ ...D, pull_number: 2 })).data).toMatchObject({
+      state: "open",
+      merged: false,
+      mergeable_state: "unstable",
+      auto_merge: { merge_method: "merge" },
+    });
     const fixed = await push("feature/y", { "k8s/app.yaml": "replicas: 4\n" }, "fix");
     expect((await client().rest.pulls.get({ ...D, pull_number: 2 })).data.state).toBe("open");
     gh.finishCi();
     const late = (await client().rest.pulls.get({ ...D, pull_number: 2 })).data;
     expect(late).toMatchObject({ merged: true });
-    expect((await client().rest.git.getCommit({ ...D, commit_sha: late.merge_commit_sha! })).data.parents.map((p) => p.sha)).toEqual([merged.merge_commit_sha, fixed]);
+    expect(
+      (await client().rest.git.getCommit({ ...D, commit_sha: late.merge_commit_sha! })).data.parents.map((p) => p.sha),
+    ).toEqual([merged.merge_commit_sha, fixed]);
   });
 
   it("revertPullRequest opens a PR undoing a merge; merging it restores the files", async () => {
@@ -1160,11 +1610,19 @@ describe("GraphQL", () => {
       data: {
         revertPullRequest: {
           pullRequest: { number: 1, state: "MERGED" },
-          revertPullRequest: { number: 2, title: 'Revert "feat: x"', body: "Reverts acme/Deployments#1", headRefName: "revert-1-feature/x", baseRefName: "main", isDraft: false },
+          revertPullRequest: {
+            number: 2,
+            title: 'Revert "feat: x"',
+            body: "Reverts acme/Deployments#1",
+            headRefName: "revert-1-feature/x",
+            baseRefName: "main",
+            isDraft: false,
+          },
         },
       },
     });
-    const cmp = (await client().rest.repos.compareCommitsWithBasehead({ ...D, basehead: "main...revert-1-feature/x" })).data;
+    const cmp = (await client().rest.repos.compareCommitsWithBasehead({ ...D, basehead: "main...revert-1-feature/x" }))
+      .data;
     expect(cmp.files?.map((f) => [f.filename, f.status])).toEqual([
       ["k8s/app.yaml", "modified"],
       ["k8s/old.yaml", "added"],
@@ -1176,7 +1634,9 @@ describe("GraphQL", () => {
     expect(gh.fileAt("acme/Deployments", "main", "new.txt")).toBeUndefined();
 
     const second = await post(REVERT, { id: pr.node_id, title: "Undo x again" });
-    expect(second.data?.revertPullRequest).toMatchObject({ revertPullRequest: { headRefName: "revert-1-feature/x-1", title: "Undo x again" } });
+    expect(second.data?.revertPullRequest).toMatchObject({
+      revertPullRequest: { headRefName: "revert-1-feature/x-1", title: "Undo x again" },
+    });
   });
 });
 
@@ -1195,7 +1655,8 @@ describe("conformance of the contents, git, CI and merge routes", () => {
     });
     octokit.hook.error("request", (error, options) => {
       const response = (error as HttpErrorLike).response;
-      if (response) seen.push({ method: options.method, template: options.url, status: response.status, data: response.data });
+      if (response)
+        seen.push({ method: options.method, template: options.url, status: response.status, data: response.data });
       throw error;
     });
     const attempt = (p: Promise<unknown>) => p.catch(() => undefined);
@@ -1209,8 +1670,16 @@ describe("conformance of the contents, git, CI and merge routes", () => {
     await attempt(git.getRef({ ...D, ref: "heads/nope" }));
     const base = (await git.getCommit({ ...D, commit_sha: D1 })).data.tree.sha;
     await attempt(git.getCommit({ ...D, commit_sha: "f".repeat(40) }));
-    const tree = (await git.createTree({ ...D, base_tree: base, tree: [{ path: "k8s/app.yaml", mode: "100644", type: "blob", content: "replicas: 3\n" }] })).data.sha;
-    await attempt(git.createTree({ ...D, base_tree: base, tree: [{ path: "nope", mode: "100644", type: "blob", sha: null }] }));
+    const tree = (
+      await git.createTree({
+        ...D,
+        base_tree: base,
+        tree: [{ path: "k8s/app.yaml", mode: "100644", type: "blob", content: "replicas: 3\n" }],
+      })
+    ).data.sha;
+    await attempt(
+      git.createTree({ ...D, base_tree: base, tree: [{ path: "nope", mode: "100644", type: "blob", sha: null }] }),
+    );
     const commit = (await git.createCommit({ ...D, message: "m", tree, parents: [D1] })).data.sha;
     await attempt(git.createCommit({ ...D, message: "m", tree: "f".repeat(40), parents: [D1] }));
     await git.createRef({ ...D, ref: "refs/heads/feature/x", sha: D1 });
@@ -1223,7 +1692,10 @@ describe("conformance of the contents, git, CI and merge routes", () => {
     await repos.createCommitStatus({ ...D, sha: commit, state: "success", context: "lint" });
     await repos.getCombinedStatusForRef({ ...D, ref: commit });
     await attempt(repos.getCombinedStatusForRef({ ...D, ref: "nope" }));
-    await octokit.graphql(`mutation($id: ID!) { enablePullRequestAutoMerge(input: { pullRequestId: $id, mergeMethod: SQUASH }) { clientMutationId } }`, { id: pr.node_id });
+    await octokit.graphql(
+      `mutation($id: ID!) { enablePullRequestAutoMerge(input: { pullRequestId: $id, mergeMethod: SQUASH }) { clientMutationId } }`,
+      { id: pr.node_id },
+    );
     await pulls.get({ ...D, pull_number: 1 });
     await attempt(pulls.merge({ ...D, pull_number: 1, sha: D1 }));
     gh.protect("acme/Deployments", "main", { requiredApprovals: 1 });
@@ -1235,13 +1707,17 @@ describe("conformance of the contents, git, CI and merge routes", () => {
     await git.deleteRef({ ...D, ref: "heads/feature/x" });
 
     const problems: string[] = [];
-    for (const answer of seen.filter((a) => a.status !== 204 && a.template !== "POST /graphql" && a.template !== "/graphql")) {
+    for (const answer of seen.filter(
+      (a) => a.status !== 204 && a.template !== "POST /graphql" && a.template !== "/graphql",
+    )) {
       const schema = responseSchema(description, answer.method, answer.template, answer.status);
       if (!schema) {
         problems.push(`${answer.method} ${answer.template} ${answer.status}: no schema in the description`);
         continue;
       }
-      problems.push(...validate(schema, answer.data).map((p) => `${answer.method} ${answer.template} ${answer.status} ${p}`));
+      problems.push(
+        ...validate(schema, answer.data).map((p) => `${answer.method} ${answer.template} ${answer.status} ${p}`),
+      );
     }
     expect(problems).toEqual([]);
     expect([...new Set(seen.map((a) => `${a.method} ${a.template} ${a.status}`))].sort()).toEqual([

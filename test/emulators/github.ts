@@ -55,7 +55,16 @@ import { snapshotOf } from "./github-content.js";
 import { gitRoutes } from "./github-git.js";
 import { hasCycle, resolveRef, type SeedCommit } from "./github-graph.js";
 import { answerGraphQL } from "./github-graphql.js";
-import { DOCS, errorBody, invalidRequest, isObject, notFound, validationFailed, type Answer, type GitHubRoute } from "./github-http.js";
+import {
+  DOCS,
+  errorBody,
+  invalidRequest,
+  isObject,
+  notFound,
+  validationFailed,
+  type Answer,
+  type GitHubRoute,
+} from "./github-http.js";
 import { createMergeEngine } from "./github-merge.js";
 import {
   compare,
@@ -184,9 +193,13 @@ export const githubFaults = {
   primaryRateLimit(resetInSeconds = 60, status: 403 | 429 = 403): Fault {
     return {
       status,
-      headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + resetInSeconds) },
+      headers: {
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + resetInSeconds),
+      },
       body: {
-        message: "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID EMULATED.",
+        message:
+          "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID EMULATED.",
         documentation_url: "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
         status: String(status),
       },
@@ -199,7 +212,8 @@ export const githubFaults = {
       headers: { "retry-after": String(retryAfterSeconds) },
       body: {
         message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-        documentation_url: "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+        documentation_url:
+          "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
         status: String(status),
       },
     };
@@ -232,14 +246,17 @@ const chars = (s: string): number => [...s].length;
 /** Maps method + path to a route; undefined for anything not emulated. */
 function match(method: string, segments: string[]): Matched | undefined {
   const [first, owner, repo, kind, ...rest] = segments;
-  if (first === "users" && segments.length === 2 && method === "GET") return { route: "users.getByUsername", owner: "", repo: "", arg: owner! };
-  if (first === "graphql" && segments.length === 1 && method === "POST") return { route: "graphql", owner: "", repo: "", arg: "" };
+  if (first === "users" && segments.length === 2 && method === "GET")
+    return { route: "users.getByUsername", owner: "", repo: "", arg: owner! };
+  if (first === "graphql" && segments.length === 1 && method === "POST")
+    return { route: "graphql", owner: "", repo: "", arg: "" };
   if (first !== "repos" || owner === undefined || repo === undefined) return undefined;
   const base = { owner, repo };
   if (kind === undefined) return method === "GET" ? { route: "repos.get", ...base, arg: "" } : undefined;
   const tail = rest.join("/");
   if (kind === "contents" && method === "GET") return { route: "repos.getContent", ...base, arg: tail };
-  if (kind === "statuses" && rest.length === 1 && method === "POST") return { route: "repos.createCommitStatus", ...base, arg: tail };
+  if (kind === "statuses" && rest.length === 1 && method === "POST")
+    return { route: "repos.createCommitStatus", ...base, arg: tail };
   if (kind === "git") return matchGit(method, rest, base);
   if (kind === "commits" && rest.length === 2 && method === "GET") {
     if (rest[1] === "status") return { route: "repos.getCombinedStatusForRef", ...base, arg: rest[0]! };
@@ -257,7 +274,8 @@ function match(method: string, segments: string[]): Matched | undefined {
     if (number === undefined || !/^\d+$/.test(number)) return undefined;
     if (rest.length === 1 && method === "GET") return { route: "pulls.get", ...base, arg: number };
     if (rest.length === 1 && method === "PATCH") return { route: "pulls.update", ...base, arg: number };
-    if (rest.length === 2 && sub === "requested_reviewers" && method === "POST") return { route: "pulls.requestReviewers", ...base, arg: number };
+    if (rest.length === 2 && sub === "requested_reviewers" && method === "POST")
+      return { route: "pulls.requestReviewers", ...base, arg: number };
     if (rest.length === 2 && sub === "merge" && method === "PUT") return { route: "pulls.merge", ...base, arg: number };
   }
   if (kind === "issues" && rest.length === 2 && rest[1] === "labels" && method === "POST" && /^\d+$/.test(rest[0]!)) {
@@ -284,7 +302,13 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   const token = opts.token ?? "test-token";
   const latencyMs = opts.latencyMs ?? 0;
   const viewerLogin = opts.login ?? "pr-creator-bot";
-  const state: EmulatorState = { repos: new Map(), users: new Map(), teams: new Map(), viewer: viewerLogin, nextId: 1000 };
+  const state: EmulatorState = {
+    repos: new Map(),
+    users: new Map(),
+    teams: new Map(),
+    viewer: viewerLogin,
+    nextId: 1000,
+  };
   const requests: RequestLogEntry[] = [];
   const faults: { route: FaultRoute; fault: Fault; left: number }[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -307,7 +331,10 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       ciTimers.set(timer, run);
     },
   });
-  const extraRoutes = { ...gitRoutes({ state, engine, links: () => links }), ...checkRoutes({ state, engine, newId, links: () => links }) };
+  const extraRoutes = {
+    ...gitRoutes({ state, engine, links: () => links }),
+    ...checkRoutes({ state, engine, newId, links: () => links }),
+  };
   const stopCi = () => {
     for (const timer of ciTimers.keys()) clearTimeout(timer);
     ciTimers.clear();
@@ -349,24 +376,37 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     if (parts.length !== 2 || !parts[0] || !parts[1]) throw new Error(`seedRepo: "${fullName}" is not "owner/name"`);
     const commits = new Map(Object.entries(seed.commits));
     for (const [sha, commit] of commits) {
-      for (const parent of commit.parents) if (!commits.has(parent)) throw new Error(`seedRepo ${fullName}: commit ${sha} has unseeded parent ${parent}`);
+      for (const parent of commit.parents)
+        if (!commits.has(parent)) throw new Error(`seedRepo ${fullName}: commit ${sha} has unseeded parent ${parent}`);
       for (const file of commit.files) {
-        if (file.status === "removed" && file.content !== undefined) throw new Error(`seedRepo ${fullName}: commit ${sha} removes ${file.filename} but gives it content`);
+        if (file.status === "removed" && file.content !== undefined)
+          throw new Error(`seedRepo ${fullName}: commit ${sha} removes ${file.filename} but gives it content`);
       }
     }
     if (hasCycle(commits)) throw new Error(`seedRepo ${fullName}: the parent graph has a cycle`);
     const branches = new Map(Object.entries(seed.branches));
-    for (const [name, sha] of branches) if (!commits.has(sha)) throw new Error(`seedRepo ${fullName}: branch ${name} points at unseeded ${sha}`);
+    for (const [name, sha] of branches)
+      if (!commits.has(sha)) throw new Error(`seedRepo ${fullName}: branch ${name} points at unseeded ${sha}`);
     const defaultBranch = seed.default_branch ?? "main";
-    if (!branches.has(defaultBranch)) throw new Error(`seedRepo ${fullName}: default branch ${defaultBranch} is not in branches`);
+    if (!branches.has(defaultBranch))
+      throw new Error(`seedRepo ${fullName}: default branch ${defaultBranch} is not in branches`);
     const owner = ensureOrg(parts[0]);
     const id = newId();
     const labels = new Map<string, LabelRecord>();
     for (const label of seed.labels ?? []) {
       const labelId = newId();
-      labels.set(label.name.toLowerCase(), { id: labelId, node_id: nodeId("LA", labelId), name: label.name, color: label.color ?? "ededed", description: label.description ?? null, default: false });
+      labels.set(label.name.toLowerCase(), {
+        id: labelId,
+        node_id: nodeId("LA", labelId),
+        name: label.name,
+        color: label.color ?? "ededed",
+        description: label.description ?? null,
+        default: false,
+      });
     }
-    const dates = [...commits.values()].map((c) => Date.parse((c.committer ?? c.author).date)).filter((n) => !Number.isNaN(n));
+    const dates = [...commits.values()]
+      .map((c) => Date.parse((c.committer ?? c.author).date))
+      .filter((n) => !Number.isNaN(n));
     const repo: RepoRecord = {
       owner: owner.login,
       name: parts[1],
@@ -399,7 +439,14 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     const orgUser = ensureOrg(org);
     for (const member of members) if (!state.users.has(member.toLowerCase())) addUser(member);
     const id = newId();
-    const team: TeamRecord = { org: orgUser.login, slug, name: slug, id, node_id: nodeId("T", id), members: [...members] };
+    const team: TeamRecord = {
+      org: orgUser.login,
+      slug,
+      name: slug,
+      id,
+      node_id: nodeId("T", id),
+      members: [...members],
+    };
     state.teams.set(key(org, slug), team);
     return team;
   };
@@ -474,15 +521,23 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   const findPull = (repo: RepoRecord, number: string) => repo.pulls[Number(number) - 1];
 
   /** Type checks for string/boolean body fields, as GitHub's schema validation reports them. */
-  const checkTypes = (route: GitHubRoute, body: Record<string, unknown>, strings: string[], booleans: string[], nullable: string[] = []): Answer | undefined => {
+  const checkTypes = (
+    route: GitHubRoute,
+    body: Record<string, unknown>,
+    strings: string[],
+    booleans: string[],
+    nullable: string[] = [],
+  ): Answer | undefined => {
     for (const field of strings) {
       const v = body[field];
       if (v === undefined || (v === null && nullable.includes(field))) continue;
-      if (typeof v !== "string") return invalidRequest(route, `For 'properties/${field}', ${JSON.stringify(v)} is not a string.`);
+      if (typeof v !== "string")
+        return invalidRequest(route, `For 'properties/${field}', ${JSON.stringify(v)} is not a string.`);
     }
     for (const field of booleans) {
       const v = body[field];
-      if (v !== undefined && typeof v !== "boolean") return invalidRequest(route, `For 'properties/${field}', ${JSON.stringify(v)} is not a boolean.`);
+      if (v !== undefined && typeof v !== "boolean")
+        return invalidRequest(route, `For 'properties/${field}', ${JSON.stringify(v)} is not a boolean.`);
     }
     return undefined;
   };
@@ -490,10 +545,20 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   const lengthErrors = (title: unknown, body: unknown) => {
     const errors: Record<string, string>[] = [];
     if (typeof title === "string" && chars(title) > TITLE_MAX) {
-      errors.push({ resource: "Issue", code: "custom", field: "title", message: `title is too long (maximum is ${TITLE_MAX} characters)` });
+      errors.push({
+        resource: "Issue",
+        code: "custom",
+        field: "title",
+        message: `title is too long (maximum is ${TITLE_MAX} characters)`,
+      });
     }
     if (typeof body === "string" && chars(body) > BODY_MAX) {
-      errors.push({ resource: "Issue", code: "custom", field: "body", message: `body is too long (maximum is ${BODY_MAX} characters)` });
+      errors.push({
+        resource: "Issue",
+        code: "custom",
+        field: "body",
+        message: `body is too long (maximum is ${BODY_MAX} characters)`,
+      });
     }
     return errors;
   };
@@ -502,35 +567,68 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     repo.pulls.find((p) => p !== except && p.state === "open" && p.head.ref === headRef && p.base.ref === baseRef);
 
   const duplicateAnswer = (route: GitHubRoute, repo: RepoRecord, headRef: string) =>
-    validationFailed(route, [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${repo.owner}:${headRef}.` }]);
+    validationFailed(route, [
+      {
+        resource: "PullRequest",
+        code: "custom",
+        message: `A pull request already exists for ${repo.owner}:${headRef}.`,
+      },
+    ]);
 
   const createPull = (m: Matched, repo: RepoRecord, body: unknown): Answer => {
     const route = m.route;
     if (!isObject(body)) return invalidRequest(route, "Body should be a JSON object.");
-    const typeError = checkTypes(route, body, ["title", "head", "base", "body", "head_repo"], ["draft", "maintainer_can_modify"], ["body"]);
+    const typeError = checkTypes(
+      route,
+      body,
+      ["title", "head", "base", "body", "head_repo"],
+      ["draft", "maintainer_can_modify"],
+      ["body"],
+    );
     if (typeError) return typeError;
     if (body.head === undefined) return invalidRequest(route, `"head" wasn't supplied.`);
     if (body.base === undefined) return invalidRequest(route, `"base" wasn't supplied.`);
     const title = body.title as string | undefined;
-    if (title === undefined || title.trim() === "") return validationFailed(route, [{ resource: "PullRequest", code: "missing_field", field: "title" }]);
+    if (title === undefined || title.trim() === "")
+      return validationFailed(route, [{ resource: "PullRequest", code: "missing_field", field: "title" }]);
     const headSpelled = body.head as string;
     const baseRef = body.base as string;
     const colon = headSpelled.indexOf(":");
     const headOwner = colon >= 0 ? headSpelled.slice(0, colon) : repo.owner;
     const headRef = colon >= 0 ? headSpelled.slice(colon + 1) : headSpelled;
     const errors: Record<string, string>[] = [];
-    if (headOwner.toLowerCase() !== repo.owner.toLowerCase() || !repo.branches.has(headRef)) errors.push({ resource: "PullRequest", field: "head", code: "invalid" });
+    if (headOwner.toLowerCase() !== repo.owner.toLowerCase() || !repo.branches.has(headRef))
+      errors.push({ resource: "PullRequest", field: "head", code: "invalid" });
     if (!repo.branches.has(baseRef)) errors.push({ resource: "PullRequest", field: "base", code: "invalid" });
     errors.push(...lengthErrors(title, body.body));
     if (errors.length > 0) return validationFailed(route, errors);
     if (duplicateOf(repo, headRef, baseRef)) return duplicateAnswer(route, repo, headRef);
     const cmp = compare(repo, repo.branches.get(baseRef)!, repo.branches.get(headRef)!);
     if (!cmp) {
-      return validationFailed(route, [{ resource: "PullRequest", code: "custom", message: `The ${repo.owner}:${headRef} branch has no history in common with ${repo.owner}:${baseRef}` }]);
+      return validationFailed(route, [
+        {
+          resource: "PullRequest",
+          code: "custom",
+          message: `The ${repo.owner}:${headRef} branch has no history in common with ${repo.owner}:${baseRef}`,
+        },
+      ]);
     }
-    if (cmp.ahead.length === 0) return validationFailed(route, [{ resource: "PullRequest", code: "custom", message: `No commits between ${baseRef} and ${headSpelled}` }]);
-    const pr = engine.open(repo, { head: headRef, base: baseRef, title, body: typeof body.body === "string" ? body.body : null, draft: body.draft === true });
-    return { status: 201, body: renderPull(repo, pr, state, links, true), headers: { location: `${links.api}/repos/${repo.full_name}/pulls/${pr.number}` } };
+    if (cmp.ahead.length === 0)
+      return validationFailed(route, [
+        { resource: "PullRequest", code: "custom", message: `No commits between ${baseRef} and ${headSpelled}` },
+      ]);
+    const pr = engine.open(repo, {
+      head: headRef,
+      base: baseRef,
+      title,
+      body: typeof body.body === "string" ? body.body : null,
+      draft: body.draft === true,
+    });
+    return {
+      status: 201,
+      body: renderPull(repo, pr, state, links, true),
+      headers: { location: `${links.api}/repos/${repo.full_name}/pulls/${pr.number}` },
+    };
   };
 
   const updatePull = (m: Matched, repo: RepoRecord, pr: PullRecord, body: unknown): Answer => {
@@ -539,16 +637,21 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     const typeError = checkTypes(route, body, ["title", "body", "state", "base"], ["maintainer_can_modify"], ["body"]);
     if (typeError) return typeError;
     if (body.state !== undefined && body.state !== "open" && body.state !== "closed") {
-      return invalidRequest(route, `For 'properties/state', ${JSON.stringify(body.state)} is not one of ["open", "closed"].`);
+      return invalidRequest(
+        route,
+        `For 'properties/state', ${JSON.stringify(body.state)} is not one of ["open", "closed"].`,
+      );
     }
     const errors: Record<string, string>[] = [];
     const baseRef = (body.base as string | undefined) ?? pr.base.ref;
-    if (body.base !== undefined && !repo.branches.has(baseRef)) errors.push({ resource: "PullRequest", field: "base", code: "invalid" });
+    if (body.base !== undefined && !repo.branches.has(baseRef))
+      errors.push({ resource: "PullRequest", field: "base", code: "invalid" });
     errors.push(...lengthErrors(body.title, body.body));
     if (errors.length > 0) return validationFailed(route, errors);
     const nextState = (body.state as PullRecord["state"] | undefined) ?? pr.state;
     if (nextState === "open") {
-      if (pr.state === "closed" && !repo.branches.has(pr.head.ref)) return validationFailed(route, [{ resource: "PullRequest", field: "head", code: "invalid" }]);
+      if (pr.state === "closed" && !repo.branches.has(pr.head.ref))
+        return validationFailed(route, [{ resource: "PullRequest", field: "head", code: "invalid" }]);
       if (duplicateOf(repo, pr.head.ref, baseRef, pr)) return duplicateAnswer(route, repo, pr.head.ref);
     }
     const tips = pullTips(repo, pr);
@@ -570,21 +673,30 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     if (!isObject(body)) return invalidRequest(route, "Body should be a JSON object.");
     const reviewers = body.reviewers ?? [];
     const teamSlugs = body.team_reviewers ?? [];
-    if (!Array.isArray(reviewers) || !reviewers.every((r) => typeof r === "string")) return invalidRequest(route, "For 'properties/reviewers', it is not an array of strings.");
-    if (!Array.isArray(teamSlugs) || !teamSlugs.every((r) => typeof r === "string")) return invalidRequest(route, "For 'properties/team_reviewers', it is not an array of strings.");
-    if (body.reviewers === undefined && body.team_reviewers === undefined) return invalidRequest(route, `No subschema in "anyOf" matched.`);
+    if (!Array.isArray(reviewers) || !reviewers.every((r) => typeof r === "string"))
+      return invalidRequest(route, "For 'properties/reviewers', it is not an array of strings.");
+    if (!Array.isArray(teamSlugs) || !teamSlugs.every((r) => typeof r === "string"))
+      return invalidRequest(route, "For 'properties/team_reviewers', it is not an array of strings.");
+    if (body.reviewers === undefined && body.team_reviewers === undefined)
+      return invalidRequest(route, `No subschema in "anyOf" matched.`);
     const notCollaborator = errorBody(
       `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${repo.full_name} repository.`,
       DOCS[route],
       422,
     );
-    if (reviewers.some((login) => login.toLowerCase() === pr.user.toLowerCase())) return errorBody("Review cannot be requested from pull request author.", DOCS[route], 422);
+    if (reviewers.some((login) => login.toLowerCase() === pr.user.toLowerCase()))
+      return errorBody("Review cannot be requested from pull request author.", DOCS[route], 422);
     const users: UserRecord[] = [];
     for (const login of reviewers) {
       const user = state.users.get(login.toLowerCase());
       if (!user || user.type === "Organization") return notCollaborator;
       const isOwner = user.login.toLowerCase() === repo.owner.toLowerCase();
-      if (repo.collaborators && !isOwner && !repo.collaborators.some((c) => c.toLowerCase() === user.login.toLowerCase())) return notCollaborator;
+      if (
+        repo.collaborators &&
+        !isOwner &&
+        !repo.collaborators.some((c) => c.toLowerCase() === user.login.toLowerCase())
+      )
+        return notCollaborator;
       users.push(user);
     }
     const teams: TeamRecord[] = [];
@@ -593,8 +705,12 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       if (!team) return notCollaborator;
       teams.push(team);
     }
-    for (const user of users) if (!pr.requested_reviewers.some((l) => l.toLowerCase() === user.login.toLowerCase())) pr.requested_reviewers.push(user.login);
-    for (const team of teams) if (!pr.requested_teams.some((s) => s.toLowerCase() === team.slug.toLowerCase())) pr.requested_teams.push(team.slug);
+    for (const user of users)
+      if (!pr.requested_reviewers.some((l) => l.toLowerCase() === user.login.toLowerCase()))
+        pr.requested_reviewers.push(user.login);
+    for (const team of teams)
+      if (!pr.requested_teams.some((s) => s.toLowerCase() === team.slug.toLowerCase()))
+        pr.requested_teams.push(team.slug);
     pr.updated_at = timestamp();
     return { status: 201, body: renderPull(repo, pr, state, links, false) };
   };
@@ -602,13 +718,27 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   const addLabels = (m: Matched, repo: RepoRecord, pr: PullRecord, body: unknown): Answer => {
     const route = m.route;
     const raw: unknown = Array.isArray(body) ? body : isObject(body) ? body.labels : undefined;
-    if (!Array.isArray(raw) || raw.length === 0) return invalidRequest(route, `For 'properties/labels', ${JSON.stringify(raw ?? null)} should be a non-empty array.`);
+    if (!Array.isArray(raw) || raw.length === 0)
+      return invalidRequest(
+        route,
+        `For 'properties/labels', ${JSON.stringify(raw ?? null)} should be a non-empty array.`,
+      );
     const names: string[] = [];
     for (const item of raw) {
-      const name = typeof item === "string" ? item : isObject(item) && typeof item.name === "string" ? item.name : undefined;
-      if (name === undefined) return invalidRequest(route, `For 'items', ${JSON.stringify(item)} is not a string or an object with a name.`);
+      const name =
+        typeof item === "string" ? item : isObject(item) && typeof item.name === "string" ? item.name : undefined;
+      if (name === undefined)
+        return invalidRequest(route, `For 'items', ${JSON.stringify(item)} is not a string or an object with a name.`);
       if (name.trim() === "") return validationFailed(route, [{ resource: "Label", code: "invalid", field: "name" }]);
-      if (chars(name) > LABEL_NAME_MAX) return validationFailed(route, [{ resource: "Label", code: "custom", field: "name", message: `name is too long (maximum is ${LABEL_NAME_MAX} characters)` }]);
+      if (chars(name) > LABEL_NAME_MAX)
+        return validationFailed(route, [
+          {
+            resource: "Label",
+            code: "custom",
+            field: "name",
+            message: `name is too long (maximum is ${LABEL_NAME_MAX} characters)`,
+          },
+        ]);
       names.push(name);
     }
     for (const name of names) {
@@ -627,7 +757,8 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   const listPulls = (m: Matched, repo: RepoRecord, query: URLSearchParams, path: string): Answer => {
     const route = m.route;
     const stateFilter = query.get("state") ?? "open";
-    if (!["open", "closed", "all"].includes(stateFilter)) return invalidRequest(route, `For 'state', "${stateFilter}" is not one of ["open", "closed", "all"].`);
+    if (!["open", "closed", "all"].includes(stateFilter))
+      return invalidRequest(route, `For 'state', "${stateFilter}" is not one of ["open", "closed", "all"].`);
     let pulls = repo.pulls.filter((p) => stateFilter === "all" || p.state === stateFilter);
     const head = query.get("head");
     // GitHub filters on head only in the documented "user:ref-name" form; a bare branch name is ignored.
@@ -683,7 +814,10 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     if (!("sha" in base) || !("sha" in head)) return notFound(route);
     const cmp = compare(repo, base.sha, head.sha);
     if (!cmp) return notFound(route, `No common ancestor between ${spelled.base} and ${spelled.head}.`);
-    return { status: 200, body: renderComparison(repo, spelled, { base: base.sha, head: head.sha }, cmp, state, links) };
+    return {
+      status: 200,
+      body: renderComparison(repo, spelled, { base: base.sha, head: head.sha }, cmp, state, links),
+    };
   };
 
   const handle = (m: Matched, query: URLSearchParams, path: string, body: unknown): Answer | Promise<Answer> => {
@@ -700,7 +834,9 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       case "repos.get":
         return { status: 200, body: renderRepository(repo, state.users.get(repo.owner.toLowerCase())!, links, true) };
       case "repos.getBranch":
-        return repo.branches.has(m.arg) ? { status: 200, body: renderBranch(repo, m.arg, state, links) } : notFound(m.route, "Branch not found");
+        return repo.branches.has(m.arg)
+          ? { status: 200, body: renderBranch(repo, m.arg, state, links) }
+          : notFound(m.route, "Branch not found");
       case "repos.getCommit": {
         const resolved = resolveRef(m.arg, repo.branches, repo.commits);
         if (!("sha" in resolved)) return errorBody(`No commit found for SHA: ${m.arg}`, DOCS[m.route], 422);
@@ -715,7 +851,8 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       default: {
         const pr = findPull(repo, m.arg);
         if (!pr) return notFound(m.route);
-        if (m.route === "pulls.get") return { status: 200, body: renderPull(repo, pr, state, links, true, engine.mergeability(repo, pr)) };
+        if (m.route === "pulls.get")
+          return { status: 200, body: renderPull(repo, pr, state, links, true, engine.mergeability(repo, pr)) };
         if (m.route === "pulls.update") return updatePull(m, repo, pr, body);
         if (m.route === "pulls.requestReviewers") return requestReviewers(m, repo, pr, body);
         return addLabels(m, repo, pr, body);
@@ -735,7 +872,10 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     const url = new URL(req.url ?? "/", "http://emulator.invalid");
     let matched: Matched | undefined;
     try {
-      const segments = url.pathname.split("/").filter((s) => s !== "").map((s) => decodeURIComponent(s));
+      const segments = url.pathname
+        .split("/")
+        .filter((s) => s !== "")
+        .map((s) => decodeURIComponent(s));
       matched = match(req.method ?? "GET", segments);
     } catch {
       matched = undefined;
@@ -772,8 +912,15 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     used += 1;
     if (fault && "status" in fault) {
       const doc = matched ? DOCS[matched.route] : "https://docs.github.com/rest";
-      const faultBody = fault.body !== undefined ? fault.body : { message: STATUS_CODES[fault.status] ?? "Error", documentation_url: doc, status: String(fault.status) };
-      return send(res, entry, { status: fault.status, body: faultBody, ...(fault.headers ? { headers: fault.headers } : {}) });
+      const faultBody =
+        fault.body !== undefined
+          ? fault.body
+          : { message: STATUS_CODES[fault.status] ?? "Error", documentation_url: doc, status: String(fault.status) };
+      return send(res, entry, {
+        status: fault.status,
+        body: faultBody,
+        ...(fault.headers ? { headers: fault.headers } : {}),
+      });
     }
     if (!matched) return send(res, entry, errorBody("Not Found", "https://docs.github.com/rest", 404));
     if (badJson) return send(res, entry, errorBody("Problems parsing JSON", DOCS[matched.route], 400));
@@ -781,13 +928,24 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   };
 
   const server = createServer((req, res) => {
-    const entry: RequestLogEntry = { method: req.method ?? "", path: req.url ?? "", route: "unknown", status: null, at: Date.now() };
+    const entry: RequestLogEntry = {
+      method: req.method ?? "",
+      path: req.url ?? "",
+      route: "unknown",
+      status: null,
+      at: Date.now(),
+    };
     requests.push(entry);
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       serve(req, res, entry, Buffer.concat(chunks).toString("utf8")).catch((error: unknown) => {
-        send(res, entry, { status: 500, body: { message: `Emulator error: ${error instanceof Error ? error.stack ?? error.message : String(error)}` } });
+        send(res, entry, {
+          status: 500,
+          body: {
+            message: `Emulator error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          },
+        });
       });
     });
   });
@@ -829,14 +987,18 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     protect(fullName, branch, rule) {
       const repo = repoNamed(fullName);
       if (!repo.branches.has(branch)) throw new Error(`protect: ${fullName} has no branch ${branch}`);
-      repo.protection.set(branch, { requiredApprovals: rule.requiredApprovals ?? 0, requiredChecks: [...(rule.requiredChecks ?? [])] });
+      repo.protection.set(branch, {
+        requiredApprovals: rule.requiredApprovals ?? 0,
+        requiredChecks: [...(rule.requiredChecks ?? [])],
+      });
       engine.sweep(repo);
     },
     approve(fullName, prNumber, login) {
       const repo = repoNamed(fullName);
       const pr = repo.pulls[prNumber - 1];
       if (!pr) throw new Error(`approve: ${fullName} has no pull request #${prNumber}`);
-      if (login.toLowerCase() === pr.user.toLowerCase()) throw new Error("approve: GitHub does not let authors approve their own pull requests");
+      if (login.toLowerCase() === pr.user.toLowerCase())
+        throw new Error("approve: GitHub does not let authors approve their own pull requests");
       if (!state.users.has(login.toLowerCase())) addUser(login);
       if (!pr.approvals.some((l) => l.toLowerCase() === login.toLowerCase())) pr.approvals.push(login);
       engine.sweep(repo);

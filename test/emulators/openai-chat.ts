@@ -111,22 +111,42 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** Minimal checks against the Chat Completions request shape; throws InvalidRequest naming the parameter. */
 function validateRequest(body: unknown): ChatCompletionRequest {
   if (!isObject(body)) throw new InvalidRequest("The request body must be a JSON object.", null);
-  if (typeof body.model !== "string" || body.model.trim() === "") throw new InvalidRequest("you must provide a model parameter", "model");
-  if (!Array.isArray(body.messages) || body.messages.length === 0) throw new InvalidRequest("'messages' must be a non-empty array.", "messages");
+  if (typeof body.model !== "string" || body.model.trim() === "")
+    throw new InvalidRequest("you must provide a model parameter", "model");
+  if (!Array.isArray(body.messages) || body.messages.length === 0)
+    throw new InvalidRequest("'messages' must be a non-empty array.", "messages");
   body.messages.forEach((m: unknown, i: number) => {
-    if (!isObject(m)) throw new InvalidRequest(`Invalid type for 'messages[${i}]': expected an object.`, `messages[${i}]`);
-    if (typeof m.role !== "string" || !ROLES.has(m.role)) throw new InvalidRequest(`Invalid value for 'messages[${i}].role'.`, `messages[${i}].role`);
+    if (!isObject(m))
+      throw new InvalidRequest(`Invalid type for 'messages[${i}]': expected an object.`, `messages[${i}]`);
+    if (typeof m.role !== "string" || !ROLES.has(m.role))
+      throw new InvalidRequest(`Invalid value for 'messages[${i}].role'.`, `messages[${i}].role`);
     const content = m.content;
     const hasToolCalls = m.role === "assistant" && Array.isArray(m.tool_calls) && m.tool_calls.length > 0;
-    const okContent = typeof content === "string" || Array.isArray(content) || ((content === null || content === undefined) && hasToolCalls);
-    if (!okContent) throw new InvalidRequest(`Invalid type for 'messages[${i}].content': expected a string or an array of content parts.`, `messages[${i}].content`);
+    const okContent =
+      typeof content === "string" ||
+      Array.isArray(content) ||
+      ((content === null || content === undefined) && hasToolCalls);
+    if (!okContent)
+      throw new InvalidRequest(
+        `Invalid type for 'messages[${i}].content': expected a string or an array of content parts.`,
+        `messages[${i}].content`,
+      );
   });
   if (body.stream === true) throw new InvalidRequest("This emulator does not stream; send stream: false.", "stream");
   if (body.tools !== undefined) {
     if (!Array.isArray(body.tools)) throw new InvalidRequest("'tools' must be an array.", "tools");
     body.tools.forEach((t: unknown, i: number) => {
-      if (!isObject(t) || t.type !== "function" || !isObject(t.function) || typeof t.function.name !== "string" || !/^[a-zA-Z0-9_-]{1,64}$/.test(t.function.name)) {
-        throw new InvalidRequest(`Invalid 'tools[${i}]': expected { type: "function", function: { name } } with a name of letters, digits, _ or -.`, `tools[${i}]`);
+      if (
+        !isObject(t) ||
+        t.type !== "function" ||
+        !isObject(t.function) ||
+        typeof t.function.name !== "string" ||
+        !/^[a-zA-Z0-9_-]{1,64}$/.test(t.function.name)
+      ) {
+        throw new InvalidRequest(
+          `Invalid 'tools[${i}]': expected { type: "function", function: { name } } with a name of letters, digits, _ or -.`,
+          `tools[${i}]`,
+        );
       }
     });
   }
@@ -134,8 +154,13 @@ function validateRequest(body: unknown): ChatCompletionRequest {
   if (isObject(choice)) {
     const name = isObject(choice.function) ? choice.function.name : undefined;
     const offered = Array.isArray(body.tools) ? (body.tools as ChatTool[]).map((t) => t.function.name) : [];
-    if (choice.type !== "function" || typeof name !== "string") throw new InvalidRequest("Invalid 'tool_choice': expected { type: \"function\", function: { name } }.", "tool_choice");
-    if (!offered.includes(name)) throw new InvalidRequest(`Invalid 'tool_choice': function "${name}" is not in 'tools'.`, "tool_choice");
+    if (choice.type !== "function" || typeof name !== "string")
+      throw new InvalidRequest(
+        "Invalid 'tool_choice': expected { type: \"function\", function: { name } }.",
+        "tool_choice",
+      );
+    if (!offered.includes(name))
+      throw new InvalidRequest(`Invalid 'tool_choice': function "${name}" is not in 'tools'.`, "tool_choice");
   } else if (choice !== undefined && !["none", "auto", "required"].includes(choice as string)) {
     throw new InvalidRequest("Invalid value for 'tool_choice'.", "tool_choice");
   }
@@ -148,7 +173,11 @@ function errorBody(message: string, type: string, param: string | null = null, c
 
 const DEFAULT_ERRORS: Record<number, { message: string; type: string; code: string | null }> = {
   429: { message: "Rate limit reached for requests (emulated).", type: "requests", code: "rate_limit_exceeded" },
-  500: { message: "The server had an error while processing your request (emulated).", type: "server_error", code: null },
+  500: {
+    message: "The server had an error while processing your request (emulated).",
+    type: "server_error",
+    code: null,
+  },
   503: { message: "The engine is currently overloaded (emulated).", type: "server_error", code: null },
 };
 
@@ -160,15 +189,31 @@ export async function startOpenAiChatEmulator(options: EmulatorOptions = {}): Pr
   const requests: ChatCompletionRequest[] = [];
   const log: ExchangeLog[] = [];
 
-  const send = (res: ServerResponse, entry: ExchangeLog, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  const send = (
+    res: ServerResponse,
+    entry: ExchangeLog,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     if (res.destroyed || res.writableEnded) return;
     entry.outcome = status;
     const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)), "x-request-id": `req_emu_${++sequence}`, ...headers });
+    res.writeHead(status, {
+      "content-type": "application/json",
+      "content-length": String(Buffer.byteLength(text)),
+      "x-request-id": `req_emu_${++sequence}`,
+      ...headers,
+    });
     res.end(text);
   };
 
-  const completion = (request: ChatCompletionRequest, message: Record<string, unknown>, finishReason: string, stepUsage: EmulatedUsage | undefined) => {
+  const completion = (
+    request: ChatCompletionRequest,
+    message: Record<string, unknown>,
+    finishReason: string,
+    stepUsage: EmulatedUsage | undefined,
+  ) => {
     const u = stepUsage ?? usage;
     return {
       id: `chatcmpl-emu${++sequence}`,
@@ -176,8 +221,19 @@ export async function startOpenAiChatEmulator(options: EmulatorOptions = {}): Pr
       created: Math.floor(Date.now() / 1000),
       model: options.model ?? request.model,
       system_fingerprint: "fp_emulator",
-      choices: [{ index: 0, message: { role: "assistant", refusal: null, ...message }, logprobs: null, finish_reason: finishReason }],
-      usage: { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.prompt_tokens + u.completion_tokens },
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", refusal: null, ...message },
+          logprobs: null,
+          finish_reason: finishReason,
+        },
+      ],
+      usage: {
+        prompt_tokens: u.prompt_tokens,
+        completion_tokens: u.completion_tokens,
+        total_tokens: u.prompt_tokens + u.completion_tokens,
+      },
     };
   };
 
@@ -192,7 +248,13 @@ export async function startOpenAiChatEmulator(options: EmulatorOptions = {}): Pr
     return completion(request, { content: null, tool_calls: [toolCall] }, named ? "stop" : "tool_calls", stepUsage);
   };
 
-  const answer = async (step: Step, request: ChatCompletionRequest, req: IncomingMessage, res: ServerResponse, entry: ExchangeLog): Promise<void> => {
+  const answer = async (
+    step: Step,
+    request: ChatCompletionRequest,
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: ExchangeLog,
+  ): Promise<void> => {
     if ("delayMs" in step) {
       await new Promise((resolve) => setTimeout(resolve, step.delayMs));
       if (res.destroyed || req.socket.destroyed) {
@@ -208,7 +270,8 @@ export async function startOpenAiChatEmulator(options: EmulatorOptions = {}): Pr
     }
     if ("status" in step) {
       const preset = DEFAULT_ERRORS[step.status]!;
-      const headers: Record<string, string> = step.retryAfter === undefined ? {} : { "retry-after": String(step.retryAfter) };
+      const headers: Record<string, string> =
+        step.retryAfter === undefined ? {} : { "retry-after": String(step.retryAfter) };
       send(res, entry, step.status, step.body ?? errorBody(preset.message, preset.type, null, preset.code), headers);
       return;
     }
@@ -218,7 +281,12 @@ export async function startOpenAiChatEmulator(options: EmulatorOptions = {}): Pr
   };
 
   const server = createServer((req, res) => {
-    const entry: ExchangeLog = { method: req.method ?? "", path: req.url ?? "", authorization: req.headers.authorization, outcome: "aborted" };
+    const entry: ExchangeLog = {
+      method: req.method ?? "",
+      path: req.url ?? "",
+      authorization: req.headers.authorization,
+      outcome: "aborted",
+    };
     log.push(entry);
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -226,19 +294,44 @@ export async function startOpenAiChatEmulator(options: EmulatorOptions = {}): Pr
       void (async () => {
         const pathname = new URL(req.url ?? "/", "http://localhost").pathname.replace(/\/+$/, "");
         if (pathname !== "/v1/chat/completions") {
-          return send(res, entry, 404, errorBody(`Unknown request URL: ${req.method} ${pathname}.`, "invalid_request_error", null, "unknown_url"));
+          return send(
+            res,
+            entry,
+            404,
+            errorBody(`Unknown request URL: ${req.method} ${pathname}.`, "invalid_request_error", null, "unknown_url"),
+          );
         }
         if (req.method !== "POST") {
-          return send(res, entry, 405, errorBody(`Method ${req.method} is not allowed on ${pathname}.`, "invalid_request_error", null, "method_not_allowed"));
+          return send(
+            res,
+            entry,
+            405,
+            errorBody(
+              `Method ${req.method} is not allowed on ${pathname}.`,
+              "invalid_request_error",
+              null,
+              "method_not_allowed",
+            ),
+          );
         }
         if (!/^Bearer \S+/.test(req.headers.authorization ?? "")) {
-          return send(res, entry, 401, errorBody("You didn't provide an API key.", "invalid_request_error", null, "invalid_api_key"));
+          return send(
+            res,
+            entry,
+            401,
+            errorBody("You didn't provide an API key.", "invalid_request_error", null, "invalid_api_key"),
+          );
         }
         let parsed: unknown;
         try {
           parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
         } catch {
-          return send(res, entry, 400, errorBody("We could not parse the JSON body of your request.", "invalid_request_error"));
+          return send(
+            res,
+            entry,
+            400,
+            errorBody("We could not parse the JSON body of your request.", "invalid_request_error"),
+          );
         }
         requests.push(parsed as ChatCompletionRequest);
         let request: ChatCompletionRequest;
@@ -246,15 +339,33 @@ export async function startOpenAiChatEmulator(options: EmulatorOptions = {}): Pr
           request = validateRequest(parsed);
         } catch (error) {
           if (!(error instanceof InvalidRequest)) throw error;
-          return send(res, entry, 400, errorBody(error.message, "invalid_request_error", error.param, "invalid_request"));
+          return send(
+            res,
+            entry,
+            400,
+            errorBody(error.message, "invalid_request_error", error.param, "invalid_request"),
+          );
         }
         const step = script.shift() ?? options.fallbackStep;
         if (!step) {
-          return send(res, entry, 500, errorBody(`The emulator's script is used up after ${requests.length - 1} requests and no fallbackStep is set.`, "server_error"));
+          return send(
+            res,
+            entry,
+            500,
+            errorBody(
+              `The emulator's script is used up after ${requests.length - 1} requests and no fallbackStep is set.`,
+              "server_error",
+            ),
+          );
         }
         await answer(step, request, req, res, entry);
       })().catch((error: unknown) => {
-        send(res, entry, 500, errorBody(`Emulator error: ${error instanceof Error ? error.message : String(error)}`, "server_error"));
+        send(
+          res,
+          entry,
+          500,
+          errorBody(`Emulator error: ${error instanceof Error ? error.message : String(error)}`, "server_error"),
+        );
       });
     });
   });

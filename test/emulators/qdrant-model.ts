@@ -53,7 +53,12 @@ export class NotImplementedByEmulator extends QdrantApiError {
   }
 }
 
-export function newCollection(name: string, size: number, distance: Distance, metadata: Record<string, unknown> | null = null): EmulatedCollection {
+export function newCollection(
+  name: string,
+  size: number,
+  distance: Distance,
+  metadata: Record<string, unknown> | null = null,
+): EmulatedCollection {
   return { name, size, distance, metadata, points: new Map(), indexes: new Map(), operations: 0 };
 }
 
@@ -67,10 +72,14 @@ export function normalizeId(id: unknown): PointId {
     const h = id.toLowerCase();
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   }
-  throw new QdrantApiError(400, `Format error in JSON body: value ${JSON.stringify(id)} is not a valid point ID, valid values are either an unsigned integer or a UUID`);
+  throw new QdrantApiError(
+    400,
+    `Format error in JSON body: value ${JSON.stringify(id)} is not a valid point ID, valid values are either an unsigned integer or a UUID`,
+  );
 }
 
-export const idKey = (id: PointId): string => (typeof id === "number" ? `n:${String(id).padStart(20, "0")}` : `u:${id}`);
+export const idKey = (id: PointId): string =>
+  typeof id === "number" ? `n:${String(id).padStart(20, "0")}` : `u:${id}`;
 
 /** Qdrant's id order: integers first (numerically), then UUIDs (by value, i.e. by lowercase hex). */
 export function sortedPoints(c: EmulatedCollection): EmulatedPoint[] {
@@ -87,7 +96,8 @@ export function prepareVector(c: EmulatedCollection, vector: unknown): number[] 
   }
   if (vector.some((x) => typeof x !== "number")) throw new NotImplementedByEmulator("multi-vectors");
   const v = vector as number[];
-  if (v.length !== c.size) throw new QdrantApiError(400, `Wrong input: Vector dimension error: expected dim: ${c.size}, got ${v.length}`);
+  if (v.length !== c.size)
+    throw new QdrantApiError(400, `Wrong input: Vector dimension error: expected dim: ${c.size}, got ${v.length}`);
   if (c.distance !== "Cosine") return [...v];
   const norm = Math.hypot(...v);
   return norm > Number.EPSILON ? v.map((x) => x / norm) : [...v];
@@ -235,21 +245,37 @@ function inRange(v: unknown, r: Json): boolean {
   const gte = bound("gte");
   const lt = bound("lt");
   const lte = bound("lte");
-  return (gt === undefined || x > gt) && (gte === undefined || x >= gte) && (lt === undefined || x < lt) && (lte === undefined || x <= lte);
+  return (
+    (gt === undefined || x > gt) &&
+    (gte === undefined || x >= gte) &&
+    (lt === undefined || x < lt) &&
+    (lte === undefined || x <= lte)
+  );
 }
 
 // ---- payload and vector selection -----------------------------------------------------------------------
 
-export function selectPayload(payload: Record<string, unknown>, withPayload: unknown): Record<string, unknown> | undefined {
+export function selectPayload(
+  payload: Record<string, unknown>,
+  withPayload: unknown,
+): Record<string, unknown> | undefined {
   if (withPayload === undefined || withPayload === null || withPayload === false) return undefined;
   if (withPayload === true) return structuredClone(payload);
   if (Array.isArray(withPayload)) {
-    return Object.fromEntries(Object.entries(payload).filter(([k]) => (withPayload as string[]).includes(k)).map(([k, v]) => [k, structuredClone(v)]));
+    return Object.fromEntries(
+      Object.entries(payload)
+        .filter(([k]) => (withPayload as string[]).includes(k))
+        .map(([k, v]) => [k, structuredClone(v)]),
+    );
   }
   const selector = withPayload as Json;
   if (Array.isArray(selector.include)) return selectPayload(payload, selector.include);
   if (Array.isArray(selector.exclude)) {
-    return Object.fromEntries(Object.entries(payload).filter(([k]) => !(selector.exclude as string[]).includes(k)).map(([k, v]) => [k, structuredClone(v)]));
+    return Object.fromEntries(
+      Object.entries(payload)
+        .filter(([k]) => !(selector.exclude as string[]).includes(k))
+        .map(([k, v]) => [k, structuredClone(v)]),
+    );
   }
   throw new NotImplementedByEmulator("this payload selector");
 }

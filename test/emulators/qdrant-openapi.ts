@@ -108,7 +108,12 @@ const short = (v: unknown): string => {
  * Validates `value` against a schema, or a schema name of components.schemas; returns the problems found,
  * each as "<json path>: <what is wrong>" (empty = valid).
  */
-export function validateSchema(spec: OpenApiSpec, value: unknown, schema: OpenApiSchema | string, opts: ValidateOptions = {}): string[] {
+export function validateSchema(
+  spec: OpenApiSpec,
+  value: unknown,
+  schema: OpenApiSchema | string,
+  opts: ValidateOptions = {},
+): string[] {
   const root: OpenApiSchema = typeof schema === "string" ? { $ref: `#/components/schemas/${schema}` } : schema;
   const problems: string[] = [];
   check(spec, value, root, "$", problems, opts.strict === true);
@@ -147,7 +152,14 @@ function declared(spec: OpenApiSpec, s: OpenApiSchema, into: Set<string>): { ope
   return { open };
 }
 
-function check(spec: OpenApiSpec, v: unknown, s: OpenApiSchema, path: string, problems: string[], strict: boolean): void {
+function check(
+  spec: OpenApiSpec,
+  v: unknown,
+  s: OpenApiSchema,
+  path: string,
+  problems: string[],
+  strict: boolean,
+): void {
   if (s.$ref) {
     const [, target] = resolve(spec, s.$ref);
     // nullable beside a $ref is not valid OpenAPI 3.0, but be lenient if a spec writes it.
@@ -188,25 +200,34 @@ function check(spec: OpenApiSpec, v: unknown, s: OpenApiSchema, path: string, pr
     case "number": {
       const isBig = typeof v === "bigint";
       if (typeof v !== "number" && !isBig) return void problems.push(`${path}: expected ${s.type}, got ${describe(v)}`);
-      if (typeof v === "number" && !Number.isFinite(v)) return void problems.push(`${path}: ${v} is not a finite number`);
-      if (s.type === "integer" && typeof v === "number" && !Number.isInteger(v)) return void problems.push(`${path}: ${v} is not an integer`);
+      if (typeof v === "number" && !Number.isFinite(v))
+        return void problems.push(`${path}: ${v} is not a finite number`);
+      if (s.type === "integer" && typeof v === "number" && !Number.isInteger(v))
+        return void problems.push(`${path}: ${v} is not an integer`);
       const range = s.format ? INTEGER_RANGES[s.format] : undefined;
-      if (range && (v < range[0] || v > range[1])) problems.push(`${path}: ${String(v)} is out of range for ${s.format}`);
-      if (s.minimum !== undefined && v < s.minimum) problems.push(`${path}: ${String(v)} is below the minimum ${s.minimum}`);
-      if (s.maximum !== undefined && v > s.maximum) problems.push(`${path}: ${String(v)} is above the maximum ${s.maximum}`);
+      if (range && (v < range[0] || v > range[1]))
+        problems.push(`${path}: ${String(v)} is out of range for ${s.format}`);
+      if (s.minimum !== undefined && v < s.minimum)
+        problems.push(`${path}: ${String(v)} is below the minimum ${s.minimum}`);
+      if (s.maximum !== undefined && v > s.maximum)
+        problems.push(`${path}: ${String(v)} is above the maximum ${s.maximum}`);
       return;
     }
     case "array": {
       if (!Array.isArray(v)) return void problems.push(`${path}: expected array, got ${describe(v)}`);
       if (s.minItems !== undefined && v.length < s.minItems) problems.push(`${path}: fewer than ${s.minItems} items`);
-      if (s.uniqueItems && new Set(v.map((x) => JSON.stringify(x))).size !== v.length) problems.push(`${path}: items are not unique`);
-      if (s.items) v.forEach((item, i) => check(spec, item, s.items as OpenApiSchema, `${path}[${i}]`, problems, strict));
+      if (s.uniqueItems && new Set(v.map((x) => JSON.stringify(x))).size !== v.length)
+        problems.push(`${path}: items are not unique`);
+      if (s.items)
+        v.forEach((item, i) => check(spec, item, s.items as OpenApiSchema, `${path}[${i}]`, problems, strict));
       return;
     }
     case "object": {
-      if (typeof v !== "object" || Array.isArray(v)) return void problems.push(`${path}: expected object, got ${describe(v)}`);
+      if (typeof v !== "object" || Array.isArray(v))
+        return void problems.push(`${path}: expected object, got ${describe(v)}`);
       const obj = v as Record<string, unknown>;
-      for (const name of s.required ?? []) if (!(name in obj)) problems.push(`${path}: missing required property "${name}"`);
+      for (const name of s.required ?? [])
+        if (!(name in obj)) problems.push(`${path}: missing required property "${name}"`);
       const props = s.properties ?? {};
       const names = new Set<string>();
       const { open } = declared(spec, s, names);
@@ -214,8 +235,10 @@ function check(spec: OpenApiSpec, v: unknown, s: OpenApiSchema, path: string, pr
         const p = `${path}.${k}`;
         const own = props[k];
         if (own) check(spec, value, own, p, problems, strict);
-        else if (typeof s.additionalProperties === "object") check(spec, value, s.additionalProperties, p, problems, strict);
-        else if (s.additionalProperties === false && !names.has(k)) problems.push(`${path}: property "${k}" is not allowed (additionalProperties: false)`);
+        else if (typeof s.additionalProperties === "object")
+          check(spec, value, s.additionalProperties, p, problems, strict);
+        else if (s.additionalProperties === false && !names.has(k))
+          problems.push(`${path}: property "${k}" is not allowed (additionalProperties: false)`);
         else if (strict && !open && !names.has(k) && names.size > 0) problems.push(`${path}: unknown property "${k}"`);
       }
       return;
@@ -223,7 +246,14 @@ function check(spec: OpenApiSpec, v: unknown, s: OpenApiSchema, path: string, pr
   }
 }
 
-function checkComposition(spec: OpenApiSpec, v: unknown, s: OpenApiSchema, path: string, problems: string[], strict: boolean): void {
+function checkComposition(
+  spec: OpenApiSpec,
+  v: unknown,
+  s: OpenApiSchema,
+  path: string,
+  problems: string[],
+  strict: boolean,
+): void {
   if (s.allOf) {
     // The members are checked without the unknown-property rule; the merged declaration is checked once.
     for (const part of s.allOf) check(spec, v, part, path, problems, false);
@@ -234,7 +264,10 @@ function checkComposition(spec: OpenApiSpec, v: unknown, s: OpenApiSchema, path:
       }
     }
   }
-  for (const [keyword, branches] of [["anyOf", s.anyOf], ["oneOf", s.oneOf]] as const) {
+  for (const [keyword, branches] of [
+    ["anyOf", s.anyOf],
+    ["oneOf", s.oneOf],
+  ] as const) {
     if (!branches) continue;
     const failures: string[][] = branches.map((b) => {
       const found: string[] = [];
@@ -248,8 +281,13 @@ function checkComposition(spec: OpenApiSpec, v: unknown, s: OpenApiSchema, path:
       problems.push(`${path}: matches ${passing} branches of oneOf, exactly one is allowed`);
       continue;
     }
-    const label = (b: OpenApiSchema) => (b.$ref ? b.$ref.replace(/^#\/components\/schemas\//, "") : isBareNullable(b) ? "null" : (b.type ?? "schema"));
-    let ranked = branches.map((b, i) => ({ b, f: failures[i] ?? [], depth: Math.max(...(failures[i] ?? []).map(problemDepth)) }));
+    const label = (b: OpenApiSchema) =>
+      b.$ref ? b.$ref.replace(/^#\/components\/schemas\//, "") : isBareNullable(b) ? "null" : (b.type ?? "schema");
+    let ranked = branches.map((b, i) => ({
+      b,
+      f: failures[i] ?? [],
+      depth: Math.max(...(failures[i] ?? []).map(problemDepth)),
+    }));
     // For a value that is not null, the None branch of an anyOf is noise.
     if (v !== null) ranked = ranked.filter((r) => !isBareNullable(r.b));
     if (ranked.length === 1) {
@@ -264,7 +302,9 @@ function checkComposition(spec: OpenApiSpec, v: unknown, s: OpenApiSchema, path:
     }
     // Otherwise name the branches, and the closest ones (fewest problems) with their first problem.
     const closest = [...ranked].sort((x, y) => x.f.length - y.f.length).slice(0, MAX_BRANCH_REPORT);
-    const detail = closest.map(({ b, f }) => `${label(b)}: ${(f[0] ?? "?").slice(f[0]?.indexOf(": ") ?? 0).replace(/^: /, "")}`).join("; ");
+    const detail = closest
+      .map(({ b, f }) => `${label(b)}: ${(f[0] ?? "?").slice(f[0]?.indexOf(": ") ?? 0).replace(/^: /, "")}`)
+      .join("; ");
     problems.push(`${path}: matches no branch of ${keyword} [${ranked.map((r) => label(r.b)).join(", ")}] (${detail})`);
   }
 }
@@ -320,7 +360,8 @@ export function validateQuery(spec: OpenApiSpec, op: OpenApiOperation, query: UR
       problems.push(...validateSchema(spec, value, param.schema ?? {}).map((p) => p.replace(/^\$/, `query.${name}`)));
     }
   }
-  for (const p of declaredParams) if (p.required && !query.has(p.name)) problems.push(`query: missing required parameter "${p.name}"`);
+  for (const p of declaredParams)
+    if (p.required && !query.has(p.name)) problems.push(`query: missing required parameter "${p.name}"`);
   return problems;
 }
 

@@ -56,7 +56,15 @@ import {
   type EmulatedCollection,
   type EmulatedPoint,
 } from "./qdrant-model.js";
-import { matchOperation, qdrantSpec, requestBodySchema, responseSchema, validateQuery, validateSchema, type MatchedOperation } from "./qdrant-openapi.js";
+import {
+  matchOperation,
+  qdrantSpec,
+  requestBodySchema,
+  responseSchema,
+  validateQuery,
+  validateSchema,
+  type MatchedOperation,
+} from "./qdrant-openapi.js";
 
 export type { EmulatedCollection, EmulatedPoint, PointId, Distance } from "./qdrant-model.js";
 
@@ -128,7 +136,10 @@ export interface QdrantEmulator {
   requests: QdrantRequestLog[];
   inject(route: QdrantRoute | "*", fault: QdrantFault, times?: number): void;
   /** Seeds a collection directly, bypassing the API (e.g. one made by another tool). */
-  createCollection(name: string, opts: { size: number; distance?: Distance; metadata?: Record<string, unknown> | null }): EmulatedCollection;
+  createCollection(
+    name: string,
+    opts: { size: number; distance?: Distance; metadata?: Record<string, unknown> | null },
+  ): EmulatedCollection;
   /** Every spec problem seen so far, requests and responses, as "METHOD path: problem". */
   violations(): string[];
   close(): Promise<void>;
@@ -190,7 +201,10 @@ export async function startQdrantEmulator(opts: QdrantEmulatorOptions = {}): Pro
     };
     requests.push(entry);
     const time = () => Number(process.hrtime.bigint() - started) / 1e9;
-    const error = (status: number, message: string): Reply => ({ status, body: { status: { error: message }, time: time() } });
+    const error = (status: number, message: string): Reply => ({
+      status,
+      body: { status: { error: message }, time: time() },
+    });
 
     const send = (reply: Reply, op: MatchedOperation | undefined) => {
       entry.status = reply.status;
@@ -213,7 +227,10 @@ export async function startQdrantEmulator(opts: QdrantEmulatorOptions = {}): Pro
     if (opts.apiKey !== undefined) {
       const bearer = header("authorization")?.replace(/^Bearer\s+/i, "");
       if (entry.apiKey !== opts.apiKey && bearer !== opts.apiKey) {
-        const message = entry.apiKey === undefined && bearer === undefined ? "Must provide an API key or an Authorization bearer token" : "Invalid API key or JWT";
+        const message =
+          entry.apiKey === undefined && bearer === undefined
+            ? "Must provide an API key or an Authorization bearer token"
+            : "Invalid API key or JWT";
         return send(error(403, message), undefined);
       }
     }
@@ -236,11 +253,15 @@ export async function startQdrantEmulator(opts: QdrantEmulatorOptions = {}): Pro
         return send(error(400, `Json deserialize error: ${(e as Error).message}`), op);
       }
       if (!bodySchema) entry.violations.push("body: the operation takes no body");
-      else entry.violations.push(...validateSchema(SPEC, entry.body, bodySchema, { strict: true }).map((p) => p.replace(/^\$/, "body")));
+      else
+        entry.violations.push(
+          ...validateSchema(SPEC, entry.body, bodySchema, { strict: true }).map((p) => p.replace(/^\$/, "body")),
+        );
     } else if (bodySchema) {
       entry.violations.push("body: missing");
     }
-    if (entry.violations.length > 0) return send(error(400, `Validation error in JSON body: ${entry.violations.join("; ")}`), op);
+    if (entry.violations.length > 0)
+      return send(error(400, `Validation error in JSON body: ${entry.violations.join("; ")}`), op);
 
     const faultIndex = faults.findIndex((f) => f.left > 0 && (f.route === "*" || f.route === entry.route));
     const fault = faultIndex >= 0 ? faults[faultIndex] : undefined;
@@ -251,9 +272,13 @@ export async function startQdrantEmulator(opts: QdrantEmulatorOptions = {}): Pro
         req.socket.destroy();
         return;
       }
-      if ("delayMs" in fault.fault) await new Promise((r) => setTimeout(r, (fault.fault as { delayMs: number }).delayMs));
+      if ("delayMs" in fault.fault)
+        await new Promise((r) => setTimeout(r, (fault.fault as { delayMs: number }).delayMs));
       else {
-        const body = fault.fault.body ?? { status: { error: `Service internal error: injected fault (${fault.fault.status})` }, time: time() };
+        const body = fault.fault.body ?? {
+          status: { error: `Service internal error: injected fault (${fault.fault.status})` },
+          time: time(),
+        };
         return send({ status: fault.fault.status, body }, op);
       }
     }
@@ -289,17 +314,21 @@ export async function startQdrantEmulator(opts: QdrantEmulatorOptions = {}): Pro
       case "get_collection":
         return collectionInfo(collection(name));
       case "create_collection": {
-        if (collections.has(name ?? "")) throw new QdrantApiError(409, `Wrong input: Collection \`${name ?? ""}\` already exists!`);
+        if (collections.has(name ?? ""))
+          throw new QdrantApiError(409, `Wrong input: Collection \`${name ?? ""}\` already exists!`);
         const vectors = body.vectors as Record<string, unknown> | undefined;
-        if (!vectors || typeof vectors.size !== "number") throw new NotImplementedByEmulator("collections without a single unnamed vector");
+        if (!vectors || typeof vectors.size !== "number")
+          throw new NotImplementedByEmulator("collections without a single unnamed vector");
         if (notNull(body.sparse_vectors)) throw new NotImplementedByEmulator("sparse vectors");
-        const metadata = supportsMetadata && notNull(body.metadata) ? structuredClone(body.metadata as Record<string, unknown>) : null;
+        const metadata =
+          supportsMetadata && notNull(body.metadata) ? structuredClone(body.metadata as Record<string, unknown>) : null;
         collections.set(name ?? "", newCollection(name ?? "", vectors.size, vectors.distance as Distance, metadata));
         return true;
       }
       case "update_collection": {
         const c = collection(name);
-        for (const k of Object.keys(body)) if (k !== "metadata" && notNull(body[k])) throw new NotImplementedByEmulator(`updating ${k}`);
+        for (const k of Object.keys(body))
+          if (k !== "metadata" && notNull(body[k])) throw new NotImplementedByEmulator(`updating ${k}`);
         if (supportsMetadata && notNull(body.metadata)) {
           const merged: Record<string, unknown> = { ...(c.metadata ?? {}) };
           for (const [k, v] of Object.entries(body.metadata as Record<string, unknown>)) {
@@ -320,7 +349,10 @@ export async function startQdrantEmulator(opts: QdrantEmulatorOptions = {}): Pro
         if (typeof schema === "string") c.indexes.set(body.field_name as string, { data_type: schema });
         else {
           const params = schema as Record<string, unknown>;
-          c.indexes.set(body.field_name as string, { data_type: params.type as string, params: structuredClone(params) });
+          c.indexes.set(body.field_name as string, {
+            data_type: params.type as string,
+            params: structuredClone(params),
+          });
         }
         return updateResult(c, query);
       }
@@ -354,7 +386,13 @@ export async function startQdrantEmulator(opts: QdrantEmulatorOptions = {}): Pro
 
   function collectionInfo(c: EmulatedCollection): unknown {
     const config: Record<string, unknown> = {
-      params: { vectors: { size: c.size, distance: c.distance }, shard_number: 1, replication_factor: 1, write_consistency_factor: 1, on_disk_payload: true },
+      params: {
+        vectors: { size: c.size, distance: c.distance },
+        shard_number: 1,
+        replication_factor: 1,
+        write_consistency_factor: 1,
+        on_disk_payload: true,
+      },
       hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0, on_disk: false },
       optimizer_config: {
         deleted_threshold: 0.2,
@@ -379,16 +417,24 @@ export async function startQdrantEmulator(opts: QdrantEmulatorOptions = {}): Pro
       segments_count: 1,
       config,
       payload_schema: Object.fromEntries(
-        [...c.indexes].map(([field, ix]) => [field, { data_type: ix.data_type, ...(ix.params ? { params: ix.params } : {}), points: indexedPoints(c, field) }]),
+        [...c.indexes].map(([field, ix]) => [
+          field,
+          { data_type: ix.data_type, ...(ix.params ? { params: ix.params } : {}), points: indexedPoints(c, field) },
+        ]),
       ),
     };
   }
 
   function upsert(c: EmulatedCollection, query: URLSearchParams, body: Record<string, unknown>): unknown {
-    for (const k of ["shard_key", "update_filter", "update_mode"]) if (notNull(body[k])) throw new NotImplementedByEmulator(`upsert with ${k}`);
+    for (const k of ["shard_key", "update_filter", "update_mode"])
+      if (notNull(body[k])) throw new NotImplementedByEmulator(`upsert with ${k}`);
     let incoming: { id: unknown; vector: unknown; payload: unknown }[];
     if (Array.isArray(body.points)) {
-      incoming = (body.points as Record<string, unknown>[]).map((p) => ({ id: p.id, vector: p.vector, payload: p.payload }));
+      incoming = (body.points as Record<string, unknown>[]).map((p) => ({
+        id: p.id,
+        vector: p.vector,
+        payload: p.payload,
+      }));
     } else {
       const batch = body.batch as { ids: unknown[]; vectors: unknown; payloads?: unknown[] | null };
       if (!Array.isArray(batch.vectors)) throw new NotImplementedByEmulator("named vectors in a batch");
@@ -396,7 +442,11 @@ export async function startQdrantEmulator(opts: QdrantEmulatorOptions = {}): Pro
       incoming = batch.ids.map((id, i) => ({ id, vector: vectors[i], payload: batch.payloads?.[i] }));
     }
     // Validate everything before writing anything: an update is all or nothing.
-    const prepared = incoming.map((p) => ({ id: normalizeId(p.id), vector: prepareVector(c, p.vector), payload: p.payload }));
+    const prepared = incoming.map((p) => ({
+      id: normalizeId(p.id),
+      vector: prepareVector(c, p.vector),
+      payload: p.payload,
+    }));
     c.operations++;
     for (const p of prepared) {
       c.points.set(idKey(p.id), {
@@ -424,30 +474,49 @@ export async function startQdrantEmulator(opts: QdrantEmulatorOptions = {}): Pro
     const withPayload = body.with_payload ?? true;
     const matching = sortedPoints(c).filter((p) => matchesFilter(p, body.filter));
     if (notNull(body.order_by)) {
-      const orderBy = typeof body.order_by === "string" ? { key: body.order_by } : (body.order_by as { key: string; direction?: string | null; start_from?: unknown });
+      const orderBy =
+        typeof body.order_by === "string"
+          ? { key: body.order_by }
+          : (body.order_by as { key: string; direction?: string | null; start_from?: unknown });
       const index = c.indexes.get(orderBy.key);
       if (!index || !["integer", "float", "datetime"].includes(index.data_type)) {
-        throw new QdrantApiError(400, `Bad request: No range index for \`order_by\` key: \`${orderBy.key}\`. Please create one to use \`order_by\`. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload schemas support Range conditions`);
+        throw new QdrantApiError(
+          400,
+          `Bad request: No range index for \`order_by\` key: \`${orderBy.key}\`. Please create one to use \`order_by\`. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload schemas support Range conditions`,
+        );
       }
       const numeric = (v: unknown) => (typeof v === "string" ? Date.parse(v) : typeof v === "number" ? v : NaN);
       const desc = orderBy.direction === "desc";
       const start = notNull(orderBy.start_from) ? numeric(orderBy.start_from) : undefined;
-      const keyed = matching.flatMap((p) => valuesAt(p.payload, orderBy.key).map(numeric).filter((v) => !Number.isNaN(v)).map((v) => ({ p, v })));
+      const keyed = matching.flatMap((p) =>
+        valuesAt(p.payload, orderBy.key)
+          .map(numeric)
+          .filter((v) => !Number.isNaN(v))
+          .map((v) => ({ p, v })),
+      );
       keyed.sort((a, b) => (desc ? b.v - a.v : a.v - b.v));
       const from = keyed.filter(({ v }) => start === undefined || (desc ? v <= start : v >= start)).slice(0, limit);
       // With order_by Qdrant pages by start_from, never by next_page_offset.
-      return { points: from.map(({ p, v }) => ({ ...record(p, withPayload, body.with_vector), order_value: v })), next_page_offset: null };
+      return {
+        points: from.map(({ p, v }) => ({ ...record(p, withPayload, body.with_vector), order_value: v })),
+        next_page_offset: null,
+      };
     }
     const offset = notNull(body.offset) ? idKey(normalizeId(body.offset)) : undefined;
     const from = offset === undefined ? matching : matching.filter((p) => idKey(p.id) >= offset);
     const page = from.slice(0, limit);
     const next = from[limit];
-    return { points: page.map((p) => record(p, withPayload, body.with_vector)), next_page_offset: next ? next.id : null };
+    return {
+      points: page.map((p) => record(p, withPayload, body.with_vector)),
+      next_page_offset: next ? next.id : null,
+    };
   }
 
   function queryPoints(c: EmulatedCollection, body: Record<string, unknown>): unknown {
-    for (const k of ["shard_key", "prefetch", "lookup_from"]) if (notNull(body[k])) throw new NotImplementedByEmulator(`query with ${k}`);
-    if (notNull(body.using) && body.using !== "") throw new QdrantApiError(400, `Wrong input: Not existing vector name error: ${String(body.using)}`);
+    for (const k of ["shard_key", "prefetch", "lookup_from"])
+      if (notNull(body[k])) throw new NotImplementedByEmulator(`query with ${k}`);
+    if (notNull(body.using) && body.using !== "")
+      throw new QdrantApiError(400, `Wrong input: Not existing vector name error: ${String(body.using)}`);
     let q = body.query;
     if (q && typeof q === "object" && !Array.isArray(q) && "nearest" in q) q = (q as { nearest: unknown }).nearest;
     let vector: number[];
@@ -459,7 +528,10 @@ export async function startQdrantEmulator(opts: QdrantEmulatorOptions = {}): Pro
       if (!p) throw new QdrantApiError(404, `Not found: No point with id ${String(id)} found`);
       vector = p.vector;
       exclude = idKey(id);
-    } else throw new NotImplementedByEmulator(q === undefined || q === null ? "query without a query vector" : "this kind of query");
+    } else
+      throw new NotImplementedByEmulator(
+        q === undefined || q === null ? "query without a query vector" : "this kind of query",
+      );
     const limit = (body.limit as number | null | undefined) ?? 10;
     const offset = (body.offset as number | null | undefined) ?? 0;
     const threshold = body.score_threshold as number | null | undefined;
@@ -470,7 +542,13 @@ export async function startQdrantEmulator(opts: QdrantEmulatorOptions = {}): Pro
       .filter(({ s }) => threshold === undefined || threshold === null || (better ? s >= threshold : s <= threshold))
       .sort((a, b) => (better ? b.s - a.s : a.s - b.s))
       .slice(offset, offset + limit);
-    return { points: scored.map(({ p, s }) => ({ ...record(p, body.with_payload ?? false, body.with_vector), version: p.version, score: s })) };
+    return {
+      points: scored.map(({ p, s }) => ({
+        ...record(p, body.with_payload ?? false, body.with_vector),
+        version: p.version,
+        score: s,
+      })),
+    };
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -490,7 +568,11 @@ export async function startQdrantEmulator(opts: QdrantEmulatorOptions = {}): Pro
       return c;
     },
     violations() {
-      return requests.flatMap((r) => [...r.violations, ...r.responseViolations.map((v) => `response ${v}`)].map((v) => `${r.method} ${r.path}: ${v}`));
+      return requests.flatMap((r) =>
+        [...r.violations, ...r.responseViolations.map((v) => `response ${v}`)].map(
+          (v) => `${r.method} ${r.path}: ${v}`,
+        ),
+      );
     },
     async close() {
       server.closeAllConnections();

@@ -10,7 +10,12 @@ import { createAgent, type AgentOptions } from "../../src/agent/create-agent.js"
 import type { RunResult } from "../../src/agent/run.js";
 import { buildSampleRepo, SAMPLE_TRACES, type SampleRepo } from "../../src/demo/sample-repo.js";
 import type { CommitSource } from "../../src/domain/commit.js";
-import { PullRequestFailedSchema, type CommitCompleted, type LifecycleEvent, type PullRequestFailed } from "../../src/domain/events.js";
+import {
+  PullRequestFailedSchema,
+  type CommitCompleted,
+  type LifecycleEvent,
+  type PullRequestFailed,
+} from "../../src/domain/events.js";
 import type { FailureReason } from "../../src/domain/reasons.js";
 import { createGitRepo, type GitRepo } from "../../src/forges/git-fixture.js";
 import { createLocalGitSource } from "../../src/forges/local-git.js";
@@ -34,16 +39,23 @@ let sample: SampleRepo;
 let custom: GitRepo;
 const hashes: Record<string, string> = {};
 
-const lines = (count: number, prefix: string): string => Array.from({ length: count }, (_, i) => `${prefix} ${i + 1}\n`).join("");
+const lines = (count: number, prefix: string): string =>
+  Array.from({ length: count }, (_, i) => `${prefix} ${i + 1}\n`).join("");
 
 /** main → dev like the sample, plus one branch per scenario. Leaves HEAD on dev. */
 async function buildCustomRepo(dir: string): Promise<GitRepo> {
   const repo = await createGitRepo(dir, { initialBranch: "main" });
   await repo.writeFile("README.md", "# OrderService\n");
-  await repo.writeFile("src/Domain/Order.cs", "namespace OrderService.Domain;\n\npublic sealed record Order(OrderId Id);\n");
+  await repo.writeFile(
+    "src/Domain/Order.cs",
+    "namespace OrderService.Domain;\n\npublic sealed record Order(OrderId Id);\n",
+  );
   await repo.commit("chore: scaffold OrderService");
   await repo.checkout("dev", { create: true });
-  await repo.writeFile("src/Domain/OrderId.cs", "namespace OrderService.Domain;\n\npublic readonly record struct OrderId(Guid Value);\n");
+  await repo.writeFile(
+    "src/Domain/OrderId.cs",
+    "namespace OrderService.Domain;\n\npublic readonly record struct OrderId(Guid Value);\n",
+  );
   await repo.commit("feat(order): add OrderId value object");
 
   const branch = async (name: string, from: string, make: () => Promise<string>) => {
@@ -58,20 +70,31 @@ async function buildCustomRepo(dir: string): Promise<GitRepo> {
     return repo.commit("feat(order): implement CreateOrderHandler [trace:ord-8128]");
   });
   await branch("feature/foreign-tag", "dev", async () => {
-    await repo.writeFile("src/Domain/Order.cs", "namespace OrderService.Domain;\n\npublic sealed record Order(OrderId Id, decimal Total);\n");
+    await repo.writeFile(
+      "src/Domain/Order.cs",
+      "namespace OrderService.Domain;\n\npublic sealed record Order(OrderId Id, decimal Total);\n",
+    );
     return repo.commit("feat(order): add the order total [trace:pay-2201]");
   });
-  await branch("feature/empty", "dev", () => repo.commit("feat(order): nothing to see [trace:ord-8128]", { allowEmpty: true }));
+  await branch("feature/empty", "dev", () =>
+    repo.commit("feat(order): nothing to see [trace:ord-8128]", { allowEmpty: true }),
+  );
   await branch("feature/huge", "dev", async () => {
     await repo.writeFile("src/Domain/OrderLines.cs", lines(3001, "// order line"));
     return repo.commit("feat(order): add order lines [trace:ord-8128]");
   });
   await branch("hotfix/order-total", "main", async () => {
-    await repo.writeFile("src/Domain/Order.cs", "namespace OrderService.Domain;\n\npublic sealed record Order(OrderId Id, CustomerId CustomerId);\n");
+    await repo.writeFile(
+      "src/Domain/Order.cs",
+      "namespace OrderService.Domain;\n\npublic sealed record Order(OrderId Id, CustomerId CustomerId);\n",
+    );
     return repo.commit("fix(order): restore the customer on orders [trace:ord-8128]");
   });
   await branch("bugfix/order-id", "dev", async () => {
-    await repo.writeFile("src/Domain/OrderId.cs", "namespace OrderService.Domain;\n\npublic readonly record struct OrderId(Guid Value) { }\n");
+    await repo.writeFile(
+      "src/Domain/OrderId.cs",
+      "namespace OrderService.Domain;\n\npublic readonly record struct OrderId(Guid Value) { }\n",
+    );
     return repo.commit("fix(order): make OrderId a proper value object [trace:ord-8128]");
   });
   await repo.checkout("dev");
@@ -156,7 +179,6 @@ function expectFailure(
 function fieldsOf(event: { trace_id: string; repo: string; branch: string; commit_hash: string }) {
   return { trace_id: event.trace_id, repo: event.repo, branch: event.branch, commit_hash: event.commit_hash };
 }
-
 
 async function writeConfig(name: string, yaml: string): Promise<string> {
   const dir = path.join(root, "configs");
@@ -447,7 +469,10 @@ describe("agent: body template", () => {
 
   it("fails with invalid_config when the repository template uses an unknown variable", async () => {
     const local = createLocalGitSource(sample.dir);
-    const commitSource: CommitSource = { load: (r) => local.load(r), readFile: async () => `${REPO_TEMPLATE}\n\${ticket}\n` };
+    const commitSource: CommitSource = {
+      load: (r) => local.load(r),
+      readFile: async () => `${REPO_TEMPLATE}\n\${ticket}\n`,
+    };
     const outcome = await run(sample.event, { commitSource });
     expectFailure(outcome, "invalid_config", fieldsOf(sample.event));
     expect(outcome.result.message).toContain("${ticket}");
@@ -455,27 +480,30 @@ describe("agent: body template", () => {
   });
 
   // Skipped while src/forges/local-git.ts has no readFile: the local source then never offers a repository template.
-  it.skipIf(!LOCAL_GIT_READS_FILES)("uses a .pr-template.md committed on the branch instead of the default template", async () => {
-    const repo = await createGitRepo(path.join(root, "templated"), { initialBranch: "main" });
-    await repo.writeFile("README.md", "# OrderService\n");
-    await repo.writeFile(".pr-template.md", REPO_TEMPLATE);
-    await repo.commit("chore: scaffold OrderService with a PR template");
-    await repo.checkout("dev", { create: true });
-    await repo.checkout("feature/order-handler", { create: true });
-    await repo.writeFile(HANDLER_PATH, "public sealed class CreateOrderHandler {}\n");
-    const hash = await repo.commit("feat(order): implement CreateOrderHandler [trace:ord-8128]");
+  it.skipIf(!LOCAL_GIT_READS_FILES)(
+    "uses a .pr-template.md committed on the branch instead of the default template",
+    async () => {
+      const repo = await createGitRepo(path.join(root, "templated"), { initialBranch: "main" });
+      await repo.writeFile("README.md", "# OrderService\n");
+      await repo.writeFile(".pr-template.md", REPO_TEMPLATE);
+      await repo.commit("chore: scaffold OrderService with a PR template");
+      await repo.checkout("dev", { create: true });
+      await repo.checkout("feature/order-handler", { create: true });
+      await repo.writeFile(HANDLER_PATH, "public sealed class CreateOrderHandler {}\n");
+      const hash = await repo.commit("feat(order): implement CreateOrderHandler [trace:ord-8128]");
 
-    const { result } = await run(sampleEvent({ commit_hash: hash }), { repoPath: repo.path });
-    expect(result.status).toBe("previewed");
-    expect(result.pr!.description).toContain("Custom repository template for Order.");
-    expect(result.pr!.description).not.toContain("## Metadata");
+      const { result } = await run(sampleEvent({ commit_hash: hash }), { repoPath: repo.path });
+      expect(result.status).toBe("previewed");
+      expect(result.pr!.description).toContain("Custom repository template for Order.");
+      expect(result.pr!.description).not.toContain("## Metadata");
 
-    const config = await writeConfig("no-repo-template.yaml", "body:\n  use_repo_template: false\n");
-    const off = await run(sampleEvent({ commit_hash: hash }), { repoPath: repo.path, configFile: config });
-    expect(off.result.status).toBe("previewed");
-    expect(off.result.pr!.description).not.toContain("Custom repository template");
-    expect(off.result.pr!.description).toContain("## Metadata");
-  });
+      const config = await writeConfig("no-repo-template.yaml", "body:\n  use_repo_template: false\n");
+      const off = await run(sampleEvent({ commit_hash: hash }), { repoPath: repo.path, configFile: config });
+      expect(off.result.status).toBe("previewed");
+      expect(off.result.pr!.description).not.toContain("Custom repository template");
+      expect(off.result.pr!.description).toContain("## Metadata");
+    },
+  );
 });
 
 describe("agent: config file", () => {
@@ -490,7 +518,14 @@ describe("agent: config file", () => {
   it("applies a custom target branch map", async () => {
     const config = await writeConfig(
       "targets.yaml",
-      ["branch_rules:", "  target_branch_map:", '    "feature/": release', '    "bugfix/": dev', '    "hotfix/": main', ""].join("\n"),
+      [
+        "branch_rules:",
+        "  target_branch_map:",
+        '    "feature/": release',
+        '    "bugfix/": dev',
+        '    "hotfix/": main',
+        "",
+      ].join("\n"),
     );
     const { result } = await run(sample.event, { configFile: config });
     expect(result.status).toBe("previewed");
@@ -502,10 +537,17 @@ describe("agent: config file", () => {
   });
 
   it("adds reviewers by component scope", async () => {
-    const config = await writeConfig("reviewers.yaml", "reviewers:\n  by_scope:\n    order: [OrderDomainAgent, 'optional:DocsAgent']\n");
+    const config = await writeConfig(
+      "reviewers.yaml",
+      "reviewers:\n  by_scope:\n    order: [OrderDomainAgent, 'optional:DocsAgent']\n",
+    );
     const { result } = await run(sample.event, { configFile: config });
     expect(result.status).toBe("previewed");
-    expect(result.pr!.reviewers).toEqual([...MANDATORY_REVIEWERS, { name: "OrderDomainAgent", required: true }, { name: "DocsAgent", required: false }]);
+    expect(result.pr!.reviewers).toEqual([
+      ...MANDATORY_REVIEWERS,
+      { name: "OrderDomainAgent", required: true },
+      { name: "DocsAgent", required: false },
+    ]);
   });
 
   it('drops the domain label when labels.domain is ""', async () => {
@@ -533,7 +575,10 @@ describe("agent: config file", () => {
   });
 
   it("describes the wrong value in a config file instead of calling the key missing", async () => {
-    const config = await writeConfig("wrong-values.yaml", "limits:\n  max_changed_lines: many\npr:\n  commit_range: sometimes\n");
+    const config = await writeConfig(
+      "wrong-values.yaml",
+      "limits:\n  max_changed_lines: many\npr:\n  commit_range: sometimes\n",
+    );
     const error = await rejection(createAgent({ configFile: config, repoPath: sample.dir, cwd: root }));
     expect(error.message).not.toContain("is missing");
     expect(error.message).not.toContain("undefined");
@@ -551,7 +596,8 @@ describe("agent: config file", () => {
 });
 
 describe("agent: events file", () => {
-  const readLines = async (file: string): Promise<string[]> => (await readFile(file, "utf8")).split("\n").filter((l) => l !== "");
+  const readLines = async (file: string): Promise<string[]> =>
+    (await readFile(file, "utf8")).split("\n").filter((l) => l !== "");
 
   it("appends exactly one JSON line, the PullRequestFailed event, for a failed run (eventsFile)", async () => {
     const file = path.join(root, "events", "option", "events.jsonl");

@@ -41,12 +41,23 @@ afterAll(async () => {
 async function config(reasons: string[], extra = ""): Promise<string> {
   configCount += 1;
   const file = path.join(root, `config-${configCount}.yaml`);
-  await writeFile(file, `approval:\n  on_violations: [${reasons.join(", ")}]\nstate_file: state-${configCount}.db\n${extra}`);
+  await writeFile(
+    file,
+    `approval:\n  on_violations: [${reasons.join(", ")}]\nstate_file: state-${configCount}.db\n${extra}`,
+  );
   return file;
 }
 
 async function agentWith(configFile: string, repoPath: string, delivered: LifecycleEvent[]): Promise<Agent> {
-  return createAgent({ configFile, repoPath, tracesFile: sample.tracesFile, sinks: [async (e) => void delivered.push(e)], now: () => NOW, cwd: root, model: null });
+  return createAgent({
+    configFile,
+    repoPath,
+    tracesFile: sample.tracesFile,
+    sinks: [async (e) => void delivered.push(e)],
+    now: () => NOW,
+    cwd: root,
+    model: null,
+  });
 }
 
 function leakEvent(overrides: Partial<CommitCompleted> = {}): CommitCompleted {
@@ -78,14 +89,28 @@ describe("approval: pause and resume in one process", () => {
     const delivered: LifecycleEvent[] = [];
     const agent = await agentWith(await config(["trace_violation"]), leakRepo, delivered);
     const paused = await agent.handle(leakEvent());
-    const done = await agent.resume(paused.approval!.thread_id, { approved: true, by: "tech-lead", reason: "invoice stub belongs here" });
+    const done = await agent.resume(paused.approval!.thread_id, {
+      approved: true,
+      by: "tech-lead",
+      reason: "invoice stub belongs here",
+    });
     expect(done.status).toBe("previewed");
     expect(done.pr?.title).toBe("feat(order): implement CreateOrderHandler [trace:ord-8128]");
     expect(done.pr?.description).toContain("src/Billing/Invoice.cs");
     expect(done.violations).toEqual([]);
-    expect(done.approvals).toEqual([{ approved: true, by: "tech-lead", reason: "invoice stub belongs here", failure_reason: "trace_violation", at: NOW.toISOString() }]);
+    expect(done.approvals).toEqual([
+      {
+        approved: true,
+        by: "tech-lead",
+        reason: "invoice stub belongs here",
+        failure_reason: "trace_violation",
+        at: NOW.toISOString(),
+      },
+    ]);
     expect(delivered).toEqual([]);
-    await expect(agent.resume(paused.approval!.thread_id, { approved: true })).rejects.toThrow(/No run is waiting for approval/);
+    await expect(agent.resume(paused.approval!.thread_id, { approved: true })).rejects.toThrow(
+      /No run is waiting for approval/,
+    );
     await agent.close();
   });
 
@@ -93,13 +118,21 @@ describe("approval: pause and resume in one process", () => {
     const delivered: LifecycleEvent[] = [];
     const agent = await agentWith(await config(["trace_violation"]), leakRepo, delivered);
     const paused = await agent.handle(leakEvent());
-    const done = await agent.resume(paused.approval!.thread_id, { approved: false, by: "qa", reason: "split the billing change" });
+    const done = await agent.resume(paused.approval!.thread_id, {
+      approved: false,
+      by: "qa",
+      reason: "split the billing change",
+    });
     expect(done.status).toBe("failed");
     expect(done.reason).toBe("trace_violation");
     expect(done.message).toContain("A person rejected the request by qa: split the billing change.");
     expect(done.events).toHaveLength(1);
     expect(delivered).toEqual(done.events);
-    expect(delivered[0]).toMatchObject({ event: "PullRequestFailed", reason: "trace_violation", trace_id: "trace-ord-8128" });
+    expect(delivered[0]).toMatchObject({
+      event: "PullRequestFailed",
+      reason: "trace_violation",
+      trace_id: "trace-ord-8128",
+    });
     await agent.close();
   });
 
@@ -129,7 +162,9 @@ describe("approval: pause and resume in one process", () => {
     const plain = await createAgent({ repoPath: sample.dir, tracesFile: sample.tracesFile, cwd: root, model: null });
     expect((await rejection(plain.resume("x", { approved: true }))).message).toContain("approvals are off");
     const agent = await agentWith(await config(["trace_violation"]), leakRepo, []);
-    expect((await rejection(agent.resume("trace-nope@123", { approved: true }))).message).toBe("No run is waiting for approval on thread trace-nope@123.");
+    expect((await rejection(agent.resume("trace-nope@123", { approved: true }))).message).toBe(
+      "No run is waiting for approval on thread trace-nope@123.",
+    );
     await agent.close();
   });
 });

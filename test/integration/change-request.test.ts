@@ -24,7 +24,10 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function run(overrides: Record<string, unknown>, policy: Record<string, unknown> = {}): Promise<{ result: RunResult; delivered: LifecycleEvent[] }> {
+async function run(
+  overrides: Record<string, unknown>,
+  policy: Record<string, unknown> = {},
+): Promise<{ result: RunResult; delivered: LifecycleEvent[] }> {
   const delivered: LifecycleEvent[] = [];
   const agent = await createAgent({
     policy: PolicySchema.parse({ state_file: path.join(root, "state.db"), ...policy }),
@@ -54,7 +57,11 @@ describe("change requests (dry run)", () => {
     });
     expect(result.merge).toMatchObject({ status: "previewed", requires: "none" });
     expect(result.pr!.description).toContain("| deploy/orders/pvc.yaml | Modified | +1 -1 |");
-    expect(result.warnings).toEqual([expect.stringMatching(/^Preview: nothing was committed; agent-sre\/pvc-size-4711 and commit [0-9a-f]{7} are what a forge run would create\.$/)]);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        /^Preview: nothing was committed; agent-sre\/pvc-size-4711 and commit [0-9a-f]{7} are what a forge run would create\.$/,
+      ),
+    ]);
     expect(delivered).toEqual([]);
   });
 
@@ -62,17 +69,40 @@ describe("change requests (dry run)", () => {
     const medium = await run({ change_type: "network-policy" });
     expect(medium.result.pr!.risk!.level).toBe("medium");
     expect(medium.result.pr!.auto_complete).toBe(false);
-    const high = await run({}, { risk: { paths: [{ glob: "deploy/**", level: "high", reason: "production manifests" }] }, merge: { senior_reviewers: ["SRE Leads"] } });
-    expect(high.result.pr!.risk).toEqual({ level: "high", reasons: ["change type pvc-size is low risk", "deploy/orders/pvc.yaml matches deploy/** (production manifests): high risk"] });
+    const high = await run(
+      {},
+      {
+        risk: { paths: [{ glob: "deploy/**", level: "high", reason: "production manifests" }] },
+        merge: { senior_reviewers: ["SRE Leads"] },
+      },
+    );
+    expect(high.result.pr!.risk).toEqual({
+      level: "high",
+      reasons: [
+        "change type pvc-size is low risk",
+        "deploy/orders/pvc.yaml matches deploy/** (production manifests): high risk",
+      ],
+    });
     expect(high.result.pr!.labels).toContain("requires-approval");
     expect(high.result.pr!.reviewers).toContainEqual({ name: "SRE Leads", required: true });
   });
 
   it("an edit the base branch cannot take fails with edit_not_applicable, naming file, key and source", async () => {
-    const { result, delivered } = await run({ edits: [{ path: "deploy/orders/pvc.yaml", set: { "spec.resource.requests.storage": "20Gi" } }] });
+    const { result, delivered } = await run({
+      edits: [{ path: "deploy/orders/pvc.yaml", set: { "spec.resource.requests.storage": "20Gi" } }],
+    });
     expect(result.reason).toBe("edit_not_applicable");
-    expect(result.message).toContain('The edit of deploy/orders/pvc.yaml cannot be applied: "spec.resource.requests" is not a mapping or list in the file, so "spec.resource.requests.storage" cannot be set (main was read from the local clone');
-    expect(delivered).toEqual([expect.objectContaining({ event: "PullRequestFailed", reason: "edit_not_applicable", trace_id: "trace-pvc-size-4711", branch: "agent-sre/pvc-size-4711" })]);
+    expect(result.message).toContain(
+      'The edit of deploy/orders/pvc.yaml cannot be applied: "spec.resource.requests" is not a mapping or list in the file, so "spec.resource.requests.storage" cannot be set (main was read from the local clone',
+    );
+    expect(delivered).toEqual([
+      expect.objectContaining({
+        event: "PullRequestFailed",
+        reason: "edit_not_applicable",
+        trace_id: "trace-pvc-size-4711",
+        branch: "agent-sre/pvc-size-4711",
+      }),
+    ]);
   });
 
   it("an edit already on the base branch is no_changes", async () => {
@@ -94,7 +124,10 @@ describe("change requests (dry run)", () => {
   it("edits that produce invalid YAML leave the checklist open, so the PR never merges itself", async () => {
     const { result } = await run({ edits: [{ path: "deploy/orders/pvc.yaml", content: "spec: [unclosed\n" }] });
     expect(result.status).toBe("previewed");
-    expect(result.pr!.checklist).toContainEqual({ label: "Edited YAML files parse (1 of 1 do not: deploy/orders/pvc.yaml)", done: false });
+    expect(result.pr!.checklist).toContainEqual({
+      label: "Edited YAML files parse (1 of 1 do not: deploy/orders/pvc.yaml)",
+      done: false,
+    });
     expect(result.pr!.auto_complete).toBe(false);
     expect(result.pr!.merge!.requires).toBe("review");
   });

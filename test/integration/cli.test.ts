@@ -33,7 +33,11 @@ interface JsonResult {
 }
 
 function cli(args: string[], opts: { input?: string; cwd?: string } = {}): Promise<CliResult> {
-  return runCli(args, { cwd: opts.cwd ?? root, env: { ...process.env, TMPDIR: root }, ...(opts.input === undefined ? {} : { input: opts.input }) });
+  return runCli(args, {
+    cwd: opts.cwd ?? root,
+    env: { ...process.env, TMPDIR: root },
+    ...(opts.input === undefined ? {} : { input: opts.input }),
+  });
 }
 
 /** The whole of stdout must be one JSON document. */
@@ -41,7 +45,15 @@ function json(result: CliResult): JsonResult {
   return JSON.parse(result.stdout) as JsonResult;
 }
 
-const runArgs = (eventFile: string, ...extra: string[]) => ["run", eventFile, "--repo-path", sample.dir, "--traces", sample.tracesFile, ...extra];
+const runArgs = (eventFile: string, ...extra: string[]) => [
+  "run",
+  eventFile,
+  "--repo-path",
+  sample.dir,
+  "--traces",
+  sample.tracesFile,
+  ...extra,
+];
 
 function expectNoStack(result: CliResult): void {
   expect(result.stdout).not.toMatch(STACK_LINE);
@@ -106,7 +118,19 @@ describe("cli run: success", () => {
 
     const pr = out.pr!;
     expect(Object.keys(pr)).toEqual(
-      expect.arrayContaining(["id", "url", "title", "description", "source_branch", "target_branch", "reviewers", "labels", "is_draft", "auto_complete", "risk"]),
+      expect.arrayContaining([
+        "id",
+        "url",
+        "title",
+        "description",
+        "source_branch",
+        "target_branch",
+        "reviewers",
+        "labels",
+        "is_draft",
+        "auto_complete",
+        "risk",
+      ]),
     );
     expect(pr).toMatchObject({
       id: null,
@@ -276,7 +300,15 @@ describe("cli run: rejected input", () => {
   it("reports repo_not_found for a --repo-path that is not a git repository, and exits 2", async () => {
     const notRepo = path.join(root, "not-a-repo");
     await mkdir(notRepo, { recursive: true });
-    const result = await cli(["run", sample.eventFile, "--repo-path", notRepo, "--traces", sample.tracesFile, "--json"]);
+    const result = await cli([
+      "run",
+      sample.eventFile,
+      "--repo-path",
+      notRepo,
+      "--traces",
+      sample.tracesFile,
+      "--json",
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe("");
     const out = json(result);
@@ -299,7 +331,9 @@ describe("cli run: rejected input", () => {
     expect(out.status).toBe("failed");
     expect(out.reason).toBe("invalid_config");
     expect(out.message).toContain(`The events file ${eventsDir} is a directory`);
-    expect(out.warnings).toEqual([expect.stringContaining(`could not append PullRequestFailed to the events file ${eventsDir}`)]);
+    expect(out.warnings).toEqual([
+      expect.stringContaining(`could not append PullRequestFailed to the events file ${eventsDir}`),
+    ]);
     expect(result.stderr).toContain("warning: Event delivery failed");
   });
 });
@@ -321,7 +355,16 @@ describe("cli options", () => {
   it("lists every run option with run --help", async () => {
     const result = await cli(["run", "--help"]);
     expect(result.code).toBe(0);
-    for (const text of ["-c, --config", "-t, --traces", "-r, --repo-path", "-e, --events", "--dry-run", "--json", "--help", "Exit codes"]) {
+    for (const text of [
+      "-c, --config",
+      "-t, --traces",
+      "-r, --repo-path",
+      "-e, --events",
+      "--dry-run",
+      "--json",
+      "--help",
+      "Exit codes",
+    ]) {
       expect(result.stdout).toContain(text);
     }
   });
@@ -372,9 +415,19 @@ describe("cli demo", () => {
     const result = await cli(["demo", "--dir", dir]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
-    expect((await readdir(dir)).sort()).toEqual([".pr-creator", "OrderService", "event-2.json", "event-3.json", "event.json", "pr-creator.yaml", "traces.yaml"]);
+    expect((await readdir(dir)).sort()).toEqual([
+      ".pr-creator",
+      "OrderService",
+      "event-2.json",
+      "event-3.json",
+      "event.json",
+      "pr-creator.yaml",
+      "traces.yaml",
+    ]);
     expect(existsSync(path.join(dir, "OrderService", ".git"))).toBe(true);
-    expect(result.stdout).toContain(`Sample repository ${path.join(dir, "OrderService")}: branch feature/order-handler`);
+    expect(result.stdout).toContain(
+      `Sample repository ${path.join(dir, "OrderService")}: branch feature/order-handler`,
+    );
     expect(result.stdout).toContain(SEED_TITLE);
     expect(result.stdout).toContain(`Recalled   ${SEED_TITLE}`);
   });

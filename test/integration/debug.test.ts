@@ -28,7 +28,19 @@ describe("debug printer", () => {
     const result = await agent.handle(sample.event, { onUpdate: printer });
     expect(result.status).toBe("previewed");
     const nodes = [...out.matchAll(/^▶ (\w+) (\d+) ms$/gm)].map((m) => m[1]);
-    expect(nodes).toEqual(["intake", "gather", "check_trace", "check_limits", "recall", "draft", "gate", "dedupe", "publish", "record", "merge"]);
+    expect(nodes).toEqual([
+      "intake",
+      "gather",
+      "check_trace",
+      "check_limits",
+      "recall",
+      "draft",
+      "gate",
+      "dedupe",
+      "publish",
+      "record",
+      "merge",
+    ]);
     expect(out).toContain("▶ intake 5 ms");
     expect(out).toContain('  target_branch: "dev"');
     expect(out).toContain("  round 1 (deterministic): passed");

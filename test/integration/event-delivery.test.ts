@@ -24,7 +24,14 @@ function workspace() {
 }
 
 function event(n: number, name: "PullRequestCreated" | "PullRequestMerged" = "PullRequestCreated"): LifecycleEvent {
-  const common = { pr_id: n, repo: "OrderService", branch: "feature/order-handler", trace_id: `trace-ord-${n}`, created_by: AGENT_NAME, timestamp: "2026-01-08T10:00:00.000Z" } as const;
+  const common = {
+    pr_id: n,
+    repo: "OrderService",
+    branch: "feature/order-handler",
+    trace_id: `trace-ord-${n}`,
+    created_by: AGENT_NAME,
+    timestamp: "2026-01-08T10:00:00.000Z",
+  } as const;
   return name === "PullRequestCreated"
     ? { event: name, ...common, blueprint_id: "bp-ord", component_scope: "Order", commit_hash: "9fbc871" }
     : { event: name, ...common, issue_id: null, merge_commit: null, auto_merged: true, risk: "low" };
@@ -43,7 +50,18 @@ const failedEvent: LifecycleEvent = {
   created_by: AGENT_NAME,
   timestamp: "2026-01-08T10:00:00.000Z",
 };
-const blockedEvent: LifecycleEvent = { event: "PullRequestMergeBlocked", pr_id: 1, repo: "OrderService", branch: "feature/x", trace_id: "trace-ord-1", issue_id: null, failed_checks: ["build"], message: "build failed", created_by: AGENT_NAME, timestamp: "2026-01-08T10:00:00.000Z" };
+const blockedEvent: LifecycleEvent = {
+  event: "PullRequestMergeBlocked",
+  pr_id: 1,
+  repo: "OrderService",
+  branch: "feature/x",
+  trace_id: "trace-ord-1",
+  issue_id: null,
+  failed_checks: ["build"],
+  message: "build failed",
+  created_by: AGENT_NAME,
+  timestamp: "2026-01-08T10:00:00.000Z",
+};
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -135,7 +153,14 @@ function waitingRows(stateFile: string) {
   }
 }
 
-const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as LifecycleEvent) : []);
+const lines = (file: string) =>
+  existsSync(file)
+    ? readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as LifecycleEvent)
+    : [];
 
 describe("createEventDelivery: fan-out", () => {
   it("sends each event once to the JSON-lines file, stdout, every webhook and the extra sinks", async () => {
@@ -145,7 +170,14 @@ describe("createEventDelivery: fan-out", () => {
     const out: string[] = [];
     const extra: LifecycleEvent[] = [];
     const d = delivery(
-      { jsonl_file: jsonl, stdout: true, webhooks: [{ url: a.url, secret_env: "HOOK_SECRET" }, { url: b.url, events: ["PullRequestMerged"] }] },
+      {
+        jsonl_file: jsonl,
+        stdout: true,
+        webhooks: [
+          { url: a.url, secret_env: "HOOK_SECRET" },
+          { url: b.url, events: ["PullRequestMerged"] },
+        ],
+      },
       { stateFile, write: (line) => out.push(line), extraSinks: [async (e) => void extra.push(e)] },
     );
     await d.emit(event(1));
@@ -155,7 +187,8 @@ describe("createEventDelivery: fan-out", () => {
     expect(extra).toEqual([event(1), event(2, "PullRequestMerged")]);
     expect(a.accepted()).toEqual([event(1), event(2, "PullRequestMerged")]);
     expect(b.accepted()).toEqual([event(2, "PullRequestMerged")]);
-    for (const r of a.requests) expect(verifyWebhookSignature(r.body, r.headers[SIGNATURE_HEADER] as string, SECRET)).toBe(true);
+    for (const r of a.requests)
+      expect(verifyWebhookSignature(r.body, r.headers[SIGNATURE_HEADER] as string, SECRET)).toBe(true);
     expect(b.requests[0]!.headers[SIGNATURE_HEADER]).toBeUndefined();
     // Nothing failed, so the state file was never needed.
     expect(existsSync(stateFile)).toBe(false);
@@ -165,17 +198,29 @@ describe("createEventDelivery: fan-out", () => {
     const { stateFile } = workspace();
     const ops = await receiver();
     const all = await receiver();
-    const d = delivery({ webhooks: [{ url: all.url }], failure_webhook: { url: ops.url, secret_env: "HOOK_SECRET" } }, { stateFile });
+    const d = delivery(
+      { webhooks: [{ url: all.url }], failure_webhook: { url: ops.url, secret_env: "HOOK_SECRET" } },
+      { stateFile },
+    );
     for (const e of [event(1), failedEvent, event(2, "PullRequestMerged"), blockedEvent]) await d.emit(e);
     expect(ops.requests.map((r) => r.headers[EVENT_HEADER])).toEqual(["PullRequestFailed", "PullRequestMergeBlocked"]);
     expect(all.requests).toHaveLength(4);
-    expect(verifyWebhookSignature(ops.requests[0]!.body, ops.requests[0]!.headers[SIGNATURE_HEADER] as string, SECRET)).toBe(true);
+    expect(
+      verifyWebhookSignature(ops.requests[0]!.body, ops.requests[0]!.headers[SIGNATURE_HEADER] as string, SECRET),
+    ).toBe(true);
   });
 
   it("describes its sinks and outbox without URL queries", async () => {
     const { stateFile, jsonl } = workspace();
     const d = delivery(
-      { jsonl_file: jsonl, stdout: true, webhooks: [{ url: "https://hooks.example.com/pr?token=abc", secret_env: "HOOK_SECRET", events: ["PullRequestCreated"] }], failure_webhook: { url: "https://ops.example.com/alerts" } },
+      {
+        jsonl_file: jsonl,
+        stdout: true,
+        webhooks: [
+          { url: "https://hooks.example.com/pr?token=abc", secret_env: "HOOK_SECRET", events: ["PullRequestCreated"] },
+        ],
+        failure_webhook: { url: "https://ops.example.com/alerts" },
+      },
       { stateFile, extraSinks: [async () => undefined] },
     );
     expect(d.describe()).toEqual([
@@ -197,7 +242,14 @@ describe("createEventDelivery: the outbox", () => {
     const flaky = await receiver();
     await flaky.down();
     const out: string[] = [];
-    const d = delivery({ jsonl_file: jsonl, stdout: true, webhooks: [{ url: up.url }, { url: flaky.url, secret_env: "HOOK_SECRET", max_attempts: 2 }] }, { stateFile, write: (l) => void out.push(l) });
+    const d = delivery(
+      {
+        jsonl_file: jsonl,
+        stdout: true,
+        webhooks: [{ url: up.url }, { url: flaky.url, secret_env: "HOOK_SECRET", max_attempts: 2 }],
+      },
+      { stateFile, write: (l) => void out.push(l) },
+    );
 
     const error = await rejected(d.emit(event(1)));
     expect(error.message).toContain(`PullRequestCreated was not delivered to webhook:${flaky.url}`);
@@ -216,7 +268,9 @@ describe("createEventDelivery: the outbox", () => {
     await expect(d.flush()).resolves.toEqual({ sent: 1, waiting: 0 });
     expect(flaky.accepted()).toEqual([event(1)]);
     expect(flaky.requests[0]!.headers[DELIVERY_HEADER]).toBe(rows[0]!.deliveryId);
-    expect(verifyWebhookSignature(flaky.requests[0]!.body, flaky.requests[0]!.headers[SIGNATURE_HEADER] as string, SECRET)).toBe(true);
+    expect(
+      verifyWebhookSignature(flaky.requests[0]!.body, flaky.requests[0]!.headers[SIGNATURE_HEADER] as string, SECRET),
+    ).toBe(true);
     expect(waitingRows(stateFile)).toEqual([]);
 
     await expect(d.flush()).resolves.toEqual({ sent: 0, waiting: 0 });
@@ -380,7 +434,13 @@ describe("createEventDelivery: invalid configuration", () => {
 
   it("names a missing secret variable, never a secret", () => {
     const error = configError(() =>
-      createEventDelivery({ policy: makePolicy({ events: { failure_webhook: { url: "https://ops.example.com/a", secret_env: "OPS_SECRET" } } }), stateFile: null, env: { HOOK_SECRET: SECRET } }),
+      createEventDelivery({
+        policy: makePolicy({
+          events: { failure_webhook: { url: "https://ops.example.com/a", secret_env: "OPS_SECRET" } },
+        }),
+        stateFile: null,
+        env: { HOOK_SECRET: SECRET },
+      }),
     );
     expect(error.message).toContain("failure webhook https://ops.example.com/a");
     expect(error.message).toContain("OPS_SECRET");
@@ -389,16 +449,33 @@ describe("createEventDelivery: invalid configuration", () => {
 
   it("refuses the same webhook URL twice and an unknown event name", () => {
     const url = "https://hooks.example.com/pr";
-    expect(configError(() => createEventDelivery({ policy: makePolicy({ events: { webhooks: [{ url }, { url, events: ["PullRequestFailed"] }] } }), stateFile: null, env: {} })).message).toContain(
-      "more than once",
-    );
-    expect(configError(() => createEventDelivery({ policy: makePolicy({ events: { webhooks: [{ url, events: ["Merged"] }] } }), stateFile: null, env: {} })).message).toContain("Merged");
+    expect(
+      configError(() =>
+        createEventDelivery({
+          policy: makePolicy({ events: { webhooks: [{ url }, { url, events: ["PullRequestFailed"] }] } }),
+          stateFile: null,
+          env: {},
+        }),
+      ).message,
+    ).toContain("more than once");
+    expect(
+      configError(() =>
+        createEventDelivery({
+          policy: makePolicy({ events: { webhooks: [{ url, events: ["Merged"] }] } }),
+          stateFile: null,
+          env: {},
+        }),
+      ).message,
+    ).toContain("Merged");
   });
 
   it("a state file that is not a database: flush fails with invalid_config, emit still reports the sink and why nothing was kept", async () => {
     const { stateFile } = workspace();
     mkdirSync(path.dirname(stateFile), { recursive: true });
-    writeFileSync(stateFile, "this is not a database, it is only a text file long enough to have a header page of garbage".repeat(20));
+    writeFileSync(
+      stateFile,
+      "this is not a database, it is only a text file long enough to have a header page of garbage".repeat(20),
+    );
     const r = await receiver();
     r.answer(503);
     const d = delivery({ webhooks: [{ url: r.url, max_attempts: 1 }] }, { stateFile });

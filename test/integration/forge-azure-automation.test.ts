@@ -27,7 +27,14 @@ beforeEach(async () => {
   az = await startAzureDevOpsEmulator({ token: TOKEN });
   az.seedRepo(REPO, {
     branches: { main: BASE },
-    commits: { [BASE]: { message: "initial", author, parents: [], files: { [APP]: "replicas: 1\n", "README.md": "# Deployments\n" } } },
+    commits: {
+      [BASE]: {
+        message: "initial",
+        author,
+        parents: [],
+        files: { [APP]: "replicas: 1\n", "README.md": "# Deployments\n" },
+      },
+    },
   });
   forge = createAzureDevOpsForge({
     orgUrl: az.orgUrl,
@@ -46,11 +53,17 @@ const scale = (replicas: number, extra: Record<string, string | null> = {}) => (
   branch: "pr-creator/scale",
   base_branch: "main",
   message: `Scale the app to ${replicas}`,
-  files: [{ path: APP, content: `replicas: ${replicas}\n` }, ...Object.entries(extra).map(([path, content]) => ({ path, content }))],
+  files: [
+    { path: APP, content: `replicas: ${replicas}\n` },
+    ...Object.entries(extra).map(([path, content]) => ({ path, content })),
+  ],
 });
 
 /** A branch with a change and a PR from it to main. */
-async function openPr(replicas = 3, reviewers: Parameters<Forge["createPullRequest"]>[1]["reviewers"] = []): Promise<RemotePullRequest> {
+async function openPr(
+  replicas = 3,
+  reviewers: Parameters<Forge["createPullRequest"]>[1]["reviewers"] = [],
+): Promise<RemotePullRequest> {
   await forge.commitFiles(REPO, scale(replicas));
   return forge.createPullRequest(REPO, {
     title: `Scale to ${replicas}`,
@@ -71,7 +84,9 @@ describe("readFile", () => {
     expect(await forge.readFile(REPO, "main", APP)).toBe("replicas: 1\n");
     expect(await forge.readFile(REPO, "main", `/${APP}`)).toBe("replicas: 1\n");
     const asked = az.requests.find((r) => r.route === "getItem");
-    expect(asked?.query).toBe("?path=%2Fdeploy%2Fapp.yaml&versionDescriptor.version=main&versionDescriptor.versionType=0&includeContent=true");
+    expect(asked?.query).toBe(
+      "?path=%2Fdeploy%2Fapp.yaml&versionDescriptor.version=main&versionDescriptor.versionType=0&includeContent=true",
+    );
     expect(await forge.readFile(REPO, "main", "deploy/missing.yaml")).toBeNull();
     expect(await forge.readFile(REPO, "no-such-branch", APP)).toBeNull();
     expect(await forge.readFile(REPO, "main", "deploy")).toBeNull();
@@ -95,25 +110,37 @@ describe("commitFiles", () => {
           parents: [BASE],
           changes: [
             { changeType: 2, item: { path: `/${APP}` }, newContent: { content: "replicas: 3\n", contentType: 0 } },
-            { changeType: 1, item: { path: "/deploy/config.yaml" }, newContent: { content: "kind: ConfigMap\n", contentType: 0 } },
+            {
+              changeType: 1,
+              item: { path: "/deploy/config.yaml" },
+              newContent: { content: "kind: ConfigMap\n", contentType: 0 },
+            },
           ],
         },
       ],
     });
 
-    const again = await forge.commitFiles(REPO, scale(3, { "deploy/config.yaml": "kind: ConfigMap\n", "deploy/never.yaml": null }));
+    const again = await forge.commitFiles(
+      REPO,
+      scale(3, { "deploy/config.yaml": "kind: ConfigMap\n", "deploy/never.yaml": null }),
+    );
     expect(again).toEqual({ sha: created.sha, parent: BASE, unchanged: true });
     expect(pushes()).toHaveLength(1);
 
     const updated = await forge.commitFiles(REPO, scale(4));
     expect(updated).toMatchObject({ parent: created.sha, unchanged: false });
     expect(updated.sha).not.toBe(created.sha);
-    expect(pushes()[1]?.body).toMatchObject({ refUpdates: [{ oldObjectId: created.sha }], commits: [{ parents: [created.sha] }] });
+    expect(pushes()[1]?.body).toMatchObject({
+      refUpdates: [{ oldObjectId: created.sha }],
+      commits: [{ parents: [created.sha] }],
+    });
 
     const deleted = await forge.commitFiles(REPO, scale(4, { "deploy/config.yaml": null }));
     expect(deleted.parent).toBe(updated.sha);
     expect(az.fileAt(REPO, "pr-creator/scale", "deploy/config.yaml")).toBeUndefined();
-    expect(pushes()[2]?.body).toMatchObject({ commits: [{ changes: [{ changeType: 16, item: { path: "/deploy/config.yaml" } }] }] });
+    expect(pushes()[2]?.body).toMatchObject({
+      commits: [{ changes: [{ changeType: 16, item: { path: "/deploy/config.yaml" } }] }],
+    });
     expect(az.branchHead(REPO, "pr-creator/scale")).toBe(deleted.sha);
   });
 
@@ -122,8 +149,18 @@ describe("commitFiles", () => {
     az.inject("createPush", { delayMs: 600 });
     const ours = forge.commitFiles(REPO, scale(5));
     while (pushes().length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
-    const other = createAzureDevOpsForge({ orgUrl: az.orgUrl, project: az.project, token: TOKEN, timeoutMs: 5000, retry: { max_attempts: 1, backoff: "fixed", base_delay_ms: 0, retryable_status_codes: [] } });
-    const theirs = await other.commitFiles(REPO, { ...scale(2), message: "docs", files: [{ path: "deploy/NOTES.md", content: "hands off\n" }] });
+    const other = createAzureDevOpsForge({
+      orgUrl: az.orgUrl,
+      project: az.project,
+      token: TOKEN,
+      timeoutMs: 5000,
+      retry: { max_attempts: 1, backoff: "fixed", base_delay_ms: 0, retryable_status_codes: [] },
+    });
+    const theirs = await other.commitFiles(REPO, {
+      ...scale(2),
+      message: "docs",
+      files: [{ path: "deploy/NOTES.md", content: "hands off\n" }],
+    });
     const result = await ours;
     // In arrival order: the first commit, ours (held, then stale), theirs, ours planned again.
     expect(pushes().map((r) => r.status)).toEqual([201, 409, 201, 201]);
@@ -134,7 +171,15 @@ describe("commitFiles", () => {
   });
 
   it("gives up after a second stale push with azure_devops_409", async () => {
-    const body = { $id: "1", innerException: null, message: STALE, typeName: "x", typeKey: "GitReferenceStaleException", errorCode: 0, eventId: 3000 };
+    const body = {
+      $id: "1",
+      innerException: null,
+      message: STALE,
+      typeName: "x",
+      typeKey: "GitReferenceStaleException",
+      errorCode: 0,
+      eventId: 3000,
+    };
     az.inject("createPush", { status: 409, body }, 2);
     const error = await rejection(forge.commitFiles(REPO, scale(3)));
     expect(error.reason).toBe("azure_devops_409");
@@ -154,7 +199,9 @@ describe("getChecks", () => {
     const plain = await openPr();
     expect(await forge.getChecks(REPO, plain.id)).toEqual({ state: "none", checks: [] });
     // CI scripted after the PR opened runs when its source moves.
-    az.setCi(REPO, [yamlValidation(80), { name: "security-scan", delayMs: 20, verdict: "succeeded" }], { minimumApprovers: 1 });
+    az.setCi(REPO, [yamlValidation(80), { name: "security-scan", delayMs: 20, verdict: "succeeded" }], {
+      minimumApprovers: 1,
+    });
     await forge.commitFiles(REPO, scale(4));
 
     const pending = await forge.getChecks(REPO, plain.id);
@@ -173,23 +220,47 @@ describe("getChecks", () => {
     expect(done.checks[0]?.url).toMatch(/\/Factory\/_build\/results\?buildId=\d+$/);
     expect(Date.parse(done.checks[0]!.completed_at!)).toBeGreaterThanOrEqual(Date.parse(done.checks[0]!.started_at!));
     const policyCall = az.requests.find((r) => r.route === "getPolicyEvaluations");
-    expect(policyCall?.query).toBe(`?artifactId=${encodeURIComponent(`vstfs:///CodeReview/CodeReviewId/${az.state.project.id}/${plain.id}`)}`);
+    expect(policyCall?.query).toBe(
+      `?artifactId=${encodeURIComponent(`vstfs:///CodeReview/CodeReviewId/${az.state.project.id}/${plain.id}`)}`,
+    );
     expect(az.calls("getRepository")).toBe(1); // the project id is read once
   });
 
   it("fails on a rejected build with the check's words, and takes the latest PR status per context", async () => {
     az.setCi(REPO, [yamlValidation(0)]);
     await forge.commitFiles(REPO, scale(3, { "deploy/broken.yaml": "a: [1, 2\n" }));
-    const pr = await forge.createPullRequest(REPO, { title: "t", description: "d", source_branch: "pr-creator/scale", target_branch: "main", is_draft: false, labels: [], reviewers: [], work_items: [] });
+    const pr = await forge.createPullRequest(REPO, {
+      title: "t",
+      description: "d",
+      source_branch: "pr-creator/scale",
+      target_branch: "main",
+      is_draft: false,
+      labels: [],
+      reviewers: [],
+      work_items: [],
+    });
     await az.settled();
     const failed = await forge.getChecks(REPO, pr.id);
-    expect(failed).toMatchObject({ state: "failed", checks: [{ name: "yaml-validation", state: "failed", description: "rejected: YAML validation failed" }] });
+    expect(failed).toMatchObject({
+      state: "failed",
+      checks: [{ name: "yaml-validation", state: "failed", description: "rejected: YAML validation failed" }],
+    });
 
     const git = await new azdev.WebApi(az.orgUrl, azdev.getPersonalAccessTokenHandler(TOKEN)).getGitApi();
     const post = (state: GitStatusState, description: string) =>
-      git.createPullRequestStatus({ state, description, context: { genre: "qa", name: "coverage" }, targetUrl: "https://ci.example/1" }, REPO, pr.id, az.project);
+      git.createPullRequestStatus(
+        { state, description, context: { genre: "qa", name: "coverage" }, targetUrl: "https://ci.example/1" },
+        REPO,
+        pr.id,
+        az.project,
+      );
     await post(GitStatusState.Pending, "measuring");
-    expect((await forge.getChecks(REPO, pr.id)).checks.at(-1)).toMatchObject({ name: "qa/coverage", state: "pending", url: "https://ci.example/1", completed_at: null });
+    expect((await forge.getChecks(REPO, pr.id)).checks.at(-1)).toMatchObject({
+      name: "qa/coverage",
+      state: "pending",
+      url: "https://ci.example/1",
+      completed_at: null,
+    });
     await post(GitStatusState.Succeeded, "coverage 91%");
     expect((await forge.getChecks(REPO, pr.id)).checks.map((c) => [c.name, c.state, c.description])).toEqual([
       ["yaml-validation", "failed", "rejected: YAML validation failed"],
@@ -203,20 +274,44 @@ describe("getPullRequest and enableAutoMerge", () => {
     az.setCi(REPO, [{ name: "dry-run-apply", delayMs: 100, verdict: "succeeded" }]);
     const pr = await openPr(3);
     const head = az.branchHead(REPO, "pr-creator/scale")!;
-    const outcome = await forge.enableAutoMerge(REPO, pr.id, { method: "squash", delete_source_branch: true, commit_title: "Scale to 3 (#1)", commit_message: "More pods." });
+    const outcome = await forge.enableAutoMerge(REPO, pr.id, {
+      method: "squash",
+      delete_source_branch: true,
+      commit_title: "Scale to 3 (#1)",
+      commit_message: "More pods.",
+    });
     expect(outcome).toBe("enabled");
     expect(az.requests.find((r) => r.route === "updatePullRequest")?.body).toEqual({
       autoCompleteSetBy: { id: az.state.authenticatedUser.id },
-      completionOptions: { mergeStrategy: 2, deleteSourceBranch: true, mergeCommitMessage: "Scale to 3 (#1)\n\nMore pods.", transitionWorkItems: true },
+      completionOptions: {
+        mergeStrategy: 2,
+        deleteSourceBranch: true,
+        mergeCommitMessage: "Scale to 3 (#1)\n\nMore pods.",
+        transitionWorkItems: true,
+      },
     });
     expect(az.requests.filter((r) => r.path.endsWith("/_apis/connectionData"))).toHaveLength(1);
     const open = await forge.getPullRequest(REPO, pr.id);
-    expect(open).toMatchObject({ id: pr.id, state: "open", head_sha: head, merge_commit: null, merged_at: null, auto_merge: true, blocked_reason: null });
+    expect(open).toMatchObject({
+      id: pr.id,
+      state: "open",
+      head_sha: head,
+      merge_commit: null,
+      merged_at: null,
+      auto_merge: true,
+      blocked_reason: null,
+    });
 
     await az.settled();
     const merged = await forge.getPullRequest(REPO, pr.id);
     const main = az.branchHead(REPO, "main")!;
-    expect(merged).toMatchObject({ state: "merged", merge_commit: main, head_sha: head, auto_merge: true, blocked_reason: null });
+    expect(merged).toMatchObject({
+      state: "merged",
+      merge_commit: main,
+      head_sha: head,
+      auto_merge: true,
+      blocked_reason: null,
+    });
     expect(Date.parse(merged.merged_at!)).not.toBeNaN();
     expect(az.fileAt(REPO, "main", APP)).toBe("replicas: 3\n");
     expect(az.branchHead(REPO, "pr-creator/scale")).toBeUndefined();
@@ -226,7 +321,14 @@ describe("getPullRequest and enableAutoMerge", () => {
 
   it("answers merged when nothing blocks the PR", async () => {
     const pr = await openPr(2);
-    expect(await forge.enableAutoMerge(REPO, pr.id, { method: "squash", delete_source_branch: false, commit_title: "Scale", commit_message: "" })).toBe("merged");
+    expect(
+      await forge.enableAutoMerge(REPO, pr.id, {
+        method: "squash",
+        delete_source_branch: false,
+        commit_title: "Scale",
+        commit_message: "",
+      }),
+    ).toBe("merged");
     expect(az.fileAt(REPO, "main", APP)).toBe("replicas: 2\n");
     expect(az.branchHead(REPO, "pr-creator/scale")).toBeDefined();
   });
@@ -234,8 +336,24 @@ describe("getPullRequest and enableAutoMerge", () => {
   it("a failed check leaves the PR open with the reason; main does not move", async () => {
     az.setCi(REPO, [yamlValidation(0), { name: "dry-run-apply", delayMs: 0, verdict: "succeeded" }]);
     await forge.commitFiles(REPO, scale(3, { "deploy/broken.yaml": "a: [1, 2\n" }));
-    const pr = await forge.createPullRequest(REPO, { title: "t", description: "d", source_branch: "pr-creator/scale", target_branch: "main", is_draft: false, labels: [], reviewers: [], work_items: [] });
-    expect(await forge.enableAutoMerge(REPO, pr.id, { method: "squash", delete_source_branch: true, commit_title: "t", commit_message: "d" })).toBe("enabled");
+    const pr = await forge.createPullRequest(REPO, {
+      title: "t",
+      description: "d",
+      source_branch: "pr-creator/scale",
+      target_branch: "main",
+      is_draft: false,
+      labels: [],
+      reviewers: [],
+      work_items: [],
+    });
+    expect(
+      await forge.enableAutoMerge(REPO, pr.id, {
+        method: "squash",
+        delete_source_branch: true,
+        commit_title: "t",
+        commit_message: "d",
+      }),
+    ).toBe("enabled");
     await az.settled();
     const status = await forge.getPullRequest(REPO, pr.id);
     expect(status).toMatchObject({ state: "open", auto_merge: true, merge_commit: null });
@@ -246,11 +364,21 @@ describe("getPullRequest and enableAutoMerge", () => {
   it("a required reviewer blocks auto-complete until they approve", async () => {
     const grace = az.addIdentity({ displayName: "Grace Hopper", uniqueName: "grace@acme.example" });
     const pr = await openPr(3, [{ name: "Grace Hopper", required: true, id: grace.id, kind: "user" }]);
-    expect(await forge.enableAutoMerge(REPO, pr.id, { method: "squash", delete_source_branch: true, commit_title: "t", commit_message: "" })).toBe("enabled");
+    expect(
+      await forge.enableAutoMerge(REPO, pr.id, {
+        method: "squash",
+        delete_source_branch: true,
+        commit_title: "t",
+        commit_message: "",
+      }),
+    ).toBe("enabled");
     await az.settled();
     expect((await forge.getPullRequest(REPO, pr.id)).state).toBe("open");
     az.vote(REPO, pr.id, "Grace Hopper", 5);
-    expect(await forge.getPullRequest(REPO, pr.id)).toMatchObject({ state: "merged", merge_commit: az.branchHead(REPO, "main") });
+    expect(await forge.getPullRequest(REPO, pr.id)).toMatchObject({
+      state: "merged",
+      merge_commit: az.branchHead(REPO, "main"),
+    });
   });
 
   it("an unknown PR is invalid_request", async () => {
@@ -261,16 +389,40 @@ describe("getPullRequest and enableAutoMerge", () => {
 });
 
 describe("revertPullRequest", () => {
-  const request = (pr_id: number) => ({ pr_id, branch: "pr-creator/revert-1", title: "Revert: scale to 3", description: "Rolls back #1." });
+  const request = (pr_id: number) => ({
+    pr_id,
+    branch: "pr-creator/revert-1",
+    title: "Revert: scale to 3",
+    description: "Rolls back #1.",
+  });
 
   it("opens a PR that restores what the merged PR changed, once", async () => {
     await forge.commitFiles(REPO, scale(3, { "deploy/extra.yaml": "kind: Service\n", "README.md": null }));
-    const pr = await forge.createPullRequest(REPO, { title: "Scale", description: "d", source_branch: "pr-creator/scale", target_branch: "main", is_draft: false, labels: [], reviewers: [], work_items: [] });
-    await forge.enableAutoMerge(REPO, pr.id, { method: "squash", delete_source_branch: true, commit_title: "Scale", commit_message: "" });
+    const pr = await forge.createPullRequest(REPO, {
+      title: "Scale",
+      description: "d",
+      source_branch: "pr-creator/scale",
+      target_branch: "main",
+      is_draft: false,
+      labels: [],
+      reviewers: [],
+      work_items: [],
+    });
+    await forge.enableAutoMerge(REPO, pr.id, {
+      method: "squash",
+      delete_source_branch: true,
+      commit_title: "Scale",
+      commit_message: "",
+    });
     expect(az.fileAt(REPO, "main", "README.md")).toBeUndefined();
 
     const revert = await forge.revertPullRequest(REPO, request(pr.id));
-    expect(revert).toMatchObject({ title: "Revert: scale to 3", description: "Rolls back #1.", source_branch: "pr-creator/revert-1", target_branch: "main" });
+    expect(revert).toMatchObject({
+      title: "Revert: scale to 3",
+      description: "Rolls back #1.",
+      source_branch: "pr-creator/revert-1",
+      target_branch: "main",
+    });
     expect(az.requests.find((r) => r.route === "createRevert")?.body).toEqual({
       generatedRefName: "refs/heads/pr-creator/revert-1",
       ontoRefName: "refs/heads/main",
@@ -284,7 +436,14 @@ describe("revertPullRequest", () => {
     expect(await forge.revertPullRequest(REPO, request(pr.id))).toEqual(revert);
     expect(az.calls("createRevert")).toBe(1);
 
-    expect(await forge.enableAutoMerge(REPO, revert.id, { method: "squash", delete_source_branch: true, commit_title: "Revert", commit_message: "" })).toBe("merged");
+    expect(
+      await forge.enableAutoMerge(REPO, revert.id, {
+        method: "squash",
+        delete_source_branch: true,
+        commit_title: "Revert",
+        commit_message: "",
+      }),
+    ).toBe("merged");
     expect(az.fileAt(REPO, "main", APP)).toBe("replicas: 1\n");
     expect(az.fileAt(REPO, "main", "README.md")).toBe("# Deployments\n");
   });
@@ -292,10 +451,23 @@ describe("revertPullRequest", () => {
   it("refuses a PR that is not merged, and reports a conflicting revert", async () => {
     const pr = await openPr(3);
     const active = await rejection(forge.revertPullRequest(REPO, request(pr.id)));
-    expect([active.reason, active.message]).toEqual(["invalid_request", `Pull request ${pr.id} of ${REPO} is active; only a completed (merged) pull request can be reverted.`]);
+    expect([active.reason, active.message]).toEqual([
+      "invalid_request",
+      `Pull request ${pr.id} of ${REPO} is active; only a completed (merged) pull request can be reverted.`,
+    ]);
 
-    await forge.enableAutoMerge(REPO, pr.id, { method: "squash", delete_source_branch: true, commit_title: "Scale", commit_message: "" });
-    await forge.commitFiles(REPO, { branch: "main", base_branch: "main", message: "hotfix", files: [{ path: APP, content: "replicas: 7\n" }] });
+    await forge.enableAutoMerge(REPO, pr.id, {
+      method: "squash",
+      delete_source_branch: true,
+      commit_title: "Scale",
+      commit_message: "",
+    });
+    await forge.commitFiles(REPO, {
+      branch: "main",
+      base_branch: "main",
+      message: "hotfix",
+      files: [{ path: APP, content: "replicas: 7\n" }],
+    });
     const conflict = await rejection(forge.revertPullRequest(REPO, request(pr.id)));
     expect(conflict.reason).toBe("azure_devops_409");
     expect(conflict.message).toContain("The revert conflicts with later changes to /deploy/app.yaml.");
@@ -312,7 +484,11 @@ describe("retries and secrets", () => {
 
     az.inject("createPush", { status: 429, headers: { "Retry-After": "0" } });
     await forge.commitFiles(REPO, scale(4));
-    expect(pushes().map((r) => r.status).slice(-2)).toEqual([429, 201]);
+    expect(
+      pushes()
+        .map((r) => r.status)
+        .slice(-2),
+    ).toEqual([429, 201]);
     expect(az.fileAt(REPO, "pr-creator/scale", APP)).toBe("replicas: 4\n");
 
     az.inject("getItem", { status: 503 }, 3);
@@ -327,7 +503,16 @@ describe("retries and secrets", () => {
       ["getPullRequest", () => forge.getPullRequest(REPO, pr.id)],
       ["getPullRequestStatuses", () => forge.getChecks(REPO, pr.id)],
       ["createPush", () => forge.commitFiles(REPO, scale(9))],
-      ["updatePullRequest", () => forge.enableAutoMerge(REPO, pr.id, { method: "squash", delete_source_branch: true, commit_title: "t", commit_message: "" })],
+      [
+        "updatePullRequest",
+        () =>
+          forge.enableAutoMerge(REPO, pr.id, {
+            method: "squash",
+            delete_source_branch: true,
+            commit_title: "t",
+            commit_message: "",
+          }),
+      ],
     ];
     for (const [route, call] of calls) {
       az.inject(route, echo, 3);

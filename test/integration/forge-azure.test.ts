@@ -22,23 +22,51 @@ const author = { name: "code-committer-agent", email: "cc@agents.local", date: "
 let az: AzureEmulator;
 let branchCount = 0;
 
-const policy = PolicySchema.parse({ forge: "azure-devops", retry_policy: { base_delay_ms: 10 }, forge_timeout_ms: 2000 });
+const policy = PolicySchema.parse({
+  forge: "azure-devops",
+  retry_policy: { base_delay_ms: 10 },
+  forge_timeout_ms: 2000,
+});
 
 function env(token = TOKEN) {
   return { AZURE_DEVOPS_TOKEN: token, AZURE_DEVOPS_ORG_URL: az.orgUrl, AZURE_DEVOPS_PROJECT: az.project };
 }
 
 /** A new feature branch off dev with the seed's commit; returns the event for it. */
-function featureBranch(name = `feature/order-${++branchCount}`, message = "feat(order): implement CreateOrderHandler [trace:ord-8128]"): CommitCompleted {
+function featureBranch(
+  name = `feature/order-${++branchCount}`,
+  message = "feat(order): implement CreateOrderHandler [trace:ord-8128]",
+): CommitCompleted {
   const commit = sha(1000 + ++branchCount);
   az.seedRepo(REPO, {
     branches: { [name]: commit },
-    commits: { [commit]: { message, author, parents: [sha(2)], changes: [{ path: HANDLER, changeType: "add" }, { path: TESTS, changeType: "add" }] } },
+    commits: {
+      [commit]: {
+        message,
+        author,
+        parents: [sha(2)],
+        changes: [
+          { path: HANDLER, changeType: "add" },
+          { path: TESTS, changeType: "add" },
+        ],
+      },
+    },
   });
-  return { event: "CommitCompleted", trace_id: "trace-ord-8128", commit_hash: commit, repo: REPO, branch: name, agent: "code-committer-agent", timestamp: "2025-05-07T19:05:33Z" };
+  return {
+    event: "CommitCompleted",
+    trace_id: "trace-ord-8128",
+    commit_hash: commit,
+    repo: REPO,
+    branch: name,
+    agent: "code-committer-agent",
+    timestamp: "2025-05-07T19:05:33Z",
+  };
 }
 
-async function run(event: unknown, opts: { token?: string; traces?: typeof SAMPLE_TRACES } = {}): Promise<{ result: RunResult; delivered: LifecycleEvent[] }> {
+async function run(
+  event: unknown,
+  opts: { token?: string; traces?: typeof SAMPLE_TRACES } = {},
+): Promise<{ result: RunResult; delivered: LifecycleEvent[] }> {
   const delivered: LifecycleEvent[] = [];
   const agent = await createAgent({
     policy,
@@ -58,8 +86,18 @@ beforeAll(async () => {
   az.seedRepo(REPO, {
     branches: { main: sha(1), dev: sha(2) },
     commits: {
-      [sha(1)]: { message: "chore: scaffold", author, parents: [], changes: [{ path: "/README.md", changeType: "add" }] },
-      [sha(2)]: { message: "feat(order): add OrderId [trace:ord-8128]", author, parents: [sha(1)], changes: [{ path: "/src/Domain/OrderId.cs", changeType: "add" }] },
+      [sha(1)]: {
+        message: "chore: scaffold",
+        author,
+        parents: [],
+        changes: [{ path: "/README.md", changeType: "add" }],
+      },
+      [sha(2)]: {
+        message: "feat(order): add OrderId [trace:ord-8128]",
+        author,
+        parents: [sha(1)],
+        changes: [{ path: "/src/Domain/OrderId.cs", changeType: "add" }],
+      },
     },
   });
   az.addIdentity({ displayName: "TechLeadAgent", uniqueName: "techlead@acme.example" });
@@ -101,7 +139,9 @@ describe("Azure DevOps: create, unchanged, updated", () => {
   });
 
   it("creates a draft when the blueprint context is incomplete", async () => {
-    const traces = SAMPLE_TRACES.map((t) => (t.trace_id === "trace-ord-8128" ? { ...t, blueprint_name: undefined } : t));
+    const traces = SAMPLE_TRACES.map((t) =>
+      t.trace_id === "trace-ord-8128" ? { ...t, blueprint_name: undefined } : t,
+    );
     const { result } = await run(featureBranch(), { traces });
     expect(result.status).toBe("created");
     expect(activePrs()[0]?.isDraft).toBe(true);
@@ -120,7 +160,14 @@ describe("Azure DevOps: create, unchanged, updated", () => {
     const next = sha(7000);
     az.seedRepo(REPO, {
       branches: { [event.branch]: next },
-      commits: { [next]: { message: "feat(order): validate the cart before ordering [trace:ord-8128]", author, parents: [event.commit_hash], changes: [{ path: HANDLER, changeType: "edit" }] } },
+      commits: {
+        [next]: {
+          message: "feat(order): validate the cart before ordering [trace:ord-8128]",
+          author,
+          parents: [event.commit_hash],
+          changes: [{ path: HANDLER, changeType: "edit" }],
+        },
+      },
     });
     const updated = await run({ ...event, commit_hash: next });
     expect(updated.result.status).toBe("updated");
@@ -131,7 +178,11 @@ describe("Azure DevOps: create, unchanged, updated", () => {
 
 describe("Azure DevOps: retries and failures", () => {
   it("429 with Retry-After: 1 waits and succeeds", async () => {
-    az.inject("createPullRequest", { status: 429, headers: { "Retry-After": "1", "X-RateLimit-Resource": "Core", "X-RateLimit-Delay": "1" }, body: { message: "TF400733: The request has been canceled" } });
+    az.inject("createPullRequest", {
+      status: 429,
+      headers: { "Retry-After": "1", "X-RateLimit-Resource": "Core", "X-RateLimit-Delay": "1" },
+      body: { message: "TF400733: The request has been canceled" },
+    });
     const started = Date.now();
     const { result } = await run(featureBranch());
     expect(result.status).toBe("created");
@@ -151,7 +202,9 @@ describe("Azure DevOps: retries and failures", () => {
     az.inject("createPullRequest", { status: 500, body: { message: "Internal error" } }, 3);
     const { result, delivered } = await run(featureBranch());
     expect(result.reason).toBe("azure_devops_500");
-    expect(delivered).toEqual([expect.objectContaining({ event: "PullRequestFailed", reason: "azure_devops_500", attempts: 3 })]);
+    expect(delivered).toEqual([
+      expect.objectContaining({ event: "PullRequestFailed", reason: "azure_devops_500", attempts: 3 }),
+    ]);
     expect(activePrs()).toHaveLength(0);
   });
 
@@ -193,7 +246,13 @@ describe("Azure DevOps: retries and failures", () => {
 describe("Azure DevOps: concurrency", () => {
   it("20 concurrent events on different branches make 20 PRs", async () => {
     const events = Array.from({ length: 20 }, () => featureBranch());
-    const agent = await createAgent({ policy, env: env(), traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null, memory: null });
+    const agent = await createAgent({
+      policy,
+      env: env(),
+      traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES),
+      model: null,
+      memory: null,
+    });
     const results = await Promise.all(events.map((e) => agent.handle(e)));
     expect(results.map((r) => r.status)).toEqual(Array(20).fill("created"));
     expect(activePrs()).toHaveLength(20);
@@ -201,7 +260,13 @@ describe("Azure DevOps: concurrency", () => {
 
   it("10 concurrent events for one branch make exactly one PR", async () => {
     const event = featureBranch();
-    const agent = await createAgent({ policy, env: env(), traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null, memory: null });
+    const agent = await createAgent({
+      policy,
+      env: env(),
+      traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES),
+      model: null,
+      memory: null,
+    });
     const results = await Promise.all(Array.from({ length: 10 }, () => agent.handle(event)));
     expect(results.filter((r) => r.status === "created")).toHaveLength(1);
     expect(results.filter((r) => r.status === "unchanged")).toHaveLength(9);
@@ -214,7 +279,11 @@ describe("Azure DevOps: from the command line", () => {
     const event = featureBranch();
     const first = await runEventCli(event, "forge: azure-devops\n", env());
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ status: "created", pr: { id: 1, target_branch: "dev" }, events: [{ event: "PullRequestCreated" }] });
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      status: "created",
+      pr: { id: 1, target_branch: "dev" },
+      events: [{ event: "PullRequestCreated" }],
+    });
     // The skipped size check is the one warning, on stderr.
     expect(first.stderr).toContain("warning: The commit source reports no line counts");
     const second = await runEventCli(event, "forge: azure-devops\n", env());

@@ -11,5 +11,8 @@ export async function runEventCli(event: unknown, config: string, env: Record<st
   await writeFile(path.join(dir, "event.json"), JSON.stringify(event));
   await writeFile(path.join(dir, "pr-creator.yaml"), config);
   await writeFile(path.join(dir, "traces.yaml"), stringify({ traces: SAMPLE_TRACES }));
-  return runCli(["run", "event.json", "--traces", "traces.yaml", "--json"], { cwd: dir, env: { PATH: process.env.PATH ?? "", ...env } });
+  return runCli(["run", "event.json", "--traces", "traces.yaml", "--json"], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? "", ...env },
+  });
 }

@@ -44,12 +44,28 @@ function seed(): void {
 /** CI that runs until the test calls gh.finishCi(), so that nothing races the checks. */
 const RUNNING = 60_000;
 
-const retry = { max_attempts: 3, backoff: "fixed" as const, base_delay_ms: 10, retryable_status_codes: [429, 500, 502, 503] };
+const retry = {
+  max_attempts: 3,
+  backoff: "fixed" as const,
+  base_delay_ms: 10,
+  retryable_status_codes: [429, 500, 502, 503],
+};
 
 beforeAll(async () => {
   gh = await startGitHubEmulator({ token: TOKEN });
-  forge = createGitHubForge({ token: TOKEN, apiUrl: gh.url, timeoutMs: 5000, throttle: false, retry, retryOptions: { maxDelayMs: 5000 } });
-  octokit = new Octokit({ auth: TOKEN, baseUrl: gh.url, log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } });
+  forge = createGitHubForge({
+    token: TOKEN,
+    apiUrl: gh.url,
+    timeoutMs: 5000,
+    throttle: false,
+    retry,
+    retryOptions: { maxDelayMs: 5000 },
+  });
+  octokit = new Octokit({
+    auth: TOKEN,
+    baseUrl: gh.url,
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+  });
 });
 
 beforeEach(() => {
@@ -88,11 +104,21 @@ const pr = (branch: string, title = "chore: scale the app"): NewPullRequest => (
   work_items: [],
 });
 
-const autoMerge = { method: "squash" as const, delete_source_branch: true, commit_title: "chore: scale the app (#1)", commit_message: "Scales the app to 3 replicas." };
+const autoMerge = {
+  method: "squash" as const,
+  delete_source_branch: true,
+  commit_title: "chore: scale the app (#1)",
+  commit_message: "Scales the app to 3 replicas.",
+};
 
 /** A branch off main changing app.yaml, and a PR from it. */
 async function openChange(branch: string, app = APP.replace("replicas: 2", "replicas: 3")) {
-  await forge.commitFiles(REPO, { branch, base_branch: "main", message: "chore: scale the app", files: [{ path: "k8s/app.yaml", content: app }] });
+  await forge.commitFiles(REPO, {
+    branch,
+    base_branch: "main",
+    message: "chore: scale the app",
+    files: [{ path: "k8s/app.yaml", content: app }],
+  });
   return forge.createPullRequest(REPO, pr(branch));
 }
 
@@ -114,7 +140,18 @@ describe("readFile", () => {
   });
 
   it("refuses a file GitHub sends without base64 content (over 1 MB)", async () => {
-    gh.inject("repos.getContent", { status: 200, body: { type: "file", encoding: "none", size: 2_000_000, name: "big.yaml", path: "big.yaml", content: "", sha: "a".repeat(40) } });
+    gh.inject("repos.getContent", {
+      status: 200,
+      body: {
+        type: "file",
+        encoding: "none",
+        size: 2_000_000,
+        name: "big.yaml",
+        path: "big.yaml",
+        content: "",
+        sha: "a".repeat(40),
+      },
+    });
     const error = await refusal(forge.readFile(REPO, "main", "big.yaml"));
     expect(error.reason).toBe("invalid_request");
     expect(error.message).toContain('encoding "none"');
@@ -127,7 +164,12 @@ describe("commitFiles", () => {
       { path: "k8s/app.yaml", content: APP.replace("replicas: 2", "replicas: 3") },
       { path: "k8s/new.yaml", content: "kind: Service\nmetadata:\n  name: app\n" },
     ];
-    const first = await forge.commitFiles(REPO, { branch: "feature/scale", base_branch: "main", message: "chore: scale the app", files });
+    const first = await forge.commitFiles(REPO, {
+      branch: "feature/scale",
+      base_branch: "main",
+      message: "chore: scale the app",
+      files,
+    });
     expect(first).toEqual({ sha: expect.stringMatching(/^[0-9a-f]{40}$/), parent: C0, unchanged: false });
     expect(gh.branchHead(REPO, "feature/scale")).toBe(first.sha);
     expect(gh.branchHead(REPO, "main")).toBe(C0);
@@ -145,14 +187,32 @@ describe("commitFiles", () => {
     expect(commit.files?.[0]?.patch).toContain("-replicas: 2\n+replicas: 3");
 
     const before = writes();
-    const again = await forge.commitFiles(REPO, { branch: "feature/scale", base_branch: "main", message: "chore: scale the app", files });
+    const again = await forge.commitFiles(REPO, {
+      branch: "feature/scale",
+      base_branch: "main",
+      message: "chore: scale the app",
+      files,
+    });
     expect(again).toEqual({ sha: first.sha, parent: C0, unchanged: true });
     expect(writes()).toBe(before);
   });
 
   it("updates an existing branch fast-forward and deletes files; deleting what is gone is unchanged", async () => {
-    const first = await forge.commitFiles(REPO, { branch: "feature/tidy", base_branch: "main", message: "one", files: [{ path: "k8s/app.yaml", content: "replicas: 4\n" }] });
-    const second = await forge.commitFiles(REPO, { branch: "feature/tidy", base_branch: "main", message: "two", files: [{ path: "k8s/old.yaml", content: null }, { path: "k8s/app.yaml", content: "replicas: 4\n" }] });
+    const first = await forge.commitFiles(REPO, {
+      branch: "feature/tidy",
+      base_branch: "main",
+      message: "one",
+      files: [{ path: "k8s/app.yaml", content: "replicas: 4\n" }],
+    });
+    const second = await forge.commitFiles(REPO, {
+      branch: "feature/tidy",
+      base_branch: "main",
+      message: "two",
+      files: [
+        { path: "k8s/old.yaml", content: null },
+        { path: "k8s/app.yaml", content: "replicas: 4\n" },
+      ],
+    });
     expect(second).toMatchObject({ parent: first.sha, unchanged: false });
     expect(gh.fileAt(REPO, "feature/tidy", "k8s/old.yaml")).toBeUndefined();
     expect(gh.fileAt(REPO, "feature/tidy", "k8s/app.yaml")).toBe("replicas: 4\n");
@@ -161,9 +221,18 @@ describe("commitFiles", () => {
     const update = gh.requests.find((r) => r.route === "git.updateRef");
     expect(update?.body).toEqual({ sha: second.sha, force: false });
     const commit = (await octokit.repos.getCommit({ owner: "acme", repo: "Deployments", ref: second.sha })).data;
-    expect(commit.files?.map((f) => [f.filename, f.status, f.additions, f.deletions])).toEqual([["k8s/old.yaml", "removed", 0, 3]]);
+    expect(commit.files?.map((f) => [f.filename, f.status, f.additions, f.deletions])).toEqual([
+      ["k8s/old.yaml", "removed", 0, 3],
+    ]);
 
-    expect(await forge.commitFiles(REPO, { branch: "feature/tidy", base_branch: "main", message: "two", files: [{ path: "k8s/old.yaml", content: null }] })).toEqual({
+    expect(
+      await forge.commitFiles(REPO, {
+        branch: "feature/tidy",
+        base_branch: "main",
+        message: "two",
+        files: [{ path: "k8s/old.yaml", content: null }],
+      }),
+    ).toEqual({
       sha: second.sha,
       parent: first.sha,
       unchanged: true,
@@ -171,7 +240,14 @@ describe("commitFiles", () => {
   });
 
   it("a missing base branch is branch_not_found", async () => {
-    const error = await refusal(forge.commitFiles(REPO, { branch: "feature/x", base_branch: "nope", message: "m", files: [{ path: "a.txt", content: "a" }] }));
+    const error = await refusal(
+      forge.commitFiles(REPO, {
+        branch: "feature/x",
+        base_branch: "nope",
+        message: "m",
+        files: [{ path: "a.txt", content: "a" }],
+      }),
+    );
     expect(error.reason).toBe("branch_not_found");
     expect(error.message).toContain('"nope"');
   });
@@ -180,10 +256,25 @@ describe("commitFiles", () => {
     // Hold the first createRef back so that both writers have read "no branch" before either creates it.
     gh.inject("git.createRef", { delayMs: 150 });
     const [a, b] = await Promise.all([
-      forge.commitFiles(REPO, { branch: "feature/race", base_branch: "main", message: "a", files: [{ path: "a.txt", content: "a\n" }] }),
-      forge.commitFiles(REPO, { branch: "feature/race", base_branch: "main", message: "b", files: [{ path: "b.txt", content: "b\n" }] }),
+      forge.commitFiles(REPO, {
+        branch: "feature/race",
+        base_branch: "main",
+        message: "a",
+        files: [{ path: "a.txt", content: "a\n" }],
+      }),
+      forge.commitFiles(REPO, {
+        branch: "feature/race",
+        base_branch: "main",
+        message: "b",
+        files: [{ path: "b.txt", content: "b\n" }],
+      }),
     ]);
-    expect(gh.requests.filter((r) => r.route === "git.createRef").map((r) => r.status).sort()).toEqual([201, 422]);
+    expect(
+      gh.requests
+        .filter((r) => r.route === "git.createRef")
+        .map((r) => r.status)
+        .sort(),
+    ).toEqual([201, 422]);
     const loser = gh.requests.find((r) => r.route === "git.createRef" && r.status === 422)?.body as { sha: string };
     const [won, lost] = a.parent === C0 ? [a, b] : [b, a];
     expect(won.parent).toBe(C0);
@@ -195,9 +286,32 @@ describe("commitFiles", () => {
   });
 
   it("a branch that keeps moving under it fails after one retry with GitHub's words", async () => {
-    await forge.commitFiles(REPO, { branch: "feature/busy", base_branch: "main", message: "one", files: [{ path: "a.txt", content: "1" }] });
-    gh.inject("git.updateRef", { status: 422, body: { message: "Update is not a fast forward", documentation_url: "https://docs.github.com/rest/git/refs#update-a-reference", status: "422" } }, 2);
-    const error = await refusal(forge.commitFiles(REPO, { branch: "feature/busy", base_branch: "main", message: "two", files: [{ path: "a.txt", content: "2" }] }));
+    await forge.commitFiles(REPO, {
+      branch: "feature/busy",
+      base_branch: "main",
+      message: "one",
+      files: [{ path: "a.txt", content: "1" }],
+    });
+    gh.inject(
+      "git.updateRef",
+      {
+        status: 422,
+        body: {
+          message: "Update is not a fast forward",
+          documentation_url: "https://docs.github.com/rest/git/refs#update-a-reference",
+          status: "422",
+        },
+      },
+      2,
+    );
+    const error = await refusal(
+      forge.commitFiles(REPO, {
+        branch: "feature/busy",
+        base_branch: "main",
+        message: "two",
+        files: [{ path: "a.txt", content: "2" }],
+      }),
+    );
     expect(error.reason).toBe("invalid_request");
     expect(error.message).toContain("Update is not a fast forward");
     expect(gh.calls("git.updateRef")).toBe(2);
@@ -222,17 +336,48 @@ describe("getPullRequest and getChecks", () => {
     gh.finishCi();
     const done = await forge.getChecks(REPO, opened.id);
     expect(done.state).toBe("succeeded");
-    expect(done.checks.every((c) => c.state === "succeeded" && c.description === "success" && c.completed_at !== null && c.url?.startsWith("https://github.com/acme/Deployments/actions/runs/"))).toBe(true);
+    expect(
+      done.checks.every(
+        (c) =>
+          c.state === "succeeded" &&
+          c.description === "success" &&
+          c.completed_at !== null &&
+          c.url?.startsWith("https://github.com/acme/Deployments/actions/runs/"),
+      ),
+    ).toBe(true);
 
     const head = (await forge.getPullRequest(REPO, opened.id)).head_sha;
-    await octokit.repos.createCommitStatus({ owner: "acme", repo: "Deployments", sha: head, state: "pending", context: "deploy/preview", description: "Deploying", target_url: "https://ci.acme.test/1" });
+    await octokit.repos.createCommitStatus({
+      owner: "acme",
+      repo: "Deployments",
+      sha: head,
+      state: "pending",
+      context: "deploy/preview",
+      description: "Deploying",
+      target_url: "https://ci.acme.test/1",
+    });
     const withStatus = await forge.getChecks(REPO, opened.id);
     expect(withStatus.state).toBe("pending");
-    expect(withStatus.checks.find((c) => c.name === "deploy/preview")).toMatchObject({ state: "pending", description: "Deploying", url: "https://ci.acme.test/1", completed_at: null });
-    await octokit.repos.createCommitStatus({ owner: "acme", repo: "Deployments", sha: head, state: "error", context: "deploy/preview", description: "Preview crashed" });
+    expect(withStatus.checks.find((c) => c.name === "deploy/preview")).toMatchObject({
+      state: "pending",
+      description: "Deploying",
+      url: "https://ci.acme.test/1",
+      completed_at: null,
+    });
+    await octokit.repos.createCommitStatus({
+      owner: "acme",
+      repo: "Deployments",
+      sha: head,
+      state: "error",
+      context: "deploy/preview",
+      description: "Preview crashed",
+    });
     const errored = await forge.getChecks(REPO, opened.id);
     expect(errored.state).toBe("failed");
-    expect(errored.checks.find((c) => c.name === "deploy/preview")).toMatchObject({ state: "failed", description: "Preview crashed" });
+    expect(errored.checks.find((c) => c.name === "deploy/preview")).toMatchObject({
+      state: "failed",
+      description: "Preview crashed",
+    });
   });
 
   it("a check whose verdict reads the changed files fails on broken YAML, with CI's own description", async () => {
@@ -264,7 +409,12 @@ describe("getPullRequest and getChecks", () => {
       blocked_reason: null,
     });
     // main changes the same line differently: a conflict.
-    await forge.commitFiles(REPO, { branch: "main", base_branch: "main", message: "hotfix", files: [{ path: "k8s/app.yaml", content: APP.replace("replicas: 2", "replicas: 5") }] });
+    await forge.commitFiles(REPO, {
+      branch: "main",
+      base_branch: "main",
+      message: "hotfix",
+      files: [{ path: "k8s/app.yaml", content: APP.replace("replicas: 2", "replicas: 5") }],
+    });
     expect((await forge.getPullRequest(REPO, opened.id)).blocked_reason).toBe("merge conflicts with the target branch");
   });
 });
@@ -277,16 +427,32 @@ describe("enableAutoMerge", () => {
     const head = gh.branchHead(REPO, "feature/scale");
     expect(await forge.enableAutoMerge(REPO, opened.id, autoMerge)).toBe("enabled");
     const enabled = gh.requests.find((r) => r.route === "graphql")?.body as { variables: Record<string, unknown> };
-    expect(enabled.variables).toEqual({ pullRequestId: expect.stringMatching(/^PR_/), commitHeadline: autoMerge.commit_title, commitBody: autoMerge.commit_message, expectedHeadOid: head });
-    expect(await forge.getPullRequest(REPO, opened.id)).toMatchObject({ state: "open", auto_merge: true, blocked_reason: "checks have not all passed" });
+    expect(enabled.variables).toEqual({
+      pullRequestId: expect.stringMatching(/^PR_/),
+      commitHeadline: autoMerge.commit_title,
+      commitBody: autoMerge.commit_message,
+      expectedHeadOid: head,
+    });
+    expect(await forge.getPullRequest(REPO, opened.id)).toMatchObject({
+      state: "open",
+      auto_merge: true,
+      blocked_reason: "checks have not all passed",
+    });
 
     gh.finishCi();
     const merged = await forge.getPullRequest(REPO, opened.id);
-    expect(merged).toMatchObject({ state: "merged", auto_merge: false, merge_commit: gh.branchHead(REPO, "main"), blocked_reason: null });
+    expect(merged).toMatchObject({
+      state: "merged",
+      auto_merge: false,
+      merge_commit: gh.branchHead(REPO, "main"),
+      blocked_reason: null,
+    });
     expect(merged.merged_at).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(gh.fileAt(REPO, "main", "k8s/app.yaml")).toBe(APP.replace("replicas: 2", "replicas: 3"));
     expect(gh.branchHead(REPO, "feature/scale")).toBeUndefined();
-    const commit = (await octokit.git.getCommit({ owner: "acme", repo: "Deployments", commit_sha: merged.merge_commit! })).data;
+    const commit = (
+      await octokit.git.getCommit({ owner: "acme", repo: "Deployments", commit_sha: merged.merge_commit! })
+    ).data;
     expect(commit.message).toBe(`${autoMerge.commit_title}\n\n${autoMerge.commit_message}`);
     expect(commit.parents.map((p) => p.sha)).toEqual([C0]);
   });
@@ -295,7 +461,12 @@ describe("enableAutoMerge", () => {
     const opened = await openChange("feature/scale");
     expect(await forge.enableAutoMerge(REPO, opened.id, autoMerge)).toBe("merged");
     const merge = gh.requests.find((r) => r.route === "pulls.merge");
-    expect(merge?.body).toEqual({ merge_method: "squash", sha: expect.stringMatching(/^[0-9a-f]{40}$/), commit_title: autoMerge.commit_title, commit_message: autoMerge.commit_message });
+    expect(merge?.body).toEqual({
+      merge_method: "squash",
+      sha: expect.stringMatching(/^[0-9a-f]{40}$/),
+      commit_title: autoMerge.commit_title,
+      commit_message: autoMerge.commit_message,
+    });
     expect(gh.requests.filter((r) => r.route === "git.deleteRef").map((r) => r.status)).toEqual([204]);
     expect(gh.branchHead(REPO, "feature/scale")).toBeUndefined();
     expect((await forge.getPullRequest(REPO, opened.id)).state).toBe("merged");
@@ -312,10 +483,18 @@ describe("enableAutoMerge", () => {
     const opened = await openChange("feature/scale");
     expect(await forge.enableAutoMerge(REPO, opened.id, autoMerge)).toBe("enabled");
     gh.finishCi();
-    expect(await forge.getPullRequest(REPO, opened.id)).toMatchObject({ state: "open", auto_merge: true, merge_commit: null, blocked_reason: "checks have not all passed" });
+    expect(await forge.getPullRequest(REPO, opened.id)).toMatchObject({
+      state: "open",
+      auto_merge: true,
+      merge_commit: null,
+      blocked_reason: "checks have not all passed",
+    });
     const checks = await forge.getChecks(REPO, opened.id);
     expect(checks.state).toBe("failed");
-    expect(checks.checks.find((c) => c.state === "failed")).toMatchObject({ name: "security-scan", description: "security scan found a critical issue" });
+    expect(checks.checks.find((c) => c.state === "failed")).toMatchObject({
+      name: "security-scan",
+      description: "security scan found a critical issue",
+    });
     expect(gh.branchHead(REPO, "main")).toBe(C0);
   });
 
@@ -332,7 +511,10 @@ describe("enableAutoMerge", () => {
     });
     expect((await forge.getChecks(REPO, opened.id)).state).toBe("succeeded");
     gh.approve(REPO, opened.id, "jane");
-    expect(await forge.getPullRequest(REPO, opened.id)).toMatchObject({ state: "merged", merge_commit: gh.branchHead(REPO, "main") });
+    expect(await forge.getPullRequest(REPO, opened.id)).toMatchObject({
+      state: "merged",
+      merge_commit: gh.branchHead(REPO, "main"),
+    });
     expect(gh.branchHead(REPO, "feature/scale")).toBeDefined();
   });
 
@@ -349,7 +531,19 @@ describe("enableAutoMerge", () => {
 
   it("'unstable status' (no required checks to wait for) says to make the checks required", async () => {
     const opened = await openChange("feature/scale");
-    gh.inject("graphql", { status: 200, body: { data: { enablePullRequestAutoMerge: null }, errors: [{ type: "UNPROCESSABLE", path: ["enablePullRequestAutoMerge"], message: "Pull request Pull request is in unstable status" }] } });
+    gh.inject("graphql", {
+      status: 200,
+      body: {
+        data: { enablePullRequestAutoMerge: null },
+        errors: [
+          {
+            type: "UNPROCESSABLE",
+            path: ["enablePullRequestAutoMerge"],
+            message: "Pull request Pull request is in unstable status",
+          },
+        ],
+      },
+    });
     const error = await refusal(forge.enableAutoMerge(REPO, opened.id, autoMerge));
     expect(error.reason).toBe("invalid_request");
     expect(error.hint).toContain("make the CI checks required");
@@ -378,10 +572,17 @@ describe("revertPullRequest", () => {
       ],
     });
     const original = await forge.createPullRequest(REPO, pr("feature/tidy", "chore: tidy"));
-    expect(await forge.enableAutoMerge(REPO, original.id, { ...autoMerge, delete_source_branch: false })).toBe("merged");
+    expect(await forge.enableAutoMerge(REPO, original.id, { ...autoMerge, delete_source_branch: false })).toBe(
+      "merged",
+    );
     expect(gh.fileAt(REPO, "main", "k8s/old.yaml")).toBeUndefined();
 
-    const revert = await forge.revertPullRequest(REPO, { pr_id: original.id, branch: "ignored-on-github", title: 'Revert "chore: tidy"', description: "Reverts #1: the app broke." });
+    const revert = await forge.revertPullRequest(REPO, {
+      pr_id: original.id,
+      branch: "ignored-on-github",
+      title: 'Revert "chore: tidy"',
+      description: "Reverts #1: the app broke.",
+    });
     expect(revert).toEqual({
       id: 2,
       url: "https://github.com/acme/Deployments/pull/2",
@@ -395,11 +596,20 @@ describe("revertPullRequest", () => {
     });
     expect(gh.fileAt(REPO, "revert-1-feature/tidy", "k8s/old.yaml")).toBe(OLD);
 
-    const again = await forge.revertPullRequest(REPO, { pr_id: original.id, branch: "ignored-on-github", title: 'Revert "chore: tidy"', description: "Reverts #1: the app broke." });
+    const again = await forge.revertPullRequest(REPO, {
+      pr_id: original.id,
+      branch: "ignored-on-github",
+      title: 'Revert "chore: tidy"',
+      description: "Reverts #1: the app broke.",
+    });
     expect(again.id).toBe(2);
-    expect(gh.requests.filter((r) => r.route === "graphql" && JSON.stringify(r.body).includes("revertPullRequest"))).toHaveLength(1);
+    expect(
+      gh.requests.filter((r) => r.route === "graphql" && JSON.stringify(r.body).includes("revertPullRequest")),
+    ).toHaveLength(1);
 
-    expect(await forge.enableAutoMerge(REPO, revert.id, { ...autoMerge, commit_title: 'Revert "chore: tidy" (#2)' })).toBe("merged");
+    expect(
+      await forge.enableAutoMerge(REPO, revert.id, { ...autoMerge, commit_title: 'Revert "chore: tidy" (#2)' }),
+    ).toBe("merged");
     expect(gh.fileAt(REPO, "main", "k8s/old.yaml")).toBe(OLD);
     expect(gh.fileAt(REPO, "main", "k8s/app.yaml")).toBe(APP);
     expect(gh.branchHead(REPO, "revert-1-feature/tidy")).toBeUndefined();
@@ -407,7 +617,9 @@ describe("revertPullRequest", () => {
 
   it("an unmerged PR cannot be reverted", async () => {
     const opened = await openChange("feature/scale");
-    const error = await refusal(forge.revertPullRequest(REPO, { pr_id: opened.id, branch: "x", title: "t", description: "d" }));
+    const error = await refusal(
+      forge.revertPullRequest(REPO, { pr_id: opened.id, branch: "x", title: "t", description: "d" }),
+    );
     expect(error.reason).toBe("invalid_request");
     expect(error.message).toContain("is not merged (it is open)");
     expect(gh.calls("graphql")).toBe(0);
@@ -418,14 +630,24 @@ describe("retries and secrets", () => {
   it("502 and 429 are retried for the new calls, REST and GraphQL alike", async () => {
     gh.inject("git.createTree", githubFaults.serverError(502));
     gh.inject("repos.getContent", githubFaults.tooManyRequests(0));
-    const pushed = await forge.commitFiles(REPO, { branch: "feature/scale", base_branch: "main", message: "m", files: [{ path: "k8s/app.yaml", content: "replicas: 3\n" }] });
+    const pushed = await forge.commitFiles(REPO, {
+      branch: "feature/scale",
+      base_branch: "main",
+      message: "m",
+      files: [{ path: "k8s/app.yaml", content: "replicas: 3\n" }],
+    });
     expect(pushed.unchanged).toBe(false);
     expect(gh.requests.filter((r) => r.route === "git.createTree").map((r) => r.status)).toEqual([502, 201]);
     expect(gh.requests.filter((r) => r.route === "repos.getContent").map((r) => r.status)).toEqual([429, 200]);
 
     const opened = await forge.createPullRequest(REPO, pr("feature/scale"));
     gh.setCi(REPO, seedPipeline({ delayMs: RUNNING }));
-    await forge.commitFiles(REPO, { branch: "feature/scale", base_branch: "main", message: "m2", files: [{ path: "k8s/app.yaml", content: "replicas: 4\n" }] });
+    await forge.commitFiles(REPO, {
+      branch: "feature/scale",
+      base_branch: "main",
+      message: "m2",
+      files: [{ path: "k8s/app.yaml", content: "replicas: 4\n" }],
+    });
     gh.inject("graphql", githubFaults.serverError(502));
     gh.inject("graphql", githubFaults.tooManyRequests(0));
     expect(await forge.enableAutoMerge(REPO, opened.id, autoMerge)).toBe("enabled");
@@ -456,12 +678,24 @@ describe("retries and secrets", () => {
     expect(rest.attempts).toBe(3);
     expect(rest.message).toContain("[REDACTED]");
 
-    gh.inject("graphql", { status: 200, body: { data: { enablePullRequestAutoMerge: null }, errors: [{ type: "UNPROCESSABLE", path: ["enablePullRequestAutoMerge"], message: `Bad credentials ${TOKEN}` }] } });
+    gh.inject("graphql", {
+      status: 200,
+      body: {
+        data: { enablePullRequestAutoMerge: null },
+        errors: [{ type: "UNPROCESSABLE", path: ["enablePullRequestAutoMerge"], message: `Bad credentials ${TOKEN}` }],
+      },
+    });
     const graph = await refusal(forge.enableAutoMerge(REPO, opened.id, autoMerge));
     expect(graph.reason).toBe("invalid_request");
     expect(graph.message).toContain("[REDACTED]");
 
-    const wrong = createGitHubForge({ token: "ghp_wrongTokenValue987654", apiUrl: gh.url, timeoutMs: 5000, throttle: false, retry });
+    const wrong = createGitHubForge({
+      token: "ghp_wrongTokenValue987654",
+      apiUrl: gh.url,
+      timeoutMs: 5000,
+      throttle: false,
+      retry,
+    });
     const unauthorized = await refusal(wrong.readFile(REPO, "main", "README.md"));
     expect(unauthorized.reason).toBe("unauthorized");
     for (const error of [rest, graph, unauthorized]) {

@@ -34,8 +34,18 @@ function seed(): void {
     default_branch: "main",
     branches: { main: sha(1), dev: sha(2) },
     commits: {
-      [sha(1)]: { message: "chore: scaffold", author, parents: [], files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }] },
-      [sha(2)]: { message: "feat(order): add OrderId [trace:ord-8128]", author, parents: [sha(1)], files: [{ filename: "src/Domain/OrderId.cs", status: "added", additions: 4, deletions: 0 }] },
+      [sha(1)]: {
+        message: "chore: scaffold",
+        author,
+        parents: [],
+        files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }],
+      },
+      [sha(2)]: {
+        message: "feat(order): add OrderId [trace:ord-8128]",
+        author,
+        parents: [sha(1)],
+        files: [{ filename: "src/Domain/OrderId.cs", status: "added", additions: 4, deletions: 0 }],
+      },
     },
   });
   gh.addUser("TechLeadAgent");
@@ -43,7 +53,10 @@ function seed(): void {
 }
 
 /** A new feature branch off dev with the seed's commit; returns the event for it. */
-function featureBranch(name = `feature/order-${++branchCount}`, message = "feat(order): implement CreateOrderHandler [trace:ord-8128]"): CommitCompleted {
+function featureBranch(
+  name = `feature/order-${++branchCount}`,
+  message = "feat(order): implement CreateOrderHandler [trace:ord-8128]",
+): CommitCompleted {
   const repo = gh.state.repos.get(REPO.toLowerCase())!;
   const commit = sha(1000 + ++branchCount);
   repo.commits.set(commit, {
@@ -56,10 +69,21 @@ function featureBranch(name = `feature/order-${++branchCount}`, message = "feat(
     ],
   });
   repo.branches.set(name, commit);
-  return { event: "CommitCompleted", trace_id: "trace-ord-8128", commit_hash: commit, repo: REPO, branch: name, agent: "code-committer-agent", timestamp: "2025-05-07T19:05:33Z" };
+  return {
+    event: "CommitCompleted",
+    trace_id: "trace-ord-8128",
+    commit_hash: commit,
+    repo: REPO,
+    branch: name,
+    agent: "code-committer-agent",
+    timestamp: "2025-05-07T19:05:33Z",
+  };
 }
 
-async function run(event: unknown, opts: { token?: string; traces?: typeof SAMPLE_TRACES } = {}): Promise<{ result: RunResult; delivered: LifecycleEvent[] }> {
+async function run(
+  event: unknown,
+  opts: { token?: string; traces?: typeof SAMPLE_TRACES } = {},
+): Promise<{ result: RunResult; delivered: LifecycleEvent[] }> {
   const delivered: LifecycleEvent[] = [];
   const agent = await createAgent({
     policy,
@@ -105,7 +129,12 @@ describe("GitHub: create, unchanged, updated", () => {
     expect(pr?.requested_reviewers.map((r) => r.toLowerCase())).toEqual(["techleadagent", "qaassistantagent"]);
     expect(pr?.labels.map((l) => l.name)).toEqual(["domain:order", "traceable", "generated-by:AI"]);
     expect(delivered.map((e) => e.event)).toEqual(["PullRequestCreated", "PullRequestReadyForReview"]);
-    expect(delivered[0]).toMatchObject({ pr_id: 1, repo: REPO, trace_id: "trace-ord-8128", blueprint_id: "usecase-create-order" });
+    expect(delivered[0]).toMatchObject({
+      pr_id: 1,
+      repo: REPO,
+      trace_id: "trace-ord-8128",
+      blueprint_id: "usecase-create-order",
+    });
   });
 
   it("creates a draft when the blueprint context is incomplete", async () => {
@@ -128,7 +157,12 @@ describe("GitHub: create, unchanged, updated", () => {
 
     const repo = gh.state.repos.get(REPO.toLowerCase())!;
     const next = sha(5000);
-    repo.commits.set(next, { message: "feat(order): validate the cart before ordering [trace:ord-8128]", author, parents: [repo.branches.get(event.branch)!], files: [{ filename: HANDLER, status: "modified", additions: 5, deletions: 1 }] });
+    repo.commits.set(next, {
+      message: "feat(order): validate the cart before ordering [trace:ord-8128]",
+      author,
+      parents: [repo.branches.get(event.branch)!],
+      files: [{ filename: HANDLER, status: "modified", additions: 5, deletions: 1 }],
+    });
     repo.branches.set(event.branch, next);
     const updated = await run({ ...event, commit_hash: next });
     expect(updated.result.status).toBe("updated");
@@ -209,7 +243,13 @@ describe("GitHub: retries and failures", () => {
 
   it("a bare repository name takes the owner from GITHUB_OWNER", async () => {
     const event = { ...featureBranch(), repo: "OrderService" };
-    const agent = await createAgent({ policy, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url, GITHUB_OWNER: "acme" }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null, memory: null });
+    const agent = await createAgent({
+      policy,
+      env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url, GITHUB_OWNER: "acme" },
+      traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES),
+      model: null,
+      memory: null,
+    });
     expect((await agent.handle(event)).status).toBe("created");
     const noOwner = await run(event);
     expect(noOwner.result.reason).toBe("invalid_event");
@@ -219,13 +259,24 @@ describe("GitHub: retries and failures", () => {
   it("a reviewer GitHub refuses (not a collaborator) or does not know is a warning; the PR is still created", async () => {
     gh.addUser("Outsider");
     gh.state.repos.get(REPO.toLowerCase())!.collaborators = ["techleadagent", "qaassistantagent"];
-    const scoped = PolicySchema.parse({ ...policy, reviewers: { by_scope: { Order: ["Outsider", "optional:NoSuchUser"] } } });
-    const agent = await createAgent({ policy: scoped, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null, memory: null });
+    const scoped = PolicySchema.parse({
+      ...policy,
+      reviewers: { by_scope: { Order: ["Outsider", "optional:NoSuchUser"] } },
+    });
+    const agent = await createAgent({
+      policy: scoped,
+      env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url },
+      traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES),
+      model: null,
+      memory: null,
+    });
     const result = await agent.handle(featureBranch());
     expect(result.status).toBe("created");
     expect(result.warnings).toEqual([
       'Reviewer "NoSuchUser" has no GitHub identity and was not added.',
-      expect.stringMatching(/^Reviewers TechLeadAgent, QAAssistantAgent, Outsider could not be added: GitHub answered 422/),
+      expect.stringMatching(
+        /^Reviewers TechLeadAgent, QAAssistantAgent, Outsider could not be added: GitHub answered 422/,
+      ),
     ]);
     expect(openPulls()[0]?.labels.map((l) => l.name)).toEqual(["domain:order", "traceable", "generated-by:AI"]);
   });
@@ -241,7 +292,13 @@ describe("GitHub: retries and failures", () => {
 describe("GitHub: concurrency", () => {
   it("20 concurrent events on different branches make 20 PRs", async () => {
     const events = Array.from({ length: 20 }, () => featureBranch());
-    const agent = await createAgent({ policy, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null, memory: null });
+    const agent = await createAgent({
+      policy,
+      env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url },
+      traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES),
+      model: null,
+      memory: null,
+    });
     const results = await Promise.all(events.map((e) => agent.handle(e)));
     expect(results.map((r) => r.status)).toEqual(Array(20).fill("created"));
     expect(openPulls()).toHaveLength(20);
@@ -249,7 +306,13 @@ describe("GitHub: concurrency", () => {
 
   it("10 concurrent events for one branch make exactly one PR", async () => {
     const event = featureBranch();
-    const agent = await createAgent({ policy, env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url }, traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES), model: null, memory: null });
+    const agent = await createAgent({
+      policy,
+      env: { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url },
+      traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES),
+      model: null,
+      memory: null,
+    });
     const results = await Promise.all(Array.from({ length: 10 }, () => agent.handle(event)));
     expect(results.filter((r) => r.status === "created")).toHaveLength(1);
     expect(results.filter((r) => r.status === "unchanged")).toHaveLength(9);
@@ -264,7 +327,11 @@ describe("GitHub: from the command line", () => {
     const first = await runEventCli(event, "forge: github\n", env);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ status: "created", pr: { id: 1, target_branch: "dev" }, events: [{ event: "PullRequestCreated" }, { event: "PullRequestReadyForReview" }] });
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      status: "created",
+      pr: { id: 1, target_branch: "dev" },
+      events: [{ event: "PullRequestCreated" }, { event: "PullRequestReadyForReview" }],
+    });
     const second = await runEventCli(event, "forge: github\n", env);
     expect(JSON.parse(second.stdout)).toMatchObject({ status: "unchanged", events: [] });
     expect(openPulls()).toHaveLength(1);

@@ -51,10 +51,39 @@ describe("openHistory on a state file", () => {
   it("stores every kind of entry and lists them oldest first, `at` in UTC", async () => {
     const history = openHistory(newFile());
     const entries: HistoryEntryInput[] = [
-      { kind: "merge", at: new Date("2026-01-08T09:20:00Z"), repo: "OrderService", trace_id: "trace-ord-8128", pr_id: "101", risk: "low", auto: true, result: "merged", after_ci_ms: 9000, reason: null },
+      {
+        kind: "merge",
+        at: new Date("2026-01-08T09:20:00Z"),
+        repo: "OrderService",
+        trace_id: "trace-ord-8128",
+        pr_id: "101",
+        risk: "low",
+        auto: true,
+        result: "merged",
+        after_ci_ms: 9000,
+        reason: null,
+      },
       generation({ at: "2026-01-08T10:00:00+01:00" }),
-      { kind: "ci", at: "2026-01-08T09:10:00Z", repo: "OrderService", trace_id: "trace-ord-8128", pr_id: "101", result: "failed", duration_ms: 120_000, failed_checks: ["build", "lint"] },
-      { kind: "rollback", at: "2026-01-08T09:30:00.000Z", repo: "OrderService", trace_id: "trace-ord-8128", pr_id: "101", revert_pr_id: null, result: "failed", reason: "revert conflicts" },
+      {
+        kind: "ci",
+        at: "2026-01-08T09:10:00Z",
+        repo: "OrderService",
+        trace_id: "trace-ord-8128",
+        pr_id: "101",
+        result: "failed",
+        duration_ms: 120_000,
+        failed_checks: ["build", "lint"],
+      },
+      {
+        kind: "rollback",
+        at: "2026-01-08T09:30:00.000Z",
+        repo: "OrderService",
+        trace_id: "trace-ord-8128",
+        pr_id: "101",
+        revert_pr_id: null,
+        result: "failed",
+        reason: "revert conflicts",
+      },
     ];
     for (const e of entries) await history.append(e);
     const listed = await history.list();
@@ -95,18 +124,44 @@ describe("openHistory on a state file", () => {
   it("refuses an invalid entry, naming each bad field, and stores nothing", async () => {
     const history = openHistory(newFile());
     const bad = async (entry: unknown) => (await rejection(history.append(entry as HistoryEntryInput))).message;
-    expect(await bad(generation({ status: "failed" }))).toMatch(/\(generation\) is invalid: reason: is required when status is failed/);
+    expect(await bad(generation({ status: "failed" }))).toMatch(
+      /\(generation\) is invalid: reason: is required when status is failed/,
+    );
     expect(await bad(generation({ reason: "internal_error" }))).toMatch(/reason: .*must be null otherwise/);
-    expect(await bad(generation({ reason: "azure_devops_503", status: "failed", duration_ms: -1 }))).toMatch(/duration_ms: /);
-    expect(await bad(generation({ at: "2026-01-08T09:00:00" }))).toMatch(/^The PR history entry \(generation\) is invalid: at: /);
+    expect(await bad(generation({ reason: "azure_devops_503", status: "failed", duration_ms: -1 }))).toMatch(
+      /duration_ms: /,
+    );
+    expect(await bad(generation({ at: "2026-01-08T09:00:00" }))).toMatch(
+      /^The PR history entry \(generation\) is invalid: at: /,
+    );
     expect(await bad({ ...generation(), extra: 1 })).toMatch(/unknown key "extra"/);
     expect(await bad({ ...generation(), kind: "deploy" })).toMatch(/kind: /);
-    expect(await bad({ kind: "ci", at: new Date(), repo: "", trace_id: "t", pr_id: "1", result: "passed", duration_ms: 1, failed_checks: [] })).toMatch(/repo: .*result: expected one of "succeeded", "failed", got "passed"/);
+    expect(
+      await bad({
+        kind: "ci",
+        at: new Date(),
+        repo: "",
+        trace_id: "t",
+        pr_id: "1",
+        result: "passed",
+        duration_ms: 1,
+        failed_checks: [],
+      }),
+    ).toMatch(/repo: .*result: expected one of "succeeded", "failed", got "passed"/);
     const error = await rejection(history.append({ kind: "merge" } as HistoryEntryInput));
     expect(error.reason).toBe("invalid_request");
     expect(await history.list()).toEqual([]);
     // A failed generation with its reason is fine.
-    await history.append(generation({ status: "failed", pr_id: null, reason: "azure_devops_503", compliant: false, drafted_by: null, risk: null }));
+    await history.append(
+      generation({
+        status: "failed",
+        pr_id: null,
+        reason: "azure_devops_503",
+        compliant: false,
+        drafted_by: null,
+        risk: null,
+      }),
+    );
     expect(await history.list()).toHaveLength(1);
     await history.close();
   });
@@ -138,7 +193,11 @@ describe("openHistory on a state file", () => {
     // All three connections open at once, each writing and reading.
     const history = openHistory(file);
     await history.append(generation());
-    await checkpoints.saver.put(config, { ...emptyCheckpoint(), id: `${checkpoint.id}-2` }, { source: "loop", step: 0, parents: {} });
+    await checkpoints.saver.put(
+      config,
+      { ...emptyCheckpoint(), id: `${checkpoint.id}-2` },
+      { source: "loop", step: 0, parents: {} },
+    );
     await store.upsert(record({ title: "again" }), [0, 1, 0, 0]);
     await history.append(generation({ pr_id: "102" }));
     expect((await checkpoints.saver.getTuple(config))?.checkpoint.id).toBe(`${checkpoint.id}-2`);
@@ -187,13 +246,20 @@ describe("openHistory on a state file", () => {
     }
     expect(error).toBeInstanceOf(PrCreatorError);
     expect((error as PrCreatorError).reason).toBe("invalid_config");
-    expect((error as PrCreatorError).message).toBe(`The file ${file} is not a valid state file (file is not a database); move it aside or point state_file elsewhere.`);
+    expect((error as PrCreatorError).message).toBe(
+      `The file ${file} is not a valid state file (file is not a database); move it aside or point state_file elsewhere.`,
+    );
   });
 
   it("says clearly when the file cannot be opened", () => {
     const folder = path.dirname(newFile());
     mkdirSync(folder, { recursive: true });
-    expect(() => openHistory(folder)).toThrow(expect.objectContaining({ reason: "invalid_config", message: expect.stringContaining(`The state file ${folder} cannot be opened for the PR history`) }));
+    expect(() => openHistory(folder)).toThrow(
+      expect.objectContaining({
+        reason: "invalid_config",
+        message: expect.stringContaining(`The state file ${folder} cannot be opened for the PR history`),
+      }),
+    );
   });
 
   it("refuses a ledger newer than this pr-creator", async () => {
@@ -202,7 +268,12 @@ describe("openHistory on a state file", () => {
     const db = new Database(file);
     db.prepare("INSERT INTO pr_history_schema_version (version, applied_at) VALUES (99, 'later')").run();
     db.close();
-    expect(() => openHistory(file)).toThrow(expect.objectContaining({ reason: "invalid_config", message: expect.stringMatching(/schema version 99, newer than this pr-creator knows \(1\)/) }));
+    expect(() => openHistory(file)).toThrow(
+      expect.objectContaining({
+        reason: "invalid_config",
+        message: expect.stringMatching(/schema version 99, newer than this pr-creator knows \(1\)/),
+      }),
+    );
   });
 
   it("names a row that was edited into something invalid", async () => {
@@ -210,7 +281,7 @@ describe("openHistory on a state file", () => {
     const history = openHistory(file);
     await history.append(generation());
     const db = new Database(file);
-    db.prepare("UPDATE pr_history SET entry = '{\"kind\":\"generation\"'").run();
+    db.prepare('UPDATE pr_history SET entry = \'{"kind":"generation"\'').run();
     db.close();
     const error = await rejection(history.list());
     expect(error.message).toMatch(/^Row 1 of pr_history in .* is not a valid entry \(not JSON: /);
@@ -234,7 +305,13 @@ describe("openHistory on a state file", () => {
     const start = Date.parse("2026-01-01T00:00:00Z");
     const began = performance.now();
     for (let i = 0; i < 10_000; i++) {
-      await history.append(generation({ at: new Date(start + i * 60_000), pr_id: String(i), repo: i % 4 === 0 ? "Billing" : "OrderService" }));
+      await history.append(
+        generation({
+          at: new Date(start + i * 60_000),
+          pr_id: String(i),
+          repo: i % 4 === 0 ? "Billing" : "OrderService",
+        }),
+      );
     }
     const appending = performance.now() - began;
     const listed = performance.now();
@@ -250,9 +327,16 @@ describe("openHistory on a state file", () => {
     await history.close();
 
     const db = new Database(file, { readonly: true });
-    const plan = (sql: string, ...args: unknown[]) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>).map((r) => r.detail).join("; ");
-    expect(plan("SELECT id, entry FROM pr_history WHERE at_ms >= ? ORDER BY at_ms, id", 0)).toMatch(/USING INDEX pr_history_at/);
-    expect(plan("SELECT id, entry FROM pr_history WHERE repo = ? AND at_ms >= ? ORDER BY at_ms, id", "Billing", 0)).toMatch(/USING INDEX pr_history_repo_at/);
+    const plan = (sql: string, ...args: unknown[]) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as Array<{ detail: string }>)
+        .map((r) => r.detail)
+        .join("; ");
+    expect(plan("SELECT id, entry FROM pr_history WHERE at_ms >= ? ORDER BY at_ms, id", 0)).toMatch(
+      /USING INDEX pr_history_at/,
+    );
+    expect(
+      plan("SELECT id, entry FROM pr_history WHERE repo = ? AND at_ms >= ? ORDER BY at_ms, id", "Billing", 0),
+    ).toMatch(/USING INDEX pr_history_repo_at/);
     db.close();
   });
 });
@@ -280,14 +364,27 @@ describe("pr-creator report", () => {
     generation({ at: "2025-12-01T00:00:00Z", status: "failed", pr_id: null, reason: "internal_error" }),
     generation({ at: "2026-01-07T00:00:00Z", pr_id: "1", duration_ms: 12_000 }),
     generation({ at: "2026-01-07T01:00:00Z", pr_id: "2", repo: "Billing", status: "failed", reason: "github_502" }),
-    { kind: "merge", at: "2026-01-07T02:00:00Z", repo: "OrderService", trace_id: "trace-ord-8128", pr_id: "1", risk: "low", auto: true, result: "merged", after_ci_ms: 20_000, reason: null },
+    {
+      kind: "merge",
+      at: "2026-01-07T02:00:00Z",
+      repo: "OrderService",
+      trace_id: "trace-ord-8128",
+      pr_id: "1",
+      risk: "low",
+      auto: true,
+      result: "merged",
+      after_ci_ms: 20_000,
+      reason: null,
+    },
   ];
 
   it("prints the table for the period and repository asked, from the config's state file", async () => {
     const root = await project(ledger);
     const t = io(root);
     expect(await reportCommand({ since: "2026-01-02", repo: "OrderService" }, t)).toBe(0);
-    expect(t.out()).toMatch(/^PR history of OrderService, since 2026-01-02T00:00:00.000Z until 2026-01-08T12:00:00.000Z: 2 entries$/m);
+    expect(t.out()).toMatch(
+      /^PR history of OrderService, since 2026-01-02T00:00:00.000Z until 2026-01-08T12:00:00.000Z: 2 entries$/m,
+    );
     expect(t.out()).toMatch(/^PR generation success rate\s+100\.0%\s+1 of 1\s+> 95%\s+met$/m);
     expect(t.out()).toMatch(/^Merge time after CI p95\s+20\.0 s\s+1\s+< 60 s\s+met$/m);
   });
@@ -309,8 +406,21 @@ describe("pr-creator report", () => {
     const t = io(root);
     const program = new Command("pr-creator").exitOverride();
     registerReportCommand(program, t);
-    await program.parseAsync(["node", "pr-creator", "report", "--json", "--repo", "Billing", "--config", path.join(root, "pr-creator.yaml")]);
-    expect(JSON.parse(t.out())).toMatchObject({ repo: "Billing", entries: 1, figures: { generation_success_rate: { value: 0 } } });
+    await program.parseAsync([
+      "node",
+      "pr-creator",
+      "report",
+      "--json",
+      "--repo",
+      "Billing",
+      "--config",
+      path.join(root, "pr-creator.yaml"),
+    ]);
+    expect(JSON.parse(t.out())).toMatchObject({
+      repo: "Billing",
+      entries: 1,
+      figures: { generation_success_rate: { value: 0 } },
+    });
     expect(process.exitCode).toBe(0);
     process.exitCode = undefined;
   });
@@ -328,7 +438,9 @@ describe("pr-creator report", () => {
     for (const bad of ["2026-02-30", "2026-01-08T09:30:00", "2026-1-8", "7y", "-7d", "1234567d"]) {
       expect(() => parseSince(bad, NOW), bad).toThrow(/is not a date or a span/);
     }
-    expect(() => parseSince("2026-01-09", NOW)).toThrow("--since 2026-01-09 is in the future (2026-01-09T00:00:00.000Z, now is 2026-01-08T12:00:00.000Z).");
+    expect(() => parseSince("2026-01-09", NOW)).toThrow(
+      "--since 2026-01-09 is in the future (2026-01-09T00:00:00.000Z, now is 2026-01-08T12:00:00.000Z).",
+    );
     expect(parseSince("2026-01-08T10:30:00+01:00", NOW).toISOString()).toBe("2026-01-08T09:30:00.000Z");
     expect(parseSince("90m", NOW).toISOString()).toBe("2026-01-08T10:30:00.000Z");
     expect(parseSince("2024-02-29", NOW).toISOString()).toBe("2024-02-29T00:00:00.000Z");
@@ -340,7 +452,9 @@ describe("pr-creator report", () => {
     writeFileSync(path.join(root, "pr-creator.yaml"), "state_file: missing/state.db\n");
     const error = await rejection(reportCommand({}, io(root)));
     expect(error.reason).toBe("invalid_config");
-    expect(error.message).toBe(`The state file ${path.join(root, "missing", "state.db")} does not exist, so no PR history has been recorded there.`);
+    expect(error.message).toBe(
+      `The state file ${path.join(root, "missing", "state.db")} does not exist, so no PR history has been recorded there.`,
+    );
     expect(() => new Database(path.join(root, "missing", "state.db"), { fileMustExist: true })).toThrow();
   });
 });

@@ -24,7 +24,11 @@ const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 type ToolResult = Awaited<ReturnType<Client["callTool"]>>;
 
 const text = (r: ToolResult) => (r.content as { type: string; text?: string }[]).map((c) => c.text ?? "").join("");
-const exists = (file: string) => access(file).then(() => true, () => false);
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 interface Connected {
   client: Client;
@@ -75,11 +79,28 @@ describe("MCP server on the sample repository (no forge)", () => {
   it("lists the four tools with their schemas and annotations, and the policy resource", async () => {
     const { tools } = await mcp.client.listTools();
     const byName = new Map(tools.map((t) => [t.name, t]));
-    expect([...byName.keys()].sort()).toEqual(["create_pull_request", "lookup_trace", "preview_pull_request", "rollback_pull_request"]);
-    expect(byName.get("preview_pull_request")!.annotations).toMatchObject({ readOnlyHint: true, idempotentHint: true, openWorldHint: false });
-    expect(byName.get("create_pull_request")!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: true });
+    expect([...byName.keys()].sort()).toEqual([
+      "create_pull_request",
+      "lookup_trace",
+      "preview_pull_request",
+      "rollback_pull_request",
+    ]);
+    expect(byName.get("preview_pull_request")!.annotations).toMatchObject({
+      readOnlyHint: true,
+      idempotentHint: true,
+      openWorldHint: false,
+    });
+    expect(byName.get("create_pull_request")!.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: true,
+    });
     expect(byName.get("lookup_trace")!.annotations).toMatchObject({ readOnlyHint: true, openWorldHint: false });
-    expect(byName.get("rollback_pull_request")!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: false });
+    expect(byName.get("rollback_pull_request")!.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: false,
+    });
     const eventSchema = JSON.stringify(byName.get("preview_pull_request")!.inputSchema);
     expect(eventSchema).toContain('"const":"CommitCompleted"');
     expect(eventSchema).toContain('"const":"ChangeRequested"');
@@ -93,7 +114,10 @@ describe("MCP server on the sample repository (no forge)", () => {
   it("serves the effective policy as JSON", async () => {
     const { contents } = await mcp.client.readResource({ uri: POLICY_URI });
     expect(contents).toHaveLength(1);
-    const policy = JSON.parse(String((contents[0] as { text: string }).text)) as Record<string, Record<string, unknown>>;
+    const policy = JSON.parse(String((contents[0] as { text: string }).text)) as Record<
+      string,
+      Record<string, unknown>
+    >;
     expect(policy.branch_rules!.target_branch_map).toEqual({ "feature/": "dev", "bugfix/": "dev", "hotfix/": "main" });
     expect(policy.approval!.on_violations).toEqual(["forbidden_branch"]);
     expect(policy.state_file).toBe(path.join(root, ".pr-creator", "state.db"));
@@ -105,7 +129,13 @@ describe("MCP server on the sample repository (no forge)", () => {
     expect(result.isError, text(result)).toBe(false);
     const out = RunOutputSchema.parse(result.structuredContent);
     expect(out.status).toBe("previewed");
-    expect(out.pr).toMatchObject({ id: null, url: null, title: "feat(order): implement CreateOrderHandler [trace:ord-8128]", source_branch: "feature/order-handler", target_branch: "dev" });
+    expect(out.pr).toMatchObject({
+      id: null,
+      url: null,
+      title: "feat(order): implement CreateOrderHandler [trace:ord-8128]",
+      source_branch: "feature/order-handler",
+      target_branch: "dev",
+    });
     expect(out.pr!.reviewers.map((r) => r.name)).toEqual(expect.arrayContaining(["TechLeadAgent", "QAAssistantAgent"]));
     expect(out.pr!.description).toContain("trace-ord-8128");
     expect(out.pr!.risk?.level).toMatch(/^(low|medium|high)$/);
@@ -139,14 +169,34 @@ describe("MCP server on the sample repository (no forge)", () => {
   it("rejects malformed requests as tool errors naming the field, and goes on serving", async () => {
     const cases: [string, Record<string, unknown>, RegExp][] = [
       ["preview_pull_request", {}, /expected object, received undefined at event$/],
-      ["preview_pull_request", { event: { ...sample.event, commit_hash: "zz" } }, /commit_hash must be 4 to 64 hexadecimal characters .* at event\.commit_hash/],
-      ["preview_pull_request", { event: { ...sample.event, event: "PushCompleted" } }, /'CommitCompleted' \| 'ChangeRequested' at event\.event/],
-      ["create_pull_request", { event: { ...sample.changeEvent, context: { remediation: "r", impact: "i" } } }, /at event\.context\.alert/],
+      [
+        "preview_pull_request",
+        { event: { ...sample.event, commit_hash: "zz" } },
+        /commit_hash must be 4 to 64 hexadecimal characters .* at event\.commit_hash/,
+      ],
+      [
+        "preview_pull_request",
+        { event: { ...sample.event, event: "PushCompleted" } },
+        /'CommitCompleted' \| 'ChangeRequested' at event\.event/,
+      ],
+      [
+        "create_pull_request",
+        { event: { ...sample.changeEvent, context: { remediation: "r", impact: "i" } } },
+        /at event\.context\.alert/,
+      ],
       ["preview_pull_request", { event: sample.event, dry: true }, /Unrecognized key: "dry"/],
       ["lookup_trace", { trace_id: "  " }, /trace_id must be a non-empty string at trace_id/],
-      ["rollback_pull_request", { pr_id: "7", repo: "OrderService", reason: "x" }, /expected number, received string at pr_id/],
+      [
+        "rollback_pull_request",
+        { pr_id: "7", repo: "OrderService", reason: "x" },
+        /expected number, received string at pr_id/,
+      ],
       ["rollback_pull_request", { pr_id: 7, reason: "x" }, /repo is required with pr_id at repo/],
-      ["rollback_pull_request", { pr_id: 7, repo: "OrderService", trace_id: "trace-ord-8128", reason: "x" }, /give exactly one of pr_id \(with repo\) and trace_id at trace_id/],
+      [
+        "rollback_pull_request",
+        { pr_id: 7, repo: "OrderService", trace_id: "trace-ord-8128", reason: "x" },
+        /give exactly one of pr_id \(with repo\) and trace_id at trace_id/,
+      ],
       ["rollback_pull_request", { trace_id: "trace-ord-8128" }, /at reason/],
     ];
     for (const [name, args, message] of cases) {
@@ -181,7 +231,10 @@ describe("MCP policy resource", () => {
     try {
       const { contents } = await mcp.client.readResource({ uri: POLICY_URI });
       const served = String((contents[0] as { text: string }).text);
-      const policy = JSON.parse(served) as { azure_devops: { org_url: string }; events: { webhooks: { url: string }[] } };
+      const policy = JSON.parse(served) as {
+        azure_devops: { org_url: string };
+        events: { webhooks: { url: string }[] };
+      };
       expect(policy.azure_devops.org_url).toBe("https://dev.azure.com/acme");
       expect(policy.events.webhooks[0]!.url).toBe("https://hooks.example.test/…");
       expect(served).not.toMatch(/pat-value|token=q1|hook-s3cret/);
@@ -193,7 +246,8 @@ describe("MCP policy resource", () => {
   });
 });
 
-const PVC = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data # the data volume\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n";
+const PVC =
+  "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data # the data volume\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n";
 
 describe("MCP server on the Azure DevOps emulator", () => {
   let world: World;
@@ -221,7 +275,10 @@ describe("MCP server on the Azure DevOps emulator", () => {
     world = await azureWorld();
     world.seed({ "apps/data/pvc.yaml": PVC, "apps/web/pvc.yaml": PVC });
     dir = await mkdtemp(path.join(os.tmpdir(), "pr-creator-mcp-azure-"));
-    await writeFile(path.join(dir, "pr-creator.yaml"), "forge: azure-devops\nretry_policy: { base_delay_ms: 10 }\nevents: { jsonl_file: events.jsonl }\n");
+    await writeFile(
+      path.join(dir, "pr-creator.yaml"),
+      "forge: azure-devops\nretry_policy: { base_delay_ms: 10 }\nevents: { jsonl_file: events.jsonl }\n",
+    );
     agents = await openMcpAgents({ configFile: "pr-creator.yaml", cwd: dir, env: world.env });
     mcp = await connect(agents);
   });
@@ -238,7 +295,10 @@ describe("MCP server on the Azure DevOps emulator", () => {
     const result = await call("preview_pull_request", { event: request("501", "data") });
     expect(result.isError, text(result)).toBe(false);
     const out = RunOutputSchema.parse(result.structuredContent);
-    expect(out).toMatchObject({ status: "previewed", pr: { id: null, source_branch: "agent-sre/pvc-size-501", target_branch: "main", risk: { level: "low" } } });
+    expect(out).toMatchObject({
+      status: "previewed",
+      pr: { id: null, source_branch: "agent-sre/pvc-size-501", target_branch: "main", risk: { level: "low" } },
+    });
     expect(world.commitWrites()).toBe(writes);
     expect(world.branchHead("agent-sre/pvc-size-501")).toBeUndefined();
   });
@@ -259,7 +319,14 @@ describe("MCP server on the Azure DevOps emulator", () => {
     const lookup = await call("lookup_trace", { trace_id: "trace-pvc-size-501" });
     const chain = TraceOutputSchema.parse(lookup.structuredContent);
     expect(chain).toMatchObject({ trace: null, trace_registry: false, memory: "sqlite" });
-    expect(chain.prs).toEqual([expect.objectContaining({ pr_id: String(id), forge: "azure-devops", status: "created", source_branch: "agent-sre/pvc-size-501" })]);
+    expect(chain.prs).toEqual([
+      expect.objectContaining({
+        pr_id: String(id),
+        forge: "azure-devops",
+        status: "created",
+        source_branch: "agent-sre/pvc-size-501",
+      }),
+    ]);
     expect(text(lookup)).toContain(`PR ${id}`);
 
     // The emulator completes the PR once CI has passed (auto-complete).
@@ -267,34 +334,52 @@ describe("MCP server on the Azure DevOps emulator", () => {
     expect(world.pr(id).state).toBe("merged");
     expect(world.fileAt("main", "apps/data/pvc.yaml")).toContain("storage: 20Gi");
 
-    const rolled = await call("rollback_pull_request", { trace_id: "trace-pvc-size-501", reason: "latency regression" });
+    const rolled = await call("rollback_pull_request", {
+      trace_id: "trace-pvc-size-501",
+      reason: "latency regression",
+    });
     expect(rolled.isError, text(rolled)).toBe(false);
     const back = RollbackOutputSchema.parse(rolled.structuredContent);
     expect(back.original).toMatchObject({ id, trace_id: "trace-pvc-size-501" });
     expect(back.revert!.id).not.toBe(id);
-    expect(back.events).toEqual([expect.objectContaining({ event: "PullRequestRollbackCreated", original_pr_id: id, reason: "latency regression" })]);
+    expect(back.events).toEqual([
+      expect.objectContaining({
+        event: "PullRequestRollbackCreated",
+        original_pr_id: id,
+        reason: "latency regression",
+      }),
+    ]);
     expect(world.pr(back.revert!.id).labels).toContain("rollback");
     expect(text(rolled)).toContain(back.revert!.url);
 
     await world.ciSettled();
     expect(world.pr(back.revert!.id).state).toBe("merged");
     expect(world.fileAt("main", "apps/data/pvc.yaml")).toBe(PVC);
-    const after = TraceOutputSchema.parse((await call("lookup_trace", { trace_id: "trace-pvc-size-501" })).structuredContent);
+    const after = TraceOutputSchema.parse(
+      (await call("lookup_trace", { trace_id: "trace-pvc-size-501" })).structuredContent,
+    );
     expect(after.prs!.map((r) => r.pr_id)).toEqual([String(id), String(back.revert!.id)]);
-    const delivered = (await readFile(path.join(dir, "events.jsonl"), "utf8")).trim().split("\n").map((l) => (JSON.parse(l) as { event: string }).event);
+    const delivered = (await readFile(path.join(dir, "events.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { event: string }).event);
     expect(delivered).toContain("PullRequestCreated");
     expect(delivered.at(-1)).toBe("PullRequestRollbackCreated");
   });
 
   it("refuses to roll back a PR that is not merged, with the forge's state in the message", async () => {
     world.setCi(seedPipeline({ delayMs: 0, securityScan: "failed" }));
-    const created = RunOutputSchema.parse((await call("create_pull_request", { event: request("502", "web") })).structuredContent);
+    const created = RunOutputSchema.parse(
+      (await call("create_pull_request", { event: request("502", "web") })).structuredContent,
+    );
     const id = Number(created.pr!.id);
     await world.ciSettled();
     expect(world.pr(id).state).toBe("open");
     const rolled = await call("rollback_pull_request", { pr_id: id, repo: world.repo, reason: "never mind" });
     expect(rolled.isError).toBe(true);
-    expect(text(rolled)).toContain(`Rollback failed (invalid_request): PR ${id} is open, not merged; there is nothing to roll back.`);
+    expect(text(rolled)).toContain(
+      `Rollback failed (invalid_request): PR ${id} is open, not merged; there is nothing to roll back.`,
+    );
   });
 });
 
@@ -305,7 +390,10 @@ describe("pr-creator mcp (spawned over stdio)", () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "pr-creator-mcp-stdio-"));
     sample = await buildSampleRepo(root);
-    await writeFile(path.join(root, "pr-creator.yaml"), "state_file: .pr-creator/state.db\ntrace_registry: traces.yaml\n");
+    await writeFile(
+      path.join(root, "pr-creator.yaml"),
+      "state_file: .pr-creator/state.db\ntrace_registry: traces.yaml\n",
+    );
   });
 
   afterAll(async () => {
@@ -330,15 +418,24 @@ describe("pr-creator mcp (spawned over stdio)", () => {
     try {
       expect(client.getServerVersion()).toMatchObject({ name: "pr-creator" });
       const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual(["create_pull_request", "lookup_trace", "preview_pull_request", "rollback_pull_request"]);
+      expect(tools.map((t) => t.name).sort()).toEqual([
+        "create_pull_request",
+        "lookup_trace",
+        "preview_pull_request",
+        "rollback_pull_request",
+      ]);
       const preview = await client.callTool({ name: "preview_pull_request", arguments: { event: sample.event } });
       expect(preview.isError, text(preview)).toBe(false);
-      expect(RunOutputSchema.parse(preview.structuredContent).pr?.title).toBe("feat(order): implement CreateOrderHandler [trace:ord-8128]");
+      expect(RunOutputSchema.parse(preview.structuredContent).pr?.title).toBe(
+        "feat(order): implement CreateOrderHandler [trace:ord-8128]",
+      );
       const bad = await client.callTool({ name: "lookup_trace", arguments: {} });
       expect(bad.isError).toBe(true);
       expect(text(bad)).toMatch(/at trace_id/);
       const { contents } = await client.readResource({ uri: POLICY_URI });
-      expect(JSON.parse(String((contents[0] as { text: string }).text))).toMatchObject({ trace_registry: sample.tracesFile });
+      expect(JSON.parse(String((contents[0] as { text: string }).text))).toMatchObject({
+        trace_registry: sample.tracesFile,
+      });
     } finally {
       await client.close();
     }
@@ -347,7 +444,10 @@ describe("pr-creator mcp (spawned over stdio)", () => {
   });
 
   it("a broken config fails before serving: exit 2, the reason on stderr, nothing on stdout", async () => {
-    const result = await runCli(["mcp", "--config", "missing.yaml"], { cwd: root, env: { PATH: process.env.PATH ?? "" } });
+    const result = await runCli(["mcp", "--config", "missing.yaml"], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "" },
+    });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain(path.join(root, "missing.yaml"));

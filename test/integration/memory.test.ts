@@ -40,7 +40,10 @@ function options(cwd: string, extra: AgentOptions = {}): AgentOptions {
 
 const capture = () => {
   let out = "";
-  return { io: { stdout: (t: string) => void (out += t), stderr: () => {}, readStdin: async () => "", cwd: "" }, text: () => out };
+  return {
+    io: { stdout: (t: string) => void (out += t), stderr: () => {}, readStdin: async () => "", cwd: "" },
+    text: () => out,
+  };
 };
 
 describe("memory: recall and the audit chain", () => {
@@ -52,14 +55,22 @@ describe("memory: recall and the audit chain", () => {
     expect(first.memory.recalled).toEqual([]);
 
     const updates: Partial<AgentStateType>[] = [];
-    const second = await agent.handle(sample.secondEvent, { onUpdate: (node, u) => node === "recall" && updates.push(u) });
-    expect(second.memory.recalled.map((r) => r.title)).toEqual(["feat(order): implement CreateOrderHandler [trace:ord-8128]"]);
+    const second = await agent.handle(sample.secondEvent, {
+      onUpdate: (node, u) => node === "recall" && updates.push(u),
+    });
+    expect(second.memory.recalled.map((r) => r.title)).toEqual([
+      "feat(order): implement CreateOrderHandler [trace:ord-8128]",
+    ]);
     expect(second.memory.recalled[0]!.key).toBe("OrderService#preview:feature/order-handler->dev");
-    expect(updates[0]?.style_examples?.[0]).toContain("Title: feat(order): implement CreateOrderHandler [trace:ord-8128]");
+    expect(updates[0]?.style_examples?.[0]).toContain(
+      "Title: feat(order): implement CreateOrderHandler [trace:ord-8128]",
+    );
     expect(updates[0]?.style_examples?.[0]).toContain("Scope: Order; blueprint: usecase-create-order");
     // The same event again does not recall itself.
     const again = await agent.handle(sample.event);
-    expect(again.memory.recalled.map((r) => r.title)).toEqual(["feat(order): implement CancelOrderHandler [trace:ord-8131]"]);
+    expect(again.memory.recalled.map((r) => r.title)).toEqual([
+      "feat(order): implement CancelOrderHandler [trace:ord-8131]",
+    ]);
     await agent.close();
   });
 
@@ -69,20 +80,38 @@ describe("memory: recall and the audit chain", () => {
     await agent.handle(sample.event);
     const later = await agent.handle(sample.event);
     expect(later.memory.earlier_prs).toEqual([
-      expect.objectContaining({ pr_id: null, commit_hash: sample.event.commit_hash, source_branch: "feature/order-handler", status: "previewed" }),
+      expect.objectContaining({
+        pr_id: null,
+        commit_hash: sample.event.commit_hash,
+        source_branch: "feature/order-handler",
+        status: "previewed",
+      }),
     ]);
     await agent.close();
-    await writeFile(path.join(cwd, "..", `cfg-${dirCount}.yaml`), `state_file: ${path.join(cwd, ".pr-creator/state.db")}\n`);
+    await writeFile(
+      path.join(cwd, "..", `cfg-${dirCount}.yaml`),
+      `state_file: ${path.join(cwd, ".pr-creator/state.db")}\n`,
+    );
     const out = capture();
     await traceCommand("trace-ord-8128", { config: path.join(cwd, "..", `cfg-${dirCount}.yaml`) }, { ...out.io, cwd });
     expect(out.text()).toContain("trace-ord-8128 → blueprint usecase-create-order, scope Order, repo OrderService");
     expect(out.text()).toContain("feature/order-handler → dev  previewed");
     const json = capture();
-    await traceCommand("trace-ord-8128", { config: path.join(cwd, "..", `cfg-${dirCount}.yaml`), json: true }, { ...json.io, cwd });
+    await traceCommand(
+      "trace-ord-8128",
+      { config: path.join(cwd, "..", `cfg-${dirCount}.yaml`), json: true },
+      { ...json.io, cwd },
+    );
     expect((JSON.parse(json.text()) as { prs: unknown[] }).prs).toHaveLength(1);
     const search = capture();
-    await memorySearchCommand("order handler", { config: path.join(cwd, "..", `cfg-${dirCount}.yaml`), scope: "Order", json: true }, { ...search.io, cwd });
-    expect((JSON.parse(search.text()) as { hits: { title: string }[] }).hits.map((h) => h.title)).toEqual(["feat(order): implement CreateOrderHandler [trace:ord-8128]"]);
+    await memorySearchCommand(
+      "order handler",
+      { config: path.join(cwd, "..", `cfg-${dirCount}.yaml`), scope: "Order", json: true },
+      { ...search.io, cwd },
+    );
+    expect((JSON.parse(search.text()) as { hits: { title: string }[] }).hits.map((h) => h.title)).toEqual([
+      "feat(order): implement CreateOrderHandler [trace:ord-8128]",
+    ]);
   });
 
   it("flags a nearly identical PR of the same scope on another branch with a label and a warning", async () => {
@@ -96,10 +125,16 @@ describe("memory: recall and the audit chain", () => {
       await repo.checkout("dev");
       await repo.checkout(branch, { create: true });
       await repo.writeFile("src/Application/Handlers/CreateOrderHandler.cs", "class CreateOrderHandler {}\n");
-      hashes.push(await repo.commit("feat(order): implement CreateOrderHandler [trace:ord-8128]\n\n- Persist the new order"));
+      hashes.push(
+        await repo.commit("feat(order): implement CreateOrderHandler [trace:ord-8128]\n\n- Persist the new order"),
+      );
     }
     const agent = await createAgent(options(cwd, { repoPath: repo.path }));
-    const event = (i: number) => ({ ...sample.event, commit_hash: hashes[i]!, branch: i === 0 ? "feature/order-a" : "feature/order-b" });
+    const event = (i: number) => ({
+      ...sample.event,
+      commit_hash: hashes[i]!,
+      branch: i === 0 ? "feature/order-a" : "feature/order-b",
+    });
     expect((await agent.handle(event(0))).memory.possible_duplicates).toEqual([]);
     const second = await agent.handle(event(1));
     expect(second.memory.possible_duplicates.map((d) => d.key)).toEqual(["OrderService#preview:feature/order-a->dev"]);
@@ -119,12 +154,16 @@ describe("memory: faults", () => {
     const broken = await createAgent(options(cwd));
     const result = await broken.handle(sample.event);
     expect(result.status).toBe("previewed");
-    expect(result.memory.unavailable).toMatch(/^Memory is unavailable \(The file .*state\.db is not a valid state file/);
+    expect(result.memory.unavailable).toMatch(
+      /^Memory is unavailable \(The file .*state\.db is not a valid state file/,
+    );
     // The PR history and the event outbox live in the same file, so they cannot be used either; each says so.
     expect(result.warnings).toEqual([
       result.memory.unavailable,
       expect.stringMatching(/^The PR history in .* could not be written .* report will miss this generation entry\.$/),
-      expect.stringMatching(/^Events waiting in the outbox could not be re-sent \(The file .* is not a valid state file/),
+      expect.stringMatching(
+        /^Events waiting in the outbox could not be re-sent \(The file .* is not a valid state file/,
+      ),
     ]);
     await broken.close();
 
@@ -158,15 +197,48 @@ describe("memory import", () => {
         default_branch: "main",
         branches: { main: sha(1), dev: sha(1), "feature/a": sha(2), "feature/b": sha(3) },
         commits: {
-          [sha(1)]: { message: "init", author, parents: [], files: [{ filename: "README.md", status: "added", additions: 1, deletions: 0 }] },
-          [sha(2)]: { message: "feat: a", author, parents: [sha(1)], files: [{ filename: "a.cs", status: "added", additions: 1, deletions: 0 }] },
-          [sha(3)]: { message: "feat: b", author, parents: [sha(1)], files: [{ filename: "b.cs", status: "added", additions: 1, deletions: 0 }] },
+          [sha(1)]: {
+            message: "init",
+            author,
+            parents: [],
+            files: [{ filename: "README.md", status: "added", additions: 1, deletions: 0 }],
+          },
+          [sha(2)]: {
+            message: "feat: a",
+            author,
+            parents: [sha(1)],
+            files: [{ filename: "a.cs", status: "added", additions: 1, deletions: 0 }],
+          },
+          [sha(3)]: {
+            message: "feat: b",
+            author,
+            parents: [sha(1)],
+            files: [{ filename: "b.cs", status: "added", additions: 1, deletions: 0 }],
+          },
         },
       });
       const { Octokit } = await import("@octokit/rest");
-      const octo = new Octokit({ auth: "tok-import-123", baseUrl: gh.url, log: { debug() {}, info() {}, warn() {}, error() {} } });
-      await octo.pulls.create({ owner: "acme", repo: "OrderService", head: "feature/a", base: "dev", title: "feat(order): implement CreateOrderHandler [trace:ord-8128]", body: "## Summary\n\nImplements the handler.\n" });
-      await octo.pulls.create({ owner: "acme", repo: "OrderService", head: "feature/b", base: "main", title: "chore: unrelated", body: "no trace" });
+      const octo = new Octokit({
+        auth: "tok-import-123",
+        baseUrl: gh.url,
+        log: { debug() {}, info() {}, warn() {}, error() {} },
+      });
+      await octo.pulls.create({
+        owner: "acme",
+        repo: "OrderService",
+        head: "feature/a",
+        base: "dev",
+        title: "feat(order): implement CreateOrderHandler [trace:ord-8128]",
+        body: "## Summary\n\nImplements the handler.\n",
+      });
+      await octo.pulls.create({
+        owner: "acme",
+        repo: "OrderService",
+        head: "feature/b",
+        base: "main",
+        title: "chore: unrelated",
+        body: "no trace",
+      });
       const cwd = await workdir();
       const cfg = path.join(root, `import-${dirCount}.yaml`);
       await writeFile(cfg, `forge: github\nstate_file: ${path.join(cwd, "state.db")}\n`);
@@ -174,12 +246,31 @@ describe("memory import", () => {
       Object.assign(process.env, { GITHUB_TOKEN: "tok-import-123", GITHUB_API_URL: gh.url });
       try {
         const out = capture();
-        const code = await memoryImportCommand("acme/OrderService", { config: cfg, traces: sample.tracesFile, json: true }, { ...out.io, cwd, progress: false });
+        const code = await memoryImportCommand(
+          "acme/OrderService",
+          { config: cfg, traces: sample.tracesFile, json: true },
+          { ...out.io, cwd, progress: false },
+        );
         expect(code).toBe(0);
-        expect(JSON.parse(out.text())).toEqual({ repo: "acme/OrderService", pull_requests: 2, imported: 1, skipped_without_trace: 1 });
+        expect(JSON.parse(out.text())).toEqual({
+          repo: "acme/OrderService",
+          pull_requests: 2,
+          imported: 1,
+          skipped_without_trace: 1,
+        });
         const chain = capture();
         await traceCommand("trace-ord-8128", { config: cfg, json: true }, { ...chain.io, cwd });
-        expect(JSON.parse(chain.text())).toMatchObject({ prs: [{ pr_id: "1", blueprint_id: "usecase-create-order", component_scope: "Order", source_branch: "feature/a", forge: "github" }] });
+        expect(JSON.parse(chain.text())).toMatchObject({
+          prs: [
+            {
+              pr_id: "1",
+              blueprint_id: "usecase-create-order",
+              component_scope: "Order",
+              source_branch: "feature/a",
+              forge: "github",
+            },
+          ],
+        });
       } finally {
         process.env = previous;
       }

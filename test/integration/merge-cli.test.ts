@@ -11,7 +11,8 @@ import { seedPipeline } from "../emulators/ci.js";
 import { runCli } from "../helpers.js";
 import { azureWorld, githubWorld, type World } from "../scenarios/worlds.js";
 
-const PVC = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data # the data volume\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n";
+const PVC =
+  "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data # the data volume\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n";
 
 describe.each([
   ["Azure DevOps", azureWorld],
@@ -62,7 +63,11 @@ describe.each([
     world.setCi(seedPipeline({ delayMs: 50 }));
     const run = await cli(["run", await request("cr-1.json", "901", "data"), "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    const result = JSON.parse(run.stdout) as { status: string; pr: { id: number; risk: { level: string } }; merge: { status: string } };
+    const result = JSON.parse(run.stdout) as {
+      status: string;
+      pr: { id: number; risk: { level: string } };
+      merge: { status: string };
+    };
     expect(result.status).toBe("created");
     expect(result.pr.risk.level).toBe("low");
     expect(["enabled", "merged"]).toContain(result.merge.status);
@@ -75,15 +80,34 @@ describe.each([
     expect(watched.events.map((e) => e.event)).toEqual(result.merge.status === "merged" ? [] : ["PullRequestMerged"]);
     expect(world.fileAt("main", "apps/data/pvc.yaml")).toContain("storage: 20Gi");
 
-    const back = await cli(["rollback", "--pr", String(result.pr.id), "--repo", world.repo, "--reason", "latency regression", "--watch", "--json"]);
+    const back = await cli([
+      "rollback",
+      "--pr",
+      String(result.pr.id),
+      "--repo",
+      world.repo,
+      "--reason",
+      "latency regression",
+      "--watch",
+      "--json",
+    ]);
     expect(back.code, back.stderr).toBe(0);
     const rolled = JSON.parse(back.stdout) as { status: string; revert: { id: number }; original: { id: number } };
     expect(rolled.status).toBe("merged");
     expect(rolled.original.id).toBe(result.pr.id);
     expect(world.fileAt("main", "apps/data/pvc.yaml")).toBe(PVC);
 
-    const events = (await readFile(path.join(dir, "events.jsonl"), "utf8")).trim().split("\n").map((l) => (JSON.parse(l) as { event: string }).event);
-    expect(events).toEqual(["PullRequestCreated", "PullRequestReadyForReview", "PullRequestMerged", "PullRequestRollbackCreated", "PullRequestMerged"]);
+    const events = (await readFile(path.join(dir, "events.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { event: string }).event);
+    expect(events).toEqual([
+      "PullRequestCreated",
+      "PullRequestReadyForReview",
+      "PullRequestMerged",
+      "PullRequestRollbackCreated",
+      "PullRequestMerged",
+    ]);
 
     const report = await cli(["report"]);
     expect(report.code, report.stderr).toBe(0);
@@ -100,7 +124,9 @@ describe.each([
     const watch = await cli(["watch", String(id), "--repo", world.repo, "--interval", "0.02"]);
     expect(watch.code).toBe(1);
     expect(watch.stdout).toMatch(new RegExp(`^✖ PR ${id} cannot merge: security-scan failed`));
-    expect(watch.stderr).toMatch(new RegExp(`PR ${id} (auto-merge on|waiting for a merge); checks \\d+ passed, 1 failed`));
+    expect(watch.stderr).toMatch(
+      new RegExp(`PR ${id} (auto-merge on|waiting for a merge); checks \\d+ passed, 1 failed`),
+    );
   });
 
   it("rejects bad requests with exit 2 and a precise message", async () => {
@@ -109,7 +135,9 @@ describe.each([
     expect(both.stderr).toContain("--pr ID (with --repo) or --trace ID, not both");
     const open = await cli(["rollback", "--pr", String(blocked), "--repo", world.repo]);
     expect(open.code).toBe(2);
-    expect(open.stderr).toContain(`PR ${blocked} is open, not merged; there is nothing to roll back. Close or abandon the open PR instead.`);
+    expect(open.stderr).toContain(
+      `PR ${blocked} is open, not merged; there is nothing to roll back. Close or abandon the open PR instead.`,
+    );
     const badId = await cli(["watch", "abc", "--repo", world.repo]);
     expect(badId.code).toBe(2);
     expect(badId.stderr).toContain('The PR id must be a positive whole number, not "abc"');

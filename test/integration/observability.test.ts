@@ -18,7 +18,8 @@ import { createTelemetry } from "../../src/telemetry/tracing.js";
 import { azureWorld, type World } from "../scenarios/worlds.js";
 
 const SECRET = "whsec-observability-test-4242";
-const PVC = "kind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n";
+const PVC =
+  "kind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n";
 
 interface Received {
   path: string;
@@ -55,7 +56,12 @@ function change(id: string, overrides: Partial<ChangeRequested> = {}): ChangeReq
     base_branch: "main",
     summary: "grow the data volume",
     edits: [{ path: `apps/${id}/pvc.yaml`, set: { "spec.resources.requests.storage": "20Gi" } }],
-    context: { alert: "PersistentVolumeFillingUp", remediation: "Grow the volume", impact: "One namespace", namespace: `ns-${id}` },
+    context: {
+      alert: "PersistentVolumeFillingUp",
+      remediation: "Grow the volume",
+      impact: "One namespace",
+      namespace: `ns-${id}`,
+    },
     agent: "agent-sre",
     timestamp: "2026-01-08T10:00:00Z",
     ...overrides,
@@ -94,7 +100,8 @@ describe("observability of a real run", () => {
     });
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
+        for (const line of chunk.toString("utf8").split("\n").filter(Boolean))
+          logs.push(JSON.parse(line) as Record<string, unknown>);
         done();
       },
     });
@@ -116,30 +123,65 @@ describe("observability of a real run", () => {
     expect(result.status).toBe("created");
     const spans = exporter.getFinishedSpans();
     const root = spans.find((s) => s.name === "prcreator.start")!;
-    expect(root.attributes).toMatchObject({ trace_id: "trace-pvc-size-a", repo: "gitops", branch: "agent-sre/pvc-size-a", component_scope: "ns-a" });
-    const children = (name: string): ReadableSpan[] => spans.filter((s) => s.name === name && s.spanContext().traceId === root.spanContext().traceId);
+    expect(root.attributes).toMatchObject({
+      trace_id: "trace-pvc-size-a",
+      repo: "gitops",
+      branch: "agent-sre/pvc-size-a",
+      component_scope: "ns-a",
+    });
+    const children = (name: string): ReadableSpan[] =>
+      spans.filter((s) => s.name === name && s.spanContext().traceId === root.spanContext().traceId);
     expect(children("prcreator.template.resolve").length).toBeGreaterThanOrEqual(1);
     expect(children("prcreator.title.body.generated").length).toBe(1);
     const api = children("prcreator.devops.api.request");
-    expect(api.map((s) => s.attributes.operation)).toEqual(expect.arrayContaining(["readFile", "commitFiles", "createPullRequest"]));
+    expect(api.map((s) => s.attributes.operation)).toEqual(
+      expect.arrayContaining(["readFile", "commitFiles", "createPullRequest"]),
+    );
     expect(api.every((s) => s.attributes.status === "success")).toBe(true);
     const [complete] = children("prcreator.complete");
-    expect(complete!.attributes).toMatchObject({ status: "success", pr_id: Number(result.pr!.id), trace_id: "trace-pvc-size-a" });
+    expect(complete!.attributes).toMatchObject({
+      status: "success",
+      pr_id: Number(result.pr!.id),
+      trace_id: "trace-pvc-size-a",
+    });
     expect(typeof complete!.attributes.duration_ms).toBe("number");
   });
 
   it("logs one line per run with the seed's fields and no secret", async () => {
     const line = logs.find((l) => l.msg === "run finished" && l.trace_id === "trace-pvc-size-a")!;
-    expect(line).toMatchObject({ agent: "pull-request-creator-agent", repo: "gitops", branch: "agent-sre/pvc-size-a", status: "success", pr_id: expect.any(Number) });
-    expect(Object.keys(line)).toEqual(expect.arrayContaining(["agent", "execution_id", "trace_id", "repo", "branch", "status", "pr_id", "duration_ms", "timestamp"]));
+    expect(line).toMatchObject({
+      agent: "pull-request-creator-agent",
+      repo: "gitops",
+      branch: "agent-sre/pvc-size-a",
+      status: "success",
+      pr_id: expect.any(Number),
+    });
+    expect(Object.keys(line)).toEqual(
+      expect.arrayContaining([
+        "agent",
+        "execution_id",
+        "trace_id",
+        "repo",
+        "branch",
+        "status",
+        "pr_id",
+        "duration_ms",
+        "timestamp",
+      ]),
+    );
     expect(JSON.stringify(logs)).not.toContain(SECRET);
   });
 
   it("delivers the lifecycle events to the webhook, signed; failures also go to the human-operations webhook", async () => {
     const created = hook.received.filter((r) => r.path === "/events");
     // No CI is configured, so the low-risk PR merged at once and that is announced too.
-    expect(created.map((r) => JSON.parse(r.body).event)).toEqual(["PullRequestCreated", "PullRequestReadyForReview", "PullRequestMerged"]);
-    for (const r of created) expect(verifyWebhookSignature(r.body, String(r.headers["x-pr-creator-signature-256"]), SECRET)).toBe(true);
+    expect(created.map((r) => JSON.parse(r.body).event)).toEqual([
+      "PullRequestCreated",
+      "PullRequestReadyForReview",
+      "PullRequestMerged",
+    ]);
+    for (const r of created)
+      expect(verifyWebhookSignature(r.body, String(r.headers["x-pr-creator-signature-256"]), SECRET)).toBe(true);
     expect(hook.received.filter((r) => r.path === "/humanops")).toEqual([]);
 
     const a = await agent();
@@ -147,8 +189,14 @@ describe("observability of a real run", () => {
     await a.close();
     expect(failed.reason).toBe("forbidden_branch");
     const ops = hook.received.filter((r) => r.path === "/humanops").map((r) => JSON.parse(r.body));
-    expect(ops).toEqual([expect.objectContaining({ event: "PullRequestFailed", reason: "forbidden_branch", trace_id: "trace-pvc-size-b" })]);
-    expect(exporter.getFinishedSpans().find((s) => s.name === "prcreator.complete" && s.attributes.trace_id === "trace-pvc-size-b")!.attributes).toMatchObject({
+    expect(ops).toEqual([
+      expect.objectContaining({ event: "PullRequestFailed", reason: "forbidden_branch", trace_id: "trace-pvc-size-b" }),
+    ]);
+    expect(
+      exporter
+        .getFinishedSpans()
+        .find((s) => s.name === "prcreator.complete" && s.attributes.trace_id === "trace-pvc-size-b")!.attributes,
+    ).toMatchObject({
       status: "failed",
       error_type: "forbidden_branch",
     });
@@ -168,7 +216,14 @@ describe("observability of a real run", () => {
     // The next run (of another change) first sends what waited.
     await b.handle(change("d"));
     await b.close();
-    const resent = hook.received.slice(before).filter((r) => r.path === "/events").map((r) => JSON.parse(r.body) as { event: string; trace_id: string });
-    expect(resent.filter((e) => e.trace_id === "trace-pvc-size-c").map((e) => e.event)).toEqual(["PullRequestCreated", "PullRequestReadyForReview", "PullRequestMerged"]);
+    const resent = hook.received
+      .slice(before)
+      .filter((r) => r.path === "/events")
+      .map((r) => JSON.parse(r.body) as { event: string; trace_id: string });
+    expect(resent.filter((e) => e.trace_id === "trace-pvc-size-c").map((e) => e.event)).toEqual([
+      "PullRequestCreated",
+      "PullRequestReadyForReview",
+      "PullRequestMerged",
+    ]);
   });
 });

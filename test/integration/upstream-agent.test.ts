@@ -10,7 +10,8 @@ import { buildUpstreamGraph, runToolCall } from "../../examples/upstream-agent.j
 import { createAgent, PolicySchema, type Agent, type ChangeRequested } from "../../src/index.js";
 import { azureWorld, type World } from "../scenarios/worlds.js";
 
-const PVC = "kind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  resources:\n    requests:\n      storage: 10Gi # size\n";
+const PVC =
+  "kind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  resources:\n    requests:\n      storage: 10Gi # size\n";
 
 function change(id: string, app: string): ChangeRequested {
   return {
@@ -36,7 +37,11 @@ describe("the upstream-agent example", () => {
     world = await azureWorld();
     world.seed({ "apps/a/pvc.yaml": PVC, "apps/b/pvc.yaml": PVC });
     dir = await mkdtemp(path.join(os.tmpdir(), "pr-creator-upstream-it-"));
-    const policy = PolicySchema.parse({ forge: "azure-devops", retry_policy: { base_delay_ms: 10 }, state_file: path.join(dir, "state.db") });
+    const policy = PolicySchema.parse({
+      forge: "azure-devops",
+      retry_policy: { base_delay_ms: 10 },
+      state_file: path.join(dir, "state.db"),
+    });
     agent = await createAgent({ policy, env: world.env, model: null, cwd: dir });
   });
 
@@ -58,7 +63,11 @@ describe("the upstream-agent example", () => {
     expect(out.status).toBe("created");
     expect(out.pr.risk).toBe("low");
     expect(world.pr(out.pr.id).source_branch).toBe("agent-sre/pvc-size-12");
-    const bad = (await runToolCall(agent, { ...change("13", "b"), summary: "" })) as { status: string; reason: string; message: string };
+    const bad = (await runToolCall(agent, { ...change("13", "b"), summary: "" })) as {
+      status: string;
+      reason: string;
+      message: string;
+    };
     expect(bad).toMatchObject({ status: "failed", reason: "invalid_event" });
     expect(bad.message).toContain("summary must be a non-empty string");
   });

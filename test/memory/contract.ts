@@ -4,7 +4,13 @@
  * `fresh()` (as a later process would open it). The suite calls init() itself.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryMismatchError, recordKey, type EmbedderIdentity, type MemoryStore, type PrRecord } from "../../src/memory/store.js";
+import {
+  MemoryMismatchError,
+  recordKey,
+  type EmbedderIdentity,
+  type MemoryStore,
+  type PrRecord,
+} from "../../src/memory/store.js";
 
 export const TEST_EMBEDDER: EmbedderIdentity = { name: "test-embedder", version: "1", dimensions: 4 };
 
@@ -55,15 +61,28 @@ export function describeMemoryContract(name: string, factory: StoreFactory): voi
     it("upsert is idempotent by repo and PR id, keeping the first created_at", async () => {
       const s = await open();
       await s.upsert(record(), unit([1, 0, 0, 0]));
-      await s.upsert(record({ status: "updated", commit_hash: "abc1234", updated_at: "2025-05-08T10:00:00.000Z", created_at: "2025-05-08T10:00:00.000Z" }), unit([1, 0, 0, 0]));
+      await s.upsert(
+        record({
+          status: "updated",
+          commit_hash: "abc1234",
+          updated_at: "2025-05-08T10:00:00.000Z",
+          created_at: "2025-05-08T10:00:00.000Z",
+        }),
+        unit([1, 0, 0, 0]),
+      );
       const chain = await s.byTrace("trace-ord-8128");
       expect(chain).toHaveLength(1);
-      expect(chain[0]).toEqual(record({ status: "updated", commit_hash: "abc1234", updated_at: "2025-05-08T10:00:00.000Z" }));
+      expect(chain[0]).toEqual(
+        record({ status: "updated", commit_hash: "abc1234", updated_at: "2025-05-08T10:00:00.000Z" }),
+      );
     });
 
     it("byTrace returns the whole chain oldest first, and nothing of other traces", async () => {
       const s = await open();
-      await s.upsert(record({ pr_id: "2", created_at: "2025-05-09T00:00:00.000Z", updated_at: "2025-05-09T00:00:00.000Z" }), unit([1, 0, 0, 0]));
+      await s.upsert(
+        record({ pr_id: "2", created_at: "2025-05-09T00:00:00.000Z", updated_at: "2025-05-09T00:00:00.000Z" }),
+        unit([1, 0, 0, 0]),
+      );
       await s.upsert(record({ pr_id: "1" }), unit([0, 1, 0, 0]));
       await s.upsert(record({ pr_id: "3", trace_id: "trace-pay-2201" }), unit([0, 0, 1, 0]));
       expect((await s.byTrace("trace-ord-8128")).map((r) => r.pr_id)).toEqual(["1", "2"]);
@@ -94,13 +113,27 @@ export function describeMemoryContract(name: string, factory: StoreFactory): voi
     it("similar filters by repo, scope and blueprint, and can exclude one record", async () => {
       const s = await open();
       await s.upsert(record({ pr_id: "1", component_scope: "Order" }), unit([1, 0, 0, 0]));
-      await s.upsert(record({ pr_id: "2", component_scope: "Billing", blueprint_id: "usecase-capture-payment" }), unit([1, 0, 0, 0]));
+      await s.upsert(
+        record({ pr_id: "2", component_scope: "Billing", blueprint_id: "usecase-capture-payment" }),
+        unit([1, 0, 0, 0]),
+      );
       await s.upsert(record({ pr_id: "3", repo: "BillingService", component_scope: "Order" }), unit([1, 0, 0, 0]));
       const v = unit([1, 0, 0, 0]);
-      expect((await s.similar({ vector: v, k: 5, component_scope: "Order" })).map((h) => h.record.pr_id).sort()).toEqual(["1", "3"]);
-      expect((await s.similar({ vector: v, k: 5, repo: "OrderService" })).map((h) => h.record.pr_id).sort()).toEqual(["1", "2"]);
-      expect((await s.similar({ vector: v, k: 5, blueprint_id: "usecase-capture-payment" })).map((h) => h.record.pr_id)).toEqual(["2"]);
-      expect((await s.similar({ vector: v, k: 5, repo: "OrderService", exclude_key: "OrderService#1" })).map((h) => h.record.pr_id)).toEqual(["2"]);
+      expect(
+        (await s.similar({ vector: v, k: 5, component_scope: "Order" })).map((h) => h.record.pr_id).sort(),
+      ).toEqual(["1", "3"]);
+      expect((await s.similar({ vector: v, k: 5, repo: "OrderService" })).map((h) => h.record.pr_id).sort()).toEqual([
+        "1",
+        "2",
+      ]);
+      expect(
+        (await s.similar({ vector: v, k: 5, blueprint_id: "usecase-capture-payment" })).map((h) => h.record.pr_id),
+      ).toEqual(["2"]);
+      expect(
+        (await s.similar({ vector: v, k: 5, repo: "OrderService", exclude_key: "OrderService#1" })).map(
+          (h) => h.record.pr_id,
+        ),
+      ).toEqual(["2"]);
     });
 
     it("history lists newest first, since a date, up to a limit", async () => {
@@ -110,7 +143,11 @@ export function describeMemoryContract(name: string, factory: StoreFactory): voi
         await s.upsert(record({ pr_id: String(i), created_at: at, updated_at: at }), unit([1, i, 0, 0]));
       }
       expect((await s.history()).map((r) => r.pr_id)).toEqual(["4", "3", "2", "1"]);
-      expect((await s.history({ since: new Date("2025-05-02T00:00:00.000Z") })).map((r) => r.pr_id)).toEqual(["4", "3", "2"]);
+      expect((await s.history({ since: new Date("2025-05-02T00:00:00.000Z") })).map((r) => r.pr_id)).toEqual([
+        "4",
+        "3",
+        "2",
+      ]);
       expect((await s.history({ limit: 1 })).map((r) => r.pr_id)).toEqual(["4"]);
     });
 
@@ -142,7 +179,11 @@ export function describeMemoryContract(name: string, factory: StoreFactory): voi
 
     it("handles unicode and quotes in every text field", async () => {
       const s = await open();
-      const r = record({ title: `feat(order): "quoted" 'single' — ünïcode ✓`, text: "Ünïcode\nmulti-line; DROP TABLE x; --", component_scope: "Örder" });
+      const r = record({
+        title: `feat(order): "quoted" 'single' — ünïcode ✓`,
+        text: "Ünïcode\nmulti-line; DROP TABLE x; --",
+        component_scope: "Örder",
+      });
       await s.upsert(r, unit([1, 0, 0, 0]));
       expect(await s.byTrace(r.trace_id)).toEqual([r]);
       expect((await s.similar({ vector: unit([1, 0, 0, 0]), k: 1, component_scope: "Örder" }))[0]?.record).toEqual(r);

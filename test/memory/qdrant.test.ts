@@ -5,7 +5,12 @@
 import { QdrantClient } from "@qdrant/js-client-rest";
 import { v5 as uuidv5 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createQdrantStore, QDRANT_POINT_NAMESPACE, QdrantStoreError, qdrantPointId } from "../../src/memory/qdrant-store.js";
+import {
+  createQdrantStore,
+  QDRANT_POINT_NAMESPACE,
+  QdrantStoreError,
+  qdrantPointId,
+} from "../../src/memory/qdrant-store.js";
 import { MemoryMismatchError, recordKey, type MemoryStore, type PrRecord } from "../../src/memory/store.js";
 import { startQdrantEmulator, type QdrantEmulator, type QdrantRequestLog } from "../emulators/qdrant.js";
 import { qdrantSpec, validateSchema } from "../emulators/qdrant-openapi.js";
@@ -35,7 +40,12 @@ afterAll(async () => {
 });
 
 const open = (collection: string, extra: { apiKey?: string; timeoutMs?: number; url?: string } = {}) =>
-  createQdrantStore({ url: extra.url ?? emu.url, apiKey: extra.apiKey ?? API_KEY, collection, ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}) });
+  createQdrantStore({
+    url: extra.url ?? emu.url,
+    apiKey: extra.apiKey ?? API_KEY,
+    collection,
+    ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}),
+  });
 
 const unit = (v: number[]) => {
   const n = Math.hypot(...v);
@@ -76,7 +86,10 @@ describe("qdrant adapter: what the 1.18 client sends", () => {
       metadata: { pr_creator: { embedder: { name: "test-embedder", version: "1", dimensions: 4 }, layout: 1 } },
     });
     expect(log.slice(3).map((r) => r.body)).toEqual(
-      ["trace_id", "repo", "component_scope", "blueprint_id"].map((field_name) => ({ field_name, field_schema: "keyword" })),
+      ["trace_id", "repo", "component_scope", "blueprint_id"].map((field_name) => ({
+        field_name,
+        field_schema: "keyword",
+      })),
     );
     // Every request carries the key and the client's user agent; no compatibility probe (GET /) was sent.
     expect(log.every((r) => r.apiKey === API_KEY && r.userAgent === "qdrant-js/1.18.0")).toBe(true);
@@ -84,7 +97,10 @@ describe("qdrant adapter: what the 1.18 client sends", () => {
 
     // A second init on the existing collection only reads it.
     const again = await recorded(() => open(name).init(TEST_EMBEDDER));
-    expect(again.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /collections/${name}/exists`, `GET /collections/${name}`]);
+    expect(again.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /collections/${name}/exists`,
+      `GET /collections/${name}`,
+    ]);
     await store.close();
   });
 
@@ -95,12 +111,16 @@ describe("qdrant adapter: what the 1.18 client sends", () => {
     const id = uuidv5(recordKey(r), QDRANT_POINT_NAMESPACE);
     expect(qdrantPointId(recordKey(r))).toBe(id);
     const log = await recorded(() => store.upsert(r, unit([1, 0, 0, 0])));
-    expect(log.map((x) => `${x.method} ${x.path.replace(/^\/collections\/[^/]+/, "")}${x.query.wait ? `?wait=${x.query.wait}` : ""}`)).toEqual([
-      "POST /points",
-      "PUT /points?wait=true",
-    ]);
+    expect(
+      log.map(
+        (x) =>
+          `${x.method} ${x.path.replace(/^\/collections\/[^/]+/, "")}${x.query.wait ? `?wait=${x.query.wait}` : ""}`,
+      ),
+    ).toEqual(["POST /points", "PUT /points?wait=true"]);
     expect(log[0]?.body).toEqual({ ids: [id], with_payload: ["created_at"], with_vector: false });
-    expect(log[1]?.body).toEqual({ points: [{ id, vector: unit([1, 0, 0, 0]), payload: { ...r, record_key: "OrderService#1" } }] });
+    expect(log[1]?.body).toEqual({
+      points: [{ id, vector: unit([1, 0, 0, 0]), payload: { ...r, record_key: "OrderService#1" } }],
+    });
     await store.close();
   });
 
@@ -109,7 +129,14 @@ describe("qdrant adapter: what the 1.18 client sends", () => {
     await store.init(TEST_EMBEDDER);
     await store.upsert(record(), unit([1, 0, 0, 0]));
     const log = await recorded(() =>
-      store.similar({ vector: unit([1, 0, 0, 0]), k: 3, repo: "OrderService", component_scope: "Order", blueprint_id: "usecase-create-order", exclude_key: "OrderService#2" }),
+      store.similar({
+        vector: unit([1, 0, 0, 0]),
+        k: 3,
+        repo: "OrderService",
+        component_scope: "Order",
+        blueprint_id: "usecase-create-order",
+        exclude_key: "OrderService#2",
+      }),
     );
     expect(log).toHaveLength(1);
     expect(log[0]?.path).toMatch(/\/points\/query$/);
@@ -142,10 +169,20 @@ describe("qdrant adapter: what the 1.18 client sends", () => {
     const records: PrRecord[] = [];
     for (let i = 0; i < 600; i++) {
       const at = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
-      const r = record({ pr_id: String(i), trace_id: i % 2 ? "trace-odd-1" : "trace-even-1", created_at: at, updated_at: at });
+      const r = record({
+        pr_id: String(i),
+        trace_id: i % 2 ? "trace-odd-1" : "trace-even-1",
+        created_at: at,
+        updated_at: at,
+      });
       records.push(r);
       const id = qdrantPointId(recordKey(r));
-      c.points.set(`u:${id}`, { id, vector: unit([1, i, 0, 0]), payload: { ...r, record_key: recordKey(r) }, version: 1 });
+      c.points.set(`u:${id}`, {
+        id,
+        vector: unit([1, i, 0, 0]),
+        payload: { ...r, record_key: recordKey(r) },
+        version: 1,
+      });
     }
     const log = await recorded(async () => {
       const newest = await store.history({ limit: 2 });
@@ -166,7 +203,12 @@ describe("qdrant adapter: what the 1.18 client sends", () => {
       expect(chain.at(-1)?.pr_id).toBe("599");
     });
     expect(traceLog).toHaveLength(2);
-    expect(traceLog[0]?.body).toEqual({ filter: { must: [{ key: "trace_id", match: { value: "trace-odd-1" } }] }, limit: 256, with_payload: true, with_vector: false });
+    expect(traceLog[0]?.body).toEqual({
+      filter: { must: [{ key: "trace_id", match: { value: "trace-odd-1" } }] },
+      limit: 256,
+      with_payload: true,
+      with_vector: false,
+    });
     await store.close();
   });
 });
@@ -199,15 +241,22 @@ describe("qdrant adapter: failures", () => {
   it("a 503 from query names the operation, the collection, the URL and the status", async () => {
     emu.inject("query", { status: 503 });
     const e = await failure(store.similar({ vector: unit([1, 0, 0, 0]), k: 1 }));
-    expect(e.message).toMatch(/could not find similar records .* answered 503 Service Unavailable: Service internal error: injected fault \(503\)/);
+    expect(e.message).toMatch(
+      /could not find similar records .* answered 503 Service Unavailable: Service internal error: injected fault \(503\)/,
+    );
     expect(e.status).toBe(503);
     expect(e.operation).toBe("find similar records");
   });
 
   it("a 500 from scroll carries Qdrant's own error text", async () => {
-    emu.inject("scroll", { status: 500, body: { status: { error: "Service internal error: disk full" }, time: 0.001 } });
+    emu.inject("scroll", {
+      status: 500,
+      body: { status: { error: "Service internal error: disk full" }, time: 0.001 },
+    });
     const e = await failure(store.byTrace("trace-ord-8128"));
-    expect(e.message).toMatch(/could not list the records of trace trace-ord-8128 .* answered 500 Internal Server Error: Service internal error: disk full/);
+    expect(e.message).toMatch(
+      /could not list the records of trace trace-ord-8128 .* answered 500 Internal Server Error: Service internal error: disk full/,
+    );
   });
 
   it("a connection reset on upsert names the write and the URL", async () => {
@@ -235,10 +284,16 @@ describe("qdrant adapter: failures", () => {
   it("a failing collection create, and a fault on any route ('*'), name what init was doing", async () => {
     const fresh = newName("faults");
     emu.inject("createCollection", { status: 500 });
-    await expect(open(fresh).init(TEST_EMBEDDER)).rejects.toThrow(new RegExp(`could not create the collection in collection "${fresh}" at ${emu.url}: Qdrant answered 500`));
+    await expect(open(fresh).init(TEST_EMBEDDER)).rejects.toThrow(
+      new RegExp(`could not create the collection in collection "${fresh}" at ${emu.url}: Qdrant answered 500`),
+    );
     emu.inject("*", { status: 502, body: { status: { error: "Bad gateway" }, time: 0 } }, 2);
-    await expect(open(fresh).init(TEST_EMBEDDER)).rejects.toThrow(/could not check whether the collection exists .* answered 502 Bad Gateway: Bad gateway/);
-    await expect(store.byTrace("trace-ord-8128")).rejects.toThrow(/could not list the records of trace .* answered 502/);
+    await expect(open(fresh).init(TEST_EMBEDDER)).rejects.toThrow(
+      /could not check whether the collection exists .* answered 502 Bad Gateway: Bad gateway/,
+    );
+    await expect(store.byTrace("trace-ord-8128")).rejects.toThrow(
+      /could not list the records of trace .* answered 502/,
+    );
     // Faults are used up: both work again, and the collection is created on the retry.
     await open(fresh).init(TEST_EMBEDDER);
     expect(emu.collections.has(fresh)).toBe(true);
@@ -250,7 +305,9 @@ describe("qdrant adapter: failures", () => {
       .init(TEST_EMBEDDER)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QdrantStoreError);
-    expect((error as Error).message).toMatch(/could not check whether the collection exists .* answered 403 Forbidden: Invalid API key or JWT/);
+    expect((error as Error).message).toMatch(
+      /could not check whether the collection exists .* answered 403 Forbidden: Invalid API key or JWT/,
+    );
     expect((error as Error).message).not.toContain(wrong);
   });
 
@@ -261,10 +318,16 @@ describe("qdrant adapter: failures", () => {
     const error = await createQdrantStore({ url, collection: "x" })
       .init(TEST_EMBEDDER)
       .catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(new RegExp(`could not check whether the collection exists in collection "x" at ${url}: fetch failed: ECONNREFUSED: .*is Qdrant running there\\?`));
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `could not check whether the collection exists in collection "x" at ${url}: fetch failed: ECONNREFUSED: .*is Qdrant running there\\?`,
+      ),
+    );
     // Without a port in the URL the 1.18 client goes to 6333, and the message says so (.invalid never resolves).
     const noPort = createQdrantStore({ url: "https://qdrant.invalid", collection: "x", timeoutMs: 2000 });
-    expect(((await noPort.init(TEST_EMBEDDER).catch((e: unknown) => e)) as Error).message).toContain("at https://qdrant.invalid:6333:");
+    expect(((await noPort.init(TEST_EMBEDDER).catch((e: unknown) => e)) as Error).message).toContain(
+      "at https://qdrant.invalid:6333:",
+    );
   });
 
   it("a vector Qdrant refuses (the collection changed under the store) surfaces Qdrant's 400", async () => {
@@ -274,7 +337,9 @@ describe("qdrant adapter: failures", () => {
     emu.collections.get(other)!.size = 8; // as if recreated by someone else with 8 dimensions
     const error = await s.upsert(record(), unit([1, 0, 0, 0])).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QdrantStoreError);
-    expect((error as Error).message).toMatch(/answered 400 Bad Request: Wrong input: Vector dimension error: expected dim: 8, got 4/);
+    expect((error as Error).message).toMatch(
+      /answered 400 Bad Request: Wrong input: Vector dimension error: expected dim: 8, got 4/,
+    );
     await s.close();
   });
 
@@ -294,12 +359,17 @@ describe("qdrant adapter: collections it must not use", () => {
       .init(TEST_EMBEDDER)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MemoryMismatchError);
-    expect((error as Error).message).toMatch(/holds 8-dimensional vectors, but this run uses embedder "test-embedder" version 1 \(4 dimensions\)/);
+    expect((error as Error).message).toMatch(
+      /holds 8-dimensional vectors, but this run uses embedder "test-embedder" version 1 \(4 dimensions\)/,
+    );
   });
 
   it("refuses a collection of the same size made for another embedder, naming both", async () => {
     const name = newName("foreign");
-    emu.createCollection(name, { size: 4, metadata: { pr_creator: { embedder: { name: "hash-v1", version: "3", dimensions: 4 }, layout: 1 } } });
+    emu.createCollection(name, {
+      size: 4,
+      metadata: { pr_creator: { embedder: { name: "hash-v1", version: "3", dimensions: 4 }, layout: 1 } },
+    });
     const error = await open(name)
       .init(TEST_EMBEDDER)
       .catch((e: unknown) => e);
@@ -326,7 +396,9 @@ describe("qdrant adapter: collections it must not use", () => {
     emu.createCollection(name, { size: 4 });
     const log = await recorded(() => open(name).init(TEST_EMBEDDER));
     const patch = log.find((r) => r.method === "PATCH");
-    expect(patch?.body).toEqual({ metadata: { pr_creator: { embedder: { name: "test-embedder", version: "1", dimensions: 4 }, layout: 1 } } });
+    expect(patch?.body).toEqual({
+      metadata: { pr_creator: { embedder: { name: "test-embedder", version: "1", dimensions: 4 }, layout: 1 } },
+    });
     expect(emu.collections.get(name)?.indexes.size).toBe(4);
     await open(name).init(TEST_EMBEDDER);
   });
@@ -347,7 +419,9 @@ describe("qdrant adapter: collections it must not use", () => {
         .init(TEST_EMBEDDER)
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(QdrantStoreError);
-      expect((error as Error).message).toMatch(/did not keep the metadata of collection "prs"; .* needs Qdrant 1.16 or later/);
+      expect((error as Error).message).toMatch(
+        /did not keep the metadata of collection "prs"; .* needs Qdrant 1.16 or later/,
+      );
       expect(old.violations()).toEqual([]);
     } finally {
       await old.close();
@@ -358,7 +432,11 @@ describe("qdrant adapter: collections it must not use", () => {
 describe("qdrant emulator: it checks requests against the spec", () => {
   const spec = qdrantSpec();
   const post = async (path: string, body: unknown, method = "POST") => {
-    const res = await fetch(`${emu.url}${path}`, { method, headers: { "api-key": API_KEY, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const res = await fetch(`${emu.url}${path}`, {
+      method,
+      headers: { "api-key": API_KEY, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as { status: { error: string } } };
   };
 
@@ -373,13 +451,32 @@ describe("qdrant emulator: it checks requests against the spec", () => {
     expect(badId.body.status.error).toContain("body.ids[0]: matches no branch of anyOf");
     const typo = await post(`/collections/${name}/points/query`, { query: [1, 0, 0, 0], with_payloads: true });
     expect(typo.body.status.error).toContain('body: unknown property "with_payloads"');
-    const badFilter = await post(`/collections/${name}/points/scroll`, { filter: { must: [{ key: "repo", match: { value: "x" } }], should_not: [] } });
+    const badFilter = await post(`/collections/${name}/points/scroll`, {
+      filter: { must: [{ key: "repo", match: { value: "x" } }], should_not: [] },
+    });
     expect(badFilter.body.status.error).toContain('property "should_not" is not allowed (additionalProperties: false)');
-    const shortVector = await post(`/collections/${name}/points?wait=true`, { points: [{ id: qdrantPointId("x"), vector: [1, 0, 0] }] }, "PUT");
-    expect(shortVector).toEqual({ status: 400, body: { status: { error: "Wrong input: Vector dimension error: expected dim: 4, got 3" }, time: expect.any(Number) } });
+    const shortVector = await post(
+      `/collections/${name}/points?wait=true`,
+      { points: [{ id: qdrantPointId("x"), vector: [1, 0, 0] }] },
+      "PUT",
+    );
+    expect(shortVector).toEqual({
+      status: 400,
+      body: {
+        status: { error: "Wrong input: Vector dimension error: expected dim: 4, got 3" },
+        time: expect.any(Number),
+      },
+    });
     const missing = await post(`/collections/nope/points/scroll`, {});
-    expect(missing).toEqual({ status: 404, body: { status: { error: "Not found: Collection `nope` doesn't exist!" }, time: expect.any(Number) } });
-    const search = await fetch(`${emu.url}/collections/${name}/points/search`, { method: "POST", headers: { "api-key": API_KEY }, body: "{}" });
+    expect(missing).toEqual({
+      status: 404,
+      body: { status: { error: "Not found: Collection `nope` doesn't exist!" }, time: expect.any(Number) },
+    });
+    const search = await fetch(`${emu.url}/collections/${name}/points/search`, {
+      method: "POST",
+      headers: { "api-key": API_KEY },
+      body: "{}",
+    });
     expect(search.status).toBe(404);
     const noKey = await fetch(`${emu.url}/collections`, { headers: {} });
     expect(noKey.status).toBe(403);
@@ -391,15 +488,33 @@ describe("qdrant emulator: it checks requests against the spec", () => {
 
   it("the validator knows the spec's shapes", () => {
     expect(validateSchema(spec, { exists: true }, "CollectionExistence")).toEqual([]);
-    expect(validateSchema(spec, { exists: "yes" }, "CollectionExistence")).toEqual(["$.exists: expected boolean, got string"]);
-    expect(validateSchema(spec, { must: [{ has_id: [1, "550e8400-e29b-41d4-a716-446655440000"] }], min_should: null }, "Filter")).toEqual([]);
+    expect(validateSchema(spec, { exists: "yes" }, "CollectionExistence")).toEqual([
+      "$.exists: expected boolean, got string",
+    ]);
+    expect(
+      validateSchema(
+        spec,
+        { must: [{ has_id: [1, "550e8400-e29b-41d4-a716-446655440000"] }], min_should: null },
+        "Filter",
+      ),
+    ).toEqual([]);
     expect(validateSchema(spec, { points: [{ id: 1, version: 0, score: 0.5 }] }, "QueryResponse")).toEqual([]);
-    expect(validateSchema(spec, { points: [{ id: 1, score: 0.5 }] }, "QueryResponse")).toEqual(['$.points[0]: missing required property "version"']);
+    expect(validateSchema(spec, { points: [{ id: 1, score: 0.5 }] }, "QueryResponse")).toEqual([
+      '$.points[0]: missing required property "version"',
+    ]);
     expect(validateSchema(spec, "ok", "OptimizersStatus")).toEqual([]);
-    expect(validateSchema(spec, { error: "x", more: 1 }, "OptimizersStatus")[0]).toContain("matches no branch of oneOf");
-    expect(validateSchema(spec, { key: "a", match: { value: 1.5 } }, "FieldCondition")[0]).toContain("$.match.value: matches no branch of anyOf [string, integer, boolean] (string: expected string, got number; integer: 1.5 is not an integer");
-    expect(validateSchema(spec, { field_name: "x", field_schema: "keyword" }, "CreateFieldIndex", { strict: true })).toEqual([]);
-    expect(validateSchema(spec, { vectors: { size: 0, distance: "Cosine" } }, "CreateCollection")).toEqual(["$.vectors.size: 0 is below the minimum 1"]);
+    expect(validateSchema(spec, { error: "x", more: 1 }, "OptimizersStatus")[0]).toContain(
+      "matches no branch of oneOf",
+    );
+    expect(validateSchema(spec, { key: "a", match: { value: 1.5 } }, "FieldCondition")[0]).toContain(
+      "$.match.value: matches no branch of anyOf [string, integer, boolean] (string: expected string, got number; integer: 1.5 is not an integer",
+    );
+    expect(
+      validateSchema(spec, { field_name: "x", field_schema: "keyword" }, "CreateFieldIndex", { strict: true }),
+    ).toEqual([]);
+    expect(validateSchema(spec, { vectors: { size: 0, distance: "Cosine" } }, "CreateCollection")).toEqual([
+      "$.vectors.size: 0 is below the minimum 1",
+    ]);
   });
 });
 
@@ -419,7 +534,8 @@ describe.skipIf(!REAL_URL)("real Qdrant (QDRANT_URL)", () => {
   const apiKey = process.env.QDRANT_API_KEY || undefined;
   const made: string[] = [];
   let last = "";
-  const openReal = (collection: string) => createQdrantStore({ url: REAL_URL ?? "", collection, ...(apiKey ? { apiKey } : {}) });
+  const openReal = (collection: string) =>
+    createQdrantStore({ url: REAL_URL ?? "", collection, ...(apiKey ? { apiKey } : {}) });
 
   afterAll(async () => {
     const admin = new QdrantClient({ url: REAL_URL ?? "", ...(apiKey ? { apiKey } : {}), checkCompatibility: false });

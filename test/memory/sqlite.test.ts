@@ -11,7 +11,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openCheckpoints } from "../../src/agent/checkpoints.js";
 import { PrCreatorError } from "../../src/domain/errors.js";
 import { createSqliteStore } from "../../src/memory/sqlite-store.js";
-import { MemoryMismatchError, recordKey, type EmbedderIdentity, type MemoryStore, type PrRecord } from "../../src/memory/store.js";
+import {
+  MemoryMismatchError,
+  recordKey,
+  type EmbedderIdentity,
+  type MemoryStore,
+  type PrRecord,
+} from "../../src/memory/store.js";
 import { describeMemoryContract, record, TEST_EMBEDDER } from "./contract.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "pr-creator-sqlite-"));
@@ -30,7 +36,9 @@ describeMemoryContract("sqlite", {
 const tables = (file: string): string[] => {
   const db = new Database(file, { readonly: true });
   try {
-    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]).filter((n) => !n.startsWith("sqlite_"));
+    return (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]
+    ).filter((n) => !n.startsWith("sqlite_"));
   } finally {
     db.close();
   }
@@ -75,15 +83,32 @@ describe("sqlite memory store", () => {
     await store.upsert(record(), [1, 0, 0, 0]);
 
     // Both connections open at once, each writing and reading.
-    await checkpoints.saver.put(config, { ...emptyCheckpoint(), id: `${checkpoint.id}-2` }, { source: "loop", step: 0, parents: {} });
+    await checkpoints.saver.put(
+      config,
+      { ...emptyCheckpoint(), id: `${checkpoint.id}-2` },
+      { source: "loop", step: 0, parents: {} },
+    );
     expect((await checkpoints.saver.getTuple(config))?.checkpoint.id).toBe(`${checkpoint.id}-2`);
     expect(await store.byTrace("trace-ord-8128")).toEqual([record()]);
     checkpoints.close();
     await store.close();
 
-    expect(tables(file)).toEqual(expect.arrayContaining(["checkpoints", "writes", "memory_schema_version", "memory_meta", "memory_prs", "memory_vectors"]));
+    expect(tables(file)).toEqual(
+      expect.arrayContaining([
+        "checkpoints",
+        "writes",
+        "memory_schema_version",
+        "memory_meta",
+        "memory_prs",
+        "memory_vectors",
+      ]),
+    );
     // Everything the store made is prefixed memory_ (vec0's shadow tables included).
-    expect(tables(file).filter((t) => !["checkpoints", "writes"].includes(t)).every((t) => t.startsWith("memory_"))).toBe(true);
+    expect(
+      tables(file)
+        .filter((t) => !["checkpoints", "writes"].includes(t))
+        .every((t) => t.startsWith("memory_")),
+    ).toBe(true);
 
     // And the other way round: memory first, checkpoints later, both reopened.
     const other = newFile();
@@ -159,7 +184,9 @@ describe("sqlite memory store", () => {
     }
     const db = new Database(file, { readonly: true });
     expect(db.prepare("SELECT version FROM memory_schema_version").pluck().all()).toEqual([1]);
-    expect(db.prepare("SELECT embedder_name, embedder_version, dimensions FROM memory_meta").all()).toEqual([{ embedder_name: "test-embedder", embedder_version: "1", dimensions: 4 }]);
+    expect(db.prepare("SELECT embedder_name, embedder_version, dimensions FROM memory_meta").all()).toEqual([
+      { embedder_name: "test-embedder", embedder_version: "1", dimensions: 4 },
+    ]);
     expect(db.pragma("user_version", { simple: true })).toBe(0);
     db.close();
   });
@@ -201,7 +228,17 @@ describe("sqlite memory store", () => {
     await store.init(embedder);
     const random = prng(42);
     const vec = () => Array.from({ length: embedder.dimensions }, () => random() * 2 - 1);
-    const scopes = ["Order", "Billing", "Catalog", "Shipping", "Identity", "Search", "Payments", "Reports", "Inventory"];
+    const scopes = [
+      "Order",
+      "Billing",
+      "Catalog",
+      "Shipping",
+      "Identity",
+      "Search",
+      "Payments",
+      "Reports",
+      "Inventory",
+    ];
     const items: Array<{ record: PrRecord; vector: number[] }> = [];
     for (let i = 0; i < 2000; i++) {
       const at = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
@@ -232,11 +269,17 @@ describe("sqlite memory store", () => {
         .sort((a, b) => b.score - a.score)
         .slice(0, k);
 
-    const cases: Array<{ filter: { repo?: string; component_scope?: string; blueprint_id?: string }; keep: (r: PrRecord) => boolean }> = [
+    const cases: Array<{
+      filter: { repo?: string; component_scope?: string; blueprint_id?: string };
+      keep: (r: PrRecord) => boolean;
+    }> = [
       { filter: {}, keep: () => true },
       { filter: { component_scope: "Billing" }, keep: (r) => r.component_scope === "Billing" },
       { filter: { component_scope: "Rare" }, keep: (r) => r.component_scope === "Rare" },
-      { filter: { repo: "BillingService", blueprint_id: "usecase-2" }, keep: (r) => r.repo === "BillingService" && r.blueprint_id === "usecase-2" },
+      {
+        filter: { repo: "BillingService", blueprint_id: "usecase-2" },
+        keep: (r) => r.repo === "BillingService" && r.blueprint_id === "usecase-2",
+      },
       {
         filter: { repo: "OrderService", component_scope: "Order", blueprint_id: "usecase-1" },
         keep: (r) => r.repo === "OrderService" && r.component_scope === "Order" && r.blueprint_id === "usecase-1",
@@ -256,11 +299,18 @@ describe("sqlite memory store", () => {
 
     // Leaving out the nearest record gives the next five.
     const top6 = expected((r) => r.component_scope === "Billing", 6);
-    const excluded = await store.similar({ vector: query, k: 5, component_scope: "Billing", exclude_key: top6[0]!.key });
+    const excluded = await store.similar({
+      vector: query,
+      k: 5,
+      component_scope: "Billing",
+      exclude_key: top6[0]!.key,
+    });
     expect(excluded.map((h) => recordKey(h.record))).toEqual(top6.slice(1).map((w) => w.key));
 
     // The other reads at this size.
-    expect((await store.byTrace("trace-t-7")).map((r) => r.pr_id)).toEqual(Array.from({ length: 40 }, (_, i) => String(7 + i * 50)));
+    expect((await store.byTrace("trace-t-7")).map((r) => r.pr_id)).toEqual(
+      Array.from({ length: 40 }, (_, i) => String(7 + i * 50)),
+    );
     expect((await store.history({ limit: 3 })).map((r) => r.pr_id)).toEqual(["1999", "1998", "1997"]);
 
     console.log(
@@ -321,7 +371,9 @@ await store.close();
 `,
     );
     const run = (who: string) =>
-      promisify(execFile)(process.execPath, ["--import", "tsx", script, file, who], { cwd: path.resolve(import.meta.dirname, "../..") });
+      promisify(execFile)(process.execPath, ["--import", "tsx", script, file, who], {
+        cwd: path.resolve(import.meta.dirname, "../.."),
+      });
     await Promise.all([run("p"), run("q")]);
 
     const store: MemoryStore = createSqliteStore(file);

@@ -99,8 +99,19 @@ function networkRequest(): ChangeRequested {
     ...pvcRequest("4712"),
     change_type: "network-policy",
     summary: "let the checkout namespace call orders",
-    edits: [{ path: "apps/orders/network-policy.yaml", set: { "spec.ingress.0.from.0.namespaceSelector.matchLabels.name": "checkout" } }],
-    context: { alert: "CheckoutOrdersTimeouts", remediation: "Allow ingress from checkout", impact: "Orders accepts traffic from checkout", namespace: "orders", issue_url: ISSUE_URL },
+    edits: [
+      {
+        path: "apps/orders/network-policy.yaml",
+        set: { "spec.ingress.0.from.0.namespaceSelector.matchLabels.name": "checkout" },
+      },
+    ],
+    context: {
+      alert: "CheckoutOrdersTimeouts",
+      remediation: "Allow ingress from checkout",
+      impact: "Orders accepts traffic from checkout",
+      namespace: "orders",
+      issue_url: ISSUE_URL,
+    },
   };
 }
 
@@ -110,7 +121,12 @@ function clusterRequest(): ChangeRequested {
     change_type: "cluster-config",
     summary: "scale production workers to 9",
     edits: [{ path: "clusters/prod/workers.yaml", set: { "spec.replicas": 9 } }],
-    context: { alert: "ClusterCPUSaturated", remediation: "Add three worker nodes", impact: "Every namespace in prod", issue_url: ISSUE_URL },
+    context: {
+      alert: "ClusterCPUSaturated",
+      remediation: "Add three worker nodes",
+      impact: "Every namespace in prod",
+      issue_url: ISSUE_URL,
+    },
   };
 }
 
@@ -134,7 +150,15 @@ describe.each([
   beforeAll(async () => {
     const world = await makeWorld();
     const dir = await mkdtemp(path.join(os.tmpdir(), "pr-creator-wf005-"));
-    h = { world, dir, stateFile: "", ledger: createLedger(null), events: [], agent: async () => Promise.reject(new Error("unset")), handle: async () => Promise.reject(new Error("unset")) };
+    h = {
+      world,
+      dir,
+      stateFile: "",
+      ledger: createLedger(null),
+      events: [],
+      agent: async () => Promise.reject(new Error("unset")),
+      handle: async () => Promise.reject(new Error("unset")),
+    };
   });
 
   beforeEach(async () => {
@@ -153,7 +177,15 @@ describe.each([
       merge: { senior_reviewers: [h.world.senior], poll_interval_ms: 20, watch_timeout_ms: 15_000 },
     });
     h.agent = async (opts = {}) => {
-      const agent = await createAgent({ policy, env: h.world.env, model: null, ledger: h.ledger, watch: opts.watch ?? false, sinks: [async (e) => void h.events.push(e)], cwd: h.dir });
+      const agent = await createAgent({
+        policy,
+        env: h.world.env,
+        model: null,
+        ledger: h.ledger,
+        watch: opts.watch ?? false,
+        sinks: [async (e) => void h.events.push(e)],
+        cwd: h.dir,
+      });
       agents.push(agent);
       return agent;
     };
@@ -173,7 +205,19 @@ describe.each([
   /** A person's merge, observed by the agent the way `pr-creator watch` does. */
   async function watchManualMerge(agent: Agent, prId: number, risk: "medium" | "high") {
     const followed = await followPullRequest(agent.forge!, h.world.repo, prId, { poll_ms: 20, timeout_ms: 5000 });
-    return trackFollow({ ledger: agent.ledger, emit: agent.emit, now: () => new Date() }, { repo: h.world.repo, trace_id: "trace-x", pr_id: prId, branch: followed.pr.source_branch, issue_id: "BVL-232", risk, auto: false }, followed);
+    return trackFollow(
+      { ledger: agent.ledger, emit: agent.emit, now: () => new Date() },
+      {
+        repo: h.world.repo,
+        trace_id: "trace-x",
+        pr_id: prId,
+        branch: followed.pr.source_branch,
+        issue_id: "BVL-232",
+        risk,
+        auto: false,
+      },
+      followed,
+    );
   }
 
   it("Scenario 1: Low-Risk PR Generation and Auto-Merge", async () => {
@@ -201,7 +245,11 @@ describe.each([
     // 8: main holds the change — what Flux applies — with every comment and the layout kept.
     expect(h.world.fileAt("main", "apps/orders/pvc.yaml")).toBe(PVC.replace("storage: 10Gi #", "storage: 20Gi #"));
     // 9: the issue tracker hears of the PR and of its merge, with the issue id.
-    expect(h.events.map((e) => e.event)).toEqual(["PullRequestCreated", "PullRequestReadyForReview", "PullRequestMerged"]);
+    expect(h.events.map((e) => e.event)).toEqual([
+      "PullRequestCreated",
+      "PullRequestReadyForReview",
+      "PullRequestMerged",
+    ]);
     expect(h.events[2]).toMatchObject({ pr_id: id, issue_id: "BVL-232", auto_merged: true, risk: "low" });
     // Metrics recorded: generation, CI and merge.
     const history = await openHistory(h.stateFile).list();
@@ -236,8 +284,12 @@ describe.each([
     const agent = await h.agent();
     const tracked = await watchManualMerge(agent, id, "medium");
     // The issue tracker hears the review outcome: merged by a person.
-    expect(tracked.events).toEqual([expect.objectContaining({ event: "PullRequestMerged", auto_merged: false, issue_id: "BVL-232", risk: "medium" })]);
-    expect(h.world.fileAt("main", "apps/orders/network-policy.yaml")).toContain("name: checkout # only the storefront may call orders");
+    expect(tracked.events).toEqual([
+      expect.objectContaining({ event: "PullRequestMerged", auto_merged: false, issue_id: "BVL-232", risk: "medium" }),
+    ]);
+    expect(h.world.fileAt("main", "apps/orders/network-policy.yaml")).toContain(
+      "name: checkout # only the storefront may call orders",
+    );
   });
 
   it("Scenario 3: High-Risk PR Generation (Requires Approval)", async () => {
@@ -263,7 +315,12 @@ describe.each([
     h.world.approve(id, h.world.seniorApprover);
     expect(await h.world.mergeByHand(id)).toBeNull();
     const tracked = await watchManualMerge(await h.agent(), id, "high");
-    expect(tracked.events[0]).toMatchObject({ event: "PullRequestMerged", auto_merged: false, risk: "high", issue_id: "BVL-232" });
+    expect(tracked.events[0]).toMatchObject({
+      event: "PullRequestMerged",
+      auto_merged: false,
+      risk: "high",
+      issue_id: "BVL-232",
+    });
     expect(h.world.fileAt("main", "clusters/prod/workers.yaml")).toBe(CLUSTER.replace("replicas: 6", "replicas: 9"));
   });
 
@@ -282,9 +339,14 @@ describe.each([
     const id = Number(bad.pr!.id);
     expect(h.world.pr(id).state).toBe("open");
     expect(h.world.fileAt("main", "apps/orders/pvc.yaml")).toContain("storage: 25Gi");
-    expect(h.events.filter((e) => e.event === "PullRequestMergeBlocked")).toEqual([expect.objectContaining({ pr_id: id, failed_checks: ["dry-run-apply"] })]);
+    expect(h.events.filter((e) => e.event === "PullRequestMergeBlocked")).toEqual([
+      expect.objectContaining({ pr_id: id, failed_checks: ["dry-run-apply"] }),
+    ]);
     const history = await openHistory(h.stateFile).list();
-    expect(history.filter((e) => e.kind === "ci").map((e) => (e.kind === "ci" ? e.result : ""))).toEqual(["succeeded", "failed"]);
+    expect(history.filter((e) => e.kind === "ci").map((e) => (e.kind === "ci" ? e.result : ""))).toEqual([
+      "succeeded",
+      "failed",
+    ]);
   });
 
   it("Scenario 5: PR Rollback Capability", async () => {
@@ -295,7 +357,15 @@ describe.each([
     // The change causes trouble: roll it back by trace, from memory.
     const agent = await h.agent({ watch: true });
     const result = await rollback(
-      { forge: agent.forge!, policy: agent.policy, memory: agent.memory, ledger: agent.ledger, emit: agent.emit, now: () => new Date(), watch: true },
+      {
+        forge: agent.forge!,
+        policy: agent.policy,
+        memory: agent.memory,
+        ledger: agent.ledger,
+        emit: agent.emit,
+        now: () => new Date(),
+        watch: true,
+      },
       { trace_id: "trace-pvc-size-4901", reason: "pods crash-loop after the resize" },
     );
     expect(result.status).toBe("merged");
@@ -309,7 +379,9 @@ describe.each([
     expect(h.events.map((e) => e.event)).toContain("PullRequestRollbackCreated");
     // Rollback metrics recorded, and memory knows the revert PR under the same trace.
     const history = await openHistory(h.stateFile).list();
-    expect(history.filter((e) => e.kind === "rollback")).toEqual([expect.objectContaining({ result: "merged", revert_pr_id: String(result.revert!.id) })]);
+    expect(history.filter((e) => e.kind === "rollback")).toEqual([
+      expect.objectContaining({ result: "merged", revert_pr_id: String(result.revert!.id) }),
+    ]);
     expect(await agent.ledger.metrics.render()).toMatch(/prcreator_rollbacks_total\{result="merged"\} 1/);
     const chain = await agent.memory!.chain("trace-pvc-size-4901");
     expect(chain.map((r) => r.pr_id)).toEqual([merged.pr!.id!.toString(), String(result.revert!.id)]);
@@ -319,12 +391,26 @@ describe.each([
     const result = await h.handle(pvcRequest("5001", "22Gi"));
     const body = result.pr!.description;
     // Template: every section in order, title in the policy's format, and no gate violation.
-    expect([...body.matchAll(/^## (.+)$/gm)].map((m) => m[1])).toEqual(["Summary", "Context", "Risk", "Blueprint", "Changed Files", "Linked Commits", "Review Checklist", "Metadata"]);
+    expect([...body.matchAll(/^## (.+)$/gm)].map((m) => m[1])).toEqual([
+      "Summary",
+      "Context",
+      "Risk",
+      "Blueprint",
+      "Changed Files",
+      "Linked Commits",
+      "Review Checklist",
+      "Metadata",
+    ]);
     expect(result.pr!.title).toBe("fix(orders): increase orders-data PVC to 22Gi [trace:pvc-size-5001]");
     expect(result.violations).toEqual([]);
     expect(result.rounds.at(-1)!.violations).toEqual([]);
     // Required context and the issue link.
-    for (const line of ["- Alert: PersistentVolumeFillingUp", "- Remediation: Increase the PVC size", "- Impact: Single namespace (orders)", `- Issue: [BVL-232](${ISSUE_URL})`]) {
+    for (const line of [
+      "- Alert: PersistentVolumeFillingUp",
+      "- Remediation: Increase the PVC size",
+      "- Impact: Single namespace (orders)",
+      `- Issue: [BVL-232](${ISSUE_URL})`,
+    ]) {
       expect(body).toContain(line);
     }
     // Test results: the checks run before CI (edited YAML parses, size, trace) as a ticked checklist.
@@ -340,7 +426,12 @@ describe.each([
       ...pvcRequest(String(6000 + i), "20Gi"),
       summary: `increase ${tenant} PVC to 20Gi`,
       edits: [{ path: `apps/${tenant}/pvc.yaml`, set: { "spec.resources.requests.storage": "20Gi" } }],
-      context: { alert: `PersistentVolumeFillingUp: ${tenant}`, remediation: "Increase the PVC size to 20Gi", impact: `Single namespace (${tenant})`, namespace: tenant },
+      context: {
+        alert: `PersistentVolumeFillingUp: ${tenant}`,
+        remediation: "Increase the PVC size to 20Gi",
+        impact: `Single namespace (${tenant})`,
+        namespace: tenant,
+      },
       repo: h.world.repo,
     });
     const agent = await h.agent({ watch: true });
@@ -354,7 +445,8 @@ describe.each([
     expect(new Set(results.map((r) => r.pr!.source_branch)).size).toBe(12);
     // CI handled the load: every PR merged after its checks, and main holds every change.
     for (const id of prIds) expect(h.world.pr(Number(id)).state).toBe("merged");
-    for (const t of TENANTS) expect(h.world.fileAt("main", `apps/${t}/pvc.yaml`)).toContain("storage: 20Gi # last grown 2025-11");
+    for (const t of TENANTS)
+      expect(h.world.fileAt("main", `apps/${t}/pvc.yaml`)).toContain("storage: 20Gi # last grown 2025-11");
     // Creation and merge times are recorded per PR for the p95 figures (speed itself is measured in bench/).
     const report = computeReport(await openHistory(h.stateFile).list(), { now: new Date() });
     expect(report.figures.generation_time_p95.sample).toBe(13);
@@ -372,7 +464,12 @@ describe.each([
     expect(failed.message).toMatch(/re-runs are safe|send the event again/);
     expect(failed.message).toMatch(/by hand/);
     const event = h.events.find((e) => e.event === "PullRequestFailed" && e.trace_id === "trace-pvc-size-7001");
-    expect(event).toMatchObject({ trace_id: "trace-pvc-size-7001", repo: h.world.repo, branch: "agent-sre/pvc-size-7001", attempts: 3 });
+    expect(event).toMatchObject({
+      trace_id: "trace-pvc-size-7001",
+      repo: h.world.repo,
+      branch: "agent-sre/pvc-size-7001",
+      attempts: 3,
+    });
     // Alerts can fire on the failure counter.
     expect(await h.ledger.metrics.render()).toMatch(/prcreator_prs_generated_total\{status="failed"\} 1/);
     // The repository recovers: the same event now makes the PR (retry logic works end to end).
@@ -381,14 +478,18 @@ describe.each([
     expect(recovered.status).toBe("created");
     expect(recovered.pr!.source_branch).toBe("agent-sre/pvc-size-7001");
     const history = await openHistory(h.stateFile).list();
-    expect(history.filter((e) => e.kind === "generation").map((e) => (e.kind === "generation" ? e.status : ""))).toEqual(["failed", "created"]);
+    expect(
+      history.filter((e) => e.kind === "generation").map((e) => (e.kind === "generation" ? e.status : "")),
+    ).toEqual(["failed", "created"]);
   });
 
   it("report shows the figures of these runs next to the seed's targets", async () => {
     await h.handle(pvcRequest("8001", "26Gi"), { watch: true });
     const out = await runCli(["report", "--json", "--config", await writeConfig(h.dir, h.stateFile)], { cwd: h.dir });
     expect(out.code).toBe(0);
-    const report = JSON.parse(out.stdout) as { figures: Record<string, { value: number | null; target: unknown; met: boolean | null }> };
+    const report = JSON.parse(out.stdout) as {
+      figures: Record<string, { value: number | null; target: unknown; met: boolean | null }>;
+    };
     expect(report.figures.generation_success_rate!.value).toBe(1);
     expect(report.figures.auto_merge_success_rate!.value).toBe(1);
     expect(report.figures.generation_time_p95!.met).toBe(true);

@@ -71,7 +71,10 @@ export async function azureWorld(): Promise<World> {
     seed(files) {
       az.reset();
       const base = "0a".repeat(20);
-      az.seedRepo(repo, { branches: { main: base }, commits: { [base]: { message: "chore: initial manifests", author, parents: [], files } } });
+      az.seedRepo(repo, {
+        branches: { main: base },
+        commits: { [base]: { message: "chore: initial manifests", author, parents: [], files } },
+      });
     },
     setCi: (checks) => az.setCi(repo, checks),
     requireApproval: () => undefined,
@@ -80,7 +83,15 @@ export async function azureWorld(): Promise<World> {
       const git = await connection.getGitApi();
       const pr = find(prId);
       try {
-        await git.updatePullRequest({ status: PullRequestStatus.Completed, lastMergeSourceCommit: { commitId: pr.lastMergeSourceCommit.commitId } }, repo, prId, az.project);
+        await git.updatePullRequest(
+          {
+            status: PullRequestStatus.Completed,
+            lastMergeSourceCommit: { commitId: pr.lastMergeSourceCommit.commitId },
+          },
+          repo,
+          prId,
+          az.project,
+        );
         return find(prId).status === "completed" ? null : `still ${find(prId).status}`;
       } catch (error) {
         return error instanceof Error ? error.message : String(error);
@@ -89,7 +100,10 @@ export async function azureWorld(): Promise<World> {
     pr(prId) {
       const pr = find(prId);
       return {
-        reviewers: pr.reviewers.map((r) => ({ name: r.displayName.replace(/^\[[^\]]+\]\\/, ""), required: r.isRequired === true })),
+        reviewers: pr.reviewers.map((r) => ({
+          name: r.displayName.replace(/^\[[^\]]+\]\\/, ""),
+          required: r.isRequired === true,
+        })),
         labels: pr.labels.map((l) => l.name),
         state: pr.status === "completed" ? "merged" : pr.status === "abandoned" ? "closed" : "open",
         auto_merge: pr.autoCompleteSetBy !== undefined,
@@ -116,7 +130,11 @@ export async function githubWorld(): Promise<World> {
     gh.addUser("lead-ana");
     gh.addTeam("acme", "sre-leads", ["lead-ana"]);
   };
-  const octokit = new Octokit({ auth: token, baseUrl: gh.url, log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } });
+  const octokit = new Octokit({
+    auth: token,
+    baseUrl: gh.url,
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+  });
   const [owner, name] = repo.split("/") as [string, string];
   const find = (n: number) => {
     const pr = gh.state.repos.get(repo.toLowerCase())!.pulls.find((p) => p.number === n);
@@ -140,7 +158,13 @@ export async function githubWorld(): Promise<World> {
             message: "chore: initial manifests",
             author,
             parents: [],
-            files: Object.entries(files).map(([filename, content]) => ({ filename, status: "added" as const, additions: content.split("\n").length - 1, deletions: 0, content })),
+            files: Object.entries(files).map(([filename, content]) => ({
+              filename,
+              status: "added" as const,
+              additions: content.split("\n").length - 1,
+              deletions: 0,
+              content,
+            })),
           },
         },
       });
@@ -162,7 +186,10 @@ export async function githubWorld(): Promise<World> {
       // GitHub has no per-PR required reviewers: branch protection on main is what makes a review required.
       const required = (gh.state.repos.get(repo.toLowerCase())!.protection.get("main")?.requiredApprovals ?? 0) > 0;
       return {
-        reviewers: [...pr.requested_reviewers, ...pr.requested_teams.map((t) => `acme/${t}`)].map((n) => ({ name: n, required })),
+        reviewers: [...pr.requested_reviewers, ...pr.requested_teams.map((t) => `acme/${t}`)].map((n) => ({
+          name: n,
+          required,
+        })),
         labels: pr.labels.map((l) => l.name),
         state: pr.merged_at ? "merged" : pr.state === "closed" ? "closed" : "open",
         auto_merge: pr.auto_merge !== null,

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { draftDeterministically } from "../../src/agent/deterministic-drafter.js";
 import type { PrFacts } from "../../src/domain/pull-request.js";
-import { assemblePullRequest, computeChecklist, renderFileTable, renderLinkedCommits } from "../../src/render/assemble.js";
+import {
+  assemblePullRequest,
+  computeChecklist,
+  renderFileTable,
+  renderLinkedCommits,
+} from "../../src/render/assemble.js";
 import { DEFAULT_TEMPLATE } from "../../src/render/template.js";
 import { validateBody } from "../../src/validate/body.js";
 import { runGate } from "../../src/validate/gate.js";
@@ -122,7 +127,15 @@ describe("assemblePullRequest: the seed's worked example", () => {
   });
 
   it("has the Summary, Blueprint, Changed Files, Linked Commits and Review Checklist sections", () => {
-    expect(headings(pr.description)).toEqual(["## Summary", "## Risk", "## Blueprint", "## Changed Files", "## Linked Commits", "## Review Checklist", "## Metadata"]);
+    expect(headings(pr.description)).toEqual([
+      "## Summary",
+      "## Risk",
+      "## Blueprint",
+      "## Changed Files",
+      "## Linked Commits",
+      "## Review Checklist",
+      "## Metadata",
+    ]);
   });
 
   it("passes the gate with zero violations", () => {
@@ -166,7 +179,12 @@ Implement CreateOrderHandler, as defined in blueprint \`usecase-create-order\` (
   });
 
   it("passes the gate with the default required sections", () => {
-    expect(policy.body.required_sections).toEqual(["Summary|Description", "Blueprint|Related Trace", "Changed Files", "Checklist|Review Checklist"]);
+    expect(policy.body.required_sections).toEqual([
+      "Summary|Description",
+      "Blueprint|Related Trace",
+      "Changed Files",
+      "Checklist|Review Checklist",
+    ]);
     expect(runGate(pr.title, pr.description, facts, policy)).toEqual([]);
   });
 
@@ -183,14 +201,23 @@ Implement CreateOrderHandler, as defined in blueprint \`usecase-create-order\` (
     const noChecklist = SEED_REPO_TEMPLATE.slice(0, SEED_REPO_TEMPLATE.indexOf("### Checklist"));
     const out = assembleDeterministic(facts, noChecklist).pr;
     expect(runGate(out.title, out.description, facts, policy)).toEqual([
-      { code: "body_missing_section", where: "body", message: 'description has no "Checklist" or "Review Checklist" section heading' },
+      {
+        code: "body_missing_section",
+        where: "body",
+        message: 'description has no "Checklist" or "Review Checklist" section heading',
+      },
     ]);
   });
 });
 
 describe("assemblePullRequest: template values", () => {
   it("fills every variable", () => {
-    const facts = makeFacts({ commits: [commit("chore: earlier", { hash: "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }), seedCommit({ author: { name: "Ada @ada", email: "a@x" } })] });
+    const facts = makeFacts({
+      commits: [
+        commit("chore: earlier", { hash: "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }),
+        seedCommit({ author: { name: "Ada @ada", email: "a@x" } }),
+      ],
+    });
     const draft = makeDraft({ highlights: ["one", "two"] });
     const template = [
       "## Summary",
@@ -232,7 +259,9 @@ describe("assemblePullRequest: template values", () => {
 
   it("says 1 file for a single file", () => {
     const facts = makeFacts({ files: [file(SEED_HANDLER, "modified", { additions: 3, deletions: 2 })] });
-    expect(assemblePullRequest(facts, makeDraft(), "${change_stats}", policy).pr.description).toBe("1 file changed, +3 -2\n");
+    expect(assemblePullRequest(facts, makeDraft(), "${change_stats}", policy).pr.description).toBe(
+      "1 file changed, +3 -2\n",
+    );
   });
 
   it("a missing blueprint name reads _not recorded_ and a missing description leaves no hole", () => {
@@ -246,7 +275,8 @@ describe("assemblePullRequest: template values", () => {
   });
 
   it("wraps long highlights under their bullet", () => {
-    const long = "The handler validates every cart line against the catalogue and rejects carts whose total is not positive.";
+    const long =
+      "The handler validates every cart line against the catalogue and rejects carts whose total is not positive.";
     const facts = makeFacts();
     const { pr } = assemblePullRequest(facts, makeDraft({ highlights: [long] }), DEFAULT_TEMPLATE, policy);
     expect(section(pr.description, "Summary").split("\n").slice(2)).toEqual([
@@ -297,7 +327,11 @@ describe("renderFileTable", () => {
 });
 
 describe("renderLinkedCommits", () => {
-  const commits = [commit("first", { short_hash: "aaaaaa1" }), commit("second", { short_hash: "aaaaaa2" }), commit("third <b>bold</b> @x", { short_hash: "aaaaaa3" })];
+  const commits = [
+    commit("first", { short_hash: "aaaaaa1" }),
+    commit("second", { short_hash: "aaaaaa2" }),
+    commit("third <b>bold</b> @x", { short_hash: "aaaaaa3" }),
+  ];
 
   it("lists newest first with inert subjects", () => {
     expect(renderLinkedCommits(commits, 3)).toBe(
@@ -310,7 +344,9 @@ describe("renderLinkedCommits", () => {
   });
 
   it("keeps the newest when shortened and counts the rest", () => {
-    expect(renderLinkedCommits(commits, 1)).toBe(["- `aaaaaa3` third &lt;b>bold&lt;/b> `@x` — by code-committer-agent", "- … and 2 earlier commits"].join("\n"));
+    expect(renderLinkedCommits(commits, 1)).toBe(
+      ["- `aaaaaa3` third &lt;b>bold&lt;/b> `@x` — by code-committer-agent", "- … and 2 earlier commits"].join("\n"),
+    );
   });
 });
 
@@ -326,7 +362,10 @@ describe("computeChecklist", () => {
   });
 
   it("marks missing blueprint details, missing tests and an oversized change", () => {
-    const facts = makeFacts({ trace: { description: undefined }, files: [file(SEED_HANDLER, "modified", { additions: 2999, deletions: 2 })] });
+    const facts = makeFacts({
+      trace: { description: undefined },
+      files: [file(SEED_HANDLER, "modified", { additions: 2999, deletions: 2 })],
+    });
     expect(computeChecklist(facts, policy).map((i) => [i.label, i.done])).toEqual([
       ["Trace metadata attached (trace-ord-8128, scope Order)", true],
       ["Blueprint linked (usecase-create-order)", true],
@@ -340,7 +379,10 @@ describe("computeChecklist", () => {
 describe("assemblePullRequest: risk of commit PRs", () => {
   it("takes the riskiest conventional type among the commits, not only the head's", () => {
     const facts = makeFacts({ commits: [commit("feat(order): add totals"), commit("chore(order): tidy usings")] });
-    expect(assembleDeterministic(facts).pr.risk).toEqual({ level: "medium", reasons: ["commit type feat is medium risk"] });
+    expect(assembleDeterministic(facts).pr.risk).toEqual({
+      level: "medium",
+      reasons: ["commit type feat is medium risk"],
+    });
     const docsOnly = makeFacts({ commits: [commit("docs: readme"), commit("test(order): more cases")] });
     expect(assembleDeterministic(docsOnly).pr.risk!.level).toBe("low");
   });
@@ -368,9 +410,16 @@ describe("assemblePullRequest: draft and auto-merge", () => {
   });
 
   it("does not auto-merge with tests missing, a draft, or an oversized change", () => {
-    expect(assembleDeterministic(makeFacts({ files: [file(SEED_HANDLER)] }), DEFAULT_TEMPLATE, autoPolicy).pr.auto_complete).toBe(false);
-    expect(assembleDeterministic(makeFacts({ trace: { description: undefined } }), DEFAULT_TEMPLATE, autoPolicy).pr.auto_complete).toBe(false);
-    const big = makeFacts({ files: [file(SEED_HANDLER, "added", { additions: 3000 }), file(SEED_TESTS, "added", { additions: 1 })] });
+    expect(
+      assembleDeterministic(makeFacts({ files: [file(SEED_HANDLER)] }), DEFAULT_TEMPLATE, autoPolicy).pr.auto_complete,
+    ).toBe(false);
+    expect(
+      assembleDeterministic(makeFacts({ trace: { description: undefined } }), DEFAULT_TEMPLATE, autoPolicy).pr
+        .auto_complete,
+    ).toBe(false);
+    const big = makeFacts({
+      files: [file(SEED_HANDLER, "added", { additions: 3000 }), file(SEED_TESTS, "added", { additions: 1 })],
+    });
     expect(assembleDeterministic(big, DEFAULT_TEMPLATE, autoPolicy).pr.auto_complete).toBe(false);
   });
 
@@ -391,11 +440,18 @@ describe("assemblePullRequest: draft and auto-merge", () => {
 });
 
 describe("assemblePullRequest: truncation", () => {
-  const requiredSections = (body: string) => validateBody(body, { traceId: "trace-ord-8128", componentScope: "Order", policy }).filter((v) => v.code === "body_missing_section");
+  const requiredSections = (body: string) =>
+    validateBody(body, { traceId: "trace-ord-8128", componentScope: "Order", policy }).filter(
+      (v) => v.code === "body_missing_section",
+    );
 
   it("2,000 changed files with long paths: shortened table within the limit, sections kept, gate passes", () => {
     const files = Array.from({ length: 2000 }, (_, i) =>
-      file(`src/Application/Order/Handlers/Generated/Module${i}/CreateOrderHandlerVariant${i}WithAVeryLongDescriptiveName.cs`, "modified", { additions: 1 }),
+      file(
+        `src/Application/Order/Handlers/Generated/Module${i}/CreateOrderHandlerVariant${i}WithAVeryLongDescriptiveName.cs`,
+        "modified",
+        { additions: 1 },
+      ),
     );
     const facts = makeFacts({ files: [...files, file(SEED_TESTS)] });
     const { pr, truncation } = assembleDeterministic(facts);
@@ -403,19 +459,37 @@ describe("assemblePullRequest: truncation", () => {
     expect(pr.description.length).toBeGreaterThan(3000);
     expect(truncation).not.toBeNull();
     const shown = truncation!.files_shown;
-    expect(truncation).toEqual({ files_shown: shown, files_total: 2001, commits_shown: 1, commits_total: 1, prose_shortened: false });
+    expect(truncation).toEqual({
+      files_shown: shown,
+      files_total: 2001,
+      commits_shown: 1,
+      commits_total: 1,
+      prose_shortened: false,
+    });
     expect(shown).toBeGreaterThan(5);
     expect(shown).toBeLessThan(60);
     expect(pr.description).toContain(`| … and ${2001 - shown} more files | | |`);
-    expect(pr.description).toContain(`_Table shortened to keep the description within 4000 characters: ${shown} of 2001 files shown._`);
+    expect(pr.description).toContain(
+      `_Table shortened to keep the description within 4000 characters: ${shown} of 2001 files shown._`,
+    );
     expect(pr.description.split("\n").filter((l) => l.startsWith("| src/Application/Order/"))).toHaveLength(shown);
     expect(requiredSections(pr.description)).toEqual([]);
-    expect(headings(pr.description)).toEqual(["## Summary", "## Risk", "## Blueprint", "## Changed Files", "## Linked Commits", "## Review Checklist", "## Metadata"]);
+    expect(headings(pr.description)).toEqual([
+      "## Summary",
+      "## Risk",
+      "## Blueprint",
+      "## Changed Files",
+      "## Linked Commits",
+      "## Review Checklist",
+      "## Metadata",
+    ]);
     expect(runGate(pr.title, pr.description, facts, policy)).toEqual([]);
   });
 
   it("shows as many files as fit: one more row would pass the limit", () => {
-    const files = Array.from({ length: 300 }, (_, i) => file(`src/Order/Generated/File${i}.cs`, "modified", { additions: 1 }));
+    const files = Array.from({ length: 300 }, (_, i) =>
+      file(`src/Order/Generated/File${i}.cs`, "modified", { additions: 1 }),
+    );
     const facts = makeFacts({ files });
     const { pr, truncation } = assembleDeterministic(facts);
     expect(pr.description.length).toBeLessThanOrEqual(4000);
@@ -434,7 +508,9 @@ describe("assemblePullRequest: truncation", () => {
   });
 
   it("500 commits: the commit list shrinks newest-first (template without the metadata block)", () => {
-    const commits = Array.from({ length: 500 }, (_, i) => commit(`feat(order): step ${i + 1} of the order handler [trace:ord-8128]`));
+    const commits = Array.from({ length: 500 }, (_, i) =>
+      commit(`feat(order): step ${i + 1} of the order handler [trace:ord-8128]`),
+    );
     const facts = makeFacts({ commits });
     const template = DEFAULT_TEMPLATE.slice(0, DEFAULT_TEMPLATE.indexOf("## Metadata"));
     const { pr, truncation } = assembleDeterministic(facts, template);
@@ -445,7 +521,9 @@ describe("assemblePullRequest: truncation", () => {
     expect(truncation!.commits_total).toBe(500);
     const listed = section(pr.description, "Linked Commits").split("\n");
     expect(listed).toHaveLength(shown + 1);
-    expect(listed[0]).toBe(`- \`${commits[499]!.short_hash}\` feat(order): step 500 of the order handler [trace:ord-8128] — by code-committer-agent`);
+    expect(listed[0]).toBe(
+      `- \`${commits[499]!.short_hash}\` feat(order): step 500 of the order handler [trace:ord-8128] — by code-committer-agent`,
+    );
     expect(listed[shown]).toBe(`- … and ${500 - shown} earlier commits`);
     expect(requiredSections(pr.description)).toEqual([]);
     expect(runGate(pr.title, pr.description, facts, policy)).toEqual([]);
@@ -456,7 +534,9 @@ describe("assemblePullRequest: truncation", () => {
   // the description is ~7,150 characters after every other part was shrunk (files 1 of 2, commits 1 of 500,
   // prose shortened), and runGate reports body_too_long.
   it("500 commits with the default template stay within body.max_length", () => {
-    const commits = Array.from({ length: 500 }, (_, i) => commit(`feat(order): step ${i + 1} of the order handler [trace:ord-8128]`));
+    const commits = Array.from({ length: 500 }, (_, i) =>
+      commit(`feat(order): step ${i + 1} of the order handler [trace:ord-8128]`),
+    );
     const facts = makeFacts({ commits });
     const { pr } = assembleDeterministic(facts);
     expect(pr.description.length).toBeLessThanOrEqual(4000);
@@ -464,10 +544,17 @@ describe("assemblePullRequest: truncation", () => {
   });
 
   it("a 6,000-character purpose is shortened at a word with an ellipsis, within the limit", () => {
-    const purpose = Array.from({ length: 1200 }, (_, i) => `word${i % 10}`).join(" ").slice(0, 6000);
+    const purpose = Array.from({ length: 1200 }, (_, i) => `word${i % 10}`)
+      .join(" ")
+      .slice(0, 6000);
     expect(purpose.length).toBe(6000);
     const facts = makeFacts();
-    const { pr, truncation } = assemblePullRequest(facts, makeDraft({ purpose, highlights: ["first highlight", "second highlight"] }), DEFAULT_TEMPLATE, policy);
+    const { pr, truncation } = assemblePullRequest(
+      facts,
+      makeDraft({ purpose, highlights: ["first highlight", "second highlight"] }),
+      DEFAULT_TEMPLATE,
+      policy,
+    );
     expect(pr.description.length).toBeLessThanOrEqual(4000);
     expect(truncation?.prose_shortened).toBe(true);
     const summary = section(pr.description, "Summary").split("\n").join(" ");
@@ -506,7 +593,7 @@ describe("BUG: the gate rejects text rendered from legitimate facts (src/validat
   });
 
   // PATH_TOKEN cannot cross the space, so it sees "Guide.md", which is neither a changed path nor a "/"-tail of one.
-  it("a changed file with a space in its name (docs/Order Guide.md) → unfaithful_path \"Guide.md\"", () => {
+  it('a changed file with a space in its name (docs/Order Guide.md) → unfaithful_path "Guide.md"', () => {
     expect(gate(makeFacts({ files: [...seedFiles(), file("docs/Order Guide.md")] }))).toEqual([]);
   });
 
@@ -517,7 +604,13 @@ describe("BUG: the gate rejects text rendered from legitimate facts (src/validat
 
   // TRACE_TOKEN matches "trace-logging" inside the file table; paths are never consulted for traces.
   it('a changed file named trace-*.ts (src/Order/trace-logging.ts) → unfaithful_trace "trace-logging"', () => {
-    expect(gate(makeFacts({ files: [...seedFiles(), file("src/Order/trace-logging.ts"), file("src/Order/trace-logging.test.ts")] }))).toEqual([]);
+    expect(
+      gate(
+        makeFacts({
+          files: [...seedFiles(), file("src/Order/trace-logging.ts"), file("src/Order/trace-logging.test.ts")],
+        }),
+      ),
+    ).toEqual([]);
   });
 
   // The metadata block prints "source_branch: feature/trace-logging".
@@ -527,6 +620,8 @@ describe("BUG: the gate rejects text rendered from legitimate facts (src/validat
 
   // Linked Commits prints "— by john.doe"; author names are not part of the known text.
   it('a commit author named john.doe → unfaithful_path "john.doe"', () => {
-    expect(gate(makeFacts({ commits: [seedCommit({ author: { name: "john.doe", email: "john@example.org" } })] }))).toEqual([]);
+    expect(
+      gate(makeFacts({ commits: [seedCommit({ author: { name: "john.doe", email: "john@example.org" } })] })),
+    ).toEqual([]);
   });
 });

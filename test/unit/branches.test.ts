@@ -47,7 +47,14 @@ describe("forbiddenBy", () => {
 
 describe("invalidRefNameReason", () => {
   it("accepts ordinary branch names", () => {
-    for (const name of ["feature/order-handler", "hotfix/1.2.3", "bugfix/JIRA-42_fix", "feature/a.b/c", "dev", "feature/ü"]) {
+    for (const name of [
+      "feature/order-handler",
+      "hotfix/1.2.3",
+      "bugfix/JIRA-42_fix",
+      "feature/a.b/c",
+      "dev",
+      "feature/ü",
+    ]) {
       expect(invalidRefNameReason(name), name).toBeUndefined();
     }
   });
@@ -95,7 +102,13 @@ describe("checkBranches", () => {
   it("a different requested target is a target_mismatch, and the policy's target is still returned", () => {
     expect(checkBranches("feature/order-handler", "main", policy)).toEqual({
       target: "dev",
-      violations: [{ code: "target_mismatch", where: "target", message: 'target branch "main" was requested but policy maps feature/* to "dev"' }],
+      violations: [
+        {
+          code: "target_mismatch",
+          where: "target",
+          message: 'target branch "main" was requested but policy maps feature/* to "dev"',
+        },
+      ],
     });
     expect(checkBranches("hotfix/crash", "dev", policy).violations.map((v) => v.code)).toEqual(["target_mismatch"]);
   });
@@ -104,23 +117,41 @@ describe("checkBranches", () => {
     expect(checkBranches("release/1.0", undefined, policy)).toEqual({
       target: null,
       violations: [
-        { code: "branch_prefix_not_allowed", where: "branch", message: 'source branch "release/1.0" does not start with an allowed prefix (feature/, bugfix/, hotfix/)' },
+        {
+          code: "branch_prefix_not_allowed",
+          where: "branch",
+          message: 'source branch "release/1.0" does not start with an allowed prefix (feature/, bugfix/, hotfix/)',
+        },
       ],
     });
-    expect(checkBranches("feature-x", undefined, policy).violations.map((v) => v.code)).toEqual(["branch_prefix_not_allowed"]);
-    expect(checkBranches("main", undefined, policy).violations.map((v) => v.code)).toEqual(["branch_prefix_not_allowed"]);
+    expect(checkBranches("feature-x", undefined, policy).violations.map((v) => v.code)).toEqual([
+      "branch_prefix_not_allowed",
+    ]);
+    expect(checkBranches("main", undefined, policy).violations.map((v) => v.code)).toEqual([
+      "branch_prefix_not_allowed",
+    ]);
   });
 
   it("master is forbidden by exact name", () => {
     expect(checkBranches("master", undefined, policy)).toEqual({
       target: null,
-      violations: [{ code: "branch_forbidden", where: "branch", message: 'source branch "master" is forbidden by branch_rules.forbidden entry "master"' }],
+      violations: [
+        {
+          code: "branch_forbidden",
+          where: "branch",
+          message: 'source branch "master" is forbidden by branch_rules.forbidden entry "master"',
+        },
+      ],
     });
   });
 
   it("deprecated/ forbids the folder and the bare name", () => {
     expect(checkBranches("deprecated/old", undefined, policy).violations).toEqual([
-      { code: "branch_forbidden", where: "branch", message: 'source branch "deprecated/old" is forbidden by branch_rules.forbidden entry "deprecated/"' },
+      {
+        code: "branch_forbidden",
+        where: "branch",
+        message: 'source branch "deprecated/old" is forbidden by branch_rules.forbidden entry "deprecated/"',
+      },
     ]);
     expect(checkBranches("deprecated", undefined, policy).violations.map((v) => v.code)).toEqual(["branch_forbidden"]);
   });
@@ -129,7 +160,13 @@ describe("checkBranches", () => {
     const p = makePolicy({ branch_rules: { forbidden: ["feature/legacy/"] } });
     expect(checkBranches("feature/legacy/x", undefined, p)).toEqual({
       target: null,
-      violations: [{ code: "branch_forbidden", where: "branch", message: 'source branch "feature/legacy/x" is forbidden by branch_rules.forbidden entry "feature/legacy/"' }],
+      violations: [
+        {
+          code: "branch_forbidden",
+          where: "branch",
+          message: 'source branch "feature/legacy/x" is forbidden by branch_rules.forbidden entry "feature/legacy/"',
+        },
+      ],
     });
     expect(checkBranches("feature/legacy-x", undefined, p)).toEqual({ target: "dev", violations: [] });
   });
@@ -137,36 +174,68 @@ describe("checkBranches", () => {
   it("a name that is not a valid git ref is rejected before any other rule", () => {
     expect(checkBranches("feature/a..b", "main", policy)).toEqual({
       target: null,
-      violations: [{ code: "branch_invalid_name", where: "branch", message: `source branch "feature/a..b" is not a valid git branch name: it contains '..'` }],
+      violations: [
+        {
+          code: "branch_invalid_name",
+          where: "branch",
+          message: `source branch "feature/a..b" is not a valid git branch name: it contains '..'`,
+        },
+      ],
     });
-    expect(checkBranches("refs/heads/feature/x", undefined, policy).violations.map((v) => v.code)).toEqual(["branch_invalid_name"]);
-    expect(checkBranches("master.lock", undefined, policy).violations.map((v) => v.code)).toEqual(["branch_invalid_name"]);
+    expect(checkBranches("refs/heads/feature/x", undefined, policy).violations.map((v) => v.code)).toEqual([
+      "branch_invalid_name",
+    ]);
+    expect(checkBranches("master.lock", undefined, policy).violations.map((v) => v.code)).toEqual([
+      "branch_invalid_name",
+    ]);
   });
 
   it("the longest prefix decides the target", () => {
     const p = makePolicy({
-      branch_rules: { allowed_prefixes: ["feature/", "feature/ui/"], target_branch_map: { "feature/": "dev", "feature/ui/": "ui-dev" } },
+      branch_rules: {
+        allowed_prefixes: ["feature/", "feature/ui/"],
+        target_branch_map: { "feature/": "dev", "feature/ui/": "ui-dev" },
+      },
     });
     expect(checkBranches("feature/ui/button", undefined, p)).toEqual({ target: "ui-dev", violations: [] });
     expect(checkBranches("feature/api", undefined, p)).toEqual({ target: "dev", violations: [] });
     expect(checkBranches("feature/ui/button", "dev", p).violations).toEqual([
-      { code: "target_mismatch", where: "target", message: 'target branch "dev" was requested but policy maps feature/ui/* to "ui-dev"' },
+      {
+        code: "target_mismatch",
+        where: "target",
+        message: 'target branch "dev" was requested but policy maps feature/ui/* to "ui-dev"',
+      },
     ]);
   });
 
   it("a map that points at a forbidden branch is target_forbidden", () => {
-    const p = makePolicy({ branch_rules: { allowed_prefixes: ["feature/"], target_branch_map: { "feature/": "master" } } });
+    const p = makePolicy({
+      branch_rules: { allowed_prefixes: ["feature/"], target_branch_map: { "feature/": "master" } },
+    });
     expect(checkBranches("feature/x", undefined, p)).toEqual({
       target: "master",
-      violations: [{ code: "target_forbidden", where: "target", message: 'target branch "master" (for feature/) is forbidden by branch_rules.forbidden entry "master"' }],
+      violations: [
+        {
+          code: "target_forbidden",
+          where: "target",
+          message: 'target branch "master" (for feature/) is forbidden by branch_rules.forbidden entry "master"',
+        },
+      ],
     });
-    const q = makePolicy({ branch_rules: { allowed_prefixes: ["feature/"], target_branch_map: { "feature/": "deprecated/dev" } } });
+    const q = makePolicy({
+      branch_rules: { allowed_prefixes: ["feature/"], target_branch_map: { "feature/": "deprecated/dev" } },
+    });
     expect(checkBranches("feature/x", undefined, q).violations.map((v) => v.code)).toEqual(["target_forbidden"]);
   });
 
   it("target_forbidden and target_mismatch are reported together", () => {
-    const p = makePolicy({ branch_rules: { allowed_prefixes: ["feature/"], target_branch_map: { "feature/": "master" } } });
-    expect(checkBranches("feature/x", "dev", p).violations.map((v) => v.code)).toEqual(["target_forbidden", "target_mismatch"]);
+    const p = makePolicy({
+      branch_rules: { allowed_prefixes: ["feature/"], target_branch_map: { "feature/": "master" } },
+    });
+    expect(checkBranches("feature/x", "dev", p).violations.map((v) => v.code)).toEqual([
+      "target_forbidden",
+      "target_mismatch",
+    ]);
   });
 
   it("an empty forbidden list forbids nothing", () => {

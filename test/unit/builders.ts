@@ -9,8 +9,19 @@ export function makePolicy(input: Record<string, unknown> = {}): Policy {
   return PolicySchema.parse(input);
 }
 
-export function file(path: string, change: ChangeType = "added", opts: Partial<Omit<ChangedFile, "path" | "change">> = {}): ChangedFile {
-  return { path, change, additions: opts.additions ?? 10, deletions: opts.deletions ?? 0, binary: opts.binary ?? false, ...(opts.old_path ? { old_path: opts.old_path } : {}) };
+export function file(
+  path: string,
+  change: ChangeType = "added",
+  opts: Partial<Omit<ChangedFile, "path" | "change">> = {},
+): ChangedFile {
+  return {
+    path,
+    change,
+    additions: opts.additions ?? 10,
+    deletions: opts.deletions ?? 0,
+    binary: opts.binary ?? false,
+    ...(opts.old_path ? { old_path: opts.old_path } : {}),
+  };
 }
 
 let hashCounter = 0;
@@ -35,7 +46,11 @@ export function commit(subject: string, opts: Partial<Omit<CommitInfo, "subject"
   };
 }
 
-export function changeSet(commits: CommitInfo[], files: ChangedFile[], opts: Partial<Pick<ChangeSet, "base" | "range">> = {}): ChangeSet {
+export function changeSet(
+  commits: CommitInfo[],
+  files: ChangedFile[],
+  opts: Partial<Pick<ChangeSet, "base" | "range">> = {},
+): ChangeSet {
   return {
     commits,
     files,

@@ -22,7 +22,9 @@ function draft(opts: FactsOptions = {}, p: Policy = policy): Drafted {
   const facts = makeFacts(opts);
   const d = draftDeterministically(facts, p);
   const title = composeTitle(d.type, facts.trace.component_scope, d.summary, facts.trace.trace_id, p);
-  expect(validateTitle(title, { componentScope: facts.trace.component_scope, traceId: facts.trace.trace_id, policy: p })).toEqual([]);
+  expect(
+    validateTitle(title, { componentScope: facts.trace.component_scope, traceId: facts.trace.trace_id, policy: p }),
+  ).toEqual([]);
   return { draft: d, title };
 }
 
@@ -47,7 +49,11 @@ describe("draftDeterministically: the seed", () => {
   });
 
   it("the drafted PR passes the whole gate", () => {
-    const facts = makeFacts({ commits: [seedCommit({ body: "- validates the cart\n- publishes OrderCreated\n\nSigned-off-by: Agent <a@x.org>" })] });
+    const facts = makeFacts({
+      commits: [
+        seedCommit({ body: "- validates the cart\n- publishes OrderCreated\n\nSigned-off-by: Agent <a@x.org>" }),
+      ],
+    });
     const { pr } = assemblePullRequest(facts, draftDeterministically(facts, policy), DEFAULT_TEMPLATE, policy);
     expect(runGate(pr.title, pr.description, facts, policy)).toEqual([]);
   });
@@ -68,7 +74,9 @@ describe("draftDeterministically: conventional subjects", () => {
 
   it("accepts a type in any case, a breaking-change bang, and no scope", () => {
     expect(draft(one("Feat(Order): Add thing")).title).toBe("feat(order): add thing [trace:ord-8128]");
-    expect(draft(one("refactor(order)!: Split the handler")).title).toBe("refactor(order): split the handler [trace:ord-8128]");
+    expect(draft(one("refactor(order)!: Split the handler")).title).toBe(
+      "refactor(order): split the handler [trace:ord-8128]",
+    );
     expect(draft(one("perf: cache prices")).title).toBe("perf(order): cache prices [trace:ord-8128]");
   });
 
@@ -103,18 +111,28 @@ describe("draftDeterministically: type inference for other subjects", () => {
   });
 
   it("only Markdown or docs/ files changed is docs", () => {
-    const { draft: d, title } = draft({ ...one("Describe the order flow"), files: [file("README.md", "modified"), file("docs/order/flow.md")] });
+    const { draft: d, title } = draft({
+      ...one("Describe the order flow"),
+      files: [file("README.md", "modified"), file("docs/order/flow.md")],
+    });
     expect(d.type).toBe("docs");
     expect(title).toBe("docs(order): describe the order flow [trace:ord-8128]");
-    expect(draft({ ...one("Describe the order flow"), files: [file("docs/order/diagram.png", "added", { binary: true })] }).draft.type).toBe("docs");
+    expect(
+      draft({ ...one("Describe the order flow"), files: [file("docs/order/diagram.png", "added", { binary: true })] })
+        .draft.type,
+    ).toBe("docs");
   });
 
   it("deleted files are ignored when deciding docs", () => {
-    expect(draft({ ...one("Tidy docs"), files: [file("docs/a.md"), file("src/Old.cs", "deleted")] }).draft.type).toBe("docs");
+    expect(draft({ ...one("Tidy docs"), files: [file("docs/a.md"), file("src/Old.cs", "deleted")] }).draft.type).toBe(
+      "docs",
+    );
   });
 
   it("anything else is a feat", () => {
-    expect(draft({ ...one("Describe the order flow"), files: [file("README.md"), file("src/Order.cs")] }).draft.type).toBe("feat");
+    expect(
+      draft({ ...one("Describe the order flow"), files: [file("README.md"), file("src/Order.cs")] }).draft.type,
+    ).toBe("feat");
     expect(draft(one("Implement handler")).draft.type).toBe("feat");
   });
 
@@ -148,12 +166,15 @@ describe("draftDeterministically: forbidden keywords, length and fallback", () =
   });
 
   it("cuts a very long subject at a word boundary so the title is at most 100 characters", () => {
-    const subject = "implement the order handler that validates carts and persists orders and publishes events for every downstream consumer";
+    const subject =
+      "implement the order handler that validates carts and persists orders and publishes events for every downstream consumer";
     const { draft: d, title } = draft(one(subject));
     expect(title.length).toBeLessThanOrEqual(100);
     expect(subject.startsWith(d.summary)).toBe(true);
     expect(subject[d.summary.length]).toBe(" ");
-    expect(title).toBe("feat(order): implement the order handler that validates carts and persists orders [trace:ord-8128]");
+    expect(title).toBe(
+      "feat(order): implement the order handler that validates carts and persists orders [trace:ord-8128]",
+    );
     // The next word would not fit: the cut is the longest whole-word prefix.
     expect(`${title.slice(0, -17)} and [trace:ord-8128]`.length).toBeGreaterThan(100);
   });
@@ -207,14 +228,22 @@ describe("draftDeterministically: forbidden keywords, length and fallback", () =
 
 describe("draftDeterministically: several commits", () => {
   it("the highest-ranked type wins: feat over fix, whatever the order", () => {
-    expect(draft({ commits: [commit("fix(order): correct null check"), commit("feat(order): add handler")] }).draft.type).toBe("feat");
-    expect(draft({ commits: [commit("feat(order): add handler"), commit("fix(order): correct null check")] }).draft.type).toBe("feat");
-    expect(draft({ commits: [commit("docs: readme"), commit("refactor(order): split"), commit("chore: deps")] }).draft.type).toBe("refactor");
+    expect(
+      draft({ commits: [commit("fix(order): correct null check"), commit("feat(order): add handler")] }).draft.type,
+    ).toBe("feat");
+    expect(
+      draft({ commits: [commit("feat(order): add handler"), commit("fix(order): correct null check")] }).draft.type,
+    ).toBe("feat");
+    expect(
+      draft({ commits: [commit("docs: readme"), commit("refactor(order): split"), commit("chore: deps")] }).draft.type,
+    ).toBe("refactor");
     expect(draft({ commits: [commit("chore: deps"), commit("fix: x"), commit("perf: y")] }).draft.type).toBe("fix");
   });
 
   it("the summary comes from the newest commit that carries the winning type, so type and summary agree", () => {
-    const { title } = draft({ commits: [commit("feat(order): add handler"), commit("fix(order): correct null check")] });
+    const { title } = draft({
+      commits: [commit("feat(order): add handler"), commit("fix(order): correct null check")],
+    });
     expect(title).toBe("feat(order): add handler [trace:ord-8128]");
     const newest = draft({ commits: [commit("feat(order): add handler"), commit("feat(order): add validation")] });
     expect(newest.title).toBe("feat(order): add validation [trace:ord-8128]");
@@ -225,7 +254,9 @@ describe("draftDeterministically: several commits", () => {
   });
 
   it("merge commits are skipped for the summary and the type", () => {
-    const { draft: d, title } = draft({ commits: [commit("fix(order): first"), merge("Merge branch 'dev' into feature/order-handler")] });
+    const { draft: d, title } = draft({
+      commits: [commit("fix(order): first"), merge("Merge branch 'dev' into feature/order-handler")],
+    });
     expect(d.type).toBe("fix");
     expect(title).toBe("fix(order): first [trace:ord-8128]");
     expect(draft({ commits: [commit("refactor: a"), merge("feat: merged feature")] }).draft.type).toBe("refactor");
@@ -252,11 +283,19 @@ describe("draftDeterministically: highlights", () => {
     ].join("\n");
     const { draft: d } = draft({ commits: [seedCommit({ body })] });
     // Known trailers go; other "Word: text" lines are prose and stay.
-    expect(d.highlights).toEqual(["validates the cart", "persists the order", "publishes OrderCreated", "Plain line of prose.", "Note: amounts are in cents"]);
+    expect(d.highlights).toEqual([
+      "validates the cart",
+      "persists the order",
+      "publishes OrderCreated",
+      "Plain line of prose.",
+      "Note: amounts are in cents",
+    ]);
   });
 
   it("neutralises mentions and HTML", () => {
-    const { draft: d } = draft({ commits: [seedCommit({ body: "- reviewed with @john\n- renders <img src=x> safely\n- ![pic](x.png)" })] });
+    const { draft: d } = draft({
+      commits: [seedCommit({ body: "- reviewed with @john\n- renders <img src=x> safely\n- ![pic](x.png)" })],
+    });
     expect(d.highlights).toEqual(["reviewed with `@john`", "renders &lt;img src=x> safely", "[pic](x.png)"]);
   });
 

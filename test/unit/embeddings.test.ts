@@ -23,7 +23,18 @@ describe("hashed n-gram embeddings", () => {
   });
 
   it("splits camelCase, paths and punctuation into words", () => {
-    expect(tokens("src/Application/CreateOrderHandler.cs HTTPServer snake_case")).toEqual(["src", "application", "create", "order", "handler", "cs", "http", "server", "snake", "case"]);
+    expect(tokens("src/Application/CreateOrderHandler.cs HTTPServer snake_case")).toEqual([
+      "src",
+      "application",
+      "create",
+      "order",
+      "handler",
+      "cs",
+      "http",
+      "server",
+      "snake",
+      "case",
+    ]);
   });
 
   it("carries its identity so stores can refuse other vectors", () => {
@@ -33,12 +44,22 @@ describe("hashed n-gram embeddings", () => {
 
 describe("createEmbedder", () => {
   it("defaults to the hashed embedder with 512 dimensions", () => {
-    expect(createEmbedder(PolicySchema.parse({}), {}).identity).toEqual({ name: "hashed-ngram", version: "1", dimensions: 512 });
+    expect(createEmbedder(PolicySchema.parse({}), {}).identity).toEqual({
+      name: "hashed-ngram",
+      version: "1",
+      dimensions: 512,
+    });
   });
 
   it("an OpenAI embedder needs OPENAI_API_KEY and names the model in its identity", () => {
-    const policy = PolicySchema.parse({ embeddings: { provider: "openai", model: "text-embedding-3-small", dimensions: 256 } });
+    const policy = PolicySchema.parse({
+      embeddings: { provider: "openai", model: "text-embedding-3-small", dimensions: 256 },
+    });
     expect(() => createEmbedder(policy, {})).toThrow(/OPENAI_API_KEY/);
-    expect(createEmbedder(policy, { OPENAI_API_KEY: "k" }).identity).toEqual({ name: "openai:text-embedding-3-small", version: "1", dimensions: 256 });
+    expect(createEmbedder(policy, { OPENAI_API_KEY: "k" }).identity).toEqual({
+      name: "openai:text-embedding-3-small",
+      version: "1",
+      dimensions: 256,
+    });
   });
 });

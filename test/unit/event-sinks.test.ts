@@ -21,7 +21,9 @@ import {
 } from "../../src/events/webhook.js";
 
 const SECRET = "s3cr3t-value-that-must-not-leak";
-const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 const created: LifecycleEvent = {
   event: "PullRequestCreated",
@@ -66,7 +68,10 @@ async function receiver(script: Answer[] | ((request: { headers: IncomingHttpHea
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
-      const answer = typeof script === "function" ? script({ headers: req.headers, body }) : (script[requests.length] ?? { status: 200 });
+      const answer =
+        typeof script === "function"
+          ? script({ headers: req.headers, body })
+          : (script[requests.length] ?? { status: 200 });
       requests.push({ headers: req.headers, body, status: answer === "hang" ? "hung" : answer.status });
       if (answer !== "hang") res.writeHead(answer.status, answer.headers).end(answer.body ?? "");
     });
@@ -97,7 +102,14 @@ function hook(url: string, o: Partial<WebhookConfig> = {}): WebhookConfig {
 /** Instant waits, recorded, so backoff and Retry-After are checked without timing anything. */
 function fastDeps(o: WebhookDeps = {}) {
   const waits: number[] = [];
-  return { waits, deps: { sleep: async (ms: number) => void waits.push(ms), backoff: { backoff: "exponential" as const, base_delay_ms: 10 }, ...o } };
+  return {
+    waits,
+    deps: {
+      sleep: async (ms: number) => void waits.push(ms),
+      backoff: { backoff: "exponential" as const, base_delay_ms: 10 },
+      ...o,
+    },
+  };
 }
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
@@ -144,7 +156,12 @@ describe("the existing sinks", () => {
       };
       const emit = fanOut([createJsonlFileSink(file), async (e) => void seen.push(e), broken]);
       const warnings = await emitAll(emit, [created]);
-      expect(readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l))).toEqual([created]);
+      expect(
+        readFileSync(file, "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l)),
+      ).toEqual([created]);
       expect(seen).toEqual([created]);
       expect(warnings).toEqual(["Event delivery failed: collector broke."]);
     } finally {
@@ -213,7 +230,10 @@ describe("createWebhookSink", () => {
   });
 
   it("waits as long as Retry-After asks when that is longer than the backoff", async () => {
-    const r = await receiver([{ status: 429, headers: { "retry-after": "2" } }, { status: 503, headers: { "retry-after": "0" } }]);
+    const r = await receiver([
+      { status: 429, headers: { "retry-after": "2" } },
+      { status: 503, headers: { "retry-after": "0" } },
+    ]);
     const { waits, deps } = fastDeps();
     await createWebhookSink(hook(r.url), {}, deps)(created);
     expect(waits).toEqual([2000, 20]);
@@ -234,7 +254,9 @@ describe("createWebhookSink", () => {
     const r = await receiver(() => ({ status: 502, body: "upstream down" }));
     const error = await failure(createWebhookSink(hook(r.url, { max_attempts: 3 }), {}, fastDeps().deps)(created));
     expect(r.requests).toHaveLength(3);
-    expect(error.message).toMatch(/^the webhook http:\/\/127\.0\.0\.1:\d+\/hooks\/pr did not accept PullRequestCreated \(delivery [0-9a-f-]{36}\) after 3 attempts: answered 502 Bad Gateway: upstream down$/);
+    expect(error.message).toMatch(
+      /^the webhook http:\/\/127\.0\.0\.1:\d+\/hooks\/pr did not accept PullRequestCreated \(delivery [0-9a-f-]{36}\) after 3 attempts: answered 502 Bad Gateway: upstream down$/,
+    );
     expect(error.message).not.toContain("query-token");
   });
 
@@ -267,7 +289,9 @@ describe("createWebhookSink", () => {
 
   it("reports a receiver that never answers as a timeout", async () => {
     const r = await receiver(() => "hang");
-    const error = await failure(createWebhookSink(hook(r.url, { timeout_ms: 100, max_attempts: 2 }), {}, fastDeps().deps)(created));
+    const error = await failure(
+      createWebhookSink(hook(r.url, { timeout_ms: 100, max_attempts: 2 }), {}, fastDeps().deps)(created),
+    );
     expect(r.requests).toHaveLength(2);
     expect(error.message).toContain("after 2 attempts: no answer within 100 ms");
   });
@@ -283,8 +307,13 @@ describe("createWebhookSink", () => {
   });
 
   it("never puts the secret or the signature in an error, even when the receiver echoes them", async () => {
-    const r = await receiver((request) => ({ status: 400, body: `rejected ${request.headers[SIGNATURE_HEADER]} for secret ${SECRET}` }));
-    const error = await failure(createWebhookSink(hook(r.url, { secret_env: "HOOK_SECRET" }), { HOOK_SECRET: SECRET }, fastDeps().deps)(created));
+    const r = await receiver((request) => ({
+      status: 400,
+      body: `rejected ${request.headers[SIGNATURE_HEADER]} for secret ${SECRET}`,
+    }));
+    const error = await failure(
+      createWebhookSink(hook(r.url, { secret_env: "HOOK_SECRET" }), { HOOK_SECRET: SECRET }, fastDeps().deps)(created),
+    );
     const signature = (r.requests[0]!.headers[SIGNATURE_HEADER] as string).slice("sha256=".length);
     const text = `${error.message}\n${inspect(error, { depth: 10 })}`;
     expect(text).toContain("rejected sha256=[redacted] for secret [redacted]");
@@ -293,14 +322,21 @@ describe("createWebhookSink", () => {
   });
 
   it("refuses to start when secret_env names an unset variable, naming the variable only", () => {
-    const error = configError(() => createWebhookSink(hook("https://hooks.example.com/pr", { secret_env: "PR_HOOK_SECRET" }), { OTHER: SECRET }));
+    const error = configError(() =>
+      createWebhookSink(hook("https://hooks.example.com/pr", { secret_env: "PR_HOOK_SECRET" }), { OTHER: SECRET }),
+    );
     expect(error.message).toContain("PR_HOOK_SECRET");
     expect(error.message).toContain("https://hooks.example.com/pr");
-    configError(() => createWebhookSink(hook("https://hooks.example.com/pr", { secret_env: "PR_HOOK_SECRET" }), { PR_HOOK_SECRET: "" }));
+    configError(() =>
+      createWebhookSink(hook("https://hooks.example.com/pr", { secret_env: "PR_HOOK_SECRET" }), { PR_HOOK_SECRET: "" }),
+    );
   });
 
   it("refuses an unknown event name and a URL that is not HTTP(S)", () => {
-    expect(configError(() => createWebhookSink(hook("https://hooks.example.com/pr", { events: ["PullRequestCreatd"] }), {})).message).toContain("PullRequestCreatd");
+    expect(
+      configError(() => createWebhookSink(hook("https://hooks.example.com/pr", { events: ["PullRequestCreatd"] }), {}))
+        .message,
+    ).toContain("PullRequestCreatd");
     expect(configError(() => createWebhookSink(hook("ftp://hooks.example.com/pr"), {})).message).toContain("ftp:");
   });
 });
@@ -309,9 +345,39 @@ describe("createFailureWebhookSink", () => {
   it("sends PullRequestFailed and PullRequestMergeBlocked only", async () => {
     const r = await receiver();
     const sink = createFailureWebhookSink({ url: r.url, timeout_ms: 1000, max_attempts: 1 }, {});
-    const blocked: LifecycleEvent = { event: "PullRequestMergeBlocked", pr_id: 101, repo: "OrderService", branch: "feature/x", trace_id: "t", issue_id: null, failed_checks: ["build"], message: "build failed", created_by: AGENT_NAME, timestamp: created.timestamp };
-    const merged: LifecycleEvent = { event: "PullRequestMerged", pr_id: 101, repo: "OrderService", branch: "feature/x", trace_id: "t", issue_id: null, merge_commit: null, auto_merged: true, risk: "low", created_by: AGENT_NAME, timestamp: created.timestamp };
-    for (const e of [created, { ...created, event: "PullRequestReadyForReview" } as LifecycleEvent, failed, merged, blocked]) await sink(e);
+    const blocked: LifecycleEvent = {
+      event: "PullRequestMergeBlocked",
+      pr_id: 101,
+      repo: "OrderService",
+      branch: "feature/x",
+      trace_id: "t",
+      issue_id: null,
+      failed_checks: ["build"],
+      message: "build failed",
+      created_by: AGENT_NAME,
+      timestamp: created.timestamp,
+    };
+    const merged: LifecycleEvent = {
+      event: "PullRequestMerged",
+      pr_id: 101,
+      repo: "OrderService",
+      branch: "feature/x",
+      trace_id: "t",
+      issue_id: null,
+      merge_commit: null,
+      auto_merged: true,
+      risk: "low",
+      created_by: AGENT_NAME,
+      timestamp: created.timestamp,
+    };
+    for (const e of [
+      created,
+      { ...created, event: "PullRequestReadyForReview" } as LifecycleEvent,
+      failed,
+      merged,
+      blocked,
+    ])
+      await sink(e);
     expect(r.requests.map((q) => q.headers[EVENT_HEADER])).toEqual(["PullRequestFailed", "PullRequestMergeBlocked"]);
   });
 });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { PullRequestSpec } from "../../src/domain/pull-request.js";
-import { PullRequestExistsError, type Forge, type NewPullRequest, type RemotePullRequest } from "../../src/forges/forge.js";
+import {
+  PullRequestExistsError,
+  type Forge,
+  type NewPullRequest,
+  type RemotePullRequest,
+} from "../../src/forges/forge.js";
 import { createForgePublisher, workItemsIn } from "../../src/forges/forge-publisher.js";
 
 /** An in-memory forge that behaves like the real ones: one open PR per branch pair, conflicts on duplicates. */
@@ -29,7 +34,8 @@ function fakeForge(opts: { createDelayMs?: number; knownUsers?: string[] } = {})
       load.max = Math.max(load.max, load.inFlight);
       await new Promise((r) => setTimeout(r, opts.createDelayMs ?? 0));
       load.inFlight -= 1;
-      if (prs.some((p) => p.source_branch === pr.source_branch && p.target_branch === pr.target_branch)) throw new PullRequestExistsError("TF401179");
+      if (prs.some((p) => p.source_branch === pr.source_branch && p.target_branch === pr.target_branch))
+        throw new PullRequestExistsError("TF401179");
       const made: RemotePullRequest = {
         id: prs.length + 1,
         url: `https://forge/pr/${prs.length + 1}`,
@@ -52,7 +58,9 @@ function fakeForge(opts: { createDelayMs?: number; knownUsers?: string[] } = {})
       if (patch.is_draft !== undefined) pr.is_draft = patch.is_draft;
     },
     async resolveReviewers(_repo, reviewers) {
-      const resolved = reviewers.filter((r) => known.has(r.name.toLowerCase())).map((r) => ({ ...r, id: `id-${r.name.toLowerCase()}`, kind: "user" as const }));
+      const resolved = reviewers
+        .filter((r) => known.has(r.name.toLowerCase()))
+        .map((r) => ({ ...r, id: `id-${r.name.toLowerCase()}`, kind: "user" as const }));
       return { resolved, unresolved: reviewers.filter((r) => !known.has(r.name.toLowerCase())).map((r) => r.name) };
     },
     async addReviewers(_repo, pr, reviewers) {
@@ -93,13 +101,21 @@ describe("forge publisher", () => {
   it("creates when no PR is open, then reports unchanged, then updated only what differs", async () => {
     const f = fakeForge();
     const publisher = createForgePublisher(f.forge);
-    expect(await publisher.publish("OrderService", TRACE, spec())).toEqual({ status: "created", id: 1, url: "https://forge/pr/1", warnings: [] });
+    expect(await publisher.publish("OrderService", TRACE, spec())).toEqual({
+      status: "created",
+      id: 1,
+      url: "https://forge/pr/1",
+      warnings: [],
+    });
     expect(f.calls).toEqual(["find", "create"]);
     f.calls.length = 0;
     expect((await publisher.publish("OrderService", TRACE, spec())).status).toBe("unchanged");
     expect(f.calls).toEqual(["find"]);
     f.calls.length = 0;
-    const changed = spec({ description: "## Summary\n\nnew text trace_id: trace-ord-8128\n", labels: ["domain:order", "traceable", "generated-by:AI", "requires-tests"] });
+    const changed = spec({
+      description: "## Summary\n\nnew text trace_id: trace-ord-8128\n",
+      labels: ["domain:order", "traceable", "generated-by:AI", "requires-tests"],
+    });
     expect((await publisher.publish("OrderService", TRACE, changed)).status).toBe("updated");
     expect(f.calls.sort()).toEqual(["find", "labels requires-tests", "update description"]);
     expect(f.prs).toHaveLength(1);
@@ -115,7 +131,12 @@ describe("forge publisher", () => {
       if (first) {
         first = false;
         // The other process creates the PR right after our lookup.
-        await f.forge.createPullRequest("OrderService", { ...spec(), title: "older title [trace:ord-8128]", reviewers: [], work_items: [] });
+        await f.forge.createPullRequest("OrderService", {
+          ...spec(),
+          title: "older title [trace:ord-8128]",
+          reviewers: [],
+          work_items: [],
+        });
         return null;
       }
       return realFind(...args);
@@ -129,8 +150,15 @@ describe("forge publisher", () => {
 
   it("never takes over an open PR of another trace: pr_already_exists", async () => {
     const f = fakeForge();
-    await f.forge.createPullRequest("OrderService", { ...spec(), description: "made by a person", reviewers: [], work_items: [] });
-    const error = await createForgePublisher(f.forge).publish("OrderService", TRACE, spec()).catch((e: unknown) => e);
+    await f.forge.createPullRequest("OrderService", {
+      ...spec(),
+      description: "made by a person",
+      reviewers: [],
+      work_items: [],
+    });
+    const error = await createForgePublisher(f.forge)
+      .publish("OrderService", TRACE, spec())
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ reason: "pr_already_exists" });
     expect((error as Error).message).toContain("https://forge/pr/1");
     expect(f.prs[0]!.description).toBe("made by a person");
@@ -151,7 +179,11 @@ describe("forge publisher", () => {
     expect(same.filter((r) => r.status === "unchanged")).toHaveLength(9);
     expect(f.prs).toHaveLength(1);
     expect(f.load.max).toBe(1);
-    const different = await Promise.all(Array.from({ length: 10 }, (_, i) => publisher.publish("OrderService", TRACE, spec({ source_branch: `feature/b${i}` }))));
+    const different = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        publisher.publish("OrderService", TRACE, spec({ source_branch: `feature/b${i}` })),
+      ),
+    );
     expect(different.every((r) => r.status === "created")).toBe(true);
     expect(f.prs).toHaveLength(11);
     // Different pairs were in flight together, not queued behind one lock.

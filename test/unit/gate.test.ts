@@ -7,7 +7,19 @@ import { validateFaithfulness, type FaithfulnessContext } from "../../src/valida
 import { runGate } from "../../src/validate/gate.js";
 import { validateSize } from "../../src/validate/limits.js";
 import { forbiddenKeywordsIn, validateTitle, type TitleContext } from "../../src/validate/title.js";
-import { SEED_HANDLER, SEED_HASH, SEED_TESTS, changeSet, commit, file, makeDraft, makeFacts, makePolicy, seedCommit, seedFiles } from "./builders.js";
+import {
+  SEED_HANDLER,
+  SEED_HASH,
+  SEED_TESTS,
+  changeSet,
+  commit,
+  file,
+  makeDraft,
+  makeFacts,
+  makePolicy,
+  seedCommit,
+  seedFiles,
+} from "./builders.js";
 
 const policy = makePolicy();
 const titleCtx: TitleContext = { componentScope: "Order", traceId: "trace-ord-8128", policy };
@@ -23,7 +35,11 @@ describe("validateTitle", () => {
 
   it("title_format: a title of another shape fails, and no further rule runs", () => {
     expect(validateTitle("Implement CreateOrderHandler", titleCtx)).toEqual([
-      { code: "title_format", where: "title", message: 'title "Implement CreateOrderHandler" does not follow "<type>(<scope>): <summary> [trace:<id>]"' },
+      {
+        code: "title_format",
+        where: "title",
+        message: 'title "Implement CreateOrderHandler" does not follow "<type>(<scope>): <summary> [trace:<id>]"',
+      },
     ]);
     expect(codes(validateTitle("feat(order): implement CreateOrderHandler", titleCtx))).toEqual(["title_format"]);
     expect(codes(validateTitle("feat: test [trace:ord-8128]", titleCtx))).toEqual(["title_format"]);
@@ -34,7 +50,9 @@ describe("validateTitle", () => {
     const at101 = `feat(order): ${"x".repeat(71)} [trace:ord-8128]`;
     expect(at100.length).toBe(100);
     expect(validateTitle(at100, titleCtx)).toEqual([]);
-    expect(validateTitle(at101, titleCtx)).toEqual([{ code: "title_too_long", where: "title", message: "title is 101 characters; the limit is 100" }]);
+    expect(validateTitle(at101, titleCtx)).toEqual([
+      { code: "title_too_long", where: "title", message: "title is 101 characters; the limit is 100" },
+    ]);
   });
 
   it("title_too_long follows the policy's limit", () => {
@@ -48,26 +66,46 @@ describe("validateTitle", () => {
 
   it("title_unknown_type: a type the policy does not list fails", () => {
     expect(validateTitle("wip(order): implement CreateOrderHandler [trace:ord-8128]", titleCtx)).toEqual([
-      { code: "title_unknown_type", where: "title", message: `type "wip" is not one of ${policy.title.types.join(", ")}` },
+      {
+        code: "title_unknown_type",
+        where: "title",
+        message: `type "wip" is not one of ${policy.title.types.join(", ")}`,
+      },
     ]);
     const onlyFeat = makePolicy({ title: { types: ["feat"] } });
-    expect(codes(validateTitle("fix(order): a [trace:ord-8128]", { ...titleCtx, policy: onlyFeat }))).toEqual(["title_unknown_type"]);
+    expect(codes(validateTitle("fix(order): a [trace:ord-8128]", { ...titleCtx, policy: onlyFeat }))).toEqual([
+      "title_unknown_type",
+    ]);
     expect(validateTitle("fix(order): a [trace:ord-8128]", titleCtx)).toEqual([]);
   });
 
   it("title_scope_mismatch: the scope must be the component scope in lower case", () => {
     expect(validateTitle("feat(billing): implement CreateOrderHandler [trace:ord-8128]", titleCtx)).toEqual([
-      { code: "title_scope_mismatch", where: "title", message: 'scope "billing" should be "order" (the component scope in lower case)' },
+      {
+        code: "title_scope_mismatch",
+        where: "title",
+        message: 'scope "billing" should be "order" (the component scope in lower case)',
+      },
     ]);
-    expect(codes(validateTitle("feat(Order): implement CreateOrderHandler [trace:ord-8128]", titleCtx))).toEqual(["title_scope_mismatch"]);
-    expect(validateTitle("feat(order-management): a [trace:ord-8128]", { ...titleCtx, componentScope: "Order Management" })).toEqual([]);
+    expect(codes(validateTitle("feat(Order): implement CreateOrderHandler [trace:ord-8128]", titleCtx))).toEqual([
+      "title_scope_mismatch",
+    ]);
+    expect(
+      validateTitle("feat(order-management): a [trace:ord-8128]", { ...titleCtx, componentScope: "Order Management" }),
+    ).toEqual([]);
   });
 
   it("title_trace_mismatch: the tag must be the trace id without its prefix", () => {
     expect(validateTitle("feat(order): implement CreateOrderHandler [trace:ord-9999]", titleCtx)).toEqual([
-      { code: "title_trace_mismatch", where: "title", message: 'trace tag "[trace:ord-9999]" should be "[trace:ord-8128]"' },
+      {
+        code: "title_trace_mismatch",
+        where: "title",
+        message: 'trace tag "[trace:ord-9999]" should be "[trace:ord-8128]"',
+      },
     ]);
-    expect(codes(validateTitle("feat(order): implement CreateOrderHandler [trace:trace-ord-8128]", titleCtx))).toEqual(["title_trace_mismatch"]);
+    expect(codes(validateTitle("feat(order): implement CreateOrderHandler [trace:trace-ord-8128]", titleCtx))).toEqual([
+      "title_trace_mismatch",
+    ]);
   });
 
   it("title_forbidden_keyword: whole words, case-insensitive", () => {
@@ -75,13 +113,26 @@ describe("validateTitle", () => {
       { code: "title_forbidden_keyword", where: "title", message: 'summary contains forbidden keyword "test"' },
     ]);
     expect(validateTitle("feat(order): FIXME handler asdf [trace:ord-8128]", titleCtx)).toEqual([
-      { code: "title_forbidden_keyword", where: "title", message: 'summary contains forbidden keywords "asdf", "fixme"' },
+      {
+        code: "title_forbidden_keyword",
+        where: "title",
+        message: 'summary contains forbidden keywords "asdf", "fixme"',
+      },
     ]);
-    expect(codes(validateTitle("feat(order): test-driven handler [trace:ord-8128]", titleCtx))).toEqual(["title_forbidden_keyword"]);
+    expect(codes(validateTitle("feat(order): test-driven handler [trace:ord-8128]", titleCtx))).toEqual([
+      "title_forbidden_keyword",
+    ]);
   });
 
   it("title_forbidden_keyword: words that only contain a keyword pass", () => {
-    for (const summary of ["add tests", "testing the handler", "use latest SDK", "add CreateOrderHandlerTests", "fixmes cleaned", "test_helpers"]) {
+    for (const summary of [
+      "add tests",
+      "testing the handler",
+      "use latest SDK",
+      "add CreateOrderHandlerTests",
+      "fixmes cleaned",
+      "test_helpers",
+    ]) {
       expect(validateTitle(`feat(order): ${summary} [trace:ord-8128]`, titleCtx), summary).toEqual([]);
     }
   });
@@ -116,7 +167,16 @@ describe("forbiddenKeywordsIn", () => {
 function body(...sections: string[]): string {
   return sections.join("\n");
 }
-const OK_BODY = body("## Summary", "Implements trace-ord-8128 for Order.", "## Blueprint", "x", "## Changed Files", "x", "## Review Checklist", "- [x] done");
+const OK_BODY = body(
+  "## Summary",
+  "Implements trace-ord-8128 for Order.",
+  "## Blueprint",
+  "x",
+  "## Changed Files",
+  "x",
+  "## Review Checklist",
+  "- [x] done",
+);
 
 describe("validateBody", () => {
   it("a body with every section, the trace id and the scope passes", () => {
@@ -127,7 +187,11 @@ describe("validateBody", () => {
     ["## Summary", "Summary|Description", 'description has no "Summary" or "Description" section heading'],
     ["## Blueprint", "Blueprint|Related Trace", 'description has no "Blueprint" or "Related Trace" section heading'],
     ["## Changed Files", "Changed Files", 'description has no "Changed Files" section heading'],
-    ["## Review Checklist", "Checklist|Review Checklist", 'description has no "Checklist" or "Review Checklist" section heading'],
+    [
+      "## Review Checklist",
+      "Checklist|Review Checklist",
+      'description has no "Checklist" or "Review Checklist" section heading',
+    ],
   ])("body_missing_section: without %j", (heading, _section, message) => {
     const without = OK_BODY.replace(`${heading}\n`, "");
     expect(without).not.toContain(heading);
@@ -135,24 +199,56 @@ describe("validateBody", () => {
   });
 
   it("A|B accepts either name", () => {
-    const alt = body("### Description", "trace-ord-8128 Order", "### Related Trace", "### Changed Files", "### Checklist");
+    const alt = body(
+      "### Description",
+      "trace-ord-8128 Order",
+      "### Related Trace",
+      "### Changed Files",
+      "### Checklist",
+    );
     expect(validateBody(alt, bodyCtx)).toEqual([]);
   });
 
   it("any heading level, any case, trailing colon or hashes", () => {
-    const mixed = body("# SUMMARY", "trace-ord-8128 Order", "###### blueprint:", "#### Changed Files ##", "## Checklist");
+    const mixed = body(
+      "# SUMMARY",
+      "trace-ord-8128 Order",
+      "###### blueprint:",
+      "#### Changed Files ##",
+      "## Checklist",
+    );
     expect(validateBody(mixed, bodyCtx)).toEqual([]);
   });
 
   it("a heading must be a heading: bold text, '#Summary' and an indented '#' do not count", () => {
-    const fake = body("**Summary**", "#Summary", " ## Summary", "trace-ord-8128 Order", "## Blueprint", "## Changed Files", "## Checklist");
+    const fake = body(
+      "**Summary**",
+      "#Summary",
+      " ## Summary",
+      "trace-ord-8128 Order",
+      "## Blueprint",
+      "## Changed Files",
+      "## Checklist",
+    );
     expect(codes(validateBody(fake, bodyCtx))).toEqual(["body_missing_section"]);
   });
 
   it("headings inside fenced code do not count", () => {
-    const fenced = body("```", "## Summary", "```", "trace-ord-8128 Order", "## Blueprint", "## Changed Files", "## Checklist");
+    const fenced = body(
+      "```",
+      "## Summary",
+      "```",
+      "trace-ord-8128 Order",
+      "## Blueprint",
+      "## Changed Files",
+      "## Checklist",
+    );
     expect(validateBody(fenced, bodyCtx)).toEqual([
-      { code: "body_missing_section", where: "body", message: 'description has no "Summary" or "Description" section heading' },
+      {
+        code: "body_missing_section",
+        where: "body",
+        message: 'description has no "Summary" or "Description" section heading',
+      },
     ]);
   });
 
@@ -163,7 +259,9 @@ describe("validateBody", () => {
 
   it("uses the policy's required sections", () => {
     const p = makePolicy({ body: { required_sections: ["Risk"] } });
-    expect(validateBody(OK_BODY, { ...bodyCtx, policy: p })).toEqual([{ code: "body_missing_section", where: "body", message: 'description has no "Risk" section heading' }]);
+    expect(validateBody(OK_BODY, { ...bodyCtx, policy: p })).toEqual([
+      { code: "body_missing_section", where: "body", message: 'description has no "Risk" section heading' },
+    ]);
     expect(validateBody(`${OK_BODY}\n## Risk`, { ...bodyCtx, policy: p })).toEqual([]);
   });
 
@@ -171,7 +269,9 @@ describe("validateBody", () => {
     const pad = (n: number) => OK_BODY + "\n" + "x".repeat(n - OK_BODY.length - 1);
     expect(pad(4000).length).toBe(4000);
     expect(validateBody(pad(4000), bodyCtx)).toEqual([]);
-    expect(validateBody(pad(4001), bodyCtx)).toEqual([{ code: "body_too_long", where: "body", message: "description is 4001 characters; the limit is 4000" }]);
+    expect(validateBody(pad(4001), bodyCtx)).toEqual([
+      { code: "body_too_long", where: "body", message: "description is 4001 characters; the limit is 4000" },
+    ]);
   });
 
   it("body_line_too_long: names the 1-based line; 100 passes, 101 fails", () => {
@@ -180,7 +280,12 @@ describe("validateBody", () => {
     expect(validateBody(`${OK_BODY}\n${prose(100)}`, bodyCtx)).toEqual([]);
     const lines = OK_BODY.split("\n").length;
     expect(validateBody(`${OK_BODY}\n${prose(101)}`, bodyCtx)).toEqual([
-      { code: "body_line_too_long", where: "body", line: lines + 1, message: `line ${lines + 1} is 101 characters; the limit is 100` },
+      {
+        code: "body_line_too_long",
+        where: "body",
+        line: lines + 1,
+        message: `line ${lines + 1} is 101 characters; the limit is 100`,
+      },
     ]);
   });
 
@@ -201,17 +306,29 @@ describe("validateBody", () => {
 
   it("body_missing_trace_id", () => {
     const noTrace = OK_BODY.replace("trace-ord-8128", "the trace");
-    expect(validateBody(noTrace, bodyCtx)).toEqual([{ code: "body_missing_trace_id", where: "body", message: "description does not mention the trace id trace-ord-8128" }]);
+    expect(validateBody(noTrace, bodyCtx)).toEqual([
+      {
+        code: "body_missing_trace_id",
+        where: "body",
+        message: "description does not mention the trace id trace-ord-8128",
+      },
+    ]);
   });
 
   it("body_missing_scope", () => {
     const noScope = OK_BODY.replace("Order", "the component");
-    expect(validateBody(noScope, bodyCtx)).toEqual([{ code: "body_missing_scope", where: "body", message: "description does not mention the component scope Order" }]);
+    expect(validateBody(noScope, bodyCtx)).toEqual([
+      { code: "body_missing_scope", where: "body", message: "description does not mention the component scope Order" },
+    ]);
   });
 
   it("body_unknown_variable lists each leftover placeholder once", () => {
     expect(validateBody(`${OK_BODY}\n\${nope} \${other} \${nope}`, bodyCtx)).toEqual([
-      { code: "body_unknown_variable", where: "body", message: "description still holds placeholders ${nope}, ${other}" },
+      {
+        code: "body_unknown_variable",
+        where: "body",
+        message: "description still holds placeholders ${nope}, ${other}",
+      },
     ]);
     expect(validateBody(`${OK_BODY}\n\${trace_id}`, bodyCtx)).toEqual([
       { code: "body_unknown_variable", where: "body", message: "description still holds placeholder ${trace_id}" },
@@ -221,18 +338,29 @@ describe("validateBody", () => {
 });
 
 describe("validateFaithfulness", () => {
-  const renamed = file("src/Application/Handlers/NewName.cs", "renamed", { old_path: "src/Application/Handlers/OldName.cs" });
+  const renamed = file("src/Application/Handlers/NewName.cs", "renamed", {
+    old_path: "src/Application/Handlers/OldName.cs",
+  });
   const changes = changeSet(
     [seedCommit({ body: "Moves logic out of src/Legacy/OrderHelper.cs.\nReverts 1a2b3c4d." })],
     [...seedFiles(), renamed],
     { base: "0abc1234ffffffffffffffffffffffffffffffff" },
   );
-  const ctx: FaithfulnessContext = { changes, traceId: "trace-ord-8128", traceTag: "ord-8128", knownText: ["OrderService.Api", "docs/spec.md"] };
+  const ctx: FaithfulnessContext = {
+    changes,
+    traceId: "trace-ord-8128",
+    traceTag: "ord-8128",
+    knownText: ["OrderService.Api", "docs/spec.md"],
+  };
   const check = (text: string) => validateFaithfulness(text, "body", ctx);
 
   it("unfaithful_path: an invented path is caught", () => {
-    expect(check("Adds src/Foo/Bar.cs.")).toEqual([{ code: "unfaithful_path", where: "body", message: '"src/Foo/Bar.cs" is not a file of this change' }]);
-    expect(validateFaithfulness("see Bar.cs", "title", ctx)).toEqual([{ code: "unfaithful_path", where: "title", message: '"Bar.cs" is not a file of this change' }]);
+    expect(check("Adds src/Foo/Bar.cs.")).toEqual([
+      { code: "unfaithful_path", where: "body", message: '"src/Foo/Bar.cs" is not a file of this change' },
+    ]);
+    expect(validateFaithfulness("see Bar.cs", "title", ctx)).toEqual([
+      { code: "unfaithful_path", where: "title", message: '"Bar.cs" is not a file of this change' },
+    ]);
   });
 
   it("an invented path is reported once", () => {
@@ -265,7 +393,9 @@ describe("validateFaithfulness", () => {
   });
 
   it("unfaithful_commit: an invented hash is caught", () => {
-    expect(check("Builds on deadbee1.")).toEqual([{ code: "unfaithful_commit", where: "body", message: '"deadbee1" is not a commit of this change' }]);
+    expect(check("Builds on deadbee1.")).toEqual([
+      { code: "unfaithful_commit", where: "body", message: '"deadbee1" is not a commit of this change' },
+    ]);
     expect(codes(check("Builds on DEADBEE1 and deadbee1."))).toEqual(["unfaithful_commit"]);
   });
 
@@ -287,7 +417,9 @@ describe("validateFaithfulness", () => {
     expect(check("Related to [trace:other-1].")).toEqual([
       { code: "unfaithful_trace", where: "body", message: '"[trace:other-1]" names another trace than trace-ord-8128' },
     ]);
-    expect(check("Related to trace-other-1.")).toEqual([{ code: "unfaithful_trace", where: "body", message: '"trace-other-1" names another trace than trace-ord-8128' }]);
+    expect(check("Related to trace-other-1.")).toEqual([
+      { code: "unfaithful_trace", where: "body", message: '"trace-other-1" names another trace than trace-ord-8128' },
+    ]);
     expect(codes(check("[trace:trace-ord-8128]"))).toEqual(["unfaithful_trace"]);
   });
 
@@ -296,20 +428,38 @@ describe("validateFaithfulness", () => {
   });
 
   it("reports each kind once per token, in path, hash, trace order", () => {
-    expect(codes(check("trace-zzz-1 deadbee1 src/Foo/Bar.cs trace-zzz-1 deadbee1"))).toEqual(["unfaithful_path", "unfaithful_commit", "unfaithful_trace"]);
+    expect(codes(check("trace-zzz-1 deadbee1 src/Foo/Bar.cs trace-zzz-1 deadbee1"))).toEqual([
+      "unfaithful_path",
+      "unfaithful_commit",
+      "unfaithful_trace",
+    ]);
   });
 });
 
 describe("validateSize", () => {
-  const sized = (additions: number, deletions: number) => changeSet([commit("x")], [file("src/a.cs", "modified", { additions, deletions })]);
+  const sized = (additions: number, deletions: number) =>
+    changeSet([commit("x")], [file("src/a.cs", "modified", { additions, deletions })]);
 
   it("3000 changed lines pass, 3001 fail", () => {
     expect(validateSize(sized(2000, 1000), policy)).toEqual([]);
     expect(validateSize(sized(2000, 1001), policy)).toEqual([
-      { code: "pr_too_large", where: "commit", message: "the change has 3001 changed lines in 1 file; the limit is 3000" },
+      {
+        code: "pr_too_large",
+        where: "commit",
+        message: "the change has 3001 changed lines in 1 file; the limit is 3000",
+      },
     ]);
-    const two = changeSet([commit("x")], [file("a.cs", "added", { additions: 3000 }), file("b.cs", "added", { additions: 0, deletions: 1 })]);
-    expect(validateSize(two, policy)).toEqual([{ code: "pr_too_large", where: "commit", message: "the change has 3001 changed lines in 2 files; the limit is 3000" }]);
+    const two = changeSet(
+      [commit("x")],
+      [file("a.cs", "added", { additions: 3000 }), file("b.cs", "added", { additions: 0, deletions: 1 })],
+    );
+    expect(validateSize(two, policy)).toEqual([
+      {
+        code: "pr_too_large",
+        where: "commit",
+        message: "the change has 3001 changed lines in 2 files; the limit is 3000",
+      },
+    ]);
   });
 
   it("follows the policy's limit", () => {
@@ -332,7 +482,11 @@ describe("runGate", () => {
     const badBody = pr.description.replace("## Review Checklist", "## Notes") + "\nSee deadbee1 and trace-zzz-9.\n";
     expect(runGate(badTitle, badBody, facts, policy)).toEqual([
       { code: "title_forbidden_keyword", where: "title", message: 'summary contains forbidden keyword "test"' },
-      { code: "body_missing_section", where: "body", message: 'description has no "Checklist" or "Review Checklist" section heading' },
+      {
+        code: "body_missing_section",
+        where: "body",
+        message: 'description has no "Checklist" or "Review Checklist" section heading',
+      },
       { code: "unfaithful_path", where: "title", message: '"src/Foo/Bar.cs" is not a file of this change' },
       { code: "unfaithful_commit", where: "body", message: '"deadbee1" is not a commit of this change' },
       { code: "unfaithful_trace", where: "body", message: '"trace-zzz-9" names another trace than trace-ord-8128' },
@@ -342,30 +496,41 @@ describe("runGate", () => {
   it("the blueprint, its name and description, linked files and the repo count as known text", () => {
     const f = makeFacts({
       repo: "Acme.Orders",
-      trace: { description: "Replaces legacy/OrderTool.py behaviour.", blueprint_name: "Create Order v2.cs", linked_files: [SEED_HANDLER, "src/Other/Linked.cs"] },
+      trace: {
+        description: "Replaces legacy/OrderTool.py behaviour.",
+        blueprint_name: "Create Order v2.cs",
+        linked_files: [SEED_HANDLER, "src/Other/Linked.cs"],
+      },
     });
     const text = `${pr.description}\nMentions Acme.Orders, legacy/OrderTool.py, Create Order v2.cs and src/Other/Linked.cs.\n`;
     expect(runGate(pr.title, text, f, policy)).toEqual([]);
   });
 
   it("each title rule is enforced through the gate", () => {
-    expect(codes(runGate("feat(order): implement CreateOrderHandler", pr.description, facts, policy))).toEqual(["title_format"]);
-    expect(codes(runGate("feat(billing): implement CreateOrderHandler [trace:ord-8128]", pr.description, facts, policy))).toEqual(["title_scope_mismatch"]);
-    expect(codes(runGate("feat(order): implement CreateOrderHandler [trace:ord-1]", pr.description, facts, policy))).toEqual([
-      "title_trace_mismatch",
-      "unfaithful_trace",
+    expect(codes(runGate("feat(order): implement CreateOrderHandler", pr.description, facts, policy))).toEqual([
+      "title_format",
     ]);
+    expect(
+      codes(runGate("feat(billing): implement CreateOrderHandler [trace:ord-8128]", pr.description, facts, policy)),
+    ).toEqual(["title_scope_mismatch"]);
+    expect(
+      codes(runGate("feat(order): implement CreateOrderHandler [trace:ord-1]", pr.description, facts, policy)),
+    ).toEqual(["title_trace_mismatch", "unfaithful_trace"]);
   });
 
   it("each body rule is enforced through the gate", () => {
-    expect(codes(runGate(pr.title, pr.description.replaceAll("trace-ord-8128", "the trace"), facts, policy))).toEqual(["body_missing_trace_id"]);
+    expect(codes(runGate(pr.title, pr.description.replaceAll("trace-ord-8128", "the trace"), facts, policy))).toEqual([
+      "body_missing_trace_id",
+    ]);
     expect(codes(runGate(pr.title, pr.description + "${nope}\n", facts, policy))).toEqual(["body_unknown_variable"]);
     expect(codes(runGate(pr.title, pr.description + "x".repeat(4000), facts, policy))).toEqual(["body_too_long"]);
   });
 
   it("uses the policy's trace id prefix for the tag", () => {
     const p = makePolicy({ title: { trace_id_prefix: "" } });
-    const f = makeFacts({ commits: [seedCommit({ subject: "feat(order): implement CreateOrderHandler [trace:trace-ord-8128]" })] });
+    const f = makeFacts({
+      commits: [seedCommit({ subject: "feat(order): implement CreateOrderHandler [trace:trace-ord-8128]" })],
+    });
     const assembled = assemblePullRequest(f, makeDraft(), DEFAULT_TEMPLATE, p).pr;
     expect(assembled.title).toBe("feat(order): implement CreateOrderHandler [trace:trace-ord-8128]");
     expect(runGate(assembled.title, assembled.description, f, p)).toEqual([]);
@@ -375,7 +540,11 @@ describe("runGate", () => {
     expect(runGate(seed.title, seed.description, facts, p)).toEqual([]);
     // A tag in the wrong form written by the drafter itself is still caught.
     expect(runGate(seed.title, `${seed.description}\nSee [trace:ord-8128].\n`, facts, p)).toEqual([
-      { code: "unfaithful_trace", where: "body", message: '"[trace:ord-8128]" names another trace than trace-ord-8128' },
+      {
+        code: "unfaithful_trace",
+        where: "body",
+        message: '"[trace:ord-8128]" names another trace than trace-ord-8128',
+      },
     ]);
   });
 });
@@ -401,13 +570,21 @@ describe("gate details", () => {
   });
 
   it("technology names are not file names, but an invented bare file is", () => {
-    const ctx: FaithfulnessContext = { changes: changeSet([seedCommit()], seedFiles()), traceId: "trace-ord-8128", traceTag: "ord-8128" };
+    const ctx: FaithfulnessContext = {
+      changes: changeSet([seedCommit()], seedFiles()),
+      traceId: "trace-ord-8128",
+      traceTag: "ord-8128",
+    };
     expect(validateFaithfulness("Runs on node.js and ASP.NET, like vue.js apps.", "body", ctx)).toEqual([]);
     expect(validateFaithfulness("Updates main.js.", "body", ctx).map((v) => v.code)).toEqual(["unfaithful_path"]);
   });
 
   it("trace-shaped words without a digit are prose, not trace ids", () => {
-    const ctx: FaithfulnessContext = { changes: changeSet([seedCommit()], seedFiles()), traceId: "trace-ord-8128", traceTag: "ord-8128" };
+    const ctx: FaithfulnessContext = {
+      changes: changeSet([seedCommit()], seedFiles()),
+      traceId: "trace-ord-8128",
+      traceTag: "ord-8128",
+    };
     expect(validateFaithfulness("Improves trace-logging and trace-check.", "body", ctx)).toEqual([]);
     expect(validateFaithfulness("See trace-ord-9999.", "body", ctx).map((v) => v.code)).toEqual(["unfaithful_trace"]);
   });

@@ -20,7 +20,10 @@ async function read(metrics: ReturnType<typeof createMetrics>, key: string): Pro
 
 /** The `le` bounds rendered for a histogram, in order, without +Inf. */
 function bounds(text: string, name: string): number[] {
-  return [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\}`, "gm"))].map((m) => m[1]!).filter((le) => le !== "+Inf").map(Number);
+  return [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\}`, "gm"))]
+    .map((m) => m[1]!)
+    .filter((le) => le !== "+Inf")
+    .map(Number);
 }
 
 describe("createMetrics", () => {
@@ -39,7 +42,8 @@ describe("createMetrics", () => {
       prcreator_fallbacks_total: "counter",
     });
     const s = samples(text);
-    for (const status of GENERATION_STATUSES) expect(s.get(`prcreator_prs_generated_total{status="${status}"}`)).toBe(0);
+    for (const status of GENERATION_STATUSES)
+      expect(s.get(`prcreator_prs_generated_total{status="${status}"}`)).toBe(0);
     for (const result of AUTO_MERGE_RESULTS) expect(s.get(`prcreator_auto_merges_total{result="${result}"}`)).toBe(0);
     for (const result of ROLLBACK_RESULTS) expect(s.get(`prcreator_rollbacks_total{result="${result}"}`)).toBe(0);
     for (const result of GATE_RESULTS) expect(s.get(`prcreator_gate_checks_total{result="${result}"}`)).toBe(0);

@@ -37,7 +37,6 @@ async function writeIn(dir: string, name: string, text: string): Promise<string>
   return file;
 }
 
-
 function issuesOf(input: unknown): string[] {
   const result = PolicySchema.safeParse(input, { reportInput: true });
   if (result.success) throw new Error("expected the policy to be invalid");
@@ -52,8 +51,18 @@ describe("PolicySchema defaults", () => {
       target_branch_map: { "feature/": "dev", "bugfix/": "dev", "hotfix/": "main" },
       forbidden: ["master", "deprecated/"],
     });
-    expect(p.title).toEqual({ max_length: 100, types: DEFAULT_TYPES, forbidden_keywords: ["test", "asdf", "fixme"], trace_id_prefix: "trace-" });
-    expect(p.body).toEqual({ max_length: 4000, max_line_length: 100, required_sections: DEFAULT_REQUIRED_SECTIONS, use_repo_template: true });
+    expect(p.title).toEqual({
+      max_length: 100,
+      types: DEFAULT_TYPES,
+      forbidden_keywords: ["test", "asdf", "fixme"],
+      trace_id_prefix: "trace-",
+    });
+    expect(p.body).toEqual({
+      max_length: 4000,
+      max_line_length: 100,
+      required_sections: DEFAULT_REQUIRED_SECTIONS,
+      use_repo_template: true,
+    });
     expect(p.body.template).toBeUndefined();
     expect(p.body.template_file).toBeUndefined();
     expect(p.limits).toEqual({ max_changed_lines: 3000 });
@@ -67,14 +76,36 @@ describe("PolicySchema defaults", () => {
     expect(p.pr).toEqual({ commit_range: "auto" });
     expect(p.merge.auto_merge_levels).toEqual(["low"]);
     expect(p.risk.change_types["pvc-size"]).toBe("low");
-    expect(p.retry_policy).toEqual({ max_attempts: 3, backoff: "exponential", base_delay_ms: 1000, retryable_status_codes: [429, 500, 502, 503] });
+    expect(p.retry_policy).toEqual({
+      max_attempts: 3,
+      backoff: "exponential",
+      base_delay_ms: 1000,
+      retryable_status_codes: [429, 500, 502, 503],
+    });
     expect(p.trace_registry).toBeUndefined();
     expect(p.events).toEqual({ stdout: false, webhooks: [], outbox: true });
   });
 
   it("the default required sections and types are the seed's", () => {
-    expect(DEFAULT_REQUIRED_SECTIONS).toEqual(["Summary|Description", "Blueprint|Related Trace", "Changed Files", "Checklist|Review Checklist"]);
-    expect(DEFAULT_TYPES).toEqual(["feat", "fix", "refactor", "perf", "docs", "test", "build", "ci", "chore", "style", "revert"]);
+    expect(DEFAULT_REQUIRED_SECTIONS).toEqual([
+      "Summary|Description",
+      "Blueprint|Related Trace",
+      "Changed Files",
+      "Checklist|Review Checklist",
+    ]);
+    expect(DEFAULT_TYPES).toEqual([
+      "feat",
+      "fix",
+      "refactor",
+      "perf",
+      "docs",
+      "test",
+      "build",
+      "ci",
+      "chore",
+      "style",
+      "revert",
+    ]);
   });
 
   it("a partial section keeps the defaults of its other keys", () => {
@@ -86,7 +117,12 @@ describe("PolicySchema defaults", () => {
   });
 
   it("accepts a consistent custom branch map", () => {
-    const p = makePolicy({ branch_rules: { allowed_prefixes: ["feature/", "release/"], target_branch_map: { "feature/": "develop", "release/": "main" } } });
+    const p = makePolicy({
+      branch_rules: {
+        allowed_prefixes: ["feature/", "release/"],
+        target_branch_map: { "feature/": "develop", "release/": "main" },
+      },
+    });
     expect(p.branch_rules.target_branch_map).toEqual({ "feature/": "develop", "release/": "main" });
     expect(p.branch_rules.forbidden).toEqual(["master", "deprecated/"]);
   });
@@ -96,25 +132,39 @@ describe("PolicySchema rejections", () => {
   it("rejects unknown keys at the top level and in every section", () => {
     expect(issuesOf({ titel: {} })).toEqual(['(top level): has unknown key "titel" (check the spelling)']);
     expect(issuesOf({ title: { maxlength: 80 } })).toEqual(['title: has unknown key "maxlength" (check the spelling)']);
-    expect(issuesOf({ labels: { requires_tests: { enable: false } } })).toEqual(['labels.requires_tests: has unknown key "enable" (check the spelling)']);
+    expect(issuesOf({ labels: { requires_tests: { enable: false } } })).toEqual([
+      'labels.requires_tests: has unknown key "enable" (check the spelling)',
+    ]);
     expect(issuesOf({ pr: { a: 1, b: 2 } })).toEqual(['pr: has unknown keys "a", "b" (check the spelling)']);
   });
 
   it("a target map entry for a prefix that is not allowed is named by its key", () => {
-    expect(issuesOf({ branch_rules: { allowed_prefixes: ["feature/"], target_branch_map: { "feature/": "dev", "release/": "main" } } })).toEqual([
+    expect(
+      issuesOf({
+        branch_rules: { allowed_prefixes: ["feature/"], target_branch_map: { "feature/": "dev", "release/": "main" } },
+      }),
+    ).toEqual([
       'branch_rules.target_branch_map.release/: "release/" is not one of branch_rules.allowed_prefixes (feature/); add it there or remove this mapping',
     ]);
   });
 
   it("an allowed prefix without a target is rejected", () => {
-    expect(issuesOf({ branch_rules: { allowed_prefixes: ["feature/", "release/"], target_branch_map: { "feature/": "dev" } } })).toEqual([
+    expect(
+      issuesOf({
+        branch_rules: { allowed_prefixes: ["feature/", "release/"], target_branch_map: { "feature/": "dev" } },
+      }),
+    ).toEqual([
       'branch_rules.target_branch_map: allowed prefix "release/" has no target branch; add "release/: <branch>" to branch_rules.target_branch_map',
     ]);
   });
 
   it("narrowing allowed_prefixes alone keeps the default targets of the remaining prefixes", () => {
-    expect(PolicySchema.parse({ branch_rules: { allowed_prefixes: ["feature/"] } }).branch_rules.target_branch_map).toEqual({ "feature/": "dev" });
-    expect(PolicySchema.parse({ branch_rules: { allowed_prefixes: ["hotfix/", "bugfix/"] } }).branch_rules.target_branch_map).toEqual({
+    expect(
+      PolicySchema.parse({ branch_rules: { allowed_prefixes: ["feature/"] } }).branch_rules.target_branch_map,
+    ).toEqual({ "feature/": "dev" });
+    expect(
+      PolicySchema.parse({ branch_rules: { allowed_prefixes: ["hotfix/", "bugfix/"] } }).branch_rules.target_branch_map,
+    ).toEqual({
       "hotfix/": "main",
       "bugfix/": "dev",
     });
@@ -127,31 +177,55 @@ describe("PolicySchema rejections", () => {
   });
 
   it("an explicit map must only use allowed prefixes", () => {
-    expect(issuesOf({ branch_rules: { allowed_prefixes: ["feature/"], target_branch_map: { "feature/": "dev", "hotfix/": "main" } } })).toEqual([
+    expect(
+      issuesOf({
+        branch_rules: { allowed_prefixes: ["feature/"], target_branch_map: { "feature/": "dev", "hotfix/": "main" } },
+      }),
+    ).toEqual([
       'branch_rules.target_branch_map.hotfix/: "hotfix/" is not one of branch_rules.allowed_prefixes (feature/); add it there or remove this mapping',
     ]);
   });
 
   it("enforces bounds and shapes", () => {
-    expect(issuesOf({ title: { max_length: 19 } })).toEqual(["title.max_length: Too small: expected number to be >=20"]);
-    expect(issuesOf({ title: { max_length: 1001 } })).toEqual(["title.max_length: Too big: expected number to be <=1000"]);
-    expect(issuesOf({ body: { max_length: 499 } })).toEqual(["body.max_length: Too small: expected number to be >=500"]);
-    expect(issuesOf({ body: { max_line_length: 39 } })).toEqual(["body.max_line_length: Too small: expected number to be >=40"]);
-    expect(issuesOf({ limits: { max_changed_lines: 0 } })).toEqual(["limits.max_changed_lines: Too small: expected number to be >0"]);
-    expect(issuesOf({ title: { types: ["Feat"] } })).toEqual(["title.types[0]: conventional types are lower-case words"]);
+    expect(issuesOf({ title: { max_length: 19 } })).toEqual([
+      "title.max_length: Too small: expected number to be >=20",
+    ]);
+    expect(issuesOf({ title: { max_length: 1001 } })).toEqual([
+      "title.max_length: Too big: expected number to be <=1000",
+    ]);
+    expect(issuesOf({ body: { max_length: 499 } })).toEqual([
+      "body.max_length: Too small: expected number to be >=500",
+    ]);
+    expect(issuesOf({ body: { max_line_length: 39 } })).toEqual([
+      "body.max_line_length: Too small: expected number to be >=40",
+    ]);
+    expect(issuesOf({ limits: { max_changed_lines: 0 } })).toEqual([
+      "limits.max_changed_lines: Too small: expected number to be >0",
+    ]);
+    expect(issuesOf({ title: { types: ["Feat"] } })).toEqual([
+      "title.types[0]: conventional types are lower-case words",
+    ]);
     expect(issuesOf({ title: { types: [] } })).toEqual(["title.types: Too small: expected array to have >=1 items"]);
-    expect(issuesOf({ branch_rules: { allowed_prefixes: [] , target_branch_map: {} } })).toEqual([
+    expect(issuesOf({ branch_rules: { allowed_prefixes: [], target_branch_map: {} } })).toEqual([
       "branch_rules.allowed_prefixes: Too small: expected array to have >=1 items",
     ]);
-    expect(issuesOf({ retry_policy: { retryable_status_codes: [200] } })).toEqual(["retry_policy.retryable_status_codes[0]: Too small: expected number to be >=400"]);
+    expect(issuesOf({ retry_policy: { retryable_status_codes: [200] } })).toEqual([
+      "retry_policy.retryable_status_codes[0]: Too small: expected number to be >=400",
+    ]);
   });
 
   it("names the expected type and the value given (when zod reports the input)", () => {
     expect(issuesOf({ title: { max_length: "long" } })).toEqual(['title.max_length: expected number, got "long"']);
-    expect(issuesOf({ pr: { commit_range: "sometimes" } })).toEqual(['pr.commit_range: expected one of "auto", "commit", "merge-base", got "sometimes"']);
-    expect(issuesOf({ reviewers: { mandatory: ["TechLeadAgent", 5] } })).toEqual(["reviewers.mandatory[1]: expected string, got number 5"]);
+    expect(issuesOf({ pr: { commit_range: "sometimes" } })).toEqual([
+      'pr.commit_range: expected one of "auto", "commit", "merge-base", got "sometimes"',
+    ]);
+    expect(issuesOf({ reviewers: { mandatory: ["TechLeadAgent", 5] } })).toEqual([
+      "reviewers.mandatory[1]: expected string, got number 5",
+    ]);
     expect(issuesOf({ merge: { commits: null } })).toEqual(["merge.commits: expected boolean, got null"]);
-    expect(issuesOf({ merge: { auto_merge_levels: ["high"] } })[0]).toMatch(/^merge.auto_merge_levels\[0\]: expected one of "low", "medium", got "high"/);
+    expect(issuesOf({ merge: { auto_merge_levels: ["high"] } })[0]).toMatch(
+      /^merge.auto_merge_levels\[0\]: expected one of "low", "medium", got "high"/,
+    );
     expect(issuesOf({ labels: { always: {} } })).toEqual(["labels.always: expected array, got an object"]);
     expect(issuesOf({ limits: [] })).toEqual(["limits: expected object, got an array"]);
     expect(issuesOf(5)).toEqual(["(top level): expected object, got number 5"]);
@@ -166,27 +240,44 @@ describe("formatZodIssues", () => {
   });
 
   it("formats array indexes after a key and at the top level", () => {
-    const nested = TraceRegistryFileSchema.safeParse({ traces: [seedTrace(), { trace_id: "x" }] }, { reportInput: true });
-    expect(formatZodIssues(nested.error!)).toEqual(["traces[1].blueprint_id: is missing (expected string)", "traces[1].component_scope: is missing (expected string)"]);
+    const nested = TraceRegistryFileSchema.safeParse(
+      { traces: [seedTrace(), { trace_id: "x" }] },
+      { reportInput: true },
+    );
+    expect(formatZodIssues(nested.error!)).toEqual([
+      "traces[1].blueprint_id: is missing (expected string)",
+      "traces[1].component_scope: is missing (expected string)",
+    ]);
     const top = z.array(z.number()).safeParse([1, "two"], { reportInput: true });
     expect(formatZodIssues(top.error!)).toEqual(['[1]: expected number, got "two"']);
   });
 
   it("shortens long values to 60 characters", () => {
     const long = "x".repeat(100);
-    expect(issuesOf({ title: { max_length: long } })).toEqual([`title.max_length: expected number, got "${"x".repeat(57)}..."`]);
+    expect(issuesOf({ title: { max_length: long } })).toEqual([
+      `title.max_length: expected number, got "${"x".repeat(57)}..."`,
+    ]);
   });
 
   it("without the input on the issue, states only the expectation", () => {
     const result = PolicySchema.safeParse({ title: { max_length: "long" }, pr: { commit_range: "x" } });
-    expect(formatZodIssues(result.error!)).toEqual(["title.max_length: expected number", 'pr.commit_range: expected one of "auto", "commit", "merge-base"']);
+    expect(formatZodIssues(result.error!)).toEqual([
+      "title.max_length: expected number",
+      'pr.commit_range: expected one of "auto", "commit", "merge-base"',
+    ]);
   });
 
   it("parseExplained returns the data or one line per issue, with the values given", () => {
-    expect(parseExplained(PolicySchema, { title: { max_length: 80 } })).toMatchObject({ success: true, data: { title: { max_length: 80 } } });
+    expect(parseExplained(PolicySchema, { title: { max_length: 80 } })).toMatchObject({
+      success: true,
+      data: { title: { max_length: 80 } },
+    });
     expect(parseExplained(PolicySchema, { title: { max_length: "80" }, pr: { commit_range: "x" } })).toEqual({
       success: false,
-      issues: ['title.max_length: expected number, got "80"', 'pr.commit_range: expected one of "auto", "commit", "merge-base", got "x"'],
+      issues: [
+        'title.max_length: expected number, got "80"',
+        'pr.commit_range: expected one of "auto", "commit", "merge-base", got "x"',
+      ],
     });
   });
 
@@ -210,7 +301,9 @@ describe("loadYamlFile", () => {
     const Loose = z.object({ n: z.number().default(7) });
     await expect(loadYamlFile(await writeIn(dir, "empty.yaml", ""), Loose, "x")).resolves.toEqual({ n: 7 });
     await expect(loadYamlFile(await writeIn(dir, "null.yaml", "~\n"), Loose, "x")).resolves.toEqual({ n: 7 });
-    await expect(loadYamlFile(await writeIn(dir, "comment.yaml", "# only a comment\n"), Loose, "x")).resolves.toEqual({ n: 7 });
+    await expect(loadYamlFile(await writeIn(dir, "comment.yaml", "# only a comment\n"), Loose, "x")).resolves.toEqual({
+      n: 7,
+    });
   });
 
   it("a YAML syntax error names the file and the line", async () => {
@@ -218,7 +311,9 @@ describe("loadYamlFile", () => {
     const file = await writeIn(dir, "bad.yaml", "meta:\n  a: 1\n b: 1\n");
     const error = await rejection(loadYamlFile(file, Schema, "widget file"));
     expect(error.reason).toBe("invalid_config");
-    expect(error.message).toBe(`The widget file ${file} is not valid YAML (line 3): All mapping items must start at the same column at line 3, column 1:`);
+    expect(error.message).toBe(
+      `The widget file ${file} is not valid YAML (line 3): All mapping items must start at the same column at line 3, column 1:`,
+    );
     expect(error.hint).toBe("Fix the YAML syntax; `yamllint` or an editor with YAML support shows the exact spot.");
   });
 
@@ -234,22 +329,32 @@ describe("loadYamlFile", () => {
     const file = await writeIn(dir, "schema.yaml", "name: widget\ncolour: red\n");
     const error = await rejection(loadYamlFile(file, Schema, "widget file"));
     expect(error.reason).toBe("invalid_config");
-    expect(error.message).toBe(`The widget file ${file} is invalid: (top level): has unknown key "colour" (check the spelling).`);
-    expect(error.hint).toBe("Fix these keys; the README's configuration reference lists every key, its type and its default.");
+    expect(error.message).toBe(
+      `The widget file ${file} is invalid: (top level): has unknown key "colour" (check the spelling).`,
+    );
+    expect(error.hint).toBe(
+      "Fix these keys; the README's configuration reference lists every key, its type and its default.",
+    );
   });
 
   it("joins several schema errors with semicolons", async () => {
     const dir = await newDir();
     const file = await writeIn(dir, "two.yaml", "count: 2\nextra: 1\n");
     const error = await rejection(loadYamlFile(file, Schema, "widget file"));
-    expect(error.message).toBe(`The widget file ${file} is invalid: name: is missing (expected string); (top level): has unknown key "extra" (check the spelling).`);
+    expect(error.message).toBe(
+      `The widget file ${file} is invalid: name: is missing (expected string); (top level): has unknown key "extra" (check the spelling).`,
+    );
   });
 
   it("uses the given failure reason", async () => {
     const dir = await newDir();
     const file = await writeIn(dir, "bad.yaml", "count: [1\n");
-    expect((await rejection(loadYamlFile(file, Schema, "event", { reason: "invalid_event" }))).reason).toBe("invalid_event");
-    expect((await rejection(loadYamlFile(path.join(dir, "none.yaml"), Schema, "event", { reason: "invalid_event" }))).reason).toBe("invalid_event");
+    expect((await rejection(loadYamlFile(file, Schema, "event", { reason: "invalid_event" }))).reason).toBe(
+      "invalid_event",
+    );
+    expect(
+      (await rejection(loadYamlFile(path.join(dir, "none.yaml"), Schema, "event", { reason: "invalid_event" }))).reason,
+    ).toBe("invalid_event");
   });
 
   it("a missing file and a directory are named as such", async () => {
@@ -258,7 +363,9 @@ describe("loadYamlFile", () => {
     const notFound = await rejection(loadYamlFile(missing, Schema, "widget file"));
     expect(notFound.message).toBe(`The widget file ${missing} does not exist.`);
     expect(notFound.hint).toBe("Check the path.");
-    expect((await rejection(loadYamlFile(dir, Schema, "widget file"))).message).toBe(`The widget file ${dir} is a directory.`);
+    expect((await rejection(loadYamlFile(dir, Schema, "widget file"))).message).toBe(
+      `The widget file ${dir} is a directory.`,
+    );
   });
 
   // Regression: zod 4 only fills `issue.input` with `{ reportInput: true }`; without it a wrong type used to read
@@ -323,7 +430,7 @@ describe("loadPolicy", () => {
 
   it("leaves unset paths unset and inline templates untouched", async () => {
     const dir = await newDir();
-    await writeIn(dir, "pr-creator.yaml", "body:\n  template: \"## Summary\\n${purpose}\"\n");
+    await writeIn(dir, "pr-creator.yaml", 'body:\n  template: "## Summary\\n${purpose}"\n');
     const loaded = await loadPolicy(undefined, dir);
     expect(loaded.policy.trace_registry).toBeUndefined();
     expect(loaded.policy.body.template_file).toBeUndefined();
@@ -343,26 +450,36 @@ describe("loadPolicy", () => {
     await writeIn(dir, "pr-creator.yaml", "title:\n  max_length: 100\ntitle:\n  max_length: 90\n");
     const error = await rejection(loadPolicy(undefined, dir));
     expect(error.reason).toBe("invalid_config");
-    expect(error.message).toBe(`The config file ${path.join(dir, "pr-creator.yaml")} is not valid YAML (line 3): Map keys must be unique at line 3, column 1:`);
+    expect(error.message).toBe(
+      `The config file ${path.join(dir, "pr-creator.yaml")} is not valid YAML (line 3): Map keys must be unique at line 3, column 1:`,
+    );
   });
 
   it("an unknown key in the config is rejected, naming the key path and the file", async () => {
     const dir = await newDir();
     await writeIn(dir, "pr-creator.yaml", "title:\n  maxlength: 100\n");
     const error = await rejection(loadPolicy(undefined, dir));
-    expect(error.message).toBe(`The config file ${path.join(dir, "pr-creator.yaml")} is invalid: title: has unknown key "maxlength" (check the spelling).`);
+    expect(error.message).toBe(
+      `The config file ${path.join(dir, "pr-creator.yaml")} is invalid: title: has unknown key "maxlength" (check the spelling).`,
+    );
   });
 
   it("a bound violation names the key path, the expectation and the file", async () => {
     const dir = await newDir();
     await writeIn(dir, "pr-creator.yaml", "body:\n  max_length: 10\n");
     const error = await rejection(loadPolicy(undefined, dir));
-    expect(error.message).toBe(`The config file ${path.join(dir, "pr-creator.yaml")} is invalid: body.max_length: Too small: expected number to be >=500.`);
+    expect(error.message).toBe(
+      `The config file ${path.join(dir, "pr-creator.yaml")} is invalid: body.max_length: Too small: expected number to be >=500.`,
+    );
   });
 
   it("a refinement error names the offending map key", async () => {
     const dir = await newDir();
-    await writeIn(dir, "pr-creator.yaml", 'branch_rules:\n  allowed_prefixes: ["feature/"]\n  target_branch_map: {"feature/": dev, "release/": main}\n');
+    await writeIn(
+      dir,
+      "pr-creator.yaml",
+      'branch_rules:\n  allowed_prefixes: ["feature/"]\n  target_branch_map: {"feature/": dev, "release/": main}\n',
+    );
     const error = await rejection(loadPolicy(undefined, dir));
     expect(error.message).toBe(
       `The config file ${path.join(dir, "pr-creator.yaml")} is invalid: branch_rules.target_branch_map.release/: "release/" is not one of branch_rules.allowed_prefixes (feature/); add it there or remove this mapping.`,
@@ -373,7 +490,9 @@ describe("loadPolicy", () => {
     const dir = await newDir();
     await writeIn(dir, "pr-creator.yaml", 'title:\n  max_length: "long"\n');
     const error = await rejection(loadPolicy(undefined, dir));
-    expect(error.message).toBe(`The config file ${path.join(dir, "pr-creator.yaml")} is invalid: title.max_length: expected number, got "long".`);
+    expect(error.message).toBe(
+      `The config file ${path.join(dir, "pr-creator.yaml")} is invalid: title.max_length: expected number, got "long".`,
+    );
   });
 
   it("an invalid enum value in the config names the value given", async () => {
@@ -386,7 +505,10 @@ describe("loadPolicy", () => {
 
 describe("trace registry", () => {
   it("an in-memory registry finds records by id", async () => {
-    const registry = createInMemoryTraceRegistry([seedTrace(), seedTrace({ trace_id: "trace-pay-1", component_scope: "Billing" })]);
+    const registry = createInMemoryTraceRegistry([
+      seedTrace(),
+      seedTrace({ trace_id: "trace-pay-1", component_scope: "Billing" }),
+    ]);
     expect((await registry.get("trace-pay-1"))?.component_scope).toBe("Billing");
     expect((await registry.get("trace-ord-8128"))?.blueprint_id).toBe("usecase-create-order");
     expect(await registry.get("trace-none")).toBeUndefined();
@@ -407,7 +529,13 @@ describe("trace registry", () => {
       linked_files: ["src/A.cs"],
       scope_paths: [],
     });
-    expect(await registry.get("trace-pay-1")).toEqual({ trace_id: "trace-pay-1", blueprint_id: "usecase-pay", component_scope: "Billing", linked_files: [], scope_paths: [] });
+    expect(await registry.get("trace-pay-1")).toEqual({
+      trace_id: "trace-pay-1",
+      blueprint_id: "usecase-pay",
+      component_scope: "Billing",
+      linked_files: [],
+      scope_paths: [],
+    });
     expect(await registry.get("trace-other")).toBeUndefined();
   });
 
@@ -426,8 +554,14 @@ describe("trace registry", () => {
 
   it("ids are compared after trimming", async () => {
     const dir = await newDir();
-    const file = await writeIn(dir, "traces.yaml", "traces:\n  - {trace_id: a, blueprint_id: b, component_scope: c}\n  - {trace_id: ' a ', blueprint_id: b, component_scope: c}\n");
-    expect((await rejection(loadTraceRegistryFile(file))).message).toBe(`The trace registry ${file} lists trace_id "a" twice (traces[1]).`);
+    const file = await writeIn(
+      dir,
+      "traces.yaml",
+      "traces:\n  - {trace_id: a, blueprint_id: b, component_scope: c}\n  - {trace_id: ' a ', blueprint_id: b, component_scope: c}\n",
+    );
+    expect((await rejection(loadTraceRegistryFile(file))).message).toBe(
+      `The trace registry ${file} lists trace_id "a" twice (traces[1]).`,
+    );
   });
 
   it("a missing file names the file", async () => {
@@ -441,13 +575,17 @@ describe("trace registry", () => {
   it("an invalid record names its index and field", async () => {
     const dir = await newDir();
     const file = await writeIn(dir, "traces.yaml", "traces:\n  - {trace_id: a, component_scope: c}\n");
-    expect((await rejection(loadTraceRegistryFile(file))).message).toBe(`The trace registry ${file} is invalid: traces[0].blueprint_id: is missing (expected string).`);
+    expect((await rejection(loadTraceRegistryFile(file))).message).toBe(
+      `The trace registry ${file} is invalid: traces[0].blueprint_id: is missing (expected string).`,
+    );
   });
 
   it("a file without a traces list is invalid", async () => {
     const dir = await newDir();
     const file = await writeIn(dir, "traces.yaml", "");
-    expect((await rejection(loadTraceRegistryFile(file))).message).toBe(`The trace registry ${file} is invalid: traces: is missing (expected array).`);
+    expect((await rejection(loadTraceRegistryFile(file))).message).toBe(
+      `The trace registry ${file} is invalid: traces: is missing (expected array).`,
+    );
   });
 });
 
@@ -464,7 +602,10 @@ describe("missing files get hints that fit them", () => {
   it("a misspelt key in a trace record is an error, not a silently narrower scope", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "pr-creator-hints-"));
     const file = path.join(dir, "traces.yaml");
-    await writeFile(file, "traces:\n  - trace_id: trace-a-1\n    blueprint_id: bp\n    component_scope: A\n    linked_file: [x.cs]\n");
+    await writeFile(
+      file,
+      "traces:\n  - trace_id: trace-a-1\n    blueprint_id: bp\n    component_scope: A\n    linked_file: [x.cs]\n",
+    );
     const error = await rejection(loadTraceRegistryFile(file));
     expect(error.message).toContain('traces[0]: has unknown key "linked_file"');
   });

@@ -10,7 +10,13 @@ import {
   wrapLine,
   wrapMarkdown,
 } from "../../src/render/markdown.js";
-import { DEFAULT_TEMPLATE, TEMPLATE_VARIABLES, renderTemplate, unknownVariables, type TemplateValues } from "../../src/render/template.js";
+import {
+  DEFAULT_TEMPLATE,
+  TEMPLATE_VARIABLES,
+  renderTemplate,
+  unknownVariables,
+  type TemplateValues,
+} from "../../src/render/template.js";
 import { composeTitle, parseTitle, titleScope, traceTagId } from "../../src/render/title.js";
 import { SEED_REPO_TEMPLATE, makePolicy } from "./builders.js";
 
@@ -36,7 +42,9 @@ describe("title helpers", () => {
     expect(composeTitle("feat", "Order", "implement CreateOrderHandler", "trace-ord-8128", policy)).toBe(
       "feat(order): implement CreateOrderHandler [trace:ord-8128]",
     );
-    expect(composeTitle("fix", "Order Management", "handle nulls", "trace-om-1", policy)).toBe("fix(order-management): handle nulls [trace:om-1]");
+    expect(composeTitle("fix", "Order Management", "handle nulls", "trace-om-1", policy)).toBe(
+      "fix(order-management): handle nulls [trace:om-1]",
+    );
   });
 
   it("parseTitle splits a well-formed title", () => {
@@ -46,8 +54,18 @@ describe("title helpers", () => {
       summary: "implement CreateOrderHandler",
       traceTag: "ord-8128",
     });
-    expect(parseTitle("fix(order-management): a [trace:x]")).toEqual({ type: "fix", scope: "order-management", summary: "a", traceTag: "x" });
-    expect(parseTitle("feat(order): keep [brackets] inside [trace:ord-1]")).toEqual({ type: "feat", scope: "order", summary: "keep [brackets] inside", traceTag: "ord-1" });
+    expect(parseTitle("fix(order-management): a [trace:x]")).toEqual({
+      type: "fix",
+      scope: "order-management",
+      summary: "a",
+      traceTag: "x",
+    });
+    expect(parseTitle("feat(order): keep [brackets] inside [trace:ord-1]")).toEqual({
+      type: "feat",
+      scope: "order",
+      summary: "keep [brackets] inside",
+      traceTag: "ord-1",
+    });
   });
 
   it.each([
@@ -68,7 +86,12 @@ describe("title helpers", () => {
 
   it("composeTitle and parseTitle round-trip", () => {
     const title = composeTitle("refactor", "Billing", "split InvoiceService", "trace-bil-7", policy);
-    expect(parseTitle(title)).toEqual({ type: "refactor", scope: "billing", summary: "split InvoiceService", traceTag: "bil-7" });
+    expect(parseTitle(title)).toEqual({
+      type: "refactor",
+      scope: "billing",
+      summary: "split InvoiceService",
+      traceTag: "bil-7",
+    });
   });
 });
 
@@ -180,7 +203,9 @@ describe("wrapMarkdown", () => {
   });
 
   it("wraps the prose after a fence closes", () => {
-    expect(wrapMarkdown(["```", "x", "```", "aaa bbb ccc"].join("\n"), 8)).toBe(["```", "x", "```", "aaa bbb", "ccc"].join("\n"));
+    expect(wrapMarkdown(["```", "x", "```", "aaa bbb ccc"].join("\n"), 8)).toBe(
+      ["```", "x", "```", "aaa bbb", "ccc"].join("\n"),
+    );
   });
 });
 
@@ -298,7 +323,11 @@ describe("template", () => {
   // repository-template check in agent/nodes/gate.ts and then render as JavaScript source:
   // renderTemplate("${toString}", values) === "function toString() { [native code] }".
   it("Object.prototype names are unknown variables", () => {
-    expect(unknownVariables("${toString} ${constructor} ${__proto__}")).toEqual(["toString", "constructor", "__proto__"]);
+    expect(unknownVariables("${toString} ${constructor} ${__proto__}")).toEqual([
+      "toString",
+      "constructor",
+      "__proto__",
+    ]);
   });
 
   it("Object.prototype names are left as placeholders, not rendered as function source", () => {
@@ -306,7 +335,9 @@ describe("template", () => {
   });
 
   it("renderTemplate substitutes every known variable, including repeats", () => {
-    expect(renderTemplate("${trace_id} / ${component_scope} / ${trace_id}", values)).toBe("<trace_id> / <component_scope> / <trace_id>");
+    expect(renderTemplate("${trace_id} / ${component_scope} / ${trace_id}", values)).toBe(
+      "<trace_id> / <component_scope> / <trace_id>",
+    );
   });
 
   it("renderTemplate leaves unknown placeholders as they are", () => {

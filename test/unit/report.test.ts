@@ -28,15 +28,47 @@ function gen(o: Partial<GenerationEntry> = {}): GenerationEntry {
 }
 
 function ci(o: Partial<CiEntry> = {}): CiEntry {
-  return { kind: "ci", at: ago(50), repo: "OrderService", trace_id: "trace-ord-1", pr_id: "1", result: "succeeded", duration_ms: 60_000, failed_checks: [], ...o };
+  return {
+    kind: "ci",
+    at: ago(50),
+    repo: "OrderService",
+    trace_id: "trace-ord-1",
+    pr_id: "1",
+    result: "succeeded",
+    duration_ms: 60_000,
+    failed_checks: [],
+    ...o,
+  };
 }
 
 function merge(o: Partial<MergeEntry> = {}): MergeEntry {
-  return { kind: "merge", at: ago(40), repo: "OrderService", trace_id: "trace-ord-1", pr_id: "1", risk: "low", auto: true, result: "merged", after_ci_ms: 10_000, reason: null, ...o };
+  return {
+    kind: "merge",
+    at: ago(40),
+    repo: "OrderService",
+    trace_id: "trace-ord-1",
+    pr_id: "1",
+    risk: "low",
+    auto: true,
+    result: "merged",
+    after_ci_ms: 10_000,
+    reason: null,
+    ...o,
+  };
 }
 
 function rollback(o: Partial<RollbackEntry> = {}): RollbackEntry {
-  return { kind: "rollback", at: ago(30), repo: "OrderService", trace_id: "trace-ord-1", pr_id: "1", revert_pr_id: "900", result: "merged", reason: null, ...o };
+  return {
+    kind: "rollback",
+    at: ago(30),
+    repo: "OrderService",
+    trace_id: "trace-ord-1",
+    pr_id: "1",
+    revert_pr_id: "900",
+    result: "merged",
+    reason: null,
+    ...o,
+  };
 }
 
 const times = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
@@ -50,8 +82,18 @@ describe("nearestRank", () => {
     const twenty = times(20, (i) => (i + 1) * 1000).reverse();
     // Linear interpolation would give 19050.
     expect(nearestRank(twenty, 95)).toBe(19_000);
-    expect(nearestRank(times(100, (i) => i + 1), 95)).toBe(95);
-    expect(nearestRank(times(101, (i) => i + 1), 95)).toBe(96);
+    expect(
+      nearestRank(
+        times(100, (i) => i + 1),
+        95,
+      ),
+    ).toBe(95);
+    expect(
+      nearestRank(
+        times(101, (i) => i + 1),
+        95,
+      ),
+    ).toBe(96);
     expect(nearestRank([1, 2, 3, 4], 50)).toBe(2);
     expect(nearestRank([4, 1, 3, 2], 100)).toBe(4);
     expect(nearestRank([7], 95)).toBe(7);
@@ -82,30 +124,67 @@ describe("computeReport", () => {
   it("generation success rate: created, updated and unchanged of all runs but previews; > 95% is strict", () => {
     const nineteen = [...times(17, () => gen()), gen({ status: "updated" }), gen({ status: "unchanged" })];
     const atBoundary = [...nineteen, gen({ status: "failed" }), ...times(5, () => gen({ status: "previewed" }))];
-    expect(figure(atBoundary, "generation_success_rate")).toMatchObject({ value: 0.95, count: 19, sample: 20, target: { op: ">", value: 0.95 }, met: false });
+    expect(figure(atBoundary, "generation_success_rate")).toMatchObject({
+      value: 0.95,
+      count: 19,
+      sample: 20,
+      target: { op: ">", value: 0.95 },
+      met: false,
+    });
     const above = [...nineteen, gen(), gen({ status: "failed" })];
     expect(figure(above, "generation_success_rate")).toMatchObject({ count: 20, sample: 21, met: true });
-    expect(figure(times(3, () => gen({ status: "previewed" })), "generation_success_rate")).toMatchObject({ value: null, sample: 0, met: null });
+    expect(
+      figure(
+        times(3, () => gen({ status: "previewed" })),
+        "generation_success_rate",
+      ),
+    ).toMatchObject({ value: null, sample: 0, met: null });
   });
 
   it("generation time p95 over runs but previews, by nearest rank; < 30 s is strict", () => {
-    const runs = (top: number) => [...times(19, (i) => gen({ duration_ms: (i + 1) * 1000 })), gen({ status: "failed", duration_ms: top })];
+    const runs = (top: number) => [
+      ...times(19, (i) => gen({ duration_ms: (i + 1) * 1000 })),
+      gen({ status: "failed", duration_ms: top }),
+    ];
     // Rank ceil(0.95 * 20) = 19: the 19th smallest, whatever the slowest run took.
     expect(figure(runs(120_000), "generation_time_p95")).toMatchObject({ value: 19_000, sample: 20, met: true });
-    const slow = [...times(18, () => gen({ duration_ms: 1000 })), gen({ duration_ms: 30_000 }), gen({ duration_ms: 31_000 })];
+    const slow = [
+      ...times(18, () => gen({ duration_ms: 1000 })),
+      gen({ duration_ms: 30_000 }),
+      gen({ duration_ms: 31_000 }),
+    ];
     expect(figure(slow, "generation_time_p95")).toMatchObject({ value: 30_000, met: false });
-    const justUnder = [...times(18, () => gen({ duration_ms: 1000 })), gen({ duration_ms: 29_999 }), gen({ duration_ms: 31_000 })];
+    const justUnder = [
+      ...times(18, () => gen({ duration_ms: 1000 })),
+      gen({ duration_ms: 29_999 }),
+      gen({ duration_ms: 31_000 }),
+    ];
     expect(figure(justUnder, "generation_time_p95")).toMatchObject({ value: 29_999, met: true });
     const withPreviews = [...justUnder, ...times(50, () => gen({ status: "previewed", duration_ms: 90_000 }))];
     expect(figure(withPreviews, "generation_time_p95")).toMatchObject({ value: 29_999, sample: 20 });
   });
 
   it("CI validation time p95 over every settled run, failed ones included; < 5 min is strict", () => {
-    const runs = (slowest: number) => [...times(19, () => ci({ duration_ms: 100_000 })), ci({ result: "failed", duration_ms: slowest, failed_checks: ["build"] })];
+    const runs = (slowest: number) => [
+      ...times(19, () => ci({ duration_ms: 100_000 })),
+      ci({ result: "failed", duration_ms: slowest, failed_checks: ["build"] }),
+    ];
     expect(figure(runs(300_000), "ci_validation_time_p95")).toMatchObject({ value: 100_000, sample: 20, met: true });
-    const atBoundary = [...times(18, () => ci({ duration_ms: 100_000 })), ci({ duration_ms: 300_000 }), ci({ result: "failed", duration_ms: 400_000 })];
-    expect(figure(atBoundary, "ci_validation_time_p95")).toMatchObject({ value: 300_000, met: false, target: { op: "<", value: 300_000 } });
-    expect(figure([ci({ duration_ms: 299_999 })], "ci_validation_time_p95")).toMatchObject({ value: 299_999, sample: 1, met: true });
+    const atBoundary = [
+      ...times(18, () => ci({ duration_ms: 100_000 })),
+      ci({ duration_ms: 300_000 }),
+      ci({ result: "failed", duration_ms: 400_000 }),
+    ];
+    expect(figure(atBoundary, "ci_validation_time_p95")).toMatchObject({
+      value: 300_000,
+      met: false,
+      target: { op: "<", value: 300_000 },
+    });
+    expect(figure([ci({ duration_ms: 299_999 })], "ci_validation_time_p95")).toMatchObject({
+      value: 299_999,
+      sample: 1,
+      met: true,
+    });
   });
 
   it("merge time after CI p95 over merges that happened with a known CI time; < 60 s is strict", () => {
@@ -116,7 +195,10 @@ describe("computeReport", () => {
       merge({ pr_id: "4", after_ci_ms: null }),
     ];
     expect(figure(entries, "merge_time_after_ci_p95")).toMatchObject({ value: 60_000, sample: 1, met: false });
-    expect(figure([merge({ after_ci_ms: 59_999 })], "merge_time_after_ci_p95")).toMatchObject({ value: 59_999, met: true });
+    expect(figure([merge({ after_ci_ms: 59_999 })], "merge_time_after_ci_p95")).toMatchObject({
+      value: 59_999,
+      met: true,
+    });
   });
 
   it("auto-merge success rate: low-risk auto merges, each PR by its latest attempt; > 90% is strict", () => {
@@ -132,9 +214,15 @@ describe("computeReport", () => {
     expect(figure(entries, "auto_merge_success_rate")).toMatchObject({ count: 1, sample: 3, met: false });
     const nineOfTen = [...times(9, (i) => merge({ pr_id: `m${i}` })), merge({ pr_id: "x", result: "failed" })];
     expect(figure(nineOfTen, "auto_merge_success_rate")).toMatchObject({ value: 0.9, sample: 10, met: false });
-    expect(figure([...nineOfTen, merge({ pr_id: "m9" })], "auto_merge_success_rate")).toMatchObject({ count: 10, sample: 11, met: true });
+    expect(figure([...nineOfTen, merge({ pr_id: "m9" })], "auto_merge_success_rate")).toMatchObject({
+      count: 10,
+      sample: 11,
+      met: true,
+    });
     // Merged, then a later attempt on the same PR failed: the latest outcome counts.
-    expect(figure([merge({ at: ago(30) }), merge({ at: ago(10), result: "failed" })], "auto_merge_success_rate")).toMatchObject({ value: 0, met: false });
+    expect(
+      figure([merge({ at: ago(30) }), merge({ at: ago(10), result: "failed" })], "auto_merge_success_rate"),
+    ).toMatchObject({ value: 0, met: false });
   });
 
   it("merge rate is merged of created PRs; rollback rate is rolled back of merged PRs; neither has a target", () => {
@@ -156,18 +244,30 @@ describe("computeReport", () => {
   });
 
   it("rollback success rate: each rolled-back PR by its latest rollback, created or merged counting; > 95% is strict", () => {
-    const nineteenOfTwenty = [...times(19, (i) => rollback({ pr_id: `r${i}`, result: i % 2 ? "created" : "merged" })), rollback({ pr_id: "bad", result: "failed" })];
+    const nineteenOfTwenty = [
+      ...times(19, (i) => rollback({ pr_id: `r${i}`, result: i % 2 ? "created" : "merged" })),
+      rollback({ pr_id: "bad", result: "failed" }),
+    ];
     expect(figure(nineteenOfTwenty, "rollback_success_rate")).toMatchObject({ value: 0.95, sample: 20, met: false });
     const retried = [...nineteenOfTwenty, rollback({ pr_id: "bad", result: "created", at: ago(1) })];
     expect(figure(retried, "rollback_success_rate")).toMatchObject({ value: 1, sample: 20, met: true });
-    const revertMergeFailed = [rollback({ result: "created", at: ago(20) }), rollback({ result: "failed", at: ago(10) })];
+    const revertMergeFailed = [
+      rollback({ result: "created", at: ago(20) }),
+      rollback({ result: "failed", at: ago(10) }),
+    ];
     expect(figure(revertMergeFailed, "rollback_success_rate")).toMatchObject({ value: 0, sample: 1 });
   });
 
   it("template compliance: compliant of published generations (created, updated, unchanged); only 100% meets it", () => {
     const published = [gen(), gen({ status: "updated" }), gen({ status: "unchanged" })];
     const ignored = [gen({ status: "previewed", compliant: false }), gen({ status: "failed", compliant: false })];
-    expect(figure([...published, ...ignored], "template_compliance")).toMatchObject({ value: 1, count: 3, sample: 3, target: { op: ">=", value: 1 }, met: true });
+    expect(figure([...published, ...ignored], "template_compliance")).toMatchObject({
+      value: 1,
+      count: 3,
+      sample: 3,
+      target: { op: ">=", value: 1 },
+      met: true,
+    });
     const oneBad = [...times(999, () => gen()), gen({ compliant: false })];
     expect(figure(oneBad, "template_compliance")).toMatchObject({ value: 0.999, met: false });
   });
@@ -182,7 +282,10 @@ describe("computeReport", () => {
       gen({ at: ago(30), repo: "Billing", status: "failed" }),
     ];
     expect(figure(entries, "generation_success_rate", { since })).toMatchObject({ value: 2 / 3, sample: 3 });
-    expect(figure(entries, "generation_success_rate", { since, repo: "OrderService" })).toMatchObject({ value: 1, sample: 2 });
+    expect(figure(entries, "generation_success_rate", { since, repo: "OrderService" })).toMatchObject({
+      value: 1,
+      sample: 2,
+    });
     // Without since: all but the one after now.
     expect(figure(entries, "generation_success_rate")).toMatchObject({ count: 2, sample: 4 });
     const report = computeReport(entries, { since, now: NOW, repo: "Billing" });
@@ -192,7 +295,15 @@ describe("computeReport", () => {
 
   it("counts every outcome, auto and other merges apart", () => {
     const report = computeReport(
-      [gen(), gen({ status: "previewed" }), ci(), ci({ result: "failed", failed_checks: ["lint"] }), merge(), merge({ auto: false, result: "blocked" }), rollback({ result: "created" })],
+      [
+        gen(),
+        gen({ status: "previewed" }),
+        ci(),
+        ci({ result: "failed", failed_checks: ["lint"] }),
+        merge(),
+        merge({ auto: false, result: "blocked" }),
+        rollback({ result: "created" }),
+      ],
       { now: NOW },
     );
     expect(report.entries).toBe(7);
@@ -245,6 +356,8 @@ describe("formatReport", () => {
 
   it("never rounds a share up to a target it missed", () => {
     const text = formatReport(computeReport([...times(9999, () => gen()), gen({ compliant: false })], { now: NOW }));
-    expect(text.split("\n").find((l) => l.startsWith("PR template compliance"))).toMatch(/99\.9%\s+9999 of 10000\s+100%\s+MISSED$/);
+    expect(text.split("\n").find((l) => l.startsWith("PR template compliance"))).toMatch(
+      /99\.9%\s+9999 of 10000\s+100%\s+MISSED$/,
+    );
   });
 });

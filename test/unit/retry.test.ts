@@ -42,7 +42,9 @@ describe("withRetry (the seed's retry policy)", () => {
   it("401, 404, 409, 422 are not retried", async () => {
     for (const status of [401, 404, 409, 422]) {
       const s = scripted([{ status }]);
-      const error = (await withRetry(s.call, policy, classify, { sleep: recorder().sleep }).catch((e: unknown) => e)) as RetriesExhausted;
+      const error = (await withRetry(s.call, policy, classify, { sleep: recorder().sleep }).catch(
+        (e: unknown) => e,
+      )) as RetriesExhausted;
       expect(error.attempts).toBe(1);
       expect(s.calls()).toBe(1);
     }
@@ -57,7 +59,9 @@ describe("withRetry (the seed's retry policy)", () => {
 
   it("does not wait longer than maxDelayMs: a server asking for too long is not retried", async () => {
     const s = scripted([{ status: 429, retryAfterMs: 120_000 }]);
-    const error = (await withRetry(s.call, policy, classify, { sleep: recorder().sleep, maxDelayMs: 60_000 }).catch((e: unknown) => e)) as RetriesExhausted;
+    const error = (await withRetry(s.call, policy, classify, { sleep: recorder().sleep, maxDelayMs: 60_000 }).catch(
+      (e: unknown) => e,
+    )) as RetriesExhausted;
     expect(error.attempts).toBe(1);
   });
 
@@ -65,17 +69,34 @@ describe("withRetry (the seed's retry policy)", () => {
     const s = scripted([{ network: "ECONNRESET" }, { network: "TIMEOUT" }, "ok"]);
     await expect(withRetry(s.call, policy, classify, { sleep: recorder().sleep })).resolves.toBe("done after 3");
     const odd = scripted([{ network: "ENOTSUP" }]);
-    expect(((await withRetry(odd.call, policy, classify, { sleep: recorder().sleep }).catch((e: unknown) => e)) as RetriesExhausted).attempts).toBe(1);
+    expect(
+      (
+        (await withRetry(odd.call, policy, classify, { sleep: recorder().sleep }).catch(
+          (e: unknown) => e,
+        )) as RetriesExhausted
+      ).attempts,
+    ).toBe(1);
   });
 
   it("follows the configured policy: attempts, fixed backoff and retryable codes", async () => {
-    const custom = PolicySchema.parse({ retry_policy: { max_attempts: 2, backoff: "fixed", base_delay_ms: 50, retryable_status_codes: [504] } }).retry_policy;
+    const custom = PolicySchema.parse({
+      retry_policy: { max_attempts: 2, backoff: "fixed", base_delay_ms: 50, retryable_status_codes: [504] },
+    }).retry_policy;
     const s = scripted([{ status: 504 }, { status: 504 }]);
     const r = recorder();
-    expect(((await withRetry(s.call, custom, classify, { sleep: r.sleep }).catch((e: unknown) => e)) as RetriesExhausted).attempts).toBe(2);
+    expect(
+      ((await withRetry(s.call, custom, classify, { sleep: r.sleep }).catch((e: unknown) => e)) as RetriesExhausted)
+        .attempts,
+    ).toBe(2);
     expect(r.waits).toEqual([50]);
     const notListed = scripted([{ status: 500 }]);
-    expect(((await withRetry(notListed.call, custom, classify, { sleep: r.sleep }).catch((e: unknown) => e)) as RetriesExhausted).attempts).toBe(1);
+    expect(
+      (
+        (await withRetry(notListed.call, custom, classify, { sleep: r.sleep }).catch(
+          (e: unknown) => e,
+        )) as RetriesExhausted
+      ).attempts,
+    ).toBe(1);
     expect(backoffMs(3, policy)).toBe(4000);
   });
 

@@ -15,7 +15,9 @@ describe("routeReviewers", () => {
   });
 
   it("adds the scope's reviewers after the mandatory ones, matching the scope case-insensitively", () => {
-    const p = makePolicy({ reviewers: { by_scope: { order: ["OrderOwner", "optional:DocsAgent"], Billing: ["BillingOwner"] } } });
+    const p = makePolicy({
+      reviewers: { by_scope: { order: ["OrderOwner", "optional:DocsAgent"], Billing: ["BillingOwner"] } },
+    });
     const expected = [
       { name: "TechLeadAgent", required: true },
       { name: "QAAssistantAgent", required: true },
@@ -24,7 +26,11 @@ describe("routeReviewers", () => {
     ];
     expect(routeReviewers("Order", p)).toEqual(expected);
     expect(routeReviewers("ORDER", p)).toEqual(expected);
-    expect(routeReviewers("Billing", p).map((r) => r.name)).toEqual(["TechLeadAgent", "QAAssistantAgent", "BillingOwner"]);
+    expect(routeReviewers("Billing", p).map((r) => r.name)).toEqual([
+      "TechLeadAgent",
+      "QAAssistantAgent",
+      "BillingOwner",
+    ]);
     expect(routeReviewers("Shipping", p).map((r) => r.name)).toEqual(["TechLeadAgent", "QAAssistantAgent"]);
   });
 
@@ -35,7 +41,10 @@ describe("routeReviewers", () => {
 
   it("de-duplicates case-insensitively; a required mention beats an optional one", () => {
     const p = makePolicy({
-      reviewers: { mandatory: ["TechLeadAgent"], by_scope: { Order: ["optional:techleadagent", "optional:Sec", "SEC", "optional:Docs", "optional:docs"] } },
+      reviewers: {
+        mandatory: ["TechLeadAgent"],
+        by_scope: { Order: ["optional:techleadagent", "optional:Sec", "SEC", "optional:Docs", "optional:docs"] },
+      },
     });
     expect(routeReviewers("Order", p)).toEqual([
       { name: "TechLeadAgent", required: true },
@@ -58,7 +67,11 @@ describe("routeReviewers", () => {
 
 describe("lacksTests (requires-tests trigger)", () => {
   it("a pure rename of code asks for no tests; a rename with edits, or one whose line counts are unknown, does", () => {
-    const moved = file("src/Order/Projection.cs", "renamed", { old_path: "src/Order/Mapper.cs", additions: 0, deletions: 0 });
+    const moved = file("src/Order/Projection.cs", "renamed", {
+      old_path: "src/Order/Mapper.cs",
+      additions: 0,
+      deletions: 0,
+    });
     expect(lacksTests([moved], policy)).toBe(false);
     expect(lacksTests([{ ...moved, additions: 2 }], policy)).toBe(true);
     expect(lacksTests([moved], policy, false)).toBe(true);
@@ -122,21 +135,43 @@ describe("domainLabel and computeLabels", () => {
   });
 
   it("the seed's labels: domain:order, traceable, generated-by:AI", () => {
-    expect(computeLabels("Order", [file(SEED_HANDLER), file(SEED_TESTS)], policy)).toEqual(["domain:order", "traceable", "generated-by:AI"]);
+    expect(computeLabels("Order", [file(SEED_HANDLER), file(SEED_TESTS)], policy)).toEqual([
+      "domain:order",
+      "traceable",
+      "generated-by:AI",
+    ]);
   });
 
   it("adds requires-tests when code changed without a test", () => {
-    expect(computeLabels("Order", [file(SEED_HANDLER)], policy)).toEqual(["domain:order", "traceable", "generated-by:AI", "requires-tests"]);
+    expect(computeLabels("Order", [file(SEED_HANDLER)], policy)).toEqual([
+      "domain:order",
+      "traceable",
+      "generated-by:AI",
+      "requires-tests",
+    ]);
   });
 
   it("no requires-tests for docs only, or for a test change", () => {
-    expect(computeLabels("Order", [file("docs/order.md")], policy)).toEqual(["domain:order", "traceable", "generated-by:AI"]);
-    expect(computeLabels("Order", [file(SEED_TESTS)], policy)).toEqual(["domain:order", "traceable", "generated-by:AI"]);
+    expect(computeLabels("Order", [file("docs/order.md")], policy)).toEqual([
+      "domain:order",
+      "traceable",
+      "generated-by:AI",
+    ]);
+    expect(computeLabels("Order", [file(SEED_TESTS)], policy)).toEqual([
+      "domain:order",
+      "traceable",
+      "generated-by:AI",
+    ]);
   });
 
   it("the requires-tests label can be renamed or disabled", () => {
     const renamed = makePolicy({ labels: { requires_tests: { label: "needs-tests" } } });
-    expect(computeLabels("Order", [file(SEED_HANDLER)], renamed)).toEqual(["domain:order", "traceable", "generated-by:AI", "needs-tests"]);
+    expect(computeLabels("Order", [file(SEED_HANDLER)], renamed)).toEqual([
+      "domain:order",
+      "traceable",
+      "generated-by:AI",
+      "needs-tests",
+    ]);
     const off = makePolicy({ labels: { requires_tests: { enabled: false } } });
     expect(computeLabels("Order", [file(SEED_HANDLER)], off)).toEqual(["domain:order", "traceable", "generated-by:AI"]);
   });
@@ -150,7 +185,15 @@ describe("domainLabel and computeLabels", () => {
 describe("words", () => {
   it("splits paths and camelCase into lower-case words", () => {
     expect(words("src/CreateOrderHandler.cs")).toEqual(["src", "create", "order", "handler", "cs"]);
-    expect(words("src/Application/Handlers/CreateOrderHandler.cs")).toEqual(["src", "application", "handlers", "create", "order", "handler", "cs"]);
+    expect(words("src/Application/Handlers/CreateOrderHandler.cs")).toEqual([
+      "src",
+      "application",
+      "handlers",
+      "create",
+      "order",
+      "handler",
+      "cs",
+    ]);
     expect(words("tests/Order/x.cs")).toEqual(["tests", "order", "x", "cs"]);
   });
 
@@ -181,11 +224,21 @@ describe("scopeFit", () => {
   });
 
   it("a linked file must match exactly", () => {
-    expect(scopeFit("other/src/Application/Handlers/CreateOrderHandler.cs", seedTrace({ component_scope: "Billing" }), policy)).toBe("outside");
+    expect(
+      scopeFit(
+        "other/src/Application/Handlers/CreateOrderHandler.cs",
+        seedTrace({ component_scope: "Billing" }),
+        policy,
+      ),
+    ).toBe("outside");
   });
 
   it("a file matching the trace's scope paths is scope_path", () => {
-    const billing = seedTrace({ component_scope: "Billing", linked_files: [], scope_paths: ["src/Payments/**", "lib/*.cs"] });
+    const billing = seedTrace({
+      component_scope: "Billing",
+      linked_files: [],
+      scope_paths: ["src/Payments/**", "lib/*.cs"],
+    });
     expect(scopeFit("src/Payments/Capture/Invoice.cs", billing, policy)).toBe("scope_path");
     expect(scopeFit("lib/Money.cs", billing, policy)).toBe("scope_path");
     expect(scopeFit("lib/deep/Money.cs", billing, policy)).toBe("outside");
@@ -201,7 +254,9 @@ describe("scopeFit", () => {
   });
 
   it("a path naming the scope as a word fits by name", () => {
-    expect(scopeFit("src/Application/Handlers/CreateOrderHandler.cs", seedTrace({ linked_files: [] }), policy)).toBe("name");
+    expect(scopeFit("src/Application/Handlers/CreateOrderHandler.cs", seedTrace({ linked_files: [] }), policy)).toBe(
+      "name",
+    );
     expect(scopeFit("tests/Order/CreateOrderHandlerTests.cs", trace, policy)).toBe("name");
     expect(scopeFit("tests/Order/x.cs", trace, policy)).toBe("name");
     expect(scopeFit("src/order_repository.py", trace, policy)).toBe("name");

@@ -16,7 +16,10 @@ describe("assessRisk: the seed's change types", () => {
     ["cluster-config", "high"],
     ["security-policy", "high"],
   ] as const)("%s is %s", (change_type, level) => {
-    expect(assessRisk({ change_type, files: yaml, lines: 2 }, policy)).toEqual({ level, reasons: [`change type ${change_type} is ${level} risk`] });
+    expect(assessRisk({ change_type, files: yaml, lines: 2 }, policy)).toEqual({
+      level,
+      reasons: [`change type ${change_type} is ${level} risk`],
+    });
   });
 
   it("an unknown change type is medium, and says why", () => {
@@ -27,7 +30,9 @@ describe("assessRisk: the seed's change types", () => {
   });
 
   it("the policy adds and overrides change types, keeping the rest of the seed's table", () => {
-    const p = makePolicy({ risk: { change_types: { "pvc-size": "medium", "dns-record": "low" }, unknown_change_type: "high" } });
+    const p = makePolicy({
+      risk: { change_types: { "pvc-size": "medium", "dns-record": "low" }, unknown_change_type: "high" },
+    });
     expect(assessRisk({ change_type: "pvc-size", files: yaml, lines: 2 }, p).level).toBe("medium");
     expect(assessRisk({ change_type: "dns-record", files: yaml, lines: 2 }, p).level).toBe("low");
     expect(assessRisk({ change_type: "cluster-config", files: yaml, lines: 2 }, p).level).toBe("high");
@@ -46,12 +51,26 @@ describe("assessRisk: commits, paths and size", () => {
   it("judges commit PRs by their conventional type; none at all is the unknown level", () => {
     expect(assessRisk({ commit_type: "docs", files: yaml, lines: 2 }, policy).level).toBe("low");
     expect(assessRisk({ commit_type: "feat", files: yaml, lines: 2 }, policy).level).toBe("medium");
-    expect(assessRisk({ commit_type: null, files: yaml, lines: 2 }, policy)).toEqual({ level: "medium", reasons: ["the commit has no conventional type, so it is medium risk"] });
+    expect(assessRisk({ commit_type: null, files: yaml, lines: 2 }, policy)).toEqual({
+      level: "medium",
+      reasons: ["the commit has no conventional type, so it is medium risk"],
+    });
   });
 
   it("a path rule raises the level, naming the file, the glob and the reason; the highest level wins", () => {
-    const p = makePolicy({ risk: { paths: [{ glob: "clusters/**", level: "high", reason: "cluster-wide" }, { glob: "**/*.md", level: "low" }] } });
-    const files = [file("clusters/prod/kustomization.yaml", "modified"), file("docs/a.md", "modified"), file("clusters/prod/b.yaml")];
+    const p = makePolicy({
+      risk: {
+        paths: [
+          { glob: "clusters/**", level: "high", reason: "cluster-wide" },
+          { glob: "**/*.md", level: "low" },
+        ],
+      },
+    });
+    const files = [
+      file("clusters/prod/kustomization.yaml", "modified"),
+      file("docs/a.md", "modified"),
+      file("clusters/prod/b.yaml"),
+    ];
     const risk = assessRisk({ change_type: "pvc-size", files, lines: 3 }, p);
     expect(risk.level).toBe("high");
     expect(risk.reasons).toEqual([
@@ -63,11 +82,24 @@ describe("assessRisk: commits, paths and size", () => {
 
   it("a rename matches by its old path too", () => {
     const p = makePolicy({ risk: { paths: [{ glob: "secrets/**", level: "high" }] } });
-    expect(assessRisk({ change_type: "pvc-size", files: [file("public/x.yaml", "renamed", { old_path: "secrets/x.yaml" })], lines: 0 }, p).level).toBe("high");
+    expect(
+      assessRisk(
+        {
+          change_type: "pvc-size",
+          files: [file("public/x.yaml", "renamed", { old_path: "secrets/x.yaml" })],
+          lines: 0,
+        },
+        p,
+      ).level,
+    ).toBe("high");
   });
 
   it("size thresholds are strict 'more than' limits, for lines and files", () => {
-    const at = (lines: number, n = 1) => assessRisk({ change_type: "pvc-size", files: Array.from({ length: n }, (_, i) => file(`f${i}.yaml`)), lines }, policy).level;
+    const at = (lines: number, n = 1) =>
+      assessRisk(
+        { change_type: "pvc-size", files: Array.from({ length: n }, (_, i) => file(`f${i}.yaml`)), lines },
+        policy,
+      ).level;
     expect(at(200)).toBe("low");
     expect(at(201)).toBe("medium");
     expect(at(1000)).toBe("medium");
@@ -78,7 +110,10 @@ describe("assessRisk: commits, paths and size", () => {
   });
 
   it("skips line thresholds when the forge gives no line counts", () => {
-    expect(assessRisk({ change_type: "pvc-size", files: yaml, lines: null }, policy)).toEqual({ level: "low", reasons: ["change type pvc-size is low risk"] });
+    expect(assessRisk({ change_type: "pvc-size", files: yaml, lines: null }, policy)).toEqual({
+      level: "low",
+      reasons: ["change type pvc-size is low risk"],
+    });
   });
 });
 
@@ -114,7 +149,9 @@ describe("planMerge", () => {
   });
 
   it("high needs the senior group as required reviewers and the approval label, and never auto-merges", () => {
-    const p = makePolicy({ merge: { senior_reviewers: ["SRE Leads", "helper"], auto_merge_levels: ["low", "medium"] } });
+    const p = makePolicy({
+      merge: { senior_reviewers: ["SRE Leads", "helper"], auto_merge_levels: ["low", "medium"] },
+    });
     const plan = planMerge(high, "change", base, p);
     expect(plan.auto_merge).toBe(false);
     expect(plan.requires).toBe("senior_approval");
@@ -128,7 +165,10 @@ describe("planMerge", () => {
   });
 
   it("a draft or an incomplete checklist never auto-merges", () => {
-    expect(planMerge(low, "change", { ...base, ready: false }, policy)).toMatchObject({ auto_merge: false, requires: "review" });
+    expect(planMerge(low, "change", { ...base, ready: false }, policy)).toMatchObject({
+      auto_merge: false,
+      requires: "review",
+    });
   });
 
   it("high risk can never be configured to auto-merge", () => {

@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import type { RunResult } from "../../src/agent/run.js";
 import { NO_USAGE } from "../../src/agent/state.js";
 import { PrCreatorError } from "../../src/domain/errors.js";
-import { createLogger, logNode, logRun, resolveLogLevel, runLogLine, secretValuesFromEnv, type LogLevel } from "../../src/logging/run-log.js";
+import {
+  createLogger,
+  logNode,
+  logRun,
+  resolveLogLevel,
+  runLogLine,
+  secretValuesFromEnv,
+  type LogLevel,
+} from "../../src/logging/run-log.js";
 import { startRunTrace, type RunOutcome } from "../../src/telemetry/run-trace.js";
 import { createTelemetry } from "../../src/telemetry/tracing.js";
 
@@ -66,12 +74,31 @@ function result(overrides: Partial<RunResult> = {}): RunResult {
     ],
     approvals: [],
     memory: { earlier_prs: [], recalled: [], possible_duplicates: [], unavailable: null },
-    merge: { requires: "review", status: "not_requested", message: "", failed_checks: [], checks: [], merge_commit: null, ci_ms: null, merge_ms: null },
+    merge: {
+      requires: "review",
+      status: "not_requested",
+      message: "",
+      failed_checks: [],
+      checks: [],
+      merge_commit: null,
+      ci_ms: null,
+      merge_ms: null,
+    },
     ...overrides,
   };
 }
 
-const SEED_FIELDS = ["agent", "execution_id", "trace_id", "repo", "branch", "status", "pr_id", "duration_ms", "timestamp"];
+const SEED_FIELDS = [
+  "agent",
+  "execution_id",
+  "trace_id",
+  "repo",
+  "branch",
+  "status",
+  "pr_id",
+  "duration_ms",
+  "timestamp",
+];
 
 describe("run log line", () => {
   it("has the seed's fields first, with the seed's values, then the extras", () => {
@@ -100,8 +127,17 @@ describe("run log line", () => {
   });
 
   it("carries the failure reason, and only the outcome's fields when the runner threw", () => {
-    const failed: RunOutcome = { ...outcome, status: "failed", outcome: "failed", error_type: "azure_devops_503", pr_id: null, otel_trace_id: null };
-    expect(runLogLine(result({ status: "failed", reason: "azure_devops_503", pr: null, merge: null }), failed)).toMatchObject({ status: "failed", reason: "azure_devops_503", pr_id: null });
+    const failed: RunOutcome = {
+      ...outcome,
+      status: "failed",
+      outcome: "failed",
+      error_type: "azure_devops_503",
+      pr_id: null,
+      otel_trace_id: null,
+    };
+    expect(
+      runLogLine(result({ status: "failed", reason: "azure_devops_503", pr: null, merge: null }), failed),
+    ).toMatchObject({ status: "failed", reason: "azure_devops_503", pr_id: null });
     expect(runLogLine(null, failed)).toEqual({
       agent: "pull-request-creator-agent",
       execution_id: "exec-901",
@@ -131,23 +167,42 @@ describe("run log line", () => {
 
   it("matches the spans' outcome when built from a run trace", () => {
     const telemetry = createTelemetry({ serviceName: "pr-creator", env: {} });
-    const run = startRunTrace(telemetry, { execution_id: "exec-42", input: { trace_id: "trace-a", repo: "Repo", branch: "feature/a" } });
-    const line = runLogLine(result({ status: "previewed", pr: null, merge: null }), run.finish(result({ status: "previewed", pr: null })));
-    expect(line).toMatchObject({ execution_id: "exec-42", trace_id: "trace-a", repo: "Repo", branch: "feature/a", status: "skipped", outcome: "previewed", pr_id: null });
+    const run = startRunTrace(telemetry, {
+      execution_id: "exec-42",
+      input: { trace_id: "trace-a", repo: "Repo", branch: "feature/a" },
+    });
+    const line = runLogLine(
+      result({ status: "previewed", pr: null, merge: null }),
+      run.finish(result({ status: "previewed", pr: null })),
+    );
+    expect(line).toMatchObject({
+      execution_id: "exec-42",
+      trace_id: "trace-a",
+      repo: "Repo",
+      branch: "feature/a",
+      status: "skipped",
+      outcome: "previewed",
+      pr_id: null,
+    });
     return telemetry.shutdown();
   });
 });
 
 describe("secrets", () => {
   const TOKEN = "ghp_R4nd0mT0k3nValue";
-  const PAT = "azdopat/with\"quote";
+  const PAT = 'azdopat/with"quote';
 
   it("redacts secret-looking keys at any depth and keeps counts named like them", () => {
     const { log, raw, lines } = logger("info");
     log.info(
       {
         request: { headers: { Authorization: "Bearer abc", "x-api-key": "k1" } },
-        config: { forge: { github_token: "t1", token_env: "GITHUB_TOKEN" }, model: { apiKey: "k2" }, db: [{ password: "p1" }], webhook: { secret: "s1" } },
+        config: {
+          forge: { github_token: "t1", token_env: "GITHUB_TOKEN" },
+          model: { apiKey: "k2" },
+          db: [{ password: "p1" }],
+          webhook: { secret: "s1" },
+        },
         usage: { prompt_tokens: 12, completion_tokens: 3 },
       },
       "config loaded",
@@ -156,7 +211,12 @@ describe("secrets", () => {
     const [line] = lines();
     expect(line).toMatchObject({
       request: { headers: { Authorization: "[Redacted]", "x-api-key": "[Redacted]" } },
-      config: { forge: { github_token: "[Redacted]", token_env: "GITHUB_TOKEN" }, model: { apiKey: "[Redacted]" }, db: [{ password: "[Redacted]" }], webhook: { secret: "[Redacted]" } },
+      config: {
+        forge: { github_token: "[Redacted]", token_env: "GITHUB_TOKEN" },
+        model: { apiKey: "[Redacted]" },
+        db: [{ password: "[Redacted]" }],
+        webhook: { secret: "[Redacted]" },
+      },
       usage: { prompt_tokens: 12, completion_tokens: 3 },
     });
   });
@@ -172,7 +232,11 @@ describe("secrets", () => {
       expect(line).not.toContain(JSON.stringify(PAT).slice(1, -1));
       expect(() => JSON.parse(line) as unknown).not.toThrow();
     }
-    expect(JSON.parse(raw[0]!)).toMatchObject({ url: "https://x:[Redacted]@example.test/repo.git", note: "[Redacted]", msg: "cloning with [Redacted]" });
+    expect(JSON.parse(raw[0]!)).toMatchObject({
+      url: "https://x:[Redacted]@example.test/repo.git",
+      note: "[Redacted]",
+      msg: "cloning with [Redacted]",
+    });
     expect(JSON.parse(raw[2]!)).toMatchObject({ err: { message: "token [Redacted] was rejected" } });
   });
 
@@ -185,7 +249,15 @@ describe("secrets", () => {
   });
 
   it("collects secret values from the environment", () => {
-    const env = { GITHUB_TOKEN: " ghp_1 ", OPENAI_API_KEY: "sk-2", AZURE_DEVOPS_TOKEN: "pat-3", HOOK_SIGNING: "whsec-4", PATH: "/usr/bin", GITHUB_TOKEN_EMPTY: "", TOKEN_ENV: "x" };
+    const env = {
+      GITHUB_TOKEN: " ghp_1 ",
+      OPENAI_API_KEY: "sk-2",
+      AZURE_DEVOPS_TOKEN: "pat-3",
+      HOOK_SIGNING: "whsec-4",
+      PATH: "/usr/bin",
+      GITHUB_TOKEN_EMPTY: "",
+      TOKEN_ENV: "x",
+    };
     expect(secretValuesFromEnv(env, ["HOOK_SIGNING"]).sort()).toEqual(["ghp_1", "pat-3", "sk-2", "whsec-4"]);
   });
 });
@@ -196,8 +268,27 @@ describe("per-node lines", () => {
     const telemetry = createTelemetry({ serviceName: "pr-creator", env: {} });
     const run = startRunTrace(telemetry, { execution_id: "exec-9" });
     for (const [node, update] of [
-      ["intake", { event: { event: "CommitCompleted", trace_id: "trace-a", commit_hash: "abcd", repo: "R", branch: "feature/a", agent: "x", timestamp: "2025-05-07T22:35:00Z" } }],
-      ["gate", { violations: [{ code: "c", message: "m", where: "title" }], rounds: [{ round: 1, drafted_by: "model", violations: [{ code: "c", message: "m" }] }] }],
+      [
+        "intake",
+        {
+          event: {
+            event: "CommitCompleted",
+            trace_id: "trace-a",
+            commit_hash: "abcd",
+            repo: "R",
+            branch: "feature/a",
+            agent: "x",
+            timestamp: "2025-05-07T22:35:00Z",
+          },
+        },
+      ],
+      [
+        "gate",
+        {
+          violations: [{ code: "c", message: "m", where: "title" }],
+          rounds: [{ round: 1, drafted_by: "model", violations: [{ code: "c", message: "m" }] }],
+        },
+      ],
       ["__interrupt__", {}],
     ] as const) {
       const step = run.onNode(node, update as never);
@@ -210,9 +301,35 @@ describe("per-node lines", () => {
   it("writes one debug line per node at debug", async () => {
     const { lines, telemetry } = steps("debug");
     expect(lines()).toHaveLength(2);
-    expect(lines().map(({ level, msg, node, keys, violations, execution_id, trace_id }) => ({ level, msg, node, keys, violations, execution_id, trace_id }))).toEqual([
-      { level: "debug", msg: "node finished", node: "intake", keys: ["event"], violations: 0, execution_id: "exec-9", trace_id: "trace-a" },
-      { level: "debug", msg: "node finished", node: "gate", keys: ["violations", "rounds"], violations: 1, execution_id: "exec-9", trace_id: "trace-a" },
+    expect(
+      lines().map(({ level, msg, node, keys, violations, execution_id, trace_id }) => ({
+        level,
+        msg,
+        node,
+        keys,
+        violations,
+        execution_id,
+        trace_id,
+      })),
+    ).toEqual([
+      {
+        level: "debug",
+        msg: "node finished",
+        node: "intake",
+        keys: ["event"],
+        violations: 0,
+        execution_id: "exec-9",
+        trace_id: "trace-a",
+      },
+      {
+        level: "debug",
+        msg: "node finished",
+        node: "gate",
+        keys: ["violations", "rounds"],
+        violations: 1,
+        execution_id: "exec-9",
+        trace_id: "trace-a",
+      },
     ]);
     expect(lines().every((l) => typeof l.duration_ms === "number")).toBe(true);
     await telemetry.shutdown();
@@ -229,10 +346,14 @@ describe("log level", () => {
   it("takes --verbose over PR_CREATOR_LOG_LEVEL over the config", () => {
     expect(resolveLogLevel({ configured: "warn", env: {} })).toBe("warn");
     expect(resolveLogLevel({ configured: "warn", env: { PR_CREATOR_LOG_LEVEL: "Error" } })).toBe("error");
-    expect(resolveLogLevel({ configured: "warn", env: { PR_CREATOR_LOG_LEVEL: "error" }, verbose: true })).toBe("debug");
+    expect(resolveLogLevel({ configured: "warn", env: { PR_CREATOR_LOG_LEVEL: "error" }, verbose: true })).toBe(
+      "debug",
+    );
   });
 
   it("rejects an unknown level in the environment", () => {
-    expect(() => resolveLogLevel({ configured: "info", env: { PR_CREATOR_LOG_LEVEL: "loud" } })).toThrow(/PR_CREATOR_LOG_LEVEL is "loud"/);
+    expect(() => resolveLogLevel({ configured: "info", env: { PR_CREATOR_LOG_LEVEL: "loud" } })).toThrow(
+      /PR_CREATOR_LOG_LEVEL is "loud"/,
+    );
   });
 });

@@ -104,7 +104,20 @@ function successfulRun(event = commitEvent()): Step[] {
     ["check_limits", {}, 1],
     ["recall", { recalled: [] }, 12],
     ["draft", { drafted_by: "model" }, 900],
-    ["gate", { violations: [violation("title_too_long"), violation("body_missing_section")], rounds: [{ round: 1, drafted_by: "model", violations: [violation("title_too_long"), violation("body_missing_section")] }] }, 4],
+    [
+      "gate",
+      {
+        violations: [violation("title_too_long"), violation("body_missing_section")],
+        rounds: [
+          {
+            round: 1,
+            drafted_by: "model",
+            violations: [violation("title_too_long"), violation("body_missing_section")],
+          },
+        ],
+      },
+      4,
+    ],
     ["draft", { drafted_by: "model" }, 800],
     ["gate", { violations: [], rounds: [{ round: 2, drafted_by: "model", violations: [] }], truncation: null }, 3],
     ["dedupe", {}, 2],
@@ -167,7 +180,12 @@ describe("run trace: span model", () => {
     expect(one(SPAN.start).status.code).not.toBe(SpanStatusCode.ERROR);
     expect(ms(one(SPAN.start).endTime) - ms(one(SPAN.start).startTime)).toBe(total);
     const { agent: _agent, ...fields } = expected;
-    expect(outcome).toEqual({ ...fields, error_type: null, finished_at: T0 + total, otel_trace_id: one(SPAN.start).spanContext().traceId });
+    expect(outcome).toEqual({
+      ...fields,
+      error_type: null,
+      finished_at: T0 + total,
+      otel_trace_id: one(SPAN.start).spanContext().traceId,
+    });
   });
 
   it("gives each draft round its drafter, number and violation count, and the template span the draft ⇄ gate time", () => {
@@ -184,7 +202,13 @@ describe("run trace: span model", () => {
     ]);
     // Every span carries the common tags known when it ends.
     for (const span of [...rounds, one(SPAN.templateResolve)]) {
-      expect(span.attributes).toMatchObject({ trace_id: SEED_TRACE_ID, repo: "OrderService", branch: "feature/order-handler", component_scope: "Order", execution_id: "exec-1" });
+      expect(span.attributes).toMatchObject({
+        trace_id: SEED_TRACE_ID,
+        repo: "OrderService",
+        branch: "feature/order-handler",
+        component_scope: "Order",
+        execution_id: "exec-1",
+      });
     }
     const template = one(SPAN.templateResolve);
     expect(template.attributes).toMatchObject({ rounds: 2, drafted_by: "model", violations: 0, truncated: false });
@@ -198,16 +222,33 @@ describe("run trace: span model", () => {
     const { one, named, telemetry } = inMemory();
     const time = clock();
     const run = startRunTrace(telemetry, { execution_id: "exec-2", now: time.now });
-    const failure = { reason: "validation_failed" as const, message: "The drafted PR breaks 1 content rule.", attempts: 0 };
+    const failure = {
+      reason: "validation_failed" as const,
+      message: "The drafted PR breaks 1 content rule.",
+      attempts: 0,
+    };
     drive(run, time, [
       ...successfulRun().slice(0, 5),
       ["draft", { drafted_by: "deterministic" }, 2],
-      ["gate", { violations: [violation("body_missing_section")], rounds: [{ round: 1, drafted_by: "deterministic", violations: [violation("body_missing_section")] }], failure }, 2],
+      [
+        "gate",
+        {
+          violations: [violation("body_missing_section")],
+          rounds: [{ round: 1, drafted_by: "deterministic", violations: [violation("body_missing_section")] }],
+          failure,
+        },
+        2,
+      ],
       ["fail", { events: [] }, 1],
     ]);
     const outcome = run.finish(result({ status: "failed", reason: "validation_failed", pr: null }));
 
-    for (const span of [one(SPAN.start), one(SPAN.complete), one(SPAN.templateResolve), named(SPAN.titleBodyGenerated)[0]!]) {
+    for (const span of [
+      one(SPAN.start),
+      one(SPAN.complete),
+      one(SPAN.templateResolve),
+      named(SPAN.titleBodyGenerated)[0]!,
+    ]) {
       expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: "validation_failed" });
       expect(span.attributes).toMatchObject({ status: "failed", error_type: "validation_failed" });
     }
@@ -217,12 +258,24 @@ describe("run trace: span model", () => {
 
   it("tags a run that fails validation from the raw event", () => {
     const { one, telemetry } = inMemory();
-    const input = { event: "CommitCompleted", trace_id: "trace-x-1", repo: "Billing", branch: "feature/x", commit_hash: "not-hex" };
+    const input = {
+      event: "CommitCompleted",
+      trace_id: "trace-x-1",
+      repo: "Billing",
+      branch: "feature/x",
+      commit_hash: "not-hex",
+    };
     const run = startRunTrace(telemetry, { execution_id: "exec-3", input });
     run.onNode("intake", { failure: { reason: "invalid_event", message: "The event is invalid.", attempts: 0 } });
     run.onNode("fail", {});
     run.finish(result({ status: "failed", reason: "invalid_event", pr: null }));
-    expect(one(SPAN.start).attributes).toMatchObject({ trace_id: "trace-x-1", repo: "Billing", branch: "feature/x", error_type: "invalid_event", status: "failed" });
+    expect(one(SPAN.start).attributes).toMatchObject({
+      trace_id: "trace-x-1",
+      repo: "Billing",
+      branch: "feature/x",
+      error_type: "invalid_event",
+      status: "failed",
+    });
   });
 
   it("reports previews, unchanged PRs and paused runs as skipped, with the finer outcome", () => {
@@ -257,7 +310,11 @@ describe("run trace: span model", () => {
     const run = startRunTrace(telemetry, { execution_id: "exec-5", state });
     expect(run.onNode("__interrupt__", {})).toBeNull();
     run.finish(result({ status: "awaiting_approval" }));
-    expect(one(SPAN.start).attributes).toMatchObject({ repo: "OrderService", component_scope: "Payments", trace_id: SEED_TRACE_ID });
+    expect(one(SPAN.start).attributes).toMatchObject({
+      repo: "OrderService",
+      component_scope: "Payments",
+      trace_id: SEED_TRACE_ID,
+    });
     expect(one(SPAN.start).events).toEqual([]);
   });
 
@@ -266,14 +323,36 @@ describe("run trace: span model", () => {
     const time = clock();
     const run = startRunTrace(telemetry, { execution_id: "exec-6", now: time.now });
     time.advance(7);
-    const step = run.onNode("gate", { violations: [violation("body_too_long")], rounds: [{ round: 1, drafted_by: "model", violations: [violation("body_too_long")] }], repairs: 1 });
-    expect(step).toEqual({ execution_id: "exec-6", trace_id: null, node: "gate", duration_ms: 7, keys: ["violations", "rounds", "repairs"], violations: 1, failure: null });
+    const step = run.onNode("gate", {
+      violations: [violation("body_too_long")],
+      rounds: [{ round: 1, drafted_by: "model", violations: [violation("body_too_long")] }],
+      repairs: 1,
+    });
+    expect(step).toEqual({
+      execution_id: "exec-6",
+      trace_id: null,
+      node: "gate",
+      duration_ms: 7,
+      keys: ["violations", "rounds", "repairs"],
+      violations: 1,
+      failure: null,
+    });
   });
 });
 
 /** A forge whose calls wait at `gate` (if given), so concurrent runs really interleave. */
 function fakeForge(gate: () => Promise<void> = async () => {}): Forge {
-  const pr = (id: number): RemotePullRequest => ({ id, url: `https://example.test/pr/${id}`, title: "t", description: "d", source_branch: "feature/a", target_branch: "dev", is_draft: false, labels: [], reviewer_ids: [] });
+  const pr = (id: number): RemotePullRequest => ({
+    id,
+    url: `https://example.test/pr/${id}`,
+    title: "t",
+    description: "d",
+    source_branch: "feature/a",
+    target_branch: "dev",
+    is_draft: false,
+    labels: [],
+    reviewer_ids: [],
+  });
   const unused = async () => Promise.reject(new Error("unused"));
   return {
     kind: "azure-devops",
@@ -316,7 +395,16 @@ function barrier(n: number) {
   };
 }
 
-const newPr = { title: "t", description: "d", source_branch: "feature/a", target_branch: "dev", is_draft: false, labels: [], reviewers: [], work_items: [] };
+const newPr = {
+  title: "t",
+  description: "d",
+  source_branch: "feature/a",
+  target_branch: "dev",
+  is_draft: false,
+  labels: [],
+  reviewers: [],
+  work_items: [],
+};
 
 describe("traced forge", () => {
   it("wraps each call in a devops span with forge, operation, repo, pr_id, status and duration", async () => {
@@ -328,8 +416,19 @@ describe("traced forge", () => {
     expect(created.id).toBe(101);
 
     const [checks, create] = named(SPAN.devopsApiRequest);
-    expect(checks!.attributes).toMatchObject({ forge: "azure-devops", operation: "getChecks", repo: "OrderService", pr_id: 77, status: "success" });
-    expect(create!.attributes).toMatchObject({ operation: "createPullRequest", repo: "RepoA", pr_id: 101, status: "success" });
+    expect(checks!.attributes).toMatchObject({
+      forge: "azure-devops",
+      operation: "getChecks",
+      repo: "OrderService",
+      pr_id: 77,
+      status: "success",
+    });
+    expect(create!.attributes).toMatchObject({
+      operation: "createPullRequest",
+      repo: "RepoA",
+      pr_id: 101,
+      status: "success",
+    });
     expect(typeof checks!.attributes.duration_ms).toBe("number");
     // Outside any run a call starts its own trace.
     expect(parentOf(checks!)).toBeUndefined();
@@ -345,7 +444,12 @@ describe("traced forge", () => {
 
     const [update, labels] = named(SPAN.devopsApiRequest);
     expect(update!.status).toEqual({ code: SpanStatusCode.ERROR, message: "azure_devops_503" });
-    expect(update!.attributes).toMatchObject({ operation: "updatePullRequest", pr_id: 5, status: "failed", error_type: "azure_devops_503" });
+    expect(update!.attributes).toMatchObject({
+      operation: "updatePullRequest",
+      pr_id: 5,
+      status: "failed",
+      error_type: "azure_devops_503",
+    });
     expect(update!.events.map((e) => e.name)).toEqual(["exception"]);
     expect(labels!.attributes).toMatchObject({ status: "failed", error_type: "pr_already_exists" });
   });
@@ -353,9 +457,20 @@ describe("traced forge", () => {
   it("traces commit reads through the forge's API too", async () => {
     const { named, telemetry } = inMemory();
     const forge = traceForge(fakeForge(), telemetry);
-    const request = { repo: "OrderService", branch: "feature/a", commit: SEED_HASH, target_branch: "dev", range: "auto" as const };
+    const request = {
+      repo: "OrderService",
+      branch: "feature/a",
+      commit: SEED_HASH,
+      target_branch: "dev",
+      range: "auto" as const,
+    };
     await expect(forge.commits.load(request)).rejects.toThrow("unused");
-    expect(named(SPAN.devopsApiRequest)[0]!.attributes).toMatchObject({ operation: "commits.load", repo: "OrderService", status: "failed", error_type: "internal_error" });
+    expect(named(SPAN.devopsApiRequest)[0]!.attributes).toMatchObject({
+      operation: "commits.load",
+      repo: "OrderService",
+      status: "failed",
+      error_type: "internal_error",
+    });
   });
 
   it("nests each run's forge calls under its own prcreator.start when runs interleave on one forge", async () => {
@@ -395,17 +510,27 @@ describe("traced forge", () => {
     const forge = traceForge(fakeForge(barrier(2)), telemetry);
     const State = Annotation.Root({ repo: Annotation<string>(), pr: Annotation<number | null>() });
     const graph = new StateGraph(State)
-      .addNode("publish", async (state: typeof State.State) => ({ pr: (await forge.createPullRequest(state.repo, newPr)).id }))
+      .addNode("publish", async (state: typeof State.State) => ({
+        pr: (await forge.createPullRequest(state.repo, newPr)).id,
+      }))
       .addEdge(START, "publish")
       .addEdge("publish", END)
       .compile();
 
-    const runs = ["RepoA", "RepoB"].map((repo) => ({ repo, run: startRunTrace(telemetry, { execution_id: `exec-${repo}`, input: { repo } }) }));
+    const runs = ["RepoA", "RepoB"].map((repo) => ({
+      repo,
+      run: startRunTrace(telemetry, { execution_id: `exec-${repo}`, input: { repo } }),
+    }));
     await Promise.all(
       runs.map(({ repo, run }) =>
         run.within(async () => {
-          for await (const [mode, chunk] of await graph.stream({ repo, pr: null }, { streamMode: ["updates", "values"] })) {
-            if (mode === "updates") for (const [node, update] of Object.entries(chunk as Record<string, Partial<AgentStateType>>)) run.onNode(node, update);
+          for await (const [mode, chunk] of await graph.stream(
+            { repo, pr: null },
+            { streamMode: ["updates", "values"] },
+          )) {
+            if (mode === "updates")
+              for (const [node, update] of Object.entries(chunk as Record<string, Partial<AgentStateType>>))
+                run.onNode(node, update);
           }
         }),
       ),
@@ -438,7 +563,13 @@ describe("exporter choice", () => {
   it.each([
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }, "http://collector:4318/v1/traces"],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }, "http://collector:4318/v1/traces"],
-    [{ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://traces.example/otlp" }, "https://traces.example/otlp"],
+    [
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://traces.example/otlp",
+      },
+      "https://traces.example/otlp",
+    ],
   ])("chooses OTLP/HTTP from %j", async (env, url) => {
     const telemetry = createTelemetry({ serviceName: "pr-creator", env });
     open.push(telemetry);
@@ -447,12 +578,15 @@ describe("exporter choice", () => {
   });
 
   it("stays off when the SDK is disabled, and rejects an endpoint that is not a URL", () => {
-    const disabled = createTelemetry({ serviceName: "pr-creator", env: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" } });
+    const disabled = createTelemetry({
+      serviceName: "pr-creator",
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" },
+    });
     open.push(disabled);
     expect(disabled.exporter).toBe("none");
-    expect(() => createTelemetry({ serviceName: "pr-creator", env: { OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318 " } })).toThrow(
-      expect.objectContaining({ reason: "invalid_config" }) as Error,
-    );
+    expect(() =>
+      createTelemetry({ serviceName: "pr-creator", env: { OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318 " } }),
+    ).toThrow(expect.objectContaining({ reason: "invalid_config" }) as Error);
   });
 
   it("sends the run's spans as OTLP/HTTP JSON with the configured headers on shutdown", async () => {
@@ -470,7 +604,10 @@ describe("exporter choice", () => {
       const port = (server.address() as AddressInfo).port;
       const telemetry = createTelemetry({
         serviceName: "pr-creator-otlp",
-        env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20abc,x-tenant=shop" },
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+          OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20abc,x-tenant=shop",
+        },
       });
       const run = startRunTrace(telemetry, { execution_id: "exec-8" });
       run.finish(result());

@@ -28,7 +28,13 @@ describe("checkTrace", () => {
   it("an unknown trace is missing_trace, naming where it was looked up", () => {
     expect(checkTrace(input({ record: undefined }), policy)).toEqual({
       status: "missing_trace",
-      violations: [{ code: "trace_unknown", where: "trace", message: 'trace id "trace-ord-8128" is not in the trace registry traces.yaml' }],
+      violations: [
+        {
+          code: "trace_unknown",
+          where: "trace",
+          message: 'trace id "trace-ord-8128" is not in the trace registry traces.yaml',
+        },
+      ],
       outside_files: [],
     });
   });
@@ -40,7 +46,8 @@ describe("checkTrace", () => {
         {
           code: "trace_blueprint_mismatch",
           where: "trace",
-          message: 'the event names blueprint "usecase-cancel-order" but trace trace-ord-8128 belongs to blueprint "usecase-create-order"',
+          message:
+            'the event names blueprint "usecase-cancel-order" but trace trace-ord-8128 belongs to blueprint "usecase-create-order"',
         },
       ],
       outside_files: [],
@@ -48,10 +55,17 @@ describe("checkTrace", () => {
   });
 
   it("a record for another trace id is a violation", () => {
-    const result = checkTrace(input({ trace_id: "trace-ord-9000", commit_messages: ["feat(order): x [trace:ord-9000]"] }), policy);
+    const result = checkTrace(
+      input({ trace_id: "trace-ord-9000", commit_messages: ["feat(order): x [trace:ord-9000]"] }),
+      policy,
+    );
     expect(result.status).toBe("trace_violation");
     expect(result.violations).toEqual([
-      { code: "trace_id_mismatch", where: "trace", message: 'the event\'s trace metadata is for "trace-ord-8128" but the event\'s trace_id is "trace-ord-9000"' },
+      {
+        code: "trace_id_mismatch",
+        where: "trace",
+        message: 'the event\'s trace metadata is for "trace-ord-8128" but the event\'s trace_id is "trace-ord-9000"',
+      },
     ]);
   });
 
@@ -59,43 +73,76 @@ describe("checkTrace", () => {
     const result = checkTrace(input({ commit_messages: [SEED_SUBJECT, "fix(order): tweak [trace:xyz-1]"] }), policy);
     expect(result.status).toBe("trace_violation");
     expect(result.violations).toEqual([
-      { code: "trace_commit_mismatch", where: "commit", message: "the commits reference another trace ([trace:xyz-1]) than trace-ord-8128" },
+      {
+        code: "trace_commit_mismatch",
+        where: "commit",
+        message: "the commits reference another trace ([trace:xyz-1]) than trace-ord-8128",
+      },
     ]);
   });
 
   it("a commit naming trace-xyz-1 contradicts the trace", () => {
-    const result = checkTrace(input({ commit_messages: ["feat(order): implement handler\n\nPart of trace-xyz-1."] }), policy);
+    const result = checkTrace(
+      input({ commit_messages: ["feat(order): implement handler\n\nPart of trace-xyz-1."] }),
+      policy,
+    );
     expect(result.violations).toEqual([
-      { code: "trace_commit_mismatch", where: "commit", message: "the commits reference another trace (trace-xyz-1) than trace-ord-8128" },
+      {
+        code: "trace_commit_mismatch",
+        where: "commit",
+        message: "the commits reference another trace (trace-xyz-1) than trace-ord-8128",
+      },
     ]);
   });
 
   it("lists each foreign reference once across commits", () => {
-    const result = checkTrace(input({ commit_messages: ["a [trace:xyz-1] trace-abc-2", "b [trace:xyz-1]", "c trace-abc-2"] }), policy);
-    expect(result.violations.map((v) => v.message)).toEqual(["the commits reference another trace ([trace:xyz-1], trace-abc-2) than trace-ord-8128"]);
+    const result = checkTrace(
+      input({ commit_messages: ["a [trace:xyz-1] trace-abc-2", "b [trace:xyz-1]", "c trace-abc-2"] }),
+      policy,
+    );
+    expect(result.violations.map((v) => v.message)).toEqual([
+      "the commits reference another trace ([trace:xyz-1], trace-abc-2) than trace-ord-8128",
+    ]);
   });
 
   it("the trace's own tag and id, in either form, are fine", () => {
-    const messages = ["feat(order): x [trace:ord-8128]", "fix(order): y [trace:trace-ord-8128]", "see trace-ord-8128.", "no tag at all"];
+    const messages = [
+      "feat(order): x [trace:ord-8128]",
+      "fix(order): y [trace:trace-ord-8128]",
+      "see trace-ord-8128.",
+      "no tag at all",
+    ];
     expect(checkTrace(input({ commit_messages: messages }), policy).violations).toEqual([]);
   });
 
   it("trace words inside other words are not references", () => {
-    expect(checkTrace(input({ commit_messages: ["feat(order): add stacktrace-ord-1 helper", "retrace-x1"] }), policy).violations).toEqual([]);
+    expect(
+      checkTrace(input({ commit_messages: ["feat(order): add stacktrace-ord-1 helper", "retrace-x1"] }), policy)
+        .violations,
+    ).toEqual([]);
   });
 
   it("files outside the component scope are a violation and are returned", () => {
     const result = checkTrace(input({ changed_files: [SEED_HANDLER, "src/Billing/Invoice.cs"] }), policy);
     expect(result).toEqual({
       status: "trace_violation",
-      violations: [{ code: "trace_files_outside_scope", where: "commit", message: "1 changed file is outside component scope Order: src/Billing/Invoice.cs" }],
+      violations: [
+        {
+          code: "trace_files_outside_scope",
+          where: "commit",
+          message: "1 changed file is outside component scope Order: src/Billing/Invoice.cs",
+        },
+      ],
       outside_files: ["src/Billing/Invoice.cs"],
     });
   });
 
   it("docs, scope paths and name matches are not outside", () => {
     const record = seedTrace({ scope_paths: ["src/Shared/**"] });
-    const result = checkTrace(input({ record, changed_files: ["README.md", "src/Shared/Money.cs", "src/Domain/Order.cs", SEED_HANDLER] }), policy);
+    const result = checkTrace(
+      input({ record, changed_files: ["README.md", "src/Shared/Money.cs", "src/Domain/Order.cs", SEED_HANDLER] }),
+      policy,
+    );
     expect(result).toEqual({ status: "traceable", violations: [], outside_files: [] });
   });
 
@@ -120,11 +167,21 @@ describe("checkTrace", () => {
 
   it("reports every kind of violation together, in order", () => {
     const result = checkTrace(
-      input({ trace_id: "trace-ord-1", blueprint_id: "bp-x", commit_messages: ["x [trace:zzz-9]"], changed_files: ["lib/Other.cs"] }),
+      input({
+        trace_id: "trace-ord-1",
+        blueprint_id: "bp-x",
+        commit_messages: ["x [trace:zzz-9]"],
+        changed_files: ["lib/Other.cs"],
+      }),
       policy,
     );
     expect(result.status).toBe("trace_violation");
-    expect(result.violations.map((v) => v.code)).toEqual(["trace_id_mismatch", "trace_blueprint_mismatch", "trace_commit_mismatch", "trace_files_outside_scope"]);
+    expect(result.violations.map((v) => v.code)).toEqual([
+      "trace_id_mismatch",
+      "trace_blueprint_mismatch",
+      "trace_commit_mismatch",
+      "trace_files_outside_scope",
+    ]);
   });
 
   it("uses the policy's trace id prefix to recognise the trace's own tag", () => {

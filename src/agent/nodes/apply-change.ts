@@ -1,4 +1,14 @@
-import { applyEdits, checkYaml, changeCommitMessage, changeId, changeSetFromEdits, changeTrace, changeTraceId, previewHash, type EditedFile } from "../../changes/apply-edits.js";
+import {
+  applyEdits,
+  checkYaml,
+  changeCommitMessage,
+  changeId,
+  changeSetFromEdits,
+  changeTrace,
+  changeTraceId,
+  previewHash,
+  type EditedFile,
+} from "../../changes/apply-edits.js";
 import type { CommitInfo } from "../../domain/commit.js";
 import { PrCreatorError } from "../../domain/errors.js";
 import type { ChangeRequested, CommitCompleted } from "../../domain/events.js";
@@ -12,9 +22,13 @@ async function readBase(deps: AgentDeps, cr: ChangeRequested): Promise<Map<strin
   const local = deps.commitSource.readFile?.bind(deps.commitSource);
   const needsText = cr.edits.some((e) => !("content" in e));
   if (!forge && !local && needsText) {
-    throw new PrCreatorError("edit_not_applicable", "The change request edits files in place, but there is no forge and no local clone to read them from.", {
-      hint: "Configure a forge, or run with --repo-path pointing at a clone that has the base branch.",
-    });
+    throw new PrCreatorError(
+      "edit_not_applicable",
+      "The change request edits files in place, but there is no forge and no local clone to read them from.",
+      {
+        hint: "Configure a forge, or run with --repo-path pointing at a clone that has the base branch.",
+      },
+    );
   }
   const texts = await Promise.all(
     cr.edits.map(async (e) => {
@@ -31,8 +45,13 @@ function withSource<T>(deps: AgentDeps, cr: ChangeRequested, apply: () => T): T 
     return apply();
   } catch (error) {
     if (!(error instanceof PrCreatorError) || error.reason !== "edit_not_applicable") throw error;
-    const where = deps.forge ? `${cr.repo} on ${deps.forge.kind}` : "the local clone (--repo-path, default the working directory)";
-    throw new PrCreatorError("edit_not_applicable", `${error.message.replace(/\.$/, "")} (${cr.base_branch} was read from ${where}).`);
+    const where = deps.forge
+      ? `${cr.repo} on ${deps.forge.kind}`
+      : "the local clone (--repo-path, default the working directory)";
+    throw new PrCreatorError(
+      "edit_not_applicable",
+      `${error.message.replace(/\.$/, "")} (${cr.base_branch} was read from ${where}).`,
+    );
   }
 }
 
@@ -48,16 +67,25 @@ export function makeApplyChange(deps: AgentDeps) {
     const before = await readBase(deps, cr);
     const edited: EditedFile[] = withSource(deps, cr, () => applyEdits(cr.edits, before));
     if (edited.every((f) => f.before === f.after)) {
-      throw new PrCreatorError("no_changes", `Every edit of change ${changeId(cr)} is already on ${cr.base_branch}; there is nothing to change.`, {
-        hint: "The remediation may have been applied already; check the base branch.",
-      });
+      throw new PrCreatorError(
+        "no_changes",
+        `Every edit of change ${changeId(cr)} is already on ${cr.base_branch}; there is nothing to change.`,
+        {
+          hint: "The remediation may have been applied already; check the base branch.",
+        },
+      );
     }
     const trace = changeTrace(cr);
     const message = changeCommitMessage(cr, deps.policy, trace.component_scope);
     const forge = deps.publisher.kind === "dry-run" ? null : deps.forge;
     const files = edited.filter((f) => f.before !== f.after).map((f) => ({ path: f.path, content: f.after }));
     const pushed = forge
-      ? await forge.commitFiles(cr.repo, { branch, base_branch: cr.base_branch, message: `${message.subject}\n\n${message.body}`, files })
+      ? await forge.commitFiles(cr.repo, {
+          branch,
+          base_branch: cr.base_branch,
+          message: `${message.subject}\n\n${message.body}`,
+          files,
+        })
       : { sha: previewHash(edited, cr.base_branch), parent: cr.base_branch, unchanged: false };
     const commit: CommitInfo = {
       hash: pushed.sha,
@@ -81,7 +109,11 @@ export function makeApplyChange(deps: AgentDeps) {
       // With a trace id the registry answers for the trace; without one the request describes itself.
       ...(cr.trace || !cr.trace_id ? { trace } : {}),
     };
-    const warnings = forge ? [] : [`Preview: nothing was committed; ${branch} and commit ${commit.short_hash} are what a forge run would create.`];
+    const warnings = forge
+      ? []
+      : [
+          `Preview: nothing was committed; ${branch} and commit ${commit.short_hash} are what a forge run would create.`,
+        ];
     return { event, changes: changeSetFromEdits(edited, commit), change_yaml: checkYaml(edited), warnings };
   };
 }

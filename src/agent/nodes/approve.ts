@@ -29,13 +29,19 @@ export function makeApprove(deps: AgentDeps) {
     if (!decision.approved) {
       const who = decision.by ? ` by ${decision.by}` : "";
       const why = decision.reason ? `: ${decision.reason}` : "";
-      return { approvals: [record], failure: { ...failure, message: `${failure.message} A person rejected the request${who}${why}.` } };
+      return {
+        approvals: [record],
+        failure: { ...failure, message: `${failure.message} A person rejected the request${who}${why}.` },
+      };
     }
     const needsTarget = state.target_branch === null || failure.reason === "target_mismatch";
     if (needsTarget && !state.event?.target_branch) {
       return {
         approvals: [record],
-        failure: { ...failure, message: `${failure.message} It was approved, but the policy gives no target branch; send target_branch in the event.` },
+        failure: {
+          ...failure,
+          message: `${failure.message} It was approved, but the policy gives no target branch; send target_branch in the event.`,
+        },
       };
     }
     return {

@@ -16,7 +16,11 @@ export function makeCheckLimits(deps: AgentDeps) {
     }
     const violations = validateSize(changes, deps.policy);
     if (changes.line_counts === "unavailable") {
-      return { warnings: ["The commit source reports no line counts, so limits.max_changed_lines was not checked; pass --repo-path for exact counts."] };
+      return {
+        warnings: [
+          "The commit source reports no line counts, so limits.max_changed_lines was not checked; pass --repo-path for exact counts.",
+        ],
+      };
     }
     if (violations.length === 0) return {};
     const message = `The PR is too large: ${violations.map((v) => v.message).join("; ")}.`;

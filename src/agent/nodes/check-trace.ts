@@ -5,7 +5,11 @@ import type { AgentStateType, AgentUpdate } from "../state.js";
 
 /** Runs the trace-validation tool: the trace must resolve, match, and cover every changed file. */
 export function makeCheckTrace(deps: AgentDeps) {
-  const validateTrace = createValidateTraceTool({ policy: deps.policy, registry: deps.traceRegistry, registrySource: deps.traceRegistrySource });
+  const validateTrace = createValidateTraceTool({
+    policy: deps.policy,
+    registry: deps.traceRegistry,
+    registrySource: deps.traceRegistrySource,
+  });
   return async function checkTrace(state: AgentStateType): Promise<AgentUpdate> {
     const event = state.event!;
     const changes = state.changes!;
@@ -19,6 +23,10 @@ export function makeCheckTrace(deps: AgentDeps) {
     if (result.status === "traceable") return { trace: result.trace };
     const reason = result.status;
     const message = `${reason === "missing_trace" ? "The trace cannot be resolved" : "The change does not match its trace"}: ${result.violations.map((v) => v.message).join("; ")}.`;
-    return { trace: result.trace, violations: result.violations, failure: { reason, message: withHint(reason, message), attempts: 0 } };
+    return {
+      trace: result.trace,
+      violations: result.violations,
+      failure: { reason, message: withHint(reason, message), attempts: 0 },
+    };
   };
 }

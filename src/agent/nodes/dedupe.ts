@@ -12,11 +12,17 @@ export function makeDedupe(deps: AgentDeps) {
     if (!deps.memory || state.memory_unavailable) return {};
     const pr = state.pr!;
     const event = state.event!;
-    const own = (r: { source_branch: string; target_branch: string }) => r.source_branch === pr.source_branch && r.target_branch === pr.target_branch;
+    const own = (r: { source_branch: string; target_branch: string }) =>
+      r.source_branch === pr.source_branch && r.target_branch === pr.target_branch;
     try {
       const best = await deps.memory.nearest(`${pr.title}\n${proseText(state)}`, {
         component_scope: state.trace!.component_scope,
-        exclude_key: recordKey({ repo: event.repo, pr_id: null, source_branch: pr.source_branch, target_branch: pr.target_branch }),
+        exclude_key: recordKey({
+          repo: event.repo,
+          pr_id: null,
+          source_branch: pr.source_branch,
+          target_branch: pr.target_branch,
+        }),
       });
       if (!best || own(best.record) || best.score < deps.policy.memory.duplicate_threshold) return {};
       const label = deps.policy.memory.duplicate_label;
@@ -24,7 +30,9 @@ export function makeDedupe(deps: AgentDeps) {
       return {
         pr: { ...pr, labels },
         possible_duplicates: [hit(best)],
-        warnings: [`This PR is nearly identical (similarity ${best.score.toFixed(3)}) to "${best.record.title}"${best.record.url ? ` (${best.record.url})` : ""}.`],
+        warnings: [
+          `This PR is nearly identical (similarity ${best.score.toFixed(3)}) to "${best.record.title}"${best.record.url ? ` (${best.record.url})` : ""}.`,
+        ],
       };
     } catch (error) {
       const warning = memoryWarning(error);

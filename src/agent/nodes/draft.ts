@@ -13,9 +13,16 @@ export function makeDraft(deps: AgentDeps) {
     const facts = factsOf(state);
     const deterministic = () => draftDeterministically(facts, deps.policy);
     if (!deps.model) return { prose: deterministic(), drafted_by: "deterministic", draft_violations: [] };
-    if (state.fallback) return { prose: deterministic(), drafted_by: "fallback", draft_violations: [], usage: { ...NO_USAGE, fallbacks: 1 } };
+    if (state.fallback)
+      return {
+        prose: deterministic(),
+        drafted_by: "fallback",
+        draft_violations: [],
+        usage: { ...NO_USAGE, fallbacks: 1 },
+      };
 
-    const repair = state.repairs > 0 ? { previousAnswer: state.last_answer, violations: state.repair_feedback } : undefined;
+    const repair =
+      state.repairs > 0 ? { previousAnswer: state.last_answer, violations: state.repair_feedback } : undefined;
     const messages = buildDraftMessages(facts, deps.policy, state.style_examples, repair);
     try {
       const result = await draftWithModel(deps.model, messages, deps.policy);

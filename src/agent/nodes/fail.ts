@@ -10,9 +10,13 @@ export function makeFail(deps: AgentDeps) {
   return async function fail(state: AgentStateType): Promise<AgentUpdate> {
     const cr = state.change_request;
     // A change request that failed before its commit still names its trace, repo and branch.
-    const source = state.event ?? (cr ? { trace_id: changeTraceId(cr), repo: cr.repo, branch: state.change_branch } : state.input);
+    const source =
+      state.event ?? (cr ? { trace_id: changeTraceId(cr), repo: cr.repo, branch: state.change_branch } : state.input);
     const failed = buildFailedEvent(source, state.failure!, state.violations, deps.now());
-    const [warnings, ledgerWarnings] = await Promise.all([emitAll(deps.emit, [failed]), recordGeneration(deps, state, "failed", state.failure!.reason)]);
+    const [warnings, ledgerWarnings] = await Promise.all([
+      emitAll(deps.emit, [failed]),
+      recordGeneration(deps, state, "failed", state.failure!.reason),
+    ]);
     return { events: [failed], warnings: [...warnings, ...ledgerWarnings], undelivered: warnings.length };
   };
 }

@@ -17,9 +17,13 @@ async function bodyTemplate(deps: AgentDeps, commit: string): Promise<string> {
   if (own === null || own.trim() === "") return deps.template;
   const unknown = unknownVariables(own);
   if (unknown.length > 0) {
-    throw new PrCreatorError("invalid_config", `The repository's ${REPO_TEMPLATE} uses unknown variable${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `\${${u}}`).join(", ")}.`, {
-      hint: "Use only the variables the README lists, or set body.use_repo_template: false in the config.",
-    });
+    throw new PrCreatorError(
+      "invalid_config",
+      `The repository's ${REPO_TEMPLATE} uses unknown variable${unknown.length > 1 ? "s" : ""} ${unknown.map((u) => `\${${u}}`).join(", ")}.`,
+      {
+        hint: "Use only the variables the README lists, or set body.use_repo_template: false in the config.",
+      },
+    );
   }
   return own;
 }
@@ -50,11 +54,23 @@ export function makeGate(deps: AgentDeps) {
     if (violations.length === 0) return { ...update, violations: [], rounds };
     if (drafted_by === "model") {
       if (state.repairs < deps.policy.model.max_repairs) {
-        return { ...update, violations, rounds, repair_feedback: violations, repairs: state.repairs + 1, usage: { ...NO_USAGE, repairs: 1 } };
+        return {
+          ...update,
+          violations,
+          rounds,
+          repair_feedback: violations,
+          repairs: state.repairs + 1,
+          usage: { ...NO_USAGE, repairs: 1 },
+        };
       }
       return { ...update, violations, rounds, fallback: true };
     }
     const message = `The drafted PR breaks ${violations.length} content rule${violations.length > 1 ? "s" : ""}: ${violations.map((v) => v.message).join("; ")}.`;
-    return { ...update, violations, rounds, failure: { reason: "validation_failed", message: withHint("validation_failed", message), attempts: 0 } };
+    return {
+      ...update,
+      violations,
+      rounds,
+      failure: { reason: "validation_failed", message: withHint("validation_failed", message), attempts: 0 },
+    };
   };
 }

@@ -22,7 +22,8 @@ export function makeIntake(deps: AgentDeps) {
 }
 
 function parse(deps: AgentDeps, input: unknown): AgentUpdate {
-  const name = typeof input === "object" && input !== null && "event" in input ? (input as { event: unknown }).event : undefined;
+  const name =
+    typeof input === "object" && input !== null && "event" in input ? (input as { event: unknown }).event : undefined;
   if (name === "ChangeRequested") return intakeChange(deps, input);
   if (name !== undefined && name !== "CommitCompleted") {
     const message = `The event's name is ${JSON.stringify(name)}; this agent handles "CommitCompleted" and "ChangeRequested" events.`;
@@ -38,7 +39,11 @@ function parse(deps: AgentDeps, input: unknown): AgentUpdate {
   if (branches.violations.length > 0) {
     const reason = branchReason(branches.violations);
     const message = `Branch policy rejects the event: ${branches.violations.map((v) => v.message).join("; ")}.`;
-    return { event, violations: branches.violations, failure: { reason, message: withHint(reason, message), attempts: 0 } };
+    return {
+      event,
+      violations: branches.violations,
+      failure: { reason, message: withHint(reason, message), attempts: 0 },
+    };
   }
   return { event, target_branch: branches.target };
 }
@@ -54,13 +59,28 @@ function intakeChange(deps: AgentDeps, input: unknown): AgentUpdate {
   const branch = changeBranch(cr, deps.policy);
   const violations: Violation[] = [];
   const badName = invalidRefNameReason(branch) ?? invalidRefNameReason(cr.base_branch);
-  if (badName) violations.push({ code: "branch_invalid_name", where: "branch", message: `branch "${branch}" or base "${cr.base_branch}" is not a valid git branch name: ${badName}` });
+  if (badName)
+    violations.push({
+      code: "branch_invalid_name",
+      where: "branch",
+      message: `branch "${branch}" or base "${cr.base_branch}" is not a valid git branch name: ${badName}`,
+    });
   const banned = forbiddenBy(cr.base_branch, deps.policy.branch_rules.forbidden);
-  if (banned) violations.push({ code: "target_forbidden", where: "target", message: `base branch "${cr.base_branch}" is forbidden by branch_rules.forbidden entry "${banned}"` });
+  if (banned)
+    violations.push({
+      code: "target_forbidden",
+      where: "target",
+      message: `base branch "${cr.base_branch}" is forbidden by branch_rules.forbidden entry "${banned}"`,
+    });
   if (violations.length > 0) {
     const reason = banned ? "forbidden_branch" : "branch_policy_violation";
     const message = `Branch policy rejects the change request: ${violations.map((v) => v.message).join("; ")}.`;
-    return { change_request: cr, change_branch: branch, violations, failure: { reason, message: withHint(reason, message), attempts: 0 } };
+    return {
+      change_request: cr,
+      change_branch: branch,
+      violations,
+      failure: { reason, message: withHint(reason, message), attempts: 0 },
+    };
   }
   return { change_request: cr, change_branch: branch, target_branch: cr.base_branch };
 }

@@ -21,7 +21,11 @@ export function makeMerge(deps: AgentDeps) {
     const event = state.event!;
     const requires = pr.merge?.requires ?? "review";
     const decision = pr.merge?.decision ?? "Needs a review.";
-    const outcome = (status: MergeOutcome["status"], message: string, extra: Partial<MergeOutcome> = {}): MergeOutcome => ({
+    const outcome = (
+      status: MergeOutcome["status"],
+      message: string,
+      extra: Partial<MergeOutcome> = {},
+    ): MergeOutcome => ({
       requires,
       status,
       message,
@@ -32,7 +36,8 @@ export function makeMerge(deps: AgentDeps) {
       merge_ms: null,
       ...extra,
     });
-    if (published.status === "previewed" || published.id === null) return { merge_outcome: outcome("previewed", `Preview: ${decision}`) };
+    if (published.status === "previewed" || published.id === null)
+      return { merge_outcome: outcome("previewed", `Preview: ${decision}`) };
     if (!pr.auto_complete || !deps.forge) return { merge_outcome: outcome("not_requested", decision) };
 
     const forge = deps.forge;
@@ -62,19 +67,31 @@ export function makeMerge(deps: AgentDeps) {
           return { merge_outcome: outcome(done, "Auto-merge is on: the forge merges the PR once every check passes.") };
         }
       }
-      const followed = checks.state === "failed"
-        ? await followPullRequest(forge, event.repo, id, { poll_ms: 0, timeout_ms: 0 })
-        : await followPullRequest(forge, event.repo, id, { poll_ms: deps.policy.merge.poll_interval_ms, timeout_ms: deps.policy.merge.watch_timeout_ms });
+      const followed =
+        checks.state === "failed"
+          ? await followPullRequest(forge, event.repo, id, { poll_ms: 0, timeout_ms: 0 })
+          : await followPullRequest(forge, event.repo, id, {
+              poll_ms: deps.policy.merge.poll_interval_ms,
+              timeout_ms: deps.policy.merge.watch_timeout_ms,
+            });
       const result = await trackFollow({ ledger: deps.ledger, emit: deps.emit, now: deps.now }, tracked, followed);
       const message =
         followed.outcome === "merged"
           ? "Merged after every check passed."
           : followed.outcome === "blocked"
-            ? (result.events.find((e) => e.event === "PullRequestMergeBlocked") as { message: string } | undefined)?.message ?? "Auto-merge is blocked."
+            ? ((result.events.find((e) => e.event === "PullRequestMergeBlocked") as { message: string } | undefined)
+                ?.message ?? "Auto-merge is blocked.")
             : followed.outcome === "closed"
               ? "The PR was closed without merging."
               : `Still waiting after ${Math.round(followed.elapsed_ms / 1000)} s; auto-merge stays on.`;
-      const status: MergeOutcome["status"] = followed.outcome === "merged" ? "merged" : followed.outcome === "blocked" ? "blocked" : followed.outcome === "closed" ? "failed" : "pending";
+      const status: MergeOutcome["status"] =
+        followed.outcome === "merged"
+          ? "merged"
+          : followed.outcome === "blocked"
+            ? "blocked"
+            : followed.outcome === "closed"
+              ? "failed"
+              : "pending";
       return {
         merge_outcome: outcome(status, message, {
           failed_checks: followed.failed_checks,
@@ -90,7 +107,18 @@ export function makeMerge(deps: AgentDeps) {
     } catch (error) {
       metrics.autoMerge("failed");
       const message = `Auto-merge could not be set: ${problem(error)}`;
-      const warning = await deps.ledger.append({ kind: "merge", at: deps.now(), repo: event.repo, trace_id: event.trace_id, pr_id: String(id), risk: pr.risk?.level ?? "low", auto: true, result: "failed", after_ci_ms: null, reason: message });
+      const warning = await deps.ledger.append({
+        kind: "merge",
+        at: deps.now(),
+        repo: event.repo,
+        trace_id: event.trace_id,
+        pr_id: String(id),
+        risk: pr.risk?.level ?? "low",
+        auto: true,
+        result: "failed",
+        after_ci_ms: null,
+        reason: message,
+      });
       return { merge_outcome: outcome("failed", message), warnings: [message, ...(warning ? [warning] : [])] };
     }
   };

@@ -25,10 +25,17 @@ export function makeRecall(deps: AgentDeps) {
         k,
         repo: facts.repo,
         component_scope: facts.trace.component_scope,
-        exclude_key: recordKey({ repo: facts.repo, pr_id: null, source_branch: facts.source_branch, target_branch: facts.target_branch }),
+        exclude_key: recordKey({
+          repo: facts.repo,
+          pr_id: null,
+          source_branch: facts.source_branch,
+          target_branch: facts.target_branch,
+        }),
       });
       // Our own earlier PR for this branch pair is not an example of someone else's phrasing.
-      const others = found.filter((s) => !(s.record.source_branch === facts.source_branch && s.record.target_branch === facts.target_branch));
+      const others = found.filter(
+        (s) => !(s.record.source_branch === facts.source_branch && s.record.target_branch === facts.target_branch),
+      );
       return { style_examples: others.map((s) => styleExample(s.record)), recalled: others.map(hit) };
     } catch (error) {
       const warning = memoryWarning(error);

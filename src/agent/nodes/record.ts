@@ -14,7 +14,10 @@ import type { AgentStateType, AgentUpdate } from "../state.js";
  */
 export function makeRecord(deps: AgentDeps) {
   return async function record(state: AgentStateType): Promise<AgentUpdate> {
-    const [remembered, ledgerWarnings] = await Promise.all([remember(deps, state), recordGeneration(deps, state, state.published!.status, null)]);
+    const [remembered, ledgerWarnings] = await Promise.all([
+      remember(deps, state),
+      recordGeneration(deps, state, state.published!.status, null),
+    ]);
     const published = state.published!;
     if (published.status === "previewed" || published.status === "unchanged" || published.id === null) {
       return { warnings: [...(remembered.warnings ?? []), ...ledgerWarnings] };
@@ -35,9 +38,14 @@ export function makeRecord(deps: AgentDeps) {
       timestamp: deps.now().toISOString(),
     };
     const events: LifecycleEvent[] = [created];
-    if (!pr.is_draft && pr.checklist.every((i) => i.done)) events.push({ ...created, event: "PullRequestReadyForReview" });
+    if (!pr.is_draft && pr.checklist.every((i) => i.done))
+      events.push({ ...created, event: "PullRequestReadyForReview" });
     const warnings = await emitAll(deps.emit, events);
-    return { events, warnings: [...(remembered.warnings ?? []), ...ledgerWarnings, ...warnings], undelivered: warnings.length };
+    return {
+      events,
+      warnings: [...(remembered.warnings ?? []), ...ledgerWarnings, ...warnings],
+      undelivered: warnings.length,
+    };
   };
 }
 
@@ -78,6 +86,10 @@ async function remember(deps: AgentDeps, state: AgentStateType): Promise<{ warni
     return {};
   } catch (error) {
     await deps.pending?.add(record);
-    return { warnings: [`${memoryWarning(error)} The PR record waits in ${deps.pending?.file ?? "memory"} and is written by a later run.`] };
+    return {
+      warnings: [
+        `${memoryWarning(error)} The PR record waits in ${deps.pending?.file ?? "memory"} and is written by a later run.`,
+      ],
+    };
   }
 }
