@@ -1,6 +1,7 @@
 import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";
+import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
   { ignores: ["dist/**", "coverage/**", "reports/**", "node_modules/**"] },
@@ -13,4 +14,6 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  // Formatting is prettier's job (npm run lint checks it); eslint keeps to correctness.
+  prettier,
 );

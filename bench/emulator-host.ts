@@ -149,13 +149,11 @@ function check(reviewers: number, labels: string[], branches: string[]): PrCheck
           reviewers: p.reviewers.length,
           labels: p.labels.map((l) => l.name),
         }))
-      : e.gh.state.repos
-          .get(REPOS[e.forge].toLowerCase())!
-          .pulls.map((p) => ({
-            branch: p.head.ref,
-            reviewers: p.requested_reviewers.length + p.requested_teams.length,
-            labels: p.labels.map((l) => l.name),
-          }));
+      : e.gh.state.repos.get(REPOS[e.forge].toLowerCase())!.pulls.map((p) => ({
+          branch: p.head.ref,
+          reviewers: p.requested_reviewers.length + p.requested_teams.length,
+          labels: p.labels.map((l) => l.name),
+        }));
   const prs = all.filter((p) => wanted.has(p.branch));
   const histogram: Record<string, number> = {};
   for (const p of prs) for (const l of p.labels) histogram[l] = (histogram[l] ?? 0) + 1;

@@ -11,6 +11,14 @@ export interface ChangedFile {
   additions: number;
   deletions: number;
   binary: boolean;
+  /** The file's unified-diff hunks (from `@@` on) when the source gives them (local git, GitHub); never for binary files. */
+  patch?: string;
+}
+
+/** A changed file's text before and after the change; null where the file did not exist or is not text. */
+export interface FileTexts {
+  before: string | null;
+  after: string | null;
 }
 
 export interface CommitInfo {
@@ -51,4 +59,10 @@ export interface CommitSource {
   load(request: ChangeRequest): Promise<ChangeSet>;
   /** A file's text at a commit, or null when the commit has no such file (used for `.pr-template.md`). */
   readFile?(commit: string, path: string): Promise<string | null>;
+  /**
+   * The texts of some changed files before (at `changes.base`) and after (at the head commit), for the change
+   * digest: symbols need whole files, and sources that give no patch or no line counts (Azure DevOps) are
+   * diffed from them. Paths missing from the map could not be read; the digest counts them without symbols.
+   */
+  readTexts?(changes: ChangeSet, paths: readonly string[]): Promise<Map<string, FileTexts>>;
 }

@@ -171,6 +171,94 @@ export const PolicySchema = z
         match_scope_in_path: z.boolean().default(true),
       })
       .prefault({}),
+    digest: z
+      .strictObject({
+        /** Tokens (about 4 characters each) of diff hunks the model sees; source first, then tests, then docs. 0 sends none. */
+        hunk_budget_tokens: z.number().int().min(0).max(200_000).default(3000),
+        /** Files larger than this (bytes, before or after) are counted but not parsed for symbols. */
+        max_parse_bytes: z.number().int().min(1024).max(10_000_000).default(512_000),
+        /** Files parsed for symbols at most; the rest are counted and classified only. */
+        max_parsed_files: z.number().int().min(0).max(10_000).default(300),
+        /** Extra globs for generated files (summarised, never quoted), besides the built-in ones. */
+        generated_globs: z.array(glob).default([]),
+        /** Extra globs for vendored third-party code, besides the built-in ones. */
+        vendored_globs: z.array(glob).default([]),
+      })
+      .prefault({}),
+    types: z
+      .strictObject({
+        /** Used when no commit subject has a conventional type: the first rule whose condition holds gives the type. */
+        infer: z.boolean().default(true),
+        /** Files that make a change `docs` when every changed file matches. */
+        docs_globs: z
+          .array(glob)
+          .default(["**/*.{md,mdx,rst,adoc,txt}", "docs/**", "doc/**", "**/LICENSE*", "**/CHANGELOG*"]),
+        /** Files that make a change `ci` when every changed file matches. */
+        ci_globs: z
+          .array(glob)
+          .default([
+            ".github/workflows/**",
+            ".github/actions/**",
+            ".gitlab-ci.yml",
+            "azure-pipelines*.yml",
+            ".azure-pipelines/**",
+            ".azuredevops/**",
+            "**/Jenkinsfile",
+            ".circleci/**",
+            ".ci/**",
+          ]),
+        /** Dependency manifests and lock files: a change to only these is `build`. */
+        build_globs: z
+          .array(glob)
+          .default([
+            "**/package.json",
+            "**/package-lock.json",
+            "**/yarn.lock",
+            "**/pnpm-lock.yaml",
+            "**/*.csproj",
+            "**/*.fsproj",
+            "**/*.vbproj",
+            "**/Directory.Packages.props",
+            "**/Directory.Build.props",
+            "**/global.json",
+            "**/packages.lock.json",
+            "**/nuget.config",
+            "**/go.mod",
+            "**/go.sum",
+            "**/requirements*.txt",
+            "**/pyproject.toml",
+            "**/poetry.lock",
+            "**/Pipfile",
+            "**/Pipfile.lock",
+            "**/pom.xml",
+            "**/build.gradle",
+            "**/build.gradle.kts",
+            "**/gradle.lockfile",
+            "**/Cargo.toml",
+            "**/Cargo.lock",
+            "**/Gemfile",
+            "**/Gemfile.lock",
+          ]),
+        /** Words at the start of a subject (or in brackets, `[fix]`) that make a change a `fix`. */
+        fix_words: z
+          .array(z.string().min(1))
+          .default([
+            "fix",
+            "fixes",
+            "fixed",
+            "fixing",
+            "bug",
+            "bugfix",
+            "hotfix",
+            "patch",
+            "resolve",
+            "resolves",
+            "correct",
+            "corrects",
+            "typo",
+          ]),
+      })
+      .prefault({}),
     pr: z
       .strictObject({
         /** `commit`: the event's commit only; `merge-base`: every commit since the target branch; `auto`: merge-base when the target exists locally. */
