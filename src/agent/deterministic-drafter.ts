@@ -1,17 +1,16 @@
-import picomatch from "picomatch";
 import type { CommitInfo } from "../domain/commit.js";
+import type { ChangeDigest, CodeSymbol } from "../domain/digest.js";
 import type { Policy } from "../domain/policy.js";
-import type { Draft, PrFacts } from "../domain/pull-request.js";
+import type { Draft, PrFacts, PrPlan } from "../domain/pull-request.js";
+import { classifyChange, parseConventional, splitUpstreamRefs } from "../policy/change-type.js";
 import { inertText } from "../render/markdown.js";
 import { composeTitle } from "../render/title.js";
 import { forbiddenKeywordsIn } from "../validate/title.js";
 
-const CONVENTIONAL = /^([A-Za-z]+)(?:\([^)]*\))?!?:\s*(.+)$/;
 const TRAILER =
-  /^(Signed-off-by|Co-authored-by|Reviewed-by|Acked-by|Tested-by|Reported-by|Suggested-by|Helped-by|Change-Id|Cc):\s/i;
-const MAX_HIGHLIGHTS = 8;
-// When commits disagree, the PR takes the most significant type.
-const TYPE_RANK = ["feat", "fix", "perf", "refactor", "revert", "build", "ci", "docs", "test", "style", "chore"];
+  /^(Signed-off-by|Co-authored-by|Reviewed-by|Acked-by|Tested-by|Reported-by|Suggested-by|Helped-by|Change-Id|Cc|BREAKING[ -]CHANGE):\s/i;
+/** Symbol highlights per verb, so one big change still leaves room for the commit body's points. */
+const MAX_SYMBOLS_PER_VERB = 4;
 
 function isMerge(c: CommitInfo): boolean {
   return c.parents.length > 1;
@@ -21,19 +20,13 @@ function stripTraceTags(text: string): string {
   return text.replace(/\s*\[trace:[^\]]*\]\s*/g, " ").trim();
 }
 
-function parseSubject(subject: string, types: readonly string[]): { type?: string; summary: string } {
-  const m = CONVENTIONAL.exec(subject.trim());
-  if (m && types.includes(m[1]!.toLowerCase())) return { type: m[1]!.toLowerCase(), summary: m[2]! };
-  return { summary: subject.trim() };
-}
-
-function inferType(facts: PrFacts, subject: string, types: readonly string[]): string {
-  const pick = (t: string) => (types.includes(t) ? t : types[0]!);
-  if (/^(fix|fixes|fixed|bug|bugfix|hotfix|patch)\b/i.test(subject) || /^(bugfix|hotfix)\//.test(facts.source_branch))
-    return pick("fix");
-  const live = facts.changes.files.filter((f) => f.change !== "deleted").map((f) => f.path);
-  if (live.length > 0 && live.every((p) => picomatch(["**/*.md", "docs/**"], { dot: true })(p))) return pick("docs");
-  return pick("feat");
+/** The subject without its conventional prefix, `[fix]`-style tags and upstream references like `(#591)`. */
+function subjectSummary(subject: string, types: readonly string[]): string {
+  const reverted = /^Revert "(.+)"$/i.exec(subject.trim());
+  if (reverted) return `roll back "${subjectSummary(reverted[1]!, types)}"`;
+  const conv = parseConventional(subject);
+  const text = conv && types.includes(conv.type) ? conv.description : subject.trim().replace(/^\[[^\]]+\]\s*/, "");
+  return splitUpstreamRefs(text).text;
 }
 
 /** Titles are plain text: one line, no backticks, no HTML comments, and no @ that could notify someone. */
@@ -80,17 +73,68 @@ function fitSummary(summary: string, room: number): string {
   return (space > 0 ? cut.slice(0, space) : summary.slice(0, room)).replace(/[\s,.;:-]+$/, "");
 }
 
-function highlightsOf(commits: readonly CommitInfo[]): string[] {
-  const lines = commits
+function commitHighlights(commits: readonly CommitInfo[]): string[] {
+  return commits
     .filter((c) => !isMerge(c))
     .flatMap((c) => c.body.split("\n"))
     .map((l) => l.trim())
-    .filter((l) => l && !TRAILER.test(l))
+    .filter((l) => l && !TRAILER.test(l) && !/^This reverts commit [0-9a-f]{7,}/i.test(l))
     .map((l) => l.replace(/^[-*+]\s+/, ""))
     .map((l) => inertText(stripTraceTags(l)))
     .filter(Boolean)
     .map((l) => (l.length > 200 ? `${l.slice(0, 197)}...` : l));
-  return [...new Set(lines)].slice(0, MAX_HIGHLIGHTS);
+}
+
+function symbolList(symbols: readonly CodeSymbol[], exportedOnly: boolean): string[] {
+  const chosen = symbols.filter((s) => s.kind !== "key" && (!exportedOnly || s.exported));
+  // Types first: `Adds OrderV2Controller` says more than its ten methods.
+  const ranked = [...chosen].sort((a, b) => Number(b.kind === "type") - Number(a.kind === "type"));
+  const names = [...new Set(ranked.map((s) => s.name))];
+  return names;
+}
+
+function phrase(verb: string, names: readonly string[], qualifier: string): string | null {
+  if (names.length === 0) return null;
+  const shown = names.slice(0, MAX_SYMBOLS_PER_VERB).map((n) => `\`${inertText(n).replace(/'/g, "")}\``);
+  const more = names.length > shown.length ? ` and ${names.length - shown.length} more` : "";
+  return `${verb} ${qualifier}${shown.join(", ")}${more}`;
+}
+
+/**
+ * "Adds `Order.ApplyDiscount`", "Removes public `OrderV1Controller`", "Changes `OrderService.Create`": what the
+ * parsers saw, exported symbols first. Configuration keys are listed for YAML/JSON-only changes.
+ */
+export function digestHighlights(digest: ChangeDigest | null | undefined): string[] {
+  if (!digest) return [];
+  const all = (pick: "added" | "removed" | "changed") => digest.files.flatMap((f) => f.symbols?.[pick] ?? []);
+  const out: string[] = [];
+  const removedPublic = symbolList(all("removed"), true);
+  const removedOther = symbolList(all("removed"), false).filter((n) => !removedPublic.includes(n));
+  const added = symbolList(all("added"), false);
+  const changed = symbolList(all("changed"), false).filter((n) => !added.includes(n));
+  for (const line of [
+    phrase("Adds", added, ""),
+    phrase("Changes", changed, ""),
+    phrase("Removes", removedPublic, "public "),
+    phrase("Removes", removedOther, ""),
+  ])
+    if (line) out.push(line);
+  if (out.length === 0) {
+    const keys = (pick: "added" | "removed" | "changed") =>
+      digest.files.flatMap((f) => (f.symbols?.[pick] ?? []).filter((s) => s.kind === "key").map((s) => s.name));
+    for (const line of [
+      phrase("Sets", keys("changed"), ""),
+      phrase("Adds", keys("added"), "keys "),
+      phrase("Removes", keys("removed"), "keys "),
+    ])
+      if (line) out.push(line);
+  }
+  return out;
+}
+
+function highlightsOf(facts: PrFacts, max: number): string[] {
+  const lines = [...digestHighlights(facts.digest), ...commitHighlights(facts.changes.commits)];
+  return [...new Set(lines)].slice(0, max);
 }
 
 /**
@@ -98,28 +142,28 @@ function highlightsOf(commits: readonly CommitInfo[]): string[] {
  * when a model fails, so it must always pass the gate: it keeps the title within its limit, drops
  * forbidden keywords, and neutralises Markdown in untrusted commit text.
  */
-export function draftDeterministically(facts: PrFacts, policy: Policy): Draft {
+export function draftDeterministically(
+  facts: PrFacts,
+  policy: Policy,
+  plan?: Pick<PrPlan, "type" | "breaking">,
+): Draft {
   const { commits } = facts.changes;
-  const types = policy.title.types;
+  const kind = plan ?? classifyChange(facts.changes, policy, facts.source_branch, facts.digest);
+  const type = kind.type;
   const newestFirst = [...commits].reverse().filter((c) => !isMerge(c));
-  const rankOf = (t: string) => (TYPE_RANK.includes(t) ? TYPE_RANK.indexOf(t) : TYPE_RANK.length);
-  const declared = newestFirst
-    .map((c) => parseSubject(c.subject, types).type)
-    .filter((t): t is string => t !== undefined);
-  const winning = [...declared].sort((a, b) => rankOf(a) - rankOf(b))[0];
   // The summary comes from the newest commit that carries the PR's type, so type and summary agree.
   const lead =
-    newestFirst.find((c) => winning !== undefined && parseSubject(c.subject, types).type === winning) ??
+    newestFirst.find((c) => parseConventional(c.subject)?.type === type) ??
     newestFirst[0] ??
     commits[commits.length - 1]!;
-  const type = winning ?? inferType(facts, lead.subject, types);
 
-  let summary = summaryCase(plainTitleText(stripTraceTags(parseSubject(lead.subject, types).summary)));
+  let summary = summaryCase(plainTitleText(stripTraceTags(subjectSummary(lead.subject, policy.title.types))));
   if (forbiddenKeywordsIn(summary, policy.title.forbidden_keywords).length > 0)
     summary = removeWords(summary, policy.title.forbidden_keywords);
   if (!/[\p{L}\p{N}]/u.test(summary)) summary = `update ${facts.trace.component_scope} component`;
   const room =
-    policy.title.max_length - composeTitle(type, facts.trace.component_scope, "", facts.trace.trace_id, policy).length;
+    policy.title.max_length -
+    composeTitle(type, facts.trace.component_scope, "", facts.trace.trace_id, policy, kind.breaking).length;
   summary = fitSummary(summary, room);
 
   // A change request's alert, remediation and impact have their own Context section; the purpose ties them together.
@@ -135,5 +179,5 @@ export function draftDeterministically(facts: PrFacts, policy: Policy): Draft {
     : `\`${facts.trace.blueprint_id}\``;
   // The blueprint's description has its own place in the body; the purpose states what this change does.
   const purpose = sentence(`${summary}, as defined in blueprint ${blueprint}`);
-  return { type, summary, purpose, highlights: highlightsOf(commits) };
+  return { type, summary, purpose, highlights: highlightsOf(facts, policy.prose.max_highlights) };
 }

@@ -10,6 +10,7 @@ export function factsOf(state: AgentStateType): PrFacts {
     target_branch: state.target_branch!,
     trace: state.trace!,
     changes: state.changes!,
+    digest: state.digest,
     ...(cr
       ? {
           change: {

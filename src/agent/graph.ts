@@ -15,6 +15,7 @@ import { makeGate } from "./nodes/gate.js";
 import { makeGather } from "./nodes/gather.js";
 import { makeIntake } from "./nodes/intake.js";
 import { makeMerge } from "./nodes/merge.js";
+import { makePlan } from "./nodes/plan.js";
 import { makePublish } from "./nodes/publish.js";
 import { makeRecall } from "./nodes/recall.js";
 import { makeRecord } from "./nodes/record.js";
@@ -52,11 +53,11 @@ function guarded(name: string, node: Node): Node {
 }
 
 /** Where an approved run continues: the step after the one whose failure was waved through. */
-const AFTER = { intake: "gather", check_trace: "check_limits", check_limits: "recall" } as const;
+const AFTER = { intake: "gather", check_trace: "check_limits", check_limits: "plan" } as const;
 type Resumable = keyof typeof AFTER;
 
 /**
- * intake → [apply_change] → gather → check_trace → check_limits → recall → draft ⇄ gate → dedupe → publish → record → merge;
+ * intake → [apply_change] → gather → check_trace → check_limits → plan → recall → draft ⇄ gate → dedupe → publish → record → merge;
  * a change request first commits its edits (apply_change). Any failure goes to fail,
  * or — when `approval.on_violations` names its reason — to approve, which pauses for a person.
  * This file only wires; each node lives in nodes/. Pass a checkpointer whenever approvals are enabled.
@@ -92,6 +93,7 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     .addNode("check_trace", guarded("check_trace", makeCheckTrace(deps)))
     .addNode("check_limits", guarded("check_limits", makeCheckLimits(deps)))
     .addNode("approve", makeApprove(deps))
+    .addNode("plan", guarded("plan", makePlan(deps)))
     .addNode("recall", guarded("recall", makeRecall(deps)))
     .addNode("draft", guarded("draft", makeDraft(deps)))
     .addNode("gate", guarded("gate", makeGate(deps)))
@@ -103,15 +105,16 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     .addEdge(START, "intake")
     .addConditionalEdges("intake", afterIntake, ["gather", "apply_change", "approve", "fail"])
     .addConditionalEdges("apply_change", onwardTo("gather"), ["gather", "fail"])
-    .addConditionalEdges("gather", onwardTo("check_trace"), ["check_trace", "approve", "fail"])
+    .addConditionalEdges("gather", onwardTo("check_trace"), ["check_trace", "fail"])
     .addConditionalEdges("check_trace", onwardTo("check_limits"), ["check_limits", "approve", "fail"])
-    .addConditionalEdges("check_limits", onwardTo("recall"), ["recall", "approve", "fail"])
-    .addConditionalEdges("approve", afterApproval, ["gather", "apply_change", "check_limits", "recall", "fail"])
+    .addConditionalEdges("check_limits", onwardTo("plan"), ["plan", "approve", "fail"])
+    .addConditionalEdges("approve", afterApproval, ["gather", "apply_change", "check_limits", "plan", "fail"])
+    .addConditionalEdges("plan", onwardTo("recall"), ["recall", "fail"])
     .addConditionalEdges("recall", onwardTo("draft"), ["draft", "fail"])
-    .addConditionalEdges("draft", onwardTo("gate"), ["gate", "approve", "fail"])
+    .addConditionalEdges("draft", onwardTo("gate"), ["gate", "fail"])
     .addConditionalEdges("gate", afterGate, ["dedupe", "draft", "fail"])
     .addConditionalEdges("dedupe", onwardTo("publish"), ["publish", "fail"])
-    .addConditionalEdges("publish", onwardTo("record"), ["record", "approve", "fail"])
+    .addConditionalEdges("publish", onwardTo("record"), ["record", "fail"])
     .addEdge("record", "merge")
     .addEdge("merge", END)
     .addEdge("fail", END)

@@ -4,7 +4,9 @@ import type { Runnable } from "@langchain/core/runnables";
 import { z } from "zod";
 import { formatZodIssues } from "../domain/errors.js";
 import type { Policy } from "../domain/policy.js";
-import type { Draft, PrFacts } from "../domain/pull-request.js";
+import type { ChangeDigest, CodeSymbol, FileDigest } from "../domain/digest.js";
+import type { Draft, PrFacts, PrPlan } from "../domain/pull-request.js";
+import { classifyChange } from "../policy/change-type.js";
 import type { Violation } from "../domain/violations.js";
 import { PROMPTS, fenceUntrusted, fillPrompt } from "../prompts/prompts.js";
 import { composeTitle } from "../render/title.js";
@@ -45,23 +47,52 @@ function fileLine(f: PrFacts["changes"]["files"][number]): string {
   return `- ${f.change}: ${f.path}${from} [${lines}]`;
 }
 
+function symbolNames(symbols: readonly CodeSymbol[]): string {
+  return symbols.map((s) => `${s.name}${s.exported ? "" : " (internal)"}`).join(", ");
+}
+
+function digestFileLine(f: FileDigest): string {
+  const head = `- ${f.path} [${f.role}${f.language ? `, ${f.language}` : ""}]`;
+  if (!f.symbols) return f.note ? `${head} ${f.note}` : head;
+  const parts = [
+    f.symbols.added.length ? `added: ${symbolNames(f.symbols.added)}` : "",
+    f.symbols.changed.length ? `changed: ${symbolNames(f.symbols.changed)}` : "",
+    f.symbols.removed.length ? `removed: ${symbolNames(f.symbols.removed)}` : "",
+  ].filter(Boolean);
+  return parts.length ? `${head} ${parts.join("; ")}` : head;
+}
+
+/** The digest as the model reads it: one line per file with symbols, then the breaking-change facts. */
+export function renderDigestForPrompt(
+  digest: ChangeDigest | null | undefined,
+  plan: Pick<PrPlan, "breaking" | "breaking_reasons">,
+): string {
+  const lines = digest ? digest.files.map(digestFileLine) : ["(the files' contents could not be read)"];
+  if (plan.breaking) lines.push(`Breaking change: ${plan.breaking_reasons.join("; ")}`);
+  return lines.join("\n");
+}
+
 /** The system prompt and the input template filled with the facts; untrusted text is fenced as data. */
 export function buildDraftMessages(
   facts: PrFacts,
   policy: Policy,
   styleExamples: readonly string[],
   repair?: RepairRequest,
+  plan?: Pick<PrPlan, "type" | "type_reason" | "breaking" | "breaking_reasons">,
 ): BaseMessage[] {
   const { trace, changes } = facts;
+  const kind = plan ?? classifyChange(changes, policy, facts.source_branch, facts.digest);
+  const digest = facts.digest;
   const summaryMax =
-    policy.title.max_length - composeTitle("feat", trace.component_scope, "", trace.trace_id, policy).length;
+    policy.title.max_length - composeTitle(kind.type, trace.component_scope, "", trace.trace_id, policy, kind.breaking).length;
   const examples = styleExamples.length
     ? fillPrompt(PROMPTS.styleExamples, {
         examples: styleExamples.map((e, i) => fenceUntrusted(`earlier-pr-${i + 1}`, e)).join("\n"),
       })
     : "";
   const input = fillPrompt(PROMPTS.draft, {
-    types: policy.title.types.join(", "),
+    type: kind.type,
+    type_reason: kind.type_reason,
     summary_max: String(summaryMax),
     purpose_max: String(policy.prose.max_purpose_length),
     highlights_max: String(policy.prose.max_highlights),
@@ -81,6 +112,13 @@ export function buildDraftMessages(
         .join("\n\n"),
     ),
     changed_files_list: fenceUntrusted("files", changes.files.map(fileLine).join("\n")),
+    change_digest: fenceUntrusted("digest", renderDigestForPrompt(digest, kind)),
+    diff_hunks: fenceUntrusted("diff", digest ? digest.hunks.map((h) => `--- ${h.path}\n${h.text}`).join("\n") : ""),
+    hunks_note: digest
+      ? digest.hunks_omitted > 0
+        ? `${digest.hunks_omitted} more hunks left out to stay within the budget`
+        : "all hunks shown"
+      : "no diff available",
     style_examples: examples,
   });
   const messages: BaseMessage[] = [new SystemMessage(PROMPTS.system), new HumanMessage(input.trimEnd())];

@@ -3,7 +3,8 @@ import type { ChangeSet } from "../domain/commit.js";
 import type { ChangeRequested, CommitCompleted, LifecycleEvent } from "../domain/events.js";
 import type { MergeOutcome } from "../merge/outcome.js";
 import type { FailureReason } from "../domain/reasons.js";
-import type { Draft, DraftedBy, PullRequestSpec, Truncation } from "../domain/pull-request.js";
+import type { ChangeDigest } from "../domain/digest.js";
+import type { Draft, DraftedBy, PrPlan, PullRequestSpec, Truncation } from "../domain/pull-request.js";
 import type { TraceRecord } from "../domain/trace.js";
 import type { PrRecord } from "../memory/store.js";
 import type { Violation } from "../domain/violations.js";
@@ -73,6 +74,10 @@ export const AgentState = Annotation.Root({
   change_yaml: last<{ checked: number; invalid: string[] } | null>(null),
   target_branch: last<string | null>(null),
   changes: last<ChangeSet | null>(null),
+  /** What was read from the change itself (symbols, roles, budgeted hunks); null when the texts could not be read. */
+  digest: last<ChangeDigest | null>(null),
+  /** Type, breaking change, risk, reviewers, labels, checklist and merge plan, decided once by the plan node. */
+  plan: last<PrPlan | null>(null),
   trace: last<TraceRecord | null>(null),
   /** Earlier PRs recalled as phrasing examples for the model (filled by memory; empty without it). */
   style_examples: last<string[]>([]),

@@ -135,6 +135,8 @@ export const PolicySchema = z
         always: z.array(z.string().min(1)).default(["traceable", "generated-by:AI"]),
         /** `<scope>` is replaced by the component scope in lower case. Empty string turns it off. */
         domain: z.string().default("domain:<scope>"),
+        /** Label on PRs that break their users (a `!`, a BREAKING CHANGE footer, a removed public symbol). Empty string adds none. */
+        breaking: z.string().default("breaking-change"),
         requires_tests: z
           .strictObject({
             enabled: z.boolean().default(true),

@@ -1,4 +1,5 @@
 import type { ChangeSet } from "./commit.js";
+import type { ChangeDigest } from "./digest.js";
 import type { TraceRecord } from "./trace.js";
 
 /** The prose of a PR — the only part a model may write. Everything else is computed from facts. */
@@ -51,6 +52,32 @@ export interface PrFacts {
   changes: ChangeSet;
   /** Present for PRs made from a change request. */
   change?: ChangeContext;
+  /** What was read from the change itself; absent when the source could not give the files' texts. */
+  digest?: ChangeDigest | null;
+}
+
+/**
+ * Every decision about a PR that is not prose, computed once per run from the facts (the plan node):
+ * the renderer only renders it and the gate checks the prose against it.
+ */
+export interface PrPlan {
+  /** Conventional type of the title: declared by a commit subject, else inferred from the files. */
+  type: string;
+  type_reason: string;
+  /** The title carries `!`, the PR gets the breaking label and a "Breaking changes" section, and risk is high. */
+  breaking: boolean;
+  breaking_reasons: string[];
+  /** BREAKING CHANGE footers, quoted in the body. */
+  breaking_notes: string[];
+  risk: RiskAssessment;
+  reviewers: ReviewerAssignment[];
+  labels: string[];
+  checklist: ChecklistItem[];
+  is_draft: boolean;
+  auto_merge: boolean;
+  requires: "none" | "review" | "senior_approval";
+  /** One sentence on what happens after CI. */
+  decision: string;
 }
 
 /** A complete PR as it would be sent to a forge. */

@@ -15,6 +15,8 @@ export const VIOLATION_CODES = [
   "unfaithful_path",
   "unfaithful_commit",
   "unfaithful_trace",
+  "unfaithful_identifier",
+  "contradicts_fact",
   "branch_invalid_name",
   "branch_prefix_not_allowed",
   "branch_forbidden",

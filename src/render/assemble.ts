@@ -1,19 +1,9 @@
 import { stringify } from "yaml";
 import type { ChangedFile, CommitInfo } from "../domain/commit.js";
 import type { Policy } from "../domain/policy.js";
-import type {
-  ChecklistItem,
-  Draft,
-  PrFacts,
-  PullRequestSpec,
-  RiskAssessment,
-  Truncation,
-} from "../domain/pull-request.js";
-import { computeLabels, lacksTests } from "../policy/labels.js";
-import { planMerge, type MergePlan, type PrOrigin } from "../policy/merge-plan.js";
-import { assessRisk, conventionalType } from "../policy/risk.js";
-import { routeReviewers } from "../policy/reviewers.js";
-import { inertText, tableCell, tidyBlankLines, wrapMarkdown } from "./markdown.js";
+import type { Draft, PrFacts, PrPlan, PullRequestSpec, Truncation } from "../domain/pull-request.js";
+import { planPullRequest } from "../policy/plan.js";
+import { inertBlock, inertText, tableCell, tidyBlankLines, wrapMarkdown } from "./markdown.js";
 import { renderTemplate, type TemplateValues } from "./template.js";
 import { composeTitle } from "./title.js";
 
@@ -27,7 +17,7 @@ const CHANGE_LABEL: Record<ChangedFile["change"], string> = {
 };
 
 function cellPath(path: string): string {
-  return tableCell(path).replace(/</g, "&lt;");
+  return tableCell(inertText(path));
 }
 
 function fileRow(f: ChangedFile, counted: boolean): string {
@@ -65,38 +55,6 @@ export function renderLinkedCommits(commits: readonly CommitInfo[], shown: numbe
     .map((c) => `- \`${c.short_hash}\` ${inertText(c.subject)} — by ${inertText(c.author.name)}`);
   if (shown < commits.length) lines.push(`- … and ${commits.length - shown} earlier commits`);
   return lines.join("\n");
-}
-
-export function computeChecklist(facts: PrFacts, policy: Policy): ChecklistItem[] {
-  const { trace, changes } = facts;
-  const lines = changes.additions + changes.deletions;
-  const yaml =
-    facts.change && facts.change.yaml_checked > 0
-      ? [
-          facts.change.yaml_invalid.length === 0
-            ? { label: `Edited YAML files parse (${facts.change.yaml_checked} checked)`, done: true }
-            : {
-                label: `Edited YAML files parse (${facts.change.yaml_invalid.length} of ${facts.change.yaml_checked} do not: ${facts.change.yaml_invalid.join(", ")})`,
-                done: false,
-              },
-        ]
-      : [];
-  return [
-    { label: `Trace metadata attached (${trace.trace_id}, scope ${trace.component_scope})`, done: true },
-    { label: `Blueprint linked (${trace.blueprint_id})`, done: true },
-    { label: "Blueprint name and description recorded", done: Boolean(trace.blueprint_name && trace.description) },
-    {
-      label: "Tests included for changed code",
-      done: !lacksTests(changes.files, policy, changes.line_counts !== "unavailable"),
-    },
-    changes.line_counts === "unavailable"
-      ? { label: "Change size checked (line counts unavailable from the commit source)", done: false }
-      : {
-          label: `Change size within policy (${lines} of ${policy.limits.max_changed_lines} lines)`,
-          done: lines <= policy.limits.max_changed_lines,
-        },
-    ...yaml,
-  ];
 }
 
 function headCommit(facts: PrFacts): CommitInfo {
@@ -141,31 +99,6 @@ function changeContext(facts: PrFacts): string {
   return lines.join("\n");
 }
 
-/** The riskiest conventional type among the PR's commits (merges aside): one `feat` makes a PR of fixes a feature. */
-function riskiestCommitType(facts: PrFacts, policy: Policy): string | null {
-  const order = { low: 0, medium: 1, high: 2 } as const;
-  const levelOf = (t: string | null) =>
-    order[t ? (policy.risk.commit_types[t] ?? policy.risk.unknown_commit_type) : policy.risk.unknown_commit_type];
-  const types = facts.changes.commits.filter((c) => c.parents.length <= 1).map((c) => conventionalType(c.subject));
-  if (types.length === 0) return conventionalType(headCommit(facts).subject);
-  return types.reduce((worst, t) => (levelOf(t) > levelOf(worst) ? t : worst));
-}
-
-/** The change's risk, judged from facts only (the change type or the commits' conventional types, paths, size). */
-export function riskOf(facts: PrFacts, policy: Policy): RiskAssessment {
-  const lines = facts.changes.line_counts === "unavailable" ? null : facts.changes.additions + facts.changes.deletions;
-  return assessRisk(
-    {
-      ...(facts.change
-        ? { change_type: facts.change.change_type }
-        : { commit_type: riskiestCommitType(facts, policy) }),
-      files: facts.changes.files,
-      lines,
-    },
-    policy,
-  );
-}
-
 function values(
   facts: PrFacts,
   draft: Draft,
@@ -174,26 +107,24 @@ function values(
   filesShown: number,
   commitsShown: number,
   prose: { purpose: string; highlights: string[] },
-  plan: Plan,
+  plan: PrPlan,
 ): TemplateValues {
   const { trace, changes } = facts;
   const head = headCommit(facts);
   const highlights = prose.highlights.map((h) => `- ${h}`).join("\n");
-  const checklist = computeChecklist(facts, policy)
-    .map((i) => `- [${i.done ? "x" : " "}] ${i.label}`)
-    .join("\n");
+  const checklist = plan.checklist.map((i) => `- [${i.done ? "x" : " "}] ${i.label}`).join("\n");
   const n = changes.files.length;
   return {
     title,
-    type: draft.type,
+    type: plan.type,
     summary: draft.summary,
     purpose: prose.purpose,
     highlights,
     commit_summary: [prose.purpose, highlights].filter(Boolean).join("\n\n"),
     trace_id: trace.trace_id,
     blueprint_id: trace.blueprint_id,
-    blueprint_name: trace.blueprint_name ?? "_not recorded_",
-    blueprint_description: trace.description ?? "",
+    blueprint_name: trace.blueprint_name ? inertText(trace.blueprint_name) : "_not recorded_",
+    blueprint_description: trace.description ? inertBlock(trace.description) : "",
     component_scope: trace.component_scope,
     scope: trace.component_scope,
     repo: facts.repo,
@@ -216,7 +147,8 @@ function values(
     checklist,
     risk_level: plan.risk.level,
     risk_reasons: plan.risk.reasons.map((r) => `- ${inertText(r)}`).join("\n"),
-    merge_decision: plan.merge.decision,
+    merge_decision: plan.decision,
+    breaking_changes: breakingSection(plan),
     change_context: changeContext(facts),
     metadata_block: metadataBlock(facts, commitsShown),
   };
@@ -229,9 +161,14 @@ function shortenProse(text: string, max: number): string {
   return `${atWord}…`;
 }
 
-interface Plan {
-  risk: RiskAssessment;
-  merge: MergePlan;
+/** Why the change breaks its users, with each BREAKING CHANGE footer quoted; empty when it does not. */
+function breakingSection(plan: PrPlan): string {
+  if (!plan.breaking) return "";
+  const notes = plan.breaking_notes.map((n) => `> ${inertText(n)}`);
+  const reasons = plan.breaking_reasons.map((r) => `- ${inertText(r)}`);
+  return ["## Breaking changes", "", ...reasons, ...(notes.length ? ["", ...notes.flatMap((n) => [n, ""])] : [])]
+    .join("\n")
+    .trimEnd();
 }
 
 export interface AssembledPullRequest {
@@ -249,29 +186,16 @@ export function assemblePullRequest(
   draft: Draft,
   template: string,
   policy: Policy,
-  origin: PrOrigin = facts.change ? "change" : "commit",
+  plan: PrPlan = planPullRequest(facts, policy),
 ): AssembledPullRequest {
-  const title = composeTitle(draft.type, facts.trace.component_scope, draft.summary, facts.trace.trace_id, policy);
-  const checklist = computeChecklist(facts, policy);
-  const complete = checklist.every((i) => i.done);
-  const isDraft = !(facts.trace.blueprint_name && facts.trace.description);
-  const risk = riskOf(facts, policy);
-  const merge = planMerge(
-    risk,
-    origin,
-    {
-      reviewers: routeReviewers(facts.trace.component_scope, policy),
-      labels: computeLabels(
-        facts.trace.component_scope,
-        facts.changes.files,
-        policy,
-        facts.changes.line_counts !== "unavailable",
-      ),
-      ready: complete && !isDraft,
-    },
+  const title = composeTitle(
+    plan.type,
+    facts.trace.component_scope,
+    draft.summary,
+    facts.trace.trace_id,
     policy,
+    plan.breaking,
   );
-  const plan: Plan = { risk, merge };
   const max = policy.body.max_length;
   const nFiles = facts.changes.files.length;
   const nCommits = facts.changes.commits.length;
@@ -319,13 +243,13 @@ export function assemblePullRequest(
       description: out.body,
       source_branch: facts.source_branch,
       target_branch: facts.target_branch,
-      reviewers: merge.reviewers,
-      labels: merge.labels,
-      is_draft: isDraft,
-      auto_complete: merge.auto_merge,
-      risk,
-      merge: { requires: merge.requires, decision: merge.decision },
-      checklist,
+      reviewers: plan.reviewers,
+      labels: plan.labels,
+      is_draft: plan.is_draft,
+      auto_complete: plan.auto_merge,
+      risk: plan.risk,
+      merge: { requires: plan.requires, decision: plan.decision },
+      checklist: plan.checklist,
     },
     truncation: truncated
       ? {

@@ -89,6 +89,25 @@ export function inertText(text: string): string {
     .trim();
 }
 
+/**
+ * Makes untrusted multi-line text (a blueprint's description) inert while keeping its paragraphs: each line
+ * as `inertText`, links shown as text, and no line that could open or close a code fence or a heading.
+ */
+export function inertBlock(text: string): string {
+  return text
+    .replace(/\r\n?/g, "\n")
+    .replace(/<!--[\s\S]*?-->/g, "")
+    .split("\n")
+    .map((line) =>
+      inertText(line)
+        .replace(/\]\(([^)\s]*)\)/g, "] ($1)")
+        .replace(/^(#{1,6}\s|>|[`~]{3,}|[-*_]{3,}\s*$|={3,}\s*$)/, "\\$1"),
+    )
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+}
+
 /** Collapses runs of blank lines so optional empty variables do not leave holes. */
 export function tidyBlankLines(text: string): string {
   return (

@@ -29,6 +29,8 @@ export const TEMPLATE_VARIABLES = {
   risk_level: "low, medium or high",
   risk_reasons: "bullet list of why the change has that risk",
   merge_decision: "what happens after CI: auto-merge, review or senior approval",
+  breaking_changes:
+    "for breaking changes: a Breaking changes section with the reasons and the BREAKING CHANGE footers (empty otherwise)",
   change_context:
     "for change requests: a Context section with alert, remediation, impact and issue link (empty otherwise)",
   metadata_block: "fenced YAML block with the trace metadata, for automation",
@@ -59,6 +61,8 @@ export const DEFAULT_TEMPLATE = `## Summary
 \${highlights}
 
 \${change_context}
+
+\${breaking_changes}
 
 ## Risk
 

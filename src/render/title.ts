@@ -19,22 +19,24 @@ export function composeTitle(
   summary: string,
   traceId: string,
   policy: Policy,
+  breaking = false,
 ): string {
-  return `${type}(${titleScope(componentScope)}): ${summary} [trace:${traceTagId(traceId, policy)}]`;
+  return `${type}(${titleScope(componentScope)})${breaking ? "!" : ""}: ${summary} [trace:${traceTagId(traceId, policy)}]`;
 }
 
 export interface ParsedTitle {
   type: string;
   scope: string;
+  breaking: boolean;
   summary: string;
   traceTag: string;
 }
 
-const TITLE = /^([a-z]+)\(([^()\s]+)\): (\S(?:.*\S)?) \[trace:([^\]\s]+)\]$/;
+const TITLE = /^([a-z]+)\(([^()\s]+)\)(!?): (\S(?:.*\S)?) \[trace:([^\]\s]+)\]$/;
 
 /** Splits a title of the form `<type>(<scope>): <summary> [trace:<id>]`, or null when it has another shape. */
 export function parseTitle(title: string): ParsedTitle | null {
   const m = TITLE.exec(title);
   if (!m) return null;
-  return { type: m[1]!, scope: m[2]!, summary: m[3]!, traceTag: m[4]! };
+  return { type: m[1]!, scope: m[2]!, breaking: m[3] === "!", summary: m[4]!, traceTag: m[5]! };
 }

@@ -1,12 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { draftDeterministically } from "../../src/agent/deterministic-drafter.js";
 import type { PrFacts } from "../../src/domain/pull-request.js";
-import {
-  assemblePullRequest,
-  computeChecklist,
-  renderFileTable,
-  renderLinkedCommits,
-} from "../../src/render/assemble.js";
+import { computeChecklist } from "../../src/policy/plan.js";
+import { assemblePullRequest, renderFileTable, renderLinkedCommits } from "../../src/render/assemble.js";
 import { DEFAULT_TEMPLATE } from "../../src/render/template.js";
 import { validateBody } from "../../src/validate/body.js";
 import { runGate } from "../../src/validate/gate.js";

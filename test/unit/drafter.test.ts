@@ -123,8 +123,11 @@ describe("draftDeterministically: type inference for other subjects", () => {
     ).toBe("docs");
   });
 
-  it("deleted files are ignored when deciding docs", () => {
+  it("a deleted source file keeps a change from being docs-only", () => {
     expect(draft({ ...one("Tidy docs"), files: [file("docs/a.md"), file("src/Old.cs", "deleted")] }).draft.type).toBe(
+      "feat",
+    );
+    expect(draft({ ...one("Tidy docs"), files: [file("docs/a.md"), file("docs/old.md", "deleted")] }).draft.type).toBe(
       "docs",
     );
   });

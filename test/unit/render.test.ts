@@ -51,18 +51,21 @@ describe("title helpers", () => {
     expect(parseTitle("feat(order): implement CreateOrderHandler [trace:ord-8128]")).toEqual({
       type: "feat",
       scope: "order",
+      breaking: false,
       summary: "implement CreateOrderHandler",
       traceTag: "ord-8128",
     });
     expect(parseTitle("fix(order-management): a [trace:x]")).toEqual({
       type: "fix",
       scope: "order-management",
+      breaking: false,
       summary: "a",
       traceTag: "x",
     });
     expect(parseTitle("feat(order): keep [brackets] inside [trace:ord-1]")).toEqual({
       type: "feat",
       scope: "order",
+      breaking: false,
       summary: "keep [brackets] inside",
       traceTag: "ord-1",
     });
@@ -79,9 +82,15 @@ describe("title helpers", () => {
     ["space in scope", "feat(order x): implement [trace:ord-8128]"],
     ["space in trace tag", "feat(order): implement [trace:ord 8128]"],
     ["text after the tag", "feat(order): implement [trace:ord-8128] more"],
-    ["breaking-change bang", "feat(order)!: implement [trace:ord-8128]"],
   ])("parseTitle rejects a title with %s", (_why, title) => {
     expect(parseTitle(title)).toBeNull();
+  });
+
+  it("parseTitle reads a breaking-change bang after the scope", () => {
+    expect(parseTitle("feat(order)!: implement [trace:ord-8128]")).toMatchObject({ type: "feat", breaking: true });
+    expect(composeTitle("fix", "Order", "remove v1", "trace-ord-1", policy, true)).toBe(
+      "fix(order)!: remove v1 [trace:ord-1]",
+    );
   });
 
   it("composeTitle and parseTitle round-trip", () => {
@@ -89,6 +98,7 @@ describe("title helpers", () => {
     expect(parseTitle(title)).toEqual({
       type: "refactor",
       scope: "billing",
+      breaking: false,
       summary: "split InvoiceService",
       traceTag: "bil-7",
     });

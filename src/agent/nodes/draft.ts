@@ -11,7 +11,8 @@ import { NO_USAGE, type AgentStateType, type AgentUpdate } from "../state.js";
 export function makeDraft(deps: AgentDeps) {
   return async function draft(state: AgentStateType): Promise<AgentUpdate> {
     const facts = factsOf(state);
-    const deterministic = () => draftDeterministically(facts, deps.policy);
+    const plan = state.plan ?? undefined;
+    const deterministic = () => draftDeterministically(facts, deps.policy, plan);
     if (!deps.model) return { prose: deterministic(), drafted_by: "deterministic", draft_violations: [] };
     if (state.fallback)
       return {
@@ -23,7 +24,7 @@ export function makeDraft(deps: AgentDeps) {
 
     const repair =
       state.repairs > 0 ? { previousAnswer: state.last_answer, violations: state.repair_feedback } : undefined;
-    const messages = buildDraftMessages(facts, deps.policy, state.style_examples, repair);
+    const messages = buildDraftMessages(facts, deps.policy, state.style_examples, repair, plan);
     try {
       const result = await draftWithModel(deps.model, messages, deps.policy);
       return {

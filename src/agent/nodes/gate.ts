@@ -1,8 +1,11 @@
 import { PrCreatorError } from "../../domain/errors.js";
 import type { Violation } from "../../domain/violations.js";
+import { planPullRequest } from "../../policy/plan.js";
 import { assemblePullRequest } from "../../render/assemble.js";
 import { unknownVariables } from "../../render/template.js";
 import { runGate } from "../../validate/gate.js";
+import { validateAgainstPlan } from "../../validate/contradictions.js";
+import { factsCorpus, knownIdentifiers, validateIdentifiers } from "../../validate/identifiers.js";
 import { validateProse } from "../../validate/prose.js";
 import type { AgentDeps } from "../deps.js";
 import { factsOf } from "../facts.js";
@@ -44,9 +47,17 @@ export function makeGate(deps: AgentDeps) {
     let violations: Violation[] = state.draft_violations;
     if (state.prose) {
       const template = await bodyTemplate(deps, facts.changes.commits[facts.changes.commits.length - 1]!.hash);
-      const { pr, truncation } = assemblePullRequest(facts, state.prose, template, deps.policy);
-      // Prose rules judge what the model wrote; deterministic prose only quotes the (already inert) commits.
-      const prose = drafted_by === "model" ? validateProse(state.prose, deps.policy) : [];
+      const plan = state.plan ?? planPullRequest(facts, deps.policy);
+      const { pr, truncation } = assemblePullRequest(facts, state.prose, template, deps.policy, plan);
+      // Prose rules judge what the model wrote; deterministic prose only quotes the (already inert) commits and digest.
+      const prose =
+        drafted_by === "model"
+          ? [
+              ...validateProse(state.prose, deps.policy),
+              ...validateAgainstPlan(state.prose, plan, facts.target_branch),
+              ...validateIdentifiers(state.prose, knownIdentifiers(factsCorpus(facts))),
+            ]
+          : [];
       violations = [...prose, ...runGate(pr.title, pr.description, facts, deps.policy)];
       update = { pr, truncation };
     }
