@@ -1,11 +1,24 @@
 import { z } from "zod";
 import { TraceRecordSchema } from "./trace.js";
 import { FailureReasonSchema } from "./reasons.js";
+import { editPathProblem, repoNameProblem } from "./input-names.js";
 
 /** The name every event we emit carries in `created_by` (seed: "pull-request-creator-agent"). */
 export const AGENT_NAME = "pull-request-creator-agent";
 
 const nonEmpty = (what: string) => z.string().trim().min(1, `${what} must be a non-empty string`);
+
+/** A repository name either forge could accept (`name`, `owner/name` or one Azure DevOps name); intake applies the forge's own rules. */
+export const RepoNameSchema = nonEmpty("repo").superRefine((repo, ctx) => {
+  const problem = repo === "" ? null : repoNameProblem(repo);
+  if (problem) ctx.addIssue({ code: "custom", message: problem, input: repo });
+});
+
+/** A file path inside the repository's working tree (see editPathProblem). */
+export const EditPathSchema = nonEmpty("path").superRefine((path, ctx) => {
+  const problem = path === "" ? null : editPathProblem(path);
+  if (problem) ctx.addIssue({ code: "custom", message: problem, input: path });
+});
 
 export const CommitHashSchema = z
   .string()
@@ -20,7 +33,7 @@ export const CommitCompletedSchema = z.object({
   event: z.literal("CommitCompleted"),
   trace_id: nonEmpty("trace_id"),
   commit_hash: CommitHashSchema,
-  repo: nonEmpty("repo"),
+  repo: RepoNameSchema,
   branch: nonEmpty("branch"),
   agent: nonEmpty("agent"),
   timestamp: z.iso.datetime({
@@ -45,23 +58,29 @@ const idPart = z
  * One file edit of a change request. `set` edits a YAML document in place (comments and layout kept):
  * keys are dotted paths (`spec.resources.requests.storage`, `spec.containers.0.image`; `\\.` for a literal dot).
  */
-export const FileEditSchema = z.union([
-  z.strictObject({
-    path: nonEmpty("path"),
-    set: z
-      .record(z.string().min(1), z.unknown())
-      .refine((r) => Object.keys(r).length > 0, "set must name at least one key path"),
-    /** Which document of a multi-document file: its index, or the one whose kind/metadata.name match. Default: the only one. */
-    document: z
-      .union([
-        z.number().int().nonnegative(),
-        z.strictObject({ kind: z.string().min(1).optional(), name: z.string().min(1).optional() }),
-      ])
-      .optional(),
-  }),
-  z.strictObject({ path: nonEmpty("path"), content: z.string() }),
-  z.strictObject({ path: nonEmpty("path"), delete: z.literal(true) }),
-]);
+export const FileEditSchema = z.union(
+  [
+    z.strictObject({
+      path: EditPathSchema,
+      set: z
+        .record(z.string().min(1), z.unknown())
+        .refine((r) => Object.keys(r).length > 0, "set must name at least one key path"),
+      /** Which document of a multi-document file: its index, or the one whose kind/metadata.name match. Default: the only one. */
+      document: z
+        .union([
+          z.number().int().nonnegative(),
+          z.strictObject({ kind: z.string().min(1).optional(), name: z.string().min(1).optional() }),
+        ])
+        .optional(),
+    }),
+    z.strictObject({ path: EditPathSchema, content: z.string() }),
+    z.strictObject({ path: EditPathSchema, delete: z.literal(true) }),
+  ],
+  {
+    error:
+      'expected an edit {"path","set"}, {"path","content"} or {"path","delete":true}; give the path and exactly one of set, content or delete',
+  },
+);
 export type FileEdit = z.infer<typeof FileEditSchema>;
 
 /**
@@ -77,7 +96,7 @@ export const ChangeRequestedSchema = z
     change_type: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]*$/, "change_type must be lower-case words joined by - (e.g. pvc-size)"),
-    repo: nonEmpty("repo"),
+    repo: RepoNameSchema,
     base_branch: nonEmpty("base_branch"),
     /** One line: what the change does, e.g. "increase orders-data PVC to 20Gi". Becomes the title's summary. */
     summary: nonEmpty("summary").max(200, "summary must be at most 200 characters"),

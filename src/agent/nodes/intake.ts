@@ -1,6 +1,7 @@
 import { changeBranch } from "../../changes/apply-edits.js";
 import { ChangeRequestedSchema, CommitCompletedSchema } from "../../domain/events.js";
 import { parseExplained } from "../../domain/errors.js";
+import { repoNameProblem } from "../../domain/input-names.js";
 import type { FailureReason } from "../../domain/reasons.js";
 import type { Violation } from "../../domain/violations.js";
 import { checkBranches, forbiddenBy, invalidRefNameReason } from "../../policy/branches.js";
@@ -12,6 +13,17 @@ function branchReason(violations: readonly Violation[]): FailureReason {
   if (violations.some((v) => v.code === "branch_forbidden" || v.code === "target_forbidden")) return "forbidden_branch";
   if (violations.some((v) => v.where === "branch")) return "branch_policy_violation";
   return "target_mismatch";
+}
+
+/**
+ * The forge's own rule for the event's repository name, before anything is sent to it. Without a forge
+ * (a dry run) the schema's forge-neutral rule is all there is.
+ */
+function repoFailure(deps: AgentDeps, repo: string, what: string): AgentUpdate["failure"] | null {
+  const problem = deps.forge ? repoNameProblem(repo, deps.forge.kind) : null;
+  if (!problem) return null;
+  const message = `${what} is invalid: repo: ${problem}.`;
+  return { reason: "invalid_event", message: withHint("invalid_event", message), attempts: 0 };
 }
 
 /** Parses the event and applies the branch policy: both pure, so bad input fails before any I/O. */
@@ -35,6 +47,8 @@ function parse(deps: AgentDeps, input: unknown): AgentUpdate {
     return { failure: { reason: "invalid_event", message: withHint("invalid_event", message), attempts: 0 } };
   }
   const event = parsed.data;
+  const badRepo = repoFailure(deps, event.repo, "The event");
+  if (badRepo) return { event, failure: badRepo };
   const branches = checkBranches(event.branch, event.target_branch, deps.policy);
   if (branches.violations.length > 0) {
     const reason = branchReason(branches.violations);
@@ -57,6 +71,8 @@ function intakeChange(deps: AgentDeps, input: unknown): AgentUpdate {
   }
   const cr = parsed.data;
   const branch = changeBranch(cr, deps.policy);
+  const badRepo = repoFailure(deps, cr.repo, "The change request");
+  if (badRepo) return { change_request: cr, change_branch: branch, failure: badRepo };
   const violations: Violation[] = [];
   const badName = invalidRefNameReason(branch) ?? invalidRefNameReason(cr.base_branch);
   if (badName)
