@@ -2,6 +2,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import type { CommitSource } from "../domain/commit.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
+import type { ViolationCode } from "../domain/violations.js";
 import type { Forge } from "../forges/forge.js";
 import type { Publisher } from "../forges/publisher.js";
 import type { Ledger } from "../merge/ledger.js";
@@ -34,4 +35,6 @@ export interface AgentDeps {
   ledger: Ledger;
   /** Follow an auto-merging PR's checks and merge to the end before the run returns. */
   watch: boolean;
+  /** Gate rules switched off — for eval ablations that prove each rule catches something; never in production. */
+  disabledRules?: ReadonlySet<ViolationCode>;
 }

@@ -58,7 +58,9 @@ export function makeGate(deps: AgentDeps) {
               ...validateIdentifiers(state.prose, knownIdentifiers(factsCorpus(facts))),
             ]
           : [];
-      violations = [...prose, ...runGate(pr.title, pr.description, facts, deps.policy)];
+      violations = [...prose, ...runGate(pr.title, pr.description, facts, deps.policy)].filter(
+        (v) => !deps.disabledRules?.has(v.code),
+      );
       update = { pr, truncation };
     }
     const rounds = [{ round, drafted_by, violations: brief(violations) }];
