@@ -1,5 +1,5 @@
 /** Builds a case's git history with the project's own fixture builder, so hashes are the same on every machine. */
-import { createGitRepo, FIXTURE_IDENTITY, type GitRepo } from "../src/forges/git-fixture.js";
+import { createGitRepo, FIXTURE_IDENTITY, type GitRepo } from "../src/demo/git-fixture.js";
 import type { Fixture, FileContent, Step } from "./schema.js";
 
 export function contentOf(content: FileContent): string | Buffer {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChangeRequest, ChangeSet } from "../src/domain/commit.js";
-import { FIXTURE_IDENTITY, createGitRepo, type GitRepo } from "../src/forges/git-fixture.js";
+import { FIXTURE_IDENTITY, createGitRepo, type GitRepo } from "../src/demo/git-fixture.js";
 import { createLocalGitSource } from "../src/forges/local-git.js";
 import { rejection as failure } from "./helpers.js";
 

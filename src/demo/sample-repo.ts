@@ -3,7 +3,7 @@ import path from "node:path";
 import { stringify } from "yaml";
 import type { ChangeRequested, CommitCompleted } from "../domain/events.js";
 import type { TraceRecord } from "../domain/trace.js";
-import { createGitRepo } from "../forges/git-fixture.js";
+import { createGitRepo } from "./git-fixture.js";
 
 /** The seed's worked example: trace-ord-8128 for blueprint usecase-create-order in OrderService. */
 export const SAMPLE_TRACES: TraceRecord[] = [

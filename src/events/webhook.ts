@@ -29,7 +29,7 @@ import { readFileSync } from "node:fs";
 import { PrCreatorError } from "../domain/errors.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
-import { parseRetryAfter, RetriesExhausted, withRetry, type CallFailure, type RetryPolicy } from "../forges/retry.js";
+import { parseRetryAfter, RetriesExhausted, withRetry, type CallFailure, type RetryPolicy } from "../net/retry.js";
 
 export type WebhookConfig = Policy["events"]["webhooks"][number];
 export type EventName = LifecycleEvent["event"];

@@ -1,9 +1,9 @@
 import { PrCreatorError } from "../domain/errors.js";
 import type { Policy } from "../domain/policy.js";
-import { createAzureDevOpsForge } from "./azure-devops.js";
+import { createAzureDevOpsForge } from "./azure-devops/index.js";
 import type { Forge } from "./forge.js";
-import { createGitHubForge } from "./github.js";
-import type { RetryOptions } from "./retry.js";
+import { createGitHubForge } from "./github/index.js";
+import type { RetryOptions } from "../net/retry.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 export type ForgeKind = Policy["forge"];

@@ -1,6 +1,6 @@
 import { PrCreatorError } from "../domain/errors.js";
 import type { FailureReason } from "../domain/reasons.js";
-import type { RetriesExhausted } from "./retry.js";
+import type { RetriesExhausted } from "../net/retry.js";
 
 export type Platform = "azure_devops" | "github";
 

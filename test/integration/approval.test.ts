@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgent, type Agent } from "../../src/agent/create-agent.js";
 import { buildSampleRepo, type SampleRepo } from "../../src/demo/sample-repo.js";
 import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js";
-import { createGitRepo } from "../../src/forges/git-fixture.js";
+import { createGitRepo } from "../../src/demo/git-fixture.js";
 import { rejection, runCli } from "../helpers.js";
 
 const NOW = new Date("2025-05-07T19:10:00.000Z");

@@ -6,7 +6,7 @@ import * as azdev from "azure-devops-node-api";
 import { GitStatusState } from "azure-devops-node-api/interfaces/GitInterfaces.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PrCreatorError } from "../../src/domain/errors.js";
-import { createAzureDevOpsForge } from "../../src/forges/azure-devops.js";
+import { createAzureDevOpsForge } from "../../src/forges/azure-devops/index.js";
 import type { Forge, RemotePullRequest } from "../../src/forges/forge.js";
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../emulators/azure-devops.js";
 import { yamlValidation } from "../emulators/ci.js";

@@ -6,7 +6,7 @@ import { Octokit } from "@octokit/rest";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PrCreatorError } from "../../src/domain/errors.js";
 import type { Forge, NewPullRequest } from "../../src/forges/forge.js";
-import { createGitHubForge } from "../../src/forges/github.js";
+import { createGitHubForge } from "../../src/forges/github/index.js";
 import { seedPipeline } from "../emulators/ci.js";
 import { githubFaults, startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
 

@@ -11,7 +11,7 @@ import type { AgentStateType } from "../../src/agent/state.js";
 import { memorySearchCommand, traceCommand, memoryImportCommand } from "../../src/cli/memory-commands.js";
 import { buildSampleRepo, type SampleRepo } from "../../src/demo/sample-repo.js";
 import { PolicySchema } from "../../src/domain/policy.js";
-import { createGitRepo } from "../../src/forges/git-fixture.js";
+import { createGitRepo } from "../../src/demo/git-fixture.js";
 import { startGitHubEmulator } from "../emulators/github.js";
 
 let root: string;

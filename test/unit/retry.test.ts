@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PolicySchema } from "../../src/domain/policy.js";
 import { createKeyedLock } from "../../src/forges/keyed-lock.js";
-import { backoffMs, parseRetryAfter, RetriesExhausted, withRetry, type CallFailure } from "../../src/forges/retry.js";
+import { backoffMs, parseRetryAfter, RetriesExhausted, withRetry, type CallFailure } from "../../src/net/retry.js";
 
 const policy = PolicySchema.parse({}).retry_policy;
 

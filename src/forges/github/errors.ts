@@ -1,4 +1,4 @@
-import { parseRetryAfter, type CallFailure } from "./retry.js";
+import { parseRetryAfter, type CallFailure } from "../../net/retry.js";
 
 /** The parts of @octokit/request's RequestError (and of plugin-throttling's GraphQL rate-limit error) we read. */
 export interface OctokitError {

@@ -6,10 +6,11 @@ import {
   type GitPush,
   type GitVersionDescriptor,
 } from "azure-devops-node-api/interfaces/GitInterfaces.js";
-import { PrCreatorError } from "../domain/errors.js";
-import { serverMessage, toRef, type AzureContext } from "./azure-devops-context.js";
-import type { BranchCommit, FileChange, Forge, PushedCommit } from "./forge.js";
-import { RetriesExhausted } from "./retry.js";
+import { PrCreatorError } from "../../domain/errors.js";
+import { RetriesExhausted } from "../../net/retry.js";
+import type { BranchCommit, FileChange, Forge, PushedCommit } from "../forge.js";
+import { toRef, type AzureDevOpsContext } from "./context.js";
+import { serverMessage } from "./errors.js";
 
 const ZEROS = "0".repeat(40);
 const itemPath = (path: string) => (path.startsWith("/") ? path : `/${path}`);
@@ -28,7 +29,7 @@ interface Plan {
  * that creates the branch from its base when missing. Re-running a commit that is already there writes
  * nothing; a push that loses a race (409 TF401028) is planned again from the new head once.
  */
-export function azureFiles(ctx: AzureContext): Pick<Forge, "readFile" | "commitFiles"> {
+export function files(ctx: AzureDevOpsContext): Pick<Forge, "readFile" | "commitFiles"> {
   const project = ctx.project;
 
   async function contentAt(repo: string, path: string, version: GitVersionDescriptor): Promise<string | null> {
@@ -84,7 +85,7 @@ export function azureFiles(ctx: AzureContext): Pick<Forge, "readFile" | "commitF
       commits: [{ comment: commit.message, parents: [p.from], changes: p.changes }],
     };
     try {
-      const pushed = await ctx.retrying(() => api.createPush(body, repo, project));
+      const pushed = await ctx.retry(() => api.createPush(body, repo, project));
       const sha = pushed?.refUpdates?.[0]?.newObjectId ?? pushed?.commits?.at(-1)?.commitId;
       if (!sha)
         throw ctx.missing("repository", repo, "repo_not_found", "Check the repository name and AZURE_DEVOPS_PROJECT.");

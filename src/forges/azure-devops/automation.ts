@@ -12,9 +12,10 @@ import {
   PolicyEvaluationStatus,
   type PolicyEvaluationRecord,
 } from "azure-devops-node-api/interfaces/PolicyInterfaces.js";
-import { PrCreatorError } from "../domain/errors.js";
-import { fromRef, isoDate, toRef, type AzureContext } from "./azure-devops-context.js";
-import type { CheckRun, CheckState, ChecksReport, Forge, PullRequestStatus as PrStatus } from "./forge.js";
+import { PrCreatorError } from "../../domain/errors.js";
+import type { CheckRun, CheckState, ChecksReport, Forge, PullRequestStatus as PrStatus } from "../forge.js";
+import { fromRef, toRef, type AzureDevOpsContext } from "./context.js";
+import type { PullRequests } from "./pull-requests.js";
 
 /** Policy types that are CI (Build validation, Status); reviewer policies are reviews, not checks. */
 const CHECK_POLICY_TYPES = new Set(["0609b952-1397-4640-95ec-e00a01b2c241", "cbdc66da-9728-4af8-aada-9a5a32e4a226"]);
@@ -47,15 +48,19 @@ interface BuildContext {
   buildOutputPreview?: { errors?: Array<{ message?: string }> };
 }
 
+/** Dates come back as Date objects from the client; the port speaks ISO strings. */
+const isoDate = (value: Date | string | undefined | null): string | null =>
+  value ? new Date(value).toISOString() : null;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * A PR's life after it is opened: its state, its checks (branch policy evaluations plus posted PR statuses),
  * auto-complete set by the token's identity, and reverting a completed PR through the reverts API.
  */
-export function azureAutomation(
-  ctx: AzureContext,
-  prs: Pick<Forge, "createPullRequest" | "findOpenPullRequest">,
+export function automation(
+  ctx: AzureDevOpsContext,
+  prs: Pick<PullRequests, "createPullRequest" | "findOpenPullRequest">,
 ): Pick<Forge, "getPullRequest" | "getChecks" | "enableAutoMerge" | "revertPullRequest"> {
   const project = ctx.project;
   let projectId: Promise<string> | undefined;

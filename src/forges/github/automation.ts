@@ -1,50 +1,11 @@
-import type { Octokit, RestEndpointMethodTypes } from "@octokit/rest";
-import { PrCreatorError } from "../domain/errors.js";
-import type { FailureReason } from "../domain/reasons.js";
-import { redact } from "./forge-errors.js";
-import type {
-  AutoMergeOptions,
-  BranchCommit,
-  CheckRun,
-  CheckState,
-  ChecksReport,
-  Forge,
-  PullRequestStatus,
-  PushedCommit,
-  RemotePullRequest,
-} from "./forge.js";
-import {
-  graphQLErrors,
-  graphQLRateLimit,
-  serverMessage,
-  type GraphQLErrorEntry,
-  type OctokitError,
-} from "./github-errors.js";
-import { RetriesExhausted } from "./retry.js";
+import type { RestEndpointMethodTypes } from "@octokit/rest";
+import { PrCreatorError } from "../../domain/errors.js";
+import type { FailureReason } from "../../domain/reasons.js";
+import type { AutoMergeOptions, CheckRun, CheckState, ChecksReport, Forge, PullRequestStatus } from "../forge.js";
+import type { GitHubContext, Pull, Where } from "./context.js";
+import { graphQLErrors, graphQLRateLimit, serverMessage, type GraphQLErrorEntry, type OctokitError } from "./errors.js";
 
-export type Pull = RestEndpointMethodTypes["pulls"]["get"]["response"]["data"];
-type Where = { owner: string; repo: string };
-
-/** What the GitHub forge shares with this module: its client, its retrying call and its PR mapping. */
-export interface GitHubCalls {
-  octokit: Octokit;
-  /** Text that must never reach an error message (the token). */
-  secrets: readonly string[];
-  split(repo: string): Where;
-  timeout(): { request: { signal: AbortSignal } };
-  /** One call under the retry policy; a failure that survives it becomes a PrCreatorError. */
-  call<T>(operation: string, fn: () => Promise<T>, notFound?: FailureReason, notFoundStatuses?: number[]): Promise<T>;
-  /** One call under the retry policy that leaves the final failure as RetriesExhausted, to tell some apart. */
-  attempt<T>(fn: () => Promise<T>): Promise<T>;
-  /** A RetriesExhausted as the PrCreatorError `call` would have thrown. */
-  fail(operation: string, error: RetriesExhausted): PrCreatorError;
-  remote(pr: Pull): RemotePullRequest;
-}
-
-export type GitHubAutomation = Pick<
-  Forge,
-  "readFile" | "commitFiles" | "getPullRequest" | "getChecks" | "enableAutoMerge" | "revertPullRequest"
->;
+export type Automation = Pick<Forge, "getPullRequest" | "getChecks" | "enableAutoMerge" | "revertPullRequest">;
 
 const ENABLE_AUTO_MERGE = `mutation EnableAutoMerge($pullRequestId: ID!, $commitHeadline: String, $commitBody: String, $expectedHeadOid: GitObjectID) {
   enablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId, mergeMethod: SQUASH, commitHeadline: $commitHeadline, commitBody: $commitBody, expectedHeadOid: $expectedHeadOid }) {
@@ -89,121 +50,13 @@ const STATUS_STATES: Record<string, CheckState> = {
   error: "failed",
 };
 
-/** A missing file answers 404 "Not Found"; a missing ref answers 404 "No commit found for the ref …". */
-const isMissingFile = (error: unknown) =>
-  (error as OctokitError).status === 404 && !/no commit found/i.test(serverMessage(error));
-
-/** GitHub's automation calls: file reads, commits through the git data API, PR status, checks, auto-merge, reverts. */
-export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
-  const { octokit } = gh;
-
-  async function readAt(where: Where, ref: string, path: string): Promise<string | null> {
-    const operation = `read ${path} at ${ref}`;
-    const data = await gh.call(
-      operation,
-      () =>
-        octokit.repos.getContent({ ...where, path, ref, ...gh.timeout() }).then(
-          (r) => r.data,
-          (error: unknown) => (isMissingFile(error) ? null : Promise.reject(error)),
-        ),
-      "branch_not_found",
-    );
-    if (data === null) return null;
-    if (Array.isArray(data) || data.type !== "file") {
-      throw new PrCreatorError(
-        "invalid_request",
-        `${path} at ${ref} in ${where.owner}/${where.repo} is a ${Array.isArray(data) ? "directory" : data.type}, not a file.`,
-        { hint: "Name a file, not a folder." },
-      );
-    }
-    // GitHub leaves `content` empty (encoding "none") for files over 1 MB.
-    if (!("encoding" in data) || data.encoding !== "base64") {
-      throw new PrCreatorError(
-        "invalid_request",
-        `${path} at ${ref} in ${where.owner}/${where.repo} is too large for the contents API (encoding "${"encoding" in data ? data.encoding : "?"}").`,
-        { hint: "Keep files the agent edits under 1 MB." },
-      );
-    }
-    return Buffer.from(data.content, "base64").toString("utf8");
-  }
-
-  /** A branch's tip, or null when the branch does not exist. */
-  function branchTip(where: Where, branch: string): Promise<string | null> {
-    return gh.call(`read branch ${branch}`, () =>
-      octokit.git.getRef({ ...where, ref: `heads/${branch}`, ...gh.timeout() }).then(
-        (r) => r.data.object.sha,
-        (error: OctokitError) => (error.status === 404 ? null : Promise.reject(error)),
-      ),
-    );
-  }
-
-  async function pushFiles(repo: string, commit: BranchCommit, raceRetried: boolean): Promise<PushedCommit> {
-    const where = gh.split(repo);
-    const head = await branchTip(where, commit.branch);
-    const start = head ?? (await branchTip(where, commit.base_branch));
-    if (start === null) {
-      throw new PrCreatorError(
-        "branch_not_found",
-        `Neither "${commit.branch}" nor its base "${commit.base_branch}" exists in ${repo}.`,
-        { hint: "Check the base branch name." },
-      );
-    }
-    const [startCommit, current] = await Promise.all([
-      gh.call(`read commit ${start}`, () => octokit.git.getCommit({ ...where, commit_sha: start, ...gh.timeout() })),
-      Promise.all(commit.files.map((f) => readAt(where, start, f.path))),
-    ]);
-    const changed = commit.files.filter((f, i) => current[i] !== f.content);
-    if (head !== null && changed.length === 0)
-      return { sha: head, parent: startCommit.data.parents[0]?.sha ?? head, unchanged: true };
-    const tree =
-      changed.length === 0
-        ? startCommit.data.tree.sha
-        : (
-            await gh.call("create a tree", () =>
-              octokit.git.createTree({
-                ...where,
-                base_tree: startCommit.data.tree.sha,
-                tree: changed.map((f) =>
-                  f.content === null
-                    ? { path: f.path, mode: "100644" as const, type: "blob" as const, sha: null }
-                    : { path: f.path, mode: "100644" as const, type: "blob" as const, content: f.content },
-                ),
-                ...gh.timeout(),
-              }),
-            )
-          ).data.sha;
-    const created = (
-      await gh.call("create a commit", () =>
-        octokit.git.createCommit({ ...where, message: commit.message, tree, parents: [start], ...gh.timeout() }),
-      )
-    ).data.sha;
-    const operation = head === null ? `create branch ${commit.branch}` : `move branch ${commit.branch}`;
-    try {
-      await gh.attempt<unknown>(() =>
-        head === null
-          ? octokit.git.createRef({ ...where, ref: `refs/heads/${commit.branch}`, sha: created, ...gh.timeout() })
-          : octokit.git.updateRef({
-              ...where,
-              ref: `heads/${commit.branch}`,
-              sha: created,
-              force: false,
-              ...gh.timeout(),
-            }),
-      );
-    } catch (error) {
-      if (!(error instanceof RetriesExhausted)) throw error;
-      // Someone else wrote the branch between our read and our write: read again and redo, once.
-      const race =
-        error.failure.status === 422 && /not a fast forward|reference already exists/i.test(serverMessage(error.cause));
-      if (race && !raceRetried) return pushFiles(repo, commit, true);
-      throw gh.fail(operation, error);
-    }
-    return { sha: created, parent: start, unchanged: false };
-  }
+/** A PR's life after it is opened: its state, its checks (check runs and commit statuses), auto-merge, reverts. */
+export function automation(ctx: GitHubContext): Automation {
+  const { octokit } = ctx;
 
   function readPull(where: Where, id: number): Promise<Pull> {
-    return gh
-      .call(`read pull request #${id}`, () => octokit.pulls.get({ ...where, pull_number: id, ...gh.timeout() }))
+    return ctx
+      .call(`read pull request #${id}`, () => octokit.pulls.get({ ...where, pull_number: id, ...ctx.timeout() }))
       .then((r) => r.data);
   }
 
@@ -213,8 +66,8 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
     query: string,
     variables: Record<string, unknown>,
   ): Promise<{ data: T } | { errors: GraphQLErrorEntry[] }> {
-    return gh.call(operation, () =>
-      octokit.graphql<T>(query, { ...variables, ...gh.timeout() }).then(
+    return ctx.call(operation, () =>
+      octokit.graphql<T>(query, { ...variables, ...ctx.timeout() }).then(
         (data) => ({ data }),
         (error: unknown) => {
           const errors = graphQLErrors(error);
@@ -226,7 +79,7 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
     );
   }
 
-  const words = (errors: readonly GraphQLErrorEntry[]) => redact(errors.map((e) => e.message).join("; "), gh.secrets);
+  const words = (errors: readonly GraphQLErrorEntry[]) => ctx.redact(errors.map((e) => e.message).join("; "));
 
   function graphQLFailure(operation: string, errors: readonly GraphQLErrorEntry[]): PrCreatorError {
     const types = new Set(errors.map((e) => e.type));
@@ -244,8 +97,8 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
   }
 
   async function deleteBranch(where: Where, branch: string): Promise<void> {
-    await gh.call(`delete branch ${branch}`, () =>
-      octokit.git.deleteRef({ ...where, ref: `heads/${branch}`, ...gh.timeout() }).then(
+    await ctx.call(`delete branch ${branch}`, () =>
+      octokit.git.deleteRef({ ...where, ref: `heads/${branch}`, ...ctx.timeout() }).then(
         () => undefined,
         (error: OctokitError) =>
           error.status === 422 && /reference does not exist/i.test(serverMessage(error))
@@ -258,8 +111,8 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
   async function listCheckRuns(where: Where, sha: string) {
     const runs: RestEndpointMethodTypes["checks"]["listForRef"]["response"]["data"]["check_runs"] = [];
     for (let page = 1; ; page++) {
-      const { data } = await gh.call(`list check runs (page ${page})`, () =>
-        octokit.checks.listForRef({ ...where, ref: sha, per_page: 100, page, ...gh.timeout() }),
+      const { data } = await ctx.call(`list check runs (page ${page})`, () =>
+        octokit.checks.listForRef({ ...where, ref: sha, per_page: 100, page, ...ctx.timeout() }),
       );
       runs.push(...data.check_runs);
       if (data.check_runs.length < 100 || runs.length >= data.total_count) return runs;
@@ -267,18 +120,10 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
   }
 
   return {
-    async readFile(repo, branch, path) {
-      return readAt(gh.split(repo), branch, path);
-    },
-
-    commitFiles(repo, commit) {
-      return pushFiles(repo, commit, false);
-    },
-
     async getPullRequest(repo, id): Promise<PullRequestStatus> {
-      const pr = await readPull(gh.split(repo), id);
+      const pr = await readPull(ctx.split(repo), id);
       return {
-        ...gh.remote(pr),
+        ...ctx.remote(pr),
         state: pr.merged ? "merged" : pr.state === "closed" ? "closed" : "open",
         head_sha: pr.head.sha,
         merge_commit: pr.merged ? pr.merge_commit_sha : null,
@@ -289,12 +134,12 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
     },
 
     async getChecks(repo, id): Promise<ChecksReport> {
-      const where = gh.split(repo);
+      const where = ctx.split(repo);
       const sha = (await readPull(where, id)).head.sha;
       const [runs, combined] = await Promise.all([
         listCheckRuns(where, sha),
-        gh.call("read commit statuses", () =>
-          octokit.repos.getCombinedStatusForRef({ ...where, ref: sha, per_page: 100, ...gh.timeout() }),
+        ctx.call("read commit statuses", () =>
+          octokit.repos.getCombinedStatusForRef({ ...where, ref: sha, per_page: 100, ...ctx.timeout() }),
         ),
       ]);
       const latest = new Map<string, CheckRun>();
@@ -341,7 +186,7 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
      * branch only if the repository's "Automatically delete head branches" setting is on (there is no per-PR option).
      */
     async enableAutoMerge(repo, id, options: AutoMergeOptions) {
-      const where = gh.split(repo);
+      const where = ctx.split(repo);
       const pr = await readPull(where, id);
       const cleanUp = () => (options.delete_source_branch ? deleteBranch(where, pr.head.ref) : Promise.resolve());
       if (pr.merged) {
@@ -365,7 +210,7 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
       const text = words(answer.errors);
       // GitHub queues auto-merge only behind something still pending; a PR that can merge now is merged directly.
       if (/is in clean status/i.test(text)) {
-        await gh.call(`merge pull request #${id}`, () =>
+        await ctx.call(`merge pull request #${id}`, () =>
           octokit.pulls.merge({
             ...where,
             pull_number: id,
@@ -373,7 +218,7 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
             sha: pr.head.sha,
             commit_title: options.commit_title,
             commit_message: options.commit_message,
-            ...gh.timeout(),
+            ...ctx.timeout(),
           }),
         );
         await cleanUp();
@@ -402,7 +247,7 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
 
     /** GitHub names the revert branch itself (revert-<number>-<head branch>); `request.branch` is not used. */
     async revertPullRequest(repo, request) {
-      const where = gh.split(repo);
+      const where = ctx.split(repo);
       const pr = await readPull(where, request.pr_id);
       if (!pr.merged) {
         throw new PrCreatorError(
@@ -415,17 +260,17 @@ export function createGitHubAutomation(gh: GitHubCalls): GitHubAutomation {
       }
       // A re-run finds the revert it already opened: GitHub's branch name for it is fixed.
       const branch = `revert-${pr.number}-${pr.head.ref}`;
-      const open = await gh.call("look for an existing revert", () =>
+      const open = await ctx.call("look for an existing revert", () =>
         octokit.pulls.list({
           ...where,
           state: "open",
           head: `${where.owner}:${branch}`,
           base: pr.base.ref,
           per_page: 1,
-          ...gh.timeout(),
+          ...ctx.timeout(),
         }),
       );
-      if (open.data[0]) return gh.remote(open.data[0] as Pull);
+      if (open.data[0]) return ctx.remote(open.data[0] as Pull);
       const answer = await graphql<RevertAnswer>(`revert pull request #${pr.number}`, REVERT_PULL_REQUEST, {
         pullRequestId: pr.node_id,
         title: request.title,

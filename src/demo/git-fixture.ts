@@ -5,7 +5,7 @@
  */
 import { mkdir, realpath, rename as fsRename, rm, writeFile as fsWriteFile } from "node:fs/promises";
 import path from "node:path";
-import { gitEnv, runGit } from "./local-git.js";
+import { gitEnv, runGit } from "../forges/local-git.js";
 
 export interface Identity {
   name: string;

@@ -1,18 +1,23 @@
+import type { ICoreApi } from "azure-devops-node-api/CoreApi.js";
 import type { IGitApi } from "azure-devops-node-api/GitApi.js";
 import type { GitPullRequest } from "azure-devops-node-api/interfaces/GitInterfaces.js";
 import type { IPolicyApi } from "azure-devops-node-api/PolicyApi.js";
-import type { PrCreatorError } from "../domain/errors.js";
-import type { FailureReason } from "../domain/reasons.js";
-import type { RemotePullRequest } from "./forge.js";
-import type { RetriesExhausted } from "./retry.js";
+import type { PrCreatorError } from "../../domain/errors.js";
+import type { FailureReason } from "../../domain/reasons.js";
+import type { RetriesExhausted } from "../../net/retry.js";
+import type { RemotePullRequest } from "../forge.js";
 
-/** What the Azure DevOps forge's modules share: one connection, the retry policy and the error mapping. */
-export interface AzureContext {
+/**
+ * What the Azure DevOps forge's modules share, built once in index.ts: one connection (its API clients),
+ * the retry policy and the error mapping.
+ */
+export interface AzureDevOpsContext {
   readonly orgUrl: string;
   readonly project: string;
   /** forge_timeout_ms: also the bound for waiting on asynchronous operations (reverts). */
   readonly timeoutMs: number;
   git(): Promise<IGitApi>;
+  core(): Promise<ICoreApi>;
   policy(): Promise<IPolicyApi>;
   /** The id of the identity the token belongs to (connectionData), read once. */
   userId(): Promise<string>;
@@ -21,32 +26,22 @@ export interface AzureContext {
   /** Like call, but "not found" — a 404 thrown, or resolved as null by typed-rest-client — is null. */
   find<T>(operation: string, fn: () => Promise<T | null>): Promise<T | null>;
   /** Under the retry policy only, for callers that inspect the final failure themselves. */
-  retrying<T>(fn: () => Promise<T>): Promise<T>;
+  retry<T>(fn: () => Promise<T>): Promise<T>;
   /** The PrCreatorError for a call given up on (token redacted). */
-  failure(operation: string, error: RetriesExhausted): PrCreatorError;
+  failure(operation: string, error: RetriesExhausted, notFound?: FailureReason): PrCreatorError;
   missing(what: string, name: string, reason: FailureReason, hint: string): PrCreatorError;
   /** Server text with the token taken out, for messages built here. */
   redact(text: string): string;
   remote(repo: string, pr: GitPullRequest): RemotePullRequest;
 }
 
-/** typed-rest-client errors carry the status, the parsed body and the response headers. */
-export interface RestError {
-  statusCode?: number;
-  code?: string;
-  result?: { message?: string; typeKey?: string } | null;
-  responseHeaders?: Record<string, string | string[] | undefined>;
-  message?: string;
-}
-
-export const serverMessage = (error: unknown): string | undefined => {
-  const e = error as RestError;
-  return e.result?.message ?? e.message;
-};
-
 export const toRef = (branch: string) => `refs/heads/${branch}`;
 export const fromRef = (ref: string | undefined) => (ref ?? "").replace(/^refs\/heads\//, "");
 
-/** Dates come back as Date objects from the client; the port speaks ISO strings. */
-export const isoDate = (value: Date | string | undefined | null): string | null =>
-  value ? new Date(value).toISOString() : null;
+/** A rejection handler that clears a cached promise before passing the error on. */
+export const forget =
+  (clear: () => void) =>
+  (error: unknown): never => {
+    clear();
+    throw error;
+  };

@@ -1,0 +1,115 @@
+import { VersionControlChangeType } from "azure-devops-node-api/interfaces/GitInterfaces.js";
+import type { ChangedFile, ChangeRequest, ChangeSet, CommitInfo, CommitSource } from "../../domain/commit.js";
+import { toRef, type AzureDevOpsContext } from "./context.js";
+
+const CHANGE: Array<[number, ChangedFile["change"]]> = [
+  [VersionControlChangeType.Rename, "renamed"],
+  [VersionControlChangeType.Delete, "deleted"],
+  [VersionControlChangeType.Add, "added"],
+  [VersionControlChangeType.Edit, "modified"],
+];
+
+function changeType(value: unknown): ChangedFile["change"] {
+  if (typeof value === "number") return CHANGE.find(([flag]) => (value & flag) !== 0)?.[1] ?? "modified";
+  const text = String(value ?? "").toLowerCase();
+  return text.includes("rename")
+    ? "renamed"
+    : text.includes("delete")
+      ? "deleted"
+      : text.includes("add")
+        ? "added"
+        : "modified";
+}
+
+/** Commits through the REST API: the event's commit and its changes. Azure reports no line counts. */
+export function commits(ctx: AzureDevOpsContext): CommitSource {
+  const { project, call } = ctx;
+
+  async function commitInfo(repo: string, sha: string): Promise<CommitInfo> {
+    const api = await ctx.git();
+    const c = await call(`read commit ${sha}`, () => api.getCommit(sha, repo, project));
+    if (!c?.commitId)
+      throw ctx.missing(
+        "commit",
+        sha,
+        "commit_not_found",
+        "Check the commit hash in the event; Azure DevOps needs the full 40-character hash.",
+      );
+    const message = c.comment ?? "";
+    const [subject = "", ...rest] = message.split("\n");
+    return {
+      hash: c.commitId,
+      short_hash: c.commitId.slice(0, 7),
+      subject: subject.trim(),
+      body: rest.join("\n").trim(),
+      author: { name: c.author?.name ?? "", email: c.author?.email ?? "" },
+      authored_at: c.author?.date ? new Date(c.author.date).toISOString() : "",
+      parents: c.parents ?? [],
+    };
+  }
+
+  return {
+    async load(request: ChangeRequest): Promise<ChangeSet> {
+      const api = await ctx.git();
+      // A full hash lets the changes be read alongside the checks; failures are reported repo, branch, commit.
+      const full = /^[0-9a-f]{40}$/i.test(request.commit);
+      const readChanges = (hash: string) =>
+        call(`read the changes of ${hash.slice(0, 7)}`, () => api.getChanges(hash, request.repo, project, 10_000));
+      const [repository, refs, info, early] = await Promise.allSettled([
+        call(`read repository ${request.repo}`, () => api.getRepository(request.repo, project)),
+        call(`read branch ${request.branch}`, () => api.getRefs(request.repo, project, `heads/${request.branch}`)),
+        commitInfo(request.repo, request.commit),
+        full ? readChanges(request.commit) : Promise.resolve(undefined),
+      ]);
+      if (repository.status === "rejected") throw repository.reason;
+      if (!repository.value)
+        throw ctx.missing(
+          "repository",
+          request.repo,
+          "repo_not_found",
+          "Check the repo in the event and AZURE_DEVOPS_PROJECT.",
+        );
+      if (refs.status === "rejected") throw refs.reason;
+      if (!(refs.value ?? []).some((r) => r.name === toRef(request.branch))) {
+        throw ctx.missing(
+          "branch",
+          request.branch,
+          "branch_not_found",
+          "Push the branch, or check the branch in the event.",
+        );
+      }
+      if (info.status === "rejected") throw info.reason;
+      if (early.status === "rejected") throw early.reason;
+      const commit = info.value;
+      const changes = early.value ?? (await readChanges(commit.hash));
+      const files: ChangedFile[] = (changes?.changes ?? [])
+        .filter(
+          (c) =>
+            (c.item as { gitObjectType?: unknown } | undefined)?.gitObjectType !== "tree" &&
+            !(c.item as { isFolder?: boolean } | undefined)?.isFolder,
+        )
+        .map((c) => {
+          const change = changeType(c.changeType);
+          const path = (c.item?.path ?? "").replace(/^\//, "");
+          const source = (c as { sourceServerItem?: string }).sourceServerItem?.replace(/^\//, "");
+          return {
+            path,
+            ...(change === "renamed" && source ? { old_path: source } : {}),
+            change,
+            additions: 0,
+            deletions: 0,
+            binary: false,
+          };
+        });
+      return {
+        commits: [commit],
+        base: commit.parents[0] ?? null,
+        range: "commit",
+        files,
+        additions: 0,
+        deletions: 0,
+        line_counts: "unavailable",
+      };
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { parseRetryAfter, type CallFailure } from "../../net/retry.js";
+
+/** typed-rest-client errors carry the status, the parsed body and the response headers. */
+export interface RestError {
+  statusCode?: number;
+  code?: string;
+  result?: { message?: string; typeKey?: string } | null;
+  responseHeaders?: Record<string, string | string[] | undefined>;
+  message?: string;
+}
+
+/** The server's own words for a failed call. */
+export const serverMessage = (error: unknown): string | undefined => {
+  const e = error as RestError;
+  return e.result?.message ?? e.message;
+};
+
+function header(error: RestError, name: string): string | undefined {
+  const headers = error.responseHeaders ?? {};
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+  const value = key === undefined ? undefined : headers[key];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Retry-After first; else, when the rate limit is used up, the wait until X-RateLimit-Reset. */
+export function classifyAzureError(error: unknown): CallFailure {
+  const e = (error ?? {}) as RestError;
+  if (typeof e.statusCode !== "number") {
+    const code = e.code ?? (/timeout/i.test(e.message ?? "") ? "TIMEOUT" : undefined);
+    return code ? { network: code } : {};
+  }
+  const after = parseRetryAfter(header(e, "retry-after"));
+  const reset = header(e, "x-ratelimit-reset");
+  const exhausted =
+    header(e, "x-ratelimit-remaining") === "0" && reset ? Math.max(0, Number(reset) * 1000 - Date.now()) : undefined;
+  return { status: e.statusCode, retryAfterMs: after ?? exhausted };
+}

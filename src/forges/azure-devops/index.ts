@@ -1,0 +1,134 @@
+import * as azdev from "azure-devops-node-api";
+import type { ICoreApi } from "azure-devops-node-api/CoreApi.js";
+import type { IGitApi } from "azure-devops-node-api/GitApi.js";
+import type { GitPullRequest } from "azure-devops-node-api/interfaces/GitInterfaces.js";
+import type { IPolicyApi } from "azure-devops-node-api/PolicyApi.js";
+import { PrCreatorError } from "../../domain/errors.js";
+import type { FailureReason } from "../../domain/reasons.js";
+import { RetriesExhausted, withRetry, type RetryOptions, type RetryPolicy } from "../../net/retry.js";
+import { forgeFailure, redact } from "../forge-errors.js";
+import type { Forge, RemotePullRequest } from "../forge.js";
+import { automation } from "./automation.js";
+import { commits } from "./commits.js";
+import { forget, fromRef, type AzureDevOpsContext } from "./context.js";
+import { classifyAzureError, serverMessage } from "./errors.js";
+import { files } from "./files.js";
+import { pullRequests } from "./pull-requests.js";
+
+export interface AzureDevOpsConfig {
+  orgUrl: string;
+  project: string;
+  token: string;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  retryOptions?: RetryOptions;
+}
+
+/**
+ * Azure DevOps through azure-devops-node-api with a PAT. One connection per forge, so location discovery
+ * happens once. The context built here (clients, retry, error mapping) is shared by the folder's modules:
+ * commits.ts (the commit source), pull-requests.ts, files.ts (reading and committing files) and
+ * automation.ts (a PR's life after opening: checks, auto-complete, reverts).
+ */
+export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
+  const orgUrl = cfg.orgUrl.replace(/\/+$/, "");
+  const conn = new azdev.WebApi(orgUrl, azdev.getPersonalAccessTokenHandler(cfg.token), {
+    socketTimeout: cfg.timeoutMs,
+    // One TLS handshake per connection, not per call: every run makes several calls to the same host.
+    keepAlive: true,
+  });
+  let gitApi: Promise<IGitApi> | undefined;
+  let coreApi: Promise<ICoreApi> | undefined;
+  let policyApi: Promise<IPolicyApi> | undefined;
+  let userId: Promise<string> | undefined;
+  const project = cfg.project;
+
+  const retry = <T>(fn: () => Promise<T>) => withRetry(fn, cfg.retry, classifyAzureError, cfg.retryOptions);
+  const failure = (operation: string, error: RetriesExhausted, notFound?: FailureReason) =>
+    forgeFailure("azure_devops", operation, error, {
+      secrets: [cfg.token],
+      notFound,
+      serverMessage: serverMessage(error.cause),
+    });
+
+  /** One API call under the retry policy, with failures mapped to reason codes. */
+  async function call<T>(operation: string, fn: () => Promise<T>, notFound?: FailureReason): Promise<T> {
+    try {
+      return await retry(fn);
+    } catch (error) {
+      if (!(error instanceof RetriesExhausted)) throw error;
+      throw failure(operation, error, notFound);
+    }
+  }
+
+  /** typed-rest-client resolves a 404 as null; one that throws (a non-JSON answer) is null too. */
+  async function find<T>(operation: string, fn: () => Promise<T | null>): Promise<T | null> {
+    try {
+      return await retry(fn);
+    } catch (error) {
+      if (!(error instanceof RetriesExhausted)) throw error;
+      if (error.failure.status === 404) return null;
+      throw failure(operation, error);
+    }
+  }
+
+  // Connections are made once; a failed attempt is forgotten so the next run tries again.
+  const git = () =>
+    (gitApi ??= call("connect to the Git API", () => conn.getGitApi()).catch(forget(() => (gitApi = undefined))));
+  const core = () =>
+    (coreApi ??= call("connect to the Core API", () => conn.getCoreApi()).catch(forget(() => (coreApi = undefined))));
+  const policy = () =>
+    (policyApi ??= call("connect to the Policy API", () => conn.getPolicyApi()).catch(
+      forget(() => (policyApi = undefined)),
+    ));
+  /** The token's identity, for autoCompleteSetBy (the service accepts no other). */
+  const me = () =>
+    (userId ??= call("read the token's identity", () => conn.connect())
+      .then((data) => {
+        const id = data?.authenticatedUser?.id;
+        if (!id)
+          throw new PrCreatorError(
+            "unauthorized",
+            "Azure DevOps did not say which identity the token belongs to (connectionData has no authenticatedUser).",
+            { hint: "Check the token." },
+          );
+        return id;
+      })
+      .catch(forget(() => (userId = undefined))));
+
+  const missing = (what: string, name: string, reason: FailureReason, hint: string) =>
+    new PrCreatorError(reason, `Azure DevOps has no ${what} "${name}" in project ${project}.`, { hint });
+
+  function remote(repo: string, pr: GitPullRequest): RemotePullRequest {
+    return {
+      id: pr.pullRequestId!,
+      url: `${orgUrl}/${encodeURIComponent(project)}/_git/${encodeURIComponent(repo)}/pullrequest/${pr.pullRequestId}`,
+      title: pr.title ?? "",
+      description: pr.description ?? "",
+      source_branch: fromRef(pr.sourceRefName),
+      target_branch: fromRef(pr.targetRefName),
+      is_draft: Boolean(pr.isDraft),
+      labels: (pr.labels ?? []).map((l) => l.name ?? "").filter(Boolean),
+      reviewer_ids: (pr.reviewers ?? []).map((r) => r.id ?? "").filter(Boolean),
+    };
+  }
+
+  const ctx: AzureDevOpsContext = {
+    orgUrl,
+    project,
+    timeoutMs: cfg.timeoutMs,
+    git,
+    core,
+    policy,
+    userId: me,
+    call,
+    find,
+    retry,
+    failure,
+    missing,
+    remote,
+    redact: (text) => redact(text, [cfg.token]),
+  };
+  const prs = pullRequests(ctx);
+  return { kind: "azure-devops", commits: commits(ctx), ...prs, ...files(ctx), ...automation(ctx, prs) };
+}

@@ -1,0 +1,116 @@
+import { throttling } from "@octokit/plugin-throttling";
+import { Octokit } from "@octokit/rest";
+import { PrCreatorError } from "../../domain/errors.js";
+import type { FailureReason } from "../../domain/reasons.js";
+import { RetriesExhausted, withRetry, type RetryOptions, type RetryPolicy } from "../../net/retry.js";
+import { forgeFailure, redact } from "../forge-errors.js";
+import type { Forge, RemotePullRequest } from "../forge.js";
+import { automation } from "./automation.js";
+import { commits } from "./commits.js";
+import type { GitHubContext, Pull, Where } from "./context.js";
+import { classifyGitHubError, serverMessage } from "./errors.js";
+import { files } from "./files.js";
+import { pullRequests } from "./pull-requests.js";
+
+export interface GitHubConfig {
+  token: string;
+  /** API root; https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server. */
+  apiUrl: string;
+  /** Owner for bare repository names. */
+  owner?: string;
+  timeoutMs: number;
+  /** GitHub's recommended pacing (one write a second, ten requests at a time). */
+  throttle: boolean;
+  retry: RetryPolicy;
+  retryOptions?: RetryOptions;
+}
+
+const ThrottledOctokit = Octokit.plugin(throttling);
+
+/**
+ * GitHub through @octokit/rest. Our retry policy is the only retry layer (the retry plugin is not loaded);
+ * the throttling plugin paces requests and recognises rate limits but never retries itself. The context built
+ * here is shared by the folder's modules: commits.ts (the commit source), pull-requests.ts, files.ts (reading
+ * and committing files through the git data API) and automation.ts (status, checks, auto-merge, reverts).
+ */
+export function createGitHubForge(cfg: GitHubConfig): Forge {
+  const octokit = new ThrottledOctokit({
+    auth: cfg.token,
+    baseUrl: cfg.apiUrl.replace(/\/+$/, ""),
+    userAgent: "pr-creator",
+    // Octokit logs failed requests to the console by itself; failures reach people through our errors only.
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    throttle: {
+      enabled: cfg.throttle,
+      onRateLimit: () => false,
+      onSecondaryRateLimit: () => false,
+    },
+  });
+
+  function split(repo: string): Where {
+    const [a, b] = repo.split("/");
+    if (b) return { owner: a!, repo: b };
+    if (!cfg.owner) {
+      throw new PrCreatorError("invalid_event", `The repository "${repo}" has no owner.`, {
+        hint: "Send owner/name in the event's repo, or set github.owner in the config (or GITHUB_OWNER).",
+      });
+    }
+    return { owner: cfg.owner, repo };
+  }
+
+  const timeout = () => ({ request: { signal: AbortSignal.timeout(cfg.timeoutMs) } });
+
+  const retry = <T>(fn: () => Promise<T>): Promise<T> =>
+    withRetry(fn, cfg.retry, classifyGitHubError, cfg.retryOptions);
+  const failure = (operation: string, error: RetriesExhausted, notFound?: FailureReason, notFoundStatuses?: number[]) =>
+    forgeFailure("github", operation, error, {
+      secrets: [cfg.token],
+      notFound,
+      notFoundStatuses,
+      serverMessage: serverMessage(error.cause),
+    });
+
+  async function call<T>(
+    operation: string,
+    fn: () => Promise<T>,
+    notFound?: FailureReason,
+    notFoundStatuses?: number[],
+  ): Promise<T> {
+    try {
+      return await retry(fn);
+    } catch (error) {
+      if (!(error instanceof RetriesExhausted)) throw error;
+      throw failure(operation, error, notFound, notFoundStatuses);
+    }
+  }
+
+  function remote(pr: Pull): RemotePullRequest {
+    return {
+      id: pr.number,
+      url: pr.html_url,
+      title: pr.title,
+      description: pr.body ?? "",
+      source_branch: pr.head.ref,
+      target_branch: pr.base.ref,
+      is_draft: Boolean(pr.draft),
+      labels: pr.labels.map((l) => l.name ?? "").filter(Boolean),
+      reviewer_ids: [
+        ...(pr.requested_reviewers ?? []).map((u) => u.login.toLowerCase()),
+        ...(pr.requested_teams ?? []).map((t) => `team:${t.slug.toLowerCase()}`),
+      ],
+    };
+  }
+
+  const ctx: GitHubContext = {
+    octokit,
+    split,
+    timeout,
+    call,
+    retry,
+    failure,
+    remote,
+    redact: (text) => redact(text, [cfg.token]),
+  };
+  const prs = pullRequests(ctx);
+  return { kind: "github", commits: commits(ctx), ...prs, ...files(ctx), ...automation(ctx) };
+}
