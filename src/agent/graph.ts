@@ -53,11 +53,11 @@ function guarded(name: string, node: Node): Node {
 }
 
 /** Where an approved run continues: the step after the one whose failure was waved through. */
-const AFTER = { intake: "gather", check_trace: "check_limits", check_limits: "plan" } as const;
+const AFTER = { intake: "gather", check_trace: "check_limits", check_limits: "plan_pr" } as const;
 type Resumable = keyof typeof AFTER;
 
 /**
- * intake → [apply_change] → gather → check_trace → check_limits → plan → recall → draft ⇄ gate → dedupe → publish → record → merge;
+ * intake → [apply_change] → gather → check_trace → check_limits → plan_pr → recall → draft ⇄ gate → dedupe → publish → record → merge;
  * a change request first commits its edits (apply_change). Any failure goes to fail,
  * or — when `approval.on_violations` names its reason — to approve, which pauses for a person.
  * This file only wires; each node lives in nodes/. Pass a checkpointer whenever approvals are enabled.
@@ -93,7 +93,7 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     .addNode("check_trace", guarded("check_trace", makeCheckTrace(deps)))
     .addNode("check_limits", guarded("check_limits", makeCheckLimits(deps)))
     .addNode("approve", makeApprove(deps))
-    .addNode("plan", guarded("plan", makePlan(deps)))
+    .addNode("plan_pr", guarded("plan_pr", makePlan(deps)))
     .addNode("recall", guarded("recall", makeRecall(deps)))
     .addNode("draft", guarded("draft", makeDraft(deps)))
     .addNode("gate", guarded("gate", makeGate(deps)))
@@ -107,9 +107,9 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     .addConditionalEdges("apply_change", onwardTo("gather"), ["gather", "fail"])
     .addConditionalEdges("gather", onwardTo("check_trace"), ["check_trace", "fail"])
     .addConditionalEdges("check_trace", onwardTo("check_limits"), ["check_limits", "approve", "fail"])
-    .addConditionalEdges("check_limits", onwardTo("plan"), ["plan", "approve", "fail"])
-    .addConditionalEdges("approve", afterApproval, ["gather", "apply_change", "check_limits", "plan", "fail"])
-    .addConditionalEdges("plan", onwardTo("recall"), ["recall", "fail"])
+    .addConditionalEdges("check_limits", onwardTo("plan_pr"), ["plan_pr", "approve", "fail"])
+    .addConditionalEdges("approve", afterApproval, ["gather", "apply_change", "check_limits", "plan_pr", "fail"])
+    .addConditionalEdges("plan_pr", onwardTo("recall"), ["recall", "fail"])
     .addConditionalEdges("recall", onwardTo("draft"), ["draft", "fail"])
     .addConditionalEdges("draft", onwardTo("gate"), ["gate", "fail"])
     .addConditionalEdges("gate", afterGate, ["dedupe", "draft", "fail"])

@@ -1,4 +1,6 @@
+import type { PrRecord } from "../../memory/store.js";
 import type { AgentDeps } from "../deps.js";
+import { readDigest } from "../digest-change.js";
 import { memoryWarning } from "../memory-use.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 
@@ -9,7 +11,7 @@ import type { AgentStateType, AgentUpdate } from "../state.js";
 export function makeGather(deps: AgentDeps) {
   return async function gather(state: AgentStateType): Promise<AgentUpdate> {
     const event = state.event!;
-    const history = deps.memory
+    const history: Promise<{ earlier_prs?: PrRecord[]; memory_unavailable?: string; warnings?: string[] }> = deps.memory
       ? deps.memory.chain(event.trace_id).then(
           (earlier_prs) => ({ earlier_prs }),
           (error: unknown) => {
@@ -19,14 +21,30 @@ export function makeGather(deps: AgentDeps) {
         )
       : Promise.resolve({});
     // A change request's changes are already known: the agent made the commit itself.
-    if (state.changes) return { ...(await history) };
-    const changes = await deps.commitSource.load({
+    if (state.changes) {
+      const read = await readDigest(deps.commitSource, state.changes, deps.policy);
+      const earlier = await history;
+      return {
+        ...earlier,
+        changes: read.changes,
+        digest: read.digest,
+        warnings: [...read.warnings, ...(earlier.warnings ?? [])],
+      };
+    }
+    const loaded = await deps.commitSource.load({
       repo: event.repo,
       branch: event.branch,
       commit: event.commit_hash,
       target_branch: state.target_branch!,
       range: deps.policy.pr.commit_range,
     });
-    return { changes, ...(await history) };
+    const read = await readDigest(deps.commitSource, loaded, deps.policy);
+    const earlier = await history;
+    return {
+      ...earlier,
+      changes: read.changes,
+      digest: read.digest,
+      warnings: [...read.warnings, ...(earlier.warnings ?? [])],
+    };
   };
 }
