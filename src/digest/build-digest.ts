@@ -1,0 +1,347 @@
+/**
+ * The change digest: per file its role, language, line counts and symbol changes, plus the diff hunks that fit
+ * the prompt's budget. Synchronous and pure given its inputs (the grammars are loaded by the caller); texts,
+ * names and patches are untrusted and only ever stored as data. Nothing here throws on odd input: a file that
+ * cannot be read, diffed or parsed gets a `note` instead of symbols.
+ */
+import type { ChangeSet, ChangedFile, FileTexts } from "../domain/commit.js";
+import type { ChangeDigest, DigestHunk, FileDigest, FileRole, SymbolChanges } from "../domain/digest.js";
+import type { Policy } from "../domain/policy.js";
+import type { Parser, Tree } from "web-tree-sitter";
+import { classifier } from "./classify.js";
+import type { Grammars } from "./grammars.js";
+import { diffTexts, parsePatch, type Hunk, type HunkSet } from "./hunks.js";
+import { extractKeys, KeyParseError } from "./keys.js";
+import { isCodeLanguage, isKeyLanguage, languageOf, type CodeLanguage } from "./languages.js";
+import { diffSymbols, extractSymbols, type DeclaredSymbol } from "./symbols.js";
+
+export interface DigestInput {
+  changes: ChangeSet;
+  /** Texts by the file's (new) path; files missing here are counted and classified only. */
+  texts: ReadonlyMap<string, FileTexts>;
+  policy: Policy;
+  grammars: Grammars;
+}
+
+/** Quoting and parsing order by role; roles without a rank are never quoted nor parsed. */
+const RANK: Readonly<Record<FileRole, number | null>> = {
+  source: 0,
+  test: 1,
+  docs: 2,
+  config: 3,
+  ci: 3,
+  build: 3,
+  other: 3,
+  generated: null,
+  vendored: null,
+  lock: null,
+  binary: null,
+};
+
+export function roleRank(role: FileRole): number | null {
+  return RANK[role];
+}
+
+/** About four characters make a token. */
+const CHARS_PER_TOKEN = 4;
+/** Quoted lines longer than this are cut (minified code would eat the budget in one line). */
+const MAX_QUOTED_LINE = 500;
+/** Room kept for the marker line of a cut hunk. */
+const MARKER_ROOM = 48;
+
+const EMPTY_CHANGES: SymbolChanges = { added: [], removed: [], changed: [] };
+
+interface Entry {
+  file: ChangedFile;
+  language: string | null;
+  role: FileRole;
+  texts: FileTexts | undefined;
+  hunks: HunkSet | null;
+  counts: { additions: number; deletions: number } | null;
+  symbols: SymbolChanges | null;
+  note?: string;
+}
+
+/** The texts are complete for this kind of change: an added file needs its after, a deleted one its before. */
+function textsComplete(file: ChangedFile, texts: FileTexts | undefined): texts is FileTexts {
+  if (!texts) return false;
+  if (file.change === "added") return texts.after !== null;
+  if (file.change === "deleted") return texts.before !== null;
+  return texts.before !== null && texts.after !== null;
+}
+
+/** The text's UTF-8 size when it is over the limit, else null (cheap for the common, small case). */
+function bytesOver(text: string | null, limit: number): number | null {
+  // A UTF-16 code unit never takes more than 3 UTF-8 bytes.
+  if (text === null || text.length * 3 <= limit) return null;
+  const bytes = Buffer.byteLength(text, "utf8");
+  return bytes > limit ? bytes : null;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MB` : `${Math.round(bytes / 1024)} KB`;
+}
+
+function message(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 160 ? `${text.slice(0, 160)}…` : text;
+}
+
+// ---- Parsing -----------------------------------------------------------------------------------------------
+
+function pointAt(text: string, index: number): { row: number; column: number } {
+  let row = 0;
+  let lineStart = 0;
+  for (let nl = text.indexOf("\n"); nl !== -1 && nl < index; nl = text.indexOf("\n", nl + 1)) {
+    row++;
+    lineStart = nl + 1;
+  }
+  return { row, column: index - lineStart };
+}
+
+/**
+ * Tells tree-sitter where the after text differs from the before text (one span between the common prefix and
+ * suffix), so the after is parsed incrementally, reusing every untouched subtree of the before. Indices and
+ * columns are UTF-16 code units, as web-tree-sitter takes them.
+ */
+function editBetween(tree: Tree, before: string, after: string): void {
+  const shorter = Math.min(before.length, after.length);
+  let start = 0;
+  while (start < shorter && before.charCodeAt(start) === after.charCodeAt(start)) start++;
+  let tail = 0;
+  while (
+    tail < shorter - start &&
+    before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)
+  ) {
+    tail++;
+  }
+  const oldEnd = before.length - tail;
+  const newEnd = after.length - tail;
+  tree.edit({
+    startIndex: start,
+    oldEndIndex: oldEnd,
+    newEndIndex: newEnd,
+    startPosition: pointAt(before, start),
+    oldEndPosition: pointAt(before, oldEnd),
+    newEndPosition: pointAt(after, newEnd),
+  });
+}
+
+function parseOrFail(parser: Parser, text: string, old?: Tree): Tree {
+  const tree = parser.parse(text, old ?? null);
+  if (!tree) throw new Error("the parser gave no tree");
+  return tree;
+}
+
+/** Symbols of both sides; syntax errors still give a tree whose well-formed parts are read. */
+function codeSymbols(
+  parser: Parser,
+  language: CodeLanguage,
+  before: string | null,
+  after: string | null,
+): [DeclaredSymbol[], DeclaredSymbol[]] {
+  let old: Tree | null = null;
+  let now: Tree | null = null;
+  try {
+    let beforeSymbols: DeclaredSymbol[] = [];
+    let afterSymbols: DeclaredSymbol[] = [];
+    if (before !== null) {
+      old = parseOrFail(parser, before);
+      beforeSymbols = extractSymbols(language, old.rootNode, before);
+    }
+    if (after !== null) {
+      if (old && before !== null) editBetween(old, before, after);
+      now = parseOrFail(parser, after, old ?? undefined);
+      afterSymbols = extractSymbols(language, now.rootNode, after);
+    }
+    return [beforeSymbols, afterSymbols];
+  } finally {
+    // Trees live in WASM memory, outside the garbage collector.
+    old?.delete();
+    now?.delete();
+  }
+}
+
+function readSymbols(entry: Entry, grammars: Grammars): void {
+  const { language } = entry;
+  const before = entry.texts?.before ?? null;
+  const after = entry.texts?.after ?? null;
+  try {
+    if (isKeyLanguage(language)) {
+      const side = (text: string | null): DeclaredSymbol[] => (text === null ? [] : extractKeys(language, text));
+      entry.symbols = diffSymbols(side(before), side(after));
+      return;
+    }
+    if (!isCodeLanguage(language)) return;
+    const parser = grammars.parsers.get(language);
+    if (!parser) {
+      const failure = grammars.failures.get(language);
+      entry.note = failure ? `no ${language} grammar: ${failure}` : `no ${language} grammar loaded`;
+      return;
+    }
+    const [b, a] = codeSymbols(parser, language, before, after);
+    entry.symbols = diffSymbols(b, a);
+  } catch (error) {
+    entry.symbols = null;
+    entry.note = error instanceof KeyParseError ? error.message : `not parsed: ${message(error)}`;
+  }
+}
+
+/** Parses what the limits allow, best-ranked roles first; every file left without symbols gets a note. */
+function parseFiles(entries: readonly Entry[], policy: Policy, grammars: Grammars): void {
+  const { max_parsed_files: maxFiles, max_parse_bytes: maxBytes } = policy.digest;
+  let parsed = 0;
+  for (const entry of byRank(entries)) {
+    const { language, role, texts, file } = entry;
+    if (role === "binary") entry.note = "binary";
+    else if (roleRank(role) === null) entry.note = `${role} file, not parsed`;
+    else if (!isCodeLanguage(language) && !isKeyLanguage(language)) {
+      entry.note = language ? `no parser for ${language}` : "unknown language";
+    } else if (!textsComplete(file, texts)) entry.note = "text not available";
+    else if (texts.before === texts.after) entry.symbols = EMPTY_CHANGES;
+    else {
+      const over = bytesOver(texts.before, maxBytes) ?? bytesOver(texts.after, maxBytes);
+      if (over !== null) entry.note = `not parsed: ${formatBytes(over)}`;
+      else if (parsed >= maxFiles) entry.note = `not parsed: over the limit of ${maxFiles} parsed files`;
+      else {
+        parsed++;
+        readSymbols(entry, grammars);
+      }
+    }
+  }
+}
+
+// ---- Hunks -------------------------------------------------------------------------------------------------
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** A quotable line: lone surrogates and NULs replaced, overlong lines cut. */
+function quoteLine(line: string): string {
+  const cut = line.length > MAX_QUOTED_LINE ? `${line.slice(0, MAX_QUOTED_LINE)}…` : line;
+  return cut.replace(LONE_SURROGATE, "\uFFFD").replaceAll("\u0000", "\uFFFD");
+}
+
+function byRank(entries: readonly Entry[]): Entry[] {
+  // Stable: within a rank the commit's own order holds.
+  return entries
+    .map((entry, index) => ({ entry, index, rank: roleRank(entry.role) ?? 99 }))
+    .sort((a, b) => a.rank - b.rank || a.index - b.index)
+    .map((x) => x.entry);
+}
+
+/**
+ * Whole hunks in rank order while they fit the budget; the first one that does not fit is cut to what is left
+ * (with a marker line saying how many lines were left out), and every later one is omitted and counted.
+ */
+function chooseHunks(entries: readonly Entry[], budgetTokens: number): { hunks: DigestHunk[]; omitted: number } {
+  let left = budgetTokens * CHARS_PER_TOKEN;
+  const hunks: DigestHunk[] = [];
+  let omitted = 0;
+  let full = false;
+  for (const entry of byRank(entries)) {
+    if (roleRank(entry.role) === null || !entry.hunks) continue;
+    for (const hunk of entry.hunks.hunks) {
+      if (full) {
+        omitted++;
+        continue;
+      }
+      const quoted = quoteHunk(hunk, left);
+      if (quoted === null) {
+        omitted++;
+        full = true;
+        continue;
+      }
+      hunks.push({ path: entry.file.path, text: quoted.text });
+      left -= quoted.text.length + 1;
+      if (quoted.cut) full = true;
+    }
+  }
+  return { hunks, omitted };
+}
+
+function quoteHunk(hunk: Hunk, room: number): { text: string; cut: boolean } | null {
+  const header = quoteLine(hunk.header);
+  const lines = hunk.lines.map(quoteLine);
+  const whole = lines.length === 0 ? header : `${header}\n${lines.join("\n")}`;
+  if (whole.length <= room) return { text: whole, cut: false };
+  let used = header.length;
+  let kept = 0;
+  while (kept < lines.length && used + 1 + lines[kept]!.length + MARKER_ROOM <= room) {
+    used += 1 + lines[kept]!.length;
+    kept++;
+  }
+  if (kept === 0) return null;
+  const marker = `\\ ${lines.length - kept} more lines of this hunk left out`;
+  return { text: [header, ...lines.slice(0, kept), marker].join("\n"), cut: true };
+}
+
+// ---- The digest --------------------------------------------------------------------------------------------
+
+/** Builds the digest of a change from its files, their texts and the policy's limits. */
+export function buildDigest(input: DigestInput): ChangeDigest {
+  const { changes, texts, policy, grammars } = input;
+  const classify = classifier(policy);
+  const sourceCounts = changes.line_counts !== "unavailable";
+  const quoting = policy.digest.hunk_budget_tokens > 0;
+
+  const entries: Entry[] = changes.files.map((file) => {
+    const fileTexts = texts.get(file.path);
+    const role = classify(file.path, file.binary, fileTexts?.after ?? fileTexts?.before);
+    const entry: Entry = {
+      file,
+      language: languageOf(file.path),
+      role,
+      texts: fileTexts,
+      hunks: null,
+      counts: file.binary || sourceCounts ? { additions: file.additions, deletions: file.deletions } : null,
+      symbols: null,
+    };
+    const wantHunks = quoting && roleRank(role) !== null;
+    if (!file.binary && (wantHunks || !entry.counts)) {
+      // The source's patch is the truth; only without one are the texts diffed (Azure DevOps gives neither).
+      if (file.patch !== undefined) entry.hunks = parsePatch(file.patch);
+      else if (textsComplete(file, fileTexts)) {
+        const limit = policy.digest.max_parse_bytes;
+        // Texts too large to parse are too large to diff cheaply too.
+        if (bytesOver(fileTexts.before, limit) === null && bytesOver(fileTexts.after, limit) === null) {
+          entry.hunks = diffTexts(fileTexts.before, fileTexts.after);
+        }
+      }
+      if (!entry.counts && entry.hunks) {
+        entry.counts = { additions: entry.hunks.additions, deletions: entry.hunks.deletions };
+      }
+    }
+    return entry;
+  });
+
+  parseFiles(entries, policy, grammars);
+  const { hunks, omitted } = chooseHunks(entries, policy.digest.hunk_budget_tokens);
+
+  const files: FileDigest[] = entries.map((e) => ({
+    path: e.file.path,
+    ...(e.file.old_path !== undefined ? { old_path: e.file.old_path } : {}),
+    change: e.file.change,
+    additions: e.counts?.additions ?? 0,
+    deletions: e.counts?.deletions ?? 0,
+    binary: e.file.binary,
+    language: e.language,
+    role: e.role,
+    symbols: e.symbols,
+    ...(e.symbols === null && e.note !== undefined ? { note: e.note } : {}),
+  }));
+
+  const removedPublic = new Set<string>();
+  for (const e of entries) {
+    for (const s of e.symbols?.removed ?? []) if (s.exported && s.kind !== "key") removedPublic.add(s.name);
+  }
+
+  return {
+    files,
+    additions: files.reduce((sum, f) => sum + f.additions, 0),
+    deletions: files.reduce((sum, f) => sum + f.deletions, 0),
+    line_counts: entries.every((e) => e.counts !== null) ? "exact" : "unavailable",
+    hunks,
+    hunks_omitted: omitted,
+    removed_public: [...removedPublic].sort(),
+  };
+}

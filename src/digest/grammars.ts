@@ -1,0 +1,90 @@
+/**
+ * Loading tree-sitter grammars: the one I/O part of the digest. The runtime is initialised once per process and
+ * each grammar is loaded once and kept with one reusable Parser, so a digest costs no WASM compilation after the
+ * first. A grammar that fails to load is reported, never thrown: its files are digested without symbols.
+ */
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Language, Parser } from "web-tree-sitter";
+import type { CodeLanguage } from "./languages.js";
+
+/** Parsers ready to use, by language, and why the others are missing. */
+export interface Grammars {
+  parsers: ReadonlyMap<CodeLanguage, Parser>;
+  failures: ReadonlyMap<CodeLanguage, string>;
+}
+
+export interface GrammarOptions {
+  /** Where a language's `.wasm` grammar lives; defaults to the `@vscode/tree-sitter-wasm` package. */
+  locate?: (language: CodeLanguage) => string;
+}
+
+const WASM_FILE: Readonly<Record<CodeLanguage, string>> = {
+  csharp: "tree-sitter-c-sharp.wasm",
+  typescript: "tree-sitter-typescript.wasm",
+  tsx: "tree-sitter-tsx.wasm",
+  javascript: "tree-sitter-javascript.wasm",
+  python: "tree-sitter-python.wasm",
+  go: "tree-sitter-go.wasm",
+  java: "tree-sitter-java.wasm",
+};
+
+export const NO_GRAMMARS: Grammars = { parsers: new Map(), failures: new Map() };
+
+let runtime: Promise<void> | undefined;
+/** Keyed by the grammar's file path, so a custom location never shadows the packaged one. */
+const loaded = new Map<string, Promise<Parser>>();
+
+function packagedGrammar(language: CodeLanguage): string {
+  // The package has no `exports` map, so its package.json resolves and the grammars sit beside it.
+  const pkg = createRequire(import.meta.url).resolve("@vscode/tree-sitter-wasm/package.json");
+  return join(dirname(pkg), "wasm", WASM_FILE[language]);
+}
+
+function initRuntime(): Promise<void> {
+  runtime ??= Parser.init().catch((error: unknown) => {
+    runtime = undefined;
+    throw error;
+  });
+  return runtime;
+}
+
+function loadParser(path: string): Promise<Parser> {
+  let pending = loaded.get(path);
+  if (!pending) {
+    pending = initRuntime()
+      .then(() => Language.load(path))
+      .then((language) => {
+        const parser = new Parser();
+        parser.setLanguage(language);
+        return parser;
+      });
+    // A failed load is retried by the next digest rather than remembered: the cause may be passing.
+    pending.catch(() => loaded.delete(path));
+    loaded.set(path, pending);
+  }
+  return pending;
+}
+
+function reason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** Loads the grammars of the given languages (cached per process); never rejects. */
+export async function loadGrammars(languages: Iterable<CodeLanguage>, options: GrammarOptions = {}): Promise<Grammars> {
+  const wanted = [...new Set(languages)];
+  const parsers = new Map<CodeLanguage, Parser>();
+  const failures = new Map<CodeLanguage, string>();
+  await Promise.all(
+    wanted.map(async (language) => {
+      try {
+        const path = options.locate ? options.locate(language) : packagedGrammar(language);
+        parsers.set(language, await loadParser(path));
+      } catch (error) {
+        failures.set(language, reason(error));
+      }
+    }),
+  );
+  return { parsers, failures };
+}
