@@ -5,6 +5,7 @@ import { buildFailedEvent } from "../agent/failed-event.js";
 import type { RunResult } from "../agent/run.js";
 import { NO_USAGE } from "../agent/state.js";
 import { PrCreatorError } from "../domain/errors.js";
+import { escapeControls } from "../domain/input-names.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import { createJsonlFileSink, emitAll } from "../events/sinks.js";
 import { createDebugPrinter } from "./debug-printer.js";
@@ -29,10 +30,13 @@ export interface Io {
   cwd: string;
 }
 
+// Editors on Windows save UTF-8 with a byte order mark; JSON.parse would refuse it.
+const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
 async function readEventText(source: string, io: Io): Promise<string> {
-  if (source === "-") return io.readStdin();
+  if (source === "-") return withoutBom(await io.readStdin());
   try {
-    return await readFile(source, "utf8");
+    return withoutBom(await readFile(source, "utf8"));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new PrCreatorError(
@@ -45,11 +49,11 @@ async function readEventText(source: string, io: Io): Promise<string> {
   }
 }
 
-/** JSON.parse's message without the quoted input it sometimes carries (which may span lines). */
+/** JSON.parse's message without the quoted input it sometimes carries (which may span lines); the token it names may be a control character. */
 function jsonProblem(error: Error): string {
   const flat = error.message.replace(/\s+/g, " ");
   const quoted = /^(.*?), ".*" is not valid JSON$/.exec(flat);
-  return (quoted ? quoted[1]! : flat).slice(0, 200);
+  return escapeControls((quoted ? quoted[1]! : flat).slice(0, 200));
 }
 
 function parseJson(text: string, source: string): unknown {
@@ -123,12 +127,25 @@ function agentOptions(opts: RunCommandOptions, io: Io) {
   };
 }
 
+/**
+ * The human view with text from events made harmless for a terminal: the failure paragraph and violations
+ * have every control character escaped (so each stays one paragraph), the rest all but newlines and tabs.
+ */
+function humanText(result: RunResult): string {
+  const safe: RunResult = {
+    ...result,
+    ...(result.message === undefined ? {} : { message: escapeControls(result.message) }),
+    violations: result.violations.map((v) => ({ ...v, message: escapeControls(v.message) })),
+  };
+  return escapeControls(formatHuman(safe), "\n\t");
+}
+
 /** Prints a result the way every command does and returns its exit code. */
 export function report(result: RunResult, json: boolean | undefined, io: Io): number {
   if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-  else if (result.status === "failed") io.stderr(formatHuman(result));
-  else io.stdout(formatHuman(result));
-  for (const warning of result.warnings) io.stderr(`warning: ${warning}\n`);
+  else if (result.status === "failed") io.stderr(humanText(result));
+  else io.stdout(humanText(result));
+  for (const warning of result.warnings) io.stderr(`warning: ${escapeControls(warning)}\n`);
   return exitCodeFor(result);
 }
 
