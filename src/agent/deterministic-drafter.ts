@@ -73,14 +73,14 @@ function fitSummary(summary: string, room: number): string {
   return (space > 0 ? cut.slice(0, space) : summary.slice(0, room)).replace(/[\s,.;:-]+$/, "");
 }
 
-function commitHighlights(commits: readonly CommitInfo[]): string[] {
+function commitHighlights(commits: readonly CommitInfo[], allowedHosts: readonly string[]): string[] {
   return commits
     .filter((c) => !isMerge(c))
     .flatMap((c) => c.body.split("\n"))
     .map((l) => l.trim())
     .filter((l) => l && !TRAILER.test(l) && !/^This reverts commit [0-9a-f]{7,}/i.test(l))
     .map((l) => l.replace(/^[-*+]\s+/, ""))
-    .map((l) => inertText(stripTraceTags(l)))
+    .map((l) => inertText(stripTraceTags(l), allowedHosts))
     .filter(Boolean)
     .map((l) => (l.length > 200 ? `${l.slice(0, 197)}...` : l));
 }
@@ -132,9 +132,12 @@ export function digestHighlights(digest: ChangeDigest | null | undefined): strin
   return out;
 }
 
-function highlightsOf(facts: PrFacts, max: number): string[] {
-  const lines = [...digestHighlights(facts.digest), ...commitHighlights(facts.changes.commits)];
-  return [...new Set(lines)].slice(0, max);
+function highlightsOf(facts: PrFacts, policy: Policy): string[] {
+  const lines = [
+    ...digestHighlights(facts.digest),
+    ...commitHighlights(facts.changes.commits, policy.prose.allowed_link_hosts),
+  ];
+  return [...new Set(lines)].slice(0, policy.prose.max_highlights);
 }
 
 /**
@@ -175,9 +178,9 @@ export function draftDeterministically(
       highlights: [],
     };
   const blueprint = facts.trace.blueprint_name
-    ? `\`${facts.trace.blueprint_id}\` (${facts.trace.blueprint_name})`
+    ? `\`${facts.trace.blueprint_id}\` (${inertText(facts.trace.blueprint_name)})`
     : `\`${facts.trace.blueprint_id}\``;
   // The blueprint's description has its own place in the body; the purpose states what this change does.
   const purpose = sentence(`${summary}, as defined in blueprint ${blueprint}`);
-  return { type, summary, purpose, highlights: highlightsOf(facts, policy.prose.max_highlights) };
+  return { type, summary, purpose, highlights: highlightsOf(facts, policy) };
 }

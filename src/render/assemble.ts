@@ -124,7 +124,7 @@ function values(
     trace_id: trace.trace_id,
     blueprint_id: trace.blueprint_id,
     blueprint_name: trace.blueprint_name ? inertText(trace.blueprint_name) : "_not recorded_",
-    blueprint_description: trace.description ? inertBlock(trace.description) : "",
+    blueprint_description: trace.description ? inertBlock(trace.description, policy.prose.allowed_link_hosts) : "",
     component_scope: trace.component_scope,
     scope: trace.component_scope,
     repo: facts.repo,

@@ -74,18 +74,46 @@ export function tableCell(text: string): string {
     .replace(/[\r\n]+/g, " ");
 }
 
+// One capture group, so `split` keeps the URLs at odd indexes.
+const URL_TOKEN_SPLIT = /(\b(?:[a-z][a-z0-9+.-]*:\/\/|www\.)[^\s<>()[\]`]+)/i;
+
+function hostOf(url: string): string | null {
+  try {
+    return new URL(/^www\./i.test(url) ? `https://${url}` : url).hostname.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+function hostAllowed(url: string, allowedHosts: readonly string[]): boolean {
+  const host = hostOf(url);
+  if (!host || !/^https?:/i.test(/^www\./i.test(url) ? "https:" : url)) return false;
+  return allowedHosts.some((h) => host === h.toLowerCase() || host.endsWith(`.${h.toLowerCase()}`));
+}
+
 /**
- * Makes untrusted one-line text (commit subjects, file names) inert in Markdown: no HTML, no pings, no images.
- * `<` becomes an entity so no tag can open, and mentions are shown as code instead of notifying anyone.
+ * Makes untrusted one-line text (commit subjects, file names, blueprint names) inert in Markdown: no HTML, no
+ * pings, no images, no links. `<` becomes an entity so no tag can open, mentions are shown as code instead
+ * of notifying anyone, and a link — Markdown or bare, as forges autolink them — becomes code unless its host
+ * is one of `allowedHosts` (the policy's `prose.allowed_link_hosts`).
  */
-export function inertText(text: string): string {
+export function inertText(text: string, allowedHosts: readonly string[] = []): string {
   return text
     .replace(/[\r\n]+/g, " ")
     .replace(/<!--[\s\S]*?-->/g, "")
     .replace(/`/g, "'")
     .replace(/</g, "&lt;")
     .replace(/!\[/g, "[")
-    .replace(/(^|[^\w`])@([A-Za-z0-9][\w.-]*)/g, "$1`@$2`")
+    .replace(/\[([^\]]*)\]\(([^)\s]*)[^)]*\)/g, (_whole, label: string, url: string) => `${label} (${url})`)
+    .split(URL_TOKEN_SPLIT)
+    .map((part, i) =>
+      i % 2 === 1
+        ? hostAllowed(part, allowedHosts)
+          ? part
+          : `\`${part}\``
+        : part.replace(/(^|[^\w`])@([A-Za-z0-9][\w.-]*)/g, "$1`@$2`"),
+    )
+    .join("")
     .trim();
 }
 
@@ -93,16 +121,12 @@ export function inertText(text: string): string {
  * Makes untrusted multi-line text (a blueprint's description) inert while keeping its paragraphs: each line
  * as `inertText`, links shown as text, and no line that could open or close a code fence or a heading.
  */
-export function inertBlock(text: string): string {
+export function inertBlock(text: string, allowedHosts: readonly string[] = []): string {
   return text
     .replace(/\r\n?/g, "\n")
     .replace(/<!--[\s\S]*?-->/g, "")
     .split("\n")
-    .map((line) =>
-      inertText(line)
-        .replace(/\]\(([^)\s]*)\)/g, "] ($1)")
-        .replace(/^(#{1,6}\s|>|[`~]{3,}|[-*_]{3,}\s*$|={3,}\s*$)/, "\\$1"),
-    )
+    .map((line) => inertText(line, allowedHosts).replace(/^(#{1,6}\s|>|[`~]{3,}|[-*_]{3,}\s*$|={3,}\s*$)/, "\\$1"))
     .join("\n")
     .replace(/\n{3,}/g, "\n\n")
     .trim();

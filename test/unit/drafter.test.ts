@@ -299,7 +299,7 @@ describe("draftDeterministically: highlights", () => {
     const { draft: d } = draft({
       commits: [seedCommit({ body: "- reviewed with @john\n- renders <img src=x> safely\n- ![pic](x.png)" })],
     });
-    expect(d.highlights).toEqual(["reviewed with `@john`", "renders &lt;img src=x> safely", "[pic](x.png)"]);
+    expect(d.highlights).toEqual(["reviewed with `@john`", "renders &lt;img src=x> safely", "pic (x.png)"]);
   });
 
   it("are de-duplicated, collected oldest first, capped at 8, skip merges and shorten long lines", () => {
