@@ -282,7 +282,6 @@ export function buildDigest(input: DigestInput): ChangeDigest {
   const { changes, texts, policy, grammars } = input;
   const classify = classifier(policy);
   const sourceCounts = changes.line_counts !== "unavailable";
-  const quoting = policy.digest.hunk_budget_tokens > 0;
 
   const entries: Entry[] = changes.files.map((file) => {
     const fileTexts = texts.get(file.path);
@@ -296,7 +295,8 @@ export function buildDigest(input: DigestInput): ChangeDigest {
       counts: file.binary || sourceCounts ? { additions: file.additions, deletions: file.deletions } : null,
       symbols: null,
     };
-    const wantHunks = quoting && roleRank(role) !== null;
+    // Quotable files get their hunks even with no budget, so that what was left out is counted.
+    const wantHunks = roleRank(role) !== null;
     if (!file.binary && (wantHunks || !entry.counts)) {
       // The source's patch is the truth; only without one are the texts diffed (Azure DevOps gives neither).
       if (file.patch !== undefined) entry.hunks = parsePatch(file.patch);

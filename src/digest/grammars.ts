@@ -15,8 +15,8 @@ export interface Grammars {
 }
 
 export interface GrammarOptions {
-  /** Where a language's `.wasm` grammar lives; defaults to the `@vscode/tree-sitter-wasm` package. */
-  locate?: (language: CodeLanguage) => string;
+  /** Where a language's `.wasm` grammar lives; undefined (or no function) means the `@vscode/tree-sitter-wasm` one. */
+  locate?: (language: CodeLanguage) => string | undefined;
 }
 
 const WASM_FILE: Readonly<Record<CodeLanguage, string>> = {
@@ -79,7 +79,7 @@ export async function loadGrammars(languages: Iterable<CodeLanguage>, options: G
   await Promise.all(
     wanted.map(async (language) => {
       try {
-        const path = options.locate ? options.locate(language) : packagedGrammar(language);
+        const path = options.locate?.(language) ?? packagedGrammar(language);
         parsers.set(language, await loadParser(path));
       } catch (error) {
         failures.set(language, reason(error));
