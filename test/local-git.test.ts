@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,8 +27,10 @@ function request(overrides: Partial<ChangeRequest>): ChangeRequest {
   return { repo: "acme/widgets", branch: "main", commit: "", target_branch: "dev", range: "commit", ...overrides };
 }
 
-function load(repo: GitRepo, overrides: Partial<ChangeRequest>): Promise<ChangeSet> {
-  return createLocalGitSource(repo.path).load(request(overrides));
+/** The change set with the files' patches taken out; "patches and texts" below checks them. */
+async function load(repo: GitRepo, overrides: Partial<ChangeRequest>): Promise<ChangeSet> {
+  const set = await createLocalGitSource(repo.path).load(request(overrides));
+  return { ...set, files: set.files.map(({ patch: _patch, ...file }) => file) };
 }
 
 const lines = (...items: string[]): string => items.map((item) => `${item}\n`).join("");
@@ -514,5 +516,196 @@ describe("local git source: reading files at a commit", () => {
     expect(await source.readFile!(second, "missing.md")).toBeNull();
     expect(await source.readFile!(second, "docs")).toBeNull();
     expect(await source.readFile!(second, "--help")).toBeNull();
+  });
+});
+
+describe("local git source: patches and texts for the change digest", () => {
+  it("gives each text file its hunks from @@ on, and none to binary files, pure renames or empty files", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("src/a.txt", lines("one", "two", "three"));
+    await repo.writeFile("lib/util.ts", numbered(20));
+    await repo.writeFile("same.txt", numbered(5));
+    await repo.writeFile("img/logo.png", Buffer.from([0x89, 0x50, 0x00, 0x01]));
+    await repo.commit("Initial commit");
+    await repo.writeFile("src/a.txt", lines("one", "TWO", "three"));
+    await repo.rename("lib/util.ts", "src/util.ts");
+    await repo.writeFile("src/util.ts", numbered(20).replace("line 7\n", "line seven\n"));
+    await repo.rename("same.txt", "moved/same.txt");
+    await repo.writeFile("img/logo.png", Buffer.from([0x89, 0x50, 0x00, 0x02]));
+    await repo.writeFile("empty.txt", "");
+    await repo.writeFile("with tab\tand ü.txt", lines("x"));
+    const hash = await repo.commit("Edit, move, add");
+
+    const set = await createLocalGitSource(repo.path).load(request({ commit: hash }));
+    const patch = (p: string) => set.files.find((f) => f.path === p)?.patch;
+
+    expect(patch("src/a.txt")).toBe("@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three");
+    expect(patch("src/util.ts")).toBe(
+      "@@ -4,7 +4,7 @@ line 3\n line 4\n line 5\n line 6\n-line 7\n+line seven\n line 8\n line 9\n line 10",
+    );
+    expect(patch("with tab\tand ü.txt")).toBe("@@ -0,0 +1 @@\n+x");
+    expect(patch("moved/same.txt")).toBeUndefined();
+    expect(patch("img/logo.png")).toBeUndefined();
+    expect(patch("empty.txt")).toBeUndefined();
+    expect(set.files.find((f) => f.path === "moved/same.txt")?.change).toBe("renamed");
+  });
+
+  it("keeps a file's missing final newline in its patch, and patches a root commit and a deletion", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("a.txt", "no newline");
+    await repo.writeFile("gone.txt", lines("bye"));
+    const root = await repo.commit("Initial commit");
+    await repo.remove("gone.txt");
+    const next = await repo.commit("Remove gone");
+    const source = createLocalGitSource(repo.path);
+
+    const first = await source.load(request({ commit: root }));
+    const second = await source.load(request({ commit: next }));
+
+    expect(first.files.find((f) => f.path === "a.txt")?.patch).toBe(
+      "@@ -0,0 +1 @@\n+no newline\n\\ No newline at end of file",
+    );
+    expect(second.files).toEqual([
+      { path: "gone.txt", change: "deleted", additions: 0, deletions: 1, binary: false, patch: "@@ -1 +0,0 @@\n-bye" },
+    ]);
+  });
+
+  it("reads texts at the base and the head: null on the side where a file is absent, binary files skipped", async () => {
+    const repo = await newRepo();
+    await repo.writeFile("lib/util.ts", numbered(3));
+    await repo.writeFile("gone.txt", lines("old"));
+    await repo.writeFile("keep.txt", lines("keep"));
+    await repo.writeFile("logo.png", Buffer.from([0x89, 0x50, 0x00, 0x01]));
+    await repo.writeFile("name with space .txt", lines("before"));
+    const base = await repo.commit("Initial commit");
+    await repo.rename("lib/util.ts", "src/util.ts");
+    await repo.writeFile("src/util.ts", numbered(3).replace("line 2", "line two"));
+    await repo.remove("gone.txt");
+    await repo.writeFile("new.txt", lines("fresh", "ünïcode"));
+    await repo.writeFile("logo.png", Buffer.from([0x89, 0x50, 0x00, 0x02]));
+    await repo.writeFile("name with space .txt", lines("after"));
+    const head = await repo.commit("Move util, drop gone, add new");
+    const source = createLocalGitSource(repo.path);
+    const set = await source.load(request({ commit: head }));
+
+    const texts = await source.readTexts!(set, [
+      "src/util.ts",
+      "gone.txt",
+      "new.txt",
+      "logo.png",
+      "name with space .txt",
+      "keep.txt",
+      "never/was.txt",
+    ]);
+
+    expect(set.base).toBe(base);
+    expect(Object.fromEntries(texts)).toEqual({
+      "src/util.ts": { before: numbered(3), after: numbered(3).replace("line 2", "line two") },
+      "gone.txt": { before: lines("old"), after: null },
+      "new.txt": { before: null, after: lines("fresh", "ünïcode") },
+      "logo.png": { before: null, after: null },
+      "name with space .txt": { before: lines("before"), after: lines("after") },
+      // Not in the change: read on both sides all the same.
+      "keep.txt": { before: lines("keep"), after: lines("keep") },
+    });
+  });
+
+  it("reads a root commit's texts with nothing before, and a merge-base range's at the merge base", async () => {
+    const repo = await newRepo("dev");
+    await repo.writeFile("app.txt", lines("v1"));
+    const root = await repo.commit("Initial commit");
+    await repo.checkout("feature", { create: true });
+    await repo.writeFile("app.txt", lines("v2"));
+    await repo.commit("Second");
+    await repo.writeFile("app.txt", lines("v3"));
+    const tip = await repo.commit("Third");
+    const source = createLocalGitSource(repo.path);
+
+    const rootSet = await source.load(request({ branch: "dev", commit: root }));
+    const range = await source.load(request({ branch: "feature", commit: tip, range: "merge-base" }));
+
+    expect(rootSet.base).toBeNull();
+    expect(Object.fromEntries(await source.readTexts!(rootSet, ["app.txt"]))).toEqual({
+      "app.txt": { before: null, after: lines("v1") },
+    });
+    expect(range.base).toBe(root);
+    expect(Object.fromEntries(await source.readTexts!(range, ["app.txt"]))).toEqual({
+      "app.txt": { before: lines("v1"), after: lines("v3") },
+    });
+    expect((await source.readTexts!(range, [])).size).toBe(0);
+  });
+
+  it("reads texts in a SHA-256 repository", async () => {
+    repoCount += 1;
+    const sha = await createGitRepo(path.join(root, `repo-${repoCount}`), { objectFormat: "sha256" });
+    await sha.writeFile("a.txt", lines("a"));
+    const head = await sha.commit("Initial commit");
+    await sha.writeFile("a.txt", lines("a", "b"));
+    const next = await sha.commit("Second");
+    const source = createLocalGitSource(sha.path);
+
+    const set = await source.load(request({ commit: next }));
+
+    expect(set.base).toBe(head);
+    expect(head).toHaveLength(64);
+    expect(set.files[0]?.patch).toBe("@@ -1 +1,2 @@\n a\n+b");
+    expect(Object.fromEntries(await source.readTexts!(set, ["a.txt"]))).toEqual({
+      "a.txt": { before: lines("a"), after: lines("a", "b") },
+    });
+  });
+});
+
+describe("local git source: git processes per PR", () => {
+  /** A git that logs each call's arguments before running the real one. */
+  async function loggingGit(): Promise<{ binary: string; calls: () => Promise<string[]> }> {
+    const dir = await mkdtemp(path.join(root, "git-log-"));
+    const log = path.join(dir, "calls.log");
+    const binary = path.join(dir, "git");
+    await writeFile(log, "");
+    await writeFile(binary, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec git "$@"\n`);
+    await chmod(binary, 0o755);
+    return {
+      binary,
+      calls: async () => (await readFile(log, "utf8")).split("\n").filter((line) => line !== ""),
+    };
+  }
+
+  it("a merge-base PR costs six processes, a single commit five, and reading every text one more", async () => {
+    const repo = await newRepo("dev");
+    await repo.writeFile("app.txt", numbered(10));
+    await repo.commit("Initial commit");
+    await repo.checkout("feature/x", { create: true });
+    await repo.writeFile("app.txt", numbered(12));
+    await repo.commit("One");
+    await repo.writeFile("b.txt", lines("b"));
+    await repo.remove("app.txt");
+    const tip = await repo.commit("Two");
+
+    const forRange = await loggingGit();
+    const range = createLocalGitSource(repo.path, { gitBinary: forRange.binary });
+    const set = await range.load(request({ branch: "feature/x", commit: tip, target_branch: "dev", range: "auto" }));
+    await range.readTexts!(
+      set,
+      set.files.map((f) => f.path),
+    );
+    const forCommit = await loggingGit();
+    const single = createLocalGitSource(repo.path, { gitBinary: forCommit.binary });
+    await single.load(request({ branch: "feature/x", commit: tip, range: "commit" }));
+
+    expect(set.range).toBe("merge-base");
+    expect(set.commits).toHaveLength(2);
+    const commands = (await forRange.calls()).map((call) =>
+      call.split(" ").find((w) => /^[a-z][a-z-]+$/.test(w) && w !== "core.quotePath=false"),
+    );
+    expect(commands.sort()).toEqual([
+      "cat-file",
+      "diff",
+      "for-each-ref",
+      "for-each-ref",
+      "log",
+      "merge-base",
+      "rev-parse",
+    ]);
+    expect(await forCommit.calls()).toHaveLength(5);
   });
 });

@@ -8,7 +8,15 @@
 import { spawn } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import type { ChangeRequest, ChangeSet, ChangeType, ChangedFile, CommitInfo, CommitSource } from "../domain/commit.js";
+import type {
+  ChangeRequest,
+  ChangeSet,
+  ChangeType,
+  ChangedFile,
+  CommitInfo,
+  CommitSource,
+  FileTexts,
+} from "../domain/commit.js";
 import { PrCreatorError } from "../domain/errors.js";
 
 export interface GitResult {
@@ -125,61 +133,94 @@ function makeGit(repoPath: string, binary: string): Git {
 
 const text = (result: GitResult): string => result.stdout.toString("utf8").trim();
 
-async function assertRepository(git: Git, repoPath: string): Promise<void> {
-  const hint = { hint: "Pass --repo-path pointing at a clone of the repository that contains the commit." };
-  const info = await stat(repoPath).catch(() => undefined);
-  if (!info?.isDirectory()) {
-    throw new PrCreatorError(
-      "repo_not_found",
-      `${repoPath} is not a git repository (the directory does not exist).`,
-      hint,
-    );
-  }
-  const result = await git(["rev-parse", "--git-dir"], { ok: [0, 128, 129, 1] });
-  if (result.code !== 0) {
+/** What one `git rev-parse` tells about the repository and the event's commit. */
+interface Located {
+  /** The full hash, or undefined when the commit could not be resolved. */
+  commit?: string;
+  parents: string[];
+  /** The shallow file's path when the clone is shallow. */
+  shallowFile?: string;
+  /** git's complaint when the commit could not be resolved. */
+  stderr: string;
+}
+
+const REPO_HINT = { hint: "Pass --repo-path pointing at a clone of the repository that contains the commit." };
+const COMMIT_HINT = {
+  hint: "Fetch the branch that contains the commit (a shallow clone may not have it) or check the hash in the event.",
+};
+
+/** A commit-ish rev-parse may read as one revision: no option (leading "-") and no range (".."). */
+const usableCommit = (commit: string) => commit !== "" && !commit.startsWith("-") && !commit.includes("..");
+
+/**
+ * One process checks the repository, resolves the commit with its parents and says whether the clone is
+ * shallow: `rev-parse --git-dir --is-shallow-repository --git-path shallow C^{commit} C^@ --`. Outside a
+ * repository git prints nothing and exits 128; an unknown commit still prints the first three lines.
+ */
+async function locate(git: Git, repoPath: string, commit: string): Promise<Located> {
+  const revs = usableCommit(commit) ? [`${commit}^{commit}`, `${commit}^@`, "--"] : [];
+  const result = await git(["rev-parse", "--git-dir", "--is-shallow-repository", "--git-path", "shallow", ...revs], {
+    ok: [0, 1, 128, 129],
+  });
+  const lines = result.stdout.toString("utf8").split("\n");
+  if (lines.length < 4 || lines[0] === "") {
     // Keep git's reason: "dubious ownership" needs a different fix than a plain directory.
-    const why = firstLine(result.stderr).replace(/^fatal:\s*/, "");
-    throw new PrCreatorError("repo_not_found", `${repoPath} is not a git repository (git: ${why}).`, hint);
+    const why = firstLine(result.stderr).replace(/^fatal:\s*/, "") || `exit code ${result.code}`;
+    throw new PrCreatorError("repo_not_found", `${repoPath} is not a git repository (git: ${why}).`, REPO_HINT);
   }
-}
-
-async function resolveCommit(git: Git, repoPath: string, commit: string): Promise<string> {
-  const hint = {
-    hint: "Fetch the branch that contains the commit (a shallow clone may not have it) or check the hash in the event.",
+  const [, shallow, shallowFile = "", hash, ...rest] = lines;
+  const located: Located = {
+    parents: [],
+    stderr: result.stderr,
+    ...(shallow === "true" ? { shallowFile: path.resolve(repoPath, shallowFile) } : {}),
   };
-  // A leading "-" would be read as an option.
-  if (commit === "" || commit.startsWith("-")) {
-    throw new PrCreatorError("commit_not_found", `Commit "${commit}" is not a valid commit hash.`, hint);
-  }
-  const result = await git(["rev-parse", "--verify", "--quiet", `${commit}^{commit}`], { ok: [0, 1, 128] });
-  if (result.code !== 0) {
-    const ambiguous = /ambiguous/i.test(result.stderr) ? " (the abbreviated hash is ambiguous; use a longer one)" : "";
-    throw new PrCreatorError("commit_not_found", `Commit ${commit} was not found in ${repoPath}${ambiguous}.`, hint);
-  }
-  return text(result);
+  if (result.code !== 0 || revs.length === 0 || !hash || hash === "--") return located;
+  return { ...located, commit: hash, parents: rest.filter((line) => line !== "" && line !== "--") };
 }
 
-/** Existing refs for a branch name, local first: `refs/heads/<b>`, then `refs/remotes/origin/<b>`. */
-async function branchRefs(git: Git, branch: string): Promise<string[]> {
-  const name = branch.replace(/^refs\/heads\//, "");
-  if (name === "") return [];
-  const candidates = [`refs/heads/${name}`, `refs/remotes/origin/${name}`];
-  // show-ref --verify takes the argument as a literal ref name, so branch names cannot inject revision syntax.
-  const found = await Promise.all(
-    candidates.map((ref) => git(["show-ref", "--verify", "--quiet", ref], { ok: [0, 1, 128] })),
+function commitNotFound(repoPath: string, commit: string, stderr: string): PrCreatorError {
+  if (!usableCommit(commit) && !commit.includes("..")) {
+    return new PrCreatorError("commit_not_found", `Commit "${commit}" is not a valid commit hash.`, COMMIT_HINT);
+  }
+  const ambiguous = /ambiguous/i.test(stderr) ? " (the abbreviated hash is ambiguous; use a longer one)" : "";
+  return new PrCreatorError(
+    "commit_not_found",
+    `Commit ${commit} was not found in ${repoPath}${ambiguous}.`,
+    COMMIT_HINT,
   );
-  return candidates.filter((_, i) => found[i]?.code === 0);
 }
 
-async function isAncestor(git: Git, commit: string, ref: string): Promise<boolean> {
-  const result = await git(["merge-base", "--is-ancestor", commit, ref], { ok: [0, 1] });
-  return result.code === 0;
+/** The refs a branch name may live at, local first: `refs/heads/<b>`, then `refs/remotes/origin/<b>`. */
+function candidateRefs(branch: string): string[] {
+  const name = branch.replace(/^refs\/heads\//, "");
+  return name === "" ? [] : [`refs/heads/${name}`, `refs/remotes/origin/${name}`];
 }
 
-/** The empty tree's id in this repository's hash format (SHA-1 or SHA-256); git knows it without storing it. */
-async function emptyTree(git: Git): Promise<string> {
-  return text(await git(["hash-object", "-t", "tree", "--stdin"], { input: Buffer.alloc(0) }));
+/**
+ * Which of `refs` exist (or, with `contains`, which contain that commit), in one `for-each-ref`. Patterns match
+ * by prefix, so names are compared exactly; a name cannot inject revision syntax, since nothing is resolved.
+ */
+async function existingRefs(git: Git, refs: readonly string[], contains?: string): Promise<Set<string>> {
+  if (refs.length === 0) return new Set();
+  const result = await git(
+    ["for-each-ref", "--format=%(refname)", ...(contains === undefined ? [] : ["--contains", contains]), ...refs],
+    { ok: [0, 1, 128, 129] },
+  );
+  if (result.code !== 0) return new Set();
+  const wanted = new Set(refs);
+  return new Set(
+    result.stdout
+      .toString("utf8")
+      .split("\n")
+      .filter((ref) => wanted.has(ref)),
+  );
 }
+
+/** The empty tree's id in the repository's hash format, told apart by the length of its commit ids. */
+const emptyTree = (hash: string) =>
+  hash.length === 64
+    ? "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321"
+    : "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 
 function splitBuffer(buffer: Buffer, separator: number): Buffer[] {
   const parts: Buffer[] = [];
@@ -193,6 +234,7 @@ function splitBuffer(buffer: Buffer, separator: number): Buffer[] {
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextDecoder("utf-8");
 
 /** Commits without an encoding header may hold latin1 bytes; git passes those through unchanged. */
 function decodeText(bytes: Buffer): string {
@@ -205,32 +247,43 @@ function decodeText(bytes: Buffer): string {
 
 const FIELD = 0x1f;
 const LOG_FORMAT = ["%H", "%h", "%P", "%an", "%ae", "%aI", "%B"].join("%x1f");
+const LOG_ARGS = [
+  // Re-encode commits that declare an encoding (e.g. ISO-8859-1) to UTF-8.
+  "-c",
+  "i18n.logOutputEncoding=UTF-8",
+  "log",
+  "-z",
+  "--no-show-signature",
+  "--no-use-mailmap",
+  `--format=${LOG_FORMAT}`,
+];
+
+/** The commits of `base..commit`, oldest first (topological), in one `git log`. */
+async function rangeInfos(git: Git, base: string, commit: string): Promise<CommitInfo[]> {
+  const result = await git([...LOG_ARGS, "--reverse", "--topo-order", `${base}..${commit}`, "--"]);
+  return parseLog(result.stdout);
+}
 
 async function commitInfos(git: Git, hashes: string[]): Promise<CommitInfo[]> {
   const result = await git(
-    [
-      // Re-encode commits that declare an encoding (e.g. ISO-8859-1) to UTF-8.
-      "-c",
-      "i18n.logOutputEncoding=UTF-8",
-      "log",
-      "-z",
-      "--no-walk=unsorted",
-      "--no-show-signature",
-      "--no-use-mailmap",
-      `--format=${LOG_FORMAT}`,
-      // Hashes on stdin: a long merge-base range must not hit the command-line length limit.
-      "--stdin",
-    ],
+    // Hashes on stdin: a long list must not hit the command-line length limit.
+    [...LOG_ARGS, "--no-walk=unsorted", "--stdin"],
     { input: Buffer.from(hashes.map((h) => `${h}\n`).join("")) },
   );
-  // -z terminates each record with NUL. A message containing NUL would split a record; the count check catches it.
-  const records = splitBuffer(result.stdout, 0).filter((record) => record.length > 0);
-  if (records.length !== hashes.length) {
+  const infos = parseLog(result.stdout);
+  // A message containing NUL would split a record; the count check catches it.
+  if (infos.length !== hashes.length) {
     throw new PrCreatorError(
       "internal_error",
-      `git log returned ${records.length} commits for ${hashes.length} requested.`,
+      `git log returned ${infos.length} commits for ${hashes.length} requested.`,
     );
   }
+  return infos;
+}
+
+/** -z terminates each record with NUL. */
+function parseLog(output: Buffer): CommitInfo[] {
+  const records = splitBuffer(output, 0).filter((record) => record.length > 0);
   return records.map((record) => {
     const [hash, shortHash, parents, name, email, date, message = ""] = splitFields(record, 6).map((f) =>
       decodeText(f),
@@ -273,23 +326,27 @@ const CHANGE_TYPES: Record<string, ChangeType> = {
   T: "type_changed",
 };
 
+/** A file's patch is left out above this size; the digest then diffs the file's texts, as for GitHub's large diffs. */
+export const MAX_PATCH_BYTES = 256 * 1024;
+
 /**
- * Parses `git diff --raw --numstat -z` output: all raw entries (`:modes shas STATUS\0path\0[newpath\0]`)
- * first, then one numstat entry per file in the same order (`adds\tdels\tpath\0`, or
- * `adds\tdels\t\0old\0new\0` for renames and copies; `-\t-` for binary files).
+ * Parses `git diff --raw --numstat --patch -z` output: all raw entries (`:modes shas STATUS\0path\0[newpath\0]`)
+ * first, then one numstat entry per file in the same order (`adds\tdels\tpath\0`, or `adds\tdels\t\0old\0new\0`
+ * for renames and copies; `-\t-` for binary files), then a NUL and the patch text, one `diff --git` section per
+ * file in the same order (two for a type change). The patch may hold NUL bytes, so tokens are cut one by one.
  */
-function parseRawNumstat(output: Buffer): ChangedFile[] {
-  const tokens = splitBuffer(output, 0);
-  if (tokens.at(-1)?.length === 0) tokens.pop();
-  let i = 0;
+function parseDiff(output: Buffer): ChangedFile[] {
+  let offset = 0;
   const next = (): string => {
-    const token = tokens[i++];
-    if (token === undefined) throw new PrCreatorError("internal_error", "git diff output ended early.");
+    const end = output.indexOf(0, offset);
+    if (end === -1) throw new PrCreatorError("internal_error", "git diff output ended early.");
+    const token = output.subarray(offset, end);
+    offset = end + 1;
     return decodeText(token);
   };
 
   const raw: { change: ChangeType; path: string; old_path?: string }[] = [];
-  while (i < tokens.length && tokens[i]?.[0] === 0x3a /* ":" */) {
+  while (offset < output.length && output[offset] === 0x3a /* ":" */) {
     const meta = next();
     const letter = meta.split(" ").at(-1)?.charAt(0) ?? "";
     const change = CHANGE_TYPES[letter];
@@ -302,7 +359,7 @@ function parseRawNumstat(output: Buffer): ChangedFile[] {
     }
   }
 
-  return raw.map((entry) => {
+  const files = raw.map((entry): ChangedFile => {
     // Split at the first two tabs only: paths may contain tabs (String#split with a limit drops the rest).
     const line = next();
     const tab1 = line.indexOf("\t");
@@ -326,15 +383,54 @@ function parseRawNumstat(output: Buffer): ChangedFile[] {
       binary,
     };
   });
+
+  // The NUL between the numstat and the patch.
+  if (output[offset] === 0) offset += 1;
+  attachPatches(files, output.subarray(offset));
+  return files;
+}
+
+const DIFF_HEADER = Buffer.from("diff --git ");
+const HUNK = Buffer.from("\n@@ ");
+
+/** Cuts the patch text into its `diff --git` sections and gives each text file its hunks (from `@@` on). */
+function attachPatches(files: ChangedFile[], patch: Buffer): void {
+  const starts: number[] = [];
+  for (let at = patch.indexOf(DIFF_HEADER); at !== -1; at = patch.indexOf(DIFF_HEADER, at + 1)) {
+    if (at === 0 || patch[at - 1] === 0x0a) starts.push(at);
+  }
+  // A type change is shown as a deletion and an addition; anything else unexpected means no patches at all.
+  const expected = files.reduce((n, f) => n + (f.change === "type_changed" ? 2 : 1), 0);
+  if (starts.length !== expected) return;
+  let section = 0;
+  for (const file of files) {
+    const count = file.change === "type_changed" ? 2 : 1;
+    const from = starts[section]!;
+    const to = starts[section + count] ?? patch.length;
+    section += count;
+    if (file.binary || file.change === "type_changed") continue;
+    const body = patch.subarray(from, to);
+    const hunk = body.indexOf(HUNK);
+    if (hunk === -1 || to - from > MAX_PATCH_BYTES) continue;
+    const hunks = utf8.decode(body.subarray(hunk + 1));
+    file.patch = hunks.endsWith("\n") ? hunks.slice(0, -1) : hunks;
+  }
 }
 
 async function changedFiles(git: Git, from: string, to: string): Promise<ChangedFile[]> {
   const result = await git([
+    // Empty context lines keep their leading space, so every hunk line starts with " ", "+", "-" or "\".
+    "-c",
+    "diff.suppressBlankEmpty=false",
     "diff",
     "--raw",
     "--numstat",
+    "--patch",
     "-z",
     "-M",
+    "-U3",
+    "--inter-hunk-context=0",
+    "--submodule=short",
     "--no-color",
     "--no-ext-diff",
     "--no-textconv",
@@ -345,7 +441,7 @@ async function changedFiles(git: Git, from: string, to: string): Promise<Changed
     to,
     "--",
   ]);
-  return parseRawNumstat(result.stdout);
+  return parseDiff(result.stdout);
 }
 
 function changeSet(
@@ -365,17 +461,16 @@ function changeSet(
 }
 
 /** True when `commit` is a boundary of a shallow clone: git shows it without parents although it has some. */
-async function isShallowBoundary(git: Git, repoPath: string, commit: string): Promise<boolean> {
-  const shallowFile = text(await git(["rev-parse", "--git-path", "shallow"]));
-  const content = await readFile(path.resolve(repoPath, shallowFile), "utf8").catch(() => "");
+async function isShallowBoundary(located: Located, commit: string): Promise<boolean> {
+  if (located.shallowFile === undefined) return false;
+  const content = await readFile(located.shallowFile, "utf8").catch(() => "");
   return content.split("\n").includes(commit);
 }
 
-async function singleCommit(git: Git, repoPath: string, commit: string): Promise<ChangeSet> {
-  const [info] = await commitInfos(git, [commit]);
-  if (!info) throw new PrCreatorError("internal_error", `git log returned nothing for ${commit}.`);
+/** The commit alone: its log entry and its diff against the first parent, read side by side. */
+async function singleCommit(git: Git, repoPath: string, located: Located, commit: string): Promise<ChangeSet> {
   // Diffing a shallow boundary against the empty tree would report the whole repository as added.
-  if (info.parents.length === 0 && (await isShallowBoundary(git, repoPath, commit))) {
+  if (located.parents.length === 0 && (await isShallowBoundary(located, commit))) {
     throw new PrCreatorError(
       "commit_not_found",
       `The parent of commit ${commit} is not in ${repoPath}: the clone is shallow.`,
@@ -385,31 +480,60 @@ async function singleCommit(git: Git, repoPath: string, commit: string): Promise
     );
   }
   // Merge commits are diffed against their first parent: the change the merge brought into the branch.
-  const base = info.parents[0] ?? null;
-  const files = await changedFiles(git, base ?? (await emptyTree(git)), commit);
+  const base = located.parents[0] ?? null;
+  const [[info], files] = await Promise.all([
+    commitInfos(git, [commit]),
+    changedFiles(git, base ?? emptyTree(commit), commit),
+  ]);
+  if (!info) throw new PrCreatorError("internal_error", `git log returned nothing for ${commit}.`);
   return changeSet([info], base, "commit", files);
 }
 
-async function mergeBaseRange(git: Git, repoPath: string, commit: string, targetRef: string): Promise<ChangeSet> {
+async function mergeBaseRange(
+  git: Git,
+  repoPath: string,
+  located: Located,
+  commit: string,
+  targetRef: string,
+): Promise<ChangeSet> {
   const mergeBase = await git(["merge-base", targetRef, commit], { ok: [0, 1] });
   // Exit 1: unrelated histories. There is no meaningful base, so the commit alone is the change.
-  if (mergeBase.code !== 0) return singleCommit(git, repoPath, commit);
+  if (mergeBase.code !== 0) return singleCommit(git, repoPath, located, commit);
   const base = text(mergeBase);
-  const hashes = text(await git(["rev-list", "--reverse", "--topo-order", `${base}..${commit}`]))
-    .split("\n")
-    .filter((h) => h !== "");
   // The commit is already in the target branch: fall back to what the commit itself changed.
-  if (hashes.length === 0) return singleCommit(git, repoPath, commit);
-  const [commits, files] = await Promise.all([commitInfos(git, hashes), changedFiles(git, base, commit)]);
+  if (base === commit) return singleCommit(git, repoPath, located, commit);
+  const [commits, files] = await Promise.all([rangeInfos(git, base, commit), changedFiles(git, base, commit)]);
+  if (commits.length === 0) return singleCommit(git, repoPath, located, commit);
   return changeSet(commits, base, "merge-base", files);
 }
 
+/**
+ * Loads the change in as few git processes as it can: one wave of three (rev-parse for the repository, the
+ * commit and its parents; for-each-ref for which branch refs exist; for-each-ref --contains for which of the
+ * source refs hold the commit), then log and diff side by side — with a merge-base before them for a range.
+ */
 async function load(git: Git, repoPath: string, request: ChangeRequest): Promise<ChangeSet> {
-  await assertRepository(git, repoPath);
-  const commit = await resolveCommit(git, repoPath, request.commit);
+  const sourceRefs = candidateRefs(request.branch);
+  const targetRefs = request.range === "commit" ? [] : candidateRefs(request.target_branch);
+  const commitArg = usableCommit(request.commit) ? request.commit : undefined;
+  // Checked before any process starts: git cannot be started in a directory that does not exist.
+  const info = await stat(repoPath).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new PrCreatorError(
+      "repo_not_found",
+      `${repoPath} is not a git repository (the directory does not exist).`,
+      REPO_HINT,
+    );
+  }
+  const [located, existing, containing] = await Promise.all([
+    locate(git, repoPath, request.commit),
+    existingRefs(git, [...sourceRefs, ...targetRefs]),
+    commitArg === undefined ? Promise.resolve(new Set<string>()) : existingRefs(git, sourceRefs, commitArg),
+  ]);
+  const commit = located.commit;
+  if (commit === undefined) throw commitNotFound(repoPath, request.commit, located.stderr);
 
-  const sourceRefs = await branchRefs(git, request.branch);
-  if (sourceRefs.length === 0) {
+  if (!sourceRefs.some((ref) => existing.has(ref))) {
     throw new PrCreatorError(
       "branch_not_found",
       `Branch "${request.branch}" was not found in ${repoPath} (neither locally nor on origin).`,
@@ -419,8 +543,7 @@ async function load(git: Git, repoPath: string, request: ChangeRequest): Promise
     );
   }
   // A stale local branch must not hide a commit that origin/<branch> already has, so any of the refs will do.
-  const onBranch = await Promise.all(sourceRefs.map((ref) => isAncestor(git, commit, ref)));
-  if (!onBranch.includes(true)) {
+  if (!sourceRefs.some((ref) => containing.has(ref))) {
     throw new PrCreatorError(
       "commit_not_on_branch",
       `Commit ${commit} is not on branch "${request.branch}" in ${repoPath}.`,
@@ -430,17 +553,17 @@ async function load(git: Git, repoPath: string, request: ChangeRequest): Promise
     );
   }
 
-  if (request.range === "commit") return singleCommit(git, repoPath, commit);
-  const [targetRef] = await branchRefs(git, request.target_branch);
+  if (request.range === "commit") return singleCommit(git, repoPath, located, commit);
+  const targetRef = targetRefs.find((ref) => existing.has(ref));
   if (targetRef === undefined) {
-    if (request.range === "auto") return singleCommit(git, repoPath, commit);
+    if (request.range === "auto") return singleCommit(git, repoPath, located, commit);
     throw new PrCreatorError(
       "branch_not_found",
       `Target branch "${request.target_branch}" was not found in ${repoPath} (neither locally nor on origin).`,
       { hint: 'Fetch the target branch (git fetch origin <branch>) or use range "commit".' },
     );
   }
-  return mergeBaseRange(git, repoPath, commit, targetRef);
+  return mergeBaseRange(git, repoPath, located, commit, targetRef);
 }
 
 export function createLocalGitSource(repoPath: string, opts: { gitBinary?: string } = {}): CommitSource {
@@ -448,6 +571,7 @@ export function createLocalGitSource(repoPath: string, opts: { gitBinary?: strin
   return {
     load: (request) => load(git, repoPath, request),
     readFile: (commit, file) => readFileAt(git, commit, file),
+    readTexts: (changes, paths) => readTexts(git, changes, paths),
   };
 }
 
@@ -456,4 +580,89 @@ async function readFileAt(git: Git, commit: string, file: string): Promise<strin
   // `--end-of-options` and the `commit:path` form keep a hostile path from being read as an option.
   const result = await git(["cat-file", "blob", "--end-of-options", `${commit}:${file}`], { ok: [0, 128] });
   return result.code === 0 ? decodeText(result.stdout) : null;
+}
+
+/** Git's own test for binary content: a NUL byte in the first 8000 bytes. */
+const looksBinary = (bytes: Buffer) => bytes.subarray(0, 8000).includes(0);
+
+/** What a blob read gave: its bytes, `absent` (no such file at that commit), or `other` (a folder, a submodule). */
+type Blob = Buffer | "absent" | "other";
+
+/**
+ * Reads many `<rev>:<path>` objects through ONE `git cat-file --batch`: each answer is `<oid> <type> <size>\n`,
+ * then the content and a newline, or `<name> missing\n`. Names holding a newline cannot be sent on a line; they
+ * are read one by one (rare).
+ */
+async function readBlobs(git: Git, names: readonly string[]): Promise<Map<string, Blob>> {
+  const blobs = new Map<string, Blob>();
+  const lined = [...new Set(names)].filter((name) => !name.includes("\n"));
+  if (lined.length > 0) {
+    const result = await git(["cat-file", "--batch"], { input: Buffer.from(lined.map((n) => `${n}\n`).join("")) });
+    const out = result.stdout;
+    let offset = 0;
+    for (const name of lined) {
+      const end = out.indexOf(0x0a, offset);
+      if (end === -1) throw new PrCreatorError("internal_error", "git cat-file --batch output ended early.");
+      const header = out.subarray(offset, end).toString("utf8");
+      offset = end + 1;
+      const [, type, size] = /^\S+ (\S+) (\d+)$/.exec(header) ?? [];
+      if (type === undefined || size === undefined) {
+        // "<name> missing", "<name> ambiguous": no content follows.
+        blobs.set(name, "absent");
+        continue;
+      }
+      const length = Number(size);
+      blobs.set(name, type === "blob" ? out.subarray(offset, offset + length) : "other");
+      offset += length + 1;
+    }
+  }
+  for (const name of names.filter((n) => n.includes("\n"))) {
+    const result = await git(["cat-file", "blob", "--end-of-options", name], { ok: [0, 128] });
+    blobs.set(name, result.code === 0 ? result.stdout : "absent");
+  }
+  return blobs;
+}
+
+/**
+ * The texts of changed files before (at `changes.base`) and after (at the head commit), all read through one
+ * `cat-file --batch`. A side the change says is absent (added, deleted, a root commit) is null without a read;
+ * binary files are null on both sides; content with NUL bytes is not text (null). A path the change does not
+ * list is read on both sides and left out when neither has it; a listed path whose existing side cannot be
+ * read is left out.
+ */
+async function readTexts(git: Git, changes: ChangeSet, paths: readonly string[]): Promise<Map<string, FileTexts>> {
+  const texts = new Map<string, FileTexts>();
+  const head = changes.commits.at(-1)?.hash;
+  if (head === undefined) return texts;
+  const plans = [...new Set(paths)].map((file) => planTexts(changes, head, file));
+  const names = plans.flatMap((p) => [p.before, p.after].filter((n): n is string => n !== null));
+  const blobs = names.length > 0 ? await readBlobs(git, names) : new Map<string, Blob>();
+  const textOf = (name: string | null): string | null | undefined => {
+    if (name === null) return null;
+    const blob = blobs.get(name);
+    if (blob === undefined || blob === "absent") return undefined;
+    return blob === "other" || looksBinary(blob) ? null : utf8.decode(blob);
+  };
+  for (const plan of plans) {
+    const before = textOf(plan.before);
+    const after = textOf(plan.after);
+    if (plan.listed ? before === undefined || after === undefined : before === undefined && after === undefined)
+      continue;
+    texts.set(plan.path, { before: before ?? null, after: after ?? null });
+  }
+  return texts;
+}
+
+/** Which objects a path's texts come from: `<rev>:<path>` names, or null where the side is known to be absent. */
+function planTexts(
+  changes: ChangeSet,
+  head: string,
+  file: string,
+): { path: string; listed: boolean; before: string | null; after: string | null } {
+  const changed = changes.files.find((f) => f.path === file);
+  if (changed?.binary) return { path: file, listed: true, before: null, after: null };
+  const before =
+    changes.base === null || changed?.change === "added" ? null : `${changes.base}:${changed?.old_path ?? file}`;
+  const after = changed?.change === "deleted" ? null : `${head}:${file}`;
+  return { path: file, listed: changed !== undefined, before, after };
 }
