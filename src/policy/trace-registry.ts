@@ -1,5 +1,6 @@
 import { TraceRegistryFileSchema, type TraceRecord } from "../domain/trace.js";
 import { PrCreatorError } from "../domain/errors.js";
+import { quoteValue } from "../domain/input-names.js";
 import { loadYamlFile } from "./load-yaml.js";
 
 /** Port: where trace metadata comes from when the event does not carry it. */
@@ -22,7 +23,7 @@ export async function loadTraceRegistryFile(file: string): Promise<TraceRegistry
     if (seen.has(t.trace_id)) {
       throw new PrCreatorError(
         "invalid_config",
-        `The trace registry ${file} lists trace_id "${t.trace_id}" twice (traces[${i}]).`,
+        `The trace registry ${file} lists trace_id ${quoteValue(t.trace_id)} twice (traces[${i}]).`,
         {
           hint: "Each trace id must appear once; merge or remove the duplicate record.",
         },
