@@ -10,6 +10,7 @@ import type { Policy } from "../domain/policy.js";
 import type { Parser, Tree } from "web-tree-sitter";
 import { classifier } from "./classify.js";
 import type { Grammars } from "./grammars.js";
+import { treeEdits } from "./edits.js";
 import { diffTexts, parsePatch, type Hunk, type HunkSet } from "./hunks.js";
 import { extractKeys, KeyParseError } from "./keys.js";
 import { isCodeLanguage, isKeyLanguage, languageOf, type CodeLanguage } from "./languages.js";
@@ -89,44 +90,6 @@ function message(error: unknown): string {
 
 // ---- Parsing -----------------------------------------------------------------------------------------------
 
-function pointAt(text: string, index: number): { row: number; column: number } {
-  let row = 0;
-  let lineStart = 0;
-  for (let nl = text.indexOf("\n"); nl !== -1 && nl < index; nl = text.indexOf("\n", nl + 1)) {
-    row++;
-    lineStart = nl + 1;
-  }
-  return { row, column: index - lineStart };
-}
-
-/**
- * Tells tree-sitter where the after text differs from the before text (one span between the common prefix and
- * suffix), so the after is parsed incrementally, reusing every untouched subtree of the before. Indices and
- * columns are UTF-16 code units, as web-tree-sitter takes them.
- */
-function editBetween(tree: Tree, before: string, after: string): void {
-  const shorter = Math.min(before.length, after.length);
-  let start = 0;
-  while (start < shorter && before.charCodeAt(start) === after.charCodeAt(start)) start++;
-  let tail = 0;
-  while (
-    tail < shorter - start &&
-    before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)
-  ) {
-    tail++;
-  }
-  const oldEnd = before.length - tail;
-  const newEnd = after.length - tail;
-  tree.edit({
-    startIndex: start,
-    oldEndIndex: oldEnd,
-    newEndIndex: newEnd,
-    startPosition: pointAt(before, start),
-    oldEndPosition: pointAt(before, oldEnd),
-    newEndPosition: pointAt(after, newEnd),
-  });
-}
-
 function parseOrFail(parser: Parser, text: string, old?: Tree): Tree {
   const tree = parser.parse(text, old ?? null);
   if (!tree) throw new Error("the parser gave no tree");
@@ -139,6 +102,7 @@ function codeSymbols(
   language: CodeLanguage,
   before: string | null,
   after: string | null,
+  hunks: readonly Hunk[] | undefined,
 ): [DeclaredSymbol[], DeclaredSymbol[]] {
   let old: Tree | null = null;
   let now: Tree | null = null;
@@ -150,7 +114,8 @@ function codeSymbols(
       beforeSymbols = extractSymbols(language, old.rootNode, before);
     }
     if (after !== null) {
-      if (old && before !== null) editBetween(old, before, after);
+      // The after is parsed incrementally: tree-sitter reuses every subtree of the before that no edit touches.
+      if (old && before !== null) for (const edit of treeEdits(before, after, hunks)) old.edit(edit);
       now = parseOrFail(parser, after, old ?? undefined);
       afterSymbols = extractSymbols(language, now.rootNode, after);
     }
@@ -179,7 +144,7 @@ function readSymbols(entry: Entry, grammars: Grammars): void {
       entry.note = failure ? `no ${language} grammar: ${failure}` : `no ${language} grammar loaded`;
       return;
     }
-    const [b, a] = codeSymbols(parser, language, before, after);
+    const [b, a] = codeSymbols(parser, language, before, after, entry.hunks?.hunks);
     entry.symbols = diffSymbols(b, a);
   } catch (error) {
     entry.symbols = null;

@@ -1,7 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ChangedFile, FileTexts } from "../../src/domain/commit.js";
 import { buildDigest } from "../../src/digest/build-digest.js";
 import { NO_GRAMMARS } from "../../src/digest/grammars.js";
+import { treeEdits } from "../../src/digest/edits.js";
 import { diffTexts, parsePatch } from "../../src/digest/hunks.js";
 import { changeSet, commit, file, makePolicy } from "./builders.js";
 
@@ -179,5 +181,54 @@ describe("buildDigest: line counts", () => {
     const digest = buildDigest({ changes, texts, policy: makePolicy(), grammars: NO_GRAMMARS });
     expect(digest.files[0]).toMatchObject({ additions: 1, deletions: 1 });
     expect(digest.line_counts).toBe("unavailable");
+  });
+});
+
+describe("treeEdits", () => {
+  /** Applies the edits as tree-sitter would see them, checking every position against the text at that moment. */
+  function replay(before: string, after: string, edits: ReturnType<typeof treeEdits>): string {
+    const point = (text: string, index: number) => {
+      const head = text.slice(0, index);
+      return { row: head.split("\n").length - 1, column: index - (head.lastIndexOf("\n") + 1) };
+    };
+    let text = before;
+    for (const e of edits) {
+      expect(e.startPosition).toEqual(point(text, e.startIndex));
+      expect(e.oldEndPosition).toEqual(point(text, e.oldEndIndex));
+      text = text.slice(0, e.startIndex) + after.slice(e.startIndex, e.newEndIndex) + text.slice(e.oldEndIndex);
+      expect(e.newEndPosition).toEqual(point(text, e.newEndIndex));
+    }
+    return text;
+  }
+
+  const lineArb = fc.constantFrom("a", "b", "c", "{", "}", "", "  x = 1;", "é\uD83D\uDE00", "z\r");
+  it("turns the before text into the after text, one edit per run of changed lines, from the hunks", () => {
+    fc.assert(
+      fc.property(
+        fc.array(lineArb, { maxLength: 30 }),
+        fc.array(lineArb, { maxLength: 30 }),
+        fc.boolean(),
+        (a, b, nl) => {
+          const before = a.join("\n") + (nl ? "\n" : "");
+          const after = b.join("\n") + (nl ? "" : "\n");
+          const hunks = diffTexts(before, after)!.hunks;
+          const edits = treeEdits(before, after, hunks);
+          expect(replay(before, after, edits)).toBe(after);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it("falls back to one spanning edit when the hunks do not describe the texts", () => {
+    const before = "one\ntwo\nthree\nfour\n";
+    const after = "one\n2\nthree\n4\n";
+    const precise = treeEdits(before, after, diffTexts(before, after)!.hunks);
+    expect(precise).toHaveLength(2);
+    const lying = parsePatch("@@ -1,1 +1,1 @@\n-zero\n+0\n").hunks;
+    const fallback = treeEdits(before, after, lying);
+    expect(fallback).toHaveLength(1);
+    expect(replay(before, after, fallback)).toBe(after);
+    expect(treeEdits(before, before, lying)).toEqual([]);
   });
 });

@@ -281,6 +281,11 @@ describe("syntax errors and incremental parsing", () => {
     };
     const expected = diffSymbols(fresh(before), fresh(after));
     expect(digestOf("Big.cs", before, after).symbols).toEqual(expected);
+    // A patch that does not describe the texts (it is untrusted) must not mislead the incremental parse.
+    const lying = { ...file("Big.cs", "modified"), patch: "@@ -3,1 +3,1 @@\n-x\n+y\n" };
+    const texts = new Map<string, FileTexts>([["Big.cs", { before, after }]]);
+    const digest = buildDigest({ changes: changeSet([commit("x")], [lying]), texts, policy, grammars });
+    expect(digest.files[0]!.symbols).toEqual(expected);
     expect(names(expected.added)).toEqual(["Big.Inserted"]);
     expect(names(expected.removed)).toEqual(["Big.M10", "Big.M11", "Big.M12"]);
     expect(names(expected.changed)).toEqual(["Big.M40"]);
