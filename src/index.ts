@@ -3,9 +3,10 @@
  * graph and typed tools into an upstream agent. Everything here is also what the CLI uses.
  */
 export { createAgent, type Agent, type AgentOptions } from "./agent/create-agent.js";
-export type { RunResult, RunStatus, RunOptions } from "./agent/run.js";
+export type { RunOptions } from "./agent/run.js";
+export { RunResultSchema, type RunResult, type RunStatus } from "./domain/run-result.js";
 export { buildGraph, type AgentGraph } from "./agent/graph.js";
-export type { ApprovalDecision } from "./agent/state.js";
+export type { ApprovalDecision } from "./domain/run-result.js";
 
 export {
   CommitCompletedSchema,

@@ -1,65 +1,17 @@
 import { Command, type BaseCheckpointSaver } from "@langchain/langgraph";
-import { createHash } from "node:crypto";
 import { PrCreatorError } from "../domain/errors.js";
-import type { LifecycleEvent } from "../domain/events.js";
-import type { FailureReason } from "../domain/reasons.js";
-import type { DraftedBy, PullRequestSpec, Truncation } from "../domain/pull-request.js";
-import type { MergeOutcome } from "../merge/outcome.js";
+import { threadIdFor, type ApprovalDecision, type ApprovalRequest, type RunResult } from "../domain/run-result.js";
 import { logNode, logRun, type Logger } from "../logging/run-log.js";
 import { startRunTrace } from "../telemetry/run-trace.js";
 import type { Telemetry } from "../telemetry/tracing.js";
 import type { AgentGraph } from "./graph.js";
-import type { ApprovalRequest } from "./nodes/approve.js";
-import type { AgentStateType, ApprovalDecision, ApprovalRecord, DraftRound, MemoryHit, Usage } from "./state.js";
+import type { AgentStateType } from "./state.js";
 
-export type RunStatus = "previewed" | "created" | "updated" | "unchanged" | "failed" | "awaiting_approval";
-
-/** The result of one event: what the CLI prints with --json and what library callers get back. */
-export interface RunResult {
-  status: RunStatus;
-  reason?: FailureReason;
-  /** One paragraph for people: what went wrong and how to fix it (failures and pauses). */
-  message?: string;
-  pr:
-    | (Omit<PullRequestSpec, "checklist"> & {
-        id: number | string | null;
-        url: string | null;
-        checklist: PullRequestSpec["checklist"];
-      })
-    | null;
-  violations: { code: string; message: string }[];
-  events: LifecycleEvent[];
-  drafted_by: DraftedBy | null;
-  truncation: Truncation | null;
-  /** Problems that did not change the outcome (an event sink that could not be written, a model that failed). */
-  warnings: string[];
-  /** Lifecycle events no sink accepted; they are still in `events`. */
-  undelivered: number;
-  /** Model calls, tokens, repairs and fallbacks of this run. */
-  usage: Usage;
-  /** Every draft and the violations the gate found in it, in order. */
-  rounds: DraftRound[];
-  /** Decisions people made on this run. */
-  approvals: ApprovalRecord[];
-  /** Memory: the trace's earlier PRs, the PRs offered as style examples, and near-identical PRs of the scope. */
-  memory: {
-    earlier_prs: {
-      pr_id: string | null;
-      url: string | null;
-      commit_hash: string;
-      source_branch: string;
-      status: string;
-      updated_at: string;
-    }[];
-    recalled: MemoryHit[];
-    possible_duplicates: MemoryHit[];
-    unavailable: string | null;
-  };
-  /** After publishing: auto-merge on, merged, blocked by a failed check, or left to reviewers (see the PR's risk). */
-  merge: MergeOutcome | null;
-  /** Set while the run waits for a person: where to resume and what they are asked. */
-  approval?: { thread_id: string; request: ApprovalRequest };
-}
+/**
+ * @deprecated Import RunResult from src/domain/run-result.ts. Kept only until the files that still hold
+ * uncommitted edits of other changes take their import fix (create-agent, evals/harness, forge tests).
+ */
+export type { RunResult } from "../domain/run-result.js";
 
 type ResultBase = Omit<RunResult, "status" | "reason" | "message" | "approval">;
 
@@ -98,30 +50,6 @@ function resultOf(state: AgentStateType): RunResult {
   const base = baseOf(state);
   if (state.failure) return { status: "failed", reason: state.failure.reason, message: state.failure.message, ...base };
   return { status: state.published!.status, ...base };
-}
-
-/**
- * The checkpoint thread of an event: its trace and commit, so the same event finds its paused run again.
- * Unreadable events get a random thread (they fail before anything could pause).
- */
-export function threadIdFor(input: unknown): string {
-  const read = (key: string) =>
-    typeof input === "object" && input !== null ? (input as Record<string, unknown>)[key] : undefined;
-  const trace = read("trace_id");
-  const commit = read("commit_hash");
-  const bounded = (text: string) => {
-    const safe = text.replace(/[^\w@.-]/g, "_");
-    return safe.length <= 120
-      ? safe
-      : `${safe.slice(0, 100)}-${createHash("sha256").update(safe).digest("hex").slice(0, 16)}`;
-  };
-  if (typeof trace === "string" && typeof commit === "string") return bounded(`${trace}@${commit}`);
-  // A change request has no commit yet: its type and id name it.
-  const type = read("change_type");
-  const id = read("change_id") ?? read("issue_id");
-  if (read("event") === "ChangeRequested" && typeof type === "string" && typeof id === "string")
-    return bounded(`change@${type}-${id}`);
-  return `run-${crypto.randomUUID()}`;
 }
 
 /** Called after each node with what it wrote, for people watching a run (the debugger). */

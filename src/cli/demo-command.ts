@@ -2,10 +2,10 @@ import { mkdtemp, mkdir, readdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createAgent } from "../agent/create-agent.js";
-import type { RunResult } from "../agent/run.js";
+import type { RunResult } from "../domain/run-result.js";
 import { buildSampleRepo } from "../demo/sample-repo.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
-import { formatHuman } from "./format.js";
+import { formatHuman } from "../render/run-summary.js";
 import type { Io } from "./run-command.js";
 
 const DEMO_CONFIG = `# The demo's own policy: the defaults, with memory in this folder.

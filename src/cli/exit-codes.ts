@@ -1,4 +1,4 @@
-import type { RunResult } from "../agent/run.js";
+import type { RunResult } from "../domain/run-result.js";
 import { isRejection } from "../domain/reasons.js";
 
 export const EXIT = { ok: 0, failed: 1, rejected: 2, awaitingApproval: 3 } as const;

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createAgent } from "../agent/create-agent.js";
 import { buildFailedEvent } from "../agent/failed-event.js";
-import type { RunResult } from "../agent/run.js";
+import type { RunResult } from "../domain/run-result.js";
 import { NO_USAGE } from "../agent/state.js";
 import { PrCreatorError } from "../domain/errors.js";
 import { escapeControls } from "../domain/input-names.js";
@@ -10,7 +10,7 @@ import type { LifecycleEvent } from "../domain/events.js";
 import { createJsonlFileSink, emitAll } from "../events/sinks.js";
 import { createDebugPrinter } from "./debug-printer.js";
 import { exitCodeFor } from "./exit-codes.js";
-import { formatHuman } from "./format.js";
+import { formatHuman } from "../render/run-summary.js";
 
 export interface RunCommandOptions {
   config?: string;

@@ -1,10 +1,8 @@
 import { pino, type DestinationStream, type Logger } from "pino";
-import type { RunResult, RunStatus } from "../agent/run.js";
-import type { Usage } from "../agent/state.js";
 import { PrCreatorError } from "../domain/errors.js";
 import { AGENT_NAME } from "../domain/events.js";
 import type { DraftedBy } from "../domain/pull-request.js";
-import type { MergeOutcome } from "../merge/outcome.js";
+import type { RunResult, RunStatus } from "../domain/run-result.js";
 import type { NodeStep, RunOutcome, SeedStatus } from "../telemetry/run-trace.js";
 import { redactKeys, scrubber } from "./redact.js";
 
@@ -95,9 +93,9 @@ export interface RunLogLine {
   pr_url?: string;
   drafted_by?: DraftedBy;
   rounds?: number;
-  usage?: Usage;
+  usage?: RunResult["usage"];
   risk?: "low" | "medium" | "high";
-  merge?: MergeOutcome["status"];
+  merge?: NonNullable<RunResult["merge"]>["status"];
   warnings?: number;
   undelivered?: number;
 }

@@ -10,7 +10,7 @@ import { access, constants } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import type { Agent } from "../agent/create-agent.js";
-import { threadIdFor } from "../agent/run.js";
+import { threadIdFor } from "../domain/run-result.js";
 import { ChangeRequestedSchema, CommitCompletedSchema } from "../domain/events.js";
 import { PrCreatorError } from "../domain/errors.js";
 import type { Policy } from "../domain/policy.js";

@@ -3,58 +3,54 @@
  * checked by the SDK before a result leaves) and the mappings from the agent's own results.
  */
 import { z } from "zod";
-import type { RunResult } from "../agent/run.js";
+import {
+  ApprovalRequestSchema,
+  MemoryHitSchema,
+  MergeOutcomeSchema,
+  RunResultSchema,
+  type RunResult,
+} from "../domain/run-result.js";
 import { TraceRecordSchema, type TraceRecord } from "../domain/trace.js";
 import type { RollbackResult } from "../merge/rollback.js";
 import type { MergeOutcome } from "../merge/outcome.js";
 import type { PrRecord } from "../memory/store.js";
 
-const level = z.enum(["low", "medium", "high"]);
-const requires = z.enum(["none", "review", "senior_approval"]);
-
-// Loose, so a lifecycle event gaining a field (or a new kind) never fails a result that already happened.
+// Loose, so a lifecycle event gaining a field (or a new kind) never fails a rollback that already happened.
 const EventSchema = z.looseObject({ event: z.string() });
 
-const MergeSchema = z.object({
-  status: z.enum(["previewed", "not_requested", "enabled", "merged", "blocked", "pending", "failed"]),
-  requires,
-  message: z.string(),
-  failed_checks: z.array(z.string()),
-  merge_commit: z.string().nullable(),
+/** What happened about merging, without the per-check details and timings. */
+const MergeSchema = MergeOutcomeSchema.pick({
+  status: true,
+  requires: true,
+  message: true,
+  failed_checks: true,
+  merge_commit: true,
 });
 
-export const RunOutputSchema = z.object({
-  status: z.enum(["previewed", "created", "updated", "unchanged", "failed", "awaiting_approval"]),
-  reason: z
-    .string()
-    .nullable()
-    .describe("Failure reason code (closed set, see the README); null unless failed or paused"),
-  message: z.string().nullable().describe("What went wrong and how to fix it, for failures and pauses"),
-  pr: z
-    .object({
-      id: z.union([z.number(), z.string()]).nullable().describe("The forge's PR id; null for a preview"),
-      url: z.string().nullable(),
-      title: z.string(),
-      description: z.string(),
-      source_branch: z.string(),
-      target_branch: z.string(),
-      reviewers: z.array(z.object({ name: z.string(), required: z.boolean() })),
-      labels: z.array(z.string()),
-      is_draft: z.boolean(),
-      auto_complete: z.boolean(),
-      risk: z.object({ level, reasons: z.array(z.string()) }).nullable(),
-      merge_plan: z.object({ requires, decision: z.string() }).nullable(),
-      checklist: z.array(z.object({ label: z.string(), done: z.boolean() })),
-    })
-    .nullable(),
+/**
+ * The run result as MCP tools return it: every field of the result but the working notes (usage, draft rounds,
+ * approvals, memory, truncation, undelivered), so a field added to the result reaches MCP clients too. Reason,
+ * message and approval are always present (null when unset), the merge outcome is summed up, and the possible
+ * duplicates come up from memory.
+ */
+export const RunOutputSchema = RunResultSchema.omit({
+  reason: true,
+  message: true,
+  merge: true,
+  approval: true,
+  usage: true,
+  rounds: true,
+  approvals: true,
+  memory: true,
+  truncation: true,
+  undelivered: true,
+}).extend({
+  reason: RunResultSchema.shape.reason.unwrap().nullable(),
+  message: RunResultSchema.shape.message.unwrap().nullable(),
   merge: MergeSchema.nullable().describe("What happened about merging after publishing"),
-  violations: z.array(z.object({ code: z.string(), message: z.string() })),
-  events: z.array(EventSchema).describe("Lifecycle events of the run (a preview delivers none)"),
-  possible_duplicates: z.array(z.object({ title: z.string(), url: z.string().nullable(), score: z.number() })),
-  drafted_by: z.enum(["model", "deterministic", "fallback"]).nullable(),
-  warnings: z.array(z.string()),
+  possible_duplicates: z.array(MemoryHitSchema.pick({ title: true, url: true, score: true })),
   approval: z
-    .object({ thread_id: z.string(), question: z.string() })
+    .object({ thread_id: z.string(), question: ApprovalRequestSchema.shape.question })
     .nullable()
     .describe("Set when the run waits for a person: `pr-creator resume <thread_id>`"),
 });
@@ -71,33 +67,26 @@ function mergeOutput(m: MergeOutcome): z.infer<typeof MergeSchema> {
 }
 
 export function runOutput(r: RunResult): RunOutput {
-  const pr = r.pr;
+  const {
+    reason,
+    message,
+    merge,
+    approval,
+    memory,
+    usage: _usage,
+    rounds: _rounds,
+    approvals: _approvals,
+    truncation: _truncation,
+    undelivered: _undelivered,
+    ...shared
+  } = r;
   return {
-    status: r.status,
-    reason: r.reason ?? null,
-    message: r.message ?? null,
-    pr: pr && {
-      id: pr.id,
-      url: pr.url,
-      title: pr.title,
-      description: pr.description,
-      source_branch: pr.source_branch,
-      target_branch: pr.target_branch,
-      reviewers: pr.reviewers,
-      labels: pr.labels,
-      is_draft: pr.is_draft,
-      auto_complete: pr.auto_complete,
-      risk: pr.risk,
-      merge_plan: pr.merge ?? null,
-      checklist: pr.checklist,
-    },
-    merge: r.merge && mergeOutput(r.merge),
-    violations: r.violations,
-    events: r.events,
-    possible_duplicates: r.memory.possible_duplicates.map(({ title, url, score }) => ({ title, url, score })),
-    drafted_by: r.drafted_by,
-    warnings: r.warnings,
-    approval: r.approval ? { thread_id: r.approval.thread_id, question: r.approval.request.question } : null,
+    ...shared,
+    reason: reason ?? null,
+    message: message ?? null,
+    merge: merge && mergeOutput(merge),
+    possible_duplicates: memory.possible_duplicates.map(({ title, url, score }) => ({ title, url, score })),
+    approval: approval ? { thread_id: approval.thread_id, question: approval.request.question } : null,
   };
 }
 

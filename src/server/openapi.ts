@@ -1,10 +1,12 @@
 /**
- * OpenAPI 3.1 description of the HTTP API, served at GET /openapi.json. The event bodies are generated from
- * the domain's zod schemas, so they cannot drift from what the server validates; test/integration/serve.test.ts
- * checks that every route is described and that the answers it gets validate against this document.
+ * OpenAPI 3.1 description of the HTTP API, served at GET /openapi.json. The event bodies and the run result are
+ * generated from the domain's zod schemas, so they cannot drift from what the server validates and the agent
+ * returns; test/integration/serve.test.ts checks that every route is described and that the answers it gets
+ * validate against this document.
  */
 import { z } from "zod";
 import { ChangeRequestedSchema, CommitCompletedSchema } from "../domain/events.js";
+import { RunResultSchema } from "../domain/run-result.js";
 import { API_ERROR_REASONS } from "./http-errors.js";
 import { RUN_STATUSES } from "./runs-store.js";
 
@@ -33,10 +35,11 @@ const response = (description: string, schema: Schema, headers?: Schema) => ({
 });
 const errorResponse = (name: string) => ({ $ref: `#/components/responses/${name}` });
 
-function fromZod(schema: z.ZodType): Schema {
+/** A request body describes what the server accepts (input), an answer what it sends (output: closed objects). */
+function fromZod(schema: z.ZodType, io: "input" | "output" = "input"): Schema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
     target: "draft-2020-12",
-    io: "input",
+    io,
     unrepresentable: "any",
   }) as Schema;
   return rest;
@@ -84,60 +87,7 @@ const schemas: Record<string, Schema> = {
     },
     additionalProperties: false,
   },
-  RunResult: {
-    type: "object",
-    description: "The agent's result, as `pr-creator run --json` prints it (README, Usage).",
-    required: [
-      "status",
-      "pr",
-      "violations",
-      "events",
-      "drafted_by",
-      "truncation",
-      "warnings",
-      "undelivered",
-      "usage",
-      "rounds",
-      "approvals",
-      "memory",
-      "merge",
-    ],
-    properties: {
-      status: { type: "string", enum: ["previewed", "created", "updated", "unchanged", "failed", "awaiting_approval"] },
-      reason: { type: "string" },
-      message: { type: "string" },
-      pr: { type: ["object", "null"] },
-      violations: {
-        type: "array",
-        items: {
-          type: "object",
-          required: ["code", "message"],
-          properties: { code: { type: "string" }, message: { type: "string" } },
-        },
-      },
-      events: {
-        type: "array",
-        items: { type: "object", required: ["event"], properties: { event: { type: "string" } } },
-      },
-      drafted_by: { type: ["string", "null"] },
-      truncation: { type: ["object", "null"] },
-      warnings: { type: "array", items: { type: "string" } },
-      undelivered: { type: "integer", minimum: 0 },
-      usage: { type: "object" },
-      rounds: { type: "array" },
-      approvals: { type: "array" },
-      memory: { type: "object" },
-      merge: { type: ["object", "null"] },
-      approval: {
-        type: "object",
-        required: ["thread_id", "request"],
-        properties: {
-          thread_id: { type: "string" },
-          request: { type: "object", required: ["failure_reason", "message", "violations", "question"] },
-        },
-      },
-    },
-  },
+  RunResult: fromZod(RunResultSchema, "output"),
   Run: {
     type: "object",
     required: [

@@ -5,8 +5,8 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Agent } from "../agent/create-agent.js";
-import type { RunResult } from "../agent/run.js";
-import type { ApprovalDecision } from "../agent/state.js";
+import type { RunResult } from "../domain/run-result.js";
+import type { ApprovalDecision } from "../domain/run-result.js";
 import { PrCreatorError } from "../domain/errors.js";
 import type { EventName, RunError, RunStore, ServerRunStatus, StoredRun } from "./runs-store.js";
 

@@ -11,8 +11,8 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { RunResult } from "../agent/run.js";
-import type { ApprovalDecision } from "../agent/state.js";
+import type { RunResult } from "../domain/run-result.js";
+import type { ApprovalDecision } from "../domain/run-result.js";
 import { PrCreatorError } from "../domain/errors.js";
 import { migrateTable, stateFileError } from "../state/state-db.js";
 

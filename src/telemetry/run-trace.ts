@@ -1,8 +1,7 @@
 import { SpanStatusCode, trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
-import type { RunResult, RunStatus } from "../agent/run.js";
-import type { AgentStateType } from "../agent/state.js";
 import { PrCreatorError } from "../domain/errors.js";
-import { AGENT_NAME } from "../domain/events.js";
+import { AGENT_NAME, type ChangeRequested, type CommitCompleted } from "../domain/events.js";
+import type { RunResult, RunStatus } from "../domain/run-result.js";
 import { RUN_TAGS, SPAN, type Telemetry } from "./tracing.js";
 import { changeTraceId } from "../changes/apply-edits.js";
 
@@ -56,7 +55,7 @@ export interface RunTraceOptions {
   /** The event as received: its trace_id/repo/branch tag the spans even when it fails validation. */
   input?: unknown;
   /** A resumed run's checkpointed state: the tags its earlier nodes learnt. */
-  state?: Partial<AgentStateType>;
+  state?: RunStateUpdate;
   /** Epoch ms clock (tests); default Date.now. */
   now?: () => number;
 }
@@ -68,14 +67,32 @@ export interface RunTrace {
   /** Runs `fn` inside the run's context: forge calls made anywhere below it nest under prcreator.start. */
   within<T>(fn: () => T): T;
   /** Feed every streamed node update, in order; returns the step for logNode (null for LangGraph's own keys such as __interrupt__). */
-  onNode(node: string, update: Partial<AgentStateType> | null | undefined): NodeStep | null;
+  onNode(node: string, update: RunStateUpdate | null | undefined): NodeStep | null;
   /** Ends the run's spans with its result. Later calls return the first outcome. */
   finish(result: RunResult): RunOutcome;
   /** Ends the run's spans after the runner threw. Later calls return the first outcome. */
   abort(error: unknown): RunOutcome;
 }
 
-type Update = Partial<AgentStateType>;
+/**
+ * The part of a node's state update (or of a resumed run's checkpointed state) the spans read: the run's
+ * state fits it, and the trace needs to know nothing else about the graph. Other keys are only counted.
+ */
+export interface RunStateUpdate {
+  [key: string]: unknown;
+  change_request?: ChangeRequested | null;
+  change_branch?: string | null;
+  event?: CommitCompleted | null;
+  trace?: { component_scope: string } | null;
+  drafted_by?: RunResult["drafted_by"];
+  rounds?: RunResult["rounds"];
+  truncation?: RunResult["truncation"];
+  violations?: readonly unknown[];
+  failure?: { reason: string; message?: string; attempts?: number } | null;
+  published?: { id: number | string | null; status?: string; url?: string | null } | null;
+}
+
+type Update = RunStateUpdate;
 
 interface Tags {
   trace_id?: string;

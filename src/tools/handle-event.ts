@@ -1,6 +1,12 @@
 import { tool } from "@langchain/core/tools";
 import { z } from "zod";
-import type { RunResult } from "../agent/run.js";
+import {
+  MergeOutcomeSchema,
+  RiskLevelSchema,
+  RunPullRequestSchema,
+  RunResultSchema,
+  type RunResult,
+} from "../domain/run-result.js";
 
 export const HandleEventInputSchema = z.object({
   event: z
@@ -11,22 +17,19 @@ export const HandleEventInputSchema = z.object({
 });
 export type HandleEventInput = z.infer<typeof HandleEventInputSchema>;
 
-/** What the calling model sees: the outcome in a few fields, not the whole body. */
-export interface HandleEventOutput {
-  status: RunResult["status"];
-  reason: string | null;
-  message: string | null;
-  pr: {
-    id: number | string | null;
-    url: string | null;
-    title: string;
-    source_branch: string;
-    target_branch: string;
-    risk: string | null;
-  } | null;
-  merge: string | null;
-  violations: { code: string; message: string }[];
-}
+/**
+ * What the calling model sees: the outcome in a few fields of the run result, not the whole body. The PR's
+ * risk is its level and the merge outcome its message.
+ */
+export const HandleEventOutputSchema = RunResultSchema.pick({ status: true, violations: true }).extend({
+  reason: RunResultSchema.shape.reason.unwrap().nullable(),
+  message: RunResultSchema.shape.message.unwrap().nullable(),
+  pr: RunPullRequestSchema.pick({ id: true, url: true, title: true, source_branch: true, target_branch: true })
+    .extend({ risk: RiskLevelSchema.nullable() })
+    .nullable(),
+  merge: MergeOutcomeSchema.shape.message.nullable().describe("What happens (or happened) about merging"),
+});
+export type HandleEventOutput = z.infer<typeof HandleEventOutputSchema>;
 
 /**
  * The whole agent as one tool: an upstream LLM agent binds it and hands over an event. The event is

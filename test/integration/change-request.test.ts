@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgent } from "../../src/agent/create-agent.js";
-import type { RunResult } from "../../src/agent/run.js";
+import type { RunResult } from "../../src/domain/run-result.js";
 import { buildSampleRepo, SAMPLE_PVC, type SampleRepo } from "../../src/demo/sample-repo.js";
 import type { LifecycleEvent } from "../../src/domain/events.js";
 import { PolicySchema } from "../../src/domain/policy.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RunResult } from "../../src/agent/run.js";
+import type { RunResult } from "../../src/domain/run-result.js";
 import { NO_USAGE } from "../../src/agent/state.js";
 import { PrCreatorError } from "../../src/domain/errors.js";
 import {

@@ -4,7 +4,7 @@ import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { SpanStatusCode, type HrTime } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RunResult } from "../../src/agent/run.js";
+import type { RunResult } from "../../src/domain/run-result.js";
 import { NO_USAGE, type AgentStateType } from "../../src/agent/state.js";
 import { PrCreatorError } from "../../src/domain/errors.js";
 import type { CommitCompleted } from "../../src/domain/events.js";

@@ -1,4 +1,4 @@
-import type { RunResult } from "../agent/run.js";
+import type { RunResult } from "../domain/run-result.js";
 
 const STATUS_LINE: Record<RunResult["status"], string> = {
   previewed: "PR preview (dry run: nothing was sent to a forge)",
