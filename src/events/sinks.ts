@@ -30,17 +30,6 @@ export function createJsonlFileSink(file: string): EventSink {
   };
 }
 
-/** Delivers to every sink even when one fails, then reports all failures together. */
-export function fanOut(sinks: readonly EventSink[]): EventSink {
-  return async (event) => {
-    const results = await Promise.allSettled(sinks.map((sink) => sink(event)));
-    const errors = results
-      .filter((r): r is PromiseRejectedResult => r.status === "rejected")
-      .map((r) => (r.reason instanceof Error ? r.reason.message : String(r.reason)));
-    if (errors.length > 0) throw new Error(errors.join("; "));
-  };
-}
-
 /** Emits and turns a delivery failure into a warning: the run's outcome stands and the caller still gets the event. */
 export async function emitAll(emit: EventSink, events: readonly LifecycleEvent[]): Promise<string[]> {
   const warnings: string[] = [];
