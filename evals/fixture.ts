@@ -44,7 +44,10 @@ async function apply(repo: GitRepo, step: Step): Promise<void> {
   const author = step.author
     ? { name: step.author, email: `${step.author.toLowerCase().replace(/[^a-z0-9]+/g, ".")}@agents.local` }
     : FIXTURE_IDENTITY;
-  await repo.commit(step.commit, { allowEmpty: step.allow_empty, author });
+  let message = step.commit;
+  for (const m of step.commit.matchAll(/\{hash:([^}]+)\}/g))
+    message = message.replace(m[0], (await repo.git("rev-parse", m[1]!)).trim());
+  await repo.commit(message, { allowEmpty: step.allow_empty, author });
 }
 
 export async function buildFixture(dir: string, steps: readonly Step[]): Promise<GitRepo> {

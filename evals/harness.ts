@@ -11,14 +11,26 @@ import path from "node:path";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { createAgent, type AgentOptions } from "../src/agent/create-agent.js";
 import { createChatModel } from "../src/agent/model.js";
-import type { RunResult } from "../src/agent/run.js";
+import type { RunResult } from "../src/domain/run-result.js";
 import { PrCreatorError } from "../src/domain/errors.js";
 import { PolicySchema, type Policy } from "../src/domain/policy.js";
+import type { ViolationCode } from "../src/domain/violations.js";
+import { DEFAULT_TEMPLATE } from "../src/render/template.js";
 import { createInMemoryTraceRegistry } from "../src/policy/trace-registry.js";
 import { TRACE_ID_PATTERN } from "../src/policy/trace-ids.js";
 import { startGitHubEmulator, type FaultRoute, type GitHubEmulator } from "../test/emulators/github.js";
 import { startOpenAiChatEmulator } from "../test/emulators/openai-chat.js";
-import { BAD_KINDS, EXPECTED_CODES, PLANTED, goodProse, scriptFor, type BadKind } from "./adversarial.js";
+import {
+  BAD_KINDS,
+  EXPECTED_CODES,
+  PLANTED,
+  fakeAnswer,
+  scriptFor,
+  type BadKind,
+  type FakeModel,
+  type ForcedScript,
+  type Reference,
+} from "./adversarial.js";
 import { loadCases, type LoadedCase } from "./cases.js";
 import { buildFixture } from "./fixture.js";
 import type { Expect } from "./schema.js";
@@ -64,6 +76,11 @@ export interface CaseResult {
   compliance_problems: string[];
   /** Facts in a shipped PR that the input does not support. */
   faithfulness_violations: string[];
+  /** The PR's conventional type against the expected one (explicit, or read from the title pattern). */
+  type_check: { expected: string; got: string | null } | null;
+  risk_check: { expected: string; got: string | null } | null;
+  /** Symbols the highlights must name, and those they do. */
+  symbols: { expected: string[]; named: string[] };
   /** Adversarial mode: each scripted draft the gate saw, in order. */
   drafts: DraftCheck[];
   fallback: boolean;
@@ -78,6 +95,15 @@ export interface Scores {
   shipped: number;
   compliance_rate: number | null;
   faithfulness_violations: number;
+  /** Cases that expect a type / a risk level, and how many shipped exactly that. */
+  type_checked: number;
+  type_accuracy: number | null;
+  risk_checked: number;
+  risk_accuracy: number | null;
+  /** Expected symbols over all cases, and the share the highlights named. */
+  symbols_expected: number;
+  symbols_named: number;
+  symbol_coverage: number | null;
   bad_drafts: number;
   bad_drafts_caught: number;
   gate_recall: number | null;
@@ -88,6 +114,8 @@ export interface Scores {
   drafted: number;
   repairs_per_pr: number;
   fallbacks_per_pr: number;
+  /** Share of runs that reached drafting whose prose the fallback drafter wrote. */
+  fallback_rate: number | null;
   model_calls_per_pr: number;
   tokens_per_pr: number;
 }
@@ -129,8 +157,16 @@ export interface EvalOptions {
   filter?: string;
   concurrency?: number;
   casesDir?: string;
+  /** Only the cases with these ids (in-process selection; the index stays the case's place in the dataset). */
+  ids?: readonly string[];
   /** The environment model mode reads its model from (default process.env). */
   env?: Env;
+  /** Model mode: a scripted fake served by the OpenAI emulator instead of the model from `env`. */
+  fake?: FakeModel;
+  /** Adversarial mode: the same bad drafts for every case instead of the rotation (ablations). */
+  forced?: ForcedScript;
+  /** Gate rules switched off in each case's run (ablations); the reference runs keep them. */
+  disabledRules?: readonly ViolationCode[];
   onCase?: (result: CaseResult) => void;
 }
 
@@ -154,6 +190,10 @@ interface World {
   hashes: string[];
   /** The trace id the PR must carry. */
   traceId: string;
+  /** Everything a PR may quote: every file version, every commit message, the event and the trace registry. */
+  corpus: string;
+  /** The repository's own .pr-template.md at the event's commit, if it has one. */
+  repoTemplate: string | null;
   env: Env;
   policy: Record<string, unknown>;
   close: () => Promise<void>;
@@ -206,12 +246,18 @@ async function localWorld(c: LoadedCase, dir: string): Promise<World> {
   for (const key of c.omit) delete event[key];
   const hashes = (await repo.git("rev-list", "--all")).split("\n").filter(Boolean);
   const changeTrace = `trace-${String(event.change_type)}-${String(event.change_id ?? event.issue_id)}`;
+  const history = await repo.git("log", "--all", "--no-renames", "-p", "--format=%an%n%B", "--").catch(() => "");
+  const repoTemplate = await repo
+    .git("show", `${String(event.commit_hash ?? "HEAD")}:.pr-template.md`)
+    .catch(() => null as string | null);
   return {
     repoPath: repo.path,
     event,
     before: await Promise.all(c.before.map((b) => eventFor(b.event, b.commit))),
     hashes,
     traceId: typeof event.trace_id === "string" ? event.trace_id : changeTrace,
+    corpus: [history, JSON.stringify(event), JSON.stringify(c.registry)].join("\n"),
+    repoTemplate,
     env: {},
     policy: {},
     close: async () => undefined,
@@ -293,6 +339,15 @@ async function githubWorld(c: LoadedCase): Promise<World> {
     before: c.before.map((b) => ({ ...event, ...b.event })),
     hashes: [ghSha(1), ghSha(2), ghSha(1001)],
     traceId: String(event.trace_id),
+    corpus: [
+      world.message,
+      "chore: scaffold",
+      "feat(order): add OrderId [trace:ord-8128]",
+      ...files.map((f) => f.filename),
+      JSON.stringify(event),
+      JSON.stringify(c.registry),
+    ].join("\n"),
+    repoTemplate: null,
     env: {
       GITHUB_TOKEN: world.bad_token ? "ghp_notTheRightToken" : GH_TOKEN,
       GITHUB_API_URL: world.unreachable ? await deadUrl() : gh.url,
@@ -318,6 +373,7 @@ interface AgentSetup {
   env: Env;
   /** Preview only, even against a forge. */
   dryRun?: boolean;
+  disabledRules?: readonly ViolationCode[];
 }
 
 /** One event through a fresh agent; configuration errors thrown at start-up become a failed result. */
@@ -334,6 +390,7 @@ async function handle(setup: AgentSetup, event: unknown): Promise<RunResult> {
     ...(setup.world.repoPath ? { repoPath: setup.world.repoPath, forge: null } : {}),
     ...(setup.memory ? {} : { memory: null }),
     ...(setup.model === undefined ? {} : { model: setup.model }),
+    ...(setup.disabledRules?.length ? { disabledRules: [...setup.disabledRules] } : {}),
   };
   let agent;
   try {
@@ -369,6 +426,51 @@ function reviewerNames(result: RunResult): string[] {
   return (result.pr?.reviewers ?? []).map((r) => (r.required ? r.name : `optional:${r.name}`));
 }
 
+/** The conventional type of a title (`feat(order)!: …` → feat), or null. */
+export function titleType(title: string | null | undefined): string | null {
+  return /^([a-z]+)\([^()]*\)!?: /.exec(title ?? "")?.[1] ?? null;
+}
+
+/** The type a case expects: stated, or the literal type its title pattern starts with (`feat\(order\)…`). */
+export function expectedType(exp: Expect): string | null {
+  return exp.type ?? /^([a-z]+)\\\(/.exec(exp.title ?? "")?.[1] ?? null;
+}
+
+const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** The body's Summary (or Description) section: the drafted purpose and highlights. */
+export function summarySection(body: string): string {
+  const lines = body.split("\n");
+  const start = lines.findIndex((l) => /^#{1,6}\s+(summary|description)\s*$/i.test(l.trim()));
+  if (start < 0) return "";
+  const rest = lines.slice(start + 1);
+  const end = rest.findIndex((l) => /^#{1,6}\s/.test(l));
+  return (end < 0 ? rest : rest.slice(0, end)).join("\n");
+}
+
+/** The highlights: the Summary section's list items, wrapped lines joined. */
+export function highlightsOf(body: string): string[] {
+  const out: string[] = [];
+  for (const line of summarySection(body).split("\n")) {
+    if (/^[-*+] /.test(line)) out.push(line.slice(2).trim());
+    else if (/^ {2,}\S/.test(line) && out.length > 0) out[out.length - 1] += ` ${line.trim()}`;
+  }
+  return out;
+}
+
+/** The expected symbols the highlights name, as whole names (`ApplyDiscount` is named by `Order.ApplyDiscount`). */
+function symbolsNamed(expected: readonly string[], body: string): string[] {
+  const text = highlightsOf(body).join("\n");
+  return expected.filter((name) => new RegExp(`(?<![\\w$])${escapeRe(name)}(?![\\w$])`).test(text));
+}
+
+/** A case whose PR should ship is type-checked; so is every case that states a type. */
+function typeCheck(exp: Expect, result: RunResult): CaseResult["type_check"] {
+  const expected = expectedType(exp);
+  const ships = exp.status !== "failed" && exp.status !== "awaiting_approval";
+  return expected !== null && ships ? { expected, got: titleType(result.pr?.title) } : null;
+}
+
 function compare(exp: Expect, result: RunResult, mode: Mode): string[] {
   const out: string[] = [];
   const check = (what: string, expected: unknown, got: unknown) => {
@@ -377,6 +479,7 @@ function compare(exp: Expect, result: RunResult, mode: Mode): string[] {
   };
   const pr = result.pr;
   check("status", exp.status, result.status);
+  if (exp.status !== result.status && result.message) out.push(`message: ${result.message.slice(0, 400)}`);
   if (exp.reason !== undefined) check("reason", exp.reason, result.reason ?? null);
   if (exp.target_branch !== undefined) check("target_branch", exp.target_branch, pr?.target_branch ?? null);
   if (exp.source_branch !== undefined) check("source_branch", exp.source_branch, pr?.source_branch ?? null);
@@ -384,6 +487,13 @@ function compare(exp: Expect, result: RunResult, mode: Mode): string[] {
   if (exp.labels !== undefined) check("labels", [...exp.labels].sort(), pr ? [...pr.labels].sort() : null);
   if (exp.draft !== undefined) check("draft", exp.draft, pr?.is_draft ?? null);
   if (exp.risk !== undefined) check("risk", exp.risk, pr?.risk?.level ?? null);
+  // The type is code's decision in every mode; a title pattern already checks it outside model mode.
+  const type = expectedType(exp);
+  if (type !== null && pr && (exp.type !== undefined || mode === "model")) check("type", type, titleType(pr.title));
+  if (exp.breaking !== undefined && pr) check("breaking", exp.breaking, /^[a-z]+\([^()]*\)!: /.test(pr.title));
+  // A real model is judged on what it wrote: a PR the fallback drafter had to write is the model's failure.
+  if (mode === "model" && result.drafted_by === "fallback")
+    out.push(`drafted by the fallback: the model's drafts never passed the gate (${result.usage.repairs} repairs)`);
   if (exp.auto_complete !== undefined) check("auto_complete", exp.auto_complete, pr?.auto_complete ?? null);
   // A real model words its own summary; only the title's shape is checked then (by the compliance check).
   if (exp.title !== undefined && mode !== "model" && !new RegExp(`^(?:${exp.title})$`, "u").test(pr?.title ?? ""))
@@ -419,19 +529,54 @@ function liveText(body: string): string {
     .join("\n");
 }
 
+/** Heading names of a template, lower case. */
+function headingsOf(text: string): string[] {
+  return text
+    .split("\n")
+    .filter((l) => /^#{1,6}\s/.test(l))
+    .map((l) =>
+      l
+        .replace(/^#+\s*/, "")
+        .replace(/[:\s]+$/, "")
+        .trim()
+        .toLowerCase(),
+    );
+}
+
+/** The headings a body may have: the template's own, plus the sections the renderer adds when they apply. */
+function allowedHeadings(policy: Policy, world: World): Set<string> {
+  const template =
+    (policy.body.use_repo_template && world.repoTemplate?.trim() ? world.repoTemplate : null) ??
+    policy.body.template ??
+    DEFAULT_TEMPLATE;
+  return new Set([...headingsOf(template), "context", "breaking changes"]);
+}
+
+/** Whole-word forbidden keywords in the title's summary, found without the agent's own helper. */
+function forbiddenIn(summary: string, keywords: readonly string[]): string[] {
+  const words = new Set(summary.toLowerCase().split(/[^\p{L}\p{N}_]+/u));
+  return keywords.filter((k) =>
+    k.includes(" ") ? summary.toLowerCase().includes(k.toLowerCase()) : words.has(k.toLowerCase()),
+  );
+}
+
 /** The template rules, checked independently of the agent's own gate. */
-function complianceProblems(result: RunResult, policy: Policy, traceId: string): string[] {
+function complianceProblems(result: RunResult, policy: Policy, traceId: string, world: World): string[] {
   const pr = result.pr!;
   const out: string[] = [];
   const tag = traceId.startsWith(policy.title.trace_id_prefix)
     ? traceId.slice(policy.title.trace_id_prefix.length)
     : traceId;
-  const m = /^([a-z]+)\(([^()\s]+)\): (\S.*) \[trace:([^\]]+)\]$/u.exec(pr.title);
+  const m = /^([a-z]+)\(([^()\s]+)\)!?: (\S.*) \[trace:([^\]]+)\]$/u.exec(pr.title);
   if (!m) out.push(`title is not "<type>(<scope>): <summary> [trace:<id>]": ${pr.title}`);
   else {
     if (!policy.title.types.includes(m[1]!)) out.push(`title type ${m[1]} is not allowed`);
     if (m[4] !== tag) out.push(`title tag ${m[4]} is not ${tag}`);
   }
+  const summary = /^[a-z]+\([^()]*\)!?: (.*) \[trace:[^\]]*\]$/u.exec(pr.title)?.[1] ?? "";
+  const banned = forbiddenIn(summary, policy.title.forbidden_keywords);
+  if (banned.length > 0) out.push(`title summary has forbidden keyword ${banned.join(", ")}`);
+  if (/[.\s]$/.test(summary)) out.push("title summary ends with a period or a space");
   if (pr.title.length > policy.title.max_length) out.push(`title is ${pr.title.length} characters`);
   const body = pr.description;
   if (body.length > policy.body.max_length) out.push(`description is ${body.length} characters`);
@@ -452,7 +597,12 @@ function complianceProblems(result: RunResult, policy: Policy, traceId: string):
   if (/\$\{[^}]*\}/.test(body)) out.push("description holds a template placeholder");
   const live = liveText(body);
   if (/(^|[\s(])@[A-Za-z0-9][\w-]*/.test(live)) out.push("description has a live @mention");
-  if (/<!--|<script|<img/i.test(live)) out.push("description has raw HTML");
+  if (/<!--|<\/?[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?\/?>/.test(live)) out.push("description has raw HTML");
+  if (/!\[[^\]]*\]\(/.test(live)) out.push("description has an image");
+  const allowed = allowedHeadings(policy, world);
+  for (const h of headingsOf(liveText(body)))
+    if (![...allowed].some((a) => h === a || h.startsWith(`${a}:`)))
+      out.push(`description has a heading "${h}" the template does not`);
   if (result.violations.length > 0)
     out.push(`shipped with violations ${result.violations.map((v) => v.code).join(", ")}`);
   return out;
@@ -472,7 +622,30 @@ function faithfulnessViolations(result: RunResult, world: World, extraHashes: re
       out.push(`unknown commit ${token}`);
   }
   for (const m of text.matchAll(TRACE_ID_PATTERN)) if (m[0] !== world.traceId) out.push(`foreign trace ${m[0]}`);
+  // The drafted prose: every code name it uses must occur somewhere in the repository, its history or the input.
+  const prose = summarySection(pr.description);
+  for (const name of codeNamesIn(prose))
+    if (!name.split(".").every((part) => world.corpus.includes(part))) out.push(`unknown name ${name}`);
+  // …and it must not contradict what code decided.
+  for (const m of prose.matchAll(/\b(low|medium|high)[- ]risk\b/gi))
+    if (pr.risk && m[1]!.toLowerCase() !== pr.risk.level)
+      out.push(`prose says ${m[0]}, the PR is ${pr.risk.level} risk`);
+  if (!pr.auto_complete && /\b(auto-?merg\w*|merges? (itself|automatically))\b/i.test(prose))
+    out.push("prose says the PR merges itself; it does not");
   return [...new Set(out)];
+}
+
+/** Names that look like code in prose: identifier-shaped code spans, PascalCase words, dotted names. */
+function codeNamesIn(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(/`([^`\n]+)`/g)) {
+    const inner = m[1]!.trim().replace(/\(\)$/, "");
+    if (/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(inner) && /[A-Z_.]/.test(inner)) out.add(inner);
+  }
+  const prose = text.replace(/`[^`\n]*`/g, " ").replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, " ");
+  for (const m of prose.matchAll(/(?<![\w./-])[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+(?:\.[A-Z][A-Za-z0-9]*)*(?![\w/-])/g))
+    out.add(m[0]);
+  return [...out];
 }
 
 /** Each scripted draft the gate saw: the model rounds, in order, against the script. */
@@ -485,42 +658,72 @@ function draftChecks(result: RunResult, kinds: readonly (BadKind | "good")[], gr
 }
 
 interface ModelPlan {
-  /** Builds the final run's model setup; `reference` is the deterministic title, when there is one. */
+  /** Builds the final run's model setup from the deterministic dry run's facts (when there is one). */
   setup(
     index: number,
-    reference: string | null,
+    reference: Reference,
   ): Promise<{
     model: BaseChatModel | null | undefined;
     env: Env;
-    kinds: (BadKind | "good")[];
+    /** The scripted drafts in order, or null when no draft is graded (no script, or a fake model). */
+    kinds: (BadKind | "good")[] | null;
     close: () => Promise<void>;
   }>;
   needsReference: boolean;
 }
 
-function planFor(mode: Mode, env: Env): ModelPlan {
+const emulatorEnv = (url: string): Env => ({
+  PR_CREATOR_MODEL_PROVIDER: "openai",
+  OPENAI_API_KEY: "eval-key",
+  OPENAI_BASE_URL: url,
+});
+
+function planFor(mode: Mode, env: Env, options: EvalOptions): ModelPlan {
   if (mode === "deterministic")
     return {
       needsReference: false,
-      setup: async () => ({ model: null, env: {}, kinds: [], close: async () => undefined }),
+      setup: async () => ({ model: null, env: {}, kinds: null, close: async () => undefined }),
     };
-  if (mode === "model")
+  const fake = mode === "model" ? options.fake : undefined;
+  if (mode === "model" && !fake)
     return {
       needsReference: false,
-      setup: async () => ({ model: undefined, env, kinds: [], close: async () => undefined }),
+      setup: async () => ({ model: undefined, env, kinds: null, close: async () => undefined }),
+    };
+  if (fake)
+    return {
+      needsReference: true,
+      // The fake gives the same answer to every request, repairs included.
+      async setup(_index, reference) {
+        const emu = await startOpenAiChatEmulator({ fallbackStep: fakeAnswer(fake, reference) });
+        return { model: undefined, env: emulatorEnv(emu.url), kinds: null, close: () => emu.close() };
+      },
     };
   return {
     needsReference: true,
     async setup(index, reference) {
-      const script = scriptFor(index, goodProse(reference));
+      const script = scriptFor(index, reference, options.forced);
       const emu = await startOpenAiChatEmulator({ script: script.map((s) => s.step) });
       return {
         model: undefined,
-        env: { PR_CREATOR_MODEL_PROVIDER: "openai", OPENAI_API_KEY: "eval-key", OPENAI_BASE_URL: emu.url },
+        env: emulatorEnv(emu.url),
         kinds: script.map((s) => s.kind),
         close: () => emu.close(),
       };
     },
+  };
+}
+
+/** What the scripted drafts take from the deterministic dry run. */
+function referenceOf(result: RunResult | null, policy: Policy): Reference {
+  const pr = result?.pr ?? null;
+  return {
+    title: pr?.title ?? null,
+    risk: pr?.risk?.level ?? null,
+    auto_complete: pr?.auto_complete ?? false,
+    target_branch: pr?.target_branch ?? null,
+    symbol_highlights: pr ? highlightsOf(pr.description).filter((h) => /^(Adds|Changes|Removes|Sets) /.test(h)) : [],
+    forbidden_keywords: policy.title.forbidden_keywords,
   };
 }
 
@@ -530,7 +733,13 @@ const BASE_POLICY = {
   model: { timeout_ms: 20_000, max_retries: 1 },
 };
 
-async function runCase(c: LoadedCase, index: number, mode: Mode, plan: ModelPlan): Promise<CaseResult> {
+async function runCase(
+  c: LoadedCase,
+  index: number,
+  mode: Mode,
+  plan: ModelPlan,
+  disabledRules: readonly ViolationCode[],
+): Promise<CaseResult> {
   const started = performance.now();
   const root = await mkdtemp(path.join(tmpdir(), `pr-creator-eval-${c.id}-`));
   let world: World | undefined;
@@ -548,11 +757,17 @@ async function runCase(c: LoadedCase, index: number, mode: Mode, plan: ModelPlan
           world.event,
         )
       : null;
-    const drafting = await plan.setup(index, reference?.pr?.title ?? null);
+    const drafting = await plan.setup(index, referenceOf(reference, policy));
     let result: RunResult;
     try {
       result = await handle(
-        { ...base, cwd: path.join(root, "state"), model: drafting.model, env: { ...world.env, ...drafting.env } },
+        {
+          ...base,
+          cwd: path.join(root, "state"),
+          model: drafting.model,
+          env: { ...world.env, ...drafting.env },
+          disabledRules,
+        },
         world.event,
       );
     } finally {
@@ -560,7 +775,7 @@ async function runCase(c: LoadedCase, index: number, mode: Mode, plan: ModelPlan
     }
     const mismatches = compare(c.expect, result, mode);
     const shipped = SHIPPED.has(result.status) && result.pr !== null;
-    const problems = shipped ? complianceProblems(result, policy, world.traceId) : [];
+    const problems = shipped ? complianceProblems(result, policy, world.traceId, world) : [];
     const previewHashes = result.warnings.flatMap((w) => [...w.matchAll(/commit ([0-9a-f]{7,64})/g)].map((m) => m[1]!));
     const faithfulness = shipped ? faithfulnessViolations(result, world, previewHashes) : [];
     return {
@@ -577,7 +792,15 @@ async function runCase(c: LoadedCase, index: number, mode: Mode, plan: ModelPlan
       compliant: shipped ? problems.length === 0 : null,
       compliance_problems: problems,
       faithfulness_violations: faithfulness,
-      drafts: draftChecks(result, drafting.kinds, reference !== null && SHIPPED.has(reference.status)),
+      type_check: typeCheck(c.expect, result),
+      risk_check: c.expect.risk === undefined ? null : { expected: c.expect.risk, got: result.pr?.risk?.level ?? null },
+      symbols: {
+        expected: c.expect.highlights_mention,
+        named: result.pr ? symbolsNamed(c.expect.highlights_mention, result.pr.description) : [],
+      },
+      drafts: drafting.kinds
+        ? draftChecks(result, drafting.kinds, reference !== null && SHIPPED.has(reference.status))
+        : [],
       fallback: result.drafted_by === "fallback",
       usage: result.usage,
       ms: Math.round(performance.now() - started),
@@ -597,6 +820,9 @@ async function runCase(c: LoadedCase, index: number, mode: Mode, plan: ModelPlan
       compliant: null,
       compliance_problems: [],
       faithfulness_violations: [],
+      type_check: null,
+      risk_check: null,
+      symbols: { expected: c.expect.highlights_mention, named: [] },
       drafts: [],
       fallback: false,
       usage: { model_calls: 0, prompt_tokens: 0, completion_tokens: 0, repairs: 0, fallbacks: 0 },
@@ -618,6 +844,10 @@ export function score(cases: readonly CaseResult[]): Scores {
   const bad = drafts.filter((d) => d.kind !== "good");
   const good = drafts.filter((d) => d.kind === "good");
   const drafted = cases.filter((c) => c.drafted_by !== null);
+  const typed = cases.filter((c) => c.type_check !== null);
+  const risked = cases.filter((c) => c.risk_check !== null);
+  const expectedSymbols = cases.reduce((n, c) => n + c.symbols.expected.length, 0);
+  const namedSymbols = cases.reduce((n, c) => n + c.symbols.named.length, 0);
   return {
     cases: cases.length,
     passed: cases.filter((c) => c.passed).length,
@@ -625,6 +855,13 @@ export function score(cases: readonly CaseResult[]): Scores {
     shipped: shipped.length,
     compliance_rate: ratio(shipped.filter((c) => c.compliant).length, shipped.length),
     faithfulness_violations: shipped.reduce((n, c) => n + c.faithfulness_violations.length, 0),
+    type_checked: typed.length,
+    type_accuracy: ratio(typed.filter((c) => c.type_check!.got === c.type_check!.expected).length, typed.length),
+    risk_checked: risked.length,
+    risk_accuracy: ratio(risked.filter((c) => c.risk_check!.got === c.risk_check!.expected).length, risked.length),
+    symbols_expected: expectedSymbols,
+    symbols_named: namedSymbols,
+    symbol_coverage: ratio(namedSymbols, expectedSymbols),
     bad_drafts: bad.length,
     bad_drafts_caught: bad.filter((d) => d.rejected).length,
     gate_recall: ratio(bad.filter((d) => d.rejected).length, bad.length),
@@ -634,21 +871,41 @@ export function score(cases: readonly CaseResult[]): Scores {
     drafted: drafted.length,
     repairs_per_pr: mean(drafted.map((c) => c.usage.repairs)),
     fallbacks_per_pr: mean(drafted.map((c) => c.usage.fallbacks)),
+    fallback_rate: ratio(drafted.filter((c) => c.drafted_by === "fallback").length, drafted.length),
     model_calls_per_pr: mean(drafted.map((c) => c.usage.model_calls)),
     tokens_per_pr: mean(drafted.map((c) => c.usage.prompt_tokens + c.usage.completion_tokens)),
   };
 }
 
-/** The issue's thresholds; gate recall applies only where bad drafts were scripted. */
-export function thresholds(s: Scores): ThresholdCheck[] {
+/** Model mode: at most this share of PRs may be written by the fallback drafter. */
+export const MAX_FALLBACK_RATE = 0.02;
+/** Model mode: a real model words its highlights itself, so it may miss a few of the digest's symbols. */
+export const MIN_MODEL_SYMBOL_COVERAGE = 0.9;
+
+/**
+ * The issue's thresholds. Gate recall applies only where bad drafts were scripted; the fallback rate only in
+ * model mode, where a PR the fallback drafter wrote is the model's failure (adversarial mode scripts fallbacks).
+ */
+export function thresholds(s: Scores, mode: Mode = "deterministic"): ThresholdCheck[] {
+  const all = (metric: string, value: number | null): ThresholdCheck => ({
+    metric,
+    value,
+    threshold: "100%",
+    met: value === null || value === 1,
+  });
   const checks: ThresholdCheck[] = [
     { metric: "decision accuracy", value: s.decision_accuracy, threshold: "100%", met: s.decision_accuracy === 1 },
-    {
-      metric: "compliance rate",
-      value: s.compliance_rate,
-      threshold: "100%",
-      met: s.compliance_rate === null || s.compliance_rate === 1,
-    },
+    all("type accuracy", s.type_accuracy),
+    all("risk accuracy", s.risk_accuracy),
+    mode === "model"
+      ? {
+          metric: "symbol coverage",
+          value: s.symbol_coverage,
+          threshold: `≥ ${MIN_MODEL_SYMBOL_COVERAGE * 100}%`,
+          met: s.symbol_coverage === null || s.symbol_coverage >= MIN_MODEL_SYMBOL_COVERAGE,
+        }
+      : all("symbol coverage", s.symbol_coverage),
+    all("compliance rate", s.compliance_rate),
     {
       metric: "faithfulness violations (published)",
       value: s.faithfulness_violations,
@@ -658,7 +915,19 @@ export function thresholds(s: Scores): ThresholdCheck[] {
   ];
   if (s.gate_recall !== null)
     checks.push({ metric: "gate recall", value: s.gate_recall, threshold: "100%", met: s.gate_recall === 1 });
+  if (mode === "model")
+    checks.push({
+      metric: "fallback rate",
+      value: s.fallback_rate,
+      threshold: `≤ ${MAX_FALLBACK_RATE * 100}%`,
+      met: s.fallback_rate === null || s.fallback_rate <= MAX_FALLBACK_RATE,
+    });
   return checks;
+}
+
+/** A case the run got wrong in any way the eval checks: an expectation, the template, or a fact it shipped. */
+export function caseFailed(c: CaseResult): boolean {
+  return !c.passed || c.compliant === false || c.faithfulness_violations.length > 0;
 }
 
 function byKind(cases: readonly CaseResult[]): KindScore[] {
@@ -713,7 +982,8 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const { mode } = options;
   const env = options.env ?? process.env;
   let drafter = mode === "adversarial" ? "scripted model (OpenAI emulator)" : "deterministic";
-  if (mode === "model") {
+  if (mode === "model" && options.fake) drafter = `fake model "${options.fake}" (OpenAI emulator)`;
+  else if (mode === "model") {
     const choice = createChatModel(PolicySchema.parse({}), env);
     if (!choice) {
       return emptyReport(
@@ -727,25 +997,31 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   }
   const all = await loadCases(options.casesDir);
   const needle = options.filter?.toLowerCase();
-  const cases = needle
-    ? all.filter((c) => `${c.id} ${c.category} ${c.description}`.toLowerCase().includes(needle))
-    : all;
+  const ids = options.ids ? new Set(options.ids) : null;
+  const cases = all.filter(
+    (c) =>
+      (!needle || `${c.id} ${c.category} ${c.description}`.toLowerCase().includes(needle)) && (!ids || ids.has(c.id)),
+  );
+  if (ids) {
+    const unknown = [...ids].filter((id) => !all.some((c) => c.id === id));
+    if (unknown.length > 0) throw new Error(`no case has the id ${unknown.join(", ")}`);
+  }
   const started = new Date();
   const t0 = performance.now();
-  const plan = planFor(mode, env);
+  const plan = planFor(mode, env, options);
   // The index is the case's place in the whole dataset, so a filtered run scripts the same drafts.
   const results = await pool(cases, options.concurrency ?? 2, async (c) => {
-    const r = await runCase(c, all.indexOf(c), mode, plan);
+    const r = await runCase(c, all.indexOf(c), mode, plan, options.disabledRules ?? []);
     options.onCase?.(r);
     return r;
   });
   const scores = score(results);
-  const checks = thresholds(scores);
+  const checks = thresholds(scores, mode);
   const categories = [...new Set(results.map((r) => r.category))];
   return {
     mode,
     skipped: null,
-    filter: options.filter ?? null,
+    filter: options.filter ?? (options.ids ? `ids ${options.ids.join(", ")}` : null),
     drafter,
     started_at: started.toISOString(),
     duration_ms: Math.round(performance.now() - t0),

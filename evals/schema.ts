@@ -19,7 +19,10 @@ export const StepSchema = z.union([
   /** Create a branch at the current commit and switch to it. */
   z.strictObject({ branch: z.string().min(1) }),
   z.strictObject({ checkout: z.string().min(1) }),
-  /** Stage writes, deletes and renames (from → to), then commit with this message. */
+  /**
+   * Stage writes, deletes and renames (from → to), then commit with this message. `{hash:REF}` in the message
+   * becomes the full hash of REF (a branch, or `HEAD~1`), for `This reverts commit …`.
+   */
   z.strictObject({
     commit: z.string().min(1),
     write: z.record(z.string().min(1), FileContentSchema).default({}),
@@ -98,6 +101,15 @@ export const ExpectSchema = z
     labels: z.array(z.string().min(1)).optional(),
     draft: z.boolean().optional(),
     risk: z.enum(LEVELS).optional(),
+    /** The PR's conventional type (else read from a title pattern that starts with a literal type). */
+    type: z
+      .string()
+      .regex(/^[a-z]+$/)
+      .optional(),
+    /** The PR is marked breaking: `!` after the title's scope. */
+    breaking: z.boolean().optional(),
+    /** Symbols (names the change digest reads from the code) the Summary's highlights must name. */
+    highlights_mention: z.array(z.string().min(1)).default([]),
     auto_complete: z.boolean().optional(),
     /** A regular expression the whole title must match. */
     title: z.string().min(1).optional(),
