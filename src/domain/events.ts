@@ -152,6 +152,12 @@ export const PullRequestReadyForReviewSchema = PullRequestCreatedSchema.extend({
 });
 export type PullRequestReadyForReview = z.infer<typeof PullRequestReadyForReviewSchema>;
 
+/** An announced PR was changed by a later run (new commits, a re-drafted body): never a second Created. */
+export const PullRequestUpdatedSchema = PullRequestCreatedSchema.extend({
+  event: z.literal("PullRequestUpdated"),
+});
+export type PullRequestUpdated = z.infer<typeof PullRequestUpdatedSchema>;
+
 export const PullRequestFailedSchema = z.object({
   event: z.literal("PullRequestFailed"),
   reason: FailureReasonSchema,
@@ -215,6 +221,7 @@ export type PullRequestRollbackCreated = z.infer<typeof PullRequestRollbackCreat
 
 export type LifecycleEvent =
   | PullRequestCreated
+  | PullRequestUpdated
   | PullRequestReadyForReview
   | PullRequestFailed
   | PullRequestMerged

@@ -28,6 +28,7 @@ import {
   PullRequestMergeBlockedSchema,
   PullRequestMergedSchema,
   PullRequestReadyForReviewSchema,
+  PullRequestUpdatedSchema,
   PullRequestRollbackCreatedSchema,
   type LifecycleEvent,
 } from "../domain/events.js";
@@ -101,6 +102,7 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
 
 const StoredEventSchema = z.discriminatedUnion("event", [
   PullRequestCreatedSchema,
+  PullRequestUpdatedSchema,
   PullRequestReadyForReviewSchema,
   PullRequestFailedSchema,
   PullRequestMergedSchema,

@@ -41,6 +41,7 @@ export const SIGNATURE_HEADER = "x-pr-creator-signature-256";
 // A record rather than an array so that adding an event to the union fails to compile until it is listed here.
 const EVENT_NAMES: Record<EventName, true> = {
   PullRequestCreated: true,
+  PullRequestUpdated: true,
   PullRequestReadyForReview: true,
   PullRequestFailed: true,
   PullRequestMerged: true,

@@ -12,13 +12,56 @@ export interface Ledger {
   append(entry: HistoryEntryInput): Promise<string | null>;
   /** Whether the history already holds a CI run or a merge of this PR (so a second watcher does not repeat it). */
   settled(kind: "ci" | "merge", repo: string, prId: string): Promise<boolean>;
+  /**
+   * Whether this run may announce `kind` (created, ready) for the PR: true exactly once per PR across runs
+   * and processes that share the state file. Call `announced` after the event was handed to the sinks.
+   */
+  mayAnnounce(kind: AnnouncementKind, pr: PrKey): Promise<boolean>;
+  announced(kind: AnnouncementKind, pr: PrKey): Promise<void>;
   close(): Promise<void>;
 }
 
+export type AnnouncementKind = "created" | "ready";
+
+export interface PrKey {
+  forge: string;
+  repo: string;
+  pr_id: string;
+}
+
+/** A claim older than this that was never confirmed belongs to a run that died before sending; take it over. */
+const STALE_CLAIM_MS = 120_000;
+
+const keyOf = (pr: PrKey) => `${pr.forge}\u0000${pr.repo.toLowerCase()}\u0000${pr.pr_id}`;
+
 export function createLedger(stateFile: string | null, metrics: Metrics = createMetrics()): Ledger {
   let history: History | undefined;
+  // Without a state file, announcements are remembered for this process only.
+  const inProcess = new Set<string>();
   return {
     metrics,
+    async mayAnnounce(kind, pr) {
+      const key = keyOf(pr);
+      if (stateFile !== null) {
+        try {
+          history ??= openHistory(stateFile);
+          return await history.claimAnnouncement(key, kind, STALE_CLAIM_MS);
+        } catch {
+          // A ledger that cannot be read must not silence a PR: fall back to this process's memory.
+        }
+      }
+      if (inProcess.has(`${kind}\u0000${key}`)) return false;
+      inProcess.add(`${kind}\u0000${key}`);
+      return true;
+    },
+    async announced(kind, pr) {
+      if (stateFile === null || history === undefined) return;
+      try {
+        await history.confirmAnnouncement(keyOf(pr), kind);
+      } catch {
+        // The claim stays; a later run re-announces only after STALE_CLAIM_MS, so at worst one duplicate.
+      }
+    },
     async append(entry) {
       if (stateFile === null) return null;
       try {

@@ -115,6 +115,13 @@ export interface History {
   append(entry: HistoryEntryInput): Promise<void>;
   /** Entries oldest first (by `at`, then by the order they were appended). */
   list(query?: HistoryQuery): Promise<HistoryEntry[]>;
+  /**
+   * Claims the announcement `kind` of the PR `prKey`: true when no run has sent it, or when a run claimed it
+   * more than `staleMs` ago and never confirmed (it died between claiming and sending). One claim wins.
+   */
+  claimAnnouncement(prKey: string, kind: string, staleMs: number): Promise<boolean>;
+  /** Records that the claimed announcement was handed to the event sinks. */
+  confirmAnnouncement(prKey: string, kind: string): Promise<void>;
   /** Closes the connection if openHistory opened it; later calls throw. */
   close(): Promise<void>;
 }
@@ -138,6 +145,18 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       );
       CREATE INDEX pr_history_at ON pr_history (at_ms, id);
       CREATE INDEX pr_history_repo_at ON pr_history (repo, at_ms, id);
+    `,
+  },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE pr_history_announcements (
+        pr_key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        PRIMARY KEY (pr_key, kind)
+      );
     `,
   },
 ];
@@ -182,6 +201,15 @@ function sqliteHistory(db: Db, file: string, owned: boolean): History {
   );
   const all = db.prepare("SELECT id, entry FROM pr_history WHERE at_ms >= ? ORDER BY at_ms, id");
   const ofRepo = db.prepare("SELECT id, entry FROM pr_history WHERE repo = ? AND at_ms >= ? ORDER BY at_ms, id");
+  const claimNew = db.prepare(
+    "INSERT OR IGNORE INTO pr_history_announcements (pr_key, kind, state, at_ms) VALUES (?, ?, 'claimed', ?)",
+  );
+  const reclaimStale = db.prepare(
+    "UPDATE pr_history_announcements SET at_ms = ? WHERE pr_key = ? AND kind = ? AND state = 'claimed' AND at_ms < ?",
+  );
+  const confirm = db.prepare(
+    "UPDATE pr_history_announcements SET state = 'sent', at_ms = ? WHERE pr_key = ? AND kind = ?",
+  );
   let closed = false;
 
   /** Runs one synchronous operation; a file found corrupt mid-way is reported as such. */
@@ -196,6 +224,23 @@ function sqliteHistory(db: Db, file: string, owned: boolean): History {
   };
 
   return {
+    async claimAnnouncement(prKey, kind, staleMs) {
+      const now = Date.now();
+      return run(() =>
+        db
+          .transaction(
+            () =>
+              claimNew.run(prKey, kind, now).changes === 1 ||
+              reclaimStale.run(now, prKey, kind, now - staleMs).changes === 1,
+          )
+          .immediate(),
+      );
+    },
+
+    async confirmAnnouncement(prKey, kind) {
+      run(() => confirm.run(Date.now(), prKey, kind));
+    },
+
     async append(input) {
       const parsed = HistoryEntrySchema.safeParse(input, { reportInput: true });
       if (!parsed.success) {

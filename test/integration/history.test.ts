@@ -208,7 +208,7 @@ describe("openHistory on a state file", () => {
     await history.close();
 
     const added = tables(file).filter((t) => !before.includes(t));
-    expect(added.sort()).toEqual(["pr_history", "pr_history_schema_version"]);
+    expect(added.sort()).toEqual(["pr_history", "pr_history_announcements", "pr_history_schema_version"]);
     const db = new Database(file, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(db.pragma("user_version", { simple: true })).toBe(0);
@@ -271,7 +271,7 @@ describe("openHistory on a state file", () => {
     expect(() => openHistory(file)).toThrow(
       expect.objectContaining({
         reason: "invalid_config",
-        message: expect.stringMatching(/schema version 99, newer than this pr-creator knows \(1\)/),
+        message: expect.stringMatching(/schema version 99, newer than this pr-creator knows \(2\)/),
       }),
     );
   });

@@ -1,5 +1,6 @@
 import { AGENT_NAME, type LifecycleEvent, type PullRequestCreated } from "../../domain/events.js";
 import { emitAll } from "../../events/sinks.js";
+import type { AnnouncementKind } from "../../merge/ledger.js";
 import type { PrRecord } from "../../memory/store.js";
 import type { AgentDeps } from "../deps.js";
 import { recordGeneration } from "../generation-ledger.js";
@@ -8,9 +9,11 @@ import { proseText } from "./dedupe.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 
 /**
- * Emits the lifecycle events of a published PR: `PullRequestCreated` when a PR was created or changed, and
- * `PullRequestReadyForReview` when it is not a draft and its checklist is complete. A preview or an unchanged
- * PR emits nothing, so downstream agents never hear of a PR twice or of one that does not exist.
+ * Announces a published PR exactly once: `PullRequestCreated` the first time any run sees it — also when a
+ * run finds its own PR that an earlier run created but never announced (the create's answer was lost, or
+ * the process died) — then `PullRequestUpdated` when a later run changes it, and
+ * `PullRequestReadyForReview` once, when it is not a draft and its checklist is complete. The ledger in
+ * the state file remembers what was announced; a preview announces nothing.
  */
 export function makeRecord(deps: AgentDeps) {
   return async function record(state: AgentStateType): Promise<AgentUpdate> {
@@ -19,12 +22,13 @@ export function makeRecord(deps: AgentDeps) {
       recordGeneration(deps, state, state.published!.status, null),
     ]);
     const published = state.published!;
-    if (published.status === "previewed" || published.status === "unchanged" || published.id === null) {
+    if (published.status === "previewed" || published.id === null) {
       return { warnings: [...(remembered.warnings ?? []), ...ledgerWarnings] };
     }
     const event = state.event!;
     const trace = state.trace!;
     const pr = state.pr!;
+    const key = { forge: deps.publisher.kind, repo: event.repo, pr_id: String(published.id) };
     const created: PullRequestCreated = {
       event: "PullRequestCreated",
       pr_id: published.id,
@@ -37,10 +41,23 @@ export function makeRecord(deps: AgentDeps) {
       created_by: AGENT_NAME,
       timestamp: deps.now().toISOString(),
     };
-    const events: LifecycleEvent[] = [created];
-    if (!pr.is_draft && pr.checklist.every((i) => i.done))
+    const events: LifecycleEvent[] = [];
+    const claimed: AnnouncementKind[] = [];
+    // A PR this run created was never announced; one it found is announced only if no run did so before.
+    const firstSight = await deps.ledger.mayAnnounce("created", key);
+    if (published.status === "created" || firstSight) {
+      events.push(created);
+      claimed.push("created");
+    } else if (published.status !== "unchanged") {
+      events.push({ ...created, event: "PullRequestUpdated" });
+    }
+    if (!pr.is_draft && pr.checklist.every((i) => i.done) && (await deps.ledger.mayAnnounce("ready", key))) {
       events.push({ ...created, event: "PullRequestReadyForReview" });
+      claimed.push("ready");
+    }
     const warnings = await emitAll(deps.emit, events);
+    // Handed over: the outbox keeps what a sink refused, so the announcement is made either way.
+    await Promise.all(claimed.map((kind) => deps.ledger.announced(kind, key)));
     return {
       events,
       warnings: [...(remembered.warnings ?? []), ...ledgerWarnings, ...warnings],
