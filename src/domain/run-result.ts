@@ -13,6 +13,7 @@ import {
   PullRequestMergedSchema,
   PullRequestReadyForReviewSchema,
   PullRequestRollbackCreatedSchema,
+  PullRequestUpdatedSchema,
 } from "./events.js";
 import { FailureReasonSchema } from "./reasons.js";
 
@@ -73,6 +74,7 @@ export const RunPullRequestSchema = z.object({
 
 export const LifecycleEventSchema = z.discriminatedUnion("event", [
   PullRequestCreatedSchema,
+  PullRequestUpdatedSchema,
   PullRequestReadyForReviewSchema,
   PullRequestFailedSchema,
   PullRequestMergedSchema,
