@@ -26,7 +26,9 @@ import { createChatModel } from "./model.js";
 import { createLogger, resolveLogLevel, secretValuesFromEnv, type Logger } from "../logging/run-log.js";
 import { traceForge } from "../telemetry/traced-forge.js";
 import { createTelemetry, type Telemetry } from "../telemetry/tracing.js";
-import { createRunner, type RunOptions, type RunResult } from "./run.js";
+import type { RunResult } from "../domain/run-result.js";
+import type { ViolationCode } from "../domain/violations.js";
+import { createRunner, type RunOptions } from "./run.js";
 import type { ApprovalDecision } from "./state.js";
 
 export interface AgentOptions {
@@ -60,6 +62,8 @@ export interface AgentOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Follow auto-merging PRs until they merge, a check fails, or merge.watch_timeout_ms passes. */
   watch?: boolean;
+  /** Gate rules (violation codes) to switch off: for eval ablations only. */
+  disabledRules?: readonly ViolationCode[];
   /** Metrics and the PR history; default: new metrics and the history in the state file. */
   ledger?: Ledger;
   /** Spans; default: from `telemetry:` and OTEL_EXPORTER_OTLP_ENDPOINT (no export without it). */
@@ -202,6 +206,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     forge: forge ?? null,
     ledger: options.ledger ?? createLedger(stateFile),
     watch: options.watch ?? false,
+    ...(options.disabledRules?.length ? { disabledRules: new Set(options.disabledRules) } : {}),
   };
   const checkpoints = policy.approval.on_violations.length > 0 ? await openCheckpoints(stateFile) : undefined;
   const graph = buildGraph(deps, checkpoints?.saver);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgent, type AgentOptions } from "../../src/agent/create-agent.js";
-import type { RunResult } from "../../src/agent/run.js";
+import type { RunResult } from "../../src/domain/run-result.js";
 import { buildSampleRepo, SAMPLE_TRACES, type SampleRepo } from "../../src/demo/sample-repo.js";
 import type { CommitSource } from "../../src/domain/commit.js";
 import {
@@ -17,7 +17,7 @@ import {
   type PullRequestFailed,
 } from "../../src/domain/events.js";
 import type { FailureReason } from "../../src/domain/reasons.js";
-import { createGitRepo, type GitRepo } from "../../src/forges/git-fixture.js";
+import { createGitRepo, type GitRepo } from "../../src/demo/git-fixture.js";
 import { createLocalGitSource } from "../../src/forges/local-git.js";
 import { rejection } from "../helpers.js";
 
@@ -29,9 +29,6 @@ const MANDATORY_REVIEWERS = [
   { name: "TechLeadAgent", required: true },
   { name: "QAAssistantAgent", required: true },
 ];
-
-/** Whether the local git source can read `.pr-template.md` from a commit (an optional part of the port). */
-const LOCAL_GIT_READS_FILES = typeof createLocalGitSource(tmpdir()).readFile === "function";
 
 let root: string;
 let sample: SampleRepo;
@@ -479,31 +476,27 @@ describe("agent: body template", () => {
     expect(outcome.result.message).toContain(".pr-template.md");
   });
 
-  // Skipped while src/forges/local-git.ts has no readFile: the local source then never offers a repository template.
-  it.skipIf(!LOCAL_GIT_READS_FILES)(
-    "uses a .pr-template.md committed on the branch instead of the default template",
-    async () => {
-      const repo = await createGitRepo(path.join(root, "templated"), { initialBranch: "main" });
-      await repo.writeFile("README.md", "# OrderService\n");
-      await repo.writeFile(".pr-template.md", REPO_TEMPLATE);
-      await repo.commit("chore: scaffold OrderService with a PR template");
-      await repo.checkout("dev", { create: true });
-      await repo.checkout("feature/order-handler", { create: true });
-      await repo.writeFile(HANDLER_PATH, "public sealed class CreateOrderHandler {}\n");
-      const hash = await repo.commit("feat(order): implement CreateOrderHandler [trace:ord-8128]");
+  it("uses a .pr-template.md committed on the branch instead of the default template", async () => {
+    const repo = await createGitRepo(path.join(root, "templated"), { initialBranch: "main" });
+    await repo.writeFile("README.md", "# OrderService\n");
+    await repo.writeFile(".pr-template.md", REPO_TEMPLATE);
+    await repo.commit("chore: scaffold OrderService with a PR template");
+    await repo.checkout("dev", { create: true });
+    await repo.checkout("feature/order-handler", { create: true });
+    await repo.writeFile(HANDLER_PATH, "public sealed class CreateOrderHandler {}\n");
+    const hash = await repo.commit("feat(order): implement CreateOrderHandler [trace:ord-8128]");
 
-      const { result } = await run(sampleEvent({ commit_hash: hash }), { repoPath: repo.path });
-      expect(result.status).toBe("previewed");
-      expect(result.pr!.description).toContain("Custom repository template for Order.");
-      expect(result.pr!.description).not.toContain("## Metadata");
+    const { result } = await run(sampleEvent({ commit_hash: hash }), { repoPath: repo.path });
+    expect(result.status).toBe("previewed");
+    expect(result.pr!.description).toContain("Custom repository template for Order.");
+    expect(result.pr!.description).not.toContain("## Metadata");
 
-      const config = await writeConfig("no-repo-template.yaml", "body:\n  use_repo_template: false\n");
-      const off = await run(sampleEvent({ commit_hash: hash }), { repoPath: repo.path, configFile: config });
-      expect(off.result.status).toBe("previewed");
-      expect(off.result.pr!.description).not.toContain("Custom repository template");
-      expect(off.result.pr!.description).toContain("## Metadata");
-    },
-  );
+    const config = await writeConfig("no-repo-template.yaml", "body:\n  use_repo_template: false\n");
+    const off = await run(sampleEvent({ commit_hash: hash }), { repoPath: repo.path, configFile: config });
+    expect(off.result.status).toBe("previewed");
+    expect(off.result.pr!.description).not.toContain("Custom repository template");
+    expect(off.result.pr!.description).toContain("## Metadata");
+  });
 });
 
 describe("agent: config file", () => {

@@ -9,11 +9,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createAgent, type AgentOptions } from "../../src/agent/create-agent.js";
-import type { RunResult } from "../../src/agent/run.js";
+import type { RunResult } from "../../src/domain/run-result.js";
 import { buildSampleRepo, type SampleRepo } from "../../src/demo/sample-repo.js";
 import type { CommitCompleted } from "../../src/domain/events.js";
 import { PolicySchema, type Policy } from "../../src/domain/policy.js";
-import { createGitRepo } from "../../src/forges/git-fixture.js";
+import { createGitRepo } from "../../src/demo/git-fixture.js";
 import { rejection } from "../helpers.js";
 import {
   messageText,
