@@ -194,6 +194,8 @@ interface World {
   corpus: string;
   /** The repository's own .pr-template.md at the event's commit, if it has one. */
   repoTemplate: string | null;
+  /** The trace's component scope, when the registry knows it. */
+  scope: string | null;
   env: Env;
   policy: Record<string, unknown>;
   close: () => Promise<void>;
@@ -258,6 +260,7 @@ async function localWorld(c: LoadedCase, dir: string): Promise<World> {
     traceId: typeof event.trace_id === "string" ? event.trace_id : changeTrace,
     corpus: [history, JSON.stringify(event), JSON.stringify(c.registry)].join("\n"),
     repoTemplate,
+    scope: c.registry.find((t) => t.trace_id === event.trace_id)?.component_scope ?? null,
     env: {},
     policy: {},
     close: async () => undefined,
@@ -348,6 +351,7 @@ async function githubWorld(c: LoadedCase): Promise<World> {
       JSON.stringify(c.registry),
     ].join("\n"),
     repoTemplate: null,
+    scope: c.registry.find((t) => t.trace_id === event.trace_id)?.component_scope ?? null,
     env: {
       GITHUB_TOKEN: world.bad_token ? "ghp_notTheRightToken" : GH_TOKEN,
       GITHUB_API_URL: world.unreachable ? await deadUrl() : gh.url,
@@ -594,6 +598,15 @@ function complianceProblems(result: RunResult, policy: Policy, traceId: string, 
     if (!headings.some((h) => names.some((n) => h === n || h.startsWith(`${n}:`)))) out.push(`no ${section} section`);
   }
   if (!body.includes(traceId)) out.push(`description does not name ${traceId}`);
+  const scope = world.scope;
+  if (scope && !new RegExp(`(?<![\\p{L}\\p{N}_])${escapeRe(scope)}(?![\\p{L}\\p{N}_])`, "u").test(body))
+    out.push(`description does not name the component scope ${scope}`);
+  let fence = false;
+  for (const line of body.split("\n")) {
+    if (/^\s*(```|~~~)/.test(line)) fence = !fence;
+    else if (!fence && line.length > policy.body.max_line_length && !line.startsWith("|") && /\S\s+\S/.test(line))
+      out.push(`description has a line of ${line.length} characters`);
+  }
   if (/\$\{[^}]*\}/.test(body)) out.push("description holds a template placeholder");
   const live = liveText(body);
   if (/(^|[\s(])@[A-Za-z0-9][\w-]*/.test(live)) out.push("description has a live @mention");

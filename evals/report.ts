@@ -28,9 +28,14 @@ function runSection(r: EvalReport): string {
     "| score | value | threshold | status |",
     "|---|---|---|---|",
   );
+  const counts: Record<string, string> = {
+    "type accuracy": ` (${s.type_checked} cases)`,
+    "risk accuracy": ` (${s.risk_checked} cases)`,
+    "symbol coverage": ` (${s.symbols_named} of ${s.symbols_expected} symbols)`,
+  };
   for (const t of r.thresholds)
     lines.push(
-      `| ${t.metric} | ${t.metric.startsWith("faithfulness") ? String(t.value) : pct(t.value)} | ${t.threshold} | ${t.met ? "met" : "**missed**"} |`,
+      `| ${t.metric} | ${t.metric.startsWith("faithfulness") ? String(t.value) : pct(t.value)}${counts[t.metric] ?? ""} | ${t.threshold} | ${t.met ? "met" : "**missed**"} |`,
     );
   lines.push(
     `| gate precision (good drafts passed) | ${pct(s.gate_precision)} (${s.good_drafts_passed} of ${s.good_drafts}) | - | - |`,
@@ -38,6 +43,7 @@ function runSection(r: EvalReport): string {
     `| PRs shipped (compliance sample) | ${s.shipped} | - | - |`,
     `| repairs per PR | ${num(s.repairs_per_pr)} | - | - |`,
     `| fallbacks per PR | ${num(s.fallbacks_per_pr)} | - | - |`,
+    ...(r.mode === "model" ? [] : [`| fallback rate | ${pct(s.fallback_rate)} | - | - |`]),
     `| model calls per PR | ${num(s.model_calls_per_pr)} | - | - |`,
     `| tokens per PR | ${num(s.tokens_per_pr)} | - | - |`,
     "",
@@ -94,6 +100,9 @@ export function renderSvg(file: ReportFile): string {
   const runs = Object.values(file.runs).filter((r) => !r.skipped);
   const metrics: { label: string; value: (r: EvalReport) => number | null }[] = [
     { label: "decision accuracy", value: (r) => r.scores.decision_accuracy },
+    { label: "type accuracy", value: (r) => r.scores.type_accuracy },
+    { label: "risk accuracy", value: (r) => r.scores.risk_accuracy },
+    { label: "symbol coverage", value: (r) => r.scores.symbol_coverage },
     { label: "compliance", value: (r) => r.scores.compliance_rate },
     { label: "gate recall", value: (r) => r.scores.gate_recall },
     { label: "gate precision", value: (r) => r.scores.gate_precision },
