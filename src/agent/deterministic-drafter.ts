@@ -1,5 +1,5 @@
 import type { CommitInfo } from "../domain/commit.js";
-import type { ChangeDigest, CodeSymbol } from "../domain/digest.js";
+import type { ChangeDigest, CodeSymbol, FileDigest } from "../domain/digest.js";
 import type { Policy } from "../domain/policy.js";
 import type { Draft, PrFacts, PrPlan } from "../domain/pull-request.js";
 import { classifyChange, parseConventional, splitUpstreamRefs } from "../policy/change-type.js";
@@ -106,22 +106,28 @@ function phrase(verb: string, names: readonly string[], qualifier: string): stri
  */
 export function digestHighlights(digest: ChangeDigest | null | undefined): string[] {
   if (!digest) return [];
-  const all = (pick: "added" | "removed" | "changed") => digest.files.flatMap((f) => f.symbols?.[pick] ?? []);
+  const of = (files: readonly FileDigest[], pick: "added" | "removed" | "changed") =>
+    files.flatMap((f) => f.symbols?.[pick] ?? []);
+  const code = digest.files.filter((f) => f.role !== "test");
+  const tests = digest.files.filter((f) => f.role === "test");
   const out: string[] = [];
-  const removedPublic = symbolList(all("removed"), true);
-  const removedOther = symbolList(all("removed"), false).filter((n) => !removedPublic.includes(n));
-  const added = symbolList(all("added"), false);
-  const changed = symbolList(all("changed"), false).filter((n) => !added.includes(n));
+  const removedPublic = symbolList(of(code, "removed"), true);
+  const removedOther = symbolList(of(code, "removed"), false).filter((n) => !removedPublic.includes(n));
+  const added = symbolList(of(code, "added"), false);
+  const changed = symbolList(of(code, "changed"), false).filter((n) => !added.includes(n));
   for (const line of [
     phrase("Adds", added, ""),
     phrase("Changes", changed, ""),
     phrase("Removes", removedPublic, "public "),
     phrase("Removes", removedOther, ""),
+    phrase("Adds tests in", symbolList([...of(tests, "added"), ...of(tests, "changed")], false), ""),
   ])
     if (line) out.push(line);
   if (out.length === 0) {
     const keys = (pick: "added" | "removed" | "changed") =>
-      digest.files.flatMap((f) => (f.symbols?.[pick] ?? []).filter((s) => s.kind === "key").map((s) => s.name));
+      of(digest.files, pick)
+        .filter((s) => s.kind === "key")
+        .map((s) => s.name);
     for (const line of [
       phrase("Sets", keys("changed"), ""),
       phrase("Adds", keys("added"), "keys "),
