@@ -81,3 +81,21 @@ describe("the deterministic drafter writes from the digest", () => {
     expect(planPullRequest(facts, policy).breaking).toBe(false);
   });
 });
+
+describe("the model's input carries the digest as untrusted data", () => {
+  it("lists symbols per file, the computed type and the budgeted hunks inside untrusted_data fences", async () => {
+    const { buildDraftMessages } = await import("../../src/agent/model-drafter.js");
+    const facts = await factsWith("Add discounts", {
+      "src/Domain/Order.cs": { before: ORDER_BEFORE, after: ORDER_AFTER },
+    });
+    const plan = planPullRequest(facts, policy);
+    const input = String(buildDraftMessages(facts, policy, [], undefined, plan)[1]!.content);
+    expect(input).toContain('type: exactly "feat"');
+    expect(input).toMatch(
+      /<untrusted_data source="digest">\n- src\/Domain\/Order\.cs \[source, csharp\] added: Order\.ApplyDiscount/,
+    );
+    expect(input).toMatch(
+      /<untrusted_data source="diff">\n--- src\/Domain\/Order\.cs\n@@ [^\n]+\n[\s\S]*\+    public void ApplyDiscount/,
+    );
+  });
+});
