@@ -18,6 +18,7 @@ import type {
   FileTexts,
 } from "../domain/commit.js";
 import { PrCreatorError } from "../domain/errors.js";
+import { assembleTexts, looksBinary, planTexts, sideKey, sidesOf } from "./texts.js";
 
 export interface GitResult {
   code: number;
@@ -582,9 +583,6 @@ async function readFileAt(git: Git, commit: string, file: string): Promise<strin
   return result.code === 0 ? decodeText(result.stdout) : null;
 }
 
-/** Git's own test for binary content: a NUL byte in the first 8000 bytes. */
-const looksBinary = (bytes: Buffer) => bytes.subarray(0, 8000).includes(0);
-
 /** What a blob read gave: its bytes, `absent` (no such file at that commit), or `other` (a folder, a submodule). */
 type Blob = Buffer | "absent" | "other";
 
@@ -625,44 +623,16 @@ async function readBlobs(git: Git, names: readonly string[]): Promise<Map<string
 
 /**
  * The texts of changed files before (at `changes.base`) and after (at the head commit), all read through one
- * `cat-file --batch`. A side the change says is absent (added, deleted, a root commit) is null without a read;
- * binary files are null on both sides; content with NUL bytes is not text (null). A path the change does not
- * list is read on both sides and left out when neither has it; a listed path whose existing side cannot be
- * read is left out.
+ * `cat-file --batch` (see planTexts and assembleTexts for which sides are read and when a path is left out).
+ * Content with NUL bytes is not text (null); text is decoded as UTF-8.
  */
 async function readTexts(git: Git, changes: ChangeSet, paths: readonly string[]): Promise<Map<string, FileTexts>> {
-  const texts = new Map<string, FileTexts>();
-  const head = changes.commits.at(-1)?.hash;
-  if (head === undefined) return texts;
-  const plans = [...new Set(paths)].map((file) => planTexts(changes, head, file));
-  const names = plans.flatMap((p) => [p.before, p.after].filter((n): n is string => n !== null));
-  const blobs = names.length > 0 ? await readBlobs(git, names) : new Map<string, Blob>();
-  const textOf = (name: string | null): string | null | undefined => {
-    if (name === null) return null;
-    const blob = blobs.get(name);
+  const plans = planTexts(changes, paths);
+  const sides = sidesOf(plans);
+  const blobs = sides.size > 0 ? await readBlobs(git, [...sides.keys()]) : new Map<string, Blob>();
+  return assembleTexts(plans, (side) => {
+    const blob = blobs.get(sideKey(side));
     if (blob === undefined || blob === "absent") return undefined;
     return blob === "other" || looksBinary(blob) ? null : utf8.decode(blob);
-  };
-  for (const plan of plans) {
-    const before = textOf(plan.before);
-    const after = textOf(plan.after);
-    if (plan.listed ? before === undefined || after === undefined : before === undefined && after === undefined)
-      continue;
-    texts.set(plan.path, { before: before ?? null, after: after ?? null });
-  }
-  return texts;
-}
-
-/** Which objects a path's texts come from: `<rev>:<path>` names, or null where the side is known to be absent. */
-function planTexts(
-  changes: ChangeSet,
-  head: string,
-  file: string,
-): { path: string; listed: boolean; before: string | null; after: string | null } {
-  const changed = changes.files.find((f) => f.path === file);
-  if (changed?.binary) return { path: file, listed: true, before: null, after: null };
-  const before =
-    changes.base === null || changed?.change === "added" ? null : `${changes.base}:${changed?.old_path ?? file}`;
-  const after = changed?.change === "deleted" ? null : `${head}:${file}`;
-  return { path: file, listed: changed !== undefined, before, after };
+  });
 }

@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, type Attributes } from "@opentelemetry/api";
-import type { CommitSource } from "../domain/commit.js";
+import type { ChangeSet, CommitSource } from "../domain/commit.js";
 import { PrCreatorError } from "../domain/errors.js";
 import { PullRequestExistsError, type Forge } from "../forges/forge.js";
 import { runTagsOf, SPAN, type Telemetry } from "./tracing.js";
@@ -54,6 +54,13 @@ export function traceForge(forge: Forge, telemetry: Pick<Telemetry, "tracer" | "
       ? {
           readFile: (commit: string, path: string) =>
             call("commits.readFile", null, null, () => source.readFile!(commit, path)),
+        }
+      : {}),
+    // Like readFile, readTexts names no repository: the run's tag says which.
+    ...(source.readTexts
+      ? {
+          readTexts: (changes: ChangeSet, paths: readonly string[]) =>
+            call("commits.readTexts", null, null, () => source.readTexts!(changes, paths)),
         }
       : {}),
   };

@@ -776,6 +776,34 @@ describe("Azure DevOps emulator: content, pushes, checks, completion and reverts
     });
   });
 
+  it("describes an item's content (FileContentMetadata) only when includeContentMetadata is asked for", async () => {
+    const at = { version: OPS_BASE, versionType: GitVersionType.Commit };
+    const withMetadata = await c.git.getItem(
+      OPS,
+      "/app.yaml",
+      emu.project,
+      undefined,
+      undefined,
+      true,
+      undefined,
+      undefined,
+      at,
+      true,
+    );
+    const without = await item("/app.yaml", at);
+
+    expect(withMetadata.contentMetadata).toEqual({
+      fileName: "app.yaml",
+      extension: "yaml",
+      isBinary: false,
+      isImage: false,
+      encoding: 65001,
+      contentType: "text/plain",
+    });
+    expect(withMetadata.content).toBe("replicas: 1\n");
+    expect(without.contentMetadata).toBeUndefined();
+  });
+
   it("pushes a new branch from zeros and later commits, readable through the commit and changes routes", async () => {
     const created = await push("feature/a", ZEROS, [add("/new.txt", "hi")], [OPS_BASE]);
     const first = created.commits![0]!.commitId!;

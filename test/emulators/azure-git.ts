@@ -162,8 +162,28 @@ export function getItem(state: AzureEmulatorState, repo: EmulatorRepo, query: Qu
     gitObjectType: "blob",
     commitId: commit.commitId,
     path,
+    ...(query.bool("includeContentMetadata") === true ? { contentMetadata: contentMetadata(path, text) } : {}),
     ...(query.bool("includeContent") === true ? { content: text } : {}),
     url,
+  };
+}
+
+/**
+ * FileContentMetadata (GitItem.contentMetadata) for includeContentMetadata=true. Seeded texts are UTF-8
+ * (code page 65001); a text holding NUL is what the emulator takes for binary content.
+ */
+function contentMetadata(path: string, text: string) {
+  const fileName = path.split("/").at(-1) ?? "";
+  const dot = fileName.lastIndexOf(".");
+  const extension = dot > 0 ? fileName.slice(dot + 1) : "";
+  const isBinary = text.includes("\0");
+  const isImage = /^(png|jpe?g|gif|bmp|ico|svg)$/i.test(extension);
+  return {
+    fileName,
+    extension,
+    isBinary,
+    isImage,
+    ...(isBinary ? { contentType: "application/octet-stream" } : { encoding: 65001, contentType: "text/plain" }),
   };
 }
 

@@ -8,6 +8,7 @@ import type { RunResult } from "../../src/agent/run.js";
 import { SAMPLE_TRACES } from "../../src/demo/sample-repo.js";
 import { PolicySchema } from "../../src/domain/policy.js";
 import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js";
+import { createAzureDevOpsForge } from "../../src/forges/azure-devops/index.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../emulators/azure-devops.js";
 import { runEventCli } from "./forge-cli.js";
@@ -291,4 +292,109 @@ describe("Azure DevOps: from the command line", () => {
     expect(activePrs()).toHaveLength(1);
     expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(TOKEN);
   }, 30_000);
+});
+
+describe("Azure DevOps: texts for the change digest", () => {
+  const TEXTS = "Texts";
+  const OLD = "class Old\n{\n    int a;\n}\n";
+  const RENAMED = "class Old\n{\n    int b;\n}\n";
+  const forge = () =>
+    createAzureDevOpsForge({
+      orgUrl: az.orgUrl,
+      project: az.project,
+      token: TOKEN,
+      timeoutMs: 5000,
+      retry: { max_attempts: 3, backoff: "fixed", base_delay_ms: 10, retryable_status_codes: [429, 500, 502, 503] },
+    });
+
+  /** main: a root commit with four files; feature/texts: one commit that adds, deletes, renames with edits and touches a binary. */
+  function seedTexts(): void {
+    az.seedRepo(TEXTS, {
+      branches: { main: sha(50), "feature/texts": sha(51) },
+      commits: {
+        [sha(50)]: {
+          message: "chore: start",
+          author,
+          parents: [],
+          files: {
+            "src/Keep.cs": "class Keep {}\n",
+            "src/Old.cs": OLD,
+            "docs/Gone.md": "# gone\n",
+            "assets/logo.png": "PNG\u0000\u0001",
+          },
+        },
+        [sha(51)]: {
+          message: "feat: texts",
+          author,
+          parents: [sha(50)],
+          files: {
+            "src/New.cs": "class New {}\n",
+            "docs/Gone.md": null,
+            "src/Old.cs": null,
+            "src/Renamed.cs": RENAMED,
+            "src/Keep.cs": "class Keep { }\n",
+            "assets/logo.png": "PNG\u0000\u0002",
+          },
+          changes: [
+            { path: "/src/New.cs", changeType: "add" },
+            { path: "/docs/Gone.md", changeType: "delete" },
+            { path: "/src/Renamed.cs", changeType: "edit, rename", sourcePath: "/src/Old.cs" },
+            { path: "/src/Keep.cs", changeType: "edit" },
+            { path: "/assets/logo.png", changeType: "edit" },
+          ],
+        },
+      },
+    });
+  }
+
+  const request = {
+    repo: TEXTS,
+    branch: "feature/texts",
+    commit: sha(51),
+    target_branch: "main",
+    range: "commit",
+  } as const;
+
+  it("reads the items at the base and the head commit: null where absent or binary, a missing path left out", async () => {
+    seedTexts();
+    const azure = forge();
+    const set = await azure.commits.load(request);
+    const before = az.calls("getItem");
+
+    const texts = await azure.commits.readTexts!(set, [
+      "src/New.cs",
+      "docs/Gone.md",
+      "src/Renamed.cs",
+      "src/Keep.cs",
+      "assets/logo.png",
+      "no/such/file.txt",
+    ]);
+
+    expect(set.line_counts).toBe("unavailable");
+    expect(set.files.find((f) => f.path === "src/Renamed.cs")).toMatchObject({
+      old_path: "src/Old.cs",
+      change: "renamed",
+    });
+    expect(Object.fromEntries(texts)).toEqual({
+      "src/New.cs": { before: null, after: "class New {}\n" },
+      "docs/Gone.md": { before: "# gone\n", after: null },
+      "src/Renamed.cs": { before: OLD, after: RENAMED },
+      "src/Keep.cs": { before: "class Keep {}\n", after: "class Keep { }\n" },
+      // Azure does not flag binary changes: the item's content metadata does.
+      "assets/logo.png": { before: null, after: null },
+    });
+    // New after; Gone before; Renamed, Keep, logo and the missing path on both sides.
+    expect(az.calls("getItem") - before).toBe(10);
+    const versions = az.requests
+      .filter((r) => r.route === "getItem")
+      .map((r) => new URLSearchParams(r.query).get("versionDescriptor.version"));
+    expect(new Set(versions)).toEqual(new Set([sha(50), sha(51)]));
+  });
+
+  it("reads nothing for a change set whose commit this forge did not load", async () => {
+    seedTexts();
+    const set = await forge().commits.load(request);
+
+    expect((await forge().commits.readTexts!(set, ["src/New.cs"])).size).toBe(0);
+  });
 });

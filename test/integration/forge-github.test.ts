@@ -8,6 +8,7 @@ import type { RunResult } from "../../src/agent/run.js";
 import { SAMPLE_TRACES } from "../../src/demo/sample-repo.js";
 import { PolicySchema } from "../../src/domain/policy.js";
 import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js";
+import { createGitHubForge } from "../../src/forges/github/index.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
 import { runEventCli } from "./forge-cli.js";
@@ -337,4 +338,146 @@ describe("GitHub: from the command line", () => {
     expect(openPulls()).toHaveLength(1);
     expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(TOKEN);
   }, 30_000);
+});
+
+describe("GitHub: patches and texts for the change digest", () => {
+  const TEXTS = "acme/Texts";
+  const OLD = "class Old\n{\n    int a;\n}\n";
+  const RENAMED = "class Old\n{\n    int b;\n}\n";
+  const forge = () =>
+    createGitHubForge({
+      token: TOKEN,
+      apiUrl: gh.url,
+      timeoutMs: 2000,
+      throttle: false,
+      retry: { max_attempts: 3, backoff: "fixed", base_delay_ms: 10, retryable_status_codes: [429, 500, 502, 503] },
+    });
+
+  /** main: a root commit with four files; feature/texts: one commit that adds, deletes, renames with edits and touches a binary. */
+  function seedTexts(): void {
+    gh.seedRepo(TEXTS, {
+      default_branch: "main",
+      branches: { main: sha(50), "feature/texts": sha(51) },
+      commits: {
+        [sha(50)]: {
+          message: "chore: start",
+          author,
+          parents: [],
+          files: [
+            { filename: "src/Keep.cs", status: "added", additions: 1, deletions: 0, content: "class Keep {}\n" },
+            { filename: "src/Old.cs", status: "added", additions: 4, deletions: 0, content: OLD },
+            { filename: "docs/Gone.md", status: "added", additions: 1, deletions: 0, content: "# gone\n" },
+            { filename: "assets/logo.png", status: "added", additions: 0, deletions: 0, content: "PNG\u0000\u0001" },
+          ],
+        },
+        [sha(51)]: {
+          message: "feat: texts",
+          author,
+          parents: [sha(50)],
+          files: [
+            {
+              filename: "src/New.cs",
+              status: "added",
+              additions: 1,
+              deletions: 0,
+              patch: "@@ -0,0 +1 @@\n+class New {}",
+              content: "class New {}\n",
+            },
+            {
+              filename: "docs/Gone.md",
+              status: "removed",
+              additions: 0,
+              deletions: 1,
+              patch: "@@ -1 +0,0 @@\n-# gone",
+            },
+            {
+              filename: "src/Renamed.cs",
+              previous_filename: "src/Old.cs",
+              status: "renamed",
+              additions: 1,
+              deletions: 1,
+              patch: "@@ -1,4 +1,4 @@\n class Old\n {\n-    int a;\n+    int b;\n }",
+              content: RENAMED,
+            },
+            // A large diff: GitHub leaves the patch out, and the digest diffs the texts.
+            { filename: "src/Keep.cs", status: "modified", additions: 1, deletions: 1, content: "class Keep { }\n" },
+            { filename: "assets/logo.png", status: "modified", additions: 0, deletions: 0, content: "PNG\u0000\u0002" },
+          ],
+        },
+      },
+    });
+  }
+
+  it("carries each file's patch from the commit API into ChangedFile.patch, none where GitHub sends none", async () => {
+    seedTexts();
+    const set = await forge().commits.load({
+      repo: TEXTS,
+      branch: "feature/texts",
+      commit: sha(51),
+      target_branch: "main",
+      range: "commit",
+    });
+
+    expect(set.base).toBe(sha(50));
+    expect(Object.fromEntries(set.files.map((f) => [f.path, f.patch]))).toEqual({
+      "src/New.cs": "@@ -0,0 +1 @@\n+class New {}",
+      "docs/Gone.md": "@@ -1 +0,0 @@\n-# gone",
+      "src/Renamed.cs": "@@ -1,4 +1,4 @@\n class Old\n {\n-    int a;\n+    int b;\n }",
+      "src/Keep.cs": undefined,
+      "assets/logo.png": undefined,
+    });
+    expect(set.files.find((f) => f.path === "assets/logo.png")?.binary).toBe(true);
+  });
+
+  it("reads texts at the base and the head through the contents API: null where absent, a missing path left out", async () => {
+    seedTexts();
+    const github = forge();
+    const set = await github.commits.load({
+      repo: TEXTS,
+      branch: "feature/texts",
+      commit: sha(51),
+      target_branch: "main",
+      range: "commit",
+    });
+    const before = gh.calls("repos.getContent");
+
+    const texts = await github.commits.readTexts!(set, [
+      "src/New.cs",
+      "docs/Gone.md",
+      "src/Renamed.cs",
+      "src/Keep.cs",
+      "assets/logo.png",
+      "no/such/file.txt",
+    ]);
+
+    expect(Object.fromEntries(texts)).toEqual({
+      "src/New.cs": { before: null, after: "class New {}\n" },
+      "docs/Gone.md": { before: "# gone\n", after: null },
+      "src/Renamed.cs": { before: OLD, after: RENAMED },
+      "src/Keep.cs": { before: "class Keep {}\n", after: "class Keep { }\n" },
+      "assets/logo.png": { before: null, after: null },
+    });
+    // New after; Gone before; Renamed, Keep and the missing path on both sides; the binary file not at all.
+    expect(gh.calls("repos.getContent") - before).toBe(8);
+    const refs = gh.requests
+      .filter((r) => r.route === "repos.getContent")
+      .map((r) => new URL(r.path, gh.url).searchParams.get("ref"));
+    expect(new Set(refs)).toEqual(new Set([sha(50), sha(51)]));
+  });
+
+  it("reads nothing for a change set whose commits this forge did not load", async () => {
+    seedTexts();
+    const github = forge();
+    const set = await github.commits.load({
+      repo: TEXTS,
+      branch: "feature/texts",
+      commit: sha(51),
+      target_branch: "main",
+      range: "commit",
+    });
+    const stranger = { ...set, commits: [{ ...set.commits[0]!, hash: sha(99) }] };
+
+    expect((await forge().commits.readTexts!(set, ["src/New.cs"])).size).toBe(0);
+    expect((await github.commits.readTexts!(stranger, ["src/New.cs"])).size).toBe(0);
+  });
 });

@@ -1,6 +1,12 @@
-import { VersionControlChangeType } from "azure-devops-node-api/interfaces/GitInterfaces.js";
+import { GitVersionType, VersionControlChangeType } from "azure-devops-node-api/interfaces/GitInterfaces.js";
 import type { ChangedFile, ChangeRequest, ChangeSet, CommitInfo, CommitSource } from "../../domain/commit.js";
-import { toRef, type AzureDevOpsContext } from "./context.js";
+import { PrCreatorError } from "../../domain/errors.js";
+import { mapLimit } from "../../net/limit.js";
+import { assembleTexts, looksBinary, planTexts, sideKey, sidesOf, type ReadText, type TextSide } from "../texts.js";
+import { itemPath, toRef, type AzureDevOpsContext } from "./context.js";
+
+/** Item reads in flight at once for readTexts: enough to overlap round trips without tripping rate limits. */
+const TEXT_READS = 4;
 
 const CHANGE: Array<[number, ChangedFile["change"]]> = [
   [VersionControlChangeType.Rename, "renamed"],
@@ -21,9 +27,44 @@ function changeType(value: unknown): ChangedFile["change"] {
         : "modified";
 }
 
-/** Commits through the REST API: the event's commit and its changes. Azure reports no line counts. */
+/**
+ * Commits through the REST API: the event's commit and its changes. Azure reports no line counts and no patch:
+ * readTexts reads the items at the base and the head, and the digest counts lines from them.
+ */
 export function commits(ctx: AzureDevOpsContext): CommitSource {
   const { project, call } = ctx;
+
+  /**
+   * One side's text: undefined when the item is not there or the read failed for good (the path is then left
+   * out), null when it is not text (a folder, or content the service or a NUL byte marks as binary).
+   */
+  async function textAt(repo: string, side: TextSide): Promise<ReadText> {
+    try {
+      const api = await ctx.git();
+      const version = { version: side.commit, versionType: GitVersionType.Commit };
+      const item = await ctx.find(`read ${side.path} at ${side.commit.slice(0, 7)}`, () =>
+        api.getItem(
+          repo,
+          itemPath(side.path),
+          project,
+          undefined,
+          undefined,
+          true,
+          undefined,
+          undefined,
+          version,
+          true,
+        ),
+      );
+      if (!item) return undefined;
+      if (item.isFolder || item.contentMetadata?.isBinary) return null;
+      const content = item.content ?? "";
+      return looksBinary(content) ? null : content;
+    } catch (error) {
+      if (error instanceof PrCreatorError) return undefined;
+      throw error;
+    }
+  }
 
   async function commitInfo(repo: string, sha: string): Promise<CommitInfo> {
     const api = await ctx.git();
@@ -49,6 +90,16 @@ export function commits(ctx: AzureDevOpsContext): CommitSource {
   }
 
   return {
+    async readTexts(changes, paths) {
+      const plans = planTexts(changes, paths);
+      const repo = ctx.commitRepos.of(changes.commits.at(-1)?.hash);
+      if (repo === undefined || plans.length === 0) return new Map();
+      const sides = [...sidesOf(plans).values()];
+      const read = await mapLimit(sides, TEXT_READS, (side) => textAt(repo, side));
+      const byKey = new Map(sides.map((side, i) => [sideKey(side), read[i]]));
+      return assembleTexts(plans, (side) => byKey.get(sideKey(side)));
+    },
+
     async load(request: ChangeRequest): Promise<ChangeSet> {
       const api = await ctx.git();
       // A full hash lets the changes be read alongside the checks; failures are reported repo, branch, commit.
@@ -101,6 +152,7 @@ export function commits(ctx: AzureDevOpsContext): CommitSource {
             binary: false,
           };
         });
+      ctx.commitRepos.note(commit.hash, request.repo);
       return {
         commits: [commit],
         base: commit.parents[0] ?? null,

@@ -5,6 +5,7 @@ import type { IPolicyApi } from "azure-devops-node-api/PolicyApi.js";
 import type { PrCreatorError } from "../../domain/errors.js";
 import type { FailureReason } from "../../domain/reasons.js";
 import type { RetriesExhausted } from "../../net/retry.js";
+import type { CommitRepos } from "../commit-repos.js";
 import type { RemotePullRequest } from "../forge.js";
 
 /**
@@ -33,10 +34,14 @@ export interface AzureDevOpsContext {
   /** Server text with the token taken out, for messages built here. */
   redact(text: string): string;
   remote(repo: string, pr: GitPullRequest): RemotePullRequest;
+  /** The repository of each commit loaded or pushed here, for readTexts (which is given no repository). */
+  readonly commitRepos: CommitRepos;
 }
 
 export const toRef = (branch: string) => `refs/heads/${branch}`;
 export const fromRef = (ref: string | undefined) => (ref ?? "").replace(/^refs\/heads\//, "");
+/** Item paths are absolute in the Git API; the port's paths are relative to the repository root. */
+export const itemPath = (path: string) => (path.startsWith("/") ? path : `/${path}`);
 
 /** A rejection handler that clears a cached promise before passing the error on. */
 export const forget =

@@ -9,11 +9,10 @@ import {
 import { PrCreatorError } from "../../domain/errors.js";
 import { RetriesExhausted } from "../../net/retry.js";
 import type { BranchCommit, FileChange, Forge, PushedCommit } from "../forge.js";
-import { toRef, type AzureDevOpsContext } from "./context.js";
+import { itemPath, toRef, type AzureDevOpsContext } from "./context.js";
 import { serverMessage } from "./errors.js";
 
 const ZEROS = "0".repeat(40);
-const itemPath = (path: string) => (path.startsWith("/") ? path : `/${path}`);
 
 /** A plan for one push: where the branch is now, what it starts from, and what must change. */
 interface Plan {
@@ -112,26 +111,33 @@ export function files(ctx: AzureDevOpsContext): Pick<Forge, "readFile" | "commit
     },
 
     async commitFiles(repo, commit) {
-      for (let attempt = 1; ; attempt++) {
-        const p = await plan(repo, commit);
-        let outcome: PushedCommit | "stale";
-        if (p.changes.length > 0) outcome = await push(repo, commit, p);
-        else if (p.head) return { sha: p.head, parent: await firstParent(repo, p.head), unchanged: true };
-        else outcome = await createAt(repo, commit.branch, p.from);
-        if (outcome !== "stale") return outcome;
-        if (attempt >= 2) {
-          throw new PrCreatorError(
-            "azure_devops_409",
-            `Azure DevOps: branch ${commit.branch} of ${repo} kept moving while the commit was pushed (TF401028, twice).`,
-            {
-              hint: "Another writer is updating the branch; run again when it is quiet.",
-              attempts: attempt,
-            },
-          );
-        }
-      }
+      const pushed = await commitOnce(repo, commit);
+      ctx.commitRepos.note(pushed.sha, repo);
+      return pushed;
     },
   };
+
+  /** Plans and pushes; a push that lost a race is planned again from the new head, once. */
+  async function commitOnce(repo: string, commit: BranchCommit): Promise<PushedCommit> {
+    for (let attempt = 1; ; attempt++) {
+      const p = await plan(repo, commit);
+      let outcome: PushedCommit | "stale";
+      if (p.changes.length > 0) outcome = await push(repo, commit, p);
+      else if (p.head) return { sha: p.head, parent: await firstParent(repo, p.head), unchanged: true };
+      else outcome = await createAt(repo, commit.branch, p.from);
+      if (outcome !== "stale") return outcome;
+      if (attempt >= 2) {
+        throw new PrCreatorError(
+          "azure_devops_409",
+          `Azure DevOps: branch ${commit.branch} of ${repo} kept moving while the commit was pushed (TF401028, twice).`,
+          {
+            hint: "Another writer is updating the branch; run again when it is quiet.",
+            attempts: attempt,
+          },
+        );
+      }
+    }
+  }
 }
 
 /** The change that turns `current` (null = absent) into `wanted`, or none when they already agree. */

@@ -6,6 +6,7 @@ import type { IPolicyApi } from "azure-devops-node-api/PolicyApi.js";
 import { PrCreatorError } from "../../domain/errors.js";
 import type { FailureReason } from "../../domain/reasons.js";
 import { RetriesExhausted, withRetry, type RetryOptions, type RetryPolicy } from "../../net/retry.js";
+import { CommitRepos } from "../commit-repos.js";
 import { forgeFailure, redact } from "../forge-errors.js";
 import type { Forge, RemotePullRequest } from "../forge.js";
 import { automation } from "./automation.js";
@@ -128,6 +129,7 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
     missing,
     remote,
     redact: (text) => redact(text, [cfg.token]),
+    commitRepos: new CommitRepos(),
   };
   const prs = pullRequests(ctx);
   return { kind: "azure-devops", commits: commits(ctx), ...prs, ...files(ctx), ...automation(ctx, prs) };

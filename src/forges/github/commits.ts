@@ -1,6 +1,11 @@
 import type { ChangedFile, ChangeRequest, ChangeSet, CommitInfo, CommitSource } from "../../domain/commit.js";
 import { PrCreatorError } from "../../domain/errors.js";
-import type { GitHubContext } from "./context.js";
+import { mapLimit } from "../../net/limit.js";
+import { assembleTexts, looksBinary, planTexts, sideKey, sidesOf, type ReadText, type TextSide } from "../texts.js";
+import type { GitHubContext, Where } from "./context.js";
+
+/** Contents reads in flight at once for readTexts: GitHub asks clients not to flood it with concurrent requests. */
+const TEXT_READS = 4;
 
 const FILE_STATUS: Record<string, ChangedFile["change"]> = {
   added: "added",
@@ -41,16 +46,21 @@ function changedFiles(
       }[]
     | undefined,
 ): ChangedFile[] {
-  return (list ?? []).map((f) => ({
-    path: f.filename,
-    ...(f.previous_filename ? { old_path: f.previous_filename } : {}),
-    change: FILE_STATUS[f.status] ?? "modified",
-    additions: f.additions,
-    deletions: f.deletions,
+  return (list ?? []).map((f) => {
     // GitHub sends no patch for binary files; a text change with no lines is not binary.
-    binary:
-      f.patch === undefined && f.additions + f.deletions === 0 && f.status !== "removed" && f.status !== "renamed",
-  }));
+    const binary =
+      f.patch === undefined && f.additions + f.deletions === 0 && f.status !== "removed" && f.status !== "renamed";
+    return {
+      path: f.filename,
+      ...(f.previous_filename ? { old_path: f.previous_filename } : {}),
+      change: FILE_STATUS[f.status] ?? "modified",
+      additions: f.additions,
+      deletions: f.deletions,
+      binary,
+      // Left out for large diffs: the digest then diffs the files' texts.
+      ...(f.patch !== undefined && !binary ? { patch: f.patch } : {}),
+    };
+  });
 }
 
 const totals = (fs: ChangedFile[]) => ({
@@ -58,80 +68,119 @@ const totals = (fs: ChangedFile[]) => ({
   deletions: fs.reduce((n, f) => n + f.deletions, 0),
 });
 
-/** Commits through the REST API: the event's commit, or the branch compared with its target (merge base). */
+/**
+ * Commits through the REST API: the event's commit, or the branch compared with its target (merge base), with
+ * each file's patch as GitHub gives it. readTexts reads files through the contents API at the base and the head.
+ */
 export function commits(ctx: GitHubContext): CommitSource {
   const { octokit, split, timeout, call } = ctx;
 
+  /**
+   * One side's text: undefined when the file is not there or the read failed for good (the path is then left
+   * out), null when it is not text (a folder, a submodule, binary content), and undefined too for files over
+   * 1 MB, whose content the contents API leaves empty.
+   */
+  async function textAt(where: Where, side: TextSide): Promise<ReadText> {
+    try {
+      const { data } = await call(`read ${side.path} at ${side.commit.slice(0, 7)}`, () =>
+        octokit.repos.getContent({ ...where, path: side.path, ref: side.commit, ...timeout() }),
+      );
+      if (Array.isArray(data) || data.type !== "file") return null;
+      if (!("encoding" in data) || data.encoding !== "base64") return undefined;
+      const bytes = Buffer.from(data.content, "base64");
+      return looksBinary(bytes) ? null : bytes.toString("utf8");
+    } catch (error) {
+      if (error instanceof PrCreatorError) return undefined;
+      throw error;
+    }
+  }
+
   return {
+    async readTexts(changes, paths) {
+      const plans = planTexts(changes, paths);
+      const repo = ctx.commitRepos.of(changes.commits.at(-1)?.hash);
+      if (repo === undefined || plans.length === 0) return new Map();
+      const where = split(repo);
+      const sides = [...sidesOf(plans).values()];
+      const read = await mapLimit(sides, TEXT_READS, (side) => textAt(where, side));
+      const byKey = new Map(sides.map((side, i) => [sideKey(side), read[i]]));
+      return assembleTexts(plans, (side) => byKey.get(sideKey(side)));
+    },
+
     async load(request: ChangeRequest): Promise<ChangeSet> {
-      const where = split(request.repo);
-      const wantsRange = request.range !== "commit";
-      const compare = (basehead: string, what: string) =>
-        call(what, () => octokit.repos.compareCommitsWithBasehead({ ...where, basehead, ...timeout() })).then(
-          (r) => r.data,
-        );
-      // One wave of reads, all keyed by the event's own names; failures are reported in a fixed order
-      // (repo, branch, commit), and a missing target shows as the target compare's 404.
-      const [repoRead, branchRead, commitRead, onBranchRead, cmpRead] = await Promise.allSettled([
-        call(`read repository ${request.repo}`, () => octokit.repos.get({ ...where, ...timeout() })),
-        call(
-          `read branch ${request.branch}`,
-          () => octokit.repos.getBranch({ ...where, branch: request.branch, ...timeout() }),
-          "branch_not_found",
-        ),
-        call(
-          `read commit ${request.commit}`,
-          () => octokit.repos.getCommit({ ...where, ref: request.commit, ...timeout() }),
-          "commit_not_found",
-          [404, 422],
-        ),
-        compare(`${request.branch}...${request.commit}`, "compare the commit with its branch"),
-        wantsRange
-          ? compare(`${request.target_branch}...${request.commit}`, "compare the branch with its target")
-          : Promise.resolve(undefined),
-      ]);
-      for (const read of [repoRead, branchRead, commitRead, onBranchRead])
-        if (read.status === "rejected") throw read.reason;
-      const head = (commitRead as PromiseFulfilledResult<Awaited<ReturnType<typeof octokit.repos.getCommit>>>).value
-        .data;
-      const onBranch = (onBranchRead as PromiseFulfilledResult<Awaited<ReturnType<typeof compare>>>).value;
-      let cmp: Awaited<ReturnType<typeof compare>> | undefined;
-      if (cmpRead.status === "fulfilled") cmp = cmpRead.value;
-      else if (cmpRead.reason instanceof PrCreatorError && cmpRead.reason.reason === "repo_not_found") {
-        // The target branch does not exist (the repository does: it was read above).
-        if (request.range === "merge-base") {
-          throw new PrCreatorError(
-            "branch_not_found",
-            `Target branch "${request.target_branch}" does not exist in ${request.repo}.`,
-            { hint: "Create the target branch or use pr.commit_range: commit." },
-          );
-        }
-      } else throw cmpRead.reason;
-      if (onBranch.status !== "identical" && onBranch.status !== "behind") {
+      const set = await loadChanges(request);
+      ctx.commitRepos.note(set.commits.at(-1)?.hash, request.repo);
+      return set;
+    },
+  };
+
+  async function loadChanges(request: ChangeRequest): Promise<ChangeSet> {
+    const where = split(request.repo);
+    const wantsRange = request.range !== "commit";
+    const compare = (basehead: string, what: string) =>
+      call(what, () => octokit.repos.compareCommitsWithBasehead({ ...where, basehead, ...timeout() })).then(
+        (r) => r.data,
+      );
+    // One wave of reads, all keyed by the event's own names; failures are reported in a fixed order
+    // (repo, branch, commit), and a missing target shows as the target compare's 404.
+    const [repoRead, branchRead, commitRead, onBranchRead, cmpRead] = await Promise.allSettled([
+      call(`read repository ${request.repo}`, () => octokit.repos.get({ ...where, ...timeout() })),
+      call(
+        `read branch ${request.branch}`,
+        () => octokit.repos.getBranch({ ...where, branch: request.branch, ...timeout() }),
+        "branch_not_found",
+      ),
+      call(
+        `read commit ${request.commit}`,
+        () => octokit.repos.getCommit({ ...where, ref: request.commit, ...timeout() }),
+        "commit_not_found",
+        [404, 422],
+      ),
+      compare(`${request.branch}...${request.commit}`, "compare the commit with its branch"),
+      wantsRange
+        ? compare(`${request.target_branch}...${request.commit}`, "compare the branch with its target")
+        : Promise.resolve(undefined),
+    ]);
+    for (const read of [repoRead, branchRead, commitRead, onBranchRead])
+      if (read.status === "rejected") throw read.reason;
+    const head = (commitRead as PromiseFulfilledResult<Awaited<ReturnType<typeof octokit.repos.getCommit>>>).value.data;
+    const onBranch = (onBranchRead as PromiseFulfilledResult<Awaited<ReturnType<typeof compare>>>).value;
+    let cmp: Awaited<ReturnType<typeof compare>> | undefined;
+    if (cmpRead.status === "fulfilled") cmp = cmpRead.value;
+    else if (cmpRead.reason instanceof PrCreatorError && cmpRead.reason.reason === "repo_not_found") {
+      // The target branch does not exist (the repository does: it was read above).
+      if (request.range === "merge-base") {
         throw new PrCreatorError(
-          "commit_not_on_branch",
-          `Commit ${head.sha} is not on branch "${request.branch}" of ${request.repo}.`,
-          { hint: "Check the branch in the event." },
+          "branch_not_found",
+          `Target branch "${request.target_branch}" does not exist in ${request.repo}.`,
+          { hint: "Create the target branch or use pr.commit_range: commit." },
         );
       }
-      if (cmp && cmp.commits.length > 0) {
-        const fs = changedFiles(cmp.files);
-        return {
-          commits: cmp.commits.map(commitInfo),
-          base: cmp.merge_base_commit.sha,
-          range: "merge-base",
-          files: fs,
-          ...totals(fs),
-        };
-      }
-      const fs = changedFiles(head.files);
+    } else throw cmpRead.reason;
+    if (onBranch.status !== "identical" && onBranch.status !== "behind") {
+      throw new PrCreatorError(
+        "commit_not_on_branch",
+        `Commit ${head.sha} is not on branch "${request.branch}" of ${request.repo}.`,
+        { hint: "Check the branch in the event." },
+      );
+    }
+    if (cmp && cmp.commits.length > 0) {
+      const fs = changedFiles(cmp.files);
       return {
-        commits: [commitInfo(head)],
-        base: head.parents[0]?.sha ?? null,
-        range: "commit",
+        commits: cmp.commits.map(commitInfo),
+        base: cmp.merge_base_commit.sha,
+        range: "merge-base",
         files: fs,
         ...totals(fs),
       };
-    },
-  };
+    }
+    const fs = changedFiles(head.files);
+    return {
+      commits: [commitInfo(head)],
+      base: head.parents[0]?.sha ?? null,
+      range: "commit",
+      files: fs,
+      ...totals(fs),
+    };
+  }
 }

@@ -2,6 +2,7 @@ import type { Octokit, RestEndpointMethodTypes } from "@octokit/rest";
 import type { PrCreatorError } from "../../domain/errors.js";
 import type { FailureReason } from "../../domain/reasons.js";
 import type { RetriesExhausted } from "../../net/retry.js";
+import type { CommitRepos } from "../commit-repos.js";
 import type { RemotePullRequest } from "../forge.js";
 
 export type Pull = RestEndpointMethodTypes["pulls"]["get"]["response"]["data"];
@@ -31,4 +32,6 @@ export interface GitHubContext {
   /** Server text with the token taken out, for messages built here. */
   redact(text: string): string;
   remote(pr: Pull): RemotePullRequest;
+  /** The repository of each commit loaded or pushed here, for readTexts (which is given no repository). */
+  commitRepos: CommitRepos;
 }

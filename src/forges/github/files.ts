@@ -125,8 +125,10 @@ export function files(ctx: GitHubContext): Pick<Forge, "readFile" | "commitFiles
       return readAt(ctx.split(repo), branch, path);
     },
 
-    commitFiles(repo, commit) {
-      return pushFiles(repo, commit, false);
+    async commitFiles(repo, commit) {
+      const pushed = await pushFiles(repo, commit, false);
+      ctx.commitRepos.note(pushed.sha, repo);
+      return pushed;
     },
   };
 }

@@ -3,6 +3,7 @@ import { Octokit } from "@octokit/rest";
 import { PrCreatorError } from "../../domain/errors.js";
 import type { FailureReason } from "../../domain/reasons.js";
 import { RetriesExhausted, withRetry, type RetryOptions, type RetryPolicy } from "../../net/retry.js";
+import { CommitRepos } from "../commit-repos.js";
 import { forgeFailure, redact } from "../forge-errors.js";
 import type { Forge, RemotePullRequest } from "../forge.js";
 import { automation } from "./automation.js";
@@ -110,6 +111,7 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
     failure,
     remote,
     redact: (text) => redact(text, [cfg.token]),
+    commitRepos: new CommitRepos(),
   };
   const prs = pullRequests(ctx);
   return { kind: "github", commits: commits(ctx), ...prs, ...files(ctx), ...automation(ctx) };

@@ -1,0 +1,78 @@
+import type { ChangeSet, FileTexts } from "../domain/commit.js";
+
+/** One side of a file to read: the commit and the path the file had there. */
+export interface TextSide {
+  commit: string;
+  path: string;
+}
+
+/** How to read one requested path's texts; a null side is known to be absent (or, for binary files, skipped). */
+export interface TextPlan {
+  path: string;
+  /** Whether the change lists the path; an unlisted one is read on both sides and dropped when neither has it. */
+  listed: boolean;
+  before: TextSide | null;
+  after: TextSide | null;
+}
+
+/**
+ * The reads `readTexts` needs, the same for every source: before at `changes.base` (under the old path of a
+ * rename or copy), after at the head commit; nothing before an added file or a root commit, nothing after a
+ * deleted file, nothing at all for a binary one. Duplicate paths are read once.
+ */
+export function planTexts(changes: ChangeSet, paths: readonly string[]): TextPlan[] {
+  const head = changes.commits.at(-1)?.hash;
+  if (head === undefined) return [];
+  const byPath = new Map(changes.files.map((f) => [f.path, f]));
+  return [...new Set(paths)].map((path) => {
+    const changed = byPath.get(path);
+    if (changed?.binary) return { path, listed: true, before: null, after: null };
+    const before =
+      changes.base === null || changed?.change === "added"
+        ? null
+        : { commit: changes.base, path: changed?.old_path ?? path };
+    const after = changed?.change === "deleted" ? null : { commit: head, path };
+    return { path, listed: changed !== undefined, before, after };
+  });
+}
+
+/**
+ * A side's text as a source read it: the text, null when it is not text (binary, a folder, a submodule), or
+ * undefined when it could not be read (absent where the change says it exists, or a failed call).
+ */
+export type ReadText = string | null | undefined;
+
+/**
+ * The texts map from the plans and what was read for each planned side. A listed path is left out when a side
+ * it should have could not be read; an unlisted one when neither side could.
+ */
+export function assembleTexts(
+  plans: readonly TextPlan[],
+  textOf: (side: TextSide) => ReadText,
+): Map<string, FileTexts> {
+  const texts = new Map<string, FileTexts>();
+  for (const plan of plans) {
+    const before = plan.before === null ? null : textOf(plan.before);
+    const after = plan.after === null ? null : textOf(plan.after);
+    const unreadable = plan.listed
+      ? before === undefined || after === undefined
+      : before === undefined && after === undefined;
+    if (unreadable) continue;
+    texts.set(plan.path, { before: before ?? null, after: after ?? null });
+  }
+  return texts;
+}
+
+/** Git's own test for binary content: a NUL byte in the first 8000 bytes (or characters). */
+export function looksBinary(content: Buffer | string): boolean {
+  return typeof content === "string" ? content.slice(0, 8000).includes("\0") : content.subarray(0, 8000).includes(0);
+}
+
+/** The distinct sides of some plans, each once, keyed as `commit:path`. */
+export function sidesOf(plans: readonly TextPlan[]): Map<string, TextSide> {
+  const sides = new Map<string, TextSide>();
+  for (const plan of plans) for (const side of [plan.before, plan.after]) if (side) sides.set(sideKey(side), side);
+  return sides;
+}
+
+export const sideKey = (side: TextSide) => `${side.commit}:${side.path}`;
