@@ -79,7 +79,7 @@ export interface CaseResult {
   /** The PR's conventional type against the expected one (explicit, or read from the title pattern). */
   type_check: { expected: string; got: string | null } | null;
   risk_check: { expected: string; got: string | null } | null;
-  /** Symbols the highlights must name, and those they do. */
+  /** Symbols the highlights must name, and those a shipped PR's highlights do. */
   symbols: { expected: string[]; named: string[] };
   /** Adversarial mode: each scripted draft the gate saw, in order. */
   drafts: DraftCheck[];
@@ -809,7 +809,7 @@ async function runCase(
       risk_check: c.expect.risk === undefined ? null : { expected: c.expect.risk, got: result.pr?.risk?.level ?? null },
       symbols: {
         expected: c.expect.highlights_mention,
-        named: result.pr ? symbolsNamed(c.expect.highlights_mention, result.pr.description) : [],
+        named: shipped ? symbolsNamed(c.expect.highlights_mention, result.pr!.description) : [],
       },
       drafts: drafting.kinds
         ? draftChecks(result, drafting.kinds, reference !== null && SHIPPED.has(reference.status))
