@@ -19,6 +19,10 @@ export function runGate(title: string, body: string, facts: PrFacts, policy: Pol
     facts.repo,
     facts.source_branch,
     facts.target_branch,
+    // Symbols and keys the digest read (`Order.Total`, `dependencies.express`) look like file names but are facts.
+    ...(facts.digest?.files.flatMap((f) =>
+      f.symbols ? [...f.symbols.added, ...f.symbols.removed, ...f.symbols.changed].map((x) => x.name) : [],
+    ) ?? []),
   ];
   const faith = { changes: facts.changes, traceId, traceTag: traceTagId(traceId, policy), knownText };
   return [

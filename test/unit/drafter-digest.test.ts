@@ -99,3 +99,17 @@ describe("the model's input carries the digest as untrusted data", () => {
     );
   });
 });
+
+describe("symbol names that look like file names", () => {
+  it("a highlight naming a changed property (Order.Total) passes the path check", async () => {
+    const facts = await factsWith("fix(order): round totals", {
+      "src/Domain/Order.cs": {
+        before: ORDER_BEFORE,
+        after: ORDER_BEFORE.replace("public decimal Total { get; set; }", "public decimal Total { get; private set; }"),
+      },
+    });
+    expect(digestHighlights(facts.digest)).toEqual(["Changes `Order.Total`"]);
+    const { pr } = assemblePullRequest(facts, draftDeterministically(facts, policy), DEFAULT_TEMPLATE, policy);
+    expect(runGate(pr.title, pr.description, facts, policy)).toEqual([]);
+  });
+});
