@@ -3,15 +3,35 @@ import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { PrCreatorError } from "../src/domain/errors.js";
 
-/** Awaits a promise that must reject with a PrCreatorError, and returns that error. */
-export async function rejection(promise: Promise<unknown>): Promise<PrCreatorError> {
+/** Awaits a promise that must reject with an instance of `type`, and returns that error. */
+export async function rejectedWith<E extends Error>(
+  promise: Promise<unknown>,
+  type: abstract new (...args: never[]) => E,
+): Promise<E> {
   try {
     await promise;
   } catch (error) {
-    expect(error).toBeInstanceOf(PrCreatorError);
-    return error as PrCreatorError;
+    expect(error).toBeInstanceOf(type);
+    return error as E;
   }
   throw new Error("expected the promise to reject");
+}
+
+/** Awaits a promise that must reject with a PrCreatorError, and returns that error. */
+export function rejection(promise: Promise<unknown>): Promise<PrCreatorError> {
+  return rejectedWith(promise, PrCreatorError);
+}
+
+/** Calls `build`, which must throw a PrCreatorError with reason invalid_config, and returns that error. */
+export function configError(build: () => unknown): PrCreatorError {
+  try {
+    build();
+  } catch (error) {
+    expect(error).toBeInstanceOf(PrCreatorError);
+    expect((error as PrCreatorError).reason).toBe("invalid_config");
+    return error as PrCreatorError;
+  }
+  throw new Error("expected a PrCreatorError");
 }
 
 export interface CliResult {

@@ -2,7 +2,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { PrCreatorError } from "../domain/errors.js";
+import { errorText, PrCreatorError } from "../domain/errors.js";
 
 export interface Checkpoints {
   saver: SqliteSaver;
@@ -18,13 +18,9 @@ export async function openCheckpoints(file: string): Promise<Checkpoints> {
     db.pragma("busy_timeout = 5000");
     return { saver: new SqliteSaver(db), close: () => db.close() };
   } catch (error) {
-    throw new PrCreatorError(
-      "invalid_config",
-      `The state file ${file} cannot be opened (${error instanceof Error ? error.message : String(error)}).`,
-      {
-        hint: "Point state_file in the config at a writable location.",
-        cause: error,
-      },
-    );
+    throw new PrCreatorError("invalid_config", `The state file ${file} cannot be opened (${errorText(error)}).`, {
+      hint: "Point state_file in the config at a writable location.",
+      cause: error,
+    });
   }
 }

@@ -2,6 +2,7 @@ import type { ChangeSet, CommitSource } from "../domain/commit.js";
 import type { ChangeDigest } from "../domain/digest.js";
 import type { Policy } from "../domain/policy.js";
 import { digestChange, pathsToRead } from "../digest/index.js";
+import { errorText } from "../domain/errors.js";
 
 export interface DigestOutcome {
   digest: ChangeDigest | null;
@@ -37,7 +38,7 @@ export async function readDigest(source: CommitSource, changes: ChangeSet, polic
     const digest = await digestChange(changes, texts, policy);
     return { digest, changes: withDigestCounts(changes, digest), warnings: [] };
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
+    const why = errorText(error);
     return {
       digest: null,
       changes,

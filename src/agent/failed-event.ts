@@ -1,5 +1,5 @@
 import { AGENT_NAME, type PullRequestFailed } from "../domain/events.js";
-import type { FailureReason } from "../domain/reasons.js";
+import type { Failure } from "./state.js";
 
 function field(input: unknown, key: string): string | null {
   if (typeof input !== "object" || input === null) return null;
@@ -10,7 +10,7 @@ function field(input: unknown, key: string): string | null {
 /** A `PullRequestFailed` event; its fields come from whatever of the event was readable. */
 export function buildFailedEvent(
   source: unknown,
-  failure: { reason: FailureReason; message: string; attempts: number },
+  failure: Failure,
   violations: readonly { code: string; message: string }[],
   now: Date,
 ): PullRequestFailed {

@@ -1,8 +1,9 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { END, START, StateGraph } from "@langchain/langgraph";
-import { PrCreatorError } from "../domain/errors.js";
+import { errorText, PrCreatorError } from "../domain/errors.js";
 import type { FailureReason } from "../domain/reasons.js";
 import type { AgentDeps } from "./deps.js";
+import { failure } from "./failure.js";
 import { withHint } from "./hints.js";
 import { makeApplyChange } from "./nodes/apply-change.js";
 import { makeApprove } from "./nodes/approve.js";
@@ -38,14 +39,7 @@ function guarded(name: string, node: Node): Node {
         const message = error.hint ? error.paragraph : withHint(error.reason, error.paragraph);
         update = { violations: error.violations, failure: { reason: error.reason, message, attempts: error.attempts } };
       } else {
-        const detail = error instanceof Error ? error.message : String(error);
-        update = {
-          failure: {
-            reason: "internal_error",
-            message: withHint("internal_error", `Unexpected error: ${detail}.`),
-            attempts: 0,
-          },
-        };
+        update = { failure: failure("internal_error", `Unexpected error: ${errorText(error)}.`) };
       }
     }
     return update.failure ? { ...update, paused_at: name } : update;

@@ -1,10 +1,11 @@
 import type { PrRecord, Scored } from "../memory/store.js";
 import { recordKey } from "../memory/store.js";
-import type { MemoryHit } from "./state.js";
+import { errorText } from "../domain/errors.js";
+import type { MemoryHit } from "../domain/run-result.js";
 
 /** The message kept when memory fails, once per run. */
 export function memoryWarning(error: unknown): string {
-  const why = error instanceof Error ? error.message : String(error);
+  const why = errorText(error);
   return `Memory is unavailable (${why.slice(0, 300)}); recall and the audit chain were skipped for this run.`;
 }
 

@@ -1,28 +1,20 @@
 import { Annotation } from "@langchain/langgraph";
 import type { ChangeSet } from "../domain/commit.js";
 import type { ChangeRequested, CommitCompleted, LifecycleEvent } from "../domain/events.js";
-import type { MergeOutcome } from "../merge/outcome.js";
 import type { FailureReason } from "../domain/reasons.js";
 import type { ChangeDigest } from "../domain/digest.js";
 import type { Draft, DraftedBy, PrPlan, PullRequestSpec, Truncation } from "../domain/pull-request.js";
+import type { ApprovalRecord, DraftRound, MemoryHit, MergeOutcome, Usage } from "../domain/run-result.js";
 import type { TraceRecord } from "../domain/trace.js";
 import type { PrRecord } from "../memory/store.js";
 import type { Violation } from "../domain/violations.js";
 import type { PublishResult } from "../forges/publisher.js";
 
-/** A person's answer to a paused run. */
-export interface ApprovalDecision {
-  approved: boolean;
-  /** Why, in the person's words; goes into the failure event on rejection. */
-  reason?: string;
-  by?: string;
-}
-
-export interface ApprovalRecord extends ApprovalDecision {
-  /** The failure reason that was waved through or upheld. */
-  failure_reason: FailureReason;
-  at: string;
-}
+/**
+ * @deprecated Import these from src/domain/run-result.ts. Kept only until create-agent.ts (ApprovalDecision) and
+ * cli/debug-printer.ts (Usage), which hold uncommitted edits of other changes, take their import fix.
+ */
+export type { ApprovalDecision, Usage } from "../domain/run-result.js";
 
 export interface Failure {
   reason: FailureReason;
@@ -32,31 +24,7 @@ export interface Failure {
 
 const last = <T>(initial: T) => Annotation<T>({ reducer: (_prev, next) => next, default: () => initial });
 
-/** Model usage of a run; nodes write increments and the reducer adds them up. */
-export interface Usage {
-  model_calls: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  repairs: number;
-  fallbacks: number;
-}
-
 export const NO_USAGE: Usage = { model_calls: 0, prompt_tokens: 0, completion_tokens: 0, repairs: 0, fallbacks: 0 };
-
-/** An earlier PR found in memory, and how similar it is. */
-export interface MemoryHit {
-  key: string;
-  title: string;
-  url: string | null;
-  score: number;
-}
-
-/** One draft and what the gate said of it, for the result, the debugger and evals. */
-export interface DraftRound {
-  round: number;
-  drafted_by: DraftedBy;
-  violations: { code: string; message: string }[];
-}
 
 /** Everything a run knows. Each node writes only its own keys; `failure` routes to the `fail` node. */
 export const AgentState = Annotation.Root({

@@ -31,6 +31,11 @@ export class PrCreatorError extends Error {
   }
 }
 
+/** The text of anything thrown: an Error's message, else the value as a string. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function pathOf(path: readonly PropertyKey[]): string {
   if (path.length === 0) return "(top level)";
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");

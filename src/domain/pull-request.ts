@@ -1,5 +1,7 @@
+import type { z } from "zod";
 import type { ChangeSet } from "./commit.js";
 import type { ChangeDigest } from "./digest.js";
+import type { PullRequestSpecSchema } from "./run-result.js";
 import type { TraceRecord } from "./trace.js";
 
 /** The prose of a PR — the only part a model may write. Everything else is computed from facts. */
@@ -80,22 +82,8 @@ export interface PrPlan {
   decision: string;
 }
 
-/** A complete PR as it would be sent to a forge. */
-export interface PullRequestSpec {
-  title: string;
-  description: string;
-  source_branch: string;
-  target_branch: string;
-  reviewers: ReviewerAssignment[];
-  labels: string[];
-  is_draft: boolean;
-  auto_complete: boolean;
-  /** From the change type (or the commit's conventional type), path rules and size; null only for PRs made before risk existed. */
-  risk: RiskAssessment | null;
-  /** What happens after CI: auto-merge, a review, or a senior approval (see planMerge). */
-  merge?: { requires: "none" | "review" | "senior_approval"; decision: string };
-  checklist: ChecklistItem[];
-}
+/** A complete PR as it would be sent to a forge (declared once, as a schema, in run-result.ts). */
+export type PullRequestSpec = z.infer<typeof PullRequestSpecSchema>;
 
 export interface Truncation {
   files_shown: number;

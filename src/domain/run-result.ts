@@ -97,12 +97,16 @@ export const UsageSchema = z.object({
   repairs: count().describe("Rounds that sent the gate's violations back to the model"),
   fallbacks: count().describe("Times the deterministic drafter took over from the model"),
 });
+/** Model usage of a run; nodes write increments and the graph state adds them up. */
+export type Usage = z.infer<typeof UsageSchema>;
 
 export const DraftRoundSchema = z.object({
   round: z.number().int().positive(),
   drafted_by: DraftedBySchema,
   violations: z.array(ViolationSummarySchema).describe("What the gate found in this draft"),
 });
+/** One draft and what the gate said of it, for the result, the debugger and evals. */
+export type DraftRound = z.infer<typeof DraftRoundSchema>;
 
 /** A person's answer to a paused run. */
 export const ApprovalDecisionSchema = z.object({
@@ -117,6 +121,7 @@ export const ApprovalRecordSchema = z.object({
   failure_reason: FailureReasonSchema.describe("The failure reason that was waved through or upheld"),
   at: z.string().describe("When the decision was made, ISO 8601"),
 });
+export type ApprovalRecord = z.infer<typeof ApprovalRecordSchema>;
 
 /** What a paused run shows the person deciding. */
 export const ApprovalRequestSchema = z.object({
@@ -133,6 +138,8 @@ export const MemoryHitSchema = z.object({
   url: z.string().nullable(),
   score: z.number().describe("Similarity, 0 to 1"),
 });
+/** An earlier PR found in memory, and how similar it is. */
+export type MemoryHit = z.infer<typeof MemoryHitSchema>;
 
 export const EarlierPrSchema = z.object({
   pr_id: z.string().nullable().describe("null for a remembered preview"),
@@ -152,6 +159,11 @@ export const CheckRunSchema = z.object({
   completed_at: z.string().nullable(),
 });
 
+/**
+ * What the agent did about merging a published PR. `not_requested`: the plan needs people (review or a
+ * senior approval); `enabled`: the forge merges once CI is green; `merged`: it is merged; `blocked`: a check
+ * failed or the forge refused; `pending`: still waiting when the watch ended; `previewed`: a dry run.
+ */
 export const MergeOutcomeSchema = z.object({
   requires: MergeRequirementSchema,
   status: z
@@ -166,6 +178,7 @@ export const MergeOutcomeSchema = z.object({
   ci_ms: count().nullable().describe("PR published → every check settled (when watched)"),
   merge_ms: count().nullable().describe("Checks settled → merged (when watched)"),
 });
+export type MergeOutcome = z.infer<typeof MergeOutcomeSchema>;
 
 export const RunResultSchema = z
   .object({

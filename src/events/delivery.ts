@@ -14,7 +14,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { PrCreatorError } from "../domain/errors.js";
+import { errorText, PrCreatorError } from "../domain/errors.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
 import { openOutbox, type FlushResult, type Outbox } from "./outbox.js";
@@ -76,10 +76,6 @@ interface Sink {
   deliver: DeliverySink;
   /** Whether a failure is kept in the outbox. */
   durable: boolean;
-}
-
-function detail(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function webhookLine(kind: string, url: string, signed: boolean, events: readonly string[] | undefined): string {
@@ -187,7 +183,7 @@ export function createEventDelivery(options: EventDeliveryOptions): EventDeliver
           await sink.deliver(event, deliveryId);
           return null;
         } catch (error) {
-          return { sink, deliveryId, problem: detail(error) };
+          return { sink, deliveryId, problem: errorText(error) };
         }
       }),
     );
@@ -211,7 +207,7 @@ export function createEventDelivery(options: EventDeliveryOptions): EventDeliver
         });
         waiting.push(failure.sink.name);
       } catch (error) {
-        notKept = detail(error);
+        notKept = errorText(error);
         lost.push(failure.sink.name);
       }
     }

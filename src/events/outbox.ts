@@ -21,7 +21,7 @@ import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { formatZodIssues } from "../domain/errors.js";
+import { errorText, formatZodIssues } from "../domain/errors.js";
 import {
   PullRequestCreatedSchema,
   PullRequestFailedSchema,
@@ -143,10 +143,6 @@ export function openOutbox(stateFile: string, options: { now?: () => Date } = {}
   }
 }
 
-function detail(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function retryDelayMs(attempts: number): number {
   return Math.min(FIRST_DELAY_MS * 2 ** Math.max(0, attempts - 2), MAX_DELAY_MS);
 }
@@ -156,7 +152,7 @@ function readEvent(row: Row): { event: LifecycleEvent } | { problem: string } {
     const parsed = StoredEventSchema.safeParse(JSON.parse(row.event));
     return parsed.success ? { event: parsed.data } : { problem: formatZodIssues(parsed.error).join("; ") };
   } catch (error) {
-    return { problem: `not JSON: ${detail(error)}` };
+    return { problem: `not JSON: ${errorText(error)}` };
   }
 }
 
@@ -223,7 +219,7 @@ function sqliteOutbox(db: Db, file: string, now: () => Date): Outbox {
         const retryAt = new Date(now().getTime() + retryDelayMs(row.attempts + 1)).toISOString();
         run(() =>
           db.transaction(() => {
-            failed.run(detail(error).slice(0, MAX_ERROR_LENGTH), retryAt, row.id);
+            failed.run(errorText(error).slice(0, MAX_ERROR_LENGTH), retryAt, row.id);
             for (const later of rows.slice(index + 1)) schedule.run(retryAt, later.id);
           })(),
         );

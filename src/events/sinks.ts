@@ -1,6 +1,7 @@
 import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { LifecycleEvent } from "../domain/events.js";
+import { errorText } from "../domain/errors.js";
 
 export type EventSink = (event: LifecycleEvent) => Promise<void>;
 
@@ -37,7 +38,7 @@ export async function emitAll(emit: EventSink, events: readonly LifecycleEvent[]
     try {
       await emit(event);
     } catch (error) {
-      warnings.push(`Event delivery failed: ${error instanceof Error ? error.message : String(error)}.`);
+      warnings.push(`Event delivery failed: ${errorText(error)}.`);
     }
   }
   return warnings;

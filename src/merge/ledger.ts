@@ -1,5 +1,6 @@
 import { openHistory, type History, type HistoryEntryInput } from "../metrics/history.js";
 import { createMetrics, type Metrics } from "../metrics/metrics.js";
+import { errorText } from "../domain/errors.js";
 
 /**
  * Where the agent writes what happened to PRs: Prometheus metrics (this process) and the history ledger in
@@ -69,7 +70,7 @@ export function createLedger(stateFile: string | null, metrics: Metrics = create
         await history.append(entry);
         return null;
       } catch (error) {
-        return `The PR history in ${stateFile} could not be written (${error instanceof Error ? error.message : String(error)}); report will miss this ${entry.kind} entry.`;
+        return `The PR history in ${stateFile} could not be written (${errorText(error)}); report will miss this ${entry.kind} entry.`;
       }
     },
     async settled(kind, repo, prId) {

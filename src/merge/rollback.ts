@@ -1,6 +1,7 @@
-import { PrCreatorError } from "../domain/errors.js";
+import { errorText, PrCreatorError } from "../domain/errors.js";
 import { AGENT_NAME, type LifecycleEvent, type PullRequestRollbackCreated } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
+import type { MergeOutcome } from "../domain/run-result.js";
 import { emitAll } from "../events/sinks.js";
 import type { Forge, PullRequestStatus, RemotePullRequest } from "../forges/forge.js";
 import type { PrMemory } from "../memory/pr-memory.js";
@@ -11,7 +12,6 @@ import { validateBody } from "../validate/body.js";
 import { validateTitle } from "../validate/title.js";
 import { followPullRequest } from "./follow.js";
 import type { Ledger } from "./ledger.js";
-import type { MergeOutcome } from "./outcome.js";
 import { trackFollow } from "./track.js";
 
 export interface RollbackRequest {
@@ -195,7 +195,7 @@ export async function rollback(deps: RollbackDeps, req: RollbackRequest): Promis
     });
   } catch (error) {
     ledger.metrics.rollback("failed");
-    await ledgerEntry("failed", null, error instanceof Error ? error.message : String(error));
+    await ledgerEntry("failed", null, errorText(error));
     throw error;
   }
   ledger.metrics.rollback("created");
@@ -204,11 +204,7 @@ export async function rollback(deps: RollbackDeps, req: RollbackRequest): Promis
   if (labels.length > 0) {
     await forge
       .addLabels(where.repo, revert.id, labels)
-      .catch((error: unknown) =>
-        warnings.push(
-          `Labels could not be added to PR ${revert.id}: ${error instanceof Error ? error.message : String(error)}`,
-        ),
-      );
+      .catch((error: unknown) => warnings.push(`Labels could not be added to PR ${revert.id}: ${errorText(error)}`));
   }
   const events: LifecycleEvent[] = [];
   const created: PullRequestRollbackCreated = {
@@ -250,11 +246,7 @@ export async function rollback(deps: RollbackDeps, req: RollbackRequest): Promis
         created_at: now,
         updated_at: now,
       })
-      .catch((error: unknown) =>
-        warnings.push(
-          `The rollback PR could not be remembered: ${error instanceof Error ? error.message : String(error)}`,
-        ),
-      );
+      .catch((error: unknown) => warnings.push(`The rollback PR could not be remembered: ${errorText(error)}`));
   }
 
   const base: MergeOutcome = {

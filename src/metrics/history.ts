@@ -18,7 +18,7 @@ import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { formatZodIssues, PrCreatorError } from "../domain/errors.js";
+import { errorText, formatZodIssues, PrCreatorError } from "../domain/errors.js";
 import { FailureReasonSchema } from "../domain/reasons.js";
 import { CI_RESULTS, DRAFTERS, GENERATION_STATUSES, MERGE_RESULTS, RISK_LEVELS, ROLLBACK_RESULTS } from "./outcomes.js";
 import { isNotADatabase, migrateTable, notAStateFile, stateFileError } from "../state/state-db.js";
@@ -191,10 +191,6 @@ export function openHistory(target: string | ":memory:" | { db: Db }): History {
   }
 }
 
-function detail(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function sqliteHistory(db: Db, file: string, owned: boolean): History {
   const insert = db.prepare(
     "INSERT INTO pr_history (at_ms, kind, repo, trace_id, pr_id, entry) VALUES (?, ?, ?, ?, ?, ?)",
@@ -271,7 +267,7 @@ function sqliteHistory(db: Db, file: string, owned: boolean): History {
           if (parsed.success) return parsed.data;
           problem = formatZodIssues(parsed.error).join("; ");
         } catch (error) {
-          problem = `not JSON: ${detail(error)}`;
+          problem = `not JSON: ${errorText(error)}`;
         }
         throw new PrCreatorError(
           "invalid_config",

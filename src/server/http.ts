@@ -12,7 +12,7 @@ import { z } from "zod";
 import type { Agent } from "../agent/create-agent.js";
 import { threadIdFor } from "../domain/run-result.js";
 import { ChangeRequestedSchema, CommitCompletedSchema } from "../domain/events.js";
-import { PrCreatorError } from "../domain/errors.js";
+import { errorText, PrCreatorError } from "../domain/errors.js";
 import type { Policy } from "../domain/policy.js";
 import { createAuth } from "./http-auth.js";
 import { ApiError, issuesOf } from "./http-errors.js";
@@ -73,7 +73,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** JSON.parse's message without the quoted input it sometimes carries. */
 function jsonProblem(error: unknown): string {
-  const flat = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, " ");
+  const flat = errorText(error).replace(/\s+/g, " ");
   const quoted = /^(.*?), ".*" is not valid JSON$/.exec(flat);
   return (quoted ? quoted[1]! : flat).slice(0, 200);
 }
@@ -328,7 +328,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (api.status >= 500)
       log(
         "error",
-        `${request.method} ${request.routeOptions.url ?? request.url.split("?")[0]} failed: ${error instanceof Error ? error.message : String(error)}`,
+        `${request.method} ${request.routeOptions.url ?? request.url.split("?")[0]} failed: ${errorText(error)}`,
       );
     return reply.code(api.status).headers(api.headers).send(api.body);
   });
@@ -488,7 +488,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           onStoreError: (runId, error) =>
             log(
               "error",
-              `The outcome of run ${runId} could not be recorded (${error instanceof Error ? error.message : String(error)}); it runs again on the next start.`,
+              `The outcome of run ${runId} could not be recorded (${errorText(error)}); it runs again on the next start.`,
             ),
         });
         const metrics = registerServerMetrics(agent.ledger.metrics.registry, {

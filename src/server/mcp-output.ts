@@ -8,11 +8,11 @@ import {
   MemoryHitSchema,
   MergeOutcomeSchema,
   RunResultSchema,
+  type MergeOutcome,
   type RunResult,
 } from "../domain/run-result.js";
 import { TraceRecordSchema, type TraceRecord } from "../domain/trace.js";
 import type { RollbackResult } from "../merge/rollback.js";
-import type { MergeOutcome } from "../merge/outcome.js";
 import type { PrRecord } from "../memory/store.js";
 
 // Loose, so a lifecycle event gaining a field (or a new kind) never fails a rollback that already happened.

@@ -9,7 +9,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { RunResult } from "../domain/run-result.js";
 import { formatHuman } from "../render/run-summary.js";
-import { PrCreatorError } from "../domain/errors.js";
+import { errorText, PrCreatorError } from "../domain/errors.js";
 import { ChangeRequestedSchema, CommitCompletedSchema } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
 import { rollback } from "../merge/rollback.js";
@@ -221,7 +221,7 @@ export function createMcpServer(agents: Omit<McpAgents, "close">, opts: { now?: 
         prs = memory ? await memory.chain(trace_id) : null;
       } catch (error) {
         return toolError(
-          `Memory could not be read: ${error instanceof Error ? error.message : String(error)}. Check state_file (or the Qdrant settings) in the config.`,
+          `Memory could not be read: ${errorText(error)}. Check state_file (or the Qdrant settings) in the config.`,
         );
       }
       const out: TraceOutput = {

@@ -7,7 +7,7 @@ import { performance } from "node:perf_hooks";
 import type { Agent } from "../agent/create-agent.js";
 import type { RunResult } from "../domain/run-result.js";
 import type { ApprovalDecision } from "../domain/run-result.js";
-import { PrCreatorError } from "../domain/errors.js";
+import { errorText, PrCreatorError } from "../domain/errors.js";
 import type { EventName, RunError, RunStore, ServerRunStatus, StoredRun } from "./runs-store.js";
 
 export interface Submission {
@@ -65,7 +65,7 @@ function errorOf(error: unknown): RunError {
   if (error instanceof PrCreatorError) return { reason: error.reason, message: error.paragraph };
   return {
     reason: "internal_error",
-    message: `The run failed unexpectedly: ${error instanceof Error ? error.message : String(error)}.`,
+    message: `The run failed unexpectedly: ${errorText(error)}.`,
   };
 }
 

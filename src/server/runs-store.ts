@@ -13,7 +13,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { RunResult } from "../domain/run-result.js";
 import type { ApprovalDecision } from "../domain/run-result.js";
-import { PrCreatorError } from "../domain/errors.js";
+import { errorText, PrCreatorError } from "../domain/errors.js";
 import { migrateTable, stateFileError } from "../state/state-db.js";
 
 type Db = Database.Database;
@@ -123,10 +123,6 @@ interface Row {
   finished_at: string | null;
 }
 
-function detail(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Opens (or creates) the run registry in the state file; a PrCreatorError (invalid_config) when it cannot. */
 export function openRunStore(file: string): RunStore {
   let db: Db | undefined;
@@ -177,7 +173,7 @@ function sqliteRunStore(db: Db, file: string): RunStore {
     } catch (error) {
       throw new PrCreatorError(
         "invalid_config",
-        `Row ${row.run_id} of server_runs in ${file} is not valid JSON (${detail(error)}).`,
+        `Row ${row.run_id} of server_runs in ${file} is not valid JSON (${errorText(error)}).`,
         { hint: "The table was edited by hand; delete the row." },
       );
     }

@@ -26,6 +26,7 @@ import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js"
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../emulators/azure-devops.js";
 import { startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
 import { runCli, type CliResult } from "../helpers.js";
+import { changeRequest } from "../unit/builders.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20260108);
 const RUNS = 500;
@@ -180,18 +181,7 @@ const malformedCommit: fc.Arbitrary<Malformed> = forge.chain((f) =>
     .map((m) => ({ ...m, forge: f })),
 );
 
-const changeBase = {
-  event: "ChangeRequested",
-  change_id: "4711",
-  change_type: "pvc-size",
-  repo: "gitops",
-  base_branch: "main",
-  summary: "increase orders-data PVC to 20Gi",
-  edits: [{ path: "deploy/orders/pvc.yaml", set: { "spec.resources.requests.storage": "20Gi" } }],
-  context: { alert: "PVC filling up", remediation: "grow it", impact: "orders only" },
-  agent: "agent-sre",
-  timestamp: "2026-01-08T10:00:00Z",
-};
+const changeBase = changeRequest();
 const CHANGE_REQUIRED = [
   "change_type",
   "repo",

@@ -10,6 +10,7 @@ import { AGENT_NAME, type LifecycleEvent } from "../../src/domain/events.js";
 import { createEventDelivery, EventDeliveryError, type EventDeliveryOptions } from "../../src/events/delivery.js";
 import { openOutbox } from "../../src/events/outbox.js";
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, verifyWebhookSignature } from "../../src/events/webhook.js";
+import { configError, rejectedWith } from "../helpers.js";
 import { makePolicy } from "../unit/builders.js";
 
 const SECRET = "outbox-secret-never-printed";
@@ -134,15 +135,7 @@ function delivery(events: Record<string, unknown>, o: Partial<EventDeliveryOptio
   return d;
 }
 
-async function rejected(promise: Promise<unknown>): Promise<EventDeliveryError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(EventDeliveryError);
-    return error as EventDeliveryError;
-  }
-  throw new Error("expected the promise to reject");
-}
+const rejected = (promise: Promise<unknown>) => rejectedWith(promise, EventDeliveryError);
 
 function waitingRows(stateFile: string) {
   const box = openOutbox(stateFile);
@@ -421,17 +414,6 @@ describe("createEventDelivery: the outbox", () => {
 });
 
 describe("createEventDelivery: invalid configuration", () => {
-  const configError = (build: () => unknown): PrCreatorError => {
-    try {
-      build();
-    } catch (error) {
-      expect(error).toBeInstanceOf(PrCreatorError);
-      expect((error as PrCreatorError).reason).toBe("invalid_config");
-      return error as PrCreatorError;
-    }
-    throw new Error("expected a PrCreatorError");
-  };
-
   it("names a missing secret variable, never a secret", () => {
     const error = configError(() =>
       createEventDelivery({

@@ -4,11 +4,11 @@
  */
 import { Octokit } from "@octokit/rest";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { PrCreatorError } from "../../src/domain/errors.js";
 import type { Forge, NewPullRequest } from "../../src/forges/forge.js";
 import { createGitHubForge } from "../../src/forges/github/index.js";
 import { seedPipeline } from "../emulators/ci.js";
 import { githubFaults, startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
+import { rejection } from "../helpers.js";
 
 const TOKEN = "ghp_automationSecret0123456789";
 const REPO = "acme/Deployments";
@@ -82,17 +82,6 @@ afterAll(async () => {
   await gh.close();
 });
 
-/** Awaits a promise that must reject with a PrCreatorError. */
-async function refusal(promise: Promise<unknown>): Promise<PrCreatorError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(PrCreatorError);
-    return error as PrCreatorError;
-  }
-  throw new Error("expected a PrCreatorError");
-}
-
 const pr = (branch: string, title = "chore: scale the app"): NewPullRequest => ({
   title,
   description: "Scales the app.",
@@ -130,11 +119,11 @@ describe("readFile", () => {
     expect(await forge.readFile(REPO, "main", "README.md")).toBe(README);
     expect(await forge.readFile(REPO, "main", "k8s/nope.yaml")).toBeNull();
 
-    const folder = await refusal(forge.readFile(REPO, "main", "k8s"));
+    const folder = await rejection(forge.readFile(REPO, "main", "k8s"));
     expect(folder.reason).toBe("invalid_request");
     expect(folder.message).toContain("is a directory");
 
-    const branch = await refusal(forge.readFile(REPO, "no-such-branch", "README.md"));
+    const branch = await rejection(forge.readFile(REPO, "no-such-branch", "README.md"));
     expect(branch.reason).toBe("branch_not_found");
     expect(branch.message).toContain("No commit found for the ref no-such-branch");
   });
@@ -152,7 +141,7 @@ describe("readFile", () => {
         sha: "a".repeat(40),
       },
     });
-    const error = await refusal(forge.readFile(REPO, "main", "big.yaml"));
+    const error = await rejection(forge.readFile(REPO, "main", "big.yaml"));
     expect(error.reason).toBe("invalid_request");
     expect(error.message).toContain('encoding "none"');
   });
@@ -240,7 +229,7 @@ describe("commitFiles", () => {
   });
 
   it("a missing base branch is branch_not_found", async () => {
-    const error = await refusal(
+    const error = await rejection(
       forge.commitFiles(REPO, {
         branch: "feature/x",
         base_branch: "nope",
@@ -304,7 +293,7 @@ describe("commitFiles", () => {
       },
       2,
     );
-    const error = await refusal(
+    const error = await rejection(
       forge.commitFiles(REPO, {
         branch: "feature/busy",
         base_branch: "main",
@@ -522,7 +511,7 @@ describe("enableAutoMerge", () => {
     gh.setCi(REPO, seedPipeline({ delayMs: RUNNING }));
     gh.allowAutoMerge(REPO, false);
     const opened = await openChange("feature/scale");
-    const error = await refusal(forge.enableAutoMerge(REPO, opened.id, autoMerge));
+    const error = await rejection(forge.enableAutoMerge(REPO, opened.id, autoMerge));
     expect(error.reason).toBe("invalid_request");
     expect(error.message).toContain("Auto merge is not allowed for this repository");
     expect(error.hint).toContain('"Allow auto-merge"');
@@ -544,7 +533,7 @@ describe("enableAutoMerge", () => {
         ],
       },
     });
-    const error = await refusal(forge.enableAutoMerge(REPO, opened.id, autoMerge));
+    const error = await rejection(forge.enableAutoMerge(REPO, opened.id, autoMerge));
     expect(error.reason).toBe("invalid_request");
     expect(error.hint).toContain("make the CI checks required");
     expect(gh.calls("pulls.merge")).toBe(0);
@@ -553,7 +542,7 @@ describe("enableAutoMerge", () => {
   it("a closed PR is refused before GitHub is asked", async () => {
     const opened = await openChange("feature/scale");
     await octokit.pulls.update({ owner: "acme", repo: "Deployments", pull_number: opened.id, state: "closed" });
-    const error = await refusal(forge.enableAutoMerge(REPO, opened.id, autoMerge));
+    const error = await rejection(forge.enableAutoMerge(REPO, opened.id, autoMerge));
     expect(error.reason).toBe("invalid_request");
     expect(error.message).toContain("closed without being merged");
     expect(gh.calls("graphql")).toBe(0);
@@ -617,7 +606,7 @@ describe("revertPullRequest", () => {
 
   it("an unmerged PR cannot be reverted", async () => {
     const opened = await openChange("feature/scale");
-    const error = await refusal(
+    const error = await rejection(
       forge.revertPullRequest(REPO, { pr_id: opened.id, branch: "x", title: "t", description: "d" }),
     );
     expect(error.reason).toBe("invalid_request");
@@ -673,7 +662,7 @@ describe("retries and secrets", () => {
   it("gives up after max_attempts with github_<status>; the token never appears in any error", async () => {
     const opened = await openChange("feature/scale");
     gh.inject("pulls.get", { status: 500, body: { message: `token ${TOKEN} rejected` } }, 3);
-    const rest = await refusal(forge.getPullRequest(REPO, opened.id));
+    const rest = await rejection(forge.getPullRequest(REPO, opened.id));
     expect(rest.reason).toBe("github_500");
     expect(rest.attempts).toBe(3);
     expect(rest.message).toContain("[REDACTED]");
@@ -685,7 +674,7 @@ describe("retries and secrets", () => {
         errors: [{ type: "UNPROCESSABLE", path: ["enablePullRequestAutoMerge"], message: `Bad credentials ${TOKEN}` }],
       },
     });
-    const graph = await refusal(forge.enableAutoMerge(REPO, opened.id, autoMerge));
+    const graph = await rejection(forge.enableAutoMerge(REPO, opened.id, autoMerge));
     expect(graph.reason).toBe("invalid_request");
     expect(graph.message).toContain("[REDACTED]");
 
@@ -696,7 +685,7 @@ describe("retries and secrets", () => {
       throttle: false,
       retry,
     });
-    const unauthorized = await refusal(wrong.readFile(REPO, "main", "README.md"));
+    const unauthorized = await rejection(wrong.readFile(REPO, "main", "README.md"));
     expect(unauthorized.reason).toBe("unauthorized");
     for (const error of [rest, graph, unauthorized]) {
       expect(`${error.message} ${error.hint ?? ""}`).not.toContain(TOKEN);

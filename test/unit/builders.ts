@@ -1,7 +1,9 @@
-/** Shared builders for the unit tests: policies, commits, changed files, trace records and PR facts. */
+/** Shared builders for the tests: policies, commits, changed files, trace records, PR facts, run results and events. */
+import { NO_USAGE } from "../../src/agent/state.js";
 import type { ChangeSet, ChangedFile, ChangeType, CommitInfo } from "../../src/domain/commit.js";
 import { PolicySchema, type Policy } from "../../src/domain/policy.js";
 import type { Draft, PrFacts } from "../../src/domain/pull-request.js";
+import type { RunResult } from "../../src/domain/run-result.js";
 import type { TraceRecord } from "../../src/domain/trace.js";
 
 /** A policy through the real schema, so defaults and refinements apply. */
@@ -138,3 +140,55 @@ export const SEED_REPO_TEMPLATE = `### Description
 - [x] Blueprint linked
 - [ ] Tests attached
 `;
+
+// ---- Run results and events -----------------------------------------------------------------------
+
+/** A created PR (Azure DevOps 3123, the seed's handler), low risk, no model usage, no merge outcome. */
+export function runResult(overrides: Partial<RunResult> = {}): RunResult {
+  return {
+    status: "created",
+    pr: {
+      id: 3123,
+      url: "https://dev.azure.com/acme/shop/_git/OrderService/pullrequest/3123",
+      title: "feat(Order): implement CreateOrderHandler [trace:trace-ord-8128]",
+      description: "body",
+      source_branch: "feature/order-handler",
+      target_branch: "dev",
+      reviewers: [],
+      labels: [],
+      is_draft: false,
+      auto_complete: false,
+      risk: { level: "low", reasons: [] },
+      checklist: [],
+    },
+    violations: [],
+    events: [],
+    drafted_by: "model",
+    truncation: null,
+    warnings: [],
+    undelivered: 0,
+    usage: NO_USAGE,
+    rounds: [],
+    approvals: [],
+    memory: { earlier_prs: [], recalled: [], possible_duplicates: [], unavailable: null },
+    merge: null,
+    ...overrides,
+  };
+}
+
+/** A ChangeRequested event from agent-sre: grow the orders PVC in the gitops repo. */
+export function changeRequest(overrides: Record<string, unknown> = {}) {
+  return {
+    event: "ChangeRequested",
+    change_id: "4711",
+    change_type: "pvc-size",
+    repo: "gitops",
+    base_branch: "main",
+    summary: "increase orders-data PVC to 20Gi",
+    edits: [{ path: "deploy/orders/pvc.yaml", set: { "spec.resources.requests.storage": "20Gi" } }],
+    context: { alert: "PVC filling up", remediation: "grow it", impact: "orders only" },
+    agent: "agent-sre",
+    timestamp: "2026-01-08T10:00:00Z",
+    ...overrides,
+  };
+}

@@ -5,7 +5,6 @@ import os from "node:os";
 import path from "node:path";
 import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { PrCreatorError } from "../../src/domain/errors.js";
 import { AGENT_NAME, type LifecycleEvent } from "../../src/domain/events.js";
 import { PolicySchema } from "../../src/domain/policy.js";
 import { createJsonlFileSink, createStdoutSink, emitAll } from "../../src/events/sinks.js";
@@ -19,6 +18,7 @@ import {
   type WebhookConfig,
   type WebhookDeps,
 } from "../../src/events/webhook.js";
+import { configError, rejectedWith } from "../helpers.js";
 
 const SECRET = "s3cr3t-value-that-must-not-leak";
 const VERSION = (
@@ -112,26 +112,7 @@ function fastDeps(o: WebhookDeps = {}) {
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(Error);
-    return error as Error;
-  }
-  throw new Error("expected the promise to reject");
-}
-
-function configError(build: () => unknown): PrCreatorError {
-  try {
-    build();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PrCreatorError);
-    expect((error as PrCreatorError).reason).toBe("invalid_config");
-    return error as PrCreatorError;
-  }
-  throw new Error("expected a PrCreatorError");
-}
+const failure = (promise: Promise<unknown>) => rejectedWith(promise, Error);
 
 describe("createStdoutSink", () => {
   it("writes each event as one JSON line", async () => {

@@ -11,21 +11,7 @@ import {
   repoNameProblem,
   type RepoForge,
 } from "../../src/domain/input-names.js";
-import { makePolicy } from "./builders.js";
-
-const change = (overrides: Record<string, unknown> = {}) => ({
-  event: "ChangeRequested",
-  change_id: "4711",
-  change_type: "pvc-size",
-  repo: "gitops",
-  base_branch: "main",
-  summary: "increase orders-data PVC to 20Gi",
-  edits: [{ path: "deploy/orders/pvc.yaml", set: { "spec.resources.requests.storage": "20Gi" } }],
-  context: { alert: "PVC filling up", remediation: "grow it", impact: "orders only" },
-  agent: "agent-sre",
-  timestamp: "2026-01-08T10:00:00Z",
-  ...overrides,
-});
+import { changeRequest, makePolicy } from "./builders.js";
 
 const commit = (overrides: Record<string, unknown> = {}) => ({
   event: "CommitCompleted",
@@ -45,7 +31,7 @@ function pathIssues(path: unknown): string[] {
     { path: "deploy/b.yaml", delete: true },
     { path, set: { "spec.x": 1 } },
   ];
-  const parsed = parseExplained(ChangeRequestedSchema, change({ edits }));
+  const parsed = parseExplained(ChangeRequestedSchema, changeRequest({ edits }));
   return parsed.success ? [] : parsed.issues;
 }
 
@@ -120,7 +106,7 @@ describe("repository names", () => {
     ["Order\u0000Service", "contains the control or invisible character \\x00"],
   ])("the schema rejects %j for both events, naming repo", (repo, problem) => {
     for (const [schema, event] of [
-      [ChangeRequestedSchema, change({ repo })],
+      [ChangeRequestedSchema, changeRequest({ repo })],
       [CommitCompletedSchema, commit({ repo })],
     ] as const) {
       const parsed = parseExplained(schema, event);
@@ -194,7 +180,7 @@ describe("intake checks the repository against the forge in use", () => {
   });
 
   it("an Azure DevOps name with a space is invalid_event on GitHub; a change request keeps its branch for the failure event", async () => {
-    const update = await intake("github", change({ repo: "My Repo" }));
+    const update = await intake("github", changeRequest({ repo: "My Repo" }));
     expect(update.failure).toMatchObject({
       reason: "invalid_event",
       message: expect.stringMatching(/^The change request is invalid: repo: "My Repo" is not a GitHub repository/),
@@ -205,7 +191,7 @@ describe("intake checks the repository against the forge in use", () => {
   it("without a forge (dry run) only the schema's rule applies; a good name passes on its forge", async () => {
     expect((await intake(null, commit({ repo: "My Repo" }))).failure).toBeUndefined();
     expect((await intake("github", commit({ repo: "acme/OrderService" }))).failure).toBeUndefined();
-    expect((await intake("azure-devops", change({ repo: "gitops" }))).failure).toBeUndefined();
+    expect((await intake("azure-devops", changeRequest({ repo: "gitops" }))).failure).toBeUndefined();
   });
 });
 

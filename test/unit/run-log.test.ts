@@ -13,6 +13,7 @@ import {
 } from "../../src/logging/run-log.js";
 import { startRunTrace, type RunOutcome } from "../../src/telemetry/run-trace.js";
 import { createTelemetry } from "../../src/telemetry/tracing.js";
+import { runResult } from "./builders.js";
 
 /** A pino destination that keeps every line. */
 function capture() {
@@ -44,36 +45,15 @@ const outcome: RunOutcome = {
   otel_trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
 };
 
+/** A created, medium-risk PR whose model draft needed one repair, left to a review. */
 function result(overrides: Partial<RunResult> = {}): RunResult {
-  return {
-    status: "created",
-    pr: {
-      id: 3123,
-      url: "https://dev.azure.com/acme/shop/_git/OrderService/pullrequest/3123",
-      title: "feat(Order): implement CreateOrderHandler [trace:trace-ord-8128]",
-      description: "body",
-      source_branch: "feature/order-handler",
-      target_branch: "dev",
-      reviewers: [],
-      labels: [],
-      is_draft: false,
-      auto_complete: false,
-      risk: { level: "medium", reasons: ["behaviour change"] },
-      checklist: [],
-    },
-    violations: [],
-    events: [],
-    drafted_by: "model",
-    truncation: null,
-    warnings: [],
-    undelivered: 0,
+  return runResult({
+    pr: { ...runResult().pr!, risk: { level: "medium", reasons: ["behaviour change"] } },
     usage: { ...NO_USAGE, model_calls: 2, prompt_tokens: 1800, completion_tokens: 240, repairs: 1 },
     rounds: [
       { round: 1, drafted_by: "model", violations: [{ code: "title_too_long", message: "too long" }] },
       { round: 2, drafted_by: "model", violations: [] },
     ],
-    approvals: [],
-    memory: { earlier_prs: [], recalled: [], possible_duplicates: [], unavailable: null },
     merge: {
       requires: "review",
       status: "not_requested",
@@ -85,7 +65,7 @@ function result(overrides: Partial<RunResult> = {}): RunResult {
       merge_ms: null,
     },
     ...overrides,
-  };
+  });
 }
 
 const SEED_FIELDS = [

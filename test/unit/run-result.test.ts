@@ -5,8 +5,6 @@
  */
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
-import type { ApprovalRequest as NodeApprovalRequest } from "../../src/agent/nodes/approve.js";
-import type { ApprovalDecision, ApprovalRecord, DraftRound, MemoryHit, Usage } from "../../src/agent/state.js";
 import { AGENT_NAME, type LifecycleEvent } from "../../src/domain/events.js";
 import type { DraftedBy, PullRequestSpec, RiskAssessment, Truncation } from "../../src/domain/pull-request.js";
 import {
@@ -24,10 +22,16 @@ import {
   RunResultSchema,
   TruncationSchema,
   UsageSchema,
+  type ApprovalDecision,
+  type ApprovalRecord,
+  type ApprovalRequest as NodeApprovalRequest,
+  type DraftRound,
+  type MemoryHit,
+  type MergeOutcome,
   type RunResult,
+  type Usage,
 } from "../../src/domain/run-result.js";
 import type { CheckRun } from "../../src/forges/forge.js";
-import type { MergeOutcome } from "../../src/merge/outcome.js";
 import { RunOutputSchema, runOutput } from "../../src/server/mcp-output.js";
 import { openApiDocument } from "../../src/server/openapi.js";
 import { createHandleEventTool, HandleEventOutputSchema } from "../../src/tools/handle-event.js";

@@ -4,8 +4,7 @@ import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { SpanStatusCode, type HrTime } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterEach, describe, expect, it } from "vitest";
-import type { RunResult } from "../../src/domain/run-result.js";
-import { NO_USAGE, type AgentStateType } from "../../src/agent/state.js";
+import type { AgentStateType } from "../../src/agent/state.js";
 import { PrCreatorError } from "../../src/domain/errors.js";
 import type { CommitCompleted } from "../../src/domain/events.js";
 import type { Violation, ViolationCode } from "../../src/domain/violations.js";
@@ -13,7 +12,7 @@ import { PullRequestExistsError, type Forge, type RemotePullRequest } from "../.
 import { startRunTrace } from "../../src/telemetry/run-trace.js";
 import { traceForge } from "../../src/telemetry/traced-forge.js";
 import { createTelemetry, SPAN, type Telemetry } from "../../src/telemetry/tracing.js";
-import { SEED_HASH, SEED_TRACE_ID, seedTrace } from "./builders.js";
+import { runResult, SEED_HASH, SEED_TRACE_ID, seedTrace } from "./builders.js";
 
 const T0 = 1_746_657_321_000; // 2025-05-07T22:35:21Z, epoch ms
 
@@ -55,38 +54,6 @@ function commitEvent(overrides: Partial<CommitCompleted> = {}): CommitCompleted 
     branch: "feature/order-handler",
     agent: "code-committer-agent",
     timestamp: "2025-05-07T22:35:00Z",
-    ...overrides,
-  };
-}
-
-function result(overrides: Partial<RunResult> = {}): RunResult {
-  return {
-    status: "created",
-    pr: {
-      id: 3123,
-      url: "https://dev.azure.com/acme/shop/_git/OrderService/pullrequest/3123",
-      title: "feat(Order): implement CreateOrderHandler [trace:trace-ord-8128]",
-      description: "body",
-      source_branch: "feature/order-handler",
-      target_branch: "dev",
-      reviewers: [],
-      labels: [],
-      is_draft: false,
-      auto_complete: false,
-      risk: { level: "low", reasons: [] },
-      checklist: [],
-    },
-    violations: [],
-    events: [],
-    drafted_by: "model",
-    truncation: null,
-    warnings: [],
-    undelivered: 0,
-    usage: NO_USAGE,
-    rounds: [],
-    approvals: [],
-    memory: { earlier_prs: [], recalled: [], possible_duplicates: [], unavailable: null },
-    merge: null,
     ...overrides,
   };
 }
@@ -140,7 +107,7 @@ describe("run trace: span model", () => {
     const time = clock();
     const run = startRunTrace(telemetry, { execution_id: "exec-901", now: time.now });
     drive(run, time, successfulRun());
-    run.finish(result());
+    run.finish(runResult());
 
     const root = one(SPAN.start);
     const template = one(SPAN.templateResolve);
@@ -160,7 +127,7 @@ describe("run trace: span model", () => {
     const time = clock();
     const run = startRunTrace(telemetry, { execution_id: "exec-901", now: time.now });
     drive(run, time, successfulRun());
-    const outcome = run.finish(result());
+    const outcome = run.finish(runResult());
 
     const total = successfulRun().reduce((sum, [, , took]) => sum + took, 0);
     const expected = {
@@ -193,7 +160,7 @@ describe("run trace: span model", () => {
     const time = clock();
     const run = startRunTrace(telemetry, { execution_id: "exec-1", now: time.now });
     drive(run, time, successfulRun());
-    run.finish(result());
+    run.finish(runResult());
 
     const rounds = named(SPAN.titleBodyGenerated);
     expect(rounds.map((s) => [s.attributes.round, s.attributes.drafted_by, s.attributes.violations])).toEqual([
@@ -241,7 +208,7 @@ describe("run trace: span model", () => {
       ],
       ["fail", { events: [] }, 1],
     ]);
-    const outcome = run.finish(result({ status: "failed", reason: "validation_failed", pr: null }));
+    const outcome = run.finish(runResult({ status: "failed", reason: "validation_failed", pr: null }));
 
     for (const span of [
       one(SPAN.start),
@@ -268,7 +235,7 @@ describe("run trace: span model", () => {
     const run = startRunTrace(telemetry, { execution_id: "exec-3", input });
     run.onNode("intake", { failure: { reason: "invalid_event", message: "The event is invalid.", attempts: 0 } });
     run.onNode("fail", {});
-    run.finish(result({ status: "failed", reason: "invalid_event", pr: null }));
+    run.finish(runResult({ status: "failed", reason: "invalid_event", pr: null }));
     expect(one(SPAN.start).attributes).toMatchObject({
       trace_id: "trace-x-1",
       repo: "Billing",
@@ -282,7 +249,7 @@ describe("run trace: span model", () => {
     const { named, telemetry } = inMemory();
     for (const status of ["previewed", "unchanged", "awaiting_approval"] as const) {
       const run = startRunTrace(telemetry, { execution_id: `exec-${status}` });
-      run.finish(result({ status, ...(status === "previewed" ? { pr: null } : {}) }));
+      run.finish(runResult({ status, ...(status === "previewed" ? { pr: null } : {}) }));
     }
     expect(named(SPAN.complete).map((s) => [s.attributes.status, s.attributes.outcome, s.attributes.pr_id])).toEqual([
       ["skipped", "previewed", undefined],
@@ -296,7 +263,7 @@ describe("run trace: span model", () => {
     const { one, spans, telemetry } = inMemory();
     const run = startRunTrace(telemetry, { execution_id: "exec-4" });
     const first = run.abort(new PrCreatorError("invalid_request", "No run is waiting for approval."));
-    const second = run.finish(result());
+    const second = run.finish(runResult());
     expect(second).toBe(first);
     expect(first).toMatchObject({ status: "failed", outcome: "failed", error_type: "invalid_request" });
     expect(spans()).toHaveLength(2);
@@ -309,7 +276,7 @@ describe("run trace: span model", () => {
     const state: Partial<AgentStateType> = { event: commitEvent(), trace: seedTrace({ component_scope: "Payments" }) };
     const run = startRunTrace(telemetry, { execution_id: "exec-5", state });
     expect(run.onNode("__interrupt__", {})).toBeNull();
-    run.finish(result({ status: "awaiting_approval" }));
+    run.finish(runResult({ status: "awaiting_approval" }));
     expect(one(SPAN.start).attributes).toMatchObject({
       repo: "OrderService",
       component_scope: "Payments",
@@ -489,7 +456,7 @@ describe("traced forge", () => {
         }),
       ),
     );
-    for (const { run } of runs) run.finish(result());
+    for (const { run } of runs) run.finish(runResult());
 
     const roots = named(SPAN.start);
     const calls = named(SPAN.devopsApiRequest);
@@ -535,7 +502,7 @@ describe("traced forge", () => {
         }),
       ),
     );
-    for (const { run } of runs) run.finish(result());
+    for (const { run } of runs) run.finish(runResult());
 
     const roots = named(SPAN.start);
     const calls = named(SPAN.devopsApiRequest);
@@ -555,7 +522,7 @@ describe("exporter choice", () => {
     expect(telemetry.endpoint).toBeNull();
     const run = startRunTrace(telemetry, { execution_id: "exec-7" });
     expect(run.onNode("intake", { event: commitEvent() })).toMatchObject({ node: "intake", trace_id: SEED_TRACE_ID });
-    const outcome = run.finish(result());
+    const outcome = run.finish(runResult());
     expect(outcome.otel_trace_id).toBeNull();
     expect(outcome.status).toBe("success");
   });
@@ -610,7 +577,7 @@ describe("exporter choice", () => {
         },
       });
       const run = startRunTrace(telemetry, { execution_id: "exec-8" });
-      run.finish(result());
+      run.finish(runResult());
       expect(received).toHaveLength(0);
       await telemetry.shutdown();
 

@@ -1,14 +1,7 @@
 import { interrupt } from "@langchain/langgraph";
 import type { AgentDeps } from "../deps.js";
-import type { AgentStateType, AgentUpdate, ApprovalDecision } from "../state.js";
-
-/** What a paused run shows the person deciding (the interrupt's value). */
-export interface ApprovalRequest {
-  failure_reason: string;
-  message: string;
-  violations: { code: string; message: string }[];
-  question: string;
-}
+import type { ApprovalDecision, ApprovalRequest } from "../../domain/run-result.js";
+import type { AgentStateType, AgentUpdate } from "../state.js";
 
 /**
  * Pauses for a person when policy lets them wave a failure through. Runs again from the top on resume, so it

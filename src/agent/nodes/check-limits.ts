@@ -1,6 +1,6 @@
 import { validateSize } from "../../validate/limits.js";
 import type { AgentDeps } from "../deps.js";
-import { withHint } from "../hints.js";
+import { failure } from "../failure.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 
 /** The change must exist and stay within the PR size policy. */
@@ -11,7 +11,7 @@ export function makeCheckLimits(deps: AgentDeps) {
       const message = `Commit ${state.event!.commit_hash} changes no files compared with ${changes.base ?? "the empty tree"}.`;
       return {
         violations: [{ code: "no_changes", where: "commit", message: "the change is empty" }],
-        failure: { reason: "no_changes", message: withHint("no_changes", message), attempts: 0 },
+        failure: failure("no_changes", message),
       };
     }
     const violations = validateSize(changes, deps.policy);
@@ -24,6 +24,6 @@ export function makeCheckLimits(deps: AgentDeps) {
     }
     if (violations.length === 0) return {};
     const message = `The PR is too large: ${violations.map((v) => v.message).join("; ")}.`;
-    return { violations, failure: { reason: "pr_too_large", message: withHint("pr_too_large", message), attempts: 0 } };
+    return { violations, failure: failure("pr_too_large", message) };
   };
 }

@@ -1,6 +1,6 @@
 import { createValidateTraceTool } from "../../tools/validate-trace.js";
 import type { AgentDeps } from "../deps.js";
-import { withHint } from "../hints.js";
+import { failure } from "../failure.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 
 /** Runs the trace-validation tool: the trace must resolve, match, and cover every changed file. */
@@ -26,7 +26,7 @@ export function makeCheckTrace(deps: AgentDeps) {
     return {
       trace: result.trace,
       violations: result.violations,
-      failure: { reason, message: withHint(reason, message), attempts: 0 },
+      failure: failure(reason, message),
     };
   };
 }

@@ -3,6 +3,7 @@ import type { AgentDeps } from "../deps.js";
 import { factsOf } from "../facts.js";
 import { buildDraftMessages, draftWithModel } from "../model-drafter.js";
 import { NO_USAGE, type AgentStateType, type AgentUpdate } from "../state.js";
+import { errorText } from "../../domain/errors.js";
 
 /**
  * Writes the PR's prose: the model when one is configured (with the gate's violations as repair input from
@@ -36,7 +37,7 @@ export function makeDraft(deps: AgentDeps) {
       };
     } catch (error) {
       // The client already retried timeouts, 429 and 5xx: the model is down, so the run must not wait on it.
-      const why = error instanceof Error ? error.message : String(error);
+      const why = errorText(error);
       return {
         prose: deterministic(),
         drafted_by: "fallback",

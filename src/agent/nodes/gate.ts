@@ -9,7 +9,7 @@ import { factsCorpus, knownIdentifiers, validateIdentifiers } from "../../valida
 import { validateProse } from "../../validate/prose.js";
 import type { AgentDeps } from "../deps.js";
 import { factsOf } from "../facts.js";
-import { withHint } from "../hints.js";
+import { failure } from "../failure.js";
 import { NO_USAGE, type AgentStateType, type AgentUpdate } from "../state.js";
 
 export const REPO_TEMPLATE = ".pr-template.md";
@@ -83,7 +83,7 @@ export function makeGate(deps: AgentDeps) {
       ...update,
       violations,
       rounds,
-      failure: { reason: "validation_failed", message: withHint("validation_failed", message), attempts: 0 },
+      failure: failure("validation_failed", message),
     };
   };
 }

@@ -6,7 +6,7 @@ import type { FailureReason } from "../../domain/reasons.js";
 import type { Violation } from "../../domain/violations.js";
 import { checkBranches, forbiddenBy, invalidRefNameReason } from "../../policy/branches.js";
 import type { AgentDeps } from "../deps.js";
-import { withHint } from "../hints.js";
+import { failure } from "../failure.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 
 function branchReason(violations: readonly Violation[]): FailureReason {
@@ -23,7 +23,7 @@ function repoFailure(deps: AgentDeps, repo: string, what: string): AgentUpdate["
   const problem = deps.forge ? repoNameProblem(repo, deps.forge.kind) : null;
   if (!problem) return null;
   const message = `${what} is invalid: repo: ${problem}.`;
-  return { reason: "invalid_event", message: withHint("invalid_event", message), attempts: 0 };
+  return failure("invalid_event", message);
 }
 
 /** Parses the event and applies the branch policy: both pure, so bad input fails before any I/O. */
@@ -39,12 +39,12 @@ function parse(deps: AgentDeps, input: unknown): AgentUpdate {
   if (name === "ChangeRequested") return intakeChange(deps, input);
   if (name !== undefined && name !== "CommitCompleted") {
     const message = `The event's name is ${JSON.stringify(name)}; this agent handles "CommitCompleted" and "ChangeRequested" events.`;
-    return { failure: { reason: "invalid_event", message: withHint("invalid_event", message), attempts: 0 } };
+    return { failure: failure("invalid_event", message) };
   }
   const parsed = parseExplained(CommitCompletedSchema, input);
   if (!parsed.success) {
     const message = `The event is invalid: ${parsed.issues.join("; ")}.`;
-    return { failure: { reason: "invalid_event", message: withHint("invalid_event", message), attempts: 0 } };
+    return { failure: failure("invalid_event", message) };
   }
   const event = parsed.data;
   const badRepo = repoFailure(deps, event.repo, "The event");
@@ -56,7 +56,7 @@ function parse(deps: AgentDeps, input: unknown): AgentUpdate {
     return {
       event,
       violations: branches.violations,
-      failure: { reason, message: withHint(reason, message), attempts: 0 },
+      failure: failure(reason, message),
     };
   }
   return { event, target_branch: branches.target };
@@ -67,7 +67,7 @@ function intakeChange(deps: AgentDeps, input: unknown): AgentUpdate {
   const parsed = parseExplained(ChangeRequestedSchema, input);
   if (!parsed.success) {
     const message = `The change request is invalid: ${parsed.issues.join("; ")}.`;
-    return { failure: { reason: "invalid_event", message: withHint("invalid_event", message), attempts: 0 } };
+    return { failure: failure("invalid_event", message) };
   }
   const cr = parsed.data;
   const branch = changeBranch(cr, deps.policy);
@@ -95,7 +95,7 @@ function intakeChange(deps: AgentDeps, input: unknown): AgentUpdate {
       change_request: cr,
       change_branch: branch,
       violations,
-      failure: { reason, message: withHint(reason, message), attempts: 0 },
+      failure: failure(reason, message),
     };
   }
   return { change_request: cr, change_branch: branch, target_branch: cr.base_branch };

@@ -1,12 +1,12 @@
-import { PrCreatorError } from "../../domain/errors.js";
+import { errorText, PrCreatorError } from "../../domain/errors.js";
+import type { MergeOutcome } from "../../domain/run-result.js";
 import { followPullRequest } from "../../merge/follow.js";
-import type { MergeOutcome } from "../../merge/outcome.js";
 import { trackFollow } from "../../merge/track.js";
 import type { AgentDeps } from "../deps.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 
 function problem(error: unknown): string {
-  return error instanceof PrCreatorError ? error.paragraph : error instanceof Error ? error.message : String(error);
+  return error instanceof PrCreatorError ? error.paragraph : errorText(error);
 }
 
 /**
