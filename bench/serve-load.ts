@@ -21,6 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createAgent } from "../src/agent/create-agent.js";
+import { errorText } from "../src/domain/errors.js";
 import { PolicySchema } from "../src/domain/policy.js";
 import { createHttpServer } from "../src/server/http.js";
 import { startAzureDevOpsEmulator } from "../test/emulators/azure-devops.js";
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
           break;
         }
       } catch (error) {
-        problem(`transport: ${error instanceof Error ? error.message : String(error)}`);
+        problem(`transport: ${errorText(error)}`);
       }
     }
   }
