@@ -23,10 +23,18 @@ const HINTS: Partial<Record<FailureReason, string>> = {
   invalid_request: "The forge rejected the request as invalid; the message above says why.",
 };
 
+/** What a client-side failure usually means, for the hint. */
+function clientHint(platform: Platform, detail: string): string {
+  if (platform === "azure_devops" && /api location|resource area/i.test(detail))
+    return "The server does not offer this API at AZURE_DEVOPS_ORG_URL, or answered with a sign-in page instead of the API (check the URL and that the token is valid).";
+  return "This is not a network error: the client library failed before any HTTP answer. Run again with --debug and report the output.";
+}
+
 /**
  * Maps a call that failed for good to a reason code: 401 unauthorized, 403 forbidden, 404 the caller's
- * not-found reason, 400/422 invalid_request, no response forge_unreachable, and any other status — after
- * retries — `<platform>_<status>` as in the seed's `azure_devops_500`.
+ * not-found reason, 400/422 invalid_request, a network error (no response) forge_unreachable, a client-side
+ * failure (no response and no network error) internal_error, and any other status — after retries —
+ * `<platform>_<status>` as in the seed's `azure_devops_500`.
  */
 export function forgeFailure(
   platform: Platform,
@@ -40,6 +48,19 @@ export function forgeFailure(
   },
 ): PrCreatorError {
   const { status, network } = error.failure;
+  const detail = (opts.serverMessage ?? error.message).replace(/\s+/g, " ").trim().slice(0, 300);
+  if (status === undefined && network === undefined) {
+    // No HTTP answer and no network error: the client library itself failed (a TypeError, "Failed to find
+    // api location", an unreadable answer). Calling that a network error would send people to the wrong place.
+    return new PrCreatorError(
+      "internal_error",
+      redact(
+        `The ${NAMES[platform]} client failed to ${operation} without an HTTP error${detail ? `: ${detail}` : ""}.`,
+        opts.secrets,
+      ),
+      { hint: clientHint(platform, detail), attempts: error.attempts },
+    );
+  }
   let reason: FailureReason;
   if (status === undefined) reason = "forge_unreachable";
   else if (status === 401) reason = "unauthorized";
@@ -47,8 +68,7 @@ export function forgeFailure(
   else if ((opts.notFoundStatuses ?? [404]).includes(status)) reason = opts.notFound ?? "repo_not_found";
   else if (status === 400 || status === 422) reason = "invalid_request";
   else reason = `${platform}_${status}`;
-  const what = status === undefined ? `could not be reached (${network ?? "network error"})` : `answered ${status}`;
-  const detail = (opts.serverMessage ?? error.message).replace(/\s+/g, " ").trim().slice(0, 300);
+  const what = status === undefined ? `could not be reached (${network})` : `answered ${status}`;
   const message = redact(
     `${NAMES[platform]} ${what} to ${operation} after ${error.attempts} attempt${error.attempts > 1 ? "s" : ""}${detail ? `: ${detail}` : ""}.`,
     opts.secrets,

@@ -42,6 +42,29 @@ const NETWORK_CODES = new Set([
   "TIMEOUT",
 ]);
 
+/**
+ * The network error behind a failed call, walking `cause` chains (undici's "fetch failed", @octokit/request's
+ * wrapper): a system error code (ECONNRESET, ETIMEDOUT, ECONNREFUSED, ENOTFOUND, …, or undici's UND_ERR_*),
+ * "socket hang up" (ECONNRESET), a timeout (TIMEOUT), or a bare "fetch failed" (ECONNRESET). Undefined for
+ * anything else — a TypeError, a library's own error such as "Failed to find api location" — which is no
+ * network error and must not be reported (or retried) as one.
+ */
+export function networkCode(error: unknown): string | undefined {
+  let fetchFailed = false;
+  const seen = new Set<unknown>();
+  for (let e = error; e !== null && typeof e === "object" && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    const { code, name, message } = e as { code?: unknown; name?: unknown; message?: unknown };
+    if (typeof code === "string" && /^(E(?!RR_)[A-Z_]+|UND_ERR_[A-Z_]+)$/.test(code)) return code;
+    if (name === "TimeoutError" || name === "AbortError") return "TIMEOUT";
+    const text = typeof message === "string" ? message : "";
+    if (/socket hang up/i.test(text)) return "ECONNRESET";
+    if (/^request timeout\b|\btimed? ?out\b/i.test(text)) return "TIMEOUT";
+    if (/^fetch failed$/i.test(text)) fetchFailed = true;
+  }
+  return fetchFailed ? "ECONNRESET" : undefined;
+}
+
 export function isRetryable(failure: CallFailure, policy: RetryPolicy): boolean {
   if (failure.status !== undefined) return policy.retryable_status_codes.includes(failure.status);
   return failure.network !== undefined && NETWORK_CODES.has(failure.network);

@@ -1,4 +1,4 @@
-import { parseRetryAfter, type CallFailure } from "../../net/retry.js";
+import { networkCode, parseRetryAfter, type CallFailure } from "../../net/retry.js";
 
 /** typed-rest-client errors carry the status, the parsed body and the response headers. */
 export interface RestError {
@@ -22,11 +22,15 @@ function header(error: RestError, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Retry-After first; else, when the rate limit is used up, the wait until X-RateLimit-Reset. */
+/**
+ * An HTTP failure with Retry-After first, else (when the rate limit is used up) the wait until X-RateLimit-Reset;
+ * a network failure with its code; anything else (a client-side error) with neither.
+ */
 export function classifyAzureError(error: unknown): CallFailure {
   const e = (error ?? {}) as RestError;
   if (typeof e.statusCode !== "number") {
-    const code = e.code ?? (/timeout/i.test(e.message ?? "") ? "TIMEOUT" : undefined);
+    // No HTTP answer: a network error, or the library failing on its own ("Failed to find api location").
+    const code = networkCode(error);
     return code ? { network: code } : {};
   }
   const after = parseRetryAfter(header(e, "retry-after"));

@@ -1,4 +1,4 @@
-import { parseRetryAfter, type CallFailure } from "../../net/retry.js";
+import { networkCode, parseRetryAfter, type CallFailure } from "../../net/retry.js";
 
 /** The parts of @octokit/request's RequestError (and of plugin-throttling's GraphQL rate-limit error) we read. */
 export interface OctokitError {
@@ -20,12 +20,17 @@ export interface GraphQLErrorEntry {
 
 /**
  * Rate limits arrive as 403 or 429: both become "429" for the retry policy, waiting for Retry-After or
- * the x-ratelimit-reset time. A request without a response (reset, timeout) is a network failure.
+ * the x-ratelimit-reset time. A request without a response is a network failure when a network error (reset,
+ * refused, timeout) caused it, else a client-side failure (neither status nor network).
  */
 export function classifyGitHubError(error: unknown): CallFailure {
   const e = (error ?? {}) as OctokitError;
-  if (typeof e.status !== "number" || !e.response)
-    return { network: e.name === "AbortError" || e.name === "TimeoutError" ? "TIMEOUT" : "ECONNRESET" };
+  if (typeof e.status !== "number" || !e.response) {
+    // @octokit/request reports a failed fetch as a 500 without a response; the network error is in its cause.
+    // A thrown TypeError or any other error without a response is the client's own failure, not the network's.
+    const code = networkCode(error);
+    return code ? { network: code } : {};
+  }
   const headers = e.response.headers ?? {};
   const after = parseRetryAfter(headers["retry-after"]);
   const exhausted =
