@@ -142,6 +142,11 @@ export const PullRequestCreatedSchema = z.object({
   blueprint_id: z.string(),
   component_scope: z.string(),
   commit_hash: z.string(),
+  /**
+   * Reviewers the policy asked for that are not on the PR (no identity resolved, or the forge refused them).
+   * Present only when there are some; optional so consumers written before it still parse.
+   */
+  unresolved_reviewers: z.array(z.string()).optional(),
   created_by: z.literal(AGENT_NAME),
   timestamp: z.string(),
 });

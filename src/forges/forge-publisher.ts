@@ -3,7 +3,7 @@ import type { PullRequestSpec } from "../domain/pull-request.js";
 import type { Forge, RemotePullRequest, ResolvedReviewer } from "./forge.js";
 import { PullRequestExistsError } from "./forge.js";
 import { createKeyedLock } from "./keyed-lock.js";
-import type { Publisher } from "./publisher.js";
+import type { Publisher, PublishResult } from "./publisher.js";
 
 const FORGE_NAMES: Record<Forge["kind"], string> = { "azure-devops": "Azure DevOps", github: "GitHub" };
 
@@ -11,6 +11,12 @@ const FORGE_NAMES: Record<Forge["kind"], string> = { "azure-devops": "Azure DevO
 export function workItemsIn(text: string): string[] {
   return [...new Set([...text.matchAll(/\bAB#(\d+)\b/g)].map((m) => m[1]!))];
 }
+
+/**
+ * How a forge refuses a reviewer request on a PR that exists: invalid (not a collaborator), not found (a user or
+ * team the token cannot see; GitHub answers 404) or forbidden. Outages are still failures: a re-run adds them.
+ */
+const REVIEWER_REFUSALS: ReadonlySet<string> = new Set(["invalid_request", "repo_not_found", "forbidden"]);
 
 /** An open PR is ours when its description carries our trace metadata for the same trace. */
 function isOurs(existing: RemotePullRequest, traceId: string): boolean {
@@ -28,7 +34,8 @@ export function createForgePublisher(forge: Forge): Publisher {
   /**
    * Brings an open PR in line with the spec: title, description and draft where they differ, labels and
    * reviewers it lacks (never removing what people added). Returns whether anything was sent. A reviewer the
-   * forge refuses (not a collaborator, say) is a warning, not a failure: the PR itself is fine.
+   * forge refuses (not a collaborator, a 404 or 403 on the request) is a warning and joins `refused`, not a
+   * failure: the PR itself is fine.
    */
   async function reconcile(
     repo: string,
@@ -36,6 +43,7 @@ export function createForgePublisher(forge: Forge): Publisher {
     pr: PullRequestSpec,
     reviewers: ResolvedReviewer[],
     warnings: string[],
+    refused: string[],
   ): Promise<boolean> {
     const patch = {
       ...(existing.title !== pr.title ? { title: pr.title } : {}),
@@ -50,7 +58,8 @@ export function createForgePublisher(forge: Forge): Publisher {
       try {
         await forge.addReviewers(repo, existing, newReviewers);
       } catch (error) {
-        if (!(error instanceof PrCreatorError) || error.reason !== "invalid_request") throw error;
+        if (!(error instanceof PrCreatorError) || !REVIEWER_REFUSALS.has(error.reason)) throw error;
+        refused.push(...newReviewers.map((r) => r.name));
         warnings.push(`Reviewers ${newReviewers.map((r) => r.name).join(", ")} could not be added: ${error.message}`);
       }
     };
@@ -70,10 +79,24 @@ export function createForgePublisher(forge: Forge): Publisher {
           forge.findOpenPullRequest(repo, pr.source_branch, pr.target_branch),
           forge.resolveReviewers(repo, pr.reviewers),
         ]);
-        const warnings = names.unresolved.map(
-          (n) => `Reviewer "${n}" has no ${FORGE_NAMES[forge.kind]} identity and was not added.`,
-        );
+        const warnings = [
+          ...(names.warnings ?? []),
+          ...names.unresolved.map(
+            (n) => `Reviewer "${n}" has no ${FORGE_NAMES[forge.kind]} identity and was not added.`,
+          ),
+        ];
+        const refused: string[] = [];
+        const result = (status: PublishResult["status"], pull: RemotePullRequest): PublishResult => ({
+          status,
+          id: pull.id,
+          url: pull.url,
+          warnings,
+          ...(names.unresolved.length + refused.length > 0
+            ? { unresolved_reviewers: [...new Set([...names.unresolved, ...refused])] }
+            : {}),
+        });
         let existing = existingFirst;
+        let conflictAttempts: number | undefined;
         if (!existing) {
           try {
             const created = await forge.createPullRequest(repo, {
@@ -87,11 +110,12 @@ export function createForgePublisher(forge: Forge): Publisher {
               work_items: workItemsIn(pr.description),
             });
             // Forges that cannot take labels and reviewers with the create call get them now.
-            await reconcile(repo, created, pr, names.resolved, warnings);
-            return { status: "created", id: created.id, url: created.url, warnings };
+            await reconcile(repo, created, pr, names.resolved, warnings, refused);
+            return result("created", created);
           } catch (error) {
             if (!(error instanceof PullRequestExistsError)) throw error;
             // Another process created it between our lookup and our create: take the update path.
+            conflictAttempts = error.attempts;
             existing = await forge.findOpenPullRequest(repo, pr.source_branch, pr.target_branch);
             if (!existing) {
               throw new PrCreatorError(
@@ -99,6 +123,7 @@ export function createForgePublisher(forge: Forge): Publisher {
                 `The forge reports a pull request from ${pr.source_branch} to ${pr.target_branch} already exists, but it cannot be found open.`,
                 {
                   hint: "Check the repository's pull requests; a closing or abandoned PR may still block this pair.",
+                  attempts: error.attempts,
                 },
               );
             }
@@ -110,11 +135,13 @@ export function createForgePublisher(forge: Forge): Publisher {
             `An open pull request from ${pr.source_branch} to ${pr.target_branch} already exists (${existing.url}) and was not created for ${traceId}.`,
             {
               hint: "Close it or let its owner merge it; pr-creator never takes over a pull request it did not create.",
+              // The lookup that found it (or the create that met it) was answered: at least one call.
+              attempts: conflictAttempts ?? 1,
             },
           );
         }
-        const changed = await reconcile(repo, existing, pr, names.resolved, warnings);
-        return { status: changed ? "updated" : "unchanged", id: existing.id, url: existing.url, warnings };
+        const changed = await reconcile(repo, existing, pr, names.resolved, warnings, refused);
+        return result(changed ? "updated" : "unchanged", existing);
       }),
   };
 }

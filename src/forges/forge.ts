@@ -43,7 +43,11 @@ export interface PullRequestPatch {
 
 /** The forge said a PR for this source and target already exists (Azure TF401179, GitHub 422). */
 export class PullRequestExistsError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Attempts the create call made (the conflict was its last answer). */
+    readonly attempts = 1,
+  ) {
     super(message);
     this.name = "PullRequestExistsError";
   }
@@ -132,10 +136,14 @@ export interface Forge {
   findOpenPullRequest(repo: string, source: string, target: string): Promise<RemotePullRequest | null>;
   createPullRequest(repo: string, pr: NewPullRequest): Promise<RemotePullRequest>;
   updatePullRequest(repo: string, id: number, patch: PullRequestPatch): Promise<void>;
+  /**
+   * Names to identities. A name that does not resolve is `unresolved`; a lookup that could not be made (a
+   * refused scope, an unavailable API) is a `warnings` entry, not a failure: the PR is created without them.
+   */
   resolveReviewers(
     repo: string,
     reviewers: readonly ReviewerAssignment[],
-  ): Promise<{ resolved: ResolvedReviewer[]; unresolved: string[] }>;
+  ): Promise<{ resolved: ResolvedReviewer[]; unresolved: string[]; warnings?: string[] }>;
   addReviewers(repo: string, pr: RemotePullRequest, reviewers: readonly ResolvedReviewer[]): Promise<void>;
   addLabels(repo: string, id: number, labels: readonly string[]): Promise<void>;
   /** Every PR of the repository, open and closed, with full descriptions (for backfilling memory). */

@@ -7,6 +7,8 @@ export interface PublishResult {
   url: string | null;
   /** Problems that did not stop publishing (a reviewer that could not be resolved). */
   warnings?: string[];
+  /** Reviewers the policy asked for that are not on the PR: no identity resolved, or the forge refused them. */
+  unresolved_reviewers?: string[];
 }
 
 /** Port: where a finished PR goes. Forge adapters create or update it; the dry-run one only previews. */

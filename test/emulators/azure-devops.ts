@@ -1,6 +1,6 @@
 /**
  * A loopback emulator of the Azure DevOps REST API (Git pull requests, refs, commits, items, pushes,
- * reverts, PR statuses; Policy evaluations; Core teams), for driving the UNMODIFIED azure-devops-node-api
+ * reverts, PR statuses; Policy evaluations; Core teams; the identity search), for driving the UNMODIFIED azure-devops-node-api
  * client in tests:
  *
  *   const emu = await startAzureDevOpsEmulator();
@@ -102,14 +102,18 @@ export interface AzureEmulatorOptions {
 export type FaultRoute = AzureRoute | "*";
 
 export type Fault =
-  /** Answer this status (before any processing) with `body` (JSON unless a string; default: a TF400733 body for 429, else empty) and `headers`. */
-  | { status: number; body?: unknown; headers?: Record<string, string> }
+  /**
+   * Answer this status with `body` (JSON unless a string; default: a TF400733 body for 429, else empty) and
+   * `headers` — before any processing, or with `after`, once the request has taken effect (a write made, its
+   * answer lost).
+   */
+  | { status: number; body?: unknown; headers?: Record<string, string>; after?: boolean }
   /** Wait, then answer normally. */
   | { delayMs: number }
   /** Never answer (the client's socketTimeout fires). With `applied`, the request takes effect first. */
   | { hang: true; applied?: boolean }
-  /** Destroy the socket without answering (client: ECONNRESET "socket hang up"). With `applied`, the request takes effect first. */
-  | { reset: true; applied?: boolean };
+  /** Destroy the socket without answering (client: ECONNRESET "socket hang up"). With `applied` (or `after`), the request takes effect first. */
+  | { reset: true; applied?: boolean; after?: boolean };
 
 export interface RequestLog {
   method: string;
@@ -467,6 +471,13 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
     }
 
     const fault = takeFault(matched.route);
+    if (fault && "status" in fault && fault.after) {
+      entry.fault = "status";
+      await sleep(latencyMs);
+      if (closed) return;
+      run(matched, body);
+      return send(res, entry, fault.status, fault.body, fault.headers ?? {});
+    }
     if (fault && "status" in fault) {
       entry.fault = "status";
       await sleep(latencyMs);
@@ -484,7 +495,7 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
       const kind = "hang" in fault ? "hang" : "reset";
       entry.fault = kind;
       entry.status = kind;
-      if (fault.applied) run(matched, body);
+      if (fault.applied || ("after" in fault && fault.after)) run(matched, body);
       if (kind === "reset") req.socket.destroy();
       // A hung request stays open until the client gives up or close() ends every connection.
       return;

@@ -73,6 +73,7 @@ export type AzureRoute =
   | "getPullRequestStatuses"
   | "createPullRequestStatus"
   | "getPolicyEvaluations"
+  | "readIdentities"
   // Also served (not in the agent's path, handy for tests):
   | "getRevertForRefName"
   | "getRepositories"
@@ -135,6 +136,12 @@ export function matchApiRoute(
         throw errors.methodNotAllowed(method);
       },
     };
+
+  // IMS: _apis/identities?searchFilter=General&filterValue=… (on Azure DevOps Services the vssps host; here, as on
+  // Azure DevOps Server, the collection URL)
+  if (eq(s(0), "_apis") && eq(s(1), "identities") && segs.length === 2) {
+    return verbs({ GET: { route: "readIdentities", run: () => ok(readIdentities(state, query)) } });
+  }
 
   // Core: _apis/projects/{projectId}[/teams[/{teamId}[/members]]]
   if (eq(s(0), "_apis") && eq(s(1), "projects") && segs.length >= 3) {
@@ -388,6 +395,55 @@ function getTeamMembers(state: AzureEmulatorState, projectKey: string, teamKey: 
     return identity ? [{ identity: identityRef(state, identity), isTeamAdmin: false }] : [];
   });
   return listOf(page(members, query));
+}
+
+/**
+ * The identity search (specification/ims/7.1, httpExamples/Identities/SearchIdentityByEmail.json and
+ * SearchPCVUByName.json for the shape). `General` matches display names, account names and mail; like the people
+ * picker it also returns identities whose names start with the value, so callers must pick the exact one.
+ * `searchFilter` other than General/AccountName/DisplayName/MailAddress → 400.
+ */
+function readIdentities(state: AzureEmulatorState, query: Query) {
+  const filter = query.get("searchFilter");
+  const value = query.get("filterValue");
+  if (filter === undefined || value === undefined || value === "")
+    throw invalidArgument(filter === undefined ? "searchFilter" : "filterValue");
+  if (!["general", "accountname", "displayname", "mailaddress"].includes(filter.toLowerCase()))
+    throw invalidArgument("searchFilter");
+  const key = value.toLowerCase();
+  const teamOf = new Map([...state.teams.values()].map((t) => [t.id, t]));
+  const found = [...state.identities.values()].filter((i) => {
+    const team = teamOf.get(i.id);
+    const names = [i.displayName, team ? team.name : i.uniqueName];
+    return names.some((n) => n.toLowerCase().startsWith(key));
+  });
+  return listOf(
+    found.map((i) => {
+      const team = teamOf.get(i.id);
+      const account = team ? team.name : i.uniqueName;
+      const text = (v: string) => ({ $type: "System.String", $value: v });
+      return {
+        id: i.id,
+        descriptor: team
+          ? `Microsoft.TeamFoundation.Identity;${i.descriptor}`
+          : `Microsoft.IdentityModel.Claims.ClaimsIdentity;${i.uniqueName}`,
+        subjectDescriptor: i.descriptor,
+        providerDisplayName: i.displayName,
+        isActive: true,
+        ...(i.isContainer ? { isContainer: true } : {}),
+        members: [],
+        memberOf: [],
+        memberIds: [],
+        properties: {
+          SchemaClassName: text(i.isContainer ? "Group" : "User"),
+          Account: text(account),
+          ...(i.isContainer ? {} : { Mail: text(i.uniqueName) }),
+        },
+        resourceVersion: 2,
+        metaTypeId: i.isContainer ? 255 : 0,
+      };
+    }),
+  );
 }
 
 function teamProject(state: AzureEmulatorState, projectKey: string) {

@@ -28,7 +28,8 @@ export function makeRecord(deps: AgentDeps) {
     const event = state.event!;
     const trace = state.trace!;
     const pr = state.pr!;
-    const key = { forge: deps.publisher.kind, repo: event.repo, pr_id: String(published.id) };
+    // The URL keeps PRs apart that share an id on different servers (or emulators) using one state file.
+    const key = { forge: deps.publisher.kind, repo: event.repo, pr_id: `${published.id} ${published.url ?? ""}` };
     const created: PullRequestCreated = {
       event: "PullRequestCreated",
       pr_id: published.id,
@@ -43,15 +44,21 @@ export function makeRecord(deps: AgentDeps) {
     };
     const events: LifecycleEvent[] = [];
     const claimed: AnnouncementKind[] = [];
+    // Created and Updated say which reviewers the PR lacks, so a downstream agent can chase them.
+    const unresolved = published.unresolved_reviewers?.length
+      ? { unresolved_reviewers: published.unresolved_reviewers }
+      : {};
     // A PR this run created was never announced; one it found is announced only if no run did so before.
     const firstSight = await deps.ledger.mayAnnounce("created", key);
     if (published.status === "created" || firstSight) {
-      events.push(created);
+      events.push({ ...created, ...unresolved });
       claimed.push("created");
     } else if (published.status !== "unchanged") {
-      events.push({ ...created, event: "PullRequestUpdated" });
+      events.push({ ...created, ...unresolved, event: "PullRequestUpdated" });
     }
-    if (!pr.is_draft && pr.checklist.every((i) => i.done) && (await deps.ledger.mayAnnounce("ready", key))) {
+    // Ask the ledger first (it records the claim), then let a PR this run created through regardless.
+    const ready = !pr.is_draft && pr.checklist.every((i) => i.done);
+    if (ready && ((await deps.ledger.mayAnnounce("ready", key)) || published.status === "created")) {
       events.push({ ...created, event: "PullRequestReadyForReview" });
       claimed.push("ready");
     }

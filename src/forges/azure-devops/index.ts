@@ -98,7 +98,8 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
       .catch(forget(() => (userId = undefined))));
 
   const missing = (what: string, name: string, reason: FailureReason, hint: string) =>
-    new PrCreatorError(reason, `Azure DevOps has no ${what} "${name}" in project ${project}.`, { hint });
+    // typed-rest-client answers a 404 with null: the call that said so was made at least once.
+    new PrCreatorError(reason, `Azure DevOps has no ${what} "${name}" in project ${project}.`, { hint, attempts: 1 });
 
   function remote(repo: string, pr: GitPullRequest): RemotePullRequest {
     return {

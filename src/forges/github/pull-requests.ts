@@ -64,7 +64,7 @@ export function pullRequests(ctx: GitHubContext): PullRequests {
       } catch (error) {
         if (!(error instanceof RetriesExhausted)) throw error;
         const text = serverMessage(error.cause);
-        if (/pull request already exists/i.test(text)) throw new PullRequestExistsError(text);
+        if (/pull request already exists/i.test(text)) throw new PullRequestExistsError(text, error.attempts);
         const fields = ((error.cause as OctokitError).response?.data?.errors ?? []).map((x) => x.field);
         if (error.failure.status === 422 && (fields.includes("head") || fields.includes("base"))) {
           throw new PrCreatorError("branch_not_found", `GitHub cannot open the pull request: ${text}.`, {
