@@ -97,14 +97,17 @@ export type { EmulatorState, LabelRecord, PullRecord, RepoRecord, TeamRecord, Us
 export type FaultRoute = GitHubRoute | "*";
 
 export type Fault =
-  /** Answer with this status instead; `body` defaults to `{ message, documentation_url }`; `headers` override the usual ones. */
-  | { status: number; body?: unknown; headers?: Record<string, string> }
+  /**
+   * Answer with this status instead; `body` defaults to `{ message, documentation_url }`; `headers` override the
+   * usual ones. With `after`, the request is carried out first (a write made, its answer lost).
+   */
+  | { status: number; body?: unknown; headers?: Record<string, string>; after?: boolean }
   /** Wait, then answer normally (on top of `latencyMs`). */
   | { delayMs: number }
   /** Never answer; the connection stays open until the client gives up or the emulator closes. */
   | { hang: true }
-  /** Destroy the connection without answering. */
-  | { reset: true };
+  /** Destroy the connection without answering; with `after`, once the request has been carried out. */
+  | { reset: true; after?: boolean };
 
 export interface RequestLogEntry {
   method: string;
@@ -161,6 +164,8 @@ export interface GitHubEmulator {
   inject(route: FaultRoute, fault: Fault, times?: number): void;
   /** Drops every fault not yet used (the service "recovers"). */
   clearFaults(): void;
+  /** Injected fault uses not yet consumed. */
+  pendingFaults(): number;
   /** Every request, in arrival order. */
   requests: RequestLogEntry[];
   /** How many requests reached `route` (all requests without one). */
@@ -897,7 +902,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       entry.status = "hang";
       return;
     }
-    if (fault && "reset" in fault) {
+    if (fault && "reset" in fault && !fault.after) {
       entry.status = "reset";
       req.socket.destroy();
       return;
@@ -910,6 +915,15 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     const unauthorized = authError(req);
     if (unauthorized) return send(res, entry, unauthorized);
     used += 1;
+    if (fault && ("status" in fault || "reset" in fault) && fault.after && matched && !badJson) {
+      // The write happens; only its answer is lost.
+      await handle(matched, url.searchParams, url.pathname, body);
+      if ("reset" in fault) {
+        entry.status = "reset";
+        req.socket.destroy();
+        return;
+      }
+    }
     if (fault && "status" in fault) {
       const doc = matched ? DOCS[matched.route] : "https://docs.github.com/rest";
       const faultBody =
@@ -970,6 +984,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     clearFaults() {
       faults.splice(0);
     },
+    pendingFaults: () => faults.reduce((n, f) => n + f.left, 0),
     requests,
     calls: (route) => requests.filter((r) => route === undefined || route === "*" || r.route === route).length,
     setCi(fullName, checks) {
