@@ -1,3 +1,4 @@
+import { errorText } from "../domain/errors.js";
 import type { Policy } from "../domain/policy.js";
 
 export type RetryPolicy = Policy["retry_policy"];
@@ -18,7 +19,7 @@ export class RetriesExhausted extends Error {
     readonly failure: CallFailure,
     readonly attempts: number,
   ) {
-    super(cause instanceof Error ? cause.message : String(cause));
+    super(errorText(cause));
     this.name = "RetriesExhausted";
   }
 }
