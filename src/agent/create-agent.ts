@@ -4,7 +4,9 @@ import { PrCreatorError } from "../domain/errors.js";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { CommitSource } from "../domain/commit.js";
 import type { LifecycleEvent } from "../domain/events.js";
-import type { Policy } from "../domain/policy.js";
+import { FORGE_KINDS, type Policy } from "../domain/policy.js";
+import { describeSetting } from "../domain/input-names.js";
+import { withoutUrlCredentials } from "../domain/url-credentials.js";
 import { createEventDelivery } from "../events/delivery.js";
 import type { EventSink } from "../events/sinks.js";
 import { createForge } from "../forges/create-forge.js";
@@ -28,6 +30,7 @@ import { traceForge } from "../telemetry/traced-forge.js";
 import { createTelemetry, type Telemetry } from "../telemetry/tracing.js";
 import type { RunResult } from "../domain/run-result.js";
 import type { ViolationCode } from "../domain/violations.js";
+import { checkStateFilePath } from "../state/state-db.js";
 import { createRunner, type RunOptions } from "./run.js";
 import type { ApprovalDecision } from "./state.js";
 
@@ -139,6 +142,24 @@ function commitSourceFor(policy: Policy, forge: Forge | null, repoPath: string |
   return repoPath !== undefined || !forge ? local() : forge.commits;
 }
 
+/**
+ * The environment a forge is built from: PR_CREATOR_FORGE checked, and no URL with user info in it
+ * (GITHUB_API_URL=https://user:password@host): the token comes from its own variable, fetch refuses such URLs,
+ * and the forge's messages must not carry the password. A wrong PR_CREATOR_FORGE is refused without echoing
+ * it when it is a configured secret (a token in the wrong variable), otherwise by at most a short prefix.
+ */
+export function forgeEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
+  const value = env.PR_CREATOR_FORGE?.trim();
+  if (value && !(FORGE_KINDS as readonly string[]).includes(value)) {
+    throw new PrCreatorError(
+      "invalid_config",
+      `${describeSetting("PR_CREATOR_FORGE", value, secretValuesFromEnv(env))}; expected one of ${FORGE_KINDS.join(", ")}.`,
+      { hint: "Fix or unset the variable." },
+    );
+  }
+  return withoutUrlCredentials({ ...env });
+}
+
 /** Builds the agent from config: policy, trace registry, commit source, publisher and event sinks. */
 export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const cwd = options.cwd ?? process.cwd();
@@ -153,6 +174,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     });
   }
   const stateFile = path.resolve(cwd, policy.state_file);
+  await checkStateFilePath(stateFile);
   const delivery = createEventDelivery({
     policy: eventsFile ? { ...policy, events: { ...policy.events, jsonl_file: eventsFile } } : policy,
     stateFile,
@@ -185,7 +207,8 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
       ),
     });
   // Every forge call — publishing, merging, watching, rolling back — becomes a prcreator.devops.api.request span.
-  const rawForge = options.forge === undefined ? createForge(policy, env) : options.forge;
+  const rawForge =
+    options.forge === undefined ? createForge(withoutUrlCredentials(policy), forgeEnv(env)) : options.forge;
   const forge = rawForge ? traceForge(rawForge, telemetry) : null;
   const publisher =
     options.publisher ?? (forge && !options.dryRun ? createForgePublisher(forge) : createDryRunPublisher());
@@ -198,7 +221,8 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     traceRegistrySource: options.traceRegistry ? "the provided registry" : (tracesFile ?? "none"),
     commitSource: options.commitSource ?? commitSourceFor(policy, forge, options.repoPath, cwd),
     publisher,
-    emit: delivery.emit as (event: LifecycleEvent) => Promise<void>,
+    // Events go to files, webhooks and other agents: no URL in them keeps its user info.
+    emit: (event: LifecycleEvent) => delivery.emit(withoutUrlCredentials(event)),
     now: options.now ?? (() => new Date()),
     model,
     memory: memorySetup?.memory ?? null,
@@ -241,8 +265,11 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     memoryDescription,
     graph,
     // Events that waited in the outbox go out before this run's own.
-    handle: async (event, runOptions) => withOutbox(() => runner.handle(event, runOptions)),
-    resume: async (threadId, decision, runOptions) => withOutbox(() => runner.resume(threadId, decision, runOptions)),
+    // Results go to stdout, HTTP and MCP clients: no URL in them keeps its user info.
+    handle: async (event, runOptions) =>
+      withoutUrlCredentials(await withOutbox(() => runner.handle(event, runOptions))),
+    resume: async (threadId, decision, runOptions) =>
+      withoutUrlCredentials(await withOutbox(() => runner.resume(threadId, decision, runOptions))),
     close: async () => {
       await delivery.close();
       checkpoints?.close();

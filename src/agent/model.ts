@@ -1,7 +1,9 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { AzureChatOpenAI, ChatOpenAI } from "@langchain/openai";
 import { PrCreatorError } from "../domain/errors.js";
+import { describeSetting } from "../domain/input-names.js";
 import type { Policy } from "../domain/policy.js";
+import { secretValuesFromEnv } from "../logging/run-log.js";
 
 export type ModelProvider = Policy["model"]["provider"];
 
@@ -33,7 +35,7 @@ export function resolveProvider(policy: Policy, env: Env): ModelProvider {
   if (!PROVIDERS.includes(fromEnv as ModelProvider)) {
     throw new PrCreatorError(
       "invalid_config",
-      `PR_CREATOR_MODEL_PROVIDER is "${fromEnv}"; expected one of ${PROVIDERS.join(", ")}.`,
+      `${describeSetting("PR_CREATOR_MODEL_PROVIDER", fromEnv, secretValuesFromEnv(env))}; expected one of ${PROVIDERS.join(", ")}.`,
       {
         hint: "Fix or unset the variable.",
       },

@@ -1,6 +1,7 @@
 import { Console } from "node:console";
 import type { Command } from "commander";
 import { EXIT } from "./exit-codes.js";
+import { configOption, eventsOption, tracesOption } from "./options.js";
 import type { Io } from "./run-command.js";
 
 export interface McpCommandOptions {
@@ -66,15 +67,16 @@ export function registerMcpCommand(program: Command, deps: McpCommandDeps): Comm
     .description(
       "Serve the agent as an MCP server on stdio: tools preview_pull_request, create_pull_request, lookup_trace, rollback_pull_request; resource pr-creator://policy.",
     )
-    .option("-c, --config <file>", "policy file (default: ./pr-creator.yaml if present, else built-in defaults)")
-    .option("-t, --traces <file>", "trace registry YAML (overrides trace_registry in the config)")
+    .addOption(configOption())
+    .addOption(tracesOption())
     .option(
       "-r, --repo-path <dir>",
       "local git clone to read commits from (default: the current directory, or the forge's API when a forge is configured)",
     )
-    .option(
-      "-e, --events <file>",
-      "append lifecycle events of created PRs and rollbacks as JSON lines to this file (overrides events.jsonl_file)",
+    .addOption(
+      eventsOption(
+        "append lifecycle events of created PRs and rollbacks as JSON lines to this file (overrides events.jsonl_file)",
+      ),
     )
     .addHelpText(
       "after",

@@ -1,11 +1,13 @@
 import { Presets, SingleBar } from "cli-progress";
 import path from "node:path";
-import { createAgent, type AgentOptions } from "../agent/create-agent.js";
+import { createAgent, forgeEnv, type AgentOptions } from "../agent/create-agent.js";
+import { withoutUrlCredentials } from "../domain/url-credentials.js";
 import { createForge } from "../forges/create-forge.js";
 import { recordFromPullRequest } from "../memory/import.js";
 import { loadTraceRegistryFile } from "../policy/trace-registry.js";
 import { PrCreatorError } from "../domain/errors.js";
 import type { PrRecord } from "../memory/store.js";
+import { checkRepoName } from "./options.js";
 import type { Io } from "./run-command.js";
 
 export interface MemoryCommandOptions {
@@ -114,6 +116,7 @@ export async function memoryImportCommand(
   opts: ImportOptions,
   io: Io & { progress: boolean },
 ): Promise<number> {
+  checkRepoName(repo, "The repository");
   const agent = await createAgent({
     configFile: opts.config,
     tracesFile: opts.traces,
@@ -122,12 +125,13 @@ export async function memoryImportCommand(
     forge: null,
   });
   try {
-    const forge = createForge(agent.policy);
+    const forge = createForge(withoutUrlCredentials(agent.policy), forgeEnv(process.env));
     if (!forge) {
       throw new PrCreatorError("invalid_config", "memory import reads PRs from a forge, but forge is dry-run.", {
         hint: "Set forge: azure-devops or github (or PR_CREATOR_FORGE) with its token.",
       });
     }
+    checkRepoName(repo, "The repository", forge.kind);
     if (!agent.memory)
       throw new PrCreatorError("invalid_config", "Memory is off (memory.store: none).", {
         hint: "Set memory.store to sqlite or qdrant.",

@@ -1,11 +1,13 @@
 import { createAgent, type Agent } from "../agent/create-agent.js";
 import { PrCreatorError } from "../domain/errors.js";
+import { quoteValue } from "../domain/input-names.js";
 import { isRejection } from "../domain/reasons.js";
 import { followPullRequest, statusLine, type FollowResult } from "../merge/follow.js";
 import { rollback, type RollbackResult } from "../merge/rollback.js";
 import { trackFollow } from "../merge/track.js";
 import { parseTitle } from "../render/title.js";
 import { EXIT } from "./exit-codes.js";
+import { checkRepoName } from "./options.js";
 import type { Io } from "./run-command.js";
 
 export interface WatchOptions {
@@ -23,19 +25,22 @@ function seconds(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0)
-    throw new PrCreatorError("invalid_request", `${flag} must be a positive number of seconds, not "${text}".`);
+    throw new PrCreatorError(
+      "invalid_request",
+      `${flag} must be a positive number of seconds, not ${quoteValue(text)}.`,
+    );
   return Math.round(n * 1000);
 }
 
 function prNumber(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0)
-    throw new PrCreatorError("invalid_request", `The PR id must be a positive whole number, not "${text}".`);
+    throw new PrCreatorError("invalid_request", `The PR id must be a positive whole number, not ${quoteValue(text)}.`);
   return n;
 }
 
 async function withForgeAgent<T>(
-  opts: { config?: string; events?: string; watch?: boolean },
+  opts: { config?: string; events?: string; watch?: boolean; repo?: string },
   io: Io,
   work: (agent: Agent & { forge: NonNullable<Agent["forge"]> }) => Promise<T>,
 ): Promise<T> {
@@ -52,6 +57,7 @@ async function withForgeAgent<T>(
         hint: "Set forge: azure-devops or github in the config (or PR_CREATOR_FORGE) and the forge's environment variables.",
       });
     }
+    if (opts.repo !== undefined) checkRepoName(opts.repo, "--repo", agent.forge.kind);
     return await work(agent as Agent & { forge: NonNullable<Agent["forge"]> });
   } finally {
     await agent.close();
@@ -79,6 +85,7 @@ const WATCH_EXIT: Record<FollowResult["outcome"], number> = {
 /** `pr-creator watch <pr>`: follows checks and merge to the end with a live status line; records CI and merge times. */
 export async function watchCommand(id: string, opts: WatchOptions, io: Io & { live: boolean }): Promise<number> {
   const prId = prNumber(id);
+  checkRepoName(opts.repo, "--repo");
   const timeout = seconds(opts.timeout, "--timeout");
   const interval = seconds(opts.interval, "--interval");
   return withForgeAgent(opts, io, async (agent) => {
@@ -170,6 +177,7 @@ export async function rollbackCommand(opts: RollbackOptions, io: Io): Promise<nu
       { hint: 'Example: pr-creator rollback --trace trace-pvc-size-BVL-232 --reason "disk pressure persists".' },
     );
   }
+  if (opts.repo !== undefined) checkRepoName(opts.repo, "--repo");
   const request = {
     ...(opts.pr !== undefined ? { pr_id: prNumber(opts.pr) } : {}),
     ...(opts.repo ? { repo: opts.repo } : {}),

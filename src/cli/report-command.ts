@@ -6,7 +6,9 @@ import { PrCreatorError } from "../domain/errors.js";
 import { openHistory } from "../metrics/history.js";
 import { computeReport, formatReport } from "../metrics/report.js";
 import { loadPolicy } from "../policy/load-policy.js";
+import { checkStateFilePath } from "../state/state-db.js";
 import { EXIT } from "./exit-codes.js";
+import { configOption, jsonOption } from "./options.js";
 import type { Io } from "./run-command.js";
 
 export interface ReportCommandOptions {
@@ -66,6 +68,7 @@ export async function reportCommand(opts: ReportCommandOptions, deps: ReportComm
   const since = opts.since === undefined ? undefined : parseSince(opts.since, now);
   const { policy } = await loadPolicy(opts.config, deps.io.cwd);
   const stateFile = path.resolve(deps.io.cwd, policy.state_file);
+  await checkStateFilePath(stateFile);
   // Opening would create an empty state file, and report on it, when the path is merely wrong.
   if (!existsSync(stateFile)) {
     throw new PrCreatorError(
@@ -95,10 +98,9 @@ export function registerReportCommand(program: Command, deps: ReportCommandDeps)
       "only history from then on: YYYY-MM-DD (UTC), an ISO 8601 time with a zone, or a span such as 7d, 12h, 90m, 4w",
     )
     .option("--repo <name>", "only this repository")
-    .option("--json", "print the report as one JSON object")
-    .option(
-      "-c, --config <file>",
-      "policy file (names the state file; default: ./pr-creator.yaml if present, else built-in defaults)",
+    .addOption(jsonOption("print the report as one JSON object"))
+    .addOption(
+      configOption("policy file (names the state file; default: ./pr-creator.yaml if present, else built-in defaults)"),
     )
     .addHelpText(
       "after",

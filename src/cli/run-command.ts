@@ -6,6 +6,7 @@ import type { RunResult } from "../domain/run-result.js";
 import { NO_USAGE } from "../agent/state.js";
 import { PrCreatorError } from "../domain/errors.js";
 import { escapeControls } from "../domain/input-names.js";
+import { stripUrlCredentials } from "../domain/url-credentials.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import { createJsonlFileSink, emitAll } from "../events/sinks.js";
 import { createDebugPrinter } from "./debug-printer.js";
@@ -81,22 +82,16 @@ async function earlyFailure(
   input: unknown | undefined,
   eventsFile: string | undefined,
 ): Promise<RunResult> {
+  const message = stripUrlCredentials(error.paragraph);
   const events: LifecycleEvent[] =
     input === undefined
       ? []
-      : [
-          buildFailedEvent(
-            input,
-            { reason: error.reason, message: error.paragraph, attempts: 0 },
-            error.violations,
-            new Date(),
-          ),
-        ];
+      : [buildFailedEvent(input, { reason: error.reason, message, attempts: 0 }, error.violations, new Date())];
   const warnings = eventsFile ? await emitAll(createJsonlFileSink(eventsFile), events) : [];
   return {
     status: "failed",
     reason: error.reason,
-    message: error.paragraph,
+    message,
     pr: null,
     violations: error.violations,
     events,
@@ -127,24 +122,11 @@ function agentOptions(opts: RunCommandOptions, io: Io) {
   };
 }
 
-/**
- * The human view with text from events made harmless for a terminal: the failure paragraph and violations
- * have every control character escaped (so each stays one paragraph), the rest all but newlines and tabs.
- */
-function humanText(result: RunResult): string {
-  const safe: RunResult = {
-    ...result,
-    ...(result.message === undefined ? {} : { message: escapeControls(result.message) }),
-    violations: result.violations.map((v) => ({ ...v, message: escapeControls(v.message) })),
-  };
-  return escapeControls(formatHuman(safe), "\n\t");
-}
-
 /** Prints a result the way every command does and returns its exit code. */
 export function report(result: RunResult, json: boolean | undefined, io: Io): number {
   if (json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-  else if (result.status === "failed") io.stderr(humanText(result));
-  else io.stdout(humanText(result));
+  else if (result.status === "failed") io.stderr(formatHuman(result));
+  else io.stdout(formatHuman(result));
   for (const warning of result.warnings) io.stderr(`warning: ${escapeControls(warning)}\n`);
   return exitCodeFor(result);
 }

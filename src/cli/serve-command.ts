@@ -3,6 +3,7 @@ import { createAgent } from "../agent/create-agent.js";
 import { PrCreatorError } from "../domain/errors.js";
 import { loadPolicy } from "../policy/load-policy.js";
 import { EXIT } from "./exit-codes.js";
+import { configOption } from "./options.js";
 import type { Io } from "./run-command.js";
 
 export interface ServeCommandOptions {
@@ -93,7 +94,7 @@ export function registerServeCommand(program: Command, deps: ServeCommandDeps): 
       "--host <host>",
       "address to listen on (default: server.host, 127.0.0.1); other than loopback needs the token variable (server.token_env) set",
     )
-    .option("-c, --config <file>", "policy file (default: ./pr-creator.yaml if present, else built-in defaults)")
+    .addOption(configOption())
     .addHelpText(
       "after",
       "\nSIGTERM or SIGINT drains: no new runs, running ones finish (server.drain_timeout_ms), queued ones continue on the next start; a second signal stops at once.\nExit codes: 0 stopped after a signal, 2 bad option or config (including a non-loopback host without a token).\n\nExample:\n  PR_CREATOR_API_TOKEN=$(openssl rand -hex 32) pr-creator serve --host 0.0.0.0 --port 8080 --config pr-creator.yaml",

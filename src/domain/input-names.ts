@@ -1,6 +1,6 @@
 /**
  * Rules for the names an event hands to a forge — repository names and the file paths of a change request —
- * and a safe way to show a rejected value to people. Pure: no I/O, nothing of ours imported.
+ * and safe ways to show a rejected value to people. Pure: no I/O, nothing of ours imported.
  */
 
 /**
@@ -26,6 +26,27 @@ export function escapeControls(text: string, keep = ""): string {
 export function quoteValue(value: string, max = 60): string {
   const cut = [...value].length > max ? `${[...value].slice(0, max - 3).join("")}...` : value;
   return `"${escapeControls(cut.replace(/\\/g, "\\\\").replace(/"/g, '\\"'))}"`;
+}
+
+// Shorter "secrets" would match ordinary words (the log scrubber uses the same floor).
+const MIN_SECRET_LENGTH = 4;
+const SETTING_SHOWN_MAX = 16;
+
+/**
+ * How a message names a setting whose value was refused (an environment variable such as PR_CREATOR_FORGE):
+ * `NAME is "value"` with at most a short, escaped prefix of the value — or, when the value equals, contains
+ * or is part of one of `secrets` (a token pasted into the wrong variable), no value at all.
+ */
+export function describeSetting(name: string, value: string, secrets: readonly string[]): string {
+  const v = value.trim();
+  const isSecret = secrets.some(
+    (secret) =>
+      secret.length >= MIN_SECRET_LENGTH &&
+      (v.includes(secret) || (v.length >= MIN_SECRET_LENGTH && secret.includes(v))),
+  );
+  return isSecret
+    ? `${name} holds the value of a configured secret (not shown)`
+    : `${name} is ${quoteValue(v, SETTING_SHOWN_MAX)}`;
 }
 
 // Controls, format characters (zero-width, bidi), lone surrogates and line/paragraph separators: never part of a name.

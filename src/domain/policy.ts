@@ -20,8 +20,20 @@ export const DEFAULT_TARGETS: Record<string, string> = { "feature/": "dev", "bug
 
 const level = z.enum(["low", "medium", "high"]);
 
+/** Where PRs can go; `forge:` in the config and env PR_CREATOR_FORGE take one of these. */
+export const FORGE_KINDS = ["dry-run", "azure-devops", "github"] as const;
+
+/** Webhooks are sent over HTTP: any other scheme (file:, ftp:, data:) is refused when the config is read. */
+const webhookUrl = z.url({
+  protocol: /^https?$/,
+  error: (issue) =>
+    typeof issue.input === "string" && URL.canParse(issue.input)
+      ? `expected an http:// or https:// URL, not ${new URL(issue.input).protocol}// (webhooks are sent over HTTP)`
+      : "expected an http:// or https:// URL",
+});
+
 const webhookSchema = z.strictObject({
-  url: z.url(),
+  url: webhookUrl,
   /** Environment variable holding the HMAC secret (never the secret itself: secrets stay out of files). */
   secret_env: z
     .string()
@@ -367,7 +379,7 @@ export const PolicySchema = z
       })
       .prefault({}),
     /** Where PRs go. Env PR_CREATOR_FORGE wins. `dry-run` previews and writes nothing. */
-    forge: z.enum(["dry-run", "azure-devops", "github"]).default("dry-run"),
+    forge: z.enum(FORGE_KINDS).default("dry-run"),
     azure_devops: z
       .strictObject({
         /** e.g. https://dev.azure.com/acme; env AZURE_DEVOPS_ORG_URL wins. The PAT comes only from AZURE_DEVOPS_TOKEN. */

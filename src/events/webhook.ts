@@ -77,10 +77,13 @@ export interface WebhookDeps {
 /** Sends one event; `deliveryId` is given when re-sending, so the receiver sees the id of the first try. */
 export type WebhookSink = (event: LifecycleEvent, deliveryId?: string) => Promise<void>;
 
-/** The URL as messages show it: without user info, query or fragment, where tokens tend to live. */
+/**
+ * The URL as messages show it: without user info, query or fragment, where tokens tend to live. Built from
+ * scheme and host rather than `origin`, which is "null" for schemes such as file: (`null/etc/passwd`).
+ */
 export function displayUrl(url: string): string {
   const u = new URL(url);
-  return `${u.origin}${u.pathname}`;
+  return `${u.protocol}//${u.host}${u.pathname}`;
 }
 
 /** The signature header's value for a body: `sha256=<hex HMAC-SHA256>`. */

@@ -4,6 +4,8 @@ import { AGENT_NAME } from "../domain/events.js";
 import type { DraftedBy } from "../domain/pull-request.js";
 import type { RunResult, RunStatus } from "../domain/run-result.js";
 import type { NodeStep, RunOutcome, SeedStatus } from "../telemetry/run-trace.js";
+import { describeSetting } from "../domain/input-names.js";
+import { stripUrlCredentials, urlCredentials } from "../domain/url-credentials.js";
 import { redactKeys, scrubber } from "./redact.js";
 
 export type { Logger } from "pino";
@@ -22,17 +24,18 @@ export interface LoggerOptions {
 /**
  * A pino logger writing one JSON object per line: `level` as a name, `time` in ISO 8601, no pid/hostname.
  * Values under secret-looking keys are redacted at any depth, and the given secret values are scrubbed
- * from the finished line, message and error stacks included.
+ * from the finished line, message and error stacks included; so is the user info of every URL in it.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const redactObject = (object: Record<string, unknown>) => redactKeys(object) as Record<string, unknown>;
+  const scrub = scrubber(options.secrets ?? []);
   return pino(
     {
       level: options.level,
       base: null,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }), bindings: redactObject, log: redactObject },
-      hooks: { streamWrite: scrubber(options.secrets ?? []) },
+      hooks: { streamWrite: (line) => stripUrlCredentials(scrub(line)) },
     },
     options.destination ?? pino.destination({ fd: 2, sync: true }),
   );
@@ -45,12 +48,13 @@ export function resolveLogLevel(options: {
   verbose?: boolean;
 }): LogLevel {
   if (options.verbose) return "debug";
-  const fromEnv = (options.env ?? process.env).PR_CREATOR_LOG_LEVEL?.trim().toLowerCase();
+  const raw = (options.env ?? process.env).PR_CREATOR_LOG_LEVEL?.trim();
+  const fromEnv = raw?.toLowerCase();
   if (!fromEnv) return options.configured;
   if (!(LOG_LEVELS as readonly string[]).includes(fromEnv)) {
     throw new PrCreatorError(
       "invalid_config",
-      `PR_CREATOR_LOG_LEVEL is ${JSON.stringify(fromEnv)}, which is not a log level.`,
+      `${describeSetting("PR_CREATOR_LOG_LEVEL", raw!, secretValuesFromEnv({ ...process.env, ...options.env }))}, which is not a log level.`,
       {
         hint: `Use one of ${LOG_LEVELS.join(", ")}, or unset it to use logging.level from the config.`,
       },
@@ -61,7 +65,10 @@ export function resolveLogLevel(options: {
 
 const SECRET_ENV = /(TOKEN|SECRET|PASSWORD|API_KEY|_PAT)$/;
 
-/** The values of secret-looking variables (GITHUB_TOKEN, OPENAI_API_KEY, …) and of the named ones (e.g. a webhook's secret_env). */
+/**
+ * The values of secret-looking variables (GITHUB_TOKEN, OPENAI_API_KEY, …), of the named ones (e.g. a
+ * webhook's secret_env), and the user info of URLs in any variable.
+ */
 export function secretValuesFromEnv(
   env: Readonly<Record<string, string | undefined>>,
   names: readonly string[] = [],
@@ -70,7 +77,9 @@ export function secretValuesFromEnv(
   const values = Object.entries(env)
     .filter(([name, value]) => wanted(name) && value !== undefined && value.trim() !== "")
     .map(([, value]) => value!.trim());
-  return [...new Set(values)];
+  // A password in any variable's URL (GITHUB_API_URL=https://user:password@host) is a secret too.
+  const inUrls = Object.values(env).flatMap((value) => (value ? urlCredentials(value) : []));
+  return [...new Set([...values, ...inUrls])];
 }
 
 /** The seed's per-run log fields, in the seed's order, then extras that are left out when unknown. */

@@ -1,3 +1,4 @@
+import { escapeControls } from "../domain/input-names.js";
 import type { RunResult } from "../domain/run-result.js";
 
 const STATUS_LINE: Record<RunResult["status"], string> = {
@@ -13,8 +14,22 @@ function rule(title: string): string {
   return `── ${title} ${"─".repeat(Math.max(0, 72 - title.length))}`;
 }
 
-/** The human view of a run: a readable PR preview, or the failure paragraph and its violations. */
+/**
+ * The human view of a run: a readable PR preview, or the failure paragraph and its violations. Text from
+ * events is made harmless for a terminal (every front door prints this view: CLI, MCP): the failure paragraph
+ * and violations have every control character escaped, so each stays one line or paragraph; the rest all but
+ * newlines and tabs.
+ */
 export function formatHuman(result: RunResult): string {
+  const safe: RunResult = {
+    ...result,
+    ...(result.message === undefined ? {} : { message: escapeControls(result.message) }),
+    violations: result.violations.map((v) => ({ ...v, message: escapeControls(v.message) })),
+  };
+  return escapeControls(layout(safe), "\n\t");
+}
+
+function layout(result: RunResult): string {
   const lines: string[] = [];
   if (result.status === "failed") {
     lines.push(`✖ ${STATUS_LINE.failed}: ${result.reason}`, "", result.message ?? "");

@@ -4,6 +4,9 @@
  * cannot be opened. Each owner passes its table name and what it uses the file for.
  */
 import type Database from "better-sqlite3";
+import { constants } from "node:fs";
+import { access, stat } from "node:fs/promises";
+import path from "node:path";
 import { PrCreatorError } from "../domain/errors.js";
 
 export interface Migration {
@@ -41,6 +44,52 @@ export function stateFileError(file: string, error: unknown, purpose: string): P
       cause: error,
     },
   );
+}
+
+const errno = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? String(error);
+
+/** Why a state file that does not exist yet could not be created, or null when its nearest existing folder allows it. */
+async function creationProblem(file: string): Promise<string | null> {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const info = await stat(dir).catch((error: unknown) => errno(error));
+    if (info === "ENOENT" || info === "ENOTDIR") {
+      if (path.dirname(dir) === dir) return null;
+      continue;
+    }
+    if (typeof info === "string") return `cannot be created: its folder ${dir} cannot be read (${info})`;
+    if (!info.isDirectory()) return `cannot be created: ${dir} is a file, not a folder`;
+    const denied = await access(dir, constants.W_OK).then(
+      () => null,
+      (error: unknown) => errno(error),
+    );
+    return denied ? `cannot be created: the folder ${dir} is not writable (${denied})` : null;
+  }
+}
+
+/**
+ * Refuses, as invalid_config, a state file path that can never work — a directory, a device, a file that
+ * cannot be read and written, or one whose folder is a file — before any command opens it. A file that
+ * exists but is not a database is left to the stores, which say so (a run then carries on without memory).
+ */
+export async function checkStateFilePath(file: string): Promise<void> {
+  const info = await stat(file).catch((error: unknown) => errno(error));
+  let why: string | null;
+  if (info === "ENOENT" || info === "ENOTDIR") why = await creationProblem(file);
+  else if (typeof info === "string") why = `cannot be read (${info})`;
+  else if (info.isDirectory()) why = "is a directory";
+  else if (!info.isFile()) why = "is not a regular file";
+  else {
+    const denied = await access(file, constants.R_OK | constants.W_OK).then(
+      () => null,
+      (error: unknown) => errno(error),
+    );
+    why = denied ? `cannot be read and written (${denied})` : null;
+  }
+  if (why) {
+    throw new PrCreatorError("invalid_config", `The state file ${file} ${why}.`, {
+      hint: "Point state_file in the config at a file in a writable folder; it is created when missing.",
+    });
+  }
 }
 
 /**

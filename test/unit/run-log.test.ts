@@ -212,8 +212,9 @@ describe("secrets", () => {
       expect(line).not.toContain(JSON.stringify(PAT).slice(1, -1));
       expect(() => JSON.parse(line) as unknown).not.toThrow();
     }
+    // The user info of a URL goes altogether, not only the secret in it.
     expect(JSON.parse(raw[0]!)).toMatchObject({
-      url: "https://x:[Redacted]@example.test/repo.git",
+      url: "https://example.test/repo.git",
       note: "[Redacted]",
       msg: "cloning with [Redacted]",
     });
