@@ -18,6 +18,49 @@ export function workItemsIn(text: string): string[] {
  */
 const REVIEWER_REFUSALS: ReadonlySet<string> = new Set(["invalid_request", "repo_not_found", "forbidden"]);
 
+const pairKey = (repo: string, source: string, target: string) => `pr\u0000${repo}\u0000${source}\u0000${target}`;
+const reviewersKey = (repo: string, reviewers: readonly { name: string; required: boolean }[]) =>
+  `rv\u0000${repo}\u0000${reviewers.map((r) => `${r.name}:${r.required}`).join("\u0001")}`;
+
+/** How long an early look-up stays good: long enough for a run's drafting, short enough not to act on old news. */
+const EARLY_TTL_MS = 30_000;
+
+/**
+ * Look-ups started before they are needed. Each is used at most once; a failed or old one is made again,
+ * so an early start can only save a round trip, never change an outcome.
+ */
+function createEarlyLookups() {
+  const started = new Map<string, { at: number; result: Promise<unknown> }>();
+  return {
+    /** Starts `lookup` unless a fresh one for `key` is already under way or waiting to be used. */
+    start(key: string, lookup: () => Promise<unknown>): void {
+      const now = Date.now();
+      // Runs that failed before publishing leave their look-ups behind; a long-lived server drops them.
+      for (const [k, e] of started) if (now - e.at > EARLY_TTL_MS) started.delete(k);
+      if (started.has(key)) return;
+      let result: Promise<unknown>;
+      try {
+        result = lookup();
+      } catch {
+        return;
+      }
+      // Nobody may be waiting yet: a failure must not surface as an unhandled rejection.
+      result.catch(() => undefined);
+      started.set(key, { at: now, result });
+    },
+    async take<T>(key: string, lookup: () => Promise<T>): Promise<T> {
+      const entry = started.get(key);
+      started.delete(key);
+      if (!entry || Date.now() - entry.at > EARLY_TTL_MS) return lookup();
+      try {
+        return (await entry.result) as T;
+      } catch {
+        return lookup();
+      }
+    },
+  };
+}
+
 /** An open PR is ours when its description carries our trace metadata for the same trace. */
 function isOurs(existing: RemotePullRequest, traceId: string): boolean {
   return existing.description.includes(`trace_id: ${traceId}`) || existing.description.includes(traceId);
@@ -30,6 +73,7 @@ function isOurs(existing: RemotePullRequest, traceId: string): boolean {
  */
 export function createForgePublisher(forge: Forge): Publisher {
   const withLock = createKeyedLock();
+  const early = createEarlyLookups();
 
   /**
    * Brings an open PR in line with the spec: title, description and draft where they differ, labels and
@@ -73,11 +117,19 @@ export function createForgePublisher(forge: Forge): Publisher {
 
   return {
     kind: forge.kind,
+    prefetch(repo, pair, reviewers) {
+      early.start(pairKey(repo, pair.source_branch, pair.target_branch), () =>
+        forge.findOpenPullRequest(repo, pair.source_branch, pair.target_branch),
+      );
+      if (reviewers) early.start(reviewersKey(repo, reviewers), () => forge.resolveReviewers(repo, reviewers));
+    },
     publish: (repo, traceId, pr) =>
-      withLock(`${repo}\u0000${pr.source_branch}\u0000${pr.target_branch}`, async () => {
+      withLock(pairKey(repo, pr.source_branch, pr.target_branch), async () => {
         const [existingFirst, names] = await Promise.all([
-          forge.findOpenPullRequest(repo, pr.source_branch, pr.target_branch),
-          forge.resolveReviewers(repo, pr.reviewers),
+          early.take(pairKey(repo, pr.source_branch, pr.target_branch), () =>
+            forge.findOpenPullRequest(repo, pr.source_branch, pr.target_branch),
+          ),
+          early.take(reviewersKey(repo, pr.reviewers), () => forge.resolveReviewers(repo, pr.reviewers)),
         ]);
         const warnings = [
           ...(names.warnings ?? []),

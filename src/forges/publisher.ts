@@ -1,4 +1,4 @@
-import type { PullRequestSpec } from "../domain/pull-request.js";
+import type { PullRequestSpec, ReviewerAssignment } from "../domain/pull-request.js";
 
 export interface PublishResult {
   status: "previewed" | "created" | "updated" | "unchanged";
@@ -16,6 +16,16 @@ export interface Publisher {
   readonly kind: "dry-run" | "azure-devops" | "github";
   /** `trace_id` tells our own open PR (to update) from someone else's (never taken over). */
   publish(repo: string, traceId: string, pr: PullRequestSpec): Promise<PublishResult>;
+  /**
+   * Starts the look-ups `publish` will make — the open PR of a branch pair, the reviewers' identities — so
+   * they overlap with reading the change and drafting instead of waiting until publishing. Never throws;
+   * `publish` uses a fresh result once and looks up again when the early one failed or is old.
+   */
+  prefetch?(
+    repo: string,
+    pair: { source_branch: string; target_branch: string },
+    reviewers?: readonly ReviewerAssignment[],
+  ): void;
 }
 
 /** The embedded default: validates nothing further, writes nothing, and says so. */

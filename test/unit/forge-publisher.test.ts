@@ -194,3 +194,52 @@ describe("forge publisher", () => {
     expect(workItemsIn("- `abc1234` fix totals AB#101 and AB#7, again AB#101; not AB#x")).toEqual(["101", "7"]);
   });
 });
+
+describe("forge publisher: look-ups started early", () => {
+  const pair = { source_branch: "feature/order-handler", target_branch: "dev" };
+
+  it("publish uses the early open-PR look-up instead of making its own", async () => {
+    const f = fakeForge();
+    const publisher = createForgePublisher(f.forge);
+    publisher.prefetch!("OrderService", pair, spec().reviewers);
+    publisher.prefetch!("OrderService", pair);
+    expect(f.calls).toEqual(["find"]);
+    expect((await publisher.publish("OrderService", TRACE, spec())).status).toBe("created");
+    expect(f.calls).toEqual(["find", "create"]);
+  });
+
+  it("an early look-up is used once: the next publish looks again and sees the PR", async () => {
+    const f = fakeForge();
+    const publisher = createForgePublisher(f.forge);
+    publisher.prefetch!("OrderService", pair);
+    await publisher.publish("OrderService", TRACE, spec());
+    expect((await publisher.publish("OrderService", TRACE, spec())).status).toBe("unchanged");
+    expect(f.calls).toEqual(["find", "create", "find"]);
+  });
+
+  it("a failed early look-up is made again by publish, and never surfaces as an unhandled rejection", async () => {
+    const f = fakeForge();
+    let failures = 1;
+    const flaky = {
+      ...f.forge,
+      async findOpenPullRequest(repo: string, source: string, target: string) {
+        if (failures-- > 0) throw new Error("socket hang up");
+        return f.forge.findOpenPullRequest(repo, source, target);
+      },
+    };
+    const publisher = createForgePublisher(flaky);
+    publisher.prefetch!("OrderService", pair);
+    expect((await publisher.publish("OrderService", TRACE, spec())).status).toBe("created");
+    expect(f.calls).toEqual(["find", "create"]);
+  });
+
+  it("a look-up for another pair or other reviewers is not taken for this one", async () => {
+    const f = fakeForge();
+    const publisher = createForgePublisher(f.forge);
+    publisher.prefetch!("OrderService", { source_branch: "feature/other", target_branch: "dev" }, [
+      { name: "TechLeadAgent", required: false },
+    ]);
+    await publisher.publish("OrderService", TRACE, spec());
+    expect(f.calls).toEqual(["find", "find", "create"]);
+  });
+});

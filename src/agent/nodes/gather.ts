@@ -11,6 +11,8 @@ import type { AgentStateType, AgentUpdate } from "../state.js";
 export function makeGather(deps: AgentDeps) {
   return async function gather(state: AgentStateType): Promise<AgentUpdate> {
     const event = state.event!;
+    // The publisher's open-PR look-up needs nothing from the change: start it now, beside the commit read.
+    deps.publisher.prefetch?.(event.repo, { source_branch: event.branch, target_branch: state.target_branch! });
     const history: Promise<{ earlier_prs?: PrRecord[]; memory_unavailable?: string; warnings?: string[] }> = deps.memory
       ? deps.memory.chain(event.trace_id).then(
           (earlier_prs) => ({ earlier_prs }),

@@ -10,6 +10,14 @@ import type { AgentStateType, AgentUpdate } from "../state.js";
  */
 export function makePlan(deps: AgentDeps) {
   return async function plan(state: AgentStateType): Promise<AgentUpdate> {
-    return { plan: planPullRequest(factsOf(state), deps.policy) };
+    const facts = factsOf(state);
+    const plan = planPullRequest(facts, deps.policy);
+    // Resolving reviewers' identities can overlap with drafting; publish picks the result up.
+    deps.publisher.prefetch?.(
+      facts.repo,
+      { source_branch: facts.source_branch, target_branch: facts.target_branch },
+      plan.reviewers,
+    );
+    return { plan };
   };
 }
