@@ -4,14 +4,14 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createAgent } from "../../src/agent/create-agent.js";
-import type { RunResult } from "../../src/agent/run.js";
+import type { RunResult } from "../../src/domain/run-result.js";
 import { SAMPLE_TRACES } from "../../src/demo/sample-repo.js";
 import { PolicySchema } from "../../src/domain/policy.js";
 import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js";
 import { createAzureDevOpsForge } from "../../src/forges/azure-devops/index.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../emulators/azure-devops.js";
-import { runEventCli } from "./forge-cli.js";
+import { cliFolder, runEventCli } from "./forge-cli.js";
 
 const TOKEN = "azdo-secret-pat-value-42";
 const REPO = "OrderService";
@@ -278,7 +278,8 @@ describe("Azure DevOps: concurrency", () => {
 describe("Azure DevOps: from the command line", () => {
   it("pr-creator run creates the PR; a second run is unchanged", async () => {
     const event = featureBranch();
-    const first = await runEventCli(event, "forge: azure-devops\n", env());
+    const dir = await cliFolder();
+    const first = await runEventCli(event, "forge: azure-devops\n", env(), dir);
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({
       status: "created",
@@ -287,7 +288,7 @@ describe("Azure DevOps: from the command line", () => {
     });
     // The skipped size check is the one warning, on stderr.
     expect(first.stderr).toContain("warning: The commit source reports no line counts");
-    const second = await runEventCli(event, "forge: azure-devops\n", env());
+    const second = await runEventCli(event, "forge: azure-devops\n", env(), dir);
     expect(JSON.parse(second.stdout)).toMatchObject({ status: "unchanged", events: [] });
     expect(activePrs()).toHaveLength(1);
     expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(TOKEN);

@@ -4,14 +4,14 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createAgent } from "../../src/agent/create-agent.js";
-import type { RunResult } from "../../src/agent/run.js";
+import type { RunResult } from "../../src/domain/run-result.js";
 import { SAMPLE_TRACES } from "../../src/demo/sample-repo.js";
 import { PolicySchema } from "../../src/domain/policy.js";
 import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js";
 import { createGitHubForge } from "../../src/forges/github/index.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
-import { runEventCli } from "./forge-cli.js";
+import { cliFolder, runEventCli } from "./forge-cli.js";
 
 const TOKEN = "ghp_secretTokenValue123456";
 const REPO = "acme/OrderService";
@@ -325,7 +325,8 @@ describe("GitHub: from the command line", () => {
   it("pr-creator run creates the PR with the default pacing on; a second run is unchanged", async () => {
     const event = featureBranch();
     const env = { GITHUB_TOKEN: TOKEN, GITHUB_API_URL: gh.url };
-    const first = await runEventCli(event, "forge: github\n", env);
+    const dir = await cliFolder();
+    const first = await runEventCli(event, "forge: github\n", env, dir);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({
@@ -333,7 +334,7 @@ describe("GitHub: from the command line", () => {
       pr: { id: 1, target_branch: "dev" },
       events: [{ event: "PullRequestCreated" }, { event: "PullRequestReadyForReview" }],
     });
-    const second = await runEventCli(event, "forge: github\n", env);
+    const second = await runEventCli(event, "forge: github\n", env, dir);
     expect(JSON.parse(second.stdout)).toMatchObject({ status: "unchanged", events: [] });
     expect(openPulls()).toHaveLength(1);
     expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(TOKEN);
