@@ -7,12 +7,6 @@ import type { Telemetry } from "../telemetry/tracing.js";
 import type { AgentGraph } from "./graph.js";
 import type { AgentStateType } from "./state.js";
 
-/**
- * @deprecated Import RunResult from src/domain/run-result.ts. Kept only until the files that still hold
- * uncommitted edits of other changes take their import fix (create-agent, evals/harness, forge tests).
- */
-export type { RunResult } from "../domain/run-result.js";
-
 type ResultBase = Omit<RunResult, "status" | "reason" | "message" | "approval">;
 
 function baseOf(state: AgentStateType): ResultBase {
