@@ -232,3 +232,14 @@ export type LifecycleEvent =
   | PullRequestMerged
   | PullRequestMergeBlocked
   | PullRequestRollbackCreated;
+
+/** Every lifecycle event, by its `event` name: what results carry and what the outbox stores. */
+export const LifecycleEventSchema = z.discriminatedUnion("event", [
+  PullRequestCreatedSchema,
+  PullRequestUpdatedSchema,
+  PullRequestReadyForReviewSchema,
+  PullRequestFailedSchema,
+  PullRequestMergedSchema,
+  PullRequestMergeBlockedSchema,
+  PullRequestRollbackCreatedSchema,
+]);

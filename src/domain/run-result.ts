@@ -6,15 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import {
-  PullRequestCreatedSchema,
-  PullRequestFailedSchema,
-  PullRequestMergeBlockedSchema,
-  PullRequestMergedSchema,
-  PullRequestReadyForReviewSchema,
-  PullRequestRollbackCreatedSchema,
-  PullRequestUpdatedSchema,
-} from "./events.js";
+import { LifecycleEventSchema } from "./events.js";
 import { FailureReasonSchema } from "./reasons.js";
 
 const count = () => z.number().int().nonnegative();
@@ -72,15 +64,7 @@ export const RunPullRequestSchema = z.object({
   ...PullRequestSpecSchema.shape,
 });
 
-export const LifecycleEventSchema = z.discriminatedUnion("event", [
-  PullRequestCreatedSchema,
-  PullRequestUpdatedSchema,
-  PullRequestReadyForReviewSchema,
-  PullRequestFailedSchema,
-  PullRequestMergedSchema,
-  PullRequestMergeBlockedSchema,
-  PullRequestRollbackCreatedSchema,
-]);
+export { LifecycleEventSchema };
 
 export const TruncationSchema = z.object({
   files_shown: count(),

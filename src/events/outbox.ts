@@ -20,18 +20,8 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { z } from "zod";
 import { errorText, formatZodIssues } from "../domain/errors.js";
-import {
-  PullRequestCreatedSchema,
-  PullRequestFailedSchema,
-  PullRequestMergeBlockedSchema,
-  PullRequestMergedSchema,
-  PullRequestReadyForReviewSchema,
-  PullRequestUpdatedSchema,
-  PullRequestRollbackCreatedSchema,
-  type LifecycleEvent,
-} from "../domain/events.js";
+import { LifecycleEventSchema, type LifecycleEvent } from "../domain/events.js";
 import type { DeliverySink } from "./sinks.js";
 import { isNotADatabase, migrateTable, notAStateFile, stateFileError } from "../state/state-db.js";
 
@@ -100,15 +90,8 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   },
 ];
 
-const StoredEventSchema = z.discriminatedUnion("event", [
-  PullRequestCreatedSchema,
-  PullRequestUpdatedSchema,
-  PullRequestReadyForReviewSchema,
-  PullRequestFailedSchema,
-  PullRequestMergedSchema,
-  PullRequestMergeBlockedSchema,
-  PullRequestRollbackCreatedSchema,
-]);
+// What the outbox stores is checked when read back: a row written by another version must still be an event.
+const StoredEventSchema = LifecycleEventSchema;
 
 interface Row {
   id: number;

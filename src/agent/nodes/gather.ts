@@ -23,23 +23,15 @@ export function makeGather(deps: AgentDeps) {
         )
       : Promise.resolve({});
     // A change request's changes are already known: the agent made the commit itself.
-    if (state.changes) {
-      const read = await readDigest(deps.commitSource, state.changes, deps.policy);
-      const earlier = await history;
-      return {
-        ...earlier,
-        changes: read.changes,
-        digest: read.digest,
-        warnings: [...read.warnings, ...(earlier.warnings ?? [])],
-      };
-    }
-    const loaded = await deps.commitSource.load({
-      repo: event.repo,
-      branch: event.branch,
-      commit: event.commit_hash,
-      target_branch: state.target_branch!,
-      range: deps.policy.pr.commit_range,
-    });
+    const loaded =
+      state.changes ??
+      (await deps.commitSource.load({
+        repo: event.repo,
+        branch: event.branch,
+        commit: event.commit_hash,
+        target_branch: state.target_branch!,
+        range: deps.policy.pr.commit_range,
+      }));
     const read = await readDigest(deps.commitSource, loaded, deps.policy);
     const earlier = await history;
     return {
