@@ -57,15 +57,23 @@ const MAIN = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 
 /**
  * Runs the built CLI (test/global-setup.ts builds dist/) as a child process with CI=true and no TTY.
- * `env` replaces the inherited environment's extra variables when given; stdin gets `input`, else nothing.
+ * `env` replaces the inherited environment's extra variables when given (PR_CREATOR_STATE_DIR is kept unless
+ * `env` sets it); stdin gets `input`, else nothing.
  */
 export function runCli(
   args: string[],
   opts: { cwd: string; env?: NodeJS.ProcessEnv; input?: string },
 ): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env), CI: "true", NO_COLOR: "1" };
+  const env: NodeJS.ProcessEnv = {
+    // The test's own state folder (test/setup-state-dir.ts), unless `env` names one.
+    PR_CREATOR_STATE_DIR: process.env.PR_CREATOR_STATE_DIR,
+    ...(opts.env ?? process.env),
+    CI: "true",
+    NO_COLOR: "1",
+  };
   delete env.PR_CREATOR_DEBUG;
   delete env.PR_CREATOR_LOG_LEVEL;
+  if (!opts.env) delete env.PR_CREATOR_CONFIG;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN, ...args], {
       cwd: opts.cwd,

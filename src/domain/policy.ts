@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { defaultStateFile } from "./state-location.js";
 
 const prefix = z.string().min(1);
 const glob = z.string().min(1);
@@ -33,16 +34,26 @@ const webhookUrl = z.url({
 });
 
 const webhookSchema = z.strictObject({
-  url: webhookUrl,
-  /** Environment variable holding the HMAC secret (never the secret itself: secrets stay out of files). */
+  url: webhookUrl.describe("Where each event is POSTed (http:// or https://)."),
   secret_env: z
     .string()
     .regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name")
-    .optional(),
-  /** Which lifecycle events to send; all when left out. */
-  events: z.array(z.string().min(1)).optional(),
-  timeout_ms: z.number().int().min(100).max(120_000).default(5000),
-  max_attempts: z.number().int().min(1).max(10).default(4),
+    .optional()
+    .describe(
+      "Environment variable holding the HMAC-SHA256 signing secret (never the secret itself: secrets stay out of files).",
+    ),
+  events: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("Which lifecycle events to send (e.g. PullRequestCreated); all when left out."),
+  timeout_ms: z.number().int().min(100).max(120_000).default(5000).describe("Per delivery attempt, in milliseconds."),
+  max_attempts: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .default(4)
+    .describe("Delivery attempts per event, with exponential backoff, before it counts as undelivered."),
 });
 
 /** The seed's change types (WORKFLOW-005 `_assess_risk`). */
@@ -93,11 +104,23 @@ export const PolicySchema = z
   .strictObject({
     branch_rules: z
       .strictObject({
-        allowed_prefixes: z.array(prefix).min(1).default(["feature/", "bugfix/", "hotfix/"]),
-        /** Left out: the seed's map, restricted to the allowed prefixes, so narrowing the prefixes is one key. */
-        target_branch_map: z.record(prefix, z.string().min(1)).optional(),
-        /** An entry ending in "/" forbids every branch under it; any other entry forbids that exact name. */
-        forbidden: z.array(prefix).default(["master", "deprecated/"]),
+        allowed_prefixes: z
+          .array(prefix)
+          .min(1)
+          .default(["feature/", "bugfix/", "hotfix/"])
+          .describe("Source branch prefixes a PR may come from; any other branch is refused."),
+        target_branch_map: z
+          .record(prefix, z.string().min(1))
+          .optional()
+          .describe(
+            "Target branch for each allowed prefix. Left out: the seed's map (feature/ and bugfix/ → dev, hotfix/ → main), restricted to the allowed prefixes, so narrowing the prefixes is one key.",
+          ),
+        forbidden: z
+          .array(prefix)
+          .default(["master", "deprecated/"])
+          .describe(
+            'Branches no PR may come from: an entry ending in "/" forbids every branch under it; any other entry forbids that exact name.',
+          ),
       })
       .transform((rules) => ({
         ...rules,
@@ -105,71 +128,131 @@ export const PolicySchema = z
           rules.target_branch_map ??
           Object.fromEntries(Object.entries(DEFAULT_TARGETS).filter(([p]) => rules.allowed_prefixes.includes(p))),
       }))
-      .prefault({}),
+      .prefault({})
+      .describe("Which source branches may open PRs, and which branch each one targets."),
     title: z
       .strictObject({
-        max_length: z.number().int().min(20).max(1000).default(100),
+        max_length: z.number().int().min(20).max(1000).default(100).describe("Longest PR title, in characters."),
         types: z
           .array(z.string().regex(/^[a-z]+$/, "conventional types are lower-case words"))
           .min(1)
-          .default(DEFAULT_TYPES),
-        forbidden_keywords: z.array(z.string().min(1)).default(["test", "asdf", "fixme"]),
-        /** Stripped from the trace id inside the title tag: `trace-ord-8128` → `[trace:ord-8128]`. */
-        trace_id_prefix: z.string().default("trace-"),
+          .default(DEFAULT_TYPES)
+          .describe("Conventional commit types a title may start with (`feat(scope): …`)."),
+        forbidden_keywords: z
+          .array(z.string().min(1))
+          .default(["test", "asdf", "fixme"])
+          .describe("Words a title must not contain (case-insensitive)."),
+        trace_id_prefix: z
+          .string()
+          .default("trace-")
+          .describe("Stripped from the trace id inside the title tag: `trace-ord-8128` → `[trace:ord-8128]`."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Rules for the PR title."),
     body: z
       .strictObject({
-        max_length: z.number().int().min(500).max(1_000_000).default(4000),
-        max_line_length: z.number().int().min(40).max(10_000).default(100),
-        /** Headings the body must have (any level, case-insensitive); `A|B` accepts either name. */
-        required_sections: z.array(z.string().min(1)).default(DEFAULT_REQUIRED_SECTIONS),
-        /** Inline template; wins over `template_file`. A repository's `.pr-template.md` wins over both. */
-        template: z.string().min(1).optional(),
-        template_file: z.string().min(1).optional(),
-        use_repo_template: z.boolean().default(true),
+        max_length: z
+          .number()
+          .int()
+          .min(500)
+          .max(1_000_000)
+          .default(4000)
+          .describe("Longest PR description, in characters; longer bodies are truncated keeping required sections."),
+        max_line_length: z
+          .number()
+          .int()
+          .min(40)
+          .max(10_000)
+          .default(100)
+          .describe("Longest line of prose in the description, in characters."),
+        required_sections: z
+          .array(z.string().min(1))
+          .default(DEFAULT_REQUIRED_SECTIONS)
+          .describe("Headings the body must have (any level, case-insensitive); `A|B` accepts either name."),
+        template: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "Inline body template; wins over `template_file`. A repository's `.pr-template.md` wins over both.",
+          ),
+        template_file: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("File holding the body template, relative to this config file."),
+        use_repo_template: z
+          .boolean()
+          .default(true)
+          .describe("Use the repository's own `.pr-template.md` when it has one."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Rules and template for the PR description."),
     limits: z
       .strictObject({
-        max_changed_lines: z.number().int().positive().default(3000),
+        max_changed_lines: z
+          .number()
+          .int()
+          .positive()
+          .default(3000)
+          .describe("Changes with more added plus deleted lines are refused as too large (pr_too_large)."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Size limits for a PR."),
     reviewers: z
       .strictObject({
-        mandatory: z.array(z.string().min(1)).default(["TechLeadAgent", "QAAssistantAgent"]),
-        /** Extra reviewers by component scope (matched case-insensitively). Prefix a name with `optional:` to not require it. */
-        by_scope: z.record(z.string(), z.array(z.string().min(1))).default({}),
+        mandatory: z
+          .array(z.string().min(1))
+          .default(["TechLeadAgent", "QAAssistantAgent"])
+          .describe("Required reviewers on every PR."),
+        by_scope: z
+          .record(z.string(), z.array(z.string().min(1)))
+          .default({})
+          .describe(
+            "Extra reviewers by component scope (matched case-insensitively). Prefix a name with `optional:` to not require it.",
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Who reviews each PR."),
     labels: z
       .strictObject({
-        always: z.array(z.string().min(1)).default(["traceable", "generated-by:AI"]),
-        /** `<scope>` is replaced by the component scope in lower case. Empty string turns it off. */
-        domain: z.string().default("domain:<scope>"),
-        /** Label on PRs that break their users (a `!`, a BREAKING CHANGE footer, a removed public symbol). Empty string adds none. */
-        breaking: z.string().default("breaking-change"),
+        always: z.array(z.string().min(1)).default(["traceable", "generated-by:AI"]).describe("Labels on every PR."),
+        domain: z
+          .string()
+          .default("domain:<scope>")
+          .describe(
+            "Domain label; `<scope>` is replaced by the component scope in lower case. Empty string turns it off.",
+          ),
+        breaking: z
+          .string()
+          .default("breaking-change")
+          .describe(
+            "Label on PRs that break their users (a `!`, a BREAKING CHANGE footer, a removed public symbol). Empty string adds none.",
+          ),
         requires_tests: z
           .strictObject({
-            enabled: z.boolean().default(true),
-            label: z.string().min(1).default("requires-tests"),
+            enabled: z.boolean().default(true).describe("Add the label when code changes without test changes."),
+            label: z.string().min(1).default("requires-tests").describe("The label's name."),
             code_globs: z
               .array(glob)
-              .default(["**/*.{cs,ts,tsx,js,jsx,mjs,cjs,py,go,java,kt,rb,rs,php,swift,scala,c,cc,cpp,h,hpp,fs,vb}"]),
+              .default(["**/*.{cs,ts,tsx,js,jsx,mjs,cjs,py,go,java,kt,rb,rs,php,swift,scala,c,cc,cpp,h,hpp,fs,vb}"])
+              .describe("Files that count as code."),
             test_globs: z
               .array(glob)
               .default([
                 "**/{test,tests,__tests__,spec,specs}/**",
                 "**/*{Test,Tests,Spec,_test,.test,.spec}.*",
                 "**/test_*.*",
-              ]),
+              ])
+              .describe("Files that count as tests."),
           })
-          .prefault({}),
+          .prefault({})
+          .describe("A label for PRs that change code but no tests."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Labels put on PRs."),
     trace: z
       .strictObject({
-        /** Files that may change in any trace without counting as outside its scope. */
         always_in_scope: z
           .array(glob)
           .default([
@@ -180,34 +263,65 @@ export const PolicySchema = z
             "**/package-lock.json",
             "**/.gitignore",
             "**/.editorconfig",
-          ]),
-        /** A changed file whose path contains the component scope as a word (CreateOrderHandler.cs for Order) fits the scope. */
-        match_scope_in_path: z.boolean().default(true),
+          ])
+          .describe("Files that may change in any trace without counting as outside its scope."),
+        match_scope_in_path: z
+          .boolean()
+          .default(true)
+          .describe(
+            "A changed file whose path contains the component scope as a word (CreateOrderHandler.cs for Order) fits the scope.",
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("How changed files are checked against the trace's scope."),
     digest: z
       .strictObject({
-        /** Tokens (about 4 characters each) of diff hunks the model sees; source first, then tests, then docs. 0 sends none. */
-        hunk_budget_tokens: z.number().int().min(0).max(200_000).default(3000),
-        /** Files larger than this (bytes, before or after) are counted but not parsed for symbols. */
-        max_parse_bytes: z.number().int().min(1024).max(10_000_000).default(512_000),
-        /** Files parsed for symbols at most; the rest are counted and classified only. */
-        max_parsed_files: z.number().int().min(0).max(10_000).default(300),
-        /** Extra globs for generated files (summarised, never quoted), besides the built-in ones. */
-        generated_globs: z.array(glob).default([]),
-        /** Extra globs for vendored third-party code, besides the built-in ones. */
-        vendored_globs: z.array(glob).default([]),
+        hunk_budget_tokens: z
+          .number()
+          .int()
+          .min(0)
+          .max(200_000)
+          .default(3000)
+          .describe(
+            "Tokens (about 4 characters each) of diff hunks the model sees; source first, then tests, then docs. 0 sends none.",
+          ),
+        max_parse_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(10_000_000)
+          .default(512_000)
+          .describe("Files larger than this (bytes, before or after) are counted but not parsed for symbols."),
+        max_parsed_files: z
+          .number()
+          .int()
+          .min(0)
+          .max(10_000)
+          .default(300)
+          .describe("Files parsed for symbols at most; the rest are counted and classified only."),
+        generated_globs: z
+          .array(glob)
+          .default([])
+          .describe("Extra globs for generated files (summarised, never quoted), besides the built-in ones."),
+        vendored_globs: z
+          .array(glob)
+          .default([])
+          .describe("Extra globs for vendored third-party code, besides the built-in ones."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("The change digest: what the drafter learns from the diff."),
     types: z
       .strictObject({
-        /** Used when no commit subject has a conventional type: the first rule whose condition holds gives the type. */
-        infer: z.boolean().default(true),
-        /** Files that make a change `docs` when every changed file matches. */
+        infer: z
+          .boolean()
+          .default(true)
+          .describe(
+            "When no commit subject has a conventional type, infer one: the first rule whose condition holds gives the type.",
+          ),
         docs_globs: z
           .array(glob)
-          .default(["**/*.{md,mdx,rst,adoc,txt}", "docs/**", "doc/**", "**/LICENSE*", "**/CHANGELOG*"]),
-        /** Files that make a change `ci` when every changed file matches. */
+          .default(["**/*.{md,mdx,rst,adoc,txt}", "docs/**", "doc/**", "**/LICENSE*", "**/CHANGELOG*"])
+          .describe("Files that make a change `docs` when every changed file matches."),
         ci_globs: z
           .array(glob)
           .default([
@@ -220,8 +334,8 @@ export const PolicySchema = z
             "**/Jenkinsfile",
             ".circleci/**",
             ".ci/**",
-          ]),
-        /** Dependency manifests and lock files: a change to only these is `build`. */
+          ])
+          .describe("Files that make a change `ci` when every changed file matches."),
         build_globs: z
           .array(glob)
           .default([
@@ -252,8 +366,8 @@ export const PolicySchema = z
             "**/Cargo.lock",
             "**/Gemfile",
             "**/Gemfile.lock",
-          ]),
-        /** Words at the start of a subject (or in brackets, `[fix]`) that make a change a `fix`. */
+          ])
+          .describe("Dependency manifests and lock files: a change to only these is `build`."),
         fix_words: z
           .array(z.string().min(1))
           .default([
@@ -270,95 +384,190 @@ export const PolicySchema = z
             "correct",
             "corrects",
             "typo",
-          ]),
+          ])
+          .describe("Words at the start of a subject (or in brackets, `[fix]`) that make a change a `fix`."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("How a change's conventional type is inferred when its commits name none."),
     pr: z
       .strictObject({
-        /** `commit`: the event's commit only; `merge-base`: every commit since the target branch; `auto`: merge-base when the target exists locally. */
-        commit_range: z.enum(["auto", "commit", "merge-base"]).default("auto"),
+        commit_range: z
+          .enum(["auto", "commit", "merge-base"])
+          .default("auto")
+          .describe(
+            "`commit`: the event's commit only; `merge-base`: every commit since the target branch; `auto`: merge-base when the target exists locally.",
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("What a PR is made of."),
     risk: z
       .strictObject({
-        /** Risk of a change request's `change_type`; entries here are added to (and override) the seed's table. */
         change_types: z
           .record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "change types are lower-case words joined by -"), level)
           .default({})
-          .transform((given) => ({ ...DEFAULT_CHANGE_TYPE_RISK, ...given })),
-        unknown_change_type: level.default("medium"),
-        /** Risk of a commit-based PR by its conventional type; added to (and overriding) the defaults. */
+          .transform((given) => ({ ...DEFAULT_CHANGE_TYPE_RISK, ...given }))
+          .describe(
+            "Risk (low, medium, high) of a change request's `change_type`; entries here are added to (and override) the seed's table.",
+          ),
+        unknown_change_type: level
+          .default("medium")
+          .describe("Risk of a change request whose `change_type` is in no table."),
         commit_types: z
           .record(z.string().regex(/^[a-z]+$/, "conventional types are lower-case words"), level)
           .default({})
-          .transform((given) => ({ ...DEFAULT_COMMIT_TYPE_RISK, ...given })),
-        unknown_commit_type: level.default("medium"),
-        /** A changed file matching `glob` raises the risk to at least `level`. */
-        paths: z.array(z.strictObject({ glob, level, reason: z.string().min(1).optional() })).default([]),
-        /** Changes larger than these raise the risk; line thresholds are skipped when the forge gives no line counts. */
+          .transform((given) => ({ ...DEFAULT_COMMIT_TYPE_RISK, ...given }))
+          .describe(
+            "Risk of a commit-based PR by its conventional type; entries here are added to (and override) the defaults.",
+          ),
+        unknown_commit_type: level.default("medium").describe("Risk of a commit-based PR whose type is in no table."),
+        paths: z
+          .array(
+            z.strictObject({
+              glob: glob.describe("Changed files this rule applies to."),
+              level: level.describe("The least risk a matching change has."),
+              reason: z.string().min(1).optional().describe("Why, for the PR and the log."),
+            }),
+          )
+          .default([])
+          .describe("A changed file matching `glob` raises the risk to at least `level`."),
         size: z
           .strictObject({
-            medium_lines: z.number().int().positive().default(200),
-            high_lines: z.number().int().positive().default(1000),
-            medium_files: z.number().int().positive().default(20),
-            high_files: z.number().int().positive().default(100),
+            medium_lines: z
+              .number()
+              .int()
+              .positive()
+              .default(200)
+              .describe("Changed lines from which the risk is at least medium."),
+            high_lines: z
+              .number()
+              .int()
+              .positive()
+              .default(1000)
+              .describe("Changed lines from which the risk is high."),
+            medium_files: z
+              .number()
+              .int()
+              .positive()
+              .default(20)
+              .describe("Changed files from which the risk is at least medium."),
+            high_files: z.number().int().positive().default(100).describe("Changed files from which the risk is high."),
           })
-          .prefault({}),
+          .prefault({})
+          .describe(
+            "Changes larger than these raise the risk; line thresholds are skipped when the forge gives no line counts.",
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("How risky a change is (low, medium, high): decides draft vs ready, approvals and auto-merge."),
     merge: z
       .strictObject({
-        /** Risk levels whose PRs merge themselves once CI is green. High risk never does. */
-        auto_merge_levels: z.array(z.enum(["low", "medium"])).default(["low"]),
-        /** Also auto-merge commit-based PRs (CommitCompleted); by default only change requests and rollbacks do. */
-        commits: z.boolean().default(false),
-        method: z.literal("squash").default("squash"),
-        delete_source_branch: z.boolean().default(true),
-        /** Required reviewers added to high-risk PRs (names as the forge knows them; GitHub teams as org/team). */
-        senior_reviewers: z.array(z.string().min(1)).default([]),
-        /** Label on PRs that need a senior approval; empty string adds none. */
-        approval_label: z.string().default("requires-approval"),
-        /** How long `run --watch` and `rollback --watch` follow a PR's checks and merge before giving up. */
-        watch_timeout_ms: z.number().int().min(1000).max(86_400_000).default(900_000),
-        poll_interval_ms: z.number().int().min(10).max(600_000).default(5000),
+        auto_merge_levels: z
+          .array(z.enum(["low", "medium"]))
+          .default(["low"])
+          .describe("Risk levels whose PRs merge themselves once CI is green. High risk never does."),
+        commits: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Also auto-merge commit-based PRs (CommitCompleted); by default only change requests and rollbacks do.",
+          ),
+        method: z.literal("squash").default("squash").describe("How PRs are merged; squash is the only method."),
+        delete_source_branch: z.boolean().default(true).describe("Delete the source branch after the merge."),
+        senior_reviewers: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            "Required reviewers added to high-risk PRs (names as the forge knows them; GitHub teams as org/team).",
+          ),
+        approval_label: z
+          .string()
+          .default("requires-approval")
+          .describe("Label on PRs that need a senior approval; empty string adds none."),
+        watch_timeout_ms: z
+          .number()
+          .int()
+          .min(1000)
+          .max(86_400_000)
+          .default(900_000)
+          .describe("How long `run --watch` and `rollback --watch` follow a PR's checks and merge before giving up."),
+        poll_interval_ms: z
+          .number()
+          .int()
+          .min(10)
+          .max(600_000)
+          .default(5000)
+          .describe("How often a watch asks the forge for the PR's checks and state."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("When and how PRs merge themselves."),
     change_requests: z
       .strictObject({
-        /** Branch for a change request: `<prefix><change_type>-<id>` (the seed's agent-sre/<type>-<id>). */
-        branch_prefix: z.string().min(1).default("agent-sre/"),
-        /** Conventional type of a change request's title and commit. */
+        branch_prefix: z
+          .string()
+          .min(1)
+          .default("agent-sre/")
+          .describe("Branch for a change request: `<prefix><change_type>-<id>` (the seed's agent-sre/<type>-<id>)."),
         commit_type: z
           .string()
           .regex(/^[a-z]+$/)
-          .default("fix"),
+          .default("fix")
+          .describe("Conventional type of a change request's title and commit."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Infrastructure change requests (ChangeRequested events)."),
     rollback: z
       .strictObject({
-        /** Branch for a revert commit (Azure; GitHub names it itself): `<prefix><pr id>`. */
-        branch_prefix: z.string().min(1).default("agent-sre/rollback-"),
-        /** Labels on every rollback PR, besides the policy's `labels.always`. */
-        labels: z.array(z.string().min(1)).default(["rollback"]),
-        /** A revert restores a state that ran before: it is low risk and merges itself under merge.auto_merge_levels. */
-        auto_merge: z.boolean().default(true),
+        branch_prefix: z
+          .string()
+          .min(1)
+          .default("agent-sre/rollback-")
+          .describe("Branch for a revert commit (Azure DevOps; GitHub names it itself): `<prefix><pr id>`."),
+        labels: z
+          .array(z.string().min(1))
+          .default(["rollback"])
+          .describe("Labels on every rollback PR, besides the policy's `labels.always`."),
+        auto_merge: z
+          .boolean()
+          .default(true)
+          .describe(
+            "A revert restores a state that ran before: it is low risk and merges itself under merge.auto_merge_levels.",
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Rollback PRs (`pr-creator rollback`)."),
     retry_policy: z
       .strictObject({
-        max_attempts: z.number().int().min(1).max(10).default(retryDefaults.max_attempts),
-        backoff: z.enum(["exponential", "fixed"]).default(retryDefaults.backoff),
-        base_delay_ms: z.number().int().min(0).max(60_000).default(retryDefaults.base_delay_ms),
+        max_attempts: z
+          .number()
+          .int()
+          .min(1)
+          .max(10)
+          .default(retryDefaults.max_attempts)
+          .describe("Attempts per forge request, the first included."),
+        backoff: z
+          .enum(["exponential", "fixed"])
+          .default(retryDefaults.backoff)
+          .describe("How the wait between attempts grows; a Retry-After header always wins."),
+        base_delay_ms: z
+          .number()
+          .int()
+          .min(0)
+          .max(60_000)
+          .default(retryDefaults.base_delay_ms)
+          .describe("Wait before the first retry, in milliseconds."),
         retryable_status_codes: z
           .array(z.number().int().min(400).max(599))
-          .default(retryDefaults.retryable_status_codes),
+          .default(retryDefaults.retryable_status_codes)
+          .describe("HTTP statuses that are retried; timeouts and dropped connections always are."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Retries of forge requests."),
     prose: z
       .strictObject({
-        /** Hosts that links in drafted prose may point to (subdomains included); none by default. */
-        allowed_link_hosts: z.array(z.string().min(1)).default([]),
-        /** Phrases drafted prose must not contain (case-insensitive). */
+        allowed_link_hosts: z
+          .array(z.string().min(1))
+          .default([])
+          .describe("Hosts that links in drafted prose may point to (subdomains included); none by default."),
         filler_phrases: z
           .array(z.string().min(1))
           .default([
@@ -372,59 +581,131 @@ export const PolicySchema = z
             "feel free to",
             "let me know",
             "in this pr, we",
-          ]),
-        max_highlights: z.number().int().min(0).max(50).default(8),
-        max_highlight_length: z.number().int().min(20).max(2000).default(200),
-        max_purpose_length: z.number().int().min(50).max(10_000).default(1200),
+          ])
+          .describe("Phrases drafted prose must not contain (case-insensitive)."),
+        max_highlights: z
+          .number()
+          .int()
+          .min(0)
+          .max(50)
+          .default(8)
+          .describe("Most highlights (bullet points) a PR has."),
+        max_highlight_length: z
+          .number()
+          .int()
+          .min(20)
+          .max(2000)
+          .default(200)
+          .describe("Longest highlight, in characters."),
+        max_purpose_length: z
+          .number()
+          .int()
+          .min(50)
+          .max(10_000)
+          .default(1200)
+          .describe("Longest purpose paragraph, in characters."),
       })
-      .prefault({}),
-    /** Where PRs go. Env PR_CREATOR_FORGE wins. `dry-run` previews and writes nothing. */
-    forge: z.enum(FORGE_KINDS).default("dry-run"),
+      .prefault({})
+      .describe("Rules for the prose the model (or the deterministic drafter) writes."),
+    forge: z
+      .enum(FORGE_KINDS)
+      .default("dry-run")
+      .describe("Where PRs go. Env PR_CREATOR_FORGE wins. `dry-run` previews and writes nothing."),
     azure_devops: z
       .strictObject({
-        /** e.g. https://dev.azure.com/acme; env AZURE_DEVOPS_ORG_URL wins. The PAT comes only from AZURE_DEVOPS_TOKEN. */
-        org_url: z.url().optional(),
-        /** Env AZURE_DEVOPS_PROJECT wins. */
-        project: z.string().min(1).optional(),
+        org_url: z
+          .url()
+          .optional()
+          .describe(
+            "Organization URL, e.g. https://dev.azure.com/acme; env AZURE_DEVOPS_ORG_URL wins. The PAT comes only from AZURE_DEVOPS_TOKEN.",
+          ),
+        project: z.string().min(1).optional().describe("Project name. Env AZURE_DEVOPS_PROJECT wins."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Azure DevOps settings (forge: azure-devops)."),
     github: z
       .strictObject({
-        /** API root; https://HOST/api/v3 for GitHub Enterprise Server. Env GITHUB_API_URL wins. The token comes only from GITHUB_TOKEN. */
-        api_url: z.url().default("https://api.github.com"),
-        /** Owner for events whose repo is a bare name. Env GITHUB_OWNER wins. */
-        owner: z.string().min(1).optional(),
-        /** GitHub's recommended pacing: one write a second and ten requests at a time per process. */
-        throttle: z.boolean().default(true),
+        api_url: z
+          .url()
+          .default("https://api.github.com")
+          .describe(
+            "API root; https://HOST/api/v3 for GitHub Enterprise Server. Env GITHUB_API_URL wins. The token comes only from GITHUB_TOKEN.",
+          ),
+        owner: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Owner for events whose repo is a bare name. Env GITHUB_OWNER wins."),
+        throttle: z
+          .boolean()
+          .default(true)
+          .describe("GitHub's recommended pacing: one write a second and ten requests at a time per process."),
       })
-      .prefault({}),
-    /** `local`: a git clone (--repo-path); `forge`: the forge's API; `auto`: local when --repo-path is given or no forge is set. */
-    commit_source: z.enum(["auto", "local", "forge"]).default("auto"),
-    /** Per forge request; a request that takes longer counts as a network failure and is retried under retry_policy. */
-    forge_timeout_ms: z.number().int().min(1000).max(600_000).default(30_000),
+      .prefault({})
+      .describe("GitHub settings (forge: github)."),
+    commit_source: z
+      .enum(["auto", "local", "forge"])
+      .default("auto")
+      .describe(
+        "`local`: a git clone (--repo-path); `forge`: the forge's API; `auto`: local when --repo-path is given or no forge is set.",
+      ),
+    forge_timeout_ms: z
+      .number()
+      .int()
+      .min(1000)
+      .max(600_000)
+      .default(30_000)
+      .describe(
+        "Per forge request, in milliseconds; a request that takes longer counts as a network failure and is retried under retry_policy.",
+      ),
     model: z
       .strictObject({
-        /** `none` drafts deterministically from the commit messages. Env PR_CREATOR_MODEL_PROVIDER overrides. */
-        provider: z.enum(["none", "openai", "azure-openai"]).default("none"),
-        /** Model (OpenAI) or deployment (Azure) name. Env PR_CREATOR_MODEL overrides. */
-        name: z.string().min(1).default("gpt-4o-mini"),
-        temperature: z.number().min(0).max(2).default(0),
-        /** Per model call; a call that takes longer is retried like a 5xx. */
-        timeout_ms: z.number().int().min(1000).max(600_000).default(30_000),
-        /** Retries of one model call on timeouts, 429 (honouring Retry-After) and 5xx, with exponential backoff. */
-        max_retries: z.number().int().min(0).max(10).default(2),
-        /** Repair rounds after the first draft before the deterministic drafter takes over. */
-        max_repairs: z.number().int().min(0).max(10).default(2),
-        /** How the model is asked for structured output; `function_calling` works with most OpenAI-compatible servers. */
-        structured_output: z.enum(["function_calling", "json_schema", "json_mode"]).default("function_calling"),
+        provider: z
+          .enum(["none", "openai", "azure-openai"])
+          .default("none")
+          .describe(
+            "`none` drafts deterministically from the commit messages. Env PR_CREATOR_MODEL_PROVIDER overrides.",
+          ),
+        name: z
+          .string()
+          .min(1)
+          .default("gpt-4o-mini")
+          .describe("Model (OpenAI) or deployment (Azure) name. Env PR_CREATOR_MODEL overrides."),
+        temperature: z.number().min(0).max(2).default(0).describe("Sampling temperature of the model."),
+        timeout_ms: z
+          .number()
+          .int()
+          .min(1000)
+          .max(600_000)
+          .default(30_000)
+          .describe("Per model call, in milliseconds; a call that takes longer is retried like a 5xx."),
+        max_retries: z
+          .number()
+          .int()
+          .min(0)
+          .max(10)
+          .default(2)
+          .describe(
+            "Retries of one model call on timeouts, 429 (honouring Retry-After) and 5xx, with exponential backoff.",
+          ),
+        max_repairs: z
+          .number()
+          .int()
+          .min(0)
+          .max(10)
+          .default(2)
+          .describe("Repair rounds after the first draft before the deterministic drafter takes over."),
+        structured_output: z
+          .enum(["function_calling", "json_schema", "json_mode"])
+          .default("function_calling")
+          .describe(
+            "How the model is asked for structured output; `function_calling` works with most OpenAI-compatible servers.",
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("The model that writes the prose; without one a deterministic drafter does."),
     approval: z
       .strictObject({
-        /**
-         * Failures a person may wave through: the run pauses (exit 3) instead of failing, and
-         * `pr-creator resume` continues or ends it. Needs the state file for the checkpoint.
-         */
         on_violations: z
           .array(
             z.enum([
@@ -435,86 +716,182 @@ export const PolicySchema = z
               "pr_too_large",
             ]),
           )
-          .default([]),
+          .default([])
+          .describe(
+            "Failures a person may wave through: the run pauses (exit 3) instead of failing, and `pr-creator resume` continues or ends it. Needs the state file for the checkpoint.",
+          ),
       })
-      .prefault({}),
-    /** SQLite file for checkpoints of paused runs (and, later, memory). Relative to the config file, else the working directory. */
-    state_file: z.string().min(1).default(".pr-creator/state.db"),
+      .prefault({})
+      .describe("Human approval of runs that would fail."),
+    state_file: z
+      .string()
+      .min(1)
+      .default(() => defaultStateFile())
+      .describe(
+        "SQLite file for checkpoints of paused runs, memory, PR history and the event outbox; relative to this config file. Default: state.db in $PR_CREATOR_STATE_DIR, else $XDG_STATE_HOME/pr-creator, else the platform's state folder (~/.local/state/pr-creator; macOS ~/Library/Application Support/pr-creator; Windows %LOCALAPPDATA%\\pr-creator).",
+      ),
     memory: z
       .strictObject({
-        /** `sqlite`: the state file; `qdrant`: a Qdrant server (QDRANT_URL, QDRANT_API_KEY); `none`: no memory. */
-        store: z.enum(["sqlite", "qdrant", "none"]).default("sqlite"),
+        store: z
+          .enum(["sqlite", "qdrant", "none"])
+          .default("sqlite")
+          .describe(
+            "`sqlite`: the state file; `qdrant`: a Qdrant server (QDRANT_URL, QDRANT_API_KEY); `none`: no memory.",
+          ),
         qdrant: z
           .strictObject({
-            /** Env QDRANT_URL wins. */
-            url: z.url().optional(),
+            url: z.url().optional().describe("Qdrant server URL. Env QDRANT_URL wins."),
             collection: z
               .string()
               .regex(/^[\w-]+$/, "letters, digits, _ and - only")
-              .default("pr_creator_prs"),
+              .default("pr_creator_prs")
+              .describe("Collection holding the PRs."),
           })
-          .prefault({}),
-        /** How many earlier PRs the model sees as style examples (same scope first). */
-        recall_k: z.number().int().min(0).max(10).default(3),
-        /** Cosine similarity from which an earlier PR of the same scope counts as a possible duplicate. */
-        duplicate_threshold: z.number().min(0.5).max(1).default(0.95),
-        /** Label added to a PR that looks like a duplicate; empty string adds none. */
-        duplicate_label: z.string().default("possible-duplicate"),
+          .prefault({})
+          .describe("Qdrant settings (store: qdrant)."),
+        recall_k: z
+          .number()
+          .int()
+          .min(0)
+          .max(10)
+          .default(3)
+          .describe("How many earlier PRs the model sees as style examples (same scope first)."),
+        duplicate_threshold: z
+          .number()
+          .min(0.5)
+          .max(1)
+          .default(0.95)
+          .describe("Cosine similarity from which an earlier PR of the same scope counts as a possible duplicate."),
+        duplicate_label: z
+          .string()
+          .default("possible-duplicate")
+          .describe("Label added to a PR that looks like a duplicate; empty string adds none."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Long-term memory of earlier PRs: style examples, duplicates, trace → PR map."),
     embeddings: z
       .strictObject({
-        /** `hashed`: a deterministic n-gram embedder (no model, no network); `openai`: an OpenAI-compatible embeddings model. */
-        provider: z.enum(["hashed", "openai"]).default("hashed"),
-        model: z.string().min(1).default("text-embedding-3-small"),
-        /** Vector size; defaults to 512 (hashed) or 1536 (openai). */
-        dimensions: z.number().int().min(16).max(8192).optional(),
+        provider: z
+          .enum(["hashed", "openai"])
+          .default("hashed")
+          .describe(
+            "`hashed`: a deterministic n-gram embedder (no model, no network); `openai`: an OpenAI-compatible embeddings model.",
+          ),
+        model: z
+          .string()
+          .min(1)
+          .default("text-embedding-3-small")
+          .describe("Embeddings model name (provider: openai)."),
+        dimensions: z
+          .number()
+          .int()
+          .min(16)
+          .max(8192)
+          .optional()
+          .describe("Vector size; defaults to 512 (hashed) or 1536 (openai)."),
       })
-      .prefault({}),
-    trace_registry: z.string().min(1).optional(),
+      .prefault({})
+      .describe("How PRs are embedded for memory."),
+    trace_registry: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("YAML file of traces (id → blueprint, scope), relative to this config file; --traces wins."),
     events: z
       .strictObject({
-        /** Append every lifecycle event as one JSON line to this file. */
-        jsonl_file: z.string().min(1).optional(),
-        /** Print every lifecycle event as one JSON line on stdout (the CLI leaves stdout to --json output then). */
-        stdout: z.boolean().default(false),
-        /** HTTP POST of each event, signed with HMAC-SHA256 when a secret is named. */
-        webhooks: z.array(webhookSchema).default([]),
-        /** Where failures go for people (the seed's HumanOpsAgent): PullRequestFailed and PullRequestMergeBlocked. */
-        failure_webhook: webhookSchema.omit({ events: true }).optional(),
-        /** Keep events no sink accepted in the state file and send them again on the next run. */
-        outbox: z.boolean().default(true),
+        jsonl_file: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Append every lifecycle event as one JSON line to this file (relative to this config file)."),
+        stdout: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Print every lifecycle event as one JSON line on stdout (the CLI leaves stdout to --json output then).",
+          ),
+        webhooks: z
+          .array(webhookSchema)
+          .default([])
+          .describe("HTTP POST of each event, signed with HMAC-SHA256 when a secret is named."),
+        failure_webhook: webhookSchema
+          .omit({ events: true })
+          .optional()
+          .describe(
+            "Where failures go for people (the seed's HumanOpsAgent): PullRequestFailed and PullRequestMergeBlocked.",
+          ),
+        outbox: z
+          .boolean()
+          .default(true)
+          .describe("Keep events no sink accepted in the state file and send them again on the next run."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Where lifecycle events go."),
     telemetry: z
       .strictObject({
-        /** OpenTelemetry service.name. Spans go out by OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
-        service_name: z.string().min(1).default("pr-creator"),
+        service_name: z
+          .string()
+          .min(1)
+          .default("pr-creator")
+          .describe("OpenTelemetry service.name. Spans go out by OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("OpenTelemetry tracing."),
     logging: z
       .strictObject({
-        /** One JSON line per run at info; node-by-node lines at debug (the CLI's --verbose). Env PR_CREATOR_LOG_LEVEL wins. */
-        level: z.enum(["silent", "error", "warn", "info", "debug"]).default("info"),
+        level: z
+          .enum(["silent", "error", "warn", "info", "debug"])
+          .default("info")
+          .describe(
+            "One JSON line per run at info; node-by-node lines at debug (the CLI's --verbose). Env PR_CREATOR_LOG_LEVEL wins.",
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("The structured JSON log on stderr."),
     server: z
       .strictObject({
-        host: z.string().min(1).default("127.0.0.1"),
-        port: z.number().int().min(0).max(65_535).default(8080),
-        /** Bearer token for every route but health checks comes from this environment variable; unset = no auth (loopback only). */
+        host: z.string().min(1).default("127.0.0.1").describe("Address `pr-creator serve` listens on."),
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65_535)
+          .default(8080)
+          .describe("Port `pr-creator serve` listens on; 0 picks a free one."),
         token_env: z
           .string()
           .regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name")
-          .default("PR_CREATOR_API_TOKEN"),
-        max_body_bytes: z.number().int().min(1024).max(50_000_000).default(1_000_000),
-        /** Runs at once; more wait in a queue of max_queued, beyond which requests get 429 with Retry-After. */
-        max_concurrent_runs: z.number().int().min(1).max(1000).default(8),
-        max_queued: z.number().int().min(0).max(100_000).default(200),
-        /** On shutdown, how long in-flight runs may take to finish. */
-        drain_timeout_ms: z.number().int().min(0).max(600_000).default(30_000),
+          .default("PR_CREATOR_API_TOKEN")
+          .describe(
+            "Environment variable holding the bearer token every route but health checks needs; unset = no auth (loopback only).",
+          ),
+        max_body_bytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(50_000_000)
+          .default(1_000_000)
+          .describe("Largest request body, in bytes."),
+        max_concurrent_runs: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(8)
+          .describe(
+            "Runs at once; more wait in a queue of max_queued, beyond which requests get 429 with Retry-After.",
+          ),
+        max_queued: z.number().int().min(0).max(100_000).default(200).describe("Runs that may wait for a free slot."),
+        drain_timeout_ms: z
+          .number()
+          .int()
+          .min(0)
+          .max(600_000)
+          .default(30_000)
+          .describe("On shutdown, how long in-flight runs may take to finish."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("The HTTP server (`pr-creator serve`)."),
   })
   .superRefine((policy, ctx) => {
     for (const key of Object.keys(policy.branch_rules.target_branch_map)) {

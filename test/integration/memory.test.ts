@@ -90,7 +90,7 @@ describe("memory: recall and the audit chain", () => {
     await agent.close();
     await writeFile(
       path.join(cwd, "..", `cfg-${dirCount}.yaml`),
-      `state_file: ${path.join(cwd, ".pr-creator/state.db")}\n`,
+      `state_file: ${path.join(process.env.PR_CREATOR_STATE_DIR!, "state.db")}\n`,
     );
     const out = capture();
     await traceCommand("trace-ord-8128", { config: path.join(cwd, "..", `cfg-${dirCount}.yaml`) }, { ...out.io, cwd });
@@ -148,7 +148,8 @@ describe("memory: recall and the audit chain", () => {
 describe("memory: faults", () => {
   it("a corrupt state file degrades the run, keeps the record waiting, and a later run writes it", async () => {
     const cwd = await workdir();
-    const stateDir = path.join(cwd, ".pr-creator");
+    // The state file is the default one: state.db in this test's PR_CREATOR_STATE_DIR (test/setup-state-dir.ts).
+    const stateDir = process.env.PR_CREATOR_STATE_DIR!;
     await mkdir(stateDir, { recursive: true });
     await writeFile(path.join(stateDir, "state.db"), "this is not a database ".repeat(200));
     const broken = await createAgent(options(cwd));

@@ -383,8 +383,9 @@ describe("loadPolicy", () => {
     const dir = await newDir();
     const loaded = await loadPolicy(undefined, dir);
     expect(loaded.source).toBeNull();
-    // The state file is the one path with a default; it resolves against the working directory.
-    expect(loaded.policy).toEqual({ ...PolicySchema.parse({}), state_file: path.join(dir, ".pr-creator/state.db") });
+    // The state file is the one path with a default: the user's state folder, never the working directory.
+    expect(loaded.policy).toEqual(PolicySchema.parse({}));
+    expect(loaded.policy.state_file).toBe(path.join(process.env.PR_CREATOR_STATE_DIR!, "state.db"));
   });
 
   it("picks up ./pr-creator.yaml from the working directory", async () => {
@@ -411,7 +412,10 @@ describe("loadPolicy", () => {
     await writeIn(dir, "pr-creator.yaml", "");
     const loaded = await loadPolicy(undefined, dir);
     expect(loaded.source).toBe(path.join(dir, "pr-creator.yaml"));
-    expect(loaded.policy).toEqual({ ...PolicySchema.parse({}), state_file: path.join(dir, ".pr-creator/state.db") });
+    expect(loaded.policy).toEqual({
+      ...PolicySchema.parse({}),
+      state_file: path.join(process.env.PR_CREATOR_STATE_DIR!, "state.db"),
+    });
   });
 
   it("resolves relative paths against the config file's folder and keeps absolute ones", async () => {
