@@ -96,6 +96,19 @@ export interface ChecksReport {
   checks: CheckRun[];
 }
 
+/** The report over a PR's checks, the same rule on every forge. */
+export function checksReport(checks: CheckRun[]): ChecksReport {
+  const state =
+    checks.length === 0
+      ? "none"
+      : checks.some((c) => c.state === "failed")
+        ? "failed"
+        : checks.some((c) => c.state === "pending")
+          ? "pending"
+          : "succeeded";
+  return { state, checks };
+}
+
 /** A PR with where it stands in its life. */
 export interface PullRequestStatus extends RemotePullRequest {
   state: "open" | "merged" | "closed";
@@ -161,3 +174,15 @@ export interface Forge {
   /** Reads commits through the forge's API, for runs without a local clone. */
   readonly commits: CommitSource;
 }
+
+/** The pull-request part of a forge: what each forge's pull-requests.ts provides. */
+export type ForgePullRequests = Pick<
+  Forge,
+  | "findOpenPullRequest"
+  | "createPullRequest"
+  | "updatePullRequest"
+  | "resolveReviewers"
+  | "addReviewers"
+  | "listPullRequests"
+  | "addLabels"
+>;

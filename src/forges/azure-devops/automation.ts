@@ -13,7 +13,14 @@ import {
   type PolicyEvaluationRecord,
 } from "azure-devops-node-api/interfaces/PolicyInterfaces.js";
 import { PrCreatorError } from "../../domain/errors.js";
-import type { CheckRun, CheckState, ChecksReport, Forge, PullRequestStatus as PrStatus } from "../forge.js";
+import {
+  checksReport,
+  type CheckRun,
+  type CheckState,
+  type ChecksReport,
+  type Forge,
+  type PullRequestStatus as PrStatus,
+} from "../forge.js";
 import { fromRef, toRef, type AzureDevOpsContext } from "./context.js";
 import type { PullRequests } from "./pull-requests.js";
 
@@ -264,15 +271,7 @@ export function automation(
         ...records.map(fromEvaluation).filter((c): c is CheckRun => c !== null),
         ...fromStatuses(statuses),
       ];
-      const state: ChecksReport["state"] =
-        checks.length === 0
-          ? "none"
-          : checks.some((c) => c.state === "failed")
-            ? "failed"
-            : checks.some((c) => c.state === "pending")
-              ? "pending"
-              : "succeeded";
-      return { state, checks };
+      return checksReport(checks);
     },
 
     async enableAutoMerge(repo, id, options) {

@@ -2,20 +2,11 @@ import { PullRequestStatus, type GitPullRequest } from "azure-devops-node-api/in
 import { PrCreatorError } from "../../domain/errors.js";
 import type { ReviewerAssignment } from "../../domain/pull-request.js";
 import { RetriesExhausted } from "../../net/retry.js";
-import { PullRequestExistsError, type Forge, type ResolvedReviewer } from "../forge.js";
+import { PullRequestExistsError, type ForgePullRequests, type ResolvedReviewer } from "../forge.js";
 import { forget, toRef, type AzureDevOpsContext } from "./context.js";
 import { serverMessage } from "./errors.js";
 
-export type PullRequests = Pick<
-  Forge,
-  | "findOpenPullRequest"
-  | "createPullRequest"
-  | "updatePullRequest"
-  | "resolveReviewers"
-  | "addReviewers"
-  | "listPullRequests"
-  | "addLabels"
->;
+export type PullRequests = ForgePullRequests;
 
 type Hit = { id: string; kind: "user" | "team" };
 type Directory = Map<string, Hit>;

@@ -1,7 +1,15 @@
 import type { RestEndpointMethodTypes } from "@octokit/rest";
 import { PrCreatorError } from "../../domain/errors.js";
 import type { FailureReason } from "../../domain/reasons.js";
-import type { AutoMergeOptions, CheckRun, CheckState, ChecksReport, Forge, PullRequestStatus } from "../forge.js";
+import {
+  checksReport,
+  type AutoMergeOptions,
+  type CheckRun,
+  type CheckState,
+  type ChecksReport,
+  type Forge,
+  type PullRequestStatus,
+} from "../forge.js";
 import type { GitHubContext, Pull, Where } from "./context.js";
 import { graphQLErrors, graphQLRateLimit, serverMessage, type GraphQLErrorEntry, type OctokitError } from "./errors.js";
 
@@ -170,15 +178,7 @@ export function automation(ctx: GitHubContext): Automation {
         });
       }
       const checks = [...latest.values()].sort((a, b) => a.name.localeCompare(b.name));
-      const state =
-        checks.length === 0
-          ? "none"
-          : checks.some((c) => c.state === "failed")
-            ? "failed"
-            : checks.some((c) => c.state === "pending")
-              ? "pending"
-              : "succeeded";
-      return { state, checks };
+      return checksReport(checks);
     },
 
     /**

@@ -3,7 +3,7 @@ import { PrCreatorError } from "../../domain/errors.js";
 import { RetriesExhausted } from "../../net/retry.js";
 import {
   PullRequestExistsError,
-  type Forge,
+  type ForgePullRequests,
   type NewPullRequest,
   type RemotePullRequest,
   type ResolvedReviewer,
@@ -11,16 +11,7 @@ import {
 import type { GitHubContext, Pull } from "./context.js";
 import { serverMessage, type OctokitError } from "./errors.js";
 
-export type PullRequests = Pick<
-  Forge,
-  | "findOpenPullRequest"
-  | "createPullRequest"
-  | "updatePullRequest"
-  | "resolveReviewers"
-  | "addReviewers"
-  | "listPullRequests"
-  | "addLabels"
->;
+export type PullRequests = ForgePullRequests;
 
 /** Pull requests through the REST API. Reviewers and labels are separate calls on GitHub; the publisher adds them. */
 export function pullRequests(ctx: GitHubContext): PullRequests {
