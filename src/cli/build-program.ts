@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
+import { registerConfigCommand } from "./config-command.js";
 import { demoCommand } from "./demo-command.js";
 import { memoryImportCommand, memorySearchCommand, traceCommand } from "./memory-commands.js";
 import { rollbackCommand, watchCommand } from "./merge-commands.js";
@@ -210,5 +211,6 @@ export function buildProgram(io: Io, hooks: ProgramHooks = {}): Command {
     .action(async (opts) => {
       process.exitCode = await demoCommand(opts, io);
     });
+  registerConfigCommand(cli, { io });
   return cli;
 }

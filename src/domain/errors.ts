@@ -55,7 +55,8 @@ function expectation(issue: z.core.$ZodIssue): string {
       return `has unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling)`;
     case "invalid_value": {
       const options = `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-      return known ? `${options}, got ${describe(issue.input)}` : options;
+      if (!known) return options;
+      return issue.input === undefined ? `is missing (${options})` : `${options}, got ${describe(issue.input)}`;
     }
     default:
       return issue.message;

@@ -376,6 +376,14 @@ describe("loadYamlFile", () => {
     const error = await rejection(loadYamlFile(file, Schema, "widget file"));
     expect(error.message).toBe(`The widget file ${file} is invalid: count: expected number, got "many".`);
   });
+
+  it("a missing enum value is reported as missing, with the values it may take", async () => {
+    const dir = await newDir();
+    const file = await writeIn(dir, "enum.yaml", "name: widget\ncount: 1\n");
+    const schema = z.strictObject({ name: z.string(), count: z.number(), kind: z.enum(["a", "b"]) });
+    const error = await rejection(loadYamlFile(file, schema, "widget file"));
+    expect(error.message).toBe(`The widget file ${file} is invalid: kind: is missing (expected one of "a", "b").`);
+  });
 });
 
 describe("loadPolicy", () => {
