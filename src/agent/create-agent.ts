@@ -75,6 +75,8 @@ export interface AgentOptions {
   logger?: Logger;
   /** Log every node (debug level), as the CLI's --verbose does. */
   verbose?: boolean;
+  /** Stderr is a terminal a person reads: the JSON log stays off unless asked for (see resolveLogLevel). */
+  terminal?: boolean;
 }
 
 export interface Agent {
@@ -200,6 +202,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
         configured: policy.logging.level,
         env: { PR_CREATOR_LOG_LEVEL: process.env.PR_CREATOR_LOG_LEVEL, ...env },
         verbose: options.verbose,
+        terminal: options.terminal,
       }),
       secrets: secretValuesFromEnv(
         env,

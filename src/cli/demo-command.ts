@@ -6,7 +6,7 @@ import type { RunResult } from "../domain/run-result.js";
 import { buildSampleRepo } from "../demo/sample-repo.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { formatHuman } from "../render/run-summary.js";
-import type { Io } from "./run-command.js";
+import { onTerminal, type Io } from "./run-command.js";
 
 const DEMO_CONFIG = `# The demo's own policy: the defaults, with memory in this folder.
 state_file: .pr-creator/state.db
@@ -39,7 +39,13 @@ export async function demoCommand(opts: { dir?: string; json?: boolean }, io: Io
   const sample = await buildSampleRepo(root);
   const config = path.join(root, "pr-creator.yaml");
   await writeFile(config, DEMO_CONFIG);
-  const agent = await createAgent({ configFile: config, repoPath: sample.dir, cwd: root, forge: null });
+  const agent = await createAgent({
+    configFile: config,
+    repoPath: sample.dir,
+    cwd: root,
+    forge: null,
+    terminal: onTerminal(io),
+  });
   const runs: RunResult[] = [];
   try {
     for (const [file, event] of [

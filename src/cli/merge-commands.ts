@@ -170,11 +170,22 @@ export interface RollbackOptions {
 
 /** `pr-creator rollback`: a revert PR for a merged PR, auto-merging under policy. */
 export async function rollbackCommand(opts: RollbackOptions, io: Io): Promise<number> {
-  if ((opts.pr === undefined) === (opts.trace === undefined)) {
+  if (opts.pr === undefined && opts.trace === undefined) {
     throw new PrCreatorError(
       "invalid_request",
-      "Say which PR to roll back: --pr ID (with --repo) or --trace ID, not both.",
-      { hint: 'Example: pr-creator rollback --trace trace-pvc-size-BVL-232 --reason "disk pressure persists".' },
+      "pr-creator rollback needs the merged PR to revert, and neither --pr nor --trace names one.",
+      {
+        hint: 'Name it by id with its repository (pr-creator rollback --pr 42 --repo OrderService), or by trace to revert the trace\'s latest PR from memory (pr-creator rollback --trace trace-pvc-size-BVL-232 --reason "disk pressure persists").',
+      },
+    );
+  }
+  if (opts.pr !== undefined && opts.trace !== undefined) {
+    throw new PrCreatorError(
+      "invalid_request",
+      `pr-creator rollback reverts one PR, but both --pr ${JSON.stringify(opts.pr)} and --trace ${JSON.stringify(opts.trace)} name one.`,
+      {
+        hint: "Keep one of them: --pr ID with --repo NAME for a PR you know, or --trace ID for the trace's latest PR.",
+      },
     );
   }
   if (opts.repo !== undefined) checkRepoName(opts.repo, "--repo");

@@ -29,7 +29,12 @@ export interface Io {
   stderr: (text: string) => void;
   readStdin: () => Promise<string>;
   cwd: string;
+  /** Stderr is a terminal (default: process.stderr.isTTY): no JSON log lines there unless asked for. */
+  terminal?: boolean;
 }
+
+/** Whether a person reads `io`'s stderr. */
+export const onTerminal = (io: Io): boolean => io.terminal ?? Boolean(process.stderr.isTTY);
 
 // Editors on Windows save UTF-8 with a byte order mark; JSON.parse would refuse it.
 const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
@@ -116,6 +121,7 @@ function agentOptions(opts: RunCommandOptions, io: Io) {
     dryRun: opts.dryRun,
     watch: opts.watch ?? false,
     verbose: opts.verbose ?? false,
+    terminal: onTerminal(io),
     cwd: io.cwd,
     // Under --json stdout holds exactly one object, so events.stdout lines go to stderr instead.
     writeEvent: opts.json ? io.stderr : io.stdout,

@@ -41,16 +41,21 @@ export function createLogger(options: LoggerOptions): Logger {
   );
 }
 
-/** --verbose beats PR_CREATOR_LOG_LEVEL, which beats the config's `logging.level`. */
+/**
+ * --verbose beats PR_CREATOR_LOG_LEVEL, which beats the config's `logging.level`. On a terminal (`terminal`:
+ * stderr is a TTY) JSON lines are for machines, not people: the log is off unless asked for by --verbose,
+ * PR_CREATOR_LOG_LEVEL, or `logging.level: debug`.
+ */
 export function resolveLogLevel(options: {
   configured: LogLevel;
   env?: Readonly<Record<string, string | undefined>>;
   verbose?: boolean;
+  terminal?: boolean;
 }): LogLevel {
   if (options.verbose) return "debug";
   const raw = (options.env ?? process.env).PR_CREATOR_LOG_LEVEL?.trim();
   const fromEnv = raw?.toLowerCase();
-  if (!fromEnv) return options.configured;
+  if (!fromEnv) return options.terminal && options.configured !== "debug" ? "silent" : options.configured;
   if (!(LOG_LEVELS as readonly string[]).includes(fromEnv)) {
     throw new PrCreatorError(
       "invalid_config",

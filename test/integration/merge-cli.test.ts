@@ -130,9 +130,16 @@ describe.each([
   });
 
   it("rejects bad requests with exit 2 and a precise message", async () => {
+    const none = await cli(["rollback"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe(
+      'error: pr-creator rollback needs the merged PR to revert, and neither --pr nor --trace names one. Name it by id with its repository (pr-creator rollback --pr 42 --repo OrderService), or by trace to revert the trace\'s latest PR from memory (pr-creator rollback --trace trace-pvc-size-BVL-232 --reason "disk pressure persists").\n',
+    );
     const both = await cli(["rollback", "--pr", "1", "--trace", "trace-x"]);
     expect(both.code).toBe(2);
-    expect(both.stderr).toContain("--pr ID (with --repo) or --trace ID, not both");
+    expect(both.stderr).toBe(
+      'error: pr-creator rollback reverts one PR, but both --pr "1" and --trace "trace-x" name one. Keep one of them: --pr ID with --repo NAME for a PR you know, or --trace ID for the trace\'s latest PR.\n',
+    );
     const open = await cli(["rollback", "--pr", String(blocked), "--repo", world.repo]);
     expect(open.code).toBe(2);
     expect(open.stderr).toContain(
