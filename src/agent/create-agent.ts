@@ -211,7 +211,9 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     });
   // Every forge call — publishing, merging, watching, rolling back — becomes a prcreator.devops.api.request span.
   const rawForge =
-    options.forge === undefined ? createForge(withoutUrlCredentials(policy), forgeEnv(env)) : options.forge;
+    options.forge === undefined
+      ? createForge(withoutUrlCredentials(policy), forgeEnv(env), undefined, stateFile)
+      : options.forge;
   const forge = rawForge ? traceForge(rawForge, telemetry) : null;
   const publisher =
     options.publisher ?? (forge && !options.dryRun ? createForgePublisher(forge) : createDryRunPublisher());

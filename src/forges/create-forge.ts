@@ -1,3 +1,4 @@
+import path from "node:path";
 import { PrCreatorError } from "../domain/errors.js";
 import type { Policy } from "../domain/policy.js";
 import { createAzureDevOpsForge } from "./azure-devops/index.js";
@@ -34,14 +35,49 @@ function missing(kind: string, names: string[]): PrCreatorError {
   );
 }
 
-/** Builds the configured forge, or null for dry-run. Checks every required setting at start-up. */
-export function createForge(policy: Policy, env: Env = process.env, retryOptions?: RetryOptions): Forge | null {
+/** Where Azure DevOps location data is kept between runs: next to the state file (none for an in-memory one). */
+export function locationCacheFileFor(stateFile: string): string | undefined {
+  return stateFile === ":memory:" ? undefined : path.join(path.dirname(stateFile), "azure-devops-locations.json");
+}
+
+/**
+ * Requests in flight per forge host in this process: PR_CREATOR_MAX_IN_FLIGHT_PER_HOST, else the default of
+ * src/net/limit.ts.
+ */
+function maxInFlight(env: Env): number | undefined {
+  const raw = env.PR_CREATOR_MAX_IN_FLIGHT_PER_HOST?.trim();
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new PrCreatorError(
+      "invalid_config",
+      `PR_CREATOR_MAX_IN_FLIGHT_PER_HOST is "${raw}"; expected a positive integer.`,
+      {
+        hint: "Fix or unset the variable.",
+      },
+    );
+  }
+  return n;
+}
+
+/**
+ * Builds the configured forge, or null for dry-run. Checks every required setting at start-up. `stateFile`
+ * (resolved) places the Azure DevOps location cache next to it.
+ */
+export function createForge(
+  policy: Policy,
+  env: Env = process.env,
+  retryOptions?: RetryOptions,
+  stateFile?: string,
+): Forge | null {
   const kind = resolveForgeKind(policy, env);
   if (kind === "dry-run") return null;
+  const max = maxInFlight(env);
   const common = {
     timeoutMs: policy.forge_timeout_ms,
     retry: policy.retry_policy,
     ...(retryOptions ? { retryOptions } : {}),
+    ...(max ? { maxInFlightPerHost: max } : {}),
   };
   if (kind === "azure-devops") {
     const orgUrl = env.AZURE_DEVOPS_ORG_URL?.trim() || policy.azure_devops.org_url;
@@ -53,7 +89,14 @@ export function createForge(policy: Policy, env: Env = process.env, retryOptions
       ...(token ? [] : ["AZURE_DEVOPS_TOKEN"]),
     ];
     if (absent.length > 0) throw missing(kind, absent);
-    return createAzureDevOpsForge({ orgUrl: orgUrl!, project: project!, token: token!, ...common });
+    const locationCacheFile = stateFile === undefined ? undefined : locationCacheFileFor(stateFile);
+    return createAzureDevOpsForge({
+      orgUrl: orgUrl!,
+      project: project!,
+      token: token!,
+      ...common,
+      ...(locationCacheFile ? { locationCacheFile } : {}),
+    });
   }
   const token = env.GITHUB_TOKEN?.trim();
   if (!token) throw missing(kind, ["GITHUB_TOKEN"]);

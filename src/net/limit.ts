@@ -22,3 +22,55 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   if (rejected) throw rejected.reason;
   return results;
 }
+
+/** A counting semaphore: at most `max` calls of `run` in flight, the rest waiting in arrival order. */
+export class Limiter {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(readonly max: number) {
+    if (!Number.isInteger(max) || max < 1) throw new Error(`A limiter needs a positive integer limit, got ${max}.`);
+  }
+
+  /** Calls in flight now. */
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Calls waiting for a slot now. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      // Hand the slot straight to the next waiter (active stays the same), or free it.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+/**
+ * Requests in flight to one forge host at a time, per process, unless configured otherwise: enough to overlap a
+ * PR's reads, few enough that a slow or serialising server answers each well inside forge_timeout_ms.
+ */
+export const DEFAULT_MAX_IN_FLIGHT_PER_HOST = 8;
+
+const hostLimiters = new Map<string, Limiter>();
+
+/**
+ * The process-wide limiter of one host (scheme, host and port of `url`), shared by every forge instance and
+ * agent in the process. The first caller's `max` sets the limit; later ones share it whatever they ask.
+ */
+export function hostLimiter(url: string | URL, max = DEFAULT_MAX_IN_FLIGHT_PER_HOST): Limiter {
+  const origin = new URL(url).origin;
+  let limiter = hostLimiters.get(origin);
+  if (limiter === undefined) hostLimiters.set(origin, (limiter = new Limiter(max)));
+  return limiter;
+}

@@ -5,6 +5,7 @@ import type { GitPullRequest } from "azure-devops-node-api/interfaces/GitInterfa
 import type { IPolicyApi } from "azure-devops-node-api/PolicyApi.js";
 import { PrCreatorError } from "../../domain/errors.js";
 import type { FailureReason } from "../../domain/reasons.js";
+import { hostAgent } from "../../net/limited-agent.js";
 import { RetriesExhausted, withRetry, type RetryOptions, type RetryPolicy } from "../../net/retry.js";
 import { CommitRepos } from "../commit-repos.js";
 import { forgeFailure, redact } from "../forge-errors.js";
@@ -14,6 +15,7 @@ import { commits } from "./commits.js";
 import { forget, fromRef, type AzureDevOpsContext } from "./context.js";
 import { classifyAzureError, serverMessage } from "./errors.js";
 import { files } from "./files.js";
+import { AzureLocations } from "./locations.js";
 import { pullRequests } from "./pull-requests.js";
 
 export interface AzureDevOpsConfig {
@@ -23,6 +25,10 @@ export interface AzureDevOpsConfig {
   timeoutMs: number;
   retry: RetryPolicy;
   retryOptions?: RetryOptions;
+  /** Requests in flight per host in this process (the first forge for a host sets it); default 8. */
+  maxInFlightPerHost?: number;
+  /** Where location data is kept between processes (next to the state file); none: this process only. */
+  locationCacheFile?: string;
 }
 
 /**
@@ -33,11 +39,31 @@ export interface AzureDevOpsConfig {
  */
 export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
   const orgUrl = cfg.orgUrl.replace(/\/+$/, "");
-  const conn = new azdev.WebApi(orgUrl, azdev.getPersonalAccessTokenHandler(cfg.token), {
+  // Every request of every client goes through the host's process-wide agent: its maxSockets bounds the requests
+  // in flight to the host, and a request waiting for a socket has not started its socket timeout.
+  const agent = hostAgent(orgUrl, cfg.maxInFlightPerHost);
+  const pat = azdev.getPersonalAccessTokenHandler(cfg.token);
+  const handler: typeof pat = {
+    prepareRequest: (options) => {
+      pat.prepareRequest(options);
+      options.agent = agent;
+    },
+    canHandleAuthentication: (response) => pat.canHandleAuthentication(response),
+    handleAuthentication: (client, info, objs) => pat.handleAuthentication(client, info, objs),
+  };
+  const conn = new azdev.WebApi(orgUrl, handler, {
     socketTimeout: cfg.timeoutMs,
     // One TLS handshake per connection, not per call: every run makes several calls to the same host.
     keepAlive: true,
   });
+  const locations = new AzureLocations(orgUrl, cfg.locationCacheFile);
+  /** A client whose area locations are known before its first call (cached, or discovered once). */
+  const client = async <T extends object>(area: string, make: () => Promise<T>): Promise<T> => {
+    locations.primeConnection(conn);
+    const api = await make();
+    await locations.prepare(conn, api as T & { vsoClient: unknown }, area);
+    return api;
+  };
   let gitApi: Promise<IGitApi> | undefined;
   let coreApi: Promise<ICoreApi> | undefined;
   let policyApi: Promise<IPolicyApi> | undefined;
@@ -75,11 +101,15 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
 
   // Connections are made once; a failed attempt is forgotten so the next run tries again.
   const git = () =>
-    (gitApi ??= call("connect to the Git API", () => conn.getGitApi()).catch(forget(() => (gitApi = undefined))));
+    (gitApi ??= call("connect to the Git API", () => client("git", () => conn.getGitApi())).catch(
+      forget(() => (gitApi = undefined)),
+    ));
   const core = () =>
-    (coreApi ??= call("connect to the Core API", () => conn.getCoreApi()).catch(forget(() => (coreApi = undefined))));
+    (coreApi ??= call("connect to the Core API", () => client("core", () => conn.getCoreApi())).catch(
+      forget(() => (coreApi = undefined)),
+    ));
   const policy = () =>
-    (policyApi ??= call("connect to the Policy API", () => conn.getPolicyApi()).catch(
+    (policyApi ??= call("connect to the Policy API", () => client("policy", () => conn.getPolicyApi())).catch(
       forget(() => (policyApi = undefined)),
     ));
   /** The token's identity, for autoCompleteSetBy (the service accepts no other). */

@@ -16,8 +16,11 @@ export interface GitHubContext {
   octokit: Octokit;
   /** owner/name, or a bare name with the configured owner. */
   split(repo: string): Where;
-  /** The per-request timeout, spread into every call's parameters. */
-  timeout(): { request: { signal: AbortSignal } };
+  /**
+   * Spread into every call's parameters; empty since the per-request timeout moved into the client's fetch
+   * (src/net/limited-fetch.ts), where it starts when the request is sent rather than when it is queued.
+   */
+  timeout(): { request?: { signal?: AbortSignal } };
   /** One call under the retry policy; a failure that survives it becomes a PrCreatorError. */
   call<T>(operation: string, fn: () => Promise<T>, notFound?: FailureReason, notFoundStatuses?: number[]): Promise<T>;
   /** Under the retry policy only, leaving the final failure as RetriesExhausted, for callers that tell some apart. */

@@ -1,7 +1,9 @@
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
+import { createHash } from "node:crypto";
 import { PrCreatorError } from "../../domain/errors.js";
 import type { FailureReason } from "../../domain/reasons.js";
+import { limitedFetch } from "../../net/limited-fetch.js";
 import { RetriesExhausted, withRetry, type RetryOptions, type RetryPolicy } from "../../net/retry.js";
 import { CommitRepos } from "../commit-repos.js";
 import { forgeFailure, redact } from "../forge-errors.js";
@@ -20,13 +22,23 @@ export interface GitHubConfig {
   /** Owner for bare repository names. */
   owner?: string;
   timeoutMs: number;
-  /** GitHub's recommended pacing (one write a second, ten requests at a time). */
+  /**
+   * GitHub's recommended pacing (@octokit/plugin-throttling: one write a second, 3 s between requests that
+   * notify people, ten requests at a time), per API host and token, shared by every forge in the process.
+   */
   throttle: boolean;
+  /** Requests in flight per API host in this process (the first forge for a host sets it); default 8. */
+  maxInFlightPerHost?: number;
   retry: RetryPolicy;
   retryOptions?: RetryOptions;
 }
 
 const ThrottledOctokit = Octokit.plugin(throttling);
+
+/** The throttle's key: API host and a digest of the token (never the token itself). */
+export function throttleId(baseUrl: string, token: string): string {
+  return `${baseUrl}#${createHash("sha256").update(token).digest("hex").slice(0, 16)}`;
+}
 
 /**
  * GitHub through @octokit/rest. Our retry policy is the only retry layer (the retry plugin is not loaded);
@@ -35,14 +47,25 @@ const ThrottledOctokit = Octokit.plugin(throttling);
  * and committing files through the git data API) and automation.ts (status, checks, auto-merge, reverts).
  */
 export function createGitHubForge(cfg: GitHubConfig): Forge {
+  const baseUrl = cfg.apiUrl.replace(/\/+$/, "");
   const octokit = new ThrottledOctokit({
     auth: cfg.token,
-    baseUrl: cfg.apiUrl.replace(/\/+$/, ""),
+    baseUrl,
+    // Every request waits for a slot of the host's process-wide limiter, then its timeout starts (net/limited-fetch).
+    request: {
+      fetch: limitedFetch({
+        timeoutMs: cfg.timeoutMs,
+        ...(cfg.maxInFlightPerHost ? { maxInFlightPerHost: cfg.maxInFlightPerHost } : {}),
+      }),
+    },
     userAgent: "pr-creator",
     // Octokit logs failed requests to the console by itself; failures reach people through our errors only.
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     throttle: {
       enabled: cfg.throttle,
+      // The plugin's Bottleneck groups are module-wide, keyed by this id: every forge (every agent, every run of
+      // serve or a worker) with the same host and token shares one pacing, as GitHub's guidance is per account.
+      id: throttleId(baseUrl, cfg.token),
       onRateLimit: () => false,
       onSecondaryRateLimit: () => false,
     },
@@ -59,7 +82,8 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
     return { owner: cfg.owner, repo };
   }
 
-  const timeout = () => ({ request: { signal: AbortSignal.timeout(cfg.timeoutMs) } });
+  // The per-request timeout starts when the request is sent (limitedFetch), not when it is queued by the throttle.
+  const timeout = () => ({});
 
   const retry = <T>(fn: () => Promise<T>): Promise<T> =>
     withRetry(fn, cfg.retry, classifyGitHubError, cfg.retryOptions);
