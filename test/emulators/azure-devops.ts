@@ -110,6 +110,11 @@ export type Fault =
   | { status: number; body?: unknown; headers?: Record<string, string>; after?: boolean }
   /** Wait, then answer normally. */
   | { delayMs: number }
+  /**
+   * Hold the request until `until` settles, then answer normally: for tests that must act while a request is
+   * in flight, without racing a timer. `onHeld` is called when the request arrives and is held.
+   */
+  | { until: Promise<unknown>; onHeld?: () => void }
   /** Never answer (the client's socketTimeout fires). With `applied`, the request takes effect first. */
   | { hang: true; applied?: boolean }
   /** Destroy the socket without answering (client: ECONNRESET "socket hang up"). With `applied` (or `after`), the request takes effect first. */
@@ -134,7 +139,7 @@ export interface RequestLog {
   /** The user-name half of a Basic Authorization header (the PAT handler sends "PAT"). */
   authUser?: string;
   /** Which injected fault handled it, if any. */
-  fault?: "status" | "delay" | "hang" | "reset";
+  fault?: "status" | "delay" | "held" | "hang" | "reset";
   /** The parsed JSON request body (or the raw text when it is not JSON). */
   body?: unknown;
   /** The JSON body answered (what the client received before deserialization). */
@@ -258,17 +263,24 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
   const timers = new Set<NodeJS.Timeout>();
   // Background work (CI, auto-complete, reverts) apart from request timers, so reset() can drop it alone.
   const background = new Set<NodeJS.Timeout>();
+  /** Whoever waits in settled() for the background work to end. */
+  const idleWaiters: Array<() => void> = [];
+  const releaseIfIdle = () => {
+    if (background.size === 0) for (const wake of idleWaiters.splice(0)) wake();
+  };
   let closed = false;
   const scheduler: Scheduler = {
     after(ms, run) {
       if (closed) return;
       const t = setTimeout(() => {
         background.delete(t);
-        if (closed) return;
         try {
-          run();
+          if (!closed) run();
         } catch (error) {
           console.error("azure emulator: background work failed", error);
+        } finally {
+          // Work that schedules more work (CI, then auto-complete) keeps the emulator busy.
+          releaseIfIdle();
         }
       }, ms);
       background.add(t);
@@ -491,6 +503,11 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
       entry.fault = "delay";
       await sleep(fault.delayMs);
     }
+    if (fault && "until" in fault) {
+      entry.fault = "held";
+      fault.onHeld?.();
+      await fault.until;
+    }
     if (fault && ("hang" in fault || "reset" in fault)) {
       const kind = "hang" in fault ? "hang" : "reset";
       entry.fault = kind;
@@ -574,16 +591,24 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
       return head === undefined ? undefined : r.commits.get(head)?.tree.get(itemPath(path));
     },
     branchHead: (repo, branch) => headOf(repoNamed(repo), toRefName(branch)),
-    async settled(timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (background.size > 0) {
-        if (Date.now() > deadline) throw new Error(`settled: background work still pending after ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+    settled(timeoutMs = 10_000) {
+      if (background.size === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const wake = () => {
+          clearTimeout(bound);
+          resolve();
+        };
+        const bound = setTimeout(() => {
+          idleWaiters.splice(idleWaiters.indexOf(wake), 1);
+          reject(new Error(`settled: background work still pending after ${timeoutMs} ms`));
+        }, timeoutMs);
+        idleWaiters.push(wake);
+      });
     },
     reset() {
       for (const t of background) clearTimeout(t);
       background.clear();
+      releaseIfIdle();
       state.pullRequests.length = 0;
       state.tags.clear();
       state.nextPullRequestId = 1;
@@ -599,6 +624,7 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
       for (const t of [...timers, ...background]) clearTimeout(t);
       timers.clear();
       background.clear();
+      releaseIfIdle();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -146,9 +146,12 @@ describe("commitFiles", () => {
 
   it("plans again from the new head when another writer moved the branch during the push (TF401028)", async () => {
     await forge.commitFiles(REPO, scale(2));
-    az.inject("createPush", { delayMs: 600 });
+    // Our push is held in the emulator until the other writer's push has landed: no timer to race.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held = new Promise<void>((onHeld) => az.inject("createPush", { until: released, onHeld }));
     const ours = forge.commitFiles(REPO, scale(5));
-    while (pushes().length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    await held;
     const other = createAzureDevOpsForge({
       orgUrl: az.orgUrl,
       project: az.project,
@@ -161,6 +164,7 @@ describe("commitFiles", () => {
       message: "docs",
       files: [{ path: "deploy/NOTES.md", content: "hands off\n" }],
     });
+    release();
     const result = await ours;
     // In arrival order: the first commit, ours (held, then stale), theirs, ours planned again.
     expect(pushes().map((r) => r.status)).toEqual([201, 409, 201, 201]);
