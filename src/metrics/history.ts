@@ -162,11 +162,17 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
 ];
 
 /**
- * Opens (or creates) the ledger in `file` — the state file — or on an open connection (`{ db }`), which the
- * caller then closes. Throws a PrCreatorError (invalid_config) when the file cannot be opened, is not a
- * database, or holds a ledger newer than this pr-creator.
+ * Opens (or creates) the ledger in `file` — the state file — or in memory (":memory:"). Throws a
+ * PrCreatorError (invalid_config) when the file cannot be opened, is not a database, or holds a ledger
+ * newer than this pr-creator. (The signature names no better-sqlite3 type: the package's declarations
+ * must type-check for consumers without @types/better-sqlite3.)
  */
-export function openHistory(target: string | ":memory:" | { db: Db }): History {
+export function openHistory(file: string | ":memory:"): History {
+  return openHistoryOn(file);
+}
+
+/** As openHistory, or on an open connection (`{ db }`), which the caller then closes. */
+function openHistoryOn(target: string | { db: Db }): History {
   const owned = typeof target === "string";
   const name = owned ? target : target.db.name;
   let db: Db | undefined;
