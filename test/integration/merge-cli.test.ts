@@ -5,11 +5,15 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { ChangeRequested } from "../../src/domain/events.js";
 import { seedPipeline } from "../emulators/ci.js";
 import { runCli } from "../helpers.js";
 import { azureWorld, githubWorld, type World } from "../scenarios/worlds.js";
+
+// Each test spawns the CLI up to four times, a second or more of module loading each: on a loaded machine that
+// takes longer than the default 30 s, so the bound is wide. No test here waits on a timer.
+vi.setConfig({ testTimeout: 120_000 });
 
 const PVC =
   "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data # the data volume\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n";
@@ -30,7 +34,7 @@ describe.each([
     dir = await mkdtemp(path.join(os.tmpdir(), "pr-creator-merge-cli-"));
     await writeFile(
       path.join(dir, "pr-creator.yaml"),
-      `forge: ${world.kind}\nretry_policy: { base_delay_ms: 10 }\ngithub: { throttle: false }\nmerge: { poll_interval_ms: 20, watch_timeout_ms: 10000 }\nevents: { jsonl_file: events.jsonl }\n`,
+      `forge: ${world.kind}\nretry_policy: { base_delay_ms: 10 }\ngithub: { throttle: false }\nmerge: { poll_interval_ms: 20, watch_timeout_ms: 60000 }\nevents: { jsonl_file: events.jsonl }\n`,
     );
     env = { PATH: process.env.PATH ?? "", ...world.env };
   });
@@ -74,7 +78,11 @@ describe.each([
 
     const watch = await cli(["watch", String(result.pr.id), "--repo", world.repo, "--json"]);
     expect(watch.code, watch.stderr).toBe(0);
-    const watched = JSON.parse(watch.stdout) as { outcome: string; pr: { state: string }; events: { event: string }[] };
+    const watched = JSON.parse(watch.stdout) as {
+      outcome: string;
+      pr: { state: string };
+      events: { event: string }[];
+    };
     expect(watched.outcome).toBe("merged");
     // The merge is announced once: by the run when it saw the merge itself, else by watch.
     expect(watched.events.map((e) => e.event)).toEqual(result.merge.status === "merged" ? [] : ["PullRequestMerged"]);
