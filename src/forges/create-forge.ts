@@ -1,5 +1,7 @@
 import path from "node:path";
 import { PrCreatorError } from "../domain/errors.js";
+import { describeSetting } from "../domain/input-names.js";
+import { secretValuesFromEnv } from "../logging/run-log.js";
 import type { Policy } from "../domain/policy.js";
 import { createAzureDevOpsForge } from "./azure-devops/index.js";
 import type { Forge } from "./forge.js";
@@ -18,7 +20,7 @@ export function resolveForgeKind(policy: Policy, env: Env): ForgeKind {
   if (!KINDS.includes(fromEnv as ForgeKind)) {
     throw new PrCreatorError(
       "invalid_config",
-      `PR_CREATOR_FORGE is "${fromEnv}"; expected one of ${KINDS.join(", ")}.`,
+      `${describeSetting("PR_CREATOR_FORGE", fromEnv, secretValuesFromEnv(env))}; expected one of ${KINDS.join(", ")}.`,
       { hint: "Fix or unset the variable." },
     );
   }
