@@ -171,8 +171,11 @@ export function openHistory(file: string | ":memory:"): History {
   return openHistoryOn(file);
 }
 
-/** As openHistory, or on an open connection (`{ db }`), which the caller then closes. */
-function openHistoryOn(target: string | { db: Db }): History {
+/**
+ * As openHistory, or on an open connection (`{ db }`), which the caller then closes.
+ * @internal Left out of the published declarations (stripInternal): it names a better-sqlite3 type.
+ */
+export function openHistoryOn(target: string | { db: Db }): History {
   const owned = typeof target === "string";
   const name = owned ? target : target.db.name;
   let db: Db | undefined;

@@ -9,7 +9,7 @@ import { openCheckpoints } from "../../src/agent/checkpoints.js";
 import { registerReportCommand, reportCommand, parseSince } from "../../src/cli/report-command.js";
 import { PrCreatorError } from "../../src/domain/errors.js";
 import { createSqliteStore } from "../../src/memory/sqlite-store.js";
-import { openHistory, type HistoryEntryInput } from "../../src/metrics/history.js";
+import { openHistory, openHistoryOn, type HistoryEntryInput } from "../../src/metrics/history.js";
 import type { Report } from "../../src/metrics/report.js";
 import { rejection } from "../helpers.js";
 import { record, TEST_EMBEDDER } from "../memory/contract.js";
@@ -219,7 +219,7 @@ describe("openHistory on a state file", () => {
     const file = newFile();
     mkdirSync(path.dirname(file), { recursive: true });
     const db = new Database(file);
-    const history = openHistory({ db });
+    const history = openHistoryOn({ db });
     await history.append(generation());
     await history.close();
     expect(db.open).toBe(true);
