@@ -1,6 +1,6 @@
 /**
- * Adapter: the MemoryStore in one SQLite file (the embedded default), with sqlite-vec for approximate KNN:
- * binary quantisation with exact re-ranking, off the event loop.
+ * Adapter: the MemoryStore in one SQLite file (the embedded default), with sqlite-vec for exact KNN, searched
+ * off the event loop once the memory is large.
  *
  * The file is the project's state file, which LangGraph's checkpoints (src/agent/checkpoints.ts) share:
  * every table here is prefixed `memory_` and no other table is touched. The schema is versioned in
@@ -8,25 +8,19 @@
  *
  * Layout:
  * - memory_meta: the one embedder whose vectors the file holds (name, version, dimensions).
- * - memory_prs: one row per record, keyed by recordKey(record), with its float32 vector in `embedding`;
- *   `vec_rowid` links it to its entry in the index (an explicit column rather than the implicit rowid,
- *   which VACUUM may renumber).
- * - memory_bits: a vec0 virtual table created by init() once the dimensions are known: one bit per
- *   dimension (its sign, vec_quantize_binary), with the filter fields as vec0 metadata columns, so a
- *   filtered KNN is filtered inside the index scan (k filtered neighbours, not the k nearest then filtered).
+ * - memory_prs: one row per record, keyed by recordKey(record); `vec_rowid` links it to its vectors
+ *   (an explicit column rather than the implicit rowid, which VACUUM may renumber).
+ * - memory_vectors and memory_vec: vec0 virtual tables created by init() once the dimensions are known, with
+ *   the filter fields as vec0 metadata columns so a filtered KNN is filtered inside the index scan (k filtered
+ *   neighbours, not the k nearest then filtered). memory_vec is partitioned by component_scope: a query with a
+ *   scope — the agent's usual one (PrMemory.recall asks its scope first, nearest always does) — reads only that
+ *   scope's chunks. memory_vectors holds the same vectors unpartitioned, for queries without a scope, which a
+ *   partitioned table serves slower. Both exact; bench/memory.md has the numbers, and the approximate variants
+ *   (int8, binary quantisation with re-ranking) that were measured and not taken.
  *
- * similar() picks one of two plans (bench/memory.ts measured both against the alternatives):
- * - exact: cosine on memory_prs.embedding for every record within the filters. Used when a scope is given
- *   (the agent's usual query: the scope's index narrows the scan to that scope, recall 1) and while the
- *   memory is small (up to EXACT_UP_TO records, where a full scan takes about a millisecond);
- * - approximate: the `candidatesFor(k)` nearest by Hamming distance from memory_bits (64 bytes per PR at 512
- *   dimensions instead of 2 KiB), re-ranked by exact cosine on memory_prs.embedding. Every score returned is
- *   the exact cosine; a miss is a true neighbour outside the candidates.
- * Embedders whose dimensions are not a multiple of 8 get no binary index: always exact.
- *
- * Queries run in a worker thread with its own read-only connection when the store opened the file itself
- * (not for :memory: or a connection passed in), so a search over a large memory never blocks the event
- * loop; WAL lets it read while the owning connection writes.
+ * Searches run in a worker thread with its own read-only connection once the memory holds READER_MIN_RECORDS
+ * records, when the store opened the file itself (not for :memory: or a connection passed in), so a search over
+ * a large memory never blocks the event loop; WAL lets it read while the owning connection writes.
  *
  * better-sqlite3 is synchronous: every write runs in one synchronous statement or transaction, so
  * calls never interleave within a process; writes take the write lock up front (BEGIN IMMEDIATE) and
@@ -62,25 +56,13 @@ export interface SqliteStoreOptions {
    * would not see it).
    */
   reader?: "worker" | "inline" | "auto";
-  /**
-   * "approximate" (default): binary-quantised candidates re-ranked exactly; "exact": cosine against every
-   * stored vector in the filters (the reference the benchmark and tests compare with).
-   */
-  search?: "approximate" | "exact";
-  /** How many binary-quantised candidates to re-rank for `k` results; default `candidatesFor`. */
-  candidates?: (k: number) => number;
-  /** Up to this many records every query is exact; default EXACT_UP_TO. */
-  exactUpTo?: number;
 }
 
 /**
- * Candidates re-ranked per approximate query: 80 per result, at least 400. bench/memory.ts measures recall@5
- * against exact search on 512-dimension hashed n-gram vectors for several counts; see bench/memory.md.
+ * Vectors per vec0 chunk of memory_vec (vec0's default is 1024): every scope's partition allocates whole chunks, so
+ * with 20 scopes of a few hundred PRs the default would leave most of each 2 MiB chunk empty.
  */
-export const candidatesFor = (k: number) => Math.max(400, 80 * k);
-
-/** Up to this many records, every query is exact (a full scan costs about as much as the binary index). */
-export const EXACT_UP_TO = 5000;
+const VEC_CHUNK = 256;
 
 /** From this many records on, "auto" searches in the reader thread (started by init(), so it is warm). */
 export const READER_MIN_RECORDS = 2000;
@@ -130,12 +112,6 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE INDEX memory_prs_blueprint_id ON memory_prs (blueprint_id);
     `,
   },
-  {
-    // The vectors move into memory_prs (for exact re-ranking); init() copies them from a version-1
-    // memory_vectors table and replaces that with the binary index memory_bits.
-    version: 2,
-    sql: `ALTER TABLE memory_prs ADD COLUMN embedding BLOB;`,
-  },
 ];
 
 const RECORD_COLUMNS = PR_RECORD_FIELDS;
@@ -175,12 +151,7 @@ export function createSqliteStore(file: string | ":memory:", opts: SqliteStoreOp
     }
     migrateTable(db, file, "memory", "The memory", MIGRATIONS);
     const reader = opts.reader ?? (owned && file !== ":memory:" ? "auto" : "inline");
-    return new SqliteMemoryStore(db, file, owned, {
-      reader,
-      search: opts.search ?? "approximate",
-      candidates: opts.candidates ?? candidatesFor,
-      exactUpTo: opts.exactUpTo ?? EXACT_UP_TO,
-    });
+    return new SqliteMemoryStore(db, file, owned, { reader });
   } catch (error) {
     if (owned) db?.close();
     throw stateFileError(file, error, "memory");
@@ -200,15 +171,9 @@ function toMillis(value: string, field: string, key: string): number {
 
 class SqliteMemoryStore implements MemoryStore {
   readonly kind = "sqlite" as const;
-  /**
-   * Set by init(): the embedder, and the statements on memory_bits (which init() made sure exists), or null
-   * when the dimensions are no multiple of 8 (no binary index: exact search).
-   */
+  /** Set by init(): the embedder, and the statements on the vector tables (which init() made sure exist). */
   private ready:
-    | {
-        embedder: EmbedderIdentity;
-        bits: { delete: Database.Statement; insert: Database.Statement } | null;
-      }
+    | { embedder: EmbedderIdentity; deleteVectors: Database.Statement[]; insertVectors: Database.Statement[] }
     | undefined;
   private closed = false;
   private readonly knn = new Map<string, { sql: string; statement?: Database.Statement }>();
@@ -223,9 +188,6 @@ class SqliteMemoryStore implements MemoryStore {
     private readonly owned: boolean,
     private readonly opts: {
       reader: "worker" | "inline" | "auto";
-      search: "approximate" | "exact";
-      candidates: (k: number) => number;
-      exactUpTo: number;
     },
   ) {
     this.stmts = {
@@ -236,13 +198,13 @@ class SqliteMemoryStore implements MemoryStore {
       upsert: db
         .prepare(
           `
-        INSERT INTO memory_prs (key, vec_rowid, ${RECORD_COLUMNS.join(", ")}, created_at_ms, updated_at_ms, embedding)
-        VALUES (@key, (SELECT coalesce(max(vec_rowid), 0) + 1 FROM memory_prs), ${RECORD_COLUMNS.map((c) => `@${c}`).join(", ")}, @created_at_ms, @updated_at_ms, @embedding)
+        INSERT INTO memory_prs (key, vec_rowid, ${RECORD_COLUMNS.join(", ")}, created_at_ms, updated_at_ms)
+        VALUES (@key, (SELECT coalesce(max(vec_rowid), 0) + 1 FROM memory_prs), ${RECORD_COLUMNS.map((c) => `@${c}`).join(", ")}, @created_at_ms, @updated_at_ms)
         ON CONFLICT (key) DO UPDATE SET
           ${RECORD_COLUMNS.filter((c) => c !== "created_at")
             .map((c) => `${c} = excluded.${c}`)
             .join(", ")},
-          updated_at_ms = excluded.updated_at_ms, embedding = excluded.embedding
+          updated_at_ms = excluded.updated_at_ms
         RETURNING vec_rowid`,
         )
         .pluck(),
@@ -281,7 +243,7 @@ class SqliteMemoryStore implements MemoryStore {
                 `or start a new memory: point state_file at a new file, or clear this one's memory (drop its memory_* tables, with sqlite-vec loaded).`,
             );
           }
-          this.migrateVectors(embedder);
+          this.createVectorTables(embedder);
         })
         .immediate();
       this.knn.clear();
@@ -289,47 +251,41 @@ class SqliteMemoryStore implements MemoryStore {
       if (this.opts.reader === "worker" || (this.opts.reader === "auto" && this.size >= READER_MIN_RECORDS)) {
         this.startReader();
       }
-      const indexed = hasBitIndex(embedder);
       this.ready = {
         embedder: { ...embedder },
-        bits: indexed
-          ? {
-              delete: this.db.prepare("DELETE FROM memory_bits WHERE rowid = ?"),
-              insert: this.db.prepare(
-                "INSERT INTO memory_bits (rowid, component_scope, embedding, repo, blueprint_id) VALUES (?, ?, vec_quantize_binary(?), ?, ?)",
-              ),
-            }
-          : null,
+        deleteVectors: ["memory_vectors", "memory_vec"].map((t) => this.db.prepare(`DELETE FROM ${t} WHERE rowid = ?`)),
+        insertVectors: ["memory_vectors", "memory_vec"].map((t) =>
+          this.db.prepare(
+            `INSERT INTO ${t} (rowid, embedding, repo, component_scope, blueprint_id) VALUES (?, ?, ?, ?, ?)`,
+          ),
+        ),
       };
     });
   }
 
   /**
-   * Brings the vectors to the current layout, inside init()'s transaction: copies them from a version-1
-   * memory_vectors table into memory_prs.embedding and drops that table; creates memory_bits (also when it
-   * was dropped by hand) and fills it from memory_prs.
+   * Creates the vector tables, inside init()'s transaction (also after a matching meta row: recreates a table
+   * dropped by hand); fills a new memory_vec from memory_vectors (a memory made before memory_vec existed).
    */
-  private migrateVectors(embedder: EmbedderIdentity): void {
-    const exists = (name: string) =>
-      this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(name) === 1;
-    if (exists("memory_vectors")) {
-      this.db.exec(`
-        UPDATE memory_prs SET embedding = (SELECT v.embedding FROM memory_vectors v WHERE v.rowid = memory_prs.vec_rowid)
-        WHERE embedding IS NULL;
-        DROP TABLE memory_vectors;`);
-    }
-    if (!hasBitIndex(embedder) || exists("memory_bits")) return;
+  private createVectorTables(embedder: EmbedderIdentity): void {
+    const d = embedder.dimensions;
+    this.db.exec(
+      `CREATE VIRTUAL TABLE IF NOT EXISTS memory_vectors USING vec0(` +
+        `embedding float[${d}] distance_metric=cosine, repo text, component_scope text, blueprint_id text)`,
+    );
+    const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'memory_vec'").get();
+    if (exists !== undefined) return;
     this.db.exec(`
-      CREATE VIRTUAL TABLE memory_bits USING vec0(
-        embedding bit[${embedder.dimensions}], repo text, component_scope text, blueprint_id text);
-      INSERT INTO memory_bits (rowid, component_scope, embedding, repo, blueprint_id)
-        SELECT vec_rowid, component_scope, vec_quantize_binary(embedding), repo, blueprint_id
-        FROM memory_prs WHERE embedding IS NOT NULL;`);
+      CREATE VIRTUAL TABLE memory_vec USING vec0(
+        component_scope text partition key, embedding float[${d}] distance_metric=cosine, repo text, blueprint_id text,
+        chunk_size=${VEC_CHUNK});
+      INSERT INTO memory_vec (rowid, component_scope, embedding, repo, blueprint_id)
+        SELECT rowid, component_scope, embedding, repo, blueprint_id FROM memory_vectors;`);
   }
 
   async upsert(record: PrRecord, vector: ArrayLike<number>): Promise<void> {
     this.run(() => {
-      const { embedder, bits } = this.initialised();
+      const { embedder, deleteVectors, insertVectors } = this.initialised();
       const key = recordKey(record);
       const embedding = toEmbedding(vector, embedder, `the vector of ${key}`);
       const params = {
@@ -337,17 +293,17 @@ class SqliteMemoryStore implements MemoryStore {
         ...Object.fromEntries(RECORD_COLUMNS.map((c) => [c, record[c]])),
         created_at_ms: toMillis(record.created_at, "created_at", key),
         updated_at_ms: toMillis(record.updated_at, "updated_at", key),
-        embedding: Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength),
       };
       this.db
         .transaction(() => {
           // vec0 wants the rowid bound as an SQLite integer: a JS number is bound as a REAL and refused.
           const rowid = BigInt(this.stmts.upsert.get(params) as number);
           if (++this.size === READER_MIN_RECORDS && this.opts.reader === "auto") this.startReader();
-          if (bits === null) return;
-          // vec0 has no upsert: replace the entry (and its metadata) by delete + insert under the same rowid.
-          bits.delete.run(rowid);
-          bits.insert.run(rowid, record.component_scope, embedding, record.repo, record.blueprint_id);
+          // vec0 has no upsert: replace the vectors (metadata, partition) by delete + insert under the same rowid.
+          for (const statement of deleteVectors) statement.run(rowid);
+          for (const statement of insertVectors) {
+            statement.run(rowid, embedding, record.repo, record.component_scope, record.blueprint_id);
+          }
         })
         .immediate();
     });
@@ -359,22 +315,16 @@ class SqliteMemoryStore implements MemoryStore {
 
   async similar(query: SimilarQuery): Promise<Scored[]> {
     const prepared = this.run(() => {
-      const { embedder, bits } = this.initialised();
+      const { embedder } = this.initialised();
       if (!Number.isInteger(query.k) || query.k < 0)
         throw new Error(`similar(): k must be a non-negative integer, got ${query.k}.`);
       const embedding = toEmbedding(query.vector, embedder, "the query vector");
       if (query.k === 0) return undefined;
       const filters = FILTERS.filter((f) => query[f] !== undefined);
       const fetch = Math.min(query.k + (query.exclude_key === undefined ? 0 : 1), VEC_MAX_K);
-      const approximate =
-        bits !== null &&
-        this.opts.search === "approximate" &&
-        query.component_scope === undefined &&
-        this.size > this.opts.exactUpTo;
       const params: Record<string, unknown> = { q: embedding, fetch };
       for (const f of filters) params[f] = query[f];
-      if (approximate) params.candidates = Math.min(Math.max(this.opts.candidates(fetch), fetch), VEC_MAX_K);
-      return { query: this.knnQuery(filters, approximate), params };
+      return { query: this.knnQuery(filters), params };
     });
     if (prepared === undefined) return [];
     const rows = await this.read<Row & { key: string; distance: number }>(prepared.query, prepared.params);
@@ -448,38 +398,29 @@ class SqliteMemoryStore implements MemoryStore {
   }
 
   /**
-   * The search for one combination of filters, approximate or exact; its SQL runs in either thread.
-   * Approximate: the filters must be plain `column = @column` constraints in the vec0 WHERE clause: anything
-   * vec0 cannot take into the scan (an OR, `? IS NULL OR ...`) is applied by SQLite after the candidates were
-   * chosen, silently returning fewer. Then the candidates are ordered by exact cosine distance.
+   * The KNN query for one combination of filters, on memory_vec when a scope is among them (its partition key),
+   * else memory_vectors; its SQL runs in either thread. The filters must be plain `column = @column` constraints
+   * in the vec0 WHERE clause: anything vec0 cannot take into the scan (an OR, `? IS NULL OR ...`) is applied by
+   * SQLite after the k nearest were chosen, silently returning fewer than k.
    */
-  private knnQuery(filters: readonly Filter[], approximate: boolean): { sql: string; statement?: Database.Statement } {
-    const id = `${approximate ? "a" : "e"}:${filters.join(",")}`;
+  private knnQuery(filters: readonly Filter[]): { sql: string; statement?: Database.Statement } {
+    const id = filters.join(",");
     let query = this.knn.get(id);
     if (query === undefined) {
-      const from = approximate
-        ? `(SELECT rowid FROM memory_bits WHERE ${[
-            "embedding MATCH vec_quantize_binary(@q)",
-            "k = @candidates",
-            ...filters.map((f) => `${f} = @${f}`),
-          ].join(" AND ")}) c
-          JOIN memory_prs p ON p.vec_rowid = c.rowid`
-        : `memory_prs p${filters.length > 0 ? ` WHERE ${filters.map((f) => `p.${f} = @${f}`).join(" AND ")}` : ""}`;
+      const table = filters.includes("component_scope") ? "memory_vec" : "memory_vectors";
+      const where = ["embedding MATCH @q", "k = @fetch", ...filters.map((f) => `${f} = @${f}`)].join(" AND ");
       query = {
         sql: `
-        SELECT p.key, ${SELECT_RECORD}, vec_distance_cosine(p.embedding, @q) AS distance
-        FROM ${from}
-        ORDER BY distance, p.key
-        LIMIT @fetch`,
+        SELECT p.key, ${SELECT_RECORD}, v.distance
+        FROM (SELECT rowid, distance FROM ${table} WHERE ${where}) v
+        JOIN memory_prs p ON p.vec_rowid = v.rowid
+        ORDER BY v.distance, p.key`,
       };
       this.knn.set(id, query);
     }
     return query;
   }
 }
-
-/** vec0's bit vectors take whole bytes: an embedder whose dimensions are no multiple of 8 is searched exactly. */
-const hasBitIndex = (e: EmbedderIdentity) => e.dimensions % 8 === 0;
 
 function toEmbedding(vector: ArrayLike<number>, embedder: EmbedderIdentity, what: string): Float32Array {
   if (vector.length !== embedder.dimensions) {

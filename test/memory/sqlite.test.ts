@@ -10,7 +10,6 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { openCheckpoints } from "../../src/agent/checkpoints.js";
 import { PrCreatorError } from "../../src/domain/errors.js";
-import { HashedNgramEmbeddings } from "../../src/memory/embeddings.js";
 import { createSqliteStore } from "../../src/memory/sqlite-store.js";
 import {
   MemoryMismatchError,
@@ -95,7 +94,15 @@ describe("sqlite memory store", () => {
     await store.close();
 
     expect(tables(file)).toEqual(
-      expect.arrayContaining(["checkpoints", "writes", "memory_schema_version", "memory_meta", "memory_prs"]),
+      expect.arrayContaining([
+        "checkpoints",
+        "writes",
+        "memory_schema_version",
+        "memory_meta",
+        "memory_prs",
+        "memory_vectors",
+        "memory_vec",
+      ]),
     );
     // Everything the store made is prefixed memory_ (vec0's shadow tables included).
     expect(
@@ -177,7 +184,7 @@ describe("sqlite memory store", () => {
       await again.close();
     }
     const db = new Database(file, { readonly: true });
-    expect(db.prepare("SELECT version FROM memory_schema_version").pluck().all()).toEqual([1, 2]);
+    expect(db.prepare("SELECT version FROM memory_schema_version").pluck().all()).toEqual([1]);
     expect(db.prepare("SELECT embedder_name, embedder_version, dimensions FROM memory_meta").all()).toEqual([
       { embedder_name: "test-embedder", embedder_version: "1", dimensions: 4 },
     ]);
@@ -216,10 +223,10 @@ describe("sqlite memory store", () => {
     await expect(store.byTrace("trace-ord-8128")).rejects.toThrow(/closed/);
   });
 
-  it("finds the same filtered top 5 as brute force among 2,000 records (exact search)", async () => {
+  it("finds the same filtered top 5 as brute force among 2,000 records, searching in the reader thread", async () => {
     const embedder: EmbedderIdentity = { name: "bench-embedder", version: "1", dimensions: 384 };
-    // Uniform random vectors have no neighbourhood structure for binary quantisation to keep: exact search.
-    const store = createSqliteStore(newFile(), { search: "exact" });
+    // Queries with a scope go to the scope-partitioned table, the others to the unpartitioned one.
+    const store = createSqliteStore(newFile(), { reader: "worker" });
     await store.init(embedder);
     const random = prng(42);
     const vec = () => Array.from({ length: embedder.dimensions }, () => random() * 2 - 1);
@@ -315,107 +322,25 @@ describe("sqlite memory store", () => {
     await store.close();
   });
 
-  it("approximate search (binary index, re-ranked, in the reader thread) returns exact search's top 5 on PR prose", async () => {
-    const embedder = new HashedNgramEmbeddings(512);
+  it("builds the scope-partitioned table for a memory made before it existed", async () => {
     const file = newFile();
-    // exactUpTo 0: the binary index from the first record (by default, memories this small are searched exactly).
-    const store = createSqliteStore(file, { reader: "worker", exactUpTo: 0 });
-    await store.init(embedder.identity);
-    const random = prng(7);
-    const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
-    const verbs = ["add", "fix", "remove", "rename", "cache", "validate", "retry", "log", "split", "merge", "index"];
-    const nouns = ["order", "invoice", "cart", "payment", "shipment", "customer", "token", "report", "refund", "stock"];
-    const parts = ["handler", "repository", "endpoint", "query", "migration", "test", "client", "policy", "job"];
-    const scopes = ["Order", "Billing", "Catalog", "Shipping", "Identity"];
-    const sentence = () => `${pick(verbs)} ${pick(nouns)} ${pick(parts)} for ${pick(nouns)} ${pick(parts)}`;
-    const texts: string[] = [];
-    for (let i = 0; i < 3000; i++) {
-      const text = `${sentence()}. ${sentence()}; ${sentence()}.`;
-      texts.push(text);
-      await store.upsert(
-        record({
-          pr_id: String(i),
-          repo: i % 3 === 0 ? "BillingService" : "OrderService",
-          component_scope: scopes[i % scopes.length]!,
-          title: text.slice(0, 40),
-          text,
-        }),
-        embedder.embed(text),
-      );
-    }
-    const exact = createSqliteStore(file, { search: "exact", reader: "inline" });
-    await exact.init(embedder.identity);
-    // Queries as the agent makes them: a new PR's prose, sharing part of its wording with earlier ones.
-    const wide = createSqliteStore(file, { candidates: () => 1000, exactUpTo: 0 });
-    await wide.init(embedder.identity);
-    let found = 0;
-    let total = 0;
-    for (let q = 0; q < 40; q++) {
-      const vector = embedder.embed(`${texts[q * 70]!.split(";")[0]}; ${sentence()}.`);
-      // A scope is always searched exactly (its index narrows the scan); these go through the binary index.
-      for (const filter of [{}, { repo: "OrderService" }]) {
-        const reference = await exact.similar({ vector, k: 5, ...filter });
-        const approximate = await store.similar({ vector, k: 5, ...filter });
-        // Nearly all of the top 5 (a miss is a near-tie: 0.8429 found for 0.8430 in this fixture).
-        expect(approximate[0]!.score).toBeCloseTo(reference[0]!.score, 3);
-        const want = new Set(reference.map((h) => h.record.pr_id));
-        found += approximate.filter((h) => want.has(h.record.pr_id)).length;
-        total += reference.length;
-        // Every result carries its exact cosine score, best first, whichever way it was found.
-        approximate.forEach((h) =>
-          expect(h.score).toBeCloseTo(
-            cosine(Float32Array.from(vector), Float32Array.from(embedder.embed(h.record.text))),
-            5,
-          ),
-        );
-        expect(approximate.map((h) => h.score)).toEqual([...approximate.map((h) => h.score)].sort((x, y) => y - x));
-        // With enough candidates re-ranked, the same top 5 as exact search.
-        const widened = await wide.similar({ vector, k: 5, ...filter });
-        expect(widened.map((h) => h.score.toFixed(6))).toEqual(reference.map((h) => h.score.toFixed(6)));
-      }
-    }
-    expect(found / total).toBeGreaterThanOrEqual(0.95);
-    await wide.close();
-    await exact.close();
-    await store.close();
-  });
-
-  it("moves a version-1 memory (float vec0 table) to the binary index on init, keeping every vector", async () => {
-    const file = newFile();
-    await createSqliteStore(file).close();
+    const first = createSqliteStore(file);
+    await first.init(TEST_EMBEDDER);
+    const r = record();
+    await first.upsert(r, [1, 0, 0, 1]);
+    await first.close();
     const raw = new Database(file);
     (await import("sqlite-vec")).load(raw);
-    raw.exec(`
-      ALTER TABLE memory_prs DROP COLUMN embedding;
-      DELETE FROM memory_schema_version WHERE version = 2;
-      INSERT INTO memory_meta VALUES (1, 'e', '1', 8, '2025-01-01T00:00:00Z');
-      CREATE VIRTUAL TABLE memory_vectors USING vec0(embedding float[8] distance_metric=cosine, repo text, component_scope text, blueprint_id text);`);
-    const r = record();
-    raw
-      .prepare(
-        `INSERT INTO memory_prs (key, vec_rowid, repo, pr_id, url, forge, status, trace_id, blueprint_id, component_scope, commit_hash, source_branch, target_branch, title, text, created_at, updated_at, created_at_ms, updated_at_ms)
-         VALUES (@key, 1, @repo, @pr_id, @url, @forge, @status, @trace_id, @blueprint_id, @component_scope, @commit_hash, @source_branch, @target_branch, @title, @text, @created_at, @updated_at, 0, 0)`,
-      )
-      .run({ key: recordKey(r), ...r });
-    raw
-      .prepare(
-        "INSERT INTO memory_vectors (rowid, embedding, repo, component_scope, blueprint_id) VALUES (1, ?, ?, ?, ?)",
-      )
-      .run(Float32Array.from([1, 0, 0, 0, 0, 0, 0, 1]), r.repo, r.component_scope, r.blueprint_id);
+    raw.exec("DROP TABLE memory_vec");
     raw.close();
 
-    const migrated = createSqliteStore(file);
-    await migrated.init({ name: "e", version: "1", dimensions: 8 });
-    const [hit] = await migrated.similar({
-      vector: [1, 0, 0, 0, 0, 0, 0, 1],
-      k: 1,
-      component_scope: r.component_scope,
-    });
+    const again = createSqliteStore(file);
+    await again.init(TEST_EMBEDDER);
+    const [hit] = await again.similar({ vector: [1, 0, 0, 1], k: 1, component_scope: r.component_scope });
     expect(hit?.record).toEqual(r);
     expect(hit?.score).toBeCloseTo(1, 6);
-    await migrated.close();
-    expect(tables(file)).not.toContain("memory_vectors");
-    expect(tables(file)).toContain("memory_bits");
+    await again.close();
+    expect(tables(file)).toEqual(expect.arrayContaining(["memory_vectors", "memory_vec"]));
   });
 
   it("two stores on one file see each other's writes, also when writing at the same time", async () => {
