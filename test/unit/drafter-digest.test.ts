@@ -95,7 +95,7 @@ describe("the model's input carries the digest as untrusted data", () => {
       /<untrusted_data source="digest">\n- src\/Domain\/Order\.cs \[source, csharp\] added: Order\.ApplyDiscount/,
     );
     expect(input).toMatch(
-      /<untrusted_data source="diff">\n--- src\/Domain\/Order\.cs\n@@ [^\n]+\n[\s\S]*\+    public void ApplyDiscount/,
+      /<untrusted_data source="diff">\n--- src\/Domain\/Order\.cs\n@@ [^\n]+\n[\s\S]*\+ {4}public void ApplyDiscount/,
     );
   });
 });
