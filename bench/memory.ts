@@ -25,7 +25,6 @@ import Database from "better-sqlite3";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -511,8 +510,6 @@ export interface Phase {
   exact?: { unfiltered: Stats; by_scope: Stats };
   /** Share of the store's top k within the inline top-k distance (ties count): 1 while both are exact. */
   recall_at_k?: { unfiltered: number; by_scope: number };
-  /** Longest event-loop stall (perf_hooks monitorEventLoopDelay max, ms) while the queries ran: store, exact inline. */
-  event_loop_max_ms?: { store: number; exact_inline: number };
   by_trace: Stats & { records_per_trace_mean: number };
   file: {
     db_bytes: number;
@@ -657,19 +654,12 @@ export async function runPhases(opts: { sizes: number[]; queries: number; experi
         distances,
       };
     };
-    const loop = monitorEventLoopDelay({ resolution: 1 });
-    loop.enable();
     const unfiltered = await measure(false);
     const byScope = await measure(true);
-    loop.disable();
-    const storeLoopMax = round(loop.max / 1e6, 2);
     const exactStore = createSqliteStore(file, { reader: "inline" });
     await exactStore.init(embedder.identity);
-    loop.reset();
-    loop.enable();
     const exactUnf = await measure(false, exactStore);
     const exactScope = await measure(true, exactStore);
-    loop.disable();
     await exactStore.close();
     const recallOf = (got: number[][], exact: number[]) => {
       let hit = 0;
@@ -725,7 +715,6 @@ export async function runPhases(opts: { sizes: number[]; queries: number; experi
       similar_by_scope: { ...byScope.result, out_of_scope_results: byScope.outOfScope },
       exact: { unfiltered: exactUnf.result, by_scope: exactScope.result },
       recall_at_k: recallAtK,
-      event_loop_max_ms: { store: storeLoopMax, exact_inline: round(loop.max / 1e6, 2) },
       by_trace: { ...stats(traceTimes), records_per_trace_mean: round(traceRecords / traceTimes.length, 2) },
       file: {
         db_bytes: dbBytes,
@@ -1121,7 +1110,7 @@ function analysis(out: Out): string[] {
       "read-only connection in a worker thread once the memory holds 2,000 records (the thread starts then, warm), so the event loop is not blocked " +
       `however large the memory grows. Inline → the store, same queries: ${rows.join("; ")}.`,
     "",
-    "**Why partitioning, and not an approximate index (measured while choosing; a busy machine, load 6–8).** " +
+    "**Why partitioning, and not an approximate index.** " +
       [at(10_000), at(100_000)]
         .filter((p): p is Phase => p !== undefined)
         .map((p) => {
@@ -1129,7 +1118,7 @@ function analysis(out: Out): string[] {
           return `At ${k(p.size)}: int8 quantisation ${q ? `${q.unfiltered?.p95_ms ?? "–"} / ${q.by_scope.p95_ms} ms p95 (unfiltered / by scope) at recall@5 ${q.recall_at_k}` : "–"}, a quarter of the bytes but still a scalar cosine over every vector`;
         })
         .join(". ") +
-      ". Binary quantisation (`bit[512]`, Hamming distance, the candidates re-ranked by exact cosine) reached recall@5 0.72 / 0.79 / 0.92 / 0.97 with 100 / 200 / " +
+      ". Binary quantisation (`bit[512]`, Hamming distance, the candidates re-ranked by exact cosine; measured while choosing, on a busy machine at load 6–8) reached recall@5 0.72 / 0.79 / 0.92 / 0.97 with 100 / 200 / " +
       "800 / 1,600 candidates at 100k on these vectors (0.87–1 at 10k): the hashed n-gram embedder's signs carry too little of the angle for " +
       "a few candidates, and re-ranking 800+ candidates read from the state file cost more than the partitioned exact scan of a scope. sqlite-vec 0.1.9 " +
       "also spends ≈ 10× longer per KNN on a partitioned bit table, and keeping float vectors in memory_prs rows for re-ranking made exact scans 3–10× " +
@@ -1156,7 +1145,9 @@ function analysis(out: Out): string[] {
       "At the agent's pace (one PR per run) the insert cost is irrelevant; bulk imports (src/memory/import.ts) would gain from one transaction per batch.",
     "",
     `**Size.** ${phases.map((p) => `${Math.round(p.file.bytes_per_1k_prs / 1024)} KiB per 1k PRs at ${k(p.size)}`).join(", ")} (file + WAL after a TRUNCATE checkpoint). ` +
-      "About 2 MiB of that is the float32 vectors (1k × 512 × 4 B; vec0 allocates chunks of 1024), the rest the rows (≈ 0.5 KB of prose each), their five indexes and vec0's metadata. " +
+      "About 4 MiB of that is the float32 vectors, stored twice (1k × 512 × 4 B in the unpartitioned table and again in the scope-partitioned one, which " +
+      "allocates whole chunks of 256 per scope: at 1k PRs over 20 scopes most of those chunks are empty, hence the larger figure there), the rest the rows " +
+      "(≈ 0.5 KB of prose each), their five indexes and vec0's metadata; before the partitioned table the figure was ≈ 3 MiB per 1k PRs. " +
       `Before the checkpoint the WAL held ${phases.map((p) => mb(p.file.wal_bytes)).join(" / ")} MB on top (SQLite's automatic checkpoint at 1000 pages keeps it from growing further).`,
     "",
     `**byTrace** is an index look-up (memory_prs_trace_id) and stays flat: p95 ${phases.map((p) => `${p.by_trace.p95_ms} ms at ${k(p.size)}`).join(", ")}.`,
@@ -1214,16 +1205,15 @@ function markdown(out: Out): string {
       `${phases[0]?.similar_unfiltered.n ?? QUERIES} distinct query texts (none equal to a stored text) after ${WARMUP_QUERIES} warm-up queries; ` +
       "“by scope” adds `component_scope = <the query's scope>` (a vec0 metadata filter, as `PrMemory.recall` and `nearest` use first). byTrace: the same number of look-ups of random stored traces. " +
       'Latencies are p50 / p95 / max in ms. “inline” is the same queries with `reader: "inline"`: the same search on the calling thread (what the event loop ' +
-      "would be blocked for); recall@5 is the share of the store's top 5 within the inline top-5 distance (ties count; 1 = both exact). " +
-      "“loop stall” is the longest event-loop delay while the queries ran (perf_hooks), store / inline.",
+      "would be blocked for); recall@5 is the share of the store's top 5 within the inline top-5 distance (ties count; 1 = both exact). ".trim(),
     "",
-    "| stored PRs | similar unfiltered | similar by scope | recall@5 unfiltered / by scope | inline: unfiltered | inline: by scope | loop stall ms | byTrace |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| stored PRs | similar unfiltered | similar by scope | recall@5 unfiltered / by scope | inline: unfiltered | inline: by scope | byTrace |",
+    "|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const p of phases) {
     lines.push(
       `| ${k(p.size)} | ${lat(p.similar_unfiltered)} | ${lat(p.similar_by_scope)} | ${p.recall_at_k ? `${p.recall_at_k.unfiltered} / ${p.recall_at_k.by_scope}` : "exact"} | ` +
-        `${p.exact ? lat(p.exact.unfiltered) : "–"} | ${p.exact ? lat(p.exact.by_scope) : "–"} | ${p.event_loop_max_ms ? `${p.event_loop_max_ms.store} / ${p.event_loop_max_ms.exact_inline}` : "–"} | ${lat(p.by_trace)} |`,
+        `${p.exact ? lat(p.exact.unfiltered) : "–"} | ${p.exact ? lat(p.exact.by_scope) : "–"} | ${lat(p.by_trace)} |`,
     );
   }
   lines.push(
