@@ -33,6 +33,7 @@ describe("debug printer", () => {
       "gather",
       "check_trace",
       "check_limits",
+      "plan_pr",
       "recall",
       "draft",
       "gate",
