@@ -383,7 +383,8 @@ interface AgentSetup {
 /** One event through a fresh agent; configuration errors thrown at start-up become a failed result. */
 async function handle(setup: AgentSetup, event: unknown): Promise<RunResult> {
   const options: AgentOptions = {
-    policy: setup.policy,
+    // Each case keeps its state (memory, history, announcements) in its own folder, whatever the user's state directory.
+    policy: { ...setup.policy, state_file: path.join(setup.cwd, "state.db") },
     traceRegistry: createInMemoryTraceRegistry(setup.registry),
     cwd: setup.cwd,
     env: setup.env,
