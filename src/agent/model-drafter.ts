@@ -84,7 +84,8 @@ export function buildDraftMessages(
   const kind = plan ?? classifyChange(changes, policy, facts.source_branch, facts.digest);
   const digest = facts.digest;
   const summaryMax =
-    policy.title.max_length - composeTitle(kind.type, trace.component_scope, "", trace.trace_id, policy, kind.breaking).length;
+    policy.title.max_length -
+    composeTitle(kind.type, trace.component_scope, "", trace.trace_id, policy, kind.breaking).length;
   const examples = styleExamples.length
     ? fillPrompt(PROMPTS.styleExamples, {
         examples: styleExamples.map((e, i) => fenceUntrusted(`earlier-pr-${i + 1}`, e)).join("\n"),
