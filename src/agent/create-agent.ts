@@ -32,7 +32,7 @@ import type { RunResult } from "../domain/run-result.js";
 import type { ViolationCode } from "../domain/violations.js";
 import { checkStateFilePath } from "../state/state-db.js";
 import { createRunner, type RunOptions } from "./run.js";
-import type { ApprovalDecision } from "./state.js";
+import type { ApprovalDecision } from "../domain/run-result.js";
 
 export interface AgentOptions {
   /** Config file; else ./pr-creator.yaml when present; else the built-in policy. Ignored when `policy` is given. */

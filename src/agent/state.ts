@@ -10,12 +10,6 @@ import type { PrRecord } from "../memory/store.js";
 import type { Violation } from "../domain/violations.js";
 import type { PublishResult } from "../forges/publisher.js";
 
-/**
- * @deprecated Import these from src/domain/run-result.ts. Kept only until create-agent.ts (ApprovalDecision) and
- * cli/debug-printer.ts (Usage), which hold uncommitted edits of other changes, take their import fix.
- */
-export type { ApprovalDecision, Usage } from "../domain/run-result.js";
-
 export interface Failure {
   reason: FailureReason;
   message: string;

@@ -1,6 +1,7 @@
 import { inspect, styleText } from "node:util";
 import { escapeControls } from "../domain/input-names.js";
-import type { AgentStateType, Usage } from "../agent/state.js";
+import type { AgentStateType } from "../agent/state.js";
+import type { Usage } from "../domain/run-result.js";
 
 type Style = Parameters<typeof styleText>[0];
 
