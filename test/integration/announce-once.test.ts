@@ -171,7 +171,7 @@ describe("announcements are exactly once per PR", () => {
     expect((await run(event)).names).toEqual([]);
   });
 
-  it("a PR this run created is announced even when the ledger cannot tell it from an earlier one", async () => {
+  it("a PR this run created is announced at once, with ReadyForReview", async () => {
     const event = commitOnBranch(
       "feature/announce-2",
       3101,
