@@ -154,7 +154,7 @@ function createDatabase(url: string, pool: pg.Pool): Database {
     }
   };
 
-  const applied = async (client: pg.ClientBase, component: string): Promise<number | null> => {
+  const applied = async (client: pg.Pool | pg.PoolClient, component: string): Promise<number | null> => {
     const exists = await client.query<{ t: string | null }>("SELECT to_regclass($1) AS t", [`${SCHEMA}.migrations`]);
     if (exists.rows[0]?.t === null) return null;
     const { rows } = await client.query<{ v: number | null }>(
