@@ -23,6 +23,8 @@ const level = z.enum(["low", "medium", "high"]);
 
 /** Where PRs can go; `forge:` in the config and env PR_CREATOR_FORGE take one of these. */
 export const FORGE_KINDS = ["dry-run", "azure-devops", "github"] as const;
+/** Issue trackers that can follow a PR; `none` is the default. */
+export const TRACKER_KINDS = ["none", "linear", "azure-boards", "github"] as const;
 
 /** Webhooks are sent over HTTP: any other scheme (file:, ftp:, data:) is refused when the config is read. */
 const webhookUrl = z.url({
@@ -792,6 +794,57 @@ export const PolicySchema = z
       })
       .prefault({})
       .describe("How PRs are embedded for memory."),
+    tracker: z
+      .enum(TRACKER_KINDS)
+      .default("none")
+      .describe(
+        "Which issue tracker follows every PR (link, state, comments). Env PR_CREATOR_TRACKER wins. `none` touches no tracker.",
+      ),
+    trackers: z
+      .strictObject({
+        comments: z
+          .strictObject({
+            on_failure: z
+              .boolean()
+              .default(true)
+              .describe("Comment on the issue when its PR fails, its merge is blocked, or it is rolled back."),
+            on_approval: z
+              .boolean()
+              .default(true)
+              .describe("Comment on the issue when its PR waits for a review or a senior approval, naming who."),
+          })
+          .prefault({})
+          .describe("Which comments the tracker writes on the issue (each once per PR and moment)."),
+        linear: z
+          .strictObject({
+            states: z
+              .strictObject({
+                on_review: z
+                  .string()
+                  .min(1)
+                  .default("In Review")
+                  .describe("Workflow state (by name) an issue moves to when its PR is opened or updated."),
+                on_merged: z
+                  .string()
+                  .min(1)
+                  .default("Done")
+                  .describe("Workflow state (by name) an issue moves to when its PR merges."),
+                on_failure: z
+                  .string()
+                  .min(1)
+                  .optional()
+                  .describe(
+                    "Workflow state (by name) for a failed, blocked or rolled-back PR; left out, the state stays.",
+                  ),
+              })
+              .prefault({})
+              .describe("State names, resolved to ids once per team. The key comes only from LINEAR_API_KEY."),
+          })
+          .prefault({})
+          .describe("Linear (tracker: linear). LINEAR_API_URL overrides the GraphQL endpoint."),
+      })
+      .prefault({})
+      .describe("Issue tracker settings."),
     trace_registry: z
       .string()
       .min(1)
