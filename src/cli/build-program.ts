@@ -1,18 +1,18 @@
 /**
  * The `pr-creator` command tree: every command, its options and help. Building it has no side effect, so the
  * help can be read without running anything; program.ts parses the command line with it and reports errors.
+ * A command's module is imported by its action, when that command runs: the agent's modules (LangGraph, the
+ * forge clients, SQLite, the model stack) take most of a second to load, which `--help` should not pay. The
+ * `register…` modules below keep their own heavy imports inside their actions.
  */
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { registerConfigCommand } from "./config-command.js";
-import { demoCommand } from "./demo-command.js";
-import { memoryImportCommand, memorySearchCommand, traceCommand } from "./memory-commands.js";
-import { rollbackCommand, watchCommand } from "./merge-commands.js";
 import { registerMcpCommand } from "./mcp-command.js";
 import { configOption, eventArgument, eventsOption, jsonOption, tracesOption } from "./options.js";
 import { registerReportCommand } from "./report-command.js";
 import { registerServeCommand } from "./serve-command.js";
-import { debugCommand, resumeCommand, runCommand, type Io } from "./run-command.js";
+import type { Io } from "./run-command.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -86,6 +86,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks = {}): Command {
       "\nExit codes: 0 success, 2 rejected by input, policy or trace checks, 1 other failure, 3 awaiting approval.\n\nExample:\n  pr-creator run event.json --repo-path ../OrderService --traces traces.yaml",
     )
     .action(async (event: string, opts) => {
+      const { runCommand } = await import("./run-command.js");
       process.exitCode = await runCommand(event, opts, io);
     });
 
@@ -99,6 +100,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks = {}): Command {
     false,
   ).action(async (event: string, opts) => {
     const color = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
+    const { debugCommand } = await import("./run-command.js");
     process.exitCode = await debugCommand(event, opts, { ...io, color });
   });
 
@@ -115,6 +117,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks = {}): Command {
       .option("--by <name>", "who decides (default: $USER)"),
     false,
   ).action(async (thread: string, opts) => {
+    const { resumeCommand } = await import("./run-command.js");
     process.exitCode = await resumeCommand(thread, opts, io);
   });
 
@@ -125,6 +128,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks = {}): Command {
     .addOption(configOption("policy file (names the state file or the Qdrant collection)"))
     .addOption(jsonOption())
     .action(async (traceId: string, opts) => {
+      const { traceCommand } = await import("./memory-commands.js");
       process.exitCode = await traceCommand(traceId, opts, io);
     });
 
@@ -139,6 +143,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks = {}): Command {
     .addOption(configOption("policy file"))
     .addOption(jsonOption())
     .action(async (text: string, opts) => {
+      const { memorySearchCommand } = await import("./memory-commands.js");
       process.exitCode = await memorySearchCommand(text, opts, io);
     });
   memory
@@ -149,6 +154,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks = {}): Command {
     .addOption(configOption("policy file (forge and memory settings)"))
     .addOption(jsonOption("print a JSON summary"))
     .action(async (repo: string, opts) => {
+      const { memoryImportCommand } = await import("./memory-commands.js");
       process.exitCode = await memoryImportCommand(repo, opts, {
         ...io,
         progress: Boolean(process.stderr.isTTY) && !opts.json,
@@ -175,6 +181,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks = {}): Command {
       "\nExit codes: 0 merged, 1 a check failed or the PR was closed, 3 still open when the timeout passed.",
     )
     .action(async (pr: string, opts) => {
+      const { watchCommand } = await import("./merge-commands.js");
       process.exitCode = await watchCommand(pr, opts, { ...io, live: Boolean(process.stderr.isTTY) && !opts.json });
     });
 
@@ -196,6 +203,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks = {}): Command {
       "\nExit codes: 0 revert PR opened (or merged), 2 bad request (not merged, unknown PR or trace), 1 forge failure or a check blocked it.",
     )
     .action(async (opts) => {
+      const { rollbackCommand } = await import("./merge-commands.js");
       process.exitCode = await rollbackCommand(opts, io);
     });
 
@@ -209,6 +217,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks = {}): Command {
     .option("-d, --dir <dir>", "build the sample here (a new or empty folder) instead of a temporary folder")
     .addOption(jsonOption("print the run's result as one JSON object"))
     .action(async (opts) => {
+      const { demoCommand } = await import("./demo-command.js");
       process.exitCode = await demoCommand(opts, io);
     });
   registerConfigCommand(cli, { io });

@@ -3,7 +3,6 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { PrCreatorError } from "../domain/errors.js";
-import { openHistory } from "../metrics/history.js";
 import { computeReport, formatReport } from "../metrics/report.js";
 import { loadPolicy } from "../policy/load-policy.js";
 import { checkStateFilePath } from "../state/state-db.js";
@@ -79,6 +78,8 @@ export async function reportCommand(opts: ReportCommandOptions, deps: ReportComm
       },
     );
   }
+  // SQLite loads when a report is made, not when the program is built (pr-creator --help).
+  const { openHistory } = await import("../metrics/history.js");
   const history = openHistory(stateFile);
   const entries = await history.list({ since, repo: opts.repo }).finally(() => history.close());
   const report = computeReport(entries, { since, now, repo: opts.repo });

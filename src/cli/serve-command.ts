@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { createAgent } from "../agent/create-agent.js";
 import { PrCreatorError } from "../domain/errors.js";
-import { loadPolicy } from "../policy/load-policy.js";
 import { EXIT } from "./exit-codes.js";
 import { configOption } from "./options.js";
 import type { Io } from "./run-command.js";
@@ -54,6 +52,11 @@ export async function serveCommand(opts: ServeCommandOptions, deps: ServeCommand
     });
   const { io } = deps;
   const env = deps.env ?? process.env;
+  // The agent's modules load when the command runs, not when the program is built (pr-creator --help).
+  const [{ loadPolicy }, { createAgent }] = await Promise.all([
+    import("../policy/load-policy.js"),
+    import("../agent/create-agent.js"),
+  ]);
   const { policy } = await loadPolicy(opts.config, io.cwd);
   const server = {
     ...policy.server,
