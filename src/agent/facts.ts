@@ -11,6 +11,7 @@ export function factsOf(state: AgentStateType): PrFacts {
     trace: state.trace!,
     changes: state.changes!,
     digest: state.digest,
+    issue: state.issue,
     ...(cr
       ? {
           change: {

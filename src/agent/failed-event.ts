@@ -1,5 +1,8 @@
 import { AGENT_NAME, type PullRequestFailed } from "../domain/events.js";
+import { canonicalIssueId } from "../policy/issue-refs.js";
 import type { Failure } from "./state.js";
+
+const canonicalId = (id: string | null) => (id === null ? null : canonicalIssueId(id));
 
 function field(input: unknown, key: string): string | null {
   if (typeof input !== "object" || input === null) return null;
@@ -13,6 +16,7 @@ export function buildFailedEvent(
   failure: Failure,
   violations: readonly { code: string; message: string }[],
   now: Date,
+  issueId: string | null = canonicalId(field(source, "issue_id")),
 ): PullRequestFailed {
   const branch = field(source, "branch");
   return {
@@ -26,6 +30,7 @@ export function buildFailedEvent(
     commit_hash: field(source, "commit_hash"),
     attempts: failure.attempts,
     violations: violations.map(({ code, message }) => ({ code, message })),
+    issue_id: issueId,
     created_by: AGENT_NAME,
     timestamp: now.toISOString(),
   };

@@ -9,6 +9,7 @@ import type { TraceRecord } from "../domain/trace.js";
 import type { PrRecord } from "../memory/store.js";
 import type { Violation } from "../domain/violations.js";
 import type { PublishResult } from "../forges/publisher.js";
+import type { IssueRefs } from "../policy/issue-refs.js";
 
 export interface Failure {
   reason: FailureReason;
@@ -40,6 +41,8 @@ export const AgentState = Annotation.Root({
   digest: last<ChangeDigest | null>(null),
   /** Type, breaking change, risk, reviewers, labels, checklist and merge plan, decided once by the plan node. */
   plan: last<PrPlan | null>(null),
+  /** The PR's issue, work items and GitHub issues (the event's, else from commits, branch or trace), from the plan node. */
+  issue: last<IssueRefs | null>(null),
   trace: last<TraceRecord | null>(null),
   /** Earlier PRs recalled as phrasing examples for the model (filled by memory; empty without it). */
   style_examples: last<string[]>([]),

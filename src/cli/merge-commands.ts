@@ -5,6 +5,7 @@ import { isRejection } from "../domain/reasons.js";
 import { followPullRequest, statusLine, type FollowResult } from "../merge/follow.js";
 import { rollback, type RollbackResult } from "../merge/rollback.js";
 import { trackFollow } from "../merge/track.js";
+import { issueIdInBody } from "../policy/issue-refs.js";
 import { parseTitle } from "../render/title.js";
 import { EXIT } from "./exit-codes.js";
 import { checkRepoName } from "./options.js";
@@ -115,7 +116,7 @@ export async function watchCommand(id: string, opts: WatchOptions, io: Io & { li
         trace_id: traceId,
         pr_id: prId,
         branch: followed.pr.source_branch,
-        issue_id: null,
+        issue_id: issueIdInBody(followed.pr.description),
         risk: riskIn(followed.pr.description),
         auto: followed.pr.auto_merge || autoIn(followed.pr.description),
       },

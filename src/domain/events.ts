@@ -25,6 +25,19 @@ export const CommitHashSchema = z
   .trim()
   .regex(/^[0-9a-fA-F]{4,64}$/, "commit_hash must be 4 to 64 hexadecimal characters (an abbreviated or full git hash)");
 
+/** An issue as an event names it: a key (`BVL-232`), `#12` (a GitHub issue) or `AB#123` (an Azure Boards work item). */
+export const IssueIdSchema = z
+  .string()
+  .trim()
+  .regex(
+    /^(?:#|AB#)?[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    "issue_id must be an issue key such as BVL-232, #12 for a GitHub issue or AB#123 for a work item",
+  );
+
+export const WorkItemIdsSchema = z
+  .array(z.number().int().min(1, "work_item_ids must be positive work item numbers").max(999_999_999))
+  .max(10, "work_item_ids may list at most 10 work items");
+
 /**
  * The trigger, exactly as the seed's Code Committer Agent sends it. The optional fields let an upstream
  * agent pass what it already knows (trace metadata, an explicit target) so nothing has to be looked up.
@@ -43,6 +56,10 @@ export const CommitCompletedSchema = z.object({
   blueprint_id: nonEmpty("blueprint_id").optional(),
   target_branch: nonEmpty("target_branch").optional(),
   trace: TraceRecordSchema.optional(),
+  /** The tracking issue (a Linear or Jira key, `#12` for a GitHub issue, `AB#123` for a work item); linked from the PR. */
+  issue_id: IssueIdSchema.optional(),
+  /** Azure Boards work items the PR is linked to. */
+  work_item_ids: WorkItemIdsSchema.optional(),
 });
 export type CommitCompleted = z.infer<typeof CommitCompletedSchema>;
 
@@ -93,6 +110,8 @@ export const ChangeRequestedSchema = z
     change_id: idPart.optional(),
     /** The tracking issue (e.g. a Linear or Jira key); linked from the PR. */
     issue_id: idPart.optional(),
+    /** Azure Boards work items the PR is linked to. */
+    work_item_ids: WorkItemIdsSchema.optional(),
     change_type: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]*$/, "change_type must be lower-case words joined by - (e.g. pvc-size)"),
@@ -142,6 +161,8 @@ export const PullRequestCreatedSchema = z.object({
   blueprint_id: z.string(),
   component_scope: z.string(),
   commit_hash: z.string(),
+  /** The tracked issue (see IssueRefs), null when nothing names one; absent in events kept before it existed. */
+  issue_id: z.string().nullable().default(null),
   /**
    * Reviewers the policy asked for that are not on the PR (no identity resolved, or the forge refused them).
    * Present only when there are some; optional so consumers written before it still parse.
@@ -174,6 +195,7 @@ export const PullRequestFailedSchema = z.object({
   commit_hash: z.string().nullable(),
   attempts: z.number().int().nonnegative(),
   violations: z.array(z.object({ code: z.string(), message: z.string() })),
+  issue_id: z.string().nullable().default(null),
   created_by: z.literal(AGENT_NAME),
   timestamp: z.string(),
 });
@@ -218,6 +240,8 @@ export const PullRequestRollbackCreatedSchema = z.object({
   repo: z.string(),
   branch: z.string(),
   trace_id: z.string(),
+  /** The original PR's issue, read back from its body's metadata block. */
+  issue_id: z.string().nullable().default(null),
   reason: z.string(),
   created_by: z.literal(AGENT_NAME),
   timestamp: z.string(),

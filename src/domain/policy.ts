@@ -845,6 +845,40 @@ export const PolicySchema = z
       })
       .prefault({})
       .describe("Issue tracker settings."),
+    issues: z
+      .strictObject({
+        key_prefixes: z
+          .array(z.string().regex(/^[A-Z][A-Z0-9]{1,9}$/, "a team key in upper case, e.g. BVL"))
+          .default([])
+          .describe(
+            "Team keys (BVL, ENG) an issue key found in commit messages or the branch name must start with; empty accepts any key but well-known acronyms (UTF-8, SHA-256). Only these are read from a lower-case branch name (alice/bvl-232-…).",
+          ),
+        url_template: z
+          .string()
+          .regex(/^https?:\/\/[^\s]*\{id\}[^\s]*$/, "an http(s) URL with {id} where the issue key goes")
+          .optional()
+          .describe(
+            "Web address of an issue key, e.g. https://linear.app/acme/issue/{id}: the PR body's Issue line links it.",
+          ),
+      })
+      .prefault({})
+      .describe(
+        "Where a PR's issue comes from when the event names none: commit messages (BVL-232, AB#123, #12), the branch name, the trace record.",
+      ),
+    alerts: z
+      .strictObject({
+        consecutive_failures: z
+          .number()
+          .int()
+          .min(0)
+          .max(1000)
+          .default(3)
+          .describe(
+            "After this many failed runs in a row for one repository, one PullRequestAlert goes to the event sinks; a success ends the streak. 0 sends none.",
+          ),
+      })
+      .prefault({})
+      .describe("Alerts for repeated failures."),
     trace_registry: z
       .string()
       .min(1)

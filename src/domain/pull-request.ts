@@ -45,6 +45,23 @@ export interface ChangeContext {
   yaml_invalid: string[];
 }
 
+export type IssueSource = "event" | "commits" | "branch" | "trace";
+
+/** The issue a PR is for and the items it links (src/policy/issue-refs.ts resolves them). */
+export interface IssueRefs {
+  /**
+   * The issue, in its canonical form: a key (`BVL-232`), `#12` for a GitHub issue or `AB#123` for a work
+   * item; null when nothing names one. Every lifecycle event carries it.
+   */
+  issue_id: string | null;
+  /** Where issue_id came from. */
+  source: IssueSource | null;
+  /** Azure Boards work items to link (ascending, at most 10). */
+  work_item_ids: number[];
+  /** GitHub issue numbers to close or reference (ascending, at most 10). */
+  github_issues: number[];
+}
+
 /** Everything known before drafting: the input the drafter, the renderer and the gate all share. */
 export interface PrFacts {
   repo: string;
@@ -56,6 +73,8 @@ export interface PrFacts {
   change?: ChangeContext;
   /** What was read from the change itself; absent when the source could not give the files' texts. */
   digest?: ChangeDigest | null;
+  /** The PR's issue and linked items, once the plan node resolved them; the body's Issue line shows them. */
+  issue?: IssueRefs | null;
 }
 
 /**

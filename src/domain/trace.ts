@@ -13,6 +13,12 @@ export const TraceRecordSchema = z.strictObject({
   linked_files: z.array(z.string().min(1)).default([]),
   /** Globs of paths that belong to this trace's scope, beyond its linked files. */
   scope_paths: z.array(z.string().min(1)).default([]),
+  /** The issue the trace was opened for (a key such as BVL-232); a PR with no other issue links it. */
+  issue_id: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z][A-Za-z0-9]{0,9}-[1-9][0-9]{0,8}$/, "issue_id must be an issue key such as BVL-232")
+    .optional(),
 });
 export type TraceRecord = z.infer<typeof TraceRecordSchema>;
 

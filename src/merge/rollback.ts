@@ -6,6 +6,7 @@ import { emitAll } from "../events/sinks.js";
 import type { Forge, PullRequestStatus, RemotePullRequest } from "../forges/forge.js";
 import type { PrMemory } from "../memory/pr-memory.js";
 import type { PrRecord } from "../memory/store.js";
+import { issueIdInBody } from "../policy/issue-refs.js";
 import { tidyBlankLines, wrapMarkdown, inertText } from "../render/markdown.js";
 import { composeTitle, parseTitle } from "../render/title.js";
 import { validateBody } from "../validate/body.js";
@@ -214,6 +215,7 @@ export async function rollback(deps: RollbackDeps, req: RollbackRequest): Promis
     repo: where.repo,
     branch: revert.source_branch,
     trace_id: traceId,
+    issue_id: issueIdInBody(original.description),
     reason: req.reason,
     created_by: AGENT_NAME,
     timestamp: deps.now().toISOString(),
@@ -288,7 +290,7 @@ export async function rollback(deps: RollbackDeps, req: RollbackRequest): Promis
             trace_id: traceId,
             pr_id: revert.id,
             branch: revert.source_branch,
-            issue_id: null,
+            issue_id: issueIdInBody(original.description),
             risk: "low",
             auto: true,
           },

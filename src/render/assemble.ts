@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 import type { ChangedFile, CommitInfo } from "../domain/commit.js";
 import type { Policy } from "../domain/policy.js";
 import type { Draft, PrFacts, PrPlan, PullRequestSpec, Truncation } from "../domain/pull-request.js";
+import { issueUrl } from "../policy/issue-refs.js";
 import { planPullRequest } from "../policy/plan.js";
 import { inertBlock, inertText, tableCell, tidyBlankLines, wrapMarkdown } from "./markdown.js";
 import { renderTemplate, type TemplateValues } from "./template.js";
@@ -73,17 +74,29 @@ function metadataBlock(facts: PrFacts, commitsShown: number): string {
     target_branch: facts.target_branch,
     commit_count: facts.changes.commits.length,
     commits: newestFirst.slice(0, commitsShown).map((c) => c.short_hash),
+    // `watch` and `rollback` read it back (issueIdInBody), so their events name the issue too.
+    ...(facts.issue?.issue_id ? { issue_id: facts.issue.issue_id } : {}),
   };
   return "```yaml\n" + stringify(meta, { lineWidth: 0, flowCollectionPadding: false }).trimEnd() + "\n```";
 }
 
-function changeContext(facts: PrFacts): string {
+/** The issue as the body shows it: linked when the event gave its URL or the policy's url_template makes one. */
+function issueLink(id: string, url: string | null): string {
+  return url ? `[${inertText(id)}](${url})` : inertText(id);
+}
+
+/** The Issue line, unless the change request's Context section already shows that issue. */
+function issueLine(facts: PrFacts, policy: Policy): string {
+  const id = facts.issue?.issue_id;
+  if (!id || facts.change?.issue_id) return "";
+  return `Issue: ${issueLink(id, issueUrl(id, policy.issues.url_template))}`;
+}
+
+function changeContext(facts: PrFacts, policy: Policy): string {
   const c = facts.change;
   if (!c) return "";
   const issue = c.issue_id
-    ? c.issue_url
-      ? `[${inertText(c.issue_id)}](${c.issue_url})`
-      : inertText(c.issue_id)
+    ? issueLink(c.issue_id, c.issue_url ?? issueUrl(c.issue_id, policy.issues.url_template))
     : null;
   const lines = [
     "## Context",
@@ -149,7 +162,8 @@ function values(
     risk_reasons: plan.risk.reasons.map((r) => `- ${inertText(r)}`).join("\n"),
     merge_decision: plan.decision,
     breaking_changes: breakingSection(plan),
-    change_context: changeContext(facts),
+    change_context: changeContext(facts, policy),
+    issue: issueLine(facts, policy),
     metadata_block: metadataBlock(facts, commitsShown),
   };
 }

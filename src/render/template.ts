@@ -33,6 +33,8 @@ export const TEMPLATE_VARIABLES = {
     "for breaking changes: a Breaking changes section with the reasons and the BREAKING CHANGE footers (empty otherwise)",
   change_context:
     "for change requests: a Context section with alert, remediation, impact and issue link (empty otherwise)",
+  issue:
+    "the Issue line linking the tracked issue, when the event, a commit, the branch or the trace names one and no Context section shows it (empty otherwise)",
   metadata_block: "fenced YAML block with the trace metadata, for automation",
 } as const;
 
@@ -59,6 +61,8 @@ export const DEFAULT_TEMPLATE = `## Summary
 \${purpose}
 
 \${highlights}
+
+\${issue}
 
 \${change_context}
 

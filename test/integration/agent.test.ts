@@ -166,6 +166,7 @@ function expectFailure(
     commit_hash: fields.commit_hash,
     attempts: 0,
     violations: result.violations,
+    issue_id: null,
     created_by: "pull-request-creator-agent",
     timestamp: NOW.toISOString(),
   });

@@ -34,7 +34,14 @@ function event(n: number, name: "PullRequestCreated" | "PullRequestMerged" = "Pu
     timestamp: "2026-01-08T10:00:00.000Z",
   } as const;
   return name === "PullRequestCreated"
-    ? { event: name, ...common, blueprint_id: "bp-ord", component_scope: "Order", commit_hash: "9fbc871" }
+    ? {
+        event: name,
+        ...common,
+        blueprint_id: "bp-ord",
+        component_scope: "Order",
+        commit_hash: "9fbc871",
+        issue_id: null,
+      }
     : { event: name, ...common, issue_id: null, merge_commit: null, auto_merged: true, risk: "low" };
 }
 const failedEvent: LifecycleEvent = {
@@ -48,6 +55,7 @@ const failedEvent: LifecycleEvent = {
   commit_hash: "9fbc871",
   attempts: 1,
   violations: [],
+  issue_id: null,
   created_by: AGENT_NAME,
   timestamp: "2026-01-08T10:00:00.000Z",
 };

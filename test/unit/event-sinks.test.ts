@@ -34,6 +34,7 @@ const created: LifecycleEvent = {
   blueprint_id: "bp-ord",
   component_scope: "Order",
   commit_hash: "9fbc871",
+  issue_id: null,
   created_by: AGENT_NAME,
   timestamp: "2026-01-08T10:00:00.000Z",
 };
@@ -49,6 +50,7 @@ const failed: LifecycleEvent = {
   commit_hash: "9fbc871",
   attempts: 1,
   violations: [],
+  issue_id: null,
   created_by: AGENT_NAME,
   timestamp: "2026-01-08T10:00:00.000Z",
 };

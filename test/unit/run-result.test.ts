@@ -81,6 +81,7 @@ describe("the run result's schema", () => {
         blueprint_id: "usecase-create-order",
         component_scope: "order",
         commit_hash: "a1b2c3d",
+        issue_id: null,
         created_by: AGENT_NAME,
         timestamp: "2025-01-01T00:00:00Z",
       },

@@ -48,7 +48,7 @@ export function makeMerge(deps: AgentDeps) {
       trace_id: event.trace_id,
       pr_id: id,
       branch: event.branch,
-      issue_id: state.change_request?.issue_id ?? null,
+      issue_id: state.issue?.issue_id ?? null,
       risk: pr.risk?.level ?? null,
       auto: true,
     };

@@ -1,6 +1,7 @@
 import { planPullRequest } from "../../policy/plan.js";
 import type { AgentDeps } from "../deps.js";
 import { factsOf } from "../facts.js";
+import { issueOf } from "../issue.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 
 /**
@@ -10,7 +11,8 @@ import type { AgentStateType, AgentUpdate } from "../state.js";
  */
 export function makePlan(deps: AgentDeps) {
   return async function plan(state: AgentStateType): Promise<AgentUpdate> {
-    const facts = factsOf(state);
+    const issue = issueOf(state, deps);
+    const facts = { ...factsOf(state), issue };
     const plan = planPullRequest(facts, deps.policy);
     // Resolving reviewers' identities can overlap with drafting; publish picks the result up.
     deps.publisher.prefetch?.(
@@ -18,6 +20,6 @@ export function makePlan(deps: AgentDeps) {
       { source_branch: facts.source_branch, target_branch: facts.target_branch },
       plan.reviewers,
     );
-    return { plan };
+    return { plan, issue };
   };
 }

@@ -39,6 +39,7 @@ export function makeRecord(deps: AgentDeps) {
       blueprint_id: trace.blueprint_id,
       component_scope: trace.component_scope,
       commit_hash: event.commit_hash,
+      issue_id: state.issue?.issue_id ?? null,
       created_by: AGENT_NAME,
       timestamp: deps.now().toISOString(),
     };
