@@ -13,10 +13,21 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/**
+ * The credential a forge was built with, for messages: which environment variable(s) it came from and what it
+ * is ("a PAT", "a GitHub App installation token"); never its value.
+ */
+export interface CredentialInfo {
+  /** e.g. "GITHUB_TOKEN", "GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID". */
+  variable: string;
+  /** e.g. "personal access token", "GitHub App installation token", "bearer token". */
+  kind: string;
+}
+
 const HINTS: Partial<Record<FailureReason, string>> = {
   unauthorized: "Check the token in the environment: it is missing, expired or revoked.",
   forbidden:
-    "The token is valid but lacks a permission this call needs (see the README for the scopes each forge needs).",
+    "The token is valid but lacks a permission this call needs (docs/forges.md lists the permissions of each operation).",
   repo_not_found: "Check the repository name in the event (and the project or owner), and that the token can see it.",
   branch_not_found: "Push the branch first, or check the branch names.",
   forge_unreachable: "Check the forge URL and the network; the call was retried under retry_policy.",
@@ -45,6 +56,10 @@ export function forgeFailure(
     notFound?: FailureReason;
     notFoundStatuses?: readonly number[];
     serverMessage?: string;
+    /** Where the credential came from: a 401 or 403 names it. */
+    credential?: CredentialInfo;
+    /** What the operation needs (from the forge's permission table): a 401 or 403 names it. */
+    permission?: string;
   },
 ): PrCreatorError {
   const { status, network } = error.failure;
@@ -70,8 +85,30 @@ export function forgeFailure(
   else reason = `${platform}_${status}`;
   const what = status === undefined ? `could not be reached (${network})` : `answered ${status}`;
   const message = redact(
-    `${NAMES[platform]} ${what} to ${operation} after ${error.attempts} attempt${error.attempts > 1 ? "s" : ""}${detail ? `: ${detail}` : ""}.`,
+    `${NAMES[platform]} ${what} to ${operation} after ${error.attempts} attempt${error.attempts > 1 ? "s" : ""}${detail ? `: ${detail}` : ""}.${authSentence(reason, opts.credential, opts.permission)}`,
     opts.secrets,
   );
-  return new PrCreatorError(reason, message, { hint: HINTS[reason], attempts: error.attempts });
+  return new PrCreatorError(reason, message, {
+    hint: authHint(reason, opts.credential, opts.permission) ?? HINTS[reason],
+    attempts: error.attempts,
+  });
+}
+
+/** For a 401 or 403: which credential was refused and what the operation needs. Empty for anything else. */
+function authSentence(reason: FailureReason, credential?: CredentialInfo, permission?: string): string {
+  if (reason !== "unauthorized" && reason !== "forbidden") return "";
+  const from = credential ? ` The ${credential.kind} from ${credential.variable}` : " The token";
+  const needs = permission ? ` This operation needs ${permission}.` : "";
+  return reason === "unauthorized"
+    ? `${from} was not accepted (missing, expired, revoked, or for another organisation or server).${needs}`
+    : `${from} was accepted but is not allowed to do this.${needs}`;
+}
+
+function authHint(reason: FailureReason, credential?: CredentialInfo, permission?: string): string | undefined {
+  if (!credential) return undefined;
+  if (reason === "unauthorized")
+    return `Set a valid ${credential.kind} in ${credential.variable} (docs/forges.md, "Credentials").`;
+  if (reason === "forbidden")
+    return `Give the ${credential.kind} in ${credential.variable} ${permission ?? "the permissions docs/forges.md lists for this operation"}, or use one that has it.`;
+  return undefined;
 }

@@ -68,7 +68,7 @@ export function resolveLogLevel(options: {
   return fromEnv as LogLevel;
 }
 
-const SECRET_ENV = /(TOKEN|SECRET|PASSWORD|API_KEY|_PAT)$/;
+const SECRET_ENV = /(TOKEN|SECRET|PASSWORD|API_KEY|PRIVATE_KEY|_PAT)$/;
 
 /**
  * The values of secret-looking variables (GITHUB_TOKEN, OPENAI_API_KEY, …), of the named ones (e.g. a

@@ -95,6 +95,11 @@ export interface AzureEmulatorOptions {
   project?: string;
   /** The accepted PAT. Default "test-pat". */
   token?: string;
+  /**
+   * Tokens accepted as `Authorization: Bearer` (a pipeline's System.AccessToken, a Microsoft Entra ID token), as
+   * azure-devops-node-api's getBearerHandler sends them. Default none: bearer credentials are refused.
+   */
+  bearerTokens?: readonly string[];
   /** The organization path segment of orgUrl. Default "acme". */
   org?: string;
 }
@@ -309,8 +314,10 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
     return queued.fault;
   }
 
-  /** Basic credentials: any user name, the token as password. */
+  /** Basic credentials: any user name, the token as password; or a bearer token the options accept. */
   function credentials(header: string | undefined): { user?: string; ok: boolean } {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(header ?? "");
+    if (bearer?.[1]) return { ok: (opts.bearerTokens ?? []).includes(bearer[1]) };
     const m = /^Basic\s+(\S+)$/i.exec(header ?? "");
     if (!m?.[1]) return { ok: false };
     const decoded = Buffer.from(m[1], "base64").toString("utf8");

@@ -28,6 +28,7 @@ export type GitHubRoute =
   | "git.getCommit"
   | "git.createCommit"
   | "users.getByUsername"
+  | "apps.createInstallationAccessToken"
   | "graphql";
 
 export const DOCS: Record<GitHubRoute, string> = {
@@ -55,6 +56,8 @@ export const DOCS: Record<GitHubRoute, string> = {
   "git.getCommit": "https://docs.github.com/rest/git/commits#get-a-commit-object",
   "git.createCommit": "https://docs.github.com/rest/git/commits#create-a-commit",
   "users.getByUsername": "https://docs.github.com/rest/users/users#get-a-user",
+  "apps.createInstallationAccessToken":
+    "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app",
   graphql: "https://docs.github.com/graphql",
 };
 

@@ -47,6 +47,7 @@
  * clean status (GitHub also refuses "unstable status" when no required check is left to wait for); CI starts
  * on PRs opened and heads moved through the API, not on state changed directly by a test.
  */
+import { createPublicKey, randomBytes, verify as cryptoVerify } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { CiCheckSpec } from "./ci.js";
@@ -148,6 +149,12 @@ export interface GitHubEmulatorOptions {
   token?: string;
   /** The login the token belongs to, author of created PRs. Default "pr-creator-bot". */
   login?: string;
+  /**
+   * A GitHub App: `POST /app/installations/{installationId}/access_tokens` with the app's JWT (RS256, signed
+   * with the private key matching `publicKey`, `iss` the app id, at most 10 minutes long) answers an installation
+   * token, which every other route then accepts besides `token`.
+   */
+  app?: { id: number | string; publicKey: string; installationId: number };
 }
 
 export interface GitHubEmulator {
@@ -187,6 +194,10 @@ export interface GitHubEmulator {
   /** A file's text at a branch's tip; undefined when absent or seeded without content. */
   fileAt(fullName: string, branch: string, path: string): string | undefined;
   branchHead(fullName: string, branch: string): string | undefined;
+  /** Installation tokens issued to the app so far, oldest first. */
+  installationTokens: string[];
+  /** The decoded payload of each app JWT the emulator accepted, oldest first. */
+  appJwts: Record<string, unknown>[];
   /** Forgets repos, users, teams, PRs, faults, running CI, the request log and rate-limit use. */
   reset(): void;
   close(): Promise<void>;
@@ -253,6 +264,10 @@ function match(method: string, segments: string[]): Matched | undefined {
   const [first, owner, repo, kind, ...rest] = segments;
   if (first === "users" && segments.length === 2 && method === "GET")
     return { route: "users.getByUsername", owner: "", repo: "", arg: owner! };
+  if (first === "app" && owner === "installations" && kind === "access_tokens" && segments.length === 4)
+    return method === "POST"
+      ? { route: "apps.createInstallationAccessToken", owner: "", repo: "", arg: repo ?? "" }
+      : undefined;
   if (first === "graphql" && segments.length === 1 && method === "POST")
     return { route: "graphql", owner: "", repo: "", arg: "" };
   if (first !== "repos" || owner === undefined || repo === undefined) return undefined;
@@ -827,6 +842,20 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
 
   const handle = (m: Matched, query: URLSearchParams, path: string, body: unknown): Answer | Promise<Answer> => {
     if (m.route === "graphql") return answerGraphQL(body, { state, engine, links });
+    if (m.route === "apps.createInstallationAccessToken") {
+      if (String(opts.app?.installationId) !== m.arg) return notFound(m.route);
+      const issued = `ghs_${randomBytes(18).toString("hex")}`;
+      installationTokens.push(issued);
+      return {
+        status: 201,
+        body: {
+          token: issued,
+          expires_at: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+          permissions: { contents: "write", pull_requests: "write", issues: "write", checks: "read", metadata: "read" },
+          repository_selection: "all",
+        },
+      };
+    }
     if (m.route === "users.getByUsername") {
       const user = state.users.get(m.arg.toLowerCase());
       return user ? { status: 200, body: renderPublicUser(user, links) } : notFound(m.route);
@@ -865,11 +894,54 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     }
   };
 
-  const authError = (req: IncomingMessage): Answer | undefined => {
+  const installationTokens: string[] = [];
+  const appJwts: Record<string, unknown>[] = [];
+
+  /** GitHub's checks of an app JWT: RS256, signed by the app's key, issued by the app, not expired, ≤ 10 minutes. */
+  const jwtError = (jwt: string): string | undefined => {
+    const app = opts.app;
+    if (!app) return "A JSON web token could not be decoded";
+    const parts = jwt.split(".");
+    if (parts.length !== 3) return "A JSON web token could not be decoded";
+    const [head, body, signature] = parts as [string, string, string];
+    let header: { alg?: string };
+    let payload: { iss?: unknown; iat?: unknown; exp?: unknown };
+    try {
+      header = JSON.parse(Buffer.from(head, "base64url").toString("utf8")) as typeof header;
+      payload = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as typeof payload;
+    } catch {
+      return "A JSON web token could not be decoded";
+    }
+    if (header.alg !== "RS256") return "A JSON web token could not be decoded";
+    const signed = cryptoVerify(
+      "sha256",
+      Buffer.from(`${head}.${body}`),
+      createPublicKey(app.publicKey),
+      Buffer.from(signature, "base64url"),
+    );
+    if (!signed) return "A JSON web token could not be decoded";
+    const now = Math.floor(Date.now() / 1000);
+    if (String(payload.iss) !== String(app.id)) return "Integration not found";
+    if (typeof payload.exp !== "number" || typeof payload.iat !== "number")
+      return "A JSON web token could not be decoded";
+    if (payload.exp <= now)
+      return "'Expiration time' claim ('exp') must be a numeric value representing the future time";
+    if (payload.exp - now > 600) return "'Expiration time' claim ('exp') is too far in the future";
+    if (payload.iat > now + 60) return "'Issued at' claim ('iat') must be an Integer representing the time in the past";
+    appJwts.push(payload as Record<string, unknown>);
+    return undefined;
+  };
+
+  const authError = (req: IncomingMessage, route: GitHubRoute | "unknown"): Answer | undefined => {
     const header = req.headers.authorization;
     if (header === undefined) return errorBody("Requires authentication", "https://docs.github.com/rest", 401);
     const found = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header);
-    if (!found || found[1] !== token) return errorBody("Bad credentials", "https://docs.github.com/rest", 401);
+    if (route === "apps.createInstallationAccessToken") {
+      const problem = found && /^bearer/i.test(header) ? jwtError(found[1]!) : "A JSON web token could not be decoded";
+      return problem ? errorBody(problem, DOCS[route], 401) : undefined;
+    }
+    if (!found || (found[1] !== token && !installationTokens.includes(found[1]!)))
+      return errorBody("Bad credentials", "https://docs.github.com/rest", 401);
     return undefined;
   };
 
@@ -912,7 +984,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
       entry.status = "aborted";
       return;
     }
-    const unauthorized = authError(req);
+    const unauthorized = authError(req, entry.route);
     if (unauthorized) return send(res, entry, unauthorized);
     used += 1;
     if (fault && ("status" in fault || "reset" in fault) && fault.after && matched && !badJson) {
@@ -986,6 +1058,8 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     },
     pendingFaults: () => faults.reduce((n, f) => n + f.left, 0),
     requests,
+    installationTokens,
+    appJwts,
     calls: (route) => requests.filter((r) => route === undefined || route === "*" || r.route === route).length,
     setCi(fullName, checks) {
       repoNamed(fullName).ci = [...checks];

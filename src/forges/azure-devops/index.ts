@@ -8,12 +8,12 @@ import type { FailureReason } from "../../domain/reasons.js";
 import { hostAgent } from "../../net/limited-agent.js";
 import { RetriesExhausted, withRetry, type RetryOptions, type RetryPolicy } from "../../net/retry.js";
 import { CommitRepos } from "../commit-repos.js";
-import { forgeFailure, redact } from "../forge-errors.js";
+import { forgeFailure, redact, type CredentialInfo } from "../forge-errors.js";
 import type { Forge, RemotePullRequest } from "../forge.js";
 import { automation } from "./automation.js";
 import { commits } from "./commits.js";
 import { forget, fromRef, type AzureDevOpsContext } from "./context.js";
-import { classifyAzureError, serverMessage } from "./errors.js";
+import { azureScope, classifyAzureError, serverMessage } from "./errors.js";
 import { files } from "./files.js";
 import { AzureLocations } from "./locations.js";
 import { pullRequests } from "./pull-requests.js";
@@ -22,6 +22,13 @@ export interface AzureDevOpsConfig {
   orgUrl: string;
   project: string;
   token: string;
+  /**
+   * `pat` (default): Basic auth with a personal access token. `bearer`: `Authorization: Bearer`, for a
+   * pipeline's System.AccessToken or a Microsoft Entra ID access token.
+   */
+  scheme?: "pat" | "bearer";
+  /** Where the token came from, named by 401 and 403 messages. */
+  credential?: CredentialInfo;
   timeoutMs: number;
   retry: RetryPolicy;
   retryOptions?: RetryOptions;
@@ -42,7 +49,12 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
   // Every request of every client goes through the host's process-wide agent: its maxSockets bounds the requests
   // in flight to the host, and a request waiting for a socket has not started its socket timeout.
   const agent = hostAgent(orgUrl, cfg.maxInFlightPerHost);
-  const pat = azdev.getPersonalAccessTokenHandler(cfg.token);
+  const pat =
+    cfg.scheme === "bearer" ? azdev.getBearerHandler(cfg.token) : azdev.getPersonalAccessTokenHandler(cfg.token);
+  const credential: CredentialInfo = cfg.credential ?? {
+    variable: "the configured token",
+    kind: cfg.scheme === "bearer" ? "bearer token" : "personal access token",
+  };
   const handler: typeof pat = {
     prepareRequest: (options) => {
       pat.prepareRequest(options);
@@ -76,6 +88,8 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
       secrets: [cfg.token],
       notFound,
       serverMessage: serverMessage(error.cause),
+      credential,
+      permission: azureScope(operation),
     });
 
   /** One API call under the retry policy, with failures mapped to reason codes. */

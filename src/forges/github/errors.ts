@@ -79,3 +79,30 @@ export function graphQLRateLimit(error: unknown, errors: readonly GraphQLErrorEn
     response: { headers: e.headers ?? e.response?.headers ?? {}, data: { message } },
   });
 }
+
+/**
+ * What each operation needs, by the operation's words (the `operation` every call names), as GitHub's
+ * fine-grained tokens and GitHub Apps call the repository permissions; a classic token needs `repo` for all
+ * of them (and `read:org` for team reviewers). First match wins; docs/forges.md has the same table.
+ */
+export const GITHUB_PERMISSIONS: readonly (readonly [RegExp, string])[] = [
+  [/^(request reviewers)/, "Pull requests: write (and organisation Members: read for team reviewers)"],
+  [/^(create the pull request|update pull request)/, "Pull requests: write"],
+  [/^add labels/, "Pull requests: write or Issues: write"],
+  [
+    /^(list open pull requests|list pull requests|read pull request|look for an existing revert)/,
+    "Pull requests: read",
+  ],
+  [/^look up user/, "Metadata: read (a 403 here is usually organisation SSO or an IP allow list)"],
+  [/^(merge pull request|enable auto-merge|revert)/, "Contents: write and Pull requests: write"],
+  [/^(create a tree|create a commit|create branch|delete branch|update branch|push )/, "Contents: write"],
+  [/check runs/, "Checks: read"],
+  [/commit statuses/, "Commit statuses: read"],
+  [/^(read|compare)/, "Contents: read"],
+];
+
+/** The permission an operation needs, for a 401 or 403 message; the general list when no row matches. */
+export function gitHubPermission(operation: string): string {
+  const row = GITHUB_PERMISSIONS.find(([pattern]) => pattern.test(operation));
+  return row ? `${row[1]} (classic tokens: repo)` : "the permissions docs/forges.md lists (classic tokens: repo)";
+}

@@ -1,3 +1,4 @@
+import { createAppAuth } from "@octokit/auth-app";
 import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import { createHash } from "node:crypto";
@@ -6,17 +7,29 @@ import type { FailureReason } from "../../domain/reasons.js";
 import { limitedFetch } from "../../net/limited-fetch.js";
 import { RetriesExhausted, withRetry, type RetryOptions, type RetryPolicy } from "../../net/retry.js";
 import { CommitRepos } from "../commit-repos.js";
-import { forgeFailure, redact } from "../forge-errors.js";
+import { forgeFailure, redact, type CredentialInfo } from "../forge-errors.js";
 import type { Forge, RemotePullRequest } from "../forge.js";
 import { automation } from "./automation.js";
 import { commits } from "./commits.js";
 import type { GitHubContext, Pull, Where } from "./context.js";
-import { classifyGitHubError, serverMessage } from "./errors.js";
+import { classifyGitHubError, gitHubPermission, serverMessage } from "./errors.js";
 import { files } from "./files.js";
 import { pullRequests } from "./pull-requests.js";
 
+/** A GitHub App installation: the app's JWT (signed with the key) buys installation tokens, renewed as they expire. */
+export interface GitHubAppAuth {
+  appId: string;
+  /** The app's private key, PEM. */
+  privateKey: string;
+  installationId: number;
+}
+
 export interface GitHubConfig {
-  token: string;
+  /** A personal access token (or an Actions GITHUB_TOKEN); exactly one of `token` and `app`. */
+  token?: string;
+  app?: GitHubAppAuth;
+  /** Where the credential came from, named by 401 and 403 messages. */
+  credential?: CredentialInfo;
   /** API root; https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server. */
   apiUrl: string;
   /** Owner for bare repository names. */
@@ -48,8 +61,20 @@ export function throttleId(baseUrl: string, token: string): string {
  */
 export function createGitHubForge(cfg: GitHubConfig): Forge {
   const baseUrl = cfg.apiUrl.replace(/\/+$/, "");
+  if (Boolean(cfg.token) === Boolean(cfg.app)) throw new Error("createGitHubForge needs exactly one of token and app");
+  const secrets = cfg.app ? [cfg.app.privateKey] : [cfg.token!];
+  const credential: CredentialInfo =
+    cfg.credential ??
+    (cfg.app
+      ? { variable: "the GitHub App settings", kind: "GitHub App installation token" }
+      : { variable: "the configured token", kind: "token" });
   const octokit = new ThrottledOctokit({
-    auth: cfg.token,
+    ...(cfg.app
+      ? {
+          authStrategy: createAppAuth,
+          auth: { appId: cfg.app.appId, privateKey: cfg.app.privateKey, installationId: cfg.app.installationId },
+        }
+      : { auth: cfg.token }),
     baseUrl,
     // Every request waits for a slot of the host's process-wide limiter, then its timeout starts (net/limited-fetch).
     request: {
@@ -65,7 +90,7 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
       enabled: cfg.throttle,
       // The plugin's Bottleneck groups are module-wide, keyed by this id: every forge (every agent, every run of
       // serve or a worker) with the same host and token shares one pacing, as GitHub's guidance is per account.
-      id: throttleId(baseUrl, cfg.token),
+      id: throttleId(baseUrl, cfg.app ? `app:${cfg.app.appId}:${cfg.app.installationId}` : cfg.token!),
       onRateLimit: () => false,
       onSecondaryRateLimit: () => false,
     },
@@ -89,10 +114,12 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
     withRetry(fn, cfg.retry, classifyGitHubError, cfg.retryOptions);
   const failure = (operation: string, error: RetriesExhausted, notFound?: FailureReason, notFoundStatuses?: number[]) =>
     forgeFailure("github", operation, error, {
-      secrets: [cfg.token],
+      secrets,
       notFound,
       notFoundStatuses,
       serverMessage: serverMessage(error.cause),
+      credential,
+      permission: gitHubPermission(operation),
     });
 
   async function call<T>(
@@ -134,7 +161,7 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
     retry,
     failure,
     remote,
-    redact: (text) => redact(text, [cfg.token]),
+    redact: (text) => redact(text, secrets),
     commitRepos: new CommitRepos(),
   };
   const prs = pullRequests(ctx);

@@ -87,6 +87,7 @@ export function pullRequests(ctx: GitHubContext): PullRequests {
     async resolveReviewers(_repo, reviewers: readonly ReviewerAssignment[]) {
       const resolved: ResolvedReviewer[] = [];
       const unresolved: string[] = [];
+      const warnings: string[] = [];
       const answers = await Promise.all(
         reviewers.map(async (r) => {
           const team = /^(?:team:|[^/]+\/)(.+)$/.exec(r.name);
@@ -103,14 +104,21 @@ export function pullRequests(ctx: GitHubContext): PullRequests {
             logins.set(key, login);
             login.catch(() => logins.delete(key));
           }
-          return { r, id: await login, kind: "user" as const };
+          try {
+            return { r, id: await login, kind: "user" as const };
+          } catch (error) {
+            // A look-up GitHub refuses (401/403) or cannot answer is a warning: the PR opens without this reviewer.
+            if (!(error instanceof PrCreatorError)) throw error;
+            warnings.push(`Reviewer lookup for "${r.name}" failed, so it was not added: ${error.message}`);
+            return { r, id: null, kind: "user" as const };
+          }
         }),
       );
       for (const { r, id, kind } of answers) {
         if (id) resolved.push({ name: r.name, required: r.required, id, kind });
         else unresolved.push(r.name);
       }
-      return { resolved, unresolved };
+      return { resolved, unresolved, warnings };
     },
 
     async addReviewers(repo: string, pr: RemotePullRequest, reviewers: readonly ResolvedReviewer[]) {
