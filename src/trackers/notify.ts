@@ -1,0 +1,175 @@
+/**
+ * Sends tracker updates without ever holding up a PR: each is tried under the retry policy; one the tracker
+ * still does not take becomes a warning and waits in the tracker outbox (the state file), and the next run
+ * sends it before its own updates. Updates of one issue keep their order: while one waits, later ones of the
+ * same issue wait behind it. Sending twice is harmless (adapters look up before writing), and a row leaves
+ * the outbox once sent, so a waiting update reaches the tracker exactly once.
+ */
+import { existsSync } from "node:fs";
+import { errorText } from "../domain/errors.js";
+import { withRetry, type RetryPolicy } from "../net/retry.js";
+import { openTrackerOutbox, type TrackerOutbox } from "./outbox.js";
+import { updateKey, type Tracker, type TrackerKind, type TrackerUpdate } from "./tracker.js";
+
+export interface TrackerNotifier {
+  readonly kind: TrackerKind;
+  /** Sends what waits in the outbox, then `updates`; resolves to warnings and never rejects. */
+  send(updates: readonly TrackerUpdate[]): Promise<string[]>;
+  /** Sends what waits in the outbox; resolves to warnings and never rejects. */
+  flush(): Promise<string[]>;
+  /** Waits for sends under way, then releases the state file. */
+  close(): Promise<void>;
+}
+
+export interface TrackerNotifierOptions {
+  tracker: Tracker;
+  retry: RetryPolicy;
+  /** Where the outbox lives; null keeps none (an update the tracker refuses is then lost, with a warning). */
+  stateFile: string | null;
+  now?: () => Date;
+  /** The wait between attempts (tests make it instant). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Longer than any send takes: a run that dies mid-send leaves rows that become due again after this. */
+const LEASE_MS = 10 * 60_000;
+/** A tracker asking for a longer wait is not waited for: the update goes to the outbox. */
+const MAX_DELAY_MS = 30_000;
+
+function describe(update: TrackerUpdate): string {
+  const pr = update.pr ? ` PR ${update.pr.id}` : "";
+  const what = update.moment === "problem" ? update.what.replace("_", " ") : update.moment.replace("_", " ");
+  return `${update.issue_id} (${what}${pr})`;
+}
+
+/** Drops repeats (same issue, PR and moment) within one batch; the last one wins. */
+function distinct(updates: readonly TrackerUpdate[]): TrackerUpdate[] {
+  const byKey = new Map<string, TrackerUpdate>();
+  for (const update of updates) {
+    const key = updateKey(update);
+    byKey.delete(key);
+    byKey.set(key, update);
+  }
+  return [...byKey.values()];
+}
+
+export function createTrackerNotifier(options: TrackerNotifierOptions): TrackerNotifier {
+  const { tracker } = options;
+  const name = tracker.kind === "linear" ? "Linear" : tracker.kind;
+  let outbox: TrackerOutbox | undefined;
+  let closed = false;
+  const inFlight = new Set<Promise<unknown>>();
+
+  const box = (create: boolean): TrackerOutbox | null => {
+    if (outbox) return outbox;
+    if (options.stateFile === null) return null;
+    if (!create && !existsSync(options.stateFile)) return null;
+    outbox = openTrackerOutbox(options.stateFile, { now: options.now });
+    return outbox;
+  };
+
+  const attempt = (update: TrackerUpdate) =>
+    withRetry(
+      () => tracker.apply(update),
+      options.retry,
+      (error) => tracker.classify(error),
+      {
+        sleep: options.sleep,
+        maxDelayMs: MAX_DELAY_MS,
+      },
+    );
+
+  /** Keeps an update for the next run; returns the warning. */
+  const keep = (update: TrackerUpdate, problem: string): string => {
+    const head = `${name} did not take the update for ${describe(update)}: ${problem}`;
+    try {
+      const kept = box(true);
+      if (!kept) return `${head}. The tracker outbox is off (no state file), so it is not sent again.`;
+      kept.add(update, problem);
+      return `${head}. It waits in the tracker outbox in ${kept.file} and is sent again by the next run.`;
+    } catch (error) {
+      return `${head}. It could not be kept in the tracker outbox (${errorText(error)}), so it is not sent again.`;
+    }
+  };
+
+  const flushOnce = async (): Promise<string[]> => {
+    let kept: TrackerOutbox | null;
+    try {
+      kept = box(false);
+    } catch (error) {
+      return [`The tracker outbox could not be read (${errorText(error)}); waiting updates are sent by a later run.`];
+    }
+    if (!kept) return [];
+    const rows = kept.claim(LEASE_MS);
+    const stuck = new Set<string>();
+    const warnings: string[] = [];
+    for (const row of rows) {
+      if (stuck.has(row.issueId) || row.update === null) {
+        // Behind an update of the same issue that failed just now, or unreadable: left for a later run.
+        kept.failed(row.id, row.problem ?? row.lastError ?? "waits behind an earlier update of the same issue");
+        if (row.update === null) warnings.push(`A tracker outbox row (${row.key}) is unreadable: ${row.problem}.`);
+        continue;
+      }
+      try {
+        await attempt(row.update);
+        kept.done(row.id);
+      } catch (error) {
+        stuck.add(row.issueId);
+        kept.failed(row.id, errorText(error));
+        warnings.push(
+          `${name} still does not take the waiting update for ${describe(row.update)} (${errorText(error)}); it stays in the tracker outbox in ${kept.file}.`,
+        );
+      }
+    }
+    return warnings;
+  };
+
+  const sendOnce = async (updates: readonly TrackerUpdate[]): Promise<string[]> => {
+    const warnings = await flushOnce();
+    for (const update of distinct(updates)) {
+      let behind = false;
+      try {
+        behind = box(false)?.waiting(update.issue_id) ?? false;
+      } catch {
+        behind = false;
+      }
+      if (behind) {
+        warnings.push(keep(update, "an earlier update of the issue has not been sent yet"));
+        continue;
+      }
+      try {
+        await attempt(update);
+      } catch (error) {
+        warnings.push(keep(update, errorText(error)));
+      }
+    }
+    return warnings;
+  };
+
+  const track = <T>(work: () => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new Error("The tracker notifier is closed."));
+    const promise = work();
+    inFlight.add(promise);
+    void promise.catch(() => undefined).finally(() => inFlight.delete(promise));
+    return promise;
+  };
+
+  const safely = async (work: () => Promise<string[]>): Promise<string[]> => {
+    try {
+      return await track(work);
+    } catch (error) {
+      return [`The ${name} tracker could not be updated: ${errorText(error)}.`];
+    }
+  };
+
+  return {
+    kind: tracker.kind,
+    send: (updates) => safely(() => sendOnce(updates)),
+    flush: () => safely(() => flushOnce()),
+    async close() {
+      closed = true;
+      await Promise.allSettled([...inFlight]);
+      outbox?.close();
+    },
+  };
+}

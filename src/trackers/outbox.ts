@@ -1,0 +1,177 @@
+/**
+ * The tracker outbox: tracker updates that could not be sent (the tracker was down or refused), kept in the
+ * agent's state file until a later run sends them. This module touches only `tracker_outbox` and its schema
+ * version table.
+ *
+ * Layout of `tracker_outbox`: `update_key` (issue, PR and moment — see updateKey; one row per key, a newer
+ * update of the same key replaces the waiting one), `issue_id`, `update` (the TrackerUpdate as JSON),
+ * `attempts`, `last_error`, `created_at`, `leased_until` (ISO 8601 UTC; a run that is sending a row leases it
+ * so another run on the same file does not send it too).
+ */
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { errorText, formatZodIssues } from "../domain/errors.js";
+import { isNotADatabase, migrateTable, notAStateFile, stateFileError } from "../state/state-db.js";
+import { TrackerUpdateSchema, updateKey, type TrackerUpdate } from "./tracker.js";
+
+export interface WaitingUpdate {
+  id: number;
+  key: string;
+  issueId: string;
+  update: TrackerUpdate | null;
+  /** Why the stored update could not be read back, when it could not. */
+  problem: string | null;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+}
+
+export interface TrackerOutbox {
+  readonly file: string;
+  /** Keeps an update that was not sent; an update waiting under the same key is replaced by this one. */
+  add(update: TrackerUpdate, error: string): void;
+  /** Whether updates of this issue wait (a newer one must then wait behind them, to keep their order). */
+  waiting(issueId: string): boolean;
+  /** Leases the due rows, oldest first, to this caller for `leaseMs`; rows leased by another run are skipped. */
+  claim(leaseMs: number): WaitingUpdate[];
+  /** The row was sent: remove it. */
+  done(id: number): void;
+  /** Sending the row failed again: count it and release the lease. */
+  failed(id: number, error: string): void;
+  list(): WaitingUpdate[];
+  close(): void;
+}
+
+const BUSY_TIMEOUT_MS = 5000;
+const MAX_ERROR_LENGTH = 1000;
+
+const MIGRATIONS = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE tracker_outbox (
+        id INTEGER PRIMARY KEY,
+        update_key TEXT NOT NULL UNIQUE,
+        issue_id TEXT NOT NULL,
+        "update" TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        leased_until TEXT
+      );
+      CREATE INDEX tracker_outbox_issue ON tracker_outbox (issue_id, id);
+    `,
+  },
+];
+
+interface Row {
+  id: number;
+  update_key: string;
+  issue_id: string;
+  update: string;
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  leased_until: string | null;
+}
+
+function readRow(row: Row): WaitingUpdate {
+  let update: TrackerUpdate | null = null;
+  let problem: string | null = null;
+  try {
+    const parsed = TrackerUpdateSchema.safeParse(JSON.parse(row.update));
+    if (parsed.success) update = parsed.data;
+    else problem = formatZodIssues(parsed.error).join("; ");
+  } catch (error) {
+    problem = `not JSON: ${errorText(error)}`;
+  }
+  return {
+    id: row.id,
+    key: row.update_key,
+    issueId: row.issue_id,
+    update,
+    problem,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+  };
+}
+
+/** Opens (or creates) the tracker outbox in the state file; throws a PrCreatorError (invalid_config) when it cannot. */
+export function openTrackerOutbox(stateFile: string, options: { now?: () => Date } = {}): TrackerOutbox {
+  const now = options.now ?? (() => new Date());
+  let db: Database.Database | undefined;
+  try {
+    if (stateFile !== ":memory:") mkdirSync(path.dirname(path.resolve(stateFile)), { recursive: true });
+    db = new Database(stateFile);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma("journal_mode = WAL");
+    // A row is the only copy of an update the tracker has not seen.
+    db.pragma("synchronous = FULL");
+    migrateTable(db, stateFile, "tracker_outbox", "The tracker outbox", MIGRATIONS);
+  } catch (error) {
+    db?.close();
+    throw stateFileError(stateFile, error, "the tracker outbox");
+  }
+  const conn = db;
+  const upsert = conn.prepare(
+    `INSERT INTO tracker_outbox (update_key, issue_id, "update", attempts, last_error, created_at, leased_until)
+     VALUES (?, ?, ?, 1, ?, ?, NULL)
+     ON CONFLICT (update_key) DO UPDATE SET "update" = excluded."update", attempts = attempts + 1, last_error = excluded.last_error`,
+  );
+  const byIssue = conn.prepare("SELECT 1 FROM tracker_outbox WHERE issue_id = ? LIMIT 1").pluck();
+  const due = conn.prepare("SELECT * FROM tracker_outbox WHERE leased_until IS NULL OR leased_until < ? ORDER BY id");
+  const lease = conn.prepare("UPDATE tracker_outbox SET leased_until = ? WHERE id = ?");
+  const remove = conn.prepare("DELETE FROM tracker_outbox WHERE id = ?");
+  const fail = conn.prepare(
+    "UPDATE tracker_outbox SET attempts = attempts + 1, last_error = ?, leased_until = NULL WHERE id = ?",
+  );
+  const all = conn.prepare("SELECT * FROM tracker_outbox ORDER BY id");
+  let closed = false;
+
+  const run = <T>(operation: () => T): T => {
+    if (closed) throw new Error(`The tracker outbox on ${stateFile} is closed.`);
+    try {
+      return operation();
+    } catch (error) {
+      if (isNotADatabase(error)) throw notAStateFile(stateFile, error);
+      throw error;
+    }
+  };
+
+  const claimAll = conn.transaction((at: string, until: string) => {
+    const rows = due.all(at) as Row[];
+    for (const row of rows) lease.run(until, row.id);
+    return rows;
+  });
+
+  return {
+    file: stateFile,
+    add(update, error) {
+      run(() =>
+        upsert.run(
+          updateKey(update),
+          update.issue_id,
+          JSON.stringify(update),
+          error.slice(0, MAX_ERROR_LENGTH),
+          now().toISOString(),
+        ),
+      );
+    },
+    waiting: (issueId) => run(() => byIssue.get(issueId) !== undefined),
+    claim(leaseMs) {
+      const at = now();
+      const rows = run(() => claimAll.immediate(at.toISOString(), new Date(at.getTime() + leaseMs).toISOString()));
+      return rows.map(readRow);
+    },
+    done: (id) => void run(() => remove.run(id)),
+    failed: (id, error) => void run(() => fail.run(error.slice(0, MAX_ERROR_LENGTH), id)),
+    list: () => run(() => (all.all() as Row[]).map(readRow)),
+    close() {
+      if (closed) return;
+      closed = true;
+      conn.close();
+    },
+  };
+}
