@@ -28,6 +28,7 @@ import { createChatModel } from "./model.js";
 import { createLogger, resolveLogLevel, secretValuesFromEnv, type Logger } from "../logging/run-log.js";
 import { traceForge } from "../telemetry/traced-forge.js";
 import { createTelemetry, type Telemetry } from "../telemetry/tracing.js";
+import { loadPromptSet } from "../prompts/prompts.js";
 import type { RunResult } from "../domain/run-result.js";
 import type { ViolationCode } from "../domain/violations.js";
 import { checkStateFilePath } from "../state/state-db.js";
@@ -193,7 +194,8 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
         ? "custom model"
         : "deterministic";
   const env = options.env ?? process.env;
-  const telemetry = options.telemetry ?? createTelemetry({ serviceName: policy.telemetry.service_name, env });
+  // The OpenTelemetry SDK reads its OTEL_* settings from the process environment itself.
+  const telemetry = options.telemetry ?? createTelemetry({ serviceName: policy.telemetry.service_name });
   const logger =
     options.logger ??
     createLogger({
@@ -235,11 +237,12 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     forge: forge ?? null,
     ledger: options.ledger ?? createLedger(stateFile),
     watch: options.watch ?? false,
+    prompts: await loadPromptSet(policy.prompts.dir),
     ...(options.disabledRules?.length ? { disabledRules: new Set(options.disabledRules) } : {}),
   };
   const checkpoints = policy.approval.on_violations.length > 0 ? await openCheckpoints(stateFile) : undefined;
   const graph = buildGraph(deps, checkpoints?.saver);
-  const runner = createRunner(graph, checkpoints?.saver, { telemetry, logger });
+  const runner = createRunner(graph, checkpoints?.saver, { telemetry, logger, promptsVersion: deps.prompts?.version });
   const withOutbox = async (run: () => Promise<RunResult>): Promise<RunResult> => {
     const flushed = await delivery.flush().then(
       () => null,

@@ -9,6 +9,7 @@ import type { Ledger } from "../merge/ledger.js";
 import type { PendingRecords } from "../memory/pending.js";
 import type { PrMemory } from "../memory/pr-memory.js";
 import type { TraceRegistry } from "../policy/trace-registry.js";
+import type { PromptSet } from "../prompts/prompts.js";
 
 /** What the graph's nodes need from the outside world. Passed in, never imported, so tests swap any of it. */
 export interface AgentDeps {
@@ -35,6 +36,8 @@ export interface AgentDeps {
   ledger: Ledger;
   /** Follow an auto-merging PR's checks and merge to the end before the run returns. */
   watch: boolean;
+  /** The model's prompts (policy `prompts.dir` over the built-in ones); default the built-in set. */
+  prompts?: PromptSet;
   /** Gate rules switched off — for eval ablations that prove each rule catches something; never in production. */
   disabledRules?: ReadonlySet<ViolationCode>;
 }

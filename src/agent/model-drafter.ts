@@ -8,7 +8,8 @@ import type { ChangeDigest, CodeSymbol, FileDigest } from "../domain/digest.js";
 import type { Draft, PrFacts, PrPlan } from "../domain/pull-request.js";
 import { classifyChange } from "../policy/change-type.js";
 import type { Violation } from "../domain/violations.js";
-import { PROMPTS, fenceUntrusted, fillPrompt } from "../prompts/prompts.js";
+import { PROMPTS, fenceUntrusted, fillPrompt, type PromptTexts } from "../prompts/prompts.js";
+import { traceModelCall } from "../telemetry/model-span.js";
 import { composeTitle } from "../render/title.js";
 
 /** What the model must return. No defaults or optional keys: strict structured-output modes reject them. */
@@ -79,6 +80,7 @@ export function buildDraftMessages(
   styleExamples: readonly string[],
   repair?: RepairRequest,
   plan?: Pick<PrPlan, "type" | "type_reason" | "breaking" | "breaking_reasons">,
+  prompts: PromptTexts = PROMPTS,
 ): BaseMessage[] {
   const { trace, changes } = facts;
   const kind = plan ?? classifyChange(changes, policy, facts.source_branch, facts.digest);
@@ -87,11 +89,11 @@ export function buildDraftMessages(
     policy.title.max_length -
     composeTitle(kind.type, trace.component_scope, "", trace.trace_id, policy, kind.breaking).length;
   const examples = styleExamples.length
-    ? fillPrompt(PROMPTS.styleExamples, {
+    ? fillPrompt(prompts.styleExamples, {
         examples: styleExamples.map((e, i) => fenceUntrusted(`earlier-pr-${i + 1}`, e)).join("\n"),
       })
     : "";
-  const input = fillPrompt(PROMPTS.draft, {
+  const input = fillPrompt(prompts.draft, {
     type: kind.type,
     type_reason: kind.type_reason,
     summary_max: String(summaryMax),
@@ -122,12 +124,12 @@ export function buildDraftMessages(
       : "no diff available",
     style_examples: examples,
   });
-  const messages: BaseMessage[] = [new SystemMessage(PROMPTS.system), new HumanMessage(input.trimEnd())];
+  const messages: BaseMessage[] = [new SystemMessage(prompts.system), new HumanMessage(input.trimEnd())];
   if (repair) {
     messages.push(new AIMessage(repair.previousAnswer));
     messages.push(
       new HumanMessage(
-        fillPrompt(PROMPTS.repair, {
+        fillPrompt(prompts.repair, {
           previous_draft: repair.previousAnswer,
           violations: repair.violations.map((v) => `- ${v.message}`).join("\n"),
         }).trimEnd(),
@@ -178,7 +180,7 @@ export async function draftWithModel(
   let raw: BaseMessage | undefined;
   let parsed: unknown;
   try {
-    ({ raw, parsed } = await structured.invoke(messages));
+    ({ raw, parsed } = await traceModelCall(model, () => structured.invoke(messages)));
   } catch (error) {
     // In json_schema / json_mode the client parses inside the call, so an unreadable answer arrives as a throw.
     if (!isParseError(error)) throw error;

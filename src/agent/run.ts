@@ -2,6 +2,8 @@ import { Command, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { PrCreatorError } from "../domain/errors.js";
 import { threadIdFor, type ApprovalDecision, type ApprovalRequest, type RunResult } from "../domain/run-result.js";
 import { logNode, logRun, type Logger } from "../logging/run-log.js";
+import { ATTR } from "../telemetry/attributes.js";
+import { langSmithRunConfig, type LangSmithRunConfig } from "../telemetry/langsmith.js";
 import { startRunTrace } from "../telemetry/run-trace.js";
 import type { Telemetry } from "../telemetry/tracing.js";
 import type { AgentGraph } from "./graph.js";
@@ -64,7 +66,7 @@ type GraphInput = Parameters<AgentGraph["invoke"]>[0];
 async function execute(
   graph: AgentGraph,
   input: GraphInput,
-  config: { configurable?: { thread_id: string } },
+  config: { configurable?: { thread_id: string } } & Partial<LangSmithRunConfig>,
   onUpdate: UpdateListener,
 ): Promise<AgentStateType> {
   let final: AgentStateType | undefined;
@@ -86,6 +88,8 @@ async function execute(
 export interface RunObservers {
   telemetry: Telemetry;
   logger: Logger;
+  /** The prompt set's version, recorded in every result and on the run's span. */
+  promptsVersion?: string;
 }
 
 /**
@@ -104,12 +108,23 @@ export function createRunner(
     input: unknown,
     state: Partial<AgentStateType> | undefined,
     options: RunOptions,
-    go: (onUpdate: UpdateListener) => Promise<RunResult>,
+    go: (onUpdate: UpdateListener, labels: LangSmithRunConfig) => Promise<RunResult>,
   ): Promise<RunResult> {
+    const execution_id = `exec-${crypto.randomUUID()}`;
+    const prompts = observers.promptsVersion ? { prompts_version: observers.promptsVersion } : {};
     const run = startRunTrace(observers.telemetry, {
-      execution_id: `exec-${crypto.randomUUID()}`,
+      execution_id,
       input,
       ...(state ? { state } : {}),
+      ...(observers.promptsVersion ? { attributes: { [ATTR.promptsVersion]: observers.promptsVersion } } : {}),
+    });
+    // LangSmith (when LANGSMITH_TRACING is on) names the root run after the agent and labels it.
+    const labels = langSmithRunConfig({
+      input: input ?? state?.input,
+      execution_id,
+      context: run.context,
+      ...prompts,
+      pr_number: state?.published?.id ?? null,
     });
     const onUpdate: UpdateListener = (node, update) => {
       const step = run.onNode(node, update);
@@ -117,7 +132,7 @@ export function createRunner(
       options.onUpdate?.(node, update);
     };
     try {
-      const result = await run.within(() => go(onUpdate));
+      const result: RunResult = { ...(await run.within(() => go(onUpdate, labels))), ...prompts };
       logRun(observers.logger, result, run.finish(result));
       return result;
     } catch (error) {
@@ -142,19 +157,19 @@ export function createRunner(
 
   return {
     handle(input, options = {}) {
-      return observed(input, undefined, options, async (onUpdate) => {
-        if (!checkpointer) return resultOf(await execute(graph, { input }, {}, onUpdate));
+      return observed(input, undefined, options, async (onUpdate, labels) => {
+        if (!checkpointer) return resultOf(await execute(graph, { input }, labels, onUpdate));
         const threadId = threadIdFor(input);
         const existing = await graph.getState(configFor(threadId));
         if (existing.next.length > 0) {
           const paused = existing.tasks.some((t) => t.interrupts.length > 0);
           if (paused) return outcome(threadId, existing.values as AgentStateType);
           // A run cut off mid-way (a crash) continues from its last checkpoint; every step after it is idempotent.
-          return outcome(threadId, await execute(graph, null, configFor(threadId), onUpdate));
+          return outcome(threadId, await execute(graph, null, { ...configFor(threadId), ...labels }, onUpdate));
         }
         // A finished earlier run of the same event starts over: its reducers must not carry into this one.
         if (existing.values && Object.keys(existing.values).length > 0) await checkpointer.deleteThread(threadId);
-        return outcome(threadId, await execute(graph, { input }, configFor(threadId), onUpdate));
+        return outcome(threadId, await execute(graph, { input }, { ...configFor(threadId), ...labels }, onUpdate));
       });
     },
     async resume(threadId, decision, options = {}) {
@@ -174,8 +189,11 @@ export function createRunner(
         });
       }
       // Intake does not run again: the checkpointed state names the trace, repo, branch and scope for the span.
-      return observed(undefined, existing.values as Partial<AgentStateType>, options, async (onUpdate) =>
-        outcome(threadId, await execute(graph, new Command({ resume: decision }), configFor(threadId), onUpdate)),
+      return observed(undefined, existing.values as Partial<AgentStateType>, options, async (onUpdate, labels) =>
+        outcome(
+          threadId,
+          await execute(graph, new Command({ resume: decision }), { ...configFor(threadId), ...labels }, onUpdate),
+        ),
       );
     },
   };

@@ -39,6 +39,22 @@ export const WorkItemIdsSchema = z
   .max(10, "work_item_ids may list at most 10 work items");
 
 /**
+ * A W3C trace-context `traceparent` (version 00): the caller's trace, so the run's spans join it.
+ * https://www.w3.org/TR/trace-context/#traceparent-header
+ */
+export const TraceparentSchema = z
+  .string()
+  .regex(
+    /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/,
+    "traceparent must be a W3C trace context such as 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 (lower-case hex)",
+  )
+  .refine(
+    (value) => !/^00-0{32}-|-0{16}-[0-9a-f]{2}$/.test(value),
+    "traceparent must not have an all-zero trace or parent id",
+  )
+  .describe("W3C trace context of the caller (optional): the run's OpenTelemetry spans join that trace");
+
+/**
  * The trigger, exactly as the seed's Code Committer Agent sends it. The optional fields let an upstream
  * agent pass what it already knows (trace metadata, an explicit target) so nothing has to be looked up.
  */
@@ -60,6 +76,7 @@ export const CommitCompletedSchema = z.object({
   issue_id: IssueIdSchema.optional(),
   /** Azure Boards work items the PR is linked to. */
   work_item_ids: WorkItemIdsSchema.optional(),
+  traceparent: TraceparentSchema.optional(),
 });
 export type CommitCompleted = z.infer<typeof CommitCompletedSchema>;
 
@@ -136,6 +153,7 @@ export const ChangeRequestedSchema = z
     blueprint_id: nonEmpty("blueprint_id").optional(),
     component_scope: nonEmpty("component_scope").optional(),
     trace: TraceRecordSchema.optional(),
+    traceparent: TraceparentSchema.optional(),
     agent: nonEmpty("agent"),
     timestamp: z.iso.datetime({
       offset: true,

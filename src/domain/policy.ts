@@ -920,10 +920,24 @@ export const PolicySchema = z
           .string()
           .min(1)
           .default("pr-creator")
-          .describe("OpenTelemetry service.name. Spans go out by OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set."),
+          .describe(
+            "OpenTelemetry service.name unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES names one. Spans go out by OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set.",
+          ),
       })
       .prefault({})
       .describe("OpenTelemetry tracing."),
+    prompts: z
+      .strictObject({
+        dir: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "Folder of prompt overrides, relative to this config file: system.md, draft.md, repair.md, style-examples.md (any of them; a missing file keeps the built-in one). Each must keep the built-in's {{placeholders}}.",
+          ),
+      })
+      .prefault({})
+      .describe("The model's prompts. The run result and its span record the prompt set's version (a short hash)."),
     logging: z
       .strictObject({
         level: z

@@ -185,6 +185,12 @@ export const RunResultSchema = z
       ),
     undelivered: count().describe("Lifecycle events no sink accepted; they are still in `events`"),
     usage: UsageSchema.describe("Model calls, tokens, repairs and fallbacks of this run"),
+    prompts_version: z
+      .string()
+      .optional()
+      .describe(
+        "The prompt set in force (built-in, or with prompts.dir overrides): the first 12 hex digits of the SHA-256 of its texts; absent in results kept from before it existed",
+      ),
     rounds: z.array(DraftRoundSchema).describe("Every draft and the violations the gate found in it, in order"),
     approvals: z.array(ApprovalRecordSchema).describe("Decisions people made on this run"),
     memory: z

@@ -54,6 +54,7 @@ export function resolvePolicyPaths(policy: Policy, configFile: string): Policy {
     state_file: resolve(policy.state_file)!,
     body: { ...policy.body, template_file: resolve(policy.body.template_file) },
     events: { ...policy.events, jsonl_file: resolve(policy.events.jsonl_file) },
+    prompts: { ...policy.prompts, dir: resolve(policy.prompts.dir) },
   };
 }
 

@@ -18,6 +18,7 @@ import { createAuth } from "./http-auth.js";
 import { ApiError, issuesOf } from "./http-errors.js";
 import { registerServerMetrics, type ServerMetrics } from "./http-metrics.js";
 import { openApiDocument } from "./openapi.js";
+import { withTraceparent } from "../telemetry/traceparent.js";
 import { RunQueue, type DrainReport } from "./runs-queue.js";
 import { EVENT_NAMES, openRunStore, type EventName, type RunStore, type StoredRun } from "./runs-store.js";
 
@@ -367,7 +368,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const event = validateEvent(request.body);
     const idempotencyKey = idempotencyKeyOf(request);
     const outcome = queue.submit({
-      input: request.body,
+      // The caller's W3C traceparent header travels with the queued event, so the run joins its trace.
+      input: withTraceparent(request.body, request.headers.traceparent),
       event,
       threadId: threadIdFor(request.body),
       requestHash: createHash("sha256").update(JSON.stringify(request.body)).digest("hex"),

@@ -1,7 +1,17 @@
-import { SpanStatusCode, trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
+import {
+  defaultTextMapGetter,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+} from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { TraceparentSchema } from "../domain/events.js";
 import { PrCreatorError } from "../domain/errors.js";
 import { AGENT_NAME, type ChangeRequested, type CommitCompleted } from "../domain/events.js";
 import type { RunResult, RunStatus } from "../domain/run-result.js";
+import { ATTR } from "./attributes.js";
 import { RUN_TAGS, SPAN, type Telemetry } from "./tracing.js";
 import { changeTraceId } from "../changes/apply-edits.js";
 
@@ -58,6 +68,8 @@ export interface RunTraceOptions {
   state?: RunStateUpdate;
   /** Epoch ms clock (tests); default Date.now. */
   now?: () => number;
+  /** Attributes of the whole run known before it starts (the prompt set's version), on the root span. */
+  attributes?: Attributes;
 }
 
 export interface RunTrace {
@@ -82,6 +94,7 @@ export interface RunStateUpdate {
   [key: string]: unknown;
   change_request?: ChangeRequested | null;
   change_branch?: string | null;
+  target_branch?: string | null;
   event?: CommitCompleted | null;
   trace?: { component_scope: string } | null;
   drafted_by?: RunResult["drafted_by"];
@@ -98,7 +111,35 @@ interface Tags {
   trace_id?: string;
   repo?: string;
   branch?: string;
+  target_branch?: string;
   component_scope?: string;
+}
+
+/** The tags as span attributes (semantic-convention names where one fits). */
+function attributesOf(tags: Tags): Attributes {
+  const pairs: [string, string | undefined][] = [
+    [ATTR.traceId, tags.trace_id],
+    [ATTR.repository, tags.repo],
+    [ATTR.headRef, tags.branch],
+    [ATTR.baseRef, tags.target_branch],
+    [ATTR.componentScope, tags.component_scope],
+  ];
+  return Object.fromEntries(pairs.filter(([, value]) => value !== undefined));
+}
+
+const w3c = new W3CTraceContextPropagator();
+
+/**
+ * The caller's trace: a valid W3C `traceparent` on the event (the HTTP server copies the request's header
+ * there), or on a resumed run's checkpointed input. An invalid one is ignored, as W3C asks.
+ */
+function remoteParent(outer: Context, ...sources: unknown[]): Context {
+  for (const source of sources) {
+    if (typeof source !== "object" || source === null) continue;
+    const parsed = TraceparentSchema.safeParse((source as Record<string, unknown>).traceparent);
+    if (parsed.success) return w3c.extract(outer, { traceparent: parsed.data }, defaultTextMapGetter);
+  }
+  return outer;
 }
 
 // Raw input is untrusted: a huge string must not become a huge attribute.
@@ -123,6 +164,7 @@ function learn(tags: Tags, update: Update): void {
     if (cr.component_scope) tags.component_scope = cr.component_scope;
   }
   if (update.change_branch) tags.branch = update.change_branch;
+  if (update.target_branch) tags.target_branch = update.target_branch;
   if (update.event) {
     tags.trace_id = update.event.trace_id;
     tags.repo = update.event.repo;
@@ -146,13 +188,18 @@ export function startRunTrace(telemetry: Telemetry, options: RunTraceOptions): R
   if (options.state) learn(tags, options.state);
   let prId: number | string | null = options.state?.published?.id ?? null;
   // Shared by reference with the context, so forge spans read the tags known at the time of the call.
-  const common: Attributes = { agent: AGENT_NAME, execution_id: options.execution_id };
-  const refresh = () => Object.assign(common, tags);
+  const common: Attributes = { [ATTR.agentName]: AGENT_NAME, [ATTR.executionId]: options.execution_id };
+  const refresh = () => Object.assign(common, attributesOf(tags));
   refresh();
 
-  // Nested under whatever is active where the run starts (an HTTP request's span, say); usually nothing.
-  const outer = telemetry.active();
-  const root = tracer.startSpan(SPAN.start, { startTime: startedAt, attributes: common }, outer);
+  // Nested under the caller's traceparent when the event carries one, else under whatever is active where the
+  // run starts (an HTTP request's span, say); usually nothing.
+  const outer = remoteParent(telemetry.active(), options.input, options.state?.input);
+  const root = tracer.startSpan(
+    SPAN.start,
+    { startTime: startedAt, attributes: { ...common, ...options.attributes } },
+    outer,
+  );
   const context = trace.setSpan(outer, root).setValue(RUN_TAGS, common);
   let template: { span: Span; context: Context } | null = null;
   let round: Span | null = null;
@@ -162,7 +209,7 @@ export function startRunTrace(telemetry: Telemetry, options: RunTraceOptions): R
   const child = (name: string, startTime: number, parent: Context, attributes: Attributes = {}) =>
     tracer.startSpan(name, { startTime, attributes: { ...common, ...attributes } }, parent);
   const fail = (span: Span, reason: string) => {
-    span.setAttributes({ status: "failed", error_type: reason });
+    span.setAttributes({ [ATTR.status]: "failed", [ATTR.errorType]: reason });
     span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
   };
   const closeRound = (at: number) => {
@@ -189,18 +236,21 @@ export function startRunTrace(telemetry: Telemetry, options: RunTraceOptions): R
         SPAN.titleBodyGenerated,
         started,
         template.context,
-        update.drafted_by ? { drafted_by: update.drafted_by } : {},
+        update.drafted_by ? { [ATTR.draftedBy]: update.drafted_by } : {},
       );
     }
     const checked = update.rounds?.[0];
     if (node === "gate" && checked) {
-      const facts = { drafted_by: checked.drafted_by, round: checked.round, violations: checked.violations.length };
-      round?.setAttributes(facts);
+      round?.setAttributes({
+        [ATTR.draftedBy]: checked.drafted_by,
+        [ATTR.round]: checked.round,
+        [ATTR.violations]: checked.violations.length,
+      });
       template.span.setAttributes({
-        drafted_by: checked.drafted_by,
-        rounds: checked.round,
-        violations: checked.violations.length,
-        truncated: Boolean(update.truncation),
+        [ATTR.draftedBy]: checked.drafted_by,
+        [ATTR.rounds]: checked.round,
+        [ATTR.violations]: checked.violations.length,
+        [ATTR.truncated]: Boolean(update.truncation),
       });
     }
     if (update.failure) {
@@ -221,9 +271,13 @@ export function startRunTrace(telemetry: Telemetry, options: RunTraceOptions): R
     closeTemplate(at);
     const status: SeedStatus = result.error_type !== null ? "failed" : seedStatusOf(result.outcome);
     const duration_ms = Math.max(0, Math.round(at - startedAt));
-    const attributes: Attributes = { status, duration_ms, outcome: result.outcome };
-    if (result.error_type !== null) attributes.error_type = result.error_type;
-    if (result.pr_id !== null) attributes.pr_id = result.pr_id;
+    const attributes: Attributes = {
+      [ATTR.status]: status,
+      [ATTR.durationMs]: duration_ms,
+      [ATTR.outcome]: result.outcome,
+    };
+    if (result.error_type !== null) attributes[ATTR.errorType] = result.error_type;
+    if (result.pr_id !== null) attributes[ATTR.changeId] = String(result.pr_id);
 
     const complete = child(SPAN.complete, at, context, attributes);
     if (result.error !== undefined)
@@ -275,7 +329,7 @@ export function startRunTrace(telemetry: Telemetry, options: RunTraceOptions): R
 
       const duration_ms = Math.max(0, Math.round(at - started));
       const violations = update.rounds?.[0]?.violations.length ?? update.violations?.length ?? 0;
-      root.addEvent("node", { node, duration_ms, violations }, at);
+      root.addEvent("node", { [ATTR.node]: node, [ATTR.durationMs]: duration_ms, [ATTR.violations]: violations }, at);
       return {
         execution_id: options.execution_id,
         trace_id: tags.trace_id ?? null,

@@ -2,6 +2,7 @@ import { SpanKind, SpanStatusCode, type Attributes } from "@opentelemetry/api";
 import type { ChangeSet, CommitSource } from "../domain/commit.js";
 import { PrCreatorError } from "../domain/errors.js";
 import { PullRequestExistsError, type Forge } from "../forges/forge.js";
+import { ATTR, VCS_PROVIDER } from "./attributes.js";
 import { runTagsOf, SPAN, type Telemetry } from "./tracing.js";
 
 function errorTypeOf(error: unknown): string {
@@ -24,24 +25,28 @@ export function traceForge(forge: Forge, telemetry: Pick<Telemetry, "tracer" | "
     idOf?: (result: T) => number,
   ): Promise<T> {
     const parent = telemetry.active();
-    const attributes: Attributes = { ...runTagsOf(parent), forge: forge.kind, operation };
-    if (repo !== null) attributes.repo = repo;
-    if (prId !== null) attributes.pr_id = prId;
+    const attributes: Attributes = {
+      ...runTagsOf(parent),
+      [ATTR.vcsProvider]: VCS_PROVIDER[forge.kind],
+      [ATTR.operation]: operation,
+    };
+    if (repo !== null) attributes[ATTR.repository] = repo;
+    if (prId !== null) attributes[ATTR.changeId] = String(prId);
     const span = telemetry.tracer.startSpan(SPAN.devopsApiRequest, { kind: SpanKind.CLIENT, attributes }, parent);
     const started = performance.now();
     try {
       const result = await fn();
-      span.setAttribute("status", "success");
-      if (idOf) span.setAttribute("pr_id", idOf(result));
+      span.setAttribute(ATTR.status, "success");
+      if (idOf) span.setAttribute(ATTR.changeId, String(idOf(result)));
       return result;
     } catch (error) {
       const type = errorTypeOf(error);
-      span.setAttributes({ status: "failed", error_type: type });
+      span.setAttributes({ [ATTR.status]: "failed", [ATTR.errorType]: type });
       span.recordException(error instanceof Error ? error : String(error));
       span.setStatus({ code: SpanStatusCode.ERROR, message: type });
       throw error;
     } finally {
-      span.setAttribute("duration_ms", Math.round(performance.now() - started));
+      span.setAttribute(ATTR.durationMs, Math.round(performance.now() - started));
       span.end();
     }
   }

@@ -1,15 +1,26 @@
-import { createContextKey, ROOT_CONTEXT, type Attributes, type Context, type Tracer } from "@opentelemetry/api";
+import { readFileSync } from "node:fs";
+import {
+  context,
+  createContextKey,
+  propagation,
+  ProxyTracer,
+  trace,
+  type Attributes,
+  type Context,
+  type Tracer,
+} from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { resourceFromAttributes } from "@opentelemetry/resources";
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
-  BasicTracerProvider,
   BatchSpanProcessor,
   SimpleSpanProcessor,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace-base";
-import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { PrCreatorError } from "../domain/errors.js";
 
 /** The seed's span names ("Observability Hooks"). */
@@ -21,33 +32,44 @@ export const SPAN = {
   complete: "prcreator.complete",
 } as const;
 
-/** Where spans go: OTLP/HTTP (from the environment), an exporter the caller passed, or nowhere. */
-export type ExporterKind = "otlp" | "custom" | "none";
+/** The instrumentation scope: the package's name and its real version (read once from package.json). */
+export const SCOPE = {
+  name: "pr-creator",
+  version: (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
+    .version,
+} as const;
+
+/** The tracer every span of pr-creator comes from, through the global API: ours when we registered, else the host's. */
+export function prCreatorTracer(): Tracer {
+  return trace.getTracer(SCOPE.name, SCOPE.version);
+}
+
+/**
+ * Where spans go: OTLP/HTTP (configured by OTEL_EXPORTER_OTLP_*), an exporter the caller passed, the
+ * OpenTelemetry SDK the host application registered before us, or nowhere.
+ */
+export type ExporterKind = "otlp" | "custom" | "host" | "none";
 
 export interface TelemetryOptions {
-  /** OpenTelemetry service.name (policy `telemetry.service_name`). */
+  /** service.name when neither OTEL_SERVICE_NAME nor OTEL_RESOURCE_ATTRIBUTES names one (policy `telemetry.service_name`). */
   serviceName: string;
-  /**
-   * Where the OTLP endpoint and headers are read (OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT / _HEADERS, OTEL_SDK_DISABLED,
-   * OTEL_TRACES_EXPORTER=none); default process.env. The exporter's other settings (timeout, certificates) come from process.env.
-   */
-  env?: Readonly<Record<string, string | undefined>>;
   /** Export here instead (tests pass an InMemorySpanExporter); each span is exported as it ends. */
   exporter?: SpanExporter;
 }
 
 export interface Telemetry {
+  /** The global API's tracer for the pr-creator scope. */
   readonly tracer: Tracer;
   readonly exporter: ExporterKind;
   /** The OTLP traces URL when exporting by OTLP, else null. */
   readonly endpoint: string | null;
-  /** The context of the current async flow: a run's root span inside `withContext`, else the empty context. */
+  /** The active context (global context manager): a run's root span inside `withContext`, else the empty context. */
   active(): Context;
-  /** Runs `fn` with `ctx` active across every await it makes (AsyncLocalStorage), so spans started inside nest under it. */
+  /** Runs `fn` with `ctx` active across every await it makes, so spans started inside nest under it. */
   withContext<T>(ctx: Context, fn: () => T): T;
   /** Exports what is buffered. */
   forceFlush(): Promise<void>;
-  /** Flushes and stops exporting; spans started afterwards are dropped. */
+  /** Flushes, stops exporting and gives the global registration back; spans started afterwards are dropped. */
   shutdown(): Promise<void>;
 }
 
@@ -58,14 +80,17 @@ export function runTagsOf(ctx: Context): Attributes {
   return (ctx.getValue(RUN_TAGS) as Attributes | undefined) ?? {};
 }
 
+type Env = Readonly<Record<string, string | undefined>>;
+
 const nonEmpty = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
 
-/** OTLP/HTTP's traces URL: the signal-specific variable as is, else the base endpoint plus /v1/traces (OTLP spec). */
-function otlpTracesUrl(env: Readonly<Record<string, string | undefined>>): string | null {
+/** OTLP/HTTP's traces URL as the exporter will derive it: the signal-specific variable as is, else base + /v1/traces. */
+function otlpTracesUrl(env: Env): string | null {
   const specific = nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
   const base = nonEmpty(env.OTEL_EXPORTER_OTLP_ENDPOINT);
   const raw = specific ?? (base ? `${base.replace(/\/+$/, "")}/v1/traces` : undefined);
   if (raw === undefined) return null;
+  // The exporter only logs a diagnostic for a bad URL and drops every span: refuse it at start-up instead.
   if (!URL.canParse(raw) || !["http:", "https:"].includes(new URL(raw).protocol)) {
     throw new PrCreatorError("invalid_config", `The OTLP endpoint ${JSON.stringify(raw)} is not an http(s) URL.`, {
       hint: "Set OTEL_EXPORTER_OTLP_ENDPOINT to the collector's base URL, e.g. http://localhost:4318, or unset it to export nothing.",
@@ -74,66 +99,100 @@ function otlpTracesUrl(env: Readonly<Record<string, string | undefined>>): strin
   return raw;
 }
 
-function decoded(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
+/** OTEL_TRACES_EXPORTER: `otlp` (the default) or `none`; pr-creator ships only the OTLP/HTTP exporter. */
+function exportsTraces(env: Env): boolean {
+  if (nonEmpty(env.OTEL_SDK_DISABLED)?.toLowerCase() === "true") return false;
+  const names = (nonEmpty(env.OTEL_TRACES_EXPORTER) ?? "otlp").split(",").map((n) => n.trim().toLowerCase());
+  if (names.includes("none")) return false;
+  const unsupported = names.filter((n) => n !== "otlp");
+  if (unsupported.length > 0) {
+    throw new PrCreatorError(
+      "invalid_config",
+      `OTEL_TRACES_EXPORTER names ${unsupported.join(", ")}, which pr-creator does not ship.`,
+      {
+        hint: "Set OTEL_TRACES_EXPORTER=otlp (the default) or none, or register your own OpenTelemetry SDK before pr-creator starts.",
+      },
+    );
   }
-}
-
-/** `k1=v1,k2=v2` with URL-encoded values (OTLP exporter spec); signal-specific headers win. */
-function otlpHeaders(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const parse = (raw: string | undefined) =>
-    (raw ?? "")
-      .split(",")
-      .map((pair) => pair.split("="))
-      .filter((kv) => kv.length >= 2 && kv[0]!.trim() !== "")
-      .map(([key, ...value]) => [key!.trim(), decoded(value.join("=").trim())] as const);
-  return Object.fromEntries([
-    ...parse(env.OTEL_EXPORTER_OTLP_HEADERS),
-    ...parse(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
-  ]);
+  return true;
 }
 
 /**
- * A tracer provider owned by this object, not the global one, so tests and several agents in one process
- * keep their spans apart. Likewise its own AsyncLocalStorage context manager: `withContext` and `active`
- * are the only way in, and nothing else can overwrite them.
+ * OpenTelemetry set up the standard way: a NodeTracerProvider registered as the global tracer provider, with
+ * an AsyncLocalStorage context manager and the W3C trace-context propagator. The SDK reads its own settings
+ * from the environment: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (they win over `serviceName`),
+ * OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout, compression), OTEL_TRACES_SAMPLER[_ARG], OTEL_BSP_*.
+ * When the host application registered its own SDK first, pr-creator's spans go there and this object only
+ * reads the global API. Shutting down gives the global registration back, so another agent can take it.
  */
 export function createTelemetry(options: TelemetryOptions): Telemetry {
-  const env = options.env ?? process.env;
-  const disabled =
-    nonEmpty(env.OTEL_SDK_DISABLED)?.toLowerCase() === "true" ||
-    nonEmpty(env.OTEL_TRACES_EXPORTER)?.toLowerCase() === "none";
-  const endpoint = options.exporter || disabled ? null : otlpTracesUrl(env);
+  // Without a registered provider the global API hands out proxy tracers: then the provider is ours to set up.
+  if (!(trace.getTracer(SCOPE.name) instanceof ProxyTracer)) return hostTelemetry();
+  const env: Env = process.env;
+  const endpoint = options.exporter || !exportsTraces(env) ? null : otlpTracesUrl(env);
   const exporter: ExporterKind = options.exporter ? "custom" : endpoint ? "otlp" : "none";
 
-  const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName });
-  const provider =
+  const resource = defaultResource()
+    .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName, [ATTR_SERVICE_VERSION]: SCOPE.version }))
+    .merge(detectResources({ detectors: [envDetector] }));
+  const processor =
     exporter === "custom"
-      ? new BasicTracerProvider({ resource, spanProcessors: [new SimpleSpanProcessor(options.exporter!)] })
+      ? new SimpleSpanProcessor(options.exporter!)
       : exporter === "otlp"
-        ? new BasicTracerProvider({
-            resource,
-            spanProcessors: [
-              new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint!, headers: otlpHeaders(env) })),
-            ],
-          })
-        : // Nothing listens: every span is a non-recording stub that still carries ids for context propagation.
-          new BasicTracerProvider({ resource, sampler: new AlwaysOffSampler() });
-  const contextManager = new AsyncLocalStorageContextManager().enable();
+        ? new BatchSpanProcessor(new OTLPTraceExporter())
+        : null;
+  const provider = new NodeTracerProvider({
+    resource,
+    spanProcessors: processor ? [processor] : [],
+    // Nothing listens: every span is a non-recording stub that still carries ids for context propagation.
+    ...(processor ? {} : { sampler: new AlwaysOffSampler() }),
+  });
+  trace.setGlobalTracerProvider(provider);
+  let contextManager: AsyncLocalStorageContextManager | null = new AsyncLocalStorageContextManager().enable();
+  if (!context.setGlobalContextManager(contextManager)) {
+    // The host registered a context manager but no tracer provider: its context manager serves.
+    contextManager.disable();
+    contextManager = null;
+  }
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  let stopped = false;
 
   return {
-    tracer: provider.getTracer("pr-creator"),
+    // Looked up on each use: after another agent shuts down and a new one registers, spans follow the new provider.
+    get tracer() {
+      return prCreatorTracer();
+    },
     exporter,
     endpoint,
-    active: () => contextManager.active() ?? ROOT_CONTEXT,
-    withContext: (ctx, fn) => contextManager.with(ctx, fn),
+    active: () => context.active(),
+    withContext: (ctx, fn) => context.with(ctx, fn),
     forceFlush: () => provider.forceFlush(),
     async shutdown() {
+      // Once only: a second call must not unregister the provider another agent registered since.
+      if (stopped) return;
+      stopped = true;
       await provider.shutdown();
-      contextManager.disable();
+      trace.disable();
+      propagation.disable();
+      if (contextManager) {
+        context.disable();
+        contextManager.disable();
+      }
     },
+  };
+}
+
+/** The host application (or another agent in this process) registered the SDK: spans go where it sends them. */
+function hostTelemetry(): Telemetry {
+  return {
+    get tracer() {
+      return prCreatorTracer();
+    },
+    exporter: "host",
+    endpoint: null,
+    active: () => context.active(),
+    withContext: (ctx, fn) => context.with(ctx, fn),
+    forceFlush: async () => {},
+    shutdown: async () => {},
   };
 }

@@ -110,7 +110,7 @@ describe("observability of a real run", () => {
       env: { ...world.env, HOOK_SECRET: SECRET },
       model: null,
       cwd: dir,
-      telemetry: createTelemetry({ serviceName: "pr-creator-test", env: {}, exporter }),
+      telemetry: createTelemetry({ serviceName: "pr-creator-test", exporter }),
       logger: createLogger({ level: "info", destination: sink, secrets: [SECRET, world.env.AZURE_DEVOPS_TOKEN!] }),
     });
   }
@@ -124,27 +124,27 @@ describe("observability of a real run", () => {
     const spans = exporter.getFinishedSpans();
     const root = spans.find((s) => s.name === "prcreator.start")!;
     expect(root.attributes).toMatchObject({
-      trace_id: "trace-pvc-size-a",
-      repo: "gitops",
-      branch: "agent-sre/pvc-size-a",
-      component_scope: "ns-a",
+      "pr_creator.trace_id": "trace-pvc-size-a",
+      "vcs.repository.name": "gitops",
+      "vcs.ref.head.name": "agent-sre/pvc-size-a",
+      "pr_creator.component_scope": "ns-a",
     });
     const children = (name: string): ReadableSpan[] =>
       spans.filter((s) => s.name === name && s.spanContext().traceId === root.spanContext().traceId);
     expect(children("prcreator.template.resolve").length).toBeGreaterThanOrEqual(1);
     expect(children("prcreator.title.body.generated").length).toBe(1);
     const api = children("prcreator.devops.api.request");
-    expect(api.map((s) => s.attributes.operation)).toEqual(
+    expect(api.map((s) => s.attributes["pr_creator.forge.operation"])).toEqual(
       expect.arrayContaining(["readFile", "commitFiles", "createPullRequest"]),
     );
-    expect(api.every((s) => s.attributes.status === "success")).toBe(true);
+    expect(api.every((s) => s.attributes["pr_creator.status"] === "success")).toBe(true);
     const [complete] = children("prcreator.complete");
     expect(complete!.attributes).toMatchObject({
-      status: "success",
-      pr_id: Number(result.pr!.id),
-      trace_id: "trace-pvc-size-a",
+      "pr_creator.status": "success",
+      "vcs.change.id": String(result.pr!.id),
+      "pr_creator.trace_id": "trace-pvc-size-a",
     });
-    expect(typeof complete!.attributes.duration_ms).toBe("number");
+    expect(typeof complete!.attributes["pr_creator.duration_ms"]).toBe("number");
   });
 
   it("logs one line per run with the seed's fields and no secret", async () => {
@@ -195,10 +195,11 @@ describe("observability of a real run", () => {
     expect(
       exporter
         .getFinishedSpans()
-        .find((s) => s.name === "prcreator.complete" && s.attributes.trace_id === "trace-pvc-size-b")!.attributes,
+        .find((s) => s.name === "prcreator.complete" && s.attributes["pr_creator.trace_id"] === "trace-pvc-size-b")!
+        .attributes,
     ).toMatchObject({
-      status: "failed",
-      error_type: "forbidden_branch",
+      "pr_creator.status": "failed",
+      "error.type": "forbidden_branch",
     });
   });
 

@@ -146,7 +146,7 @@ describe("run log line", () => {
   });
 
   it("matches the spans' outcome when built from a run trace", () => {
-    const telemetry = createTelemetry({ serviceName: "pr-creator", env: {} });
+    const telemetry = createTelemetry({ serviceName: "pr-creator" });
     const run = startRunTrace(telemetry, {
       execution_id: "exec-42",
       input: { trace_id: "trace-a", repo: "Repo", branch: "feature/a" },
@@ -246,7 +246,7 @@ describe("secrets", () => {
 describe("per-node lines", () => {
   function steps(level: LogLevel) {
     const { log, lines } = logger(level);
-    const telemetry = createTelemetry({ serviceName: "pr-creator", env: {} });
+    const telemetry = createTelemetry({ serviceName: "pr-creator" });
     const run = startRunTrace(telemetry, { execution_id: "exec-9" });
     for (const [node, update] of [
       [

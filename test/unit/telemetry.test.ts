@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
 import { SpanStatusCode, type HrTime } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AgentStateType } from "../../src/agent/state.js";
 import { PrCreatorError } from "../../src/domain/errors.js";
 import type { CommitCompleted } from "../../src/domain/events.js";
@@ -24,12 +24,18 @@ function clock(start = T0) {
 
 const open: Telemetry[] = [];
 afterEach(async () => {
+  vi.unstubAllEnvs();
   await Promise.all(open.splice(0).map((t) => t.shutdown()));
 });
 
+/** The SDK reads OTEL_* from the process environment itself; each test's values are undone after it. */
+function stubEnv(values: Record<string, string>) {
+  for (const [name, value] of Object.entries(values)) vi.stubEnv(name, value);
+}
+
 function inMemory() {
   const exporter = new InMemorySpanExporter();
-  const telemetry = createTelemetry({ serviceName: "pr-creator-test", env: {}, exporter });
+  const telemetry = createTelemetry({ serviceName: "pr-creator-test", exporter });
   open.push(telemetry);
   const spans = () => exporter.getFinishedSpans();
   const named = (name: string) => spans().filter((s) => s.name === name);
@@ -131,7 +137,23 @@ describe("run trace: span model", () => {
 
     const total = successfulRun().reduce((sum, [, , took]) => sum + took, 0);
     const expected = {
-      agent: "pull-request-creator-agent",
+      "gen_ai.agent.name": "pull-request-creator-agent",
+      "pr_creator.execution_id": "exec-901",
+      "pr_creator.trace_id": SEED_TRACE_ID,
+      "vcs.repository.name": "OrderService",
+      "vcs.ref.head.name": "feature/order-handler",
+      "vcs.ref.base.name": "dev",
+      "pr_creator.component_scope": "Order",
+      "pr_creator.status": "success",
+      "pr_creator.outcome": "created",
+      "vcs.change.id": "3123",
+      "pr_creator.duration_ms": total,
+    };
+    expect(one(SPAN.start).attributes).toEqual(expected);
+    expect(one(SPAN.complete).attributes).toEqual(expected);
+    expect(one(SPAN.start).status.code).not.toBe(SpanStatusCode.ERROR);
+    expect(ms(one(SPAN.start).endTime) - ms(one(SPAN.start).startTime)).toBe(total);
+    expect(outcome).toEqual({
       execution_id: "exec-901",
       trace_id: SEED_TRACE_ID,
       repo: "OrderService",
@@ -141,14 +163,6 @@ describe("run trace: span model", () => {
       outcome: "created",
       pr_id: 3123,
       duration_ms: total,
-    };
-    expect(one(SPAN.start).attributes).toEqual(expected);
-    expect(one(SPAN.complete).attributes).toEqual(expected);
-    expect(one(SPAN.start).status.code).not.toBe(SpanStatusCode.ERROR);
-    expect(ms(one(SPAN.start).endTime) - ms(one(SPAN.start).startTime)).toBe(total);
-    const { agent: _agent, ...fields } = expected;
-    expect(outcome).toEqual({
-      ...fields,
       error_type: null,
       finished_at: T0 + total,
       otel_trace_id: one(SPAN.start).spanContext().traceId,
@@ -163,22 +177,33 @@ describe("run trace: span model", () => {
     run.finish(runResult());
 
     const rounds = named(SPAN.titleBodyGenerated);
-    expect(rounds.map((s) => [s.attributes.round, s.attributes.drafted_by, s.attributes.violations])).toEqual([
+    expect(
+      rounds.map((s) => [
+        s.attributes["pr_creator.draft.round"],
+        s.attributes["pr_creator.drafted_by"],
+        s.attributes["pr_creator.violations"],
+      ]),
+    ).toEqual([
       [1, "model", 2],
       [2, "model", 0],
     ]);
     // Every span carries the common tags known when it ends.
     for (const span of [...rounds, one(SPAN.templateResolve)]) {
       expect(span.attributes).toMatchObject({
-        trace_id: SEED_TRACE_ID,
-        repo: "OrderService",
-        branch: "feature/order-handler",
-        component_scope: "Order",
-        execution_id: "exec-1",
+        "pr_creator.trace_id": SEED_TRACE_ID,
+        "vcs.repository.name": "OrderService",
+        "vcs.ref.head.name": "feature/order-handler",
+        "pr_creator.component_scope": "Order",
+        "pr_creator.execution_id": "exec-1",
       });
     }
     const template = one(SPAN.templateResolve);
-    expect(template.attributes).toMatchObject({ rounds: 2, drafted_by: "model", violations: 0, truncated: false });
+    expect(template.attributes).toMatchObject({
+      "pr_creator.draft.rounds": 2,
+      "pr_creator.drafted_by": "model",
+      "pr_creator.violations": 0,
+      "pr_creator.truncated": false,
+    });
     const beforeDraft = 5 + 40 + 3 + 1 + 12;
     expect(ms(template.startTime)).toBe(T0 + beforeDraft);
     expect(ms(template.endTime)).toBe(T0 + beforeDraft + 900 + 4 + 800 + 3);
@@ -217,9 +242,10 @@ describe("run trace: span model", () => {
       named(SPAN.titleBodyGenerated)[0]!,
     ]) {
       expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: "validation_failed" });
-      expect(span.attributes).toMatchObject({ status: "failed", error_type: "validation_failed" });
+      expect(span.attributes).toMatchObject({ "pr_creator.status": "failed", "error.type": "validation_failed" });
+      expect(span.attributes.error_type).toBeUndefined();
     }
-    expect(one(SPAN.start).attributes.pr_id).toBeUndefined();
+    expect(one(SPAN.start).attributes["vcs.change.id"]).toBeUndefined();
     expect(outcome).toMatchObject({ status: "failed", error_type: "validation_failed", pr_id: null });
   });
 
@@ -237,11 +263,11 @@ describe("run trace: span model", () => {
     run.onNode("fail", {});
     run.finish(runResult({ status: "failed", reason: "invalid_event", pr: null }));
     expect(one(SPAN.start).attributes).toMatchObject({
-      trace_id: "trace-x-1",
-      repo: "Billing",
-      branch: "feature/x",
-      error_type: "invalid_event",
-      status: "failed",
+      "pr_creator.trace_id": "trace-x-1",
+      "vcs.repository.name": "Billing",
+      "vcs.ref.head.name": "feature/x",
+      "error.type": "invalid_event",
+      "pr_creator.status": "failed",
     });
   });
 
@@ -251,10 +277,16 @@ describe("run trace: span model", () => {
       const run = startRunTrace(telemetry, { execution_id: `exec-${status}` });
       run.finish(runResult({ status, ...(status === "previewed" ? { pr: null } : {}) }));
     }
-    expect(named(SPAN.complete).map((s) => [s.attributes.status, s.attributes.outcome, s.attributes.pr_id])).toEqual([
+    expect(
+      named(SPAN.complete).map((s) => [
+        s.attributes["pr_creator.status"],
+        s.attributes["pr_creator.outcome"],
+        s.attributes["vcs.change.id"],
+      ]),
+    ).toEqual([
       ["skipped", "previewed", undefined],
-      ["skipped", "unchanged", 3123],
-      ["skipped", "awaiting_approval", 3123],
+      ["skipped", "unchanged", "3123"],
+      ["skipped", "awaiting_approval", "3123"],
     ]);
     expect(named(SPAN.complete).every((s) => s.status.code !== SpanStatusCode.ERROR)).toBe(true);
   });
@@ -278,9 +310,9 @@ describe("run trace: span model", () => {
     expect(run.onNode("__interrupt__", {})).toBeNull();
     run.finish(runResult({ status: "awaiting_approval" }));
     expect(one(SPAN.start).attributes).toMatchObject({
-      repo: "OrderService",
-      component_scope: "Payments",
-      trace_id: SEED_TRACE_ID,
+      "vcs.repository.name": "OrderService",
+      "pr_creator.component_scope": "Payments",
+      "pr_creator.trace_id": SEED_TRACE_ID,
     });
     expect(one(SPAN.start).events).toEqual([]);
   });
@@ -374,7 +406,7 @@ const newPr = {
 };
 
 describe("traced forge", () => {
-  it("wraps each call in a devops span with forge, operation, repo, pr_id, status and duration", async () => {
+  it("wraps each call in a devops span with provider, operation, repository, change id, status and duration", async () => {
     const { named, telemetry } = inMemory();
     const forge = traceForge(fakeForge(), telemetry);
     expect(forge.kind).toBe("azure-devops");
@@ -384,19 +416,19 @@ describe("traced forge", () => {
 
     const [checks, create] = named(SPAN.devopsApiRequest);
     expect(checks!.attributes).toMatchObject({
-      forge: "azure-devops",
-      operation: "getChecks",
-      repo: "OrderService",
-      pr_id: 77,
-      status: "success",
+      "vcs.provider.name": "azure_devops",
+      "pr_creator.forge.operation": "getChecks",
+      "vcs.repository.name": "OrderService",
+      "vcs.change.id": "77",
+      "pr_creator.status": "success",
     });
     expect(create!.attributes).toMatchObject({
-      operation: "createPullRequest",
-      repo: "RepoA",
-      pr_id: 101,
-      status: "success",
+      "pr_creator.forge.operation": "createPullRequest",
+      "vcs.repository.name": "RepoA",
+      "vcs.change.id": "101",
+      "pr_creator.status": "success",
     });
-    expect(typeof checks!.attributes.duration_ms).toBe("number");
+    expect(typeof checks!.attributes["pr_creator.duration_ms"]).toBe("number");
     // Outside any run a call starts its own trace.
     expect(parentOf(checks!)).toBeUndefined();
   });
@@ -412,13 +444,13 @@ describe("traced forge", () => {
     const [update, labels] = named(SPAN.devopsApiRequest);
     expect(update!.status).toEqual({ code: SpanStatusCode.ERROR, message: "azure_devops_503" });
     expect(update!.attributes).toMatchObject({
-      operation: "updatePullRequest",
-      pr_id: 5,
-      status: "failed",
-      error_type: "azure_devops_503",
+      "pr_creator.forge.operation": "updatePullRequest",
+      "vcs.change.id": "5",
+      "pr_creator.status": "failed",
+      "error.type": "azure_devops_503",
     });
     expect(update!.events.map((e) => e.name)).toEqual(["exception"]);
-    expect(labels!.attributes).toMatchObject({ status: "failed", error_type: "pr_already_exists" });
+    expect(labels!.attributes).toMatchObject({ "pr_creator.status": "failed", "error.type": "pr_already_exists" });
   });
 
   it("traces commit reads through the forge's API too", async () => {
@@ -433,10 +465,10 @@ describe("traced forge", () => {
     };
     await expect(forge.commits.load(request)).rejects.toThrow("unused");
     expect(named(SPAN.devopsApiRequest)[0]!.attributes).toMatchObject({
-      operation: "commits.load",
-      repo: "OrderService",
-      status: "failed",
-      error_type: "internal_error",
+      "pr_creator.forge.operation": "commits.load",
+      "vcs.repository.name": "OrderService",
+      "pr_creator.status": "failed",
+      "error.type": "internal_error",
     });
   });
 
@@ -462,12 +494,13 @@ describe("traced forge", () => {
     const calls = named(SPAN.devopsApiRequest);
     expect(calls).toHaveLength(4);
     for (const call of calls) {
-      const root = roots.find((r) => r.attributes.repo === call.attributes.repo)!;
+      const repoOf = (span: ReadableSpan) => span.attributes["vcs.repository.name"];
+      const root = roots.find((r) => repoOf(r) === repoOf(call))!;
       expect(parentOf(call)).toBe(idOf(root));
       expect(call.spanContext().traceId).toBe(root.spanContext().traceId);
       // The run's tags travel with its context.
-      expect(call.attributes.execution_id).toBe(`exec-${String(call.attributes.repo)}`);
-      expect(call.attributes.trace_id).toBe(root.attributes.trace_id);
+      expect(call.attributes["pr_creator.execution_id"]).toBe(`exec-${String(repoOf(call))}`);
+      expect(call.attributes["pr_creator.trace_id"]).toBe(root.attributes["pr_creator.trace_id"]);
     }
     expect(roots[0]!.spanContext().traceId).not.toBe(roots[1]!.spanContext().traceId);
   });
@@ -508,7 +541,7 @@ describe("traced forge", () => {
     const calls = named(SPAN.devopsApiRequest);
     expect(calls).toHaveLength(2);
     for (const call of calls) {
-      const root = roots.find((r) => r.attributes.repo === call.attributes.repo)!;
+      const root = roots.find((r) => r.attributes["vcs.repository.name"] === call.attributes["vcs.repository.name"])!;
       expect(parentOf(call)).toBe(idOf(root));
     }
   });
@@ -516,7 +549,9 @@ describe("traced forge", () => {
 
 describe("exporter choice", () => {
   it("exports nothing and records nothing when no OTLP endpoint is set", async () => {
-    const telemetry = createTelemetry({ serviceName: "pr-creator", env: {} });
+    vi.stubEnv("OTEL_EXPORTER_OTLP_ENDPOINT", undefined);
+    vi.stubEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", undefined);
+    const telemetry = createTelemetry({ serviceName: "pr-creator" });
     open.push(telemetry);
     expect(telemetry.exporter).toBe("none");
     expect(telemetry.endpoint).toBeNull();
@@ -538,22 +573,27 @@ describe("exporter choice", () => {
       "https://traces.example/otlp",
     ],
   ])("chooses OTLP/HTTP from %j", async (env, url) => {
-    const telemetry = createTelemetry({ serviceName: "pr-creator", env });
+    stubEnv(env);
+    const telemetry = createTelemetry({ serviceName: "pr-creator" });
     open.push(telemetry);
     expect(telemetry.exporter).toBe("otlp");
     expect(telemetry.endpoint).toBe(url);
   });
 
   it("stays off when the SDK is disabled, and rejects an endpoint that is not a URL", () => {
-    const disabled = createTelemetry({
-      serviceName: "pr-creator",
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" },
-    });
-    open.push(disabled);
+    stubEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" });
+    const disabled = createTelemetry({ serviceName: "pr-creator" });
     expect(disabled.exporter).toBe("none");
-    expect(() =>
-      createTelemetry({ serviceName: "pr-creator", env: { OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318 " } }),
-    ).toThrow(expect.objectContaining({ reason: "invalid_config" }) as Error);
+    return disabled.shutdown().then(() => {
+      stubEnv({ OTEL_SDK_DISABLED: "false", OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318 " });
+      expect(() => createTelemetry({ serviceName: "pr-creator" })).toThrow(
+        expect.objectContaining({ reason: "invalid_config" }) as Error,
+      );
+      stubEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_TRACES_EXPORTER: "zipkin" });
+      expect(() => createTelemetry({ serviceName: "pr-creator" })).toThrow(
+        expect.objectContaining({ reason: "invalid_config" }) as Error,
+      );
+    });
   });
 
   it("sends the run's spans as OTLP/HTTP JSON with the configured headers on shutdown", async () => {
@@ -569,13 +609,11 @@ describe("exporter choice", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const port = (server.address() as AddressInfo).port;
-      const telemetry = createTelemetry({
-        serviceName: "pr-creator-otlp",
-        env: {
-          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
-          OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20abc,x-tenant=shop",
-        },
+      stubEnv({
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20abc,x-tenant=shop",
       });
+      const telemetry = createTelemetry({ serviceName: "pr-creator-otlp" });
       const run = startRunTrace(telemetry, { execution_id: "exec-8" });
       run.finish(runResult());
       expect(received).toHaveLength(0);

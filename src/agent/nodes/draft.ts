@@ -25,7 +25,7 @@ export function makeDraft(deps: AgentDeps) {
 
     const repair =
       state.repairs > 0 ? { previousAnswer: state.last_answer, violations: state.repair_feedback } : undefined;
-    const messages = buildDraftMessages(facts, deps.policy, state.style_examples, repair, plan);
+    const messages = buildDraftMessages(facts, deps.policy, state.style_examples, repair, plan, deps.prompts?.texts);
     try {
       const result = await draftWithModel(deps.model, messages, deps.policy);
       return {
