@@ -53,7 +53,7 @@ function seed(): void {
         message: "chore: scaffold",
         author,
         parents: [],
-        files: [{ filename: "README.md", status: "added" }],
+        files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }],
       },
       [sha(2)]: {
         message: "feat(order): add OrderId [trace:ord-8128]",
