@@ -4,7 +4,7 @@ import { errorText } from "../domain/errors.js";
 
 /**
  * Where the agent writes what happened to PRs: Prometheus metrics (this process) and the history ledger in
- * the state file (every process, for `report`). The ledger opens on first use, and a ledger that cannot be
+ * the state file or the shared database (every process, for `report`). The ledger opens on first use, and a ledger that cannot be
  * written never fails a run: the caller gets a warning instead.
  */
 export interface Ledger {
@@ -15,7 +15,7 @@ export interface Ledger {
   settled(kind: "ci" | "merge", repo: string, prId: string): Promise<boolean>;
   /**
    * Whether this run may announce `kind` (created, ready) for the PR: true exactly once per PR across runs
-   * and processes that share the state file. Call `announced` after the event was handed to the sinks.
+   * and processes that share the state file or database. Call `announced` after the event was handed to the sinks.
    */
   mayAnnounce(kind: AnnouncementKind, pr: PrKey): Promise<boolean>;
   announced(kind: AnnouncementKind, pr: PrKey): Promise<void>;
@@ -33,20 +33,36 @@ export interface PrKey {
 /** A claim older than this that was never confirmed belongs to a run that died before sending; take it over. */
 const STALE_CLAIM_MS = 120_000;
 
+/**
+ * Where the history lives: the state file (its path), nowhere (null: announcements are remembered by this
+ * process only), or a store opened on first use — the PostgreSQL database shared by every process.
+ */
+export type HistorySource = string | null | { where: string; open: () => History | Promise<History> };
+
 const keyOf = (pr: PrKey) => `${pr.forge}\u0000${pr.repo.toLowerCase()}\u0000${pr.pr_id}`;
 
-export function createLedger(stateFile: string | null, metrics: Metrics = createMetrics()): Ledger {
+export function createLedger(source: HistorySource, metrics: Metrics = createMetrics()): Ledger {
+  const where = source === null || typeof source === "string" ? source : source.where;
+  const openStore = (): Promise<History> =>
+    Promise.resolve(typeof source === "string" ? openHistory(source) : source!.open());
+  let opening: Promise<History> | undefined;
   let history: History | undefined;
+  const open = async (): Promise<History> => {
+    opening ??= openStore().catch((error: unknown) => {
+      opening = undefined;
+      throw error;
+    });
+    return (history = await opening);
+  };
   // Without a state file, announcements are remembered for this process only.
   const inProcess = new Set<string>();
   return {
     metrics,
     async mayAnnounce(kind, pr) {
       const key = keyOf(pr);
-      if (stateFile !== null) {
+      if (where !== null) {
         try {
-          history ??= openHistory(stateFile);
-          return await history.claimAnnouncement(key, kind, STALE_CLAIM_MS);
+          return await (await open()).claimAnnouncement(key, kind, STALE_CLAIM_MS);
         } catch {
           // A ledger that cannot be read must not silence a PR: fall back to this process's memory.
         }
@@ -56,7 +72,7 @@ export function createLedger(stateFile: string | null, metrics: Metrics = create
       return true;
     },
     async announced(kind, pr) {
-      if (stateFile === null || history === undefined) return;
+      if (where === null || history === undefined) return;
       try {
         await history.confirmAnnouncement(keyOf(pr), kind);
       } catch {
@@ -64,20 +80,18 @@ export function createLedger(stateFile: string | null, metrics: Metrics = create
       }
     },
     async append(entry) {
-      if (stateFile === null) return null;
+      if (where === null) return null;
       try {
-        history ??= openHistory(stateFile);
-        await history.append(entry);
+        await (await open()).append(entry);
         return null;
       } catch (error) {
-        return `The PR history in ${stateFile} could not be written (${errorText(error)}); report will miss this ${entry.kind} entry.`;
+        return `The PR history in ${where} could not be written (${errorText(error)}); report will miss this ${entry.kind} entry.`;
       }
     },
     async settled(kind, repo, prId) {
-      if (stateFile === null) return false;
+      if (where === null) return false;
       try {
-        history ??= openHistory(stateFile);
-        const entries = await history.list({ repo });
+        const entries = await (await open()).list({ repo });
         return entries.some(
           (e) => e.kind === kind && e.pr_id === prId && (e.kind !== "merge" || e.result === "merged"),
         );
@@ -86,8 +100,10 @@ export function createLedger(stateFile: string | null, metrics: Metrics = create
       }
     },
     async close() {
-      await history?.close();
+      const current = opening;
+      opening = undefined;
       history = undefined;
+      await (await current?.catch(() => undefined))?.close();
     },
   };
 }

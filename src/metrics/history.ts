@@ -126,6 +126,32 @@ export interface History {
   close(): Promise<void>;
 }
 
+/** The entry append() stores: validated, `at` in UTC; a PrCreatorError (invalid_request) names every bad field. */
+export function parseHistoryEntry(input: HistoryEntryInput): HistoryEntry {
+  const parsed = HistoryEntrySchema.safeParse(input, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  const kind = (input as { kind?: unknown } | null)?.kind;
+  throw new PrCreatorError(
+    "invalid_request",
+    `The PR history entry${typeof kind === "string" ? ` (${kind})` : ""} is invalid: ${formatZodIssues(parsed.error).join("; ")}.`,
+  );
+}
+
+/** A stored entry read back (`stored` yields its JSON value); a row that is not one is an invalid_config error naming `row`. */
+export function readHistoryEntry(stored: () => unknown, row: string): HistoryEntry {
+  let problem: string;
+  try {
+    const parsed = HistoryEntrySchema.safeParse(stored());
+    if (parsed.success) return parsed.data;
+    problem = formatZodIssues(parsed.error).join("; ");
+  } catch (error) {
+    problem = `not JSON: ${errorText(error)}`;
+  }
+  throw new PrCreatorError("invalid_config", `${row} is not a valid entry (${problem}).`, {
+    hint: "The table was edited by hand or by a newer pr-creator; delete the row or upgrade pr-creator.",
+  });
+}
+
 /** How long a write waits for another connection's lock (as the memory store and the checkpoints). */
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -247,15 +273,7 @@ function sqliteHistory(db: Db, file: string, owned: boolean): History {
     },
 
     async append(input) {
-      const parsed = HistoryEntrySchema.safeParse(input, { reportInput: true });
-      if (!parsed.success) {
-        const kind = (input as { kind?: unknown } | null)?.kind;
-        throw new PrCreatorError(
-          "invalid_request",
-          `The PR history entry${typeof kind === "string" ? ` (${kind})` : ""} is invalid: ${formatZodIssues(parsed.error).join("; ")}.`,
-        );
-      }
-      const e = parsed.data;
+      const e = parseHistoryEntry(input);
       run(() => insert.run(Date.parse(e.at), e.kind, e.repo, e.trace_id, e.pr_id, JSON.stringify(e)));
     },
 
@@ -269,23 +287,9 @@ function sqliteHistory(db: Db, file: string, owned: boolean): History {
             entry: string;
           }>,
       );
-      return rows.map((row) => {
-        let problem: string;
-        try {
-          const parsed = HistoryEntrySchema.safeParse(JSON.parse(row.entry));
-          if (parsed.success) return parsed.data;
-          problem = formatZodIssues(parsed.error).join("; ");
-        } catch (error) {
-          problem = `not JSON: ${errorText(error)}`;
-        }
-        throw new PrCreatorError(
-          "invalid_config",
-          `Row ${row.id} of pr_history in ${file} is not a valid entry (${problem}).`,
-          {
-            hint: "The table was edited by hand or by a newer pr-creator; delete the row or upgrade pr-creator.",
-          },
-        );
-      });
+      return rows.map((row) =>
+        readHistoryEntry(() => JSON.parse(row.entry) as unknown, `Row ${row.id} of pr_history in ${file}`),
+      );
     },
 
     async close() {
