@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { databaseUrlProblem, hasDatabasePassword } from "./database-url.js";
 import { defaultStateFile } from "./state-location.js";
 
 const prefix = z.string().min(1);
@@ -732,6 +733,28 @@ export const PolicySchema = z
       .describe(
         "SQLite file for checkpoints of paused runs, memory, PR history and the event outbox; relative to this config file. Default: state.db in $PR_CREATOR_STATE_DIR, else $XDG_STATE_HOME/pr-creator, else the platform's state folder (~/.local/state/pr-creator; macOS ~/Library/Application Support/pr-creator; Windows %LOCALAPPDATA%\\pr-creator).",
       ),
+    database: z
+      .strictObject({
+        url: z
+          .string()
+          .optional()
+          .superRefine((url, ctx) => {
+            if (url === undefined) return;
+            const problem = databaseUrlProblem(url.trim());
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+            else if (hasDatabasePassword(url))
+              ctx.addIssue({
+                code: "custom",
+                message:
+                  "carries a password; remove it and set PGPASSWORD, or put the whole URL in PR_CREATOR_DATABASE_URL",
+              });
+          })
+          .describe(
+            "PostgreSQL URL (postgres://user@host:5432/database) that switches the shared state — run registry, queue, checkpoints, PR history, event outbox, memory (unless Qdrant) — from the state file to the database, for many workers and replicas. No password here: PGPASSWORD, or the whole URL in PR_CREATOR_DATABASE_URL, which wins.",
+          ),
+      })
+      .prefault({})
+      .describe("The shared PostgreSQL database; without one the state stays in the state file."),
     memory: z
       .strictObject({
         store: z
