@@ -18,6 +18,7 @@ export {
   PullRequestMergedSchema,
   PullRequestMergeBlockedSchema,
   PullRequestRollbackCreatedSchema,
+  PullRequestAlertSchema,
   AGENT_NAME,
   type CommitCompleted,
   type ChangeRequested,
@@ -28,6 +29,7 @@ export {
   type PullRequestMerged,
   type PullRequestMergeBlocked,
   type PullRequestRollbackCreated,
+  type PullRequestAlert,
 } from "./domain/events.js";
 export { PolicySchema, type Policy } from "./domain/policy.js";
 export { TraceRecordSchema, type TraceRecord } from "./domain/trace.js";

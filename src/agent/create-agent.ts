@@ -8,6 +8,8 @@ import { FORGE_KINDS, type Policy } from "../domain/policy.js";
 import { describeSetting } from "../domain/input-names.js";
 import { withoutUrlCredentials } from "../domain/url-credentials.js";
 import { createEventDelivery } from "../events/delivery.js";
+import { withFailureAlerts } from "../events/failure-streak.js";
+import { openStreakStore } from "../events/failure-streak-store.js";
 import type { EventSink } from "../events/sinks.js";
 import { createForge } from "../forges/create-forge.js";
 import type { Forge } from "../forges/forge.js";
@@ -185,6 +187,12 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     extraSinks: options.sinks ?? [],
     write: options.writeEvent ?? ((line) => process.stdout.write(line)),
   });
+  // Repeated failures for one repository raise one PullRequestAlert (alerts.consecutive_failures).
+  const alerts = withFailureAlerts((event) => delivery.emit(event), {
+    threshold: policy.alerts.consecutive_failures,
+    store: () => openStreakStore(stateFile),
+    now: options.now ?? (() => new Date()),
+  });
   const choice = options.model === undefined ? createChatModel(policy, options.env ?? process.env) : null;
   const model = options.model === undefined ? (choice?.model ?? null) : options.model;
   const drafter =
@@ -229,7 +237,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     commitSource: options.commitSource ?? commitSourceFor(policy, forge, options.repoPath, cwd),
     publisher,
     // Events go to files, webhooks and other agents: no URL in them keeps its user info.
-    emit: (event: LifecycleEvent) => delivery.emit(withoutUrlCredentials(event)),
+    emit: (event: LifecycleEvent) => alerts.emit(withoutUrlCredentials(event)),
     now: options.now ?? (() => new Date()),
     model,
     memory: memorySetup?.memory ?? null,
@@ -280,6 +288,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
       withoutUrlCredentials(await withOutbox(() => runner.resume(threadId, decision, runOptions))),
     close: async () => {
       await delivery.close();
+      await alerts.close();
       checkpoints?.close();
       await deps.memory?.close();
       if (!options.ledger) await deps.ledger.close();

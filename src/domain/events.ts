@@ -266,6 +266,34 @@ export const PullRequestRollbackCreatedSchema = z.object({
 });
 export type PullRequestRollbackCreated = z.infer<typeof PullRequestRollbackCreatedSchema>;
 
+/** One failed run of an alert's streak: what PullRequestFailed said, in short. */
+export const AlertedFailureSchema = z.object({
+  reason: FailureReasonSchema,
+  message: z.string(),
+  trace_id: z.string().nullable(),
+  branch: z.string().nullable(),
+  timestamp: z.string(),
+});
+export type AlertedFailure = z.infer<typeof AlertedFailureSchema>;
+
+/**
+ * Runs for one repository (or, when the repository is unknown, one trace) failed `consecutive_failures` times
+ * in a row (policy `alerts.consecutive_failures`): sent once per streak; a successful run ends the streak.
+ */
+export const PullRequestAlertSchema = z.object({
+  event: z.literal("PullRequestAlert"),
+  repo: z.string().nullable(),
+  trace_id: z.string().nullable(),
+  issue_id: z.string().nullable().default(null),
+  consecutive_failures: z.number().int().positive(),
+  /** The streak's failures, oldest first (the latest `consecutive_failures` of them). */
+  failures: z.array(AlertedFailureSchema),
+  message: z.string(),
+  created_by: z.literal(AGENT_NAME),
+  timestamp: z.string(),
+});
+export type PullRequestAlert = z.infer<typeof PullRequestAlertSchema>;
+
 export type LifecycleEvent =
   | PullRequestCreated
   | PullRequestUpdated
@@ -273,7 +301,8 @@ export type LifecycleEvent =
   | PullRequestFailed
   | PullRequestMerged
   | PullRequestMergeBlocked
-  | PullRequestRollbackCreated;
+  | PullRequestRollbackCreated
+  | PullRequestAlert;
 
 /** Every lifecycle event, by its `event` name: what results carry and what the outbox stores. */
 export const LifecycleEventSchema = z.discriminatedUnion("event", [
@@ -284,4 +313,5 @@ export const LifecycleEventSchema = z.discriminatedUnion("event", [
   PullRequestMergedSchema,
   PullRequestMergeBlockedSchema,
   PullRequestRollbackCreatedSchema,
+  PullRequestAlertSchema,
 ]);

@@ -188,6 +188,12 @@ export const PolicySchema = z
           .boolean()
           .default(true)
           .describe("Use the repository's own `.pr-template.md` when it has one."),
+        repo_pr_template: z
+          .enum(["ignore", "append", "use"])
+          .default("ignore")
+          .describe(
+            "The forge's PR template of the repository (GitHub: `.github/pull_request_template.md`, root, `docs/`; Azure DevOps: `.azuredevops/`, `.vsts/`, `docs/`, root), read at the target branch: `ignore` it, `append` its sections after the body, or `use` its layout (its sections in its order, ours filled in where the headings match, the required sections always kept). Its text is shown inert.",
+          ),
       })
       .prefault({})
       .describe("Rules and template for the PR description."),
@@ -213,6 +219,12 @@ export const PolicySchema = z
           .default({})
           .describe(
             "Extra reviewers by component scope (matched case-insensitively). Prefix a name with `optional:` to not require it.",
+          ),
+        codeowners: z
+          .enum(["off", "optional", "required"])
+          .default("off")
+          .describe(
+            "The owners of the changed paths in the repository's CODEOWNERS (`.github/`, root or `docs/`, read at the target branch) become reviewers: `off`, `optional` or `required`. `@user` and `@org/team` as on GitHub, e-mail addresses resolved through the forge.",
           ),
       })
       .prefault({})

@@ -47,11 +47,16 @@ const EVENT_NAMES: Record<EventName, true> = {
   PullRequestMerged: true,
   PullRequestMergeBlocked: true,
   PullRequestRollbackCreated: true,
+  PullRequestAlert: true,
 };
 export const LIFECYCLE_EVENT_NAMES = Object.keys(EVENT_NAMES) as EventName[];
 
-/** What the human-operations webhook receives: the runs that failed and the merges that need people. */
-export const FAILURE_EVENTS: readonly EventName[] = ["PullRequestFailed", "PullRequestMergeBlocked"];
+/** What the human-operations webhook receives: the runs that failed, the merges that need people, and repeated failures. */
+export const FAILURE_EVENTS: readonly EventName[] = [
+  "PullRequestFailed",
+  "PullRequestMergeBlocked",
+  "PullRequestAlert",
+];
 
 const RETRYABLE_STATUS = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
 

@@ -228,7 +228,7 @@ describe("createEventDelivery: fan-out", () => {
       `JSON-lines file ${jsonl}`,
       "stdout",
       "webhook https://hooks.example.com/pr (signed): PullRequestCreated",
-      "failure webhook https://ops.example.com/alerts: PullRequestFailed, PullRequestMergeBlocked",
+      "failure webhook https://ops.example.com/alerts: PullRequestFailed, PullRequestMergeBlocked, PullRequestAlert",
       "extra sink 0",
       `outbox: ${stateFile}`,
     ]);

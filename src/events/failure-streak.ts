@@ -1,0 +1,159 @@
+/**
+ * Alerts for repeated failures: after `alerts.consecutive_failures` failed runs in a row for one repository
+ * (or, when the repository is unknown, one trace), one `PullRequestAlert` goes to the event sinks with the
+ * failures' reasons. One alert per streak; a run that publishes a PR (Created, Updated, ReadyForReview) for
+ * that repository ends the streak, and the next streak alerts again.
+ *
+ * The decision (`nextStreak`) is pure; where streaks are kept is a `StreakStore` (the SQLite state file by
+ * default, failure-streak-store.ts), so another store can take its place.
+ */
+import {
+  AGENT_NAME,
+  type AlertedFailure,
+  type LifecycleEvent,
+  type PullRequestAlert,
+  type PullRequestFailed,
+} from "../domain/events.js";
+import { errorText } from "../domain/errors.js";
+import type { EventSink } from "./sinks.js";
+
+/** One key's streak: failures in a row, whether it was alerted, and the latest failures (oldest first). */
+export interface Streak {
+  count: number;
+  alerted: boolean;
+  recent: AlertedFailure[];
+}
+
+export const NO_STREAK: Streak = { count: 0, alerted: false, recent: [] };
+
+/** At most this many failures are kept (and sent) per streak, whatever the threshold. */
+export const MAX_RECENT = 20;
+
+export type RunOutcome = { kind: "failure"; failure: AlertedFailure } | { kind: "success" };
+
+/**
+ * The streak after one run, and whether it raises the alert now. A failure extends it; the alert is raised
+ * once, when the count reaches `threshold` (0: never). A success clears it.
+ */
+export function nextStreak(
+  current: Streak,
+  outcome: RunOutcome,
+  threshold: number,
+): { streak: Streak; alert: boolean } {
+  if (outcome.kind === "success") return { streak: NO_STREAK, alert: false };
+  const count = current.count + 1;
+  const keep = Math.min(Math.max(threshold, 1), MAX_RECENT);
+  const recent = [...current.recent, outcome.failure].slice(-keep);
+  const alert = threshold > 0 && !current.alerted && count >= threshold;
+  return { streak: { count, alerted: current.alerted || alert, recent }, alert };
+}
+
+/** Which streak an event belongs to and what it says about its run; null for events that say neither. */
+export function outcomeOf(event: LifecycleEvent): { key: string; outcome: RunOutcome } | null {
+  switch (event.event) {
+    case "PullRequestFailed": {
+      const key = streakKey(event);
+      if (key === null) return null;
+      const { reason, message, trace_id, branch, timestamp } = event;
+      return { key, outcome: { kind: "failure", failure: { reason, message, trace_id, branch, timestamp } } };
+    }
+    case "PullRequestCreated":
+    case "PullRequestUpdated":
+    case "PullRequestReadyForReview":
+      return { key: `repo:${event.repo}`, outcome: { kind: "success" } };
+    default:
+      return null;
+  }
+}
+
+function streakKey(event: PullRequestFailed): string | null {
+  if (event.repo) return `repo:${event.repo}`;
+  if (event.trace_id) return `trace:${event.trace_id}`;
+  return null;
+}
+
+/** The alert for a streak that just reached the threshold. */
+export function buildAlert(key: string, streak: Streak, issueId: string | null, now: Date): PullRequestAlert {
+  const repo = key.startsWith("repo:") ? key.slice("repo:".length) : null;
+  const last = streak.recent[streak.recent.length - 1];
+  const traceId = key.startsWith("trace:") ? key.slice("trace:".length) : (last?.trace_id ?? null);
+  const reasons = [...new Set(streak.recent.map((f) => f.reason))];
+  return {
+    event: "PullRequestAlert",
+    repo,
+    trace_id: traceId,
+    issue_id: issueId,
+    consecutive_failures: streak.count,
+    failures: streak.recent,
+    message: `${streak.count} runs in a row failed for ${repo ? `repository ${repo}` : `trace ${traceId}`} (${reasons.join(", ")}); the latest: ${last?.message ?? "unknown"}`,
+    created_by: AGENT_NAME,
+    timestamp: now.toISOString(),
+  };
+}
+
+/** Where streaks are kept. `update` reads a key's streak, applies `step` and stores the result atomically. */
+export interface StreakStore {
+  update<T>(key: string, step: (current: Streak) => { streak: Streak; result: T }): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface FailureAlertOptions {
+  /** `alerts.consecutive_failures`; 0 turns alerts off (and no streak is kept). */
+  threshold: number;
+  /** Opened on first use, so runs that never fail or succeed do not touch the state file. */
+  store: () => StreakStore;
+  now: () => Date;
+}
+
+export interface FailureAlerts {
+  /** Delivers an event, then counts it (and alerts) as described above. */
+  emit: EventSink;
+  /** Closes the store, if it was opened. */
+  close(): Promise<void>;
+}
+
+/**
+ * A sink that delivers each event through `emit`, then counts it towards its streak and, when a streak
+ * reaches the threshold, delivers one PullRequestAlert through `emit` too. A streak that cannot be recorded
+ * never stops the event: the error says the event went out and why the streak did not.
+ */
+export function withFailureAlerts(emit: EventSink, options: FailureAlertOptions): FailureAlerts {
+  let store: StreakStore | undefined;
+  if (options.threshold <= 0) return { emit, close: async () => undefined };
+  const deliver: EventSink = async (event) => {
+    const delivered = await emit(event).then(
+      () => null,
+      (error: unknown) => ({ error }),
+    );
+    const seen = outcomeOf(event);
+    let alert: PullRequestAlert | null = null;
+    if (seen) {
+      try {
+        store ??= options.store();
+        alert = await store.update(seen.key, (current) => {
+          const next = nextStreak(current, seen.outcome, options.threshold);
+          const issueId = event.event === "PullRequestFailed" ? event.issue_id : null;
+          return {
+            streak: next.streak,
+            result: next.alert ? buildAlert(seen.key, next.streak, issueId, options.now()) : null,
+          };
+        });
+      } catch (error) {
+        if (delivered) throw delivered.error;
+        throw new Error(`${event.event} went out, but the failure streak could not be recorded: ${errorText(error)}`, {
+          cause: error,
+        });
+      }
+    }
+    // The alert goes out even when the event did not (the outbox keeps both for their sinks).
+    const alerted = alert
+      ? await emit(alert).then(
+          () => null,
+          (error: unknown) => ({ error }),
+        )
+      : null;
+    if (delivered) throw delivered.error;
+    if (alerted) throw alerted.error;
+  };
+  return { emit: deliver, close: async () => store?.close() };
+}
