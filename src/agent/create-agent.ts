@@ -2,6 +2,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { PrCreatorError } from "../domain/errors.js";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import type { CommitSource } from "../domain/commit.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import { FORGE_KINDS, type Policy } from "../domain/policy.js";
@@ -68,6 +69,8 @@ export interface AgentOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Follow auto-merging PRs until they merge, a check fails, or merge.watch_timeout_ms passes. */
   watch?: boolean;
+  /** Where runs keep their checkpoints (the workers' Postgres saver); default: the state file, when approvals are on. */
+  checkpointer?: BaseCheckpointSaver;
   /** Gate rules (violation codes) to switch off: for eval ablations only. */
   disabledRules?: readonly ViolationCode[];
   /** Metrics and the PR history; default: new metrics and the history in the state file. */
@@ -248,9 +251,11 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     prompts: await loadPromptSet(policy.prompts.dir),
     ...(options.disabledRules?.length ? { disabledRules: new Set(options.disabledRules) } : {}),
   };
-  const checkpoints = policy.approval.on_violations.length > 0 ? await openCheckpoints(stateFile) : undefined;
-  const graph = buildGraph(deps, checkpoints?.saver);
-  const runner = createRunner(graph, checkpoints?.saver, { telemetry, logger, promptsVersion: deps.prompts?.version });
+  const checkpoints =
+    !options.checkpointer && policy.approval.on_violations.length > 0 ? await openCheckpoints(stateFile) : undefined;
+  const saver = options.checkpointer ?? checkpoints?.saver;
+  const graph = buildGraph(deps, saver);
+  const runner = createRunner(graph, saver, { telemetry, logger, promptsVersion: deps.prompts?.version });
   const withOutbox = async (run: () => Promise<RunResult>): Promise<RunResult> => {
     const flushed = await delivery.flush().then(
       () => null,

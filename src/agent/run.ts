@@ -70,7 +70,14 @@ async function execute(
   onUpdate: UpdateListener,
 ): Promise<AgentStateType> {
   let final: AgentStateType | undefined;
-  for await (const [mode, chunk] of await graph.stream(input, { ...config, streamMode: ["updates", "values"] })) {
+  // "sync": each step's checkpoint is written before the next step starts, so a process killed inside a node
+  // leaves the thread at its last finished step (LangGraph's default, "async", may leave no checkpoint at all).
+  const options = {
+    ...config,
+    streamMode: ["updates", "values"] as ("updates" | "values")[],
+    durability: "sync" as const,
+  };
+  for await (const [mode, chunk] of await graph.stream(input, options)) {
     if (mode === "values") final = chunk as AgentStateType;
     else {
       for (const [node, update] of Object.entries(chunk as Record<string, Partial<AgentStateType>>)) {

@@ -12,6 +12,7 @@ import { registerMcpCommand } from "./mcp-command.js";
 import { configOption, eventArgument, eventsOption, jsonOption, tracesOption } from "./options.js";
 import { registerReportCommand } from "./report-command.js";
 import { registerServeCommand } from "./serve-command.js";
+import { registerWorkerCommand } from "./worker-command.js";
 import type { Io } from "./run-command.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -210,6 +211,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks = {}): Command {
   registerReportCommand(cli, { io });
   registerMcpCommand(cli, { io });
   registerServeCommand(cli, { io });
+  registerWorkerCommand(cli, { io });
 
   cli
     .command("demo")

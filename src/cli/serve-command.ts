@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { PrCreatorError } from "../domain/errors.js";
+import type { Policy } from "../domain/policy.js";
+import type { RunService } from "../server/runs-queue.js";
 import { EXIT } from "./exit-codes.js";
 import { configOption } from "./options.js";
 import type { Io } from "./run-command.js";
@@ -43,6 +45,29 @@ function parsePort(text: string): number {
   return Number(text);
 }
 
+/** The shared run registry and job queue in PostgreSQL, for a stateless front any number of replicas can run. */
+async function postgresRuns(url: string, policy: Policy, server: Policy["server"]): Promise<RunService> {
+  const [{ openDatabase }, { migrateRunRegistry, pgRunService }, { queueNameOf, runKeyOf }] = await Promise.all([
+    import("../postgres/database.js"),
+    import("../workers/pg-runs.js"),
+    import("../workers/run-key.js"),
+  ]);
+  const db = await openDatabase(url, { applicationName: "pr-creator serve" });
+  try {
+    await migrateRunRegistry(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return pgRunService({
+    db,
+    queueNameOf: (input) => queueNameOf(runKeyOf(input, policy)),
+    maxQueued: server.max_queued,
+    now: () => new Date(),
+    ownsDatabase: true,
+  });
+}
+
 /** `pr-creator serve`: the HTTP API until SIGTERM or SIGINT, then a graceful drain. Resolves to the exit code. */
 export async function serveCommand(opts: ServeCommandOptions, deps: ServeCommandDeps): Promise<number> {
   const port = opts.port === undefined ? undefined : parsePort(opts.port);
@@ -63,6 +88,8 @@ export async function serveCommand(opts: ServeCommandOptions, deps: ServeCommand
     ...(port === undefined ? {} : { port }),
     ...(opts.host === undefined ? {} : { host: opts.host.trim() }),
   };
+  const { resolveDatabaseUrl } = await import("../postgres/database.js");
+  const databaseUrl = resolveDatabaseUrl(policy, env);
   const stop = (deps.stopSignal ?? firstSignal)();
   // Fastify and the OpenAPI validator load only for `serve`, so every other command starts faster.
   const { createHttpServer } = await import("../server/http.js");
@@ -70,6 +97,8 @@ export async function serveCommand(opts: ServeCommandOptions, deps: ServeCommand
     agent: () => createAgent({ policy, cwd: io.cwd, env }),
     server,
     env,
+    // With a database this process only accepts and answers: `pr-creator worker` processes run the runs.
+    ...(databaseUrl === null ? {} : { runs: () => postgresRuns(databaseUrl, policy, server) }),
     logger: (level, message) => io.stderr(`pr-creator serve: ${level === "info" ? "" : `${level}: `}${message}\n`),
   });
   await http.listen();

@@ -6,7 +6,6 @@
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { access, constants } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import type { Agent } from "../agent/create-agent.js";
@@ -19,7 +18,7 @@ import { ApiError, issuesOf } from "./http-errors.js";
 import { registerServerMetrics, type ServerMetrics } from "./http-metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { withTraceparent } from "../telemetry/traceparent.js";
-import { RunQueue, type DrainReport } from "./runs-queue.js";
+import { RunQueue, type DrainReport, type RunService } from "./runs-queue.js";
 import { EVENT_NAMES, openRunStore, type EventName, type RunStore, type StoredRun } from "./runs-store.js";
 
 export type ServerLogger = (level: "info" | "warn" | "error", message: string) => void;
@@ -34,6 +33,8 @@ export interface HttpServerOptions {
   logger?: ServerLogger;
   /** The state file for the run registry; default: the agent's policy.state_file. */
   stateFile?: string;
+  /** Runs kept elsewhere (the Postgres registry and job queue, src/workers/pg-runs.ts); default: this process's queue on the state file. */
+  runs?: (agent: Agent) => Promise<RunService>;
 }
 
 export interface HttpServer {
@@ -266,8 +267,8 @@ function listenError(error: unknown, server: Policy["server"]): unknown {
 
 interface Context {
   agent: Agent;
-  store: RunStore;
-  queue: RunQueue;
+  store: RunStore | undefined;
+  queue: RunService;
   metrics: ServerMetrics;
 }
 
@@ -367,7 +368,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const { queue } = context();
     const event = validateEvent(request.body);
     const idempotencyKey = idempotencyKeyOf(request);
-    const outcome = queue.submit({
+    const outcome = await queue.submit({
       // The caller's W3C traceparent header travels with the queued event, so the run joins its trace.
       input: withTraceparent(request.body, request.headers.traceparent),
       event,
@@ -395,7 +396,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
 
   app.get<{ Params: { id: string } }>("/v1/runs/:id", async (request) => {
-    const run = context().queue.get(request.params.id);
+    const run = await context().queue.get(request.params.id);
     if (!run)
       throw new ApiError(
         404,
@@ -420,7 +421,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       );
     }
     const { approve, reason, by } = parsed.data;
-    const outcome = queue.resume(request.params.id, {
+    const outcome = await queue.resume(request.params.id, {
       approved: approve,
       ...(reason ? { reason } : {}),
       ...(by ? { by } : {}),
@@ -450,12 +451,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.get("/healthz", async () => ({ status: "ok" as const }));
 
   app.get("/readyz", async (_request, reply) => {
-    const stateFile = ctx
-      ? await access(ctx.store.file, constants.W_OK).then(
-          () => true,
-          () => false,
-        )
-      : false;
+    const stateFile = ctx ? await ctx.queue.ready() : false;
     const checks = { agent: ctx !== undefined, state_file: stateFile };
     const status = ctx?.queue.isDraining ? "draining" : checks.agent && checks.state_file ? "ready" : "not_ready";
     return reply.code(status === "ready" ? 200 : 503).send({ status, checks });
@@ -478,10 +474,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       if (ctx) throw new Error("The server is already listening.");
       const agent = typeof options.agent === "function" ? (ownedAgent = await options.agent()) : options.agent;
       let store: RunStore | undefined;
+      let queue: RunService | undefined;
       try {
-        store = openRunStore(options.stateFile ?? path.resolve(agent.policy.state_file));
-        const queue: RunQueue = new RunQueue({
-          store,
+        if (options.runs) queue = await options.runs(agent);
+        else store = openRunStore(options.stateFile ?? path.resolve(agent.policy.state_file));
+        queue ??= new RunQueue({
+          store: store!,
           agent,
           maxConcurrent: server.max_concurrent_runs,
           maxQueued: server.max_queued,
@@ -493,15 +491,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
               `The outcome of run ${runId} could not be recorded (${errorText(error)}); it runs again on the next start.`,
             ),
         });
+        const service = queue;
         const metrics = registerServerMetrics(agent.ledger.metrics.registry, {
-          queueDepth: () => queue.depth,
-          inFlight: () => queue.running,
+          queueDepth: () => service.depth,
+          inFlight: () => service.running,
         });
-        ctx = { agent, store, queue, metrics };
+        ctx = { agent, store, queue: service, metrics };
         address = await app.listen({ host: server.host, port: server.port }).catch((error: unknown) => {
           throw listenError(error, server);
         });
-        const recovered = queue.recover();
+        const recovered = await service.recover();
         log(
           "info",
           `listening on ${address}; ${auth.description}${recovered > 0 ? `; ${recovered} unfinished run${recovered === 1 ? "" : "s"} from before the restart queued again` : ""}`,
@@ -509,6 +508,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         return address;
       } catch (error) {
         ctx = undefined;
+        await queue?.close();
         store?.close();
         await ownedAgent?.close();
         throw error;
@@ -517,9 +517,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     close() {
       closing ??= (async () => {
         const report = ctx ? await ctx.queue.drain(server.drain_timeout_ms) : { drained: true, running: 0, queued: 0 };
-        ctx?.queue.close();
+        await ctx?.queue.close();
         await app.close();
-        ctx?.store.close();
+        ctx?.store?.close();
         await ownedAgent?.close();
         address = null;
         return report;

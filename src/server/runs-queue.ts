@@ -1,8 +1,10 @@
 /**
  * Runs accepted by the HTTP server: at most `maxConcurrent` at once and `maxQueued` waiting, one active run
  * per checkpoint thread, every state change written to the run registry first (runs-store.ts) so a restart
- * finds them. The queue itself is in memory; the registry is the truth.
+ * finds them. The queue itself is in memory; the registry is the truth. This is the zero-config RunService;
+ * with a database configured the server uses the Postgres one (src/workers/pg-runs.ts) instead.
  */
+import { access, constants } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import type { Agent } from "../agent/create-agent.js";
 import type { RunResult } from "../domain/run-result.js";
@@ -53,6 +55,28 @@ export interface RunQueueOptions {
   onStoreError?: (runId: string, error: unknown) => void;
 }
 
+/**
+ * What the HTTP server needs from the runs behind it: this process's queue, or a shared registry and job queue
+ * in Postgres that workers drain. Reads and writes may be asynchronous; the gauges are read synchronously.
+ */
+export interface RunService {
+  /** Runs waiting for a slot. */
+  readonly depth: number;
+  /** Runs executing now. */
+  readonly running: number;
+  readonly isDraining: boolean;
+  get(runId: string): StoredRun | undefined | Promise<StoredRun | undefined>;
+  submit(submission: Submission): SubmitOutcome | Promise<SubmitOutcome>;
+  resume(runId: string, decision: ApprovalDecision): ResumeOutcome | Promise<ResumeOutcome>;
+  /** Picks up what a previous process left unfinished; resolves to how many runs. */
+  recover(): number | Promise<number>;
+  drain(timeoutMs: number): Promise<DrainReport>;
+  /** After drain: no outcome is written any more; the registry is released. */
+  close(): void | Promise<void>;
+  /** Whether the registry can record runs now (the state file is writable, the database answers). */
+  ready(): Promise<boolean>;
+}
+
 /** How many recent run durations the Retry-After estimate averages. */
 const RECENT_RUNS = 50;
 
@@ -69,7 +93,7 @@ function errorOf(error: unknown): RunError {
   };
 }
 
-export class RunQueue {
+export class RunQueue implements RunService {
   private readonly waiting: string[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly durations: number[] = [];
@@ -161,6 +185,13 @@ export class RunQueue {
   close(): void {
     this.draining = true;
     this.closed = true;
+  }
+
+  ready(): Promise<boolean> {
+    return access(this.options.store.file, constants.W_OK).then(
+      () => true,
+      () => false,
+    );
   }
 
   /**
