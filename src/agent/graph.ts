@@ -3,6 +3,7 @@ import { END, START, StateGraph } from "@langchain/langgraph";
 import { errorText, PrCreatorError } from "../domain/errors.js";
 import type { FailureReason } from "../domain/reasons.js";
 import type { AgentDeps } from "./deps.js";
+import { GraphInputSchema, GraphOutputSchema } from "./graph-io.js";
 import { failure } from "./failure.js";
 import { withHint } from "./hints.js";
 import { makeApplyChange } from "./nodes/apply-change.js";
@@ -20,6 +21,7 @@ import { makePlan } from "./nodes/plan.js";
 import { makePublish } from "./nodes/publish.js";
 import { makeRecall } from "./nodes/recall.js";
 import { makeRecord } from "./nodes/record.js";
+import { makeTrack } from "./nodes/track.js";
 import { AgentState, type AgentStateType, type AgentUpdate } from "./state.js";
 
 type Node = (state: AgentStateType) => Promise<AgentUpdate>;
@@ -51,8 +53,8 @@ const AFTER = { intake: "gather", check_trace: "check_limits", check_limits: "pl
 type Resumable = keyof typeof AFTER;
 
 /**
- * intake → [apply_change] → gather → check_trace → check_limits → plan_pr → recall → draft ⇄ gate → dedupe → publish → record → merge;
- * a change request first commits its edits (apply_change). Any failure goes to fail,
+ * intake → [apply_change] → gather → check_trace → check_limits → plan_pr → recall → draft ⇄ gate → dedupe → publish → record → merge → track;
+ * a change request first commits its edits (apply_change). Any failure goes to fail (then track),
  * or — when `approval.on_violations` names its reason — to approve, which pauses for a person.
  * This file only wires; each node lives in nodes/. Pass a checkpointer whenever approvals are enabled.
  */
@@ -80,7 +82,7 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
         ? "apply_change"
         : AFTER[state.paused_at as Resumable];
 
-  return new StateGraph(AgentState)
+  return new StateGraph(AgentState, { input: GraphInputSchema, output: GraphOutputSchema })
     .addNode("intake", guarded("intake", makeIntake(deps)))
     .addNode("apply_change", guarded("apply_change", makeApplyChange(deps)))
     .addNode("gather", guarded("gather", makeGather(deps)))
@@ -96,6 +98,7 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     .addNode("record", makeRecord(deps))
     .addNode("merge", makeMerge(deps))
     .addNode("fail", makeFail(deps))
+    .addNode("track", makeTrack(deps))
     .addEdge(START, "intake")
     .addConditionalEdges("intake", afterIntake, ["gather", "apply_change", "approve", "fail"])
     .addConditionalEdges("apply_change", onwardTo("gather"), ["gather", "fail"])
@@ -110,8 +113,9 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     .addConditionalEdges("dedupe", onwardTo("publish"), ["publish", "fail"])
     .addConditionalEdges("publish", onwardTo("record"), ["record", "fail"])
     .addEdge("record", "merge")
-    .addEdge("merge", END)
-    .addEdge("fail", END)
+    .addEdge("merge", "track")
+    .addEdge("fail", "track")
+    .addEdge("track", END)
     .compile(checkpointer ? { checkpointer } : {});
 }
 

@@ -7,11 +7,13 @@ import { langSmithRunConfig, type LangSmithRunConfig } from "../telemetry/langsm
 import { startRunTrace } from "../telemetry/run-trace.js";
 import type { Telemetry } from "../telemetry/tracing.js";
 import type { AgentGraph } from "./graph.js";
+import type { GraphOutputKey } from "./graph-io.js";
 import type { AgentStateType } from "./state.js";
 
 type ResultBase = Omit<RunResult, "status" | "reason" | "message" | "approval">;
 
-function baseOf(state: AgentStateType): ResultBase {
+// Only output keys: without a checkpointer the final state is the graph's output (graph-io.ts), nothing more.
+function baseOf(state: Pick<AgentStateType, GraphOutputKey>): ResultBase {
   const violations = state.violations.map(({ code, message }) => ({ code, message }));
   const pr = state.pr ? { id: state.published?.id ?? null, url: state.published?.url ?? null, ...state.pr } : null;
   return {
@@ -42,7 +44,7 @@ function baseOf(state: AgentStateType): ResultBase {
   };
 }
 
-function resultOf(state: AgentStateType): RunResult {
+function resultOf(state: Pick<AgentStateType, GraphOutputKey>): RunResult {
   const base = baseOf(state);
   if (state.failure) return { status: "failed", reason: state.failure.reason, message: state.failure.message, ...base };
   return { status: state.published!.status, ...base };
