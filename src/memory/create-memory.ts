@@ -4,7 +4,6 @@ import type { Policy } from "../domain/policy.js";
 import { createEmbedder } from "./embeddings.js";
 import { createPendingRecords, type PendingRecords } from "./pending.js";
 import { createPrMemory, type PrMemory } from "./pr-memory.js";
-import { createQdrantStore } from "./qdrant-store.js";
 import { createSqliteStore } from "./sqlite-store.js";
 import type { MemoryStore } from "./store.js";
 
@@ -14,18 +13,23 @@ type Env = Readonly<Record<string, string | undefined>>;
  * A store opened on first use: a state file that is corrupt or locked, or a Qdrant that is down, then fails
  * inside the run — which degrades and says so — instead of at start-up.
  */
-function lazy(kind: MemoryStore["kind"], open: () => MemoryStore): MemoryStore {
-  let store: MemoryStore | undefined;
-  const get = () => (store ??= open());
+function lazy(kind: MemoryStore["kind"], open: () => Promise<MemoryStore>): MemoryStore {
+  let store: Promise<MemoryStore> | undefined;
+  // A failed open is not kept: the next call tries again (a locked state file may be free by then).
+  const get = () =>
+    (store ??= open().catch((error: unknown) => {
+      store = undefined;
+      throw error;
+    }));
   return {
     kind,
-    init: (embedder) => get().init(embedder),
-    upsert: (record, vector) => get().upsert(record, vector),
-    byTrace: (traceId) => get().byTrace(traceId),
-    similar: (query) => get().similar(query),
-    history: (opts) => get().history(opts),
+    init: async (embedder) => (await get()).init(embedder),
+    upsert: async (record, vector) => (await get()).upsert(record, vector),
+    byTrace: async (traceId) => (await get()).byTrace(traceId),
+    similar: async (query) => (await get()).similar(query),
+    history: async (opts) => (await get()).history(opts),
     close: async () => {
-      await store?.close();
+      await (await store?.catch(() => undefined))?.close();
     },
   };
 }
@@ -46,7 +50,7 @@ export function createMemory(policy: Policy, stateFile: string, env: Env = proce
   if (cfg.store === "sqlite") {
     return {
       memory: createPrMemory(
-        lazy("sqlite", () => createSqliteStore(stateFile)),
+        lazy("sqlite", async () => createSqliteStore(stateFile)),
         embedder,
       ),
       pending,
@@ -64,8 +68,9 @@ export function createMemory(policy: Policy, stateFile: string, env: Env = proce
     );
   }
   const apiKey = env.QDRANT_API_KEY?.trim() || undefined;
-  const store = lazy("qdrant", () =>
-    createQdrantStore({
+  // The Qdrant client (and undici under it) loads only with this store.
+  const store = lazy("qdrant", async () =>
+    (await import("./qdrant-store.js")).createQdrantStore({
       url,
       collection: cfg.qdrant.collection,
       ...(apiKey ? { apiKey } : {}),

@@ -1,5 +1,4 @@
 import { Embeddings } from "@langchain/core/embeddings";
-import { OpenAIEmbeddings } from "@langchain/openai";
 import { PrCreatorError } from "../domain/errors.js";
 import type { Policy } from "../domain/policy.js";
 import type { EmbedderIdentity } from "./store.js";
@@ -79,6 +78,26 @@ export interface Embedder {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * Embeddings whose client loads on the first call: the OpenAI one (@langchain/openai and the OpenAI SDK, a
+ * fifth of a second to import) stays unloaded in a process that never embeds, such as a dry run.
+ */
+class DeferredEmbeddings extends Embeddings {
+  private client: Promise<Embeddings> | undefined;
+  constructor(private readonly load: () => Promise<Embeddings>) {
+    super({});
+  }
+  private get target(): Promise<Embeddings> {
+    return (this.client ??= this.load());
+  }
+  async embedDocuments(documents: string[]): Promise<number[][]> {
+    return (await this.target).embedDocuments(documents);
+  }
+  async embedQuery(document: string): Promise<number[]> {
+    return (await this.target).embedQuery(document);
+  }
+}
+
 /** The configured embedder: the hashed n-gram one (default, offline) or an OpenAI-compatible model. */
 export function createEmbedder(policy: Policy, env: Env = process.env): Embedder {
   const cfg = policy.embeddings;
@@ -94,12 +113,15 @@ export function createEmbedder(policy: Policy, env: Env = process.env): Embedder
   }
   const dimensions = cfg.dimensions ?? 1536;
   const baseURL = env.OPENAI_BASE_URL?.trim() || undefined;
-  const embeddings = new OpenAIEmbeddings({
-    apiKey,
-    model: cfg.model,
-    dimensions,
-    maxRetries: policy.model.max_retries,
-    configuration: baseURL ? { baseURL } : {},
+  const embeddings = new DeferredEmbeddings(async () => {
+    const { OpenAIEmbeddings } = await import("@langchain/openai");
+    return new OpenAIEmbeddings({
+      apiKey,
+      model: cfg.model,
+      dimensions,
+      maxRetries: policy.model.max_retries,
+      configuration: baseURL ? { baseURL } : {},
+    });
   });
   return { embeddings, identity: { name: `openai:${cfg.model}`, version: "1", dimensions } };
 }

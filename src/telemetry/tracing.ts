@@ -10,8 +10,7 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
@@ -118,6 +117,31 @@ function exportsTraces(env: Env): boolean {
 }
 
 /**
+ * The OTLP/HTTP exporter, imported with the first batch of spans: it brings the OTLP transformer and the
+ * metrics SDK (some 120 modules), which a process that never exports (a CLI run) should not load.
+ */
+function deferredOtlpExporter(): SpanExporter {
+  let exporter: Promise<SpanExporter> | undefined;
+  const load = () =>
+    (exporter ??= import("@opentelemetry/exporter-trace-otlp-http").then((m) => new m.OTLPTraceExporter()));
+  return {
+    export(spans, done) {
+      load().then(
+        (e) => e.export(spans, done),
+        (error: unknown) =>
+          done({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
+      );
+    },
+    shutdown: async () => {
+      await (await exporter)?.shutdown();
+    },
+    forceFlush: async () => {
+      await (await exporter)?.forceFlush?.();
+    },
+  };
+}
+
+/**
  * OpenTelemetry set up the standard way: a NodeTracerProvider registered as the global tracer provider, with
  * an AsyncLocalStorage context manager and the W3C trace-context propagator. The SDK reads its own settings
  * from the environment: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (they win over `serviceName`),
@@ -139,7 +163,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     exporter === "custom"
       ? new SimpleSpanProcessor(options.exporter!)
       : exporter === "otlp"
-        ? new BatchSpanProcessor(new OTLPTraceExporter())
+        ? new BatchSpanProcessor(deferredOtlpExporter())
         : null;
   const provider = new NodeTracerProvider({
     resource,
