@@ -36,6 +36,7 @@ import type { RunResult } from "../domain/run-result.js";
 import type { ViolationCode } from "../domain/violations.js";
 import { checkStateFilePath } from "../state/state-db.js";
 import { createRunner, type RunOptions } from "./run.js";
+import { createTracking } from "./tracking.js";
 import type { ApprovalDecision } from "../domain/run-result.js";
 
 export interface AgentOptions {
@@ -228,6 +229,15 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
       ? createForge(withoutUrlCredentials(policy), forgeEnv(env), undefined, stateFile)
       : options.forge;
   const forge = rawForge ? traceForge(rawForge, telemetry) : null;
+  const tracking = createTracking({
+    policy,
+    env,
+    stateFile,
+    forge,
+    logger,
+    secrets: secretValuesFromEnv(env),
+    now: options.now,
+  });
   const publisher =
     options.publisher ?? (forge && !options.dryRun ? createForgePublisher(forge) : createDryRunPublisher());
   const memorySetup =
@@ -248,6 +258,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     forge: forge ?? null,
     ledger: options.ledger ?? createLedger(stateFile),
     watch: options.watch ?? false,
+    tracker: tracking.notifier,
     prompts: await loadPromptSet(policy.prompts.dir),
     ...(options.disabledRules?.length ? { disabledRules: new Set(options.disabledRules) } : {}),
   };
@@ -281,7 +292,8 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     forge: deps.forge,
     ledger: deps.ledger,
     stateFile,
-    emit: deps.emit,
+    // Events of watch and rollback reach the tracker here; the graph's own go through its track node.
+    emit: tracking.emitting(deps.emit),
     memory: deps.memory,
     memoryDescription,
     graph,
@@ -293,6 +305,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
       withoutUrlCredentials(await withOutbox(() => runner.resume(threadId, decision, runOptions))),
     close: async () => {
       await delivery.close();
+      await tracking.close();
       await alerts.close();
       checkpoints?.close();
       await deps.memory?.close();

@@ -9,6 +9,7 @@ import type { Ledger } from "../merge/ledger.js";
 import type { PendingRecords } from "../memory/pending.js";
 import type { PrMemory } from "../memory/pr-memory.js";
 import type { TraceRegistry } from "../policy/trace-registry.js";
+import type { TrackerNotifier } from "../trackers/notify.js";
 import type { PromptSet } from "../prompts/prompts.js";
 
 /** What the graph's nodes need from the outside world. Passed in, never imported, so tests swap any of it. */
@@ -34,6 +35,8 @@ export interface AgentDeps {
   pending: PendingRecords | null;
   /** Metrics and the PR history ledger. */
   ledger: Ledger;
+  /** The issue tracker that follows every PR (the track node); null or absent when `tracker: none`. */
+  tracker?: TrackerNotifier | null;
   /** Follow an auto-merging PR's checks and merge to the end before the run returns. */
   watch: boolean;
   /** The model's prompts (policy `prompts.dir` over the built-in ones); default the built-in set. */

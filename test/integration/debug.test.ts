@@ -41,6 +41,7 @@ describe("debug printer", () => {
       "publish",
       "record",
       "merge",
+      "track",
     ]);
     expect(out).toContain("▶ intake 5 ms");
     expect(out).toContain('  target_branch: "dev"');
