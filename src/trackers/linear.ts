@@ -5,7 +5,7 @@
  * each, recognised on a re-run by the reference line they end with.
  */
 import { createHash } from "node:crypto";
-import { LinearClient, LinearError, RatelimitedLinearError, type Issue, type WorkflowState } from "@linear/sdk";
+import type { Issue, LinearClient, WorkflowState } from "@linear/sdk";
 import { PrCreatorError, errorText } from "../domain/errors.js";
 import type { Policy } from "../domain/policy.js";
 import { networkCode } from "../net/retry.js";
@@ -67,9 +67,14 @@ export function commentBody(update: TrackerUpdate): string | null {
   return null;
 }
 
+// The SDK is large (a fifth of the CLI's start-up): it loads on the first update, never for `tracker: none`.
+type Sdk = typeof import("@linear/sdk");
+let sdk: Sdk | undefined;
+const loadSdk = async (): Promise<Sdk> => (sdk ??= await import("@linear/sdk"));
+
 /** Why Linear refused, without the query or its variables (they may hold issue text). */
 function refusal(error: unknown): string {
-  return error instanceof LinearError ? `Linear: ${error.message}` : errorText(error);
+  return sdk && error instanceof sdk.LinearError ? `Linear: ${error.message}` : errorText(error);
 }
 
 export interface LinearTrackerOptions {
@@ -118,15 +123,20 @@ export function createLinearTracker(policy: Policy, env: Readonly<Record<string,
 }
 
 export function linearTracker(options: LinearTrackerOptions): Tracker {
-  const client = new LinearClient({ apiKey: options.apiKey, ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}) });
+  let connected: Promise<LinearClient> | undefined;
+  const connect = (): Promise<LinearClient> =>
+    (connected ??= loadSdk().then(
+      ({ LinearClient }) =>
+        new LinearClient({ apiKey: options.apiKey, ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}) }),
+    ));
   // State names resolve once per team and process; a failed lookup is forgotten so the next update asks again.
   const teamStates = new Map<string, Promise<WorkflowState[]>>();
 
   const statesOf = (teamId: string): Promise<WorkflowState[]> => {
     let states = teamStates.get(teamId);
     if (!states) {
-      states = client
-        .workflowStates({ filter: { team: { id: { eq: teamId } } }, first: 250 })
+      states = connect()
+        .then((client) => client.workflowStates({ filter: { team: { id: { eq: teamId } } }, first: 250 }))
         .then((connection) => connection.nodes);
       teamStates.set(teamId, states);
       states.catch(() => teamStates.delete(teamId));
@@ -142,7 +152,7 @@ export function linearTracker(options: LinearTrackerOptions): Tracker {
         `The issue id ${inertText(update.issue_id)} is not a Linear issue key (like BVL-232).`,
       );
     }
-    return client.issue(key);
+    return (await connect()).issue(key);
   };
 
   /** Moves the issue to the state named `name`, unless it is there already (or done, for the review state). */
@@ -162,7 +172,7 @@ export function linearTracker(options: LinearTrackerOptions): Tracker {
     const current = states.find((s) => s.id === issue.stateId);
     // A late "opened" (an outbox re-send, an update after the merge) must not reopen a finished issue.
     if (!fromDoneToo && current && (current.type === "completed" || current.type === "canceled")) return null;
-    await client.updateIssue(issue.id, { stateId: target.id });
+    await (await connect()).updateIssue(issue.id, { stateId: target.id });
     return `moved ${issue.identifier} to ${target.name}`;
   };
 
@@ -170,7 +180,7 @@ export function linearTracker(options: LinearTrackerOptions): Tracker {
     if (!pr.url) return null;
     const existing = await issue.attachments({ filter: { url: { eq: pr.url } }, first: 1 });
     if (existing.nodes.length > 0) return null;
-    await client.attachmentLinkURL(issue.id, pr.url, { title: attachmentTitle(pr) });
+    await (await connect()).attachmentLinkURL(issue.id, pr.url, { title: attachmentTitle(pr) });
     return `linked ${prLabel(pr)} to ${issue.identifier}`;
   };
 
@@ -179,7 +189,7 @@ export function linearTracker(options: LinearTrackerOptions): Tracker {
     if (body === null) return null;
     const existing = await issue.comments({ filter: { body: { contains: commentReference(update) } }, first: 1 });
     if (existing.nodes.length > 0) return null;
-    await client.createComment({ issueId: issue.id, body });
+    await (await connect()).createComment({ issueId: issue.id, body });
     return `commented on ${issue.identifier}`;
   };
 
@@ -219,10 +229,10 @@ export function linearTracker(options: LinearTrackerOptions): Tracker {
     },
     classify(error) {
       const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
-      if (cause instanceof RatelimitedLinearError) {
+      if (sdk && cause instanceof sdk.RatelimitedLinearError) {
         return { status: 429, ...(cause.retryAfter !== undefined ? { retryAfterMs: cause.retryAfter * 1000 } : {}) };
       }
-      if (cause instanceof LinearError) {
+      if (sdk && cause instanceof sdk.LinearError) {
         if (cause.status !== undefined && cause.status !== 200) return { status: cause.status };
         const network = networkCode(cause.raw);
         return network ? { network } : {};
