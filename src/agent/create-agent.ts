@@ -12,7 +12,6 @@ import { createEventDelivery } from "../events/delivery.js";
 import { withFailureAlerts } from "../events/failure-streak.js";
 import { openStreakStore } from "../events/failure-streak-store.js";
 import type { EventSink } from "../events/sinks.js";
-import { createForge } from "../forges/create-forge.js";
 import type { Forge } from "../forges/forge.js";
 import { createForgePublisher } from "../forges/forge-publisher.js";
 import { createLocalGitSource } from "../forges/local-git.js";
@@ -27,7 +26,6 @@ import { createLedger, type Ledger } from "../merge/ledger.js";
 import type { PendingRecords } from "../memory/pending.js";
 import type { PrMemory } from "../memory/pr-memory.js";
 import { openCheckpoints } from "./checkpoints.js";
-import { createChatModel } from "./model.js";
 import { createLogger, resolveLogLevel, secretValuesFromEnv, type Logger } from "../logging/run-log.js";
 import { traceForge } from "../telemetry/traced-forge.js";
 import { createTelemetry, type Telemetry } from "../telemetry/tracing.js";
@@ -169,6 +167,27 @@ export function forgeEnv(env: Readonly<Record<string, string | undefined>>): Rec
   return withoutUrlCredentials({ ...env });
 }
 
+/**
+ * The drafting model from policy and environment (model.ts), or null for the deterministic drafter. The model
+ * stack (@langchain/openai and the OpenAI client, a fifth of a second to load) loads only when a provider is
+ * configured; an invalid PR_CREATOR_MODEL_PROVIDER is not "none", so model.ts still reports it.
+ */
+async function chatModelFor(policy: Policy, env: Readonly<Record<string, string | undefined>>) {
+  if ((env.PR_CREATOR_MODEL_PROVIDER?.trim() || policy.model.provider) === "none") return null;
+  const { createChatModel } = await import("./model.js");
+  return createChatModel(policy, env);
+}
+
+/**
+ * The configured forge (create-forge.ts), or null for a dry run. The forge clients (Octokit,
+ * azure-devops-node-api) load only when a forge is configured; `env` has passed forgeEnv's check.
+ */
+async function forgeFor(policy: Policy, env: Record<string, string | undefined>, stateFile: string) {
+  if ((env.PR_CREATOR_FORGE?.trim() || policy.forge) === "dry-run") return null;
+  const { createForge } = await import("../forges/create-forge.js");
+  return createForge(policy, env, undefined, stateFile);
+}
+
 /** Builds the agent from config: policy, trace registry, commit source, publisher and event sinks. */
 export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const cwd = options.cwd ?? process.cwd();
@@ -197,7 +216,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     store: () => openStreakStore(stateFile),
     now: options.now ?? (() => new Date()),
   });
-  const choice = options.model === undefined ? createChatModel(policy, options.env ?? process.env) : null;
+  const choice = options.model === undefined ? await chatModelFor(policy, options.env ?? process.env) : null;
   const model = options.model === undefined ? (choice?.model ?? null) : options.model;
   const drafter =
     options.model === undefined
@@ -226,7 +245,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   // Every forge call — publishing, merging, watching, rolling back — becomes a prcreator.devops.api.request span.
   const rawForge =
     options.forge === undefined
-      ? createForge(withoutUrlCredentials(policy), forgeEnv(env), undefined, stateFile)
+      ? await forgeFor(withoutUrlCredentials(policy), forgeEnv(env), stateFile)
       : options.forge;
   const forge = rawForge ? traceForge(rawForge, telemetry) : null;
   const tracking = createTracking({
