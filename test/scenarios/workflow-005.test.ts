@@ -1,8 +1,9 @@
 /**
  * The eight test scenarios of seed WORKFLOW-005 (PR generation and automated merging), one test each, run
  * against both forge emulators through the real client libraries. Each step the seed says to verify is an
- * assertion here; where a step names something outside this agent (Flux, Linear) the test checks what the
- * agent hands it: the merged content on main, and the lifecycle events that carry the issue id.
+ * assertion here; where a step names something outside this agent the test checks what the agent hands it:
+ * for Flux the merged content on main; for Linear the issue itself, on the Linear emulator (tracker: linear) —
+ * the PR linked, its state, and the comments on review, approval, failure and rollback.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -18,6 +19,7 @@ import { trackFollow } from "../../src/merge/track.js";
 import { openHistory } from "../../src/metrics/history.js";
 import { computeReport } from "../../src/metrics/report.js";
 import { seedPipeline } from "../emulators/ci.js";
+import { startLinearEmulator, type LinearEmulator } from "../emulators/linear.js";
 import { runCli } from "../helpers.js";
 import { azureWorld, githubWorld, type World } from "./worlds.js";
 
@@ -71,6 +73,7 @@ const FILES = {
 };
 
 const ISSUE_URL = "https://linear.app/bvlucena/issue/BVL-232";
+const LINEAR_KEY = "lin_api_scenario_key_13579";
 
 function pvcRequest(id = "4711", storage = "20Gi"): ChangeRequested {
   return {
@@ -132,6 +135,8 @@ function clusterRequest(): ChangeRequested {
 
 interface Harness {
   world: World;
+  /** Linear, where issue BVL-232 follows each PR (tracker: linear). */
+  linear: LinearEmulator;
   dir: string;
   stateFile: string;
   ledger: Ledger;
@@ -152,6 +157,7 @@ describe.each([
     const dir = await mkdtemp(path.join(os.tmpdir(), "pr-creator-wf005-"));
     h = {
       world,
+      linear: await startLinearEmulator({ apiKey: LINEAR_KEY }),
       dir,
       stateFile: "",
       ledger: createLedger(null),
@@ -164,11 +170,15 @@ describe.each([
   beforeEach(async () => {
     h.world.seed(FILES);
     h.world.setCi(seedPipeline({ delayMs: 30 }));
+    await h.linear.close();
+    h.linear = await startLinearEmulator({ apiKey: LINEAR_KEY });
+    h.linear.addIssue({ identifier: "BVL-232", state: "Todo" });
     h.stateFile = path.join(await mkdtemp(path.join(h.dir, "run-")), "state.db");
     h.ledger = createLedger(h.stateFile);
     h.events = [];
     const policy = PolicySchema.parse({
       forge: h.world.kind,
+      tracker: "linear",
       retry_policy: { base_delay_ms: 10 },
       forge_timeout_ms: 5000,
       state_file: h.stateFile,
@@ -179,7 +189,7 @@ describe.each([
     h.agent = async (opts = {}) => {
       const agent = await createAgent({
         policy,
-        env: h.world.env,
+        env: { ...h.world.env, LINEAR_API_KEY: LINEAR_KEY, LINEAR_API_URL: h.linear.url },
         model: null,
         ledger: h.ledger,
         watch: opts.watch ?? false,
@@ -195,9 +205,12 @@ describe.each([
   afterEach(async () => {
     await Promise.all(agents.splice(0).map((a) => a.close()));
     await h.ledger.close();
+    // Every request to Linear was one of the SDK's operations, fitting Linear's types.
+    expect(h.linear.violations).toEqual([]);
   });
 
   afterAll(async () => {
+    await h.linear.close();
     await h.world.close();
     await rm(h.dir, { recursive: true, force: true });
   });
@@ -251,6 +264,9 @@ describe.each([
       "PullRequestMerged",
     ]);
     expect(h.events[2]).toMatchObject({ pr_id: id, issue_id: "BVL-232", auto_merged: true, risk: "low" });
+    // …and the Linear issue itself: the PR linked (one attachment) and the merge status (Done).
+    expect(h.linear.attachments).toEqual([expect.objectContaining({ url: result.pr!.url })]);
+    expect(h.linear.stateOf("BVL-232")).toBe("Done");
     // Metrics recorded: generation, CI and merge.
     const history = await openHistory(h.stateFile).list();
     expect(history.map((e) => e.kind)).toEqual(["generation", "ci", "merge"]);
@@ -278,11 +294,20 @@ describe.each([
     await h.world.ciSettled();
     expect(await h.world.mergeByHand(id)).toMatch(/review|approv|reviewer/i);
     expect(h.world.pr(id).state).toBe("open");
+    // 8: the Linear issue shows the review status: in review, linked, and who must review.
+    expect(h.linear.stateOf("BVL-232")).toBe("In Review");
+    expect(h.linear.attachments).toEqual([expect.objectContaining({ url: result.pr!.url })]);
+    expect(h.linear.comments.map((c) => c.body)).toEqual([
+      expect.stringMatching(
+        /waits for an approving review from (TechLeadAgent, QAAssistantAgent|QAAssistantAgent, TechLeadAgent)/,
+      ),
+    ]);
     h.world.approve(id, "TechLeadAgent");
     h.world.approve(id, "QAAssistantAgent");
     expect(await h.world.mergeByHand(id)).toBeNull();
     const agent = await h.agent();
     const tracked = await watchManualMerge(agent, id, "medium");
+    expect(h.linear.stateOf("BVL-232")).toBe("Done");
     // The issue tracker hears the review outcome: merged by a person.
     expect(tracked.events).toEqual([
       expect.objectContaining({ event: "PullRequestMerged", auto_merged: false, issue_id: "BVL-232", risk: "medium" }),
@@ -314,7 +339,13 @@ describe.each([
     expect(h.world.pr(id).state).toBe("open");
     h.world.approve(id, h.world.seniorApprover);
     expect(await h.world.mergeByHand(id)).toBeNull();
+    // 8: the Linear issue shows the approval status: waiting for the senior approvers, then Done once merged.
+    expect(h.linear.comments).toHaveLength(1);
+    expect(h.linear.comments[0]!.body).toContain(`waits for a senior approval from`);
+    expect(h.linear.comments[0]!.body).toContain(h.world.senior);
+    expect(h.linear.stateOf("BVL-232")).toBe("In Review");
     const tracked = await watchManualMerge(await h.agent(), id, "high");
+    expect(h.linear.stateOf("BVL-232")).toBe("Done");
     expect(tracked.events[0]).toMatchObject({
       event: "PullRequestMerged",
       auto_merged: false,
@@ -377,6 +408,12 @@ describe.each([
     // Restored: main has the file exactly as before the change.
     expect(h.world.fileAt("main", "apps/orders/pvc.yaml")).toBe(PVC);
     expect(h.events.map((e) => e.event)).toContain("PullRequestRollbackCreated");
+    // The Linear issue says it was rolled back, by which PR and why.
+    expect(h.linear.comments.map((c) => c.body)).toEqual([
+      expect.stringMatching(
+        /was rolled back by \[PR \d+ in [^\]]+\]\(http[^)]+\)\.\n\npods crash-loop after the resize/,
+      ),
+    ]);
     // Rollback metrics recorded, and memory knows the revert PR under the same trace.
     const history = await openHistory(h.stateFile).list();
     expect(history.filter((e) => e.kind === "rollback")).toEqual([
@@ -413,6 +450,8 @@ describe.each([
     ]) {
       expect(body).toContain(line);
     }
+    // …and the link goes both ways: the Linear issue links the PR.
+    expect(h.linear.attachments.map((a) => a.url)).toEqual([result.pr!.url]);
     // Test results: the checks run before CI (edited YAML parses, size, trace) as a ticked checklist.
     expect(body).toContain("- [x] Edited YAML files parse (1 checked)");
     expect(result.pr!.checklist.every((i) => i.done)).toBe(true);
@@ -470,6 +509,9 @@ describe.each([
       branch: "agent-sre/pvc-size-7001",
       attempts: 3,
     });
+    // 7: the Linear issue is updated with the failure status: one comment saying what happened and why.
+    expect(h.linear.comments).toHaveLength(1);
+    expect(h.linear.comments[0]!.body).toMatch(/could not be created or updated \(`(azure_devops|github)_503`\)/);
     // Alerts can fire on the failure counter.
     expect(await h.ledger.metrics.render()).toMatch(/prcreator_prs_generated_total\{status="failed"\} 1/);
     // The repository recovers: the same event now makes the PR (retry logic works end to end).
@@ -477,6 +519,9 @@ describe.each([
     const recovered = await h.handle(pvcRequest("7001", "21Gi"));
     expect(recovered.status).toBe("created");
     expect(recovered.pr!.source_branch).toBe("agent-sre/pvc-size-7001");
+    // The recovered PR is linked on the issue; the failure comment is not repeated.
+    expect(h.linear.attachments).toEqual([expect.objectContaining({ url: recovered.pr!.url })]);
+    expect(h.linear.comments).toHaveLength(1);
     const history = await openHistory(h.stateFile).list();
     expect(
       history.filter((e) => e.kind === "generation").map((e) => (e.kind === "generation" ? e.status : "")),
