@@ -110,10 +110,13 @@ describe("import graph of src/", () => {
     expect(forbiddenArrows(graph)).toEqual([]);
   });
 
-  it("keeps observers, tools, memory, merge and the forges off the graph, and the server and tools off the CLI", () => {
+  it("keeps observers, tools, memory, merge, the forges and trackers off the graph, and the server and tools off the CLI", () => {
     const rules: Record<string, readonly string[]> = {
       ...Object.fromEntries(
-        ["logging", "telemetry", "events", "tools", "merge", "metrics", "memory", "forges"].map((l) => [l, ["agent"]]),
+        ["logging", "telemetry", "events", "tools", "merge", "metrics", "memory", "forges", "trackers"].map((l) => [
+          l,
+          ["agent"],
+        ]),
       ),
       server: ["cli"],
       tools: ["agent", "cli", "server"],
