@@ -1,7 +1,7 @@
 import type { ChangeSet, CommitSource } from "../domain/commit.js";
 import type { ChangeDigest } from "../domain/digest.js";
 import type { Policy } from "../domain/policy.js";
-import { digestChange, pathsToRead } from "../digest/index.js";
+import { createParseCache, digestChange, pathsToRead, type ParseCache } from "../digest/index.js";
 import { errorText } from "../domain/errors.js";
 
 export interface DigestOutcome {
@@ -27,15 +27,31 @@ function withDigestCounts(changes: ChangeSet, digest: ChangeDigest): ChangeSet {
   };
 }
 
+let processCache: ParseCache | undefined;
+
+/**
+ * One parse cache per process, like the grammars: a long-running agent digests commit after commit of the same
+ * repositories, and each commit's before texts are mostly the previous one's after texts.
+ */
+function sharedCache(): ParseCache {
+  processCache ??= createParseCache();
+  return processCache;
+}
+
 /**
  * Reads the changed files' texts and builds the digest. A source that cannot give texts, or fails to, leaves
  * the PR to be drafted from names and messages: a warning, never a failed run.
  */
-export async function readDigest(source: CommitSource, changes: ChangeSet, policy: Policy): Promise<DigestOutcome> {
+export async function readDigest(
+  source: CommitSource,
+  changes: ChangeSet,
+  policy: Policy,
+  cache: ParseCache = sharedCache(),
+): Promise<DigestOutcome> {
   try {
     const paths = pathsToRead(changes, policy);
     const texts = source.readTexts && paths.length > 0 ? await source.readTexts(changes, paths) : new Map();
-    const digest = await digestChange(changes, texts, policy);
+    const digest = await digestChange(changes, texts, policy, { cache });
     return { digest, changes: withDigestCounts(changes, digest), warnings: [] };
   } catch (error) {
     const why = errorText(error);

@@ -10,11 +10,12 @@ import type { Policy } from "../domain/policy.js";
 import type { Parser, Tree } from "web-tree-sitter";
 import { classifier } from "./classify.js";
 import type { Grammars } from "./grammars.js";
+import { versionKey, type ParseCache, type ParsedVersion } from "./cache.js";
 import { treeEdits } from "./edits.js";
 import { diffTexts, parsePatch, type Hunk, type HunkSet } from "./hunks.js";
 import { extractKeys, KeyParseError } from "./keys.js";
 import { isCodeLanguage, isKeyLanguage, languageOf, type CodeLanguage } from "./languages.js";
-import { diffSymbols, extractSymbols, type DeclaredSymbol } from "./symbols.js";
+import { diffSymbols, exportClauseNames, extractSymbols, type DeclaredSymbol, type ReusePlan } from "./symbols.js";
 
 export interface DigestInput {
   changes: ChangeSet;
@@ -22,6 +23,8 @@ export interface DigestInput {
   texts: ReadonlyMap<string, FileTexts>;
   policy: Policy;
   grammars: Grammars;
+  /** Earlier parses by blob: makes the digest faster, never different. */
+  cache?: ParseCache;
 }
 
 /** Quoting and parsing order by role; roles without a rank are never quoted nor parsed. */
@@ -96,38 +99,79 @@ function parseOrFail(parser: Parser, text: string, old?: Tree): Tree {
   return tree;
 }
 
-/** Symbols of both sides; syntax errors still give a tree whose well-formed parts are read. */
+/** Where a text's earlier parse is kept, or null when nothing is cached for this grammar. */
+interface CacheSlot {
+  cache: ParseCache;
+  grammar: string;
+}
+
+/**
+ * Symbols of both sides; syntax errors still give a tree whose well-formed parts are read. A side whose text was
+ * parsed before comes from the cache; the after is parsed incrementally from the before's tree (the cached one
+ * when there is one), and kept with its tree, since the next commit's before is usually this after.
+ */
 function codeSymbols(
   parser: Parser,
   language: CodeLanguage,
   before: string | null,
   after: string | null,
   hunks: readonly Hunk[] | undefined,
-): [DeclaredSymbol[], DeclaredSymbol[]] {
+  slot: CacheSlot | null,
+): [readonly DeclaredSymbol[], readonly DeclaredSymbol[]] {
+  const lookup = (text: string | null): { key: string | null; hit: ParsedVersion | undefined } => {
+    if (text === null || !slot) return { key: null, hit: undefined };
+    const key = versionKey(slot.grammar, text);
+    return { key, hit: slot.cache.get(key) };
+  };
+  const b = lookup(before);
+  const a = lookup(after);
   let old: Tree | null = null;
   let now: Tree | null = null;
+  let cachedNow = false;
   try {
-    let beforeSymbols: DeclaredSymbol[] = [];
-    let afterSymbols: DeclaredSymbol[] = [];
-    if (before !== null) {
+    let beforeSymbols: readonly DeclaredSymbol[] = b.hit?.symbols ?? [];
+    let afterSymbols: readonly DeclaredSymbol[] = a.hit?.symbols ?? [];
+    const parseAfter = after !== null && !a.hit;
+    if (before !== null && (!b.hit || (parseAfter && !b.hit.tree))) {
       old = parseOrFail(parser, before);
-      beforeSymbols = extractSymbols(language, old.rootNode, before);
+      if (!b.hit) {
+        beforeSymbols = extractSymbols(language, old.rootNode, before);
+        // The before's tree is edited into the after's below: only its symbols are kept.
+        if (b.key) slot!.cache.set(b.key, { symbols: beforeSymbols, tree: null }, before.length);
+      }
+    } else if (parseAfter && b.hit?.tree) {
+      old = b.hit.tree.copy();
     }
-    if (after !== null) {
-      // The after is parsed incrementally: tree-sitter reuses every subtree of the before that no edit touches.
-      if (old && before !== null) for (const edit of treeEdits(before, after, hunks)) old.edit(edit);
-      now = parseOrFail(parser, after, old ?? undefined);
-      afterSymbols = extractSymbols(language, now.rootNode, after);
+    if (parseAfter) {
+      let plan: ReusePlan | null = null;
+      if (old && before !== null) {
+        // Read before the edits below shift the old tree's offsets away from its text.
+        const exportedLocals = exportClauseNames(language, old.rootNode);
+        const edits = treeEdits(before, after, hunks);
+        // tree-sitter reuses every subtree of the before that no edit touches.
+        for (const edit of edits) old.edit(edit);
+        now = parseOrFail(parser, after, old);
+        const changed: [number, number][] = edits.map((e) => [e.startIndex, e.newEndIndex]);
+        for (const range of old.getChangedRanges(now)) changed.push([range.startIndex, range.endIndex]);
+        plan = { before: beforeSymbols, edits, changed, ...(exportedLocals ? { exportedLocals } : {}) };
+      } else {
+        now = parseOrFail(parser, after);
+      }
+      afterSymbols = extractSymbols(language, now.rootNode, after, plan);
+      if (a.key) {
+        slot!.cache.set(a.key, { symbols: afterSymbols, tree: now }, after.length);
+        cachedNow = true;
+      }
     }
     return [beforeSymbols, afterSymbols];
   } finally {
-    // Trees live in WASM memory, outside the garbage collector.
+    // Trees live in WASM memory, outside the garbage collector; the cache owns the ones it keeps.
     old?.delete();
-    now?.delete();
+    if (!cachedNow) now?.delete();
   }
 }
 
-function readSymbols(entry: Entry, grammars: Grammars): void {
+function readSymbols(entry: Entry, grammars: Grammars, cache: ParseCache | undefined): void {
   const { language } = entry;
   const before = entry.texts?.before ?? null;
   const after = entry.texts?.after ?? null;
@@ -144,7 +188,9 @@ function readSymbols(entry: Entry, grammars: Grammars): void {
       entry.note = failure ? `no ${language} grammar: ${failure}` : `no ${language} grammar loaded`;
       return;
     }
-    const [b, a] = codeSymbols(parser, language, before, after, entry.hunks?.hunks);
+    const grammar = grammars.ids?.get(language);
+    const slot = cache && grammar ? { cache, grammar } : null;
+    const [b, a] = codeSymbols(parser, language, before, after, entry.hunks?.hunks, slot);
     entry.symbols = diffSymbols(b, a);
   } catch (error) {
     entry.symbols = null;
@@ -152,10 +198,22 @@ function readSymbols(entry: Entry, grammars: Grammars): void {
   }
 }
 
+/**
+ * The UTF-8 bytes a file costs the parse budget: what is parsed from scratch when nothing is cached (a code
+ * file's before, or its after when added; both sides of a YAML or JSON file). The cache is left out on purpose,
+ * so the same change gets the same digest whatever ran before it.
+ */
+function budgetCost(language: string | null, texts: FileTexts): number {
+  const bytes = (text: string | null) => (text === null ? 0 : Buffer.byteLength(text, "utf8"));
+  if (isKeyLanguage(language)) return bytes(texts.before) + bytes(texts.after);
+  return texts.before !== null ? bytes(texts.before) : bytes(texts.after);
+}
+
 /** Parses what the limits allow, best-ranked roles first; every file left without symbols gets a note. */
-function parseFiles(entries: readonly Entry[], policy: Policy, grammars: Grammars): void {
-  const { max_parsed_files: maxFiles, max_parse_bytes: maxBytes } = policy.digest;
+function parseFiles(entries: readonly Entry[], policy: Policy, grammars: Grammars, cache?: ParseCache): void {
+  const { max_parsed_files: maxFiles, max_parse_bytes: maxBytes, parse_budget_bytes: budget } = policy.digest;
   let parsed = 0;
+  let spent = 0;
   for (const entry of byRank(entries)) {
     const { language, role, texts, file } = entry;
     if (role === "binary") entry.note = "binary";
@@ -169,8 +227,15 @@ function parseFiles(entries: readonly Entry[], policy: Policy, grammars: Grammar
       if (over !== null) entry.note = `not parsed: ${formatBytes(over)}`;
       else if (parsed >= maxFiles) entry.note = `not parsed: over the limit of ${maxFiles} parsed files`;
       else {
-        parsed++;
-        readSymbols(entry, grammars);
+        // A file over what is left is skipped, not the end: smaller ones after it may still fit.
+        const cost = budgetCost(language, texts);
+        if (spent + cost > budget) {
+          entry.note = `not parsed (budget): ${formatBytes(cost)} over the ${formatBytes(budget - spent)} left of digest.parse_budget_bytes`;
+        } else {
+          spent += cost;
+          parsed++;
+          readSymbols(entry, grammars, cache);
+        }
       }
     }
   }
@@ -244,7 +309,7 @@ function quoteHunk(hunk: Hunk, room: number): { text: string; cut: boolean } | n
 
 /** Builds the digest of a change from its files, their texts and the policy's limits. */
 export function buildDigest(input: DigestInput): ChangeDigest {
-  const { changes, texts, policy, grammars } = input;
+  const { changes, texts, policy, grammars, cache } = input;
   const classify = classifier(policy);
   const sourceCounts = changes.line_counts !== "unavailable";
 
@@ -279,7 +344,7 @@ export function buildDigest(input: DigestInput): ChangeDigest {
     return entry;
   });
 
-  parseFiles(entries, policy, grammars);
+  parseFiles(entries, policy, grammars, cache);
   const { hunks, omitted } = chooseHunks(entries, policy.digest.hunk_budget_tokens);
 
   const files: FileDigest[] = entries.map((e) => ({

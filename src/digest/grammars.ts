@@ -3,6 +3,7 @@
  * each grammar is loaded once and kept with one reusable Parser, so a digest costs no WASM compilation after the
  * first. A grammar that fails to load is reported, never thrown: its files are digested without symbols.
  */
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Language, Parser } from "web-tree-sitter";
@@ -12,6 +13,8 @@ import type { CodeLanguage } from "./languages.js";
 export interface Grammars {
   parsers: ReadonlyMap<CodeLanguage, Parser>;
   failures: ReadonlyMap<CodeLanguage, string>;
+  /** Which grammar each parser runs (file and package version): part of a parse cache key; none, no caching. */
+  ids?: ReadonlyMap<CodeLanguage, string>;
 }
 
 export interface GrammarOptions {
@@ -39,6 +42,26 @@ function packagedGrammar(language: CodeLanguage): string {
   // The package has no `exports` map, so its package.json resolves and the grammars sit beside it.
   const pkg = createRequire(import.meta.url).resolve("@vscode/tree-sitter-wasm/package.json");
   return join(dirname(pkg), "wasm", WASM_FILE[language]);
+}
+
+let packagedVersion: string | undefined;
+
+/** The grammar package's and the runtime's versions: a cached parse is only as good as both. */
+function versions(): string {
+  if (packagedVersion === undefined) {
+    const require = createRequire(import.meta.url);
+    // Both packages keep package.json at their root, beside the entry a bare specifier resolves to.
+    const read = (entry: string): string => {
+      try {
+        const file = join(dirname(require.resolve(entry)), "package.json");
+        return (JSON.parse(readFileSync(file, "utf8")) as { version?: string }).version ?? "?";
+      } catch {
+        return "?";
+      }
+    };
+    packagedVersion = `tree-sitter-wasm@${read("@vscode/tree-sitter-wasm/package.json")} web-tree-sitter@${read("web-tree-sitter")}`;
+  }
+  return packagedVersion;
 }
 
 function initRuntime(): Promise<void> {
@@ -76,15 +99,17 @@ export async function loadGrammars(languages: Iterable<CodeLanguage>, options: G
   const wanted = [...new Set(languages)];
   const parsers = new Map<CodeLanguage, Parser>();
   const failures = new Map<CodeLanguage, string>();
+  const ids = new Map<CodeLanguage, string>();
   await Promise.all(
     wanted.map(async (language) => {
       try {
         const path = options.locate?.(language) ?? packagedGrammar(language);
         parsers.set(language, await loadParser(path));
+        ids.set(language, `${language} ${path} ${versions()}`);
       } catch (error) {
         failures.set(language, reason(error));
       }
     }),
   );
-  return { parsers, failures };
+  return { parsers, failures, ids };
 }

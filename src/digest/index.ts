@@ -7,10 +7,12 @@ import type { ChangeDigest } from "../domain/digest.js";
 import type { Policy } from "../domain/policy.js";
 import { buildDigest, roleRank } from "./build-digest.js";
 import { classifier } from "./classify.js";
+import type { ParseCache } from "./cache.js";
 import { loadGrammars, type GrammarOptions } from "./grammars.js";
 import { isCodeLanguage, isKeyLanguage, languageOf, type CodeLanguage } from "./languages.js";
 
 export { buildDigest, type DigestInput } from "./build-digest.js";
+export { createParseCache, DEFAULT_CACHE_BYTES, type ParseCache } from "./cache.js";
 export { classifyFile } from "./classify.js";
 export { loadGrammars, NO_GRAMMARS, type Grammars, type GrammarOptions } from "./grammars.js";
 export { languageOf, type CodeLanguage } from "./languages.js";
@@ -38,12 +40,17 @@ export function pathsToRead(changes: ChangeSet, policy: Policy): string[] {
     .map((w) => w.path);
 }
 
+export interface DigestOptions extends GrammarOptions {
+  /** Earlier parses to reuse and to add to (see cache.ts); none, every file is parsed from scratch. */
+  cache?: ParseCache;
+}
+
 /** Loads the grammars the change's files need, then builds the digest; never rejects on a grammar that fails. */
 export async function digestChange(
   changes: ChangeSet,
   texts: ReadonlyMap<string, FileTexts>,
   policy: Policy,
-  options: GrammarOptions = {},
+  options: DigestOptions = {},
 ): Promise<ChangeDigest> {
   const languages = new Set<CodeLanguage>();
   for (const file of changes.files) {
@@ -51,5 +58,5 @@ export async function digestChange(
     if (!file.binary && isCodeLanguage(language) && texts.has(file.path)) languages.add(language);
   }
   const grammars = await loadGrammars(languages, options);
-  return buildDigest({ changes, texts, policy, grammars });
+  return buildDigest({ changes, texts, policy, grammars, ...(options.cache ? { cache: options.cache } : {}) });
 }

@@ -19,6 +19,30 @@ export interface DeclaredSymbol extends CodeSymbol {
   hash: string;
   /** Qualified name of the enclosing type (or map key), or null at the top. */
   parent: string | null;
+  /**
+   * Where the member it was read from starts and ends in the text (UTF-16 offsets): the innermost namespace,
+   * module or type member holding it. Lets an incremental extraction copy an untouched member's symbols.
+   */
+  unit?: readonly [start: number, end: number];
+}
+
+/**
+ * How to extract an after text's symbols from the before's: members of the after tree that lie outside every
+ * changed region, under containers whose heads are unchanged, have the same symbols as their before twins, which
+ * are copied instead of read from the tree. The result is the same list a full extraction gives.
+ */
+export interface ReusePlan {
+  /** The before text's symbols (a full extraction). */
+  before: readonly DeclaredSymbol[];
+  /**
+   * The edits that turned the before into the after, in order, in after coordinates (tree-sitter's `Edit`
+   * indices): offsets outside them map back to the before by the length they changed.
+   */
+  edits: readonly { startIndex: number; oldEndIndex: number; newEndIndex: number }[];
+  /** Where the after may differ from the before (after offsets, inclusive): the edits and tree-sitter's changed ranges. */
+  changed: readonly (readonly [start: number, end: number])[];
+  /** TypeScript/JavaScript: names the before's export clauses list (a change there changes other members' export). */
+  exportedLocals?: ReadonlySet<string>;
 }
 
 /** Declarations per file side are capped: a generated 50,000-member file must not flood the digest. */
@@ -64,24 +88,99 @@ interface Scope {
 
 const TOP: Scope = { prefix: "", visible: true, inInterface: false };
 
+function touches(regions: readonly (readonly [number, number])[], start: number, end: number): boolean {
+  for (const [from, to] of regions) if (start <= to && from <= end) return true;
+  return false;
+}
+
 class Collector {
   readonly symbols: DeclaredSymbol[] = [];
-  constructor(readonly text: string) {}
+  /** The member being read (see `DeclaredSymbol.unit`). */
+  private unit: readonly [number, number] | undefined;
+  /** Where in `plan.before` the symbols of a member start, by the member's span ("start:end", before offsets). */
+  private readonly firstOfUnit: Map<string, number> | null;
+  /** Containers whose head changed: what they hold is read, never copied (names and visibility come from heads). */
+  private readonly reread: [number, number][] = [];
+
+  constructor(
+    readonly text: string,
+    private readonly plan: ReusePlan | null = null,
+  ) {
+    this.firstOfUnit = plan ? new Map() : null;
+    plan?.before.forEach((symbol, index) => {
+      const key = symbol.unit ? `${symbol.unit[0]}:${symbol.unit[1]}` : null;
+      if (key !== null && !this.firstOfUnit!.has(key)) this.firstOfUnit!.set(key, index);
+    });
+  }
 
   get full(): boolean {
     return this.symbols.length >= MAX_SYMBOLS;
   }
 
+  /**
+   * The members directly under a node (see `membersOf`), each made the current unit while the caller reads it.
+   * With a plan, an untouched member whose before twin is known is not yielded: its symbols are copied.
+   */
+  *members(node: Node | null): Generator<Node> {
+    const outer = this.unit;
+    try {
+      for (const child of membersOf(node)) {
+        const start = child.startIndex;
+        const end = child.endIndex;
+        if (this.plan && this.copied(start, end)) continue;
+        this.unit = [start, end];
+        yield child;
+      }
+    } finally {
+      this.unit = outer;
+    }
+  }
+
+  /** Copies the before symbols of an untouched member at [start, end) of the after; false when it must be read. */
+  private copied(start: number, end: number): boolean {
+    const plan = this.plan!;
+    if (touches(plan.changed, start, end) || touches(this.reread, start, end)) return false;
+    let shift = 0;
+    for (const edit of plan.edits) {
+      if (edit.newEndIndex > start) break;
+      shift += edit.newEndIndex - edit.oldEndIndex;
+    }
+    const from = start - shift;
+    const to = end - shift;
+    const first = this.firstOfUnit!.get(`${from}:${to}`);
+    if (first === undefined) return false;
+    // Symbols are collected depth first: the member's own come first, then those of members nested in it.
+    const before = plan.before;
+    for (let i = first; i < before.length && !this.full; i++) {
+      const twin = before[i]!;
+      const unit = twin.unit;
+      if (!unit || unit[0] < from || unit[1] > to) break;
+      this.symbols.push({ ...twin, unit: [unit[0] + shift, unit[1] + shift] });
+    }
+    return true;
+  }
+
+  /** A container whose head is [its start, `headEnd`): when the head changed, everything in it is read. */
+  container(node: Node, headEnd: number): void {
+    if (this.plan && touches(this.plan.changed, node.startIndex, headEnd)) {
+      this.reread.push([node.startIndex, node.endIndex]);
+    }
+  }
+
   /** Records a declaration; `headEnd` limits a type's hash to its head. Returns the qualified name. */
   add(scope: Scope, name: string, kind: SymbolKind, exported: boolean, node: Node, headEnd?: number): string {
     const qualified = scope.prefix ? `${scope.prefix}.${name}` : name;
+    const start = node.startIndex;
+    const end = headEnd ?? node.endIndex;
+    if (headEnd !== undefined) this.container(node, headEnd);
     if (!this.full) {
       this.symbols.push({
         name: qualified,
         kind,
         exported: exported && scope.visible,
-        hash: hashText(this.text, node.startIndex, headEnd ?? node.endIndex),
+        hash: hashText(this.text, start, end),
         parent: scope.prefix || null,
+        ...(this.unit ? { unit: this.unit } : {}),
       });
     }
     return qualified;
@@ -98,13 +197,8 @@ function nameOf(node: Node, fieldName = "name"): string | null {
 }
 
 function namedChildrenOf(node: Node | null): Node[] {
-  const out: Node[] = [];
-  if (!node) return out;
-  for (let i = 0; i < node.namedChildCount; i++) {
-    const child = node.namedChild(i);
-    if (child) out.push(child);
-  }
-  return out;
+  // One call into WASM for all children (`namedChild(i)` makes one per child).
+  return node ? node.namedChildren.filter((child): child is Node => child !== null) : [];
 }
 
 /**
@@ -120,12 +214,7 @@ function membersOf(node: Node | null, out: Node[] = []): Node[] {
 }
 
 function childrenOf(node: Node): Node[] {
-  const out: Node[] = [];
-  for (let i = 0; i < node.childCount; i++) {
-    const child = node.child(i);
-    if (child) out.push(child);
-  }
-  return out;
+  return node.children.filter((child): child is Node => child !== null);
 }
 
 // ---- C# ----------------------------------------------------------------------------------------------------
@@ -151,7 +240,7 @@ function csMemberPublic(node: Node, scope: Scope): boolean {
 }
 
 function walkCSharp(c: Collector, node: Node, scope: Scope): void {
-  for (const child of membersOf(node)) {
+  for (const child of c.members(node)) {
     if (c.full) return;
     const type = child.type;
     if (type === "namespace_declaration") {
@@ -229,7 +318,7 @@ function javaMemberPublic(node: Node, scope: Scope): boolean {
 }
 
 function walkJava(c: Collector, node: Node, scope: Scope): void {
-  for (const child of membersOf(node)) {
+  for (const child of c.members(node)) {
     if (c.full) return;
     const type = child.type;
     if (JAVA_TYPES.has(type)) {
@@ -277,7 +366,7 @@ function pythonPublic(name: string): boolean {
 }
 
 function walkPython(c: Collector, node: Node, scope: Scope): void {
-  for (const child of membersOf(node)) {
+  for (const child of c.members(node)) {
     if (c.full) return;
     // A decorator belongs to what it decorates: its text is hashed with it.
     const definition = child.type === "decorated_definition" ? field(child, "definition") : child;
@@ -345,7 +434,7 @@ function goBodyStart(typeNode: Node | null): number | undefined {
 }
 
 function walkGo(c: Collector, root: Node): void {
-  for (const child of membersOf(root)) {
+  for (const child of c.members(root)) {
     if (c.full) return;
     if (child.type === "type_declaration") {
       for (const spec of namedChildrenOf(child)) {
@@ -400,7 +489,7 @@ function tsMemberPrivate(member: Node, name: string): boolean {
 }
 
 function walkTsClassBody(c: Collector, body: Node, scope: Scope): void {
-  for (const member of membersOf(body)) {
+  for (const member of c.members(body)) {
     if (c.full) return;
     const type = member.type;
     const isMethod =
@@ -466,6 +555,8 @@ function walkTsDeclaration(
     const name = nameOf(decl);
     const body = field(decl, "body");
     if (!name || !body) return;
+    // A namespace is no symbol, but its name is in its members' names.
+    c.container(decl, body.startIndex);
     const prefix = scope.prefix ? `${scope.prefix}.${name}` : name;
     walkTs(c, body, { prefix, visible: scope.visible && exportedName(name), inInterface: false }, new Set());
   } else if (type === "ambient_declaration") {
@@ -476,7 +567,7 @@ function walkTsDeclaration(
 
 function walkTs(c: Collector, node: Node, scope: Scope, exportedLocals: ReadonlySet<string>): void {
   const listed: ExportRule = (name) => exportedLocals.has(name);
-  for (const child of membersOf(node)) {
+  for (const child of c.members(node)) {
     if (c.full) return;
     if (child.type === "export_statement") {
       const declaration = field(child, "declaration");
@@ -495,9 +586,25 @@ function walkTs(c: Collector, node: Node, scope: Scope, exportedLocals: Readonly
   }
 }
 
-/** The declarations of one parsed file, in source order. */
-export function extractSymbols(language: CodeLanguage, root: Node, text: string): DeclaredSymbol[] {
-  const c = new Collector(text);
+/**
+ * The declarations of one parsed file, in source order. With a plan (the after side of an incremental parse),
+ * untouched members' symbols are copied from the before's: the same list, read from far fewer nodes.
+ */
+export function extractSymbols(
+  language: CodeLanguage,
+  root: Node,
+  text: string,
+  plan: ReusePlan | null = null,
+): DeclaredSymbol[] {
+  const isTs = language === "typescript" || language === "tsx" || language === "javascript";
+  const exportedLocals = isTs ? tsExportedLocals(root) : null;
+  // A changed export clause changes members it does not touch: no copying then.
+  // A capped before list would leave copies short.
+  const usable =
+    plan && plan.before.length < MAX_SYMBOLS && (!exportedLocals || sameSet(exportedLocals, plan.exportedLocals))
+      ? plan
+      : null;
+  const c = new Collector(text, usable);
   switch (language) {
     case "csharp":
       walkCSharp(c, root, TOP);
@@ -514,10 +621,23 @@ export function extractSymbols(language: CodeLanguage, root: Node, text: string)
     case "typescript":
     case "tsx":
     case "javascript":
-      walkTs(c, root, TOP, tsExportedLocals(root));
+      walkTs(c, root, TOP, exportedLocals!);
       break;
   }
   return c.symbols;
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string> | undefined): boolean {
+  if (!b || a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+/** The names a TypeScript/JavaScript module's export clauses list (for `ReusePlan.exportedLocals`). */
+export function exportClauseNames(language: CodeLanguage, root: Node): ReadonlySet<string> | undefined {
+  return language === "typescript" || language === "tsx" || language === "javascript"
+    ? tsExportedLocals(root)
+    : undefined;
 }
 
 // ---- Differences -------------------------------------------------------------------------------------------

@@ -314,6 +314,15 @@ export const PolicySchema = z
           .max(10_000)
           .default(300)
           .describe("Files parsed for symbols at most; the rest are counted and classified only."),
+        parse_budget_bytes: z
+          .number()
+          .int()
+          .min(0)
+          .max(100_000_000)
+          .default(2_097_152)
+          .describe(
+            "Bytes parsed from scratch per digest at most (a code file's before, or its after when added; both sides of YAML and JSON), best-ranked roles first. A file over what is left is listed with its line counts, marked 'not parsed (budget)'. Bounds the digest's time when no earlier parse is cached (about 4 MB/s per core here).",
+          ),
         generated_globs: z
           .array(glob)
           .default([])
