@@ -3,6 +3,7 @@ import type { ChangeSet } from "../domain/commit.js";
 import type { ChangeRequested, CommitCompleted, LifecycleEvent } from "../domain/events.js";
 import type { FailureReason } from "../domain/reasons.js";
 import type { ChangeDigest } from "../domain/digest.js";
+import type { RepoConventions } from "../domain/conventions.js";
 import type { Draft, DraftedBy, PrPlan, PullRequestSpec, Truncation } from "../domain/pull-request.js";
 import type { ApprovalRecord, DraftRound, MemoryHit, MergeOutcome, Usage } from "../domain/run-result.js";
 import type { TraceRecord } from "../domain/trace.js";
@@ -43,6 +44,8 @@ export const AgentState = Annotation.Root({
   plan: last<PrPlan | null>(null),
   /** The PR's issue, work items and GitHub issues (the event's, else from commits, branch or trace), from the plan node. */
   issue: last<IssueRefs | null>(null),
+  /** The repository's PR template and CODEOWNERS, read by the plan node when the policy asks for them. */
+  conventions: last<RepoConventions | null>(null),
   trace: last<TraceRecord | null>(null),
   /** Earlier PRs recalled as phrasing examples for the model (filled by memory; empty without it). */
   style_examples: last<string[]>([]),

@@ -5,7 +5,7 @@
 import picomatch from "picomatch";
 import type { ChangeSet } from "../domain/commit.js";
 import type { Policy } from "../domain/policy.js";
-import type { ChecklistItem, PrFacts, PrPlan, RiskAssessment } from "../domain/pull-request.js";
+import type { ChecklistItem, PrFacts, PrPlan, ReviewerAssignment, RiskAssessment } from "../domain/pull-request.js";
 import { classifyChange, parseConventional, type ChangeKind } from "./change-type.js";
 import { computeLabels, lacksTests } from "./labels.js";
 import { planMerge, type PrOrigin } from "./merge-plan.js";
@@ -86,10 +86,22 @@ export function riskOf(facts: PrFacts, policy: Policy, kind: ChangeKind): RiskAs
   return { level, reasons };
 }
 
+/** Policy reviewers, then the owners CODEOWNERS gives (codeowners.ts); a name listed twice is required if either is. */
+function withCodeOwners(reviewers: ReviewerAssignment[], codeOwners: readonly ReviewerAssignment[]) {
+  const out = reviewers.map((r) => ({ ...r }));
+  for (const owner of codeOwners) {
+    const prior = out.find((r) => r.name.toLowerCase() === owner.name.toLowerCase());
+    if (!prior) out.push({ ...owner });
+    else if (owner.required) prior.required = true;
+  }
+  return out;
+}
+
 export function planPullRequest(
   facts: PrFacts,
   policy: Policy,
   origin: PrOrigin = facts.change ? "change" : "commit",
+  codeOwners: readonly ReviewerAssignment[] = [],
 ): PrPlan {
   const kind: ChangeKind = facts.change
     ? {
@@ -111,7 +123,7 @@ export function planPullRequest(
     risk,
     origin,
     {
-      reviewers: routeReviewers(facts.trace.component_scope, policy),
+      reviewers: withCodeOwners(routeReviewers(facts.trace.component_scope, policy), codeOwners),
       labels,
       ready: checklist.every((i) => i.done) && !isDraft,
     },

@@ -2,6 +2,7 @@ import { PrCreatorError } from "../../domain/errors.js";
 import type { Violation } from "../../domain/violations.js";
 import { planPullRequest } from "../../policy/plan.js";
 import { assemblePullRequest } from "../../render/assemble.js";
+import { mergeRepoTemplate } from "../../render/repo-template.js";
 import { unknownVariables } from "../../render/template.js";
 import { runGate } from "../../validate/gate.js";
 import { validateAgainstPlan } from "../../validate/contradictions.js";
@@ -31,6 +32,22 @@ async function bodyTemplate(deps: AgentDeps, commit: string): Promise<string> {
   return own;
 }
 
+/**
+ * The forge's PR template of the repository (read by the plan node) combined with our template, as
+ * body.repo_pr_template says; its text, inert, may take at most a quarter of the body.
+ */
+function withForgeTemplate(deps: AgentDeps, template: string, state: AgentStateType): string {
+  const mode = deps.policy.body.repo_pr_template;
+  const repo = state.conventions?.pr_template;
+  if (mode === "ignore" || !repo) return template;
+  return mergeRepoTemplate(template, repo.text, {
+    mode,
+    aliases: deps.policy.body.required_sections.map((s) => s.split("|").map((n) => n.trim())),
+    maxChars: Math.floor(deps.policy.body.max_length / 4),
+    allowedHosts: deps.policy.prose.allowed_link_hosts,
+  });
+}
+
 const brief = (violations: readonly Violation[]) => violations.map(({ code, message }) => ({ code, message }));
 
 /**
@@ -46,7 +63,11 @@ export function makeGate(deps: AgentDeps) {
     let update: AgentUpdate = {};
     let violations: Violation[] = state.draft_violations;
     if (state.prose) {
-      const template = await bodyTemplate(deps, facts.changes.commits[facts.changes.commits.length - 1]!.hash);
+      const template = withForgeTemplate(
+        deps,
+        await bodyTemplate(deps, facts.changes.commits[facts.changes.commits.length - 1]!.hash),
+        state,
+      );
       const plan = state.plan ?? planPullRequest(facts, deps.policy);
       const { pr, truncation } = assemblePullRequest(facts, state.prose, template, deps.policy, plan);
       // Prose rules judge what the model wrote; deterministic prose only quotes the (already inert) commits and digest.
@@ -58,7 +79,9 @@ export function makeGate(deps: AgentDeps) {
               ...validateIdentifiers(state.prose, knownIdentifiers(factsCorpus(facts))),
             ]
           : [];
-      violations = [...prose, ...runGate(pr.title, pr.description, facts, deps.policy)].filter(
+      // What the repository's template names (CONTRIBUTING.md, …) is quoted input, not a claim about the change.
+      const quoted = state.conventions?.pr_template ? [state.conventions.pr_template.text] : [];
+      violations = [...prose, ...runGate(pr.title, pr.description, facts, deps.policy, quoted)].filter(
         (v) => !deps.disabledRules?.has(v.code),
       );
       update = { pr, truncation };

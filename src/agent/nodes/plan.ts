@@ -1,3 +1,5 @@
+import { readRepoConventions } from "../../forges/repo-conventions.js";
+import { codeOwnerReviewers, parseCodeOwners } from "../../policy/codeowners.js";
 import { planPullRequest } from "../../policy/plan.js";
 import type { AgentDeps } from "../deps.js";
 import { factsOf } from "../facts.js";
@@ -9,17 +11,48 @@ import type { AgentStateType, AgentUpdate } from "../state.js";
  * checklist, draft state and merge plan — once, from the facts read so far. The drafter is told the type,
  * the renderer renders the plan, and the gate holds the prose to it.
  */
+/**
+ * The repository's PR template and CODEOWNERS, read at the target branch when the policy asks for them, and the
+ * reviewers CODEOWNERS gives the changed paths. What cannot be read, and CODEOWNERS lines GitHub would skip, are
+ * warnings: a run without them is still a good run.
+ */
+async function conventionsOf(deps: AgentDeps, facts: ReturnType<typeof factsOf>) {
+  const { body, reviewers } = deps.policy;
+  const want = { prTemplate: body.repo_pr_template !== "ignore", codeowners: reviewers.codeowners !== "off" };
+  if (!want.prTemplate && !want.codeowners) return { conventions: null, codeOwners: [], warnings: [] };
+  const read = await readRepoConventions({
+    forge: deps.forge,
+    commitSource: deps.commitSource,
+    kind: deps.forge?.kind ?? "dry-run",
+    repo: facts.repo,
+    targetBranch: facts.target_branch,
+    fallbackRev: facts.changes.base,
+    want,
+  });
+  const warnings = [...read.warnings];
+  const file = read.conventions.codeowners;
+  if (!file) return { conventions: read.conventions, codeOwners: [], warnings };
+  const parsed = parseCodeOwners(file.text);
+  if (parsed.problems.length > 0)
+    warnings.push(
+      `${file.path}: ${parsed.problems.length} line(s) skipped, as GitHub skips them: ${parsed.problems.join("; ")}.`,
+    );
+  const codeOwners = codeOwnerReviewers(parsed, facts.changes.files, reviewers.codeowners === "required");
+  return { conventions: read.conventions, codeOwners, warnings };
+}
+
 export function makePlan(deps: AgentDeps) {
   return async function plan(state: AgentStateType): Promise<AgentUpdate> {
     const issue = issueOf(state, deps);
     const facts = { ...factsOf(state), issue };
-    const plan = planPullRequest(facts, deps.policy);
+    const { conventions, codeOwners, warnings } = await conventionsOf(deps, facts);
+    const plan = planPullRequest(facts, deps.policy, undefined, codeOwners);
     // Resolving reviewers' identities can overlap with drafting; publish picks the result up.
     deps.publisher.prefetch?.(
       facts.repo,
       { source_branch: facts.source_branch, target_branch: facts.target_branch },
       plan.reviewers,
     );
-    return { plan, issue };
+    return { plan, issue, conventions, warnings };
   };
 }
