@@ -3,6 +3,9 @@
 #   docker build -t pr-creator .
 #   docker run -p 8080:8080 -e PR_CREATOR_API_TOKEN=... -v pr-creator-state:/var/lib/pr-creator pr-creator
 #   docker run --rm -v "$PWD:/work" -w /work pr-creator run event.json --repo-path .
+# At scale (docs/deployment.md, "Running at scale"): stateless `serve` replicas and `worker` processes on PostgreSQL.
+#   docker run -p 8080:8080 -e PR_CREATOR_API_TOKEN=... -e PR_CREATOR_DATABASE_URL=postgres://... pr-creator
+#   docker run -e PR_CREATOR_DATABASE_URL=postgres://... pr-creator worker --concurrency 8
 
 # --- build: compile TypeScript and the native better-sqlite3 binding, then drop dev dependencies ---------
 FROM node:20-bookworm-slim AS build

@@ -7,6 +7,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { PolicySchema } from "../../src/domain/policy.js";
+import { buildProgram } from "../../src/cli/build-program.js";
 
 const project = path.resolve(import.meta.dirname, "../..");
 const read = (file: string) => readFileSync(path.join(project, file), "utf8");
@@ -104,6 +105,15 @@ describe("Dockerfile", () => {
       .join(" ");
     expect(env).toContain("PR_CREATOR_STATE_DIR=/var/lib/pr-creator");
     expect(final.find((s) => s.op === "VOLUME")!.args).toContain("/var/lib/pr-creator");
+  });
+
+  it("shows how the same image runs `worker` processes at scale, a command the CLI has", () => {
+    const header = read("Dockerfile")
+      .split("\n")
+      .filter((l) => l.startsWith("#"));
+    expect(header.some((l) => /docker run .*PR_CREATOR_DATABASE_URL=\S+ pr-creator worker\b/.test(l))).toBe(true);
+    const io = { stdout: () => {}, stderr: () => {}, readStdin: async () => "", cwd: project };
+    expect(buildProgram(io).commands.map((c) => c.name())).toContain("worker");
   });
 });
 
