@@ -17,7 +17,7 @@ import path from "node:path";
 import { errorText, PrCreatorError } from "../domain/errors.js";
 import type { LifecycleEvent } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
-import { openOutbox, type FlushResult, type Outbox } from "./outbox.js";
+import { openOutbox, outboxStore, type FlushResult, type OutboxStore } from "./outbox.js";
 import { createJsonlFileSink, createStdoutSink, type DeliverySink, type EventSink } from "./sinks.js";
 import {
   createFailureWebhookSink,
@@ -31,6 +31,8 @@ export interface EventDeliveryOptions {
   policy: Policy;
   /** Where the outbox lives; null keeps no outbox. */
   stateFile: string | null;
+  /** An outbox elsewhere (the shared database), opened on first use; it replaces the state file's. */
+  outbox?: { where: string; open: () => Promise<OutboxStore> };
   /** Where webhook secrets are read from (secret_env). */
   env: Readonly<Record<string, string | undefined>>;
   /** The stdout sink's output, one JSON line with its newline per call; default process.stdout. */
@@ -151,6 +153,26 @@ function buildSinks(options: EventDeliveryOptions): Sink[] {
   return sinks;
 }
 
+interface OutboxSource {
+  where: string;
+  open: () => Promise<OutboxStore>;
+  /** False when nothing was ever kept there (no state file yet), so a flush need not create it. */
+  exists: () => boolean;
+}
+
+/** The outbox in use: none when `events.outbox` is off; else the one given (the database), else the state file's. */
+function outboxSource(options: EventDeliveryOptions): OutboxSource | null {
+  if (!options.policy.events.outbox) return null;
+  if (options.outbox) return { ...options.outbox, exists: () => true };
+  const file = options.stateFile;
+  if (file === null) return null;
+  return {
+    where: file,
+    open: async () => outboxStore(openOutbox(file, { now: options.now })),
+    exists: () => existsSync(file),
+  };
+}
+
 /**
  * Builds the sinks of `policy.events` plus `extraSinks`. Throws a PrCreatorError (invalid_config) at once for
  * a webhook whose secret variable is unset, a non-HTTP URL, an unknown event name or a URL listed twice.
@@ -158,13 +180,17 @@ function buildSinks(options: EventDeliveryOptions): Sink[] {
  */
 export function createEventDelivery(options: EventDeliveryOptions): EventDelivery {
   const sinks = buildSinks(options);
-  const stateFile = options.policy.events.outbox ? options.stateFile : null;
+  const source = outboxSource(options);
   const durable = new Map(sinks.filter((s) => s.durable).map((s) => [s.key, s.deliver]));
-  let outbox: Outbox | undefined;
+  let outbox: Promise<OutboxStore> | undefined;
   let closed = false;
   const inFlight = new Set<Promise<unknown>>();
 
-  const openBox = (file: string): Outbox => (outbox ??= openOutbox(file, { now: options.now }));
+  const openBox = (from: OutboxSource): Promise<OutboxStore> =>
+    (outbox ??= from.open().catch((error: unknown) => {
+      outbox = undefined;
+      throw error;
+    }));
 
   /** Runs `work` so that close() waits for it. */
   const track = <T>(work: () => Promise<T>): Promise<T> => {
@@ -194,12 +220,14 @@ export function createEventDelivery(options: EventDeliveryOptions): EventDeliver
     const lost: string[] = [];
     let notKept: string | undefined;
     for (const failure of failures) {
-      if (!failure.sink.durable || stateFile === null) {
+      if (!failure.sink.durable || source === null) {
         lost.push(failure.sink.name);
         continue;
       }
       try {
-        openBox(stateFile).add({
+        await (
+          await openBox(source)
+        ).add({
           sink: failure.sink.key,
           event,
           deliveryId: failure.deliveryId,
@@ -216,12 +244,14 @@ export function createEventDelivery(options: EventDeliveryOptions): EventDeliver
       `${event.event} was not delivered to ${failures.map((f) => f.sink.name).join(", ")} (${failures.map((f) => f.problem).join("; ")})`,
     ];
     if (waiting.length > 0)
-      parts.push(`it waits in the outbox in ${stateFile} for ${waiting.join(", ")} and is sent again by the next run`);
+      parts.push(
+        `it waits in the outbox in ${source?.where} for ${waiting.join(", ")} and is sent again by the next run`,
+      );
     if (lost.length > 0) {
       const why =
         notKept !== undefined
           ? `the outbox could not be written: ${notKept}`
-          : stateFile === null
+          : source === null
             ? "the outbox is off"
             : "sinks given by the caller are not kept";
       parts.push(`it is not kept for ${lost.join(", ")} (${why})`);
@@ -235,19 +265,19 @@ export function createEventDelivery(options: EventDeliveryOptions): EventDeliver
     flush: () =>
       track(async () => {
         // No state file yet means nothing was ever kept: do not create one just to look.
-        if (stateFile === null || (outbox === undefined && !existsSync(stateFile))) return { sent: 0, waiting: 0 };
-        return openBox(stateFile).flush(durable);
+        if (source === null || (outbox === undefined && !source.exists())) return { sent: 0, waiting: 0 };
+        return (await openBox(source)).flush(durable);
       }),
 
     async close() {
       closed = true;
       await Promise.allSettled([...inFlight]);
-      outbox?.close();
+      await (await outbox?.catch(() => undefined))?.close();
     },
 
     describe() {
       const lines = sinks.map((s) => s.description);
-      lines.push(stateFile === null ? "outbox: off" : `outbox: ${stateFile}`);
+      lines.push(source === null ? "outbox: off" : `outbox: ${source.where}`);
       return lines;
     },
   };

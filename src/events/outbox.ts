@@ -62,14 +62,39 @@ export interface Outbox {
   close(): void;
 }
 
+/**
+ * Port: the outbox as event delivery uses it, in the state file (openOutbox, wrapped by outboxStore) or in
+ * PostgreSQL (src/postgres/outbox.ts), where any worker or replica may flush it. Same rules for both: per sink
+ * oldest first, stop at a sink's first failure, claimed rows leased so one flush sends each.
+ */
+export interface OutboxStore {
+  /** Where the events wait, for messages: the state file, or the database without its password. */
+  readonly where: string;
+  add(entry: { sink: string; event: LifecycleEvent; deliveryId: string; error: string }): Promise<void>;
+  flush(sinks: ReadonlyMap<string, DeliverySink>): Promise<FlushResult>;
+  list(): Promise<WaitingEvent[]>;
+  close(): Promise<void>;
+}
+
+/** The state file's outbox behind the port. */
+export function outboxStore(outbox: Outbox): OutboxStore {
+  return {
+    where: outbox.file,
+    add: async (entry) => outbox.add(entry),
+    flush: (sinks) => outbox.flush(sinks),
+    list: async () => outbox.list(),
+    close: async () => outbox.close(),
+  };
+}
+
 /** How long a write waits for another connection's lock (as the other tables of the state file). */
 const BUSY_TIMEOUT_MS = 5000;
 /** How long claimed rows are hidden from other flushes; longer than any delivery round takes. */
-const LEASE_MS = 10 * 60_000;
+export const LEASE_MS = 10 * 60_000;
 /** After a failed re-send a sink is left alone for 30 s, doubling per failure up to 30 min, so a sink that stays down does not slow every run. */
 const FIRST_DELAY_MS = 30_000;
 const MAX_DELAY_MS = 30 * 60_000;
-const MAX_ERROR_LENGTH = 1000;
+export const MAX_ERROR_LENGTH = 1000;
 
 const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   {
@@ -126,11 +151,13 @@ export function openOutbox(stateFile: string, options: { now?: () => Date } = {}
   }
 }
 
-function retryDelayMs(attempts: number): number {
+/** When a row that failed for the `attempts`-th time is tried again, counted from now. */
+export function retryDelayMs(attempts: number): number {
   return Math.min(FIRST_DELAY_MS * 2 ** Math.max(0, attempts - 2), MAX_DELAY_MS);
 }
 
-function readEvent(row: Row): { event: LifecycleEvent } | { problem: string } {
+/** A stored event read back, or why it is not one (edited by hand, or written by a newer pr-creator). */
+export function readEvent(row: { event: string }): { event: LifecycleEvent } | { problem: string } {
   try {
     const parsed = StoredEventSchema.safeParse(JSON.parse(row.event));
     return parsed.success ? { event: parsed.data } : { problem: formatZodIssues(parsed.error).join("; ") };
