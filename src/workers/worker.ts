@@ -76,7 +76,19 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   // Its own connection, never returned to a pool: the lock lives exactly as long as this process's session.
   const liveness = new pg.Client({ connectionString: options.url, application_name: "pr-creator worker liveness" });
-  liveness.on("error", (error) => log("error", `The liveness connection failed (${errorText(error)}); stopping.`));
+  let runner: Runner | undefined;
+  let stopping: Promise<StopReport> | undefined;
+  // Without its liveness lock this worker looks dead to the others, who hand its jobs out again: it stops taking
+  // runs at once (the PR locks still keep a handed-out run from overlapping one of its own still going).
+  let lostLiveness = false;
+  const onLivenessLost = (why: string) => {
+    if (lostLiveness || stopping) return;
+    lostLiveness = true;
+    log("error", `The liveness connection was lost (${why}); taking no more runs.`);
+    void runner?.stop().catch(() => undefined);
+  };
+  liveness.on("error", (error) => onLivenessLost(errorText(error)));
+  liveness.on("end", () => onLivenessLost("the server closed it"));
   await liveness.connect();
 
   let pool: WorkerPool | undefined;
@@ -122,7 +134,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
 
   let utils: WorkerUtils | undefined;
-  let runner: Runner | undefined;
   try {
     utils = await makeWorkerUtils({ pgPool: db.pool, schema: JOBS_SCHEMA, logger: QUIET });
     runner = await run({
@@ -137,6 +148,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     });
     await alive;
   } catch (error) {
+    lostLiveness = true;
     await runner?.stop().catch(() => undefined);
     await Promise.resolve(utils?.release()).catch(() => undefined);
     await liveness.end().catch(() => undefined);
@@ -160,7 +172,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
   const started = runner;
   const workerUtils = utils;
-  let stopping: Promise<StopReport> | undefined;
   return {
     poolId,
     get inFlight() {

@@ -160,4 +160,16 @@ describePostgres("workers draining one queue", () => {
       await second.stop(10_000);
     }
   });
+
+  it("a worker whose liveness connection is cut stops taking runs: the others would take it for dead", async () => {
+    const said: string[] = [];
+    const agent = { handle: async () => result, resume: () => Promise.reject(new Error("not used")) };
+    const worker = await startWorker({ db, url: test.url, agent, concurrency: 1, log: (_l, m) => said.push(m) });
+    await probe.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pr-creator worker liveness' AND datname = current_database()",
+    );
+    await worker.done;
+    expect(said.some((m) => m.startsWith("The liveness connection was lost"))).toBe(true);
+    await worker.stop(1000);
+  });
 });
