@@ -87,6 +87,14 @@ describe("the SDK's own settings", () => {
     expect(named(SPAN.start)[0]!.resource.attributes["service.name"]).toBe("from-the-policy");
   });
 
+  it("samples as OTEL_TRACES_SAMPLER says", () => {
+    vi.stubEnv("OTEL_TRACES_SAMPLER", "always_off");
+    const { telemetry, exporter } = inMemory();
+    const outcome = startRunTrace(telemetry, { execution_id: "exec-8" }).finish(runResult());
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(outcome.otel_trace_id).toBeNull();
+  });
+
   it("leaves the provider to a host that registered its own SDK first", async () => {
     const { telemetry: host, named } = inMemory("host-app");
     const ours = createTelemetry({ serviceName: "pr-creator" });
