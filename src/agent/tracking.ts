@@ -28,7 +28,7 @@ export function createTracking(options: {
   secrets: readonly string[];
   now?: () => Date;
 }): Tracking {
-  const tracker = createTracker(options.policy, options.env, { secrets: options.secrets });
+  const tracker = createTracker(options.policy, options.env, { secrets: options.secrets, forge: options.forge });
   const notifier = tracker
     ? createTrackerNotifier({
         tracker,

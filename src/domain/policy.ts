@@ -886,6 +886,36 @@ export const PolicySchema = z
           })
           .prefault({})
           .describe("Linear (tracker: linear). LINEAR_API_URL overrides the GraphQL endpoint."),
+        github: z
+          .strictObject({
+            link: z
+              .enum(["closes", "refs"])
+              .default("closes")
+              .describe(
+                "How the PR body names the GitHub issues it is for: `Closes #N` (GitHub closes them when the PR merges into the default branch) or `Refs #N` (linked only).",
+              ),
+            labels: z
+              .strictObject({
+                on_review: z
+                  .array(z.string().min(1).max(50))
+                  .default([])
+                  .describe("Labels added to the issue when its PR is opened or updated."),
+                on_merged: z
+                  .array(z.string().min(1).max(50))
+                  .default([])
+                  .describe("Labels added to the issue when its PR merges."),
+                on_failure: z
+                  .array(z.string().min(1).max(50))
+                  .default([])
+                  .describe("Labels added to the issue when its PR fails, its merge is blocked, or it is rolled back."),
+              })
+              .prefault({})
+              .describe("Labels per moment; none by default."),
+          })
+          .prefault({})
+          .describe(
+            "GitHub issues (tracker: github, with forge: github): comments on failure, rollback and approval, once each (a hidden marker finds them on a re-run), and labels. Uses the forge's token.",
+          ),
       })
       .prefault({})
       .describe("Issue tracker settings."),

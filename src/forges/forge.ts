@@ -144,8 +144,34 @@ export interface RevertRequest {
  * Port: one code host. Every method retries under the policy and throws PrCreatorError with a reason code
  * (and attempts) when it gives up — except createPullRequest's conflict, which is PullRequestExistsError.
  */
+/** A comment on an issue or work item, as the tracker adapters look for their own. */
+export interface IssueComment {
+  id: number | string;
+  /** The comment's text as the forge stores it (Markdown on GitHub, HTML on Azure Boards). */
+  text: string;
+}
+
+/**
+ * The forge's own issue tracker — GitHub issues, Azure Boards work items — for the tracker adapters
+ * (src/trackers/). Unlike the rest of the forge, calls are not retried here: the tracker's caller retries them
+ * under the retry policy (with the tracker's `classify`) and keeps what still fails in the tracker outbox.
+ */
+export interface ForgeIssues {
+  /** Every comment of an issue (GitHub) or work item (Azure Boards), oldest first. */
+  listComments(repo: string, issue: number): Promise<IssueComment[]>;
+  addComment(repo: string, issue: number, text: string): Promise<void>;
+  /** GitHub: adds labels (existing ones stay). Azure Boards: adds tags. */
+  addLabels(repo: string, issue: number, labels: readonly string[]): Promise<void>;
+  /** Azure Boards: the work item's state (System.State); GitHub issues: "open" or "closed". */
+  getState(repo: string, issue: number): Promise<string>;
+  /** Azure Boards only: moves the work item to a state of its process (JSON-patch on System.State). */
+  setState?(repo: string, issue: number, state: string): Promise<void>;
+}
+
 export interface Forge {
   readonly kind: "azure-devops" | "github";
+  /** The forge's issue tracker, for `tracker: github` and `tracker: azure-boards`. */
+  readonly issues?: ForgeIssues;
   findOpenPullRequest(repo: string, source: string, target: string): Promise<RemotePullRequest | null>;
   createPullRequest(repo: string, pr: NewPullRequest): Promise<RemotePullRequest>;
   updatePullRequest(repo: string, id: number, patch: PullRequestPatch): Promise<void>;

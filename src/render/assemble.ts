@@ -85,11 +85,18 @@ function issueLink(id: string, url: string | null): string {
   return url ? `[${inertText(id)}](${url})` : inertText(id);
 }
 
-/** The Issue line, unless the change request's Context section already shows that issue. */
+/**
+ * The Issue line, unless the change request's Context section already shows that issue, then one
+ * `Closes #N` (or `Refs #N`, trackers.github.link) line per GitHub issue, which GitHub links and closes on merge.
+ */
 function issueLine(facts: PrFacts, policy: Policy): string {
   const id = facts.issue?.issue_id;
-  if (!id || facts.change?.issue_id) return "";
-  return `Issue: ${issueLink(id, issueUrl(id, policy.issues.url_template))}`;
+  const verb = policy.trackers.github.link === "closes" ? "Closes" : "Refs";
+  const github = (facts.issue?.github_issues ?? []).map((n) => `${verb} #${n}`);
+  const shown = id && !facts.change?.issue_id && !/^#\d+$/.test(id);
+  return [...(shown ? [`Issue: ${issueLink(id, issueUrl(id, policy.issues.url_template))}`] : []), ...github].join(
+    "\n\n",
+  );
 }
 
 function changeContext(facts: PrFacts, policy: Policy): string {

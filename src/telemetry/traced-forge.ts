@@ -72,6 +72,8 @@ export function traceForge(forge: Forge, telemetry: Pick<Telemetry, "tracer" | "
 
   return {
     kind: forge.kind,
+    // The trackers call these outside a forge request of the run: they pass through as they are.
+    ...(forge.issues ? { issues: forge.issues } : {}),
     commits,
     findOpenPullRequest: (repo, sourceBranch, target) =>
       call("findOpenPullRequest", repo, null, () => forge.findOpenPullRequest(repo, sourceBranch, target)),

@@ -1,12 +1,16 @@
 import { PrCreatorError } from "../domain/errors.js";
 import { describeSetting } from "../domain/input-names.js";
 import { TRACKER_KINDS, type Policy } from "../domain/policy.js";
+import type { Forge } from "../forges/forge.js";
+import { createGitHubIssuesTracker } from "./github-issues.js";
 import { createLinearTracker } from "./linear.js";
 import type { Tracker, TrackerKind } from "./tracker.js";
 
 export interface TrackerDeps {
   /** Values that must never appear in a message (tokens), for describing a bad setting. */
   secrets?: readonly string[];
+  /** The configured forge: GitHub issues and Azure Boards use its client and token. */
+  forge?: Forge | null;
 }
 
 /** The tracker kind in force: env PR_CREATOR_TRACKER, else `tracker:` in the policy. */
@@ -51,6 +55,6 @@ export function createTracker(
     case "azure-boards":
       return notConfigured(kind);
     case "github":
-      return notConfigured(kind);
+      return createGitHubIssuesTracker(policy, deps.forge);
   }
 }

@@ -23,6 +23,8 @@ const common = {
   /** The issue as the event named it (`BVL-232`, `AB#123`, `#42`, `owner/repo#42`); each adapter parses its own forms. */
   issue_id: z.string().min(1),
   trace_id: z.string().nullable(),
+  /** The repository the event names, also when no PR exists yet (a bare `#42` is an issue of it). */
+  repo: z.string().nullable().optional(),
   /** When it happened (ISO 8601), as the lifecycle event says. */
   at: z.string(),
 };

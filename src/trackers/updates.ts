@@ -30,7 +30,7 @@ function issueOf(event: LifecycleEvent, context: UpdateContext): string | null {
 export function trackerUpdates(event: LifecycleEvent, context: UpdateContext = {}): TrackerUpdate[] {
   const issue_id = issueOf(event, context);
   if (issue_id === null) return [];
-  const common = { issue_id, trace_id: event.trace_id, at: event.timestamp };
+  const common = { issue_id, trace_id: event.trace_id, repo: event.repo, at: event.timestamp };
   const pr = (id: number | string, repo: string, branch: string | null): TrackedPullRequest => ({
     id,
     repo,

@@ -12,6 +12,9 @@ export type GitHubRoute =
   | "pulls.requestReviewers"
   | "pulls.merge"
   | "issues.addLabels"
+  | "issues.get"
+  | "issues.listComments"
+  | "issues.createComment"
   | "repos.get"
   | "repos.getBranch"
   | "repos.getCommit"
@@ -48,6 +51,9 @@ export const DOCS: Record<GitHubRoute, string> = {
   "pulls.requestReviewers": "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request",
   "pulls.merge": "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request",
   "issues.addLabels": "https://docs.github.com/rest/issues/labels#add-labels-to-an-issue",
+  "issues.get": "https://docs.github.com/rest/issues/issues#get-an-issue",
+  "issues.listComments": "https://docs.github.com/rest/issues/comments#list-issue-comments",
+  "issues.createComment": "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
   "git.getRef": "https://docs.github.com/rest/git/refs#get-a-reference",
   "git.createRef": "https://docs.github.com/rest/git/refs#create-a-reference",
   "git.updateRef": "https://docs.github.com/rest/git/refs#update-a-reference",

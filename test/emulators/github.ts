@@ -52,6 +52,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse }
 import type { AddressInfo } from "node:net";
 import type { CiCheckSpec } from "./ci.js";
 import { checkRoutes } from "./github-checks.js";
+import { addIssue, issueRoutes, issuesOf, type IssueRecord } from "./github-issues.js";
 import { snapshotOf } from "./github-content.js";
 import { gitRoutes } from "./github-git.js";
 import { hasCycle, resolveRef, type SeedCommit } from "./github-graph.js";
@@ -198,6 +199,8 @@ export interface GitHubEmulator {
   installationTokens: string[];
   /** The decoded payload of each app JWT the emulator accepted, oldest first. */
   appJwts: Record<string, unknown>[];
+  /** Adds issue `number` (one no PR of the repository has) to a seeded repository, for the GitHub issues tracker. */
+  addIssue(fullName: string, number: number, title?: string): IssueRecord;
   /** Forgets repos, users, teams, PRs, faults, running CI, the request log and rate-limit use. */
   reset(): void;
   close(): Promise<void>;
@@ -301,6 +304,13 @@ function match(method: string, segments: string[]): Matched | undefined {
   if (kind === "issues" && rest.length === 2 && rest[1] === "labels" && method === "POST" && /^\d+$/.test(rest[0]!)) {
     return { route: "issues.addLabels", ...base, arg: rest[0]! };
   }
+  if (kind === "issues" && rest.length >= 1 && /^\d+$/.test(rest[0]!)) {
+    if (rest.length === 1 && method === "GET") return { route: "issues.get", ...base, arg: rest[0]! };
+    if (rest.length === 2 && rest[1] === "comments" && method === "GET")
+      return { route: "issues.listComments", ...base, arg: rest[0]! };
+    if (rest.length === 2 && rest[1] === "comments" && method === "POST")
+      return { route: "issues.createComment", ...base, arg: rest[0]! };
+  }
   return undefined;
 }
 
@@ -354,6 +364,7 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
   const extraRoutes = {
     ...gitRoutes({ state, engine, links: () => links }),
     ...checkRoutes({ state, engine, newId, links: () => links }),
+    ...issueRoutes({ state, newId, links: () => links }),
   };
   const stopCi = () => {
     for (const timer of ciTimers.keys()) clearTimeout(timer);
@@ -735,7 +746,13 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     return { status: 201, body: renderPull(repo, pr, state, links, false) };
   };
 
-  const addLabels = (m: Matched, repo: RepoRecord, pr: PullRecord, body: unknown): Answer => {
+  // On a PR or an issue: both keep their labels and update time.
+  const addLabels = (
+    m: Matched,
+    repo: RepoRecord,
+    pr: { labels: LabelRecord[]; updated_at: string },
+    body: unknown,
+  ): Answer => {
     const route = m.route;
     const raw: unknown = Array.isArray(body) ? body : isObject(body) ? body.labels : undefined;
     if (!Array.isArray(raw) || raw.length === 0)
@@ -884,7 +901,10 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
         return createPull(m, repo, body);
       default: {
         const pr = findPull(repo, m.arg);
-        if (!pr) return notFound(m.route);
+        if (!pr) {
+          const issue = m.route === "issues.addLabels" ? issuesOf(repo).get(Number(m.arg)) : undefined;
+          return issue ? addLabels(m, repo, issue, body) : notFound(m.route);
+        }
         if (m.route === "pulls.get")
           return { status: 200, body: renderPull(repo, pr, state, links, true, engine.mergeability(repo, pr)) };
         if (m.route === "pulls.update") return updatePull(m, repo, pr, body);
@@ -1097,6 +1117,9 @@ export async function startGitHubEmulator(opts: GitHubEmulatorOptions = {}): Pro
     },
     deleteBranchOnMerge(fullName, enabled) {
       repoNamed(fullName).delete_branch_on_merge = enabled;
+    },
+    addIssue(fullName, number, title = `Issue ${number}`) {
+      return addIssue(repoNamed(fullName), newId(), number, title);
     },
     fileAt(fullName, branch, path) {
       const repo = repoNamed(fullName);

@@ -124,6 +124,15 @@ describe("the PR's issue", () => {
   it("reads #12 as a GitHub issue on GitHub and as a work item on Azure DevOps", async () => {
     const github = await run("feature/123-order", {}, { kind: "github" });
     expect(github.delivered[0]).toMatchObject({ issue_id: "#12" });
+    // GitHub closes the issues a PR body names with a closing keyword; the Issue line is left to them.
+    expect(github.published[0]!.description).toMatch(/^Closes #12\n\nCloses #123$/m);
+    expect(github.published[0]!.description).not.toMatch(/^Issue:/m);
+    const refs = await run(
+      "feature/123-order",
+      {},
+      { kind: "github", config: "trackers:\n  github:\n    link: refs\n" },
+    );
+    expect(refs.published[0]!.description).toMatch(/^Refs #12\n\nRefs #123$/m);
     const azure = await run("feature/123-order", {}, { kind: "azure-devops" });
     expect(azure.delivered[0]).toMatchObject({ issue_id: "AB#12" });
   });

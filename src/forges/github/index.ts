@@ -14,6 +14,7 @@ import { commits } from "./commits.js";
 import type { GitHubContext, Pull, Where } from "./context.js";
 import { classifyGitHubError, gitHubPermission, serverMessage } from "./errors.js";
 import { files } from "./files.js";
+import { issues } from "./issues.js";
 import { pullRequests } from "./pull-requests.js";
 
 /** A GitHub App installation: the app's JWT (signed with the key) buys installation tokens, renewed as they expire. */
@@ -165,5 +166,5 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
     commitRepos: new CommitRepos(),
   };
   const prs = pullRequests(ctx);
-  return { kind: "github", commits: commits(ctx), ...prs, ...files(ctx), ...automation(ctx) };
+  return { kind: "github", commits: commits(ctx), ...prs, ...files(ctx), ...automation(ctx), issues: issues(ctx) };
 }
