@@ -18,8 +18,9 @@
  * schema types them: null when nullable, else an empty list, false, 0, "" or a default object.
  *
  * Auth: `Authorization: <apiKey>` (Linear's personal keys go without "Bearer"), else 400 AUTHENTICATION_ERROR.
- * Not found: `Entity not found: Issue` (INVALID_INPUT, userError). Faults: `inject({status} | {reset: true}, times)`,
- * and `down()` / `up()` — while down every request gets 503.
+ * Not found: `Entity not found: Issue` (INVALID_INPUT, userError). Faults: `inject(fault, times)` — `{status}`,
+ * `{reset: true}` (the socket is destroyed), `{ratelimited: true, retryAfterS}` (Linear's rate limit: 400 with a
+ * RATELIMITED error and Retry-After) — and `down()` / `up()`: while down every request gets 503.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -72,7 +73,7 @@ export interface LinearRequest {
   status: number;
 }
 
-type Fault = { status: number } | { reset: true };
+type Fault = { status: number } | { reset: true } | { ratelimited: true; retryAfterS: number };
 
 export interface LinearEmulator {
   url: string;
@@ -457,6 +458,24 @@ export async function startLinearEmulator(options: { apiKey: string }): Promise<
     }
     const variables = (body.variables ?? {}) as Record<string, unknown>;
     const record = (operation: string, status: number) => requests.push({ operation, variables, status });
+    if (fault && "ratelimited" in fault) {
+      record("(ratelimited)", 400);
+      res.writeHead(400, {
+        "content-type": "application/json; charset=utf-8",
+        "retry-after": String(fault.retryAfterS),
+      });
+      res.end(
+        JSON.stringify({
+          errors: [
+            {
+              message: "Rate limit exceeded",
+              extensions: { type: "ratelimited", code: "RATELIMITED", userError: true },
+            },
+          ],
+        }),
+      );
+      return;
+    }
     if (isDown || fault) {
       const status = fault && "status" in fault ? fault.status : 503;
       record("(fault)", status);

@@ -130,6 +130,25 @@ describe("the Linear tracker on the emulator (the SDK's own operations, checked 
   });
 });
 
+describe("a Linear that resets connections or rate-limits, under the notifier's retries", () => {
+  it("retries a reset and a rate limit (waiting what Retry-After says), then applies the update once", async () => {
+    const { createTrackerNotifier } = await import("../../src/trackers/notify.js");
+    linear.inject({ reset: true });
+    linear.inject({ ratelimited: true, retryAfterS: 2 });
+    const waits: number[] = [];
+    const notifier = createTrackerNotifier({
+      tracker,
+      retry: { ...PolicySchema.parse({}).retry_policy, max_attempts: 3, base_delay_ms: 1 },
+      stateFile: null,
+      sleep: async (ms) => void waits.push(ms),
+    });
+    expect(await notifier.send([opened])).toEqual([]);
+    expect(waits).toEqual([1, 2000]);
+    expect(linear.attachments).toHaveLength(1);
+    await notifier.close();
+  });
+});
+
 describe("Linear settings", () => {
   it("reads issue keys and Linear URLs, and nothing else", () => {
     expect(linearIssueKey("BVL-232")).toBe("BVL-232");
