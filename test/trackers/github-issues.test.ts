@@ -101,9 +101,9 @@ describe("GitHub emulator: issues", () => {
     await attempt(octokit.rest.issues.get({ ...R, issue_number: 99 }));
     await octokit.rest.issues.createComment({ ...R, issue_number: 12, body: "hello" });
     await attempt(octokit.rest.issues.createComment({ ...R, issue_number: 99, body: "x" }));
-    await attempt(
-      octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...R, issue_number: 12 }),
-    );
+    // No body: the request the description forbids, sent anyway to see the emulator refuse it.
+    const noBody = { ...R, issue_number: 12 } as unknown as Parameters<typeof octokit.rest.issues.createComment>[0];
+    await attempt(octokit.rest.issues.createComment(noBody));
     await octokit.rest.issues.listComments({ ...R, issue_number: 12, per_page: 100 });
     await octokit.rest.issues.addLabels({ ...R, issue_number: 12, labels: ["pr-failed"] });
 
