@@ -110,7 +110,9 @@ export function mergeRepoTemplate(ours: string, repo: string, options: RepoTempl
     theirs.filter((t) => matchOf(t) === o).flatMap((t) => inertLines(t.lines, hosts).filter((l) => TASK.test(l)));
   const ourBlock = (o: Section) => {
     const tasks = spend(tasksFor(o));
-    return [o.heading!, ...trimBlank(o.lines), ...(tasks.length > 0 ? ["", ...tasks] : []), ""];
+    const lines = [...o.lines];
+    while (lines.length > 0 && lines.at(-1)!.trim() === "") lines.pop();
+    return [o.heading!, ...lines, ...(tasks.length > 0 ? ["", ...tasks] : []), ""];
   };
   const theirBlock = (t: Section) => {
     const body = trimBlank(inertLines(t.lines, hosts));
