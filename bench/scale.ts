@@ -2,10 +2,11 @@
  * Scale-out benchmark (not a test): the built CLI's `serve` (two replicas) and `worker` processes on one
  * PostgreSQL database, against the GitHub emulator at 50 ms per request, deterministic drafter.
  *
- *   npm run bench:scale    # ≈ 10 min on 2 cores; writes bench/results/scale.json
+ *   npm run bench:scale    # ≈ 15 min on 2 busy cores; writes bench/results/scale.json
  *
  * 1. Scaling curve: BENCH_SCALE_EVENTS (200) events over 50 branches with 1, 2 and 4 worker processes of
- *    BENCH_SCALE_CONCURRENCY (4) runs each: runs per second from the first POST to the last run settled.
+ *    BENCH_SCALE_CONCURRENCY (4) runs each, BENCH_SCALE_LATENCY_MS (50) per forge request: runs per second from
+ *    the first POST to the last run settled, and the workers' CPU per run (what bounds throughput on busy cores).
  * 2. Issue 14's burst: BENCH_BURST_EVENTS (1,000) events over 50 branches, 4 workers of 13 runs each (52 slots
  *    for 50 PRs), one worker killed with -9 once half the runs are done: lost runs, duplicate PRs, PRs not
  *    announced exactly once, overlapping and reordered runs of one PR (all must be 0), throughput, and the
@@ -15,7 +16,7 @@
  * scenario gets a fresh database. dist/ is rebuilt first (the processes run the built CLI).
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -30,15 +31,27 @@ const LATENCY_MS = 50;
 const BRANCHES = 50;
 const SCALE_EVENTS = Number(process.env.BENCH_SCALE_EVENTS ?? 200);
 const SCALE_CONCURRENCY = Number(process.env.BENCH_SCALE_CONCURRENCY ?? 4);
+const SCALE_LATENCY_MS = Number(process.env.BENCH_SCALE_LATENCY_MS ?? LATENCY_MS);
 const BURST_EVENTS = Number(process.env.BENCH_BURST_EVENTS ?? 1000);
 
-async function build(): Promise<void> {
+/**
+ * Builds the CLI into a folder of its own (package.json, node_modules and src/ linked from the checkout), so a
+ * rebuild of dist/ while the benchmark runs cannot break its processes; the fleet runs that build.
+ */
+async function build(): Promise<() => void> {
+  const app = mkdtempSync(path.join(os.tmpdir(), "pr-creator-bench-app-"));
+  for (const name of ["package.json", "node_modules", "src"])
+    symlinkSync(path.join(project, name), path.join(app, name));
   const tsc = path.join(project, "node_modules", "typescript", "bin", "tsc");
   // Type errors alone still emit (as in the test setup); anything else stops the benchmark.
-  await run(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: project }).catch((error: unknown) => {
+  await run(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", path.join(app, "dist")], {
+    cwd: project,
+  }).catch((error: unknown) => {
     const { stdout = "" } = error as { stdout?: string };
     if (!stdout.split("\n").every((l) => l.trim() === "" || /error TS\d+/.test(l) || /^\s/.test(l))) throw error;
   });
+  process.env.PR_CREATOR_FLEET_CLI = path.join(app, "dist", "cli", "main.js");
+  return () => rmSync(app, { recursive: true, force: true });
 }
 
 async function server(): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -73,15 +86,17 @@ async function withDatabase<T>(serverUrl: string, name: string, work: (url: stri
 }
 
 const show = (r: LoadReport) =>
-  `${r.events} events: ${r.runsPerSecond} runs/s (${(r.elapsedMs / 1000).toFixed(1)} s), lost ${r.lost}, duplicate PRs ${r.duplicatePrs}, creates ${r.creates}, not announced once ${r.prsNotAnnouncedOnce}, overlaps ${r.overlaps}, reordered ${r.reordered}, restarted ${r.restarted}${r.deathToRerunMs === null ? "" : `, death → rerun ${r.deathToRerunMs} ms`}`;
+  `${r.events} events: ${r.runsPerSecond} runs/s (${(r.elapsedMs / 1000).toFixed(1)} s), worker CPU ${Math.round(r.workerCpuMs / r.events)} ms/run, lost ${r.lost}, duplicate PRs ${r.duplicatePrs}, creates ${r.creates}, not announced once ${r.prsNotAnnouncedOnce}, overlaps ${r.overlaps}, reordered ${r.reordered}, restarted ${r.restarted}${r.deathToRerunMs === null ? "" : `, death → rerun ${r.deathToRerunMs} ms`}`;
 
 async function main(): Promise<void> {
-  await build();
+  const removeBuild = await build();
   const pgServer = await server();
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, node: process.version },
     latency_ms: LATENCY_MS,
+    scaling_latency_ms: SCALE_LATENCY_MS,
+    load_average_at_start: os.loadavg().map((l) => Number(l.toFixed(1))),
     branches: BRANCHES,
   };
   try {
@@ -94,7 +109,7 @@ async function main(): Promise<void> {
           branches: BRANCHES,
           workers,
           concurrency: SCALE_CONCURRENCY,
-          latencyMs: LATENCY_MS,
+          latencyMs: SCALE_LATENCY_MS,
           boundMs: 900_000,
         }),
       );
@@ -108,6 +123,9 @@ async function main(): Promise<void> {
       runs_per_second: c.report.runsPerSecond,
       speedup: Number((c.report.runsPerSecond / base).toFixed(2)),
       elapsed_ms: c.report.elapsedMs,
+      // CPU the workers spent per run: on a machine whose cores are busy, this is what bounds throughput.
+      worker_cpu_ms_per_run: Math.round(c.report.workerCpuMs / c.report.events),
+      serve_cpu_ms_per_run: Math.round(c.report.serveCpuMs / c.report.events),
       lost: c.report.lost,
       duplicate_prs: c.report.duplicatePrs,
       overlaps: c.report.overlaps,
@@ -130,6 +148,7 @@ async function main(): Promise<void> {
     results.burst = { workers: 4, concurrency: 13, killed_at: 0.5, ...burst };
   } finally {
     await pgServer.stop();
+    removeBuild();
   }
   mkdirSync(path.join(here, "results"), { recursive: true });
   writeFileSync(path.join(here, "results", "scale.json"), `${JSON.stringify(results, null, 2)}\n`);

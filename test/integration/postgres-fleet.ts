@@ -14,7 +14,8 @@ import { SAMPLE_TRACES } from "../../src/demo/sample-repo.js";
 import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js";
 import { startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
 
-const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+// bench/scale.ts runs a private build, safe from rebuilds of dist/ while it runs.
+const MAIN = process.env.PR_CREATOR_FLEET_CLI ?? fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 export const TOKEN = "ghp_fleetTestToken";
 export const REPO = "acme/OrderService";
 const author = { name: "code-committer-agent", email: "cc@agents.local", date: "2025-05-07T19:05:33Z" };

@@ -4,6 +4,7 @@
  * PullRequestCreated per PR, overlapping or reordered runs of one PR, throughput and the time from the kill to
  * the killed worker's runs starting again. Shared by postgres-scale.test.ts and bench/scale.ts.
  */
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import {
   call,
@@ -56,6 +57,20 @@ export interface LoadReport {
   runsPerSecond: number;
   /** From the kill to the last of the killed worker's runs starting again elsewhere; null without a kill. */
   deathToRerunMs: number | null;
+  /** CPU time (user + system) the worker processes alive at the end used, and the serve replicas. */
+  workerCpuMs: number;
+  serveCpuMs: number;
+}
+
+/** A process's CPU time so far in ms, from /proc (Linux); 0 elsewhere. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    // utime and stime, fields 14 and 15 of the line, in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 interface Row {
@@ -120,6 +135,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     }
     await until(settledCount, (n) => n >= options.events, "every run to settle", options.boundMs);
     const elapsedMs = performance.now() - started;
+    const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+    const workerCpuMs = alive.reduce((sum, w) => sum + cpuMs(w.child.pid), 0);
+    const serveCpuMs = serves.reduce((sum, s) => sum + cpuMs(s.child.pid), 0);
 
     const rows = (
       await db.query<Row>(
@@ -163,6 +181,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       elapsedMs: Math.round(elapsedMs),
       runsPerSecond: Number((options.events / (elapsedMs / 1000)).toFixed(2)),
       deathToRerunMs,
+      workerCpuMs,
+      serveCpuMs,
     };
   } finally {
     await Promise.all(procs.map((p) => stop(p)));
