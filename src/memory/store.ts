@@ -1,6 +1,7 @@
 /**
  * Port: long-term memory of pull requests — the audit chain trace → PR → commit → branch, and similar-PR
- * recall by vector. Two adapters: one SQLite file (embedded default) and Qdrant (production).
+ * recall by vector. Three adapters: one SQLite file (embedded default), PostgreSQL (the shared database, scored
+ * in-process) and Qdrant (production at scale).
  */
 
 /** One PR as remembered. Previews are remembered too (pr_id null), so recall works before any forge is set. */
@@ -74,7 +75,7 @@ export function recordKey(r: Pick<PrRecord, "repo" | "pr_id" | "source_branch" |
 }
 
 export interface MemoryStore {
-  readonly kind: "sqlite" | "qdrant";
+  readonly kind: "sqlite" | "qdrant" | "postgres";
   /**
    * Prepares the store for vectors of this embedder (creates tables / the collection and indexes).
    * Throws MemoryMismatchError when the store already holds vectors of another embedder or size.

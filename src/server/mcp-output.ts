@@ -117,7 +117,7 @@ export const TraceOutputSchema = z.object({
     .array(PrRecordSchema)
     .nullable()
     .describe("The audit chain trace → PR → commit → branch from memory, oldest first; null when memory is off"),
-  memory: z.enum(["sqlite", "qdrant", "off"]),
+  memory: z.enum(["sqlite", "qdrant", "postgres", "off"]),
   trace_registry: z.boolean().describe("Whether a trace registry is configured"),
 });
 export type TraceOutput = z.infer<typeof TraceOutputSchema>;
