@@ -144,16 +144,7 @@ export function linearTracker(options: LinearTrackerOptions): Tracker {
     return states;
   };
 
-  const fetchIssue = async (update: TrackerUpdate): Promise<Issue> => {
-    const key = linearIssueKey(update.issue_id);
-    if (!key) {
-      throw new PrCreatorError(
-        "invalid_request",
-        `The issue id ${inertText(update.issue_id)} is not a Linear issue key (like BVL-232).`,
-      );
-    }
-    return (await connect()).issue(key);
-  };
+  const fetchIssue = async (key: string): Promise<Issue> => (await connect()).issue(key);
 
   /** Moves the issue to the state named `name`, unless it is there already (or done, for the review state). */
   const moveTo = async (issue: Issue, name: string, fromDoneToo: boolean): Promise<string | null> => {
@@ -194,7 +185,10 @@ export function linearTracker(options: LinearTrackerOptions): Tracker {
   };
 
   const apply = async (update: TrackerUpdate): Promise<string[]> => {
-    const issue = await fetchIssue(update);
+    const key = linearIssueKey(update.issue_id);
+    // An Azure Boards work item or a GitHub issue (`AB#12`, `#42`) is not Linear's: nothing to do, nothing to retry.
+    if (!key) return [];
+    const issue = await fetchIssue(key);
     const done: (string | null)[] = [];
     switch (update.moment) {
       case "opened":

@@ -35,6 +35,11 @@ export interface TrackerNotifierOptions {
 const LEASE_MS = 10 * 60_000;
 /** A tracker asking for a longer wait is not waited for: the update goes to the outbox. */
 const MAX_DELAY_MS = 30_000;
+/**
+ * Runs that may try a waiting update before it is dropped (with a warning): enough to outlast an outage or a
+ * config fix, but an issue that does not exist or a key without access must not warn on every run forever.
+ */
+export const MAX_OUTBOX_ATTEMPTS = 10;
 
 function describe(update: TrackerUpdate): string {
   const pr = update.pr ? ` PR ${update.pr.id}` : "";
@@ -115,6 +120,13 @@ export function createTrackerNotifier(options: TrackerNotifierOptions): TrackerN
         kept.done(row.id);
       } catch (error) {
         stuck.add(row.issueId);
+        if (row.attempts + 1 >= MAX_OUTBOX_ATTEMPTS) {
+          kept.done(row.id);
+          warnings.push(
+            `${name} did not take the update for ${describe(row.update)} in ${MAX_OUTBOX_ATTEMPTS} tries (${errorText(error)}); it is dropped from the tracker outbox.`,
+          );
+          continue;
+        }
         kept.failed(row.id, errorText(error));
         warnings.push(
           `${name} still does not take the waiting update for ${describe(row.update)} (${errorText(error)}); it stays in the tracker outbox in ${kept.file}.`,

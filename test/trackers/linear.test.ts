@@ -103,6 +103,12 @@ describe("the Linear tracker on the emulator (the SDK's own operations, checked 
     expect(linear.comments[0]!.body).toContain("waits for a senior approval from platform-leads, alice");
   });
 
+  it("leaves an issue that is not Linear's alone (a work item, a GitHub issue), without an error", async () => {
+    expect((await tracker.apply({ ...opened, issue_id: "AB#123" })).actions).toEqual([]);
+    expect((await tracker.apply({ ...blocked, issue_id: "#42" })).actions).toEqual([]);
+    expect(linear.requests).toEqual([]);
+  });
+
   it("says which state is missing from the team, and what it has", async () => {
     const wrong = linearTracker({
       apiKey: KEY,

@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { AGENT_NAME, type LifecycleEvent } from "../../src/domain/events.js";
 import { PolicySchema } from "../../src/domain/policy.js";
-import { createTrackerNotifier } from "../../src/trackers/notify.js";
+import { createTrackerNotifier, MAX_OUTBOX_ATTEMPTS } from "../../src/trackers/notify.js";
 import { openTrackerOutbox } from "../../src/trackers/outbox.js";
 import type { Tracker, TrackerUpdate } from "../../src/trackers/tracker.js";
 import { trackerUpdates } from "../../src/trackers/updates.js";
@@ -76,6 +76,20 @@ describe("the tracker notifier", () => {
     const rows = openTrackerOutbox(file).list();
     expect(rows).toHaveLength(1);
     expect(rows[0]!.attempts).toBeGreaterThanOrEqual(2);
+    await notifier.close();
+  });
+
+  it("drops an update the tracker refuses run after run, after MAX_OUTBOX_ATTEMPTS tries, with a warning", async () => {
+    const file = await stateFile();
+    const t = scripted(Array.from({ length: MAX_OUTBOX_ATTEMPTS }, () => 400));
+    const notifier = createTrackerNotifier({ tracker: t.tracker, retry, stateFile: file, sleep: noSleep });
+    await notifier.send([opened("BVL-404")]);
+    const last: string[][] = [];
+    for (let i = 1; i < MAX_OUTBOX_ATTEMPTS; i++) last.push(await notifier.flush());
+    expect(last.at(-2)![0]).toMatch(/stays in the tracker outbox/);
+    expect(last.at(-1)![0]).toMatch(/in 10 tries \(HTTP 400\); it is dropped from the tracker outbox\./);
+    expect(openTrackerOutbox(file).list()).toEqual([]);
+    expect(t.calls()).toBe(MAX_OUTBOX_ATTEMPTS);
     await notifier.close();
   });
 
