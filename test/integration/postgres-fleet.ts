@@ -80,8 +80,8 @@ export async function startFleet(databaseUrl: string, opts: { latencyMs?: number
   return { gh, dir, env } satisfies Fleet;
 }
 
-/** A new commit on `branch` (created when missing) and its CommitCompleted event. */
-export function commitOn(fleet: Fleet, branch: string, n: number): CommitCompleted {
+/** A new commit on `branch` (created when missing) and its CommitCompleted event; `folder` outside src/Order leaves the trace's scope. */
+export function commitOn(fleet: Fleet, branch: string, n: number, folder = "src/Order"): CommitCompleted {
   const repo = fleet.gh.state.repos.get(REPO.toLowerCase())!;
   const parent = repo.branches.get(branch) ?? sha(2);
   repo.commits.set(sha(n), {
@@ -89,7 +89,7 @@ export function commitOn(fleet: Fleet, branch: string, n: number): CommitComplet
     author,
     parents: [parent],
     files: [
-      { filename: `src/Order/Step${n}.cs`, status: "added", additions: 12, deletions: 0 },
+      { filename: `${folder}/Step${n}.cs`, status: "added", additions: 12, deletions: 0 },
       { filename: `tests/Order/Step${n}Tests.cs`, status: "added", additions: 14, deletions: 0 },
     ],
   });

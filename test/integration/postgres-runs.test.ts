@@ -198,3 +198,52 @@ describePostgres("serve replicas and a worker (built CLI)", () => {
     expect(child.stderr).toContain("pr-creator worker needs a PostgreSQL database and none is configured.");
   });
 });
+
+describePostgres("approvals across replicas (built CLI)", () => {
+  let test: TestDatabase;
+  let fleet: Fleet;
+  beforeAll(async () => {
+    test = await createTestDatabase("approve");
+    fleet = await startFleet(test.url, {
+      config: [
+        "forge: github",
+        "github: { throttle: false }",
+        "retry_policy: { base_delay_ms: 10 }",
+        "merge: { auto_merge_levels: [] }",
+        "memory: { store: none }",
+        "state_file: state.db",
+        "trace_registry: traces.yaml",
+        "events: { jsonl_file: events.jsonl }",
+        "approval: { on_violations: [trace_violation] }",
+        "",
+      ].join("\n"),
+    });
+  });
+  afterAll(async () => {
+    await fleet?.gh.close();
+    await test?.drop();
+  });
+
+  it("a run paused on one worker is approved at another replica and continues from its Postgres checkpoint", async () => {
+    const [a, b] = await Promise.all([spawnServe(fleet), spawnServe(fleet)]);
+    const worker = await spawnWorker(fleet, 1);
+    try {
+      // A file outside the trace's scope: the gate's trace_violation waits for a person.
+      const event = commitOn(fleet, "feature/approve-1", 301, "src/Billing");
+      const runId = ((await call(a.base, "POST", "/v1/events", { body: event })).body as { run_id: string }).run_id;
+      const paused = await settled(a.base, runId);
+      expect(paused).toMatchObject({ status: "awaiting_approval", result: { status: "awaiting_approval" } });
+      expect(fleet.gh.calls("pulls.create")).toBe(0);
+      const resumed = await call(b.base, "POST", `/v1/runs/${runId}/resume`, { body: { approve: true, by: "lead" } });
+      expect(resumed).toMatchObject({ status: 202, body: { run_id: runId, status: "queued" } });
+      const done = await settled(a.base, runId);
+      expect(done).toMatchObject({ status: "done", attempts: 2, result: { status: "created" } });
+      expect(fleet.gh.calls("pulls.create")).toBe(1);
+      const again = await call(a.base, "POST", `/v1/runs/${runId}/resume`, { body: { approve: true } });
+      expect(again).toMatchObject({ status: 409, body: { reason: "not_awaiting_approval" } });
+    } finally {
+      expect(await stop(worker)).toBe(0);
+      expect(await Promise.all([stop(a), stop(b)])).toEqual([0, 0]);
+    }
+  }, 120_000);
+});
