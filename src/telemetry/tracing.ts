@@ -147,9 +147,12 @@ function deferredOtlpExporter(): SpanExporter {
  * from the environment: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (they win over `serviceName`),
  * OTEL_EXPORTER_OTLP_* (endpoint, headers, timeout, compression), OTEL_TRACES_SAMPLER[_ARG], OTEL_BSP_*.
  * When the host application registered its own SDK first, pr-creator's spans go there and this object only
- * reads the global API. Shutting down gives the global registration back, so another agent can take it.
+ * reads the global API. Agents of one process share the provider; the last to shut down stops it and gives
+ * the global registration back.
  */
 export function createTelemetry(options: TelemetryOptions): Telemetry {
+  // Another agent of this process set the provider up: share it, so closing one agent leaves the other's spans.
+  if (registered) return share(registered);
   // Without a registered provider the global API hands out proxy tracers: then the provider is ours to set up.
   if (!(trace.getTracer(SCOPE.name) instanceof ProxyTracer)) return hostTelemetry();
   const env: Env = process.env;
@@ -179,22 +182,13 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     contextManager = null;
   }
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  let stopped = false;
 
-  return {
-    // Looked up on each use: after another agent shuts down and a new one registers, spans follow the new provider.
-    get tracer() {
-      return prCreatorTracer();
-    },
+  const own: Registration = {
+    users: 0,
     exporter,
     endpoint,
-    active: () => context.active(),
-    withContext: (ctx, fn) => context.with(ctx, fn),
-    forceFlush: () => provider.forceFlush(),
-    async shutdown() {
-      // Once only: a second call must not unregister the provider another agent registered since.
-      if (stopped) return;
-      stopped = true;
+    flush: () => provider.forceFlush(),
+    async stop() {
       await provider.shutdown();
       trace.disable();
       propagation.disable();
@@ -204,9 +198,48 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       }
     },
   };
+  registered = own;
+  return share(own);
 }
 
-/** The host application (or another agent in this process) registered the SDK: spans go where it sends them. */
+/** The provider this module registered globally, and how many telemetry objects use it. */
+interface Registration {
+  users: number;
+  exporter: ExporterKind;
+  endpoint: string | null;
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let registered: Registration | null = null;
+
+/** One user's handle on the registered provider: the last one to shut down stops it and unregisters. */
+function share(registration: Registration): Telemetry {
+  registration.users += 1;
+  let released = false;
+  return {
+    // Looked up on each use: after the provider is replaced, spans follow the new one.
+    get tracer() {
+      return prCreatorTracer();
+    },
+    exporter: registration.exporter,
+    endpoint: registration.endpoint,
+    active: () => context.active(),
+    withContext: (ctx, fn) => context.with(ctx, fn),
+    forceFlush: () => registration.flush(),
+    async shutdown() {
+      // Once per handle: a second call must not release another user's share.
+      if (released) return;
+      released = true;
+      registration.users -= 1;
+      if (registration.users > 0) return;
+      if (registered === registration) registered = null;
+      await registration.stop();
+    },
+  };
+}
+
+/** The host application registered its own SDK: spans go where it sends them. */
 function hostTelemetry(): Telemetry {
   return {
     get tracer() {

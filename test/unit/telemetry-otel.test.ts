@@ -9,8 +9,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
-import { trace } from "@opentelemetry/api";
-import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { context, propagation, trace } from "@opentelemetry/api";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createAgent } from "../../src/agent/create-agent.js";
 import { buildSampleRepo, type SampleRepo } from "../../src/demo/sample-repo.js";
@@ -96,13 +98,44 @@ describe("the SDK's own settings", () => {
   });
 
   it("leaves the provider to a host that registered its own SDK first", async () => {
-    const { telemetry: host, named } = inMemory("host-app");
-    const ours = createTelemetry({ serviceName: "pr-creator" });
-    expect(ours.exporter).toBe("host");
-    startRunTrace(ours, { execution_id: "exec-4" }).finish(runResult());
-    await ours.shutdown();
-    expect(named(SPAN.start)[0]!.resource.attributes["service.name"]).toBe("host-app");
-    expect(host.exporter).toBe("custom");
+    const exporter = new InMemorySpanExporter();
+    const host = new NodeTracerProvider({
+      resource: resourceFromAttributes({ "service.name": "host-app" }),
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    host.register();
+    try {
+      const ours = createTelemetry({ serviceName: "pr-creator" });
+      expect(ours.exporter).toBe("host");
+      startRunTrace(ours, { execution_id: "exec-4" }).finish(runResult());
+      await ours.shutdown();
+      const [root] = exporter.getFinishedSpans().filter((s) => s.name === SPAN.start);
+      expect(root!.resource.attributes["service.name"]).toBe("host-app");
+      // Our shutdown left the host's registration alone.
+      trace.getTracer("host").startSpan("after").end();
+      expect(exporter.getFinishedSpans().map((s) => s.name)).toContain("after");
+    } finally {
+      trace.disable();
+      context.disable();
+      propagation.disable();
+      await host.shutdown();
+    }
+  });
+
+  it("shares one provider between the agents of a process until the last one shuts down", async () => {
+    const { telemetry: first, named } = inMemory();
+    const second = createTelemetry({ serviceName: "pr-creator-test" });
+    open.push(second);
+    expect(second.exporter).toBe("custom");
+    await first.shutdown();
+    await first.shutdown();
+    startRunTrace(second, { execution_id: "exec-9" }).finish(runResult());
+    expect(named(SPAN.start)).toHaveLength(1);
+    await second.shutdown();
+    // Given back: the next telemetry registers its own provider and exporter.
+    const { telemetry: third, named: namedThird } = inMemory();
+    startRunTrace(third, { execution_id: "exec-10" }).finish(runResult());
+    expect(namedThird(SPAN.start)).toHaveLength(1);
   });
 });
 
