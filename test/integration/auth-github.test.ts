@@ -3,7 +3,7 @@
  * key, buys an installation token through @octokit/auth-app), GH_TOKEN beside GITHUB_TOKEN, and 401/403 messages
  * that name the variable and the permission the operation needs without ever showing a secret.
  */
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, sign } from "node:crypto";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,9 +14,11 @@ import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js
 import { PrCreatorError } from "../../src/domain/errors.js";
 import { PolicySchema } from "../../src/domain/policy.js";
 import { createForge, gitHubCredentials } from "../../src/forges/create-forge.js";
+import { secretValuesFromEnv } from "../../src/logging/run-log.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
 import { responseSchema, loadGitHubDescription, validate } from "../emulators/github-schema.js";
+import { runEventCli } from "./forge-cli.js";
 
 const TOKEN = "ghp_authTestTokenValue000111";
 const REPO = "acme/OrderService";
@@ -147,19 +149,39 @@ describe("GitHub App", () => {
     expect(JSON.stringify(result)).not.toContain("PRIVATE KEY");
   });
 
-  it("the emulator's token answer has the shape GitHub's OpenAPI description gives", async () => {
-    await run(appEnv());
-    const description = loadGitHubDescription();
-    const schema = responseSchema(description, "POST", "/app/installations/{installation_id}/access_tokens", 201)!;
-    const token = gh.installationTokens.at(-1)!;
-    expect(
-      validate(schema, {
-        token,
-        expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-        permissions: { contents: "write" },
-        repository_selection: "all",
-      }),
-    ).toEqual([]);
+  it("the emulator checks the JWT as GitHub does, and answers in the shape of GitHub's OpenAPI description", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = (claims: Record<string, unknown>, key = appKey.privateKey) => {
+      const part = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+      const unsigned = `${part({ alg: "RS256", typ: "JWT" })}.${part(claims)}`;
+      return `${unsigned}.${sign("sha256", Buffer.from(unsigned), key).toString("base64url")}`;
+    };
+    const mint = (token: string, installation = INSTALLATION) =>
+      fetch(`${gh.url}/app/installations/${installation}/access_tokens`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, accept: "application/vnd.github+json" },
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { message?: string } }));
+    const good = { iss: APP_ID, iat: now - 30, exp: now + 570 };
+    const ok = await mint(jwt(good));
+    expect(ok.status).toBe(201);
+    const schema = responseSchema(
+      loadGitHubDescription(),
+      "POST",
+      "/app/installations/{installation_id}/access_tokens",
+      201,
+    )!;
+    expect(validate(schema, ok.body)).toEqual([]);
+    expect((await mint(jwt(good, otherKey.privateKey))).status).toBe(401);
+    expect((await mint(jwt({ ...good, iss: 1 }))).body.message).toBe("Integration not found");
+    expect((await mint(jwt({ ...good, exp: now + 3600 }))).body.message).toMatch(/too far in the future/);
+    expect((await mint(jwt({ ...good, iat: now - 700, exp: now - 100 }))).status).toBe(401);
+    expect((await mint(jwt(good), 999)).status).toBe(404);
+    // An installation token opens the API; the JWT itself does not.
+    const token = (ok.body as { token: string }).token;
+    const asInstallation = await fetch(`${gh.url}/repos/${REPO}`, { headers: { authorization: `token ${token}` } });
+    expect(asInstallation.status).toBe(200);
+    const asJwt = await fetch(`${gh.url}/repos/${REPO}`, { headers: { authorization: `Bearer ${jwt(good)}` } });
+    expect(asJwt.status).toBe(401);
   });
 
   it("reads the key from GITHUB_APP_PRIVATE_KEY_FILE, and takes a key whose newlines are written as \\n", async () => {
@@ -215,6 +237,34 @@ describe("GitHub App", () => {
     expect(() => gitHubCredentials({ ...rest, GITHUB_APP_PRIVATE_KEY_FILE: "/nonexistent/app.pem" })).toThrow(
       /"\/nonexistent\/app.pem", which cannot be read \(ENOENT\)/,
     );
+  });
+});
+
+describe("secrets stay out of logs and output", () => {
+  it("every credential variable is scrubbed from log lines", () => {
+    const env = {
+      ...appEnv(),
+      GH_TOKEN: "ghp_cliToken0001",
+      AZURE_DEVOPS_BEARER_TOKEN: "entra-token-0001",
+      SYSTEM_ACCESSTOKEN: "pipeline-token-0001",
+    };
+    expect(secretValuesFromEnv(env)).toEqual(
+      expect.arrayContaining([appKey.privateKey.trim(), "ghp_cliToken0001", "entra-token-0001", "pipeline-token-0001"]),
+    );
+  });
+
+  it("a CLI run with a refused app key prints neither the key nor a token, on stdout or stderr", async () => {
+    const out = await runEventCli(featureBranch(), "forge: github\ngithub:\n  throttle: false\n", {
+      ...appEnv(otherKey.privateKey),
+      GITHUB_API_URL: gh.url,
+    });
+    expect(out.code).not.toBe(0);
+    const printed = `${out.stdout}\n${out.stderr}\n${JSON.stringify(out.logs)}`;
+    expect(printed).toContain("unauthorized");
+    expect(printed).toContain("GITHUB_APP_ID");
+    for (const line of otherKey.privateKey.split("\n").filter((l) => l.length > 20))
+      expect(printed).not.toContain(line);
+    expect(printed).not.toMatch(/ghs_[0-9a-f]{8}/);
   });
 });
 
