@@ -670,7 +670,11 @@ describe("local git source: git processes per PR", () => {
     };
   }
 
-  it("a merge-base PR costs six processes, a single commit five, and reading every text one more", async () => {
+  /** The git command of each logged call (its first word that is not an option or a config value). */
+  const commandsOf = (calls: string[]) =>
+    calls.map((call) => call.split(" ").find((w) => /^[a-z][a-z-]+$/.test(w) && w !== "core.quotePath=false"));
+
+  it("a PR costs at most two git processes once the source is warm; one cat-file --batch serves every PR", async () => {
     const repo = await newRepo("dev");
     await repo.writeFile("app.txt", numbered(10));
     await repo.commit("Initial commit");
@@ -680,32 +684,78 @@ describe("local git source: git processes per PR", () => {
     await repo.writeFile("b.txt", lines("b"));
     await repo.remove("app.txt");
     const tip = await repo.commit("Two");
+    await repo.checkout("feature/y", { create: true });
+    await repo.writeFile("c.txt", lines("c"));
+    const other = await repo.commit("Three");
 
-    const forRange = await loggingGit();
-    const range = createLocalGitSource(repo.path, { gitBinary: forRange.binary });
-    const set = await range.load(request({ branch: "feature/x", commit: tip, target_branch: "dev", range: "auto" }));
-    await range.readTexts!(
-      set,
-      set.files.map((f) => f.path),
-    );
-    const forCommit = await loggingGit();
-    const single = createLocalGitSource(repo.path, { gitBinary: forCommit.binary });
-    await single.load(request({ branch: "feature/x", commit: tip, range: "commit" }));
+    const logged = await loggingGit();
+    const source = createLocalGitSource(repo.path, { gitBinary: logged.binary });
+    const pr = async (branch: string, commit: string, range: ChangeRequest["range"]) => {
+      const before = (await logged.calls()).length;
+      const set = await source.load(request({ branch, commit, target_branch: "dev", range }));
+      await source.readTexts!(
+        set,
+        set.files.map((f) => f.path),
+      );
+      return { set, commands: commandsOf((await logged.calls()).slice(before)) };
+    };
 
-    expect(set.range).toBe("merge-base");
-    expect(set.commits).toHaveLength(2);
-    const commands = (await forRange.calls()).map((call) =>
-      call.split(" ").find((w) => /^[a-z][a-z-]+$/.test(w) && w !== "core.quotePath=false"),
+    // The first PR also checks the repository and starts the batch reader.
+    const first = await pr("feature/x", tip, "auto");
+    expect(first.set.range).toBe("merge-base");
+    expect(first.set.commits.map((c) => c.subject)).toEqual(["One", "Two"]);
+    expect(first.commands.sort()).toEqual(["cat-file", "diff", "log", "rev-parse"]);
+    // Later PRs: log and diff only, whatever the range, with their texts read by the same cat-file.
+    for (const [branch, commit, range] of [
+      ["feature/y", other, "merge-base"],
+      ["feature/x", tip, "commit"],
+      ["feature/y", other, "auto"],
+    ] as const) {
+      const { set, commands } = await pr(branch, commit, range);
+      expect(set.files.length).toBeGreaterThan(0);
+      expect(commands.sort(), `${branch} ${range}`).toEqual(["diff", "log"]);
+    }
+    expect(commandsOf(await logged.calls()).filter((c) => c === "cat-file")).toHaveLength(1);
+  });
+
+  it("a commit behind its branch's tip costs one more process, to check that the branch holds it", async () => {
+    const repo = await newRepo("dev");
+    await repo.writeFile("app.txt", numbered(10));
+    await repo.commit("Initial commit");
+    await repo.checkout("feature/x", { create: true });
+    await repo.writeFile("app.txt", numbered(12));
+    const middle = await repo.commit("One");
+    await repo.writeFile("b.txt", lines("b"));
+    await repo.commit("Two");
+    const logged = await loggingGit();
+    const source = createLocalGitSource(repo.path, { gitBinary: logged.binary });
+    await source.load(request({ branch: "feature/x", commit: middle, target_branch: "dev", range: "commit" }));
+    const before = (await logged.calls()).length;
+
+    const set = await source.load(
+      request({ branch: "feature/x", commit: middle, target_branch: "dev", range: "auto" }),
     );
-    expect(commands.sort()).toEqual([
-      "cat-file",
-      "diff",
-      "for-each-ref",
-      "for-each-ref",
-      "log",
-      "merge-base",
-      "rev-parse",
-    ]);
-    expect(await forCommit.calls()).toHaveLength(5);
+
+    expect(set.commits.map((c) => c.subject)).toEqual(["One"]);
+    expect(commandsOf((await logged.calls()).slice(before)).sort()).toEqual(["diff", "for-each-ref", "log"]);
+  });
+
+  it("sees commits and branches made after its batch reader started", async () => {
+    const repo = await newRepo("dev");
+    await repo.writeFile("app.txt", numbered(10));
+    await repo.commit("Initial commit");
+    await repo.checkout("feature/x", { create: true });
+    await repo.writeFile("app.txt", numbered(11));
+    const one = await repo.commit("One");
+    const source = createLocalGitSource(repo.path);
+    await source.load(request({ branch: "feature/x", commit: one, range: "commit" }));
+    await repo.checkout("feature/later", { create: true });
+    await repo.writeFile("late.txt", lines("late"));
+    const late = await repo.commit("Late");
+
+    const set = await source.load(request({ branch: "feature/later", commit: late.slice(0, 7), range: "merge-base" }));
+
+    expect(set.commits.map((c) => c.hash)).toEqual([one, late]);
+    expect(set.files.map((f) => f.path).sort()).toEqual(["app.txt", "late.txt"]);
   });
 });

@@ -5,7 +5,7 @@
  * flags that pin the output format so a user's config (colour, external diff, textconv, diff algorithm,
  * signatures, log encoding) cannot change what we parse.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type {
@@ -133,6 +133,117 @@ function makeGit(repoPath: string, binary: string): Git {
 }
 
 const text = (result: GitResult): string => result.stdout.toString("utf8").trim();
+
+/** One object as `git cat-file --batch` answers a name: its id, type and content, or null when missing. */
+interface BatchObject {
+  oid: string;
+  type: string;
+  content: Buffer;
+}
+
+/** Reads objects by name (`<rev>`, `<rev>:<path>`) through one long-lived `git cat-file --batch`. */
+interface CatFile {
+  /** The answers, in order; null for a name git reports missing or ambiguous. Names must not hold a newline. */
+  read(names: readonly string[]): Promise<(BatchObject | null)[]>;
+  /** Ends the process; the next read starts a new one. */
+  reset(): void;
+}
+
+/** An idle batch process ends after this long; the next PR starts a new one. */
+const BATCH_IDLE_MS = 60_000;
+
+/**
+ * A `git cat-file --batch` started on first use and kept for the following PRs: resolving the commit and the
+ * branch refs and reading blobs cost no process per PR. It never holds the event loop open (its pipes are
+ * unreferenced while nothing waits on it), and a crash or an exit only fails the reads in flight.
+ */
+function createCatFile(repoPath: string, binary: string): CatFile {
+  let child: ChildProcess | null = null;
+  let buffer: Buffer = Buffer.alloc(0);
+  let idle: NodeJS.Timeout | undefined;
+  const waiting: { name: string; resolve: (o: BatchObject | null) => void; reject: (e: Error) => void }[] = [];
+
+  const pipes = () => [child?.stdin, child?.stdout, child?.stderr] as ({ ref?(): void; unref?(): void } | null)[];
+  const hold = (on: boolean) => {
+    for (const pipe of pipes()) (on ? pipe?.ref : pipe?.unref)?.call(pipe);
+    clearTimeout(idle);
+    if (!on) idle = setTimeout(() => reset(), BATCH_IDLE_MS).unref();
+  };
+
+  const fail = (error: Error) => {
+    for (const w of waiting.splice(0)) w.reject(error);
+  };
+
+  /** Answers what the buffer holds: `<oid> <type> <size>\n<content>\n`, or `<name> missing\n`. */
+  const drain = () => {
+    while (waiting.length > 0) {
+      const end = buffer.indexOf(0x0a);
+      if (end === -1) return;
+      const header = buffer.subarray(0, end).toString("utf8");
+      const [, oid, type, size] = /^(\S+) (\S+) (\d+)$/.exec(header) ?? [];
+      if (oid === undefined || type === undefined || size === undefined) {
+        buffer = buffer.subarray(end + 1);
+        waiting.shift()!.resolve(null);
+        continue;
+      }
+      const length = Number(size);
+      if (buffer.length < end + 1 + length + 1) return;
+      const content = Buffer.from(buffer.subarray(end + 1, end + 1 + length));
+      buffer = buffer.subarray(end + 1 + length + 1);
+      waiting.shift()!.resolve({ oid, type, content });
+    }
+    if (waiting.length === 0) hold(false);
+  };
+
+  const start = (): ChildProcess => {
+    const proc = spawn(binary, ["-c", "core.quotePath=false", "cat-file", "--batch"], {
+      cwd: repoPath,
+      env: gitEnv(),
+      stdio: ["pipe", "pipe", "pipe"],
+      windowsHide: true,
+    });
+    let stderr = "";
+    proc.stdout!.on("data", (chunk: Buffer) => {
+      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+      drain();
+    });
+    proc.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    proc.stdin!.on("error", () => undefined);
+    const gone = (why: string) => {
+      if (child !== proc) return;
+      child = null;
+      buffer = Buffer.alloc(0);
+      fail(new PrCreatorError("internal_error", `git cat-file --batch ${why}`));
+    };
+    proc.on("error", (error) => gone(`could not run ${binary}: ${error.message}`));
+    proc.on("close", (code) => gone(`exited (${firstLine(stderr) || `exit code ${code}`})`));
+    proc.unref();
+    return proc;
+  };
+
+  function reset(): void {
+    const proc = child;
+    child = null;
+    buffer = Buffer.alloc(0);
+    clearTimeout(idle);
+    fail(new PrCreatorError("internal_error", "git cat-file --batch was restarted."));
+    proc?.stdin?.end();
+  }
+
+  return {
+    read(names) {
+      if (names.length === 0) return Promise.resolve([]);
+      child ??= start();
+      hold(true);
+      const answers = names.map(
+        (name) => new Promise<BatchObject | null>((resolve, reject) => waiting.push({ name, resolve, reject })),
+      );
+      child.stdin!.write(names.map((n) => `${n}\n`).join(""));
+      return Promise.all(answers);
+    },
+    reset,
+  };
+}
 
 /** What one `git rev-parse` tells about the repository and the event's commit. */
 interface Located {
@@ -418,31 +529,35 @@ function attachPatches(files: ChangedFile[], patch: Buffer): void {
   }
 }
 
+const DIFF_ARGS = [
+  // Empty context lines keep their leading space, so every hunk line starts with " ", "+", "-" or "\\".
+  "-c",
+  "diff.suppressBlankEmpty=false",
+  "diff",
+  "--raw",
+  "--numstat",
+  "--patch",
+  "-z",
+  "-M",
+  "-U3",
+  "--inter-hunk-context=0",
+  "--submodule=short",
+  "--no-color",
+  "--no-ext-diff",
+  "--no-textconv",
+  "--no-relative",
+  // Line counts depend on the algorithm; pin git's default so diff.algorithm cannot change them.
+  "--diff-algorithm=myers",
+];
+
 async function changedFiles(git: Git, from: string, to: string): Promise<ChangedFile[]> {
-  const result = await git([
-    // Empty context lines keep their leading space, so every hunk line starts with " ", "+", "-" or "\".
-    "-c",
-    "diff.suppressBlankEmpty=false",
-    "diff",
-    "--raw",
-    "--numstat",
-    "--patch",
-    "-z",
-    "-M",
-    "-U3",
-    "--inter-hunk-context=0",
-    "--submodule=short",
-    "--no-color",
-    "--no-ext-diff",
-    "--no-textconv",
-    "--no-relative",
-    // Line counts depend on the algorithm; pin git's default so diff.algorithm cannot change them.
-    "--diff-algorithm=myers",
-    from,
-    to,
-    "--",
-  ]);
-  return parseDiff(result.stdout);
+  return parseDiff((await git([...DIFF_ARGS, from, to, "--"])).stdout);
+}
+
+/** The diff from the merge base of `target` and `commit` to `commit` (`target...commit`); null when there is none. */
+async function branchChanges(git: Git, target: string, commit: string): Promise<ChangedFile[] | null> {
+  const result = await git([...DIFF_ARGS, `${target}...${commit}`, "--"], { ok: [0, 128] });
+  return result.code === 0 ? parseDiff(result.stdout) : null;
 }
 
 function changeSet(
@@ -490,30 +605,148 @@ async function singleCommit(git: Git, repoPath: string, located: Located, commit
   return changeSet([info], base, "commit", files);
 }
 
+/** The range's commits and base from one `git log --boundary <target>..<commit>`: ">" marks a commit of the range, "-" a boundary. */
+async function rangeWithBoundary(
+  git: Git,
+  target: string,
+  commit: string,
+): Promise<{ commits: CommitInfo[]; boundary: string[] }> {
+  const result = await git([
+    // LOG_ARGS with the boundary mark before the fields (its last element is the format).
+    ...LOG_ARGS.slice(0, -1),
+    `--format=%m%x1f${LOG_FORMAT}`,
+    "--boundary",
+    "--reverse",
+    "--topo-order",
+    `${target}..${commit}`,
+    "--",
+  ]);
+  const commits: CommitInfo[] = [];
+  const boundary: string[] = [];
+  for (const record of splitBuffer(result.stdout, 0)) {
+    if (record.length < 2) continue;
+    const [info] = parseLog(record.subarray(2));
+    if (!info) continue;
+    if (record[0] === 0x2d /* "-" */) boundary.push(info.hash);
+    else commits.push(info);
+  }
+  return { commits, boundary };
+}
+
+/**
+ * The branch's change since it left the target: in two git processes side by side, the range's commits with
+ * its boundary (`log --boundary target..commit`) and the diff from the merge base (`diff target...commit`).
+ * A single boundary commit is the merge base: every common ancestor is reached through it. Several (the
+ * target was merged into the branch, criss-cross merges) take the exact way: merge-base, then log and diff.
+ */
 async function mergeBaseRange(
   git: Git,
   repoPath: string,
   located: Located,
   commit: string,
-  targetRef: string,
+  target: string,
 ): Promise<ChangeSet> {
-  const mergeBase = await git(["merge-base", targetRef, commit], { ok: [0, 1] });
-  // Exit 1: unrelated histories. There is no meaningful base, so the commit alone is the change.
+  const [range, diff] = await Promise.all([
+    rangeWithBoundary(git, target, commit),
+    // Unrelated histories have no merge base: git exits 128, and the commit alone is the change.
+    branchChanges(git, target, commit),
+  ]);
+  // No commit of its own: the commit is already in the target. No boundary: unrelated histories.
+  if (range.commits.length === 0 || range.boundary.length === 0 || diff === null)
+    return singleCommit(git, repoPath, located, commit);
+  if (range.boundary.length === 1) return changeSet(range.commits, range.boundary[0]!, "merge-base", diff);
+  const mergeBase = await git(["merge-base", target, commit], { ok: [0, 1] });
   if (mergeBase.code !== 0) return singleCommit(git, repoPath, located, commit);
   const base = text(mergeBase);
-  // The commit is already in the target branch: fall back to what the commit itself changed.
   if (base === commit) return singleCommit(git, repoPath, located, commit);
   const [commits, files] = await Promise.all([rangeInfos(git, base, commit), changedFiles(git, base, commit)]);
   if (commits.length === 0) return singleCommit(git, repoPath, located, commit);
   return changeSet(commits, base, "merge-base", files);
 }
 
+/** What one source keeps between PRs: the repository's shallow file, checked once, and the batch reader. */
+interface Repository {
+  git: Git;
+  catFile: CatFile;
+  repoPath: string;
+  /** Where the shallow file would be (it exists only in a shallow clone); rejects outside a repository. */
+  shallowFile: () => Promise<string>;
+}
+
+/** Checks the repository and finds its shallow file in one `rev-parse`, once per source while it succeeds. */
+function shallowFileOnce(git: Git, repoPath: string): () => Promise<string> {
+  let found: Promise<string> | undefined;
+  const check = async () => {
+    const result = await git(["rev-parse", "--git-dir", "--git-path", "shallow"], { ok: [0, 128, 129] });
+    const [gitDir = "", shallow = ""] = result.stdout.toString("utf8").split("\n");
+    if (result.code !== 0 || gitDir === "" || shallow === "") {
+      // Keep git's reason: "dubious ownership" needs a different fix than a plain directory.
+      const why = firstLine(result.stderr).replace(/^fatal:\s*/, "") || `exit code ${result.code}`;
+      throw new PrCreatorError("repo_not_found", `${repoPath} is not a git repository (git: ${why}).`, REPO_HINT);
+    }
+    return path.resolve(repoPath, shallow);
+  };
+  return () =>
+    (found ??= check().catch((error: unknown) => {
+      found = undefined;
+      throw error;
+    }));
+}
+
+/** A name `git check-ref-format` allows, so it can be sent to cat-file as a revision (no `:`, `^`, `~`, `..`, `@{`). */
+const plainRef = (ref: string) => !/[\0-\x20\x7f~^:?*[\\]|\.\.|@\{|\/\.|\.lock$|\/$/.test(ref);
+
+/** The parents a raw commit object names (its `parent` header lines). */
+function parentsOf(content: Buffer): string[] {
+  const headerEnd = content.indexOf("\n\n");
+  const header = content.subarray(0, headerEnd === -1 ? content.length : headerEnd).toString("latin1");
+  return header
+    .split("\n")
+    .filter((line) => line.startsWith("parent "))
+    .map((line) => line.slice(7));
+}
+
 /**
- * Loads the change in as few git processes as it can: one wave of three (rev-parse for the repository, the
- * commit and its parents; for-each-ref for which branch refs exist; for-each-ref --contains for which of the
- * source refs hold the commit), then log and diff side by side — with a merge-base before them for a range.
+ * Where the commit and the branch refs are, through the batch reader: no process. A commit it cannot find is
+ * looked up again with `rev-parse` before it is called missing (a long-lived reader can miss an abbreviated
+ * hash of an object written after it started), and so are source branches it cannot find.
  */
-async function load(git: Git, repoPath: string, request: ChangeRequest): Promise<ChangeSet> {
+async function resolve(
+  repo: Repository,
+  commitArg: string | undefined,
+  refs: readonly string[],
+): Promise<{ located: Located; oids: Map<string, string> }> {
+  const asked = refs.filter(plainRef);
+  const commitName = commitArg !== undefined && !commitArg.includes("\n") ? [`${commitArg}^{commit}`] : [];
+  // First (a cached answer after the first PR): outside a repository, repo_not_found rather than cat-file's failure.
+  const shallowFile = await repo.shallowFile();
+  const answers = await repo.catFile.read([...commitName, ...asked]);
+  const shallow = (await stat(shallowFile).catch(() => undefined))?.isFile() ? { shallowFile } : {};
+  const oids = new Map<string, string>();
+  asked.forEach((ref, i) => {
+    const answer = answers[commitName.length + i];
+    if (answer) oids.set(ref, answer.oid);
+  });
+  const found = commitName.length > 0 ? answers[0] : null;
+  if (found?.type === "commit") {
+    const located: Located = { commit: found.oid, parents: parentsOf(found.content), stderr: "", ...shallow };
+    // A shallow clone's boundary commit names parents it does not have; git shows it without any.
+    if (await isShallowBoundary(located, found.oid)) located.parents = [];
+    return { located, oids };
+  }
+  const located = await locate(repo.git, repo.repoPath, commitArg ?? "");
+  if (located.commit !== undefined) repo.catFile.reset();
+  return { located, oids };
+}
+
+/**
+ * Loads the change in at most two git processes per PR once the source is warm: the commit and the branch
+ * refs are resolved through the long-lived `cat-file --batch`, then `log` and `diff` run side by side. The
+ * first PR of a source also checks the repository (`rev-parse`) and starts the batch reader; a commit that is
+ * not at its branch's tip costs a `for-each-ref --contains`.
+ */
+async function load(repo: Repository, request: ChangeRequest): Promise<ChangeSet> {
+  const { git, repoPath } = repo;
   const sourceRefs = candidateRefs(request.branch);
   const targetRefs = request.range === "commit" ? [] : candidateRefs(request.target_branch);
   const commitArg = usableCommit(request.commit) ? request.commit : undefined;
@@ -526,15 +759,16 @@ async function load(git: Git, repoPath: string, request: ChangeRequest): Promise
       REPO_HINT,
     );
   }
-  const [located, existing, containing] = await Promise.all([
-    locate(git, repoPath, request.commit),
-    existingRefs(git, [...sourceRefs, ...targetRefs]),
-    commitArg === undefined ? Promise.resolve(new Set<string>()) : existingRefs(git, sourceRefs, commitArg),
-  ]);
+  const { located, oids } = await resolve(repo, commitArg, [...sourceRefs, ...targetRefs]);
   const commit = located.commit;
   if (commit === undefined) throw commitNotFound(repoPath, request.commit, located.stderr);
 
-  if (!sourceRefs.some((ref) => existing.has(ref))) {
+  let sources = sourceRefs.filter((ref) => oids.has(ref));
+  if (sources.length === 0) {
+    repo.catFile.reset();
+    sources = [...(await existingRefs(git, sourceRefs))];
+  }
+  if (sources.length === 0) {
     throw new PrCreatorError(
       "branch_not_found",
       `Branch "${request.branch}" was not found in ${repoPath} (neither locally nor on origin).`,
@@ -544,7 +778,9 @@ async function load(git: Git, repoPath: string, request: ChangeRequest): Promise
     );
   }
   // A stale local branch must not hide a commit that origin/<branch> already has, so any of the refs will do.
-  if (!sourceRefs.some((ref) => containing.has(ref))) {
+  const onBranch =
+    sources.some((ref) => oids.get(ref) === commit) || (await existingRefs(git, sources, commit)).size > 0;
+  if (!onBranch) {
     throw new PrCreatorError(
       "commit_not_on_branch",
       `Commit ${commit} is not on branch "${request.branch}" in ${repoPath}.`,
@@ -555,7 +791,7 @@ async function load(git: Git, repoPath: string, request: ChangeRequest): Promise
   }
 
   if (request.range === "commit") return singleCommit(git, repoPath, located, commit);
-  const targetRef = targetRefs.find((ref) => existing.has(ref));
+  const targetRef = targetRefs.find((ref) => oids.has(ref));
   if (targetRef === undefined) {
     if (request.range === "auto") return singleCommit(git, repoPath, located, commit);
     throw new PrCreatorError(
@@ -564,58 +800,51 @@ async function load(git: Git, repoPath: string, request: ChangeRequest): Promise
       { hint: 'Fetch the target branch (git fetch origin <branch>) or use range "commit".' },
     );
   }
-  return mergeBaseRange(git, repoPath, located, commit, targetRef);
+  // The target's id as read just now: a ref that moves during the run cannot change the range half-way.
+  return mergeBaseRange(git, repoPath, located, commit, oids.get(targetRef)!);
 }
 
 export function createLocalGitSource(repoPath: string, opts: { gitBinary?: string } = {}): CommitSource {
-  const git = makeGit(repoPath, opts.gitBinary ?? "git");
+  const binary = opts.gitBinary ?? "git";
+  const git = makeGit(repoPath, binary);
+  const repo: Repository = {
+    git,
+    catFile: createCatFile(repoPath, binary),
+    repoPath,
+    shallowFile: shallowFileOnce(git, repoPath),
+  };
   return {
-    load: (request) => load(git, repoPath, request),
-    readFile: (commit, file) => readFileAt(git, commit, file),
-    readTexts: (changes, paths) => readTexts(git, changes, paths),
+    load: (request) => load(repo, request),
+    readFile: (commit, file) => readFileAt(repo, commit, file),
+    readTexts: (changes, paths) => readTexts(repo, changes, paths),
   };
 }
 
 /** A file's text at a commit, or null when the commit's tree has no such file. */
-async function readFileAt(git: Git, commit: string, file: string): Promise<string | null> {
-  // `--end-of-options` and the `commit:path` form keep a hostile path from being read as an option.
-  const result = await git(["cat-file", "blob", "--end-of-options", `${commit}:${file}`], { ok: [0, 128] });
-  return result.code === 0 ? decodeText(result.stdout) : null;
+async function readFileAt(repo: Repository, commit: string, file: string): Promise<string | null> {
+  // The `commit:path` form keeps a hostile path from being read as an option or a revision range.
+  const [blob] = (await readBlobs(repo, [`${commit}:${file}`])).values();
+  return blob === undefined || blob === "absent" || blob === "other" ? null : decodeText(blob);
 }
 
 /** What a blob read gave: its bytes, `absent` (no such file at that commit), or `other` (a folder, a submodule). */
 type Blob = Buffer | "absent" | "other";
 
 /**
- * Reads many `<rev>:<path>` objects through ONE `git cat-file --batch`: each answer is `<oid> <type> <size>\n`,
- * then the content and a newline, or `<name> missing\n`. Names holding a newline cannot be sent on a line; they
- * are read one by one (rare).
+ * Reads many `<rev>:<path>` objects through the source's long-lived `git cat-file --batch`. Names holding a
+ * newline cannot be sent on a line; they are read one by one (rare).
  */
-async function readBlobs(git: Git, names: readonly string[]): Promise<Map<string, Blob>> {
+async function readBlobs(repo: Repository, names: readonly string[]): Promise<Map<string, Blob>> {
   const blobs = new Map<string, Blob>();
   const lined = [...new Set(names)].filter((name) => !name.includes("\n"));
-  if (lined.length > 0) {
-    const result = await git(["cat-file", "--batch"], { input: Buffer.from(lined.map((n) => `${n}\n`).join("")) });
-    const out = result.stdout;
-    let offset = 0;
-    for (const name of lined) {
-      const end = out.indexOf(0x0a, offset);
-      if (end === -1) throw new PrCreatorError("internal_error", "git cat-file --batch output ended early.");
-      const header = out.subarray(offset, end).toString("utf8");
-      offset = end + 1;
-      const [, type, size] = /^\S+ (\S+) (\d+)$/.exec(header) ?? [];
-      if (type === undefined || size === undefined) {
-        // "<name> missing", "<name> ambiguous": no content follows.
-        blobs.set(name, "absent");
-        continue;
-      }
-      const length = Number(size);
-      blobs.set(name, type === "blob" ? out.subarray(offset, offset + length) : "other");
-      offset += length + 1;
-    }
-  }
+  const answers = await repo.catFile.read(lined);
+  lined.forEach((name, i) => {
+    const answer = answers[i];
+    // "<name> missing", "<name> ambiguous": no such object.
+    blobs.set(name, !answer ? "absent" : answer.type === "blob" ? answer.content : "other");
+  });
   for (const name of names.filter((n) => n.includes("\n"))) {
-    const result = await git(["cat-file", "blob", "--end-of-options", name], { ok: [0, 128] });
+    const result = await repo.git(["cat-file", "blob", "--end-of-options", name], { ok: [0, 128] });
     blobs.set(name, result.code === 0 ? result.stdout : "absent");
   }
   return blobs;
@@ -626,10 +855,14 @@ async function readBlobs(git: Git, names: readonly string[]): Promise<Map<string
  * `cat-file --batch` (see planTexts and assembleTexts for which sides are read and when a path is left out).
  * Content with NUL bytes is not text (null); text is decoded as UTF-8.
  */
-async function readTexts(git: Git, changes: ChangeSet, paths: readonly string[]): Promise<Map<string, FileTexts>> {
+async function readTexts(
+  repo: Repository,
+  changes: ChangeSet,
+  paths: readonly string[],
+): Promise<Map<string, FileTexts>> {
   const plans = planTexts(changes, paths);
   const sides = sidesOf(plans);
-  const blobs = sides.size > 0 ? await readBlobs(git, [...sides.keys()]) : new Map<string, Blob>();
+  const blobs = sides.size > 0 ? await readBlobs(repo, [...sides.keys()]) : new Map<string, Blob>();
   return assembleTexts(plans, (side) => {
     const blob = blobs.get(sideKey(side));
     if (blob === undefined || blob === "absent") return undefined;
