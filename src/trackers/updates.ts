@@ -21,6 +21,9 @@ export interface UpdateContext {
   revert_title?: string | null;
 }
 
+/** A revert PR's title (`revert(orders): roll back PR 12 …`), as rollback composes it. */
+const REVERT_TITLE = /^revert(\([^)]*\))?!?:/;
+
 function issueOf(event: LifecycleEvent, context: UpdateContext): string | null {
   const own = (event as { issue_id?: unknown }).issue_id;
   if (typeof own === "string" && own.trim() !== "") return own.trim();
@@ -62,6 +65,8 @@ export function trackerUpdates(event: LifecycleEvent, context: UpdateContext = {
       return updates;
     }
     case "PullRequestMerged":
+      // A merged revert undoes the issue's change: the rollback comment has said so, and Done would be wrong.
+      if (context.pr_title && REVERT_TITLE.test(context.pr_title)) return [];
       return [
         {
           moment: "merged",

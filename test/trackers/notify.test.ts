@@ -146,6 +146,24 @@ describe("tracker updates from lifecycle events", () => {
     expect(updates[1]).toMatchObject({ requires: "senior_approval", approvers: ["sre-leads"], pr: { url: pr.url } });
   });
 
+  it("a merged revert does not move the issue to its merged state", () => {
+    const merged = {
+      event: "PullRequestMerged",
+      pr_id: 9,
+      repo: "acme/gitops",
+      branch: "revert-7",
+      trace_id: "trace-1",
+      issue_id: "BVL-9",
+      merge_commit: null,
+      auto_merged: true,
+      risk: "low",
+      created_by: AGENT_NAME,
+      timestamp: "2026-01-01T00:00:00Z",
+    } as LifecycleEvent;
+    expect(trackerUpdates(merged, { pr_title: "revert(orders): roll back PR 7 [trace:1]" })).toEqual([]);
+    expect(trackerUpdates(merged, { pr_title: "fix(orders): grow the volume [trace:1]" })).toHaveLength(1);
+  });
+
   it("a rollback is a problem of the original PR, naming the revert", () => {
     const rollback = {
       event: "PullRequestRollbackCreated",
