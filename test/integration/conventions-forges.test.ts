@@ -245,7 +245,7 @@ describe("Azure DevOps: PR template and CODEOWNERS", () => {
     });
     az.addIdentity({ displayName: "TechLeadAgent", uniqueName: "techlead@acme.example" });
     az.addIdentity({ displayName: "QA Assistant", uniqueName: "QAAssistantAgent@acme.example" });
-    az.addIdentity({ displayName: "Order Dev", uniqueName: "order.dev@acme.example" });
+    az.addIdentity({ displayName: "Order Dev", uniqueName: "order.dev@acme.example", team: "Orders" });
   }
 
   function featureBranch(): CommitCompleted {
@@ -290,7 +290,7 @@ describe("Azure DevOps: PR template and CODEOWNERS", () => {
     seed({
       "/.azuredevops/pull_request_template/branches/dev.md": TEMPLATE,
       "/.azuredevops/pull_request_template.md": "## Not this one\n",
-      "/docs/CODEOWNERS": "* techlead@acme.example\n/src/ order.dev@acme.example\n",
+      "/docs/CODEOWNERS": "* techlead@acme.example\n/src/ order.dev@acme.example @acme/Orders\n",
     });
     const { result } = await runAgent(policyFor("azure-devops", "use", "optional"), env(), featureBranch());
     expect(result.status).toBe("created");
@@ -301,6 +301,7 @@ describe("Azure DevOps: PR template and CODEOWNERS", () => {
       ["Order Dev", false],
       ["QA Assistant", true],
       ["TechLeadAgent", true],
+      [`[${az.project}]\\Orders`, false],
     ]);
     // AB#99 in the template links no work item.
     expect(az.state.pullRequests.find((p) => p.pullRequestId === result.pr!.id)?.workItemRefs ?? []).toEqual([]);

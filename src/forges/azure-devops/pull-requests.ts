@@ -226,7 +226,9 @@ export function pullRequests(ctx: AzureDevOpsContext): PullRequests {
       if (names.some((n) => !hits.has(n))) {
         try {
           const dir = await (directory ??= loadDirectory().catch(forget(() => (directory = undefined))));
-          for (const name of names) if (!hits.has(name) && dir.has(name)) hits.set(name, dir.get(name)!);
+          // `org/team` (a CODEOWNERS team, as GitHub writes it) names the project's team `team`.
+          const inDirectory = (name: string) => dir.get(name) ?? dir.get(name.slice(name.lastIndexOf("/") + 1));
+          for (const name of names) if (!hits.has(name) && inDirectory(name)) hits.set(name, inDirectory(name)!);
         } catch (error) {
           warnings.add(
             ctx.redact(lookupProblem("Reviewer lookup: the project's team directory", DIRECTORY_SCOPE, error)),
