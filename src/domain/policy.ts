@@ -916,6 +916,41 @@ export const PolicySchema = z
           .describe(
             "GitHub issues (tracker: github, with forge: github): comments on failure, rollback and approval, once each (a hidden marker finds them on a re-run), and labels. Uses the forge's token.",
           ),
+        azure_boards: z
+          .strictObject({
+            link_work_items: z
+              .boolean()
+              .default(true)
+              .describe(
+                "Link the PR to its work items (the event's work_item_ids, AB#123 in commit messages, the branch name) when it is created (any tracker).",
+              ),
+            states: z
+              .strictObject({
+                on_review: z
+                  .string()
+                  .min(1)
+                  .optional()
+                  .describe("Work item state when its PR is opened or updated, e.g. Active; left out, it stays."),
+                on_merged: z
+                  .string()
+                  .min(1)
+                  .optional()
+                  .describe("Work item state when its PR merges, e.g. Resolved or Done; left out, it stays."),
+                on_failure: z
+                  .string()
+                  .min(1)
+                  .optional()
+                  .describe("Work item state for a failed, blocked or rolled-back PR; left out, it stays."),
+              })
+              .prefault({})
+              .describe(
+                "State names of the project's process (Agile: New, Active, Resolved, Closed; Basic: To Do, Doing, Done).",
+              ),
+          })
+          .prefault({})
+          .describe(
+            "Azure Boards (tracker: azure-boards, with forge: azure-devops): work item states per moment and a comment on failure, once each. Uses the forge's token (scope Work Items: Read & write).",
+          ),
       })
       .prefault({})
       .describe("Issue tracker settings."),

@@ -55,6 +55,12 @@ export const PullRequestSpecSchema = z.object({
   risk: RiskAssessmentSchema.nullable().describe("null only for PRs made before risk existed"),
   merge: MergePlanSchema.optional().describe("The merge plan: what happens after CI"),
   checklist: z.array(z.object({ label: z.string(), done: z.boolean() })),
+  work_items: z
+    .array(z.string().regex(/^[1-9][0-9]*$/))
+    .optional()
+    .describe(
+      "Azure Boards work items the PR is linked to when it is created (trackers.azure_boards.link_work_items); absent in PRs made before it existed",
+    ),
 });
 
 /** The PR of a run: the spec plus where it lives on the forge (both null for a preview). */

@@ -159,7 +159,7 @@ export function createForgePublisher(forge: Forge): Publisher {
               is_draft: pr.is_draft,
               labels: pr.labels,
               reviewers: names.resolved,
-              work_items: workItemsIn(pr.description),
+              work_items: pr.work_items ?? workItemsIn(pr.description),
             });
             // Forges that cannot take labels and reviewers with the create call get them now.
             await reconcile(repo, created, pr, names.resolved, warnings, refused);

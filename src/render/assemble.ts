@@ -271,6 +271,14 @@ export function assemblePullRequest(
       risk: plan.risk,
       merge: { requires: plan.requires, decision: plan.decision },
       checklist: plan.checklist,
+      // Resolved by the plan node; a caller that resolved none leaves the publisher to read AB#N from the body.
+      ...(facts.issue
+        ? {
+            work_items: policy.trackers.azure_boards.link_work_items
+              ? facts.issue.work_item_ids.map((id) => String(id))
+              : [],
+          }
+        : {}),
     },
     truncation: truncated
       ? {

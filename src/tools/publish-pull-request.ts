@@ -22,6 +22,10 @@ export const PublishPullRequestInputSchema = z.object({
     risk: RiskSchema,
     merge: z.object({ requires: z.enum(["none", "review", "senior_approval"]), decision: z.string() }).optional(),
     checklist: z.array(z.object({ label: z.string(), done: z.boolean() })),
+    work_items: z
+      .array(z.string().regex(/^[1-9][0-9]*$/))
+      .optional()
+      .describe("Azure Boards work item ids to link when the PR is created; left out, AB#N in the description"),
   }),
 });
 export type PublishPullRequestInput = z.infer<typeof PublishPullRequestInputSchema>;

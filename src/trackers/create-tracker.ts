@@ -2,6 +2,7 @@ import { PrCreatorError } from "../domain/errors.js";
 import { describeSetting } from "../domain/input-names.js";
 import { TRACKER_KINDS, type Policy } from "../domain/policy.js";
 import type { Forge } from "../forges/forge.js";
+import { createAzureBoardsTracker } from "./azure-boards.js";
 import { createGitHubIssuesTracker } from "./github-issues.js";
 import { createLinearTracker } from "./linear.js";
 import type { Tracker, TrackerKind } from "./tracker.js";
@@ -31,12 +32,6 @@ export function trackerKind(
   return value as TrackerKind | "none";
 }
 
-function notConfigured(kind: TrackerKind): never {
-  throw new PrCreatorError("invalid_config", `The ${kind} tracker is not available in this version of pr-creator.`, {
-    hint: "Use tracker: none or tracker: linear.",
-  });
-}
-
 /**
  * The issue tracker the policy and environment ask for; null for `none` (the default). Throws a
  * PrCreatorError (invalid_config) for a tracker that lacks its settings (a missing API key, a bad URL).
@@ -53,7 +48,7 @@ export function createTracker(
     case "linear":
       return createLinearTracker(policy, env);
     case "azure-boards":
-      return notConfigured(kind);
+      return createAzureBoardsTracker(policy, deps.forge);
     case "github":
       return createGitHubIssuesTracker(policy, deps.forge);
   }

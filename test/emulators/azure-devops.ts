@@ -52,6 +52,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { castVote, setCi as setCiOf } from "./azure-flow.js";
 import { headOf } from "./azure-git.js";
+import { addWorkItem, matchWorkItemRoute, type WorkItemRecord, type WorkItemType } from "./azure-boards.js";
 import { Query, matchApiRoute, type AzureRoute, type Reply } from "./azure-handlers.js";
 import { MAX_API_VERSION, RELEASED_API_VERSION, areaLocations, parseApiVersion } from "./azure-locations.js";
 import {
@@ -160,6 +161,8 @@ export interface AzureEmulator {
   state: AzureEmulatorState;
   /** Creates a repository in the project, or merges more branches/commits into it. */
   seedRepo(name: string, seed: RepoSeed): EmulatorRepo;
+  /** Adds (or replaces) an Azure Boards work item of the project (Agile process states; default New). */
+  addWorkItem(item: { id: number; type?: WorkItemType; title?: string; state?: string }): WorkItemRecord;
   /** Registers a user (GUID id) as a member of `team` (default: the project's default team). */
   addIdentity(input: IdentityInput): EmulatorIdentity;
   /** Creates a team (its identity can be a reviewer). Returns the existing team of that name if any. */
@@ -469,7 +472,11 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
       return send(res, entry, reply.status, reply.body);
     }
 
-    const matched = rest ? matchApiRoute(state, method, rest, new Query(url.searchParams)) : undefined;
+    const query = new Query(url.searchParams);
+    const matched = rest
+      ? (matchWorkItemRoute(state, method, rest, query, req.headers["content-type"]) ??
+        matchApiRoute(state, method, rest, query))
+      : undefined;
     if (matched) entry.route = matched.route;
     if (!entry.authorized) {
       await sleep(latencyMs);
@@ -564,6 +571,7 @@ export async function startAzureDevOpsEmulator(opts: AzureEmulatorOptions = {}):
       return state;
     },
     seedRepo: (name, seed) => seedRepoInto(state, name, seed),
+    addWorkItem: (item) => addWorkItem(state, item),
     addIdentity: (input) => addIdentityTo(state, input),
     addTeam: (name, description) => addTeamTo(state, name, description),
     inject(route, fault, times = 1) {

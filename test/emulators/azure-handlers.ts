@@ -74,6 +74,11 @@ export type AzureRoute =
   | "createPullRequestStatus"
   | "getPolicyEvaluations"
   | "readIdentities"
+  // Azure Boards (azure-boards.ts), for the tracker:
+  | "getWorkItem"
+  | "updateWorkItem"
+  | "getComments"
+  | "addComment"
   // Also served (not in the agent's path, handy for tests):
   | "getRevertForRefName"
   | "getRepositories"

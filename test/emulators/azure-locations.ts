@@ -154,6 +154,18 @@ const AREAS: Record<string, ApiResourceLocation[]> = {
       1,
     ),
   ],
+  wit: [
+    // WorkItemTrackingApi.getWorkItem / updateWorkItem: "7.1-preview.3" (the service: "{project}/_apis/{area}/{resource}/{id}").
+    location("72c7ddf8-2cdc-4f60-90cd-ab71c14a399b", "wit", "workItems", "{project}/_apis/{area}/{resource}/{id}", 3),
+    // getComments / addComment: "7.1-preview.3".
+    location(
+      "608aac0a-32e1-4493-a863-b9cf4566d257",
+      "wit",
+      "comments",
+      "{project}/_apis/{area}/workItems/{workItemId}/{resource}/{commentId}",
+      3,
+    ),
+  ],
   policy: [
     // PolicyApi.getPolicyEvaluations: "7.2-preview.1".
     location("c23ddff5-229c-4d04-a80b-0fdce9f360c8", "policy", "evaluations", "{project}/_apis/{area}/{resource}", 1),

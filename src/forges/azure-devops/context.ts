@@ -2,6 +2,7 @@ import type { ICoreApi } from "azure-devops-node-api/CoreApi.js";
 import type { IGitApi } from "azure-devops-node-api/GitApi.js";
 import type { GitPullRequest } from "azure-devops-node-api/interfaces/GitInterfaces.js";
 import type { IPolicyApi } from "azure-devops-node-api/PolicyApi.js";
+import type { IWorkItemTrackingApi } from "azure-devops-node-api/WorkItemTrackingApi.js";
 import type { PrCreatorError } from "../../domain/errors.js";
 import type { FailureReason } from "../../domain/reasons.js";
 import type { RetriesExhausted } from "../../net/retry.js";
@@ -20,6 +21,8 @@ export interface AzureDevOpsContext {
   git(): Promise<IGitApi>;
   core(): Promise<ICoreApi>;
   policy(): Promise<IPolicyApi>;
+  /** Azure Boards (work items), for the tracker. */
+  workItems(): Promise<IWorkItemTrackingApi>;
   /** The id of the identity the token belongs to (connectionData), read once. */
   userId(): Promise<string>;
   /** One call under the retry policy; a failure for good becomes a PrCreatorError with a reason code. */

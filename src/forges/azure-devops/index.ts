@@ -3,6 +3,7 @@ import type { ICoreApi } from "azure-devops-node-api/CoreApi.js";
 import type { IGitApi } from "azure-devops-node-api/GitApi.js";
 import type { GitPullRequest } from "azure-devops-node-api/interfaces/GitInterfaces.js";
 import type { IPolicyApi } from "azure-devops-node-api/PolicyApi.js";
+import type { IWorkItemTrackingApi } from "azure-devops-node-api/WorkItemTrackingApi.js";
 import { PrCreatorError } from "../../domain/errors.js";
 import type { FailureReason } from "../../domain/reasons.js";
 import { hostAgent } from "../../net/limited-agent.js";
@@ -15,8 +16,9 @@ import { commits } from "./commits.js";
 import { forget, fromRef, type AzureDevOpsContext } from "./context.js";
 import { azureScope, classifyAzureError, serverMessage } from "./errors.js";
 import { files } from "./files.js";
+import { workItemIssues } from "./issues.js";
 import { AzureLocations } from "./locations.js";
-import { pullRequests } from "./pull-requests.js";
+import { identityBaseUrl, pullRequests } from "./pull-requests.js";
 
 export interface AzureDevOpsConfig {
   orgUrl: string;
@@ -39,6 +41,28 @@ export interface AzureDevOpsConfig {
 }
 
 /**
+ * The request handler that authenticates every call: a PAT as Basic, a bearer token (Entra ID, System.AccessToken)
+ * as Bearer, sent to the organisation's host and to its identity host (`vssps.dev.azure.com`, where reviewer names
+ * resolve) and to no other. The library's own handlers send the token to the first host they see only, which
+ * left the identity search on Azure DevOps Services without credentials.
+ */
+export function tokenHandler(orgUrl: string, token: string, scheme: "pat" | "bearer" = "pat") {
+  const inner =
+    scheme === "bearer" ? azdev.getBearerHandler(token, true) : azdev.getPersonalAccessTokenHandler(token, true);
+  const trusted = new Set(
+    [new URL(orgUrl).hostname, new URL(identityBaseUrl(orgUrl)).hostname].map((h) => h.toLowerCase()),
+  );
+  const handler: typeof inner = {
+    prepareRequest: (options) => {
+      if (trusted.has(String(options.host ?? "").toLowerCase())) inner.prepareRequest(options);
+    },
+    canHandleAuthentication: (response) => inner.canHandleAuthentication(response),
+    handleAuthentication: (client, info, objs) => inner.handleAuthentication(client, info, objs),
+  };
+  return handler;
+}
+
+/**
  * Azure DevOps through azure-devops-node-api with a PAT. One connection per forge, so location discovery
  * happens once. The context built here (clients, retry, error mapping) is shared by the folder's modules:
  * commits.ts (the commit source), pull-requests.ts, files.ts (reading and committing files) and
@@ -49,8 +73,7 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
   // Every request of every client goes through the host's process-wide agent: its maxSockets bounds the requests
   // in flight to the host, and a request waiting for a socket has not started its socket timeout.
   const agent = hostAgent(orgUrl, cfg.maxInFlightPerHost);
-  const pat =
-    cfg.scheme === "bearer" ? azdev.getBearerHandler(cfg.token) : azdev.getPersonalAccessTokenHandler(cfg.token);
+  const pat = tokenHandler(orgUrl, cfg.token, cfg.scheme);
   const credential: CredentialInfo = cfg.credential ?? {
     variable: "the configured token",
     kind: cfg.scheme === "bearer" ? "bearer token" : "personal access token",
@@ -79,6 +102,7 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
   let gitApi: Promise<IGitApi> | undefined;
   let coreApi: Promise<ICoreApi> | undefined;
   let policyApi: Promise<IPolicyApi> | undefined;
+  let witApi: Promise<IWorkItemTrackingApi> | undefined;
   let userId: Promise<string> | undefined;
   const project = cfg.project;
 
@@ -126,6 +150,10 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
     (policyApi ??= call("connect to the Policy API", () => client("policy", () => conn.getPolicyApi())).catch(
       forget(() => (policyApi = undefined)),
     ));
+  const workItems = () =>
+    (witApi ??= call("connect to the Work Item Tracking API", () =>
+      client("wit", () => conn.getWorkItemTrackingApi()),
+    ).catch(forget(() => (witApi = undefined))));
   /** The token's identity, for autoCompleteSetBy (the service accepts no other). */
   const me = () =>
     (userId ??= call("read the token's identity", () => conn.connect())
@@ -166,6 +194,7 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
     git,
     core,
     policy,
+    workItems,
     userId: me,
     call,
     find,
@@ -177,5 +206,12 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
     commitRepos: new CommitRepos(),
   };
   const prs = pullRequests(ctx);
-  return { kind: "azure-devops", commits: commits(ctx), ...prs, ...files(ctx), ...automation(ctx, prs) };
+  return {
+    kind: "azure-devops",
+    commits: commits(ctx),
+    ...prs,
+    ...files(ctx),
+    ...automation(ctx, prs),
+    issues: workItemIssues(ctx),
+  };
 }
