@@ -8,6 +8,7 @@ import { createAgent } from "../../src/agent/create-agent.js";
 import { SAMPLE_TRACES } from "../../src/demo/sample-repo.js";
 import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js";
 import { PolicySchema } from "../../src/domain/policy.js";
+import { tokenHandler } from "../../src/forges/azure-devops/index.js";
 import { azureCredentials, createForge } from "../../src/forges/create-forge.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../emulators/azure-devops.js";
@@ -145,6 +146,28 @@ describe("Azure DevOps bearer tokens", () => {
     expect(() => createForge(policy, where())).toThrow(
       /AZURE_DEVOPS_TOKEN \(or AZURE_DEVOPS_BEARER_TOKEN, or SYSTEM_ACCESSTOKEN in a pipeline\)/,
     );
+  });
+});
+
+describe("where the token is sent", () => {
+  it("to the organisation's host and its identity host (vssps) only, as Basic for a PAT and Bearer otherwise", () => {
+    const sent = (handler: ReturnType<typeof tokenHandler>, host: string) => {
+      const options = { host, headers: {} as Record<string, string> };
+      handler.prepareRequest(options);
+      return options.headers.Authorization;
+    };
+    for (const org of ["https://dev.azure.com/acme", "https://acme.visualstudio.com"]) {
+      const bearer = tokenHandler(org, ENTRA, "bearer");
+      const identityHost = new URL(org).hostname.startsWith("dev.")
+        ? "vssps.dev.azure.com"
+        : "acme.vssps.visualstudio.com";
+      expect(sent(bearer, new URL(org).hostname)).toBe(`Bearer ${ENTRA}`);
+      expect(sent(bearer, identityHost)).toBe(`Bearer ${ENTRA}`);
+      expect(sent(bearer, "login.example.net")).toBeUndefined();
+    }
+    const pat = tokenHandler("https://dev.azure.com/acme", PAT);
+    expect(sent(pat, "vssps.dev.azure.com")).toBe(`Basic ${Buffer.from(`PAT:${PAT}`).toString("base64")}`);
+    expect(sent(pat, "elsewhere.example")).toBeUndefined();
   });
 });
 
