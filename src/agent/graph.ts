@@ -53,8 +53,8 @@ const AFTER = { intake: "gather", check_trace: "check_limits", check_limits: "pl
 type Resumable = keyof typeof AFTER;
 
 /**
- * intake → [apply_change] → gather → check_trace → check_limits → plan_pr → recall → draft ⇄ gate → dedupe → publish → record → merge → track;
- * a change request first commits its edits (apply_change). Any failure goes to fail (then track),
+ * intake → [apply_change] → gather → check_trace → check_limits → plan_pr → recall → draft ⇄ gate → dedupe → publish → record → track → merge → track_outcome;
+ * a change request first commits its edits (apply_change). Any failure goes to fail (then track_outcome),
  * or — when `approval.on_violations` names its reason — to approve, which pauses for a person.
  * This file only wires; each node lives in nodes/. Pass a checkpointer whenever approvals are enabled.
  */
@@ -98,7 +98,8 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     .addNode("record", makeRecord(deps))
     .addNode("merge", makeMerge(deps))
     .addNode("fail", makeFail(deps))
-    .addNode("track", makeTrack(deps))
+    .addNode("track", makeTrack(deps, "published"))
+    .addNode("track_outcome", makeTrack(deps, "outcome"))
     .addEdge(START, "intake")
     .addConditionalEdges("intake", afterIntake, ["gather", "apply_change", "approve", "fail"])
     .addConditionalEdges("apply_change", onwardTo("gather"), ["gather", "fail"])
@@ -112,10 +113,11 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     .addConditionalEdges("gate", afterGate, ["dedupe", "draft", "fail"])
     .addConditionalEdges("dedupe", onwardTo("publish"), ["publish", "fail"])
     .addConditionalEdges("publish", onwardTo("record"), ["record", "fail"])
-    .addEdge("record", "merge")
-    .addEdge("merge", "track")
-    .addEdge("fail", "track")
-    .addEdge("track", END)
+    .addEdge("record", "track")
+    .addEdge("track", "merge")
+    .addEdge("merge", "track_outcome")
+    .addEdge("fail", "track_outcome")
+    .addEdge("track_outcome", END)
     .compile(checkpointer ? { checkpointer } : {});
 }
 

@@ -40,6 +40,12 @@ const MAX_DELAY_MS = 30_000;
  * config fix, but an issue that does not exist or a key without access must not warn on every run forever.
  */
 export const MAX_OUTBOX_ATTEMPTS = 10;
+/**
+ * After an issue's update failed (retries and all), its waiting updates are not tried again by this process for
+ * this long: a run's second tracking step, or the next runs of a busy server, would only wait out the same
+ * retries against a tracker that is down.
+ */
+const REST_MS = 30_000;
 
 function describe(update: TrackerUpdate): string {
   const pr = update.pr ? ` PR ${update.pr.id}` : "";
@@ -64,6 +70,10 @@ export function createTrackerNotifier(options: TrackerNotifierOptions): TrackerN
   let outbox: TrackerOutbox | undefined;
   let closed = false;
   const inFlight = new Set<Promise<unknown>>();
+  const now = options.now ?? (() => new Date());
+  /** Issue id → until when its waiting updates are left alone. */
+  const resting = new Map<string, number>();
+  const rest = (issueId: string) => resting.set(issueId, now().getTime() + REST_MS);
 
   const box = (create: boolean): TrackerOutbox | null => {
     if (outbox) return outbox;
@@ -109,6 +119,10 @@ export function createTrackerNotifier(options: TrackerNotifierOptions): TrackerN
     const stuck = new Set<string>();
     const warnings: string[] = [];
     for (const row of rows) {
+      if ((resting.get(row.issueId) ?? 0) > now().getTime()) {
+        kept.release(row.id);
+        continue;
+      }
       if (stuck.has(row.issueId) || row.update === null) {
         // Behind an update of the same issue that failed just now, or unreadable: left for a later run.
         kept.failed(row.id, row.problem ?? row.lastError ?? "waits behind an earlier update of the same issue");
@@ -120,6 +134,7 @@ export function createTrackerNotifier(options: TrackerNotifierOptions): TrackerN
         kept.done(row.id);
       } catch (error) {
         stuck.add(row.issueId);
+        rest(row.issueId);
         if (row.attempts + 1 >= MAX_OUTBOX_ATTEMPTS) {
           kept.done(row.id);
           warnings.push(
@@ -152,6 +167,7 @@ export function createTrackerNotifier(options: TrackerNotifierOptions): TrackerN
       try {
         await attempt(update);
       } catch (error) {
+        rest(update.issue_id);
         warnings.push(keep(update, errorText(error)));
       }
     }

@@ -39,6 +39,8 @@ export interface TrackerOutbox {
   done(id: number): void;
   /** Sending the row failed again: count it and release the lease. */
   failed(id: number, error: string): void;
+  /** The row was not tried: release the lease without counting an attempt. */
+  release(id: number): void;
   list(): WaitingUpdate[];
   close(): void;
 }
@@ -127,6 +129,7 @@ export function openTrackerOutbox(stateFile: string, options: { now?: () => Date
   const fail = conn.prepare(
     "UPDATE tracker_outbox SET attempts = attempts + 1, last_error = ?, leased_until = NULL WHERE id = ?",
   );
+  const unlease = conn.prepare("UPDATE tracker_outbox SET leased_until = NULL WHERE id = ?");
   const all = conn.prepare("SELECT * FROM tracker_outbox ORDER BY id");
   let closed = false;
 
@@ -167,6 +170,7 @@ export function openTrackerOutbox(stateFile: string, options: { now?: () => Date
     },
     done: (id) => void run(() => remove.run(id)),
     failed: (id, error) => void run(() => fail.run(error.slice(0, MAX_ERROR_LENGTH), id)),
+    release: (id) => void run(() => unlease.run(id)),
     list: () => run(() => (all.all() as Row[]).map(readRow)),
     close() {
       if (closed) return;

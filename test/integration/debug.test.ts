@@ -40,8 +40,9 @@ describe("debug printer", () => {
       "dedupe",
       "publish",
       "record",
-      "merge",
       "track",
+      "merge",
+      "track_outcome",
     ]);
     expect(out).toContain("▶ intake 5 ms");
     expect(out).toContain('  target_branch: "dev"');

@@ -51,15 +51,21 @@ describe("the tracker notifier", () => {
     await notifier.close();
   });
 
-  it("does not retry a refusal (400), keeps the update and sends it on the next flush, once", async () => {
+  it("does not retry a refusal (400), keeps the update and sends it on a later flush, once", async () => {
     const file = await stateFile();
     const t = scripted([400]);
-    const notifier = createTrackerNotifier({ tracker: t.tracker, retry, stateFile: file, sleep: noSleep });
+    let clock = Date.parse("2026-01-01T00:00:00Z");
+    const now = () => new Date(clock);
+    const notifier = createTrackerNotifier({ tracker: t.tracker, retry, stateFile: file, sleep: noSleep, now });
     const [warning] = await notifier.send([opened("BVL-1")]);
     expect(warning).toMatch(
       /^Linear did not take the update for BVL-1 \(opened PR 7\): HTTP 400\. It waits in the tracker outbox/,
     );
     expect(t.calls()).toBe(1);
+    // Right after the failure the issue rests: this process does not try it again at once.
+    expect(await notifier.flush()).toEqual([]);
+    expect(t.calls()).toBe(1);
+    clock += 31_000;
     expect(await notifier.flush()).toEqual([]);
     expect(await notifier.flush()).toEqual([]);
     expect(t.applied).toHaveLength(1);
@@ -82,7 +88,10 @@ describe("the tracker notifier", () => {
   it("drops an update the tracker refuses run after run, after MAX_OUTBOX_ATTEMPTS tries, with a warning", async () => {
     const file = await stateFile();
     const t = scripted(Array.from({ length: MAX_OUTBOX_ATTEMPTS }, () => 400));
-    const notifier = createTrackerNotifier({ tracker: t.tracker, retry, stateFile: file, sleep: noSleep });
+    // Each flush comes a minute after the last, past the rest an issue gets after a failure.
+    let clock = Date.parse("2026-01-01T00:00:00Z");
+    const now = () => new Date((clock += 60_000));
+    const notifier = createTrackerNotifier({ tracker: t.tracker, retry, stateFile: file, sleep: noSleep, now });
     await notifier.send([opened("BVL-404")]);
     const last: string[][] = [];
     for (let i = 1; i < MAX_OUTBOX_ATTEMPTS; i++) last.push(await notifier.flush());
