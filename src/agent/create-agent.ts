@@ -33,6 +33,8 @@ import { loadPromptSet } from "../prompts/prompts.js";
 import type { RunResult } from "../domain/run-result.js";
 import type { ViolationCode } from "../domain/violations.js";
 import { checkStateFilePath } from "../state/state-db.js";
+import type { Database } from "../postgres/database.js";
+import { openSharedState } from "../postgres/shared-state.js";
 import { createRunner, type RunOptions } from "./run.js";
 import { createTracking } from "./tracking.js";
 import type { ApprovalDecision } from "../domain/run-result.js";
@@ -52,6 +54,11 @@ export interface AgentOptions {
   forge?: Forge | null;
   /** Preview only, whatever forge is configured. */
   dryRun?: boolean;
+  /**
+   * The PostgreSQL database for the shared state (history, outbox, memory), which the caller closes; null keeps
+   * the state file. Default: PR_CREATOR_DATABASE_URL or `database.url`, opened here and closed by close().
+   */
+  database?: Database | null;
   /** Long-term memory; null turns it off. Default: from `memory:` in the policy (the state file). */
   memory?: { memory: PrMemory; pending: PendingRecords | null } | null;
   /** JSON-lines file for lifecycle events; overrides the config's `events.jsonl_file`. */
@@ -203,9 +210,14 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   }
   const stateFile = path.resolve(cwd, policy.state_file);
   await checkStateFilePath(stateFile);
+  const shared = await openSharedState(policy, options.env ?? process.env, stateFile, {
+    database: options.database,
+    now: options.now,
+  });
   const delivery = createEventDelivery({
     policy: eventsFile ? { ...policy, events: { ...policy.events, jsonl_file: eventsFile } } : policy,
     stateFile,
+    ...(shared.outbox ? { outbox: shared.outbox } : {}),
     env: options.env ?? process.env,
     extraSinks: options.sinks ?? [],
     write: options.writeEvent ?? ((line) => process.stdout.write(line)),
@@ -260,7 +272,9 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const publisher =
     options.publisher ?? (forge && !options.dryRun ? createForgePublisher(forge) : createDryRunPublisher());
   const memorySetup =
-    options.memory === undefined ? createMemory(policy, stateFile, options.env ?? process.env) : options.memory;
+    options.memory === undefined
+      ? createMemory(policy, stateFile, options.env ?? process.env, shared.database)
+      : options.memory;
   const deps: AgentDeps = {
     policy,
     template: await loadTemplate(policy),
@@ -275,7 +289,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     memory: memorySetup?.memory ?? null,
     pending: memorySetup?.pending ?? null,
     forge: forge ?? null,
-    ledger: options.ledger ?? createLedger(stateFile),
+    ledger: options.ledger ?? createLedger(shared.history),
     watch: options.watch ?? false,
     tracker: tracking.notifier,
     prompts: await loadPromptSet(policy.prompts.dir),
@@ -329,6 +343,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
       checkpoints?.close();
       await deps.memory?.close();
       if (!options.ledger) await deps.ledger.close();
+      await shared.close();
       if (!options.telemetry) await telemetry.shutdown();
     },
   };

@@ -3,8 +3,10 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { PrCreatorError } from "../domain/errors.js";
+import type { History } from "../metrics/history.js";
 import { computeReport, formatReport } from "../metrics/report.js";
 import { loadPolicy } from "../policy/load-policy.js";
+import { openSharedState } from "../postgres/shared-state.js";
 import { checkStateFilePath } from "../state/state-db.js";
 import { EXIT } from "./exit-codes.js";
 import { configOption, jsonOption } from "./options.js";
@@ -21,6 +23,8 @@ export interface ReportCommandDeps {
   io: Pick<Io, "stdout" | "cwd">;
   /** The end of the period and the anchor of relative --since spans (default: the clock). */
   now?: () => Date;
+  /** Where PR_CREATOR_DATABASE_URL is read (default: process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 const SPAN_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
@@ -60,15 +64,9 @@ export function parseSince(text: string, now: Date): Date {
   return since;
 }
 
-/** `pr-creator report`: the PR history in the state file measured against the success-metric targets. */
-export async function reportCommand(opts: ReportCommandOptions, deps: ReportCommandDeps): Promise<number> {
-  const now = (deps.now ?? (() => new Date()))();
-  // Options first: a bad --since is reported before any file is touched.
-  const since = opts.since === undefined ? undefined : parseSince(opts.since, now);
-  const { policy } = await loadPolicy(opts.config, deps.io.cwd);
-  const stateFile = path.resolve(deps.io.cwd, policy.state_file);
+/** The history in the state file, which must exist: opening would create an empty one and report on it. */
+async function stateFileHistory(stateFile: string): Promise<History> {
   await checkStateFilePath(stateFile);
-  // Opening would create an empty state file, and report on it, when the path is merely wrong.
   if (!existsSync(stateFile)) {
     throw new PrCreatorError(
       "invalid_config",
@@ -80,8 +78,30 @@ export async function reportCommand(opts: ReportCommandOptions, deps: ReportComm
   }
   // SQLite loads when a report is made, not when the program is built (pr-creator --help).
   const { openHistory } = await import("../metrics/history.js");
-  const history = openHistory(stateFile);
-  const entries = await history.list({ since, repo: opts.repo }).finally(() => history.close());
+  return openHistory(stateFile);
+}
+
+/** `pr-creator report`: the PR history (the state file, or the shared database) measured against the success-metric targets. */
+export async function reportCommand(opts: ReportCommandOptions, deps: ReportCommandDeps): Promise<number> {
+  const now = (deps.now ?? (() => new Date()))();
+  // Options first: a bad --since is reported before any file is touched.
+  const since = opts.since === undefined ? undefined : parseSince(opts.since, now);
+  const { policy } = await loadPolicy(opts.config, deps.io.cwd);
+  const stateFile = path.resolve(deps.io.cwd, policy.state_file);
+  // With a database the history of every worker is there, and the state file is not read.
+  const shared = await openSharedState(policy, deps.env ?? process.env, stateFile);
+  const source = shared.history;
+  let history: History;
+  try {
+    history = typeof source === "object" && source !== null ? await source.open() : await stateFileHistory(stateFile);
+  } catch (error) {
+    await shared.close();
+    throw error;
+  }
+  const entries = await history.list({ since, repo: opts.repo }).finally(async () => {
+    await history.close();
+    await shared.close();
+  });
   const report = computeReport(entries, { since, now, repo: opts.repo });
   deps.io.stdout(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return EXIT.ok;

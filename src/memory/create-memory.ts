@@ -1,9 +1,11 @@
 import path from "node:path";
 import { PrCreatorError } from "../domain/errors.js";
 import type { Policy } from "../domain/policy.js";
+import type { Database } from "../postgres/database.js";
 import { createEmbedder } from "./embeddings.js";
 import { createPendingRecords, type PendingRecords } from "./pending.js";
 import { createPrMemory, type PrMemory } from "./pr-memory.js";
+import { createPostgresStore } from "./postgres-store.js";
 import { createSqliteStore } from "./sqlite-store.js";
 import type { MemoryStore } from "./store.js";
 
@@ -41,13 +43,32 @@ export interface MemorySetup {
   description: string;
 }
 
-/** Memory from policy and environment, or null with `memory.store: none`. */
-export function createMemory(policy: Policy, stateFile: string, env: Env = process.env): MemorySetup | null {
+/**
+ * Memory from policy and environment, or null with `memory.store: none`. With a shared `database` (see
+ * openSharedState), `memory.store: sqlite` — the default, "the shared state" — means Qdrant when QDRANT_URL is
+ * set, else the database's own table; without one it means the state file, as always.
+ */
+export function createMemory(
+  policy: Policy,
+  stateFile: string,
+  env: Env = process.env,
+  database: Database | null = null,
+): MemorySetup | null {
   const cfg = policy.memory;
   if (cfg.store === "none") return null;
   const embedder = createEmbedder(policy, env);
   const pending = createPendingRecords(path.join(path.dirname(stateFile), "memory-pending.jsonl"));
-  if (cfg.store === "sqlite") {
+  if (cfg.store === "sqlite" && database !== null && !env.QDRANT_URL?.trim()) {
+    return {
+      memory: createPrMemory(
+        lazy("postgres", async () => createPostgresStore(database)),
+        embedder,
+      ),
+      pending,
+      description: `postgres ${database.url}`,
+    };
+  }
+  if (cfg.store === "sqlite" && database === null) {
     return {
       memory: createPrMemory(
         lazy("sqlite", async () => createSqliteStore(stateFile)),
