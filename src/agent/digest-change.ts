@@ -1,7 +1,14 @@
 import type { ChangeSet, CommitSource } from "../domain/commit.js";
 import type { ChangeDigest } from "../domain/digest.js";
 import type { Policy } from "../domain/policy.js";
-import { createParseCache, digestChange, pathsToRead, type ParseCache } from "../digest/index.js";
+import {
+  createParseCache,
+  digestChange,
+  languagesOf,
+  loadGrammars,
+  pathsToRead,
+  type ParseCache,
+} from "../digest/index.js";
 import { errorText } from "../domain/errors.js";
 
 export interface DigestOutcome {
@@ -50,6 +57,8 @@ export async function readDigest(
 ): Promise<DigestOutcome> {
   try {
     const paths = pathsToRead(changes, policy);
+    // Compiling a grammar's WASM takes tens of milliseconds once per process: start it beside the text read.
+    void loadGrammars(languagesOf(changes, paths));
     const texts = source.readTexts && paths.length > 0 ? await source.readTexts(changes, paths) : new Map();
     const digest = await digestChange(changes, texts, policy, { cache });
     return { digest, changes: withDigestCounts(changes, digest), warnings: [] };

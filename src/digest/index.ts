@@ -45,6 +45,17 @@ export interface DigestOptions extends GrammarOptions {
   cache?: ParseCache;
 }
 
+/** The grammars the given changed files need (text files in a language tree-sitter parses). */
+export function languagesOf(changes: ChangeSet, paths: Iterable<string>): Set<CodeLanguage> {
+  const wanted = new Set(paths);
+  const languages = new Set<CodeLanguage>();
+  for (const file of changes.files) {
+    const language = languageOf(file.path);
+    if (!file.binary && isCodeLanguage(language) && wanted.has(file.path)) languages.add(language);
+  }
+  return languages;
+}
+
 /** Loads the grammars the change's files need, then builds the digest; never rejects on a grammar that fails. */
 export async function digestChange(
   changes: ChangeSet,
@@ -52,11 +63,6 @@ export async function digestChange(
   policy: Policy,
   options: DigestOptions = {},
 ): Promise<ChangeDigest> {
-  const languages = new Set<CodeLanguage>();
-  for (const file of changes.files) {
-    const language = languageOf(file.path);
-    if (!file.binary && isCodeLanguage(language) && texts.has(file.path)) languages.add(language);
-  }
-  const grammars = await loadGrammars(languages, options);
+  const grammars = await loadGrammars(languagesOf(changes, texts.keys()), options);
   return buildDigest({ changes, texts, policy, grammars, ...(options.cache ? { cache: options.cache } : {}) });
 }
