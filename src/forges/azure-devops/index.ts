@@ -163,7 +163,7 @@ export function createAzureDevOpsForge(cfg: AzureDevOpsConfig): Forge {
           throw new PrCreatorError(
             "unauthorized",
             "Azure DevOps did not say which identity the token belongs to (connectionData has no authenticatedUser).",
-            { hint: "Check the token." },
+            { hint: `Check the ${credential.kind} in ${credential.variable}.` },
           );
         return id;
       })

@@ -99,7 +99,7 @@ export function automation(ctx: GitHubContext): Automation {
     return new PrCreatorError(reason, `GitHub refused to ${operation}: ${words(errors)}.`, {
       hint:
         reason === "forbidden"
-          ? "The token lacks a permission this call needs (pull requests and contents: write)."
+          ? `Give the ${ctx.credential.kind} in ${ctx.credential.variable} Contents: write and Pull requests: write (classic tokens: repo).`
           : "The message above is GitHub's reason.",
     });
   }

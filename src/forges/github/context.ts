@@ -3,6 +3,7 @@ import type { PrCreatorError } from "../../domain/errors.js";
 import type { FailureReason } from "../../domain/reasons.js";
 import type { RetriesExhausted } from "../../net/retry.js";
 import type { CommitRepos } from "../commit-repos.js";
+import type { CredentialInfo } from "../forge-errors.js";
 import type { RemotePullRequest } from "../forge.js";
 
 export type Pull = RestEndpointMethodTypes["pulls"]["get"]["response"]["data"];
@@ -32,6 +33,8 @@ export interface GitHubContext {
     notFound?: FailureReason,
     notFoundStatuses?: number[],
   ): PrCreatorError;
+  /** Where the credential came from, for refusals built here (a GraphQL FORBIDDEN arrives with HTTP 200). */
+  credential: CredentialInfo;
   /** Server text with the token taken out, for messages built here. */
   redact(text: string): string;
   remote(pr: Pull): RemotePullRequest;

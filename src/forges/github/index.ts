@@ -162,6 +162,7 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
     retry,
     failure,
     remote,
+    credential,
     redact: (text) => redact(text, secrets),
     commitRepos: new CommitRepos(),
   };
