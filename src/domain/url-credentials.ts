@@ -3,11 +3,12 @@
  * Pure: no I/O, nothing of ours imported.
  */
 
-// The schemes whose user info carries credentials; `ssh://git@host` names an account, not a secret. The user
-// info runs to the last "@" before the path, query, fragment, whitespace or a quote (so JSON text stays JSON).
-const USERINFO = /\b((?:https?|wss?|ftps?):\/\/)([^\s/?#"'\\<>`]*)@/gi;
+// The schemes whose user info carries credentials (PostgreSQL's too: PR_CREATOR_DATABASE_URL); `ssh://git@host`
+// names an account, not a secret. The user info runs to the last "@" before the path, query, fragment, whitespace
+// or a quote (so JSON text stays JSON).
+const USERINFO = /\b((?:https?|wss?|ftps?|postgres(?:ql)?):\/\/)([^\s/?#"'\\<>`]*)@/gi;
 
-/** Text with the user info of every http(s), ws(s) and ftp(s) URL in it removed: `https://u:p@h/x` → `https://h/x`. */
+/** Text with the user info of every http(s), ws(s), ftp(s) and postgres(ql) URL in it removed: `https://u:p@h/x` → `https://h/x`. */
 export function stripUrlCredentials(text: string): string {
   return text.replace(USERINFO, "$1");
 }
@@ -23,6 +24,8 @@ export function urlCredentials(text: string): string[] {
     const userinfo = m[2]!;
     if (userinfo === "") continue;
     const colon = userinfo.indexOf(":");
+    // A database URL's user alone is a role name (often "postgres"), not a token: only its password is secret.
+    if (colon < 0 && /^postgres/i.test(m[1]!)) continue;
     const parts = colon < 0 ? [userinfo] : [userinfo, userinfo.slice(colon + 1)];
     for (const part of parts) {
       if (part === "") continue;

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { databaseUrlProblem, displayDatabaseUrl } from "../../src/domain/database-url.js";
-import { PrCreatorError } from "../../src/domain/errors.js";
+import { parseExplained, PrCreatorError } from "../../src/domain/errors.js";
+import { PolicySchema } from "../../src/domain/policy.js";
+import { stripUrlCredentials } from "../../src/domain/url-credentials.js";
+import { secretValuesFromEnv } from "../../src/logging/run-log.js";
 import { resolveDatabaseUrl } from "../../src/postgres/database.js";
 
 const SECRET = "s3cr3t-pa55";
@@ -80,5 +83,40 @@ describe("databaseUrlProblem and displayDatabaseUrl", () => {
       "postgres://app@db:5432/prs",
     );
     expect(displayDatabaseUrl(`not a url ${SECRET}`)).toBe("(not a URL)");
+  });
+});
+
+describe("a database URL's password in logs and results", () => {
+  it("is a secret of the environment, its user is not", () => {
+    expect(secretValuesFromEnv({ PR_CREATOR_DATABASE_URL: `postgres://app:${SECRET}@db/prs` })).toContain(SECRET);
+    expect(secretValuesFromEnv({ PR_CREATOR_DATABASE_URL: "postgresql://postgres@db/prs" })).toEqual([]);
+  });
+
+  it("is stripped from text like any URL's user info", () => {
+    expect(stripUrlCredentials(`connecting to postgresql://app:${SECRET}@db:5432/prs`)).toBe(
+      "connecting to postgresql://db:5432/prs",
+    );
+  });
+});
+
+describe("database.url in the config", () => {
+  it("is refused with a password, naming the key and not the password", () => {
+    const parsed = parseExplained(PolicySchema, { database: { url: `postgres://app:${SECRET}@db/prs` } });
+    expect(parsed.success).toBe(false);
+    const issues = parsed.success ? [] : parsed.issues;
+    expect(issues).toEqual([
+      "database.url: carries a password; remove it and set PGPASSWORD, or put the whole URL in PR_CREATOR_DATABASE_URL",
+    ]);
+  });
+
+  it("is refused when it is not a PostgreSQL URL", () => {
+    const parsed = parseExplained(PolicySchema, { database: { url: "mysql://db/prs" } });
+    expect(parsed.success ? [] : parsed.issues).toEqual([
+      'database.url: has the scheme "mysql://"; expected postgres:// or postgresql://',
+    ]);
+  });
+
+  it("defaults to none", () => {
+    expect(PolicySchema.parse({}).database).toEqual({});
   });
 });
