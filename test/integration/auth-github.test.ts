@@ -314,6 +314,31 @@ describe("GITHUB_TOKEN and GH_TOKEN", () => {
   });
 });
 
+describe("GraphQL refusals", () => {
+  it("a FORBIDDEN auto-merge (HTTP 200) names the app and the permissions it needs", async () => {
+    const { result } = await run(appEnv());
+    expect(result.status).toBe("created");
+    const forge = createForge(policy, { ...appEnv(), GITHUB_API_URL: gh.url })!;
+    gh.inject("graphql", {
+      status: 200,
+      body: { data: null, errors: [{ type: "FORBIDDEN", message: "Resource not accessible by integration" }] },
+    });
+    const refused = await forge
+      .enableAutoMerge(REPO, Number(result.pr!.id), {
+        method: "squash",
+        delete_source_branch: false,
+        commit_title: "t",
+        commit_message: "m",
+      })
+      .catch((error: unknown) => error as PrCreatorError);
+    expect(refused).toBeInstanceOf(PrCreatorError);
+    expect((refused as PrCreatorError).reason).toBe("forbidden");
+    expect((refused as PrCreatorError).hint).toBe(
+      `Give the GitHub App installation token in GITHUB_APP_ID ${APP_ID}, installation ${INSTALLATION} Contents: write and Pull requests: write (classic tokens: repo).`,
+    );
+  });
+});
+
 describe("reviewer look-ups GitHub refuses", () => {
   it("a 403 or 401 on a user look-up is a warning: the PR opens without that reviewer, the reason in the result", async () => {
     gh.inject("users.getByUsername", {
