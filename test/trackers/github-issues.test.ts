@@ -14,6 +14,7 @@ import type { CommitCompleted } from "../../src/domain/events.js";
 import { PolicySchema } from "../../src/domain/policy.js";
 import type { Forge } from "../../src/forges/forge.js";
 import { createGitHubForge } from "../../src/forges/github/index.js";
+import { rollback } from "../../src/merge/rollback.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { gitHubIssueRef, gitHubIssuesTracker } from "../../src/trackers/github-issues.js";
 import type { TrackerUpdate } from "../../src/trackers/tracker.js";
@@ -218,7 +219,10 @@ describe("agent with tracker: github", () => {
       message,
       author,
       parents: [sha(2)],
-      files: [{ filename: HANDLER, status: "added", additions: 12, deletions: 0 }],
+      files: [
+        { filename: HANDLER, status: "added", additions: 12, deletions: 0 },
+        { filename: "tests/Order/CreateOrderHandlerTests.cs", status: "added", additions: 14, deletions: 0 },
+      ],
     });
     repo.branches.set(name, commit);
     return {
@@ -232,7 +236,7 @@ describe("agent with tracker: github", () => {
     };
   }
 
-  async function run(event: unknown, state: string) {
+  async function run(event: unknown, state: string, options: { merge?: boolean } = {}) {
     const agent = await createAgent({
       policy: PolicySchema.parse({
         forge: "github",
@@ -240,7 +244,9 @@ describe("agent with tracker: github", () => {
         github: { throttle: false },
         retry_policy: { base_delay_ms: 10 },
         forge_timeout_ms: 2000,
-        merge: { auto_merge_levels: [] },
+        merge: options.merge
+          ? { auto_merge_levels: ["low", "medium"], commits: true, poll_interval_ms: 20, watch_timeout_ms: 10_000 }
+          : { auto_merge_levels: [] },
         state_file: path.join(dir, state),
         trackers: { github: { labels: { on_review: ["in-review"] } } },
       }),
@@ -249,16 +255,35 @@ describe("agent with tracker: github", () => {
       model: null,
       memory: null,
       cwd: dir,
+      watch: options.merge ?? false,
     });
     try {
-      return await agent.handle(event);
+      const result = await agent.handle(event);
+      if (!options.merge || !result.pr?.id || result.merge?.status !== "merged") return { result, rolled: null };
+      // `rollback` sees only the merged PR: the issue comes back from the PR body's metadata block.
+      const rolled = await rollback(
+        {
+          forge: agent.forge!,
+          policy: agent.policy,
+          memory: null,
+          ledger: agent.ledger,
+          emit: agent.emit,
+          now: () => new Date(),
+          watch: false,
+        },
+        { pr_id: Number(result.pr.id), repo: REPO, reason: "latency regression" },
+      );
+      return { result, rolled };
     } finally {
       await agent.close();
     }
   }
 
   it("writes Closes #12 into the body of a PR whose commit says Fixes #12, and labels the issue", async () => {
-    const result = await run(branch("feat(order): implement CreateOrderHandler [trace:ord-8128]\n\nFixes #12"), "a.db");
+    const { result } = await run(
+      branch("feat(order): implement CreateOrderHandler [trace:ord-8128]\n\nFixes #12"),
+      "a.db",
+    );
     expect(result.status).toBe("created");
     expect(result.events[0]).toMatchObject({ event: "PullRequestCreated", issue_id: "#12" });
     expect(result.pr!.description).toMatch(/^Closes #12$/m);
@@ -269,11 +294,27 @@ describe("agent with tracker: github", () => {
 
   it("comments once on the issue of a run that failed, and not again when the same failure repeats", async () => {
     const event = { ...branch("feat(order): x [trace:ord-8128]"), trace_id: "trace-none-1", issue_id: "#12" };
-    const first = await run(event, "b.db");
+    const { result: first } = await run(event, "b.db");
     expect(first.status).toBe("failed");
     expect(issue(12).comments).toHaveLength(1);
     expect(issue(12).comments[0]!.body).toMatch(/could not be created or updated \(`missing_trace`\)/);
     await run(event, "b.db");
     expect(issue(12).comments).toHaveLength(1);
+  });
+
+  it("a rollback of the merged PR names its issue (read back from the body) and comments on it", async () => {
+    const { result, rolled } = await run(
+      branch("fix(order): restore the handler [trace:ord-8128]\n\nFixes #12"),
+      "c.db",
+      {
+        merge: true,
+      },
+    );
+    expect(result.merge, JSON.stringify([result.merge, result.pr?.risk, result.pr?.merge])).toMatchObject({
+      status: "merged",
+    });
+    expect(result.events.find((e) => e.event === "PullRequestMerged")).toMatchObject({ issue_id: "#12" });
+    expect(rolled!.events[0]).toMatchObject({ event: "PullRequestRollbackCreated", issue_id: "#12" });
+    expect(issue(12).comments.map((c) => c.body)).toEqual([expect.stringMatching(/was rolled back by \[PR \d+/)]);
   });
 });
