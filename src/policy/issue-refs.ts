@@ -164,7 +164,8 @@ export function resolveIssueRefs(input: IssueInputs, policy: IssuePolicy): Issue
   const branch = input.branch ?? "";
   const onAzure = input.forge === "azure-devops";
   const onGitHub = input.forge === "github";
-  const eventId = input.issue_id ? canonicalIssueId(input.issue_id) : null;
+  // The event's id was validated at intake: kept as given when it is not one of the forms read from text.
+  const eventId = input.issue_id?.trim() ? (canonicalIssueId(input.issue_id) ?? input.issue_id.trim()) : null;
   const named = eventId ? numberOf(eventId) : {};
   const hashes = hashRefsIn(text);
   const branchNumber = numberInBranch(branch);

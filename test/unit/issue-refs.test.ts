@@ -80,6 +80,13 @@ describe("resolveIssueRefs", () => {
     expect(refs).toMatchObject({ issue_id: "BVL-232", source: "event" });
   });
 
+  it("keeps an event's own id that is not a key, #N or AB#N as given (intake validated it)", () => {
+    expect(resolveIssueRefs({ issue_id: "INC-2024-001", messages: ["Refs ENG-1"] }, anyKey)).toMatchObject({
+      issue_id: "INC-2024-001",
+      source: "event",
+    });
+  });
+
   it("falls back to commits, then the branch, then the trace record", () => {
     const base = { branch: "feature/OPS-3-x", trace_issue_id: "TR-4" };
     expect(resolveIssueRefs({ ...base, messages: ["fix: y\n\nRefs ENG-1"] }, anyKey)).toMatchObject({
