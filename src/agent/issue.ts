@@ -1,5 +1,5 @@
 import type { IssueRefs } from "../domain/pull-request.js";
-import { resolveIssueRefs } from "../policy/issue-refs.js";
+import { canonicalIssueId, resolveIssueRefs } from "../policy/issue-refs.js";
 import type { AgentDeps } from "./deps.js";
 import type { AgentStateType } from "./state.js";
 
@@ -8,6 +8,8 @@ function text(input: unknown, key: string): string | null {
   const value = (input as Record<string, unknown>)[key];
   return typeof value === "string" && value.trim() !== "" ? value : null;
 }
+
+const strict = (id: string | null) => (id === null ? null : canonicalIssueId(id));
 
 /**
  * The run's issue from whatever it knows so far: the plan node's answer once there is one, else the event
@@ -22,7 +24,8 @@ export function issueOf(state: AgentStateType, deps: Pick<AgentDeps, "policy" | 
   const workItems = event?.work_item_ids ?? cr?.work_item_ids;
   return resolveIssueRefs(
     {
-      issue_id: event?.issue_id ?? cr?.issue_id ?? (event || cr ? null : text(raw, "issue_id")),
+      // Unvalidated, it counts only in one of the strict forms (a key, #N, AB#N).
+      issue_id: event?.issue_id ?? cr?.issue_id ?? (event || cr ? null : strict(text(raw, "issue_id"))),
       work_item_ids: workItems ?? [],
       messages: (state.changes?.commits ?? []).map((c) => (c.body ? `${c.subject}\n\n${c.body}` : c.subject)),
       branch: event?.branch ?? state.change_branch ?? text(raw, "branch"),
