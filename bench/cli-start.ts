@@ -12,7 +12,10 @@ import { fileURLToPath } from "node:url";
 import { buildSampleRepo } from "../src/demo/sample-repo.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-export const CLI = path.join(root, "dist", "cli", "main.js");
+/** BENCH_CLI points at another build (e.g. of an earlier commit) to measure it with the same spawns. */
+export const CLI = process.env.BENCH_CLI
+  ? path.resolve(process.env.BENCH_CLI)
+  : path.join(root, "dist", "cli", "main.js");
 
 /**
  * Only what node and git need: no model keys (so drafting is deterministic), no forge tokens, no OTLP
@@ -46,6 +49,7 @@ function timeSpawn(args: string[], cwd: string): Promise<Spawned> {
 export interface CliStart {
   runs: number;
   version_ms: number[];
+  help_ms: number[];
   dry_run_ms: number[];
   /** What the dry runs ended with (status from --json), e.g. { previewed: 5 }. */
   dry_run_status: Record<string, number>;
@@ -77,18 +81,21 @@ export async function measureCliStart(runs: number): Promise<CliStart> {
       return r;
     };
     await once(["--version"]);
+    await once(["--help"]);
     await once(dryRun);
     const version_ms: number[] = [];
+    const help_ms: number[] = [];
     const dry_run_ms: number[] = [];
     const dry_run_status: Record<string, number> = {};
     for (let i = 0; i < runs; i++) {
       version_ms.push((await once(["--version"])).ms);
+      help_ms.push((await once(["--help"])).ms);
       const r = await once(dryRun);
       dry_run_ms.push(r.ms);
       const status = (JSON.parse(r.stdout) as { status?: string }).status ?? "?";
       dry_run_status[status] = (dry_run_status[status] ?? 0) + 1;
     }
-    return { runs, version_ms, dry_run_ms, dry_run_status };
+    return { runs, version_ms, help_ms, dry_run_ms, dry_run_status };
   } finally {
     await rm(base, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@
  * The consolidated benchmark (not a test: nothing fails on a slow number): every figure of issue 8 against its
  * target, in one run.
  *
- *   npm run build && npm run bench      # ≈ 2–3 min on 2 cores; writes bench/results.json and the table in bench/README.md
+ *   npm run build && npm run bench      # ≈ 2–3 min on 2 cores; writes bench/results/index.json and index.md, then bench/README.md
  *   npm run bench -- --quick            # fewer PRs, spawns and queries (≈ 1 min; tails noisier)
  *   npm run bench -- --memory-100k      # also recall at 100k stored PRs (≈ +2 min)
  *
@@ -17,11 +17,11 @@
 import os from "node:os";
 import path from "node:path";
 import { writeFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import type { BarePr } from "./bare.js";
 import { measureCliStart } from "./cli-start.js";
 import { EmulatorHost, measure, mb, round, Runner, sourceVersion, type ConfigResult } from "./forge-harness.js";
 import { runPhases, TARGETS as MEMORY_TARGETS } from "./memory.js";
+import { RESULTS_DIR, writeBenchReadme } from "./readme.js";
 import type { Endpoint, ForgeKind, Mode } from "./shared.js";
 import {
   CONCURRENCIES,
@@ -29,14 +29,13 @@ import {
   E2E_LATENCY_MS,
   FORGES,
   forgeFigures,
+  indexSection,
   markdown,
   memoryFigures,
   targets,
-  writeReadme,
   type Results,
 } from "./summary.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => a !== "--quick" && a !== "--memory-100k");
 if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(" ")} (known: --quick, --memory-100k)`);
@@ -152,9 +151,12 @@ async function main(): Promise<void> {
     ],
     configs,
   };
-  await writeFile(path.join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  await writeReadme(path.join(here, "README.md"), markdown(results));
-  console.log(`\n${markdown(results)}\n\nwrote bench/results.json and bench/README.md in ${results.total_seconds} s`);
+  await writeFile(path.join(RESULTS_DIR, "index.json"), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(path.join(RESULTS_DIR, "index.md"), indexSection(results));
+  await writeBenchReadme();
+  console.log(
+    `\n${markdown(results)}\n\nwrote bench/results/index.json, index.md and bench/README.md in ${results.total_seconds} s`,
+  );
 }
 
 await main();
