@@ -782,7 +782,7 @@ export const PolicySchema = z
           .enum(["sqlite", "qdrant", "none"])
           .default("sqlite")
           .describe(
-            "`sqlite`: the state file; `qdrant`: a Qdrant server (QDRANT_URL, QDRANT_API_KEY); `none`: no memory.",
+            "`sqlite`: the shared state — the state file, or with a database (PR_CREATOR_DATABASE_URL) Qdrant when QDRANT_URL is set, else the database; `qdrant`: a Qdrant server (QDRANT_URL, QDRANT_API_KEY); `none`: no memory.",
           ),
         qdrant: z
           .strictObject({
