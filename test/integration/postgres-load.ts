@@ -111,12 +111,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     );
     const started = performance.now();
     let accepted = 0;
-    await pool(events, options.submitConcurrency ?? 16, async (event) => {
-      const serve = serves[accepted % serves.length]!;
-      const answer = await call(serve.base, "POST", "/v1/events", { body: event });
-      if (answer.status !== 202)
-        throw new Error(`POST /v1/events answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-      accepted += 1;
+    // One PR's events go out one after another, as its source sends them (each after the previous one's 202):
+    // that is the order its runs must keep. Different PRs' events go out side by side, to both replicas.
+    const byBranch = new Map<string, typeof events>();
+    for (const event of events) byBranch.set(event.branch, [...(byBranch.get(event.branch) ?? []), event]);
+    await pool([...byBranch.values()], options.submitConcurrency ?? 16, async (branchEvents) => {
+      for (const event of branchEvents) {
+        const serve = serves[accepted % serves.length]!;
+        const answer = await call(serve.base, "POST", "/v1/events", { body: event });
+        if (answer.status !== 202)
+          throw new Error(`POST /v1/events answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+        accepted += 1;
+      }
     });
     const settledCount = async () =>
       Number(
