@@ -80,13 +80,11 @@ export const CommitCompletedSchema = z.object({
 });
 export type CommitCompleted = z.infer<typeof CommitCompletedSchema>;
 
+const ID_PART = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const idPart = z
   .string()
   .trim()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
-    "must be 1 to 64 letters, digits, '.', '_' or '-' (it becomes part of a branch name)",
-  );
+  .regex(ID_PART, "must be 1 to 64 letters, digits, '.', '_' or '-' (it becomes part of a branch name)");
 
 /**
  * One file edit of a change request. `set` edits a YAML document in place (comments and layout kept):
@@ -125,8 +123,8 @@ export const ChangeRequestedSchema = z
   .object({
     event: z.literal("ChangeRequested"),
     change_id: idPart.optional(),
-    /** The tracking issue (e.g. a Linear or Jira key); linked from the PR. */
-    issue_id: idPart.optional(),
+    /** The tracking issue (a Linear or Jira key, `#12` for a GitHub issue, `AB#123` for a work item); linked from the PR. */
+    issue_id: IssueIdSchema.optional(),
     /** Azure Boards work items the PR is linked to. */
     work_item_ids: WorkItemIdsSchema.optional(),
     change_type: z
@@ -162,6 +160,10 @@ export const ChangeRequestedSchema = z
   })
   .refine((e) => e.change_id !== undefined || e.issue_id !== undefined, {
     message: "give change_id or issue_id (it names the branch)",
+    path: ["change_id"],
+  })
+  .refine((e) => e.change_id !== undefined || e.issue_id === undefined || ID_PART.test(e.issue_id), {
+    message: "an issue_id such as #12 or AB#123 cannot name the branch: give change_id too",
     path: ["change_id"],
   })
   .refine((e) => new Set(e.edits.map((x) => x.path)).size === e.edits.length, {

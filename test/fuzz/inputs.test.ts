@@ -430,6 +430,8 @@ beforeAll(async () => {
         forge: kind,
         github: { throttle: false },
         retry_policy: { max_attempts: 1 },
+        // Every run here fails; the alert a third failure in a row raises is tested in failure-alerts.test.ts.
+        alerts: { consecutive_failures: 0 },
         state_file: path.join(work, "state", `${kind}.db`),
       }),
       env,

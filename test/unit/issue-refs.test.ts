@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ChangeRequestedSchema, CommitCompletedSchema } from "../../src/domain/events.js";
 import {
   canonicalIssueId,
   hashRefsIn,
@@ -172,5 +173,37 @@ describe("reading ids back", () => {
     expect(issueUrl("BVL-232", "https://linear.app/acme/issue/{id}")).toBe("https://linear.app/acme/issue/BVL-232");
     expect(issueUrl("#12", "https://linear.app/acme/issue/{id}")).toBeNull();
     expect(issueUrl("BVL-232", null)).toBeNull();
+  });
+});
+
+describe("issue ids in events", () => {
+  const request = (extra: Record<string, unknown>) => ({
+    event: "ChangeRequested",
+    change_type: "pvc-size",
+    repo: "acme/gitops",
+    base_branch: "main",
+    summary: "grow the PVC",
+    edits: [{ path: "apps/pvc.yaml", set: { "spec.size": "20Gi" } }],
+    context: { alert: "a", remediation: "r", impact: "i" },
+    agent: "agent-sre",
+    timestamp: "2026-01-08T10:00:00Z",
+    ...extra,
+  });
+
+  it("a change request may name #12 or AB#123 when change_id names the branch", () => {
+    expect(ChangeRequestedSchema.safeParse(request({ change_id: "4711", issue_id: "#12" })).success).toBe(true);
+    expect(ChangeRequestedSchema.safeParse(request({ change_id: "4711", issue_id: "AB#123" })).success).toBe(true);
+    const alone = ChangeRequestedSchema.safeParse(request({ issue_id: "#12" }));
+    expect(alone.success).toBe(false);
+    expect(alone.error!.issues[0]!.message).toMatch(/cannot name the branch: give change_id too/);
+    expect(ChangeRequestedSchema.safeParse(request({ issue_id: "BVL-232" })).success).toBe(true);
+  });
+
+  it("refuses ids with spaces, markup or more than ten work items", () => {
+    for (const bad of ["BVL 232", "[x](javascript:alert(1))", "#", "AB#", "a".repeat(70)])
+      expect(CommitCompletedSchema.shape.issue_id.safeParse(bad).success, bad).toBe(false);
+    expect(
+      CommitCompletedSchema.shape.work_item_ids.safeParse(Array.from({ length: 11 }, (_, i) => i + 1)).success,
+    ).toBe(false);
   });
 });
