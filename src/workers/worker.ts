@@ -98,6 +98,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   events.on("pool:create", ({ workerPool }: { workerPool: WorkerPool }) => {
     pool = workerPool;
     alive = lockSession(liveness, LIVENESS_NAMESPACE, workerPool.id);
+    // Awaited once the pool is up and by every task; until then a failure must not count as unhandled.
+    alive.catch(() => undefined);
   });
 
   const execute = async (runId: string): Promise<void> => {
