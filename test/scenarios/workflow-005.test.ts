@@ -548,3 +548,101 @@ async function writeConfig(dir: string, stateFile: string): Promise<string> {
   void dir;
   return file;
 }
+
+/**
+ * Scenarios 1 and 8 with the forge's own tracker instead of Linear: GitHub issues (tracker: github) and Azure
+ * Boards work items (tracker: azure-boards). The issue is the change request's `#N` / `AB#N`.
+ */
+describe.each([
+  ["Azure DevOps", azureWorld],
+  ["GitHub", githubWorld],
+] as const)("WORKFLOW-005 with the forge's own tracker on %s", (_name, makeWorld) => {
+  let world: World;
+  let dir: string;
+  const agents: Agent[] = [];
+
+  beforeAll(async () => {
+    world = await makeWorld();
+    dir = await mkdtemp(path.join(os.tmpdir(), "pr-creator-wf005-forge-tracker-"));
+  });
+
+  beforeEach(() => {
+    world.seed(FILES);
+    world.setCi(seedPipeline({ delayMs: 30 }));
+  });
+
+  afterEach(async () => {
+    await Promise.all(agents.splice(0).map((a) => a.close()));
+  });
+
+  afterAll(async () => {
+    await world.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function handle(request: ChangeRequested, stateFile: string, opts: { watch?: boolean } = {}) {
+    const agent = await createAgent({
+      policy: PolicySchema.parse({
+        forge: world.kind,
+        tracker: world.tracker,
+        retry_policy: { base_delay_ms: 10 },
+        forge_timeout_ms: 5000,
+        state_file: stateFile,
+        github: { throttle: false },
+        merge: { senior_reviewers: [world.senior], poll_interval_ms: 20, watch_timeout_ms: 15_000 },
+        trackers: {
+          github: { labels: { on_review: ["in-review"], on_merged: ["pr-merged"] } },
+          azure_boards: { states: { on_review: "Active", on_merged: "Resolved" } },
+        },
+      }),
+      env: world.env,
+      model: null,
+      watch: opts.watch ?? false,
+      cwd: dir,
+    });
+    agents.push(agent);
+    return agent.handle({ ...request, repo: world.repo });
+  }
+
+  it("Scenario 1: the PR names its issue, is linked to it, and the issue follows it to the merge", async () => {
+    const issue = world.addIssue(41);
+    const stateFile = path.join(await mkdtemp(path.join(dir, "run-")), "state.db");
+    const result = await handle({ ...pvcRequest("4811"), issue_id: issue }, stateFile, { watch: true });
+    expect(result.status).toBe("created");
+    expect(result.merge!.status).toBe("merged");
+    expect(result.events.map((e) => [e.event, e.issue_id])).toEqual([
+      ["PullRequestCreated", issue],
+      ["PullRequestReadyForReview", issue],
+      ["PullRequestMerged", issue],
+    ]);
+    const id = Number(result.pr!.id);
+    if (world.kind === "github") {
+      // GitHub links (and on merge closes) the issue the body names; the labels follow the PR.
+      expect(result.pr!.description).toMatch(/^Closes #41$/m);
+      expect(world.issue(41).labels).toEqual(["in-review", "pr-merged"]);
+    } else {
+      // Azure Boards: the PR was created linked to the work item, which moved to Active, then Resolved.
+      expect(world.workItemsOf(id)).toEqual(["41"]);
+      expect(world.issue(41).state).toBe("Resolved");
+    }
+    expect(world.issue(41).comments).toEqual([]);
+  });
+
+  it("Scenario 8: a failure comments once, even when the forge (and its tracker) was down during it", async () => {
+    const issue = world.addIssue(42);
+    const stateFile = path.join(await mkdtemp(path.join(dir, "run-")), "state.db");
+    world.failNext(50);
+    const failed = await handle({ ...pvcRequest("7101", "21Gi"), issue_id: issue }, stateFile);
+    expect(failed.status).toBe("failed");
+    expect(failed.events[0]).toMatchObject({ event: "PullRequestFailed", issue_id: issue });
+    // The tracker was down too: its update waits in the tracker outbox, with a warning.
+    expect(failed.warnings.join("\n")).toMatch(/tracker outbox/);
+    expect(world.issue(42).comments).toEqual([]);
+    world.recover();
+    const recovered = await handle({ ...pvcRequest("7101", "21Gi"), issue_id: issue }, stateFile);
+    expect(recovered.status).toBe("created");
+    // The next run sent the failure comment before its own update, and only once.
+    expect(world.issue(42).comments).toHaveLength(1);
+    expect(world.issue(42).comments[0]).toMatch(/could not be created or updated \(`(azure_devops|github)_503`\)/);
+  });
+});

@@ -8,6 +8,8 @@ import { PullRequestStatus } from "azure-devops-node-api/interfaces/GitInterface
 import type { CiCheckSpec } from "../emulators/ci.js";
 import { startAzureDevOpsEmulator } from "../emulators/azure-devops.js";
 import { startGitHubEmulator } from "../emulators/github.js";
+import { issuesOf } from "../emulators/github-issues.js";
+import { workItemsOf } from "../emulators/azure-boards.js";
 
 export interface PrView {
   reviewers: { name: string; required: boolean }[];
@@ -44,6 +46,14 @@ export interface World {
   recover(): void;
   /** Resolves once every running CI check has settled. */
   ciSettled(): Promise<void>;
+  /** The forge's own issue tracker. */
+  tracker: "github" | "azure-boards";
+  /** Opens issue (GitHub) or work item (Azure Boards) `n`; returns it as an event names it (#n, AB#n). */
+  addIssue(n: number): string;
+  /** Issue or work item `n` as the forge shows it: comments, and state (Azure Boards) or labels (GitHub). */
+  issue(n: number): { comments: string[]; state: string; labels: string[] };
+  /** The work items PR `prId` is linked to (Azure Boards); GitHub links issues through the body instead. */
+  workItemsOf(prId: number): string[];
   close(): Promise<void>;
 }
 
@@ -116,6 +126,16 @@ export async function azureWorld(): Promise<World> {
     failNext: (times) => az.inject("*", { status: 503 }, times),
     recover: () => az.clearFaults(),
     ciSettled: () => az.settled(),
+    tracker: "azure-boards",
+    addIssue(n) {
+      az.addWorkItem({ id: n, title: `Work item ${n}` });
+      return `AB#${n}`;
+    },
+    issue(n) {
+      const item = workItemsOf(az.state).get(n)!;
+      return { comments: item.comments.map((c) => c.text), state: item.state, labels: item.tags };
+    },
+    workItemsOf: (prId) => find(prId).workItemRefs.map((r) => r.id),
     close: () => az.close(),
   };
 }
@@ -202,6 +222,20 @@ export async function githubWorld(): Promise<World> {
     failNext: (times) => gh.inject("*", { status: 503 }, times),
     recover: () => gh.clearFaults(),
     ciSettled: () => gh.ciSettled(),
+    tracker: "github",
+    addIssue(n) {
+      gh.addIssue(repo, n);
+      return `#${n}`;
+    },
+    issue(n) {
+      const issue = issuesOf(gh.state.repos.get(repo.toLowerCase())!).get(n)!;
+      return {
+        comments: issue.comments.map((c) => c.body),
+        state: issue.state,
+        labels: issue.labels.map((l) => l.name),
+      };
+    },
+    workItemsOf: () => [],
     close: () => gh.close(),
   };
 }
