@@ -338,7 +338,7 @@ What the change digest (\`src/digest/\`) costs, and what it adds to a run, for 1
   read, ${kb(real.commit.text_chars.before)} of before text (median file ${kb(real.commit.median_file_chars)}; the mean is
   higher, so 100 files are about 1 MB).
 - **Worst case**: the benchmark's original commit, 88 source files of 100–440 lines, every one edited
-  (${kb(worstRun.commit.text_chars.before)} before, ${worstRun.commit.changed_lines} changed lines).
+  (${kb(worstRun.commit.text_chars.before)} before, ${ms(worstRun.commit.changed_lines)} changed lines).
 - **cold**: nothing cached. **warm**: the cache holds the previous commit's parse (a pipeline: each commit edits the
   previous one's afters). **re-run**: the same commit again. **End to end**: the agent (deterministic drafter) making
   the PR on the GitHub emulator at ${r.end_to_end.latency_ms} ms a request (its own process), texts from an in-memory
@@ -367,8 +367,10 @@ What bounds it:
   tree, one WASM call per child list — which took ~10–15% off; on 2026-12-06 at load ~16, interleaved, the code of
   800a024 took 1,173 / 1,361 ms (realistic) and 1,093 / 1,528 ms (worst case) against 988 / 1,501 and 1,031 / 1,428.
   \`digest.parse_budget_bytes\` bounds it, at the price of the symbols of the files past it.
-- **Warm** is ~7× faster than cold: ~90 incremental re-parses (~0.25 ms each on an idle core), hashing both sides
-  for their blob ids, the edits and the symbol diff.
+- **Warm** is ~${Math.round(real.cold.p50 / real.warm.p50)}× faster than cold: ~90 incremental re-parses (~0.25 ms each on an idle core), hashing both sides
+  for their blob ids, the edits and the symbol diff. End to end, warm adds more than \`buildDigest\` takes warm: the
+  rest of the run (plan, drafter, gate, render) also works on a digest that has symbols, which the run without
+  texts has not; that share was not measured apart.
 - **End to end** the digest sits on the critical path: it is an input of \`plan_pr\`, whose reviewer look-up and
   everything after depend on it; the open-PR look-up started in \`gather\` already overlaps it, and the commit
   sources return all texts at once, so a worker thread would move the parse, not shorten the run. What would:
