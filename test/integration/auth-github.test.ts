@@ -149,6 +149,19 @@ describe("GitHub App", () => {
     expect(JSON.stringify(result)).not.toContain("PRIVATE KEY");
   });
 
+  it("works with GitHub's pacing on (github.throttle: true, the default)", async () => {
+    const delivered: LifecycleEvent[] = [];
+    const agent = await createAgent({
+      policy: PolicySchema.parse({ ...policy, github: { throttle: true } }),
+      env: { GITHUB_API_URL: gh.url, ...appEnv() },
+      traceRegistry: createInMemoryTraceRegistry(SAMPLE_TRACES),
+      sinks: [async (e) => void delivered.push(e)],
+      model: null,
+      memory: null,
+    });
+    expect((await agent.handle(featureBranch())).status).toBe("created");
+  });
+
   it("the emulator checks the JWT as GitHub does, and answers in the shape of GitHub's OpenAPI description", async () => {
     const now = Math.floor(Date.now() / 1000);
     const jwt = (claims: Record<string, unknown>, key = appKey.privateKey) => {
