@@ -29,6 +29,7 @@ import { loadGrammars, NO_GRAMMARS, type Grammars } from "../src/digest/grammars
 import { pathsToRead } from "../src/digest/index.js";
 import { nextCommit, realisticRepo, worstCommit, type BenchCommit, type Repo } from "./digest-commits.js";
 import { EmulatorHost } from "./forge-harness.js";
+import { writeBenchReadme } from "./readme.js";
 import { REPOS, TOKENS, type Branch } from "./shared.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -403,6 +404,7 @@ const resultsDir = path.join(here, "results");
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(path.join(resultsDir, "digest.json"), `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(path.join(resultsDir, "digest.md"), markdown(results));
+await writeBenchReadme();
 
 const row = (name: string, r: Stats) =>
   `${name.padEnd(44)} ${String(r.p50).padStart(8)} ${String(r.p95).padStart(8)} ${String(r.mean).padStart(8)} ${String(r.max).padStart(8)}`;
