@@ -5,6 +5,7 @@
  */
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../test/emulators/azure-devops.js";
 import { startGitHubEmulator, type GitHubEmulator } from "../test/emulators/github.js";
+import { startStrictProxy, type StrictProxy } from "../test/emulators/strict-proxy.js";
 import { REPOS, TOKENS, type Branch, type ForgeKind, type HostOp, type LoggedCall, type PrCheck } from "./shared.js";
 
 const author = { name: "code-committer-agent", email: "cc@agents.local", date: "2025-05-07T19:05:33Z" };
@@ -16,6 +17,8 @@ const base = (n: number) => n.toString(16).padStart(40, "c");
 const branchSha = (tag: number, i: number) => `${tag.toString(16).padStart(8, "d")}${i.toString(16).padStart(32, "e")}`;
 
 let emu: { forge: "azure-devops"; az: AzureEmulator } | { forge: "github"; gh: GitHubEmulator } | undefined;
+/** The strict proxy in front of the emulator, when started with a capacity. */
+let proxy: StrictProxy | undefined;
 
 function current() {
   if (!emu) throw new Error("no emulator started");
@@ -169,8 +172,12 @@ function check(reviewers: number, labels: string[], branches: string[]): PrCheck
 
 async function answer(msg: HostOp): Promise<unknown> {
   switch (msg.op) {
-    case "start":
-      return start(msg.forge, msg.latencyMs);
+    case "start": {
+      if (msg.capacity === undefined) return start(msg.forge, msg.latencyMs);
+      const started = await start(msg.forge, 0);
+      proxy = await startStrictProxy({ target: started.url, latencyMs: msg.latencyMs, capacity: msg.capacity });
+      return { ...started, url: proxy.url(started.url) };
+    }
     case "seed":
       return seed(msg.tag, msg.count);
     case "reset": {
@@ -193,6 +200,8 @@ async function answer(msg: HostOp): Promise<unknown> {
     case "stop": {
       const e = emu;
       emu = undefined;
+      await proxy?.close();
+      proxy = undefined;
       if (e) await (e.forge === "azure-devops" ? e.az.close() : e.gh.close());
       return null;
     }

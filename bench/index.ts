@@ -46,6 +46,8 @@ const PRS_AT: Record<number, number> = { 1: QUICK ? 5 : 20, 10: QUICK ? 20 : 100
 const CLI_RUNS = QUICK ? 3 : 10;
 const MEMORY_SIZES = [1000, 10_000, ...(args.includes("--memory-100k") ? [100_000] : [])];
 const MEMORY_QUERIES = QUICK ? 50 : 200;
+/** Requests the forge serves at a time in the latency runs, as a server serialising its git-backed reads. */
+const SERVER_CAPACITY = 2;
 
 /** One emulator at `latencyMs`; per mode (agent first: its first PR is the bare script's template) one runner over `plan`. */
 async function forgeRuns(
@@ -57,7 +59,13 @@ async function forgeRuns(
   const out: ConfigResult[] = [];
   const host = new EmulatorHost();
   try {
-    const started = await host.call<{ url: string; project?: string }>({ op: "start", forge, latencyMs });
+    // With latency, the forge behaves like a real one: every request delayed, discovery too, 2 served at a time.
+    const started = await host.call<{ url: string; project?: string }>({
+      op: "start",
+      forge,
+      latencyMs,
+      ...(latencyMs > 0 ? { capacity: SERVER_CAPACITY } : {}),
+    });
     const ep: Endpoint = { forge, url: started.url, ...(started.project ? { project: started.project } : {}) };
     for (const mode of ["agent", "bare"] satisfies Mode[]) {
       const runner = new Runner();
@@ -144,7 +152,7 @@ async function main(): Promise<void> {
     notes: [
       "Agent: createAgent with the bench policy (forge, github.throttle false, retry base delay 10 ms), model: null (deterministic drafter), memory: null, commits read through the forge API; one instance per configuration after a warm-up instance per runner process.",
       "Agent overhead: per PR at 0 ms injected latency and c = 1, wall time (handle() call to result) minus the time at least one forge HTTP request was in flight (Node diagnostics channels in the runner). The emulator answers from another process, so its work sits inside the in-flight time.",
-      `End-to-end, throughput, errors, duplicates and RSS: ${E2E_LATENCY_MS} ms injected before every non-discovery answer; distinct branches, so distinct events and PRs. Errors = runs not ending "created" + branches with no PR in the emulator; duplicates = PRs beyond one per source branch in the emulator.`,
+      `End-to-end, throughput, errors, duplicates and RSS: through a strict proxy (test/emulators/strict-proxy.ts) that delays every request by ${E2E_LATENCY_MS} ms, discovery included, and serves ${SERVER_CAPACITY} at a time; distinct branches, so distinct events and PRs. Errors = runs not ending "created" + branches with no PR in the emulator; duplicates = PRs beyond one per source branch in the emulator.`,
       "Peak RSS: the runner process (agent or bare) only, sampled every 10 ms; the emulator runs in its own process. The runner runs c = 1, 10, 100 in turn, so the c = 100 peak includes what earlier configurations left.",
       "CLI: node dist/cli/main.js spawned with PATH/HOME/TMPDIR/LANG only (no model or forge keys); the dry run is `run event.json --repo-path <sample repo> --traces traces.yaml --dry-run --json` in a fresh working directory each time.",
       "Memory: createSqliteStore with HashedNgramEmbeddings(512), filled one upsert at a time; top-5 similar() with precomputed query vectors (bench/memory.ts).",

@@ -39,7 +39,12 @@ export interface PrCheck {
 
 /** Emulator host protocol (parent → emulator-host.ts). */
 export type HostOp =
-  | { op: "start"; forge: ForgeKind; latencyMs: number }
+  /**
+   * `capacity`: like a real forge, a strict proxy (test/emulators/strict-proxy.ts) in front of the emulator
+   * delays every request, discovery included, by `latencyMs` and serves only `capacity` at a time (a server
+   * serialising its git-backed reads); the URL returned is the proxy's.
+   */
+  | { op: "start"; forge: ForgeKind; latencyMs: number; capacity?: number }
   | { op: "seed"; tag: number; count: number }
   | { op: "reset" }
   | { op: "clearLog" }

@@ -424,7 +424,10 @@ bare script in \`bench/runner.ts\`, each its own process; see the Forges section
   diagnostics channels in the agent's process). It is the time the PR spends in the agent's own process:
   graph, validation, drafting, and the forge clients' own CPU. The emulator answers from another process, so
   its work is inside the in-flight time, not the overhead. The same figure for bare is its client's own time.
-- **End-to-end**: per-PR wall time at 50 ms injected before every forge answer (discovery excepted), c = 1.
+- **The forge, like a real one** (latency runs): a strict proxy (\`test/emulators/strict-proxy.ts\`) in front of
+  the emulator delays every request by 50 ms, discovery included, and serves 2 at a time, as a forge serialising
+  its git-backed reads; agent and bare go through the same proxy.
+- **End-to-end**: per-PR wall time at 50 ms forge latency, c = 1.
   **Ratio to bare**: agent p50 ÷ bare p50 in those runs.
 - **Throughput, errors, duplicates**: 50 ms latency, c = 1, 10, 100 (20, 100 and 100 PRs; at c = 100 all 100
   events are in flight at once), every event on its own branch, so every one must make its own PR. Errors:
