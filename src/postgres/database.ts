@@ -116,6 +116,8 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
     max: options.max ?? 10,
     application_name: options.applicationName ?? "pr-creator",
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+    // Idle connections do not keep a finished CLI run alive (a long-lived process has other reasons to live).
+    allowExitOnIdle: true,
   });
   // An idle connection the server dropped is reported here; without a listener it would end the process. The
   // pool replaces it, and the next query that fails says why.
