@@ -52,6 +52,8 @@ export function nextStreak(
 export function outcomeOf(event: LifecycleEvent): { key: string; outcome: RunOutcome } | null {
   switch (event.event) {
     case "PullRequestFailed": {
+      // A refused event's repository and trace are untrusted text, not known to exist: they key no streak.
+      if (event.reason === "invalid_event") return null;
       const key = streakKey(event);
       if (key === null) return null;
       const { reason, message, trace_id, branch, timestamp } = event;

@@ -82,6 +82,7 @@ describe("outcomeOf", () => {
     expect(outcomeOf(failedEvent("OrderService", "t-1"))?.key).toBe("repo:OrderService");
     expect(outcomeOf(failedEvent(null, "t-1"))?.key).toBe("trace:t-1");
     expect(outcomeOf(failedEvent(null, null))).toBeNull();
+    expect(outcomeOf({ ...failedEvent("../../etc", "t-1"), reason: "invalid_event" } as LifecycleEvent)).toBeNull();
     expect(
       outcomeOf({
         event: "PullRequestMergeBlocked",
