@@ -1,10 +1,11 @@
 /**
  * Adapter: the MemoryStore in PostgreSQL, for workers and replicas that share a database but no Qdrant.
  * pgvector is not available everywhere this runs, so the vectors are stored as float32 bytes and scored here,
- * in this process: a search reads the embeddings of the rows its filters select (one scope of one repo, as
- * PrMemory asks, uses the (component_scope, repo) index), computes the cosine of each, then fetches the k
- * best records. Its cost grows with the rows one search reads — docs/memory.md gives the limits measured
- * (bench/memory-postgres.ts); use Qdrant beyond them.
+ * in this process: a search takes the embeddings of the rows its filters select (one scope of one repo, as
+ * PrMemory asks), computes the cosine of each, then fetches the k best records. The embeddings of a filter set
+ * are read whole once and cached; later searches read only the rows written since, found by the transaction id
+ * each row records (`written_xid` at or after the snapshot's xmin of the previous read, so a write that was in
+ * flight then is not missed). docs/deployment.md gives the limits measured (bench/memory-postgres.ts).
  *
  * Tables (schema pr_creator, component "memory"): `memory_meta` — the one embedder the vectors were made
  * with — and `memory_prs`, one row per record keyed by recordKey(record), with its unit-length embedding.
@@ -59,7 +60,29 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX memory_prs_updated ON pr_creator.memory_prs (updated_at_ms, key);
     `,
   },
+  {
+    // Which transaction last wrote a row: lets a process refresh its cached vectors with only what changed.
+    version: 2,
+    sql: `
+      ALTER TABLE pr_creator.memory_prs ADD COLUMN written_xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+      CREATE INDEX memory_prs_written ON pr_creator.memory_prs (written_xid);
+    `,
+  },
 ];
+
+/**
+ * Vectors kept in this process per filter set (one scope of one repo, usually), at most this many in all: about
+ * 40 MB at 512 dimensions. A filter set larger than that is read whole for each search.
+ */
+const MAX_CACHED_VECTORS = 20_000;
+
+interface CachedVectors {
+  /** pg_snapshot_xmin of the read that filled it: rows written by transactions from this one on may be new. */
+  horizon: string;
+  vectors: Map<string, Float32Array>;
+}
+
+type Filter = (typeof FILTERS)[number];
 
 const COLUMNS = PR_RECORD_FIELDS.join(", ");
 const FILTERS = ["repo", "component_scope", "blueprint_id"] as const;
@@ -120,6 +143,62 @@ export function createPostgresStore(db: Database): MemoryStore {
     return embedder;
   };
 
+  const cache = new Map<string, CachedVectors>();
+
+  /** Keeps the cache within MAX_CACHED_VECTORS, dropping the filter sets used longest ago. */
+  const trim = () => {
+    let total = [...cache.values()].reduce((n, c) => n + c.vectors.size, 0);
+    for (const [id, cached] of cache) {
+      if (total <= MAX_CACHED_VECTORS) break;
+      cache.delete(id);
+      total -= cached.vectors.size;
+    }
+  };
+
+  /**
+   * The vectors of the rows matching the filters: from the cache, refreshed with the rows written since it was
+   * filled (whatever their filters: a record may have moved out of the set), else read whole.
+   */
+  const vectorsOf = async (
+    filters: readonly Filter[],
+    values: readonly string[],
+  ): Promise<Map<string, Float32Array>> => {
+    const id = JSON.stringify([filters, values]);
+    const cached = cache.get(id);
+    type Changed = { horizon: string; key: string | null; embedding: Buffer | null } & Record<Filter, string | null>;
+    if (cached !== undefined) {
+      const { rows } = await db.query<Changed>(
+        `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon, p.key, p.embedding, ${FILTERS.map((f) => `p.${f}`).join(", ")}
+         FROM (SELECT 1) AS one LEFT JOIN pr_creator.memory_prs p ON p.written_xid >= $1::xid8`,
+        [cached.horizon],
+      );
+      for (const row of rows) {
+        if (row.key === null) continue;
+        if (filters.every((f, i) => row[f] === values[i]))
+          cached.vectors.set(row.key, Float32Array.from(floats(row.embedding!)));
+        else cached.vectors.delete(row.key);
+      }
+      cached.horizon = rows[0]!.horizon;
+      cache.delete(id);
+      cache.set(id, cached);
+      trim();
+      return cached.vectors;
+    }
+    const on = filters.map((f, i) => `p.${f} = $${i + 1}`);
+    const { rows } = await db.query<{ horizon: string; key: string | null; embedding: Buffer | null }>(
+      `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon, p.key, p.embedding
+       FROM (SELECT 1) AS one LEFT JOIN pr_creator.memory_prs p ON ${on.length > 0 ? on.join(" AND ") : "true"}`,
+      [...values],
+    );
+    const vectors = new Map<string, Float32Array>();
+    for (const row of rows) if (row.key !== null) vectors.set(row.key, Float32Array.from(floats(row.embedding!)));
+    if (vectors.size <= MAX_CACHED_VECTORS) {
+      cache.set(id, { horizon: rows[0]!.horizon, vectors });
+      trim();
+    }
+    return vectors;
+  };
+
   return {
     kind: "postgres",
 
@@ -167,7 +246,8 @@ export function createPostgresStore(db: Database): MemoryStore {
            ${PR_RECORD_FIELDS.filter((c) => c !== "created_at")
              .map((c) => `${c} = excluded.${c}`)
              .join(", ")},
-           updated_at_ms = excluded.updated_at_ms, embedding = excluded.embedding`,
+           updated_at_ms = excluded.updated_at_ms, embedding = excluded.embedding,
+           written_xid = pg_current_xact_id()`,
         values,
       );
     },
@@ -188,19 +268,16 @@ export function createPostgresStore(db: Database): MemoryStore {
       const q = unitVector(query.vector, e, "the query vector");
       if (query.k === 0) return [];
       const filters = FILTERS.filter((f) => query[f] !== undefined);
-      const where = filters.map((f, i) => `${f} = $${i + 1}`).join(" AND ");
-      const { rows } = await db.query<{ key: string; embedding: Buffer }>(
-        `SELECT key, embedding FROM pr_creator.memory_prs${where ? ` WHERE ${where}` : ""}`,
-        filters.map((f) => query[f]),
+      const vectors = await vectorsOf(
+        filters,
+        filters.map((f) => query[f]!),
       );
       const scored: Array<{ key: string; score: number }> = [];
-      for (const row of rows) {
-        if (row.key === query.exclude_key) continue;
-        const v = floats(row.embedding);
-        if (v.length !== q.length) continue;
+      for (const [key, v] of vectors) {
+        if (key === query.exclude_key || v.length !== q.length) continue;
         let dot = 0;
         for (let i = 0; i < q.length; i++) dot += q[i]! * v[i]!;
-        scored.push({ key: row.key, score: dot });
+        scored.push({ key, score: dot });
       }
       scored.sort((a, b) => b.score - a.score || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const best = scored.slice(0, query.k);
@@ -235,6 +312,7 @@ export function createPostgresStore(db: Database): MemoryStore {
     async close() {
       closed = true;
       embedder = undefined;
+      cache.clear();
     },
   };
 }

@@ -61,4 +61,25 @@ describePostgres("postgres memory store", () => {
     expect(hits.map((h) => h.record.pr_id)).toEqual(["3", "5"]);
     expect(hits[0]!.score).toBeCloseTo(1, 5);
   });
+
+  it("a store's cached vectors follow what other processes write: new records, moved records, new vectors", async () => {
+    const db = await createTestDatabase("mem");
+    databases.push(db);
+    const [reader, writer] = [await storeOn(db.url), await storeOn(db.url)];
+    opened.push(reader, writer);
+    await Promise.all([reader.init(TEST_EMBEDDER), writer.init(TEST_EMBEDDER)]);
+    const inOrder = { repo: "OrderService", component_scope: "Order" };
+    await writer.upsert(record({ pr_id: "1" }), [1, 0, 0, 0]);
+    await writer.upsert(record({ pr_id: "2" }), [0, 1, 0, 0]);
+    const top = async (vector: number[]) =>
+      (await reader.similar({ vector, k: 5, ...inOrder })).map((h) => h.record.pr_id);
+    // The first search fills the reader's cache.
+    expect(await top([1, 0, 0, 0])).toEqual(["1", "2"]);
+    await writer.upsert(record({ pr_id: "3" }), [0, 0, 1, 0]);
+    await writer.upsert(record({ pr_id: "1", component_scope: "Billing" }), [1, 0, 0, 0]);
+    await writer.upsert(record({ pr_id: "2" }), [0, 0, 0, 1]);
+    expect(await top([0, 0, 0, 1])).toEqual(["2", "3"]);
+    const hits = await reader.similar({ vector: [0, 0, 0, 1], k: 1, ...inOrder });
+    expect(hits[0]!.score).toBeCloseTo(1, 5);
+  });
 });
