@@ -159,6 +159,9 @@ describe("GitHub Action (action.yml)", () => {
     expect(byInput.get("config")!.name).toBe("PR_CREATOR_CONFIG");
     expect(byInput.get("forge")!.name).toBe("PR_CREATOR_FORGE");
     expect(byInput.get("github-token")!.name).toBe("GITHUB_TOKEN");
+    expect(byInput.get("github-app-id")!.name).toBe("GITHUB_APP_ID");
+    expect(byInput.get("github-app-private-key")!.name).toBe("GITHUB_APP_PRIVATE_KEY");
+    expect(byInput.get("github-app-installation-id")!.name).toBe("GITHUB_APP_INSTALLATION_ID");
     expect(byInput.get("log-level")!.name).toBe("PR_CREATOR_LOG_LEVEL");
     expect(byInput.get("model-provider")!.name).toBe("PR_CREATOR_MODEL_PROVIDER");
     expect(byInput.get("model")!.name).toBe("PR_CREATOR_MODEL");
@@ -188,8 +191,9 @@ describe("Azure Pipelines template", () => {
       expect(used, `${name} → ${variable}`).toBe(true);
     }
     expect(scripts).not.toMatch(/\$\{\{/);
-    expect(env.AZURE_DEVOPS_TOKEN).toBe("$(System.AccessToken)");
-    expect(cliReads("AZURE_DEVOPS_TOKEN")).toBe(true);
+    expect(env.SYSTEM_ACCESSTOKEN).toBe("$(System.AccessToken)");
+    expect(env.AZURE_DEVOPS_TOKEN).toBeUndefined();
+    expect(cliReads("SYSTEM_ACCESSTOKEN")).toBe(true);
   });
 });
 
