@@ -163,7 +163,7 @@ async function withDatabase<T>(serverUrl: string, name: string, work: (url: stri
 }
 
 const show = (r: LoadReport) =>
-  `${r.events} events: ${r.runsPerSecond} runs/s (${(r.elapsedMs / 1000).toFixed(1)} s), worker CPU ${Math.round(r.workerCpuMs / r.events)} ms/run, lost ${r.lost}, duplicate PRs ${r.duplicatePrs}, creates ${r.creates}, not announced once ${r.prsNotAnnouncedOnce}, overlaps ${r.overlaps}, reordered ${r.reordered}, restarted ${r.restarted}${r.deathToRerunMs === null ? "" : `, death → rerun ${r.deathToRerunMs} ms`}`;
+  `${r.events} events: ${r.runsPerSecond} runs/s (${(r.elapsedMs / 1000).toFixed(1)} s), worker CPU ${Math.round(r.workerCpuMs / r.events)} ms/run, lost ${r.lost}, duplicate PRs ${r.duplicatePrs}, creates ${r.creates}, not announced once ${r.prsNotAnnouncedOnce}, overlaps ${r.overlaps}, reordered ${r.reordered}, restarted ${r.restarted}${r.deathToRerunMs.length === 0 ? "" : `, death → rerun ${r.deathToRerunMs.join(", ")} ms`}`;
 
 async function main(): Promise<void> {
   const removeBuild = await build();

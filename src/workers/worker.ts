@@ -5,7 +5,15 @@
  * liveness lock on its pool's id, and it sweeps: jobs of pools whose liveness lock is gone are handed back.
  */
 import { EventEmitter } from "node:events";
-import { makeWorkerUtils, run, type JobHelpers, type Runner, type WorkerPool, type WorkerUtils } from "graphile-worker";
+import {
+  makeWorkerUtils,
+  run,
+  type Job,
+  type JobHelpers,
+  type Runner,
+  type WorkerPool,
+  type WorkerUtils,
+} from "graphile-worker";
 import pg from "pg";
 import { z } from "zod";
 import type { Agent } from "../agent/create-agent.js";
@@ -101,6 +109,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     // Awaited once the pool is up and by every task; until then a failure must not count as unhandled.
     alive.catch(() => undefined);
   });
+
+  // A job throws only when the database failed it (a run's own failure is recorded, not thrown): graphile-worker
+  // retries it after a back-off, and the PR's next run may go first, so it is worth a line.
+  events.on("job:error", ({ job, error }: { job: Job; error: unknown }) =>
+    log(
+      "warn",
+      `Job ${job.key ?? job.id} failed (attempt ${job.attempts} of ${job.max_attempts}): ${errorText(error)}; it will be retried.`,
+    ),
+  );
 
   const execute = async (runId: string): Promise<void> => {
     const run = await registry.claim(runId, now().toISOString());

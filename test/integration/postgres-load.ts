@@ -55,11 +55,16 @@ export interface LoadReport {
   restarted: number;
   elapsedMs: number;
   runsPerSecond: number;
-  /** From the kill to the last of the killed worker's runs starting again elsewhere; null without a kill. */
-  deathToRerunMs: number | null;
+  /**
+   * From the kill to each run started more than once starting again (sorted): the killed worker's runs, and any
+   * job retried after a database error. Empty without a kill.
+   */
+  deathToRerunMs: number[];
   /** CPU time (user + system) the worker processes alive at the end used, and the serve replicas. */
   workerCpuMs: number;
   serveCpuMs: number;
+  /** What the workers said beyond starting and stopping (hand-backs of dead workers' jobs, database trouble). */
+  workerNotes: string[];
 }
 
 /** A process's CPU time so far in ms, from /proc (Linux); 0 elsewhere. */
@@ -163,9 +168,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     }
     const restartedRuns = rows.filter((r) => r.attempts > 1);
     const deathToRerunMs =
-      killedAt === null || restartedRuns.length === 0
-        ? null
-        : Math.max(...restartedRuns.map((r) => Date.parse(r.started_at!) - killedAt!));
+      killedAt === null ? [] : restartedRuns.map((r) => Date.parse(r.started_at!) - killedAt!).sort((a, b) => a - b);
     const pulls = fleet.gh.state.repos.get(REPO.toLowerCase())!.pulls;
     const created = (await eventsOf(fleet)).filter((e) => e.event === "PullRequestCreated");
     const announced = new Map<string, number>();
@@ -189,6 +192,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       deathToRerunMs,
       workerCpuMs,
       serveCpuMs,
+      workerNotes: workers.flatMap((w) =>
+        w
+          .stderr()
+          .split("\n")
+          .filter((l) => /^pr-creator worker: (warn|error): /.test(l)),
+      ),
     };
   } finally {
     await Promise.all(procs.map((p) => stop(p)));
