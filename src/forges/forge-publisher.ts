@@ -131,11 +131,18 @@ export function createForgePublisher(forge: Forge): Publisher {
           ),
           early.take(reviewersKey(repo, pr.reviewers), () => forge.resolveReviewers(repo, pr.reviewers)),
         ]);
+        const failed = new Set(names.failed ?? []);
+        const lookupWarnings = names.warnings ?? [];
         const warnings = [
-          ...(names.warnings ?? []),
-          ...names.unresolved.map(
-            (n) => `Reviewer "${n}" has no ${FORGE_NAMES[forge.kind]} identity and was not added.`,
-          ),
+          ...lookupWarnings,
+          ...names.unresolved.flatMap((n) => {
+            if (!failed.has(n))
+              return [`Reviewer "${n}" has no ${FORGE_NAMES[forge.kind]} identity and was not added.`];
+            // A failed look-up: whether the reviewer exists is unknown; say they were left out unless the failure says so.
+            return lookupWarnings.some((w) => w.includes(`"${n}"`) && w.includes("not added"))
+              ? []
+              : [`Reviewer "${n}" was not added: the look-up above failed.`];
+          }),
         ];
         const refused: string[] = [];
         const result = (status: PublishResult["status"], pull: RemotePullRequest): PublishResult => ({

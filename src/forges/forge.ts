@@ -182,7 +182,14 @@ export interface Forge {
   resolveReviewers(
     repo: string,
     reviewers: readonly ReviewerAssignment[],
-  ): Promise<{ resolved: ResolvedReviewer[]; unresolved: string[]; warnings?: string[] }>;
+  ): Promise<{
+    resolved: ResolvedReviewer[];
+    unresolved: string[];
+    /** Why look-ups failed (refused, unreachable), already phrased for the run's warnings. */
+    warnings?: string[];
+    /** Unresolved names whose look-up failed, so whether they have an identity is unknown (their warning says why). */
+    failed?: string[];
+  }>;
   addReviewers(repo: string, pr: RemotePullRequest, reviewers: readonly ResolvedReviewer[]): Promise<void>;
   addLabels(repo: string, id: number, labels: readonly string[]): Promise<void>;
   /** Every PR of the repository, open and closed, with full descriptions (for backfilling memory). */

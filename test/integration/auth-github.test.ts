@@ -364,6 +364,8 @@ describe("reviewer look-ups GitHub refuses", () => {
     expect(refusedWarning).toMatch(/GitHub answered 403 to look up user (TechLeadAgent|QAAssistantAgent)/);
     expect(refusedWarning).toContain("GITHUB_TOKEN");
     expect(refusedWarning).toContain("SAML");
+    // The look-up failed: whether the user exists is unknown, so no "has no GitHub identity" guess beside it.
+    expect(result.warnings.filter((w) => w.includes("identity"))).toEqual([]);
     const pull = gh.state.repos.get(REPO.toLowerCase())!.pulls.find((p) => p.number === result.pr?.id)!;
     expect(pull.requested_reviewers.length).toBe(1);
     const created = delivered.find((e) => e.event === "PullRequestCreated") as { unresolved_reviewers?: string[] };

@@ -129,7 +129,9 @@ describe("Azure DevOps reviewer resolution", () => {
     expect(reviewerIdsOf(Number(result.pr!.id))).toEqual([qa]);
     const text = result.warnings.join("\n");
     expect(text).toContain("identity search was refused (403): the token lacks the Identity (Read) (vso.identity)");
-    expect(text).toContain('Reviewer "TechLeadAgent" has no Azure DevOps identity');
+    // The search that could have found TechLeadAgent was refused: "has no identity" would be a guess.
+    expect(text).not.toContain("has no Azure DevOps identity");
+    expect(text).toContain('Reviewer "TechLeadAgent" was not added: the look-up above failed.');
     expect(delivered.find((e) => e.event === "PullRequestCreated")).toMatchObject({
       unresolved_reviewers: ["TechLeadAgent"],
     });
@@ -170,7 +172,9 @@ describe("Azure DevOps reviewer resolution", () => {
     expect(result.status).toBe("created");
     expect(reviewerIdsOf(Number(result.pr!.id))).toEqual([qa]);
     expect(result.warnings.join("\n")).toMatch(/identity search failed: .*404/);
-    expect(result.warnings.join("\n")).toContain('Reviewer "Nobody Atall" has no Azure DevOps identity');
+    // A 404 from the search leaves it unknown whether "Nobody Atall" exists: no "has no identity" guess.
+    expect(result.warnings.join("\n")).toContain('Reviewer "Nobody Atall" was not added: the look-up above failed.');
+    expect(result.warnings.join("\n")).not.toContain("has no Azure DevOps identity");
     expect(delivered.find((e) => e.event === "PullRequestCreated")).toMatchObject({
       unresolved_reviewers: ["Nobody Atall"],
     });

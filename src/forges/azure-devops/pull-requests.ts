@@ -203,6 +203,8 @@ export function pullRequests(ctx: AzureDevOpsContext): PullRequests {
       if (reviewers.length === 0) return { resolved: [], unresolved: [], warnings: [] };
       const warnings = new Set<string>();
       const hits = new Map<string, Hit>();
+      // Names a look-up could not settle (search refused or unreachable): "no identity" would be a guess.
+      const unsettled = new Set<string>();
       const names = [...new Set(reviewers.map((r) => r.name.toLowerCase()))];
       // 1. The identity search, one query per name (answers kept for this forge's life; failures forgotten).
       await Promise.all(
@@ -218,6 +220,7 @@ export function pullRequests(ctx: AzureDevOpsContext): PullRequests {
             if (hit) hits.set(name, hit);
             else if (note) warnings.add(note);
           } catch (error) {
+            unsettled.add(name);
             warnings.add(ctx.redact(lookupProblem("Reviewer lookup: the identity search", IDENTITY_SCOPE, error)));
           }
         }),
@@ -230,6 +233,7 @@ export function pullRequests(ctx: AzureDevOpsContext): PullRequests {
           const inDirectory = (name: string) => dir.get(name) ?? dir.get(name.slice(name.lastIndexOf("/") + 1));
           for (const name of names) if (!hits.has(name) && inDirectory(name)) hits.set(name, inDirectory(name)!);
         } catch (error) {
+          for (const name of names) if (!hits.has(name)) unsettled.add(name);
           warnings.add(
             ctx.redact(lookupProblem("Reviewer lookup: the project's team directory", DIRECTORY_SCOPE, error)),
           );
@@ -242,7 +246,8 @@ export function pullRequests(ctx: AzureDevOpsContext): PullRequests {
         if (hit) resolved.push({ name: r.name, required: r.required, id: hit.id, kind: hit.kind });
         else unresolved.push(r.name);
       }
-      return { resolved, unresolved, warnings: [...warnings] };
+      const failed = unresolved.filter((name) => unsettled.has(name.toLowerCase()));
+      return { resolved, unresolved, warnings: [...warnings], failed };
     },
 
     async addReviewers(repo, pr, reviewers) {

@@ -88,6 +88,7 @@ export function pullRequests(ctx: GitHubContext): PullRequests {
       const resolved: ResolvedReviewer[] = [];
       const unresolved: string[] = [];
       const warnings: string[] = [];
+      const failed: string[] = [];
       const answers = await Promise.all(
         reviewers.map(async (r) => {
           const team = /^(?:team:|[^/]+\/)(.+)$/.exec(r.name);
@@ -110,6 +111,7 @@ export function pullRequests(ctx: GitHubContext): PullRequests {
             // A look-up GitHub refuses (401/403) or cannot answer is a warning: the PR opens without this reviewer.
             if (!(error instanceof PrCreatorError)) throw error;
             warnings.push(`Reviewer lookup for "${r.name}" failed, so it was not added: ${error.message}`);
+            failed.push(r.name);
             return { r, id: null, kind: "user" as const };
           }
         }),
@@ -118,7 +120,7 @@ export function pullRequests(ctx: GitHubContext): PullRequests {
         if (id) resolved.push({ name: r.name, required: r.required, id, kind });
         else unresolved.push(r.name);
       }
-      return { resolved, unresolved, warnings };
+      return { resolved, unresolved, warnings, failed };
     },
 
     async addReviewers(repo: string, pr: RemotePullRequest, reviewers: readonly ResolvedReviewer[]) {
