@@ -84,7 +84,7 @@ export async function workerCommand(opts: WorkerCommandOptions, deps: WorkerComm
     const { migrateRunRegistry } = await import("../workers/pg-runs.js");
     await migrateRunRegistry(db);
     const saver = await pgCheckpoints.openPostgresCheckpoints(db.pool);
-    const agent = await createAgent({ policy, cwd: io.cwd, env, checkpointer: saver });
+    const agent = await createAgent({ policy, cwd: io.cwd, env, checkpointer: saver, database: db });
     try {
       const worker = await workers.startWorker({ db, url, agent, concurrency, log: say });
       say("info", `${worker.poolId} taking runs from ${db.url}, ${concurrency} at a time`);
