@@ -60,13 +60,18 @@ describe("PolicySchema defaults", () => {
     expect(p.body).toEqual({
       max_length: 4000,
       max_line_length: 100,
+      repo_pr_template: "ignore",
       required_sections: DEFAULT_REQUIRED_SECTIONS,
       use_repo_template: true,
     });
     expect(p.body.template).toBeUndefined();
     expect(p.body.template_file).toBeUndefined();
     expect(p.limits).toEqual({ max_changed_lines: 3000 });
-    expect(p.reviewers).toEqual({ mandatory: ["TechLeadAgent", "QAAssistantAgent"], by_scope: {} });
+    expect(p.reviewers).toEqual({
+      mandatory: ["TechLeadAgent", "QAAssistantAgent"],
+      by_scope: {},
+      codeowners: "off",
+    });
     expect(p.labels.always).toEqual(["traceable", "generated-by:AI"]);
     expect(p.labels.domain).toBe("domain:<scope>");
     expect(p.labels.requires_tests.enabled).toBe(true);
