@@ -1,14 +1,14 @@
 /**
- * What the forge trackers (GitHub issues, Azure Boards) write on an issue, and how they recognise it on a
+ * What every tracker (Linear, GitHub issues, Azure Boards) writes on an issue, and how it recognises it on a
  * re-run. Pure. Outside text (PR titles, repository names, failure paragraphs) is made inert.
  */
+import { createHash } from "node:crypto";
 import { inertText } from "../render/markdown.js";
-import { commentReference } from "./linear.js";
-import type { TrackedPullRequest, TrackerUpdate } from "./tracker.js";
+import { updateKey, type TrackedPullRequest, type TrackerUpdate } from "./tracker.js";
 
 /** The comment's marker: stable per issue, PR and moment (updateKey), so a re-run finds the comment it wrote. */
 export function commentMarker(update: TrackerUpdate): string {
-  return commentReference(update);
+  return `pr-creator ref ${createHash("sha256").update(updateKey(update)).digest("hex").slice(0, 16)}`;
 }
 
 function prLink(pr: TrackedPullRequest): string {

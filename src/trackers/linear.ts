@@ -4,13 +4,13 @@
  * the policy's state, its name resolved to an id once per team; failures and approvals become one comment
  * each, recognised on a re-run by the reference line they end with.
  */
-import { createHash } from "node:crypto";
 import type { Issue, LinearClient, WorkflowState } from "@linear/sdk";
 import { PrCreatorError, errorText } from "../domain/errors.js";
 import type { Policy } from "../domain/policy.js";
 import { networkCode } from "../net/retry.js";
 import { inertText } from "../render/markdown.js";
-import { updateKey, type TrackedPullRequest, type Tracker, type TrackerUpdate } from "./tracker.js";
+import { commentMarker, commentText } from "./forge-comments.js";
+import type { TrackedPullRequest, Tracker, TrackerUpdate } from "./tracker.js";
 
 /** A Linear issue key: team key, dash, number (`BVL-232`); a Linear issue URL gives the same key. */
 const ISSUE_KEY = /^[A-Za-z][A-Za-z0-9_]{0,9}-\d{1,9}$/;
@@ -23,17 +23,8 @@ export function linearIssueKey(issueId: string): string | null {
   return ISSUE_URL.exec(id)?.[1]?.toUpperCase() ?? null;
 }
 
-/** The line that ends every comment this agent writes: stable per issue, PR and moment, so a re-run finds it. */
-export function commentReference(update: TrackerUpdate): string {
-  return `pr-creator ref ${createHash("sha256").update(updateKey(update)).digest("hex").slice(0, 16)}`;
-}
-
 function prLabel(pr: TrackedPullRequest): string {
   return `PR ${pr.id} in ${inertText(pr.repo)}`;
-}
-
-function prLink(pr: TrackedPullRequest): string {
-  return pr.url ? `[${prLabel(pr)}](${pr.url})` : prLabel(pr);
 }
 
 /** The attachment's title: the PR's number and title, plain text (Linear shows it as is). */
@@ -42,29 +33,13 @@ function attachmentTitle(pr: TrackedPullRequest): string {
   return `PR ${pr.id}${title}`.slice(0, 250);
 }
 
-/** The comment for an update that gets one, or null. Outside text is made inert. */
+/**
+ * The comment for an update that gets one, or null: the shared wording, ending with its marker as a visible line
+ * (Linear keeps comments as rich text, where a hidden HTML marker may not survive).
+ */
 export function commentBody(update: TrackerUpdate): string | null {
-  const ref = `\n\n_${commentReference(update)}_`;
-  if (update.moment === "awaiting_approval") {
-    const who = update.approvers.length > 0 ? update.approvers.map((a) => inertText(a)).join(", ") : null;
-    const need = update.requires === "senior_approval" ? "a senior approval" : "an approving review";
-    return `${prLink(update.pr)} waits for ${need}${who ? ` from ${who}` : " (the policy names nobody)"}; it is not merged automatically.${ref}`;
-  }
-  if (update.moment === "problem") {
-    const subject = update.pr
-      ? prLink(update.pr)
-      : `The pull request for trace ${inertText(update.trace_id ?? "unknown")}`;
-    const what =
-      update.what === "failed"
-        ? `${subject} could not be created or updated`
-        : update.what === "merge_blocked"
-          ? `${subject} cannot merge automatically`
-          : `${subject} was rolled back${update.revert ? ` by ${prLink(update.revert)}` : ""}`;
-    const codes =
-      update.codes.length > 0 ? ` (${update.codes.map((c) => `\`${c.replace(/`/g, "'")}\``).join(", ")})` : "";
-    return `${what}${codes}.\n\n${inertText(update.reason)}${ref}`;
-  }
-  return null;
+  const text = commentText(update, { onApproval: true, onFailure: true });
+  return text === null ? null : `${text}\n\n_${commentMarker(update)}_`;
 }
 
 // The SDK is large (a fifth of the CLI's start-up): it loads on the first update, never for `tracker: none`.
@@ -178,7 +153,7 @@ export function linearTracker(options: LinearTrackerOptions): Tracker {
   const comment = async (issue: Issue, update: TrackerUpdate): Promise<string | null> => {
     const body = commentBody(update);
     if (body === null) return null;
-    const existing = await issue.comments({ filter: { body: { contains: commentReference(update) } }, first: 1 });
+    const existing = await issue.comments({ filter: { body: { contains: commentMarker(update) } }, first: 1 });
     if (existing.nodes.length > 0) return null;
     await (await connect()).createComment({ issueId: issue.id, body });
     return `commented on ${issue.identifier}`;
