@@ -15,6 +15,7 @@ import { createForge } from "../../src/forges/create-forge.js";
 import type { Forge } from "../../src/forges/forge.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
+import { seedOrderServiceOnGitHub } from "./worlds.js";
 
 const TOKEN = "ghp_announceOnceToken";
 const REPO = "acme/OrderService";
@@ -26,26 +27,7 @@ let policy: Policy;
 
 beforeAll(async () => {
   gh = await startGitHubEmulator({ token: TOKEN });
-  gh.seedRepo(REPO, {
-    default_branch: "main",
-    branches: { main: sha(1), dev: sha(2) },
-    commits: {
-      [sha(1)]: {
-        message: "chore: scaffold",
-        author,
-        parents: [],
-        files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }],
-      },
-      [sha(2)]: {
-        message: "feat(order): add OrderId",
-        author,
-        parents: [sha(1)],
-        files: [{ filename: "src/Domain/OrderId.cs", status: "added", additions: 4, deletions: 0 }],
-      },
-    },
-  });
-  gh.addUser("TechLeadAgent");
-  gh.addUser("QAAssistantAgent");
+  seedOrderServiceOnGitHub(gh, REPO, sha, { devMessage: "feat(order): add OrderId" });
   dir = await mkdtemp(path.join(tmpdir(), "pr-creator-announce-"));
   policy = PolicySchema.parse({
     forge: "github",

@@ -19,6 +19,7 @@ import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js"
 import { startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
 import { responseSchema, loadGitHubDescription, validate } from "../emulators/github-schema.js";
 import { runEventCli } from "./forge-cli.js";
+import { seedOrderServiceOnGitHub } from "./worlds.js";
 
 const TOKEN = "ghp_authTestTokenValue000111";
 const REPO = "acme/OrderService";
@@ -47,26 +48,7 @@ const policy = PolicySchema.parse({
 });
 
 function seed(): void {
-  gh.seedRepo(REPO, {
-    default_branch: "main",
-    branches: { main: sha(1), dev: sha(2) },
-    commits: {
-      [sha(1)]: {
-        message: "chore: scaffold",
-        author,
-        parents: [],
-        files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }],
-      },
-      [sha(2)]: {
-        message: "feat(order): add OrderId [trace:ord-8128]",
-        author,
-        parents: [sha(1)],
-        files: [{ filename: "src/Domain/OrderId.cs", status: "added", additions: 4, deletions: 0 }],
-      },
-    },
-  });
-  gh.addUser("TechLeadAgent");
-  gh.addUser("QAAssistantAgent");
+  seedOrderServiceOnGitHub(gh, REPO, sha);
 }
 
 function featureBranch(): CommitCompleted {

@@ -25,6 +25,7 @@ import type { RunResult } from "../../src/domain/run-result.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startAzureDevOpsEmulator, type AzureEmulator, type Fault as AzureFault } from "../emulators/azure-devops.js";
 import { startGitHubEmulator, type Fault as GitHubFault, type GitHubEmulator } from "../emulators/github.js";
+import { seedOrderServiceOnGitHub } from "./worlds.js";
 
 const MAX_ATTEMPTS = 3;
 const author = { name: "code-committer-agent", email: "cc@agents.local", date: "2025-05-07T19:05:33Z" };
@@ -320,26 +321,7 @@ function gitHubHarness(gh: GitHubEmulator, token: string): Harness {
   const repo = "acme/OrderService";
   const sha = (n: number) => n.toString(16).padStart(40, "e");
   let commits = 100;
-  gh.seedRepo(repo, {
-    default_branch: "main",
-    branches: { main: sha(1), dev: sha(2) },
-    commits: {
-      [sha(1)]: {
-        message: "chore: scaffold",
-        author,
-        parents: [],
-        files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }],
-      },
-      [sha(2)]: {
-        message: "feat(order): add OrderId [trace:ord-8128]",
-        author,
-        parents: [sha(1)],
-        files: [{ filename: "src/Domain/OrderId.cs", status: "added", additions: 4, deletions: 0 }],
-      },
-    },
-  });
-  gh.addUser("TechLeadAgent");
-  gh.addUser("QAAssistantAgent");
+  seedOrderServiceOnGitHub(gh, repo, sha);
   gh.addUser("SecurityAgent");
   const record = () => gh.state.repos.get(repo.toLowerCase())!;
   const asFault = (f: FaultCase): GitHubFault =>

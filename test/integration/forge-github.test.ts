@@ -12,6 +12,7 @@ import { createGitHubForge } from "../../src/forges/github/index.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
 import { cliFolder, runEventCli } from "./forge-cli.js";
+import { seedOrderServiceOnGitHub } from "./worlds.js";
 
 const TOKEN = "ghp_secretTokenValue123456";
 const REPO = "acme/OrderService";
@@ -31,26 +32,7 @@ const policy = PolicySchema.parse({
 });
 
 function seed(): void {
-  gh.seedRepo(REPO, {
-    default_branch: "main",
-    branches: { main: sha(1), dev: sha(2) },
-    commits: {
-      [sha(1)]: {
-        message: "chore: scaffold",
-        author,
-        parents: [],
-        files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }],
-      },
-      [sha(2)]: {
-        message: "feat(order): add OrderId [trace:ord-8128]",
-        author,
-        parents: [sha(1)],
-        files: [{ filename: "src/Domain/OrderId.cs", status: "added", additions: 4, deletions: 0 }],
-      },
-    },
-  });
-  gh.addUser("TechLeadAgent");
-  gh.addUser("QAAssistantAgent");
+  seedOrderServiceOnGitHub(gh, REPO, sha);
 }
 
 /** A new feature branch off dev with the seed's commit; returns the event for it. */

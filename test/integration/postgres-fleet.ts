@@ -13,6 +13,7 @@ import { stringify } from "yaml";
 import { SAMPLE_TRACES } from "../../src/demo/sample-repo.js";
 import type { CommitCompleted, LifecycleEvent } from "../../src/domain/events.js";
 import { startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
+import { seedOrderServiceOnGitHub } from "./worlds.js";
 
 // bench/scale.ts runs a private build, safe from rebuilds of dist/ while it runs.
 const MAIN = process.env.PR_CREATOR_FLEET_CLI ?? fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
@@ -30,26 +31,7 @@ export interface Fleet {
 /** The emulator (every answer `latencyMs` late) with the sample repository, and a folder with the config. */
 export async function startFleet(databaseUrl: string, opts: { latencyMs?: number; config?: string } = {}) {
   const gh = await startGitHubEmulator({ token: TOKEN, latencyMs: opts.latencyMs ?? 0 });
-  gh.seedRepo(REPO, {
-    default_branch: "main",
-    branches: { main: sha(1), dev: sha(2) },
-    commits: {
-      [sha(1)]: {
-        message: "chore: scaffold",
-        author,
-        parents: [],
-        files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }],
-      },
-      [sha(2)]: {
-        message: "feat(order): add OrderId",
-        author,
-        parents: [sha(1)],
-        files: [{ filename: "src/Domain/OrderId.cs", status: "added", additions: 4, deletions: 0 }],
-      },
-    },
-  });
-  gh.addUser("TechLeadAgent");
-  gh.addUser("QAAssistantAgent");
+  seedOrderServiceOnGitHub(gh, REPO, sha, { devMessage: "feat(order): add OrderId" });
   const dir = await mkdtemp(path.join(tmpdir(), "pr-creator-fleet-"));
   await writeFile(path.join(dir, "traces.yaml"), stringify({ traces: SAMPLE_TRACES }));
   await writeFile(

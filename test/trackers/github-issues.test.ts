@@ -21,6 +21,7 @@ import type { TrackerUpdate } from "../../src/trackers/tracker.js";
 import { issuesOf } from "../emulators/github-issues.js";
 import { loadGitHubDescription, responseSchema, validate } from "../emulators/github-schema.js";
 import { startGitHubEmulator, type GitHubEmulator } from "../emulators/github.js";
+import { seedOrderServiceOnGitHub } from "../integration/worlds.js";
 
 const TOKEN = "ghp_issuesTrackerToken123456";
 const REPO = "acme/OrderService";
@@ -34,26 +35,7 @@ let dir: string;
 let branches = 0;
 
 function seed(): void {
-  gh.seedRepo(REPO, {
-    default_branch: "main",
-    branches: { main: sha(1), dev: sha(2) },
-    commits: {
-      [sha(1)]: {
-        message: "chore: scaffold",
-        author,
-        parents: [],
-        files: [{ filename: "README.md", status: "added", additions: 3, deletions: 0 }],
-      },
-      [sha(2)]: {
-        message: "feat(order): add OrderId [trace:ord-8128]",
-        author,
-        parents: [sha(1)],
-        files: [{ filename: "src/Domain/OrderId.cs", status: "added", additions: 4, deletions: 0 }],
-      },
-    },
-  });
-  gh.addUser("TechLeadAgent");
-  gh.addUser("QAAssistantAgent");
+  seedOrderServiceOnGitHub(gh, REPO, sha);
   gh.addIssue(REPO, 12, "Orders cannot be created");
   gh.addIssue(REPO, 13, "Another issue");
 }
