@@ -55,8 +55,8 @@ export interface AgentOptions {
   /** Preview only, whatever forge is configured. */
   dryRun?: boolean;
   /**
-   * The PostgreSQL database for the shared state (history, outbox, memory), which the caller closes; null keeps
-   * the state file. Default: PR_CREATOR_DATABASE_URL or `database.url`, opened here and closed by close().
+   * The PostgreSQL database for the shared state (history, outbox, streaks, memory), which the caller closes; null
+   * keeps the state file. Default: PR_CREATOR_DATABASE_URL or `database.url`, opened here and closed by close().
    */
   database?: Database | null;
   /** Long-term memory; null turns it off. Default: from `memory:` in the policy (the state file). */
@@ -225,7 +225,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   // Repeated failures for one repository raise one PullRequestAlert (alerts.consecutive_failures).
   const alerts = withFailureAlerts((event) => delivery.emit(event), {
     threshold: policy.alerts.consecutive_failures,
-    store: () => openStreakStore(stateFile),
+    store: shared.streaks ?? (() => openStreakStore(stateFile)),
     now: options.now ?? (() => new Date()),
   });
   const choice = options.model === undefined ? await chatModelFor(policy, options.env ?? process.env) : null;

@@ -4,8 +4,8 @@
  * failures' reasons. One alert per streak; a run that publishes a PR (Created, Updated, ReadyForReview) for
  * that repository ends the streak, and the next streak alerts again.
  *
- * The decision (`nextStreak`) is pure; where streaks are kept is a `StreakStore` (the SQLite state file by
- * default, failure-streak-store.ts), so another store can take its place.
+ * The decision (`nextStreak`) is pure; where streaks are kept is a `StreakStore`: the SQLite state file by
+ * default (failure-streak-store.ts), the shared database when one is configured (src/postgres/failure-streaks.ts).
  */
 import {
   AGENT_NAME,

@@ -1,10 +1,12 @@
 /**
  * The one place that chooses where the shared state lives: the state file (SQLite, the zero-config default)
  * or, when PR_CREATOR_DATABASE_URL or `database.url` is set, the PostgreSQL database every worker and replica
- * shares — the PR history and its announcements, the event outbox and (through createMemory) the memory.
+ * shares — the PR history and its announcements, the event outbox, the failure-alert streaks and (through
+ * createMemory) the memory.
  * The PostgreSQL modules, and `pg`, load only when a database is configured.
  */
 import type { Policy } from "../domain/policy.js";
+import type { StreakStore } from "../events/failure-streak.js";
 import type { OutboxStore } from "../events/outbox.js";
 import type { HistorySource } from "../merge/ledger.js";
 import type { Database, DatabaseOptions } from "./database.js";
@@ -18,6 +20,8 @@ export interface SharedState {
   history: HistorySource;
   /** The database's outbox for createEventDelivery; undefined keeps the state file's. */
   outbox: { where: string; open: () => Promise<OutboxStore> } | undefined;
+  /** The database's failure streaks for withFailureAlerts; undefined keeps the state file's. */
+  streaks: (() => StreakStore) | undefined;
   /** Closes the database if this opened it. */
   close(): Promise<void>;
 }
@@ -44,16 +48,19 @@ export async function openSharedState(
       owned = true;
     }
   }
-  if (database === null) return { database, history: stateFile, outbox: undefined, close: async () => {} };
-  const [{ openPostgresHistory }, { openPostgresOutbox }] = await Promise.all([
+  if (database === null)
+    return { database, history: stateFile, outbox: undefined, streaks: undefined, close: async () => {} };
+  const [{ openPostgresHistory }, { openPostgresOutbox }, { openPostgresStreaks }] = await Promise.all([
     import("./history.js"),
     import("./outbox.js"),
+    import("./failure-streaks.js"),
   ]);
   const db = database;
   return {
     database: db,
     history: { where: db.url, open: () => openPostgresHistory(db) },
     outbox: { where: db.url, open: async () => openPostgresOutbox(db, { now: options.now }) },
+    streaks: () => openPostgresStreaks(db, { now: options.now }),
     close: async () => {
       if (owned) await db.close();
     },
