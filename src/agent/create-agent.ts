@@ -55,7 +55,7 @@ export interface AgentOptions {
   /** Preview only, whatever forge is configured. */
   dryRun?: boolean;
   /**
-   * The PostgreSQL database for the shared state (history, outbox, streaks, memory), which the caller closes; null
+   * The PostgreSQL database for the shared state (history, outboxes, streaks, memory), which the caller closes; null
    * keeps the state file. Default: PR_CREATOR_DATABASE_URL or `database.url`, opened here and closed by close().
    */
   database?: Database | null;
@@ -264,6 +264,7 @@ export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
     policy,
     env,
     stateFile,
+    ...(shared.trackerOutbox ? { trackerOutbox: shared.trackerOutbox } : {}),
     forge,
     logger,
     secrets: secretValuesFromEnv(env),

@@ -4,6 +4,7 @@ import type { Forge } from "../forges/forge.js";
 import type { Logger } from "../logging/run-log.js";
 import { createTracker } from "../trackers/create-tracker.js";
 import { createTrackerNotifier, type TrackerNotifier } from "../trackers/notify.js";
+import type { TrackerOutbox } from "../trackers/outbox.js";
 import { trackerUpdates } from "../trackers/updates.js";
 
 export interface Tracking {
@@ -23,6 +24,8 @@ export function createTracking(options: {
   policy: Policy;
   env: Readonly<Record<string, string | undefined>>;
   stateFile: string;
+  /** The shared database's tracker outbox; the state file's when not given. */
+  trackerOutbox?: () => TrackerOutbox;
   forge: Forge | null;
   logger: Logger;
   secrets: readonly string[];
@@ -34,6 +37,7 @@ export function createTracking(options: {
         tracker,
         retry: options.policy.retry_policy,
         stateFile: options.stateFile,
+        ...(options.trackerOutbox ? { outbox: options.trackerOutbox } : {}),
         now: options.now,
       })
     : null;

@@ -1,14 +1,15 @@
 /**
  * The one place that chooses where the shared state lives: the state file (SQLite, the zero-config default)
  * or, when PR_CREATOR_DATABASE_URL or `database.url` is set, the PostgreSQL database every worker and replica
- * shares — the PR history and its announcements, the event outbox, the failure-alert streaks and (through
- * createMemory) the memory.
+ * shares — the PR history and its announcements, the event outbox, the failure-alert streaks, the tracker outbox
+ * and (through createMemory) the memory.
  * The PostgreSQL modules, and `pg`, load only when a database is configured.
  */
 import type { Policy } from "../domain/policy.js";
 import type { StreakStore } from "../events/failure-streak.js";
 import type { OutboxStore } from "../events/outbox.js";
 import type { HistorySource } from "../merge/ledger.js";
+import type { TrackerOutbox } from "../trackers/outbox.js";
 import type { Database, DatabaseOptions } from "./database.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -22,6 +23,8 @@ export interface SharedState {
   outbox: { where: string; open: () => Promise<OutboxStore> } | undefined;
   /** The database's failure streaks for withFailureAlerts; undefined keeps the state file's. */
   streaks: (() => StreakStore) | undefined;
+  /** The database's tracker outbox for createTracking; undefined keeps the state file's. */
+  trackerOutbox: (() => TrackerOutbox) | undefined;
   /** Closes the database if this opened it. */
   close(): Promise<void>;
 }
@@ -49,18 +52,28 @@ export async function openSharedState(
     }
   }
   if (database === null)
-    return { database, history: stateFile, outbox: undefined, streaks: undefined, close: async () => {} };
-  const [{ openPostgresHistory }, { openPostgresOutbox }, { openPostgresStreaks }] = await Promise.all([
-    import("./history.js"),
-    import("./outbox.js"),
-    import("./failure-streaks.js"),
-  ]);
+    return {
+      database,
+      history: stateFile,
+      outbox: undefined,
+      streaks: undefined,
+      trackerOutbox: undefined,
+      close: async () => {},
+    };
+  const [{ openPostgresHistory }, { openPostgresOutbox }, { openPostgresStreaks }, { openPostgresTrackerOutbox }] =
+    await Promise.all([
+      import("./history.js"),
+      import("./outbox.js"),
+      import("./failure-streaks.js"),
+      import("./tracker-outbox.js"),
+    ]);
   const db = database;
   return {
     database: db,
     history: { where: db.url, open: () => openPostgresHistory(db) },
     outbox: { where: db.url, open: async () => openPostgresOutbox(db, { now: options.now }) },
     streaks: () => openPostgresStreaks(db, { now: options.now }),
+    trackerOutbox: () => openPostgresTrackerOutbox(db, { now: options.now }),
     close: async () => {
       if (owned) await db.close();
     },

@@ -1,6 +1,7 @@
 /**
  * Sends tracker updates without ever holding up a PR: each is tried under the retry policy; one the tracker
- * still does not take becomes a warning and waits in the tracker outbox (the state file), and the next run
+ * still does not take becomes a warning and waits in the tracker outbox (the state file, or the shared database
+ * when one is configured), and the next run
  * sends it before its own updates. Updates of one issue keep their order: while one waits, later ones of the
  * same issue wait behind it. Sending twice is harmless (adapters look up before writing), and a row leaves
  * the outbox once sent, so a waiting update reaches the tracker exactly once.
@@ -26,6 +27,8 @@ export interface TrackerNotifierOptions {
   retry: RetryPolicy;
   /** Where the outbox lives; null keeps none (an update the tracker refuses is then lost, with a warning). */
   stateFile: string | null;
+  /** The shared database's outbox, which takes the state file's place when given. */
+  outbox?: () => TrackerOutbox;
   now?: () => Date;
   /** The wait between attempts (tests make it instant). */
   sleep?: (ms: number) => Promise<void>;
@@ -77,6 +80,10 @@ export function createTrackerNotifier(options: TrackerNotifierOptions): TrackerN
 
   const box = (create: boolean): TrackerOutbox | null => {
     if (outbox) return outbox;
+    if (options.outbox) {
+      outbox = options.outbox();
+      return outbox;
+    }
     if (options.stateFile === null) return null;
     if (!create && !existsSync(options.stateFile)) return null;
     outbox = openTrackerOutbox(options.stateFile, { now: options.now });
@@ -95,13 +102,13 @@ export function createTrackerNotifier(options: TrackerNotifierOptions): TrackerN
     );
 
   /** Keeps an update for the next run; returns the warning. */
-  const keep = (update: TrackerUpdate, problem: string): string => {
+  const keep = async (update: TrackerUpdate, problem: string): Promise<string> => {
     const head = `${name} did not take the update for ${describe(update)}: ${problem}`;
     try {
       const kept = box(true);
       if (!kept) return `${head}. The tracker outbox is off (no state file), so it is not sent again.`;
-      kept.add(update, problem);
-      return `${head}. It waits in the tracker outbox in ${kept.file} and is sent again by the next run.`;
+      await kept.add(update, problem);
+      return `${head}. It waits in the tracker outbox in ${kept.where} and is sent again by the next run.`;
     } catch (error) {
       return `${head}. It could not be kept in the tracker outbox (${errorText(error)}), so it is not sent again.`;
     }
@@ -115,36 +122,36 @@ export function createTrackerNotifier(options: TrackerNotifierOptions): TrackerN
       return [`The tracker outbox could not be read (${errorText(error)}); waiting updates are sent by a later run.`];
     }
     if (!kept) return [];
-    const rows = kept.claim(LEASE_MS);
+    const rows = await kept.claim(LEASE_MS);
     const stuck = new Set<string>();
     const warnings: string[] = [];
     for (const row of rows) {
       if ((resting.get(row.issueId) ?? 0) > now().getTime()) {
-        kept.release(row.id);
+        await kept.release(row.id);
         continue;
       }
       if (stuck.has(row.issueId) || row.update === null) {
         // Behind an update of the same issue that failed just now, or unreadable: left for a later run.
-        kept.failed(row.id, row.problem ?? row.lastError ?? "waits behind an earlier update of the same issue");
+        await kept.failed(row.id, row.problem ?? row.lastError ?? "waits behind an earlier update of the same issue");
         if (row.update === null) warnings.push(`A tracker outbox row (${row.key}) is unreadable: ${row.problem}.`);
         continue;
       }
       try {
         await attempt(row.update);
-        kept.done(row.id);
+        await kept.done(row.id);
       } catch (error) {
         stuck.add(row.issueId);
         rest(row.issueId);
         if (row.attempts + 1 >= MAX_OUTBOX_ATTEMPTS) {
-          kept.done(row.id);
+          await kept.done(row.id);
           warnings.push(
             `${name} did not take the update for ${describe(row.update)} in ${MAX_OUTBOX_ATTEMPTS} tries (${errorText(error)}); it is dropped from the tracker outbox.`,
           );
           continue;
         }
-        kept.failed(row.id, errorText(error));
+        await kept.failed(row.id, errorText(error));
         warnings.push(
-          `${name} still does not take the waiting update for ${describe(row.update)} (${errorText(error)}); it stays in the tracker outbox in ${kept.file}.`,
+          `${name} still does not take the waiting update for ${describe(row.update)} (${errorText(error)}); it stays in the tracker outbox in ${kept.where}.`,
         );
       }
     }
@@ -156,19 +163,19 @@ export function createTrackerNotifier(options: TrackerNotifierOptions): TrackerN
     for (const update of distinct(updates)) {
       let behind = false;
       try {
-        behind = box(false)?.waiting(update.issue_id) ?? false;
+        behind = (await box(false)?.waiting(update.issue_id)) ?? false;
       } catch {
         behind = false;
       }
       if (behind) {
-        warnings.push(keep(update, "an earlier update of the issue has not been sent yet"));
+        warnings.push(await keep(update, "an earlier update of the issue has not been sent yet"));
         continue;
       }
       try {
         await attempt(update);
       } catch (error) {
         rest(update.issue_id);
-        warnings.push(keep(update, errorText(error)));
+        warnings.push(await keep(update, errorText(error)));
       }
     }
     return warnings;
@@ -197,7 +204,7 @@ export function createTrackerNotifier(options: TrackerNotifierOptions): TrackerN
     async close() {
       closed = true;
       await Promise.allSettled([...inFlight]);
-      outbox?.close();
+      await outbox?.close();
     },
   };
 }

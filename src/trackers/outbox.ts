@@ -1,7 +1,7 @@
 /**
- * The tracker outbox: tracker updates that could not be sent (the tracker was down or refused), kept in the
- * agent's state file until a later run sends them. This module touches only `tracker_outbox` and its schema
- * version table.
+ * The tracker outbox: tracker updates that could not be sent (the tracker was down or refused), kept until a
+ * later run sends them — in the agent's state file here (this module touches only `tracker_outbox` and its
+ * schema version table), in the shared database when one is configured (src/postgres/tracker-outbox.ts).
  *
  * Layout of `tracker_outbox`: `update_key` (issue, PR and moment — see updateKey; one row per key, a newer
  * update of the same key replaces the waiting one), `issue_id`, `update` (the TrackerUpdate as JSON),
@@ -28,25 +28,26 @@ export interface WaitingUpdate {
 }
 
 export interface TrackerOutbox {
-  readonly file: string;
+  /** Where the rows live (the state file, or the database URL without its password), for messages. */
+  readonly where: string;
   /** Keeps an update that was not sent; an update waiting under the same key is replaced by this one. */
-  add(update: TrackerUpdate, error: string): void;
+  add(update: TrackerUpdate, error: string): Promise<void>;
   /** Whether updates of this issue wait (a newer one must then wait behind them, to keep their order). */
-  waiting(issueId: string): boolean;
+  waiting(issueId: string): Promise<boolean>;
   /** Leases the due rows, oldest first, to this caller for `leaseMs`; rows leased by another run are skipped. */
-  claim(leaseMs: number): WaitingUpdate[];
+  claim(leaseMs: number): Promise<WaitingUpdate[]>;
   /** The row was sent: remove it. */
-  done(id: number): void;
+  done(id: number): Promise<void>;
   /** Sending the row failed again: count it and release the lease. */
-  failed(id: number, error: string): void;
+  failed(id: number, error: string): Promise<void>;
   /** The row was not tried: release the lease without counting an attempt. */
-  release(id: number): void;
-  list(): WaitingUpdate[];
-  close(): void;
+  release(id: number): Promise<void>;
+  list(): Promise<WaitingUpdate[]>;
+  close(): Promise<void>;
 }
 
 const BUSY_TIMEOUT_MS = 5000;
-const MAX_ERROR_LENGTH = 1000;
+export const MAX_ERROR_LENGTH = 1000;
 
 const MIGRATIONS = [
   {
@@ -67,7 +68,7 @@ const MIGRATIONS = [
   },
 ];
 
-interface Row {
+export interface Row {
   id: number;
   update_key: string;
   issue_id: string;
@@ -78,7 +79,8 @@ interface Row {
   leased_until: string | null;
 }
 
-function readRow(row: Row): WaitingUpdate {
+/** A stored row as the notifier sees it; an update that does not read back is reported, not thrown. */
+export function readRow(row: Row): WaitingUpdate {
   let update: TrackerUpdate | null = null;
   let problem: string | null = null;
   try {
@@ -133,7 +135,7 @@ export function openTrackerOutbox(stateFile: string, options: { now?: () => Date
   const all = conn.prepare("SELECT * FROM tracker_outbox ORDER BY id");
   let closed = false;
 
-  const run = <T>(operation: () => T): T => {
+  const run = async <T>(operation: () => T): Promise<T> => {
     if (closed) throw new Error(`The tracker outbox on ${stateFile} is closed.`);
     try {
       return operation();
@@ -150,9 +152,9 @@ export function openTrackerOutbox(stateFile: string, options: { now?: () => Date
   });
 
   return {
-    file: stateFile,
-    add(update, error) {
-      run(() =>
+    where: stateFile,
+    async add(update, error) {
+      await run(() =>
         upsert.run(
           updateKey(update),
           update.issue_id,
@@ -163,16 +165,18 @@ export function openTrackerOutbox(stateFile: string, options: { now?: () => Date
       );
     },
     waiting: (issueId) => run(() => byIssue.get(issueId) !== undefined),
-    claim(leaseMs) {
+    async claim(leaseMs) {
       const at = now();
-      const rows = run(() => claimAll.immediate(at.toISOString(), new Date(at.getTime() + leaseMs).toISOString()));
+      const rows = await run(() =>
+        claimAll.immediate(at.toISOString(), new Date(at.getTime() + leaseMs).toISOString()),
+      );
       return rows.map(readRow);
     },
-    done: (id) => void run(() => remove.run(id)),
-    failed: (id, error) => void run(() => fail.run(error.slice(0, MAX_ERROR_LENGTH), id)),
-    release: (id) => void run(() => unlease.run(id)),
+    done: async (id) => void (await run(() => remove.run(id))),
+    failed: async (id, error) => void (await run(() => fail.run(error.slice(0, MAX_ERROR_LENGTH), id))),
+    release: async (id) => void (await run(() => unlease.run(id))),
     list: () => run(() => (all.all() as Row[]).map(readRow)),
-    close() {
+    async close() {
       if (closed) return;
       closed = true;
       conn.close();

@@ -135,11 +135,10 @@ describe("tracker: linear", () => {
       /Linear did not take the update for BVL-232 \(opened PR \d+\): .*It waits in the tracker outbox in .* and is sent again by the next run\./,
     );
     expect(linear.attachments).toEqual([]);
-    expect(
-      openTrackerOutbox(stateFile)
-        .list()
-        .map((w) => w.update?.moment),
-    ).toEqual(["opened", "awaiting_approval"]);
+    expect((await openTrackerOutbox(stateFile).list()).map((w) => w.update?.moment)).toEqual([
+      "opened",
+      "awaiting_approval",
+    ]);
 
     linear.up();
     // The next run is about another issue; it sends the waiting update first.
@@ -147,7 +146,7 @@ describe("tracker: linear", () => {
     expect(next.warnings).toEqual([]);
     expect(linear.attachments.map((a) => a.url).sort()).toEqual([published.pr!.url, next.pr!.url].sort());
     expect(linear.stateOf("BVL-232")).toBe("In Review");
-    expect(openTrackerOutbox(stateFile).list()).toEqual([]);
+    expect(await openTrackerOutbox(stateFile).list()).toEqual([]);
 
     // And never again.
     const writes = () => linear.requests.filter((r) => r.operation === "attachmentLinkURL").length;
@@ -162,12 +161,12 @@ describe("tracker: linear", () => {
     const merged = await (await agent({ watch: true })).handle(request("400", "25Gi"));
     expect(merged.merge!.status).toBe("merged");
     const waiting = openTrackerOutbox(stateFile);
-    expect(waiting.list().map((w) => w.update?.moment)).toEqual(["opened", "merged"]);
-    waiting.close();
+    expect((await waiting.list()).map((w) => w.update?.moment)).toEqual(["opened", "merged"]);
+    await waiting.close();
     linear.up();
     await (await agent({ review: true })).handle(request("401", "26Gi", "BVL-233"));
     expect(linear.stateOf("BVL-232")).toBe("Done");
     expect(linear.stateOf("BVL-233")).toBe("In Review");
-    expect(openTrackerOutbox(stateFile).list()).toEqual([]);
+    expect(await openTrackerOutbox(stateFile).list()).toEqual([]);
   });
 });

@@ -69,7 +69,7 @@ describe("the tracker notifier", () => {
     expect(await notifier.flush()).toEqual([]);
     expect(await notifier.flush()).toEqual([]);
     expect(t.applied).toHaveLength(1);
-    expect(openTrackerOutbox(file).list()).toEqual([]);
+    expect(await openTrackerOutbox(file).list()).toEqual([]);
     await notifier.close();
   });
 
@@ -79,7 +79,7 @@ describe("the tracker notifier", () => {
     const notifier = createTrackerNotifier({ tracker: t.tracker, retry, stateFile: file, sleep: noSleep });
     await notifier.send([opened("BVL-1")]);
     await notifier.send([opened("BVL-1")]);
-    const rows = openTrackerOutbox(file).list();
+    const rows = await openTrackerOutbox(file).list();
     expect(rows).toHaveLength(1);
     expect(rows[0]!.attempts).toBeGreaterThanOrEqual(2);
     await notifier.close();
@@ -97,7 +97,7 @@ describe("the tracker notifier", () => {
     for (let i = 1; i < MAX_OUTBOX_ATTEMPTS; i++) last.push(await notifier.flush());
     expect(last.at(-2)![0]).toMatch(/stays in the tracker outbox/);
     expect(last.at(-1)![0]).toMatch(/in 10 tries \(HTTP 400\); it is dropped from the tracker outbox\./);
-    expect(openTrackerOutbox(file).list()).toEqual([]);
+    expect(await openTrackerOutbox(file).list()).toEqual([]);
     expect(t.calls()).toBe(MAX_OUTBOX_ATTEMPTS);
     await notifier.close();
   });
