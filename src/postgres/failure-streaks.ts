@@ -57,16 +57,25 @@ export function openPostgresStreaks(db: Database, options: { now?: () => Date } 
       if (closed) throw new Error(`The failure streaks in ${db.url} are closed.`);
       await db.migrate("failure_streaks", MIGRATIONS);
       return db.transaction(async (client) => {
-        // A row to lock even for a key seen for the first time; count 0 reads as no streak.
-        await client.query(
-          `INSERT INTO pr_creator.failure_streaks (key, count, alerted, recent, updated_at)
-           VALUES ($1, 0, false, '[]', $2) ON CONFLICT (key) DO NOTHING`,
-          [key, now()],
-        );
-        const { rows } = await client.query<Row>(
-          "SELECT count, alerted, recent FROM pr_creator.failure_streaks WHERE key = $1 FOR UPDATE",
-          [key],
-        );
+        const lockRow = () =>
+          client.query<Row>("SELECT count, alerted, recent FROM pr_creator.failure_streaks WHERE key = $1 FOR UPDATE", [
+            key,
+          ]);
+        let { rows } = await lockRow();
+        if (rows.length === 0) {
+          // No streak yet: a success (the usual case) changes nothing, so it writes nothing. `step` is a pure
+          // decision, so asking it first is safe.
+          const fresh = step(NO_STREAK);
+          if (fresh.streak.count === 0) return fresh.result;
+          // A row to lock for a key failing for the first time (count 0 reads as no streak); a racing insert
+          // of the same key makes this wait, then both read and update it one after the other.
+          await client.query(
+            `INSERT INTO pr_creator.failure_streaks (key, count, alerted, recent, updated_at)
+             VALUES ($1, 0, false, '[]', $2) ON CONFLICT (key) DO NOTHING`,
+            [key, now()],
+          );
+          ({ rows } = await lockRow());
+        }
         const { streak, result } = step(streakOf(rows[0]));
         // A cleared streak leaves no row behind: the table holds only repositories that are failing.
         if (streak.count === 0) {

@@ -156,6 +156,27 @@ describePostgres("PostgreSQL", () => {
     await Promise.all(workers.map((w) => w.close()));
   });
 
+  it("a success for a repository with no streak writes nothing", async () => {
+    const agent = agentOn(() => openPostgresStreaks(shared!, { now: NOW }));
+    await agent.emit(failed(1, "BillingService"));
+    // Every row the store tries to insert (a BEFORE trigger also sees inserts that ON CONFLICT drops).
+    await shared!.query("CREATE TABLE streak_inserts (key text)");
+    await shared!.query(`CREATE FUNCTION note_streak_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO streak_inserts VALUES (NEW.key); RETURN NEW; END $$`);
+    await shared!.query(`CREATE TRIGGER note_insert BEFORE INSERT ON pr_creator.failure_streaks
+      FOR EACH ROW EXECUTE FUNCTION note_streak_insert()`);
+    try {
+      await agent.emit(created());
+      await agent.emit(created("BillingService"));
+      expect((await shared!.query("SELECT key FROM streak_inserts")).rows).toEqual([]);
+      expect((await shared!.query("SELECT key FROM pr_creator.failure_streaks")).rows).toEqual([]);
+    } finally {
+      await shared!.query("DROP TRIGGER note_insert ON pr_creator.failure_streaks");
+      await shared!.query("DROP FUNCTION note_streak_insert(); DROP TABLE streak_inserts");
+      await agent.close();
+    }
+  });
+
   it("openSharedState keeps the streaks in the database when one is configured, in the state file otherwise", async () => {
     const db = await pool();
     const onDb = await openSharedState({ database: {} }, {}, "/unused/state.db", { database: db, now: NOW });
