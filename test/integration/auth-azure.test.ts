@@ -12,6 +12,7 @@ import { tokenHandler } from "../../src/forges/azure-devops/index.js";
 import { azureCredentials, createForge } from "../../src/forges/create-forge.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../emulators/azure-devops.js";
+import { seedOrderServiceOnAzure } from "./worlds.js";
 
 const PAT = "azdo-auth-test-pat-000111";
 const PIPELINE = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.pipeline-system-access-token.sig";
@@ -74,23 +75,7 @@ async function run(env: Record<string, string>) {
 
 beforeAll(async () => {
   az = await startAzureDevOpsEmulator({ token: PAT, bearerTokens: [PIPELINE, ENTRA] });
-  az.seedRepo(REPO, {
-    branches: { main: sha(1), dev: sha(2) },
-    commits: {
-      [sha(1)]: {
-        message: "chore: scaffold",
-        author,
-        parents: [],
-        changes: [{ path: "/README.md", changeType: "add" }],
-      },
-      [sha(2)]: {
-        message: "feat(order): add OrderId [trace:ord-8128]",
-        author,
-        parents: [sha(1)],
-        changes: [{ path: "/src/Domain/OrderId.cs", changeType: "add" }],
-      },
-    },
-  });
+  seedOrderServiceOnAzure(az, REPO, sha);
   az.addIdentity({ displayName: "TechLeadAgent", uniqueName: "techlead@acme.example" });
   az.addIdentity({ displayName: "QA Assistant", uniqueName: "QAAssistantAgent@acme.example" });
 });

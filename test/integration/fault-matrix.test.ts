@@ -25,7 +25,7 @@ import type { RunResult } from "../../src/domain/run-result.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startAzureDevOpsEmulator, type AzureEmulator, type Fault as AzureFault } from "../emulators/azure-devops.js";
 import { startGitHubEmulator, type Fault as GitHubFault, type GitHubEmulator } from "../emulators/github.js";
-import { seedOrderServiceOnGitHub } from "./worlds.js";
+import { seedOrderServiceOnAzure, seedOrderServiceOnGitHub } from "./worlds.js";
 
 const MAX_ATTEMPTS = 3;
 const author = { name: "code-committer-agent", email: "cc@agents.local", date: "2025-05-07T19:05:33Z" };
@@ -238,23 +238,7 @@ function azureHarness(az: AzureEmulator, token: string): Harness {
   const repo = "OrderService";
   const sha = (n: number) => n.toString(16).padStart(40, "d");
   let commits = 100;
-  az.seedRepo(repo, {
-    branches: { main: sha(1), dev: sha(2) },
-    commits: {
-      [sha(1)]: {
-        message: "chore: scaffold",
-        author,
-        parents: [],
-        changes: [{ path: "/README.md", changeType: "add" }],
-      },
-      [sha(2)]: {
-        message: "feat(order): add OrderId [trace:ord-8128]",
-        author,
-        parents: [sha(1)],
-        changes: [{ path: "/src/Domain/OrderId.cs", changeType: "add" }],
-      },
-    },
-  });
+  seedOrderServiceOnAzure(az, repo, sha);
   az.addIdentity({ displayName: "TechLeadAgent", uniqueName: "techlead@acme.example" });
   az.addIdentity({ displayName: "QAAssistantAgent", uniqueName: "qa@acme.example" });
   az.addIdentity({ displayName: "SecurityAgent", uniqueName: "security@acme.example" });

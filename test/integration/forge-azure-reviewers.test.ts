@@ -12,6 +12,7 @@ import { PolicySchema } from "../../src/domain/policy.js";
 import { identityBaseUrl } from "../../src/forges/azure-devops/pull-requests.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../emulators/azure-devops.js";
+import { seedOrderServiceOnAzure } from "./worlds.js";
 
 const TOKEN = "azdo-reviewers-pat-value-7";
 const REPO = "OrderService";
@@ -77,23 +78,7 @@ const reviewerIdsOf = (prId: number) =>
 
 beforeAll(async () => {
   az = await startAzureDevOpsEmulator({ token: TOKEN });
-  az.seedRepo(REPO, {
-    branches: { main: sha(1), dev: sha(2) },
-    commits: {
-      [sha(1)]: {
-        message: "chore: scaffold",
-        author,
-        parents: [],
-        changes: [{ path: "/README.md", changeType: "add" }],
-      },
-      [sha(2)]: {
-        message: "feat(order): add OrderId [trace:ord-8128]",
-        author,
-        parents: [sha(1)],
-        changes: [{ path: "/src/Domain/OrderId.cs", changeType: "add" }],
-      },
-    },
-  });
+  seedOrderServiceOnAzure(az, REPO, sha);
   // Members of no team: only the identity search knows them.
   techLead = az.addIdentity({ displayName: "TechLeadAgent", uniqueName: "techlead@acme.example", team: [] }).id;
   // The identity search also answers "TechLeadAgent Backup" for "TechLeadAgent": only the exact name counts.

@@ -12,6 +12,7 @@ import { createAzureDevOpsForge } from "../../src/forges/azure-devops/index.js";
 import { createInMemoryTraceRegistry } from "../../src/policy/trace-registry.js";
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../emulators/azure-devops.js";
 import { cliFolder, runEventCli } from "./forge-cli.js";
+import { seedOrderServiceOnAzure } from "./worlds.js";
 
 const TOKEN = "azdo-secret-pat-value-42";
 const REPO = "OrderService";
@@ -84,23 +85,7 @@ const activePrs = () => az.state.pullRequests.filter((p) => p.status === "active
 
 beforeAll(async () => {
   az = await startAzureDevOpsEmulator({ token: TOKEN });
-  az.seedRepo(REPO, {
-    branches: { main: sha(1), dev: sha(2) },
-    commits: {
-      [sha(1)]: {
-        message: "chore: scaffold",
-        author,
-        parents: [],
-        changes: [{ path: "/README.md", changeType: "add" }],
-      },
-      [sha(2)]: {
-        message: "feat(order): add OrderId [trace:ord-8128]",
-        author,
-        parents: [sha(1)],
-        changes: [{ path: "/src/Domain/OrderId.cs", changeType: "add" }],
-      },
-    },
-  });
+  seedOrderServiceOnAzure(az, REPO, sha);
   az.addIdentity({ displayName: "TechLeadAgent", uniqueName: "techlead@acme.example" });
   az.addIdentity({ displayName: "QA Assistant", uniqueName: "QAAssistantAgent@acme.example" });
 });

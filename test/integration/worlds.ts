@@ -1,8 +1,9 @@
 /**
- * The OrderService repository most forge tests start from, seeded on the GitHub emulator: `main` with a
- * scaffold commit, `dev` one feature commit ahead, and the seed's two mandatory reviewers as users. Each test
- * file passes its own `sha` so commit ids never collide between files sharing an emulator.
+ * The OrderService repository most forge tests start from: `main` with a scaffold commit and `dev` one feature
+ * commit ahead, on the GitHub emulator (with the seed's two mandatory reviewers as users) or the Azure DevOps
+ * one (each test adds the identities it needs). Each file passes its own `sha` so commit ids never collide.
  */
+import type { AzureEmulator } from "../emulators/azure-devops.js";
 import type { GitHubEmulator } from "../emulators/github.js";
 
 export const AGENT_AUTHOR = { name: "code-committer-agent", email: "cc@agents.local", date: "2025-05-07T19:05:33Z" };
@@ -33,4 +34,25 @@ export function seedOrderServiceOnGitHub(
   });
   gh.addUser("TechLeadAgent");
   gh.addUser("QAAssistantAgent");
+}
+
+/** The same repository on the Azure DevOps emulator (its commits carry changes, not GitHub's files). */
+export function seedOrderServiceOnAzure(az: AzureEmulator, repo: string, sha: (n: number) => string): void {
+  az.seedRepo(repo, {
+    branches: { main: sha(1), dev: sha(2) },
+    commits: {
+      [sha(1)]: {
+        message: "chore: scaffold",
+        author: AGENT_AUTHOR,
+        parents: [],
+        changes: [{ path: "/README.md", changeType: "add" }],
+      },
+      [sha(2)]: {
+        message: "feat(order): add OrderId [trace:ord-8128]",
+        author: AGENT_AUTHOR,
+        parents: [sha(1)],
+        changes: [{ path: "/src/Domain/OrderId.cs", changeType: "add" }],
+      },
+    },
+  });
 }

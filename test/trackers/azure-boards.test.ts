@@ -20,6 +20,7 @@ import { azureBoardsTracker, commentHtml, workItemRef } from "../../src/trackers
 import type { TrackerUpdate } from "../../src/trackers/tracker.js";
 import { workItemsOf } from "../emulators/azure-boards.js";
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../emulators/azure-devops.js";
+import { seedOrderServiceOnAzure } from "../integration/worlds.js";
 
 const TOKEN = "azdo-boards-secret-pat-77";
 const REPO = "OrderService";
@@ -36,23 +37,7 @@ const item = (id: number) => workItemsOf(az.state).get(id)!;
 
 beforeAll(async () => {
   az = await startAzureDevOpsEmulator({ token: TOKEN });
-  az.seedRepo(REPO, {
-    branches: { main: sha(1), dev: sha(2) },
-    commits: {
-      [sha(1)]: {
-        message: "chore: scaffold",
-        author,
-        parents: [],
-        changes: [{ path: "/README.md", changeType: "add" }],
-      },
-      [sha(2)]: {
-        message: "feat(order): add OrderId [trace:ord-8128]",
-        author,
-        parents: [sha(1)],
-        changes: [{ path: "/src/Domain/OrderId.cs", changeType: "add" }],
-      },
-    },
-  });
+  seedOrderServiceOnAzure(az, REPO, sha);
   az.addIdentity({ displayName: "TechLeadAgent", uniqueName: "techlead@acme.example" });
   az.addIdentity({ displayName: "QA Assistant", uniqueName: "QAAssistantAgent@acme.example" });
   forge = createAzureDevOpsForge({
