@@ -36,11 +36,15 @@ as_owner() {
 case "$cmd" in
   start)
     if ! bin="$(find_bin)"; then
-      if [[ "${CI:-}" == "true" && "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+      # Root installs directly; another user through password-less sudo when it has it.
+      apt=()
+      if [[ "$(id -u)" == "0" ]]; then apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
+      elif sudo -n true 2>/dev/null; then apt=(sudo -n env DEBIAN_FRONTEND=noninteractive apt-get)
+      fi
+      if [[ "${CI:-}" == "true" && ${#apt[@]} -gt 0 ]] && command -v apt-get >/dev/null 2>&1; then
         echo "installing postgresql from Debian's packages" >&2
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq >/dev/null 2>&1 || true
-        apt-get install -y -qq --no-install-recommends postgresql >/dev/null 2>&1 </dev/null
+        "${apt[@]}" update -qq >/dev/null 2>&1 || true
+        "${apt[@]}" install -y -qq --no-install-recommends postgresql >/dev/null 2>&1 </dev/null
         bin="$(find_bin)" || { echo "postgresql did not install" >&2; exit 1; }
       else
         echo "no PostgreSQL server binaries (initdb) on this machine" >&2
