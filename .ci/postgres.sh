@@ -26,8 +26,9 @@ find_bin() {
 }
 
 as_owner() {
+  # From the cluster's own folder: the postgres user may not be allowed into the caller's working directory.
   if [[ "$(id -u)" == "0" ]]; then
-    runuser -u postgres -- "$@"
+    (cd "$dir" && runuser -u postgres -- "$@")
   else
     "$@"
   fi
