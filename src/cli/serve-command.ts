@@ -5,6 +5,7 @@ import type { RunService } from "../server/runs-queue.js";
 import { EXIT } from "./exit-codes.js";
 import { configOption } from "./options.js";
 import type { Io } from "./run-command.js";
+import { firstSignal } from "./first-signal.js";
 
 export interface ServeCommandOptions {
   port?: string;
@@ -18,22 +19,6 @@ export interface ServeCommandDeps {
   env?: Readonly<Record<string, string | undefined>>;
   /** Resolves with a name when the server should drain and stop (default: the first SIGTERM or SIGINT). */
   stopSignal?: () => Promise<string>;
-}
-
-/**
- * The first SIGTERM or SIGINT. Its handlers are removed when it arrives, so a second signal ends the process at
- * once (Node's default) for someone who cannot wait for the drain.
- */
-function firstSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off("SIGTERM", stop);
-      process.off("SIGINT", stop);
-      resolve(signal);
-    };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-  });
 }
 
 function parsePort(text: string): number {

@@ -3,6 +3,7 @@ import { PrCreatorError } from "../domain/errors.js";
 import { EXIT } from "./exit-codes.js";
 import { configOption } from "./options.js";
 import type { Io } from "./run-command.js";
+import { firstSignal } from "./first-signal.js";
 
 export interface WorkerCommandOptions {
   concurrency?: string;
@@ -15,19 +16,6 @@ export interface WorkerCommandDeps {
   env?: Readonly<Record<string, string | undefined>>;
   /** Resolves with a name when the worker should drain and stop (default: the first SIGTERM or SIGINT). */
   stopSignal?: () => Promise<string>;
-}
-
-/** The first SIGTERM or SIGINT; a second one ends the process at once (Node's default). */
-function firstSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off("SIGTERM", stop);
-      process.off("SIGINT", stop);
-      resolve(signal);
-    };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-  });
 }
 
 const MAX_CONCURRENCY = 256;
