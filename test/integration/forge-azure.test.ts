@@ -118,6 +118,10 @@ describe("Azure DevOps: create, unchanged, updated", () => {
     expect(pr?.labels.map((l) => l.name)).toEqual(["domain:order", "traceable", "generated-by:AI"]);
     expect(az.calls("createPullRequest")).toBe(1);
     expect(az.calls("createReviewer") + az.calls("createLabel")).toBe(0);
+    // The commit comes with its changes in one call beside the branch; the repository is not read on success.
+    expect([az.calls("getCommit"), az.calls("getRefs"), az.calls("getChanges"), az.calls("getRepository")]).toEqual([
+      1, 1, 0, 0,
+    ]);
     // Azure reports no line counts: the body says so and the size check is skipped with a warning.
     expect(result.pr?.description).toContain("2 files changed (line counts unavailable)");
     expect(result.warnings).toEqual([expect.stringContaining("limits.max_changed_lines was not checked")]);

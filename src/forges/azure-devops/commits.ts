@@ -1,9 +1,16 @@
-import { GitVersionType, VersionControlChangeType } from "azure-devops-node-api/interfaces/GitInterfaces.js";
+import {
+  GitVersionType,
+  VersionControlChangeType,
+  type GitCommit,
+} from "azure-devops-node-api/interfaces/GitInterfaces.js";
 import type { ChangedFile, ChangeRequest, ChangeSet, CommitInfo, CommitSource } from "../../domain/commit.js";
 import { PrCreatorError } from "../../domain/errors.js";
 import { mapLimit } from "../../net/limit.js";
 import { assembleTexts, looksBinary, planTexts, sideKey, sidesOf, type ReadText, type TextSide } from "../texts.js";
 import { itemPath, toRef, type AzureDevOpsContext } from "./context.js";
+
+/** Changes read with the commit: as many as a commit of this size has (the service caps a page anyway). */
+const MAX_CHANGES = 10_000;
 
 /** Item reads in flight at once for readTexts: enough to overlap round trips without tripping rate limits. */
 const TEXT_READS = 4;
@@ -66,21 +73,12 @@ export function commits(ctx: AzureDevOpsContext): CommitSource {
     }
   }
 
-  async function commitInfo(repo: string, sha: string): Promise<CommitInfo> {
-    const api = await ctx.git();
-    const c = await call(`read commit ${sha}`, () => api.getCommit(sha, repo, project));
-    if (!c?.commitId)
-      throw ctx.missing(
-        "commit",
-        sha,
-        "commit_not_found",
-        "Check the commit hash in the event; Azure DevOps needs the full 40-character hash.",
-      );
+  function commitInfo(c: GitCommit): CommitInfo {
     const message = c.comment ?? "";
     const [subject = "", ...rest] = message.split("\n");
     return {
-      hash: c.commitId,
-      short_hash: c.commitId.slice(0, 7),
+      hash: c.commitId!,
+      short_hash: c.commitId!.slice(0, 7),
       subject: subject.trim(),
       body: rest.join("\n").trim(),
       author: { name: c.author?.name ?? "", email: c.author?.email ?? "" },
@@ -102,24 +100,25 @@ export function commits(ctx: AzureDevOpsContext): CommitSource {
 
     async load(request: ChangeRequest): Promise<ChangeSet> {
       const api = await ctx.git();
-      // A full hash lets the changes be read alongside the checks; failures are reported repo, branch, commit.
-      const full = /^[0-9a-f]{40}$/i.test(request.commit);
-      const readChanges = (hash: string) =>
-        call(`read the changes of ${hash.slice(0, 7)}`, () => api.getChanges(hash, request.repo, project, 10_000));
-      const [repository, refs, info, early] = await Promise.allSettled([
-        call(`read repository ${request.repo}`, () => api.getRepository(request.repo, project)),
+      // One wave of two calls: the commit with its changes ("Commits - Get" with changeCount), and the branch.
+      // The repository is read only to tell a missing repository from a missing commit or branch.
+      const [read, refs] = await Promise.allSettled([
+        call(`read commit ${request.commit}`, () => api.getCommit(request.commit, request.repo, project, MAX_CHANGES)),
         call(`read branch ${request.branch}`, () => api.getRefs(request.repo, project, `heads/${request.branch}`)),
-        commitInfo(request.repo, request.commit),
-        full ? readChanges(request.commit) : Promise.resolve(undefined),
       ]);
-      if (repository.status === "rejected") throw repository.reason;
-      if (!repository.value)
-        throw ctx.missing(
-          "repository",
-          request.repo,
-          "repo_not_found",
-          "Check the repo in the event and AZURE_DEVOPS_PROJECT.",
+      const found = read.status === "fulfilled" && Boolean(read.value?.commitId);
+      if (!found || refs.status === "rejected") {
+        const repository = await call(`read repository ${request.repo}`, () =>
+          api.getRepository(request.repo, project),
         );
+        if (!repository)
+          throw ctx.missing(
+            "repository",
+            request.repo,
+            "repo_not_found",
+            "Check the repo in the event and AZURE_DEVOPS_PROJECT.",
+          );
+      }
       if (refs.status === "rejected") throw refs.reason;
       if (!(refs.value ?? []).some((r) => r.name === toRef(request.branch))) {
         throw ctx.missing(
@@ -129,11 +128,16 @@ export function commits(ctx: AzureDevOpsContext): CommitSource {
           "Push the branch, or check the branch in the event.",
         );
       }
-      if (info.status === "rejected") throw info.reason;
-      if (early.status === "rejected") throw early.reason;
-      const commit = info.value;
-      const changes = early.value ?? (await readChanges(commit.hash));
-      const files: ChangedFile[] = (changes?.changes ?? [])
+      if (read.status === "rejected") throw read.reason;
+      if (!read.value?.commitId)
+        throw ctx.missing(
+          "commit",
+          request.commit,
+          "commit_not_found",
+          "Check the commit hash in the event; Azure DevOps needs the full 40-character hash.",
+        );
+      const commit = commitInfo(read.value);
+      const files: ChangedFile[] = (read.value.changes ?? [])
         .filter(
           (c) =>
             (c.item as { gitObjectType?: unknown } | undefined)?.gitObjectType !== "tree" &&
