@@ -464,3 +464,100 @@ describe("GitHub: patches and texts for the change digest", () => {
     expect((await github.commits.readTexts!(stranger, ["src/New.cs"])).size).toBe(0);
   });
 });
+
+describe("GitHub: reading the change in as few calls as the event allows", () => {
+  const LINE = "acme/Line";
+  const forge = () =>
+    createGitHubForge({
+      token: TOKEN,
+      apiUrl: gh.url,
+      timeoutMs: 2000,
+      throttle: false,
+      retry: { max_attempts: 3, backoff: "fixed", base_delay_ms: 10, retryable_status_codes: [429, 500, 502, 503] },
+    });
+  const commit = (n: number, parent: number | null, file: string) => ({
+    message: `feat: step ${n}`,
+    author,
+    parents: parent === null ? [] : [sha(parent)],
+    files: [{ filename: file, status: "added", additions: 1, deletions: 0, patch: "@@ -0,0 +1 @@\n+x" }],
+  });
+
+  /** main at 60; feature/line: 61 → 62 → 63 (its head); feature/moved: its head 63, the event names 62; other: 64 off main. */
+  function seedLine(): void {
+    gh.seedRepo(LINE, {
+      default_branch: "main",
+      branches: {
+        main: sha(60),
+        "feature/line": sha(63),
+        "feature/moved": sha(63),
+        "feature/other": sha(64),
+      },
+      commits: {
+        [sha(60)]: commit(60, null, "README.md"),
+        [sha(61)]: commit(61, 60, "a.txt"),
+        [sha(62)]: commit(62, 61, "b.txt"),
+        [sha(63)]: commit(63, 62, "c.txt"),
+        [sha(64)]: commit(64, 60, "d.txt"),
+      },
+    });
+  }
+  const load = (branch: string, at: number, range: "auto" | "commit" | "merge-base", target = "main") =>
+    forge().commits.load({ repo: LINE, branch, commit: sha(at), target_branch: target, range });
+  const routes = () => gh.requests.map((r) => r.route);
+
+  it("the event's commit at its branch's head: one compare of the target with the branch", async () => {
+    seedLine();
+    const set = await load("feature/line", 63, "auto");
+    expect(routes()).toEqual(["repos.compareCommits"]);
+    expect(set.range).toBe("merge-base");
+    expect(set.base).toBe(sha(60));
+    expect(set.commits.map((c) => c.hash)).toEqual([sha(61), sha(62), sha(63)]);
+    expect(set.files.map((f) => f.path)).toEqual(["a.txt", "b.txt", "c.txt"]);
+  });
+
+  it("a single commit at its branch's head: the commit and the branch, in one wave", async () => {
+    seedLine();
+    const set = await load("feature/line", 63, "commit");
+    expect(routes().sort()).toEqual(["repos.getBranch", "repos.getCommit"]);
+    expect(set.range).toBe("commit");
+    expect(set.files.map((f) => f.path)).toEqual(["c.txt"]);
+  });
+
+  it("a branch that moved past the event's commit: the change up to that commit, read the checked way", async () => {
+    seedLine();
+    const merged = await load("feature/moved", 62, "auto");
+    expect(merged.commits.map((c) => c.hash)).toEqual([sha(61), sha(62)]);
+    expect(merged.files.map((f) => f.path)).toEqual(["a.txt", "b.txt"]);
+    const single = await load("feature/moved", 62, "commit");
+    expect(single.commits.map((c) => c.hash)).toEqual([sha(62)]);
+    expect(routes()).toContain("repos.get");
+  });
+
+  it("a commit that is not on its branch is commit_not_on_branch, on both ranges", async () => {
+    seedLine();
+    for (const range of ["auto", "commit"] as const)
+      await expect(load("feature/other", 62, range)).rejects.toMatchObject({ reason: "commit_not_on_branch" });
+  });
+
+  it("names what is missing: repository, branch, commit; a missing target is the commit alone (auto) or branch_not_found (merge-base)", async () => {
+    seedLine();
+    for (const range of ["auto", "commit"] as const) {
+      await expect(
+        forge().commits.load({
+          repo: "acme/Nope",
+          branch: "feature/line",
+          commit: sha(63),
+          target_branch: "main",
+          range,
+        }),
+      ).rejects.toMatchObject({ reason: "repo_not_found" });
+      await expect(load("feature/nope", 63, range)).rejects.toMatchObject({ reason: "branch_not_found" });
+      await expect(load("feature/line", 99, range)).rejects.toMatchObject({ reason: "commit_not_found" });
+    }
+    const alone = await load("feature/line", 63, "auto", "no-such-target");
+    expect([alone.range, alone.commits.map((c) => c.hash)]).toEqual(["commit", [sha(63)]]);
+    await expect(load("feature/line", 63, "merge-base", "no-such-target")).rejects.toMatchObject({
+      reason: "branch_not_found",
+    });
+  });
+});

@@ -63,6 +63,10 @@ function changedFiles(
   });
 }
 
+/** Whether `sha` (a full hash from GitHub) is the event's commit, which may be given abbreviated. */
+const isEventCommit = (sha: string, request: ChangeRequest) =>
+  request.commit.length >= 7 && sha.toLowerCase().startsWith(request.commit.toLowerCase());
+
 const totals = (fs: ChangedFile[]) => ({
   additions: fs.reduce((n, f) => n + f.additions, 0),
   deletions: fs.reduce((n, f) => n + f.deletions, 0),
@@ -108,13 +112,70 @@ export function commits(ctx: GitHubContext): CommitSource {
     },
 
     async load(request: ChangeRequest): Promise<ChangeSet> {
-      const set = await loadChanges(request);
+      const set = (await loadFast(request)) ?? (await loadChecked(request));
       ctx.commitRepos.note(set.commits.at(-1)?.hash, request.repo);
       return set;
     },
   };
 
-  async function loadChanges(request: ChangeRequest): Promise<ChangeSet> {
+  /**
+   * The usual case in one call (two for `range: commit`): the event's commit is its branch's head. A compare of
+   * the target with the branch then gives the commits and files since the merge base and proves the commit is on
+   * the branch; for a single commit, the commit read and the branch read together do. Anything else — a 404 or
+   * 422, a branch that moved on, a branch with nothing over its target, a truncated compare — is undefined, and
+   * loadChecked reads and reports it as before.
+   */
+  async function loadFast(request: ChangeRequest): Promise<ChangeSet | undefined> {
+    const where = split(request.repo);
+    const quiet = <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> =>
+      call(what, fn, "repo_not_found", [404, 422]).catch((error: unknown) => {
+        if (error instanceof PrCreatorError && error.reason === "repo_not_found") return undefined;
+        throw error;
+      });
+    if (request.range === "commit") {
+      const [commitRead, branchRead] = await Promise.all([
+        quiet(`read commit ${request.commit}`, () =>
+          octokit.repos.getCommit({ ...where, ref: request.commit, ...timeout() }),
+        ),
+        quiet(`read branch ${request.branch}`, () =>
+          octokit.repos.getBranch({ ...where, branch: request.branch, ...timeout() }),
+        ),
+      ]);
+      const head = commitRead?.data;
+      if (!head || !branchRead || branchRead.data.commit.sha !== head.sha || !isEventCommit(head.sha, request))
+        return undefined;
+      const fs = changedFiles(head.files);
+      return {
+        commits: [commitInfo(head)],
+        base: head.parents[0]?.sha ?? null,
+        range: "commit",
+        files: fs,
+        ...totals(fs),
+      };
+    }
+    const cmp = (
+      await quiet("compare the branch with its target", () =>
+        octokit.repos.compareCommitsWithBasehead({
+          ...where,
+          basehead: `${request.target_branch}...${request.branch}`,
+          ...timeout(),
+        }),
+      )
+    )?.data;
+    const last = cmp?.commits.at(-1);
+    if (!cmp || !last || cmp.total_commits !== cmp.commits.length || !isEventCommit(last.sha, request))
+      return undefined;
+    const fs = changedFiles(cmp.files);
+    return {
+      commits: cmp.commits.map(commitInfo),
+      base: cmp.merge_base_commit.sha,
+      range: "merge-base",
+      files: fs,
+      ...totals(fs),
+    };
+  }
+
+  async function loadChecked(request: ChangeRequest): Promise<ChangeSet> {
     const where = split(request.repo);
     const wantsRange = request.range !== "commit";
     const compare = (basehead: string, what: string) =>
@@ -122,7 +183,8 @@ export function commits(ctx: GitHubContext): CommitSource {
         (r) => r.data,
       );
     // One wave of reads, all keyed by the event's own names; failures are reported in a fixed order
-    // (repo, branch, commit), and a missing target shows as the target compare's 404.
+    // (repo, branch, commit), and a missing target shows as the target compare's 404. Only after loadFast
+    // found something unusual: a name that does not exist, or a commit that is not its branch's head.
     const [repoRead, branchRead, commitRead, onBranchRead, cmpRead] = await Promise.allSettled([
       call(`read repository ${request.repo}`, () => octokit.repos.get({ ...where, ...timeout() })),
       call(
