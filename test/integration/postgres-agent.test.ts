@@ -338,7 +338,7 @@ describePostgres("agents sharing one PostgreSQL database", () => {
     linear.down();
     const first = await a.agent.handle(featureBranch("azure-devops", "BVL-232"));
     expect(first.status).toBe("created");
-    const prUrl = first.pr!.url;
+    const prUrl = first.pr!.url!;
     // (Results show URLs without their user info.)
     expect(first.warnings.join("\n")).toMatch(
       new RegExp(`It waits in the tracker outbox in postgres://127\\.0\\.0\\.1:\\d+/${test.name} and is sent again`),
