@@ -17,7 +17,12 @@ const REQUEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 export function registerServerMetrics(
   registry: Registry,
-  sources: { queueDepth: () => number; inFlight: () => number },
+  sources: {
+    queueDepth: () => number;
+    inFlight: () => number;
+    /** Runs in a registry the fleet shares, by status (RunService.statusCounts); none for this process's queue. */
+    registry?: () => Promise<Record<ServerRunStatus, number>>;
+  },
 ): ServerMetrics {
   const registers = [registry];
   const fresh = (name: string) => {
@@ -61,6 +66,23 @@ export function registerServerMetrics(
       this.set(sources.inFlight());
     },
   });
+  const { registry: registryCounts } = sources;
+  if (registryCounts) {
+    // Read at scrape time: a front that runs nothing itself counts no runs in server_runs_total, but a Prometheus
+    // scraping it should still see the fleet's work. A database that does not answer leaves the series out (the
+    // rest of the scrape still answers) rather than showing stale numbers.
+    new Gauge({
+      name: fresh("server_registry_runs"),
+      help: "Runs in the shared run registry, by status (queued, running, done, failed, awaiting_approval); fleet-wide, the same on every replica.",
+      labelNames: ["status"],
+      registers,
+      async collect() {
+        this.reset();
+        const counts = await registryCounts().catch(() => null);
+        if (counts) for (const status of RUN_STATUSES) this.set({ status }, counts[status]);
+      },
+    });
+  }
   return {
     request(method, route, status, seconds) {
       requests.inc({ method, route, status: String(status) });

@@ -495,6 +495,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         const metrics = registerServerMetrics(agent.ledger.metrics.registry, {
           queueDepth: () => service.depth,
           inFlight: () => service.running,
+          ...(service.statusCounts ? { registry: () => service.statusCounts!() } : {}),
         });
         ctx = { agent, store, queue: service, metrics };
         address = await app.listen({ host: server.host, port: server.port }).catch((error: unknown) => {

@@ -75,6 +75,11 @@ export interface RunService {
   close(): void | Promise<void>;
   /** Whether the registry can record runs now (the state file is writable, the database answers). */
   ready(): Promise<boolean>;
+  /**
+   * Every run in a registry the whole fleet shares, by status, read when /metrics is scraped: on a front that
+   * runs nothing itself, the only view of the work the workers did. Absent for this process's own queue.
+   */
+  statusCounts?(): Promise<Record<ServerRunStatus, number>>;
 }
 
 /** How many recent run durations the Retry-After estimate averages. */

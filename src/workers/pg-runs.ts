@@ -13,7 +13,13 @@ import { errorText, PrCreatorError } from "../domain/errors.js";
 import type { Database, Migration } from "../postgres/database.js";
 import { SCHEMA } from "../postgres/database.js";
 import type { DrainReport, ResumeOutcome, RunService, Submission, SubmitOutcome } from "../server/runs-queue.js";
-import type { EventName, RunError, ServerRunStatus, StoredRun } from "../server/runs-store.js";
+import {
+  RUN_STATUSES,
+  type EventName,
+  type RunError,
+  type ServerRunStatus,
+  type StoredRun,
+} from "../server/runs-store.js";
 
 /** graphile-worker's schema: ours alone, so the sweeper never touches another application's workers. */
 export const JOBS_SCHEMA = "pr_creator_jobs";
@@ -115,6 +121,8 @@ export interface PgRunRegistry {
   finish(runId: string, outcome: RunOutcome): Promise<boolean>;
   /** Fleet-wide: runs waiting for a worker, and running now. */
   counts(): Promise<{ queued: number; running: number }>;
+  /** Fleet-wide: every run in the registry, by status. */
+  statusCounts(): Promise<Record<ServerRunStatus, number>>;
 }
 
 /** Creates the runs table and graphile-worker's schema when missing (every process may call it at start). */
@@ -269,6 +277,14 @@ export function pgRunRegistry(db: Database): PgRunRegistry {
       const of = (status: string) => Number(rows.find((r) => r.status === status)?.n ?? 0);
       return { queued: of("queued"), running: of("running") };
     },
+
+    async statusCounts() {
+      const { rows } = await db.query<{ status: string; n: string }>(
+        `SELECT status, count(*) AS n FROM ${TABLE} GROUP BY status`,
+      );
+      const of = (status: string) => Number(rows.find((r) => r.status === status)?.n ?? 0);
+      return Object.fromEntries(RUN_STATUSES.map((status) => [status, of(status)])) as Record<ServerRunStatus, number>;
+    },
   };
 }
 
@@ -311,6 +327,7 @@ export function pgRunService(options: PgRunServiceOptions): RunService {
       return draining;
     },
     get: (runId) => registry.get(runId),
+    statusCounts: () => registry.statusCounts(),
     submit(submission) {
       if (draining) return { kind: "draining" };
       return registry.submit(
