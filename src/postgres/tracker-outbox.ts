@@ -52,6 +52,11 @@ const asRow = (row: PgRow): Row => ({
 export function openPostgresTrackerOutbox(db: Database, options: { now?: () => Date } = {}): TrackerOutbox {
   const now = options.now ?? (() => new Date());
   let closed = false;
+  /**
+   * What this handle claimed, by row id: the update as it was sent and the lease taken. A run that replaces a
+   * waiting update while another sends it (add, same key) must not see its newer update deleted by that send.
+   */
+  const claimed = new Map<number, { update: string; until: Date }>();
   const use = async () => {
     if (closed) throw new Error(`The tracker outbox in ${db.url} is closed.`);
     await db.migrate("tracker_outbox", MIGRATIONS);
@@ -88,12 +93,14 @@ export function openPostgresTrackerOutbox(db: Database, options: { now?: () => D
            ORDER BY id FOR UPDATE SKIP LOCKED`,
           [at],
         );
+        const until = new Date(at.getTime() + leaseMs);
         if (due.length > 0) {
           await client.query("UPDATE pr_creator.tracker_outbox SET leased_until = $1 WHERE id = ANY($2::bigint[])", [
-            new Date(at.getTime() + leaseMs),
+            until,
             due.map((row) => row.id),
           ]);
         }
+        for (const row of due) claimed.set(Number(row.id), { update: row.update, until });
         return due;
       });
       return rows.map((row) => readRow(asRow(row)));
@@ -101,11 +108,27 @@ export function openPostgresTrackerOutbox(db: Database, options: { now?: () => D
 
     async done(id) {
       await use();
-      await db.query("DELETE FROM pr_creator.tracker_outbox WHERE id = $1", [id]);
+      const sent = claimed.get(id);
+      claimed.delete(id);
+      if (!sent) {
+        await db.query("DELETE FROM pr_creator.tracker_outbox WHERE id = $1", [id]);
+        return;
+      }
+      const { rowCount } = await db.query('DELETE FROM pr_creator.tracker_outbox WHERE id = $1 AND "update" = $2', [
+        id,
+        sent.update,
+      ]);
+      // Replaced by a newer update while this one was sent: that one waits, due again at once.
+      if (rowCount === 0)
+        await db.query("UPDATE pr_creator.tracker_outbox SET leased_until = NULL WHERE id = $1 AND leased_until = $2", [
+          id,
+          sent.until,
+        ]);
     },
 
     async failed(id, error) {
       await use();
+      claimed.delete(id);
       await db.query(
         "UPDATE pr_creator.tracker_outbox SET attempts = attempts + 1, last_error = $1, leased_until = NULL WHERE id = $2",
         [error.slice(0, MAX_ERROR_LENGTH), id],
@@ -114,6 +137,7 @@ export function openPostgresTrackerOutbox(db: Database, options: { now?: () => D
 
     async release(id) {
       await use();
+      claimed.delete(id);
       await db.query("UPDATE pr_creator.tracker_outbox SET leased_until = NULL WHERE id = $1", [id]);
     },
 

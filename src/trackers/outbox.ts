@@ -36,7 +36,10 @@ export interface TrackerOutbox {
   waiting(issueId: string): Promise<boolean>;
   /** Leases the due rows, oldest first, to this caller for `leaseMs`; rows leased by another run are skipped. */
   claim(leaseMs: number): Promise<WaitingUpdate[]>;
-  /** The row was sent: remove it. */
+  /**
+   * The row was sent: remove it — unless a newer update of its key replaced it after this handle claimed it; that
+   * one stays, due again at once.
+   */
   done(id: number): Promise<void>;
   /** Sending the row failed again: count it and release the lease. */
   failed(id: number, error: string): Promise<void>;
@@ -128,12 +131,19 @@ export function openTrackerOutbox(stateFile: string, options: { now?: () => Date
   const due = conn.prepare("SELECT * FROM tracker_outbox WHERE leased_until IS NULL OR leased_until < ? ORDER BY id");
   const lease = conn.prepare("UPDATE tracker_outbox SET leased_until = ? WHERE id = ?");
   const remove = conn.prepare("DELETE FROM tracker_outbox WHERE id = ?");
+  const removeSent = conn.prepare('DELETE FROM tracker_outbox WHERE id = ? AND "update" = ?');
+  const unleaseMine = conn.prepare("UPDATE tracker_outbox SET leased_until = NULL WHERE id = ? AND leased_until = ?");
   const fail = conn.prepare(
     "UPDATE tracker_outbox SET attempts = attempts + 1, last_error = ?, leased_until = NULL WHERE id = ?",
   );
   const unlease = conn.prepare("UPDATE tracker_outbox SET leased_until = NULL WHERE id = ?");
   const all = conn.prepare("SELECT * FROM tracker_outbox ORDER BY id");
   let closed = false;
+  /**
+   * What this handle claimed, by row id: the update as it was sent and the lease taken. A run that replaces a
+   * waiting update while another sends it (add, same key) must not see its newer update deleted by that send.
+   */
+  const claimed = new Map<number, { update: string; until: string }>();
 
   const run = async <T>(operation: () => T): Promise<T> => {
     if (closed) throw new Error(`The tracker outbox on ${stateFile} is closed.`);
@@ -147,8 +157,19 @@ export function openTrackerOutbox(stateFile: string, options: { now?: () => Date
 
   const claimAll = conn.transaction((at: string, until: string) => {
     const rows = due.all(at) as Row[];
-    for (const row of rows) lease.run(until, row.id);
+    for (const row of rows) {
+      lease.run(until, row.id);
+      claimed.set(row.id, { update: row.update, until });
+    }
     return rows;
+  });
+
+  const sent = conn.transaction((id: number) => {
+    const mine = claimed.get(id);
+    claimed.delete(id);
+    if (!mine) return void remove.run(id);
+    // Replaced by a newer update while this one was sent: that one waits, due again at once.
+    if (removeSent.run(id, mine.update).changes === 0) unleaseMine.run(id, mine.until);
   });
 
   return {
@@ -172,9 +193,15 @@ export function openTrackerOutbox(stateFile: string, options: { now?: () => Date
       );
       return rows.map(readRow);
     },
-    done: async (id) => void (await run(() => remove.run(id))),
-    failed: async (id, error) => void (await run(() => fail.run(error.slice(0, MAX_ERROR_LENGTH), id))),
-    release: async (id) => void (await run(() => unlease.run(id))),
+    done: async (id) => void (await run(() => sent.immediate(id))),
+    failed: async (id, error) => {
+      claimed.delete(id);
+      await run(() => fail.run(error.slice(0, MAX_ERROR_LENGTH), id));
+    },
+    release: async (id) => {
+      claimed.delete(id);
+      await run(() => unlease.run(id));
+    },
     list: () => run(() => (all.all() as Row[]).map(readRow)),
     async close() {
       if (closed) return;
