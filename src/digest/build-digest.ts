@@ -1,21 +1,19 @@
 /**
  * The change digest: per file its role, language, line counts and symbol changes, plus the diff hunks that fit
- * the prompt's budget. Synchronous and pure given its inputs (the grammars are loaded by the caller); texts,
+ * the prompt's budget. Synchronous and pure given its inputs (the grammars are loaded by the caller); in two
+ * halves around parsing (`prepareDigest`, `finishDigest`) so the parses can run elsewhere meanwhile. Texts,
  * names and patches are untrusted and only ever stored as data. Nothing here throws on odd input: a file that
  * cannot be read, diffed or parsed gets a `note` instead of symbols.
  */
 import type { ChangeSet, ChangedFile, FileTexts } from "../domain/commit.js";
 import type { ChangeDigest, DigestHunk, FileDigest, FileRole, SymbolChanges } from "../domain/digest.js";
 import type { Policy } from "../domain/policy.js";
-import type { Parser, Tree } from "web-tree-sitter";
 import { classifier } from "./classify.js";
 import type { Grammars } from "./grammars.js";
-import { versionKey, type ParseCache, type ParsedVersion } from "./cache.js";
-import { treeEdits } from "./edits.js";
+import type { ParseCache } from "./cache.js";
 import { diffTexts, parsePatch, type Hunk, type HunkSet } from "./hunks.js";
-import { extractKeys, KeyParseError } from "./keys.js";
-import { isCodeLanguage, isKeyLanguage, languageOf, type CodeLanguage } from "./languages.js";
-import { diffSymbols, exportClauseNames, extractSymbols, type DeclaredSymbol, type ReusePlan } from "./symbols.js";
+import { isCodeLanguage, isKeyLanguage, languageOf } from "./languages.js";
+import { parseFile, type ParseJob, type ParseOutcome } from "./parse-file.js";
 
 export interface DigestInput {
   changes: ChangeSet;
@@ -55,7 +53,7 @@ const MARKER_ROOM = 48;
 
 const EMPTY_CHANGES: SymbolChanges = { added: [], removed: [], changed: [] };
 
-interface Entry {
+export interface Entry {
   file: ChangedFile;
   language: string | null;
   role: FileRole;
@@ -86,117 +84,7 @@ function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MB` : `${Math.round(bytes / 1024)} KB`;
 }
 
-function message(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.length > 160 ? `${text.slice(0, 160)}…` : text;
-}
-
 // ---- Parsing -----------------------------------------------------------------------------------------------
-
-function parseOrFail(parser: Parser, text: string, old?: Tree): Tree {
-  const tree = parser.parse(text, old ?? null);
-  if (!tree) throw new Error("the parser gave no tree");
-  return tree;
-}
-
-/** Where a text's earlier parse is kept, or null when nothing is cached for this grammar. */
-interface CacheSlot {
-  cache: ParseCache;
-  grammar: string;
-}
-
-/**
- * Symbols of both sides; syntax errors still give a tree whose well-formed parts are read. A side whose text was
- * parsed before comes from the cache; the after is parsed incrementally from the before's tree (the cached one
- * when there is one), and kept with its tree, since the next commit's before is usually this after.
- */
-function codeSymbols(
-  parser: Parser,
-  language: CodeLanguage,
-  before: string | null,
-  after: string | null,
-  hunks: readonly Hunk[] | undefined,
-  slot: CacheSlot | null,
-): [readonly DeclaredSymbol[], readonly DeclaredSymbol[]] {
-  const lookup = (text: string | null): { key: string | null; hit: ParsedVersion | undefined } => {
-    if (text === null || !slot) return { key: null, hit: undefined };
-    const key = versionKey(slot.grammar, text);
-    return { key, hit: slot.cache.get(key) };
-  };
-  const b = lookup(before);
-  const a = lookup(after);
-  let old: Tree | null = null;
-  let now: Tree | null = null;
-  let cachedNow = false;
-  try {
-    let beforeSymbols: readonly DeclaredSymbol[] = b.hit?.symbols ?? [];
-    let afterSymbols: readonly DeclaredSymbol[] = a.hit?.symbols ?? [];
-    const parseAfter = after !== null && !a.hit;
-    if (before !== null && (!b.hit || (parseAfter && !b.hit.tree))) {
-      old = parseOrFail(parser, before);
-      if (!b.hit) {
-        beforeSymbols = extractSymbols(language, old.rootNode, before);
-        // The before's tree is edited into the after's below: only its symbols are kept.
-        if (b.key) slot!.cache.set(b.key, { symbols: beforeSymbols, tree: null }, before.length);
-      }
-    } else if (parseAfter && b.hit?.tree) {
-      old = b.hit.tree.copy();
-    }
-    if (parseAfter) {
-      let plan: ReusePlan | null = null;
-      if (old && before !== null) {
-        // Read before the edits below shift the old tree's offsets away from its text.
-        const exportedLocals = exportClauseNames(language, old.rootNode);
-        const edits = treeEdits(before, after, hunks);
-        // tree-sitter reuses every subtree of the before that no edit touches.
-        for (const edit of edits) old.edit(edit);
-        now = parseOrFail(parser, after, old);
-        const changed: [number, number][] = edits.map((e) => [e.startIndex, e.newEndIndex]);
-        for (const range of old.getChangedRanges(now)) changed.push([range.startIndex, range.endIndex]);
-        plan = { before: beforeSymbols, edits, changed, ...(exportedLocals ? { exportedLocals } : {}) };
-      } else {
-        now = parseOrFail(parser, after);
-      }
-      afterSymbols = extractSymbols(language, now.rootNode, after, plan);
-      if (a.key) {
-        slot!.cache.set(a.key, { symbols: afterSymbols, tree: now }, after.length);
-        cachedNow = true;
-      }
-    }
-    return [beforeSymbols, afterSymbols];
-  } finally {
-    // Trees live in WASM memory, outside the garbage collector; the cache owns the ones it keeps.
-    old?.delete();
-    if (!cachedNow) now?.delete();
-  }
-}
-
-function readSymbols(entry: Entry, grammars: Grammars, cache: ParseCache | undefined): void {
-  const { language } = entry;
-  const before = entry.texts?.before ?? null;
-  const after = entry.texts?.after ?? null;
-  try {
-    if (isKeyLanguage(language)) {
-      const side = (text: string | null): DeclaredSymbol[] => (text === null ? [] : extractKeys(language, text));
-      entry.symbols = diffSymbols(side(before), side(after));
-      return;
-    }
-    if (!isCodeLanguage(language)) return;
-    const parser = grammars.parsers.get(language);
-    if (!parser) {
-      const failure = grammars.failures.get(language);
-      entry.note = failure ? `no ${language} grammar: ${failure}` : `no ${language} grammar loaded`;
-      return;
-    }
-    const grammar = grammars.ids?.get(language);
-    const slot = cache && grammar ? { cache, grammar } : null;
-    const [b, a] = codeSymbols(parser, language, before, after, entry.hunks?.hunks, slot);
-    entry.symbols = diffSymbols(b, a);
-  } catch (error) {
-    entry.symbols = null;
-    entry.note = error instanceof KeyParseError ? error.message : `not parsed: ${message(error)}`;
-  }
-}
 
 /**
  * The UTF-8 bytes a file costs the parse budget: what is parsed from scratch when nothing is cached (a code
@@ -209,12 +97,22 @@ function budgetCost(language: string | null, texts: FileTexts): number {
   return texts.before !== null ? bytes(texts.before) : bytes(texts.after);
 }
 
-/** Parses what the limits allow, best-ranked roles first; every file left without symbols gets a note. */
-function parseFiles(entries: readonly Entry[], policy: Policy, grammars: Grammars, cache?: ParseCache): void {
+/** A file the limits let through, with what parsing it needs; `index` is its place in the change. */
+export interface PlannedParse {
+  index: number;
+  path: string;
+  job: ParseJob;
+}
+
+/**
+ * Decides what the limits let through, best-ranked roles first, and notes why every other file gets no
+ * symbols; the files to parse come back in rank order.
+ */
+function planParses(entries: readonly Entry[], policy: Policy): PlannedParse[] {
   const { max_parsed_files: maxFiles, max_parse_bytes: maxBytes, parse_budget_bytes: budget } = policy.digest;
-  let parsed = 0;
+  const planned: PlannedParse[] = [];
   let spent = 0;
-  for (const entry of byRank(entries)) {
+  for (const { entry, index } of byRank(entries)) {
     const { language, role, texts, file } = entry;
     if (role === "binary") entry.note = "binary";
     else if (roleRank(role) === null) entry.note = `${role} file, not parsed`;
@@ -225,7 +123,7 @@ function parseFiles(entries: readonly Entry[], policy: Policy, grammars: Grammar
     else {
       const over = bytesOver(texts.before, maxBytes) ?? bytesOver(texts.after, maxBytes);
       if (over !== null) entry.note = `not parsed: ${formatBytes(over)}`;
-      else if (parsed >= maxFiles) entry.note = `not parsed: over the limit of ${maxFiles} parsed files`;
+      else if (planned.length >= maxFiles) entry.note = `not parsed: over the limit of ${maxFiles} parsed files`;
       else {
         // A file over what is left is skipped, not the end: smaller ones after it may still fit.
         const cost = budgetCost(language, texts);
@@ -233,12 +131,17 @@ function parseFiles(entries: readonly Entry[], policy: Policy, grammars: Grammar
           entry.note = `not parsed (budget): ${formatBytes(cost)} over the ${formatBytes(budget - spent)} left of digest.parse_budget_bytes`;
         } else {
           spent += cost;
-          parsed++;
-          readSymbols(entry, grammars, cache);
+          const hunks = entry.hunks?.hunks;
+          planned.push({
+            index,
+            path: file.path,
+            job: { language, before: texts.before, after: texts.after, ...(hunks ? { hunks } : {}) },
+          });
         }
       }
     }
   }
+  return planned;
 }
 
 // ---- Hunks -------------------------------------------------------------------------------------------------
@@ -251,12 +154,11 @@ function quoteLine(line: string): string {
   return cut.replace(LONE_SURROGATE, "\uFFFD").replaceAll("\u0000", "\uFFFD");
 }
 
-function byRank(entries: readonly Entry[]): Entry[] {
+function byRank(entries: readonly Entry[]): { entry: Entry; index: number }[] {
   // Stable: within a rank the commit's own order holds.
   return entries
     .map((entry, index) => ({ entry, index, rank: roleRank(entry.role) ?? 99 }))
-    .sort((a, b) => a.rank - b.rank || a.index - b.index)
-    .map((x) => x.entry);
+    .sort((a, b) => a.rank - b.rank || a.index - b.index);
 }
 
 /**
@@ -268,7 +170,7 @@ function chooseHunks(entries: readonly Entry[], budgetTokens: number): { hunks: 
   const hunks: DigestHunk[] = [];
   let omitted = 0;
   let full = false;
-  for (const entry of byRank(entries)) {
+  for (const { entry } of byRank(entries)) {
     if (roleRank(entry.role) === null || !entry.hunks) continue;
     for (const hunk of entry.hunks.hunks) {
       if (full) {
@@ -307,9 +209,19 @@ function quoteHunk(hunk: Hunk, room: number): { text: string; cut: boolean } | n
 
 // ---- The digest --------------------------------------------------------------------------------------------
 
-/** Builds the digest of a change from its files, their texts and the policy's limits. */
-export function buildDigest(input: DigestInput): ChangeDigest {
-  const { changes, texts, policy, grammars, cache } = input;
+/**
+ * A digest's first half, on the main thread and cheap: roles, hunks and line counts per file, and which files the
+ * limits let through to be parsed (`parses`). `finishDigest` adds what parsing gave.
+ */
+export interface PreparedDigest {
+  readonly entries: readonly Entry[];
+  readonly parses: readonly PlannedParse[];
+  readonly hunkBudgetTokens: number;
+}
+
+/** Classifies, diffs and counts every file, and plans the parses the limits allow. */
+export function prepareDigest(input: Omit<DigestInput, "grammars" | "cache">): PreparedDigest {
+  const { changes, texts, policy } = input;
   const classify = classifier(policy);
   const sourceCounts = changes.line_counts !== "unavailable";
 
@@ -344,8 +256,19 @@ export function buildDigest(input: DigestInput): ChangeDigest {
     return entry;
   });
 
-  parseFiles(entries, policy, grammars, cache);
-  const { hunks, omitted } = chooseHunks(entries, policy.digest.hunk_budget_tokens);
+  const parses = planParses(entries, policy);
+  return { entries, parses, hunkBudgetTokens: policy.digest.hunk_budget_tokens };
+}
+
+/** The digest from a prepared one and what parsing gave, by the file's index (a missing one: "not parsed"). */
+export function finishDigest(prepared: PreparedDigest, outcomes: ReadonlyMap<number, ParseOutcome>): ChangeDigest {
+  const parsed = new Set(prepared.parses.map((p) => p.index));
+  const entries = prepared.entries.map((e, index): Entry => {
+    if (!parsed.has(index)) return e;
+    const outcome = outcomes.get(index) ?? { note: "not parsed" };
+    return "symbols" in outcome ? { ...e, symbols: outcome.symbols } : { ...e, symbols: null, note: outcome.note };
+  });
+  const { hunks, omitted } = chooseHunks(entries, prepared.hunkBudgetTokens);
 
   const files: FileDigest[] = entries.map((e) => ({
     path: e.file.path,
@@ -374,4 +297,12 @@ export function buildDigest(input: DigestInput): ChangeDigest {
     hunks_omitted: omitted,
     removed_public: [...removedPublic].sort(),
   };
+}
+
+/** Builds the digest of a change from its files, their texts and the policy's limits, parsing on this thread. */
+export function buildDigest(input: DigestInput): ChangeDigest {
+  const { grammars, cache } = input;
+  const prepared = prepareDigest(input);
+  const outcomes = new Map(prepared.parses.map((p) => [p.index, parseFile(p.job, grammars, cache)] as const));
+  return finishDigest(prepared, outcomes);
 }
