@@ -3,13 +3,21 @@ import type { ChangeDigest } from "../domain/digest.js";
 import type { Policy } from "../domain/policy.js";
 import {
   createParseCache,
-  digestChange,
+  createParsePool,
+  defaultParseWorkers,
+  finishDigest,
+  grammarRefs,
   languagesOf,
   loadGrammars,
   pathsToRead,
+  prepareDigest,
+  runParses,
+  type DigestOptions,
   type ParseCache,
+  type ParsePool,
 } from "../digest/index.js";
 import { errorText } from "../domain/errors.js";
+import type { AgentStateType } from "./state.js";
 
 export interface DigestOutcome {
   digest: ChangeDigest | null;
@@ -35,41 +43,126 @@ function withDigestCounts(changes: ChangeSet, digest: ChangeDigest): ChangeSet {
 }
 
 let processCache: ParseCache | undefined;
+const processPools = new Map<number, ParsePool>();
 
 /**
- * One parse cache per process, like the grammars: a long-running agent digests commit after commit of the same
+ * Where the digest parses: one pool of workers per process (or, with `digest.parse_workers: 0`, this thread and
+ * one cache per process), like the grammars: a long-running agent digests commit after commit of the same
  * repositories, and each commit's before texts are mostly the previous one's after texts.
  */
-function sharedCache(): ParseCache {
-  processCache ??= createParseCache();
-  return processCache;
+function parsing(policy: Policy): Pick<DigestOptions, "cache" | "pool"> {
+  const workers = policy.digest.parse_workers ?? defaultParseWorkers();
+  if (workers === 0) {
+    processCache ??= createParseCache();
+    return { cache: processCache };
+  }
+  let pool = processPools.get(workers);
+  if (!pool) {
+    pool = createParsePool(workers);
+    processPools.set(workers, pool);
+  }
+  return { pool };
+}
+
+export interface PendingDigest {
+  /**
+   * The change with line counts, once the texts are read and diffed — before any parse. Sources that give
+   * counts have them already; for those that do not (Azure DevOps) the size limits wait for this, not the parse.
+   */
+  changes: Promise<ChangeSet>;
+  /** The whole digest. Never rejects: a source that cannot give texts leaves a warning and no digest. */
+  outcome: Promise<DigestOutcome>;
 }
 
 /**
- * Reads the changed files' texts and builds the digest. A source that cannot give texts, or fails to, leaves
- * the PR to be drafted from names and messages: a warning, never a failed run.
+ * Starts reading the changed files' texts and digesting them, and returns at once, so the run goes on while the
+ * texts are read and parsed (in the parse pool, off this thread). A source that cannot give texts, or fails to,
+ * leaves the PR to be drafted from names and messages: a warning, never a failed run.
  */
-export async function readDigest(
+export function startDigest(
   source: CommitSource,
   changes: ChangeSet,
   policy: Policy,
-  cache: ParseCache = sharedCache(),
-): Promise<DigestOutcome> {
-  try {
-    const paths = pathsToRead(changes, policy);
-    // Compiling a grammar's WASM takes tens of milliseconds once per process: start it beside the text read.
-    void loadGrammars(languagesOf(changes, paths));
-    const texts = source.readTexts && paths.length > 0 ? await source.readTexts(changes, paths) : new Map();
-    const digest = await digestChange(changes, texts, policy, { cache });
-    return { digest, changes: withDigestCounts(changes, digest), warnings: [] };
-  } catch (error) {
-    const why = errorText(error);
-    return {
-      digest: null,
-      changes,
-      warnings: [
-        `The changed files could not be read for the change digest (${why.slice(0, 300)}); the PR is drafted from file names and commit messages.`,
-      ],
-    };
+  options: Pick<DigestOptions, "cache" | "pool"> = parsing(policy),
+): PendingDigest {
+  const paths = pathsToRead(changes, policy);
+  // Compiling a grammar's WASM takes tens of milliseconds once per process (per worker): start it beside the read.
+  const languages = languagesOf(changes, paths);
+  if (options.pool) {
+    options.pool.warm([...grammarRefs(languages).values()].flatMap((ref) => ("path" in ref ? [ref] : [])));
+  } else {
+    void loadGrammars(languages);
   }
+  const prepared = (async () => {
+    const texts = source.readTexts && paths.length > 0 ? await source.readTexts(changes, paths) : new Map();
+    return prepareDigest({ changes, texts, policy });
+  })();
+  const outcome = prepared
+    .then(async (p): Promise<DigestOutcome> => {
+      const digest = finishDigest(p, await runParses(p, options));
+      return { digest, changes: withDigestCounts(changes, digest), warnings: [] };
+    })
+    .catch((error: unknown) => {
+      const why = errorText(error);
+      return {
+        digest: null,
+        changes,
+        warnings: [
+          `The changed files could not be read for the change digest (${why.slice(0, 300)}); the PR is drafted from file names and commit messages.`,
+        ],
+      };
+    });
+  const counted = prepared.then(
+    // Counts come from the hunks, which need no parse.
+    (p) => withDigestCounts(changes, finishDigest(p, new Map())),
+    () => changes,
+  );
+  return { changes: counted, outcome };
+}
+
+/** Reads the changed files' texts and builds the digest (see startDigest). */
+export function readDigest(
+  source: CommitSource,
+  changes: ChangeSet,
+  policy: Policy,
+  options?: Pick<DigestOptions, "cache" | "pool">,
+): Promise<DigestOutcome> {
+  return startDigest(source, changes, policy, options).outcome;
+}
+
+/** Digests started by `gather` and not yet taken by `plan_pr`, per agent, by run. */
+const held = new WeakMap<object, Map<string, Promise<DigestOutcome>>>();
+/** A run that fails between gather and plan never takes its digest: keep only the newest few. */
+const MAX_HELD = 64;
+
+/** Which run a state belongs to: its commit and when it began (a run keeps both from gather to plan_pr). */
+export function digestRun(state: AgentStateType): string {
+  const event = state.event!;
+  return [event.repo, event.branch, event.commit_hash, state.started_at ?? ""].join("\u0000");
+}
+
+/** Keeps a started digest for the same run's `plan_pr` (see takeDigest). */
+export function holdDigest(owner: object, run: string, outcome: Promise<DigestOutcome>): void {
+  let runs = held.get(owner);
+  if (!runs) {
+    runs = new Map();
+    held.set(owner, runs);
+  }
+  runs.delete(run);
+  runs.set(run, outcome);
+  for (const oldest of runs.keys()) {
+    if (runs.size <= MAX_HELD) break;
+    runs.delete(oldest);
+  }
+}
+
+/**
+ * The digest `gather` started for this run, once; undefined when there is none here (the run was resumed from
+ * a checkpoint in another process, or after this one restarted): the caller then reads it again.
+ */
+export function takeDigest(owner: object, run: string): Promise<DigestOutcome> | undefined {
+  const runs = held.get(owner);
+  const outcome = runs?.get(run);
+  runs?.delete(run);
+  return outcome;
 }

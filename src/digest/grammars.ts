@@ -38,6 +38,11 @@ let runtime: Promise<void> | undefined;
 /** Keyed by the grammar's file path, so a custom location never shadows the packaged one. */
 const loaded = new Map<string, Promise<Parser>>();
 
+/** Where the grammar of `language` is read from: the caller's `locate`, else the packaged one. */
+export function grammarPath(language: CodeLanguage, options: GrammarOptions = {}): string {
+  return options.locate?.(language) ?? packagedGrammar(language);
+}
+
 function packagedGrammar(language: CodeLanguage): string {
   // The package has no `exports` map, so its package.json resolves and the grammars sit beside it.
   const pkg = createRequire(import.meta.url).resolve("@vscode/tree-sitter-wasm/package.json");
@@ -103,7 +108,7 @@ export async function loadGrammars(languages: Iterable<CodeLanguage>, options: G
   await Promise.all(
     wanted.map(async (language) => {
       try {
-        const path = options.locate?.(language) ?? packagedGrammar(language);
+        const path = grammarPath(language, options);
         parsers.set(language, await loadParser(path));
         ids.set(language, `${language} ${path} ${versions()}`);
       } catch (error) {

@@ -1,21 +1,25 @@
 /**
- * The change digest's front: which texts to read, and a digest with the grammars it needs loaded. The work is
- * in `buildDigest` (pure); this module adds the one asynchronous step, loading grammars.
+ * The change digest's front: which texts to read, and a digest with its parses run on this thread or in a parse
+ * pool. The work is in `prepareDigest`/`finishDigest` (pure) and `parseFile`; this module adds the asynchronous
+ * steps: loading grammars and waiting for the parses.
  */
 import type { ChangeSet, FileTexts } from "../domain/commit.js";
 import type { ChangeDigest } from "../domain/digest.js";
 import type { Policy } from "../domain/policy.js";
-import { buildDigest, roleRank } from "./build-digest.js";
+import { finishDigest, prepareDigest, roleRank, type PreparedDigest } from "./build-digest.js";
 import { classifier } from "./classify.js";
 import type { ParseCache } from "./cache.js";
-import { loadGrammars, type GrammarOptions } from "./grammars.js";
+import { grammarPath, loadGrammars, type GrammarOptions } from "./grammars.js";
 import { isCodeLanguage, isKeyLanguage, languageOf, type CodeLanguage } from "./languages.js";
+import { errorMessage, parseFile, type ParseOutcome } from "./parse-file.js";
+import type { GrammarRef, ParsePool } from "./parse-pool.js";
 
-export { buildDigest, type DigestInput } from "./build-digest.js";
+export { buildDigest, finishDigest, prepareDigest, type DigestInput, type PreparedDigest } from "./build-digest.js";
 export { createParseCache, DEFAULT_CACHE_BYTES, type ParseCache } from "./cache.js";
 export { classifyFile } from "./classify.js";
 export { loadGrammars, NO_GRAMMARS, type Grammars, type GrammarOptions } from "./grammars.js";
 export { languageOf, type CodeLanguage } from "./languages.js";
+export { createParsePool, defaultParseWorkers, type ParsePool } from "./parse-pool.js";
 
 /**
  * The changed files whose texts the digest needs, best-ranked roles first, at most `digest.max_parsed_files`:
@@ -41,8 +45,10 @@ export function pathsToRead(changes: ChangeSet, policy: Policy): string[] {
 }
 
 export interface DigestOptions extends GrammarOptions {
-  /** Earlier parses to reuse and to add to (see cache.ts); none, every file is parsed from scratch. */
+  /** Earlier parses to reuse and to add to (see cache.ts), when parsing on this thread. */
   cache?: ParseCache;
+  /** Parse in these workers instead of on this thread (each keeps its own cache; `cache` is then unused). */
+  pool?: ParsePool;
 }
 
 /** The grammars the given changed files need (text files in a language tree-sitter parses). */
@@ -56,13 +62,66 @@ export function languagesOf(changes: ChangeSet, paths: Iterable<string>): Set<Co
   return languages;
 }
 
-/** Loads the grammars the change's files need, then builds the digest; never rejects on a grammar that fails. */
+/** Where each language's grammar is, or why it cannot be found. */
+export function grammarRefs(
+  languages: Iterable<CodeLanguage>,
+  options: GrammarOptions = {},
+): Map<CodeLanguage, GrammarRef | { failure: string }> {
+  const refs = new Map<CodeLanguage, GrammarRef | { failure: string }>();
+  for (const language of languages) {
+    try {
+      refs.set(language, { language, path: grammarPath(language, options) });
+    } catch (error) {
+      refs.set(language, { failure: errorMessage(error) });
+    }
+  }
+  return refs;
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs a prepared digest's parses. In a pool they run in parallel off this thread; here, one file per turn of
+ * the event loop, so other work waits for one file's parse at most, never the whole digest's.
+ */
+export async function runParses(
+  prepared: PreparedDigest,
+  options: DigestOptions = {},
+): Promise<Map<number, ParseOutcome>> {
+  const { parses } = prepared;
+  const languages = new Set<CodeLanguage>();
+  for (const p of parses) if (isCodeLanguage(p.job.language)) languages.add(p.job.language);
+  const outcomes = new Map<number, ParseOutcome>();
+  const { pool } = options;
+  if (pool) {
+    const refs = grammarRefs(languages, options);
+    await Promise.all(
+      parses.map(async (p) => {
+        const ref = isCodeLanguage(p.job.language) ? refs.get(p.job.language)! : null;
+        if (ref && "failure" in ref) {
+          outcomes.set(p.index, { note: `no ${p.job.language} grammar: ${ref.failure}` });
+          return;
+        }
+        outcomes.set(p.index, await pool.parse(p.job, ref, p.path));
+      }),
+    );
+    return outcomes;
+  }
+  const grammars = await loadGrammars(languages, options);
+  for (const p of parses) {
+    outcomes.set(p.index, parseFile(p.job, grammars, options.cache));
+    await nextTurn();
+  }
+  return outcomes;
+}
+
+/** Builds the digest, parsing on this thread or in `options.pool`; never rejects on a grammar that fails. */
 export async function digestChange(
   changes: ChangeSet,
   texts: ReadonlyMap<string, FileTexts>,
   policy: Policy,
   options: DigestOptions = {},
 ): Promise<ChangeDigest> {
-  const grammars = await loadGrammars(languagesOf(changes, texts.keys()), options);
-  return buildDigest({ changes, texts, policy, grammars, ...(options.cache ? { cache: options.cache } : {}) });
+  const prepared = prepareDigest({ changes, texts, policy });
+  return finishDigest(prepared, await runParses(prepared, options));
 }

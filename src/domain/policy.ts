@@ -323,6 +323,15 @@ export const PolicySchema = z
           .describe(
             "Bytes parsed from scratch per digest at most (a code file's before, or its after when added; both sides of YAML and JSON), best-ranked roles first. A file over what is left is listed with its line counts, marked 'not parsed (budget)'. Bounds the digest's time when no earlier parse is cached (about 4 MB/s per core here).",
           ),
+        parse_workers: z
+          .number()
+          .int()
+          .min(0)
+          .max(32)
+          .optional()
+          .describe(
+            "Worker threads that parse for the digest, so parsing never blocks the event loop and uses spare cores; 0 parses on the main thread, one file per event-loop turn. Unset: one per core but one, at least 1, at most 4.",
+          ),
         generated_globs: z
           .array(glob)
           .default([])

@@ -1,12 +1,13 @@
 import type { PrRecord } from "../../memory/store.js";
 import type { AgentDeps } from "../deps.js";
-import { readDigest } from "../digest-change.js";
+import { digestRun, holdDigest, startDigest } from "../digest-change.js";
 import { memoryWarning } from "../memory-use.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 
 /**
- * Reads the commit(s) and every changed file from the commit source and, at the same time, the trace's
- * earlier PRs from memory (the audit chain) — before the forge is asked anything.
+ * Reads the commit(s) from the commit source and, at the same time, the trace's earlier PRs from memory (the
+ * audit chain) — before the forge is asked anything. The change digest is started here and taken by plan_pr:
+ * the changed files are read and parsed (off the main thread) while the trace and limits are checked.
  */
 export function makeGather(deps: AgentDeps) {
   return async function gather(state: AgentStateType): Promise<AgentUpdate> {
@@ -32,13 +33,11 @@ export function makeGather(deps: AgentDeps) {
         target_branch: state.target_branch!,
         range: deps.policy.pr.commit_range,
       }));
-    const read = await readDigest(deps.commitSource, loaded, deps.policy);
+    const pending = startDigest(deps.commitSource, loaded, deps.policy);
+    holdDigest(deps, digestRun(state), pending.outcome);
+    // The size limits need line counts: a source without them (Azure DevOps) waits for the texts, not the parse.
+    const changes = loaded.line_counts === "unavailable" ? await pending.changes : loaded;
     const earlier = await history;
-    return {
-      ...earlier,
-      changes: read.changes,
-      digest: read.digest,
-      warnings: [...read.warnings, ...(earlier.warnings ?? [])],
-    };
+    return { ...earlier, changes, digest: null };
   };
 }

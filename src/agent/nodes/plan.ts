@@ -2,6 +2,7 @@ import { readRepoConventions } from "../../forges/repo-conventions.js";
 import { codeOwnerReviewers, parseCodeOwners } from "../../policy/codeowners.js";
 import { planPullRequest } from "../../policy/plan.js";
 import type { AgentDeps } from "../deps.js";
+import { digestRun, readDigest, takeDigest } from "../digest-change.js";
 import { factsOf } from "../facts.js";
 import { issueOf } from "../issue.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
@@ -44,8 +45,13 @@ async function conventionsOf(deps: AgentDeps, facts: ReturnType<typeof factsOf>)
 export function makePlan(deps: AgentDeps) {
   return async function plan(state: AgentStateType): Promise<AgentUpdate> {
     const issue = issueOf(state, deps);
-    const facts = { ...factsOf(state), issue };
-    const { conventions, codeOwners, warnings } = await conventionsOf(deps, facts);
+    // The digest gather started (read again when this run was resumed elsewhere), beside the conventions read.
+    const digestRead = takeDigest(deps, digestRun(state)) ?? readDigest(deps.commitSource, state.changes!, deps.policy);
+    const [read, { conventions, codeOwners, warnings }] = await Promise.all([
+      digestRead,
+      conventionsOf(deps, { ...factsOf(state), issue }),
+    ]);
+    const facts = { ...factsOf({ ...state, changes: read.changes, digest: read.digest }), issue };
     const plan = planPullRequest(facts, deps.policy, undefined, codeOwners);
     // Resolving reviewers' identities can overlap with drafting; publish picks the result up.
     deps.publisher.prefetch?.(
@@ -53,6 +59,13 @@ export function makePlan(deps: AgentDeps) {
       { source_branch: facts.source_branch, target_branch: facts.target_branch },
       plan.reviewers,
     );
-    return { plan, issue, conventions, warnings };
+    return {
+      plan,
+      issue,
+      conventions,
+      changes: read.changes,
+      digest: read.digest,
+      warnings: [...read.warnings, ...warnings],
+    };
   };
 }

@@ -1,0 +1,173 @@
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { digestRun, holdDigest, startDigest, takeDigest, type DigestOutcome } from "../../src/agent/digest-change.js";
+import type { AgentStateType } from "../../src/agent/state.js";
+import type { ChangedFile, CommitSource, FileTexts } from "../../src/domain/commit.js";
+import { buildDigest } from "../../src/digest/build-digest.js";
+import { loadGrammars, type Grammars } from "../../src/digest/grammars.js";
+import { diffTexts } from "../../src/digest/hunks.js";
+import { createParsePool, digestChange, type ParsePool } from "../../src/digest/index.js";
+import { CODE_LANGUAGES } from "../../src/digest/languages.js";
+import { changeSet, commit, file, makePolicy } from "./builders.js";
+
+const policy = makePolicy();
+let grammars: Grammars;
+let pool: ParsePool;
+
+beforeAll(async () => {
+  grammars = await loadGrammars(CODE_LANGUAGES);
+  pool = createParsePool(2);
+});
+afterAll(async () => {
+  await pool.close();
+});
+
+/** A commit of the given files' before and after texts, with patches as a forge gives them. */
+function step(paths: Record<string, [string | null, string | null]>) {
+  const files: ChangedFile[] = [];
+  const texts = new Map<string, FileTexts>();
+  for (const [path, [before, after]] of Object.entries(paths)) {
+    const set = diffTexts(before, after)!;
+    const change = before === null ? "added" : after === null ? "deleted" : "modified";
+    files.push({
+      ...file(path, change),
+      additions: set.additions,
+      deletions: set.deletions,
+      patch: set.hunks.map((h) => `${h.header}\n${h.lines.join("\n")}\n`).join(""),
+    });
+    texts.set(path, { before, after });
+  }
+  return { changes: changeSet([commit("feat: x")], files), texts };
+}
+
+const members = fc.array(fc.constantFrom("Total", "Cancel", "Apply", "Refund", "Ship"), { maxLength: 5 });
+const cs = (names: string[], body: number) =>
+  `namespace Shop;\n\npublic class Order\n{\n${names.map((m) => `    public int ${m}() { return ${body}; }\n`).join("\n")}}\n`;
+const ts = (names: string[], body: number) =>
+  names.map((m) => `export function ${m.toLowerCase()}() {\n  return ${body};\n}\n`).join("\n");
+const py = (names: string[], body: number) =>
+  names.map((m) => `def ${m.toLowerCase()}():\n    return ${body}\n`).join("\n") || "x = 1\n";
+const version = fc.record({ names: members, body: fc.integer({ min: 0, max: 2 }) });
+
+describe("the parse pool", () => {
+  it("gives the digest a full read on this thread gives, through a pipeline whose workers keep their trees", async () => {
+    // Each commit edits the previous one's afters, so from the second on the workers' caches are warm.
+    await fc.assert(
+      fc.asyncProperty(fc.array(version, { minLength: 2, maxLength: 4 }), async (versions) => {
+        for (let i = 1; i < versions.length; i++) {
+          const [a, b] = [versions[i - 1]!, versions[i]!];
+          const s = step({
+            "src/Order.cs": [cs(a.names, a.body), cs(b.names, b.body)],
+            "web/order.ts": [ts(a.names, a.body), ts(b.names, b.body)],
+            "tools/order.py": [py(a.names, a.body), py(b.names, b.body)],
+            "config/app.yaml": [`total: ${a.body}\n`, `total: ${b.body}\n`],
+          });
+          const full = buildDigest({ ...s, policy, grammars });
+          expect(await digestChange(s.changes, s.texts, policy, { pool })).toEqual(full);
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it("a grammar that cannot be found leaves its files without symbols, with the reason", async () => {
+    const s = step({ "src/Order.cs": [cs(["Total"], 1), cs(["Total", "Apply"], 1)] });
+    const digest = await digestChange(s.changes, s.texts, policy, {
+      pool,
+      locate: () => "/nonexistent/tree-sitter-c-sharp.wasm",
+    });
+    expect(digest.files[0]!.symbols).toBeNull();
+    expect(digest.files[0]!.note).toMatch(/^no csharp grammar: /);
+  });
+
+  it("settles every file when the pool closes under it, and a closed pool's next digest starts new workers", async () => {
+    const own = createParsePool(1);
+    const s = step({ "src/Order.cs": [cs(["Total"], 1), cs(["Total", "Apply"], 1)] });
+    const pending = digestChange(s.changes, s.texts, policy, { pool: own });
+    await own.close();
+    const digest = await pending;
+    expect(digest.files[0]!.note).toBe("not parsed: the parse pool closed");
+    expect((await digestChange(s.changes, s.texts, policy, { pool: own })).files[0]!.symbols?.added).toEqual([
+      { name: "Order.Apply", kind: "method", exported: true },
+    ]);
+    await own.close();
+  });
+});
+
+describe("parsing on the main thread (digest.parse_workers: 0)", () => {
+  it("parses one file per turn of the event loop, so other work is not held up for the whole digest", async () => {
+    const paths: Record<string, [string, string]> = {};
+    for (let i = 0; i < 6; i++) paths[`src/Order${i}.cs`] = [cs(["Total"], i), cs(["Total", "Apply"], i)];
+    const s = step(paths);
+    let turns = 0;
+    let done = false;
+    const spin = () => {
+      turns++;
+      if (!done) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const digest = await digestChange(s.changes, s.texts, policy);
+    done = true;
+    expect(digest).toEqual(buildDigest({ ...s, policy, grammars }));
+    expect(turns).toBeGreaterThanOrEqual(5);
+  });
+});
+
+describe("the digest between gather and plan_pr", () => {
+  const s = step({ "src/Order.cs": [cs(["Total"], 1), cs(["Total", "Apply"], 1)] });
+
+  it("counts lines from the texts before the parse ends, for a source that gives none", async () => {
+    const uncounted = { ...s.changes, line_counts: "unavailable" as const, additions: 0, deletions: 0 };
+    let release!: () => void;
+    const parsed = new Promise<void>((resolve) => (release = resolve));
+    const held: ParsePool = {
+      size: 1,
+      parse: async (job, grammar, route) => {
+        await parsed;
+        return pool.parse(job, grammar, route);
+      },
+      warm: () => {},
+      close: () => Promise.resolve(),
+    };
+    const source: CommitSource = {
+      load: () => Promise.resolve(uncounted),
+      readTexts: () => Promise.resolve(s.texts),
+    };
+    const pending = startDigest(source, uncounted, policy, { pool: held });
+    const counted = await pending.changes;
+    expect([counted.line_counts, counted.additions]).toEqual(["exact", 2]);
+    release();
+    const outcome = await pending.outcome;
+    expect(outcome.changes).toEqual(counted);
+    expect(outcome.digest!.files[0]!.symbols?.added).toHaveLength(1);
+  });
+
+  it("a source that fails to read gives a warning and no digest, never a rejection", async () => {
+    const source: CommitSource = {
+      load: () => Promise.resolve(s.changes),
+      readTexts: () => Promise.reject(new Error("boom")),
+    };
+    const pending = startDigest(source, s.changes, policy, { pool });
+    expect(await pending.changes).toBe(s.changes);
+    const outcome = await pending.outcome;
+    expect(outcome.digest).toBeNull();
+    expect(outcome.warnings[0]).toMatch(/could not be read for the change digest \(.*boom/);
+  });
+
+  it("is held per agent and run, taken once, and only the newest 64 are kept", () => {
+    const agent = {};
+    const other = {};
+    const run = (i: number) =>
+      digestRun({
+        event: { repo: "acme/shop", branch: "feature/x", commit_hash: "a".repeat(40) },
+        started_at: i,
+      } as AgentStateType);
+    const outcome = (i: number) => Promise.resolve({ warnings: [String(i)] } as unknown as DigestOutcome);
+    for (let i = 0; i < 70; i++) holdDigest(agent, run(i), outcome(i));
+    expect(takeDigest(other, run(69))).toBeUndefined();
+    expect(takeDigest(agent, run(5))).toBeUndefined();
+    expect(takeDigest(agent, run(6))).toBeDefined();
+    expect(takeDigest(agent, run(6))).toBeUndefined();
+    expect(takeDigest(agent, run(69))).toBeDefined();
+  });
+});
