@@ -77,8 +77,9 @@ export function registerServerMetrics(
       labelNames: ["status"],
       registers,
       async collect() {
-        this.reset();
         const counts = await registryCounts().catch(() => null);
+        // Cleared and set in one step, after the read: a scrape running at the same time never sees it empty.
+        this.reset();
         if (counts) for (const status of RUN_STATUSES) this.set({ status }, counts[status]);
       },
     });
