@@ -73,7 +73,6 @@ class Slot {
 
   private start(): Worker {
     const worker = startWorker({ cacheBytes: this.cacheBytes });
-    worker.unref();
     worker.on("message", (message: FromWorker) => this.settle(message.id, message.outcome));
     const lost = (why: string) => {
       if (this.worker !== worker) return;
@@ -82,6 +81,9 @@ class Slot {
     };
     worker.on("error", (error) => lost(`failed: ${errorMessage(error)}`));
     worker.on("exit", (code) => lost(`exited (${code})`));
+    // After the listeners: adding a "message" listener refs the worker again, and a slot that was only warmed
+    // (no job, so no unref on settling) kept a finished CLI run alive.
+    worker.unref();
     return worker;
   }
 
