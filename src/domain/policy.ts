@@ -1101,6 +1101,15 @@ export const PolicySchema = z
             "Runs at once; more wait in a queue of max_queued, beyond which requests get 429 with Retry-After.",
           ),
         max_queued: z.number().int().min(0).max(100_000).default(200).describe("Runs that may wait for a free slot."),
+        keep_finished_runs_days: z
+          .number()
+          .int()
+          .min(0)
+          .max(3650)
+          .default(7)
+          .describe(
+            "Days a finished run (done or failed) stays in the shared run registry (PostgreSQL, pr_creator.runs); then the workers delete it, and GET /v1/runs/:id answers 404 and its Idempotency-Key is free again (a repeat of that event creates a new run, which finds and updates the same PR). Queued, running and awaiting_approval runs are never deleted. 0 keeps every run. The state file of a single `serve` keeps its runs.",
+          ),
         drain_timeout_ms: z
           .number()
           .int()

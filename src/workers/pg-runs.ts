@@ -5,6 +5,8 @@
  * an Idempotency-Key is used once (a unique column) and a thread has at most one active run (a partial unique
  * index over queued, running and awaiting_approval). Timestamps are stored as the ISO strings the API shows
  * and results as `json` (kept as written), so a run reads back exactly as the embedded registry returns it.
+ * Finished runs are kept for `server.keep_finished_runs_days`, then deleted by the workers' sweeper (sweeper.ts):
+ * with its row goes its Idempotency-Key, so a repeat of a long-finished event is a new run.
  */
 import { Logger, runMigrations } from "graphile-worker";
 import type pg from "pg";
@@ -56,6 +58,12 @@ const MIGRATIONS: readonly Migration[] = [
         WHERE status IN ('queued', 'running', 'awaiting_approval');
       CREATE INDEX runs_status ON ${TABLE} (status);
     `,
+  },
+  {
+    // The Retry-After estimate counts the runs that finished in the last minute, and pruning looks for the oldest
+    // finished runs: both read a range of finished_at_ts, which without this index is a scan of the whole table.
+    version: 2,
+    sql: `CREATE INDEX runs_finished_at ON ${TABLE} (finished_at_ts);`,
   },
 ];
 
@@ -123,6 +131,11 @@ export interface PgRunRegistry {
   counts(): Promise<{ queued: number; running: number }>;
   /** Fleet-wide: every run in the registry, by status. */
   statusCounts(): Promise<Record<ServerRunStatus, number>>;
+  /**
+   * Deletes at most `limit` runs that finished (done or failed) more than `days` days ago, by the database's
+   * clock; resolves to how many it deleted. Safe to call from any number of processes at once.
+   */
+  pruneFinished(days: number, limit: number): Promise<number>;
 }
 
 /** Creates the runs table and graphile-worker's schema when missing (every process may call it at start). */
@@ -152,11 +165,25 @@ async function addRunJob(client: pg.ClientBase, runId: string, queueName: string
   await client.query(addJobSql, [RUN_TASK, runId, queueName]);
 }
 
+/** The runs that finished in the last minute (exported so a test can check the plan uses runs_finished_at). */
+export const FINISHED_LAST_MINUTE_SQL = `SELECT count(*) AS n FROM ${TABLE} WHERE finished_at_ts > now() - interval '60 seconds'`;
+
+/**
+ * Deletes up to $2 runs that finished (done or failed) more than $1 days ago, oldest first, and returns their ids.
+ * Rows another pruner has locked are skipped, so workers pruning at once delete disjoint batches and never wait.
+ * awaiting_approval runs carry a finished_at_ts too (they may still be resumed): the status keeps them.
+ */
+export const PRUNE_FINISHED_SQL = `
+  DELETE FROM ${TABLE} WHERE run_id IN (
+    SELECT run_id FROM ${TABLE}
+    WHERE finished_at_ts < now() - make_interval(days => $1) AND status IN ('done', 'failed')
+    ORDER BY finished_at_ts LIMIT $2
+    FOR UPDATE SKIP LOCKED
+  ) RETURNING run_id`;
+
 /** Seconds until a queue place is likely to free, from the runs that finished in the last minute; at least 1. */
 async function retryAfter(client: pg.ClientBase): Promise<number> {
-  const { rows } = await client.query<{ n: string }>(
-    `SELECT count(*) AS n FROM ${TABLE} WHERE finished_at_ts > now() - interval '60 seconds'`,
-  );
+  const { rows } = await client.query<{ n: string }>(FINISHED_LAST_MINUTE_SQL);
   const finished = Number(rows[0]?.n ?? 0);
   return finished === 0 ? 1 : Math.min(60, Math.max(1, Math.ceil(60 / finished)));
 }
@@ -284,6 +311,11 @@ export function pgRunRegistry(db: Database): PgRunRegistry {
       );
       const of = (status: string) => Number(rows.find((r) => r.status === status)?.n ?? 0);
       return Object.fromEntries(RUN_STATUSES.map((status) => [status, of(status)])) as Record<ServerRunStatus, number>;
+    },
+
+    async pruneFinished(days, limit) {
+      const { rowCount } = await db.query(PRUNE_FINISHED_SQL, [days, limit]);
+      return rowCount ?? 0;
     },
   };
 }

@@ -4,11 +4,16 @@
  * lives (the server drops it the moment the process's connection dies); a live worker periodically looks for
  * locks held by pools whose liveness lock is gone and hands their jobs back with forceUnlockWorkers, so a
  * crash costs seconds. The look-up reads pg_locks and takes no lock, so it cannot disturb a live worker.
+ *
+ * The sweeper also keeps the run registry from growing forever: at its first tick and then every `prune.everyMs`
+ * it deletes runs that finished more than `prune.keepDays` days ago, one batch of `prune.batchSize` per tick (each
+ * its own short transaction) until a batch comes back short. Every worker does this; a batch skips rows another
+ * worker is deleting, so they never wait for each other nor delete a run twice.
  */
 import type { WorkerUtils } from "graphile-worker";
 import type { Database } from "../postgres/database.js";
 import { LIVENESS_NAMESPACE } from "./locks.js";
-import { JOBS_SCHEMA } from "./pg-runs.js";
+import { JOBS_SCHEMA, type PgRunRegistry } from "./pg-runs.js";
 
 /**
  * Pools holding job or queue locks older than `graceSeconds` whose liveness lock nobody holds. The grace
@@ -41,6 +46,19 @@ export async function sweepDeadWorkers(
   return dead;
 }
 
+export interface PruneOptions {
+  registry: Pick<PgRunRegistry, "pruneFinished">;
+  /** server.keep_finished_runs_days; 0 keeps every run (no pruning). */
+  keepDays: number;
+  /** How often to prune after the first tick's pruning; default 60 s. */
+  everyMs?: number;
+  /** Runs deleted per transaction; default 1,000. */
+  batchSize?: number;
+  /** Runs were deleted (a whole pruning, all its batches). */
+  onPruned: (deleted: number) => void;
+  onError: (error: unknown) => void;
+}
+
 export interface SweeperOptions {
   db: Database;
   utils: Pick<WorkerUtils, "forceUnlockWorkers">;
@@ -49,18 +67,62 @@ export interface SweeperOptions {
   /** Jobs were handed back: wake the local workers so they need not wait for their next poll. */
   onSwept: (deadPools: string[]) => void;
   onError: (error: unknown) => void;
+  /** Deletes long-finished runs from the registry; without it nothing is pruned. */
+  prune?: PruneOptions;
 }
 
-/** Sweeps every `intervalMs` until stopped; one sweep at a time. */
+/**
+ * The pruning half of the sweeper: `step()` deletes one batch when pruning is due and resolves to the runs a
+ * pruning round deleted once it ends (a short batch), else 0. A full batch leaves pruning due, so a backlog (the
+ * first start after an upgrade) is worked off one batch per tick without holding up the sweeps of dead workers.
+ */
+export function finishedRunPruner(config: PruneOptions, clock: () => number = Date.now): { step(): Promise<number> } {
+  const batch = config.batchSize ?? 1000;
+  let dueAt = 0;
+  let deleted = 0;
+  return {
+    async step() {
+      if (config.keepDays <= 0 || clock() < dueAt) return 0;
+      let n: number;
+      try {
+        n = await config.registry.pruneFinished(config.keepDays, batch);
+      } catch (error) {
+        dueAt = clock() + (config.everyMs ?? 60_000);
+        deleted = 0;
+        throw error;
+      }
+      deleted += n;
+      if (n === batch) return 0;
+      dueAt = clock() + (config.everyMs ?? 60_000);
+      const round = deleted;
+      deleted = 0;
+      return round;
+    },
+  };
+}
+
+/** Sweeps every `intervalMs` until stopped; one sweep (and pruning batch) at a time. */
 export function startSweeper(options: SweeperOptions): { stop: () => Promise<void> } {
   let running: Promise<void> | undefined;
   let stopped = false;
+  const pruner = options.prune ? finishedRunPruner(options.prune) : undefined;
+  const prune = async () => {
+    if (!pruner || !options.prune || stopped) return;
+    const config = options.prune;
+    await pruner.step().then(
+      (deleted) => {
+        if (deleted > 0) config.onPruned(deleted);
+      },
+      (error: unknown) => config.onError(error),
+    );
+  };
   const tick = () => {
     if (stopped || running) return;
     running = sweepDeadWorkers(options.db, options.utils, options.graceSeconds)
       .then((dead) => {
         if (dead.length > 0) options.onSwept(dead);
       }, options.onError)
+      .then(prune)
       .finally(() => (running = undefined));
   };
   const timer = setInterval(tick, options.intervalMs);

@@ -18,6 +18,7 @@ import pg from "pg";
 import { z } from "zod";
 import type { Agent } from "../agent/create-agent.js";
 import { errorText, PrCreatorError } from "../domain/errors.js";
+import type { Policy } from "../domain/policy.js";
 import type { RunResult } from "../domain/run-result.js";
 import type { Database } from "../postgres/database.js";
 import type { RunError } from "../server/runs-store.js";
@@ -31,7 +32,8 @@ export interface WorkerOptions {
   db: Database;
   /** The database URL (with its password), for the liveness connection, which must be a connection of its own. */
   url: string;
-  agent: Pick<Agent, "handle" | "resume">;
+  /** With its policy, the sweeper deletes runs finished longer ago than server.keep_finished_runs_days. */
+  agent: Pick<Agent, "handle" | "resume"> & { policy?: Pick<Policy, "server"> };
   concurrency: number;
   log: WorkerLogger;
   now?: () => Date;
@@ -174,6 +176,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     throw error;
   }
   const poolId = pool!.id;
+  // A test's stand-in agent has no policy: nothing is pruned.
+  const keepDays = agent.policy?.server.keep_finished_runs_days ?? 0;
   const sweeper = startSweeper({
     db,
     utils,
@@ -187,6 +191,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       pool?.nudge(options.concurrency);
     },
     onError: (error) => log("warn", `Looking for dead workers failed (${errorText(error)}); trying again.`),
+    prune: {
+      registry,
+      keepDays,
+      onPruned: (deleted) =>
+        log("info", `Deleted ${deleted} run${deleted === 1 ? "" : "s"} finished over ${keepDays} days ago.`),
+      onError: (error) => log("warn", `Deleting long-finished runs failed (${errorText(error)}); trying again later.`),
+    },
   });
 
   const started = runner;
