@@ -1,12 +1,14 @@
-import type { ChangeSet, CommitSource } from "../domain/commit.js";
+import type { ChangeSet, CommitSource, FileTexts } from "../domain/commit.js";
 import type { ChangeDigest } from "../domain/digest.js";
 import type { Policy } from "../domain/policy.js";
 import {
   createParseCache,
   createParsePool,
   defaultParseWorkers,
+  earlyParses,
   finishDigest,
   grammarRefs,
+  isCodeLanguage,
   languagesOf,
   loadGrammars,
   pathsToRead,
@@ -14,6 +16,8 @@ import {
   runParses,
   type DigestOptions,
   type ParseCache,
+  type ParseJob,
+  type ParseOutcome,
   type ParsePool,
 } from "../digest/index.js";
 import { errorText } from "../domain/errors.js";
@@ -88,18 +92,32 @@ export function startDigest(
   const paths = pathsToRead(changes, policy);
   // Compiling a grammar's WASM takes tens of milliseconds once per process (per worker): start it beside the read.
   const languages = languagesOf(changes, paths);
+  const refs = grammarRefs(languages);
   if (options.pool) {
-    options.pool.warm([...grammarRefs(languages).values()].flatMap((ref) => ("path" in ref ? [ref] : [])));
+    options.pool.warm([...refs.values()].flatMap((ref) => ("path" in ref ? [ref] : [])));
   } else {
     void loadGrammars(languages);
   }
+  // With a pool, each file is parsed as soon as its texts arrive, while the rest are still being read.
+  const early = new Map<string, { job: ParseJob; outcome: Promise<ParseOutcome> }>();
+  const pool = options.pool;
+  let onText: ((path: string, texts: FileTexts) => void) | undefined;
+  if (pool) {
+    const jobOf = earlyParses(changes, policy);
+    onText = (path, texts) => {
+      const job = jobOf(path, texts);
+      const ref = job && isCodeLanguage(job.language) ? refs.get(job.language) : null;
+      if (!job || (ref && !("path" in ref))) return;
+      early.set(path, { job, outcome: pool.parse(job, ref ?? null, path) });
+    };
+  }
   const prepared = (async () => {
-    const texts = source.readTexts && paths.length > 0 ? await source.readTexts(changes, paths) : new Map();
+    const texts = source.readTexts && paths.length > 0 ? await source.readTexts(changes, paths, onText) : new Map();
     return prepareDigest({ changes, texts, policy });
   })();
   const outcome = prepared
     .then(async (p): Promise<DigestOutcome> => {
-      const digest = finishDigest(p, await runParses(p, options));
+      const digest = finishDigest(p, await runParses(p, { ...options, early }));
       return { digest, changes: withDigestCounts(changes, digest), warnings: [] };
     })
     .catch((error: unknown) => {

@@ -105,6 +105,30 @@ export interface PlannedParse {
 }
 
 /**
+ * Whether a file can be parsed at all, and if so its job and what it costs the budget; otherwise the entry gets
+ * its note (or, for identical sides, empty symbols). The limits on count and budget are the caller's.
+ */
+function candidate(entry: Entry, maxBytes: number): { job: ParseJob; cost: number } | null {
+  const { language, role, texts, file } = entry;
+  if (role === "binary") entry.note = "binary";
+  else if (roleRank(role) === null) entry.note = `${role} file, not parsed`;
+  else if (!isCodeLanguage(language) && !isKeyLanguage(language)) {
+    entry.note = language ? `no parser for ${language}` : "unknown language";
+  } else if (!textsComplete(file, texts)) entry.note = "text not available";
+  else if (texts.before === texts.after) entry.symbols = EMPTY_CHANGES;
+  else {
+    const over = bytesOver(texts.before, maxBytes) ?? bytesOver(texts.after, maxBytes);
+    if (over !== null) entry.note = `not parsed: ${formatBytes(over)}`;
+    else {
+      const hunks = entry.hunks?.hunks;
+      const job: ParseJob = { language, before: texts.before, after: texts.after, ...(hunks ? { hunks } : {}) };
+      return { job, cost: budgetCost(language, texts) };
+    }
+  }
+  return null;
+}
+
+/**
  * Decides what the limits let through, best-ranked roles first, and notes why every other file gets no
  * symbols; the files to parse come back in rank order.
  */
@@ -113,35 +137,41 @@ function planParses(entries: readonly Entry[], policy: Policy): PlannedParse[] {
   const planned: PlannedParse[] = [];
   let spent = 0;
   for (const { entry, index } of byRank(entries)) {
-    const { language, role, texts, file } = entry;
-    if (role === "binary") entry.note = "binary";
-    else if (roleRank(role) === null) entry.note = `${role} file, not parsed`;
-    else if (!isCodeLanguage(language) && !isKeyLanguage(language)) {
-      entry.note = language ? `no parser for ${language}` : "unknown language";
-    } else if (!textsComplete(file, texts)) entry.note = "text not available";
-    else if (texts.before === texts.after) entry.symbols = EMPTY_CHANGES;
-    else {
-      const over = bytesOver(texts.before, maxBytes) ?? bytesOver(texts.after, maxBytes);
-      if (over !== null) entry.note = `not parsed: ${formatBytes(over)}`;
-      else if (planned.length >= maxFiles) entry.note = `not parsed: over the limit of ${maxFiles} parsed files`;
-      else {
-        // A file over what is left is skipped, not the end: smaller ones after it may still fit.
-        const cost = budgetCost(language, texts);
-        if (spent + cost > budget) {
-          entry.note = `not parsed (budget): ${formatBytes(cost)} over the ${formatBytes(budget - spent)} left of digest.parse_budget_bytes`;
-        } else {
-          spent += cost;
-          const hunks = entry.hunks?.hunks;
-          planned.push({
-            index,
-            path: file.path,
-            job: { language, before: texts.before, after: texts.after, ...(hunks ? { hunks } : {}) },
-          });
-        }
-      }
+    const c = candidate(entry, maxBytes);
+    if (!c) continue;
+    if (planned.length >= maxFiles) entry.note = `not parsed: over the limit of ${maxFiles} parsed files`;
+    // A file over what is left is skipped, not the end: smaller ones after it may still fit.
+    else if (spent + c.cost > budget) {
+      entry.note = `not parsed (budget): ${formatBytes(c.cost)} over the ${formatBytes(budget - spent)} left of digest.parse_budget_bytes`;
+    } else {
+      spent += c.cost;
+      planned.push({ index, path: entry.file.path, job: c.job });
     }
   }
   return planned;
+}
+
+/**
+ * For parsing while the texts are still being read: given one file's texts, the parse `prepareDigest` will
+ * plan for it when its texts are the same — or null when it may not (wrong kind of file, too large, or the
+ * limits spent by the files seen so far). Files seen first take the budget: a later, better-ranked file may
+ * still be planned instead, and then parsed when the digest is prepared.
+ */
+export function earlyParses(changes: ChangeSet, policy: Policy): (path: string, texts: FileTexts) => ParseJob | null {
+  const { max_parsed_files: maxFiles, max_parse_bytes: maxBytes, parse_budget_bytes: budget } = policy.digest;
+  const classify = classifier(policy);
+  const byPath = new Map(changes.files.map((f) => [f.path, f]));
+  let spent = 0;
+  let count = 0;
+  return (path, texts) => {
+    const file = byPath.get(path);
+    if (!file || count >= maxFiles) return null;
+    const c = candidate(entryOf(file, texts, policy, classify, changes.line_counts !== "unavailable"), maxBytes);
+    if (!c || spent + c.cost > budget) return null;
+    spent += c.cost;
+    count++;
+    return c.job;
+  };
 }
 
 // ---- Hunks -------------------------------------------------------------------------------------------------
@@ -209,6 +239,43 @@ function quoteHunk(hunk: Hunk, room: number): { text: string; cut: boolean } | n
 
 // ---- The digest --------------------------------------------------------------------------------------------
 
+/** A file's role, language, hunks and counts. */
+function entryOf(
+  file: ChangedFile,
+  fileTexts: FileTexts | undefined,
+  policy: Policy,
+  classify: ReturnType<typeof classifier>,
+  sourceCounts: boolean,
+): Entry {
+  const role = classify(file.path, file.binary, fileTexts?.after ?? fileTexts?.before);
+  const entry: Entry = {
+    file,
+    language: languageOf(file.path),
+    role,
+    texts: fileTexts,
+    hunks: null,
+    counts: file.binary || sourceCounts ? { additions: file.additions, deletions: file.deletions } : null,
+    symbols: null,
+  };
+  // Quotable files get their hunks even with no budget, so that what was left out is counted.
+  const wantHunks = roleRank(role) !== null;
+  if (!file.binary && (wantHunks || !entry.counts)) {
+    // The source's patch is the truth; only without one are the texts diffed (Azure DevOps gives neither).
+    if (file.patch !== undefined) entry.hunks = parsePatch(file.patch);
+    else if (textsComplete(file, fileTexts)) {
+      const limit = policy.digest.max_parse_bytes;
+      // Texts too large to parse are too large to diff cheaply too.
+      if (bytesOver(fileTexts.before, limit) === null && bytesOver(fileTexts.after, limit) === null) {
+        entry.hunks = diffTexts(fileTexts.before, fileTexts.after);
+      }
+    }
+    if (!entry.counts && entry.hunks) {
+      entry.counts = { additions: entry.hunks.additions, deletions: entry.hunks.deletions };
+    }
+  }
+  return entry;
+}
+
 /**
  * A digest's first half, on the main thread and cheap: roles, hunks and line counts per file, and which files the
  * limits let through to be parsed (`parses`). `finishDigest` adds what parsing gave.
@@ -225,36 +292,7 @@ export function prepareDigest(input: Omit<DigestInput, "grammars" | "cache">): P
   const classify = classifier(policy);
   const sourceCounts = changes.line_counts !== "unavailable";
 
-  const entries: Entry[] = changes.files.map((file) => {
-    const fileTexts = texts.get(file.path);
-    const role = classify(file.path, file.binary, fileTexts?.after ?? fileTexts?.before);
-    const entry: Entry = {
-      file,
-      language: languageOf(file.path),
-      role,
-      texts: fileTexts,
-      hunks: null,
-      counts: file.binary || sourceCounts ? { additions: file.additions, deletions: file.deletions } : null,
-      symbols: null,
-    };
-    // Quotable files get their hunks even with no budget, so that what was left out is counted.
-    const wantHunks = roleRank(role) !== null;
-    if (!file.binary && (wantHunks || !entry.counts)) {
-      // The source's patch is the truth; only without one are the texts diffed (Azure DevOps gives neither).
-      if (file.patch !== undefined) entry.hunks = parsePatch(file.patch);
-      else if (textsComplete(file, fileTexts)) {
-        const limit = policy.digest.max_parse_bytes;
-        // Texts too large to parse are too large to diff cheaply too.
-        if (bytesOver(fileTexts.before, limit) === null && bytesOver(fileTexts.after, limit) === null) {
-          entry.hunks = diffTexts(fileTexts.before, fileTexts.after);
-        }
-      }
-      if (!entry.counts && entry.hunks) {
-        entry.counts = { additions: entry.hunks.additions, deletions: entry.hunks.deletions };
-      }
-    }
-    return entry;
-  });
+  const entries = changes.files.map((file) => entryOf(file, texts.get(file.path), policy, classify, sourceCounts));
 
   const parses = planParses(entries, policy);
   return { entries, parses, hunkBudgetTokens: policy.digest.hunk_budget_tokens };

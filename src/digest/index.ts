@@ -11,14 +11,22 @@ import { classifier } from "./classify.js";
 import type { ParseCache } from "./cache.js";
 import { grammarPath, loadGrammars, type GrammarOptions } from "./grammars.js";
 import { isCodeLanguage, isKeyLanguage, languageOf, type CodeLanguage } from "./languages.js";
-import { errorMessage, parseFile, type ParseOutcome } from "./parse-file.js";
+import { errorMessage, parseFile, type ParseJob, type ParseOutcome } from "./parse-file.js";
 import type { GrammarRef, ParsePool } from "./parse-pool.js";
 
-export { buildDigest, finishDigest, prepareDigest, type DigestInput, type PreparedDigest } from "./build-digest.js";
+export {
+  buildDigest,
+  earlyParses,
+  finishDigest,
+  prepareDigest,
+  type DigestInput,
+  type PreparedDigest,
+} from "./build-digest.js";
 export { createParseCache, DEFAULT_CACHE_BYTES, type ParseCache } from "./cache.js";
 export { classifyFile } from "./classify.js";
 export { loadGrammars, NO_GRAMMARS, type Grammars, type GrammarOptions } from "./grammars.js";
-export { languageOf, type CodeLanguage } from "./languages.js";
+export { isCodeLanguage, languageOf, type CodeLanguage } from "./languages.js";
+export type { ParseJob, ParseOutcome } from "./parse-file.js";
 export { createParsePool, defaultParseWorkers, type ParsePool } from "./parse-pool.js";
 
 /**
@@ -49,6 +57,8 @@ export interface DigestOptions extends GrammarOptions {
   cache?: ParseCache;
   /** Parse in these workers instead of on this thread (each keeps its own cache; `cache` is then unused). */
   pool?: ParsePool;
+  /** Parses started in `pool` while the texts were being read, by path: used when the planned job is the same. */
+  early?: ReadonlyMap<string, { job: ParseJob; outcome: Promise<ParseOutcome> }>;
 }
 
 /** The grammars the given changed files need (text files in a language tree-sitter parses). */
@@ -102,7 +112,13 @@ export async function runParses(
           outcomes.set(p.index, { note: `no ${p.job.language} grammar: ${ref.failure}` });
           return;
         }
-        outcomes.set(p.index, await pool.parse(p.job, ref, p.path));
+        // Same language and texts give the same outcome: an early parse of them is this one.
+        const early = options.early?.get(p.path);
+        const same =
+          early?.job.language === p.job.language &&
+          early.job.before === p.job.before &&
+          early.job.after === p.job.after;
+        outcomes.set(p.index, await (same ? early.outcome : pool.parse(p.job, ref, p.path)));
       }),
     );
     return outcomes;

@@ -63,6 +63,12 @@ export interface CommitSource {
    * The texts of some changed files before (at `changes.base`) and after (at the head commit), for the change
    * digest: symbols need whole files, and sources that give no patch or no line counts (Azure DevOps) are
    * diffed from them. Paths missing from the map could not be read; the digest counts them without symbols.
+   * `onText`, when given, hears each path's texts as soon as they are read (at most once a path, only for paths
+   * the map will hold), so the digest can parse while the rest is read; a source may also never call it.
    */
-  readTexts?(changes: ChangeSet, paths: readonly string[]): Promise<Map<string, FileTexts>>;
+  readTexts?(
+    changes: ChangeSet,
+    paths: readonly string[],
+    onText?: (path: string, texts: FileTexts) => void,
+  ): Promise<Map<string, FileTexts>>;
 }

@@ -145,6 +145,8 @@ interface BatchObject {
 interface CatFile {
   /** The answers, in order; null for a name git reports missing or ambiguous. Names must not hold a newline. */
   read(names: readonly string[]): Promise<(BatchObject | null)[]>;
+  /** Like `read`, one answer per name, each settling as soon as git has sent it. */
+  readEach(names: readonly string[]): Promise<BatchObject | null>[];
   /** Ends the process; the next read starts a new one. */
   reset(): void;
 }
@@ -231,15 +233,18 @@ function createCatFile(repoPath: string, binary: string): CatFile {
   }
 
   return {
-    read(names) {
-      if (names.length === 0) return Promise.resolve([]);
+    readEach(names) {
+      if (names.length === 0) return [];
       child ??= start();
       hold(true);
       const answers = names.map(
         (name) => new Promise<BatchObject | null>((resolve, reject) => waiting.push({ name, resolve, reject })),
       );
       child.stdin!.write(names.map((n) => `${n}\n`).join(""));
-      return Promise.all(answers);
+      return answers;
+    },
+    read(names) {
+      return Promise.all(this.readEach(names));
     },
     reset,
   };
@@ -816,7 +821,7 @@ export function createLocalGitSource(repoPath: string, opts: { gitBinary?: strin
   return {
     load: (request) => load(repo, request),
     readFile: (commit, file) => readFileAt(repo, commit, file),
-    readTexts: (changes, paths) => readTexts(repo, changes, paths),
+    readTexts: (changes, paths, onText) => readTexts(repo, changes, paths, onText),
   };
 }
 
@@ -852,20 +857,42 @@ async function readBlobs(repo: Repository, names: readonly string[]): Promise<Ma
 
 /**
  * The texts of changed files before (at `changes.base`) and after (at the head commit), all read through one
- * `cat-file --batch` (see planTexts and assembleTexts for which sides are read and when a path is left out).
- * Content with NUL bytes is not text (null); text is decoded as UTF-8.
+ * `cat-file --batch` (see planTexts and assembleTexts for which sides are read and when a path is left out);
+ * each path's texts go to `onText` as soon as git has sent both its sides. Content with NUL bytes is not text
+ * (null); text is decoded as UTF-8.
  */
 async function readTexts(
   repo: Repository,
   changes: ChangeSet,
   paths: readonly string[],
+  onText?: (path: string, texts: FileTexts) => void,
 ): Promise<Map<string, FileTexts>> {
   const plans = planTexts(changes, paths);
-  const sides = sidesOf(plans);
-  const blobs = sides.size > 0 ? await readBlobs(repo, [...sides.keys()]) : new Map<string, Blob>();
-  return assembleTexts(plans, (side) => {
-    const blob = blobs.get(sideKey(side));
-    if (blob === undefined || blob === "absent") return undefined;
-    return blob === "other" || looksBinary(blob) ? null : utf8.decode(blob);
-  });
+  const names = [...sidesOf(plans).keys()];
+  const lined = names.filter((name) => !name.includes("\n"));
+  const answers = repo.catFile.readEach(lined);
+  const blobs = new Map<string, Promise<Blob>>(
+    // "<name> missing", "<name> ambiguous": no such object.
+    lined.map((name, i) => [name, answers[i]!.then((a) => (!a ? "absent" : a.type === "blob" ? a.content : "other"))]),
+  );
+  // Names holding a newline cannot be sent on a line: read one by one (rare).
+  for (const name of names.filter((n) => n.includes("\n")))
+    blobs.set(
+      name,
+      readBlobs(repo, [name]).then((b) => b.get(name)!),
+    );
+  const read = await Promise.all(
+    plans.map(async (plan) => {
+      const sides = [plan.before, plan.after].flatMap((side) => (side ? [sideKey(side)] : []));
+      const got = new Map(await Promise.all(sides.map(async (key) => [key, await blobs.get(key)!] as const)));
+      const texts = assembleTexts([plan], (side) => {
+        const blob = got.get(sideKey(side));
+        if (blob === undefined || blob === "absent") return undefined;
+        return blob === "other" || looksBinary(blob) ? null : utf8.decode(blob);
+      }).get(plan.path);
+      if (texts) onText?.(plan.path, texts);
+      return [plan.path, texts] as const;
+    }),
+  );
+  return new Map(read.flatMap(([path, texts]) => (texts ? [[path, texts] as const] : [])));
 }

@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, type Attributes } from "@opentelemetry/api";
-import type { ChangeSet, CommitSource } from "../domain/commit.js";
+import type { ChangeSet, CommitSource, FileTexts } from "../domain/commit.js";
 import { PrCreatorError } from "../domain/errors.js";
 import { PullRequestExistsError, type Forge } from "../forges/forge.js";
 import { ATTR, VCS_PROVIDER } from "./attributes.js";
@@ -64,8 +64,11 @@ export function traceForge(forge: Forge, telemetry: Pick<Telemetry, "tracer" | "
     // Like readFile, readTexts names no repository: the run's tag says which.
     ...(source.readTexts
       ? {
-          readTexts: (changes: ChangeSet, paths: readonly string[]) =>
-            call("commits.readTexts", null, null, () => source.readTexts!(changes, paths)),
+          readTexts: (
+            changes: ChangeSet,
+            paths: readonly string[],
+            onText?: (path: string, texts: FileTexts) => void,
+          ) => call("commits.readTexts", null, null, () => source.readTexts!(changes, paths, onText)),
         }
       : {}),
   };

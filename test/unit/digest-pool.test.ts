@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digestRun, holdDigest, startDigest, takeDigest, type DigestOutcome } from "../../src/agent/digest-change.js";
@@ -8,6 +12,7 @@ import { loadGrammars, type Grammars } from "../../src/digest/grammars.js";
 import { diffTexts } from "../../src/digest/hunks.js";
 import { createParsePool, digestChange, type ParsePool } from "../../src/digest/index.js";
 import { CODE_LANGUAGES } from "../../src/digest/languages.js";
+import { createLocalGitSource } from "../../src/forges/local-git.js";
 import { changeSet, commit, file, makePolicy } from "./builders.js";
 
 const policy = makePolicy();
@@ -169,5 +174,109 @@ describe("the digest between gather and plan_pr", () => {
     expect(takeDigest(agent, run(6))).toBeDefined();
     expect(takeDigest(agent, run(6))).toBeUndefined();
     expect(takeDigest(agent, run(69))).toBeDefined();
+  });
+});
+
+/** A pool that counts the parses it is given, by path, and passes them on. */
+function counting(inner: ParsePool): { pool: ParsePool; parsed: string[] } {
+  const parsed: string[] = [];
+  return {
+    parsed,
+    pool: {
+      size: inner.size,
+      parse: (job, grammar, route) => {
+        parsed.push(route);
+        return inner.parse(job, grammar, route);
+      },
+      warm: () => {},
+      close: () => Promise.resolve(),
+    },
+  };
+}
+
+describe("parsing while the texts are read", () => {
+  const s = step({
+    "src/Order.cs": [cs(["Total"], 1), cs(["Total", "Apply"], 1)],
+    "src/Cart.cs": [cs(["Total"], 2), cs(["Cancel"], 2)],
+    "tests/OrderTests.cs": [cs(["Total"], 3), cs(["Total", "Ship"], 3)],
+  });
+  /** A source that hands each path's texts over as it reads them, in the given order, then the whole map. */
+  const streaming = (order: string[]): CommitSource => ({
+    load: () => Promise.resolve(s.changes),
+    readTexts: (_changes, _paths, onText) => {
+      for (const path of order) onText?.(path, s.texts.get(path)!);
+      return Promise.resolve(s.texts);
+    },
+  });
+
+  it("parses each file once, as its texts arrive, and gives the digest a full read gives", async () => {
+    const probe = counting(pool);
+    const outcome = await startDigest(
+      streaming(["src/Cart.cs", "tests/OrderTests.cs", "src/Order.cs"]),
+      s.changes,
+      policy,
+      {
+        pool: probe.pool,
+      },
+    ).outcome;
+    expect(outcome.digest).toEqual(buildDigest({ ...s, policy, grammars }));
+    // In arrival order, before the digest was prepared: none parsed again.
+    expect(probe.parsed).toEqual(["src/Cart.cs", "tests/OrderTests.cs", "src/Order.cs"]);
+  });
+
+  it("a file parsed early that the budget then leaves out does not count; the better-ranked one is parsed", async () => {
+    const one = Buffer.byteLength(cs(["Total"], 1)) + 10;
+    const budgeted = makePolicy({ digest: { parse_budget_bytes: one } });
+    const probe = counting(pool);
+    // The test file arrives first and takes the early budget; the plan gives it to the first source file.
+    const outcome = await startDigest(
+      streaming(["tests/OrderTests.cs", "src/Order.cs", "src/Cart.cs"]),
+      s.changes,
+      budgeted,
+      {
+        pool: probe.pool,
+      },
+    ).outcome;
+    expect(outcome.digest).toEqual(buildDigest({ ...s, policy: budgeted, grammars }));
+    expect(outcome.digest!.files.map((f) => f.symbols !== null)).toEqual([true, false, false]);
+    expect(probe.parsed).toEqual(["tests/OrderTests.cs", "src/Order.cs"]);
+  });
+
+  it("local git hands each path's texts over as git sends them, the same texts as the map it returns", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "pr-creator-digest-stream-"));
+    try {
+      const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" }).trim();
+      git("init", "-q", "-b", "main");
+      git("config", "user.email", "dev@example.com");
+      git("config", "user.name", "dev");
+      const write = (side: 0 | 1) => {
+        for (const [p, t] of s.texts) {
+          mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
+          writeFileSync(path.join(dir, p), side === 0 ? t.before! : t.after!);
+        }
+      };
+      write(0);
+      git("add", "-A");
+      git("commit", "-qm", "base");
+      write(1);
+      git("commit", "-qam", "feat: apply");
+      const source = createLocalGitSource(dir);
+      const changes = await source.load({
+        repo: "shop",
+        branch: "main",
+        commit: git("rev-parse", "HEAD"),
+        target_branch: "main",
+        range: "commit",
+      });
+      const heard = new Map<string, FileTexts>();
+      const texts = await source.readTexts!(changes, [...s.texts.keys()], (p, t) => {
+        expect(heard.has(p)).toBe(false);
+        heard.set(p, t);
+      });
+      expect(Object.fromEntries(heard)).toEqual(Object.fromEntries(s.texts));
+      expect([...texts].every(([p, t]) => heard.get(p) === t)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
