@@ -76,3 +76,22 @@ export function sidesOf(plans: readonly TextPlan[]): Map<string, TextSide> {
 }
 
 export const sideKey = (side: TextSide) => `${side.commit}:${side.path}`;
+
+/**
+ * The whole text of an added file (`after`) or a deleted one (`before`) from its patch, when the patch is one
+ * hunk covering the file (`@@ -0,0 +1,N @@` of N added lines, or `@@ -1,N +0,0 @@` of N removed ones), so a
+ * source that sends patches (GitHub) need not read it again. Undefined when the patch is not that.
+ */
+export function wholeTextFromPatch(patch: string, side: "before" | "after"): string | undefined {
+  const [header = "", ...lines] = patch.split("\n");
+  const hunk = side === "after" ? /^@@ -0,0 \+1(?:,(\d+))? @@/.exec(header) : /^@@ -1(?:,(\d+))? \+0,0 @@/.exec(header);
+  if (!hunk) return undefined;
+  const count = hunk[1] === undefined ? 1 : Number(hunk[1]);
+  const mark = side === "after" ? "+" : "-";
+  const noNewline = lines.at(-1) === "\\ No newline at end of file";
+  const body = noNewline ? lines.slice(0, -1) : lines;
+  // A trailing newline after the last line leaves an empty element; it is not a line of the file.
+  if (body.at(-1) === "") body.pop();
+  if (count === 0 || body.length !== count || !body.every((l) => l.startsWith(mark))) return undefined;
+  return body.map((l) => l.slice(1)).join("\n") + (noNewline ? "" : "\n");
+}

@@ -440,8 +440,9 @@ describe("GitHub: patches and texts for the change digest", () => {
       "src/Keep.cs": { before: "class Keep {}\n", after: "class Keep { }\n" },
       "assets/logo.png": { before: null, after: null },
     });
-    // New after; Gone before; Renamed, Keep and the missing path on both sides; the binary file not at all.
-    expect(gh.calls("repos.getContent") - before).toBe(8);
+    // Renamed, Keep and the missing path on both sides; New and Gone not at all (their patches are their whole
+    // texts), nor the binary file.
+    expect(gh.calls("repos.getContent") - before).toBe(6);
     const refs = gh.requests
       .filter((r) => r.route === "repos.getContent")
       .map((r) => new URL(r.path, gh.url).searchParams.get("ref"));

@@ -1,7 +1,16 @@
 import type { ChangedFile, ChangeRequest, ChangeSet, CommitInfo, CommitSource } from "../../domain/commit.js";
 import { PrCreatorError } from "../../domain/errors.js";
 import { mapLimit } from "../../net/limit.js";
-import { assembleTexts, looksBinary, planTexts, sideKey, sidesOf, type ReadText, type TextSide } from "../texts.js";
+import {
+  assembleTexts,
+  looksBinary,
+  planTexts,
+  sideKey,
+  sidesOf,
+  wholeTextFromPatch,
+  type ReadText,
+  type TextSide,
+} from "../texts.js";
 import type { GitHubContext, Where } from "./context.js";
 
 /** Contents reads in flight at once for readTexts: GitHub asks clients not to flood it with concurrent requests. */
@@ -105,9 +114,19 @@ export function commits(ctx: GitHubContext): CommitSource {
       const repo = ctx.commitRepos.of(changes.commits.at(-1)?.hash);
       if (repo === undefined || plans.length === 0) return new Map();
       const where = split(repo);
-      const sides = [...sidesOf(plans).values()];
+      // An added or deleted file's patch is its whole text: only what no patch gives is read.
+      const byKey = new Map<string, ReadText>();
+      const files = new Map(changes.files.map((f) => [f.path, f]));
+      for (const plan of plans) {
+        const file = files.get(plan.path);
+        if (!file?.patch) continue;
+        const side = file.change === "added" ? plan.after : file.change === "deleted" ? plan.before : null;
+        const text = side && wholeTextFromPatch(file.patch, file.change === "added" ? "after" : "before");
+        if (side && text !== undefined) byKey.set(sideKey(side), text);
+      }
+      const sides = [...sidesOf(plans).values()].filter((side) => !byKey.has(sideKey(side)));
       const read = await mapLimit(sides, TEXT_READS, (side) => textAt(where, side));
-      const byKey = new Map(sides.map((side, i) => [sideKey(side), read[i]]));
+      sides.forEach((side, i) => byKey.set(sideKey(side), read[i]));
       return assembleTexts(plans, (side) => byKey.get(sideKey(side)));
     },
 
