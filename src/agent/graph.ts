@@ -22,6 +22,7 @@ import { makePublish } from "./nodes/publish.js";
 import { makeRecall } from "./nodes/recall.js";
 import { makeRecord } from "./nodes/record.js";
 import { makeTrack } from "./nodes/track.js";
+import { installLeanRunContext } from "./run-context.js";
 import { AgentState, type AgentStateType, type AgentUpdate } from "./state.js";
 
 type Node = (state: AgentStateType) => Promise<AgentUpdate>;
@@ -59,6 +60,7 @@ type Resumable = keyof typeof AFTER;
  * This file only wires; each node lives in nodes/. Pass a checkpointer whenever approvals are enabled.
  */
 export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) {
+  installLeanRunContext();
   const approvable = new Set<FailureReason>(deps.policy.approval.on_violations);
   const onwardTo =
     <T extends string>(next: T) =>
