@@ -17,6 +17,7 @@ COPY package.json package-lock.json ./
 # No install scripts but better-sqlite3's (its native binding): `prepare` would build before the sources are here.
 RUN npm ci --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 COPY schema ./schema
 RUN npm run build && npm prune --omit=dev --ignore-scripts

@@ -127,6 +127,9 @@ async function build(): Promise<() => void> {
     const { stdout = "" } = error as { stdout?: string };
     if (!stdout.split("\n").every((l) => l.trim() === "" || /error TS\d+/.test(l) || /^\s/.test(l))) throw error;
   });
+  // The executable is the bundle, as `npm run build` makes it.
+  const bundle = path.join(project, "scripts", "bundle.mjs");
+  await run(process.execPath, [bundle, "--outdir", path.join(app, "dist", "cli")], { cwd: project });
   process.env.PR_CREATOR_FLEET_CLI = path.join(app, "dist", "cli", "main.js");
   return () => rmSync(app, { recursive: true, force: true });
 }

@@ -17,11 +17,25 @@ const project = path.resolve(import.meta.dirname, "..");
 const run = promisify(execFile);
 
 /**
- * Builds dist/ once before any test file runs, so tests that spawn the CLI never race each other's builds.
- * Type errors alone do not stop the tests (tsc still emits, and `npm test` typechecks first); anything
- * else that breaks the build does.
+ * Builds dist/ once before any test file runs, so tests that spawn the CLI never race each other's builds: the
+ * library with tsc and, beside it, the CLI bundle that ships (scripts/bundle.mjs, into dist/cli/), so the tests
+ * that spawn dist/cli/main.js run what users run. Type errors alone do not stop the tests (tsc still emits, and
+ * `npm test` typechecks first); anything else that breaks either build does.
  */
 async function buildCli(): Promise<void> {
+  await Promise.all([buildLibrary(), bundleCli()]);
+}
+
+async function bundleCli(): Promise<void> {
+  try {
+    await run(process.execPath, [path.join(project, "scripts", "bundle.mjs")], { cwd: project });
+  } catch (error) {
+    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
+    throw new Error(`bundling the CLI failed:\n${stdout}${stderr}`);
+  }
+}
+
+async function buildLibrary(): Promise<void> {
   const tsc = path.join(project, "node_modules", "typescript", "bin", "tsc");
   try {
     await run(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: project });

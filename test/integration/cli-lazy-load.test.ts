@@ -1,8 +1,11 @@
 /**
- * What the built CLI loads: `--help` only commander and the policy's schema, a dry run without a model or
- * forge none of the model, forge, server or exporter libraries. Each command imports its module when it
- * runs (src/cli/build-program.ts), and createAgent loads the model and forge clients only when configured.
- * Counted with a module-loader hook in the CLI's own process; no timing (speed is bench/'s).
+ * What the shipped CLI (the bundle scripts/bundle.mjs writes to dist/cli/) loads: `--help` only commander and
+ * the policy's schema, a dry run without a model or forge none of the model, forge, server or exporter
+ * libraries. Each command imports its module when it runs (src/cli/build-program.ts), the bundle keeps those
+ * imports lazy (one chunk per command), and createAgent loads the model and forge clients only when configured.
+ * Counted with a module-loader hook in the CLI's own process: a package counts as loaded when a file of it was,
+ * or a bundle chunk holding it (esbuild heads each bundled module with a `// node_modules/<package>/…` line).
+ * No timing (speed is bench/'s).
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
@@ -43,8 +46,24 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The packages (node_modules names) the CLI loaded for `args`, with its exit code. */
-async function packagesLoaded(args: string[], name: string): Promise<{ code: number | null; packages: Set<string> }> {
+const PACKAGE = /node_modules\/((?:@[^/]+\/)?[^/]+)\//;
+const BUNDLED_PACKAGE = /^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm;
+const BUNDLE = path.dirname(MAIN);
+
+interface Loaded {
+  code: number | null;
+  /** Every package loaded, bundled or not. */
+  packages: Set<string>;
+  /** The packages loaded from node_modules rather than from the bundle. */
+  unbundled: Set<string>;
+  /** The packages loaded from the bundle's chunks. */
+  bundled: Set<string>;
+  /** The bundle's files loaded, relative to dist/cli/. */
+  chunks: Set<string>;
+}
+
+/** What the CLI loaded for `args`, with its exit code. */
+async function packagesLoaded(args: string[], name: string): Promise<Loaded> {
   const list = path.join(dir, `${name}.txt`);
   await writeFile(list, "");
   const cwd = await mkdtemp(path.join(dir, "cwd-"));
@@ -58,12 +77,19 @@ async function packagesLoaded(args: string[], name: string): Promise<{ code: num
     child.on("error", reject);
     child.on("close", resolve);
   });
-  const packages = new Set(
+  const files = new Set(
     (await readFile(list, "utf8"))
       .split("\n")
-      .flatMap((entry) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(decodeURIComponent(entry))?.[1] ?? []),
+      .filter((entry) => entry !== "")
+      .map((entry) => (entry.startsWith("file:") ? fileURLToPath(entry) : entry)),
   );
-  return { code, packages };
+  const unbundled = new Set([...files].flatMap((file) => PACKAGE.exec(file)?.[1] ?? []));
+  const chunks = new Set([...files].filter((file) => path.dirname(file) === BUNDLE).map((f) => path.basename(f)));
+  const bundled = new Set<string>();
+  for (const chunk of chunks)
+    for (const [, pkg] of (await readFile(path.join(BUNDLE, chunk), "utf8")).matchAll(BUNDLED_PACKAGE))
+      bundled.add(pkg!);
+  return { code, packages: new Set([...unbundled, ...bundled]), unbundled, bundled, chunks };
 }
 
 const MODEL = ["@langchain/openai", "openai"];

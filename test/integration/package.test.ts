@@ -38,6 +38,9 @@ beforeAll(async () => {
   }).catch((error: { stdout?: string }) => {
     if (!/error TS\d+/.test(error.stdout ?? "")) throw error;
   });
+  // The executable is the bundle, as `npm run build` makes it.
+  const bundle = path.join(project, "scripts", "bundle.mjs");
+  await run(process.execPath, [bundle, "--outdir", path.join(staging, "dist", "cli")], { cwd: project });
   // --ignore-scripts: `prepare` would build again, in the staging copy that has no sources.
   const packed = await run(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", root], {
     cwd: staging,
