@@ -7,10 +7,26 @@
  *   GitHub:       pulls.list (is the pair's PR already open?) → pulls.create → requestReviewers ‖ addLabels.
  *
  * No commit reads, no retries, no validation: a lower bound for what any publisher must send.
+ *
+ * With `reads: true` ("bare+reads"), it also reads what the PR's description is built from, with the minimal
+ * calls, as a lower bound for any client that describes the change it publishes: the commit with its changed
+ * files in the first wave (beside the open-PR look-up), then every changed file's text at once — after the
+ * commit, and before it (at the first parent, under the old path of a rename) unless the file was added:
+ *
+ *   Azure DevOps: getPullRequests ‖ getCommit(changeCount) → getItem per side, all at once → createPullRequest.
+ *   GitHub:       pulls.list ‖ repos.getCommit → repos.getContent per side, all at once → pulls.create →
+ *                 requestReviewers ‖ addLabels.
+ *
+ * What it read is not used (it publishes the agent's finished title and description): the reads are there for
+ * their round trips.
  */
 import * as azdev from "azure-devops-node-api";
 import type { IGitApi } from "azure-devops-node-api/GitApi.js";
-import { PullRequestStatus } from "azure-devops-node-api/interfaces/GitInterfaces.js";
+import {
+  GitVersionType,
+  PullRequestStatus,
+  VersionControlChangeType,
+} from "azure-devops-node-api/interfaces/GitInterfaces.js";
 import { Octokit } from "@octokit/rest";
 
 export interface BarePr {
@@ -22,13 +38,43 @@ export interface BarePr {
   is_draft: boolean;
   labels: string[];
   reviewers: { name: string; required: boolean }[];
+  /** The event's commit: read, with its files' texts, by the `reads` variant. */
+  commit?: string;
 }
+
+/** A file's text to read: at which commit, under which path. */
+interface Side {
+  commit: string;
+  path: string;
+}
+
+/** The sides a change needs read: after unless deleted, before (at `parent`) unless added or a root commit. */
+function sidesOf(
+  head: string,
+  parent: string | undefined,
+  files: Array<{ path: string; old_path?: string; added: boolean; deleted: boolean }>,
+): Side[] {
+  return files.flatMap((f) => [
+    ...(f.deleted ? [] : [{ commit: head, path: f.path }]),
+    ...(f.added || !parent ? [] : [{ commit: parent, path: f.old_path ?? f.path }]),
+  ]);
+}
+
+const commitOf = (pr: BarePr): string => {
+  if (!pr.commit) throw new Error("bare: the reads variant needs the event's commit");
+  return pr.commit;
+};
 
 export interface BarePublisher {
   publish(pr: BarePr): Promise<{ id: number }>;
 }
 
-export function createBareAzure(opts: { orgUrl: string; project: string; token: string }): BarePublisher {
+export function createBareAzure(opts: {
+  orgUrl: string;
+  project: string;
+  token: string;
+  reads?: boolean;
+}): BarePublisher {
   const conn = new azdev.WebApi(opts.orgUrl, azdev.getPersonalAccessTokenHandler(opts.token));
   let git: Promise<IGitApi> | undefined;
   let directory: Promise<Map<string, string>> | undefined;
@@ -54,11 +100,44 @@ export function createBareAzure(opts: { orgUrl: string; project: string; token: 
       const api = await (git ??= conn.getGitApi());
       const sourceRefName = `refs/heads/${pr.source_branch}`;
       const targetRefName = `refs/heads/${pr.target_branch}`;
-      const [open, ids] = await Promise.all([
+      const [open, ids, commit] = await Promise.all([
         api.getPullRequests(pr.repo, { sourceRefName, targetRefName, status: PullRequestStatus.Active }, opts.project),
         (directory ??= loadDirectory()),
+        opts.reads ? api.getCommit(commitOf(pr), pr.repo, opts.project, 10_000) : undefined,
       ]);
       if (open.length > 0) throw new Error(`bare: ${pr.source_branch} already has PR ${open[0]!.pullRequestId}`);
+      if (commit) {
+        const files = (commit.changes ?? []).map((c) => {
+          // The client turns the change type into its flags enum; an unknown spelling stays a string.
+          const flags = typeof c.changeType === "number" ? c.changeType : 0;
+          const type = String(c.changeType).toLowerCase();
+          return {
+            path: c.item?.path ?? "",
+            ...(c.sourceServerItem ? { old_path: c.sourceServerItem } : {}),
+            added: (flags & VersionControlChangeType.Add) !== 0 || type.includes("add"),
+            deleted: (flags & VersionControlChangeType.Delete) !== 0 || type.includes("delete"),
+          };
+        });
+        await Promise.all(
+          sidesOf(commit.commitId!, commit.parents?.[0], files).map((side) =>
+            api.getItem(
+              pr.repo,
+              side.path,
+              opts.project,
+              undefined,
+              undefined,
+              true,
+              undefined,
+              undefined,
+              {
+                version: side.commit,
+                versionType: GitVersionType.Commit,
+              },
+              true,
+            ),
+          ),
+        );
+      }
       const reviewers = pr.reviewers.map((r) => ({ id: ids.get(r.name.toLowerCase()), isRequired: r.required }));
       if (reviewers.some((r) => !r.id)) throw new Error("bare: a reviewer did not resolve");
       const created = await api.createPullRequest(
@@ -79,7 +158,7 @@ export function createBareAzure(opts: { orgUrl: string; project: string; token: 
   };
 }
 
-export function createBareGitHub(opts: { url: string; token: string }): BarePublisher {
+export function createBareGitHub(opts: { url: string; token: string; reads?: boolean }): BarePublisher {
   const octokit = new Octokit({
     auth: opts.token,
     baseUrl: opts.url,
@@ -89,15 +168,34 @@ export function createBareGitHub(opts: { url: string; token: string }): BarePubl
   return {
     async publish(pr) {
       const [owner = "", repo = ""] = pr.repo.split("/");
-      const open = await octokit.pulls.list({
-        owner,
-        repo,
-        state: "open",
-        head: `${owner}:${pr.source_branch}`,
-        base: pr.target_branch,
-        per_page: 10,
-      });
+      const [open, commit] = await Promise.all([
+        octokit.pulls.list({
+          owner,
+          repo,
+          state: "open",
+          head: `${owner}:${pr.source_branch}`,
+          base: pr.target_branch,
+          per_page: 10,
+        }),
+        opts.reads ? octokit.repos.getCommit({ owner, repo, ref: commitOf(pr) }) : undefined,
+      ]);
       if (open.data.length > 0) throw new Error(`bare: ${pr.source_branch} already has PR #${open.data[0]!.number}`);
+      if (commit) {
+        const files = (commit.data.files ?? []).map((f) => ({
+          path: f.filename,
+          ...(f.previous_filename ? { old_path: f.previous_filename } : {}),
+          added: f.status === "added",
+          deleted: f.status === "removed",
+        }));
+        await Promise.all(
+          sidesOf(commit.data.sha, commit.data.parents[0]?.sha, files).map((side) =>
+            octokit.repos.getContent({ owner, repo, path: side.path, ref: side.commit }).catch((error: unknown) => {
+              // A file the forge has no text for (as in the benchmark's seed) is read all the same.
+              if ((error as { status?: number }).status !== 404) throw error;
+            }),
+          ),
+        );
+      }
       const created = await octokit.pulls.create({
         owner,
         repo,

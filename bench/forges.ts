@@ -47,7 +47,7 @@ const MEMORY_LATENCY = 50;
 const modesAt = (latency: number): Mode[] => MODES.filter((m) => m !== "agent+mem" || latency === MEMORY_LATENCY);
 
 /**
- * Sequential forge round trips on the critical path of one PR, read off the code as of commit 8697796
+ * Sequential forge round trips on the critical path of one PR, read off the code as of issue 17's forge calls
  * (src/forges/*.ts, forge-publisher.ts, agent/nodes/gather.ts) and bench/bare.ts; re-read them when those
  * change. "steady": reviewer directory / logins cached. The measured "traced" column is the check.
  */
@@ -56,7 +56,7 @@ const BY_CODE: Record<ForgeKind, Record<"agent" | "bare", { steady: number; firs
     agent: {
       steady: 3,
       first: 4,
-      path: "[getRepository ‖ getRefs ‖ getCommit ‖ getChanges] → getPullRequests (‖ cached reviewer directory) → createPullRequest (reviewers + labels inline; the reconcile after it sends nothing). First PR: getTeams → getTeamMembers beside getPullRequests, one trip longer.",
+      path: "[getCommit(changeCount) ‖ getRefs ‖ getPullRequests] → getItem per changed file side, all at once → createPullRequest (reviewers + labels inline; the reconcile after it sends nothing). First PR: readIdentities per reviewer (after the Core API's discovery) before the create, one trip longer.",
     },
     bare: {
       steady: 2,
@@ -66,9 +66,9 @@ const BY_CODE: Record<ForgeKind, Record<"agent" | "bare", { steady: number; firs
   },
   github: {
     agent: {
-      steady: 5,
+      steady: 4,
       first: 5,
-      path: "[repos.get ‖ repos.getBranch ‖ repos.getCommit ‖ repos.getBranch(target)] → [compare(branch…sha) ‖ compare(target…sha)] → pulls.list (‖ users.getByUsername ×2, first PR only) → pulls.create → requestReviewers ‖ addLabels.",
+      path: "[compare(target…branch) ‖ pulls.list] → repos.getContent per changed file side without a whole-file patch, all at once → pulls.create → requestReviewers ‖ addLabels. First PR: users.getByUsername ×2 before the create, one trip longer.",
     },
     bare: { steady: 3, first: 3, path: "pulls.list → pulls.create → requestReviewers ‖ addLabels." },
   },

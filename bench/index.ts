@@ -11,7 +11,8 @@
  * (bench/runner.ts), machinery shared with bench:forges (bench/forge-harness.ts):
  * - 0 ms forge latency, c = 1: agent overhead per PR (wall time minus time with a forge request in flight);
  * - 50 ms forge latency, c = 1, 10, 100: end-to-end p50/p95, throughput, errors, duplicate PRs, peak RSS,
- *   forge calls per PR, and the ratios to the bare script.
+ *   forge calls per PR, and the ratios to the bare script; at 50 ms, c = 1, also to the bare script reading
+ *   the change (its commit, then its files' texts) as the agent does.
  * Then the CLI's cold start (bench/cli-start.ts, needs dist/) and memory recall (bench/memory.ts runPhases).
  */
 import os from "node:os";
@@ -67,10 +68,13 @@ async function forgeRuns(
       ...(latencyMs > 0 ? { capacity: SERVER_CAPACITY } : {}),
     });
     const ep: Endpoint = { forge, url: started.url, ...(started.project ? { project: started.project } : {}) };
-    for (const mode of ["agent", "bare"] satisfies Mode[]) {
+    for (const mode of ["agent", "bare", "bare+reads"] satisfies Mode[]) {
+      // The bare client that also reads the change has one row: end-to-end with latency, c = 1.
+      const modePlan = mode === "bare+reads" ? plan.filter((p) => latencyMs > 0 && p.concurrency === 1) : plan;
+      if (modePlan.length === 0) continue;
       const runner = new Runner();
       try {
-        for (const [n, { concurrency, prs }] of plan.entries()) {
+        for (const [n, { concurrency, prs }] of modePlan.entries()) {
           const { result: r, template: made } = await measure(
             host,
             runner,
@@ -79,14 +83,14 @@ async function forgeRuns(
             mode,
             concurrency,
             prs,
-            mode === "bare" ? template.pr : undefined,
+            mode === "agent" ? undefined : template.pr,
             n === 0,
           );
           template.pr ??= made;
           out.push(r);
           const local = r.per_pr ? `  local p50/p95 ${r.per_pr.local_p50_ms}/${r.per_pr.local_p95_ms} ms` : "";
           console.log(
-            `${forge.padEnd(12)} ${String(latencyMs).padStart(2)} ms c=${String(concurrency).padEnd(3)} ${mode.padEnd(5)} ${String(r.prs_per_second).padStart(6)} PR/s  p50/p95 ${r.p50_ms}/${r.p95_ms} ms${local}  calls/PR ${r.calls_per_pr}  rss ${r.rss_peak_mb} MB  ok ${r.ok}/${r.prs}  dup ${r.check.duplicates}${r.failures.length ? `  ${r.failures[0]}` : ""}`,
+            `${forge.padEnd(12)} ${String(latencyMs).padStart(2)} ms c=${String(concurrency).padEnd(3)} ${mode.padEnd(10)} ${String(r.prs_per_second).padStart(6)} PR/s  p50/p95 ${r.p50_ms}/${r.p95_ms} ms${local}  calls/PR ${r.calls_per_pr}  rss ${r.rss_peak_mb} MB  ok ${r.ok}/${r.prs}  dup ${r.check.duplicates}${r.failures.length ? `  ${r.failures[0]}` : ""}`,
           );
         }
       } finally {
@@ -150,6 +154,7 @@ async function main(): Promise<void> {
     cli,
     memory,
     notes: [
+      "Bare reading the change (bench/bare.ts reads: true, 50 ms, c = 1): bare plus the commit with its changed files (beside the open-PR look-up), then every changed file's text at once, before publishing the same PR.",
       "Agent: createAgent with the bench policy (forge, github.throttle false, retry base delay 10 ms), model: null (deterministic drafter), memory: null, commits read through the forge API; one instance per configuration after a warm-up instance per runner process.",
       "Agent overhead: per PR at 0 ms injected latency and c = 1, wall time (handle() call to result) minus the time at least one forge HTTP request was in flight (Node diagnostics channels in the runner). The emulator answers from another process, so its work sits inside the in-flight time.",
       `End-to-end, throughput, errors, duplicates and RSS: through a strict proxy (test/emulators/strict-proxy.ts) that delays every request by ${E2E_LATENCY_MS} ms, discovery included, and serves ${SERVER_CAPACITY} at a time; distinct branches, so distinct events and PRs. Errors = runs not ending "created" + branches with no PR in the emulator; duplicates = PRs beyond one per source branch in the emulator.`,

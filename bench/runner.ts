@@ -121,13 +121,16 @@ async function agentSubject(ep: Endpoint, memory: boolean): Promise<Subject> {
   };
 }
 
-/** The bare publisher makes the PR the agent made for `template.source_branch`, moved to the new branch. */
-async function bareSubject(ep: Endpoint, template: BarePr): Promise<Subject> {
+/**
+ * The bare publisher makes the PR the agent made for `template.source_branch`, moved to the new branch; with
+ * `reads`, it reads the branch's commit and its files' texts first.
+ */
+async function bareSubject(ep: Endpoint, template: BarePr, reads: boolean): Promise<Subject> {
   const { createBareAzure, createBareGitHub } = await import("./bare.js");
   const bare =
     ep.forge === "azure-devops"
-      ? createBareAzure({ orgUrl: ep.url, project: ep.project!, token: TOKENS[ep.forge] })
-      : createBareGitHub({ url: ep.url, token: TOKENS[ep.forge] });
+      ? createBareAzure({ orgUrl: ep.url, project: ep.project!, token: TOKENS[ep.forge], reads })
+      : createBareGitHub({ url: ep.url, token: TOKENS[ep.forge], reads });
   return {
     async handle(b) {
       try {
@@ -135,6 +138,7 @@ async function bareSubject(ep: Endpoint, template: BarePr): Promise<Subject> {
           ...template,
           source_branch: b.branch,
           description: template.description.replaceAll(template.source_branch, b.branch),
+          commit: b.commit,
         });
         return { ok: true };
       } catch (error) {
@@ -168,8 +172,8 @@ let warmedUp = false;
 
 async function run(req: RunRequest, go: Promise<void>): Promise<RunDone> {
   const make = () =>
-    req.mode === "bare"
-      ? bareSubject(req.endpoint, req.template!)
+    req.mode === "bare" || req.mode === "bare+reads"
+      ? bareSubject(req.endpoint, req.template!, req.mode === "bare+reads")
       : agentSubject(req.endpoint, req.mode === "agent+mem");
 
   // Warm-up, once per process: a throwaway instance, so the measured one starts with cold caches.

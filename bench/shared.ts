@@ -2,8 +2,11 @@
 import type { BarePr } from "./bare.js";
 
 export type ForgeKind = "azure-devops" | "github";
-/** agent: memory off (forge work only, like for like with bare); agent+mem: the default SQLite memory in a fresh state file; bare: bench/bare.ts. */
-export type Mode = "agent" | "agent+mem" | "bare";
+/**
+ * agent: memory off (forge work only, like for like with bare); agent+mem: the default SQLite memory in a fresh
+ * state file; bare: bench/bare.ts; bare+reads: bench/bare.ts also reading the commit and its files' texts.
+ */
+export type Mode = "agent" | "agent+mem" | "bare" | "bare+reads";
 
 export const TOKENS: Record<ForgeKind, string> = { "azure-devops": "bench-azdo-pat", github: "ghp_benchToken000000" };
 export const REPOS: Record<ForgeKind, string> = { "azure-devops": "OrderService", github: "acme/OrderService" };
@@ -66,7 +69,7 @@ export interface RunRequest {
   concurrency: number;
   warmup: Branch[];
   branches: Branch[];
-  /** The PR the bare script makes (taken from the agent's first run); required for mode "bare". */
+  /** The PR the bare script makes (taken from the agent's first run); required for modes "bare" and "bare+reads". */
   template?: BarePr;
 }
 

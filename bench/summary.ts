@@ -5,7 +5,7 @@
 import type { CliStart } from "./cli-start.js";
 import { FORGE_NAME, percentile, round, type ConfigResult } from "./forge-harness.js";
 import type { Phase } from "./memory.js";
-import type { ForgeKind } from "./shared.js";
+import type { ForgeKind, Mode } from "./shared.js";
 
 export const FORGES: ForgeKind[] = ["azure-devops", "github"];
 /** Injected forge latency of the end-to-end, ratio and throughput figures. */
@@ -65,10 +65,26 @@ interface ForgeFigures {
   /** Latency 0, c = 1. */
   overhead: { prs: number; agent: Overhead; bare: Overhead };
   /** Latency E2E_LATENCY_MS, c = 1. */
-  end_to_end: { agent: Quantiles; bare: Quantiles; p50_agent_over_bare: number; p95_agent_over_bare: number };
+  end_to_end: {
+    agent: Quantiles;
+    bare: Quantiles;
+    p50_agent_over_bare: number;
+    p95_agent_over_bare: number;
+    /** The bare client that also reads what the description is built from (bench/bare.ts `reads`). */
+    bare_reads?: Quantiles;
+    p50_agent_over_bare_reads?: number;
+    p95_agent_over_bare_reads?: number;
+    /** Per PR, median over the c = 1 PRs: forge calls and sequential round trips (discovery excluded). */
+    trips?: { agent: Trips; bare: Trips; bare_reads?: Trips };
+  };
   /** Latency E2E_LATENCY_MS. */
   throughput: Array<{ concurrency: number; agent: Load; bare: Load; throughput_agent_over_bare: number }>;
   calls_per_pr: { agent: number; bare: number; agent_over_bare: number };
+}
+
+interface Trips {
+  calls: number;
+  waves: number;
 }
 
 interface Overhead {
@@ -96,7 +112,7 @@ function pick(
   forge: ForgeKind,
   latency: number,
   concurrency: number,
-  mode: "agent" | "bare",
+  mode: Mode,
 ): ConfigResult {
   const r = configs.find(
     (x) => x.forge === forge && x.latency_ms === latency && x.concurrency === concurrency && x.mode === mode,
@@ -128,6 +144,10 @@ export function forgeFigures(configs: ConfigResult[], forge: ForgeKind): ForgeFi
   };
   const a1 = pick(configs, forge, E2E_LATENCY_MS, 1, "agent");
   const b1 = pick(configs, forge, E2E_LATENCY_MS, 1, "bare");
+  const r1 = configs.find(
+    (x) => x.forge === forge && x.latency_ms === E2E_LATENCY_MS && x.concurrency === 1 && x.mode === "bare+reads",
+  );
+  const trips = (r: ConfigResult): Trips => ({ calls: r.per_pr!.calls_median, waves: r.per_pr!.waves_median });
   // Calls per PR from c = 10: 100 PRs share the first PR's one-off look-ups, as in a long-running agent.
   const a10 = pick(configs, forge, E2E_LATENCY_MS, 10, "agent");
   const b10 = pick(configs, forge, E2E_LATENCY_MS, 10, "bare");
@@ -138,6 +158,14 @@ export function forgeFigures(configs: ConfigResult[], forge: ForgeKind): ForgeFi
       bare: { p50_ms: b1.p50_ms, p95_ms: b1.p95_ms },
       p50_agent_over_bare: round(a1.p50_ms / b1.p50_ms, 2),
       p95_agent_over_bare: round(a1.p95_ms / b1.p95_ms, 2),
+      ...(r1
+        ? {
+            bare_reads: { p50_ms: r1.p50_ms, p95_ms: r1.p95_ms },
+            p50_agent_over_bare_reads: round(a1.p50_ms / r1.p50_ms, 2),
+            p95_agent_over_bare_reads: round(a1.p95_ms / r1.p95_ms, 2),
+          }
+        : {}),
+      trips: { agent: trips(a1), bare: trips(b1), ...(r1 ? { bare_reads: trips(r1) } : {}) },
     },
     throughput: CONCURRENCIES.map((concurrency) => {
       const a = pick(configs, forge, E2E_LATENCY_MS, concurrency, "agent");
@@ -340,6 +368,19 @@ export function markdown(r: Results): string {
     ),
     row("&nbsp;&nbsp;bare client, p50 / p95 ms", (f) => pq(f.end_to_end.bare)),
     row("p50 agent ÷ bare (same runs)", (f) => f.end_to_end.p50_agent_over_bare, "≤ 1.2", "ratio_bare"),
+    row("&nbsp;&nbsp;bare client that also reads the change (commit, then its files' texts), p50 / p95 ms", (f) =>
+      f.end_to_end.bare_reads ? pq(f.end_to_end.bare_reads) : "–",
+    ),
+    row("&nbsp;&nbsp;p50 / p95 agent ÷ that bare client (same runs)", (f) =>
+      f.end_to_end.bare_reads
+        ? `${f.end_to_end.p50_agent_over_bare_reads} / ${f.end_to_end.p95_agent_over_bare_reads}`
+        : "–",
+    ),
+    row("&nbsp;&nbsp;calls / sequential round trips per PR (c = 1 median): agent; bare; bare reading", (f) => {
+      const t = f.end_to_end.trips;
+      const cell = (x?: Trips) => (x ? `${x.calls} / ${x.waves}` : "–");
+      return t ? `${cell(t.agent)}; ${cell(t.bare)}; ${cell(t.bare_reads)}` : "–";
+    }),
     row(`throughput PRs/s, agent (bare) at c = ${CONCURRENCIES.join(" / ")}`, (f) =>
       f.throughput.map((t) => `${t.agent.prs_per_second} (${t.bare.prs_per_second})`).join(" / "),
     ),
@@ -418,7 +459,11 @@ bare script in \`bench/runner.ts\`, each its own process; see the Forges section
 
 - **Agent.** \`createAgent\` with the benchmark policy, \`model: null\` (deterministic drafter), \`memory: null\`,
   commits read through the forge API; one instance per configuration, after a warm-up instance. **Bare** is
-  \`bench/bare.ts\`: the same PR with the same client library and the minimal calls.
+  \`bench/bare.ts\`: the same PR with the same client library and the minimal calls; it is handed the agent's
+  finished title and description and reads nothing. **Bare reading the change** (\`reads\`, 50 ms and c = 1
+  only) also reads what the description is built from, with the minimal calls: the commit with its changed
+  files beside the open-PR look-up, then every changed file's text at once. Its ratio is an extra row; the
+  headline ratio stays the one against bare.
 - **Agent overhead per PR**: at 0 ms injected forge latency and c = 1, over 100 PRs, the PR's wall time
   (\`handle()\` call to result) minus the time at least one forge HTTP request was in flight (seen through Node's
   diagnostics channels in the agent's process). It is the time the PR spends in the agent's own process:
