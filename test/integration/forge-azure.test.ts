@@ -67,11 +67,12 @@ function featureBranch(
 
 async function run(
   event: unknown,
-  opts: { token?: string; traces?: typeof SAMPLE_TRACES } = {},
+  opts: { token?: string; traces?: typeof SAMPLE_TRACES; dryRun?: boolean } = {},
 ): Promise<{ result: RunResult; delivered: LifecycleEvent[] }> {
   const delivered: LifecycleEvent[] = [];
   const agent = await createAgent({
     policy,
+    ...(opts.dryRun ? { dryRun: true } : {}),
     env: env(opts.token),
     traceRegistry: createInMemoryTraceRegistry(opts.traces ?? SAMPLE_TRACES),
     sinks: [async (e) => void delivered.push(e)],
@@ -234,6 +235,15 @@ describe("Azure DevOps: retries and failures", () => {
     expect(unknownRepo.result.message).toContain('Azure DevOps has no repository "NoSuchService"');
     const unknownCommit = await run({ ...featureBranch(), commit_hash: sha(999_999) });
     expect(unknownCommit.result.reason).toBe("commit_not_found");
+  });
+
+  it("a preview names what is missing too, though it creates nothing that could fail", async () => {
+    const preview = (event: CommitCompleted) => run(event, { dryRun: true }).then((r) => r.result.reason);
+    expect(await preview({ ...featureBranch(), repo: "NoSuchService" })).toBe("repo_not_found");
+    expect(await preview({ ...featureBranch(), branch: "feature/never-pushed" })).toBe("branch_not_found");
+    expect(await preview({ ...featureBranch(), commit_hash: sha(999_999) })).toBe("commit_not_found");
+    expect((await run(featureBranch(), { dryRun: true })).result.status).toBe("previewed");
+    expect(az.calls("createPullRequest")).toBe(0);
   });
 });
 

@@ -65,11 +65,12 @@ function featureBranch(
 
 async function run(
   event: unknown,
-  opts: { token?: string; traces?: typeof SAMPLE_TRACES } = {},
+  opts: { token?: string; traces?: typeof SAMPLE_TRACES; dryRun?: boolean } = {},
 ): Promise<{ result: RunResult; delivered: LifecycleEvent[] }> {
   const delivered: LifecycleEvent[] = [];
   const agent = await createAgent({
     policy,
+    ...(opts.dryRun ? { dryRun: true } : {}),
     env: { GITHUB_TOKEN: opts.token ?? TOKEN, GITHUB_API_URL: gh.url },
     traceRegistry: createInMemoryTraceRegistry(opts.traces ?? SAMPLE_TRACES),
     sinks: [async (e) => void delivered.push(e)],
@@ -269,6 +270,15 @@ describe("GitHub: retries and failures", () => {
     const { result } = await run(event);
     expect(result.status).toBe("failed");
     expect(result.reason).toBe("branch_not_found");
+  });
+
+  it("a preview names what is missing too, though it creates nothing that could fail", async () => {
+    const preview = (event: CommitCompleted) => run(event, { dryRun: true }).then((r) => r.result.reason);
+    expect(await preview({ ...featureBranch(), repo: "acme/NoSuchService" })).toBe("repo_not_found");
+    expect(await preview({ ...featureBranch(), branch: "feature/never-pushed" })).toBe("branch_not_found");
+    expect(await preview({ ...featureBranch(), commit_hash: sha(999_999) })).toBe("commit_not_found");
+    expect((await run(featureBranch(), { dryRun: true })).result.status).toBe("previewed");
+    expect(gh.calls("pulls.create")).toBe(0);
   });
 });
 
