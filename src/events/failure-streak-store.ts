@@ -2,6 +2,9 @@
  * Failure streaks in the agent's SQLite state file: table `failure_streaks` (one row per key: `repo:<name>` or
  * `trace:<id>`) with its schema version table `failure_streaks_schema_version`. The read-modify-write of a key
  * runs in one immediate transaction, so runs in other processes on the same file count every failure once.
+ * Table `failure_alerts` holds the alerts raised and not yet handed to the sinks, inserted in the transaction that
+ * marks their streak alerted (failure-streak.ts says why); a lease (ISO 8601 UTC text, on the `now` clock) says
+ * until when the raising process may send one before the next update takes it over.
  */
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
@@ -9,7 +12,14 @@ import path from "node:path";
 import { z } from "zod";
 import { AlertedFailureSchema } from "../domain/events.js";
 import { isNotADatabase, migrateTable, notAStateFile, stateFileError } from "../state/state-db.js";
-import { NO_STREAK, type Streak, type StreakStore } from "./failure-streak.js";
+import {
+  ALERT_LEASE_MS,
+  NO_STREAK,
+  readPendingAlert,
+  type PendingAlert,
+  type Streak,
+  type StreakStore,
+} from "./failure-streak.js";
 
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -23,6 +33,18 @@ const MIGRATIONS = [
         alerted INTEGER NOT NULL,
         recent TEXT NOT NULL,
         updated_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE failure_alerts (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        alert TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        lease_until TEXT NOT NULL
       );
     `,
   },
@@ -74,25 +96,41 @@ export function openStreakStore(stateFile: string, options: { now?: () => Date }
        updated_at = excluded.updated_at`,
   );
   const remove = conn.prepare("DELETE FROM failure_streaks WHERE key = ?");
+  const overdue = conn.prepare("SELECT id, alert FROM failure_alerts WHERE lease_until <= ? ORDER BY id");
+  const lease = conn.prepare("UPDATE failure_alerts SET lease_until = ? WHERE id = ?");
+  const raise = conn.prepare("INSERT INTO failure_alerts (key, alert, created_at, lease_until) VALUES (?, ?, ?, ?)");
+  const forget = conn.prepare("DELETE FROM failure_alerts WHERE id = ?");
   let closed = false;
   return {
     async update(key, step) {
       if (closed) throw new Error(`The failure streaks on ${stateFile} are closed.`);
       try {
         return conn
-          .transaction(() => {
-            const { streak, result } = step(streakOf(read.get(key) as Row | undefined));
+          .transaction((): PendingAlert[] => {
+            const at = now();
+            const leaseUntil = new Date(at.getTime() + ALERT_LEASE_MS).toISOString();
+            const { streak, alert } = step(streakOf(read.get(key) as Row | undefined));
             // A cleared streak leaves no row behind: the table holds only repositories that are failing.
             if (streak.count === 0) remove.run(key);
-            else
-              write.run(key, streak.count, streak.alerted ? 1 : 0, JSON.stringify(streak.recent), now().toISOString());
-            return result;
+            else write.run(key, streak.count, streak.alerted ? 1 : 0, JSON.stringify(streak.recent), at.toISOString());
+            // Alerts whose process died before sending them, taken over with a new lease.
+            const due = (overdue.all(at.toISOString()) as Array<{ id: number; alert: string }>).flatMap((row) => {
+              lease.run(leaseUntil, row.id);
+              return readPendingAlert(String(row.id), row.alert) ?? [];
+            });
+            if (alert === null) return due;
+            const { lastInsertRowid } = raise.run(key, JSON.stringify(alert), at.toISOString(), leaseUntil);
+            return [...due, { id: String(lastInsertRowid), alert }];
           })
           .immediate();
       } catch (error) {
         if (isNotADatabase(error)) throw notAStateFile(stateFile, error);
         throw error;
       }
+    },
+    async sent(id) {
+      if (closed) throw new Error(`The failure streaks on ${stateFile} are closed.`);
+      forget.run(Number(id));
     },
     async close() {
       if (closed) return;

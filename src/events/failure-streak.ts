@@ -6,11 +6,18 @@
  *
  * The decision (`nextStreak`) is pure; where streaks are kept is a `StreakStore`: the SQLite state file by
  * default (failure-streak-store.ts), the shared database when one is configured (src/postgres/failure-streaks.ts).
+ *
+ * An alert is never lost to a crash: the store keeps it as pending in the same transaction that marks the streak
+ * alerted, leased to the process that raised it, and forgets it once that process has handed it to the sinks.
+ * Should the process die in between, the lease runs out and the next process to record any streak outcome
+ * takes the alert over and sends it (so an alert may go out twice, never zero times). One alert per streak still
+ * holds: the streak is marked alerted in that transaction, so no other failure raises a second one.
  */
 import {
   AGENT_NAME,
   type AlertedFailure,
   type LifecycleEvent,
+  PullRequestAlertSchema,
   type PullRequestAlert,
   type PullRequestFailed,
 } from "../domain/events.js";
@@ -28,6 +35,15 @@ export const NO_STREAK: Streak = { count: 0, alerted: false, recent: [] };
 
 /** At most this many failures are kept (and sent) per streak, whatever the threshold. */
 export const MAX_RECENT = 20;
+
+/** How long the process that took a pending alert has to hand it to the sinks before another may take it over. */
+export const ALERT_LEASE_MS = 10 * 60_000;
+
+/** An alert raised and not yet handed to the sinks, by its id in the store. */
+export interface PendingAlert {
+  id: string;
+  alert: PullRequestAlert;
+}
 
 export type RunOutcome = { kind: "failure"; failure: AlertedFailure } | { kind: "success" };
 
@@ -93,9 +109,32 @@ export function buildAlert(key: string, streak: Streak, issueId: string | null, 
   };
 }
 
-/** Where streaks are kept. `update` reads a key's streak, applies `step` and stores the result atomically. */
+/** A stored pending alert read back; null when it is not one (written by another version, or by hand): left alone. */
+export function readPendingAlert(id: string, json: string): PendingAlert | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  const parsed = PullRequestAlertSchema.safeParse(value);
+  return parsed.success ? { id, alert: parsed.data } : null;
+}
+
+/** Where streaks, and the alerts they raised until they are sent, are kept. */
 export interface StreakStore {
-  update<T>(key: string, step: (current: Streak) => { streak: Streak; result: T }): Promise<T>;
+  /**
+   * In one transaction: reads `key`'s streak, applies `step`, stores the streak it returns and, as pending, the
+   * alert it raises; and takes over the pending alerts whose lease ran out (their process died before sending).
+   * Resolves to the alerts the caller must now send and then mark `sent`, oldest first, each leased to it for
+   * ALERT_LEASE_MS. A success for a key with no streak writes no streak.
+   */
+  update(
+    key: string,
+    step: (current: Streak) => { streak: Streak; alert: PullRequestAlert | null },
+  ): Promise<PendingAlert[]>;
+  /** The alert was handed to the sinks (whatever each did with it): it is no longer pending. */
+  sent(id: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -116,8 +155,9 @@ export interface FailureAlerts {
 
 /**
  * A sink that delivers each event through `emit`, then counts it towards its streak and, when a streak
- * reaches the threshold, delivers one PullRequestAlert through `emit` too. A streak that cannot be recorded
- * never stops the event: the error says the event went out and why the streak did not.
+ * reaches the threshold, delivers one PullRequestAlert through `emit` too, with any alert a dead process left
+ * pending. A streak that cannot be recorded never stops the event: the error says the event went out and why
+ * the streak did not.
  */
 export function withFailureAlerts(emit: EventSink, options: FailureAlertOptions): FailureAlerts {
   let store: StreakStore | undefined;
@@ -128,34 +168,51 @@ export function withFailureAlerts(emit: EventSink, options: FailureAlertOptions)
       (error: unknown) => ({ error }),
     );
     const seen = outcomeOf(event);
-    let alert: PullRequestAlert | null = null;
-    if (seen) {
+    if (!seen) {
+      if (delivered) throw delivered.error;
+      return;
+    }
+    let due: PendingAlert[];
+    let opened: StreakStore;
+    try {
+      opened = store ??= options.store();
+      due = await opened.update(seen.key, (current) => {
+        const next = nextStreak(current, seen.outcome, options.threshold);
+        const issueId = event.event === "PullRequestFailed" ? event.issue_id : null;
+        return {
+          streak: next.streak,
+          alert: next.alert ? buildAlert(seen.key, next.streak, issueId, options.now()) : null,
+        };
+      });
+    } catch (error) {
+      if (delivered) throw delivered.error;
+      throw new Error(`${event.event} went out, but the failure streak could not be recorded: ${errorText(error)}`, {
+        cause: error,
+      });
+    }
+    // An alert goes out even when the event did not (the outbox keeps both for their sinks). Once `emit` has
+    // settled the sinks have it (or the outbox keeps it for them): sending it again would repeat it on the sinks
+    // that took it, so it stops being pending either way.
+    let problem: { error: unknown } | null = null;
+    for (const pending of due) {
+      const alerted = await emit(pending.alert).then(
+        () => null,
+        (error: unknown) => ({ error }),
+      );
+      problem ??= alerted;
       try {
-        store ??= options.store();
-        alert = await store.update(seen.key, (current) => {
-          const next = nextStreak(current, seen.outcome, options.threshold);
-          const issueId = event.event === "PullRequestFailed" ? event.issue_id : null;
-          return {
-            streak: next.streak,
-            result: next.alert ? buildAlert(seen.key, next.streak, issueId, options.now()) : null,
-          };
-        });
+        await opened.sent(pending.id);
       } catch (error) {
-        if (delivered) throw delivered.error;
-        throw new Error(`${event.event} went out, but the failure streak could not be recorded: ${errorText(error)}`, {
-          cause: error,
-        });
+        problem ??= {
+          error: new Error(
+            `PullRequestAlert for ${pending.alert.repo ?? pending.alert.trace_id} went out, but could not be marked sent, so it may go out again: ${errorText(error)}`,
+            { cause: error },
+          ),
+        };
       }
     }
-    // The alert goes out even when the event did not (the outbox keeps both for their sinks).
-    const alerted = alert
-      ? await emit(alert).then(
-          () => null,
-          (error: unknown) => ({ error }),
-        )
-      : null;
     if (delivered) throw delivered.error;
-    if (alerted) throw alerted.error;
+    if (problem) throw problem.error;
   };
   return { emit: deliver, close: async () => store?.close() };
 }

@@ -106,10 +106,11 @@ function memoryStore(): StreakStore & { rows: Map<string, Streak> } {
   return {
     rows,
     async update(key, step) {
-      const { streak, result } = step(rows.get(key) ?? NO_STREAK);
+      const { streak, alert } = step(rows.get(key) ?? NO_STREAK);
       rows.set(key, streak);
-      return result;
+      return alert ? [{ id: key, alert }] : [];
     },
+    async sent() {},
     async close() {},
   };
 }
