@@ -17,6 +17,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSampleRepo, type SampleRepo } from "../../src/demo/sample-repo.js";
 import { createTelemetry } from "../../src/telemetry/tracing.js";
+import { runCli } from "../helpers.js";
 
 const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
@@ -114,6 +115,34 @@ describe("the CLI loads what a command uses", () => {
     // The agent itself did run.
     expect(packages).toContain("@langchain/langgraph");
     for (const heavy of [...MODEL, ...FORGES, ...SERVERS, ...EXPORTER]) expect(packages, heavy).not.toContain(heavy);
+  });
+});
+
+describe("the shipped CLI is the bundle", () => {
+  it("a dry run loads the agent from the bundle's chunks, and no package both from them and from node_modules", async () => {
+    const args = ["run", sample.eventFile, "--repo-path", sample.dir, "--traces", sample.tracesFile, "--dry-run"];
+    const { code, bundled, unbundled, chunks } = await packagesLoaded([...args, "--json"], "bundle");
+    expect(code).toBe(0);
+    expect(chunks).toContain("main.js");
+    for (const pkg of ["@langchain/langgraph", "@langchain/core", "zod", "commander"]) {
+      expect(bundled, pkg).toContain(pkg);
+      expect(unbundled, pkg).not.toContain(pkg);
+    }
+    // Two copies of a package (one bundled, one an external's dependency) would split its state and classes.
+    expect([...unbundled].filter((pkg) => bundled.has(pkg))).toEqual([]);
+    // What stays in node_modules: the native SQLite addons and the WASM parser (scripts/bundle.mjs, EXTERNAL).
+    expect(unbundled).toContain("better-sqlite3");
+  });
+
+  it("the digest parses in the bundled parse worker: the summary names the C# symbols the commit adds", async () => {
+    const cwd = await mkdtemp(path.join(dir, "cwd-"));
+    const args = ["run", sample.eventFile, "--repo-path", sample.dir, "--traces", sample.tracesFile, "--dry-run"];
+    const { code, stdout } = await runCli([...args, "--json"], { cwd });
+    expect(code).toBe(0);
+    const { pr } = JSON.parse(stdout) as { pr: { description: string } };
+    // Without the worker (dist/cli/parse-worker.js) the files go unparsed and these bullets are missing.
+    expect(pr.description).toContain("- Adds `CreateOrderHandler`");
+    expect(pr.description).toContain("- Adds tests in `CreateOrderHandlerTests`");
   });
 });
 

@@ -104,10 +104,14 @@ describe("the published package (heavy: npm pack + install + tsc)", () => {
     expect(lacking).toEqual([]);
   });
 
-  it("runs the CLI from the installed tarball: --version and the shipped schema", async () => {
+  it("runs the CLI from the installed tarball: --version, --help and the shipped schema", async () => {
     const bin = path.join(consumer, "node_modules", "pr-creator", "dist", "cli", "main.js");
     const pkg = JSON.parse(await readFile(path.join(project, "package.json"), "utf8")) as { version: string };
     expect((await run(process.execPath, [bin, "--version"], { cwd: consumer })).stdout).toBe(`${pkg.version}\n`);
+    // The bin npm linked, as a user runs it.
+    const help = await run(path.join(consumer, "node_modules", ".bin", "pr-creator"), ["--help"], { cwd: consumer });
+    expect(help.stdout).toMatch(/^Usage: pr-creator \[options\] \[command\]/);
+    expect(help.stdout).toContain(`run [options] <event>`);
     const schema = await run(process.execPath, [bin, "config", "schema"], {
       cwd: consumer,
       env: { ...process.env, PR_CREATOR_LOG_LEVEL: "silent" },
