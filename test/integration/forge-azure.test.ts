@@ -401,4 +401,34 @@ describe("Azure DevOps: texts for the change digest", () => {
 
     expect((await forge().commits.readTexts!(set, ["src/New.cs"])).size).toBe(0);
   });
+
+  it("a commit with more changes than come with it has the rest read page by page", async () => {
+    const paths = Array.from({ length: 2345 }, (_, i) => `/gen/File${i}.cs`);
+    az.seedRepo("Big", {
+      branches: { main: sha(70), "feature/big": sha(71) },
+      commits: {
+        [sha(70)]: {
+          message: "chore: start",
+          author,
+          parents: [],
+          changes: [{ path: "/README.md", changeType: "add" }],
+        },
+        [sha(71)]: {
+          message: "feat: generate",
+          author,
+          parents: [sha(70)],
+          changes: paths.map((path) => ({ path, changeType: "add" })),
+        },
+      },
+    });
+    const set = await forge().commits.load({
+      repo: "Big",
+      branch: "feature/big",
+      commit: sha(71),
+      target_branch: "main",
+      range: "commit",
+    });
+    expect(set.files.map((f) => `/${f.path}`)).toEqual(paths);
+    expect([az.calls("getCommit"), az.calls("getChanges")]).toEqual([1, 2]);
+  });
 });

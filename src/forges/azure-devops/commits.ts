@@ -9,8 +9,8 @@ import { mapLimit } from "../../net/limit.js";
 import { assembleTexts, looksBinary, planTexts, sideKey, sidesOf, type ReadText, type TextSide } from "../texts.js";
 import { itemPath, toRef, type AzureDevOpsContext } from "./context.js";
 
-/** Changes read with the commit: as many as a commit of this size has (the service caps a page anyway). */
-const MAX_CHANGES = 10_000;
+/** Changes read with the commit, and per page after it when the commit has more. */
+const MAX_CHANGES = 1000;
 
 /** Item reads in flight at once for readTexts: enough to overlap round trips without tripping rate limits. */
 const TEXT_READS = 4;
@@ -137,7 +137,18 @@ export function commits(ctx: AzureDevOpsContext): CommitSource {
           "Check the commit hash in the event; Azure DevOps needs the full 40-character hash.",
         );
       const commit = commitInfo(read.value);
-      const files: ChangedFile[] = (read.value.changes ?? [])
+      let changes = read.value.changes ?? [];
+      // changeCounts counts every change; more than came with the commit are read after it, page by page.
+      const total = Object.values(read.value.changeCounts ?? {}).reduce((n, count) => n + count, 0);
+      while (changes.length < total) {
+        const skip = changes.length;
+        const page = await call(`read the changes of ${commit.short_hash}`, () =>
+          api.getChanges(commit.hash, request.repo, project, MAX_CHANGES, skip),
+        );
+        if (!page?.changes?.length) break;
+        changes = [...changes, ...page.changes];
+      }
+      const files: ChangedFile[] = changes
         .filter(
           (c) =>
             (c.item as { gitObjectType?: unknown } | undefined)?.gitObjectType !== "tree" &&
