@@ -3,10 +3,10 @@
  * they change — never from a model. A subject that declares a type wins; otherwise the files decide
  * (revert, docs, test, ci, build, rename), then fix words, then `feat`.
  */
-import picomatch from "picomatch";
 import type { ChangeSet, CommitInfo } from "../domain/commit.js";
 import type { ChangeDigest } from "../domain/digest.js";
 import type { Policy } from "../domain/policy.js";
+import { globMatcher } from "./glob.js";
 
 export interface ConventionalSubject {
   type: string;
@@ -80,7 +80,7 @@ const rankOf = (t: string) => (TYPE_RANK.includes(t) ? TYPE_RANK.indexOf(t) : TY
 
 function onlyFiles(paths: readonly string[], globs: readonly string[]): boolean {
   if (paths.length === 0 || globs.length === 0) return false;
-  const match = picomatch([...globs], { dot: true });
+  const match = globMatcher(globs);
   return paths.every((p) => match(p));
 }
 

@@ -1,6 +1,6 @@
-import picomatch from "picomatch";
 import type { ChangedFile } from "../domain/commit.js";
 import type { Policy } from "../domain/policy.js";
+import { globMatcher } from "./glob.js";
 
 /**
  * Code changed but no test changed: the seed's `requires-tests` trigger. Deleted files count for neither, nor
@@ -8,8 +8,8 @@ import type { Policy } from "../domain/policy.js";
  */
 export function lacksTests(files: readonly ChangedFile[], policy: Policy, countsKnown = true): boolean {
   const rule = policy.labels.requires_tests;
-  const isTest = picomatch(rule.test_globs, { dot: true });
-  const isCode = picomatch(rule.code_globs, { dot: true });
+  const isTest = globMatcher(rule.test_globs);
+  const isCode = globMatcher(rule.code_globs);
   const pureRename = (f: ChangedFile) =>
     countsKnown && f.change === "renamed" && f.additions === 0 && f.deletions === 0;
   const live = files.filter((f) => f.change !== "deleted" && !pureRename(f));

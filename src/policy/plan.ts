@@ -2,9 +2,9 @@
  * The plan of a PR: type, breaking-ness, risk, reviewers, labels, checklist, draft state and merge plan,
  * computed once per run from facts and policy. Pure. The renderer renders it; nothing recomputes it.
  */
-import picomatch from "picomatch";
 import type { ChangeSet } from "../domain/commit.js";
 import type { Policy } from "../domain/policy.js";
+import { globMatcher } from "./glob.js";
 import type { ChecklistItem, PrFacts, PrPlan, ReviewerAssignment, RiskAssessment } from "../domain/pull-request.js";
 import { classifyChange, parseConventional, type ChangeKind } from "./change-type.js";
 import { computeLabels, lacksTests } from "./labels.js";
@@ -46,7 +46,7 @@ export function computeChecklist(facts: PrFacts, policy: Policy): ChecklistItem[
 function onlyDocs(facts: PrFacts, policy: Policy): boolean {
   const files = facts.changes.files;
   if (files.length === 0) return false;
-  const docs = picomatch(policy.types.docs_globs, { dot: true });
+  const docs = globMatcher(policy.types.docs_globs);
   return files.every((f) => docs(f.path) && (f.old_path === undefined || docs(f.old_path)));
 }
 

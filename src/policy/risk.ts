@@ -1,6 +1,6 @@
-import picomatch from "picomatch";
 import type { ChangedFile } from "../domain/commit.js";
 import type { Policy } from "../domain/policy.js";
+import { globMatcher } from "./glob.js";
 import type { RiskAssessment } from "../domain/pull-request.js";
 
 export type RiskLevel = RiskAssessment["level"];
@@ -64,7 +64,7 @@ export function assessRisk(input: RiskInput, policy: Policy): RiskAssessment {
   }
 
   for (const rule of rules.paths) {
-    const matches = picomatch(rule.glob, { dot: true });
+    const matches = globMatcher(rule.glob);
     const hits = input.files.filter((f) => matches(f.path) || (f.old_path !== undefined && matches(f.old_path)));
     if (hits.length === 0) continue;
     const shown = hits.length === 1 ? hits[0]!.path : `${hits[0]!.path} and ${hits.length - 1} more`;

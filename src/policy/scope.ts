@@ -1,5 +1,5 @@
-import picomatch from "picomatch";
 import type { Policy } from "../domain/policy.js";
+import { globMatcher } from "./glob.js";
 import type { TraceRecord } from "../domain/trace.js";
 
 /** Lower-case words of a path or name: `src/CreateOrderHandler.cs` → src, create, order, handler, cs. */
@@ -33,10 +33,9 @@ export type ScopeFit = "linked" | "scope_path" | "always" | "name" | "outside";
  * compiled once, so a 10,000-file change costs one compile.
  */
 export function createScopeMatcher(trace: TraceRecord, policy: Policy): (file: string) => ScopeFit {
-  const opts = { dot: true };
   const linked = new Set(trace.linked_files);
-  const inScopePaths = trace.scope_paths.length > 0 ? picomatch(trace.scope_paths, opts) : () => false;
-  const always = policy.trace.always_in_scope.length > 0 ? picomatch(policy.trace.always_in_scope, opts) : () => false;
+  const inScopePaths = trace.scope_paths.length > 0 ? globMatcher(trace.scope_paths) : () => false;
+  const always = policy.trace.always_in_scope.length > 0 ? globMatcher(policy.trace.always_in_scope) : () => false;
   const scopeWords = words(trace.component_scope);
   return (file) => {
     if (linked.has(file)) return "linked";
