@@ -26,7 +26,7 @@ import { PolicySchema, type Policy } from "../src/domain/policy.js";
 import { buildDigest } from "../src/digest/build-digest.js";
 import { createParseCache, type ParseCache } from "../src/digest/cache.js";
 import { loadGrammars, NO_GRAMMARS, type Grammars } from "../src/digest/grammars.js";
-import { pathsToRead } from "../src/digest/index.js";
+import { createParsePool, defaultParseWorkers, digestChange, pathsToRead } from "../src/digest/index.js";
 import { nextCommit, realisticRepo, worstCommit, type BenchCommit, type Repo } from "./digest-commits.js";
 import { EmulatorHost } from "./forge-harness.js";
 import { writeBenchReadme } from "./readme.js";
@@ -39,8 +39,12 @@ const WARMUP = 5;
 const TARGET_P95_MS = 15;
 const LATENCY_MS = 50;
 const SMALL_BUDGET = 256 * 1024;
+/** The pool the agent uses unless `digest.parse_workers` says otherwise; BENCH_PARSE_WORKERS overrides it. */
+const PARSE_WORKERS = Number(process.env.BENCH_PARSE_WORKERS ?? defaultParseWorkers());
 
 interface Stats {
+  /** The least interference from other work on the machine: the closest to an idle core's figure. */
+  min: number;
   p50: number;
   p95: number;
   mean: number;
@@ -55,6 +59,7 @@ const round = (n: number) => Math.round(n * 100) / 100;
 function stats(times: number[]): Stats {
   const sorted = [...times].sort((a, b) => a - b);
   return {
+    min: round(sorted[0]!),
     p50: round(percentile(sorted, 50)),
     p95: round(percentile(sorted, 95)),
     mean: round(sorted.reduce((s, t) => s + t, 0) / sorted.length),
@@ -71,6 +76,30 @@ function measure(run: (i: number) => void): Stats {
     if (i >= WARMUP) times.push(performance.now() - start);
   }
   return stats(times);
+}
+
+/** Wall time and the event loop's busy time (this thread's share: the rest ran in the parse workers). */
+interface Timed {
+  wall: Stats;
+  blocked: Stats;
+}
+
+/** Times `run(i)` like `measure`, for asynchronous work, with the event loop's busy time while it ran. */
+async function measureAsync(run: (i: number) => Promise<unknown>, before?: (i: number) => Promise<unknown>) {
+  const wall: number[] = [];
+  const blocked: number[] = [];
+  for (let i = 0; i < WARMUP + ITERATIONS; i++) {
+    await before?.(i);
+    const elu = performance.eventLoopUtilization();
+    const start = performance.now();
+    await run(i);
+    const ms = performance.now() - start;
+    if (i >= WARMUP) {
+      wall.push(ms);
+      blocked.push(performance.eventLoopUtilization(elu).active);
+    }
+  }
+  return { wall: stats(wall), blocked: stats(blocked) } satisfies Timed;
 }
 
 /** The texts the agent would read for this commit. */
@@ -193,10 +222,41 @@ const smallBudget = {
   worst_cold: measure(() => digestOf(asCase(worst, small), undefined, small)),
 };
 
+// ---- In-process: the digest as the agent runs it, parses in the worker pool ---------------------------------
+
+/**
+ * `digestChange` with the parse pool: cold on fresh commits (nothing any worker has seen), warm along a chain
+ * (each worker holds the trees of the files routed to it), re-run the same commit again.
+ */
+async function pooled() {
+  // 0 workers: the agent parses on the main thread, one file per event-loop turn, with one cache.
+  const pool = PARSE_WORKERS > 0 ? createParsePool(PARSE_WORKERS) : null;
+  const where = pool ? { pool } : { cache: createParseCache() };
+  try {
+    const viaPool = (c: Case) => digestChange(c.commit.changes, c.texts, policy, where);
+    const fresh = Array.from({ length: WARMUP + ITERATIONS }, (_, i) =>
+      asCase(nextCommit(realisticRepo(0x3000 + i), 0).commit),
+    );
+    const cold = await measureAsync((i) => viaPool(fresh[i]!));
+    const cases = chain(0x5eed, WARMUP + ITERATIONS + 1).map((c) => asCase(c));
+    await viaPool(cases[0]!);
+    const warm = await measureAsync((i) => viaPool(cases[i + 1]!));
+    const rerun = await measureAsync(
+      (i) => viaPool(cases[i + 1]!),
+      (i) => viaPool(cases[i + 1]!),
+    );
+    return { workers: PARSE_WORKERS, cold, warm, rerun };
+  } finally {
+    await pool?.close();
+  }
+}
+const pool = await pooled();
+
 // ---- End to end --------------------------------------------------------------------------------------------
 
-type Mode = "no-texts" | "cold" | "warm";
-const MODES: Mode[] = ["no-texts", "cold", "warm"];
+type Mode = "no-texts" | "cold" | "re-run" | "warm";
+/** Re-run follows cold: the same commit again, its parses cached in the workers. */
+const MODES: Mode[] = ["no-texts", "cold", "re-run", "warm"];
 
 async function endToEnd() {
   const [{ createAgent }, { SAMPLE_TRACES }, { createInMemoryTraceRegistry }] = await Promise.all([
@@ -217,7 +277,9 @@ async function endToEnd() {
       "no-texts": Array.from({ length: runs }, (_, i) => nextCommit(realisticRepo(0x1000 + i), 0).commit),
       cold: Array.from({ length: runs }, (_, i) => nextCommit(realisticRepo(0x2000 + i), 0).commit),
       warm: warmChain,
+      "re-run": [],
     };
+    commits["re-run"] = commits.cold;
     const byCommit = new Map<string, { commit: BenchCommit; texts: boolean }>();
     const subject = "feat(order): rework order totals across modules [trace:ord-8128]";
     const source: CommitSource = {
@@ -252,6 +314,7 @@ async function endToEnd() {
         github: { throttle: false },
         retry_policy: { base_delay_ms: 10 },
         limits: { max_changed_lines: 1_000_000 },
+        digest: { parse_workers: PARSE_WORKERS },
         trace: { match_scope_in_path: true },
         state_file: path.join(dir, "state.db"),
       }),
@@ -263,13 +326,15 @@ async function endToEnd() {
       model: null,
       memory: null,
     });
-    const times: Record<Mode, number[]> = { "no-texts": [], cold: [], warm: [] };
+    const times: Record<Mode, number[]> = { "no-texts": [], cold: [], "re-run": [], warm: [] };
+    const busy: Record<Mode, number[]> = { "no-texts": [], cold: [], "re-run": [], warm: [] };
     let b = 0;
     try {
       for (let i = 0; i < runs; i++) {
         for (const mode of MODES) {
           const branch = branches[b++]!;
           byCommit.set(branch.commit, { commit: commits[mode][i]!, texts: mode !== "no-texts" });
+          const elu = performance.eventLoopUtilization();
           const start = performance.now();
           const result = await agent.handle({
             event: "CommitCompleted",
@@ -281,25 +346,37 @@ async function endToEnd() {
             timestamp: "2025-05-07T19:05:33Z",
           });
           const ms = performance.now() - start;
+          const active = performance.eventLoopUtilization(elu).active;
           if (result.status !== "created") {
             throw new Error(`run ${mode} ${i}: ${result.status} ${JSON.stringify(result).slice(0, 600)}`);
           }
-          if (i >= WARMUP) times[mode].push(ms);
+          if (i >= WARMUP) {
+            times[mode].push(ms);
+            busy[mode].push(active);
+          }
         }
       }
     } finally {
       await agent.close();
     }
     const per = Object.fromEntries(MODES.map((m) => [m, stats(times[m])])) as Record<Mode, Stats>;
-    const added = (mode: Mode) => ({
-      p50: round(per[mode].p50 - per["no-texts"].p50),
-      p95: round(per[mode].p95 - per["no-texts"].p95),
+    const perBusy = Object.fromEntries(MODES.map((m) => [m, stats(busy[m])])) as Record<Mode, Stats>;
+    // Paired: each run minus the run without texts made just before it, so drift in the load hits both alike.
+    const minus = (of: Record<Mode, number[]>, mode: Mode): Stats =>
+      stats(of[mode].map((t, k) => t - of["no-texts"][k]!));
+    const added = (of: Record<Mode, number[]>) => ({
+      cold: minus(of, "cold"),
+      warm: minus(of, "warm"),
+      rerun: minus(of, "re-run"),
     });
     return {
       latency_ms: LATENCY_MS,
       runs_per_mode: E2E_RUNS,
+      parse_workers: PARSE_WORKERS,
       run_ms: per,
-      added_ms: { cold: added("cold"), warm: added("warm") },
+      added_ms: added(times),
+      blocked_ms: perBusy,
+      added_blocked_ms: added(busy),
     };
   } finally {
     await host.stop();
@@ -326,57 +403,84 @@ const pair = (r: { p50: number; p95: number }) => `${ms(r.p50)} / ${ms(r.p95)}`;
 function markdown(r: typeof results): string {
   const real = r.realistic;
   const worstRun = r.worst_case;
+  const e = r.end_to_end;
   const kb = (chars: number) => `${Math.round(chars / 1024).toLocaleString("en")} KB`;
   const met = (p95: number) => (p95 <= r.target_p95_ms ? "met" : "missed");
+  const mb = real.commit.text_chars.before / (1024 * 1024);
   return `## Change digest (\`npm run bench:digest\`)
 
-What the change digest (\`src/digest/\`) costs, and what it adds to a run, for 100-file commits
+What the change digest (\`src/digest/\`) adds to a run, and what it costs, for 100-file commits
 (\`bench/digest.ts\`, commits from \`bench/digest-commits.ts\`). Writes \`bench/results/digest.json\` and this section.
 
 - **Realistic 100-file commit**: small edits (1–3 hunks; ${real.commit.changed_lines} changed lines in all) to files of
   typical size, drawn from a log-normal fitted to this repository's TypeScript files (median 5.8 KB, 90th percentile
   20 KB), two ~100 KB files, 3 added and 1 deleted file, tests, docs, config, CI, a lock file: ${real.commit.texts_read} texts
-  read, ${kb(real.commit.text_chars.before)} of before text (median file ${kb(real.commit.median_file_chars)}; the mean is
-  higher, so 100 files are about 1 MB).
+  read, ${kb(real.commit.text_chars.before)} of before text (median file ${kb(real.commit.median_file_chars)}).
 - **Worst case**: the benchmark's original commit, 88 source files of 100–440 lines, every one edited
   (${kb(worstRun.commit.text_chars.before)} before, ${ms(worstRun.commit.changed_lines)} changed lines).
-- **cold**: nothing cached. **warm**: the cache holds the previous commit's parse (a pipeline: each commit edits the
-  previous one's afters). **re-run**: the same commit again. **End to end**: the agent (deterministic drafter) making
-  the PR on the GitHub emulator at ${r.end_to_end.latency_ms} ms a request (its own process), texts from an in-memory
-  commit source; *added* is the run's time minus the same run given no texts (then nothing is parsed), the three
-  modes interleaved, ${r.end_to_end.runs_per_mode} runs each.
+- **cold**: nothing cached. **warm**: the previous commit's parse is cached (a pipeline: each commit edits the
+  previous one's afters). **re-run**: the same commit again.
+- **End to end**: the agent (deterministic drafter) making the PR on the GitHub emulator at ${e.latency_ms} ms a request
+  (its own process), texts from an in-memory commit source, ${e.parse_workers} parse worker(s) (\`digest.parse_workers\`
+  unset: one per core but one, 1–4); *added* is each run's time minus that of the run given no texts (then nothing is
+  parsed) made just before it, the modes interleaved, ${e.runs_per_mode} runs each (a negative figure: noise larger than
+  what the digest adds). *Event loop blocked* is the main thread's busy time
+  during the run (\`performance.eventLoopUtilization\`), minus the same for the run without texts: what other runs
+  in the same \`serve\`/\`worker\` process wait for.
 
 Measured ${r.meta.date.slice(0, 10)} at ${r.meta.commit} on ${r.meta.cpus.count} vCPUs (${r.meta.cpus.model}), load average
-${r.meta.load_1m_at_start} → ${r.meta.load_1m_at_end}; p50 / p95 in ms over ${r.meta.iterations} runs:
+${r.meta.load_1m_at_start} → ${r.meta.load_1m_at_end}; p50 / p95 in ms.
 
-| ms (p50 / p95) | realistic | worst case | ≤ ${r.target_p95_ms} ms p95 |
+**Added to a run, end to end** (realistic commit, ${e.runs_per_mode} runs a mode):
+
+| ms (p50 / p95) | run time added | event loop blocked, added | ≤ ${r.target_p95_ms} ms p95 added |
 | --- | --- | --- | --- |
-| \`buildDigest\` cold | ${pair(real.cold)} | ${pair(worstRun.cold)} | ${met(real.cold.p95)} |
-| warm (previous commit cached) | ${pair(real.warm)} | ${pair(worstRun.warm)} | ${met(real.warm.p95)} |
-| re-run (same commit cached) | ${pair(real.rerun)} | ${pair(worstRun.rerun)} | ${met(real.rerun.p95)} |
-| nothing parsed (no grammars) | ${pair(real.no_parsing)} | ${pair(worstRun.no_parsing)} | ${met(real.no_parsing.p95)} |
-| cold, \`parse_budget_bytes: ${r.small_budget.budget_bytes}\` (${r.small_budget.realistic_parsed_files} files parsed) | ${pair(r.small_budget.realistic_cold)} | ${pair(r.small_budget.worst_cold)} | ${met(r.small_budget.realistic_cold.p95)} |
-| **added to a run end to end**, cold | ${pair(r.end_to_end.added_ms.cold)} | | ${met(r.end_to_end.added_ms.cold.p95)} |
-| **added to a run end to end**, warm | ${pair(r.end_to_end.added_ms.warm)} | | ${met(r.end_to_end.added_ms.warm.p95)} |
+| cold | ${pair(e.added_ms.cold)} | ${pair(e.added_blocked_ms.cold)} | ${met(e.added_ms.cold.p95)} |
+| warm (previous commit cached) | ${pair(e.added_ms.warm)} | ${pair(e.added_blocked_ms.warm)} | ${met(e.added_ms.warm.p95)} |
+| re-run (same commit cached) | ${pair(e.added_ms.rerun)} | ${pair(e.added_blocked_ms.rerun)} | ${met(e.added_ms.rerun.p95)} |
+| *the run without texts, for scale* | ${pair(e.run_ms["no-texts"])} | ${pair(e.blocked_ms["no-texts"])} | |
 
-Grammar load (C# and TypeScript WASM, once per process): ${ms(r.grammar_load_cold_ms)} ms, started beside the text read.
+**The digest alone** (${r.meta.iterations} runs each): \`digestChange\` as the agent runs it, parses in ${r.pool.workers} worker(s),
+and \`buildDigest\`, everything on one thread — the CPU the digest costs; *min* is the run least disturbed by
+the machine's other work, the nearest to an idle core:
+
+| ms | realistic p50 / p95 (min) | event loop blocked p50 / p95 | worst case p50 / p95 (min) |
+| --- | --- | --- | --- |
+| pool, cold | ${pair(r.pool.cold.wall)} (${ms(r.pool.cold.wall.min)}) | ${pair(r.pool.cold.blocked)} | |
+| pool, warm | ${pair(r.pool.warm.wall)} (${ms(r.pool.warm.wall.min)}) | ${pair(r.pool.warm.blocked)} | |
+| pool, re-run | ${pair(r.pool.rerun.wall)} (${ms(r.pool.rerun.wall.min)}) | ${pair(r.pool.rerun.blocked)} | |
+| one thread, cold | ${pair(real.cold)} (${ms(real.cold.min)}) | all of it | ${pair(worstRun.cold)} (${ms(worstRun.cold.min)}) |
+| one thread, warm | ${pair(real.warm)} (${ms(real.warm.min)}) | all of it | ${pair(worstRun.warm)} (${ms(worstRun.warm.min)}) |
+| one thread, re-run | ${pair(real.rerun)} (${ms(real.rerun.min)}) | all of it | ${pair(worstRun.rerun)} (${ms(worstRun.rerun.min)}) |
+| one thread, nothing parsed (no grammars) | ${pair(real.no_parsing)} | all of it | ${pair(worstRun.no_parsing)} |
+| one thread, cold, \`parse_budget_bytes: ${r.small_budget.budget_bytes}\` (${r.small_budget.realistic_parsed_files} files parsed) | ${pair(r.small_budget.realistic_cold)} | all of it | ${pair(r.small_budget.worst_cold)} |
+
+Grammar load (C# and TypeScript WASM, once per process and per worker): ${ms(r.grammar_load_cold_ms)} ms, started beside the text read.
 
 What bounds it:
-- **Cold**, the floor is one full tree-sitter parse of the before texts (the afters are re-parsed incrementally from
-  the befores' trees): the WASM grammars parse ~4 MB/s on an idle core (C# is the slowest), ~250 ms for 1 MB. The work
-  around the parse was cut — untouched members' symbols are copied from the before's instead of read from the after
-  tree, one WASM call per child list — which took ~10–15% off; on 2026-12-06 at load ~16, interleaved, the code of
-  800a024 took 1,173 / 1,361 ms (realistic) and 1,093 / 1,528 ms (worst case) against 988 / 1,501 and 1,031 / 1,428.
-  \`digest.parse_budget_bytes\` bounds it, at the price of the symbols of the files past it.
-- **Warm** is ~${Math.round(real.cold.p50 / real.warm.p50)}× faster than cold: ~90 incremental re-parses (~0.25 ms each on an idle core), hashing both sides
-  for their blob ids, the edits and the symbol diff. End to end, warm adds more than \`buildDigest\` takes warm: the
-  rest of the run (plan, drafter, gate, render) also works on a digest that has symbols, which the run without
-  texts has not; that share was not measured apart.
-- **End to end** the digest sits on the critical path: it is an input of \`plan_pr\`, whose reviewer look-up and
-  everything after depend on it; the open-PR look-up started in \`gather\` already overlaps it, and the commit
-  sources return all texts at once, so a worker thread would move the parse, not shorten the run. What would:
-  starting the digest in \`gather\` and awaiting it only in \`plan_pr\`, prefetching the reviewers that need no
-  digest, and, where cores are free, parsing across a worker pool.
+- **The run waits for the digest**: \`plan_pr\` decides type, risk, reviewers and labels from it, and the draft and
+  everything published come after it. \`gather\` starts it (read the texts, diff, parse) and \`plan_pr\` awaits
+  it, so it overlaps the trace check, the size limits, the repository conventions read and the open-PR look-up;
+  with texts from memory and a trace registry in memory, as here, there is little to overlap, so the added time
+  is about the parse's wall time. Each file is parsed as soon as its texts arrive (\`readTexts\`' \`onText\`):
+  local git hands them over as \`cat-file --batch\` sends them (~40 ms for this commit, no measurable gain); with
+  a forge-like source (50 ms a read, 8 in flight, ~1.2 s of reads) the digest was ready 1,246 ms after it started
+  against 1,528 ms parsing after the reads — once GitHub and Azure DevOps call \`onText\`, which they do not yet.
+- **Cold**, the floor is one full tree-sitter parse of the before texts (each after is re-parsed incrementally
+  from its before's tree): ${ms(real.cold.min)} ms for this commit's ${mb.toFixed(2)} MB on the least disturbed run on one thread
+  (~${ms(real.cold.min / mb)} ms per MB; ~240 ms on an idle core in earlier sessions). Workers can at best divide that by
+  the cores free for them; the parse itself is WASM (web-tree-sitter) and was not made cheaper here. 15 ms p95
+  cold would take a parse ~${Math.max(1, Math.round(real.cold.min / r.target_p95_ms))}× faster than one core gives here: as many free cores, or the
+  befores' trees kept from an earlier process. \`digest.parse_budget_bytes\` bounds it, at the price of the
+  symbols of the files past it.
+- **Warm** (${ms(real.warm.min)} ms on one thread at best): ~90 incremental re-parses, hashing both sides for their blob ids,
+  the edits and the symbol diff. **Re-run**: hashing and the cache look-ups only.
+- **Event loop**: with the pool the main thread only classifies, diffs and hands texts over; with
+  \`digest.parse_workers: 0\` it parses one file per event-loop turn, so other runs wait for one file's parse at
+  most (the largest file here: ${kb(real.commit.largest_file_chars)}). Blocked time is wall time: on a loaded machine a
+  callback that is descheduled counts in full, which is what the p95s show.
+- Before the digest ran beside the run in a worker (53caf7e, 2026-12-06, load 13–18): added cold 827 / 1,165 ms,
+  warm 258 / 424 ms, all of it on the event loop.
 `;
 }
 
@@ -397,6 +501,7 @@ const results = {
   realistic,
   worst_case: { ...worstProfile, cold: worstCold, commit: commitFacts(worstCase) },
   small_budget: smallBudget,
+  pool,
   end_to_end: e2e,
   target_p95_ms: TARGET_P95_MS,
 };
@@ -430,8 +535,19 @@ console.log(row("worst case: buildDigest cold", worstCold));
 console.log(row("worst case: warm (previous commit cached)", worstProfile.warm));
 console.log(row("worst case: re-run", worstProfile.rerun));
 console.log(row(`worst case: cold, budget ${SMALL_BUDGET / 1024} KB`, smallBudget.worst_cold));
+console.log(`digestChange with ${pool.workers} parse worker(s), wall (event loop blocked):`);
+for (const [name, t] of [
+  ["cold", pool.cold],
+  ["warm", pool.warm],
+  ["re-run", pool.rerun],
+] as const) {
+  console.log(`${row(`  pool: ${name}`, t.wall)}   (blocked p50 ${t.blocked.p50} / p95 ${t.blocked.p95})`);
+}
 console.log(`end to end (GitHub emulator, ${LATENCY_MS} ms latency, ${E2E_RUNS} runs per mode):`);
-for (const mode of MODES) console.log(row(`  run, ${mode}`, e2e.run_ms[mode]));
-console.log(
-  `  added by parsing: cold p50 ${e2e.added_ms.cold.p50} / p95 ${e2e.added_ms.cold.p95} ms; warm p50 ${e2e.added_ms.warm.p50} / p95 ${e2e.added_ms.warm.p95} ms`,
-);
+for (const mode of MODES)
+  console.log(`${row(`  run, ${mode}`, e2e.run_ms[mode])}   (blocked p50 ${e2e.blocked_ms[mode].p50})`);
+for (const mode of ["cold", "warm", "rerun"] as const) {
+  const a = e2e.added_ms[mode];
+  const b = e2e.added_blocked_ms[mode];
+  console.log(`  added, ${mode}: p50 ${a.p50} / p95 ${a.p95} ms; event loop blocked p50 ${b.p50} / p95 ${b.p95} ms`);
+}
