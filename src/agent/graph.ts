@@ -57,6 +57,10 @@ type Resumable = keyof typeof AFTER;
  * intake → [apply_change] → gather → check_trace → check_limits → plan_pr → recall → draft ⇄ gate → dedupe → publish → record → track → merge → track_outcome;
  * a change request first commits its edits (apply_change). Any failure goes to fail (then track_outcome),
  * or — when `approval.on_violations` names its reason — to approve, which pauses for a person.
+ * Steps with nothing to do in this setup are routed around, not run: recall and dedupe without memory (or once
+ * it failed in this run), track and track_outcome without an issue tracker. Every graph step costs LangGraph
+ * bookkeeping (state reads, config merges, a checkpoint); all nodes stay in the graph, so a checkpoint saved
+ * under another setup still resumes.
  * This file only wires; each node lives in nodes/. Pass a checkpointer whenever approvals are enabled.
  */
 export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) {
@@ -70,11 +74,19 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
         ? "approve"
         : "fail";
     };
+  // The conditions under which recall, dedupe and the tracking steps would return nothing.
+  const recalls = (state: AgentStateType) =>
+    Boolean(deps.memory) && deps.policy.memory.recall_k > 0 && !state.memory_unavailable;
+  const dedupes = (state: AgentStateType) => Boolean(deps.memory) && !state.memory_unavailable;
+  const tracks = Boolean(deps.tracker);
+  const toDraft = (state: AgentStateType) => (recalls(state) ? ("recall" as const) : ("draft" as const));
+  const toPublish = (state: AgentStateType) => (dedupes(state) ? ("dedupe" as const) : ("publish" as const));
   // A clean draft ships; a draft with violations goes back (the gate has decided repair or fallback).
-  const afterGate = (state: AgentStateType): "dedupe" | "draft" | "fail" => {
+  const afterGate = (state: AgentStateType): "dedupe" | "publish" | "draft" | "fail" => {
     if (state.failure) return "fail";
-    return state.violations.length === 0 ? "dedupe" : "draft";
+    return state.violations.length === 0 ? toPublish(state) : "draft";
   };
+  const toOutcome = (): "track_outcome" | typeof END => (tracks ? "track_outcome" : END);
   const afterIntake = (state: AgentStateType) =>
     state.change_request && !state.failure ? ("apply_change" as const) : onwardTo("gather")(state);
   const afterApproval = (state: AgentStateType): (typeof AFTER)[Resumable] | "apply_change" | "fail" =>
@@ -109,16 +121,16 @@ export function buildGraph(deps: AgentDeps, checkpointer?: BaseCheckpointSaver) 
     .addConditionalEdges("check_trace", onwardTo("check_limits"), ["check_limits", "approve", "fail"])
     .addConditionalEdges("check_limits", onwardTo("plan_pr"), ["plan_pr", "approve", "fail"])
     .addConditionalEdges("approve", afterApproval, ["gather", "apply_change", "check_limits", "plan_pr", "fail"])
-    .addConditionalEdges("plan_pr", onwardTo("recall"), ["recall", "fail"])
+    .addConditionalEdges("plan_pr", (state) => onwardTo(toDraft(state))(state), ["recall", "draft", "fail"])
     .addConditionalEdges("recall", onwardTo("draft"), ["draft", "fail"])
     .addConditionalEdges("draft", onwardTo("gate"), ["gate", "fail"])
-    .addConditionalEdges("gate", afterGate, ["dedupe", "draft", "fail"])
+    .addConditionalEdges("gate", afterGate, ["dedupe", "publish", "draft", "fail"])
     .addConditionalEdges("dedupe", onwardTo("publish"), ["publish", "fail"])
     .addConditionalEdges("publish", onwardTo("record"), ["record", "fail"])
-    .addEdge("record", "track")
+    .addConditionalEdges("record", () => (tracks ? "track" : "merge"), ["track", "merge"])
     .addEdge("track", "merge")
-    .addEdge("merge", "track_outcome")
-    .addEdge("fail", "track_outcome")
+    .addConditionalEdges("merge", toOutcome, ["track_outcome", END])
+    .addConditionalEdges("fail", toOutcome, ["track_outcome", END])
     .addEdge("track_outcome", END)
     .compile(checkpointer ? { checkpointer } : {});
 }

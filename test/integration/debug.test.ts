@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe("debug printer", () => {
-  it("prints every node in order with its duration, the keys it wrote and the gate's verdict", async () => {
+  it("prints every node that runs, in order, with its duration, the keys it wrote and the gate's verdict", async () => {
     let out = "";
     let clock = 0;
     const printer = createDebugPrinter({ write: (t) => (out += t), color: false, now: () => (clock += 5) });
@@ -40,15 +40,43 @@ describe("debug printer", () => {
       "dedupe",
       "publish",
       "record",
-      "track",
       "merge",
-      "track_outcome",
     ]);
     expect(out).toContain("▶ intake 5 ms");
     expect(out).toContain('  target_branch: "dev"');
     expect(out).toContain("  round 1 (deterministic): passed");
     expect(out).toContain('  drafted_by: "deterministic"');
     expect(out).not.toContain("\u001b[");
+  });
+
+  it("runs no step that has nothing to do: without memory, recall and dedupe are routed around", async () => {
+    const nodes: string[] = [];
+    const agent = await createAgent({
+      repoPath: sample.dir,
+      tracesFile: sample.tracesFile,
+      cwd: root,
+      model: null,
+      memory: null,
+    });
+    try {
+      const result = await agent.handle(sample.event, { onUpdate: (node) => nodes.push(node) });
+      expect(result.status).toBe("previewed");
+      expect(result.memory.recalled).toEqual([]);
+    } finally {
+      await agent.close();
+    }
+    expect(nodes).toEqual([
+      "intake",
+      "gather",
+      "check_trace",
+      "check_limits",
+      "plan_pr",
+      "draft",
+      "gate",
+      "publish",
+      "record",
+      "merge",
+    ]);
   });
 
   it("shows a failure with its reason, and colour only when asked", async () => {
