@@ -1,7 +1,8 @@
 /**
- * CLI cold start for the consolidated bench (bench/index.ts): `node dist/cli/main.js --version`, and a dry-run
- * `run` of the demo's first event (src/demo/sample-repo.ts) against its local git repository, each in a fresh
- * process, timed from spawn to exit.
+ * CLI cold start for the consolidated bench (bench/index.ts): `node dist/cli/main.js --version` and `--help`,
+ * and a dry-run `run` of the demo's first event (src/demo/sample-repo.ts) against its local git repository,
+ * each in a fresh process, timed from spawn to exit. dist/cli/main.js is the bundle `npm run build` makes
+ * (scripts/bundle.mjs), the file package.json's `bin` names.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -34,9 +35,11 @@ interface Spawned {
 }
 
 function timeSpawn(args: string[], cwd: string): Promise<Spawned> {
+  // The state file in the fresh folder too: the default one (~/.local/state/pr-creator) grows with every run.
+  const env = { ...cleanEnv(), PR_CREATOR_STATE_DIR: path.join(cwd, "state") };
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -57,7 +60,7 @@ export interface CliStart {
 
 /**
  * `runs` spawns of each, after one unmeasured spawn of each (the OS file cache, not the process, is warmed).
- * Every dry run gets a fresh working directory, so it opens a new state file as a first run would.
+ * Every dry run gets a fresh working directory and state folder, so it opens a new state file as a first run would.
  */
 export async function measureCliStart(runs: number): Promise<CliStart> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
