@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAgent } from "../../src/agent/create-agent.js";
 import { digestRun, holdDigest, startDigest, takeDigest, type DigestOutcome } from "../../src/agent/digest-change.js";
 import type { AgentStateType } from "../../src/agent/state.js";
 import type { ChangedFile, CommitSource, FileTexts } from "../../src/domain/commit.js";
@@ -12,6 +13,8 @@ import { loadGrammars, type Grammars } from "../../src/digest/grammars.js";
 import { diffTexts } from "../../src/digest/hunks.js";
 import { createParsePool, digestChange, type ParsePool } from "../../src/digest/index.js";
 import { CODE_LANGUAGES } from "../../src/digest/languages.js";
+import { buildSampleRepo } from "../../src/demo/sample-repo.js";
+import { PolicySchema } from "../../src/domain/policy.js";
 import { createLocalGitSource } from "../../src/forges/local-git.js";
 import { changeSet, commit, file, makePolicy } from "./builders.js";
 
@@ -277,6 +280,41 @@ describe("parsing while the texts are read", () => {
       expect([...texts].every(([p, t]) => heard.get(p) === t)).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a run", () => {
+  it("reads and digests the change once: plan_pr takes the digest gather started", async () => {
+    const root = mkdtempSync(path.join(tmpdir(), "pr-creator-digest-run-"));
+    try {
+      const sample = await buildSampleRepo(path.join(root, "sample"));
+      const git = createLocalGitSource(sample.dir);
+      let reads = 0;
+      const agent = await createAgent({
+        policy: PolicySchema.parse({ state_file: path.join(root, "state.db") }),
+        commitSource: {
+          load: (request) => git.load(request),
+          readTexts: (changes, paths, onText) => {
+            reads++;
+            return git.readTexts!(changes, paths, onText);
+          },
+        },
+        tracesFile: sample.tracesFile,
+        dryRun: true,
+        cwd: root,
+        sinks: [async () => undefined],
+        env: {},
+      });
+      try {
+        const result = await agent.handle(sample.event);
+        expect(result.status).toBe("previewed");
+        expect(reads).toBe(1);
+      } finally {
+        await agent.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
