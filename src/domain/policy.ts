@@ -1108,7 +1108,7 @@ export const PolicySchema = z
           .max(3650)
           .default(7)
           .describe(
-            "Days a finished run (done or failed) stays in the shared run registry (PostgreSQL, pr_creator.runs); then the workers delete it, and GET /v1/runs/:id answers 404 and its Idempotency-Key is free again (a repeat of that event creates a new run, which finds and updates the same PR). Queued, running and awaiting_approval runs are never deleted. 0 keeps every run. The state file of a single `serve` keeps its runs.",
+            "Days a finished run (done or failed) stays in the run registry: the shared one (PostgreSQL, pr_creator.runs), where the workers delete it, or a single `serve`'s state file (server_runs), where that server deletes it (at start, then every minute). Then GET /v1/runs/:id answers 404 and its Idempotency-Key is free again (a repeat of that event creates a new run, which finds and updates the same PR). Queued, running and awaiting_approval runs are never deleted. 0 keeps every run.",
           ),
         drain_timeout_ms: z
           .number()

@@ -19,6 +19,7 @@ import { registerServerMetrics, type ServerMetrics } from "./http-metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { withTraceparent } from "../telemetry/traceparent.js";
 import { RunQueue, type DrainReport, type RunService } from "./runs-queue.js";
+import { startRunPruner, type RunPruner } from "./runs-retention.js";
 import { EVENT_NAMES, openRunStore, type EventName, type RunStore, type StoredRun } from "./runs-store.js";
 
 export type ServerLogger = (level: "info" | "warn" | "error", message: string) => void;
@@ -270,6 +271,8 @@ interface Context {
   store: RunStore | undefined;
   queue: RunService;
   metrics: ServerMetrics;
+  /** Deletes long-finished runs from the state file; with a database the workers prune instead. */
+  pruner?: RunPruner;
 }
 
 export function createHttpServer(options: HttpServerOptions): HttpServer {
@@ -462,6 +465,18 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     return reply.type(metrics.contentType).send(await metrics.render());
   });
 
+  const prunerFor = (store: RunStore): RunPruner => {
+    const keepDays = server.keep_finished_runs_days;
+    return startRunPruner({
+      store,
+      keepDays,
+      now,
+      onPruned: (deleted) =>
+        log("info", `Deleted ${deleted} run${deleted === 1 ? "" : "s"} finished over ${keepDays} days ago.`),
+      onError: (error) => log("warn", `Deleting long-finished runs failed (${errorText(error)}); trying again later.`),
+    });
+  };
+
   const document = openApiDocument(VERSION);
   app.get("/openapi.json", async () => document);
 
@@ -506,6 +521,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           "info",
           `listening on ${address}; ${auth.description}${recovered > 0 ? `; ${recovered} unfinished run${recovered === 1 ? "" : "s"} from before the restart queued again` : ""}`,
         );
+        if (store) ctx.pruner = prunerFor(store);
         return address;
       } catch (error) {
         ctx = undefined;
@@ -520,6 +536,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         const report = ctx ? await ctx.queue.drain(server.drain_timeout_ms) : { drained: true, running: 0, queued: 0 };
         await ctx?.queue.close();
         await app.close();
+        await ctx?.pruner?.stop();
         ctx?.store?.close();
         await ownedAgent?.close();
         address = null;

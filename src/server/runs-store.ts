@@ -7,6 +7,10 @@
  * is versioned in `server_runs_schema_version`. better-sqlite3 is synchronous, so a look-up followed by an
  * insert in one tick cannot interleave with another request of this process. One server per state file: two
  * servers would each re-run the other's unfinished runs on start.
+ *
+ * Finished runs are kept for `server.keep_finished_runs_days`, then deleted by the server's pruner
+ * (runs-retention.ts), as the workers do in PostgreSQL: with its row goes its Idempotency-Key, so a repeat of a
+ * long-finished event is a new run.
  */
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
@@ -75,6 +79,11 @@ export interface RunStore {
   requeueWithDecision(runId: string, decision: ApprovalDecision): void;
   /** Runs a previous process left queued or running, oldest first. */
   unfinished(): StoredRun[];
+  /**
+   * Deletes at most `limit` runs that finished (done or failed) before `before` (an ISO timestamp), oldest first;
+   * returns how many it deleted. Queued, running and awaiting_approval runs are never deleted.
+   */
+  pruneFinished(before: string, limit: number): number;
   close(): void;
 }
 
@@ -104,6 +113,12 @@ const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE INDEX server_runs_status ON server_runs (status);
     `,
   },
+  {
+    // Pruning reads the oldest finished runs one batch at a time: without this index every batch would sort all
+    // finished runs, a long block of the event loop on a big backlog. Partial, so it only holds what may go.
+    version: 2,
+    sql: `CREATE INDEX server_runs_finished ON server_runs (finished_at) WHERE status IN ('done', 'failed');`,
+  },
 ];
 
 interface Row {
@@ -122,6 +137,19 @@ interface Row {
   started_at: string | null;
   finished_at: string | null;
 }
+
+/**
+ * Deletes up to the second parameter's runs that finished (done or failed) before the first, oldest first.
+ * finished_at is written by toISOString, so text order is time order. awaiting_approval runs carry a finished_at
+ * too (they may still be resumed): the status keeps them. The index is named because without statistics SQLite
+ * prefers server_runs_status and sorts every finished run for each batch (exported so a test can check the plan).
+ */
+export const PRUNE_FINISHED_SQL = `
+  DELETE FROM server_runs WHERE rowid IN (
+    SELECT rowid FROM server_runs INDEXED BY server_runs_finished
+    WHERE status IN ('done', 'failed') AND finished_at < ?
+    ORDER BY finished_at LIMIT ?
+  )`;
 
 /** Opens (or creates) the run registry in the state file; a PrCreatorError (invalid_config) when it cannot. */
 export function openRunStore(file: string): RunStore {
@@ -158,6 +186,7 @@ function sqliteRunStore(db: Db, file: string): RunStore {
     "UPDATE server_runs SET status = 'queued', decision = ?, finished_at = NULL WHERE run_id = ?",
   );
   const leftOver = db.prepare("SELECT * FROM server_runs WHERE status IN ('queued', 'running') ORDER BY rowid");
+  const prune = db.prepare(PRUNE_FINISHED_SQL);
 
   const parse = (row: Row): StoredRun => {
     try {
@@ -205,6 +234,7 @@ function sqliteRunStore(db: Db, file: string): RunStore {
       requeue.run(JSON.stringify(decision), runId);
     },
     unfinished: () => (leftOver.all() as Row[]).map(parse),
+    pruneFinished: (before, limit) => prune.run(before, limit).changes,
     close() {
       if (db.open) db.close();
     },
