@@ -23,7 +23,8 @@ export interface ToWorker {
   grammar: GrammarRef | null;
 }
 
-interface FromWorker {
+/** A worker's answer to one job (they come back in batches). */
+export interface FromWorker {
   id: number;
   outcome: ParseOutcome;
 }
@@ -73,7 +74,9 @@ class Slot {
 
   private start(): Worker {
     const worker = startWorker({ cacheBytes: this.cacheBytes });
-    worker.on("message", (message: FromWorker) => this.settle(message.id, message.outcome));
+    worker.on("message", (batch: FromWorker[]) => {
+      for (const answer of batch) this.settle(answer.id, answer.outcome);
+    });
     const lost = (why: string) => {
       if (this.worker !== worker) return;
       this.worker = null;

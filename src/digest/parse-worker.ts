@@ -7,7 +7,7 @@ import { createParseCache } from "./cache.js";
 import { loadGrammars, NO_GRAMMARS } from "./grammars.js";
 import type { CodeLanguage } from "./languages.js";
 import { parseFile } from "./parse-file.js";
-import type { ToWorker } from "./parse-pool.js";
+import type { FromWorker, ToWorker } from "./parse-pool.js";
 
 const port = parentPort;
 if (!port) throw new Error("parse-worker.js runs as a worker thread only");
@@ -17,9 +17,22 @@ async function grammarsFor(grammar: { language: CodeLanguage; path: string } | n
   return grammar ? loadGrammars([grammar.language], { locate: () => grammar.path }) : NO_GRAMMARS;
 }
 
+/**
+ * Answers go back in batches, one message per turn of this thread's event loop: a digest's ~100 files would
+ * otherwise cost ~100 postMessage calls (~6 ms of a warm digest's ~60, measured).
+ */
+let outbox: FromWorker[] = [];
+function flush(): void {
+  const batch = outbox;
+  outbox = [];
+  port!.postMessage(batch);
+}
+
 port.on("message", (message: ToWorker) => {
   void grammarsFor(message.grammar).then((grammars) => {
     // A warm-up only loads the grammar; a job is answered whatever happens (parseFile never throws).
-    if (message.job) port.postMessage({ id: message.id, outcome: parseFile(message.job, grammars, cache) });
+    if (!message.job) return;
+    if (outbox.length === 0) setImmediate(flush);
+    outbox.push({ id: message.id, outcome: parseFile(message.job, grammars, cache) });
   });
 });
