@@ -2,7 +2,8 @@
  * POST /graphql for the GitHub emulator (test/emulators/github.ts). Every document is parsed and validated
  * with graphql-js against GitHub's published schema (@octokit/graphql-schema), then executed against the
  * emulator's state. Answered: the mutations enablePullRequestAutoMerge and revertPullRequest, and the reads
- * viewer, repository(owner, name) { pullRequest(number) } and node(id) for pull requests. Objects carry the
+ * viewer, repository(owner, name) { pullRequest(number), object(expression: "<rev>:<path>") } (a Blob with its
+ * text, a Tree, or null) and node(id) for pull requests. Objects carry the
  * fields listed in `pullNode`, `repositoryNode` and `userNode`; asking for a non-null field not listed there is
  * an error in the answer. Errors look like GitHub's: `{ data, errors: [{ type, path, locations, message }] }`,
  * with HTTP 200.
@@ -17,6 +18,8 @@ import {
   type GraphQLSchema,
   type IntrospectionQuery,
 } from "graphql";
+import { blobSha, snapshotOf } from "./github-content.js";
+import { resolveRef } from "./github-graph.js";
 import { isObject, type Answer } from "./github-http.js";
 import type { MergeEngine } from "./github-merge.js";
 import {
@@ -90,6 +93,35 @@ function rootValue({ state, engine, links }: GraphQLContext) {
       const pr = repo.pulls[number - 1];
       if (!pr) throw failure("NOT_FOUND", `Could not resolve to a PullRequest with the number of ${number}.`);
       return pullNode(repo, pr);
+    },
+    // `object(expression: "<rev>:<path>")`: a file is a Blob, a folder a Tree; anything that does not resolve is
+    // null, as on GitHub. Objects by oid, and commits by a bare rev, are not emulated (null).
+    object: ({ expression }: { expression?: string | null }) => {
+      const colon = expression?.indexOf(":") ?? -1;
+      if (!expression || colon < 0) return null;
+      const resolved = resolveRef(expression.slice(0, colon), repo.branches, repo.commits);
+      if (!("sha" in resolved)) return null;
+      const path = expression.slice(colon + 1).replace(/^\/+|\/+$/g, "");
+      const snapshot = snapshotOf(repo, resolved.sha);
+      const text = snapshot.get(path);
+      if (text === undefined) {
+        const folder = path === "" || [...snapshot.keys()].some((p) => p.startsWith(`${path}/`));
+        return folder ? { __typename: "Tree", id: `tree:${resolved.sha}:${path}` } : null;
+      }
+      const oid = blobSha(text);
+      const isBinary = text.slice(0, 8000).includes("\0");
+      return {
+        __typename: "Blob",
+        id: `blob:${oid}`,
+        oid,
+        abbreviatedOid: oid.slice(0, 7),
+        byteSize: Buffer.byteLength(text),
+        isBinary,
+        isTruncated: false,
+        text: isBinary ? null : text,
+        commitResourcePath: `/${repo.full_name}/commit/${resolved.sha}`,
+        commitUrl: `${links.html}/${repo.full_name}/commit/${resolved.sha}`,
+      };
     },
   });
 

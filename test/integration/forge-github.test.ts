@@ -132,7 +132,9 @@ describe("GitHub: create, unchanged, updated", () => {
   it("the same event again is unchanged and sends no write; a new commit on the branch updates the same PR", async () => {
     const event = featureBranch();
     await run(event);
-    const writes = () => gh.requests.filter((r) => r.method !== "GET").length;
+    // GraphQL reads (the file texts) are POSTs too; a write is any other POST, PATCH, PUT or DELETE.
+    const isQuery = (body: unknown) => /^\s*query\b/.test((body as { query?: string } | undefined)?.query ?? "");
+    const writes = () => gh.requests.filter((r) => r.method !== "GET" && !isQuery(r.body)).length;
     const before = writes();
     const again = await run(event);
     expect(again.result.status).toBe("unchanged");
@@ -337,12 +339,12 @@ describe("GitHub: patches and texts for the change digest", () => {
   const TEXTS = "acme/Texts";
   const OLD = "class Old\n{\n    int a;\n}\n";
   const RENAMED = "class Old\n{\n    int b;\n}\n";
-  const forge = () =>
+  const forge = (throttle = false) =>
     createGitHubForge({
       token: TOKEN,
       apiUrl: gh.url,
       timeoutMs: 2000,
-      throttle: false,
+      throttle,
       retry: { max_attempts: 3, backoff: "fixed", base_delay_ms: 10, retryable_status_codes: [429, 500, 502, 503] },
     });
 
@@ -422,9 +424,23 @@ describe("GitHub: patches and texts for the change digest", () => {
     expect(set.files.find((f) => f.path === "assets/logo.png")?.binary).toBe(true);
   });
 
-  it("reads texts at the base and the head through the contents API: null where absent, a missing path left out", async () => {
-    seedTexts();
-    const github = forge();
+  const ALL_PATHS = [
+    "src/New.cs",
+    "docs/Gone.md",
+    "src/Renamed.cs",
+    "src/Keep.cs",
+    "assets/logo.png",
+    "no/such/file.txt",
+  ];
+  const ALL_TEXTS = {
+    "src/New.cs": { before: null, after: "class New {}\n" },
+    "docs/Gone.md": { before: "# gone\n", after: null },
+    "src/Renamed.cs": { before: OLD, after: RENAMED },
+    "src/Keep.cs": { before: "class Keep {}\n", after: "class Keep { }\n" },
+    "assets/logo.png": { before: null, after: null },
+  };
+  const loadTexts = async (throttle = false) => {
+    const github = forge(throttle);
     const set = await github.commits.load({
       repo: TEXTS,
       branch: "feature/texts",
@@ -432,30 +448,48 @@ describe("GitHub: patches and texts for the change digest", () => {
       target_branch: "main",
       range: "commit",
     });
-    const before = gh.calls("repos.getContent");
+    gh.requests.length = 0;
+    return Object.fromEntries(await github.commits.readTexts!(set, ALL_PATHS));
+  };
 
-    const texts = await github.commits.readTexts!(set, [
-      "src/New.cs",
-      "docs/Gone.md",
-      "src/Renamed.cs",
-      "src/Keep.cs",
-      "assets/logo.png",
-      "no/such/file.txt",
-    ]);
+  it("reads the texts the patches do not give at the base and the head in one GraphQL query", async () => {
+    seedTexts();
+    expect(await loadTexts()).toEqual(ALL_TEXTS);
+    // New and Gone come from their patches, the binary file is not read: Renamed, Keep and the missing path on
+    // both sides, six objects, in one query.
+    expect(gh.requests.map((r) => r.route)).toEqual(["graphql"]);
+    const { variables } = gh.requests[0]!.body as { variables: Record<string, string> };
+    expect(
+      Object.values(variables)
+        .filter((v) => v.includes(":"))
+        .sort(),
+    ).toEqual(
+      [
+        `${sha(50)}:src/Old.cs`,
+        `${sha(51)}:src/Renamed.cs`,
+        `${sha(50)}:src/Keep.cs`,
+        `${sha(51)}:src/Keep.cs`,
+        `${sha(50)}:no/such/file.txt`,
+        `${sha(51)}:no/such/file.txt`,
+      ].sort(),
+    );
+  });
 
-    expect(Object.fromEntries(texts)).toEqual({
-      "src/New.cs": { before: null, after: "class New {}\n" },
-      "docs/Gone.md": { before: "# gone\n", after: null },
-      "src/Renamed.cs": { before: OLD, after: RENAMED },
-      "src/Keep.cs": { before: "class Keep {}\n", after: "class Keep { }\n" },
-      "assets/logo.png": { before: null, after: null },
-    });
-    // Renamed, Keep and the missing path on both sides; New and Gone not at all (their patches are their whole
-    // texts), nor the binary file.
-    expect(gh.calls("repos.getContent") - before).toBe(6);
+  it("with github.throttle on, reads them through the contents API: the throttle spaces GraphQL like writes", async () => {
+    seedTexts();
+    expect(await loadTexts(true)).toEqual(ALL_TEXTS);
+    expect(gh.requests.map((r) => r.route)).toEqual(Array(6).fill("repos.getContent"));
+  });
+
+  it("reads them through the contents API, side by side, when the query fails", async () => {
+    seedTexts();
+    gh.inject("graphql", { status: 502, body: { message: "Server Error" } }, 3);
+    expect(await loadTexts()).toEqual(ALL_TEXTS);
+    expect(gh.requests.filter((r) => r.route === "graphql")).toHaveLength(3);
     const refs = gh.requests
       .filter((r) => r.route === "repos.getContent")
       .map((r) => new URL(r.path, gh.url).searchParams.get("ref"));
+    expect(refs).toHaveLength(6);
     expect(new Set(refs)).toEqual(new Set([sha(50), sha(51)]));
   });
 
@@ -490,7 +524,7 @@ describe("GitHub: reading the change in as few calls as the event allows", () =>
     message: `feat: step ${n}`,
     author,
     parents: parent === null ? [] : [sha(parent)],
-    files: [{ filename: file, status: "added", additions: 1, deletions: 0, patch: "@@ -0,0 +1 @@\n+x" }],
+    files: [{ filename: file, status: "added" as const, additions: 1, deletions: 0, patch: "@@ -0,0 +1 @@\n+x" }],
   });
 
   /** main at 60; feature/line: 61 → 62 → 63 (its head); feature/moved: its head 63, the event names 62; other: 64 off main. */

@@ -13,8 +13,10 @@ import {
 } from "../texts.js";
 import type { GitHubContext, Where } from "./context.js";
 
-/** Contents reads in flight at once for readTexts: GitHub asks clients not to flood it with concurrent requests. */
+/** Text reads in flight at once for readTexts: GitHub asks clients not to flood it with concurrent requests. */
 const TEXT_READS = 4;
+/** File texts per GraphQL query: one query is one round trip, and its answer stays a few MB at most. */
+const TEXTS_PER_QUERY = 50;
 
 const FILE_STATUS: Record<string, ChangedFile["change"]> = {
   added: "added",
@@ -83,7 +85,8 @@ const totals = (fs: ChangedFile[]) => ({
 
 /**
  * Commits through the REST API: the event's commit, or the branch compared with its target (merge base), with
- * each file's patch as GitHub gives it. readTexts reads files through the contents API at the base and the head.
+ * each file's patch as GitHub gives it. readTexts takes what the patches hold and reads the rest at the base and
+ * the head in GraphQL queries (one round trip for up to TEXTS_PER_QUERY sides), else through the contents API.
  */
 export function commits(ctx: GitHubContext): CommitSource {
   const { octokit, split, timeout, call } = ctx;
@@ -108,6 +111,59 @@ export function commits(ctx: GitHubContext): CommitSource {
     }
   }
 
+  /**
+   * Many sides' texts in one GraphQL query (`object(expression: "<commit>:<path>")` per side): one round trip
+   * where the contents API takes one call per side. Per side as textAt has it: the text, null when it is not
+   * text (a folder, a submodule, binary), undefined when absent or truncated. Undefined as a whole when the query
+   * failed; textAt then reads side by side.
+   */
+  async function textsByQuery(where: Where, sides: readonly TextSide[]): Promise<ReadText[] | undefined> {
+    const fields = sides
+      .map((_, i) => `f${i}: object(expression: $e${i}) { ... on Blob { text isBinary isTruncated } }`)
+      .join(" ");
+    const query = `query ReadTexts($owner: String!, $name: String!, ${sides.map((_, i) => `$e${i}: String!`).join(", ")}) { repository(owner: $owner, name: $name) { ${fields} } }`;
+    const variables = Object.fromEntries(sides.map((side, i) => [`e${i}`, `${side.commit}:${side.path}`]));
+    type Blob = { text?: string | null; isBinary?: boolean | null; isTruncated?: boolean } | null;
+    try {
+      const data = await call(`read ${sides.length} file texts`, () =>
+        octokit.graphql<{ repository: Record<string, Blob> | null }>(query, {
+          owner: where.owner,
+          name: where.repo,
+          ...variables,
+          ...timeout(),
+        }),
+      );
+      return sides.map((_, i): ReadText => {
+        const blob = data.repository?.[`f${i}`];
+        if (!blob) return undefined;
+        // A tree or a submodule answers without the Blob fields.
+        if (blob.isBinary === undefined || blob.isBinary) return null;
+        if (blob.isTruncated || typeof blob.text !== "string") return undefined;
+        return looksBinary(blob.text) ? null : blob.text;
+      });
+    } catch (error) {
+      if (error instanceof PrCreatorError) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Every side's text: in queries of TEXTS_PER_QUERY sides, else (a failed query) through the contents API. With
+   * github.throttle on, through the contents API only: the throttle spaces GraphQL requests a second apart, like
+   * writes, which would delay the PR's create by as much, while it lets reads run ten at a time.
+   */
+  async function textsOf(where: Where, sides: readonly TextSide[]): Promise<ReadText[]> {
+    if (ctx.throttled) return mapLimit(sides, TEXT_READS, (side) => textAt(where, side));
+    const parts = Array.from({ length: Math.ceil(sides.length / TEXTS_PER_QUERY) }, (_, i) =>
+      sides.slice(i * TEXTS_PER_QUERY, (i + 1) * TEXTS_PER_QUERY),
+    );
+    const answers = await mapLimit(parts, TEXT_READS, async (part) => {
+      const read = await textsByQuery(where, part);
+      return read ?? (await mapLimit(part, TEXT_READS, (side) => textAt(where, side)));
+    });
+    return answers.flat();
+  }
+
   return {
     async readTexts(changes, paths) {
       const plans = planTexts(changes, paths);
@@ -125,7 +181,7 @@ export function commits(ctx: GitHubContext): CommitSource {
         if (side && text !== undefined) byKey.set(sideKey(side), text);
       }
       const sides = [...sidesOf(plans).values()].filter((side) => !byKey.has(sideKey(side)));
-      const read = await mapLimit(sides, TEXT_READS, (side) => textAt(where, side));
+      const read = await textsOf(where, sides);
       sides.forEach((side, i) => byKey.set(sideKey(side), read[i]));
       return assembleTexts(plans, (side) => byKey.get(sideKey(side)));
     },

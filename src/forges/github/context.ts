@@ -35,6 +35,8 @@ export interface GitHubContext {
   ): PrCreatorError;
   /** Where the credential came from, for refusals built here (a GraphQL FORBIDDEN arrives with HTTP 200). */
   credential: CredentialInfo;
+  /** Whether GitHub's pacing is on: it spaces every GraphQL request like a write, a second apart. */
+  throttled: boolean;
   /** Server text with the token taken out, for messages built here. */
   redact(text: string): string;
   remote(pr: Pull): RemotePullRequest;

@@ -163,6 +163,7 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
     failure,
     remote,
     credential,
+    throttled: cfg.throttle,
     redact: (text) => redact(text, secrets),
     commitRepos: new CommitRepos(),
   };
