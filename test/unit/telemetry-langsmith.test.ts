@@ -164,6 +164,13 @@ describe("a run traced to LangSmith", () => {
       prompts_version: BUILT_IN_PROMPTS.version,
       execution_id: expect.stringMatching(/^exec-/) as string,
     });
+    // The graph's steps are child runs of that root, not roots of their own.
+    const parts = jsonParts(sent) as { name?: string; id?: string; parent_run_id?: string; trace_id?: string }[];
+    const rootPart = parts.find((p) => p.name === "pr-creator CommitCompleted" && p.id !== undefined);
+    const planPart = parts.find((p) => p.name === "plan_pr");
+    expect(rootPart?.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(planPart?.trace_id).toBe(rootPart?.id);
+    expect(planPart?.parent_run_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(sent).not.toContain("sk-secret-never-sent");
     expect(sent).not.toContain("lsv2-secret-api-key");
   });
