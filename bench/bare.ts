@@ -14,7 +14,7 @@
  * commit, and before it (at the first parent, under the old path of a rename) unless the file was added:
  *
  *   Azure DevOps: getPullRequests ‖ getCommit(changeCount) → getItem per side, all at once → createPullRequest.
- *   GitHub:       pulls.list ‖ repos.getCommit → repos.getContent per side, all at once → pulls.create →
+ *   GitHub:       pulls.list ‖ repos.getCommit → one GraphQL query for every side's blob → pulls.create →
  *                 requestReviewers ‖ addLabels.
  *
  * What it read is not used (it publishes the agent's finished title and description): the reads are there for
@@ -187,14 +187,17 @@ export function createBareGitHub(opts: { url: string; token: string; reads?: boo
           added: f.status === "added",
           deleted: f.status === "removed",
         }));
-        await Promise.all(
-          sidesOf(commit.data.sha, commit.data.parents[0]?.sha, files).map((side) =>
-            octokit.repos.getContent({ owner, repo, path: side.path, ref: side.commit }).catch((error: unknown) => {
-              // A file the forge has no text for (as in the benchmark's seed) is read all the same.
-              if ((error as { status?: number }).status !== 404) throw error;
-            }),
-          ),
-        );
+        // Every side in one query: GitHub's fewest calls for many files' texts.
+        const sides = sidesOf(commit.data.sha, commit.data.parents[0]?.sha, files);
+        if (sides.length > 0)
+          await octokit.graphql(
+            `query($owner: String!, $name: String!, ${sides.map((_, i) => `$e${i}: String!`).join(", ")}) { repository(owner: $owner, name: $name) { ${sides.map((_, i) => `f${i}: object(expression: $e${i}) { ... on Blob { text } }`).join(" ")} } }`,
+            {
+              owner,
+              name: repo,
+              ...Object.fromEntries(sides.map((side, i) => [`e${i}`, `${side.commit}:${side.path}`])),
+            },
+          );
       }
       const created = await octokit.pulls.create({
         owner,
