@@ -130,11 +130,14 @@ export function startDigest(
         ],
       };
     });
-  const counted = prepared.then(
-    // Counts come from the hunks, which need no parse.
-    (p) => withDigestCounts(changes, finishDigest(p, new Map())),
-    () => changes,
-  );
+  const counted =
+    changes.line_counts !== "unavailable"
+      ? Promise.resolve(changes)
+      : prepared.then(
+          // Counts come from the hunks, which need no parse.
+          (p) => withDigestCounts(changes, finishDigest(p, new Map())),
+          () => changes,
+        );
   return { changes: counted, outcome };
 }
 
