@@ -68,7 +68,7 @@ const BY_CODE: Record<ForgeKind, Record<"agent" | "bare", { steady: number; firs
     agent: {
       steady: 4,
       first: 5,
-      path: "[compare(target…branch) ‖ pulls.list] → repos.getContent per changed file side without a whole-file patch, all at once → pulls.create → requestReviewers ‖ addLabels. First PR: users.getByUsername ×2 before the create, one trip longer.",
+      path: "[compare(target…branch) ‖ pulls.list] → one GraphQL query for the file sides no whole-file patch gives → pulls.create → requestReviewers ‖ addLabels. First PR: users.getByUsername ×2 before the create, one trip longer.",
     },
     bare: { steady: 3, first: 3, path: "pulls.list → pulls.create → requestReviewers ‖ addLabels." },
   },
