@@ -118,7 +118,13 @@ export function startDigest(
   const outcome = prepared
     .then(async (p): Promise<DigestOutcome> => {
       const digest = finishDigest(p, await runParses(p, { ...options, early }));
-      return { digest, changes: withDigestCounts(changes, digest), warnings: [] };
+      const unavailable = options.pool?.unavailable;
+      const warnings = unavailable
+        ? [
+            `The parse workers could not start (${unavailable.slice(0, 200)}); the change digest was parsed on the main thread.`,
+          ]
+        : [];
+      return { digest, changes: withDigestCounts(changes, digest), warnings };
     })
     .catch((error: unknown) => {
       const why = errorText(error);

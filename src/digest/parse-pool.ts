@@ -6,9 +6,10 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { DEFAULT_CACHE_BYTES } from "./cache.js";
+import { createParseCache, DEFAULT_CACHE_BYTES, type ParseCache } from "./cache.js";
+import { loadGrammars, NO_GRAMMARS } from "./grammars.js";
 import type { CodeLanguage } from "./languages.js";
-import { errorMessage, type ParseJob, type ParseOutcome } from "./parse-file.js";
+import { errorMessage, parseFile, type ParseJob, type ParseOutcome } from "./parse-file.js";
 
 /** The grammar a job needs: a code language's `.wasm` file, resolved on the main thread. */
 export interface GrammarRef {
@@ -31,6 +32,8 @@ export interface FromWorker {
 
 export interface ParsePool {
   readonly size: number;
+  /** Why the workers could not start, when they could not: files are then parsed on this thread. */
+  readonly unavailable?: string | null;
   /** Parses one file in the worker `route` (the file's path) maps to. Never rejects. */
   parse(job: ParseJob, grammar: GrammarRef | null, route: string): Promise<ParseOutcome>;
   /** Starts loading grammars in every worker, so the compile overlaps the text read. */
@@ -58,28 +61,52 @@ function route(key: string, size: number): number {
  * The worker's module. Running from TypeScript sources (tests, benchmarks) the worker registers tsx itself
  * first: Node 20 does not hand a thread's module hooks on to its workers.
  */
-function startWorker(workerData: unknown): Worker {
+function startWorker(workerData: unknown, entry?: URL): Worker {
+  if (entry) return new Worker(entry, { workerData });
   if (!import.meta.url.endsWith(".ts"))
     return new Worker(new URL("./parse-worker.js", import.meta.url), { workerData });
-  const entry = JSON.stringify(new URL("./parse-worker.ts", import.meta.url).href);
-  const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${entry}); });`;
+  const source = JSON.stringify(new URL("./parse-worker.ts", import.meta.url).href);
+  const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${source}); });`;
   return new Worker(boot, { eval: true, workerData });
+}
+
+/** Parses on this thread: for a pool whose workers cannot start. */
+type Inline = (job: ParseJob, grammar: GrammarRef | null) => Promise<ParseOutcome>;
+
+interface Pending {
+  job: ParseJob;
+  grammar: GrammarRef | null;
+  resolve: (outcome: ParseOutcome) => void;
 }
 
 class Slot {
   private worker: Worker | null = null;
-  private readonly pending = new Map<number, (outcome: ParseOutcome) => void>();
+  /** Whether the current worker's module loaded (it says so with an empty batch). */
+  private ready = false;
+  private readonly pending = new Map<number, Pending>();
 
-  constructor(private readonly cacheBytes: number) {}
+  constructor(
+    private readonly cacheBytes: number,
+    private readonly pool: { unavailable: string | null; inline: Inline; entry: URL | undefined },
+  ) {}
 
   private start(): Worker {
-    const worker = startWorker({ cacheBytes: this.cacheBytes });
+    const worker = startWorker({ cacheBytes: this.cacheBytes }, this.pool.entry);
+    this.ready = false;
     worker.on("message", (batch: FromWorker[]) => {
+      this.ready = true;
       for (const answer of batch) this.settle(answer.id, answer.outcome);
     });
     const lost = (why: string) => {
       if (this.worker !== worker) return;
       this.worker = null;
+      if (!this.ready) {
+        // A worker that never started will not start next time either: parse here from now on.
+        this.pool.unavailable ??= why;
+        for (const [id, p] of [...this.pending])
+          void this.pool.inline(p.job, p.grammar).then((o) => this.settle(id, o));
+        return;
+      }
       for (const id of [...this.pending.keys()]) this.settle(id, { note: `not parsed: the parse worker ${why}` });
     };
     worker.on("error", (error) => lost(`failed: ${errorMessage(error)}`));
@@ -91,24 +118,26 @@ class Slot {
   }
 
   private settle(id: number, outcome: ParseOutcome): void {
-    const resolve = this.pending.get(id);
-    if (!resolve) return;
+    const pending = this.pending.get(id);
+    if (!pending) return;
     this.pending.delete(id);
     // Idle workers must not keep a finished CLI run alive.
     if (this.pending.size === 0) this.worker?.unref();
-    resolve(outcome);
+    pending.resolve(outcome);
   }
 
   send(message: ToWorker): Promise<ParseOutcome> | void {
+    const { job, grammar } = message;
+    if (this.pool.unavailable !== null) return job ? this.pool.inline(job, grammar) : undefined;
     this.worker ??= this.start();
-    if (!message.job) {
+    if (!job) {
       this.worker.postMessage(message);
       return;
     }
     const worker = this.worker;
     return new Promise((resolve) => {
       if (this.pending.size === 0) worker.ref();
-      this.pending.set(message.id, resolve);
+      this.pending.set(message.id, { job, grammar, resolve });
       worker.postMessage(message);
     });
   }
@@ -124,13 +153,28 @@ class Slot {
 /**
  * A pool of `size` (≥ 1) parse workers, each with a parse cache of `cacheBytes`. Not a share of one bound: a
  * pipeline keeps each commit's after trees until the next commit, and with a share a cold commit between two of
- * a pipeline's evicted them (2 workers × 32 MB: warm digests 4× slower than with 2 × 64 MB, measured).
+ * a pipeline's evicted them (2 workers × 32 MB: warm digests 4× slower than with 2 × 64 MB, measured). When a
+ * worker cannot start at all (its module missing from a bundle, say), the pool parses on this thread instead
+ * and says why in `unavailable`. `entry` replaces the worker's module (tests).
  */
-export function createParsePool(size: number, cacheBytes = DEFAULT_CACHE_BYTES): ParsePool {
-  const slots = Array.from({ length: size }, () => new Slot(cacheBytes));
+export function createParsePool(size: number, cacheBytes = DEFAULT_CACHE_BYTES, entry?: URL): ParsePool {
+  let cache: ParseCache | undefined;
+  const shared = {
+    unavailable: null as string | null,
+    entry,
+    inline: async (job: ParseJob, grammar: GrammarRef | null) => {
+      const grammars = grammar ? await loadGrammars([grammar.language], { locate: () => grammar.path }) : NO_GRAMMARS;
+      cache ??= createParseCache(cacheBytes);
+      return parseFile(job, grammars, cache);
+    },
+  };
+  const slots = Array.from({ length: size }, () => new Slot(cacheBytes, shared));
   let next = 0;
   return {
     size,
+    get unavailable() {
+      return shared.unavailable;
+    },
     parse(job, grammar, key) {
       return slots[route(key, size)]!.send({ id: next++, job, grammar }) as Promise<ParseOutcome>;
     },

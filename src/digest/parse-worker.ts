@@ -36,3 +36,6 @@ port.on("message", (message: ToWorker) => {
     outbox.push({ id: message.id, outcome: parseFile(message.job, grammars, cache) });
   });
 });
+
+// Loaded: an empty batch tells the pool this worker can start (one that cannot makes the pool parse itself).
+port.postMessage([]);

@@ -102,6 +102,31 @@ describe("the parse pool", () => {
   });
 });
 
+describe("a pool whose workers cannot start", () => {
+  it("parses on this thread instead, the same digest, and the run is told why", async () => {
+    const broken = createParsePool(1, undefined, new URL("./no-such-parse-worker.js", import.meta.url));
+    try {
+      const s = step({ "src/Order.cs": [cs(["Total"], 1), cs(["Total", "Apply"], 1)] });
+      const source: CommitSource = {
+        load: () => Promise.resolve(s.changes),
+        readTexts: () => Promise.resolve(s.texts),
+      };
+      const outcome = await startDigest(source, s.changes, policy, { pool: broken }).outcome;
+      expect(outcome.digest).toEqual(buildDigest({ ...s, policy, grammars }));
+      expect(broken.unavailable).toMatch(/^failed: /);
+      expect(outcome.warnings).toEqual([
+        expect.stringMatching(
+          /^The parse workers could not start \(failed: .*\); the change digest was parsed on the main thread\.$/,
+        ),
+      ]);
+      // Later digests go straight to this thread.
+      expect((await digestChange(s.changes, s.texts, policy, { pool: broken })).files[0]!.symbols).not.toBeNull();
+    } finally {
+      await broken.close();
+    }
+  });
+});
+
 describe("parsing on the main thread (digest.parse_workers: 0)", () => {
   it("parses one file per turn of the event loop, so other work is not held up for the whole digest", async () => {
     const paths: Record<string, [string, string]> = {};
