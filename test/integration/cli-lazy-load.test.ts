@@ -136,8 +136,10 @@ describe("the shipped CLI is the bundle", () => {
 
   it("the digest parses in the bundled parse worker: the summary names the C# symbols the commit adds", async () => {
     const cwd = await mkdtemp(path.join(dir, "cwd-"));
+    // A worker whatever the default (which may parse on the main thread), so the bundled worker is what parses.
+    await writeFile(path.join(cwd, "pr-creator.yaml"), "digest:\n  parse_workers: 1\n");
     const args = ["run", sample.eventFile, "--repo-path", sample.dir, "--traces", sample.tracesFile, "--dry-run"];
-    const { code, stdout } = await runCli([...args, "--json"], { cwd });
+    const { code, stdout } = await runCli([...args, "--config", "pr-creator.yaml", "--json"], { cwd });
     expect(code).toBe(0);
     const { pr } = JSON.parse(stdout) as { pr: { description: string } };
     // Without the worker (dist/cli/parse-worker.js) the files go unparsed and these bullets are missing.
