@@ -2,7 +2,8 @@
  * Parsing off the main thread: a few worker threads (node:worker_threads), each with the grammars it was asked
  * for and its own parse cache. A file always goes to the same worker (by its path), so a pipeline's next commit
  * finds the tree of its before where it was left. Workers start on first use, hold the process open only while
- * they have work, and one that dies is replaced; its files are noted "not parsed", never a failed run.
+ * they have work, and one that dies is replaced; its files are noted "not parsed", never a failed run. When no
+ * worker can start at all, the pool parses on the main thread instead (see createParsePool).
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
