@@ -141,8 +141,9 @@ describe("the shipped CLI is the bundle", () => {
     const args = ["run", sample.eventFile, "--repo-path", sample.dir, "--traces", sample.tracesFile, "--dry-run"];
     const { code, stdout } = await runCli([...args, "--config", "pr-creator.yaml", "--json"], { cwd });
     expect(code).toBe(0);
-    const { pr } = JSON.parse(stdout) as { pr: { description: string } };
-    // Without the worker (dist/cli/parse-worker.js) the files go unparsed and these bullets are missing.
+    const { pr, warnings } = JSON.parse(stdout) as { pr: { description: string }; warnings: string[] };
+    // Without the worker (dist/cli/parse-worker.js) the pool falls back to the main thread and says so.
+    expect(warnings.filter((w) => /parse workers/.test(w))).toEqual([]);
     expect(pr.description).toContain("- Adds `CreateOrderHandler`");
     expect(pr.description).toContain("- Adds tests in `CreateOrderHandlerTests`");
   });
