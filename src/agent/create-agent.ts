@@ -77,6 +77,12 @@ export interface AgentOptions {
   watch?: boolean;
   /** Where runs keep their checkpoints (the workers' Postgres saver); default: the state file, when approvals are on. */
   checkpointer?: BaseCheckpointSaver;
+  /**
+   * Parse workers for the digest when the policy leaves `digest.parse_workers` unset. The CLI's one-shot
+   * commands pass 0: for a single run a worker's start costs more CPU and memory than it saves, and no other
+   * run's I/O waits on the event loop.
+   */
+  defaultParseWorkers?: number;
   /** Gate rules (violation codes) to switch off: for eval ablations only. */
   disabledRules?: readonly ViolationCode[];
   /** Metrics and the PR history; default: new metrics and the history in the state file. */
@@ -199,7 +205,13 @@ async function forgeFor(policy: Policy, env: Record<string, string | undefined>,
 export async function createAgent(options: AgentOptions = {}): Promise<Agent> {
   const cwd = options.cwd ?? process.cwd();
   const loaded = options.policy ? { policy: options.policy, source: null } : await loadPolicy(options.configFile, cwd);
-  const policy = loaded.policy;
+  const policy =
+    options.defaultParseWorkers !== undefined && loaded.policy.digest.parse_workers === undefined
+      ? {
+          ...loaded.policy,
+          digest: { ...loaded.policy.digest, parse_workers: options.defaultParseWorkers },
+        }
+      : loaded.policy;
   const tracesFile = options.tracesFile ? path.resolve(cwd, options.tracesFile) : policy.trace_registry;
   const traceRegistry = options.traceRegistry ?? (tracesFile ? await loadTraceRegistryFile(tracesFile) : null);
   const eventsFile = options.eventsFile ? path.resolve(cwd, options.eventsFile) : policy.events.jsonl_file;

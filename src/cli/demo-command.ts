@@ -44,6 +44,7 @@ export async function demoCommand(opts: { dir?: string; json?: boolean }, io: Io
     repoPath: sample.dir,
     cwd: root,
     forge: null,
+    defaultParseWorkers: 0,
     terminal: onTerminal(io),
   });
   const runs: RunResult[] = [];

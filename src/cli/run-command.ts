@@ -123,6 +123,7 @@ function agentOptions(opts: RunCommandOptions, io: Io) {
     verbose: opts.verbose ?? false,
     terminal: onTerminal(io),
     cwd: io.cwd,
+    defaultParseWorkers: 0,
     // Under --json stdout holds exactly one object, so events.stdout lines go to stderr instead.
     writeEvent: opts.json ? io.stderr : io.stdout,
   };

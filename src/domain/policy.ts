@@ -330,7 +330,7 @@ export const PolicySchema = z
           .max(32)
           .optional()
           .describe(
-            "Worker threads that parse for the digest, so parsing never blocks the event loop and uses spare cores; 0 parses on the main thread, one file per event-loop turn. Unset: one per core but one, at least 1, at most 4.",
+            "Worker threads that parse for the digest, so parsing never blocks the event loop and uses spare cores; 0 parses on the main thread, one file per event-loop turn. Unset: one per core but one, at least 1, at most 4 (the one-shot CLI commands run, debug, resume and demo: 0).",
           ),
         generated_globs: z
           .array(glob)

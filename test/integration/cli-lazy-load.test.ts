@@ -132,6 +132,8 @@ describe("the shipped CLI is the bundle", () => {
     expect([...unbundled].filter((pkg) => bundled.has(pkg))).toEqual([]);
     // What stays in node_modules: the native SQLite addons and the WASM parser (scripts/bundle.mjs, EXTERNAL).
     expect(unbundled).toContain("better-sqlite3");
+    // One run parses on the main thread unless the policy asks for workers: a worker's start costs more than it saves.
+    expect(chunks).not.toContain("parse-worker.js");
   });
 
   it("the digest parses in the bundled parse worker: the summary names the C# symbols the commit adds", async () => {
