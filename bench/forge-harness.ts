@@ -4,9 +4,11 @@
  * mode × concurrency) and reads its figures off the runner's timings and request trace and the emulator's log.
  */
 import { execFileSync, fork, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
 import type { BarePr } from "./bare.js";
 import type {
   Branch,
@@ -66,6 +68,34 @@ export class EmulatorHost {
   }
 }
 
+let runnerBundle: string | undefined;
+
+/**
+ * bench/runner.ts bundled for plain node (its own code only: packages and the agent stay outside), so the measured
+ * process runs the agent as it ships — the built library in dist/ — and not under tsx, whose loader alone adds
+ * ≈ 85 MB of RSS and its own CPU to every figure. Needs `npm run build` first, like the CLI figures.
+ */
+function runnerEntry(): string {
+  if (runnerBundle) return runnerBundle;
+  const dist = path.join(here, "..", "dist");
+  if (!existsSync(path.join(dist, "agent", "create-agent.js")))
+    throw new Error("bench: dist/ is missing; run `npm run build` first (the agent is measured as it ships)");
+  // Inside the project, so the bundle's imports of packages find node_modules.
+  const outfile = path.join(here, "..", "node_modules", ".cache", "pr-creator-bench", "runner.mjs");
+  buildSync({
+    entryPoints: [path.join(here, "runner.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    external: ["../src/*"],
+    outfile,
+    logLevel: "error",
+  });
+  return (runnerBundle = outfile);
+}
+
 /** bench/runner.ts in a child process: one per forge × latency × mode, running its configurations in turn. */
 export class Runner {
   private readonly child: ChildProcess;
@@ -73,7 +103,11 @@ export class Runner {
     { onWarmed: () => Promise<void>; resolve: (done: RunDone) => void; reject: (error: Error) => void } | undefined;
 
   constructor() {
-    this.child = fork(path.join(here, "runner.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child = fork(runnerEntry(), [], {
+      execArgv: ["--expose-gc"],
+      env: { ...process.env, BENCH_AGENT_DIST: path.join(here, "..", "dist") },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     this.child.on("message", (msg: RunnerMessage) => {
       const p = this.pending;
       if (!p) return;

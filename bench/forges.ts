@@ -325,7 +325,7 @@ async function main(): Promise<void> {
     policy: { github: { throttle: false }, retry_policy: { base_delay_ms: 10 } },
     sequential_round_trips_by_code: BY_CODE,
     notes: [
-      "The agent and the bare script run in their own processes (bench/runner.ts, one per forge × latency × mode, configurations c = 1, 10, 100 in that order); the emulator runs in another (bench/emulator-host.ts). RSS and CPU are the measured process's only; RSS is sampled every 10 ms during each configuration and rarely shrinks, so a later configuration's peak includes what earlier ones left.",
+      "The agent and the bare script run in their own processes (bench/runner.ts bundled for plain node, the agent loaded from dist/ as it ships, one per forge × latency × mode, configurations c = 1, 10, 100 in that order); the emulator runs in another (bench/emulator-host.ts). RSS and CPU are the measured process's only; RSS is sampled every 10 ms during each configuration and rarely shrinks, so a later configuration's peak includes what earlier ones left.",
       `Each runner process first makes ${WARMUP_PRS} unmeasured PRs with a throwaway instance (module loading, JIT); every configuration then uses a fresh instance, whose first PR pays Azure location discovery and reviewer resolution.`,
       "Azure discovery calls (OPTIONS Location, GET ResourceAreas, OPTIONS <area>) are never delayed by the emulator and are not counted in calls per PR.",
     ],

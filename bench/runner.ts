@@ -11,6 +11,7 @@ import dc from "node:diagnostics_channel";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { BarePr } from "./bare.js";
 import {
   REPOS,
@@ -57,6 +58,15 @@ dc.subscribe("undici:request:create", (m) => {
 });
 dc.subscribe("undici:request:headers", (m) => finish((m as { request: object }).request));
 
+/**
+ * The agent's module as it ships: from the built library (BENCH_AGENT_DIST, dist/ of `npm run build`) when the
+ * harness runs this file as a plain-node bundle, else from the sources (this file run under tsx by hand).
+ */
+function shipped<T>(built: string, source: () => Promise<T>): Promise<T> {
+  const dist = process.env.BENCH_AGENT_DIST;
+  return dist ? (import(pathToFileURL(path.join(dist, built)).href) as Promise<T>) : source();
+}
+
 interface Subject {
   handle(b: Branch): Promise<{ ok: boolean; failure?: string; pr?: BarePr }>;
   close(): Promise<void>;
@@ -68,10 +78,19 @@ interface Subject {
  */
 async function agentSubject(ep: Endpoint, memory: boolean): Promise<Subject> {
   const [{ createAgent }, { SAMPLE_TRACES }, { PolicySchema }, { createInMemoryTraceRegistry }] = await Promise.all([
-    import("../src/agent/create-agent.js"),
-    import("../src/demo/sample-repo.js"),
-    import("../src/domain/policy.js"),
-    import("../src/policy/trace-registry.js"),
+    shipped<typeof import("../src/agent/create-agent.js")>(
+      "agent/create-agent.js",
+      () => import("../src/agent/create-agent.js"),
+    ),
+    shipped<typeof import("../src/demo/sample-repo.js")>(
+      "demo/sample-repo.js",
+      () => import("../src/demo/sample-repo.js"),
+    ),
+    shipped<typeof import("../src/domain/policy.js")>("domain/policy.js", () => import("../src/domain/policy.js")),
+    shipped<typeof import("../src/policy/trace-registry.js")>(
+      "policy/trace-registry.js",
+      () => import("../src/policy/trace-registry.js"),
+    ),
   ]);
   const env =
     ep.forge === "azure-devops"

@@ -455,7 +455,9 @@ npm run bench 2>/dev/null            # the agent's run log (one JSON line per PR
 \`\`\`
 
 What is measured (the machinery is \`bench:forges\`': emulators in \`bench/emulator-host.ts\`, the agent or the
-bare script in \`bench/runner.ts\`, each its own process; see the Forges section):
+bare script in \`bench/runner.ts\`, each its own process; see the Forges section). The runner is bundled for
+plain node and loads the agent from \`dist/\` (\`npm run build\`), as the package ships it: run under tsx, the
+loader alone added ≈ 85 MB to the agent's RSS and its own CPU to every figure.
 
 - **Agent.** \`createAgent\` with the benchmark policy, \`model: null\` (deterministic drafter), \`memory: null\`,
   commits read through the forge API; one instance per configuration, after a warm-up instance. **Bare** is
