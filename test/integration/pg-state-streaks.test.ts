@@ -7,49 +7,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_NAME, type LifecycleEvent, type PullRequestAlert } from "../../src/domain/events.js";
+import type { LifecycleEvent, PullRequestAlert } from "../../src/domain/events.js";
 import { withFailureAlerts, type StreakStore } from "../../src/events/failure-streak.js";
 import { openStreakStore } from "../../src/events/failure-streak-store.js";
 import { openDatabase, type Database } from "../../src/postgres/database.js";
 import { openPostgresStreaks } from "../../src/postgres/failure-streaks.js";
 import { openSharedState } from "../../src/postgres/shared-state.js";
+import { created, failed } from "../fixtures/streak-events.js";
 import { createTestDatabase, describePostgres, type TestDatabase } from "../postgres.js";
 
 const NOW = () => new Date("2026-01-08T10:00:00.000Z");
-
-function failed(n: number, repo = "OrderService"): LifecycleEvent {
-  return {
-    event: "PullRequestFailed",
-    reason: "missing_trace",
-    message: `run ${n} failed`,
-    trace_id: `trace-ord-${n}`,
-    repo,
-    branch: "feature/order-handler",
-    attempted_branch: null,
-    commit_hash: "9fbc871",
-    attempts: 1,
-    violations: [],
-    issue_id: null,
-    created_by: AGENT_NAME,
-    timestamp: "2026-01-08T10:00:00.000Z",
-  };
-}
-
-function created(repo = "OrderService"): LifecycleEvent {
-  return {
-    event: "PullRequestCreated",
-    pr_id: 7,
-    repo,
-    branch: "feature/order-handler",
-    trace_id: "trace-ord-ok",
-    created_by: AGENT_NAME,
-    timestamp: "2026-01-08T10:00:00.000Z",
-    blueprint_id: "bp-ord",
-    component_scope: "Order",
-    commit_hash: "9fbc871",
-    issue_id: null,
-  };
-}
 
 /** An agent's alerting sink on `store`: what went out, and the alerts among it. */
 function agentOn(store: () => StreakStore, threshold = 3) {
