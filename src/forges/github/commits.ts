@@ -78,10 +78,31 @@ function changedFiles(
 const isEventCommit = (sha: string, request: ChangeRequest) =>
   request.commit.length >= 7 && sha.toLowerCase().startsWith(request.commit.toLowerCase());
 
-const totals = (fs: ChangedFile[]) => ({
-  additions: fs.reduce((n, f) => n + f.additions, 0),
-  deletions: fs.reduce((n, f) => n + f.deletions, 0),
-});
+type CommitData = Parameters<typeof commitInfo>[0] & { files?: Parameters<typeof changedFiles>[0] };
+
+/** A change set of `files` with their line totals. */
+function changeSet(commits: CommitInfo[], base: string | null, range: ChangeSet["range"], list: CommitData["files"]) {
+  const files = changedFiles(list);
+  return {
+    commits,
+    base,
+    range,
+    files,
+    additions: files.reduce((n, f) => n + f.additions, 0),
+    deletions: files.reduce((n, f) => n + f.deletions, 0),
+  } satisfies ChangeSet;
+}
+
+/** The event's commit alone, against its first parent. */
+const oneCommit = (head: CommitData): ChangeSet =>
+  changeSet([commitInfo(head)], head.parents[0]?.sha ?? null, "commit", head.files);
+
+/** The branch's commits since the merge base with its target, from a compare. */
+const sinceMergeBase = (cmp: {
+  commits: CommitData[];
+  merge_base_commit: { sha: string };
+  files?: CommitData["files"];
+}): ChangeSet => changeSet(cmp.commits.map(commitInfo), cmp.merge_base_commit.sha, "merge-base", cmp.files);
 
 /**
  * Commits through the REST API: the event's commit, or the branch compared with its target (merge base), with
@@ -219,14 +240,7 @@ export function commits(ctx: GitHubContext): CommitSource {
       const head = commitRead?.data;
       if (!head || !branchRead || branchRead.data.commit.sha !== head.sha || !isEventCommit(head.sha, request))
         return undefined;
-      const fs = changedFiles(head.files);
-      return {
-        commits: [commitInfo(head)],
-        base: head.parents[0]?.sha ?? null,
-        range: "commit",
-        files: fs,
-        ...totals(fs),
-      };
+      return oneCommit(head);
     }
     const cmp = (
       await quiet("compare the branch with its target", () =>
@@ -240,14 +254,7 @@ export function commits(ctx: GitHubContext): CommitSource {
     const last = cmp?.commits.at(-1);
     if (!cmp || !last || cmp.total_commits !== cmp.commits.length || !isEventCommit(last.sha, request))
       return undefined;
-    const fs = changedFiles(cmp.files);
-    return {
-      commits: cmp.commits.map(commitInfo),
-      base: cmp.merge_base_commit.sha,
-      range: "merge-base",
-      files: fs,
-      ...totals(fs),
-    };
+    return sinceMergeBase(cmp);
   }
 
   async function loadChecked(request: ChangeRequest): Promise<ChangeSet> {
@@ -302,22 +309,8 @@ export function commits(ctx: GitHubContext): CommitSource {
       );
     }
     if (cmp && cmp.commits.length > 0) {
-      const fs = changedFiles(cmp.files);
-      return {
-        commits: cmp.commits.map(commitInfo),
-        base: cmp.merge_base_commit.sha,
-        range: "merge-base",
-        files: fs,
-        ...totals(fs),
-      };
+      return sinceMergeBase(cmp);
     }
-    const fs = changedFiles(head.files);
-    return {
-      commits: [commitInfo(head)],
-      base: head.parents[0]?.sha ?? null,
-      range: "commit",
-      files: fs,
-      ...totals(fs),
-    };
+    return oneCommit(head);
   }
 }
