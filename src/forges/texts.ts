@@ -1,4 +1,5 @@
 import type { ChangeSet, FileTexts } from "../domain/commit.js";
+import { mapLimit } from "../net/limit.js";
 
 /** One side of a file to read: the commit and the path the file had there. */
 export interface TextSide {
@@ -76,6 +77,44 @@ export function sidesOf(plans: readonly TextPlan[]): Map<string, TextSide> {
 }
 
 export const sideKey = (side: TextSide) => `${side.commit}:${side.path}`;
+
+/**
+ * Reads every side the plans need, at most `limit` at a time, and assembles the texts as assembleTexts does.
+ * Each path's texts go to `onText` as soon as its last side is in, so the digest parses while the rest is read
+ * (a path with no side to read, a binary one, goes first). A read that rejects rejects the whole.
+ */
+export async function readPlannedTexts(
+  plans: readonly TextPlan[],
+  limit: number,
+  read: (side: TextSide) => Promise<ReadText>,
+  onText?: (path: string, texts: FileTexts) => void,
+): Promise<Map<string, FileTexts>> {
+  const got = new Map<string, ReadText>();
+  const textOf = (side: TextSide) => got.get(sideKey(side));
+  const left = new Map<TextPlan, number>();
+  const needing = new Map<string, TextPlan[]>();
+  for (const plan of plans) {
+    const keys = new Set([plan.before, plan.after].flatMap((side) => (side ? [sideKey(side)] : [])));
+    left.set(plan, keys.size);
+    for (const key of keys) needing.set(key, [...(needing.get(key) ?? []), plan]);
+  }
+  const heard = (plan: TextPlan) => {
+    const texts = assembleTexts([plan], textOf).get(plan.path);
+    if (texts) onText?.(plan.path, texts);
+  };
+  if (onText) for (const plan of plans) if (left.get(plan) === 0) heard(plan);
+  await mapLimit([...sidesOf(plans).values()], limit, async (side) => {
+    const key = sideKey(side);
+    got.set(key, await read(side));
+    if (!onText) return;
+    for (const plan of needing.get(key) ?? []) {
+      const remaining = left.get(plan)! - 1;
+      left.set(plan, remaining);
+      if (remaining === 0) heard(plan);
+    }
+  });
+  return assembleTexts(plans, textOf);
+}
 
 /**
  * The whole text of an added file (`after`) or a deleted one (`before`) from its patch, when the patch is one

@@ -365,14 +365,12 @@ describe("Azure DevOps: texts for the change digest", () => {
     const set = await azure.commits.load(request);
     const before = az.calls("getItem");
 
-    const texts = await azure.commits.readTexts!(set, [
-      "src/New.cs",
-      "docs/Gone.md",
-      "src/Renamed.cs",
-      "src/Keep.cs",
-      "assets/logo.png",
-      "no/such/file.txt",
-    ]);
+    const heard = new Map<string, unknown>();
+    const texts = await azure.commits.readTexts!(
+      set,
+      ["src/New.cs", "docs/Gone.md", "src/Renamed.cs", "src/Keep.cs", "assets/logo.png", "no/such/file.txt"],
+      (path, t) => heard.set(path, t),
+    );
 
     expect(set.line_counts).toBe("unavailable");
     expect(set.files.find((f) => f.path === "src/Renamed.cs")).toMatchObject({
@@ -387,6 +385,8 @@ describe("Azure DevOps: texts for the change digest", () => {
       // Azure does not flag binary changes: the item's content metadata does.
       "assets/logo.png": { before: null, after: null },
     });
+    // Every path the map holds was handed to the digest as it was read, with the same texts.
+    expect(heard).toEqual(texts);
     // New after; Gone before; Renamed, Keep, logo and the missing path on both sides.
     expect(az.calls("getItem") - before).toBe(10);
     const versions = az.requests

@@ -5,8 +5,7 @@ import {
 } from "azure-devops-node-api/interfaces/GitInterfaces.js";
 import type { ChangedFile, ChangeRequest, ChangeSet, CommitInfo, CommitSource } from "../../domain/commit.js";
 import { PrCreatorError } from "../../domain/errors.js";
-import { mapLimit } from "../../net/limit.js";
-import { assembleTexts, looksBinary, planTexts, sideKey, sidesOf, type ReadText, type TextSide } from "../texts.js";
+import { looksBinary, planTexts, readPlannedTexts, type ReadText, type TextSide } from "../texts.js";
 import { itemPath, toRef, type AzureDevOpsContext } from "./context.js";
 
 /** Changes read with the commit, and per page after it when the commit has more. */
@@ -88,14 +87,11 @@ export function commits(ctx: AzureDevOpsContext): CommitSource {
   }
 
   return {
-    async readTexts(changes, paths) {
+    async readTexts(changes, paths, onText) {
       const plans = planTexts(changes, paths);
       const repo = ctx.commitRepos.of(changes.commits.at(-1)?.hash);
       if (repo === undefined || plans.length === 0) return new Map();
-      const sides = [...sidesOf(plans).values()];
-      const read = await mapLimit(sides, TEXT_READS, (side) => textAt(repo, side));
-      const byKey = new Map(sides.map((side, i) => [sideKey(side), read[i]]));
-      return assembleTexts(plans, (side) => byKey.get(sideKey(side)));
+      return readPlannedTexts(plans, TEXT_READS, (side) => textAt(repo, side), onText);
     },
 
     async load(request: ChangeRequest): Promise<ChangeSet> {
