@@ -466,7 +466,8 @@ What bounds it:
   is about the parse's wall time. Each file is parsed as soon as its texts arrive (\`readTexts\`' \`onText\`):
   local git hands them over as \`cat-file --batch\` sends them (~40 ms for this commit, no measurable gain); with
   a forge-like source (50 ms a read, 8 in flight, ~1.2 s of reads) the digest was ready 1,246 ms after it started
-  against 1,528 ms parsing after the reads — once GitHub and Azure DevOps call \`onText\`, which they do not yet.
+  against 1,528 ms parsing after the reads. Azure DevOps hands each file over once both its item reads are
+  in; GitHub reads every text in one GraphQL query, so there is nothing to overlap.
 - **Cold**, the floor is one full tree-sitter parse of the before texts (each after is re-parsed incrementally
   from its before's tree): ${ms(floor)} ms for this commit's ${mb.toFixed(2)} MB on the least disturbed cold run (~${ms(floor / mb)} ms
   per MB, \`digestChange\` through the pool on fresh commits; \`buildDigest\` on one thread, over the pipeline's
