@@ -14,8 +14,8 @@
  * commit, and before it (at the first parent, under the old path of a rename) unless the file was added:
  *
  *   Azure DevOps: getPullRequests ‖ getCommit(changeCount) → getItem per side, all at once → createPullRequest.
- *   GitHub:       pulls.list ‖ repos.getCommit → one GraphQL query for every side's blob → pulls.create →
- *                 requestReviewers ‖ addLabels.
+ *   GitHub:       pulls.list ‖ repos.getCommit → one GraphQL query for every side's blob no patch holds whole
+ *                 (none when every file was added or removed) → pulls.create → requestReviewers ‖ addLabels.
  *
  * What it read is not used (it publishes the agent's finished title and description): the reads are there for
  * their round trips.
@@ -181,12 +181,15 @@ export function createBareGitHub(opts: { url: string; token: string; reads?: boo
       ]);
       if (open.data.length > 0) throw new Error(`bare: ${pr.source_branch} already has PR #${open.data[0]!.number}`);
       if (commit) {
-        const files = (commit.data.files ?? []).map((f) => ({
-          path: f.filename,
-          ...(f.previous_filename ? { old_path: f.previous_filename } : {}),
-          added: f.status === "added",
-          deleted: f.status === "removed",
-        }));
+        // An added or removed file's patch holds its whole text (one hunk): only the other files are read.
+        const files = (commit.data.files ?? [])
+          .filter((f) => !(f.patch !== undefined && (f.status === "added" || f.status === "removed")))
+          .map((f) => ({
+            path: f.filename,
+            ...(f.previous_filename ? { old_path: f.previous_filename } : {}),
+            added: f.status === "added",
+            deleted: f.status === "removed",
+          }));
         // Every side in one query: GitHub's fewest calls for many files' texts.
         const sides = sidesOf(commit.data.sha, commit.data.parents[0]?.sha, files);
         if (sides.length > 0)

@@ -6,6 +6,7 @@
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../test/emulators/azure-devops.js";
 import { startGitHubEmulator, type GitHubEmulator } from "../test/emulators/github.js";
 import { startStrictProxy, type StrictProxy } from "../test/emulators/strict-proxy.js";
+import { HANDLER as HANDLER_TEXT, HANDLER_TESTS as TESTS_TEXT } from "../src/demo/sample-repo.js";
 import { REPOS, TOKENS, type Branch, type ForgeKind, type HostOp, type LoggedCall, type PrCheck } from "./shared.js";
 
 const author = { name: "code-committer-agent", email: "cc@agents.local", date: "2025-05-07T19:05:33Z" };
@@ -13,6 +14,21 @@ const COMMIT_MESSAGE = "feat(order): implement CreateOrderHandler [trace:ord-812
 const HANDLER = "src/Application/Handlers/CreateOrderHandler.cs";
 const TESTS = "tests/Order/CreateOrderHandlerTests.cs";
 const base = (n: number) => n.toString(16).padStart(40, "c");
+const lines = (text: string) => text.replace(/\n$/, "").split("\n");
+/**
+ * An added file as GitHub lists it in a commit: its line count, its text, and the one-hunk patch GitHub sends
+ * for a text file of this size (so, as on GitHub, an added file's text comes with the commit).
+ */
+const added = (filename: string, text: string) => ({
+  filename,
+  status: "added" as const,
+  additions: lines(text).length,
+  deletions: 0,
+  content: text,
+  patch: `@@ -0,0 +1,${lines(text).length} @@\n${lines(text)
+    .map((line) => `+${line}`)
+    .join("\n")}`,
+});
 /** A distinct, valid 40-hex commit id per (seed tag, index). */
 const branchSha = (tag: number, i: number) => `${tag.toString(16).padStart(8, "d")}${i.toString(16).padStart(32, "e")}`;
 
@@ -102,10 +118,7 @@ function seed(tag: number, count: number): Branch[] {
             message: COMMIT_MESSAGE,
             author,
             parents: [base(2)],
-            changes: [
-              { path: `/${HANDLER}`, changeType: "add" },
-              { path: `/${TESTS}`, changeType: "add" },
-            ],
+            files: { [HANDLER]: HANDLER_TEXT, [TESTS]: TESTS_TEXT },
           },
         ]),
       ),
@@ -117,10 +130,7 @@ function seed(tag: number, count: number): Branch[] {
         message: COMMIT_MESSAGE,
         author,
         parents: [base(2)],
-        files: [
-          { filename: HANDLER, status: "added", additions: 12, deletions: 0 },
-          { filename: TESTS, status: "added", additions: 14, deletions: 0 },
-        ],
+        files: [added(HANDLER, HANDLER_TEXT), added(TESTS, TESTS_TEXT)],
       });
       repo.branches.set(b.branch, b.commit);
     }

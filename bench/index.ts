@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     cli,
     memory,
     notes: [
-      "Bare reading the change (bench/bare.ts reads: true, 50 ms, c = 1): bare plus the commit with its changed files (beside the open-PR look-up), then every changed file's text at once, before publishing the same PR.",
+      "Bare reading the change (bench/bare.ts reads: true, 50 ms, c = 1): bare plus the commit with its changed files (beside the open-PR look-up), then at once every changed file's text its patch does not hold whole, before publishing the same PR.",
       "Agent: createAgent with the bench policy (forge, github.throttle false, retry base delay 10 ms), model: null (deterministic drafter), memory: null, commits read through the forge API; one instance per configuration after a warm-up instance per runner process.",
       "Agent overhead: per PR at 0 ms injected latency and c = 1, wall time (handle() call to result) minus the time at least one forge HTTP request was in flight (Node diagnostics channels in the runner). The emulator answers from another process, so its work sits inside the in-flight time.",
       `End-to-end, throughput, errors, duplicates and RSS: through a strict proxy (test/emulators/strict-proxy.ts) that delays every request by ${E2E_LATENCY_MS} ms, discovery included, and serves ${SERVER_CAPACITY} at a time; distinct branches, so distinct events and PRs. Errors = runs not ending "created" + branches with no PR in the emulator; duplicates = PRs beyond one per source branch in the emulator.`,

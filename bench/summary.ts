@@ -460,12 +460,14 @@ plain node and loads the agent from \`dist/\` (\`npm run build\`), as the packag
 loader alone added ≈ 85 MB to the agent's RSS and its own CPU to every figure.
 
 - **Agent.** \`createAgent\` with the benchmark policy, \`model: null\` (deterministic drafter), \`memory: null\`,
-  commits read through the forge API; one instance per configuration, after a warm-up instance. **Bare** is
+  commits read through the forge API; one instance per configuration, after a warm-up instance. Each PR's commit
+  adds the demo's \`CreateOrderHandler.cs\` and its tests, real C# text (on GitHub with the one-hunk patches GitHub
+  sends for added files), so the digest reads and parses them as it would on a real forge. **Bare** is
   \`bench/bare.ts\`: the same PR with the same client library and the minimal calls; it is handed the agent's
   finished title and description and reads nothing. **Bare reading the change** (\`reads\`, 50 ms and c = 1
   only) also reads what the description is built from, with the minimal calls: the commit with its changed
-  files beside the open-PR look-up, then every changed file's text at once. Its ratio is an extra row; the
-  headline ratio stays the one against bare.
+  files beside the open-PR look-up, then at once every changed file's text its patch does not hold whole. Its
+  ratio is an extra row; the headline ratio stays the one against bare.
 - **Agent overhead per PR**: at 0 ms injected forge latency and c = 1, over 100 PRs, the PR's wall time
   (\`handle()\` call to result) minus the time at least one forge HTTP request was in flight (seen through Node's
   diagnostics channels in the agent's process). It is the time the PR spends in the agent's own process:

@@ -38,7 +38,8 @@ export const SAMPLE_TRACES: TraceRecord[] = [
   },
 ];
 
-const HANDLER = `namespace OrderService.Application.Handlers;
+/** The demo commit's handler and its tests (also the benchmark's commit on the forge emulators). */
+export const HANDLER = `namespace OrderService.Application.Handlers;
 
 public sealed class CreateOrderHandler(IOrderRepository orders, IEventPublisher events)
 {
@@ -52,7 +53,7 @@ public sealed class CreateOrderHandler(IOrderRepository orders, IEventPublisher 
 }
 `;
 
-const HANDLER_TESTS = `namespace OrderService.Tests.Order;
+export const HANDLER_TESTS = `namespace OrderService.Tests.Order;
 
 public class CreateOrderHandlerTests
 {
