@@ -15,6 +15,7 @@ import { createHttpServer } from "../../src/server/http.js";
 import { startRunPruner } from "../../src/server/runs-retention.js";
 import { openRunStore, PRUNE_FINISHED_SQL, type RunStore } from "../../src/server/runs-store.js";
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../emulators/azure-devops.js";
+import { pvcChangeRequest, seedDataVolumeOnAzure } from "./worlds.js";
 
 const DAY = 86_400_000;
 const T0 = Date.parse("2026-03-01T12:00:00.000Z");
@@ -242,25 +243,11 @@ function countOf(store: RunStore): number {
 
 const TOKEN = "azdo-retention-secret-pat";
 const REPO = "gitops";
-const PVC =
-  "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n";
-
 describe("serve in process: finished runs are kept server.keep_finished_runs_days", () => {
   let az: AzureEmulator;
   beforeAll(async () => {
     az = await startAzureDevOpsEmulator({ token: TOKEN });
-    const base = "0b".repeat(20);
-    az.seedRepo(REPO, {
-      branches: { main: base },
-      commits: {
-        [base]: {
-          message: "chore: initial manifests",
-          author: { name: "Platform", email: "platform@acme.test", date: "2026-01-01T09:00:00Z" },
-          parents: [],
-          files: { "apps/data/pvc.yaml": PVC },
-        },
-      },
-    });
+    seedDataVolumeOnAzure(az, REPO, "0b".repeat(20));
   });
   afterAll(() => az.close());
 
@@ -269,18 +256,7 @@ describe("serve in process: finished runs are kept server.keep_finished_runs_day
     AZURE_DEVOPS_ORG_URL: az.orgUrl,
     AZURE_DEVOPS_PROJECT: az.project,
   });
-  const event = (id: string) => ({
-    event: "ChangeRequested",
-    change_id: id,
-    change_type: "pvc-size",
-    repo: REPO,
-    base_branch: "main",
-    summary: `grow the data volume to 20Gi (${id})`,
-    edits: [{ path: "apps/data/pvc.yaml", set: { "spec.resources.requests.storage": "20Gi" } }],
-    context: { alert: "PersistentVolumeFillingUp", remediation: "Grow the volume", impact: "Namespace data" },
-    agent: "agent-sre",
-    timestamp: "2026-01-08T10:00:00Z",
-  });
+  const event = (id: string) => pvcChangeRequest(id, REPO);
   const prsOf = (id: string) =>
     az.state.pullRequests.filter((p) => p.sourceRefName === `refs/heads/agent-sre/pvc-size-${id}`);
 

@@ -19,13 +19,12 @@ import { PolicySchema, type Policy } from "../../src/domain/policy.js";
 import { createHttpServer, type HttpServer } from "../../src/server/http.js";
 import { openApiDocument, type OpenApiDocument } from "../../src/server/openapi.js";
 import { startAzureDevOpsEmulator, type AzureEmulator } from "../emulators/azure-devops.js";
+import { pvcChangeRequest, seedDataVolumeOnAzure } from "./worlds.js";
 import { rejection, runCli } from "../helpers.js";
 
 const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const TOKEN = "azdo-serve-secret-pat";
 const REPO = "gitops";
-const PVC =
-  "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n";
 const API_TOKEN = "serve-test-token-5f1c2a";
 
 let root: string;
@@ -38,18 +37,7 @@ beforeAll(async () => {
   az = await startAzureDevOpsEmulator({ token: TOKEN });
   az.addIdentity({ displayName: "TechLeadAgent", uniqueName: "techlead@acme.test" });
   az.addIdentity({ displayName: "QAAssistantAgent", uniqueName: "qa@acme.test" });
-  const base = "0a".repeat(20);
-  az.seedRepo(REPO, {
-    branches: { main: base },
-    commits: {
-      [base]: {
-        message: "chore: initial manifests",
-        author: { name: "Platform", email: "platform@acme.test", date: "2026-01-01T09:00:00Z" },
-        parents: [],
-        files: { "apps/data/pvc.yaml": PVC },
-      },
-    },
-  });
+  seedDataVolumeOnAzure(az, REPO, "0a".repeat(20));
   forgeEnv = { AZURE_DEVOPS_TOKEN: TOKEN, AZURE_DEVOPS_ORG_URL: az.orgUrl, AZURE_DEVOPS_PROJECT: az.project };
 });
 
@@ -68,19 +56,7 @@ async function freshDir(): Promise<string> {
 }
 
 function changeRequest(id: string, overrides: Record<string, unknown> = {}): ChangeRequested & Record<string, unknown> {
-  return {
-    event: "ChangeRequested",
-    change_id: id,
-    change_type: "pvc-size",
-    repo: REPO,
-    base_branch: "main",
-    summary: `grow the data volume to 20Gi (${id})`,
-    edits: [{ path: "apps/data/pvc.yaml", set: { "spec.resources.requests.storage": "20Gi" } }],
-    context: { alert: "PersistentVolumeFillingUp", remediation: "Grow the volume", impact: "Namespace data" },
-    agent: "agent-sre",
-    timestamp: "2026-01-08T10:00:00Z",
-    ...overrides,
-  };
+  return { ...pvcChangeRequest(id, REPO), ...overrides };
 }
 
 const prsOf = (id: string) =>

@@ -56,3 +56,38 @@ export function seedOrderServiceOnAzure(az: AzureEmulator, repo: string, sha: (n
     },
   });
 }
+
+/** The data volume's manifest on `main` of the change-request world (10Gi, grown to 20Gi by pvcChangeRequest). */
+export const DATA_PVC =
+  "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n";
+
+/** The change-request world on Azure DevOps: `repo` with `main` at `base` holding apps/data/pvc.yaml. */
+export function seedDataVolumeOnAzure(az: AzureEmulator, repo: string, base: string): void {
+  az.seedRepo(repo, {
+    branches: { main: base },
+    commits: {
+      [base]: {
+        message: "chore: initial manifests",
+        author: { name: "Platform", email: "platform@acme.test", date: "2026-01-01T09:00:00Z" },
+        parents: [],
+        files: { "apps/data/pvc.yaml": DATA_PVC },
+      },
+    },
+  });
+}
+
+/** An SRE agent's ChangeRequested event growing the data volume to 20Gi, one PR per `id`. */
+export function pvcChangeRequest(id: string, repo: string) {
+  return {
+    event: "ChangeRequested" as const,
+    change_id: id,
+    change_type: "pvc-size",
+    repo,
+    base_branch: "main",
+    summary: `grow the data volume to 20Gi (${id})`,
+    edits: [{ path: "apps/data/pvc.yaml", set: { "spec.resources.requests.storage": "20Gi" } }],
+    context: { alert: "PersistentVolumeFillingUp", remediation: "Grow the volume", impact: "Namespace data" },
+    agent: "agent-sre",
+    timestamp: "2026-01-08T10:00:00Z",
+  };
+}
