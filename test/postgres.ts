@@ -5,7 +5,8 @@
  */
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { describe, inject } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, inject } from "vitest";
+import { openDatabase, type Database } from "../src/postgres/database.js";
 
 export const postgresServerUrl = (): string => inject("databaseUrl");
 
@@ -49,6 +50,41 @@ export async function createTestDatabase(prefix = "t"): Promise<TestDatabase> {
       } finally {
         await client.end();
       }
+    },
+  };
+}
+
+/**
+ * A test database for one store's tests inside a `describePostgres` block: `shared()` is one pool for the whole
+ * block, `pool()` opens another (a separate process, closed after the test), and `table` is emptied after each
+ * test (it stays: the shared pool remembers that it migrated).
+ */
+export function storeDatabase(
+  prefix: string,
+  table: string,
+): { shared: () => Database; pool: () => Promise<Database> } {
+  let testDb: TestDatabase | undefined;
+  let shared: Database | undefined;
+  const pools: Database[] = [];
+  beforeAll(async () => {
+    testDb = await createTestDatabase(prefix);
+    shared = await openDatabase(testDb.url);
+  });
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((db) => db.close()));
+    const { rows } = await shared!.query<{ t: string | null }>("SELECT to_regclass($1) AS t", [table]);
+    if (rows[0]?.t) await shared!.query(`DELETE FROM ${table}`);
+  });
+  afterAll(async () => {
+    await shared?.close();
+    await testDb?.drop();
+  });
+  return {
+    shared: () => shared!,
+    pool: async () => {
+      const db = await openDatabase(testDb!.url);
+      pools.push(db);
+      return db;
     },
   };
 }

@@ -6,15 +6,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LifecycleEvent, PullRequestAlert } from "../../src/domain/events.js";
 import { withFailureAlerts, type StreakStore } from "../../src/events/failure-streak.js";
 import { openStreakStore } from "../../src/events/failure-streak-store.js";
-import { openDatabase, type Database } from "../../src/postgres/database.js";
 import { openPostgresStreaks } from "../../src/postgres/failure-streaks.js";
 import { openSharedState } from "../../src/postgres/shared-state.js";
 import { created, failed } from "../fixtures/streak-events.js";
-import { createTestDatabase, describePostgres, type TestDatabase } from "../postgres.js";
+import { describePostgres, storeDatabase } from "../postgres.js";
 
 const NOW = () => new Date("2026-01-08T10:00:00.000Z");
 
@@ -87,30 +86,9 @@ describe("state file", () => {
 });
 
 describePostgres("PostgreSQL", () => {
-  let testDb: TestDatabase;
-  let shared: Database | undefined;
-  const pools: Database[] = [];
-  const pool = async () => {
-    const db = await openDatabase(testDb.url);
-    pools.push(db);
-    return db;
-  };
-  beforeAll(async () => {
-    testDb = await createTestDatabase("streaks");
-    shared = await openDatabase(testDb.url);
-  });
-  afterEach(async () => {
-    await Promise.all(pools.splice(0).map((db) => db.close()));
-    // Each test starts with no streaks (the table stays: the shared pool remembers it migrated).
-    const { rows } = await shared!.query<{ t: string | null }>("SELECT to_regclass('pr_creator.failure_streaks') AS t");
-    if (rows[0]?.t) await shared!.query("DELETE FROM pr_creator.failure_streaks");
-  });
-  afterAll(async () => {
-    await shared?.close();
-    await testDb?.drop();
-  });
+  const { shared: sharedDb, pool } = storeDatabase("streaks", "pr_creator.failure_streaks");
 
-  streakContract("PostgreSQL", () => () => openPostgresStreaks(shared!, { now: NOW }));
+  streakContract("PostgreSQL", () => () => openPostgresStreaks(sharedDb(), { now: NOW }));
 
   it("counts every failure once and alerts exactly once when two workers fail at once for one repository", async () => {
     const [a, b] = [await pool(), await pool()];
@@ -124,22 +102,22 @@ describePostgres("PostgreSQL", () => {
   });
 
   it("a success for a repository with no streak writes nothing", async () => {
-    const agent = agentOn(() => openPostgresStreaks(shared!, { now: NOW }));
+    const agent = agentOn(() => openPostgresStreaks(sharedDb(), { now: NOW }));
     await agent.emit(failed(1, "BillingService"));
     // Every row the store tries to insert (a BEFORE trigger also sees inserts that ON CONFLICT drops).
-    await shared!.query("CREATE TABLE streak_inserts (key text)");
-    await shared!.query(`CREATE FUNCTION note_streak_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+    await sharedDb().query("CREATE TABLE streak_inserts (key text)");
+    await sharedDb().query(`CREATE FUNCTION note_streak_insert() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN INSERT INTO streak_inserts VALUES (NEW.key); RETURN NEW; END $$`);
-    await shared!.query(`CREATE TRIGGER note_insert BEFORE INSERT ON pr_creator.failure_streaks
+    await sharedDb().query(`CREATE TRIGGER note_insert BEFORE INSERT ON pr_creator.failure_streaks
       FOR EACH ROW EXECUTE FUNCTION note_streak_insert()`);
     try {
       await agent.emit(created());
       await agent.emit(created("BillingService"));
-      expect((await shared!.query("SELECT key FROM streak_inserts")).rows).toEqual([]);
-      expect((await shared!.query("SELECT key FROM pr_creator.failure_streaks")).rows).toEqual([]);
+      expect((await sharedDb().query("SELECT key FROM streak_inserts")).rows).toEqual([]);
+      expect((await sharedDb().query("SELECT key FROM pr_creator.failure_streaks")).rows).toEqual([]);
     } finally {
-      await shared!.query("DROP TRIGGER note_insert ON pr_creator.failure_streaks");
-      await shared!.query("DROP FUNCTION note_streak_insert(); DROP TABLE streak_inserts");
+      await sharedDb().query("DROP TRIGGER note_insert ON pr_creator.failure_streaks");
+      await sharedDb().query("DROP FUNCTION note_streak_insert(); DROP TABLE streak_inserts");
       await agent.close();
     }
   });

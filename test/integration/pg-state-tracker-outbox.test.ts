@@ -6,15 +6,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolicySchema } from "../../src/domain/policy.js";
-import { openDatabase, type Database } from "../../src/postgres/database.js";
+import type { Database } from "../../src/postgres/database.js";
 import { openSharedState } from "../../src/postgres/shared-state.js";
 import { openPostgresTrackerOutbox } from "../../src/postgres/tracker-outbox.js";
 import { createTrackerNotifier } from "../../src/trackers/notify.js";
 import { openTrackerOutbox, type TrackerOutbox } from "../../src/trackers/outbox.js";
 import type { Tracker, TrackerUpdate } from "../../src/trackers/tracker.js";
-import { createTestDatabase, describePostgres, type TestDatabase } from "../postgres.js";
+import { describePostgres, storeDatabase } from "../postgres.js";
 
 const LEASE_MS = 60_000;
 
@@ -98,29 +98,8 @@ describe("state file", () => {
 });
 
 describePostgres("PostgreSQL", () => {
-  let testDb: TestDatabase;
-  let shared: Database | undefined;
-  const pools: Database[] = [];
-  const pool = async () => {
-    const db = await openDatabase(testDb.url);
-    pools.push(db);
-    return db;
-  };
-  beforeAll(async () => {
-    testDb = await createTestDatabase("trackerbox");
-    shared = await openDatabase(testDb.url);
-  });
-  afterEach(async () => {
-    await Promise.all(pools.splice(0).map((db) => db.close()));
-    // Each test starts empty (the table stays: the shared pool remembers it migrated).
-    const { rows } = await shared!.query<{ t: string | null }>("SELECT to_regclass('pr_creator.tracker_outbox') AS t");
-    if (rows[0]?.t) await shared!.query("DELETE FROM pr_creator.tracker_outbox");
-  });
-  afterAll(async () => {
-    await shared?.close();
-    await testDb?.drop();
-  });
-  trackerOutboxContract("PostgreSQL", () => (now) => openPostgresTrackerOutbox(shared!, { now }));
+  const { shared: sharedDb, pool } = storeDatabase("trackerbox", "pr_creator.tracker_outbox");
+  trackerOutboxContract("PostgreSQL", () => (now) => openPostgresTrackerOutbox(sharedDb(), { now }));
 
   it("gives each waiting row to exactly one of several workers claiming at once", async () => {
     const c = clock();
