@@ -1,6 +1,7 @@
 /** Shared builders for the tests: policies, commits, changed files, trace records, PR facts, run results and events. */
 import { NO_USAGE } from "../../src/agent/state.js";
-import type { ChangeSet, ChangedFile, ChangeType, CommitInfo } from "../../src/domain/commit.js";
+import type { ChangeSet, ChangedFile, ChangeType, CommitInfo, FileTexts } from "../../src/domain/commit.js";
+import { diffTexts } from "../../src/digest/hunks.js";
 import { PolicySchema, type Policy } from "../../src/domain/policy.js";
 import type { Draft, PrFacts } from "../../src/domain/pull-request.js";
 import type { RunResult } from "../../src/domain/run-result.js";
@@ -64,6 +65,30 @@ export function changeSet(
 }
 
 // ---- The seed's worked example -------------------------------------------------------------------
+
+/**
+ * Changed files with the before and after texts given per path (null: absent on that side), with line counts
+ * and patches as a forge gives them.
+ */
+export function changedTexts(paths: Record<string, [string | null, string | null]>): {
+  files: ChangedFile[];
+  texts: Map<string, FileTexts>;
+} {
+  const files: ChangedFile[] = [];
+  const texts = new Map<string, FileTexts>();
+  for (const [path, [before, after]] of Object.entries(paths)) {
+    const set = diffTexts(before, after)!;
+    const change = before === null ? "added" : after === null ? "deleted" : "modified";
+    files.push({
+      ...file(path, change),
+      additions: set.additions,
+      deletions: set.deletions,
+      patch: set.hunks.map((h) => `${h.header}\n${h.lines.join("\n")}\n`).join(""),
+    });
+    texts.set(path, { before, after });
+  }
+  return { files, texts };
+}
 
 export const SEED_TRACE_ID = "trace-ord-8128";
 export const SEED_HASH = "9fbc871e4b2a6c3d5f708192a3b4c5d6e7f80912";

@@ -2,7 +2,6 @@ import fc from "fast-check";
 import type { Parser, Tree } from "web-tree-sitter";
 import { beforeAll, describe, expect, it } from "vitest";
 import { draftDeterministically } from "../../src/agent/deterministic-drafter.js";
-import type { ChangedFile, FileTexts } from "../../src/domain/commit.js";
 import type { Policy } from "../../src/domain/policy.js";
 import { buildDigest } from "../../src/digest/build-digest.js";
 import { createParseCache, type ParseCache } from "../../src/digest/cache.js";
@@ -15,7 +14,7 @@ import { planPullRequest } from "../../src/policy/plan.js";
 import { assemblePullRequest } from "../../src/render/assemble.js";
 import { DEFAULT_TEMPLATE } from "../../src/render/template.js";
 import { runGate } from "../../src/validate/gate.js";
-import { changeSet, commit, file, makeFacts, makePolicy } from "./builders.js";
+import { changedTexts, changeSet, commit, makeFacts, makePolicy } from "./builders.js";
 
 const policy = makePolicy();
 let grammars: Grammars;
@@ -195,28 +194,8 @@ function counting(): { grammars: Grammars; full: () => number; incremental: () =
 const csClass = (methods: string[]) =>
   `namespace Shop;\n\npublic class Order\n{\n${methods.map((m) => `    public int ${m}() { return 1; }\n`).join("\n")}}\n`;
 
-function step(paths: Record<string, [string | null, string | null]>): {
-  files: ChangedFile[];
-  texts: Map<string, FileTexts>;
-} {
-  const files: ChangedFile[] = [];
-  const texts = new Map<string, FileTexts>();
-  for (const [path, [before, after]] of Object.entries(paths)) {
-    const set = diffTexts(before, after)!;
-    const change = before === null ? "added" : after === null ? "deleted" : "modified";
-    files.push({
-      ...file(path, change),
-      additions: set.additions,
-      deletions: set.deletions,
-      patch: set.hunks.map((h) => `${h.header}\n${h.lines.join("\n")}\n`).join(""),
-    });
-    texts.set(path, { before, after });
-  }
-  return { files, texts };
-}
-
 function digest(
-  s: ReturnType<typeof step>,
+  s: ReturnType<typeof changedTexts>,
   options: { cache?: ParseCache; grammars?: Grammars; policy?: Policy } = {},
 ) {
   return buildDigest({
@@ -238,8 +217,8 @@ describe("the parse cache", () => {
   const ts1 = "export function a() {}\n";
   const ts2 = "export function a() {}\nexport function b() {}\n";
   const ts3 = "export function b() {}\n";
-  const first = step({ "src/Order.cs": [v1, v2], "web/cart.ts": [ts1, ts2] });
-  const second = step({ "src/Order.cs": [v2, v3], "web/cart.ts": [ts2, ts3] });
+  const first = changedTexts({ "src/Order.cs": [v1, v2], "web/cart.ts": [ts1, ts2] });
+  const second = changedTexts({ "src/Order.cs": [v2, v3], "web/cart.ts": [ts2, ts3] });
 
   it("a pipeline's next commit gives the same digest with the cache, its befores not parsed again", () => {
     const cache = createParseCache();
@@ -299,7 +278,7 @@ describe("digest.parse_budget_bytes", () => {
   const small = csClass(["Total"]);
   const smallAfter = csClass(["Total", "ApplyDiscount"]);
   const commitWith = () =>
-    step({
+    changedTexts({
       "src/Big.cs": [big, bigAfter],
       "src/Small.cs": [small, smallAfter],
       "tests/SmallTests.cs": [small, smallAfter],

@@ -7,16 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgent } from "../../src/agent/create-agent.js";
 import { digestRun, holdDigest, startDigest, takeDigest, type DigestOutcome } from "../../src/agent/digest-change.js";
 import type { AgentStateType } from "../../src/agent/state.js";
-import type { ChangedFile, CommitSource, FileTexts } from "../../src/domain/commit.js";
+import type { CommitSource, FileTexts } from "../../src/domain/commit.js";
 import { buildDigest } from "../../src/digest/build-digest.js";
 import { loadGrammars, type Grammars } from "../../src/digest/grammars.js";
-import { diffTexts } from "../../src/digest/hunks.js";
 import { createParsePool, digestChange, type ParsePool } from "../../src/digest/index.js";
 import { CODE_LANGUAGES } from "../../src/digest/languages.js";
 import { buildSampleRepo } from "../../src/demo/sample-repo.js";
 import { PolicySchema } from "../../src/domain/policy.js";
 import { createLocalGitSource } from "../../src/forges/local-git.js";
-import { changeSet, commit, file, makePolicy } from "./builders.js";
+import { changedTexts, changeSet, commit, makePolicy } from "./builders.js";
 
 const policy = makePolicy();
 let grammars: Grammars;
@@ -32,19 +31,7 @@ afterAll(async () => {
 
 /** A commit of the given files' before and after texts, with patches as a forge gives them. */
 function step(paths: Record<string, [string | null, string | null]>) {
-  const files: ChangedFile[] = [];
-  const texts = new Map<string, FileTexts>();
-  for (const [path, [before, after]] of Object.entries(paths)) {
-    const set = diffTexts(before, after)!;
-    const change = before === null ? "added" : after === null ? "deleted" : "modified";
-    files.push({
-      ...file(path, change),
-      additions: set.additions,
-      deletions: set.deletions,
-      patch: set.hunks.map((h) => `${h.header}\n${h.lines.join("\n")}\n`).join(""),
-    });
-    texts.set(path, { before, after });
-  }
+  const { files, texts } = changedTexts(paths);
   return { changes: changeSet([commit("feat: x")], files), texts };
 }
 
