@@ -25,6 +25,7 @@ import { errorText } from "../src/domain/errors.js";
 import { PolicySchema } from "../src/domain/policy.js";
 import { createHttpServer } from "../src/server/http.js";
 import { startAzureDevOpsEmulator } from "../test/emulators/azure-devops.js";
+import { pvcChangeRequest, seedDataVolumeOnAzure } from "../test/integration/worlds.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const EVENTS = 1000;
@@ -33,25 +34,9 @@ const POLL_MS = 50;
 const DEADLINE_MS = 170_000;
 const REPO = "gitops";
 const PAT = "bench-serve-pat";
-const PVC =
-  "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n";
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function event(i: number) {
-  return {
-    event: "ChangeRequested",
-    change_id: `load-${i}`,
-    change_type: "pvc-size",
-    repo: REPO,
-    base_branch: "main",
-    summary: `grow the data volume to 20Gi (load ${i})`,
-    edits: [{ path: "apps/data/pvc.yaml", set: { "spec.resources.requests.storage": "20Gi" } }],
-    context: { alert: "PersistentVolumeFillingUp", remediation: "Grow the volume", impact: "Namespace data" },
-    agent: "agent-sre",
-    timestamp: "2026-01-08T10:00:00Z",
-  };
-}
+const event = (i: number) => pvcChangeRequest(`load-${i}`, REPO);
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -65,18 +50,7 @@ async function main(): Promise<void> {
   const az = await startAzureDevOpsEmulator({ token: PAT });
   az.addIdentity({ displayName: "TechLeadAgent", uniqueName: "techlead@acme.test" });
   az.addIdentity({ displayName: "QAAssistantAgent", uniqueName: "qa@acme.test" });
-  const base = "0a".repeat(20);
-  az.seedRepo(REPO, {
-    branches: { main: base },
-    commits: {
-      [base]: {
-        message: "chore: initial manifests",
-        author: { name: "Platform", email: "platform@acme.test", date: "2026-01-01T09:00:00Z" },
-        parents: [],
-        files: { "apps/data/pvc.yaml": PVC },
-      },
-    },
-  });
+  seedDataVolumeOnAzure(az, REPO, "0a".repeat(20));
 
   const token = randomBytes(24).toString("hex");
   const env = {
