@@ -52,6 +52,11 @@ export interface ChangeRequest {
   commit: string;
   target_branch: string;
   range: "auto" | "commit" | "merge-base";
+  /**
+   * True when whatever follows reports a missing source branch itself (a forge's pull-request create does), so a
+   * source may skip a read whose only use is to check that the branch exists. A preview creates nothing: false.
+   */
+  branch_checked_later?: boolean;
 }
 
 /** Port: where commits come from. Errors are `PrCreatorError`s with `repo_not_found`, `commit_not_found`, `branch_not_found` or `commit_not_on_branch`. */

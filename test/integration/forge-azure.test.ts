@@ -119,9 +119,10 @@ describe("Azure DevOps: create, unchanged, updated", () => {
     expect(pr?.labels.map((l) => l.name)).toEqual(["domain:order", "traceable", "generated-by:AI"]);
     expect(az.calls("createPullRequest")).toBe(1);
     expect(az.calls("createReviewer") + az.calls("createLabel")).toBe(0);
-    // The commit comes with its changes in one call beside the branch; the repository is not read on success.
+    // The commit comes with its changes in one call; the branch is not read (the create would report a missing
+    // one), nor the repository on success.
     expect([az.calls("getCommit"), az.calls("getRefs"), az.calls("getChanges"), az.calls("getRepository")]).toEqual([
-      1, 1, 0, 0,
+      1, 0, 0, 0,
     ]);
     // Azure reports no line counts: the body says so and the size check is skipped with a warning.
     expect(result.pr?.description).toContain("2 files changed (line counts unavailable)");
@@ -224,9 +225,12 @@ describe("Azure DevOps: retries and failures", () => {
     expect(az.requests.filter((r) => r.route === "createPullRequest").at(-1)?.status).toBe(409);
   });
 
-  it("a branch that does not exist is branch_not_found", async () => {
+  it("a branch that does not exist is branch_not_found, told by the create (TF401398) without a branch read", async () => {
     const { result } = await run({ ...featureBranch(), branch: "feature/never-pushed" });
     expect(result.reason).toBe("branch_not_found");
+    expect(result.message).toContain("TF401398");
+    expect(az.calls("getRefs")).toBe(0);
+    expect(activePrs()).toEqual([]);
   });
 
   it("an unknown repository is repo_not_found and an unknown commit commit_not_found", async () => {
@@ -241,6 +245,8 @@ describe("Azure DevOps: retries and failures", () => {
     const preview = (event: CommitCompleted) => run(event, { dryRun: true }).then((r) => r.result.reason);
     expect(await preview({ ...featureBranch(), repo: "NoSuchService" })).toBe("repo_not_found");
     expect(await preview({ ...featureBranch(), branch: "feature/never-pushed" })).toBe("branch_not_found");
+    // Only a preview reads the branch: it has no create to report a missing one.
+    expect(az.calls("getRefs")).toBeGreaterThan(0);
     expect(await preview({ ...featureBranch(), commit_hash: sha(999_999) })).toBe("commit_not_found");
     expect((await run(featureBranch(), { dryRun: true })).result.status).toBe("previewed");
     expect(az.calls("createPullRequest")).toBe(0);

@@ -32,6 +32,8 @@ export function makeGather(deps: AgentDeps) {
         commit: event.commit_hash,
         target_branch: state.target_branch!,
         range: deps.policy.pr.commit_range,
+        // A forge publisher's create fails with branch_not_found; a preview has no create to tell.
+        branch_checked_later: deps.publisher.kind !== "dry-run",
       }));
     const pending = startDigest(deps.commitSource, loaded, deps.policy);
     holdDigest(deps, digestRun(state), pending.outcome);

@@ -96,11 +96,15 @@ export function commits(ctx: AzureDevOpsContext): CommitSource {
 
     async load(request: ChangeRequest): Promise<ChangeSet> {
       const api = await ctx.git();
-      // One wave of two calls: the commit with its changes ("Commits - Get" with changeCount), and the branch.
+      // One wave: the commit with its changes ("Commits - Get" with changeCount), and the branch only when nothing
+      // after this would report a missing one (a preview): creating the pull request fails with TF401398, which
+      // the publisher reports as branch_not_found, so a publishing run saves the call and its round-trip slot.
       // The repository is read only to tell a missing repository from a missing commit or branch.
       const [read, refs] = await Promise.allSettled([
         call(`read commit ${request.commit}`, () => api.getCommit(request.commit, request.repo, project, MAX_CHANGES)),
-        call(`read branch ${request.branch}`, () => api.getRefs(request.repo, project, `heads/${request.branch}`)),
+        request.branch_checked_later
+          ? Promise.resolve(undefined)
+          : call(`read branch ${request.branch}`, () => api.getRefs(request.repo, project, `heads/${request.branch}`)),
       ]);
       const found = read.status === "fulfilled" && Boolean(read.value?.commitId);
       if (!found || refs.status === "rejected") {
@@ -116,7 +120,7 @@ export function commits(ctx: AzureDevOpsContext): CommitSource {
           );
       }
       if (refs.status === "rejected") throw refs.reason;
-      if (!(refs.value ?? []).some((r) => r.name === toRef(request.branch))) {
+      if (!request.branch_checked_later && !(refs.value ?? []).some((r) => r.name === toRef(request.branch))) {
         throw ctx.missing(
           "branch",
           request.branch,
