@@ -25,8 +25,14 @@ import type {
 } from "./shared.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** Unmeasured PRs each runner process makes first (module loading, JIT). */
-export const WARMUP_PRS = 6;
+/**
+ * Unmeasured PRs each runner process makes first: modules load, and V8 tiers the hot code up. The agent's own time
+ * per PR keeps falling for its first ~60 PRs in a process (≈ 20 → 11 ms at 0 ms forge latency), so 100 PRs put the
+ * measured ones where a long-running `serve` or `worker` spends its life. `COLD_WARMUP_PRS` is the cold-process
+ * counterpart the overhead is also reported for.
+ */
+export const WARMUP_PRS = 100;
+export const COLD_WARMUP_PRS = 6;
 export const FORGE_NAME: Record<ForgeKind, string> = { "azure-devops": "Azure DevOps", github: "GitHub" };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -38,7 +44,11 @@ export class EmulatorHost {
   private seq = 0;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
-  constructor() {
+  /** Whether this process made its warm-up PRs yet (with its first configuration). */
+  private warmed = false;
+
+  /** `warmupPrs`: the unmeasured PRs this process makes before its first configuration. */
+  constructor(readonly warmupPrs: number = WARMUP_PRS) {
     this.child = fork(path.join(here, "emulator-host.ts"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.child.on("message", (raw: { id: number; result?: unknown; error?: string }) => {
       const w = this.waiting.get(raw.id);
@@ -102,9 +112,15 @@ export class Runner {
   private pending:
     { onWarmed: () => Promise<void>; resolve: (done: RunDone) => void; reject: (error: Error) => void } | undefined;
 
-  constructor() {
+  /** Whether this process made its warm-up PRs yet (with its first configuration). */
+  private warmed = false;
+
+  /** `warmupPrs`: the unmeasured PRs this process makes before its first configuration. */
+  constructor(readonly warmupPrs: number = WARMUP_PRS) {
     this.child = fork(runnerEntry(), [], {
-      execArgv: ["--expose-gc"],
+      // BENCH_RUNNER_FLAGS: extra node flags for the measured processes (e.g. --cpu-prof, --trace-gc) to see
+      // where the agent's own time goes.
+      execArgv: ["--expose-gc", ...(process.env.BENCH_RUNNER_FLAGS?.split(/\s+/).filter(Boolean) ?? [])],
       env: { ...process.env, BENCH_AGENT_DIST: path.join(here, "..", "dist") },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
@@ -129,6 +145,13 @@ export class Runner {
   }
 
   /** One configuration; `onWarmed` runs between the warm-up / fresh instance and the measured PRs. */
+  /** True once, for the first configuration: it brings the warm-up PRs. */
+  takeWarmup(): boolean {
+    if (this.warmed || this.warmupPrs === 0) return false;
+    this.warmed = true;
+    return true;
+  }
+
   run(request: RunRequest, onWarmed: () => Promise<void>): Promise<RunDone> {
     return new Promise<RunDone>((resolve, reject) => {
       this.pending = { onWarmed, resolve, reject };
@@ -163,6 +186,8 @@ export interface ConfigResult {
   first_pr_ms: number;
   /** The runner's user + system CPU time ÷ PRs (client side only; the emulator runs elsewhere). */
   cpu_ms_per_pr: number;
+  /** The unmeasured PRs the runner process made before its first configuration (JIT warm-up). */
+  process_warmup_prs: number;
   /** os.loadavg()[0] when the configuration started (other work on the machine skews CPU-bound numbers). */
   load_1m: number;
   /** Non-discovery forge HTTP calls ÷ PRs (the first PR's reviewer resolution included). */
@@ -257,11 +282,12 @@ export async function measure(
   concurrency: number,
   prs: number,
   template: BarePr | undefined,
-  warm: boolean,
 ): Promise<{ result: ConfigResult; template?: BarePr }> {
   const load = os.loadavg()[0] ?? 0;
   await host.call({ op: "reset" });
-  const warmup = warm ? await host.call<Branch[]>({ op: "seed", tag: ++tag, count: WARMUP_PRS }) : [];
+  const warmup = runner.takeWarmup()
+    ? await host.call<Branch[]>({ op: "seed", tag: ++tag, count: runner.warmupPrs })
+    : [];
   const branches = await host.call<Branch[]>({ op: "seed", tag: ++tag, count: prs });
   const done = await runner.run(
     { type: "run", endpoint: ep, mode, concurrency, warmup, branches, ...(template ? { template } : {}) },
@@ -322,6 +348,7 @@ export async function measure(
     max_ms: round(Math.max(...ms)),
     first_pr_ms: round(ms[0]!),
     cpu_ms_per_pr: round(done.cpuMs / prs, 1),
+    process_warmup_prs: runner.warmupPrs,
     load_1m: round(load, 2),
     calls_per_pr: round(api.length / prs, 2),
     calls_total: api.length,

@@ -281,7 +281,7 @@ async function main(): Promise<void> {
         for (const mode of modesAt(latency)) {
           const runner = new Runner();
           try {
-            for (const [n, { concurrency, prs }] of PLAN.entries()) {
+            for (const { concurrency, prs } of PLAN) {
               const { result: r, template } = await measure(
                 host,
                 runner,
@@ -291,7 +291,6 @@ async function main(): Promise<void> {
                 concurrency,
                 prs,
                 mode === "bare" ? templates[forge] : undefined,
-                n === 0,
               );
               templates[forge] ??= template;
               results.push(r);

@@ -20,7 +20,17 @@ import path from "node:path";
 import { writeFile } from "node:fs/promises";
 import type { BarePr } from "./bare.js";
 import { measureCliStart } from "./cli-start.js";
-import { EmulatorHost, measure, mb, round, Runner, sourceVersion, type ConfigResult } from "./forge-harness.js";
+import {
+  COLD_WARMUP_PRS,
+  EmulatorHost,
+  measure,
+  mb,
+  round,
+  Runner,
+  sourceVersion,
+  WARMUP_PRS,
+  type ConfigResult,
+} from "./forge-harness.js";
 import { runPhases, TARGETS as MEMORY_TARGETS } from "./memory.js";
 import { RESULTS_DIR, writeBenchReadme } from "./readme.js";
 import type { Endpoint, ForgeKind, Mode } from "./shared.js";
@@ -56,6 +66,7 @@ async function forgeRuns(
   latencyMs: number,
   plan: Array<{ concurrency: number; prs: number }>,
   template: { pr?: BarePr },
+  options: { modes?: readonly Mode[]; warmupPrs?: number } = {},
 ): Promise<ConfigResult[]> {
   const out: ConfigResult[] = [];
   const host = new EmulatorHost();
@@ -68,13 +79,13 @@ async function forgeRuns(
       ...(latencyMs > 0 ? { capacity: SERVER_CAPACITY } : {}),
     });
     const ep: Endpoint = { forge, url: started.url, ...(started.project ? { project: started.project } : {}) };
-    for (const mode of ["agent", "bare", "bare+reads"] satisfies Mode[]) {
+    for (const mode of options.modes ?? (["agent", "bare", "bare+reads"] satisfies Mode[])) {
       // The bare client that also reads the change has one row: end-to-end with latency, c = 1.
       const modePlan = mode === "bare+reads" ? plan.filter((p) => latencyMs > 0 && p.concurrency === 1) : plan;
       if (modePlan.length === 0) continue;
-      const runner = new Runner();
+      const runner = new Runner(options.warmupPrs ?? WARMUP_PRS);
       try {
-        for (const [n, { concurrency, prs }] of modePlan.entries()) {
+        for (const { concurrency, prs } of modePlan) {
           const { result: r, template: made } = await measure(
             host,
             runner,
@@ -84,7 +95,6 @@ async function forgeRuns(
             concurrency,
             prs,
             mode === "agent" ? undefined : template.pr,
-            n === 0,
           );
           template.pr ??= made;
           out.push(r);
@@ -110,6 +120,13 @@ async function main(): Promise<void> {
   for (const forge of FORGES) {
     const template: { pr?: BarePr } = {};
     configs.push(...(await forgeRuns(forge, 0, [{ concurrency: 1, prs: OVERHEAD_PRS }], template)));
+    // The same overhead in a process that has made only a handful of PRs: what a one-off run or a fresh replica pays.
+    configs.push(
+      ...(await forgeRuns(forge, 0, [{ concurrency: 1, prs: OVERHEAD_PRS }], template, {
+        modes: ["agent"],
+        warmupPrs: COLD_WARMUP_PRS,
+      })),
+    );
     configs.push(
       ...(await forgeRuns(
         forge,
@@ -155,7 +172,7 @@ async function main(): Promise<void> {
     memory,
     notes: [
       "Bare reading the change (bench/bare.ts reads: true, 50 ms, c = 1): bare plus the commit with its changed files (beside the open-PR look-up), then at once every changed file's text its patch does not hold whole, before publishing the same PR.",
-      "Agent: createAgent with the bench policy (forge, github.throttle false, retry base delay 10 ms), model: null (deterministic drafter), memory: null, commits read through the forge API; one instance per configuration after a warm-up instance per runner process.",
+      `Agent: createAgent with the bench policy (forge, github.throttle false, retry base delay 10 ms), model: null (deterministic drafter), memory: null, commits read through the forge API; one instance per configuration after a warm-up instance per runner process (${WARMUP_PRS} PRs, at most 10 at a time; the cold overhead row: ${COLD_WARMUP_PRS})`,
       "Agent overhead: per PR at 0 ms injected latency and c = 1, wall time (handle() call to result) minus the time at least one forge HTTP request was in flight (Node diagnostics channels in the runner). The emulator answers from another process, so its work sits inside the in-flight time.",
       `End-to-end, throughput, errors, duplicates and RSS: through a strict proxy (test/emulators/strict-proxy.ts) that delays every request by ${E2E_LATENCY_MS} ms, discovery included, and serves ${SERVER_CAPACITY} at a time; distinct branches, so distinct events and PRs. Errors = runs not ending "created" + branches with no PR in the emulator; duplicates = PRs beyond one per source branch in the emulator.`,
       "Peak RSS: the runner process (agent or bare) only, sampled every 10 ms; the emulator runs in its own process. The runner runs c = 1, 10, 100 in turn, so the c = 100 peak includes what earlier configurations left.",
