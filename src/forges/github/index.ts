@@ -15,6 +15,7 @@ import type { GitHubContext, Pull, Where } from "./context.js";
 import { classifyGitHubError, gitHubPermission, serverMessage } from "./errors.js";
 import { files } from "./files.js";
 import { issues } from "./issues.js";
+import { nativeJsonBodies } from "./native-json.js";
 import { pullRequests } from "./pull-requests.js";
 
 /** A GitHub App installation: the app's JWT (signed with the key) buys installation tokens, renewed as they expire. */
@@ -96,6 +97,7 @@ export function createGitHubForge(cfg: GitHubConfig): Forge {
       onSecondaryRateLimit: () => false,
     },
   });
+  octokit.hook.wrap("request", nativeJsonBodies);
 
   function split(repo: string): Where {
     const [a, b] = repo.split("/");
