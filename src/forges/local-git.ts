@@ -19,12 +19,9 @@ import type {
 } from "../domain/commit.js";
 import { PrCreatorError } from "../domain/errors.js";
 import { assembleTexts, looksBinary, planTexts, sideKey, sidesOf } from "./texts.js";
+import { directLauncher, shellLauncher, spawnGit, type GitLauncher, type GitResult } from "./git-launcher.js";
 
-export interface GitResult {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
+export type { GitResult } from "./git-launcher.js";
 
 /**
  * Variables a parent git process exports (hooks, `rebase -x`) that would point our commands at another
@@ -71,32 +68,14 @@ export function runGit(
   args: readonly string[],
   opts: { env?: NodeJS.ProcessEnv; input?: Buffer } = {},
 ): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, ["-c", "core.quotePath=false", ...args], {
-      cwd,
-      env: opts.env ?? gitEnv(),
-      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-      windowsHide: true,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr?.on("data", (chunk: Buffer) => err.push(chunk));
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      resolve({
-        code: code ?? (signal ? 128 : 1),
-        stdout: Buffer.concat(out),
-        stderr: Buffer.concat(err).toString("utf8"),
-      });
-    });
-    if (child.stdin) {
-      // git may exit before reading all input; that is reported through the exit code, not EPIPE.
-      child.stdin.on("error", () => undefined);
-      child.stdin.end(opts.input);
-    }
+  return spawnGit(binary, cwd, [...QUOTE_PATH, ...args], {
+    env: opts.env ?? gitEnv(),
+    ...(opts.input === undefined ? {} : { input: opts.input }),
   });
 }
+
+/** Paths in git's output as they are (UTF-8), not C-quoted. */
+const QUOTE_PATH = ["-c", "core.quotePath=false"];
 
 function firstLine(text: string): string {
   return (
@@ -109,11 +88,15 @@ function firstLine(text: string): string {
 
 type Git = (args: string[], opts?: { ok?: number[]; input?: Buffer }) => Promise<GitResult>;
 
-function makeGit(repoPath: string, binary: string): Git {
+/** Commands without input go through `launcher` (long-lived shells, see git-launcher.ts); with input, straight. */
+function makeGit(repoPath: string, binary: string, launcher: GitLauncher): Git {
   return async (args, opts = {}) => {
     let result: GitResult;
     try {
-      result = await runGit(binary, repoPath, args, opts.input === undefined ? {} : { input: opts.input });
+      result =
+        opts.input === undefined
+          ? await launcher.run(binary, repoPath, [...QUOTE_PATH, ...args])
+          : await runGit(binary, repoPath, args, { input: opts.input });
     } catch (error) {
       throw new PrCreatorError(
         "internal_error",
@@ -809,9 +792,17 @@ async function load(repo: Repository, request: ChangeRequest): Promise<ChangeSet
   return mergeBaseRange(git, repoPath, located, commit, oids.get(targetRef)!);
 }
 
-export function createLocalGitSource(repoPath: string, opts: { gitBinary?: string } = {}): CommitSource {
+export function createLocalGitSource(
+  repoPath: string,
+  opts: {
+    gitBinary?: string;
+    /** How git commands start: from long-lived shells (default), or each from this process ("direct"). */
+    launch?: "shell" | "direct";
+  } = {},
+): CommitSource {
   const binary = opts.gitBinary ?? "git";
-  const git = makeGit(repoPath, binary);
+  const env = gitEnv();
+  const git = makeGit(repoPath, binary, opts.launch === "direct" ? directLauncher(env) : shellLauncher({ env }));
   const repo: Repository = {
     git,
     catFile: createCatFile(repoPath, binary),
