@@ -78,22 +78,24 @@ export class EmulatorHost {
   }
 }
 
-let runnerBundle: string | undefined;
+const bundles = new Map<string, string>();
 
 /**
- * bench/runner.ts bundled for plain node (its own code only: packages and the agent stay outside), so the measured
- * process runs the agent as it ships — the built library in dist/ — and not under tsx, whose loader alone adds
- * ≈ 85 MB of RSS and its own CPU to every figure. Needs `npm run build` first, like the CLI figures.
+ * A measured process's script (bench/runner.ts, bench/local-git-runner.ts) bundled for plain node (its own code
+ * only: packages and the agent stay outside), so it runs the agent as it ships — the built library in dist/ — and
+ * not under tsx, whose loader alone adds ≈ 85 MB of RSS and its own CPU to every figure. Needs `npm run build`
+ * first, like the CLI figures.
  */
-function runnerEntry(): string {
-  if (runnerBundle) return runnerBundle;
+export function bundledEntry(script: "runner" | "local-git-runner"): string {
+  const made = bundles.get(script);
+  if (made) return made;
   const dist = path.join(here, "..", "dist");
   if (!existsSync(path.join(dist, "agent", "create-agent.js")))
     throw new Error("bench: dist/ is missing; run `npm run build` first (the agent is measured as it ships)");
   // Inside the project, so the bundle's imports of packages find node_modules.
-  const outfile = path.join(here, "..", "node_modules", ".cache", "pr-creator-bench", "runner.mjs");
+  const outfile = path.join(here, "..", "node_modules", ".cache", "pr-creator-bench", `${script}.mjs`);
   buildSync({
-    entryPoints: [path.join(here, "runner.ts")],
+    entryPoints: [path.join(here, `${script}.ts`)],
     bundle: true,
     platform: "node",
     format: "esm",
@@ -103,8 +105,12 @@ function runnerEntry(): string {
     outfile,
     logLevel: "error",
   });
-  return (runnerBundle = outfile);
+  bundles.set(script, outfile);
+  return outfile;
 }
+
+/** Where the measured processes load the agent from (the runner scripts read BENCH_AGENT_DIST). */
+export const AGENT_DIST = path.join(here, "..", "dist");
 
 /** bench/runner.ts in a child process: one per forge × latency × mode, running its configurations in turn. */
 export class Runner {
@@ -117,11 +123,11 @@ export class Runner {
 
   /** `warmupPrs`: the unmeasured PRs this process makes before its first configuration. */
   constructor(readonly warmupPrs: number = WARMUP_PRS) {
-    this.child = fork(runnerEntry(), [], {
+    this.child = fork(bundledEntry("runner"), [], {
       // BENCH_RUNNER_FLAGS: extra node flags for the measured processes (e.g. --cpu-prof, --trace-gc) to see
       // where the agent's own time goes.
       execArgv: ["--expose-gc", ...(process.env.BENCH_RUNNER_FLAGS?.split(/\s+/).filter(Boolean) ?? [])],
-      env: { ...process.env, BENCH_AGENT_DIST: path.join(here, "..", "dist") },
+      env: { ...process.env, BENCH_AGENT_DIST: AGENT_DIST },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.child.on("message", (msg: RunnerMessage) => {

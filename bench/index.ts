@@ -20,6 +20,7 @@ import path from "node:path";
 import { writeFile } from "node:fs/promises";
 import type { BarePr } from "./bare.js";
 import { measureCliStart } from "./cli-start.js";
+import { measureLocalGit } from "./local-git.js";
 import {
   COLD_WARMUP_PRS,
   EmulatorHost,
@@ -137,6 +138,15 @@ async function main(): Promise<void> {
     );
   }
 
+  console.log(`local git: ${OVERHEAD_PRS} dry runs after ${WARMUP_PRS} and after ${COLD_WARMUP_PRS} warm-up PRs`);
+  const localGit = {
+    warm: await measureLocalGit(OVERHEAD_PRS, WARMUP_PRS),
+    cold: await measureLocalGit(OVERHEAD_PRS, COLD_WARMUP_PRS),
+  };
+  console.log(
+    `  p50/p95 ${localGit.warm.overhead.p50_ms}/${localGit.warm.overhead.p95_ms} ms (cold ${localGit.cold.overhead.p50_ms}/${localGit.cold.overhead.p95_ms}); git commands per PR ${localGit.warm.git_per_pr.median}`,
+  );
+
   console.log(`CLI cold start: ${CLI_RUNS} spawns each of --version and a dry run`);
   const cli = cliFigures(await measureCliStart(CLI_RUNS));
   console.log(
@@ -166,8 +176,9 @@ async function main(): Promise<void> {
       load_1m_at_start: round(loadAtStart, 2),
       load_1m_at_end: round(os.loadavg()[0] ?? 0, 2),
     },
-    targets: targets(forges, cli, memory, MEMORY_TARGETS),
+    targets: targets(forges, cli, memory, MEMORY_TARGETS, localGit),
     forges,
+    local_git: localGit,
     cli,
     memory,
     notes: [

@@ -4,6 +4,7 @@
  */
 import type { CliStart } from "./cli-start.js";
 import { FORGE_NAME, percentile, round, WARMUP_PRS, type ConfigResult } from "./forge-harness.js";
+import type { LocalGitFigures } from "./local-git.js";
 import type { Phase } from "./memory.js";
 import type { ForgeKind, Mode } from "./shared.js";
 
@@ -41,6 +42,8 @@ export interface Results {
   machine: Machine;
   targets: Target[];
   forges: Record<ForgeKind, ForgeFigures>;
+  /** Dry runs on a local clone (bench/local-git.ts), in a warmed-up and in a fresh process. */
+  local_git: { warm: LocalGitFigures; cold: LocalGitFigures };
   cli: {
     runs: number;
     version: Quantiles;
@@ -262,8 +265,28 @@ export function targets(
   cli: Results["cli"],
   memory: Results["memory"],
   memoryTargets: Array<{ size: number; p95_ms: number }>,
+  localGit: Results["local_git"],
 ): Target[] {
-  const out: Target[] = [];
+  const out: Target[] = [
+    {
+      id: "local_overhead_p95",
+      figure: "agent overhead per PR, dry run on local git, p95",
+      forge: null,
+      value: localGit.warm.overhead.p95_ms,
+      unit: "ms",
+      target: "≤ 20 ms",
+      met: localGit.warm.overhead.p95_ms <= 20,
+    },
+    {
+      id: "local_git_commands",
+      figure: "git processes per PR, dry run on local git (median)",
+      forge: null,
+      value: localGit.warm.git_per_pr.median,
+      unit: "",
+      target: "≤ 2",
+      met: localGit.warm.git_per_pr.median <= 2,
+    },
+  ];
   for (const forge of FORGES) {
     const f = forges[forge];
     const c100 = f.throughput.find((t) => t.concurrency === 100)!.agent;
@@ -480,6 +503,9 @@ export function markdown(r: Results): string {
     "",
     "| figure | value | target | |",
     "|---|---:|---:|---|",
+    `| agent overhead per PR, dry run on local git, p50 / p95 ms (c = 1, ${r.local_git.warm.prs} PRs, process warmed by ${r.local_git.warm.warmup_prs}) | ${pq(r.local_git.warm.overhead)} | p95 ≤ 20 ms | ${verdict(r.targets.filter((t) => t.id === "local_overhead_p95"))} |`,
+    `| &nbsp;&nbsp;the same in a fresh process (warmed by ${r.local_git.cold.warmup_prs}: JIT still cold), p50 / p95 ms | ${pq(r.local_git.cold.overhead)} | – | |`,
+    `| &nbsp;&nbsp;git processes per PR, median (most); processes forked from the agent's own process per PR, median | ${r.local_git.warm.git_per_pr.median} (${r.local_git.warm.git_per_pr.max}); ${r.local_git.warm.spawned_per_pr} | ≤ 2 | ${verdict(r.targets.filter((t) => t.id === "local_git_commands"))} |`,
     `| CLI \`--version\`, median / p95 ms (${r.cli.runs} spawns) | ${pq(r.cli.version)} | median ≤ 300 ms | ${verdict(r.targets.filter((t) => t.id === "cli_version"))} |`,
     ...(r.cli.help
       ? [
@@ -547,6 +573,12 @@ loader alone added ≈ 85 MB to the agent's RSS and its own CPU to every figure.
   graph, validation, drafting, and the forge clients' own CPU. The emulator answers from another process, so
   its work is inside the in-flight time, not the overhead. The same figure for bare is its client's own time.
   Also reported for a fresh process that made only 6 PRs before (what a one-off run or a new replica pays).
+- **Local git** (\`bench/local-git.ts\`): what issue 17 first measured — a preview (\`dryRun\`) of commits read from
+  a local clone, one PR after another in one long-running process (the agent from \`dist/\`), after 100 and after 6
+  warm-up PRs. No forge: the whole wall time per PR is the agent's own, git included. The clone is the demo's plus
+  one branch per PR off \`dev\`, each a commit adding the demo's handler and tests with a line of its own (no blob
+  shared, so every digest parses its files). git processes per PR are counted in a separate pass of 10 PRs by a
+  \`git\` script first on PATH; processes forked from the agent's own process by wrapping \`child_process.spawn\`.
 - **The forge, like a real one** (latency runs): a strict proxy (\`test/emulators/strict-proxy.ts\`) in front of
   the emulator delays every request by 50 ms, discovery included, and serves 2 at a time, as a forge serialising
   its git-backed reads; agent and bare go through the same proxy.
