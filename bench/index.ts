@@ -52,7 +52,7 @@ const args = process.argv.slice(2);
 const unknown = args.filter((a) => a !== "--quick" && a !== "--memory-100k");
 if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(" ")} (known: --quick, --memory-100k)`);
 const QUICK = args.includes("--quick");
-const OVERHEAD_PRS = QUICK ? 20 : 100;
+const OVERHEAD_PRS = QUICK ? 20 : 200;
 /** c = 100 always runs 100 events, so the "100 concurrent events" figure holds in a quick run too. */
 const PRS_AT: Record<number, number> = { 1: QUICK ? 5 : 20, 10: QUICK ? 20 : 100, 100: 100 };
 const CLI_RUNS = QUICK ? 3 : 10;

@@ -540,8 +540,8 @@ on a slow number. Writes \`bench/results/index.json\` (the machine and its load,
 target with met / missed, and the raw per-configuration results, each with the load when it ran) and this section.
 
 \`\`\`sh
-npm run build && npm run bench       # ≈ 2 min on 2 busy cores (dist/ is needed for the CLI figures)
-npm run bench -- --quick             # ≈ 1 min: 20/5/20 PRs instead of 100/20/100, 3 CLI spawns, 50 recall queries; tails noisier
+npm run build && npm run bench       # ≈ 6 min on 2 cores (dist/ is needed for the CLI figures)
+npm run bench -- --quick             # ≈ 3 min: 20/5/20 PRs instead of 200/20/100, 3 CLI spawns, 50 recall queries; tails noisier
 npm run bench -- --memory-100k       # also recall at 100k stored PRs (≈ +2 min)
 npm run bench 2>/dev/null            # the agent's run log (one JSON line per PR on stderr) stays on, as in production
 \`\`\`
@@ -567,8 +567,8 @@ loader alone added ≈ 85 MB to the agent's RSS and its own CPU to every figure.
   description and reads nothing: a lower bound for any publisher, reported beside it. On Azure DevOps it needs 2
   sequential round trips where any client describing the change needs 3 (the texts can only be asked for once
   the changed files are known), so the agent cannot come within 1.2× of it there.
-- **Agent overhead per PR**: at 0 ms injected forge latency and c = 1, over 100 PRs, the PR's wall time
-  (\`handle()\` call to result) minus the time at least one forge HTTP request was in flight (seen through Node's
+- **Agent overhead per PR**: at 0 ms injected forge latency and c = 1, over 200 PRs (a p95 over 100 moved by
+  ±3 ms between runs here), the PR's wall time (\`handle()\` call to result) minus the time at least one forge HTTP request was in flight (seen through Node's
   diagnostics channels in the agent's process). It is the time the PR spends in the agent's own process:
   graph, validation, drafting, and the forge clients' own CPU. The emulator answers from another process, so
   its work is inside the in-flight time, not the overhead. The same figure for bare is its client's own time.
