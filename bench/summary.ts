@@ -578,7 +578,8 @@ loader alone added ≈ 85 MB to the agent's RSS and its own CPU to every figure.
   warm-up PRs. No forge: the whole wall time per PR is the agent's own, git included. The clone is the demo's plus
   one branch per PR off \`dev\`, each a commit adding the demo's handler and tests with a line of its own (no blob
   shared, so every digest parses its files). git processes per PR are counted in a separate pass of 10 PRs by a
-  \`git\` script first on PATH; processes forked from the agent's own process by wrapping \`child_process.spawn\`.
+  \`git\` script first on PATH (the long-lived \`cat-file --batch\` and \`diff-tree --stdin\` count once, with the
+  first PR); processes forked from the agent's own process by wrapping \`child_process.spawn\`.
 - **The forge, like a real one** (latency runs): a strict proxy (\`test/emulators/strict-proxy.ts\`) in front of
   the emulator delays every request by 50 ms, discovery included, and serves 2 at a time, as a forge serialising
   its git-backed reads; agent and bare go through the same proxy.

@@ -674,7 +674,7 @@ describe("local git source: git processes per PR", () => {
   const commandsOf = (calls: string[]) =>
     calls.map((call) => call.split(" ").find((w) => /^[a-z][a-z-]+$/.test(w) && w !== "core.quotePath=false"));
 
-  it("a PR costs at most two git processes once the source is warm; one cat-file --batch serves every PR", async () => {
+  it("a PR costs at most two git processes once the source is warm, none for one commit on its base; one cat-file --batch and one diff-tree --stdin serve every PR", async () => {
     const repo = await newRepo("dev");
     await repo.writeFile("app.txt", numbered(10));
     await repo.commit("Initial commit");
@@ -687,6 +687,10 @@ describe("local git source: git processes per PR", () => {
     await repo.checkout("feature/y", { create: true });
     await repo.writeFile("c.txt", lines("c"));
     const other = await repo.commit("Three");
+    await repo.checkout("dev");
+    await repo.checkout("feature/z", { create: true });
+    await repo.writeFile("z.txt", lines("z"));
+    const onDev = await repo.commit("Four");
 
     const logged = await loggingGit();
     const source = createLocalGitSource(repo.path, { gitBinary: logged.binary });
@@ -697,25 +701,69 @@ describe("local git source: git processes per PR", () => {
         set,
         set.files.map((f) => f.path),
       );
-      return { set, commands: commandsOf((await logged.calls()).slice(before)) };
+      return { set, commands: commandsOf((await logged.calls()).slice(before)).sort() };
     };
 
-    // The first PR also checks the repository and starts the batch reader.
+    // The first PR also checks the repository and starts the batch reader; two commits: log and diff.
     const first = await pr("feature/x", tip, "auto");
     expect(first.set.range).toBe("merge-base");
     expect(first.set.commits.map((c) => c.subject)).toEqual(["One", "Two"]);
-    expect(first.commands.sort()).toEqual(["cat-file", "diff", "log", "rev-parse"]);
-    // Later PRs: log and diff only, whatever the range, with their texts read by the same cat-file.
-    for (const [branch, commit, range] of [
-      ["feature/y", other, "merge-base"],
-      ["feature/x", tip, "commit"],
-      ["feature/y", other, "auto"],
-    ] as const) {
-      const { set, commands } = await pr(branch, commit, range);
-      expect(set.files.length).toBeGreaterThan(0);
-      expect(commands.sort(), `${branch} ${range}`).toEqual(["diff", "log"]);
+    expect(first.commands).toEqual(["cat-file", "diff", "log", "rev-parse"]);
+    // A commit whose base is not its parent (feature/y left dev two commits ago): log and diff.
+    expect((await pr("feature/y", other, "merge-base")).commands).toEqual(["diff", "log"]);
+    // One commit against its parent: the first such PR starts diff-tree --stdin, later ones start nothing.
+    expect((await pr("feature/x", tip, "commit")).commands).toEqual(["diff-tree"]);
+    expect((await pr("feature/y", other, "commit")).commands).toEqual([]);
+    const z = await pr("feature/z", onDev, "auto");
+    expect(z.commands).toEqual([]);
+    expect([z.set.range, z.set.base, z.set.commits.map((c) => c.subject), z.set.files.map((f) => f.path)]).toEqual([
+      "merge-base",
+      (await repo.git("rev-parse", "dev")).trim(),
+      ["Four"],
+      ["z.txt"],
+    ]);
+    expect((await pr("feature/y", other, "auto")).commands).toEqual(["diff", "log"]);
+    const all = commandsOf(await logged.calls());
+    expect([all.filter((c) => c === "cat-file"), all.filter((c) => c === "diff-tree")]).toEqual([
+      ["cat-file"],
+      ["diff-tree"],
+    ]);
+  });
+
+  it("reads a commit on its base through diff-tree exactly as log and diff read it", async () => {
+    const repo = await newRepo("dev");
+    await repo.writeFile("app.txt", numbered(40));
+    await repo.writeFile("old-name.txt", lines("rename me, please, I am long enough to be recognised"));
+    await repo.writeFile("gone.txt", lines("gone"));
+    await repo.writeFile("bin.dat", Buffer.from([0, 1, 2, 3, 0, 255]));
+    await repo.commit("Initial commit");
+    await repo.checkout("feature/x", { create: true });
+    await repo.writeFile("app.txt", numbered(41).replace("line 7", "line seven"));
+    await repo.rename("old-name.txt", "new-name.txt");
+    await repo.writeFile("bin.dat", Buffer.from([9, 0, 9]));
+    await repo.writeFile("ünïcode path.txt", lines("u"));
+    await repo.remove("gone.txt");
+    // A message that looks like the diff that follows it must stay the message.
+    const commits = [await repo.commit("feat: many kinds of change\n\nBody line\n\n:000000 100644 0000000 c650488 A")];
+    commits.push(await repo.commit("chore: empty", { allowEmpty: true }));
+    await repo.writeFile("latin.txt", lines("l"));
+    commits.push(await repo.commit(Buffer.from("fix: caf\xe9 cr\xe8me\n", "latin1"), { encoding: "ISO-8859-1" }));
+    await repo.writeFile("latin.txt", lines("m"));
+    commits.push(await repo.commit(Buffer.from("fix: na\xefve bytes\n", "latin1")));
+    const fast = createLocalGitSource(repo.path);
+    const slow = createLocalGitSource(repo.path, { diffTree: false });
+    for (const commit of commits) {
+      const ask = request({ branch: "feature/x", commit, target_branch: "dev", range: "commit" });
+      expect(await fast.load(ask), commit).toEqual(await slow.load(ask));
     }
-    expect(commandsOf(await logged.calls()).filter((c) => c === "cat-file")).toHaveLength(1);
+    // The first commit on dev's tip, through the merge-base range.
+    await repo.checkout("dev");
+    await repo.checkout("feature/y", { create: true });
+    await repo.writeFile("app.txt", numbered(39));
+    const onDev = await repo.commit("feat: on dev's tip");
+    const ask = request({ branch: "feature/y", commit: onDev, target_branch: "dev", range: "auto" });
+    expect(await fast.load(ask)).toEqual(await slow.load(ask));
+    expect((await fast.load(ask)).range).toBe("merge-base");
   });
 
   it("a commit behind its branch's tip costs one more process, to check that the branch holds it", async () => {
@@ -737,7 +785,8 @@ describe("local git source: git processes per PR", () => {
     );
 
     expect(set.commits.map((c) => c.subject)).toEqual(["One"]);
-    expect(commandsOf((await logged.calls()).slice(before)).sort()).toEqual(["diff", "for-each-ref", "log"]);
+    // One commit on dev: diff-tree --stdin (started by the first load) serves it.
+    expect(commandsOf((await logged.calls()).slice(before)).sort()).toEqual(["for-each-ref"]);
   });
 
   it("sees commits and branches made after its batch reader started", async () => {

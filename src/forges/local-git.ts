@@ -6,6 +6,7 @@
  * signatures, log encoding) cannot change what we parse.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type {
@@ -548,6 +549,128 @@ async function branchChanges(git: Git, target: string, commit: string): Promise<
   return result.code === 0 ? parseDiff(result.stdout) : null;
 }
 
+/**
+ * A commit's log entry and its diff against one base, for the PRs whose range is one commit on top of its base (the
+ * usual case): read through one long-lived `git diff-tree --stdin`, so such a PR starts no git process. Each
+ * request is `<commit> <base>` (the commit compared with that base only) and a random line that diff-tree echoes
+ * back once the diff is out; the log entry ends with NUL and a token of this process, so no commit message can pass
+ * for the diff. Same options as `git diff` (DIFF_ARGS: the output is byte for byte the same) and `git log`
+ * (LOG_FORMAT). Null when the process cannot answer: the caller then runs `log` and `diff` as before.
+ */
+interface DiffTree {
+  read(commit: string, base: string): Promise<{ info: CommitInfo; files: ChangedFile[] } | null>;
+}
+
+function createDiffTree(repoPath: string, binary: string): DiffTree {
+  const headerEnd = randomBytes(12).toString("hex");
+  const args = [
+    ...QUOTE_PATH,
+    "-c",
+    "i18n.logOutputEncoding=UTF-8",
+    ...DIFF_ARGS.slice(0, 2),
+    "diff-tree",
+    "--stdin",
+    "-r",
+    "--always",
+    // Abbreviated names as `git diff` and `git log` print them (diff-tree prints full ones by default).
+    "--abbrev",
+    ...DIFF_ARGS.slice(3),
+    `--pretty=format:${LOG_FORMAT}%x00${headerEnd}%x00`,
+  ];
+  const lines = createLineReader(repoPath, binary, args);
+  return {
+    async read(commit, base) {
+      const output = await lines.ask(`${commit} ${base}`).catch(() => null);
+      if (!output) return null;
+      const marker = output.indexOf(Buffer.from(`\0${headerEnd}\0`));
+      if (marker === -1) return null;
+      const [info] = parseLog(output.subarray(0, marker));
+      // diff-tree puts a newline between the log entry and the diff.
+      let diff = output.subarray(marker + headerEnd.length + 2);
+      if (diff[0] === 0x0a) diff = diff.subarray(1);
+      if (!info || info.hash !== commit) return null;
+      return { info, files: parseDiff(diff) };
+    },
+  };
+}
+
+/**
+ * A long-lived `git diff-tree --stdin`, which reads requests line by line: each request is followed
+ * by a random line the command echoes back, which marks the end of its answer. Started on first use from this
+ * process (once per source), unreferenced while idle, ended after BATCH_IDLE_MS; a failure fails the requests in
+ * flight and the next request starts a new process.
+ */
+function createLineReader(repoPath: string, binary: string, args: readonly string[]) {
+  let child: ChildProcess | null = null;
+  let buffer: Buffer = Buffer.alloc(0);
+  let idle: NodeJS.Timeout | undefined;
+  const waiting: { end: Buffer; resolve: (b: Buffer) => void; reject: (e: Error) => void }[] = [];
+
+  const hold = (on: boolean) => {
+    for (const pipe of [child?.stdin, child?.stdout, child?.stderr] as ({ ref?(): void; unref?(): void } | null)[])
+      (on ? pipe?.ref : pipe?.unref)?.call(pipe);
+    clearTimeout(idle);
+    if (!on) idle = setTimeout(() => end(), BATCH_IDLE_MS).unref();
+  };
+  const fail = (error: Error) => {
+    for (const w of waiting.splice(0)) w.reject(error);
+  };
+  const drain = () => {
+    while (waiting.length > 0) {
+      const at = buffer.indexOf(waiting[0]!.end);
+      if (at === -1) return;
+      const answer = Buffer.from(buffer.subarray(0, at));
+      buffer = buffer.subarray(at + waiting[0]!.end.length);
+      waiting.shift()!.resolve(answer);
+    }
+    hold(false);
+  };
+  const start = (): ChildProcess => {
+    const proc = spawn(binary, args, {
+      cwd: repoPath,
+      env: gitEnv(),
+      stdio: ["pipe", "pipe", "ignore"],
+      windowsHide: true,
+    });
+    proc.stdout!.on("data", (chunk: Buffer) => {
+      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+      drain();
+    });
+    proc.stdin!.on("error", () => undefined);
+    const gone = (why: string) => {
+      if (child !== proc) return;
+      child = null;
+      buffer = Buffer.alloc(0);
+      fail(new PrCreatorError("internal_error", `git diff-tree --stdin ${why}`));
+    };
+    proc.on("error", (error) => gone(`could not run ${binary}: ${error.message}`));
+    proc.on("exit", (code) => gone(`exited (exit code ${code})`));
+    proc.unref();
+    return proc;
+  };
+  function end(): void {
+    const proc = child;
+    child = null;
+    buffer = Buffer.alloc(0);
+    clearTimeout(idle);
+    fail(new PrCreatorError("internal_error", "the git reader was restarted."));
+    proc?.stdin?.end();
+  }
+  return {
+    ask(request: string): Promise<Buffer> {
+      if (request.includes("\n")) return Promise.reject(new Error("a request is one line"));
+      child ??= start();
+      hold(true);
+      const token = randomBytes(16).toString("hex");
+      const answer = new Promise<Buffer>((resolve, reject) =>
+        waiting.push({ end: Buffer.from(`${token}\n`), resolve, reject }),
+      );
+      child.stdin!.write(`${request}\n${token}\n`);
+      return answer;
+    },
+  };
+}
+
 function changeSet(
   commits: CommitInfo[],
   base: string | null,
@@ -572,7 +695,8 @@ async function isShallowBoundary(located: Located, commit: string): Promise<bool
 }
 
 /** The commit alone: its log entry and its diff against the first parent, read side by side. */
-async function singleCommit(git: Git, repoPath: string, located: Located, commit: string): Promise<ChangeSet> {
+async function singleCommit(repo: Repository, located: Located, commit: string): Promise<ChangeSet> {
+  const { git, repoPath } = repo;
   // Diffing a shallow boundary against the empty tree would report the whole repository as added.
   if (located.parents.length === 0 && (await isShallowBoundary(located, commit))) {
     throw new PrCreatorError(
@@ -585,6 +709,8 @@ async function singleCommit(git: Git, repoPath: string, located: Located, commit
   }
   // Merge commits are diffed against their first parent: the change the merge brought into the branch.
   const base = located.parents[0] ?? null;
+  const fast = located.parents.length === 1 ? await repo.diffTree.read(commit, base!) : null;
+  if (fast) return changeSet([fast.info], base, "commit", fast.files);
   const [[info], files] = await Promise.all([
     commitInfos(git, [commit]),
     changedFiles(git, base ?? emptyTree(commit), commit),
@@ -627,13 +753,13 @@ async function rangeWithBoundary(
  * A single boundary commit is the merge base: every common ancestor is reached through it. Several (the
  * target was merged into the branch, criss-cross merges) take the exact way: merge-base, then log and diff.
  */
-async function mergeBaseRange(
-  git: Git,
-  repoPath: string,
-  located: Located,
-  commit: string,
-  target: string,
-): Promise<ChangeSet> {
+async function mergeBaseRange(repo: Repository, located: Located, commit: string, target: string): Promise<ChangeSet> {
+  const { git } = repo;
+  // One commit on top of the target's tip (the usual branch): the range is that commit, its base the tip.
+  if (located.parents.length === 1 && located.parents[0] === target) {
+    const fast = await repo.diffTree.read(commit, target);
+    if (fast) return changeSet([fast.info], target, "merge-base", fast.files);
+  }
   const [range, diff] = await Promise.all([
     rangeWithBoundary(git, target, commit),
     // Unrelated histories have no merge base: git exits 128, and the commit alone is the change.
@@ -641,14 +767,14 @@ async function mergeBaseRange(
   ]);
   // No commit of its own: the commit is already in the target. No boundary: unrelated histories.
   if (range.commits.length === 0 || range.boundary.length === 0 || diff === null)
-    return singleCommit(git, repoPath, located, commit);
+    return singleCommit(repo, located, commit);
   if (range.boundary.length === 1) return changeSet(range.commits, range.boundary[0]!, "merge-base", diff);
   const mergeBase = await git(["merge-base", target, commit], { ok: [0, 1] });
-  if (mergeBase.code !== 0) return singleCommit(git, repoPath, located, commit);
+  if (mergeBase.code !== 0) return singleCommit(repo, located, commit);
   const base = text(mergeBase);
-  if (base === commit) return singleCommit(git, repoPath, located, commit);
+  if (base === commit) return singleCommit(repo, located, commit);
   const [commits, files] = await Promise.all([rangeInfos(git, base, commit), changedFiles(git, base, commit)]);
-  if (commits.length === 0) return singleCommit(git, repoPath, located, commit);
+  if (commits.length === 0) return singleCommit(repo, located, commit);
   return changeSet(commits, base, "merge-base", files);
 }
 
@@ -656,6 +782,7 @@ async function mergeBaseRange(
 interface Repository {
   git: Git;
   catFile: CatFile;
+  diffTree: DiffTree;
   repoPath: string;
   /** Where the shallow file would be (it exists only in a shallow clone); rejects outside a repository. */
   shallowFile: () => Promise<string>;
@@ -778,10 +905,10 @@ async function load(repo: Repository, request: ChangeRequest): Promise<ChangeSet
     );
   }
 
-  if (request.range === "commit") return singleCommit(git, repoPath, located, commit);
+  if (request.range === "commit") return singleCommit(repo, located, commit);
   const targetRef = targetRefs.find((ref) => oids.has(ref));
   if (targetRef === undefined) {
-    if (request.range === "auto") return singleCommit(git, repoPath, located, commit);
+    if (request.range === "auto") return singleCommit(repo, located, commit);
     throw new PrCreatorError(
       "branch_not_found",
       `Target branch "${request.target_branch}" was not found in ${repoPath} (neither locally nor on origin).`,
@@ -789,7 +916,7 @@ async function load(repo: Repository, request: ChangeRequest): Promise<ChangeSet
     );
   }
   // The target's id as read just now: a ref that moves during the run cannot change the range half-way.
-  return mergeBaseRange(git, repoPath, located, commit, oids.get(targetRef)!);
+  return mergeBaseRange(repo, located, commit, oids.get(targetRef)!);
 }
 
 export function createLocalGitSource(
@@ -798,6 +925,8 @@ export function createLocalGitSource(
     gitBinary?: string;
     /** How git commands start: from long-lived shells (default), or each from this process ("direct"). */
     launch?: "shell" | "direct";
+    /** One commit on its base through a long-lived `git diff-tree --stdin` (default); false: `log` and `diff`. */
+    diffTree?: boolean;
   } = {},
 ): CommitSource {
   const binary = opts.gitBinary ?? "git";
@@ -806,6 +935,7 @@ export function createLocalGitSource(
   const repo: Repository = {
     git,
     catFile: createCatFile(repoPath, binary),
+    diffTree: opts.diffTree === false ? { read: async () => null } : createDiffTree(repoPath, binary),
     repoPath,
     shallowFile: shallowFileOnce(git, repoPath),
   };
