@@ -365,21 +365,14 @@ async function rangeInfos(git: Git, base: string, commit: string): Promise<Commi
   return parseLog(result.stdout);
 }
 
-async function commitInfos(git: Git, hashes: string[]): Promise<CommitInfo[]> {
-  const result = await git(
-    // Hashes on stdin: a long list must not hit the command-line length limit.
-    [...LOG_ARGS, "--no-walk=unsorted", "--stdin"],
-    { input: Buffer.from(hashes.map((h) => `${h}\n`).join("")) },
-  );
-  const infos = parseLog(result.stdout);
-  // A message containing NUL would split a record; the count check catches it.
-  if (infos.length !== hashes.length) {
-    throw new PrCreatorError(
-      "internal_error",
-      `git log returned ${infos.length} commits for ${hashes.length} requested.`,
-    );
+/** One commit's log entry, in one `git log` (no stdin, so it starts from the launcher's shells). */
+async function commitInfo(git: Git, hash: string): Promise<CommitInfo> {
+  const infos = parseLog((await git([...LOG_ARGS, "--no-walk", hash, "--"])).stdout);
+  // A message containing NUL would split the record; the count check catches it.
+  if (infos.length !== 1) {
+    throw new PrCreatorError("internal_error", `git log returned ${infos.length} commits for ${hash}.`);
   }
-  return infos;
+  return infos[0]!;
 }
 
 /** -z terminates each record with NUL. */
@@ -711,11 +704,10 @@ async function singleCommit(repo: Repository, located: Located, commit: string):
   const base = located.parents[0] ?? null;
   const fast = located.parents.length === 1 ? await repo.diffTree.read(commit, base!) : null;
   if (fast) return changeSet([fast.info], base, "commit", fast.files);
-  const [[info], files] = await Promise.all([
-    commitInfos(git, [commit]),
+  const [info, files] = await Promise.all([
+    commitInfo(git, commit),
     changedFiles(git, base ?? emptyTree(commit), commit),
   ]);
-  if (!info) throw new PrCreatorError("internal_error", `git log returned nothing for ${commit}.`);
   return changeSet([info], base, "commit", files);
 }
 
