@@ -139,15 +139,22 @@ interface CatFile {
 const BATCH_IDLE_MS = 60_000;
 
 /**
- * A `git cat-file --batch` started on first use and kept for the following PRs: resolving the commit and the
- * branch refs and reading blobs cost no process per PR. It never holds the event loop open (its pipes are
- * unreferenced while nothing waits on it), and a crash or an exit only fails the reads in flight.
+ * Takes the answer for the oldest request from the front of a long-lived command's output: the answer and how many
+ * bytes it used, or null while it is not all there yet.
  */
-function createCatFile(repoPath: string, binary: string): CatFile {
+type TakeAnswer<T> = (buffer: Buffer) => { value: T; used: number } | null;
+
+/**
+ * A git command kept running between PRs, fed requests on stdin and answering them in order on stdout (`cat-file
+ * --batch`, `diff-tree --stdin`). Started on first use from this process; it never holds the event loop open (its
+ * pipes are unreferenced while nothing waits on it) and ends after BATCH_IDLE_MS idle. A crash or an exit fails
+ * only the requests in flight; the next request starts a new process.
+ */
+function longLivedGit(repoPath: string, binary: string, args: readonly string[], name: string) {
   let child: ChildProcess | null = null;
   let buffer: Buffer = Buffer.alloc(0);
   let idle: NodeJS.Timeout | undefined;
-  const waiting: { name: string; resolve: (o: BatchObject | null) => void; reject: (e: Error) => void }[] = [];
+  const waiting: { take: TakeAnswer<unknown>; resolve: (v: unknown) => void; reject: (e: Error) => void }[] = [];
 
   const pipes = () => [child?.stdin, child?.stdout, child?.stderr] as ({ ref?(): void; unref?(): void } | null)[];
   const hold = (on: boolean) => {
@@ -160,29 +167,18 @@ function createCatFile(repoPath: string, binary: string): CatFile {
     for (const w of waiting.splice(0)) w.reject(error);
   };
 
-  /** Answers what the buffer holds: `<oid> <type> <size>\n<content>\n`, or `<name> missing\n`. */
   const drain = () => {
     while (waiting.length > 0) {
-      const end = buffer.indexOf(0x0a);
-      if (end === -1) return;
-      const header = buffer.subarray(0, end).toString("utf8");
-      const [, oid, type, size] = /^(\S+) (\S+) (\d+)$/.exec(header) ?? [];
-      if (oid === undefined || type === undefined || size === undefined) {
-        buffer = buffer.subarray(end + 1);
-        waiting.shift()!.resolve(null);
-        continue;
-      }
-      const length = Number(size);
-      if (buffer.length < end + 1 + length + 1) return;
-      const content = Buffer.from(buffer.subarray(end + 1, end + 1 + length));
-      buffer = buffer.subarray(end + 1 + length + 1);
-      waiting.shift()!.resolve({ oid, type, content });
+      const answer = waiting[0]!.take(buffer);
+      if (!answer) return;
+      buffer = buffer.subarray(answer.used);
+      waiting.shift()!.resolve(answer.value);
     }
-    if (waiting.length === 0) hold(false);
+    hold(false);
   };
 
   const start = (): ChildProcess => {
-    const proc = spawn(binary, ["-c", "core.quotePath=false", "cat-file", "--batch"], {
+    const proc = spawn(binary, [...QUOTE_PATH, ...args], {
       cwd: repoPath,
       env: gitEnv(),
       stdio: ["pipe", "pipe", "pipe"],
@@ -193,13 +189,13 @@ function createCatFile(repoPath: string, binary: string): CatFile {
       buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
       drain();
     });
-    proc.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    proc.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString("utf8")).slice(-4096)));
     proc.stdin!.on("error", () => undefined);
     const gone = (why: string) => {
       if (child !== proc) return;
       child = null;
       buffer = Buffer.alloc(0);
-      fail(new PrCreatorError("internal_error", `git cat-file --batch ${why}`));
+      fail(new PrCreatorError("internal_error", `git ${name} ${why}`));
     };
     proc.on("error", (error) => gone(`could not run ${binary}: ${error.message}`));
     proc.on("close", (code) => gone(`exited (${firstLine(stderr) || `exit code ${code}`})`));
@@ -212,25 +208,57 @@ function createCatFile(repoPath: string, binary: string): CatFile {
     child = null;
     buffer = Buffer.alloc(0);
     clearTimeout(idle);
-    fail(new PrCreatorError("internal_error", "git cat-file --batch was restarted."));
+    fail(new PrCreatorError("internal_error", `git ${name} was restarted.`));
     proc?.stdin?.end();
   }
 
   return {
-    readEach(names) {
-      if (names.length === 0) return [];
+    /** Writes `input` and waits for one answer per `takes` entry, each settling as soon as git has sent it. */
+    ask<T>(input: string, takes: readonly TakeAnswer<T>[]): Promise<T>[] {
       child ??= start();
       hold(true);
-      const answers = names.map(
-        (name) => new Promise<BatchObject | null>((resolve, reject) => waiting.push({ name, resolve, reject })),
+      const answers = takes.map(
+        (take) =>
+          new Promise<T>((resolve, reject) => waiting.push({ take, resolve: resolve as (v: unknown) => void, reject })),
       );
-      child.stdin!.write(names.map((n) => `${n}\n`).join(""));
+      child.stdin!.write(input);
       return answers;
+    },
+    reset,
+  };
+}
+
+/** One `cat-file --batch` answer: `<oid> <type> <size>\n<content>\n`, or `<name> missing\n` (null). */
+const batchObject: TakeAnswer<BatchObject | null> = (buffer) => {
+  const end = buffer.indexOf(0x0a);
+  if (end === -1) return null;
+  const header = buffer.subarray(0, end).toString("utf8");
+  const [, oid, type, size] = /^(\S+) (\S+) (\d+)$/.exec(header) ?? [];
+  if (oid === undefined || type === undefined || size === undefined) return { value: null, used: end + 1 };
+  const length = Number(size);
+  if (buffer.length < end + 1 + length + 1) return null;
+  const content = Buffer.from(buffer.subarray(end + 1, end + 1 + length));
+  return { value: { oid, type, content }, used: end + 1 + length + 1 };
+};
+
+/**
+ * A `git cat-file --batch` started on first use and kept for the following PRs: resolving the commit and the
+ * branch refs and reading blobs cost no process per PR.
+ */
+function createCatFile(repoPath: string, binary: string): CatFile {
+  const git = longLivedGit(repoPath, binary, ["cat-file", "--batch"], "cat-file --batch");
+  return {
+    readEach(names) {
+      if (names.length === 0) return [];
+      return git.ask(
+        names.map((n) => `${n}\n`).join(""),
+        names.map(() => batchObject),
+      );
     },
     read(names) {
       return Promise.all(this.readEach(names));
     },
-    reset,
+    reset: git.reset,
   };
 }
 
@@ -557,7 +585,6 @@ interface DiffTree {
 function createDiffTree(repoPath: string, binary: string): DiffTree {
   const headerEnd = randomBytes(12).toString("hex");
   const args = [
-    ...QUOTE_PATH,
     "-c",
     "i18n.logOutputEncoding=UTF-8",
     ...DIFF_ARGS.slice(0, 2),
@@ -570,10 +597,17 @@ function createDiffTree(repoPath: string, binary: string): DiffTree {
     ...DIFF_ARGS.slice(3),
     `--pretty=format:${LOG_FORMAT}%x00${headerEnd}%x00`,
   ];
-  const lines = createLineReader(repoPath, binary, args);
+  const git = longLivedGit(repoPath, binary, args, "diff-tree --stdin");
   return {
     async read(commit, base) {
-      const output = await lines.ask(`${commit} ${base}`).catch(() => null);
+      // A line diff-tree cannot read as objects is echoed back: after the diff, it marks the end of the answer.
+      const token = Buffer.from(`${randomBytes(16).toString("hex")}\n`);
+      const untilToken: TakeAnswer<Buffer> = (buffer) => {
+        const at = buffer.indexOf(token);
+        return at === -1 ? null : { value: Buffer.from(buffer.subarray(0, at)), used: at + token.length };
+      };
+      const [answer] = git.ask(`${commit} ${base}\n${token.toString("latin1")}`, [untilToken]);
+      const output = await answer!.catch(() => null);
       if (!output) return null;
       const marker = output.indexOf(Buffer.from(`\0${headerEnd}\0`));
       if (marker === -1) return null;
@@ -582,84 +616,12 @@ function createDiffTree(repoPath: string, binary: string): DiffTree {
       let diff = output.subarray(marker + headerEnd.length + 2);
       if (diff[0] === 0x0a) diff = diff.subarray(1);
       if (!info || info.hash !== commit) return null;
-      return { info, files: parseDiff(diff) };
-    },
-  };
-}
-
-/**
- * A long-lived `git diff-tree --stdin`, which reads requests line by line: each request is followed
- * by a random line the command echoes back, which marks the end of its answer. Started on first use from this
- * process (once per source), unreferenced while idle, ended after BATCH_IDLE_MS; a failure fails the requests in
- * flight and the next request starts a new process.
- */
-function createLineReader(repoPath: string, binary: string, args: readonly string[]) {
-  let child: ChildProcess | null = null;
-  let buffer: Buffer = Buffer.alloc(0);
-  let idle: NodeJS.Timeout | undefined;
-  const waiting: { end: Buffer; resolve: (b: Buffer) => void; reject: (e: Error) => void }[] = [];
-
-  const hold = (on: boolean) => {
-    for (const pipe of [child?.stdin, child?.stdout, child?.stderr] as ({ ref?(): void; unref?(): void } | null)[])
-      (on ? pipe?.ref : pipe?.unref)?.call(pipe);
-    clearTimeout(idle);
-    if (!on) idle = setTimeout(() => end(), BATCH_IDLE_MS).unref();
-  };
-  const fail = (error: Error) => {
-    for (const w of waiting.splice(0)) w.reject(error);
-  };
-  const drain = () => {
-    while (waiting.length > 0) {
-      const at = buffer.indexOf(waiting[0]!.end);
-      if (at === -1) return;
-      const answer = Buffer.from(buffer.subarray(0, at));
-      buffer = buffer.subarray(at + waiting[0]!.end.length);
-      waiting.shift()!.resolve(answer);
-    }
-    hold(false);
-  };
-  const start = (): ChildProcess => {
-    const proc = spawn(binary, args, {
-      cwd: repoPath,
-      env: gitEnv(),
-      stdio: ["pipe", "pipe", "ignore"],
-      windowsHide: true,
-    });
-    proc.stdout!.on("data", (chunk: Buffer) => {
-      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
-      drain();
-    });
-    proc.stdin!.on("error", () => undefined);
-    const gone = (why: string) => {
-      if (child !== proc) return;
-      child = null;
-      buffer = Buffer.alloc(0);
-      fail(new PrCreatorError("internal_error", `git diff-tree --stdin ${why}`));
-    };
-    proc.on("error", (error) => gone(`could not run ${binary}: ${error.message}`));
-    proc.on("exit", (code) => gone(`exited (exit code ${code})`));
-    proc.unref();
-    return proc;
-  };
-  function end(): void {
-    const proc = child;
-    child = null;
-    buffer = Buffer.alloc(0);
-    clearTimeout(idle);
-    fail(new PrCreatorError("internal_error", "the git reader was restarted."));
-    proc?.stdin?.end();
-  }
-  return {
-    ask(request: string): Promise<Buffer> {
-      if (request.includes("\n")) return Promise.reject(new Error("a request is one line"));
-      child ??= start();
-      hold(true);
-      const token = randomBytes(16).toString("hex");
-      const answer = new Promise<Buffer>((resolve, reject) =>
-        waiting.push({ end: Buffer.from(`${token}\n`), resolve, reject }),
-      );
-      child.stdin!.write(`${request}\n${token}\n`);
-      return answer;
+      try {
+        return { info, files: parseDiff(diff) };
+      } catch {
+        // Output this reader does not understand: log and diff read the commit instead.
+        return null;
+      }
     },
   };
 }
