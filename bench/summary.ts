@@ -544,6 +544,7 @@ npm run build && npm run bench       # ≈ 6 min on 2 cores (dist/ is needed for
 npm run bench -- --quick             # ≈ 3 min: 20/5/20 PRs instead of 200/20/100, 3 CLI spawns, 50 recall queries; tails noisier
 npm run bench -- --memory-100k       # also recall at 100k stored PRs (≈ +2 min)
 npm run bench 2>/dev/null            # the agent's run log (one JSON line per PR on stderr) stays on, as in production
+BENCH_RUNNER_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench -- --quick   # node flags for the measured processes (profiles, GC traces)
 \`\`\`
 
 What is measured (the machinery is \`bench:forges\`': emulators in \`bench/emulator-host.ts\`, the agent or the
