@@ -810,9 +810,10 @@ async function resolve(
 
 /**
  * Loads the change in at most two git processes per PR once the source is warm: the commit and the branch
- * refs are resolved through the long-lived `cat-file --batch`, then `log` and `diff` run side by side. The
- * first PR of a source also checks the repository (`rev-parse`) and starts the batch reader; a commit that is
- * not at its branch's tip costs a `for-each-ref --contains`.
+ * refs are resolved through the long-lived `cat-file --batch`; one commit on its base is read through the
+ * long-lived `diff-tree --stdin` (no process), any other range by `log` and `diff` side by side. The first PR of a
+ * source also checks the repository (`rev-parse`) and starts the readers; a commit that is not at its branch's
+ * tip costs a `for-each-ref --contains`.
  */
 async function load(repo: Repository, request: ChangeRequest): Promise<ChangeSet> {
   const { git, repoPath } = repo;
