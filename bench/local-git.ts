@@ -9,9 +9,8 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { buildSampleRepo } from "../src/demo/sample-repo.js";
 import { createGitRepo } from "../src/demo/git-fixture.js";
-import { HANDLER, HANDLER_TESTS } from "../src/demo/sample-repo.js";
+import { buildSampleRepo, HANDLER, HANDLER_TESTS } from "../src/demo/sample-repo.js";
 import { AGENT_DIST, bundledEntry, percentile, round } from "./forge-harness.js";
 import type { LocalGitDone, LocalGitJob } from "./local-git-runner.js";
 
@@ -33,6 +32,7 @@ export interface LocalGitFigures {
 
 /** Commits for `count` events on branches feature/bench-local-<tag>-<i>, each adding the handler with its own line. */
 async function seed(repoDir: string, tag: string, count: number): Promise<object[]> {
+  // The sample's clone, taken over (git init on an existing repository only re-reads it).
   const repo = await createGitRepo(repoDir);
   const events: object[] = [];
   for (let i = 0; i < count; i++) {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { diffLines } from "diff";
 import { parseAllDocuments } from "yaml";
 import type { ChangedFile, ChangeSet, CommitInfo } from "../domain/commit.js";
+import { changeSetOf } from "../domain/commit.js";
 import { PrCreatorError } from "../domain/errors.js";
 import type { ChangeRequested, FileEdit } from "../domain/events.js";
 import type { Policy } from "../domain/policy.js";
@@ -77,15 +78,7 @@ export function changeSetFromEdits(files: readonly EditedFile[], commit: CommitI
       ...lineCounts(f.before, f.after),
       binary: false,
     }));
-  return {
-    commits: [commit],
-    base: commit.parents[0] ?? null,
-    range: "commit",
-    files: changed,
-    additions: changed.reduce((n, f) => n + f.additions, 0),
-    deletions: changed.reduce((n, f) => n + f.deletions, 0),
-    line_counts: "exact",
-  };
+  return changeSetOf([commit], commit.parents[0] ?? null, "commit", changed, "exact");
 }
 
 /** The commit message: the title-style subject, then the context people need in `git log`. */

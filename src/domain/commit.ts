@@ -45,6 +45,25 @@ export interface ChangeSet {
   line_counts?: "exact" | "unavailable";
 }
 
+/** A change set of `files`, its line totals summed from theirs. */
+export function changeSetOf(
+  commits: CommitInfo[],
+  base: string | null,
+  range: ChangeSet["range"],
+  files: ChangedFile[],
+  lineCounts?: ChangeSet["line_counts"],
+): ChangeSet {
+  return {
+    commits,
+    base,
+    range,
+    files,
+    additions: files.reduce((sum, f) => sum + f.additions, 0),
+    deletions: files.reduce((sum, f) => sum + f.deletions, 0),
+    ...(lineCounts ? { line_counts: lineCounts } : {}),
+  };
+}
+
 export interface ChangeRequest {
   /** Repository name as the event gives it (a local source ignores it; forge sources use it). */
   repo: string;

@@ -18,6 +18,7 @@ import type {
   CommitSource,
   FileTexts,
 } from "../domain/commit.js";
+import { changeSetOf } from "../domain/commit.js";
 import { PrCreatorError } from "../domain/errors.js";
 import { assembleTexts, looksBinary, planTexts, sideKey, sidesOf } from "./texts.js";
 import { directLauncher, shellLauncher, spawnGit, type GitLauncher, type GitResult } from "./git-launcher.js";
@@ -626,22 +627,6 @@ function createDiffTree(repoPath: string, binary: string): DiffTree {
   };
 }
 
-function changeSet(
-  commits: CommitInfo[],
-  base: string | null,
-  range: ChangeSet["range"],
-  files: ChangedFile[],
-): ChangeSet {
-  return {
-    commits,
-    base,
-    range,
-    files,
-    additions: files.reduce((sum, f) => sum + f.additions, 0),
-    deletions: files.reduce((sum, f) => sum + f.deletions, 0),
-  };
-}
-
 /** True when `commit` is a boundary of a shallow clone: git shows it without parents although it has some. */
 async function isShallowBoundary(located: Located, commit: string): Promise<boolean> {
   if (located.shallowFile === undefined) return false;
@@ -665,12 +650,12 @@ async function singleCommit(repo: Repository, located: Located, commit: string):
   // Merge commits are diffed against their first parent: the change the merge brought into the branch.
   const base = located.parents[0] ?? null;
   const fast = located.parents.length === 1 ? await repo.diffTree.read(commit, base!) : null;
-  if (fast) return changeSet([fast.info], base, "commit", fast.files);
+  if (fast) return changeSetOf([fast.info], base, "commit", fast.files);
   const [info, files] = await Promise.all([
     commitInfo(git, commit),
     changedFiles(git, base ?? emptyTree(commit), commit),
   ]);
-  return changeSet([info], base, "commit", files);
+  return changeSetOf([info], base, "commit", files);
 }
 
 /** The range's commits and base from one `git log --boundary <target>..<commit>`: ">" marks a commit of the range, "-" a boundary. */
@@ -712,7 +697,7 @@ async function mergeBaseRange(repo: Repository, located: Located, commit: string
   // One commit on top of the target's tip (the usual branch): the range is that commit, its base the tip.
   if (located.parents.length === 1 && located.parents[0] === target) {
     const fast = await repo.diffTree.read(commit, target);
-    if (fast) return changeSet([fast.info], target, "merge-base", fast.files);
+    if (fast) return changeSetOf([fast.info], target, "merge-base", fast.files);
   }
   const [range, diff] = await Promise.all([
     rangeWithBoundary(git, target, commit),
@@ -722,14 +707,14 @@ async function mergeBaseRange(repo: Repository, located: Located, commit: string
   // No commit of its own: the commit is already in the target. No boundary: unrelated histories.
   if (range.commits.length === 0 || range.boundary.length === 0 || diff === null)
     return singleCommit(repo, located, commit);
-  if (range.boundary.length === 1) return changeSet(range.commits, range.boundary[0]!, "merge-base", diff);
+  if (range.boundary.length === 1) return changeSetOf(range.commits, range.boundary[0]!, "merge-base", diff);
   const mergeBase = await git(["merge-base", target, commit], { ok: [0, 1] });
   if (mergeBase.code !== 0) return singleCommit(repo, located, commit);
   const base = text(mergeBase);
   if (base === commit) return singleCommit(repo, located, commit);
   const [commits, files] = await Promise.all([rangeInfos(git, base, commit), changedFiles(git, base, commit)]);
   if (commits.length === 0) return singleCommit(repo, located, commit);
-  return changeSet(commits, base, "merge-base", files);
+  return changeSetOf(commits, base, "merge-base", files);
 }
 
 /** What one source keeps between PRs: the repository's shallow file, checked once, and the batch reader. */

@@ -1,4 +1,5 @@
 import type { ChangedFile, ChangeRequest, ChangeSet, CommitInfo, CommitSource } from "../../domain/commit.js";
+import { changeSetOf } from "../../domain/commit.js";
 import { PrCreatorError } from "../../domain/errors.js";
 import { mapLimit } from "../../net/limit.js";
 import {
@@ -80,18 +81,9 @@ const isEventCommit = (sha: string, request: ChangeRequest) =>
 
 type CommitData = Parameters<typeof commitInfo>[0] & { files?: Parameters<typeof changedFiles>[0] };
 
-/** A change set of `files` with their line totals. */
-function changeSet(commits: CommitInfo[], base: string | null, range: ChangeSet["range"], list: CommitData["files"]) {
-  const files = changedFiles(list);
-  return {
-    commits,
-    base,
-    range,
-    files,
-    additions: files.reduce((n, f) => n + f.additions, 0),
-    deletions: files.reduce((n, f) => n + f.deletions, 0),
-  } satisfies ChangeSet;
-}
+/** A change set of GitHub's `files` list, with their line totals. */
+const changeSet = (commits: CommitInfo[], base: string | null, range: ChangeSet["range"], list: CommitData["files"]) =>
+  changeSetOf(commits, base, range, changedFiles(list));
 
 /** The event's commit alone, against its first parent. */
 const oneCommit = (head: CommitData): ChangeSet =>
